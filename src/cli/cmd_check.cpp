@@ -1,0 +1,76 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/progress_display.h"
+#include "repo/check.h"
+
+namespace arca {
+
+// "10%" or "1/5" -> fraction.
+static double parse_subset(const std::string& s) {
+  try {
+    if (!s.empty() && s.back() == '%') {
+      double p = std::stod(s.substr(0, s.size() - 1));
+      if (p > 0 && p <= 100) return p / 100;
+    } else if (auto slash = s.find('/'); slash != std::string::npos) {
+      double n = std::stod(s.substr(0, slash)), t = std::stod(s.substr(slash + 1));
+      if (n > 0 && t > 0 && n <= t) return n / t;
+    }
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::Usage, "--read-data-subset takes a percentage like 10% or a fraction like 1/5");
+}
+
+void register_check(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("check",
+                                 "Verify the repository: structure always; stored data with --read-data "
+                                 "(every pack) or --read-data-subset");
+  add_global_options(*cmd, g);
+  auto read_data = std::make_shared<bool>(false);
+  auto subset = std::make_shared<std::string>();
+  cmd->add_flag("--read-data", *read_data, "Read and authenticate every blob of every pack");
+  cmd->add_option("--read-data-subset", *subset, "Read a random subset of packs: N% or n/t");
+  set_command(*cmd, [&g, read_data, subset] {
+    auto repo = open_repository(g);
+    CheckOptions o;
+    o.read_data = *read_data || !subset->empty();
+    if (!subset->empty()) o.subset = parse_subset(*subset);
+    ProgressCounters progress;
+    CheckResult r;
+    {
+      ProgressDisplay display(progress, "check", "packs", show_progress(g));
+      r = check_repository(*repo, o, progress);
+    }
+    if (g.json) {
+      nlohmann::json errs = nlohmann::json::array(), notes = nlohmann::json::array(), aff = nlohmann::json::array();
+      for (const auto& e : r.errors) errs.push_back({{"object", e.object}, {"message", e.message}});
+      for (const auto& e : r.notes) notes.push_back({{"object", e.object}, {"message", e.message}});
+      for (const auto& e : r.affected) aff.push_back({{"snapshot", e.snapshot}, {"path", e.path}});
+      print_json({{"ok", r.ok()}, {"snapshots", r.snapshots}, {"trees", r.trees}, {"data_blobs", r.data_blobs},
+                  {"packs", r.packs}, {"packs_read", r.packs_read}, {"bytes_read", r.bytes_read},
+                  {"errors", errs}, {"notes", notes}, {"affected_files", aff}});
+    } else {
+      for (const auto& e : r.errors) std::cerr << "error: " << e.object << ": " << e.message << "\n";
+      if (!g.quiet)
+        for (const auto& e : r.notes) std::cout << "note: " << e.object << ": " << e.message << "\n";
+      for (const auto& f : r.affected)
+        std::cerr << "damaged: snapshot " << f.snapshot << " file " << f.path << "\n";
+      if (!g.quiet) {
+        std::cout << "checked " << r.snapshots << " snapshots, " << r.trees << " trees, " << r.data_blobs
+                  << " data blobs in " << r.packs << " packs";
+        if (o.read_data) std::cout << "; read " << r.packs_read << " packs (" << human_bytes(r.bytes_read) << ")";
+        std::cout << "\n";
+      }
+      if (r.ok()) {
+        if (!g.quiet) std::cout << "no errors found\n";
+      } else {
+        std::cerr << r.errors.size() << " error(s) found; " << r.affected.size()
+                  << " file(s) in snapshots are affected\n";
+      }
+    }
+    return r.ok() ? kExitOk : kExitCorrupt;
+  });
+}
+
+}  // namespace arca

@@ -1,0 +1,45 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "repo/repository.h"
+#include "storage/backend.h"
+#include "util/error.h"
+
+namespace arca {
+
+void register_init(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("init", "Create a new, empty repository");
+  add_global_options(*cmd, g);
+  auto opts = std::make_shared<InitOptions>();
+  auto kib = std::make_shared<std::array<uint32_t, 3>>(std::array<uint32_t, 3>{512, 1024, 4096});
+  auto pack_mib = std::make_shared<uint32_t>(16);
+  cmd->add_option("--chunk-min", (*kib)[0], "Minimum chunk size in KiB")->capture_default_str();
+  cmd->add_option("--chunk-avg", (*kib)[1], "Average chunk size in KiB (a power of two)")->capture_default_str();
+  cmd->add_option("--chunk-max", (*kib)[2], "Maximum chunk size in KiB")->capture_default_str();
+  cmd->add_option("--compression", opts->zstd_level, "zstd level 1-19, 0 = off")
+      ->check(CLI::Range(0, 19))
+      ->capture_default_str();
+  cmd->add_option("--pack-size", *pack_mib, "Target data pack size in MiB")->check(CLI::Range(1, 512))->capture_default_str();
+  cmd->add_option("--kdf-memory", opts->kdf.memory_kib, "Argon2id memory for password keys, KiB")
+      ->check(CLI::Range(8, 4 * 1024 * 1024))
+      ->capture_default_str();
+  cmd->add_option("--kdf-time", opts->kdf.time_cost, "Argon2id passes for password keys")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  set_command(*cmd, [&g, opts, kib, pack_mib] {
+    opts->chunker = {(*kib)[0] * 1024, (*kib)[1] * 1024, (*kib)[2] * 1024};
+    opts->data_pack_size = *pack_mib * 1024 * 1024;
+    auto backend = open_backend(repo_location(g));
+    Credentials creds = get_credentials(g, true, "Password for the new repository: ");
+    Repository::init(*backend, creds, *opts);
+    if (g.json)
+      print_json({{"location", backend->location()}, {"created", true}});
+    else if (!g.quiet)
+      std::cout << "created Arca repository at " << backend->location() << "\n"
+                << "Keep the password (or key file) safe: without it the data cannot be read.\n";
+    return kExitOk;
+  });
+}
+
+}  // namespace arca

@@ -1,0 +1,74 @@
+#include <ctime>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "repo/tree_walk.h"
+
+namespace arca {
+
+static std::string mode_string(const Node& n) {
+  std::string s = n.type == NodeType::Dir ? "d" : n.type == NodeType::Symlink ? "l" : "-";
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; i++) s += (n.mode & (0400 >> i)) ? rwx[i] : '-';
+  return s;
+}
+
+static std::string node_time(int64_t ns) {
+  time_t t = time_t(ns / 1000000000);
+  tm tmv;
+  gmtime_r(&t, &tmv);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tmv);
+  return buf;
+}
+
+void register_ls(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("ls", "List the files in a snapshot");
+  add_global_options(*cmd, g);
+  struct Args {
+    std::string snapshot, path;
+    bool long_format = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("snapshot", a->snapshot, "Snapshot id (or prefix) or 'latest'")->required();
+  cmd->add_option("path", a->path, "Only list this path and what is below it (e.g. 'dir/sub')");
+  cmd->add_flag("-l,--long", a->long_format, "Show mode, owner, size and modification time");
+  set_command(*cmd, [&g, a] {
+    auto repo = open_repository(g);
+    Snapshot snap = repo->find_snapshot(a->snapshot);
+    std::string prefix = a->path;
+    while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    nlohmann::json out = nlohmann::json::array();
+    bool found = prefix.empty();
+    walk_tree(*repo, snap.tree, [&](const std::string& p, const Node& n) {
+      bool inside = prefix.empty() || p == prefix || p.rfind(prefix + "/", 0) == 0;
+      bool above = !inside && prefix.rfind(p + "/", 0) == 0;
+      if (!inside) return above;
+      found = true;
+      if (g.json) {
+        nlohmann::json j = {{"path", p}, {"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
+                            {"gid", n.gid}, {"user", n.user}, {"group", n.group}, {"size", n.size},
+                            {"mtime_ns", n.mtime_ns}};
+        if (n.type == NodeType::Symlink) j["link_target"] = n.link_target;
+        out.push_back(std::move(j));
+      } else if (a->long_format) {
+        std::string owner = (n.user.empty() ? std::to_string(n.uid) : n.user) + " " +
+                            (n.group.empty() ? std::to_string(n.gid) : n.group);
+        char size[32];
+        snprintf(size, sizeof size, "%12llu", static_cast<unsigned long long>(n.size));
+        std::cout << mode_string(n) << " " << owner << " " << size << " " << node_time(n.mtime_ns) << " " << p
+                  << (n.type == NodeType::Symlink ? " -> " + n.link_target : "") << "\n";
+      } else {
+        std::cout << p << (n.type == NodeType::Dir ? "/" : "") << "\n";
+      }
+      return true;
+    });
+    if (!found) throw Error(ErrorKind::NotFound, "path '" + a->path + "' is not in snapshot " + snap.id.short_hex());
+    if (g.json) print_json(out);
+    return kExitOk;
+  });
+}
+
+}  // namespace arca

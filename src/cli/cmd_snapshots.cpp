@@ -1,0 +1,56 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+namespace arca {
+
+static std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); i++) out += (i ? sep : "") + v[i];
+  return out;
+}
+
+void register_snapshots(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("snapshots", "List snapshots (recovery points)");
+  add_global_options(*cmd, g);
+  struct Args {
+    std::string host, tag, path, kind;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--host", a->host, "Only snapshots of this host");
+  cmd->add_option("--tag", a->tag, "Only snapshots with this tag");
+  cmd->add_option("--path", a->path, "Only snapshots that include this path");
+  cmd->add_option("--kind", a->kind, "Only snapshots of this source kind (files, postgres, …)");
+  set_command(*cmd, [&g, a] {
+    auto repo = open_repository(g);
+    std::vector<Snapshot> list;
+    for (auto& s : repo->list_snapshots()) {
+      if (!a->host.empty() && s.host != a->host) continue;
+      if (!a->tag.empty() && std::find(s.tags.begin(), s.tags.end(), a->tag) == s.tags.end()) continue;
+      if (!a->path.empty() && std::find(s.paths.begin(), s.paths.end(), a->path) == s.paths.end()) continue;
+      if (!a->kind.empty() && s.source_kind != a->kind) continue;
+      list.push_back(std::move(s));
+    }
+    if (g.json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& s : list) {
+        auto x = s.to_json();
+        x["short_id"] = s.id.short_hex();
+        j.push_back(std::move(x));
+      }
+      print_json(j);
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : list)
+      rows.push_back({s.id.short_hex(), short_time(s.time), s.host, s.source_kind, join(s.tags, ","),
+                      human_bytes(s.stats.bytes), join(s.paths, " ") + (s.partial ? "  (partial)" : "")});
+    print_table({"ID", "Time (UTC)", "Host", "Kind", "Tags", "Size", "Paths"}, rows,
+                {false, false, false, false, false, true, false});
+    std::cout << list.size() << " snapshot" << (list.size() == 1 ? "" : "s") << "\n";
+    return kExitOk;
+  });
+}
+
+}  // namespace arca

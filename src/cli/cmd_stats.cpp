@@ -1,0 +1,86 @@
+#include <iostream>
+#include <unordered_set>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "repo/tree_walk.h"
+
+namespace arca {
+
+void register_stats(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("stats",
+                                 "Show sizes: logical (what the snapshots hold), after deduplication, "
+                                 "and stored (after compression and encryption), with ratios");
+  add_global_options(*cmd, g);
+  auto refs = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("snapshots", *refs, "Only these snapshots (default: the whole repository)");
+  set_command(*cmd, [&g, refs] {
+    auto repo = open_repository(g);
+    const Index& index = repo->index();
+    std::vector<Snapshot> snaps;
+    if (refs->empty()) snaps = repo->list_snapshots();
+    else
+      for (const auto& r : *refs) snaps.push_back(repo->find_snapshot(r));
+    uint64_t logical = 0, files = 0;
+    for (const auto& s : snaps) {
+      logical += s.stats.bytes;
+      files += s.stats.files;
+    }
+    // Unique data: blobs referenced by the chosen snapshots (the whole index if all of them).
+    uint64_t unique_raw = 0, unique_stored = 0, blobs = 0;
+    if (refs->empty()) {
+      index.for_each([&](const Id&, const BlobLocation& loc) {
+        if (loc.type != BlobType::Data) return;
+        unique_raw += loc.raw_length;
+        unique_stored += loc.length;
+        blobs++;
+      });
+    } else {
+      std::unordered_set<Id, IdHash> seen;
+      for (const auto& s : snaps)
+        walk_tree(*repo, s.tree, [&](const std::string&, const Node& n) {
+          for (const auto& id : n.content)
+            if (seen.insert(id).second)
+              if (auto loc = index.find(id)) {
+                unique_raw += loc->raw_length;
+                unique_stored += loc->length;
+                blobs++;
+              }
+          return true;
+        });
+    }
+    uint64_t repo_bytes = 0, pack_count = 0;
+    for (const char* dir : {"data/", "meta/", "index/", "snapshots/"})
+      repo->backend().list(dir, [&](const ObjectInfo& o) {
+        repo_bytes += o.size;
+        pack_count += std::string(dir) != "index/" && std::string(dir) != "snapshots/";
+      });
+    double dedup = unique_raw ? double(logical) / double(unique_raw) : 0;
+    double comp = unique_stored ? double(unique_raw) / double(unique_stored) : 0;
+    double per_blob = index.blob_count() ? double(index.memory_bytes()) / double(index.blob_count()) : 0;
+    if (g.json) {
+      print_json({{"snapshots", snaps.size()}, {"files", files}, {"logical_bytes", logical},
+                  {"unique_bytes", unique_raw}, {"unique_stored_bytes", unique_stored}, {"data_blobs", blobs},
+                  {"repository_bytes", repo_bytes}, {"packs", pack_count}, {"dedup_ratio", dedup},
+                  {"compression_ratio", comp}, {"index_blobs", index.blob_count()},
+                  {"index_memory_bytes", index.memory_bytes()}, {"index_bytes_per_blob", per_blob}});
+      return kExitOk;
+    }
+    char buf[64];
+    std::cout << "snapshots:            " << snaps.size() << " (" << files << " files)\n"
+              << "logical size:         " << human_bytes(logical) << "\n"
+              << "after deduplication:  " << human_bytes(unique_raw) << " in " << blobs << " blobs\n"
+              << "stored (compressed):  " << human_bytes(unique_stored) << "\n"
+              << "repository on disk:   " << human_bytes(repo_bytes) << " (" << pack_count << " packs)\n";
+    snprintf(buf, sizeof buf, "%.2fx", dedup);
+    std::cout << "deduplication ratio:  " << buf << "\n";
+    snprintf(buf, sizeof buf, "%.2fx", comp);
+    std::cout << "compression ratio:    " << buf << "\n";
+    snprintf(buf, sizeof buf, "%.1f", per_blob);
+    std::cout << "index in memory:      " << human_bytes(index.memory_bytes()) << " for " << index.blob_count()
+              << " blobs (" << buf << " bytes/blob)\n";
+    return kExitOk;
+  });
+}
+
+}  // namespace arca

@@ -1,0 +1,20 @@
+// Each command registers itself as a subcommand of the arca application.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include "cli/common.h"
+
+namespace arca {
+
+void register_init(CLI::App& app, GlobalOptions& g);
+void register_backup(CLI::App& app, GlobalOptions& g);
+void register_snapshots(CLI::App& app, GlobalOptions& g);
+void register_ls(CLI::App& app, GlobalOptions& g);
+void register_restore(CLI::App& app, GlobalOptions& g);
+void register_diff(CLI::App& app, GlobalOptions& g);
+void register_cat(CLI::App& app, GlobalOptions& g);
+void register_check(CLI::App& app, GlobalOptions& g);
+void register_stats(CLI::App& app, GlobalOptions& g);
+void register_key(CLI::App& app, GlobalOptions& g);
+
+}  // namespace arca

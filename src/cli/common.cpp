@@ -1,0 +1,190 @@
+#include "cli/common.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "cli/exit_codes.h"
+#include "storage/backend.h"
+#include "util/error.h"
+
+namespace arca {
+
+int exit_code_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Usage: return kExitUsage;
+    case ErrorKind::NotFound: return kExitNotFound;
+    case ErrorKind::Auth: return kExitAuth;
+    case ErrorKind::Corrupt: return kExitCorrupt;
+    case ErrorKind::NoSpace: return kExitNoSpace;
+    case ErrorKind::FormatVersion: return kExitFormat;
+    default: return kExitError;
+  }
+}
+
+void add_global_options(CLI::App& cmd, GlobalOptions& g) {
+  cmd.add_option("-r,--repo", g.repo, "Repository location (default: $ARCA_REPOSITORY)");
+  cmd.add_option("--password-file", g.password_file,
+                 "Read the repository password from this file (default: $ARCA_PASSWORD_FILE, then $ARCA_PASSWORD, "
+                 "then a prompt)");
+  cmd.add_option("--key-file", g.key_file, "Open the repository with a key file instead of a password ($ARCA_KEY_FILE)");
+  cmd.add_flag("--json", g.json, "Machine-readable JSON output on stdout");
+  cmd.add_flag("-q,--quiet", g.quiet, "Print only errors");
+  cmd.add_flag("--no-progress", g.no_progress, "Do not show progress on the terminal");
+}
+
+std::string repo_location(const GlobalOptions& g) {
+  if (!g.repo.empty()) return g.repo;
+  if (const char* e = std::getenv("ARCA_REPOSITORY")) return e;
+  throw Error(ErrorKind::Usage, "no repository given: use --repo LOCATION or set ARCA_REPOSITORY");
+}
+
+static std::string read_first_line(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error(ErrorKind::Usage, "cannot read password file " + path);
+  std::string line;
+  std::getline(f, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+std::string prompt_secret(const std::string& prompt) {
+  FILE* tty = fopen("/dev/tty", "r+");
+  if (!tty)
+    throw Error(ErrorKind::Usage,
+                "no password given and no terminal to ask on: set ARCA_PASSWORD, ARCA_PASSWORD_FILE or --password-file");
+  fprintf(tty, "%s", prompt.c_str());
+  fflush(tty);
+  termios old{}, quiet{};
+  int fd = fileno(tty);
+  bool have_term = tcgetattr(fd, &old) == 0;
+  if (have_term) {
+    quiet = old;
+    quiet.c_lflag &= ~tcflag_t(ECHO);
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  char buf[1024];
+  bool ok = fgets(buf, sizeof buf, tty) != nullptr;
+  if (have_term) tcsetattr(fd, TCSAFLUSH, &old);
+  fprintf(tty, "\n");
+  fclose(tty);
+  if (!ok) throw Error(ErrorKind::Usage, "no password entered");
+  std::string s = buf;
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+Credentials get_credentials(const GlobalOptions& g, bool confirm, const std::string& prompt) {
+  Credentials c;
+  std::string key_file = g.key_file;
+  if (key_file.empty())
+    if (const char* e = std::getenv("ARCA_KEY_FILE")) key_file = e;
+  if (!key_file.empty()) {
+    c.key_file = key_file;
+    return c;
+  }
+  std::string pw_file = g.password_file;
+  if (pw_file.empty())
+    if (const char* e = std::getenv("ARCA_PASSWORD_FILE")) pw_file = e;
+  if (!pw_file.empty()) {
+    c.passphrase = read_first_line(pw_file);
+  } else if (const char* e = std::getenv("ARCA_PASSWORD")) {
+    c.passphrase = e;
+  } else {
+    c.passphrase = prompt_secret(prompt.empty() ? "Repository password: " : prompt);
+    if (confirm && prompt_secret("Repeat the password: ") != *c.passphrase)
+      throw Error(ErrorKind::Usage, "the passwords do not match");
+  }
+  if (c.passphrase->empty()) throw Error(ErrorKind::Usage, "the password is empty");
+  return c;
+}
+
+std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
+  auto backend = open_backend(repo_location(g));
+  if (!backend->exists())
+    throw Error(ErrorKind::NotFound,
+                "repository " + backend->location() + " does not exist (create it with 'arca init')");
+  return Repository::open(std::move(backend), get_credentials(g));
+}
+
+bool show_progress(const GlobalOptions& g) { return !g.json && !g.quiet && !g.no_progress && isatty(2); }
+
+void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = double(n);
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    u++;
+  }
+  char buf[32];
+  if (u == 0) snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  else snprintf(buf, sizeof buf, "%.2f %s", v, units[u]);
+  return buf;
+}
+
+std::string human_duration(double s) {
+  char buf[32];
+  long t = long(s + 0.5);
+  if (s < 60) snprintf(buf, sizeof buf, "%.2fs", s);
+  else if (t < 3600) snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  else snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  return buf;
+}
+
+std::string short_time(const std::string& t) {
+  if (t.size() < 19) return t;
+  std::string s = t.substr(0, 19);
+  s[10] = ' ';
+  return s;
+}
+
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 const std::vector<bool>& right) {
+  std::vector<size_t> w(header.size());
+  for (size_t i = 0; i < header.size(); i++) w[i] = header[i].size();
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size() && i < w.size(); i++) w[i] = std::max(w[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t i = 0; i < r.size(); i++) {
+      bool rj = i < right.size() && right[i];
+      std::string pad(w[i] - std::min(w[i], r[i].size()), ' ');
+      out += rj ? pad + r[i] : r[i] + (i + 1 < r.size() ? pad : "");
+      if (i + 1 < r.size()) out += "  ";
+    }
+    std::cout << out << "\n";
+  };
+  line(header);
+  size_t total = 0;
+  for (auto x : w) total += x + 2;
+  std::cout << std::string(total > 2 ? total - 2 : 0, '-') << "\n";
+  for (const auto& r : rows) line(r);
+}
+
+namespace {
+std::map<CLI::App*, CommandFn>& commands() {
+  static std::map<CLI::App*, CommandFn> m;
+  return m;
+}
+}  // namespace
+
+void set_command(CLI::App& cmd, CommandFn fn) { commands()[&cmd] = std::move(fn); }
+
+int run_selected(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands()) {
+    auto it = commands().find(sub);
+    if (it != commands().end()) return it->second();
+    int rc = run_selected(*sub);
+    if (rc >= 0) return rc;
+  }
+  return -1;
+}
+
+}  // namespace arca

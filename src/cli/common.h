@@ -1,0 +1,43 @@
+// What every command shares: global options, opening the repository, output helpers.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "repo/repository.h"
+
+namespace arca {
+
+struct GlobalOptions {
+  std::string repo;
+  std::string password_file;
+  std::string key_file;
+  bool json = false;
+  bool quiet = false;
+  bool no_progress = false;
+};
+
+// Adds --repo, --password-file, --key-file, --json, --quiet, --no-progress to a subcommand.
+void add_global_options(CLI::App& cmd, GlobalOptions& g);
+// Password/key file from flags, ARCA_* variables or a terminal prompt (twice if `confirm`).
+Credentials get_credentials(const GlobalOptions& g, bool confirm = false, const std::string& prompt = "");
+std::string prompt_secret(const std::string& prompt);
+std::unique_ptr<Repository> open_repository(const GlobalOptions& g);
+std::string repo_location(const GlobalOptions& g);
+
+bool show_progress(const GlobalOptions& g);
+void print_json(const nlohmann::json& j);
+std::string human_bytes(uint64_t n);
+std::string human_duration(double seconds);
+std::string short_time(const std::string& rfc3339);  // "2026-11-25 15:04:05"
+// Left-aligned columns; numeric columns right-aligned when `right[i]`.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 const std::vector<bool>& right = {});
+
+// A subcommand's body; returns the exit code.
+using CommandFn = std::function<int()>;
+void set_command(CLI::App& cmd, CommandFn fn);
+int run_selected(CLI::App& app);
+
+}  // namespace arca

@@ -1,0 +1,101 @@
+#include "repo/blob_writer.h"
+
+#include "crypto/random.h"
+#include "repo/envelope.h"
+
+namespace arca {
+
+static constexpr size_t kPacksPerIndexFile = 8;
+
+BlobWriter::BlobWriter(Repository& repo) : repo_(repo), index_(repo.index()) {
+  uploader_ = std::thread([this] { upload_loop(); });
+}
+
+BlobWriter::~BlobWriter() {
+  queue_.close();
+  if (uploader_.joinable()) uploader_.join();
+}
+
+bool BlobWriter::known(const Id& id) {
+  if (index_.has(id)) return true;
+  std::lock_guard lk(claim_mu_);
+  return claimed_.count(id) != 0;
+}
+
+bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
+  rethrow_if_failed();
+  if (index_.has(id)) return false;
+  {
+    std::lock_guard lk(claim_mu_);
+    if (!claimed_.insert(id).second) return false;
+  }
+  Bytes sealed = seal(repo_.keys(), repo_.keys().current_version(), plain, repo_.config().zstd_level);
+  blobs_added_++;
+  bytes_added_ += plain.size();
+  Slot& slot = slots_[size_t(type)];
+  std::unique_lock lk(slot.mu);
+  size_t target = type == BlobType::Data ? repo_.config().data_pack_size : repo_.config().meta_pack_size;
+  if (!slot.builder) slot.builder = std::make_unique<PackBuilder>(type, target + sealed.size() + 4096);
+  slot.builder->add(id, uint32_t(plain.size()), sealed);
+  if (slot.builder->size() >= target) {
+    auto finished = slot.builder->finish(repo_.keys());
+    slot.builder.reset();
+    lk.unlock();
+    if (!queue_.push(std::move(finished))) rethrow_if_failed();
+  }
+  return true;
+}
+
+void BlobWriter::upload_loop() {
+  while (auto pack = queue_.pop()) {
+    try {
+      repo_.backend().put(pack_name(pack->type, pack->id), pack->data);
+      stored_bytes_ += pack->data.size();
+      std::vector<IndexPack> batch;
+      {
+        std::lock_guard lk(pending_mu_);
+        pending_.push_back({pack->id, pack->type, std::move(pack->blobs)});
+        if (pending_.size() >= kPacksPerIndexFile) batch.swap(pending_);
+      }
+      if (!batch.empty()) write_index(batch);
+    } catch (...) {
+      std::lock_guard lk(error_mu_);
+      if (!error_) error_ = std::current_exception();
+      queue_.close();
+    }
+  }
+}
+
+void BlobWriter::write_index(std::vector<IndexPack>& packs) {
+  Bytes plain = encode_index_file(packs);
+  repo_.save_object("index/" + random_id().hex(), plain);
+  stored_bytes_ += plain.size();  // close enough: index files are compressed and small
+}
+
+void BlobWriter::rethrow_if_failed() {
+  std::lock_guard lk(error_mu_);
+  if (error_) std::rethrow_exception(error_);
+}
+
+void BlobWriter::flush() {
+  for (int t = 0; t < 2; t++) {
+    std::unique_lock lk(slots_[t].mu);
+    if (slots_[t].builder && slots_[t].builder->count() > 0) {
+      auto finished = slots_[t].builder->finish(repo_.keys());
+      slots_[t].builder.reset();
+      lk.unlock();
+      queue_.push(std::move(finished));
+    }
+  }
+  queue_.close();
+  uploader_.join();
+  rethrow_if_failed();
+  std::vector<IndexPack> batch;
+  {
+    std::lock_guard lk(pending_mu_);
+    batch.swap(pending_);
+  }
+  if (!batch.empty()) write_index(batch);
+}
+
+}  // namespace arca

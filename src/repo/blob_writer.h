@@ -1,0 +1,60 @@
+// Stores new blobs for one writing session (a backup): deduplicates against the index and the
+// session, seals blobs in the calling threads, groups them into data/meta packs, uploads full
+// packs on a background thread, and writes an index file after every few packs so that a
+// re-run after a crash reuses what was already stored. Nothing is reported durable before
+// flush() has returned.
+#pragma once
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "repo/pack.h"
+#include "repo/repository.h"
+#include "util/bounded_queue.h"
+
+namespace arca {
+
+class BlobWriter {
+ public:
+  explicit BlobWriter(Repository& repo);
+  ~BlobWriter();
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+
+  // True if the repository or this session already holds (or is storing) the blob.
+  bool known(const Id& id);
+  // Stores the blob unless known; returns true if it was new. Thread-safe.
+  bool add(BlobType type, const Id& id, ByteView plain);
+  // Writes the partial packs and the remaining index entries; everything is durable afterwards.
+  void flush();
+
+  uint64_t blobs_added() const { return blobs_added_; }
+  uint64_t bytes_added() const { return bytes_added_; }
+  uint64_t stored_bytes() const { return stored_bytes_; }
+
+ private:
+  struct Slot {
+    std::mutex mu;
+    std::unique_ptr<PackBuilder> builder;
+  };
+  void upload_loop();
+  void write_index(std::vector<IndexPack>& pending);
+  void rethrow_if_failed();
+
+  Repository& repo_;
+  const Index& index_;
+  std::mutex claim_mu_;
+  std::unordered_set<Id, IdHash> claimed_;
+  Slot slots_[2];
+  BoundedQueue<PackBuilder::Finished> queue_{2};
+  std::thread uploader_;
+  std::mutex pending_mu_;
+  std::vector<IndexPack> pending_;
+  std::mutex error_mu_;
+  std::exception_ptr error_;
+  std::atomic<uint64_t> blobs_added_{0}, bytes_added_{0}, stored_bytes_{0};
+};
+
+}  // namespace arca

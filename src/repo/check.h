@@ -1,0 +1,38 @@
+// Repository verification. Structure: every index, snapshot and tree decrypts and parses, every
+// blob a snapshot needs is indexed, every indexed pack exists with a plausible size. With
+// read_data, packs are read in full: pack hash, header, and every blob authenticated and
+// compared with its keyed id. Damaged or missing blobs are mapped back to the files they hold.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+#include "util/progress.h"
+
+namespace arca {
+
+struct CheckOptions {
+  bool read_data = false;
+  double subset = 1.0;  // fraction of packs to read when read_data (0 < subset <= 1)
+  unsigned threads = 0;
+};
+
+struct CheckProblem {
+  std::string object, message;
+};
+
+struct AffectedFile {
+  std::string snapshot, path;
+};
+
+struct CheckResult {
+  uint64_t snapshots = 0, trees = 0, data_blobs = 0, packs = 0, packs_read = 0, bytes_read = 0;
+  std::vector<CheckProblem> errors;
+  std::vector<CheckProblem> notes;  // harmless findings (e.g. packs left by an interrupted backup)
+  std::vector<AffectedFile> affected;
+  bool ok() const { return errors.empty(); }
+};
+
+CheckResult check_repository(Repository& repo, const CheckOptions& opts, ProgressCounters& progress);
+
+}  // namespace arca

@@ -1,0 +1,67 @@
+#include "repo/compress.h"
+
+#include <zstd.h>
+
+#include <memory>
+
+#include "util/error.h"
+
+namespace arca {
+namespace {
+
+struct CCtxFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxFree {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+
+ZSTD_CCtx* cctx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxFree> c(ZSTD_createCCtx());
+  return c.get();
+}
+ZSTD_DCtx* dctx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxFree> c(ZSTD_createDCtx());
+  return c.get();
+}
+
+constexpr size_t kSample = 32 * 1024;
+
+// True if a fast compression of the first 32 KiB saves less than 3%.
+bool looks_incompressible(ByteView data) {
+  if (data.size() < 2 * kSample) return false;
+  thread_local Bytes buf(ZSTD_compressBound(kSample));
+  size_t n = ZSTD_compressCCtx(cctx(), buf.data(), buf.size(), data.data(), kSample, 1);
+  return ZSTD_isError(n) || n > kSample * 97 / 100;
+}
+
+}  // namespace
+
+Codec compress_maybe(ByteView data, int level, Bytes& out) {
+  if (level > 0 && data.size() >= 64 && !looks_incompressible(data)) {
+    size_t start = out.size();
+    out.resize(start + ZSTD_compressBound(data.size()));
+    size_t n = ZSTD_compressCCtx(cctx(), out.data() + start, out.size() - start, data.data(), data.size(), level);
+    if (!ZSTD_isError(n) && n < data.size()) {
+      out.resize(start + n);
+      return Codec::Zstd;
+    }
+    out.resize(start);
+  }
+  out.insert(out.end(), data.begin(), data.end());
+  return Codec::None;
+}
+
+Bytes decompress(Codec codec, ByteView data, const std::string& what) {
+  if (codec == Codec::None) return Bytes(data.begin(), data.end());
+  if (codec != Codec::Zstd) throw Error(ErrorKind::Corrupt, what + ": unknown compression codec");
+  unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32))
+    throw Error(ErrorKind::Corrupt, what + ": bad compressed frame");
+  Bytes out(size);
+  size_t n = ZSTD_decompressDCtx(dctx(), out.data(), out.size(), data.data(), data.size());
+  if (ZSTD_isError(n) || n != size) throw Error(ErrorKind::Corrupt, what + ": decompression failed");
+  return out;
+}
+
+}  // namespace arca

@@ -1,0 +1,86 @@
+#include "repo/config.h"
+
+#include <pwd.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace arca {
+
+using nlohmann::json;
+
+static std::string key_b64(const Key& k) { return to_base64(k.b); }
+static Key b64_key(const std::string& s) {
+  Bytes raw = from_base64(s);
+  if (raw.size() != 32) throw Error(ErrorKind::Corrupt, "config: key of wrong length");
+  Key k;
+  std::copy(raw.begin(), raw.end(), k.b.begin());
+  return k;
+}
+
+Bytes RepoConfig::encode() const {
+  json j = {{"format", format},
+            {"id", repo_id.hex()},
+            {"created", created},
+            {"chunker", {{"min_size", chunker.min_size}, {"avg_size", chunker.avg_size}, {"max_size", chunker.max_size}}},
+            {"zstd_level", zstd_level},
+            {"data_pack_size", data_pack_size},
+            {"meta_pack_size", meta_pack_size},
+            {"id_key", key_b64(id_key)},
+            {"chunker_seed", key_b64(chunker_seed)}};
+  std::string s = j.dump();
+  return Bytes(s.begin(), s.end());
+}
+
+RepoConfig RepoConfig::decode(ByteView data) {
+  try {
+    json j = json::parse(data.begin(), data.end());
+    RepoConfig c;
+    c.format = j.at("format").get<int>();
+    if (c.format != kRepoFormat)
+      throw Error(ErrorKind::FormatVersion, "repository format version " + std::to_string(c.format) +
+                                                " is not supported by this arca (it reads version " +
+                                                std::to_string(kRepoFormat) + "); use a matching arca release");
+    c.repo_id = Id::from_hex(j.at("id").get<std::string>());
+    c.created = j.value("created", "");
+    c.chunker.min_size = j.at("chunker").at("min_size");
+    c.chunker.avg_size = j.at("chunker").at("avg_size");
+    c.chunker.max_size = j.at("chunker").at("max_size");
+    c.zstd_level = j.at("zstd_level");
+    c.data_pack_size = j.at("data_pack_size");
+    c.meta_pack_size = j.at("meta_pack_size");
+    c.id_key = b64_key(j.at("id_key"));
+    c.chunker_seed = b64_key(j.at("chunker_seed"));
+    return c;
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::Corrupt, std::string("config object is malformed: ") + e.what());
+  }
+}
+
+std::string now_rfc3339() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t;
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[64];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  snprintf(buf + n, sizeof buf - n, ".%06ldZ", ts.tv_nsec / 1000);
+  return buf;
+}
+
+std::string local_hostname() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string local_username() {
+  if (passwd* pw = getpwuid(geteuid())) return pw->pw_name;
+  return std::to_string(geteuid());
+}
+
+}  // namespace arca

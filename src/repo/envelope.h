@@ -1,0 +1,24 @@
+// The sealed form of every stored object and blob:
+//   u8 format (1) | u32le key version | nonce(12) | AES-256-GCM ciphertext | tag(16)
+// The first five bytes are authenticated as associated data. The plaintext is
+//   u8 codec (0 none, 1 zstd) | payload.
+#pragma once
+#include <string>
+
+#include "repo/compress.h"
+#include "repo/keyring.h"
+#include "util/bytes.h"
+
+namespace arca {
+
+constexpr uint8_t kEnvelopeFormat = 1;
+constexpr size_t kEnvelopeHeader = 5;
+constexpr size_t kEnvelopeOverhead = kEnvelopeHeader + 28 + 1;
+
+// Appends the sealed form of `payload` to `out` using key `version` (0 = master key).
+void seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, Bytes& out);
+Bytes seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level);
+// Authenticates, decrypts and decompresses; throws Error(Corrupt) naming `what` on any failure.
+Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what);
+
+}  // namespace arca

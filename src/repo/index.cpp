@@ -1,0 +1,88 @@
+#include "repo/index.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/error.h"
+
+namespace arca {
+
+static const char kIndexMagic[8] = {'A', 'R', 'C', 'A', 'I', 'D', 'X', '1'};
+
+Bytes encode_index_file(const std::vector<IndexPack>& packs) {
+  Bytes out(kIndexMagic, kIndexMagic + 8);
+  put_u32(out, uint32_t(packs.size()));
+  for (const auto& p : packs) {
+    out.insert(out.end(), p.pack.b.begin(), p.pack.b.end());
+    out.push_back(uint8_t(p.type));
+    put_u32(out, uint32_t(p.blobs.size()));
+    for (const auto& b : p.blobs) {
+      out.insert(out.end(), b.id.b.begin(), b.id.b.end());
+      put_u32(out, b.offset);
+      put_u32(out, b.length);
+      put_u32(out, b.raw_length);
+    }
+  }
+  return out;
+}
+
+std::vector<IndexPack> decode_index_file(ByteView plain, const std::string& what) {
+  Reader r(plain, what);
+  if (std::memcmp(r.take(8).data(), kIndexMagic, 8) != 0) throw Error(ErrorKind::Corrupt, what + ": bad index magic");
+  uint32_t n = r.u32();
+  std::vector<IndexPack> out;
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; i++) {
+    IndexPack p;
+    p.pack = r.id();
+    uint8_t t = r.u8();
+    if (t > 1) throw Error(ErrorKind::Corrupt, what + ": unknown blob type");
+    p.type = BlobType(t);
+    uint32_t m = r.u32();
+    p.blobs.reserve(m);
+    for (uint32_t k = 0; k < m; k++) {
+      PackedBlob b;
+      b.id = r.id();
+      b.offset = r.u32();
+      b.length = r.u32();
+      b.raw_length = r.u32();
+      p.blobs.push_back(b);
+    }
+    out.push_back(std::move(p));
+  }
+  if (!r.done()) throw Error(ErrorKind::Corrupt, what + ": trailing bytes");
+  return out;
+}
+
+void Index::add(const IndexPack& pack) {
+  auto [it, inserted] = pack_ids_.try_emplace(pack.pack, uint32_t(packs_.size()));
+  if (inserted) packs_.emplace_back(pack.pack, pack.type);
+  else return;  // the same pack listed by two index files
+  for (const auto& b : pack.blobs) entries_.push_back({b.id, it->second, b.offset, b.length, b.raw_length});
+}
+
+void Index::finalize() {
+  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.id < b.id; });
+  entries_.erase(std::unique(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.id == b.id; }),
+                 entries_.end());
+  entries_.shrink_to_fit();
+}
+
+const Index::Entry* Index::lookup(const Id& blob) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), blob, [](const Entry& e, const Id& id) { return e.id < id; });
+  if (it == entries_.end() || it->id != blob) return nullptr;
+  return &*it;
+}
+
+std::optional<BlobLocation> Index::find(const Id& blob) const {
+  const Entry* e = lookup(blob);
+  if (!e) return std::nullopt;
+  return location(*e);
+}
+
+size_t Index::memory_bytes() const {
+  return entries_.capacity() * sizeof(Entry) + packs_.capacity() * sizeof(packs_[0]) +
+         pack_ids_.size() * (sizeof(Id) + sizeof(uint32_t) + 2 * sizeof(void*));
+}
+
+}  // namespace arca

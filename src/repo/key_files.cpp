@@ -1,0 +1,155 @@
+#include "repo/key_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "crypto/aead.h"
+#include "crypto/random.h"
+#include "repo/config.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace arca {
+
+using nlohmann::json;
+
+namespace {
+
+const std::string kWrapAad = "arca key file v1";
+
+Bytes read_key_file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(ErrorKind::Auth, "cannot read key file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  return Bytes(s.begin(), s.end());
+}
+
+Argon2Params kdf_from(const json& j) {
+  Argon2Params p;
+  p.time_cost = j.at("time");
+  p.memory_kib = j.at("memory_kib");
+  p.parallelism = j.at("parallelism");
+  return p;
+}
+
+json load_key_json(const Backend& backend, const std::string& id) {
+  Bytes raw = backend.get("keys/" + id);
+  try {
+    return json::parse(raw.begin(), raw.end());
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::Corrupt, "key file keys/" + id + " is malformed: " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf) {
+  Bytes salt(32);
+  random_bytes(salt);
+  json j = {{"arca_format", kRepoFormat},
+            {"created", now_rfc3339()},
+            {"host", local_hostname()},
+            {"user", local_username()},
+            {"salt", to_base64(salt)}};
+  Key kek;
+  if (creds.key_file) {
+    j["kind"] = "keyfile";
+    kek = derive_from_key_file(read_key_file_bytes(*creds.key_file), salt);
+  } else if (creds.passphrase) {
+    if (creds.passphrase->empty()) throw Error(ErrorKind::Usage, "an empty password is not allowed");
+    j["kind"] = "passphrase";
+    j["kdf"] = {{"algorithm", "argon2id"}, {"time", kdf.time_cost}, {"memory_kib", kdf.memory_kib},
+                {"parallelism", kdf.parallelism}};
+    kek = derive_from_passphrase(*creds.passphrase, salt, kdf);
+  } else {
+    throw Error(ErrorKind::Usage, "no password or key file given for the new key");
+  }
+  Bytes wrapped;
+  aead_seal(kek, as_view(kWrapAad), master.b, wrapped);
+  j["wrapped_master_key"] = to_base64(wrapped);
+  std::string text = j.dump(2) + "\n";
+  std::string id = random_id().hex();
+  if (!backend.put_if_absent("keys/" + id, as_view(text))) throw Error(ErrorKind::Generic, "key id collision");
+  return id;
+}
+
+std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Credentials& creds) {
+  std::vector<std::string> ids;
+  backend.list("keys/", [&](const ObjectInfo& o) { ids.push_back(o.name.substr(5)); });
+  if (ids.empty()) {
+    if (!backend.exists())
+      throw Error(ErrorKind::NotFound, "repository " + backend.location() + " does not exist (create it with 'arca init')");
+    throw Error(ErrorKind::NotFound, backend.location() + " is not an Arca repository (it has no keys/)");
+  }
+  std::optional<Bytes> key_file_bytes;
+  if (creds.key_file) key_file_bytes = read_key_file_bytes(*creds.key_file);
+  for (const auto& id : ids) {
+    json j = load_key_json(backend, id);
+    int format = j.value("arca_format", 0);
+    if (format != kRepoFormat)
+      throw Error(ErrorKind::FormatVersion, "repository " + backend.location() + " has format version " +
+                                                std::to_string(format) + "; this arca reads version " +
+                                                std::to_string(kRepoFormat));
+    try {
+      Bytes salt = from_base64(j.at("salt").get<std::string>());
+      std::string kind = j.at("kind");
+      Key kek;
+      if (kind == "keyfile" && key_file_bytes)
+        kek = derive_from_key_file(*key_file_bytes, salt);
+      else if (kind == "passphrase" && creds.passphrase)
+        kek = derive_from_passphrase(*creds.passphrase, salt, kdf_from(j.at("kdf")));
+      else
+        continue;
+      Bytes wrapped = from_base64(j.at("wrapped_master_key").get<std::string>());
+      auto master = aead_open(kek, as_view(kWrapAad), wrapped);
+      if (master && master->size() == 32) {
+        Key k;
+        std::copy(master->begin(), master->end(), k.b.begin());
+        return {k, id};
+      }
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::Corrupt, "key file keys/" + id + " is malformed: " + e.what());
+    }
+  }
+  throw Error(ErrorKind::Auth, std::string("wrong ") + (creds.key_file ? "key file" : "password") + ": none of the " +
+                                   std::to_string(ids.size()) + " key(s) of " + backend.location() + " accepts it");
+}
+
+std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
+  std::vector<KeyFileInfo> out;
+  backend.list("keys/", [&](const ObjectInfo& o) {
+    std::string id = o.name.substr(5);
+    json j = load_key_json(backend, id);
+    out.push_back({id, j.value("kind", "?"), j.value("created", ""), j.value("host", ""), j.value("user", "")});
+  });
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.created < b.created; });
+  return out;
+}
+
+std::string resolve_key_id(const Backend& backend, const std::string& prefix) {
+  std::vector<std::string> hits;
+  for (const auto& k : list_key_files(backend))
+    if (k.id.rfind(prefix, 0) == 0) hits.push_back(k.id);
+  if (hits.empty()) throw Error(ErrorKind::NotFound, "no key with id " + prefix);
+  if (hits.size() > 1) throw Error(ErrorKind::Usage, "key id prefix " + prefix + " is ambiguous");
+  return hits[0];
+}
+
+void remove_key_file(Backend& backend, const std::string& id) { backend.remove("keys/" + id); }
+
+void write_new_key_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("create key file", path, errno);
+  Bytes k(64);
+  random_bytes(k);
+  if (::write(fd.get(), k.data(), k.size()) != ssize_t(k.size()) || ::fsync(fd.get()) != 0)
+    throw_errno("write key file", path, errno);
+}
+
+}  // namespace arca

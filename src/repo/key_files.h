@@ -1,0 +1,38 @@
+// Key files ("keys/<id>", plain JSON): each wraps the repository's master key with a
+// key-encryption key derived from a passphrase (Argon2id) or from a key file's bytes.
+// Any one of them opens the repository.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/kdf.h"
+#include "crypto/key.h"
+#include "storage/backend.h"
+
+namespace arca {
+
+// What the user presents to open (or protect) a repository: a passphrase or a key file.
+struct Credentials {
+  std::optional<std::string> passphrase;
+  std::optional<std::string> key_file;  // path to a file of at least 32 random bytes
+};
+
+struct KeyFileInfo {
+  std::string id;
+  std::string kind;  // "passphrase" or "keyfile"
+  std::string created, host, user;
+};
+
+// Writes a new key file wrapping `master`; returns its id.
+std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf);
+// Finds the key file the credentials open; returns the master key and that key file's id.
+std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Credentials& creds);
+std::vector<KeyFileInfo> list_key_files(const Backend& backend);
+void remove_key_file(Backend& backend, const std::string& id);
+// Expands a unique prefix of a key file id; throws Error(NotFound/Usage).
+std::string resolve_key_id(const Backend& backend, const std::string& prefix);
+// Creates a new random key file at `path` (mode 0600); refuses to overwrite.
+void write_new_key_file(const std::string& path);
+
+}  // namespace arca

@@ -1,0 +1,75 @@
+#include "repo/pack.h"
+
+#include <cstring>
+
+#include "crypto/hash.h"
+#include "repo/envelope.h"
+#include "util/error.h"
+
+namespace arca {
+
+static const char kPackMagic[8] = {'A', 'R', 'C', 'A', 'P', 'C', 'K', '1'};
+
+const char* pack_dir(BlobType type) { return type == BlobType::Data ? "data/" : "meta/"; }
+
+std::string pack_name(BlobType type, const Id& pack_id) {
+  std::string hex = pack_id.hex();
+  return pack_dir(type) + hex.substr(0, 2) + "/" + hex;
+}
+
+PackBuilder::PackBuilder(BlobType type, size_t reserve) : type_(type) { data_.reserve(reserve); }
+
+void PackBuilder::add(const Id& id, uint32_t raw_length, ByteView sealed) {
+  blobs_.push_back({id, uint32_t(data_.size()), uint32_t(sealed.size()), raw_length});
+  data_.insert(data_.end(), sealed.begin(), sealed.end());
+}
+
+PackBuilder::Finished PackBuilder::finish(const Keyring& keys) {
+  Bytes header(kPackMagic, kPackMagic + 8);
+  header.push_back(uint8_t(type_));
+  put_u32(header, uint32_t(blobs_.size()));
+  for (const auto& b : blobs_) {
+    header.insert(header.end(), b.id.b.begin(), b.id.b.end());
+    put_u32(header, b.length);
+    put_u32(header, b.raw_length);
+  }
+  size_t before = data_.size();
+  seal(keys, keys.current_version(), header, 3, data_);
+  put_u32(data_, uint32_t(data_.size() - before));
+  Finished f{sha256(data_), type_, std::move(data_), std::move(blobs_)};
+  data_.clear();
+  blobs_.clear();
+  return f;
+}
+
+std::vector<PackedBlob> parse_pack_header(const Keyring& keys, ByteView tail, uint64_t pack_size,
+                                          const std::string& what, BlobType* type_out) {
+  if (tail.size() < 4) throw Error(ErrorKind::Corrupt, what + ": too short to be a pack");
+  uint32_t hlen = get_u32(tail.data() + tail.size() - 4);
+  if (uint64_t(hlen) + 4 > tail.size()) throw Error(ErrorKind::Corrupt, what + ": pack header length is invalid");
+  Bytes header = unseal(keys, tail.subspan(tail.size() - 4 - hlen, hlen), what + " (pack header)");
+  Reader r(header, what + " (pack header)");
+  ByteView magic = r.take(8);
+  if (std::memcmp(magic.data(), kPackMagic, 8) != 0) throw Error(ErrorKind::Corrupt, what + ": bad pack magic");
+  uint8_t type = r.u8();
+  if (type > 1) throw Error(ErrorKind::Corrupt, what + ": unknown pack type");
+  if (type_out) *type_out = BlobType(type);
+  uint32_t n = r.u32();
+  std::vector<PackedBlob> out;
+  out.reserve(n);
+  uint64_t offset = 0;
+  uint64_t data_end = pack_size - 4 - hlen;
+  for (uint32_t i = 0; i < n; i++) {
+    PackedBlob b;
+    b.id = r.id();
+    b.length = r.u32();
+    b.raw_length = r.u32();
+    b.offset = uint32_t(offset);
+    offset += b.length;
+    if (offset > data_end) throw Error(ErrorKind::Corrupt, what + ": pack header describes more data than the pack holds");
+    out.push_back(b);
+  }
+  return out;
+}
+
+}  // namespace arca

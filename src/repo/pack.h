@@ -1,0 +1,52 @@
+// Pack files: many sealed blobs back to back, then a sealed header describing them, then the
+// header's sealed length (u32le). A pack is named by the SHA-256 of its bytes and lives under
+// data/ (file contents) or meta/ (trees), so metadata can stay in a hot tier on its own.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "repo/keyring.h"
+#include "util/bytes.h"
+
+namespace arca {
+
+enum class BlobType : uint8_t { Data = 0, Tree = 1 };
+
+std::string pack_name(BlobType type, const Id& pack_id);
+const char* pack_dir(BlobType type);  // "data/" or "meta/"
+
+struct PackedBlob {
+  Id id;
+  uint32_t offset = 0;      // of the sealed blob within the pack
+  uint32_t length = 0;      // sealed length
+  uint32_t raw_length = 0;  // plaintext length
+};
+
+class PackBuilder {
+ public:
+  explicit PackBuilder(BlobType type, size_t reserve);
+  void add(const Id& id, uint32_t raw_length, ByteView sealed);
+  size_t size() const { return data_.size(); }
+  size_t count() const { return blobs_.size(); }
+  BlobType type() const { return type_; }
+
+  struct Finished {
+    Id id;
+    BlobType type;
+    Bytes data;
+    std::vector<PackedBlob> blobs;
+  };
+  Finished finish(const Keyring& keys);
+
+ private:
+  BlobType type_;
+  Bytes data_;
+  std::vector<PackedBlob> blobs_;
+};
+
+// Reads the header at the end of a whole pack (or its tail); `pack_size` is the pack's length.
+std::vector<PackedBlob> parse_pack_header(const Keyring& keys, ByteView tail, uint64_t pack_size,
+                                          const std::string& what, BlobType* type_out = nullptr);
+
+}  // namespace arca

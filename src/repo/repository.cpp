@@ -1,0 +1,165 @@
+#include "repo/repository.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "crypto/hash.h"
+#include "crypto/random.h"
+#include "repo/envelope.h"
+#include "util/error.h"
+
+namespace arca {
+
+using nlohmann::json;
+
+static std::string keyring_name(uint32_t version) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "keyring/%08u", version);
+  return buf;
+}
+
+void Repository::save_keyring_entry(Backend& backend, const Keyring& keys, uint32_t version, const Key& key) {
+  json j = {{"version", version}, {"key", to_base64(key.b)}, {"created", now_rfc3339()}};
+  std::string s = j.dump();
+  Bytes sealed = seal(keys, 0, as_view(s), 0);
+  if (!backend.put_if_absent(keyring_name(version), sealed))
+    throw Error(ErrorKind::Generic, "data key version " + std::to_string(version) + " was created concurrently; retry");
+}
+
+void Repository::init(Backend& backend, const Credentials& creds, const InitOptions& opts) {
+  opts.chunker.validate();
+  if (backend.exists() && (backend.stat("config") || !list_key_files(backend).empty()))
+    throw Error(ErrorKind::Usage, "a repository already exists at " + backend.location());
+  backend.create();
+  Keyring keys;
+  keys.master = random_key();
+  RepoConfig cfg;
+  cfg.repo_id = random_id();
+  cfg.created = now_rfc3339();
+  cfg.chunker = opts.chunker;
+  cfg.zstd_level = opts.zstd_level;
+  cfg.data_pack_size = opts.data_pack_size;
+  cfg.meta_pack_size = opts.meta_pack_size;
+  cfg.id_key = random_key();
+  cfg.chunker_seed = random_key();
+  // The key file is written last: until it exists, nothing can open a half-made repository.
+  Bytes cfg_plain = cfg.encode();
+  if (!backend.put_if_absent("config", seal(keys, 0, cfg_plain, 0)))
+    throw Error(ErrorKind::Usage, "a repository already exists at " + backend.location());
+  save_keyring_entry(backend, keys, 1, random_key());
+  add_key_file(backend, keys.master, creds, opts.kdf);
+}
+
+Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id)
+    : backend_(std::move(backend)),
+      keys_(std::move(keys)),
+      config_(std::move(config)),
+      key_id_(std::move(key_id)),
+      chunker_(config_.chunker, config_.chunker_seed) {}
+
+std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, const Credentials& creds) {
+  auto [master, key_id] = unlock_master_key(*backend, creds);
+  Keyring keys;
+  keys.master = master;
+  RepoConfig cfg = RepoConfig::decode(unseal(keys, backend->get("config"), "config"));
+  keys.id_key = cfg.id_key;
+  keys.chunker_seed = cfg.chunker_seed;
+  backend->list("keyring/", [&](const ObjectInfo& o) {
+    Bytes plain = unseal(keys, backend->get(o.name), o.name);
+    try {
+      json j = json::parse(plain.begin(), plain.end());
+      Bytes k = from_base64(j.at("key").get<std::string>());
+      if (k.size() != 32) throw Error(ErrorKind::Corrupt, o.name + ": key of wrong length");
+      Key key;
+      std::copy(k.begin(), k.end(), key.b.begin());
+      keys.data_keys[j.at("version").get<uint32_t>()] = key;
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::Corrupt, o.name + " is malformed: " + e.what());
+    }
+  });
+  if (keys.data_keys.empty()) throw Error(ErrorKind::Corrupt, "repository has no data keys (keyring/ is empty)");
+  return std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), key_id));
+}
+
+Id Repository::blob_id(ByteView plain) const { return hmac_sha256(keys_.id_key, plain); }
+
+Bytes Repository::load_object(const std::string& name) const { return unseal(keys_, backend_->get(name), name); }
+
+void Repository::save_object(const std::string& name, ByteView payload) {
+  Bytes sealed = seal(keys_, keys_.current_version(), payload, config_.zstd_level);
+  if (!backend_->put_if_absent(name, sealed)) throw Error(ErrorKind::Generic, "object " + name + " already exists");
+}
+
+const Index& Repository::index() {
+  std::call_once(index_once_, [&] {
+    std::vector<std::string> names;
+    backend_->list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+    for (const auto& n : names)
+      for (const auto& p : decode_index_file(load_object(n), n)) index_.add(p);
+    index_.finalize();
+  });
+  return index_;
+}
+
+Bytes Repository::read_blob(const Id& id, const BlobLocation& loc) const {
+  std::string pack = pack_name(loc.type, loc.pack);
+  std::string what = "blob " + id.short_hex() + " in pack " + pack;
+  Bytes sealed = backend_->get_range(pack, loc.offset, loc.length);
+  Bytes plain = unseal(keys_, sealed, what);
+  if (plain.size() != loc.raw_length || blob_id(plain) != id)
+    throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
+  return plain;
+}
+
+Bytes Repository::read_blob(const Id& id) {
+  auto loc = index().find(id);
+  if (!loc) throw Error(ErrorKind::Corrupt, "blob " + id.short_hex() + " is not in the index (missing data)");
+  return read_blob(id, *loc);
+}
+
+Tree Repository::load_tree(const Id& id) { return decode_tree(read_blob(id), "tree " + id.short_hex()); }
+
+std::vector<Snapshot> Repository::list_snapshots() const {
+  std::vector<Snapshot> out;
+  backend_->list("snapshots/", [&](const ObjectInfo& o) {
+    Id id = Id::from_hex(o.name.substr(10));
+    Bytes plain = load_object(o.name);
+    try {
+      out.push_back(Snapshot::from_json(json::parse(plain.begin(), plain.end()), id));
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::Corrupt, o.name + " is malformed: " + e.what());
+    }
+  });
+  std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) { return a.time < b.time; });
+  return out;
+}
+
+Snapshot Repository::find_snapshot(const std::string& ref) const {
+  auto all = list_snapshots();
+  if (ref == "latest") {
+    if (all.empty()) throw Error(ErrorKind::NotFound, "the repository has no snapshots yet");
+    return all.back();
+  }
+  std::vector<const Snapshot*> hits;
+  for (const auto& s : all)
+    if (s.id.hex().rfind(ref, 0) == 0) hits.push_back(&s);
+  if (hits.empty()) throw Error(ErrorKind::NotFound, "no snapshot " + ref + " (see 'arca snapshots')");
+  if (hits.size() > 1) throw Error(ErrorKind::Usage, "snapshot id prefix " + ref + " is ambiguous; give more digits");
+  return *hits[0];
+}
+
+void Repository::save_snapshot(Snapshot& snap) {
+  if (snap.id.is_zero()) snap.id = random_id();
+  std::string s = snap.to_json().dump();
+  save_object("snapshots/" + snap.id.hex(), as_view(s));
+}
+
+uint32_t Repository::rotate_data_key() {
+  uint32_t v = keys_.current_version() + 1;
+  Key k = random_key();
+  save_keyring_entry(*backend_, keys_, v, k);
+  keys_.data_keys[v] = k;
+  return v;
+}
+
+}  // namespace arca

@@ -1,0 +1,74 @@
+// An open repository: its backend, keys, config and (lazily) index; reading blobs, trees and
+// snapshots. Layout of objects in the backend:
+//   keys/<id>  config  keyring/<version>  snapshots/<id>  index/<id>  data/xx/<pack>  meta/xx/<pack>
+#pragma once
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "chunk/fastcdc.h"
+#include "repo/config.h"
+#include "repo/index.h"
+#include "repo/key_files.h"
+#include "repo/keyring.h"
+#include "repo/snapshot.h"
+#include "repo/tree.h"
+#include "storage/backend.h"
+
+namespace arca {
+
+struct InitOptions {
+  ChunkerParams chunker;
+  int zstd_level = 3;
+  uint32_t data_pack_size = 16 * 1024 * 1024;
+  uint32_t meta_pack_size = 4 * 1024 * 1024;
+  Argon2Params kdf;
+};
+
+class Repository {
+ public:
+  // Creates a new repository; refuses if one already exists at the location.
+  static void init(Backend& backend, const Credentials& creds, const InitOptions& opts);
+  static std::unique_ptr<Repository> open(std::unique_ptr<Backend> backend, const Credentials& creds);
+
+  Backend& backend() { return *backend_; }
+  const Backend& backend() const { return *backend_; }
+  const Keyring& keys() const { return keys_; }
+  const RepoConfig& config() const { return config_; }
+  const std::string& key_id() const { return key_id_; }
+  const Chunker& chunker() const { return chunker_; }
+  Id blob_id(ByteView plain) const;
+
+  // Whole sealed objects (config, index, snapshots).
+  Bytes load_object(const std::string& name) const;
+  void save_object(const std::string& name, ByteView payload);
+
+  // The index of all packs, loaded from index/ on first use.
+  const Index& index();
+  // Reads, authenticates, decompresses and verifies one blob.
+  Bytes read_blob(const Id& id, const BlobLocation& loc) const;
+  Bytes read_blob(const Id& id);
+  Tree load_tree(const Id& id);
+
+  std::vector<Snapshot> list_snapshots() const;  // sorted by time
+  // "latest", a full id or a unique prefix; throws Error(NotFound/Usage).
+  Snapshot find_snapshot(const std::string& ref) const;
+  void save_snapshot(Snapshot& snap);
+
+  // Adds a new data key version used by all later writes; returns it.
+  uint32_t rotate_data_key();
+
+ private:
+  Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id);
+  static void save_keyring_entry(Backend& backend, const Keyring& keys, uint32_t version, const Key& key);
+  std::unique_ptr<Backend> backend_;
+  Keyring keys_;
+  RepoConfig config_;
+  std::string key_id_;
+  Chunker chunker_;
+  std::once_flag index_once_;
+  Index index_;
+};
+
+}  // namespace arca

@@ -1,0 +1,61 @@
+#include "repo/snapshot.h"
+
+#include "util/error.h"
+
+namespace arca {
+
+using nlohmann::json;
+
+json Snapshot::to_json() const {
+  json s = {{"files", stats.files},
+            {"dirs", stats.dirs},
+            {"symlinks", stats.symlinks},
+            {"files_new", stats.files_new},
+            {"files_changed", stats.files_changed},
+            {"files_unchanged", stats.files_unchanged},
+            {"bytes", stats.bytes},
+            {"bytes_read", stats.bytes_read},
+            {"blobs_added", stats.blobs_added},
+            {"bytes_added", stats.bytes_added},
+            {"stored_added", stats.stored_added},
+            {"skipped", stats.skipped},
+            {"duration_s", stats.duration_s}};
+  json w = json::array();
+  for (const auto& x : warnings) w.push_back({{"path", x.path}, {"message", x.message}});
+  json j = {{"id", id.hex()},   {"time", time},      {"host", host},         {"user", user},
+            {"source", {{"kind", source_kind}, {"name", source_name}}},    {"paths", paths},
+            {"tags", tags},     {"tree", tree.hex()}, {"stats", s},         {"warnings", w},
+            {"partial", partial}, {"metadata", metadata}, {"program_version", program_version}};
+  j["parent"] = parent ? json(parent->hex()) : json(nullptr);
+  return j;
+}
+
+Snapshot Snapshot::from_json(const json& j, const Id& id) {
+  try {
+    Snapshot s;
+    s.id = id;
+    s.time = j.at("time");
+    s.host = j.value("host", "");
+    s.user = j.value("user", "");
+    s.source_kind = j.at("source").at("kind");
+    s.source_name = j.at("source").value("name", "");
+    s.paths = j.value("paths", std::vector<std::string>{});
+    s.tags = j.value("tags", std::vector<std::string>{});
+    if (j.contains("parent") && !j["parent"].is_null()) s.parent = Id::from_hex(j["parent"].get<std::string>());
+    s.tree = Id::from_hex(j.at("tree").get<std::string>());
+    const json& st = j.at("stats");
+    auto u = [&](const char* k) { return st.value(k, uint64_t(0)); };
+    s.stats = {u("files"), u("dirs"), u("symlinks"), u("files_new"), u("files_changed"), u("files_unchanged"),
+               u("bytes"), u("bytes_read"), u("blobs_added"), u("bytes_added"), u("stored_added"), u("skipped"),
+               st.value("duration_s", 0.0)};
+    for (const auto& w : j.value("warnings", json::array())) s.warnings.push_back({w.at("path"), w.at("message")});
+    s.partial = j.value("partial", false);
+    s.metadata = j.value("metadata", json::object());
+    s.program_version = j.value("program_version", "");
+    return s;
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::Corrupt, "snapshot " + id.short_hex() + " is malformed: " + e.what());
+  }
+}
+
+}  // namespace arca

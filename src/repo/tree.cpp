@@ -1,0 +1,99 @@
+#include "repo/tree.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace arca {
+
+using nlohmann::json;
+
+const char* node_type_name(NodeType t) {
+  switch (t) {
+    case NodeType::File: return "file";
+    case NodeType::Dir: return "dir";
+    case NodeType::Symlink: return "symlink";
+  }
+  return "?";
+}
+
+bool is_safe_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
+Bytes encode_tree(const Tree& tree) {
+  json nodes = json::array();
+  for (const auto& n : tree.nodes) {
+    json j = {{"name", n.name}, {"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
+              {"gid", n.gid}, {"mtime_ns", n.mtime_ns}, {"atime_ns", n.atime_ns}, {"ctime_ns", n.ctime_ns},
+              {"inode", n.inode}, {"device", n.device}};
+    if (!n.user.empty()) j["user"] = n.user;
+    if (!n.group.empty()) j["group"] = n.group;
+    if (n.links != 1) j["links"] = n.links;
+    if (n.type == NodeType::File) {
+      j["size"] = n.size;
+      json c = json::array();
+      for (const auto& id : n.content) c.push_back(id.hex());
+      j["content"] = std::move(c);
+    }
+    if (n.subtree) j["subtree"] = n.subtree->hex();
+    if (n.type == NodeType::Symlink) j["link_target"] = n.link_target;
+    if (!n.xattrs.empty()) {
+      json x = json::object();
+      for (const auto& [k, v] : n.xattrs) x[k] = to_base64(v);
+      j["xattrs"] = std::move(x);
+    }
+    nodes.push_back(std::move(j));
+  }
+  std::string s = json{{"nodes", std::move(nodes)}}.dump();
+  return Bytes(s.begin(), s.end());
+}
+
+Tree decode_tree(ByteView data, const std::string& what) {
+  Tree t;
+  try {
+    json j = json::parse(data.begin(), data.end());
+    for (const auto& jn : j.at("nodes")) {
+      Node n;
+      n.name = jn.at("name");
+      if (!is_safe_name(n.name)) throw Error(ErrorKind::Corrupt, what + ": unsafe entry name '" + n.name + "'");
+      std::string type = jn.at("type");
+      if (type == "file") n.type = NodeType::File;
+      else if (type == "dir") n.type = NodeType::Dir;
+      else if (type == "symlink") n.type = NodeType::Symlink;
+      else throw Error(ErrorKind::Corrupt, what + ": unknown node type '" + type + "'");
+      n.mode = jn.at("mode");
+      n.uid = jn.at("uid");
+      n.gid = jn.at("gid");
+      n.user = jn.value("user", "");
+      n.group = jn.value("group", "");
+      n.mtime_ns = jn.at("mtime_ns");
+      n.atime_ns = jn.at("atime_ns");
+      n.ctime_ns = jn.at("ctime_ns");
+      n.inode = jn.at("inode");
+      n.device = jn.at("device");
+      n.links = jn.value("links", 1u);
+      if (n.type == NodeType::File) {
+        n.size = jn.at("size");
+        for (const auto& c : jn.at("content")) n.content.push_back(Id::from_hex(c.get<std::string>()));
+      }
+      if (jn.contains("subtree")) n.subtree = Id::from_hex(jn["subtree"].get<std::string>());
+      if (n.type == NodeType::Dir && !n.subtree) throw Error(ErrorKind::Corrupt, what + ": directory without subtree");
+      if (n.type == NodeType::Symlink) n.link_target = jn.at("link_target");
+      if (jn.contains("xattrs"))
+        for (const auto& [k, v] : jn["xattrs"].items()) n.xattrs.emplace_back(k, from_base64(v.get<std::string>()));
+      if (!t.nodes.empty() && !(t.nodes.back().name < n.name))
+        throw Error(ErrorKind::Corrupt, what + ": entries not sorted or duplicated");
+      t.nodes.push_back(std::move(n));
+    }
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::Corrupt, what + " is malformed: " + e.what());
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Usage) throw Error(ErrorKind::Corrupt, what + ": " + e.what());
+    throw;
+  }
+  return t;
+}
+
+}  // namespace arca

@@ -1,0 +1,41 @@
+// Trees: one directory's entries, sorted by name, stored as a JSON blob in meta packs.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/bytes.h"
+
+namespace arca {
+
+enum class NodeType { File, Dir, Symlink };
+
+struct Node {
+  std::string name;
+  NodeType type = NodeType::File;
+  uint32_t mode = 0;  // permission bits incl. setuid/setgid/sticky
+  uint32_t uid = 0, gid = 0;
+  std::string user, group;
+  int64_t mtime_ns = 0, atime_ns = 0, ctime_ns = 0;
+  uint64_t inode = 0, device = 0;
+  uint32_t links = 1;
+  uint64_t size = 0;
+  std::vector<Id> content;     // files: data blob ids in order
+  std::optional<Id> subtree;   // directories
+  std::string link_target;     // symlinks
+  std::vector<std::pair<std::string, Bytes>> xattrs;
+};
+
+struct Tree {
+  std::vector<Node> nodes;  // sorted by name, names unique
+};
+
+Bytes encode_tree(const Tree& tree);
+// Parses and validates a tree: names must be safe single path components.
+Tree decode_tree(ByteView data, const std::string& what);
+// True if `name` is one path component that cannot escape its directory.
+bool is_safe_name(const std::string& name);
+const char* node_type_name(NodeType t);
+
+}  // namespace arca

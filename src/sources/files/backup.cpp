@@ -1,0 +1,467 @@
+#include "sources/files/backup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "repo/blob_writer.h"
+#include "sources/files/file_meta.h"
+#include "util/bounded_queue.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace arca {
+
+std::vector<std::string> normalize_paths(const std::vector<std::string>& paths) {
+  if (paths.empty()) throw Error(ErrorKind::Usage, "no paths to back up");
+  std::vector<std::string> out;
+  std::set<std::string> names;
+  for (const auto& p : paths) {
+    std::string abs = std::filesystem::absolute(p).lexically_normal().string();
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+    std::string name = abs == "/" ? "root" : abs.substr(abs.rfind('/') + 1);
+    if (!names.insert(name).second)
+      throw Error(ErrorKind::Usage, "two paths have the same name '" + name + "': back them up in separate snapshots");
+    out.push_back(abs);
+  }
+  return out;
+}
+
+static std::string top_name(const std::string& abs) { return abs == "/" ? "root" : abs.substr(abs.rfind('/') + 1); }
+
+namespace {
+
+struct DirState {
+  std::shared_ptr<DirState> parent;
+  size_t slot = 0;  // index in parent->nodes
+  std::vector<Node> nodes;
+  std::vector<uint8_t> skip;  // entries dropped (unreadable)
+  std::atomic<int> pending{1};  // the walker holds one reference until it has listed everything
+};
+
+struct FileState {
+  std::shared_ptr<DirState> dir;
+  size_t slot = 0;
+  std::mutex mu;
+  std::vector<Id> content;
+  std::atomic<int> pending{1};
+};
+
+struct ChunkJob {
+  std::shared_ptr<FileState> file;
+  size_t index = 0;
+  Bytes data;
+};
+
+class FileBackup {
+ public:
+  FileBackup(Repository& repo, const BackupOptions& opts, ProgressCounters& progress)
+      : repo_(repo), opts_(opts), progress_(progress), writer_(repo), queue_(8) {}
+
+  Snapshot run();
+
+ private:
+  void walk_dir(const std::shared_ptr<DirState>& dir, const std::string& path, const Tree* parent_tree, dev_t dev);
+  void handle_entry(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path,
+                    const struct stat& st, const Node* parent_node, dev_t dev);
+  void read_file(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path, const struct stat& st);
+  void worker();
+  void release_file(const std::shared_ptr<FileState>& f);
+  void release_dir(const std::shared_ptr<DirState>& d);
+  void warn(const std::string& path, const std::string& msg, bool partial);
+  void fail(std::exception_ptr e);
+  void check_failed();
+  std::optional<Tree> load_parent_tree(const Node* parent_node);
+
+  Repository& repo_;
+  const BackupOptions& opts_;
+  ProgressCounters& progress_;
+  BlobWriter writer_;
+  BoundedQueue<ChunkJob> queue_;
+  std::promise<Id> root_;
+  std::mutex mu_;
+  std::vector<SnapshotWarning> warnings_;
+  bool partial_ = false;
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+  SnapshotStats stats_;
+  std::atomic<uint64_t> bytes_read_{0};
+};
+
+void FileBackup::warn(const std::string& path, const std::string& msg, bool partial) {
+  std::lock_guard lk(mu_);
+  warnings_.push_back({path, msg});
+  if (partial) {
+    partial_ = true;
+    progress_.errors++;
+  }
+}
+
+void FileBackup::fail(std::exception_ptr e) {
+  std::lock_guard lk(mu_);
+  if (!error_) error_ = e;
+  failed_ = true;
+  queue_.close();
+}
+
+void FileBackup::check_failed() {
+  if (!failed_) return;
+  std::lock_guard lk(mu_);
+  std::rethrow_exception(error_);
+}
+
+void FileBackup::worker() {
+  while (auto job = queue_.pop()) {
+    try {
+      Id id = repo_.blob_id(job->data);
+      writer_.add(BlobType::Data, id, job->data);
+      {
+        std::lock_guard lk(job->file->mu);
+        job->file->content[job->index] = id;
+      }
+      progress_.bytes_done += job->data.size();
+      release_file(job->file);
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+}
+
+void FileBackup::release_file(const std::shared_ptr<FileState>& f) {
+  if (f->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  f->dir->nodes[f->slot].content = std::move(f->content);
+  progress_.files_done++;
+  release_dir(f->dir);
+}
+
+void FileBackup::release_dir(const std::shared_ptr<DirState>& d) {
+  if (d->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  Tree t;
+  for (size_t i = 0; i < d->nodes.size(); i++)
+    if (!d->skip[i]) t.nodes.push_back(std::move(d->nodes[i]));
+  Bytes enc = encode_tree(t);
+  Id id = repo_.blob_id(enc);
+  writer_.add(BlobType::Tree, id, enc);
+  if (d->parent) {
+    d->parent->nodes[d->slot].subtree = id;
+    release_dir(d->parent);
+  } else {
+    root_.set_value(id);
+  }
+}
+
+std::optional<Tree> FileBackup::load_parent_tree(const Node* parent_node) {
+  if (!parent_node || parent_node->type != NodeType::Dir || !parent_node->subtree) return std::nullopt;
+  try {
+    return repo_.load_tree(*parent_node->subtree);
+  } catch (const Error& e) {
+    warn("", std::string("parent snapshot tree unreadable, rereading files: ") + e.what(), false);
+    return std::nullopt;
+  }
+}
+
+static const Node* find_node(const Tree* t, const std::string& name) {
+  if (!t) return nullptr;
+  auto it = std::lower_bound(t->nodes.begin(), t->nodes.end(), name,
+                             [](const Node& n, const std::string& s) { return n.name < s; });
+  return it != t->nodes.end() && it->name == name ? &*it : nullptr;
+}
+
+void FileBackup::walk_dir(const std::shared_ptr<DirState>& dir, const std::string& path, const Tree* parent_tree,
+                          dev_t dev) {
+  std::vector<std::pair<std::string, struct stat>> entries;
+  {
+    DIR* d = opendir(path.c_str());
+    if (!d) {
+      warn(path, std::string("cannot list directory: ") + std::strerror(errno), true);
+    } else {
+      std::unique_ptr<DIR, int (*)(DIR*)> guard(d, closedir);
+      while (dirent* e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name == "." || name == "..") continue;
+        std::string child = path == "/" ? "/" + name : path + "/" + name;
+        if (opts_.excludes.excluded(child, name)) continue;
+        struct stat st;
+        if (lstat(child.c_str(), &st) != 0) {
+          if (errno != ENOENT) warn(child, std::string("cannot stat: ") + std::strerror(errno), true);
+          continue;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+          warn(child, "special file skipped (device, fifo or socket)", false);
+          std::lock_guard lk(mu_);
+          stats_.skipped++;
+          continue;
+        }
+        if (opts_.one_file_system && S_ISDIR(st.st_mode) && st.st_dev != dev) continue;
+        entries.emplace_back(std::move(name), st);
+      }
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  dir->nodes.reserve(entries.size());
+  for (auto& [name, st] : entries) {
+    std::string child = path == "/" ? "/" + name : path + "/" + name;
+    dir->nodes.push_back(node_from_stat(name, child, st));
+  }
+  dir->skip.assign(entries.size(), 0);
+  for (size_t i = 0; i < entries.size(); i++) {
+    check_failed();
+    std::string child = path == "/" ? "/" + entries[i].first : path + "/" + entries[i].first;
+    handle_entry(dir, i, child, entries[i].second, find_node(parent_tree, entries[i].first), dev);
+  }
+  release_dir(dir);
+}
+
+void FileBackup::handle_entry(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path,
+                              const struct stat& st, const Node* parent_node, dev_t dev) {
+  Node& node = dir->nodes[slot];
+  if (S_ISDIR(st.st_mode)) {
+    {
+      std::lock_guard lk(mu_);
+      stats_.dirs++;
+    }
+    auto child = std::make_shared<DirState>();
+    child->parent = dir;
+    child->slot = slot;
+    dir->pending++;
+    auto parent_tree = load_parent_tree(parent_node);
+    walk_dir(child, path, parent_tree ? &*parent_tree : nullptr, dev);
+    return;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    std::string target(size_t(st.st_size) + 1, '\0');
+    ssize_t n = readlink(path.c_str(), target.data(), target.size());
+    if (n < 0) {
+      warn(path, std::string("cannot read symlink: ") + std::strerror(errno), true);
+      dir->skip[slot] = 1;
+      return;
+    }
+    target.resize(size_t(n));
+    node.link_target = target;
+    std::lock_guard lk(mu_);
+    stats_.symlinks++;
+    return;
+  }
+  // Regular file.
+  {
+    std::lock_guard lk(mu_);
+    stats_.files++;
+    stats_.bytes += uint64_t(st.st_size);
+  }
+  if (!opts_.force_reread && parent_node && parent_node->type == NodeType::File &&
+      parent_node->size == node.size && parent_node->mtime_ns == node.mtime_ns &&
+      parent_node->ctime_ns == node.ctime_ns && parent_node->inode == node.inode &&
+      std::all_of(parent_node->content.begin(), parent_node->content.end(),
+                  [&](const Id& id) { return writer_.known(id); })) {
+    node.content = parent_node->content;
+    progress_.files_done++;
+    progress_.bytes_done += node.size;
+    std::lock_guard lk(mu_);
+    stats_.files_unchanged++;
+    return;
+  }
+  {
+    std::lock_guard lk(mu_);
+    (parent_node ? stats_.files_changed : stats_.files_new)++;
+  }
+  read_file(dir, slot, path, st);
+}
+
+void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path,
+                           const struct stat& st) {
+  progress_.set_current(path);
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME));
+  if (!fd && errno == EPERM) fd = UniqueFd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    warn(path, std::string("cannot read file: ") + std::strerror(errno), true);
+    dir->skip[slot] = 1;
+    return;
+  }
+  posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto file = std::make_shared<FileState>();
+  file->dir = dir;
+  file->slot = slot;
+  dir->pending++;
+  const Chunker& chunker = repo_.chunker();
+  size_t max = chunker.params().max_size;
+  Bytes buf(2 * max);
+  size_t have = 0, pos = 0;
+  bool eof = false;
+  uint64_t total = 0;
+  bool read_error = false;
+  size_t index = 0;
+  while (true) {
+    if (!eof && have - pos < max) {
+      std::memmove(buf.data(), buf.data() + pos, have - pos);
+      have -= pos;
+      pos = 0;
+      while (!eof && have < buf.size()) {
+        ssize_t n = read(fd.get(), buf.data() + have, buf.size() - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          warn(path, std::string("read error: ") + std::strerror(errno), true);
+          read_error = eof = true;
+          break;
+        }
+        if (n == 0) eof = true;
+        have += size_t(n);
+      }
+    }
+    if (pos == have) break;
+    size_t len = chunker.cut(ByteView(buf.data() + pos, have - pos));
+    ChunkJob job{file, index++, Bytes(buf.begin() + ptrdiff_t(pos), buf.begin() + ptrdiff_t(pos + len))};
+    pos += len;
+    total += len;
+    {
+      std::lock_guard lk(file->mu);
+      file->content.emplace_back();
+    }
+    file->pending++;
+    if (!queue_.push(std::move(job))) check_failed();
+  }
+  bytes_read_ += total;
+  struct stat after;
+  Node& node = dir->nodes[slot];
+  if (read_error) {
+    dir->skip[slot] = 1;
+  } else if (fstat(fd.get(), &after) == 0 &&
+             (after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+              after.st_mtim.tv_nsec != st.st_mtim.tv_nsec || uint64_t(after.st_size) != total)) {
+    warn(path, "file changed while being read; the snapshot holds the " + std::to_string(total) + " bytes read", false);
+  }
+  node.size = total;
+  release_file(file);
+}
+
+Snapshot FileBackup::run() {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> paths = normalize_paths(opts_.paths);
+  // Pick the parent snapshot: explicit, or the newest with the same host and paths.
+  std::optional<Snapshot> parent;
+  std::string host = opts_.host.empty() ? local_hostname() : opts_.host;
+  if (!opts_.force_reread) {
+    if (opts_.parent) {
+      parent = repo_.find_snapshot(*opts_.parent);
+    } else {
+      for (auto& s : repo_.list_snapshots())
+        if (s.source_kind == "files" && s.host == host && s.paths == paths) parent = s;
+    }
+  }
+  std::optional<Tree> parent_root;
+  if (parent) parent_root = repo_.load_tree(parent->tree);
+
+  unsigned n = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < n; i++) workers.emplace_back([this] { worker(); });
+
+  auto root = std::make_shared<DirState>();
+  try {
+    std::vector<struct stat> sts(paths.size());
+    for (size_t i = 0; i < paths.size(); i++) {
+      if (lstat(paths[i].c_str(), &sts[i]) != 0)
+        throw Error(ErrorKind::NotFound, "cannot back up " + paths[i] + ": " + std::strerror(errno));
+      root->nodes.push_back(node_from_stat(top_name(paths[i]), paths[i], sts[i]));
+    }
+    // Top-level entries are kept in name order like every other tree.
+    std::vector<size_t> order(paths.size());
+    for (size_t i = 0; i < order.size(); i++) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return root->nodes[a].name < root->nodes[b].name; });
+    std::vector<Node> sorted_nodes;
+    for (size_t i : order) sorted_nodes.push_back(root->nodes[i]);
+    root->nodes = std::move(sorted_nodes);
+    root->skip.assign(paths.size(), 0);
+    for (size_t k = 0; k < order.size(); k++) {
+      size_t i = order[k];
+      const struct stat& st = sts[i];
+      if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+        throw Error(ErrorKind::Usage, paths[i] + " is a special file and cannot be backed up");
+      handle_entry(root, k, paths[i], st, find_node(parent_root ? &*parent_root : nullptr, root->nodes[k].name),
+                   st.st_dev);
+    }
+    release_dir(root);
+  } catch (...) {
+    fail(std::current_exception());
+  }
+  queue_.close();
+  for (auto& w : workers) w.join();
+  check_failed();
+  Id tree = root_.get_future().get();
+  writer_.flush();
+
+  Snapshot snap;
+  snap.time = now_rfc3339();
+  snap.host = host;
+  snap.user = local_username();
+  snap.source_kind = "files";
+  snap.source_name = paths.size() == 1 ? paths[0] : std::to_string(paths.size()) + " paths";
+  snap.paths = paths;
+  snap.tags = opts_.tags;
+  if (parent) snap.parent = parent->id;
+  snap.tree = tree;
+  snap.stats = stats_;
+  snap.stats.bytes_read = bytes_read_;
+  snap.stats.blobs_added = writer_.blobs_added();
+  snap.stats.bytes_added = writer_.bytes_added();
+  snap.stats.stored_added = writer_.stored_bytes();
+  snap.stats.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  snap.warnings = warnings_;
+  snap.partial = partial_;
+  snap.program_version = ARCA_VERSION;
+  repo_.save_snapshot(snap);
+  return snap;
+}
+
+}  // namespace
+
+Snapshot backup_files(Repository& repo, const BackupOptions& opts, ProgressCounters& progress) {
+  FileBackup b(repo, opts, progress);
+  return b.run();
+}
+
+void scan_totals(const BackupOptions& opts, ProgressCounters& progress) {
+  std::function<void(const std::string&, dev_t)> walk = [&](const std::string& path, dev_t dev) {
+    DIR* d = opendir(path.c_str());
+    if (!d) return;
+    std::unique_ptr<DIR, int (*)(DIR*)> guard(d, closedir);
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      std::string child = path == "/" ? "/" + name : path + "/" + name;
+      if (opts.excludes.excluded(child, name)) continue;
+      struct stat st;
+      if (lstat(child.c_str(), &st) != 0) continue;
+      if (S_ISREG(st.st_mode)) {
+        progress.files_total++;
+        progress.bytes_total += uint64_t(st.st_size);
+      } else if (S_ISDIR(st.st_mode) && !(opts.one_file_system && st.st_dev != dev)) {
+        walk(child, dev);
+      }
+    }
+  };
+  for (const auto& p : normalize_paths(opts.paths)) {
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) continue;
+    if (S_ISREG(st.st_mode)) {
+      progress.files_total++;
+      progress.bytes_total += uint64_t(st.st_size);
+    } else if (S_ISDIR(st.st_mode)) {
+      walk(p, st.st_dev);
+    }
+  }
+  progress.totals_known = true;
+}
+
+}  // namespace arca

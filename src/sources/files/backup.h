@@ -1,0 +1,39 @@
+// File-tree backup: walks the given paths, reuses unchanged files from the parent snapshot,
+// chunks changed files and stores them through a BlobWriter, then saves a snapshot.
+//
+// Pipeline: the calling thread walks and reads files and cuts chunks (cheap); worker threads
+// compute ids, compress, encrypt and pack (expensive); a BlobWriter thread uploads packs.
+// Bounded queues between stages keep memory bounded whatever the data size. A directory's
+// tree is stored when its last entry is done, by whichever thread finishes it.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+#include "sources/files/exclude.h"
+#include "util/progress.h"
+
+namespace arca {
+
+struct BackupOptions {
+  std::vector<std::string> paths;
+  std::vector<std::string> tags;
+  std::string host;                        // defaults to this machine's name
+  ExcludeMatcher excludes;
+  bool one_file_system = false;
+  std::optional<std::string> parent;       // snapshot ref; default: latest with same host+paths
+  bool force_reread = false;               // ignore the parent: read every file
+  unsigned threads = 0;                    // 0 = number of cores
+};
+
+// Runs the backup and saves the snapshot (only after every object it needs is durable).
+Snapshot backup_files(Repository& repo, const BackupOptions& opts, ProgressCounters& progress);
+
+// Counts files and bytes under the paths (for progress ETA); runs alongside the backup.
+void scan_totals(const BackupOptions& opts, ProgressCounters& progress);
+
+// Makes each path absolute and normalized; throws Error(Usage) on duplicates.
+std::vector<std::string> normalize_paths(const std::vector<std::string>& paths);
+
+}  // namespace arca

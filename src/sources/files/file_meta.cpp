@@ -1,0 +1,122 @@
+#include "sources/files/file_meta.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "util/fd.h"
+
+namespace arca {
+namespace {
+
+template <typename Lookup>
+std::string cached_name(std::unordered_map<uint32_t, std::string>& cache, std::mutex& mu, uint32_t id, Lookup fn) {
+  std::lock_guard lk(mu);
+  auto it = cache.find(id);
+  if (it != cache.end()) return it->second;
+  return cache[id] = fn(id);
+}
+
+std::string user_name(uint32_t uid) {
+  static std::unordered_map<uint32_t, std::string> cache;
+  static std::mutex mu;
+  return cached_name(cache, mu, uid, [](uint32_t id) -> std::string {
+    passwd* pw = getpwuid(id);
+    return pw ? pw->pw_name : "";
+  });
+}
+
+std::string group_name(uint32_t gid) {
+  static std::unordered_map<uint32_t, std::string> cache;
+  static std::mutex mu;
+  return cached_name(cache, mu, gid, [](uint32_t id) -> std::string {
+    group* gr = getgrgid(id);
+    return gr ? gr->gr_name : "";
+  });
+}
+
+int64_t ns(const timespec& t) { return int64_t(t.tv_sec) * 1000000000 + t.tv_nsec; }
+timespec ts(int64_t n) {
+  timespec t;
+  t.tv_sec = n / 1000000000;
+  t.tv_nsec = n % 1000000000;
+  if (t.tv_nsec < 0) {
+    t.tv_sec--;
+    t.tv_nsec += 1000000000;
+  }
+  return t;
+}
+
+void read_xattrs(const std::string& path, Node& node) {
+  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+  if (n <= 0) return;
+  std::string names(size_t(n), '\0');
+  n = llistxattr(path.c_str(), names.data(), names.size());
+  if (n <= 0) return;
+  for (size_t p = 0; p < size_t(n);) {
+    std::string key(names.c_str() + p);
+    p += key.size() + 1;
+    ssize_t vn = lgetxattr(path.c_str(), key.c_str(), nullptr, 0);
+    if (vn < 0) continue;
+    Bytes v(static_cast<size_t>(vn));
+    vn = lgetxattr(path.c_str(), key.c_str(), v.data(), v.size());
+    if (vn < 0) continue;
+    v.resize(size_t(vn));
+    node.xattrs.emplace_back(key, std::move(v));
+  }
+}
+
+}  // namespace
+
+Node node_from_stat(const std::string& name, const std::string& path, const struct stat& st) {
+  Node n;
+  n.name = name;
+  if (S_ISDIR(st.st_mode)) n.type = NodeType::Dir;
+  else if (S_ISLNK(st.st_mode)) n.type = NodeType::Symlink;
+  else n.type = NodeType::File;
+  n.mode = st.st_mode & 07777;
+  n.uid = st.st_uid;
+  n.gid = st.st_gid;
+  n.user = user_name(st.st_uid);
+  n.group = group_name(st.st_gid);
+  n.mtime_ns = ns(st.st_mtim);
+  n.atime_ns = ns(st.st_atim);
+  n.ctime_ns = ns(st.st_ctim);
+  n.inode = st.st_ino;
+  n.device = st.st_dev;
+  n.links = n.type == NodeType::Dir ? 1 : uint32_t(st.st_nlink);
+  if (n.type == NodeType::File) n.size = uint64_t(st.st_size);
+  read_xattrs(path, n);
+  return n;
+}
+
+std::string apply_metadata(int dirfd, const std::string& name, const Node& node) {
+  std::string err;
+  auto note = [&](const char* what) {
+    if (err.empty()) err = std::string(what) + ": " + std::strerror(errno);
+  };
+  if (geteuid() == 0 && fchownat(dirfd, name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) != 0) note("chown");
+  if (node.type != NodeType::Symlink) {
+    if (fchmodat(dirfd, name.c_str(), node.mode, 0) != 0) note("chmod");
+    if (!node.xattrs.empty()) {
+      UniqueFd fd(openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (fd) {
+        for (const auto& [k, v] : node.xattrs)
+          if (fsetxattr(fd.get(), k.c_str(), v.data(), v.size(), 0) != 0 && errno != ENOTSUP && errno != EPERM)
+            note("setxattr");
+      }
+    }
+  }
+  timespec times[2] = {ts(node.atime_ns), ts(node.mtime_ns)};
+  if (utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) note("set times");
+  return err;
+}
+
+}  // namespace arca

@@ -1,0 +1,365 @@
+#include "sources/files/restore.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "sources/files/exclude.h"
+#include "sources/files/file_meta.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace arca {
+namespace {
+
+struct PlannedFile {
+  std::string rel;
+  Node node;
+  bool existed = false;               // delta: compare before writing
+  std::vector<uint64_t> offsets;      // of each chunk
+  std::vector<BlobLocation> locs;
+  std::atomic<bool> failed{false};
+  std::atomic<uint64_t> written{0};
+};
+
+struct WorkItem {
+  size_t file;
+  size_t first, last;  // chunk range [first, last)
+};
+
+class FileRestore {
+ public:
+  FileRestore(Repository& repo, const RestoreOptions& opts, ProgressCounters& progress)
+      : repo_(repo), opts_(opts), progress_(progress) {}
+
+  RestoreResult run(const Snapshot& snap);
+
+ private:
+  bool selected(const std::string& rel) const;
+  bool any_selected_below(const std::string& rel) const;
+  void plan_dir(const Id& tree, const std::string& rel);
+  int open_dir(const std::string& rel);  // creates it (replacing a non-directory); returns fd
+  void plan_file(const std::string& rel, const Node& node);
+  void replace_non_dir(int dirfd, const std::string& name, const std::string& rel);
+  void work(std::atomic<size_t>& next);
+  void restore_range(const WorkItem& item);
+  bool verify_file(PlannedFile& f);
+  void problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg);
+  static std::pair<std::string, std::string> split(const std::string& rel);
+
+  Repository& repo_;
+  const RestoreOptions& opts_;
+  ProgressCounters& progress_;
+  UniqueFd root_;
+  std::map<std::string, UniqueFd> dir_fds_;  // open directories during planning
+  std::vector<std::unique_ptr<PlannedFile>> files_;
+  std::vector<std::pair<std::string, Node>> meta_;  // entries needing metadata, in creation order
+  std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
+  std::vector<WorkItem> items_;
+  std::mutex mu_;
+  RestoreResult result_;
+  std::atomic<uint64_t> written_{0};
+};
+
+std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  if (slash == std::string::npos) return {"", rel};
+  return {rel.substr(0, slash), rel.substr(slash + 1)};
+}
+
+void FileRestore::problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg) {
+  std::lock_guard lk(mu_);
+  list.push_back({path, msg});
+}
+
+bool FileRestore::selected(const std::string& rel) const {
+  for (const auto& e : opts_.excludes)
+    if (path_matches(e, rel)) return false;
+  if (opts_.includes.empty()) return true;
+  for (const auto& i : opts_.includes)
+    if (path_matches(i, rel)) return true;
+  return false;
+}
+
+// Could an include pattern select something below directory `rel`? (cheap, conservative)
+bool FileRestore::any_selected_below(const std::string& rel) const {
+  if (opts_.includes.empty()) return true;
+  for (const auto& i : opts_.includes) {
+    std::string p = i;
+    while (!p.empty() && p[0] == '/') p.erase(0, 1);
+    if (p.find('/') == std::string::npos) return true;  // a bare name can match at any depth
+    if (p.rfind(rel + "/", 0) == 0 || p.find_first_of("*?[") < rel.size()) return true;
+  }
+  return false;
+}
+
+void FileRestore::replace_non_dir(int dirfd, const std::string& name, const std::string& rel) {
+  struct stat st;
+  if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::Usage, "cannot restore " + rel + ": a directory of that name exists in the target");
+  if (unlinkat(dirfd, name.c_str(), 0) != 0) throw_errno("remove existing", rel, errno);
+}
+
+int FileRestore::open_dir(const std::string& rel) {
+  if (rel.empty()) return root_.get();
+  auto it = dir_fds_.find(rel);
+  if (it != dir_fds_.end()) return it->second.get();
+  auto [parent, name] = split(rel);
+  int pfd = open_dir(parent);
+  if (!opts_.dry_run) {
+    if (mkdirat(pfd, name.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create directory", rel, errno);
+  }
+  UniqueFd fd(openat(pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd && !opts_.dry_run && (errno == ENOTDIR || errno == ELOOP)) {
+    // A file or symlink stands where the snapshot has a directory: replace it, never follow it.
+    if (unlinkat(pfd, name.c_str(), 0) != 0) throw_errno("remove existing", rel, errno);
+    if (mkdirat(pfd, name.c_str(), 0700) != 0) throw_errno("create directory", rel, errno);
+    fd = UniqueFd(openat(pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  }
+  if (!fd) {
+    if (opts_.dry_run) return -1;
+    throw_errno("open directory", rel, errno);
+  }
+  int raw = fd.get();
+  dir_fds_.emplace(rel, std::move(fd));
+  return raw;
+}
+
+void FileRestore::plan_file(const std::string& rel, const Node& node) {
+  auto [parent, name] = split(rel);
+  int dfd = open_dir(parent);
+  result_.files++;
+  result_.bytes += node.size;
+  if (node.links > 1) {
+    auto key = std::make_pair(node.device, node.inode);
+    auto it = hardlinks_.find(key);
+    if (it != hardlinks_.end()) {
+      result_.hardlinks++;
+      if (!opts_.dry_run) {
+        replace_non_dir(dfd, name, rel);
+        if (linkat(root_.get(), it->second.c_str(), dfd, name.c_str(), 0) != 0) throw_errno("hard link", rel, errno);
+      }
+      return;
+    }
+    hardlinks_.emplace(key, rel);
+  }
+  auto f = std::make_unique<PlannedFile>();
+  f->rel = rel;
+  f->node = node;
+  uint64_t off = 0;
+  for (const auto& id : node.content) {
+    auto loc = repo_.index().find(id);
+    if (!loc) {
+      problem(result_.errors, rel, "data blob " + id.short_hex() + " is missing from the repository");
+      f->failed = true;
+      break;
+    }
+    f->offsets.push_back(off);
+    f->locs.push_back(*loc);
+    off += loc->raw_length;
+  }
+  if (!f->failed && off != node.size)
+    problem(result_.warnings, rel, "content length " + std::to_string(off) + " differs from recorded size");
+  progress_.bytes_total += node.size;
+  progress_.files_total++;
+  if (opts_.dry_run) return;
+  struct stat st;
+  if (fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISREG(st.st_mode) && st.st_nlink == 1) f->existed = true;
+    else replace_non_dir(dfd, name, rel);  // also breaks hard links we must not write through
+  }
+  UniqueFd fd(openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("create", rel, errno);
+  if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
+  // Split into work items of ~8 chunks so one large file is restored by all threads at once.
+  size_t n = f->locs.size();
+  for (size_t i = 0; i < n; i += 8) items_.push_back({files_.size(), i, std::min(n, i + 8)});
+  files_.push_back(std::move(f));
+  meta_.emplace_back(rel, node);
+}
+
+void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
+  Tree t = repo_.load_tree(tree);
+  for (const auto& n : t.nodes) {
+    std::string child = rel.empty() ? n.name : rel + "/" + n.name;
+    bool sel = selected(child);
+    if (n.type == NodeType::Dir) {
+      if (!sel && !any_selected_below(child)) continue;
+      bool excluded = false;
+      for (const auto& e : opts_.excludes) excluded |= path_matches(e, child);
+      if (excluded) continue;
+      if (sel) {
+        open_dir(child);
+        result_.dirs++;
+        meta_.emplace_back(child, n);
+      }
+      plan_dir(*n.subtree, child);
+      if (sel) {
+        // Directories are finished in reverse: mark the end so metadata lands after children.
+        dir_fds_.erase(child);
+      }
+      continue;
+    }
+    if (!sel) continue;
+    if (n.type == NodeType::File) {
+      plan_file(child, n);
+    } else {
+      result_.symlinks++;
+      if (opts_.dry_run) continue;
+      auto [parent, name] = split(child);
+      int dfd = open_dir(parent);
+      replace_non_dir(dfd, name, child);
+      if (symlinkat(n.link_target.c_str(), dfd, name.c_str()) != 0) throw_errno("create symlink", child, errno);
+      meta_.emplace_back(child, n);
+    }
+  }
+}
+
+void FileRestore::restore_range(const WorkItem& item) {
+  PlannedFile& f = *files_[item.file];
+  if (f.failed) return;
+  UniqueFd fd(openat(root_.get(), f.rel.c_str(), (f.existed ? O_RDWR : O_WRONLY) | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    problem(result_.errors, f.rel, std::string("cannot open for writing: ") + std::strerror(errno));
+    f.failed = true;
+    return;
+  }
+  Bytes existing;
+  for (size_t i = item.first; i < item.last; i++) {
+    const BlobLocation& loc = f.locs[i];
+    const Id& id = f.node.content[i];
+    if (f.existed) {
+      existing.resize(loc.raw_length);
+      ssize_t n = pread(fd.get(), existing.data(), existing.size(), off_t(f.offsets[i]));
+      if (n == ssize_t(existing.size()) && repo_.blob_id(existing) == id) {
+        progress_.bytes_done += loc.raw_length;
+        continue;
+      }
+    }
+    Bytes data;
+    try {
+      data = repo_.read_blob(id, loc);
+    } catch (const Error& e) {
+      problem(result_.errors, f.rel, e.what());
+      f.failed = true;
+      return;
+    }
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = pwrite(fd.get(), data.data() + done, data.size() - done, off_t(f.offsets[i] + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno("write", f.rel, errno);
+      done += size_t(n);
+    }
+    written_ += data.size();
+    f.written += data.size();
+    progress_.bytes_done += data.size();
+  }
+}
+
+bool FileRestore::verify_file(PlannedFile& f) {
+  UniqueFd fd(openat(root_.get(), f.rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return false;
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0 || uint64_t(st.st_size) != f.node.size) return false;
+  Bytes buf;
+  for (size_t i = 0; i < f.locs.size(); i++) {
+    buf.resize(f.locs[i].raw_length);
+    if (pread(fd.get(), buf.data(), buf.size(), off_t(f.offsets[i])) != ssize_t(buf.size())) return false;
+    if (repo_.blob_id(buf) != f.node.content[i]) return false;
+  }
+  return true;
+}
+
+void FileRestore::work(std::atomic<size_t>& next) {
+  for (size_t i; (i = next++) < items_.size();) {
+    try {
+      restore_range(items_[i]);
+    } catch (const Error& e) {
+      problem(result_.errors, files_[items_[i].file]->rel, e.what());
+      files_[items_[i].file]->failed = true;
+      if (e.kind() == ErrorKind::NoSpace) {
+        next = items_.size();  // a full disk stops the restore; the error says what to do
+      }
+    }
+  }
+}
+
+RestoreResult FileRestore::run(const Snapshot& snap) {
+  auto start = std::chrono::steady_clock::now();
+  if (opts_.target.empty()) throw Error(ErrorKind::Usage, "no restore target given (--target DIR)");
+  if (!opts_.dry_run) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.target, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create target " + opts_.target + ": " + ec.message());
+  }
+  root_ = UniqueFd(open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_ && !opts_.dry_run) throw_errno("open target", opts_.target, errno);
+  repo_.index();
+  plan_dir(snap.tree, "");
+  dir_fds_.clear();
+  if (opts_.dry_run) {
+    result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result_;
+  }
+  std::atomic<size_t> next{0};
+  unsigned n = opts_.threads ? opts_.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
+  {
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(next); });
+    for (auto& t : pool) t.join();
+  }
+  for (const auto& f : files_) {
+    if (f->failed) continue;
+    progress_.files_done++;
+  }
+  if (opts_.verify) {
+    std::atomic<size_t> vnext{0};
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < n; i++)
+      pool.emplace_back([&] {
+        for (size_t k; (k = vnext++) < files_.size();) {
+          PlannedFile& f = *files_[k];
+          if (f.failed) continue;
+          if (verify_file(f)) {
+            std::lock_guard lk(mu_);
+            result_.files_verified++;
+          } else {
+            problem(result_.errors, f.rel, "verification failed: restored content differs from the snapshot");
+          }
+        }
+      });
+    for (auto& t : pool) t.join();
+  }
+  // Metadata last, deepest first, so directory times are not disturbed by their children.
+  for (auto it = meta_.rbegin(); it != meta_.rend(); ++it) {
+    std::string err = apply_metadata(root_.get(), it->first, it->second);
+    if (!err.empty()) problem(result_.warnings, it->first, err);
+  }
+  result_.bytes_written = written_;
+  for (const auto& f : files_)
+    if (f->existed && !f->failed && f->written == 0) result_.files_unchanged++;
+  result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result_;
+}
+
+}  // namespace
+
+RestoreResult restore_files(Repository& repo, const Snapshot& snap, const RestoreOptions& opts,
+                            ProgressCounters& progress) {
+  FileRestore r(repo, opts, progress);
+  return r.run(snap);
+}
+
+}  // namespace arca

@@ -1,0 +1,49 @@
+// Where a repository's objects live. A backend stores opaque, immutable objects by name
+// ("data/ab/abcd…", "snapshots/…"); it knows nothing of packs, keys or snapshots.
+// Every write is atomic: an object is either absent or complete, never partial.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "util/bytes.h"
+
+namespace arca {
+
+struct ObjectInfo {
+  std::string name;
+  uint64_t size = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Human-readable location, used in messages.
+  virtual std::string location() const = 0;
+  // True if the repository root exists (used by init/open to give clear errors).
+  virtual bool exists() const = 0;
+  // Creates the root if needed (init only).
+  virtual void create() = 0;
+
+  // Stores `data` under `name`, replacing any existing object; durable when it returns.
+  virtual void put(const std::string& name, ByteView data) = 0;
+  // Stores `data` only if `name` does not exist; returns false (and stores nothing) if it does.
+  virtual bool put_if_absent(const std::string& name, ByteView data) = 0;
+  // Whole object; throws Error(NotFound) if absent.
+  virtual Bytes get(const std::string& name) const = 0;
+  // `length` bytes at `offset`; throws Error(Corrupt) if the object is shorter.
+  virtual Bytes get_range(const std::string& name, uint64_t offset, uint64_t length) const = 0;
+  virtual std::optional<ObjectInfo> stat(const std::string& name) const = 0;
+  // Calls `fn` for every object whose name starts with `prefix` (a directory-like prefix
+  // ending in '/'), in no particular order.
+  virtual void list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const = 0;
+  virtual void remove(const std::string& name) = 0;
+};
+
+// Opens a backend for a repository location (a local path for now; URLs later).
+std::unique_ptr<Backend> open_backend(const std::string& location);
+
+}  // namespace arca

@@ -1,0 +1,188 @@
+#include "storage/local_backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "crypto/random.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace arca {
+namespace {
+
+void fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_errno("open directory", dir, errno);
+  if (::fsync(fd.get()) != 0) throw_errno("fsync directory", dir, errno);
+}
+
+std::string parent_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
+
+// mkdir -p, fsyncing each parent that gained an entry, so new directories survive a crash.
+void make_dirs(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return;
+  make_dirs(parent_of(dir));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create directory", dir, errno);
+  fsync_dir(parent_of(dir));
+}
+
+void write_all(int fd, ByteView data, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write", what, errno);
+    }
+    done += size_t(n);
+  }
+}
+
+}  // namespace
+
+LocalBackend::LocalBackend(std::string root) : root_(std::move(root)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string LocalBackend::path(const std::string& name) const { return root_ + "/" + name; }
+
+bool LocalBackend::exists() const {
+  struct stat st;
+  return ::stat(root_.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void LocalBackend::create() {
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) throw Error(ErrorKind::Io, "cannot create repository directory " + root_ + ": " + ec.message());
+}
+
+std::string LocalBackend::write_temp(const std::string& final_path, ByteView data) {
+  std::string dir = parent_of(final_path);
+  make_dirs(dir);
+  std::string tmp = dir + "/.tmp-" + random_id().short_hex();
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("create", tmp, errno);
+  try {
+    write_all(fd.get(), data, tmp);
+    if (::fsync(fd.get()) != 0) throw_errno("fsync", tmp, errno);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  return tmp;
+}
+
+void LocalBackend::put(const std::string& name, ByteView data) {
+  std::string final_path = path(name);
+  std::string tmp = write_temp(final_path, data);
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno("rename into", final_path, err);
+  }
+  fsync_dir(parent_of(final_path));
+}
+
+bool LocalBackend::put_if_absent(const std::string& name, ByteView data) {
+  std::string final_path = path(name);
+  std::string tmp = write_temp(final_path, data);
+  // link() fails with EEXIST atomically, unlike rename(), which would replace.
+  int rc = ::link(tmp.c_str(), final_path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) return false;
+    throw_errno("link into", final_path, err);
+  }
+  fsync_dir(parent_of(final_path));
+  return true;
+}
+
+Bytes LocalBackend::get(const std::string& name) const {
+  std::string p = path(name);
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
+    throw_errno("open", p, errno);
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw_errno("stat", p, errno);
+  Bytes out(size_t(st.st_size));
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, off_t(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read", p, errno);
+    if (n == 0) break;
+    done += size_t(n);
+  }
+  out.resize(done);
+  return out;
+}
+
+Bytes LocalBackend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
+  std::string p = path(name);
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
+    throw_errno("open", p, errno);
+  }
+  Bytes out(length);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd.get(), out.data() + done, length - done, off_t(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read", p, errno);
+    if (n == 0) throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " +
+                                                     std::to_string(offset) + "+" + std::to_string(length) + ")");
+    done += size_t(n);
+  }
+  return out;
+}
+
+std::optional<ObjectInfo> LocalBackend::stat(const std::string& name) const {
+  struct stat st;
+  if (::stat(path(name).c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("stat", path(name), errno);
+  }
+  return ObjectInfo{name, uint64_t(st.st_size)};
+}
+
+void LocalBackend::list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const {
+  // Walk the directory named by the prefix, recursing into fan-out subdirectories.
+  std::function<void(const std::string&)> walk = [&](const std::string& rel) {
+    std::string dir = path(rel);
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) {
+      if (errno == ENOENT) return;
+      throw_errno("list", dir, errno);
+    }
+    std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "." || n == ".." || n.rfind(".tmp-", 0) == 0) continue;
+      std::string child = rel + n;
+      struct stat st;
+      if (::lstat(path(child).c_str(), &st) != 0) continue;  // removed concurrently
+      if (S_ISDIR(st.st_mode))
+        walk(child + "/");
+      else if (S_ISREG(st.st_mode))
+        fn(ObjectInfo{child, uint64_t(st.st_size)});
+    }
+  };
+  walk(prefix);
+}
+
+void LocalBackend::remove(const std::string& name) {
+  if (::unlink(path(name).c_str()) != 0 && errno != ENOENT) throw_errno("remove", path(name), errno);
+}
+
+}  // namespace arca
