@@ -3,15 +3,19 @@
 #include "crypto/random.h"
 #include "repo/envelope.h"
 
+#include <unistd.h>
+
 namespace arca {
 
 static constexpr size_t kPacksPerIndexFile = 8;
 
-BlobWriter::BlobWriter(Repository& repo) : repo_(repo), index_(repo.index()) {
+BlobWriter::BlobWriter(Repository& repo)
+    : repo_(repo), index_(repo.index()), staging_dir_(repo.backend().staging_dir()) {
   uploader_ = std::thread([this] { upload_loop(); });
 }
 
 BlobWriter::~BlobWriter() {
+  failed_ = true;  // without flush(), the session is abandoned: drop queued packs
   queue_.close();
   if (uploader_.joinable()) uploader_.join();
 }
@@ -35,7 +39,8 @@ bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
   Slot& slot = slots_[size_t(type)];
   std::unique_lock lk(slot.mu);
   size_t target = type == BlobType::Data ? repo_.config().data_pack_size : repo_.config().meta_pack_size;
-  if (!slot.builder) slot.builder = std::make_unique<PackBuilder>(type, target + sealed.size() + 4096);
+  if (!slot.builder)
+    slot.builder = std::make_unique<PackBuilder>(type, staging_dir_ + "/pack-" + random_id().hex());
   slot.builder->add(id, uint32_t(plain.size()), sealed);
   if (slot.builder->size() >= target) {
     auto finished = slot.builder->finish(repo_.keys());
@@ -49,8 +54,12 @@ bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
 void BlobWriter::upload_loop() {
   while (auto pack = queue_.pop()) {
     try {
-      repo_.backend().put(pack_name(pack->type, pack->id), pack->data);
-      stored_bytes_ += pack->data.size();
+      if (failed_) {
+        ::unlink(pack->path.c_str());
+        continue;
+      }
+      repo_.backend().put_file(pack_name(pack->type, pack->id), pack->path);
+      stored_bytes_ += pack->size;
       std::vector<IndexPack> batch;
       {
         std::lock_guard lk(pending_mu_);
@@ -61,7 +70,8 @@ void BlobWriter::upload_loop() {
     } catch (...) {
       std::lock_guard lk(error_mu_);
       if (!error_) error_ = std::current_exception();
-      queue_.close();
+      failed_ = true;
+      ::unlink(pack->path.c_str());
     }
   }
 }

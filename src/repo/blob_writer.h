@@ -45,15 +45,17 @@ class BlobWriter {
 
   Repository& repo_;
   const Index& index_;
+  std::string staging_dir_;
   std::mutex claim_mu_;
   std::unordered_set<Id, IdHash> claimed_;
   Slot slots_[2];
-  BoundedQueue<PackBuilder::Finished> queue_{2};
+  BoundedQueue<PackBuilder::Finished> queue_{4};
   std::thread uploader_;
   std::mutex pending_mu_;
   std::vector<IndexPack> pending_;
   std::mutex error_mu_;
   std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
   std::atomic<uint64_t> blobs_added_{0}, bytes_added_{0}, stored_bytes_{0};
 };
 

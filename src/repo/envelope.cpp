@@ -14,10 +14,10 @@ const Key& Keyring::key(uint32_t version) const {
 }
 
 void seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, Bytes& out) {
-  Bytes plain;
-  plain.reserve(payload.size() + 1);
-  plain.push_back(0);
-  plain[0] = uint8_t(compress_maybe(payload, zstd_level, plain));
+  thread_local Bytes plain;
+  plain.clear();
+  Codec codec = compress_maybe(payload, zstd_level, plain);
+  plain.push_back(uint8_t(codec));
   size_t start = out.size();
   out.push_back(kEnvelopeFormat);
   put_u32(out, version);
@@ -40,12 +40,11 @@ Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what) {
   uint32_t version = get_u32(sealed.data() + 1);
   auto plain = aead_open(keys.key(version), sealed.first(kEnvelopeHeader), sealed.subspan(kEnvelopeHeader));
   if (!plain) throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");
-  ByteView body(plain->data() + 1, plain->size() - 1);
-  if (plain->at(0) == uint8_t(Codec::None)) {
-    plain->erase(plain->begin());
-    return std::move(*plain);
-  }
-  return decompress(Codec(plain->at(0)), body, what);
+  if (plain->empty()) throw Error(ErrorKind::Corrupt, what + " is empty");
+  uint8_t codec = plain->back();
+  plain->pop_back();
+  if (codec == uint8_t(Codec::None)) return std::move(*plain);
+  return decompress(Codec(codec), *plain, what);
 }
 
 }  // namespace arca

@@ -1,7 +1,8 @@
 // The sealed form of every stored object and blob:
 //   u8 format (1) | u32le key version | nonce(12) | AES-256-GCM ciphertext | tag(16)
 // The first five bytes are authenticated as associated data. The plaintext is
-//   u8 codec (0 none, 1 zstd) | payload.
+//   payload | u8 codec (0 none, 1 zstd)
+// (the codec byte comes last so an uncompressed payload needs no copy when opened).
 #pragma once
 #include <string>
 

@@ -5,6 +5,11 @@
 #include "crypto/hash.h"
 #include "repo/envelope.h"
 #include "util/error.h"
+#include "util/io.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <cerrno>
 
 namespace arca {
 
@@ -17,11 +22,22 @@ std::string pack_name(BlobType type, const Id& pack_id) {
   return pack_dir(type) + hex.substr(0, 2) + "/" + hex;
 }
 
-PackBuilder::PackBuilder(BlobType type, size_t reserve) : type_(type) { data_.reserve(reserve); }
+PackBuilder::PackBuilder(BlobType type, std::string staging_path)
+    : type_(type), path_(std::move(staging_path)) {
+  fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd_) throw_errno("create staging file", path_, errno);
+}
+
+PackBuilder::~PackBuilder() {
+  if (!path_.empty()) ::unlink(path_.c_str());
+}
 
 void PackBuilder::add(const Id& id, uint32_t raw_length, ByteView sealed) {
-  blobs_.push_back({id, uint32_t(data_.size()), uint32_t(sealed.size()), raw_length});
-  data_.insert(data_.end(), sealed.begin(), sealed.end());
+  if (size_ + sealed.size() > UINT32_MAX) throw Error(ErrorKind::Generic, "pack would exceed 4 GiB");
+  write_all(fd_.get(), sealed, path_);
+  hash_.update(sealed);
+  blobs_.push_back({id, uint32_t(size_), uint32_t(sealed.size()), raw_length});
+  size_ += sealed.size();
 }
 
 PackBuilder::Finished PackBuilder::finish(const Keyring& keys) {
@@ -33,12 +49,14 @@ PackBuilder::Finished PackBuilder::finish(const Keyring& keys) {
     put_u32(header, b.length);
     put_u32(header, b.raw_length);
   }
-  size_t before = data_.size();
-  seal(keys, keys.current_version(), header, 3, data_);
-  put_u32(data_, uint32_t(data_.size() - before));
-  Finished f{sha256(data_), type_, std::move(data_), std::move(blobs_)};
-  data_.clear();
-  blobs_.clear();
+  Bytes tail = seal(keys, keys.current_version(), header, 3);
+  put_u32(tail, uint32_t(tail.size()));
+  write_all(fd_.get(), tail, path_);
+  hash_.update(tail);
+  size_ += tail.size();
+  fd_.reset();
+  Finished f{hash_.finish(), type_, std::move(path_), size_, std::move(blobs_)};
+  path_.clear();
   return f;
 }
 

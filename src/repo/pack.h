@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "crypto/hash.h"
 #include "repo/keyring.h"
+#include "util/fd.h"
 #include "util/bytes.h"
 
 namespace arca {
@@ -23,25 +25,34 @@ struct PackedBlob {
   uint32_t raw_length = 0;  // plaintext length
 };
 
+// Assembles a pack in a staging file (so memory does not grow with pack size), hashing as it goes.
 class PackBuilder {
  public:
-  explicit PackBuilder(BlobType type, size_t reserve);
+  PackBuilder(BlobType type, std::string staging_path);
+  ~PackBuilder();  // removes the staging file unless finish() handed it over
+  PackBuilder(const PackBuilder&) = delete;
+  PackBuilder& operator=(const PackBuilder&) = delete;
+
   void add(const Id& id, uint32_t raw_length, ByteView sealed);
-  size_t size() const { return data_.size(); }
+  uint64_t size() const { return size_; }
   size_t count() const { return blobs_.size(); }
   BlobType type() const { return type_; }
 
   struct Finished {
     Id id;
     BlobType type;
-    Bytes data;
+    std::string path;  // the complete staging file
+    uint64_t size;
     std::vector<PackedBlob> blobs;
   };
   Finished finish(const Keyring& keys);
 
  private:
   BlobType type_;
-  Bytes data_;
+  std::string path_;
+  UniqueFd fd_;
+  Sha256 hash_;
+  uint64_t size_ = 0;
   std::vector<PackedBlob> blobs_;
 };
 

@@ -41,6 +41,12 @@ class Backend {
   // ending in '/'), in no particular order.
   virtual void list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const = 0;
   virtual void remove(const std::string& name) = 0;
+
+  // Large objects (packs) are assembled in a local staging file, then handed over whole, so
+  // memory does not grow with the object size. staging_dir() is a local directory for them;
+  // put_file() stores the file's contents under `name` (durably) and removes the file.
+  virtual std::string staging_dir() = 0;
+  virtual void put_file(const std::string& name, const std::string& path) = 0;
 };
 
 // Opens a backend for a repository location (a local path for now; URLs later).

@@ -11,6 +11,7 @@
 #include "crypto/random.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/io.h"
 
 namespace arca {
 namespace {
@@ -30,18 +31,6 @@ void make_dirs(const std::string& dir) {
   make_dirs(parent_of(dir));
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create directory", dir, errno);
   fsync_dir(parent_of(dir));
-}
-
-void write_all(int fd, ByteView data, const std::string& what) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("write", what, errno);
-    }
-    done += size_t(n);
-  }
 }
 
 }  // namespace
@@ -115,15 +104,7 @@ Bytes LocalBackend::get(const std::string& name) const {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) throw_errno("stat", p, errno);
   Bytes out(size_t(st.st_size));
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, off_t(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("read", p, errno);
-    if (n == 0) break;
-    done += size_t(n);
-  }
-  out.resize(done);
+  out.resize(pread_full(fd.get(), out, 0, p));
   return out;
 }
 
@@ -135,15 +116,9 @@ Bytes LocalBackend::get_range(const std::string& name, uint64_t offset, uint64_t
     throw_errno("open", p, errno);
   }
   Bytes out(length);
-  size_t done = 0;
-  while (done < length) {
-    ssize_t n = ::pread(fd.get(), out.data() + done, length - done, off_t(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("read", p, errno);
-    if (n == 0) throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " +
-                                                     std::to_string(offset) + "+" + std::to_string(length) + ")");
-    done += size_t(n);
-  }
+  if (pread_full(fd.get(), out, off_t(offset), p) != length)
+    throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " + std::to_string(offset) + "+" +
+                                        std::to_string(length) + ")");
   return out;
 }
 
@@ -183,6 +158,24 @@ void LocalBackend::list(const std::string& prefix, const std::function<void(cons
 
 void LocalBackend::remove(const std::string& name) {
   if (::unlink(path(name).c_str()) != 0 && errno != ENOENT) throw_errno("remove", path(name), errno);
+}
+
+std::string LocalBackend::staging_dir() {
+  std::string dir = root_ + "/tmp";
+  make_dirs(dir);
+  return dir;
+}
+
+void LocalBackend::put_file(const std::string& name, const std::string& src) {
+  std::string final_path = path(name);
+  {
+    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno("open", src, errno);
+    if (::fsync(fd.get()) != 0) throw_errno("fsync", src, errno);
+  }
+  make_dirs(parent_of(final_path));
+  if (::rename(src.c_str(), final_path.c_str()) != 0) throw_errno("rename into", final_path, errno);
+  fsync_dir(parent_of(final_path));
 }
 
 }  // namespace arca

@@ -19,6 +19,9 @@ class LocalBackend : public Backend {
   std::optional<ObjectInfo> stat(const std::string& name) const override;
   void list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const override;
   void remove(const std::string& name) override;
+  // Staging files live in <root>/tmp/ so that put_file() is a rename on the same filesystem.
+  std::string staging_dir() override;
+  void put_file(const std::string& name, const std::string& path) override;
 
  private:
   std::string path(const std::string& name) const;

@@ -18,6 +18,7 @@
 #include "sources/files/file_meta.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/io.h"
 
 namespace arca {
 namespace {
@@ -241,8 +242,8 @@ void FileRestore::restore_range(const WorkItem& item) {
     const Id& id = f.node.content[i];
     if (f.existed) {
       existing.resize(loc.raw_length);
-      ssize_t n = pread(fd.get(), existing.data(), existing.size(), off_t(f.offsets[i]));
-      if (n == ssize_t(existing.size()) && repo_.blob_id(existing) == id) {
+      size_t n = pread_full(fd.get(), existing, off_t(f.offsets[i]), f.rel);
+      if (n == existing.size() && repo_.blob_id(existing) == id) {
         progress_.bytes_done += loc.raw_length;
         continue;
       }
@@ -255,13 +256,7 @@ void FileRestore::restore_range(const WorkItem& item) {
       f.failed = true;
       return;
     }
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = pwrite(fd.get(), data.data() + done, data.size() - done, off_t(f.offsets[i] + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_errno("write", f.rel, errno);
-      done += size_t(n);
-    }
+    pwrite_all(fd.get(), data, off_t(f.offsets[i]), f.rel);
     written_ += data.size();
     f.written += data.size();
     progress_.bytes_done += data.size();
@@ -276,7 +271,7 @@ bool FileRestore::verify_file(PlannedFile& f) {
   Bytes buf;
   for (size_t i = 0; i < f.locs.size(); i++) {
     buf.resize(f.locs[i].raw_length);
-    if (pread(fd.get(), buf.data(), buf.size(), off_t(f.offsets[i])) != ssize_t(buf.size())) return false;
+    if (pread_full(fd.get(), buf, off_t(f.offsets[i]), f.rel) != buf.size()) return false;
     if (repo_.blob_id(buf) != f.node.content[i]) return false;
   }
   return true;
