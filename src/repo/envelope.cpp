@@ -38,6 +38,9 @@ Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what) {
   if (sealed[0] != kEnvelopeFormat)
     throw Error(ErrorKind::Corrupt, what + " has unknown envelope format " + std::to_string(sealed[0]));
   uint32_t version = get_u32(sealed.data() + 1);
+  if (version != 0 && !keys.data_keys.count(version))
+    throw Error(ErrorKind::Corrupt, what + " names unknown data key version " + std::to_string(version) +
+                                        " (corrupted, or written by a key this repository does not have)");
   auto plain = aead_open(keys.key(version), sealed.first(kEnvelopeHeader), sealed.subspan(kEnvelopeHeader));
   if (!plain) throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");
   if (plain->empty()) throw Error(ErrorKind::Corrupt, what + " is empty");

@@ -1,0 +1,100 @@
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "util/error.h"
+
+#include "chunk/fastcdc.h"
+#include "crypto/hash.h"
+
+using namespace arca;
+
+namespace {
+
+Bytes make_random(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Bytes b(n);
+  for (auto& c : b) c = uint8_t(rng());
+  return b;
+}
+
+std::vector<Bytes> chunk_all(const Chunker& c, const Bytes& data) {
+  std::vector<Bytes> out;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t n = c.cut(ByteView(data).subspan(pos));
+    out.emplace_back(data.begin() + pos, data.begin() + pos + n);
+    pos += n;
+  }
+  return out;
+}
+
+Key seed_key(uint8_t v) {
+  Key k;
+  k.b.fill(v);
+  return k;
+}
+
+ChunkerParams small() { return {2048, 8192, 32768}; }
+
+}  // namespace
+
+TEST(Chunker, SizesStayWithinBoundsAndCoverInput) {
+  Chunker c(small(), seed_key(1));
+  Bytes data = make_random(2 << 20, 1);
+  auto chunks = chunk_all(c, data);
+  size_t total = 0;
+  for (size_t i = 0; i < chunks.size(); i++) {
+    total += chunks[i].size();
+    EXPECT_LE(chunks[i].size(), 32768u);
+    if (i + 1 < chunks.size()) {
+      EXPECT_GT(chunks[i].size(), 2048u);
+    }
+  }
+  EXPECT_EQ(total, data.size());
+  double avg = double(data.size()) / double(chunks.size());
+  EXPECT_GT(avg, 8192 * 0.6);
+  EXPECT_LT(avg, 8192 * 1.6);
+}
+
+TEST(Chunker, BoundariesSurviveInsertionAndDeletion) {
+  Chunker c(small(), seed_key(2));
+  Bytes data = make_random(1 << 20, 2);
+  auto before = chunk_all(c, data);
+  Bytes inserted = data;
+  Bytes extra = make_random(100, 3);
+  inserted.insert(inserted.begin() + 500000, extra.begin(), extra.end());
+  Bytes deleted = data;
+  deleted.erase(deleted.begin() + 300000, deleted.begin() + 300777);
+  for (const Bytes* changed : {&inserted, &deleted}) {
+    auto after = chunk_all(c, *changed);
+    std::set<Bytes> a(before.begin(), before.end());
+    size_t shared = 0;
+    for (const auto& ch : after) shared += a.count(ch);
+    // Only the chunk(s) around the edit may differ.
+    EXPECT_GE(shared + 3, after.size()) << "boundaries did not resynchronise";
+    EXPECT_GE(shared + 3, before.size());
+  }
+}
+
+TEST(Chunker, SeedChangesBoundariesAndIsDeterministic) {
+  Bytes data = make_random(1 << 20, 4);
+  Chunker a(small(), seed_key(5)), a2(small(), seed_key(5)), b(small(), seed_key(6));
+  auto ca = chunk_all(a, data), ca2 = chunk_all(a2, data), cb = chunk_all(b, data);
+  EXPECT_EQ(ca, ca2);
+  EXPECT_NE(ca, cb);
+}
+
+TEST(Chunker, ShortInputIsOneChunk) {
+  Chunker c(small(), seed_key(7));
+  Bytes data = make_random(1000, 8);
+  EXPECT_EQ(c.cut(data), 1000u);
+  EXPECT_EQ(c.cut(ByteView()), 0u);
+}
+
+TEST(Chunker, RejectsBadParameters) {
+  EXPECT_THROW(Chunker(ChunkerParams{1024, 3000, 9000}, seed_key(1)), Error);   // avg not power of two
+  EXPECT_THROW(Chunker(ChunkerParams{8192, 4096, 9000}, seed_key(1)), Error);   // min > avg
+  EXPECT_THROW(Chunker(ChunkerParams{1024, 4096, 4096}, seed_key(1)), Error);   // max == avg
+}

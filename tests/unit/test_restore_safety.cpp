@@ -1,0 +1,96 @@
+// A hostile repository must not make restore write outside the target.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "crypto/random.h"
+#include "repo/blob_writer.h"
+#include "repo/repository.h"
+#include "sources/files/restore.h"
+#include "storage/local_backend.h"
+#include "test_util.h"
+#include "util/error.h"
+
+using namespace arca;
+
+namespace {
+
+std::unique_ptr<Repository> make_repo(const std::string& path) {
+  LocalBackend b(path);
+  Credentials c;
+  c.passphrase = "pw";
+  InitOptions o;
+  o.kdf = {1, 8, 1};
+  Repository::init(b, c, o);
+  return Repository::open(std::make_unique<LocalBackend>(path), c);
+}
+
+// Stores a snapshot whose root tree holds one file with a crafted name.
+Snapshot hostile_snapshot(Repository& repo, const std::string& name) {
+  Snapshot s;
+  {
+    BlobWriter w(repo);
+    Bytes content = {'p', 'w', 'n'};
+    Id cid = repo.blob_id(content);
+    w.add(BlobType::Data, cid, content);
+    Tree t;
+    Node n;
+    n.name = name;
+    n.mode = 0644;
+    n.size = 3;
+    n.content = {cid};
+    t.nodes = {n};
+    Bytes enc = encode_tree(t);  // encoding does not validate: this is the attacker's tool
+    s.tree = repo.blob_id(enc);
+    w.add(BlobType::Tree, s.tree, enc);
+    w.flush();
+  }
+  s.time = now_rfc3339();
+  repo.save_snapshot(s);
+  return s;
+}
+
+}  // namespace
+
+TEST(RestoreSafety, TraversalNamesAreRefused) {
+  for (std::string name : {"../escape", "..", "/tmp/escape-abs", "a/../../escape"}) {
+    TempDir dir;
+    auto repo = make_repo(dir.path + "/repo");
+    // Open again so the index includes the new pack.
+    Snapshot s = hostile_snapshot(*repo, name);
+    repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});
+    RestoreOptions o;
+    o.target = dir.path + "/target/inner";
+    ProgressCounters p;
+    EXPECT_THROW(restore_files(*repo, s, o, p), Error) << name;
+    EXPECT_FALSE(std::filesystem::exists(dir.path + "/target/escape"));
+    EXPECT_FALSE(std::filesystem::exists(dir.path + "/escape"));
+    EXPECT_FALSE(std::filesystem::exists("/tmp/escape-abs"));
+  }
+}
+
+TEST(RestoreSafety, SymlinkInTargetIsReplacedNotFollowed) {
+  TempDir dir;
+  auto repo = make_repo(dir.path + "/repo");
+  Snapshot s = hostile_snapshot(*repo, "victim");
+  repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});
+  std::filesystem::create_directories(dir.path + "/target");
+  std::filesystem::create_directories(dir.path + "/outside");
+  { std::ofstream(dir.path + "/outside/victim") << "original"; }
+  std::filesystem::create_symlink(dir.path + "/outside/victim", dir.path + "/target/victim");
+  RestoreOptions o;
+  o.target = dir.path + "/target";
+  ProgressCounters p;
+  auto r = restore_files(*repo, s, o, p);
+  EXPECT_TRUE(r.errors.empty());
+  std::ifstream outside(dir.path + "/outside/victim");
+  std::string content;
+  outside >> content;
+  EXPECT_EQ(content, "original") << "restore wrote through a symlink";
+  EXPECT_FALSE(std::filesystem::is_symlink(dir.path + "/target/victim"));
+  std::ifstream restored(dir.path + "/target/victim");
+  restored >> content;
+  EXPECT_EQ(content, "pwn");
+}
