@@ -21,6 +21,9 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                   "Restore only paths matching this glob (a path in the snapshot like 'dir/sub', or a name); "
                   "repeatable");
   cmd->add_option("-e,--exclude", a->excludes, "Do not restore paths matching this glob; repeatable");
+  cmd->add_flag("--delete", a->delete_extra,
+                "Remove files in the target that the snapshot does not have (within restored directories), "
+                "so the target ends up identical to the snapshot");
   cmd->add_flag("--verify", a->verify, "Re-read every restored file and compare it with the snapshot");
   cmd->add_flag("-n,--dry-run", a->dry_run, "Show what would be restored without writing anything");
   cmd->add_option("--threads", a->threads, "Parallel restore threads (default: 2 × cores)");
@@ -40,7 +43,7 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
       for (const auto& e : r.warnings) warns.push_back({{"path", e.path}, {"message", e.message}});
       print_json({{"snapshot", snap.id.hex()}, {"target", a->target}, {"dry_run", a->dry_run},
                   {"files", r.files}, {"dirs", r.dirs}, {"symlinks", r.symlinks}, {"hardlinks", r.hardlinks},
-                  {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_unchanged", r.files_unchanged},
+                  {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted},
                   {"verified", a->verify}, {"files_verified", r.files_verified}, {"duration_s", r.duration_s},
                   {"errors", errs}, {"warnings", warns}});
     } else {
@@ -56,6 +59,7 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                     << human_duration(r.duration_s) << " (" << human_bytes(uint64_t(rate)) << "/s)\n"
                     << "  wrote " << human_bytes(r.bytes_written) << "; " << r.files_unchanged
                     << " existing files were already up to date";
+        if (a->delete_extra) std::cout << "; deleted " << r.deleted << " extra entries";
         std::cout << "\n";
         if (a->verify) std::cout << "  verified " << r.files_verified << " files against the snapshot\n";
       }

@@ -26,7 +26,7 @@ Bytes encode_tree(const Tree& tree) {
   json nodes = json::array();
   for (const auto& n : tree.nodes) {
     json j = {{"name", n.name}, {"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
-              {"gid", n.gid}, {"mtime_ns", n.mtime_ns}, {"atime_ns", n.atime_ns}, {"ctime_ns", n.ctime_ns},
+              {"gid", n.gid}, {"mtime_ns", n.mtime_ns}, {"ctime_ns", n.ctime_ns},
               {"inode", n.inode}, {"device", n.device}};
     if (!n.user.empty()) j["user"] = n.user;
     if (!n.group.empty()) j["group"] = n.group;
@@ -69,7 +69,6 @@ Tree decode_tree(ByteView data, const std::string& what) {
       n.user = jn.value("user", "");
       n.group = jn.value("group", "");
       n.mtime_ns = jn.at("mtime_ns");
-      n.atime_ns = jn.at("atime_ns");
       n.ctime_ns = jn.at("ctime_ns");
       n.inode = jn.at("inode");
       n.device = jn.at("device");

@@ -17,7 +17,9 @@ struct Node {
   uint32_t mode = 0;  // permission bits incl. setuid/setgid/sticky
   uint32_t uid = 0, gid = 0;
   std::string user, group;
-  int64_t mtime_ns = 0, atime_ns = 0, ctime_ns = 0;
+  // Access times are not recorded (like borg): reading would change them and every backup would
+  // then store new trees. Restore sets atime to mtime.
+  int64_t mtime_ns = 0, ctime_ns = 0;
   uint64_t inode = 0, device = 0;
   uint32_t links = 1;
   uint64_t size = 0;

@@ -50,7 +50,7 @@ TEST(Tree, UnsafeNamesAreRejected) {
 TEST(Tree, UnsortedOrDuplicateEntriesAreRejected) {
   auto node = [](const char* name) {
     return std::string(R"({"name":")") + name +
-           R"(","type":"file","mode":420,"uid":0,"gid":0,"mtime_ns":0,"atime_ns":0,"ctime_ns":0,"inode":1,"device":1,"size":0,"content":[]})";
+           R"(","type":"file","mode":420,"uid":0,"gid":0,"mtime_ns":0,"ctime_ns":0,"inode":1,"device":1,"size":0,"content":[]})";
   };
   std::string sorted = "{\"nodes\":[" + node("a") + "," + node("b") + "]}";
   std::string unsorted = "{\"nodes\":[" + node("b") + "," + node("a") + "]}";

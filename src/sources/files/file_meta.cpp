@@ -87,7 +87,6 @@ Node node_from_stat(const std::string& name, const std::string& path, const stru
   n.user = user_name(st.st_uid);
   n.group = group_name(st.st_gid);
   n.mtime_ns = ns(st.st_mtim);
-  n.atime_ns = ns(st.st_atim);
   n.ctime_ns = ns(st.st_ctim);
   n.inode = st.st_ino;
   n.device = st.st_dev;
@@ -114,7 +113,7 @@ std::string apply_metadata(int dirfd, const std::string& name, const Node& node)
       }
     }
   }
-  timespec times[2] = {ts(node.atime_ns), ts(node.mtime_ns)};
+  timespec times[2] = {ts(node.mtime_ns), ts(node.mtime_ns)};
   if (utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) note("set times");
   return err;
 }

@@ -1,5 +1,6 @@
 #include "sources/files/restore.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@ class FileRestore {
   int open_dir(const std::string& rel);  // creates it (replacing a non-directory); returns fd
   void plan_file(const std::string& rel, const Node& node);
   void replace_non_dir(int dirfd, const std::string& name, const std::string& rel);
+  void delete_extra(int dirfd, const Tree& tree, const std::string& rel);
   void work(std::atomic<size_t>& next);
   void restore_range(const WorkItem& item);
   bool verify_file(PlannedFile& f);
@@ -110,6 +112,53 @@ void FileRestore::replace_non_dir(int dirfd, const std::string& name, const std:
   if (S_ISDIR(st.st_mode))
     throw Error(ErrorKind::Usage, "cannot restore " + rel + ": a directory of that name exists in the target");
   if (unlinkat(dirfd, name.c_str(), 0) != 0) throw_errno("remove existing", rel, errno);
+}
+
+// Removes `name` below `dirfd`, recursing into directories without following symlinks.
+static int dirfd_of(DIR* d) { return ::dirfd(d); }
+
+static void remove_tree_at(int dirfd, const std::string& name, const std::string& rel) {
+  struct stat st;
+  if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    int fd = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) throw_errno("open", rel, errno);
+    std::unique_ptr<DIR, int (*)(DIR*)> d(fdopendir(fd), closedir);
+    if (!d) {
+      close(fd);
+      throw_errno("list", rel, errno);
+    }
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d.get()))
+      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.push_back(e->d_name);
+    for (const auto& n : names) remove_tree_at(dirfd_of(d.get()), n, rel + "/" + n);
+    if (unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("remove", rel, errno);
+  } else if (unlinkat(dirfd, name.c_str(), 0) != 0) {
+    throw_errno("remove", rel, errno);
+  }
+}
+
+void FileRestore::delete_extra(int dirfd, const Tree& tree, const std::string& rel) {
+  int fd = dup(dirfd);
+  if (fd < 0) throw_errno("dup", rel, errno);
+  std::unique_ptr<DIR, int (*)(DIR*)> d(fdopendir(fd), closedir);
+  if (!d) {
+    close(fd);
+    throw_errno("list", rel, errno);
+  }
+  rewinddir(d.get());
+  std::vector<std::string> extra;
+  while (dirent* e = readdir(d.get())) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    auto it = std::lower_bound(tree.nodes.begin(), tree.nodes.end(), n,
+                               [](const Node& x, const std::string& s) { return x.name < s; });
+    if (it == tree.nodes.end() || it->name != n) extra.push_back(n);
+  }
+  for (const auto& n : extra) {
+    remove_tree_at(dirfd, n, rel.empty() ? n : rel + "/" + n);
+    result_.deleted++;
+  }
 }
 
 int FileRestore::open_dir(const std::string& rel) {
@@ -192,6 +241,8 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
 
 void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
   Tree t = repo_.load_tree(tree);
+  if (opts_.delete_extra && !opts_.dry_run && (rel.empty() ? opts_.includes.empty() : selected(rel)))
+    delete_extra(open_dir(rel), t, rel);
   for (const auto& n : t.nodes) {
     std::string child = rel.empty() ? n.name : rel + "/" + n.name;
     bool sel = selected(child);

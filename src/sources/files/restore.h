@@ -18,6 +18,7 @@ struct RestoreOptions {
   std::string target;
   std::vector<std::string> includes;  // empty = everything
   std::vector<std::string> excludes;
+  bool delete_extra = false;  // remove target entries the snapshot does not have (restored dirs only)
   bool verify = false;
   bool dry_run = false;
   unsigned threads = 0;  // 0 = 2 × cores
@@ -33,6 +34,7 @@ struct RestoreResult {
   uint64_t bytes_written = 0;    // bytes actually written (delta restore writes less)
   uint64_t files_unchanged = 0;  // existing files that already matched
   uint64_t files_verified = 0;
+  uint64_t deleted = 0;          // entries removed by delete_extra
   std::vector<RestoreProblem> errors;    // content that could not be restored (corrupt/missing data)
   std::vector<RestoreProblem> warnings;  // metadata that could not be applied
   double duration_s = 0;

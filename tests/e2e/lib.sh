@@ -1,0 +1,78 @@
+# Shared helpers for Arca's end-to-end tests. Each test sources this file, gets a private
+# temporary directory $T (removed on exit), a fresh repository $REPO and the arca binary $ARCA.
+set -euo pipefail
+
+ARCA=${ARCA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/arca}
+T=$(mktemp -d /tmp/arca-e2e-XXXXXX)
+REPO=$T/repo
+export ARCA_PASSWORD=correct-horse
+unset ARCA_PASSWORD_FILE ARCA_KEY_FILE ARCA_REPOSITORY
+cleanup() {
+  local rc=$?
+  # Background jobs a test left behind (by PID, never by name).
+  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null || true; done
+  if mountpoint -q "$T/small" 2>/dev/null; then umount "$T/small"; fi
+  chmod -R u+rwX "$T" 2>/dev/null || true
+  rm -rf "$T"
+  exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "--- $*"; }
+
+# arca with the test repository and a cheap KDF (the default Argon2id cost is for real use).
+a() { "$ARCA" "$@"; }
+init_repo() { a init --repo "${1:-$REPO}" --kdf-memory 8192 --kdf-time 1 -q "${@:2}"; }
+
+# Runs a command, requires exit code $1, and keeps its stderr in $T/err for inspection.
+expect_exit() {
+  local want=$1; shift
+  set +e
+  "$@" > "$T/out" 2> "$T/err"
+  local got=$?
+  set -e
+  [ "$got" = "$want" ] || { cat "$T/err" >&2; fail "expected exit $want, got $got: $*"; }
+}
+err_contains() { grep -q -- "$1" "$T/err" || { cat "$T/err" >&2; fail "stderr lacks '$1'"; }; }
+
+# One line per entry: path, type, mode, owner, size, mtime, link target, content hash, xattrs.
+manifest() {
+  local dir=$1
+  (cd "$dir" && find . -mindepth 1 -printf '%P\t%y\t%m\t%U:%G\t%s\t%T@\t%l\n' | sort | while IFS=$'\t' read -r p y m o s t l; do
+    local h=- x=-
+    [ "$y" = f ] && h=$(sha256sum < "$p" | cut -c1-16)
+    [ "$y" = d ] && s=-
+    x=$(getfattr -h -d -m - --absolute-names "$p" 2>/dev/null | grep -v '^#' | tr '\n' ' ' || true)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$y" "$m" "$o" "$s" "$t" "$l" "$h" "$x"
+  done)
+}
+
+# Requires two directory trees to be identical in content and metadata.
+same_tree() {
+  manifest "$1" > "$T/m1"
+  manifest "$2" > "$T/m2"
+  diff "$T/m1" "$T/m2" > "$T/mdiff" || { head -20 "$T/mdiff" >&2; fail "trees differ: $1 vs $2"; }
+}
+
+# A varied tree: text, binary, empty, nested, symlinks, a hard link, modes, xattrs, times.
+make_tree() {
+  local d=$1
+  mkdir -p "$d/docs/deep/er" "$d/bin" "$d/empty-dir"
+  seq 1 20000 | sed 's/$/ lorem ipsum dolor sit amet/' > "$d/docs/text.txt"
+  head -c 3000000 /dev/urandom > "$d/bin/random.bin"
+  head -c 5000 /dev/urandom > "$d/docs/deep/er/small.bin"
+  : > "$d/empty-file"
+  echo "secret" > "$d/docs/private.txt"; chmod 600 "$d/docs/private.txt"
+  echo "#!/bin/sh" > "$d/bin/tool.sh"; chmod 755 "$d/bin/tool.sh"
+  ln -s ../docs/text.txt "$d/bin/link-to-text"
+  ln -s /nonexistent/target "$d/dangling"
+  ln "$d/docs/text.txt" "$d/docs/hardlink.txt"
+  for i in $(seq 1 50); do echo "file $i" > "$d/docs/deep/f$i.txt"; done
+  setfattr -n user.arca -v test-value "$d/docs/text.txt" 2>/dev/null || true
+  chown 1234:4321 "$d/docs/deep/f1.txt" 2>/dev/null || true
+  touch -d '2001-02-03 04:05:06.123456789' "$d/docs/deep/f2.txt"
+  touch -d '2002-01-01' "$d/docs/deep"
+}
+
+json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval('d'+sys.argv[2]))" "$@"; }
