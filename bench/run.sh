@@ -23,7 +23,7 @@
 # copy, repositories, caches, restores, logs of the last invocation, a private copy of the arca
 # binary) is recreated on every invocation, so an interrupted run leaves nothing that matters.
 # Repositories and the mutated data are deleted at the end unless --keep is given.
-# Takes roughly 3 minutes per run at the default 1 GiB on 2 cores.
+# Estimated 3-5 minutes per run at the default 1 GiB on 2 cores (extrapolated, not measured).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -64,6 +64,11 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
         if (a->verify) std::cout << "  verified " << r.files_verified << " files against the snapshot\n";
       }
     }
+    if (r.no_space) {
+      std::cerr << "the target filesystem is full: free space (or choose another --target) and run the same "
+                   "restore again; files already restored correctly will not be rewritten\n";
+      return kExitNoSpace;
+    }
     if (!r.errors.empty()) {
       if (!g.json)
         std::cerr << r.errors.size() << " file(s) could not be restored correctly; run 'arca check --read-data' "

@@ -29,7 +29,7 @@ init_repo() { a init --repo "${1:-$REPO}" --kdf-memory 8192 --kdf-time 1 -q "${@
 expect_exit() {
   local want=$1; shift
   set +e
-  "$@" > "$T/out" 2> "$T/err"
+  "$@" > "$T/.stdout" 2> "$T/err"
   local got=$?
   set -e
   [ "$got" = "$want" ] || { cat "$T/err" >&2; fail "expected exit $want, got $got: $*"; }

@@ -336,6 +336,7 @@ void FileRestore::work(std::atomic<size_t>& next) {
       problem(result_.errors, files_[items_[i].file]->rel, e.what());
       files_[items_[i].file]->failed = true;
       if (e.kind() == ErrorKind::NoSpace) {
+        result_.no_space = true;
         next = items_.size();  // a full disk stops the restore; the error says what to do
       }
     }

@@ -37,6 +37,7 @@ struct RestoreResult {
   uint64_t deleted = 0;          // entries removed by delete_extra
   std::vector<RestoreProblem> errors;    // content that could not be restored (corrupt/missing data)
   std::vector<RestoreProblem> warnings;  // metadata that could not be applied
+  bool no_space = false;         // stopped because the target filesystem is full
   double duration_s = 0;
 };
 
