@@ -91,6 +91,12 @@ void Checker::check_packs_exist() {
     if (!indexed.count(name))
       result_.notes.push_back({name, "pack is not in any index (left by an interrupted backup; harmless)"});
   result_.packs = pack_files_.size();
+  uint64_t staging = 0;
+  repo_.backend().list("tmp/", [&](const ObjectInfo&) { staging++; });
+  if (staging)
+    result_.notes.push_back({"tmp/", std::to_string(staging) +
+                                         " staging file(s) of interrupted or running backups (harmless; safe to "
+                                         "delete when no backup is running)"});
 }
 
 void Checker::check_tree(const Id& tree, const std::string& snap, const std::string& path) {
@@ -151,8 +157,8 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
     result_.packs_read++;
     result_.bytes_read += data.size();
   }
-  if (sha256(data) != id) error(name, "pack content does not match its name (corrupted)");
   try {
+    if (pack_id_of(data, name) != id) error(name, "pack header does not match the pack's name (corrupted)");
     BlobType header_type;
     auto blobs = parse_pack_header(repo_.keys(), data, data.size(), name, &header_type);
     if (header_type != type) error(name, "pack header type does not match its directory");

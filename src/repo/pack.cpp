@@ -22,10 +22,12 @@ std::string pack_name(BlobType type, const Id& pack_id) {
   return pack_dir(type) + hex.substr(0, 2) + "/" + hex;
 }
 
-PackBuilder::PackBuilder(BlobType type, std::string staging_path)
+PackBuilder::PackBuilder(BlobType type, std::string staging_path, uint64_t expected_size)
     : type_(type), path_(std::move(staging_path)) {
   fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd_) throw_errno("create staging file", path_, errno);
+  // Best effort: filesystems without fallocate just allocate as they write.
+  (void)::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, 0, off_t(expected_size));
 }
 
 PackBuilder::~PackBuilder() {
@@ -35,7 +37,6 @@ PackBuilder::~PackBuilder() {
 void PackBuilder::add(const Id& id, uint32_t raw_length, ByteView sealed) {
   if (size_ + sealed.size() > UINT32_MAX) throw Error(ErrorKind::Generic, "pack would exceed 4 GiB");
   write_all(fd_.get(), sealed, path_);
-  hash_.update(sealed);
   blobs_.push_back({id, uint32_t(size_), uint32_t(sealed.size()), raw_length});
   size_ += sealed.size();
 }
@@ -51,13 +52,21 @@ PackBuilder::Finished PackBuilder::finish(const Keyring& keys) {
   }
   Bytes tail = seal(keys, keys.current_version(), header, 3);
   put_u32(tail, uint32_t(tail.size()));
+  Id id = sha256(ByteView(tail).first(tail.size() - 4));
   write_all(fd_.get(), tail, path_);
-  hash_.update(tail);
   size_ += tail.size();
+  if (::ftruncate(fd_.get(), off_t(size_)) != 0) throw_errno("truncate", path_, errno);  // frees unused preallocation
   fd_.reset();
-  Finished f{hash_.finish(), type_, std::move(path_), size_, std::move(blobs_)};
+  Finished f{id, type_, std::move(path_), size_, std::move(blobs_)};
   path_.clear();
   return f;
+}
+
+Id pack_id_of(ByteView pack, const std::string& what) {
+  if (pack.size() < 4) throw Error(ErrorKind::Corrupt, what + ": too short to be a pack");
+  uint32_t hlen = get_u32(pack.data() + pack.size() - 4);
+  if (uint64_t(hlen) + 4 > pack.size()) throw Error(ErrorKind::Corrupt, what + ": pack header length is invalid");
+  return sha256(pack.subspan(pack.size() - 4 - hlen, hlen));
 }
 
 std::vector<PackedBlob> parse_pack_header(const Keyring& keys, ByteView tail, uint64_t pack_size,

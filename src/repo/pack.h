@@ -1,12 +1,13 @@
 // Pack files: many sealed blobs back to back, then a sealed header describing them, then the
-// header's sealed length (u32le). A pack is named by the SHA-256 of its bytes and lives under
-// data/ (file contents) or meta/ (trees), so metadata can stay in a hot tier on its own.
+// header's sealed length (u32le). A pack is named by the SHA-256 of its sealed header, which
+// authenticates the ids and lengths of every blob (and each blob authenticates itself), so the
+// name commits to the whole content without hashing every byte twice. Packs live under data/
+// (file contents) or meta/ (trees), so metadata can stay in a hot tier on its own.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "crypto/hash.h"
 #include "repo/keyring.h"
 #include "util/fd.h"
 #include "util/bytes.h"
@@ -28,7 +29,8 @@ struct PackedBlob {
 // Assembles a pack in a staging file (so memory does not grow with pack size), hashing as it goes.
 class PackBuilder {
  public:
-  PackBuilder(BlobType type, std::string staging_path);
+  // `expected_size` is preallocated, so the pack stays contiguous on disk.
+  PackBuilder(BlobType type, std::string staging_path, uint64_t expected_size);
   ~PackBuilder();  // removes the staging file unless finish() handed it over
   PackBuilder(const PackBuilder&) = delete;
   PackBuilder& operator=(const PackBuilder&) = delete;
@@ -51,10 +53,12 @@ class PackBuilder {
   BlobType type_;
   std::string path_;
   UniqueFd fd_;
-  Sha256 hash_;
   uint64_t size_ = 0;
   std::vector<PackedBlob> blobs_;
 };
+
+// The id a complete pack must have: SHA-256 of its sealed header. Throws Error(Corrupt).
+Id pack_id_of(ByteView pack, const std::string& what);
 
 // Reads the header at the end of a whole pack (or its tail); `pack_size` is the pack's length.
 std::vector<PackedBlob> parse_pack_header(const Keyring& keys, ByteView tail, uint64_t pack_size,

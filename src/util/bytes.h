@@ -3,6 +3,9 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
+#include <utility>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10,7 +13,26 @@
 
 namespace arca {
 
-using Bytes = std::vector<uint8_t>;
+// Allocator whose resize() leaves new bytes uninitialized: buffers are always filled by a read,
+// a decryption or a decompression right after, and zeroing them first cost ~15% of a backup.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  using std::allocator<T>::allocator;
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+using Bytes = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 using ByteView = std::span<const uint8_t>;
 
 // A 32-byte identifier (blob ids, pack ids, snapshot ids).

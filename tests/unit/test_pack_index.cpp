@@ -23,7 +23,7 @@ Keyring keys() {
 TEST(Pack, BuildParseAndReadBlobsBack) {
   TempDir dir;
   Keyring k = keys();
-  PackBuilder b(BlobType::Data, dir.path + "/staging");
+  PackBuilder b(BlobType::Data, dir.path + "/staging", 1 << 20);
   std::vector<Bytes> plains;
   std::vector<Id> ids;
   for (int i = 0; i < 20; i++) {
@@ -40,7 +40,7 @@ TEST(Pack, BuildParseAndReadBlobsBack) {
   be.put_file(name, f.path);
   Bytes data = be.get(name);
   EXPECT_EQ(data.size(), f.size);
-  EXPECT_EQ(sha256(data), f.id);
+  EXPECT_EQ(pack_id_of(data, name), f.id);
   BlobType t;
   auto blobs = parse_pack_header(k, data, data.size(), name, &t);
   EXPECT_EQ(t, BlobType::Data);

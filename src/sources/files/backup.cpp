@@ -99,6 +99,7 @@ class FileBackup {
   std::atomic<bool> failed_{false};
   SnapshotStats stats_;
   std::atomic<uint64_t> bytes_read_{0};
+  Bytes read_buf_;
 };
 
 void FileBackup::warn(const std::string& path, const std::string& msg, bool partial) {
@@ -297,10 +298,11 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
   dir->pending++;
   const Chunker& chunker = repo_.chunker();
   size_t max = chunker.params().max_size;
-  Bytes buf(2 * max);
+  Bytes& buf = read_buf_;  // reused: files are read by this one thread
+  buf.resize(2 * max);
   size_t have = 0, pos = 0;
   bool eof = false;
-  uint64_t total = 0;
+  uint64_t total = 0, total_read = 0;
   bool read_error = false;
   size_t index = 0;
   while (true) {
@@ -309,7 +311,14 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
       have -= pos;
       pos = 0;
       while (!eof && have < buf.size()) {
-        ssize_t n = read(fd.get(), buf.data() + have, buf.size() - have);
+        // Read no more than the size seen when listing: a file growing faster than it can be
+        // read (a busy log) must not keep the backup busy forever.
+        uint64_t room = uint64_t(st.st_size) > total_read ? uint64_t(st.st_size) - total_read : 0;
+        if (room == 0) {
+          eof = true;
+          break;
+        }
+        ssize_t n = read(fd.get(), buf.data() + have, std::min<uint64_t>(buf.size() - have, room));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
           warn(path, std::string("read error: ") + std::strerror(errno), true);
@@ -318,6 +327,7 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
         }
         if (n == 0) eof = true;
         have += size_t(n);
+        total_read += uint64_t(n);
       }
     }
     if (pos == have) break;

@@ -231,6 +231,9 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   }
   UniqueFd fd(openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) throw_errno("create", rel, errno);
+  // Allocating all blocks up front keeps a file that several threads write at once contiguous.
+  if (off > 0 && fallocate(fd.get(), 0, 0, off_t(off)) != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
+    throw_errno("allocate space for", rel, errno);
   if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
   // Split into work items of ~8 chunks so one large file is restored by all threads at once.
   size_t n = f->locs.size();
