@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "repo/keyring.h"
+#include "util/aligned_buffer.h"
 #include "util/fd.h"
 #include "util/bytes.h"
 
@@ -51,9 +52,14 @@ class PackBuilder {
 
  private:
   BlobType type_;
+  void write_out(bool final);  // writes the aligned part of buf_ (all of it, padded, if final)
   std::string path_;
   UniqueFd fd_;
-  uint64_t size_ = 0;
+  bool direct_ = false;
+  AlignedBuffer buf_;
+  size_t buffered_ = 0;   // bytes in buf_
+  uint64_t written_ = 0;  // bytes written to the file
+  uint64_t size_ = 0;     // logical pack size so far
   std::vector<PackedBlob> blobs_;
 };
 

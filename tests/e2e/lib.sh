@@ -76,3 +76,8 @@ make_tree() {
 }
 
 json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval('d'+sys.argv[2]))" "$@"; }
+
+# Inverts the byte at offset $2 of file $1 (always a real change, unlike writing a fixed value).
+flip_byte() {
+  python3 -c "import sys; f=open(sys.argv[1],'r+b'); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^0xff]))" "$1" "$2"
+}

@@ -39,7 +39,7 @@ path_of() { echo "$REPO/data/${1:0:2}/$1"; }
 P1=${packs[0]}; P2=${packs[1]}; P3=${packs[2]}
 # P1: flip one byte inside its first blob only.
 read -r _ off len file1 < <(grep "^$P1" "$T/map.txt" | head -1)
-printf '\xff' | dd of="$(path_of "$P1")" bs=1 seek=$((off + len / 2)) conv=notrunc 2>/dev/null
+flip_byte "$(path_of "$P1")" $((off + len / 2))
 # P2: truncate to half (only blobs past the cut are lost). P3: delete.
 cut=$(( $(stat -c %s "$(path_of "$P2")") / 2 ))
 truncate -s $cut "$(path_of "$P2")"

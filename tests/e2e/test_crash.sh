@@ -25,10 +25,10 @@ for round in $(seq 1 "$ROUNDS"); do
   # Change ~15% of the data so each backup has real work to do.
   n=$((RANDOM % 12 + 1))
   head -c $((RANDOM * 20 + 50000)) /dev/urandom >> "$SRC/r$n.bin"
-  head -c 300000 /dev/urandom > "$SRC/new$round.bin"
+  head -c 4000000 /dev/urandom > "$SRC/new$round.bin"
   echo "round $round" >> "$SRC/s$((RANDOM % 200 + 1)).txt"
   before=$(snapshot_count)
-  "$ARCA" backup --repo "$REPO" "$SRC" -q --threads 2 &
+  "$ARCA" backup --repo "$REPO" "$SRC" -q --threads 1 &
   pid=$!
   sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
   if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi

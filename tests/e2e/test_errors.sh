@@ -58,7 +58,7 @@ expect_exit 10 a backup --repo "$REPO" "$T/does-not-exist"
 
 step "corrupt config object is named: exit 12"
 cp -a "$REPO" "$T/bad"
-printf 'X' | dd of="$T/bad/config" bs=1 seek=40 conv=notrunc 2>/dev/null
+flip_byte "$T/bad/config" 40
 expect_exit 12 a snapshots --repo "$T/bad"
 err_contains "config"
 

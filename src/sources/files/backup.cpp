@@ -358,6 +358,7 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
 
 Snapshot FileBackup::run() {
   auto start = std::chrono::steady_clock::now();
+  std::string start_time = now_rfc3339();  // the recovery point is when reading began
   std::vector<std::string> paths = normalize_paths(opts_.paths);
   // Pick the parent snapshot: explicit, or the newest with the same host and paths.
   std::optional<Snapshot> parent;
@@ -412,7 +413,7 @@ Snapshot FileBackup::run() {
   writer_.flush();
 
   Snapshot snap;
-  snap.time = now_rfc3339();
+  snap.time = start_time;
   snap.host = host;
   snap.user = local_username();
   snap.source_kind = "files";

@@ -19,6 +19,7 @@
 #include "sources/files/file_meta.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/aligned_buffer.h"
 #include "util/io.h"
 
 namespace arca {
@@ -56,6 +57,7 @@ class FileRestore {
   void delete_extra(int dirfd, const Tree& tree, const std::string& rel);
   void work(std::atomic<size_t>& next);
   void restore_range(const WorkItem& item);
+  void restore_range_direct(PlannedFile& f, const WorkItem& item, uint64_t start, uint64_t end);
   bool verify_file(PlannedFile& f);
   void problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg);
   static std::pair<std::string, std::string> split(const std::string& rel);
@@ -72,7 +74,11 @@ class FileRestore {
   std::mutex mu_;
   RestoreResult result_;
   std::atomic<uint64_t> written_{0};
+  std::atomic<bool> direct_io_{true};
 };
+
+constexpr uint64_t kDirectMin = 1 << 20;  // smaller ranges: a direct write's latency would dominate
+constexpr uint64_t kItemBytes = 8 << 20;
 
 std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
   size_t slash = rel.rfind('/');
@@ -235,9 +241,16 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   if (off > 0 && fallocate(fd.get(), 0, 0, off_t(off)) != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
     throw_errno("allocate space for", rel, errno);
   if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
-  // Split into work items of ~8 chunks so one large file is restored by all threads at once.
+  // Split into work items of up to ~8 MiB so one large file is restored by all threads at once
+  // (and each thread's assembly buffer stays small).
   size_t n = f->locs.size();
-  for (size_t i = 0; i < n; i += 8) items_.push_back({files_.size(), i, std::min(n, i + 8)});
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    uint64_t bytes = 0;
+    while (j < n && (j == i || bytes + f->locs[j].raw_length <= kItemBytes)) bytes += f->locs[j++].raw_length;
+    items_.push_back({files_.size(), i, j});
+    i = j;
+  }
   files_.push_back(std::move(f));
   meta_.emplace_back(rel, node);
 }
@@ -284,6 +297,12 @@ void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
 void FileRestore::restore_range(const WorkItem& item) {
   PlannedFile& f = *files_[item.file];
   if (f.failed) return;
+  uint64_t start = f.offsets[item.first];
+  uint64_t end = f.offsets[item.last - 1] + f.locs[item.last - 1].raw_length;
+  if (!f.existed && direct_io_ && end - start >= kDirectMin) {
+    restore_range_direct(f, item, start, end);
+    return;
+  }
   UniqueFd fd(openat(root_.get(), f.rel.c_str(), (f.existed ? O_RDWR : O_WRONLY) | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     problem(result_.errors, f.rel, std::string("cannot open for writing: ") + std::strerror(errno));
@@ -315,6 +334,55 @@ void FileRestore::restore_range(const WorkItem& item) {
     f.written += data.size();
     progress_.bytes_done += data.size();
   }
+}
+
+// Large new ranges bypass the page cache: the range is assembled in an aligned buffer, its
+// block-aligned interior written with O_DIRECT and only the partial blocks at its ends through
+// the page cache. Restores of big files then cost the kernel almost nothing, do not evict the
+// host's working set, and are on disk when the command returns.
+void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uint64_t start, uint64_t end) {
+  thread_local AlignedBuffer buf;
+  uint64_t base = align_down(start);
+  buf.reserve(end - base);
+  for (size_t i = item.first; i < item.last; i++) {
+    Bytes data;
+    try {
+      data = repo_.read_blob(f.node.content[i], f.locs[i]);
+    } catch (const Error& e) {
+      problem(result_.errors, f.rel, e.what());
+      f.failed = true;
+      return;
+    }
+    std::memcpy(buf.data() + (f.offsets[i] - base), data.data(), data.size());
+  }
+  uint64_t a = std::min(align_up(start), end), b = std::max(align_down(end), a);
+  UniqueFd fd(openat(root_.get(), f.rel.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    problem(result_.errors, f.rel, std::string("cannot open for writing: ") + std::strerror(errno));
+    f.failed = true;
+    return;
+  }
+  auto buffered = [&](uint64_t from, uint64_t to) {
+    if (to > from) pwrite_all(fd.get(), ByteView(buf.data() + (from - base), to - from), off_t(from), f.rel);
+  };
+  buffered(start, a);
+  if (b > a) {
+    UniqueFd dfd(openat(root_.get(), f.rel.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT));
+    bool done = false;
+    if (dfd) {
+      ssize_t n = pwrite(dfd.get(), buf.data() + (a - base), b - a, off_t(a));
+      if (n == ssize_t(b - a)) done = true;
+      else if (n < 0 && errno != EINVAL) throw_errno("write", f.rel, errno);
+    }
+    if (!done) {
+      direct_io_ = false;  // this filesystem does not do O_DIRECT (tmpfs, some network filesystems)
+      buffered(a, b);
+    }
+  }
+  buffered(b, end);
+  written_ += end - start;
+  f.written += end - start;
+  progress_.bytes_done += end - start;
 }
 
 bool FileRestore::verify_file(PlannedFile& f) {
