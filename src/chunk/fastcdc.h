@@ -12,9 +12,10 @@
 namespace arca {
 
 struct ChunkerParams {
-  uint32_t min_size = 512 * 1024;
-  uint32_t avg_size = 1024 * 1024;  // must be a power of two
-  uint32_t max_size = 4 * 1024 * 1024;
+  // Defaults chosen by measurement (bench/chunk-params.sh, docs/benchmarks.md).
+  uint32_t min_size = 256 * 1024;
+  uint32_t avg_size = 512 * 1024;  // must be a power of two
+  uint32_t max_size = 2 * 1024 * 1024;
   void validate() const;  // throws Error(Usage)
 };
 

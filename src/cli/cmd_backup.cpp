@@ -44,7 +44,15 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
     ProgressCounters progress;
     std::thread scanner;
     bool live = show_progress(g);
-    if (live) scanner = std::thread([&] { scan_totals(o, progress); });
+    normalize_paths(o.paths);  // usage errors surface here, not in the scanner thread
+    if (live)
+      scanner = std::thread([&] {
+        try {
+          scan_totals(o, progress);
+        } catch (const std::exception&) {
+          // Totals are only for the ETA; the backup itself reports every problem.
+        }
+      });
     Snapshot snap;
     {
       ProgressDisplay display(progress, "backup", "files", live);

@@ -12,7 +12,7 @@ void register_init(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("init", "Create a new, empty repository");
   add_global_options(*cmd, g);
   auto opts = std::make_shared<InitOptions>();
-  auto kib = std::make_shared<std::array<uint32_t, 3>>(std::array<uint32_t, 3>{512, 1024, 4096});
+  auto kib = std::make_shared<std::array<uint32_t, 3>>(std::array<uint32_t, 3>{256, 512, 2048});
   auto pack_mib = std::make_shared<uint32_t>(16);
   cmd->add_option("--chunk-min", (*kib)[0], "Minimum chunk size in KiB")->capture_default_str();
   cmd->add_option("--chunk-avg", (*kib)[1], "Average chunk size in KiB (a power of two)")->capture_default_str();

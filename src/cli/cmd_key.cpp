@@ -20,9 +20,7 @@ Credentials new_credentials(const NewKeyArgs& a) {
     if (a.generate) write_new_key_file(a.new_key_file);
     c.key_file = a.new_key_file;
   } else if (!a.new_password_file.empty()) {
-    GlobalOptions tmp;
-    tmp.password_file = a.new_password_file;
-    c = get_credentials(tmp);
+    c.passphrase = read_password_file(a.new_password_file);
   } else {
     c.passphrase = prompt_secret("New password: ");
     if (prompt_secret("Repeat the new password: ") != *c.passphrase)

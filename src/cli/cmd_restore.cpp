@@ -43,7 +43,7 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
       for (const auto& e : r.warnings) warns.push_back({{"path", e.path}, {"message", e.message}});
       print_json({{"snapshot", snap.id.hex()}, {"target", a->target}, {"dry_run", a->dry_run},
                   {"files", r.files}, {"dirs", r.dirs}, {"symlinks", r.symlinks}, {"hardlinks", r.hardlinks},
-                  {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted},
+                  {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
                   {"verified", a->verify}, {"files_verified", r.files_verified}, {"duration_s", r.duration_s},
                   {"errors", errs}, {"warnings", warns}});
     } else {
@@ -59,8 +59,10 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                     << human_duration(r.duration_s) << " (" << human_bytes(uint64_t(rate)) << "/s)\n"
                     << "  wrote " << human_bytes(r.bytes_written) << "; " << r.files_unchanged
                     << " existing files were already up to date";
-        if (a->delete_extra) std::cout << "; deleted " << r.deleted << " extra entries";
+        if (a->delete_extra) std::cout << "; deleted " << r.deleted_paths.size() << " extra entries";
         std::cout << "\n";
+        if (a->dry_run)
+          for (const auto& p : r.deleted_paths) std::cout << "  would delete " << p << "\n";
         if (a->verify) std::cout << "  verified " << r.files_verified << " files against the snapshot\n";
       }
     }

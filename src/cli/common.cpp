@@ -43,7 +43,7 @@ std::string repo_location(const GlobalOptions& g) {
   throw Error(ErrorKind::Usage, "no repository given: use --repo LOCATION or set ARCA_REPOSITORY");
 }
 
-static std::string read_first_line(const std::string& path) {
+std::string read_password_file(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error(ErrorKind::Usage, "cannot read password file " + path);
   std::string line;
@@ -91,7 +91,7 @@ Credentials get_credentials(const GlobalOptions& g, bool confirm, const std::str
   if (pw_file.empty())
     if (const char* e = std::getenv("ARCA_PASSWORD_FILE")) pw_file = e;
   if (!pw_file.empty()) {
-    c.passphrase = read_first_line(pw_file);
+    c.passphrase = read_password_file(pw_file);
   } else if (const char* e = std::getenv("ARCA_PASSWORD")) {
     c.passphrase = e;
   } else {
@@ -108,7 +108,9 @@ std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
   if (!backend->exists())
     throw Error(ErrorKind::NotFound,
                 "repository " + backend->location() + " does not exist (create it with 'arca init')");
-  return Repository::open(std::move(backend), get_credentials(g));
+  auto repo = Repository::open(std::move(backend), get_credentials(g));
+  repo->set_warning_handler([](const std::string& m) { std::cerr << "warning: " << m << std::endl; });
+  return repo;
 }
 
 bool show_progress(const GlobalOptions& g) { return !g.json && !g.quiet && !g.no_progress && isatty(2); }

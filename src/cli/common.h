@@ -23,6 +23,7 @@ void add_global_options(CLI::App& cmd, GlobalOptions& g);
 // Password/key file from flags, ARCA_* variables or a terminal prompt (twice if `confirm`).
 Credentials get_credentials(const GlobalOptions& g, bool confirm = false, const std::string& prompt = "");
 std::string prompt_secret(const std::string& prompt);
+std::string read_password_file(const std::string& path);  // first line, without the newline
 std::unique_ptr<Repository> open_repository(const GlobalOptions& g);
 std::string repo_location(const GlobalOptions& g);
 

@@ -164,13 +164,13 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
     if (header_type != type) error(name, "pack header type does not match its directory");
     std::unordered_set<Id, IdHash> in_header;
     for (const auto& b : blobs) in_header.insert(b.id);
-    for (const auto& [bid, b] : by_pack_[id])
+    for (const auto& [bid, b] : by_pack_.at(id))
       if (!in_header.count(bid)) error(name, "index lists blob " + bid.short_hex() + " that the pack header lacks");
   } catch (const Error& e) {
     error(name, e.what());
   }
   // Every blob the index places in this pack must authenticate and match its id.
-  for (const auto& [bid, b] : by_pack_[id]) {
+  for (const auto& [bid, b] : by_pack_.at(id)) {
     std::string what = "blob " + bid.short_hex() + " in " + name;
     try {
       if (uint64_t(b.offset) + b.length > data.size()) throw Error(ErrorKind::Corrupt, what + " lies beyond the pack's end");

@@ -89,7 +89,7 @@ PackBuilder::Finished PackBuilder::finish(const Keyring& keys) {
   Bytes tail = seal(keys, keys.current_version(), header, 3);
   put_u32(tail, uint32_t(tail.size()));
   Id id = sha256(ByteView(tail).first(tail.size() - 4));
-  buf_.grow(buffered_ + tail.size() + kDirectAlign);
+  buf_.grow(buffered_ + tail.size() + direct_align());
   std::memcpy(buf_.data() + buffered_, tail.data(), tail.size());
   buffered_ += tail.size();
   size_ += tail.size();

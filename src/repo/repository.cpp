@@ -94,8 +94,14 @@ const Index& Repository::index() {
   std::call_once(index_once_, [&] {
     std::vector<std::string> names;
     backend_->list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-    for (const auto& n : names)
-      for (const auto& p : decode_index_file(load_object(n), n)) index_.add(p);
+    for (const auto& n : names) {
+      try {
+        for (const auto& p : decode_index_file(load_object(n), n)) index_.add(p);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Corrupt) throw;
+        warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
+      }
+    }
     index_.finalize();
   });
   return index_;
@@ -119,33 +125,52 @@ Bytes Repository::read_blob(const Id& id) {
 
 Tree Repository::load_tree(const Id& id) { return decode_tree(read_blob(id), "tree " + id.short_hex()); }
 
+Snapshot Repository::load_snapshot(const std::string& name) const {
+  Id id;
+  try {
+    id = Id::from_hex(name.substr(10));
+  } catch (const Error&) {
+    throw Error(ErrorKind::Corrupt, name + " is not a snapshot name");
+  }
+  Bytes plain = load_object(name);
+  try {
+    Snapshot s = Snapshot::from_json(json::parse(plain.begin(), plain.end()), id);
+    return s;
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::Corrupt, name + " is malformed: " + e.what());
+  }
+}
+
 std::vector<Snapshot> Repository::list_snapshots() const {
   std::vector<Snapshot> out;
-  backend_->list("snapshots/", [&](const ObjectInfo& o) {
-    Id id = Id::from_hex(o.name.substr(10));
-    Bytes plain = load_object(o.name);
+  std::vector<std::string> names;
+  backend_->list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  for (const auto& n : names) {
     try {
-      out.push_back(Snapshot::from_json(json::parse(plain.begin(), plain.end()), id));
-    } catch (const json::exception& e) {
-      throw Error(ErrorKind::Corrupt, o.name + " is malformed: " + e.what());
+      out.push_back(load_snapshot(n));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      warn(std::string(e.what()) + "; skipped (run 'arca check')");
     }
-  });
+  }
   std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) { return a.time < b.time; });
   return out;
 }
 
 Snapshot Repository::find_snapshot(const std::string& ref) const {
-  auto all = list_snapshots();
   if (ref == "latest") {
+    auto all = list_snapshots();
     if (all.empty()) throw Error(ErrorKind::NotFound, "the repository has no snapshots yet");
     return all.back();
   }
-  std::vector<const Snapshot*> hits;
-  for (const auto& s : all)
-    if (s.id.hex().rfind(ref, 0) == 0) hits.push_back(&s);
+  // By name: only the chosen snapshot is read, so other damaged snapshots do not matter.
+  std::vector<std::string> hits;
+  backend_->list("snapshots/", [&](const ObjectInfo& o) {
+    if (o.name.size() >= 10 + ref.size() && o.name.compare(10, ref.size(), ref) == 0) hits.push_back(o.name);
+  });
   if (hits.empty()) throw Error(ErrorKind::NotFound, "no snapshot " + ref + " (see 'arca snapshots')");
   if (hits.size() > 1) throw Error(ErrorKind::Usage, "snapshot id prefix " + ref + " is ambiguous; give more digits");
-  return *hits[0];
+  return load_snapshot(hits[0]);
 }
 
 void Repository::save_snapshot(Snapshot& snap) {

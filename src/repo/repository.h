@@ -2,6 +2,7 @@
 // snapshots. Layout of objects in the backend:
 //   keys/<id>  config  keyring/<version>  snapshots/<id>  index/<id>  data/xx/<pack>  meta/xx/<pack>
 #pragma once
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,10 @@ class Repository {
   // Adds a new data key version used by all later writes; returns it.
   uint32_t rotate_data_key();
 
+  // Damaged snapshot or index objects are skipped (so one bad object cannot block every restore)
+  // and reported here; `check` reports them as errors.
+  void set_warning_handler(std::function<void(const std::string&)> fn) { on_warning_ = std::move(fn); }
+
  private:
   Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id);
   static void save_keyring_entry(Backend& backend, const Keyring& keys, uint32_t version, const Key& key);
@@ -67,6 +72,11 @@ class Repository {
   RepoConfig config_;
   std::string key_id_;
   Chunker chunker_;
+  Snapshot load_snapshot(const std::string& name) const;
+  void warn(const std::string& msg) const {
+    if (on_warning_) on_warning_(msg);
+  }
+  std::function<void(const std::string&)> on_warning_;
   std::once_flag index_once_;
   Index index_;
 };

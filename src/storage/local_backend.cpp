@@ -157,7 +157,11 @@ void LocalBackend::list(const std::string& prefix, const std::function<void(cons
 }
 
 void LocalBackend::remove(const std::string& name) {
-  if (::unlink(path(name).c_str()) != 0 && errno != ENOENT) throw_errno("remove", path(name), errno);
+  if (::unlink(path(name).c_str()) != 0) {
+    if (errno == ENOENT) return;
+    throw_errno("remove", path(name), errno);
+  }
+  fsync_dir(parent_of(path(name)));  // a removed key must stay removed after a crash
 }
 
 std::string LocalBackend::staging_dir() {

@@ -1,5 +1,9 @@
-// A growable buffer aligned for O_DIRECT I/O (4096 bytes covers every common block size).
+// A growable buffer aligned for O_DIRECT I/O. The alignment is the larger of 4096 (every common
+// logical block size) and the page size: direct writes then never share a page with the
+// buffered writes next to them, which could otherwise leave stale cached data behind.
 #pragma once
+#include <unistd.h>
+
 #include <cstdint>
 #include <algorithm>
 #include <cstdlib>
@@ -9,10 +13,13 @@
 
 namespace arca {
 
-constexpr size_t kDirectAlign = 4096;
+inline size_t direct_align() {
+  static const size_t a = std::max<size_t>(4096, size_t(sysconf(_SC_PAGESIZE)));
+  return a;
+}
 
-inline uint64_t align_down(uint64_t v) { return v & ~uint64_t(kDirectAlign - 1); }
-inline uint64_t align_up(uint64_t v) { return align_down(v + kDirectAlign - 1); }
+inline uint64_t align_down(uint64_t v) { return v & ~uint64_t(direct_align() - 1); }
+inline uint64_t align_up(uint64_t v) { return align_down(v + direct_align() - 1); }
 
 class AlignedBuffer {
  public:
@@ -37,7 +44,7 @@ class AlignedBuffer {
  private:
   static uint8_t* allocate(size_t n) {
     void* p = nullptr;
-    if (posix_memalign(&p, kDirectAlign, align_up(n)) != 0) throw std::bad_alloc();
+    if (posix_memalign(&p, direct_align(), align_up(n)) != 0) throw std::bad_alloc();
     return static_cast<uint8_t*>(p);
   }
   struct Free {

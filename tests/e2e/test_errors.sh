@@ -62,11 +62,15 @@ flip_byte "$T/bad/config" 40
 expect_exit 12 a snapshots --repo "$T/bad"
 err_contains "config"
 
-step "missing snapshot object data is named"
+step "a damaged snapshot object is named, skipped by listing, and fails check"
 cp -a "$REPO" "$T/bad2"
+a backup --repo "$T/bad2" "$T/src" -q
 snap=$(ls "$T/bad2/snapshots" | head -1)
 truncate -s 20 "$T/bad2/snapshots/$snap"
-expect_exit 12 a snapshots --repo "$T/bad2"
+expect_exit 0 a snapshots --repo "$T/bad2"
+err_contains "snapshots/$snap"
+expect_exit 0 a restore --repo "$T/bad2" latest --target "$T/restore-bad2"
+expect_exit 12 a check --repo "$T/bad2"
 err_contains "snapshots/$snap"
 
 step "help on every command"

@@ -372,7 +372,14 @@ Snapshot FileBackup::run() {
     }
   }
   std::optional<Tree> parent_root;
-  if (parent) parent_root = repo_.load_tree(parent->tree);
+  if (parent) {
+    try {
+      parent_root = repo_.load_tree(parent->tree);
+    } catch (const Error& e) {
+      warn("", std::string("parent snapshot unreadable, reading every file: ") + e.what(), false);
+      parent.reset();
+    }
+  }
 
   unsigned n = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> workers;

@@ -30,7 +30,7 @@ bool ExcludeMatcher::excluded(const std::string& abs_path, const std::string& na
   for (const auto& p : patterns_) {
     if (p.find('/') == std::string::npos) {
       if (fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
-    } else if (fnmatch(p.c_str(), abs_path.c_str(), 0) == 0) {
+    } else if (fnmatch(p.c_str(), abs_path.c_str(), FNM_PATHNAME) == 0) {
       return true;
     }
   }

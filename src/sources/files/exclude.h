@@ -1,6 +1,7 @@
 // Exclude rules for file backups: glob patterns (fnmatch). A pattern without '/' matches any
 // single name at any depth ("*.tmp", "node_modules"); a pattern with '/' matches the whole
-// absolute path ("/var/cache/*", "/home/*/.cache"). Excluding a directory excludes its contents.
+// absolute path, '*' not crossing '/' ("/var/cache/*", "/home/*/.cache" = one level).
+// Excluding a directory excludes its contents.
 #pragma once
 #include <string>
 #include <vector>

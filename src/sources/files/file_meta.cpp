@@ -101,20 +101,33 @@ std::string apply_metadata(int dirfd, const std::string& name, const Node& node)
   auto note = [&](const char* what) {
     if (err.empty()) err = std::string(what) + ": " + std::strerror(errno);
   };
-  if (geteuid() == 0 && fchownat(dirfd, name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) != 0) note("chown");
-  if (node.type != NodeType::Symlink) {
-    if (fchmodat(dirfd, name.c_str(), node.mode, 0) != 0) note("chmod");
-    if (!node.xattrs.empty()) {
-      UniqueFd fd(openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (fd) {
-        for (const auto& [k, v] : node.xattrs)
-          if (fsetxattr(fd.get(), k.c_str(), v.data(), v.size(), 0) != 0 && errno != ENOTSUP && errno != EPERM)
-            note("setxattr");
-      }
-    }
-  }
   timespec times[2] = {ts(node.mtime_ns), ts(node.mtime_ns)};
-  if (utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) note("set times");
+  if (node.type == NodeType::Symlink) {
+    if (geteuid() == 0 && fchownat(dirfd, name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) != 0) note("chown");
+    if (utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) note("set times");
+    return err;
+  }
+  // Everything else goes through a descriptor opened without following symlinks: if the entry
+  // was replaced by a symlink meanwhile, nothing is applied to whatever it points at.
+  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (node.type == NodeType::Dir ? O_DIRECTORY : 0);
+  UniqueFd fd(openat(dirfd, name.c_str(), flags));
+  if (!fd) {
+    note("open to apply metadata");
+    return err;
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0 || (node.type == NodeType::Dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+    errno = EEXIST;
+    note("entry changed type during restore; metadata not applied");
+    return err;
+  }
+  // xattrs before chmod: a read-only mode must not block them.
+  for (const auto& [k, v] : node.xattrs)
+    if (fsetxattr(fd.get(), k.c_str(), v.data(), v.size(), 0) != 0 && errno != ENOTSUP && errno != EPERM)
+      note("setxattr");
+  if (geteuid() == 0 && fchown(fd.get(), node.uid, node.gid) != 0) note("chown");
+  if (fchmod(fd.get(), node.mode) != 0) note("chmod");
+  if (futimens(fd.get(), times) != 0) note("set times");
   return err;
 }
 

@@ -20,6 +20,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/aligned_buffer.h"
+#include "util/beneath.h"
 #include "util/io.h"
 
 namespace arca {
@@ -51,6 +52,7 @@ class FileRestore {
   bool selected(const std::string& rel) const;
   bool any_selected_below(const std::string& rel) const;
   void plan_dir(const Id& tree, const std::string& rel);
+  void plan_entry(const Node& n, const std::string& child);
   int open_dir(const std::string& rel);  // creates it (replacing a non-directory); returns fd
   void plan_file(const std::string& rel, const Node& node);
   void replace_non_dir(int dirfd, const std::string& name, const std::string& rel);
@@ -75,6 +77,7 @@ class FileRestore {
   RestoreResult result_;
   std::atomic<uint64_t> written_{0};
   std::atomic<bool> direct_io_{true};
+  std::atomic<bool> no_space_{false};
 };
 
 constexpr uint64_t kDirectMin = 1 << 20;  // smaller ranges: a direct write's latency would dominate
@@ -124,8 +127,10 @@ void FileRestore::replace_non_dir(int dirfd, const std::string& name, const std:
 static int dirfd_of(DIR* d) { return ::dirfd(d); }
 
 static void remove_tree_at(int dirfd, const std::string& name, const std::string& rel) {
-  struct stat st;
+  struct stat st, parent;
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (fstat(dirfd, &parent) == 0 && st.st_dev != parent.st_dev)
+    throw Error(ErrorKind::Usage, rel + " is a mount point; --delete does not remove other filesystems");
   if (S_ISDIR(st.st_mode)) {
     int fd = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) throw_errno("open", rel, errno);
@@ -162,8 +167,13 @@ void FileRestore::delete_extra(int dirfd, const Tree& tree, const std::string& r
     if (it == tree.nodes.end() || it->name != n) extra.push_back(n);
   }
   for (const auto& n : extra) {
-    remove_tree_at(dirfd, n, rel.empty() ? n : rel + "/" + n);
-    result_.deleted++;
+    std::string path = rel + "/" + n;
+    try {
+      if (!opts_.dry_run) remove_tree_at(dirfd, n, path);
+      result_.deleted_paths.push_back(path);
+    } catch (const Error& e) {
+      problem(result_.warnings, path, e.what());
+    }
   }
 }
 
@@ -204,7 +214,11 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
       result_.hardlinks++;
       if (!opts_.dry_run) {
         replace_non_dir(dfd, name, rel);
-        if (linkat(root_.get(), it->second.c_str(), dfd, name.c_str(), 0) != 0) throw_errno("hard link", rel, errno);
+        auto [first_parent, first_name] = split(it->second);
+        UniqueFd src(first_parent.empty() ? dup(root_.get())
+                                          : open_beneath(root_.get(), first_parent, O_PATH | O_DIRECTORY));
+        if (!src || linkat(src.get(), first_name.c_str(), dfd, name.c_str(), 0) != 0)
+          throw_errno("hard link", rel, errno);
       }
       return;
     }
@@ -236,6 +250,12 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     else replace_non_dir(dfd, name, rel);  // also breaks hard links we must not write through
   }
   UniqueFd fd(openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd && errno == EACCES && f->existed) {
+    // An existing read-only file (e.g. mode 0444 as a non-root user): replace it.
+    if (unlinkat(dfd, name.c_str(), 0) != 0) throw_errno("replace", rel, errno);
+    f->existed = false;
+    fd = UniqueFd(openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  }
   if (!fd) throw_errno("create", rel, errno);
   // Allocating all blocks up front keeps a file that several threads write at once contiguous.
   if (off > 0 && fallocate(fd.get(), 0, 0, off_t(off)) != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
@@ -257,41 +277,53 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
 
 void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
   Tree t = repo_.load_tree(tree);
-  if (opts_.delete_extra && !opts_.dry_run && (rel.empty() ? opts_.includes.empty() : selected(rel)))
-    delete_extra(open_dir(rel), t, rel);
+  // --delete works inside restored directories, never on the target directory itself.
+  if (opts_.delete_extra && !rel.empty() && selected(rel)) {
+    int dfd = open_dir(rel);
+    if (dfd >= 0) delete_extra(dfd, t, rel);
+  }
   for (const auto& n : t.nodes) {
     std::string child = rel.empty() ? n.name : rel + "/" + n.name;
-    bool sel = selected(child);
-    if (n.type == NodeType::Dir) {
-      if (!sel && !any_selected_below(child)) continue;
-      bool excluded = false;
-      for (const auto& e : opts_.excludes) excluded |= path_matches(e, child);
-      if (excluded) continue;
-      if (sel) {
-        open_dir(child);
-        result_.dirs++;
-        meta_.emplace_back(child, n);
-      }
-      plan_dir(*n.subtree, child);
-      if (sel) {
-        // Directories are finished in reverse: mark the end so metadata lands after children.
-        dir_fds_.erase(child);
-      }
-      continue;
-    }
-    if (!sel) continue;
-    if (n.type == NodeType::File) {
-      plan_file(child, n);
-    } else {
-      result_.symlinks++;
-      if (opts_.dry_run) continue;
-      auto [parent, name] = split(child);
-      int dfd = open_dir(parent);
-      replace_non_dir(dfd, name, child);
-      if (symlinkat(n.link_target.c_str(), dfd, name.c_str()) != 0) throw_errno("create symlink", child, errno);
-      meta_.emplace_back(child, n);
+    try {
+      plan_entry(n, child);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::NoSpace) throw;
+      problem(result_.errors, child, e.what());  // one bad entry does not stop the restore
     }
   }
+}
+
+void FileRestore::plan_entry(const Node& n, const std::string& child) {
+  bool sel = selected(child);
+  if (n.type == NodeType::Dir) {
+    if (!sel && !any_selected_below(child)) return;
+    for (const auto& e : opts_.excludes)
+      if (path_matches(e, child)) return;
+    size_t meta_pos = meta_.size();
+    if (sel) {
+      open_dir(child);
+      result_.dirs++;
+      meta_.emplace_back(child, n);
+    }
+    plan_dir(*n.subtree, child);
+    // A directory created only as the parent of included entries gets its metadata too; it
+    // goes before its children so that (applied in reverse) it lands after them.
+    if (!sel && dir_fds_.count(child)) meta_.insert(meta_.begin() + ptrdiff_t(meta_pos), {child, n});
+    dir_fds_.erase(child);
+    return;
+  }
+  if (!sel) return;
+  if (n.type == NodeType::File) {
+    plan_file(child, n);
+    return;
+  }
+  result_.symlinks++;
+  if (opts_.dry_run) return;
+  auto [parent, name] = split(child);
+  int dfd = open_dir(parent);
+  replace_non_dir(dfd, name, child);
+  if (symlinkat(n.link_target.c_str(), dfd, name.c_str()) != 0) throw_errno("create symlink", child, errno);
+  meta_.emplace_back(child, n);
 }
 
 void FileRestore::restore_range(const WorkItem& item) {
@@ -303,7 +335,7 @@ void FileRestore::restore_range(const WorkItem& item) {
     restore_range_direct(f, item, start, end);
     return;
   }
-  UniqueFd fd(openat(root_.get(), f.rel.c_str(), (f.existed ? O_RDWR : O_WRONLY) | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(open_beneath(root_.get(), f.rel, f.existed ? O_RDWR : O_WRONLY));
   if (!fd) {
     problem(result_.errors, f.rel, std::string("cannot open for writing: ") + std::strerror(errno));
     f.failed = true;
@@ -356,7 +388,7 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
     std::memcpy(buf.data() + (f.offsets[i] - base), data.data(), data.size());
   }
   uint64_t a = std::min(align_up(start), end), b = std::max(align_down(end), a);
-  UniqueFd fd(openat(root_.get(), f.rel.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(open_beneath(root_.get(), f.rel, O_WRONLY));
   if (!fd) {
     problem(result_.errors, f.rel, std::string("cannot open for writing: ") + std::strerror(errno));
     f.failed = true;
@@ -367,7 +399,7 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
   };
   buffered(start, a);
   if (b > a) {
-    UniqueFd dfd(openat(root_.get(), f.rel.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_DIRECT));
+    UniqueFd dfd(open_beneath(root_.get(), f.rel, O_WRONLY | O_DIRECT));
     bool done = false;
     if (dfd) {
       ssize_t n = pwrite(dfd.get(), buf.data() + (a - base), b - a, off_t(a));
@@ -386,7 +418,7 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
 }
 
 bool FileRestore::verify_file(PlannedFile& f) {
-  UniqueFd fd(openat(root_.get(), f.rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(open_beneath(root_.get(), f.rel, O_RDONLY));
   if (!fd) return false;
   struct stat st;
   if (fstat(fd.get(), &st) != 0 || uint64_t(st.st_size) != f.node.size) return false;
@@ -407,9 +439,12 @@ void FileRestore::work(std::atomic<size_t>& next) {
       problem(result_.errors, files_[items_[i].file]->rel, e.what());
       files_[items_[i].file]->failed = true;
       if (e.kind() == ErrorKind::NoSpace) {
-        result_.no_space = true;
+        no_space_ = true;
         next = items_.size();  // a full disk stops the restore; the error says what to do
       }
+    } catch (const std::exception& e) {
+      problem(result_.errors, files_[items_[i].file]->rel, e.what());
+      files_[items_[i].file]->failed = true;
     }
   }
 }
@@ -450,7 +485,12 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
         for (size_t k; (k = vnext++) < files_.size();) {
           PlannedFile& f = *files_[k];
           if (f.failed) continue;
-          if (verify_file(f)) {
+          bool ok = false;
+          try {
+            ok = verify_file(f);
+          } catch (const std::exception&) {
+          }
+          if (ok) {
             std::lock_guard lk(mu_);
             result_.files_verified++;
           } else {
@@ -462,10 +502,14 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   }
   // Metadata last, deepest first, so directory times are not disturbed by their children.
   for (auto it = meta_.rbegin(); it != meta_.rend(); ++it) {
-    std::string err = apply_metadata(root_.get(), it->first, it->second);
+    auto [parent, name] = split(it->first);
+    UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
+    std::string err = pfd ? apply_metadata(pfd.get(), name, it->second)
+                          : std::string("cannot open parent directory: ") + std::strerror(errno);
     if (!err.empty()) problem(result_.warnings, it->first, err);
   }
   result_.bytes_written = written_;
+  result_.no_space = no_space_;
   for (const auto& f : files_)
     if (f->existed && !f->failed && f->written == 0) result_.files_unchanged++;
   result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,8 +1,10 @@
 // Restores a file-tree snapshot (or selected paths) into a target directory.
 //
-// Safe: names from the repository are single path components (checked when trees are decoded),
-// files are opened relative to directories Arca created, never through symlinks, so nothing can
-// be written outside the target. Delta: an existing file is compared chunk by chunk (keyed
+// Safe: names from the repository are single path components (checked when trees are decoded);
+// every path is opened below the target without following any symlink (openat2 with
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), and metadata is applied through descriptors opened
+// with O_NOFOLLOW, so nothing can be written or changed outside the target, even if entries are
+// swapped for symlinks while the restore runs. Delta: an existing file is compared chunk by chunk (keyed
 // hashes) and only differing chunks are written. Parallel: chunks of all files, large ones
 // included, are restored by a pool of threads; metadata is applied last, deepest first.
 #pragma once
@@ -34,7 +36,7 @@ struct RestoreResult {
   uint64_t bytes_written = 0;    // bytes actually written (delta restore writes less)
   uint64_t files_unchanged = 0;  // existing files that already matched
   uint64_t files_verified = 0;
-  uint64_t deleted = 0;          // entries removed by delete_extra
+  std::vector<std::string> deleted_paths;  // removed by delete_extra (or, in a dry run, would be)
   std::vector<RestoreProblem> errors;    // content that could not be restored (corrupt/missing data)
   std::vector<RestoreProblem> warnings;  // metadata that could not be applied
   bool no_space = false;         // stopped because the target filesystem is full
