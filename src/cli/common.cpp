@@ -115,7 +115,9 @@ std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
 
 bool show_progress(const GlobalOptions& g) { return !g.json && !g.quiet && !g.no_progress && isatty(2); }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
 
 std::string human_bytes(uint64_t n) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};

@@ -10,7 +10,6 @@
 
 #include "crypto/hash.h"
 #include "repo/envelope.h"
-#include "repo/tree_walk.h"
 #include "util/error.h"
 
 namespace arca {
@@ -30,6 +29,7 @@ class Checker {
   void read_packs();
   void read_pack(const std::string& name, BlobType type, const Id& id);
   void map_affected();
+  void map_tree(const std::string& snap, const Id& tree, const std::string& path);
   void error(const std::string& object, const std::string& msg) {
     std::lock_guard lk(mu_);
     result_.errors.push_back({object, msg});
@@ -210,21 +210,34 @@ void Checker::read_packs() {
   for (auto& t : pool) t.join();
 }
 
-void Checker::map_affected() {
-  for (const auto& s : snapshots_) {
-    try {
-      walk_tree(repo_, s.tree, [&](const std::string& path, const Node& n) {
-        for (const auto& id : n.content)
-          if (bad_blobs_.count(id)) {
-            result_.affected.push_back({s.id.short_hex(), path});
-            break;
-          }
-        return true;
-      });
-    } catch (const Error&) {
-      // The damaged tree itself was reported already.
-    }
+// Walks with the checker's own index (which skipped damaged index files) and goes on past
+// damaged trees, reporting a directory whose listing is lost as "dir/".
+void Checker::map_tree(const std::string& snap, const Id& tree, const std::string& path) {
+  auto loc = index_.find(tree);
+  Tree t;
+  try {
+    if (!loc || bad_blobs_.count(tree)) throw Error(ErrorKind::Corrupt, "tree unavailable");
+    t = decode_tree(repo_.read_blob(tree, *loc), "tree " + tree.short_hex());
+  } catch (const Error&) {
+    result_.affected.push_back({snap, path.empty() ? "/" : path + "/"});
+    return;
   }
+  for (const auto& n : t.nodes) {
+    std::string p = path.empty() ? n.name : path + "/" + n.name;
+    if (n.type == NodeType::Dir) {
+      map_tree(snap, *n.subtree, p);
+      continue;
+    }
+    for (const auto& id : n.content)
+      if (bad_blobs_.count(id)) {
+        result_.affected.push_back({snap, p});
+        break;
+      }
+  }
+}
+
+void Checker::map_affected() {
+  for (const auto& s : snapshots_) map_tree(s.id.short_hex(), s.tree, "");
 }
 
 CheckResult Checker::run() {

@@ -13,7 +13,13 @@ const Key& Keyring::key(uint32_t version) const {
   return it->second;
 }
 
-void seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, Bytes& out) {
+static Bytes associated_data(const uint8_t* header, std::string_view name) {
+  Bytes aad(header, header + kEnvelopeHeader);
+  aad.insert(aad.end(), name.begin(), name.end());
+  return aad;
+}
+
+void seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, Bytes& out, std::string_view name) {
   thread_local Bytes plain;
   plain.clear();
   Codec codec = compress_maybe(payload, zstd_level, plain);
@@ -21,19 +27,18 @@ void seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_leve
   size_t start = out.size();
   out.push_back(kEnvelopeFormat);
   put_u32(out, version);
-  uint8_t header[kEnvelopeHeader];
-  std::copy(out.begin() + ptrdiff_t(start), out.end(), header);
-  aead_seal(keys.key(version), ByteView(header, kEnvelopeHeader), plain, out);
+  Bytes aad = associated_data(out.data() + start, name);
+  aead_seal(keys.key(version), aad, plain, out);
 }
 
-Bytes seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level) {
+Bytes seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, std::string_view name) {
   Bytes out;
   out.reserve(payload.size() + kEnvelopeOverhead);
-  seal(keys, version, payload, zstd_level, out);
+  seal(keys, version, payload, zstd_level, out, name);
   return out;
 }
 
-Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what) {
+Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name) {
   if (sealed.size() < kEnvelopeOverhead) throw Error(ErrorKind::Corrupt, what + " is truncated");
   if (sealed[0] != kEnvelopeFormat)
     throw Error(ErrorKind::Corrupt, what + " has unknown envelope format " + std::to_string(sealed[0]));
@@ -41,7 +46,7 @@ Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what) {
   if (version != 0 && !keys.data_keys.count(version))
     throw Error(ErrorKind::Corrupt, what + " names unknown data key version " + std::to_string(version) +
                                         " (corrupted, or written by a key this repository does not have)");
-  auto plain = aead_open(keys.key(version), sealed.first(kEnvelopeHeader), sealed.subspan(kEnvelopeHeader));
+  auto plain = aead_open(keys.key(version), associated_data(sealed.data(), name), sealed.subspan(kEnvelopeHeader));
   if (!plain) throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");
   if (plain->empty()) throw Error(ErrorKind::Corrupt, what + " is empty");
   uint8_t codec = plain->back();

@@ -89,23 +89,33 @@ std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Cred
   }
   std::optional<Bytes> key_file_bytes;
   if (creds.key_file) key_file_bytes = read_key_file_bytes(*creds.key_file);
+  int foreign_format = 0;
   for (const auto& id : ids) {
-    json j = load_key_json(backend, id);
+    json j;
+    try {
+      j = load_key_json(backend, id);
+    } catch (const Error&) {
+      continue;  // a damaged key file must not lock everyone out; `check` reports it
+    }
     int format = j.value("arca_format", 0);
-    if (format != kRepoFormat)
-      throw Error(ErrorKind::FormatVersion, "repository " + backend.location() + " has format version " +
-                                                std::to_string(format) + "; this arca reads version " +
-                                                std::to_string(kRepoFormat));
+    if (format != kRepoFormat) {
+      foreign_format = format;
+      continue;
+    }
     try {
       Bytes salt = from_base64(j.at("salt").get<std::string>());
       std::string kind = j.at("kind");
       Key kek;
       if (kind == "keyfile" && key_file_bytes)
         kek = derive_from_key_file(*key_file_bytes, salt);
-      else if (kind == "passphrase" && creds.passphrase)
-        kek = derive_from_passphrase(*creds.passphrase, salt, kdf_from(j.at("kdf")));
-      else
+      else if (kind == "passphrase" && creds.passphrase) {
+        Argon2Params p = kdf_from(j.at("kdf"));
+        // Key files are not authenticated before use: refuse parameters that would stall the open.
+        if (p.memory_kib > 4u * 1024 * 1024 || p.time_cost > 100 || p.parallelism > 64 || p.parallelism == 0) continue;
+        kek = derive_from_passphrase(*creds.passphrase, salt, p);
+      } else {
         continue;
+      }
       Bytes wrapped = from_base64(j.at("wrapped_master_key").get<std::string>());
       auto master = aead_open(kek, as_view(kWrapAad), wrapped);
       if (master && master->size() == 32) {
@@ -113,10 +123,17 @@ std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Cred
         std::copy(master->begin(), master->end(), k.b.begin());
         return {k, id};
       }
-    } catch (const json::exception& e) {
-      throw Error(ErrorKind::Corrupt, "key file keys/" + id + " is malformed: " + e.what());
+    } catch (const json::exception&) {
+      continue;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      continue;
     }
   }
+  if (foreign_format)
+    throw Error(ErrorKind::FormatVersion, "repository " + backend.location() + " has format version " +
+                                              std::to_string(foreign_format) + "; this arca reads version " +
+                                              std::to_string(kRepoFormat));
   throw Error(ErrorKind::Auth, std::string("wrong ") + (creds.key_file ? "key file" : "password") + ": none of the " +
                                    std::to_string(ids.size()) + " key(s) of " + backend.location() + " accepts it");
 }

@@ -21,7 +21,7 @@ static std::string keyring_name(uint32_t version) {
 void Repository::save_keyring_entry(Backend& backend, const Keyring& keys, uint32_t version, const Key& key) {
   json j = {{"version", version}, {"key", to_base64(key.b)}, {"created", now_rfc3339()}};
   std::string s = j.dump();
-  Bytes sealed = seal(keys, 0, as_view(s), 0);
+  Bytes sealed = seal(keys, 0, as_view(s), 0, keyring_name(version));
   if (!backend.put_if_absent(keyring_name(version), sealed))
     throw Error(ErrorKind::Generic, "data key version " + std::to_string(version) + " was created concurrently; retry");
 }
@@ -44,7 +44,7 @@ void Repository::init(Backend& backend, const Credentials& creds, const InitOpti
   cfg.chunker_seed = random_key();
   // The key file is written last: until it exists, nothing can open a half-made repository.
   Bytes cfg_plain = cfg.encode();
-  if (!backend.put_if_absent("config", seal(keys, 0, cfg_plain, 0)))
+  if (!backend.put_if_absent("config", seal(keys, 0, cfg_plain, 0, "config")))
     throw Error(ErrorKind::Usage, "a repository already exists at " + backend.location());
   save_keyring_entry(backend, keys, 1, random_key());
   add_key_file(backend, keys.master, creds, opts.kdf);
@@ -61,11 +61,11 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
   auto [master, key_id] = unlock_master_key(*backend, creds);
   Keyring keys;
   keys.master = master;
-  RepoConfig cfg = RepoConfig::decode(unseal(keys, backend->get("config"), "config"));
+  RepoConfig cfg = RepoConfig::decode(unseal(keys, backend->get("config"), "config", "config"));
   keys.id_key = cfg.id_key;
   keys.chunker_seed = cfg.chunker_seed;
   backend->list("keyring/", [&](const ObjectInfo& o) {
-    Bytes plain = unseal(keys, backend->get(o.name), o.name);
+    Bytes plain = unseal(keys, backend->get(o.name), o.name, o.name);
     try {
       json j = json::parse(plain.begin(), plain.end());
       Bytes k = from_base64(j.at("key").get<std::string>());
@@ -83,10 +83,12 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
 
 Id Repository::blob_id(ByteView plain) const { return hmac_sha256(keys_.id_key, plain); }
 
-Bytes Repository::load_object(const std::string& name) const { return unseal(keys_, backend_->get(name), name); }
+Bytes Repository::load_object(const std::string& name) const {
+  return unseal(keys_, backend_->get(name), name, name);
+}
 
 void Repository::save_object(const std::string& name, ByteView payload) {
-  Bytes sealed = seal(keys_, keys_.current_version(), payload, config_.zstd_level);
+  Bytes sealed = seal(keys_, keys_.current_version(), payload, config_.zstd_level, name);
   if (!backend_->put_if_absent(name, sealed)) throw Error(ErrorKind::Generic, "object " + name + " already exists");
 }
 
@@ -175,7 +177,8 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
 
 void Repository::save_snapshot(Snapshot& snap) {
   if (snap.id.is_zero()) snap.id = random_id();
-  std::string s = snap.to_json().dump();
+  // Paths and warnings are for display: bytes that are not UTF-8 become U+FFFD here.
+  std::string s = snap.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   save_object("snapshots/" + snap.id.hex(), as_view(s));
 }
 

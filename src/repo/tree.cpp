@@ -22,14 +22,42 @@ bool is_safe_name(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
+// JSON strings must be UTF-8; file names, link targets and xattr names are arbitrary bytes.
+// Fields that are not valid UTF-8 are stored as "<field>_b64" instead.
+static bool valid_utf8(const std::string& s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > n) return false;
+    for (size_t k = 1; k < len; k++)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += len;
+  }
+  return true;
+}
+
+static void put_text(json& j, const char* field, const std::string& value) {
+  if (valid_utf8(value)) j[field] = value;
+  else j[std::string(field) + "_b64"] = to_base64(as_view(value));
+}
+
+static std::string get_text(const json& j, const char* field, bool required) {
+  std::string b64 = std::string(field) + "_b64";
+  if (j.contains(b64)) return as_string(from_base64(j[b64].get<std::string>()));
+  if (required) return j.at(field).get<std::string>();
+  return j.value(field, "");
+}
+
 Bytes encode_tree(const Tree& tree) {
   json nodes = json::array();
   for (const auto& n : tree.nodes) {
-    json j = {{"name", n.name}, {"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
+    json j = {{"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
               {"gid", n.gid}, {"mtime_ns", n.mtime_ns}, {"ctime_ns", n.ctime_ns},
               {"inode", n.inode}, {"device", n.device}};
-    if (!n.user.empty()) j["user"] = n.user;
-    if (!n.group.empty()) j["group"] = n.group;
+    put_text(j, "name", n.name);
+    if (!n.user.empty()) put_text(j, "user", n.user);
+    if (!n.group.empty()) put_text(j, "group", n.group);
     if (n.links != 1) j["links"] = n.links;
     if (n.type == NodeType::File) {
       j["size"] = n.size;
@@ -38,10 +66,14 @@ Bytes encode_tree(const Tree& tree) {
       j["content"] = std::move(c);
     }
     if (n.subtree) j["subtree"] = n.subtree->hex();
-    if (n.type == NodeType::Symlink) j["link_target"] = n.link_target;
+    if (n.type == NodeType::Symlink) put_text(j, "link_target", n.link_target);
     if (!n.xattrs.empty()) {
-      json x = json::object();
-      for (const auto& [k, v] : n.xattrs) x[k] = to_base64(v);
+      json x = json::array();
+      for (const auto& [k, v] : n.xattrs) {
+        json e = {{"value", to_base64(v)}};
+        put_text(e, "name", k);
+        x.push_back(std::move(e));
+      }
       j["xattrs"] = std::move(x);
     }
     nodes.push_back(std::move(j));
@@ -56,7 +88,7 @@ Tree decode_tree(ByteView data, const std::string& what) {
     json j = json::parse(data.begin(), data.end());
     for (const auto& jn : j.at("nodes")) {
       Node n;
-      n.name = jn.at("name");
+      n.name = get_text(jn, "name", true);
       if (!is_safe_name(n.name)) throw Error(ErrorKind::Corrupt, what + ": unsafe entry name '" + n.name + "'");
       std::string type = jn.at("type");
       if (type == "file") n.type = NodeType::File;
@@ -66,8 +98,8 @@ Tree decode_tree(ByteView data, const std::string& what) {
       n.mode = jn.at("mode");
       n.uid = jn.at("uid");
       n.gid = jn.at("gid");
-      n.user = jn.value("user", "");
-      n.group = jn.value("group", "");
+      n.user = get_text(jn, "user", false);
+      n.group = get_text(jn, "group", false);
       n.mtime_ns = jn.at("mtime_ns");
       n.ctime_ns = jn.at("ctime_ns");
       n.inode = jn.at("inode");
@@ -79,9 +111,10 @@ Tree decode_tree(ByteView data, const std::string& what) {
       }
       if (jn.contains("subtree")) n.subtree = Id::from_hex(jn["subtree"].get<std::string>());
       if (n.type == NodeType::Dir && !n.subtree) throw Error(ErrorKind::Corrupt, what + ": directory without subtree");
-      if (n.type == NodeType::Symlink) n.link_target = jn.at("link_target");
+      if (n.type == NodeType::Symlink) n.link_target = get_text(jn, "link_target", true);
       if (jn.contains("xattrs"))
-        for (const auto& [k, v] : jn["xattrs"].items()) n.xattrs.emplace_back(k, from_base64(v.get<std::string>()));
+        for (const auto& x : jn["xattrs"])
+          n.xattrs.emplace_back(get_text(x, "name", true), from_base64(x.at("value").get<std::string>()));
       if (!t.nodes.empty() && !(t.nodes.back().name < n.name))
         throw Error(ErrorKind::Corrupt, what + ": entries not sorted or duplicated");
       t.nodes.push_back(std::move(n));

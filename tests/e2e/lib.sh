@@ -72,6 +72,8 @@ make_tree() {
   setfattr -n user.arca -v test-value "$d/docs/text.txt" 2>/dev/null || true
   chown 1234:4321 "$d/docs/deep/f1.txt" 2>/dev/null || true
   touch -d '2001-02-03 04:05:06.123456789' "$d/docs/deep/f2.txt"
+  echo latin1 > "$d/docs/$(printf 'caf\xe9.txt')"             # a name that is not UTF-8
+  ln -s "$(printf 'target-\xff')" "$d/docs/odd-link"
   touch -d '2002-01-01' "$d/docs/deep"
 }
 

@@ -68,8 +68,11 @@ step "delta restore into an older copy writes only what differs"
 rm -rf "$T/r6"; cp -a "$T/r1" "$T/r6"
 echo "local damage" > "$T/r6/src/docs/deep/f10.txt"
 mkdir -p "$T/r6/src/stray/dir"; echo x > "$T/r6/src/stray/dir/file"
+echo keep > "$T/r6/not-in-snapshot.txt"   # beside the restored tree: --delete must leave it
 a restore --repo "$REPO" latest --target "$T/r6" --delete --json > "$T/r6.json"
 same_tree "$SRC" "$T/r6/src"
+[ -f "$T/r6/not-in-snapshot.txt" ] || fail "--delete removed an entry of the target directory itself"
+[ ! -e "$T/r6/src/stray" ] || fail "--delete left an extra directory"
 written=$(json_field "$T/r6.json" "['bytes_written']")
 total=$(json_field "$T/r6.json" "['bytes']")
 [ "$written" -lt $((total / 4)) ] || fail "delta restore wrote $written of $total bytes"

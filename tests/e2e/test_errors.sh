@@ -73,6 +73,14 @@ expect_exit 0 a restore --repo "$T/bad2" latest --target "$T/restore-bad2"
 expect_exit 12 a check --repo "$T/bad2"
 err_contains "snapshots/$snap"
 
+step "an object copied over another one fails authentication"
+cp -a "$REPO" "$T/swap"
+a backup --repo "$T/swap" "$T/src" -q
+s1=$(ls "$T/swap/snapshots" | sed -n 1p); s2=$(ls "$T/swap/snapshots" | sed -n 2p)
+cp "$T/swap/snapshots/$s1" "$T/swap/snapshots/$s2"
+expect_exit 12 a restore --repo "$T/swap" "${s2:0:12}" --target "$T/swapped"
+err_contains "failed authentication"
+
 step "help on every command"
 for c in init backup snapshots ls restore diff cat check stats "key list" "key add" "key remove" "key passwd" "key rotate"; do
   a $c --help > "$T/help" || fail "$c --help failed"

@@ -11,7 +11,11 @@
 #include "sources/files/restore.h"
 #include "storage/local_backend.h"
 #include "test_util.h"
+#include "util/beneath.h"
 #include "util/error.h"
+#include "util/fd.h"
+
+#include <fcntl.h>
 
 using namespace arca;
 
@@ -93,4 +97,20 @@ TEST(RestoreSafety, SymlinkInTargetIsReplacedNotFollowed) {
   std::ifstream restored(dir.path + "/target/victim");
   restored >> content;
   EXPECT_EQ(content, "pwn");
+}
+
+TEST(RestoreSafety, OpenBeneathRefusesSymlinksAnywhereInThePath) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path + "/root/real");
+  std::filesystem::create_directories(dir.path + "/outside");
+  { std::ofstream(dir.path + "/outside/secret") << "x"; }
+  { std::ofstream(dir.path + "/root/real/file") << "y"; }
+  std::filesystem::create_directory_symlink(dir.path + "/outside", dir.path + "/root/swapped");
+  UniqueFd root(open((dir.path + "/root").c_str(), O_RDONLY | O_DIRECTORY));
+  UniqueFd ok(open_beneath(root.get(), "real/file", O_RDONLY));
+  EXPECT_TRUE(ok.valid());
+  UniqueFd bad(open_beneath(root.get(), "swapped/secret", O_WRONLY));
+  EXPECT_FALSE(bad.valid()) << "a symlinked directory in the middle of the path was followed";
+  UniqueFd up(open_beneath(root.get(), "../outside/secret", O_RDONLY));
+  EXPECT_FALSE(up.valid());
 }

@@ -24,9 +24,17 @@ TEST(Tree, RoundTrip) {
   l.name = "link";
   l.type = NodeType::Symlink;
   l.link_target = "../x";
-  t.nodes = {d, f, l};
+  Node odd;
+  odd.name = "z-caf\xe9";  // Latin-1, not UTF-8
+  odd.type = NodeType::Symlink;
+  odd.link_target = "\xff\xfe";
+  odd.xattrs = {{"user.\xff", Bytes{7}}};
+  t.nodes = {d, f, l, odd};
   Tree back = decode_tree(encode_tree(t), "t");
-  ASSERT_EQ(back.nodes.size(), 3u);
+  ASSERT_EQ(back.nodes.size(), 4u);
+  EXPECT_EQ(back.nodes[3].name, odd.name);
+  EXPECT_EQ(back.nodes[3].link_target, odd.link_target);
+  EXPECT_EQ(back.nodes[3].xattrs, odd.xattrs);
   EXPECT_EQ(back.nodes[0].subtree, d.subtree);
   EXPECT_EQ(back.nodes[1].content, f.content);
   EXPECT_EQ(back.nodes[1].mtime_ns, f.mtime_ns);
