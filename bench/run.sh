@@ -263,6 +263,7 @@ verify_restore() {  # TOOL RESTORED-DIR
 # --- runs ------------------------------------------------------------------------------------------------
 for ((RUN = 1; RUN <= RUNS; RUN++)); do
   clean_state
+  CLEANED_AT=$(date +%s)
   mkdir -p "$REPOS" "$RESTORE" "$CACHE"
   cp -a "$PRISTINE" "$DATA"
   warm_cache "$DATA"
@@ -293,6 +294,10 @@ for ((RUN = 1; RUN <= RUNS; RUN++)); do
     esac
   done
 
+  # ext4 skips inodes deleted in the last ~30 s when allocating new ones (recently_deleted), which
+  # makes creating thousands of files right after clean_state several seconds slower for whichever
+  # tool restores first. Let that window pass so every restore starts from the same state.
+  while [ $(( $(date +%s) - CLEANED_AT )) -lt 35 ]; do sleep 1; done
   for t in "${ORDER[@]}"; do
     tool_restore "$t" "$MUT_BYTES"
     verify_restore "$t" "$RESTORED"
