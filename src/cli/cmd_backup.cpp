@@ -19,11 +19,14 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("paths", a->paths, "Files or directories to back up (several go into one snapshot)")->required();
-  cmd->add_option("--tag", a->tags, "Tag the snapshot (repeatable)");
+  cmd->add_option("--tag", a->tags, "Tag the snapshot (repeatable)")->allow_extra_args(false);
   cmd->add_option("--host", a->host, "Host name to record (default: this machine's)");
   cmd->add_option("-e,--exclude", a->excludes,
-                  "Exclude a glob pattern: without '/' it matches names at any depth, with '/' absolute paths");
-  cmd->add_option("--exclude-file", a->exclude_files, "Read exclude patterns from a file, one per line");
+                  "Exclude a glob pattern: without '/' it matches names at any depth, with '/' absolute paths "
+                  "('*' does not cross '/'); repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--exclude-file", a->exclude_files, "Read exclude patterns from a file, one per line; repeatable")
+      ->allow_extra_args(false);
   cmd->add_flag("-x,--one-file-system", a->one_fs, "Do not cross filesystem boundaries");
   cmd->add_option("--parent", a->parent,
                   "Snapshot to compare with for unchanged files (default: latest with same host and paths)");

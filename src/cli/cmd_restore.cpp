@@ -19,8 +19,10 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
       ->required();
   cmd->add_option("-i,--include", a->includes,
                   "Restore only paths matching this glob (a path in the snapshot like 'dir/sub', or a name); "
-                  "repeatable");
-  cmd->add_option("-e,--exclude", a->excludes, "Do not restore paths matching this glob; repeatable");
+                  "repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("-e,--exclude", a->excludes, "Do not restore paths matching this glob; repeatable")
+      ->allow_extra_args(false);
   cmd->add_flag("--delete", a->delete_extra,
                 "Remove files in the target that the snapshot does not have (within restored directories), "
                 "so the target ends up identical to the snapshot");

@@ -80,7 +80,9 @@ total=$(json_field "$T/r6.json" "['bytes']")
 step "several paths, excludes"
 mkdir -p "$T/other/cache"; echo a > "$T/other/keep.txt"; echo b > "$T/other/cache/drop"; echo c > "$T/other/x.tmp"
 echo '*.tmp' > "$T/excl"
-a backup --repo "$REPO" "$SRC" "$T/other" --exclude cache --exclude-file "$T/excl" -q
+a backup --repo "$REPO" --tag multi --exclude cache --exclude-file "$T/excl" "$SRC" "$T/other" --json > "$T/multi.json"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['tags']==['multi'] and len(d['paths'])==2, d" "$T/multi.json" \
+  || fail "a repeatable option swallowed the paths that follow it"
 a ls --repo "$REPO" latest > "$T/ls.txt"
 grep -q '^other/keep.txt$' "$T/ls.txt" && grep -q '^src/new.txt$' "$T/ls.txt" || fail "multi-path snapshot"
 ! grep -q 'cache\|x.tmp' "$T/ls.txt" || fail "excluded entries were backed up"
