@@ -21,6 +21,7 @@
 #include "util/fd.h"
 #include "util/aligned_buffer.h"
 #include "util/beneath.h"
+#include "util/bounded_queue.h"
 #include "util/io.h"
 
 namespace arca {
@@ -34,10 +35,11 @@ struct PlannedFile {
   std::vector<BlobLocation> locs;
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> written{0};
+  std::atomic<size_t> items_left{0};  // the file is done (for progress) when this reaches 0
 };
 
 struct WorkItem {
-  size_t file;
+  PlannedFile* file;  // owned by files_; stable while the planner keeps adding files
   size_t first, last;  // chunk range [first, last)
 };
 
@@ -57,7 +59,7 @@ class FileRestore {
   void plan_file(const std::string& rel, const Node& node);
   void replace_non_dir(int dirfd, const std::string& name, const std::string& rel);
   void delete_extra(int dirfd, const Tree& tree, const std::string& rel);
-  void work(std::atomic<size_t>& next);
+  void work();
   void restore_range(const WorkItem& item);
   void restore_range_direct(PlannedFile& f, const WorkItem& item, uint64_t start, uint64_t end);
   bool verify_file(PlannedFile& f);
@@ -72,7 +74,10 @@ class FileRestore {
   std::vector<std::unique_ptr<PlannedFile>> files_;
   std::vector<std::pair<std::string, Node>> meta_;  // entries needing metadata, in creation order
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
-  std::vector<WorkItem> items_;
+  // Planning (creating directories and files, one thread) feeds the writers through this queue,
+  // so writing starts with the first file instead of after the last one is created.
+  BoundedQueue<WorkItem> queue_{1 << 16};
+  std::atomic<bool> stop_{false};
   std::mutex mu_;
   RestoreResult result_;
   std::atomic<uint64_t> written_{0};
@@ -263,16 +268,20 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
   // Split into work items of up to ~8 MiB so one large file is restored by all threads at once
   // (and each thread's assembly buffer stays small).
+  std::vector<WorkItem> items;
   size_t n = f->locs.size();
   for (size_t i = 0; i < n;) {
     size_t j = i;
     uint64_t bytes = 0;
     while (j < n && (j == i || bytes + f->locs[j].raw_length <= kItemBytes)) bytes += f->locs[j++].raw_length;
-    items_.push_back({files_.size(), i, j});
+    items.push_back({f.get(), i, j});
     i = j;
   }
+  f->items_left = items.size();  // set before any item is queued: writers count it down
+  if (items.empty()) progress_.files_done++;
   files_.push_back(std::move(f));
   meta_.emplace_back(rel, node);
+  for (auto& item : items) queue_.push(item);
 }
 
 void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
@@ -327,7 +336,7 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
 }
 
 void FileRestore::restore_range(const WorkItem& item) {
-  PlannedFile& f = *files_[item.file];
+  PlannedFile& f = *item.file;
   if (f.failed) return;
   uint64_t start = f.offsets[item.first];
   uint64_t end = f.offsets[item.last - 1] + f.locs[item.last - 1].raw_length;
@@ -431,20 +440,23 @@ bool FileRestore::verify_file(PlannedFile& f) {
   return true;
 }
 
-void FileRestore::work(std::atomic<size_t>& next) {
-  for (size_t i; (i = next++) < items_.size();) {
+void FileRestore::work() {
+  while (auto item = queue_.pop()) {
+    if (stop_) continue;  // drain after a full disk
+    PlannedFile& f = *item->file;
     try {
-      restore_range(items_[i]);
+      restore_range(*item);
+      if (--f.items_left == 0) progress_.files_done++;
     } catch (const Error& e) {
-      problem(result_.errors, files_[items_[i].file]->rel, e.what());
-      files_[items_[i].file]->failed = true;
+      problem(result_.errors, f.rel, e.what());
+      f.failed = true;
       if (e.kind() == ErrorKind::NoSpace) {
         no_space_ = true;
-        next = items_.size();  // a full disk stops the restore; the error says what to do
+        stop_ = true;  // a full disk stops the restore; the error says what to do
       }
     } catch (const std::exception& e) {
-      problem(result_.errors, files_[items_[i].file]->rel, e.what());
-      files_[items_[i].file]->failed = true;
+      problem(result_.errors, f.rel, e.what());
+      f.failed = true;
     }
   }
 }
@@ -460,22 +472,26 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   root_ = UniqueFd(open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_ && !opts_.dry_run) throw_errno("open target", opts_.target, errno);
   repo_.index();
-  plan_dir(snap.tree, "");
-  dir_fds_.clear();
-  if (opts_.dry_run) {
-    result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return result_;
-  }
-  std::atomic<size_t> next{0};
   unsigned n = opts_.threads ? opts_.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
   {
     std::vector<std::thread> pool;
-    for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(next); });
+    if (!opts_.dry_run)
+      for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
+    std::exception_ptr planning_error;
+    try {
+      plan_dir(snap.tree, "");
+    } catch (...) {
+      planning_error = std::current_exception();
+      stop_ = true;
+    }
+    queue_.close();
     for (auto& t : pool) t.join();
+    dir_fds_.clear();
+    if (planning_error) std::rethrow_exception(planning_error);
   }
-  for (const auto& f : files_) {
-    if (f->failed) continue;
-    progress_.files_done++;
+  if (opts_.dry_run) {
+    result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result_;
   }
   if (opts_.verify) {
     std::atomic<size_t> vnext{0};
