@@ -85,6 +85,9 @@ std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Cred
   if (ids.empty()) {
     if (!backend.exists())
       throw Error(ErrorKind::NotFound, "repository " + backend.location() + " does not exist (create it with 'arca init')");
+    if (backend.stat("config"))
+      throw Error(ErrorKind::NotFound, backend.location() + " is an incomplete repository (an interrupted 'arca init' "
+                                       "left no key); it holds no data: remove it and run 'arca init' again");
     throw Error(ErrorKind::NotFound, backend.location() + " is not an Arca repository (it has no keys/)");
   }
   std::optional<Bytes> key_file_bytes;

@@ -5,19 +5,13 @@
 #include "crypto/kdf.h"
 #include "crypto/random.h"
 #include "repo/envelope.h"
+#include "test_util.h"
 #include "util/error.h"
 
 using namespace arca;
 
 namespace {
-Keyring test_keys() {
-  Keyring k;
-  k.master = random_key();
-  k.id_key = random_key();
-  k.data_keys[1] = random_key();
-  k.data_keys[2] = random_key();
-  return k;
-}
+Keyring test_keys() { return random_keyring(2); }
 }  // namespace
 
 TEST(Aead, RoundTripAndFreshNonces) {

@@ -11,13 +11,7 @@
 using namespace arca;
 
 namespace {
-Keyring keys() {
-  Keyring k;
-  k.master = random_key();
-  k.id_key = random_key();
-  k.data_keys[1] = random_key();
-  return k;
-}
+Keyring keys() { return random_keyring(1); }
 }  // namespace
 
 TEST(Pack, BuildParseAndReadBlobsBack) {

@@ -25,6 +25,13 @@
 
 namespace arca {
 
+// The name a backed-up path gets at the top of the snapshot.
+static std::string top_name(const std::string& abs) { return abs == "/" ? "root" : abs.substr(abs.rfind('/') + 1); }
+
+static std::string join_path(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
 std::vector<std::string> normalize_paths(const std::vector<std::string>& paths) {
   if (paths.empty()) throw Error(ErrorKind::Usage, "no paths to back up");
   std::vector<std::string> out;
@@ -32,15 +39,13 @@ std::vector<std::string> normalize_paths(const std::vector<std::string>& paths) 
   for (const auto& p : paths) {
     std::string abs = std::filesystem::absolute(p).lexically_normal().string();
     while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
-    std::string name = abs == "/" ? "root" : abs.substr(abs.rfind('/') + 1);
+    std::string name = top_name(abs);
     if (!names.insert(name).second)
       throw Error(ErrorKind::Usage, "two paths have the same name '" + name + "': back them up in separate snapshots");
     out.push_back(abs);
   }
   return out;
 }
-
-static std::string top_name(const std::string& abs) { return abs == "/" ? "root" : abs.substr(abs.rfind('/') + 1); }
 
 namespace {
 
@@ -193,7 +198,7 @@ void FileBackup::walk_dir(const std::shared_ptr<DirState>& dir, const std::strin
       while (dirent* e = readdir(d)) {
         std::string name = e->d_name;
         if (name == "." || name == "..") continue;
-        std::string child = path == "/" ? "/" + name : path + "/" + name;
+        std::string child = join_path(path, name);
         if (opts_.excludes.excluded(child, name)) continue;
         struct stat st;
         if (lstat(child.c_str(), &st) != 0) {
@@ -214,13 +219,13 @@ void FileBackup::walk_dir(const std::shared_ptr<DirState>& dir, const std::strin
   std::sort(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.first < b.first; });
   dir->nodes.reserve(entries.size());
   for (auto& [name, st] : entries) {
-    std::string child = path == "/" ? "/" + name : path + "/" + name;
+    std::string child = join_path(path, name);
     dir->nodes.push_back(node_from_stat(name, child, st));
   }
   dir->skip.assign(entries.size(), 0);
   for (size_t i = 0; i < entries.size(); i++) {
     check_failed();
-    std::string child = path == "/" ? "/" + entries[i].first : path + "/" + entries[i].first;
+    std::string child = join_path(path, entries[i].first);
     handle_entry(dir, i, child, entries[i].second, find_node(parent_tree, entries[i].first), dev);
   }
   release_dir(dir);
@@ -457,7 +462,7 @@ void scan_totals(const BackupOptions& opts, ProgressCounters& progress) {
     while (dirent* e = readdir(d)) {
       std::string name = e->d_name;
       if (name == "." || name == "..") continue;
-      std::string child = path == "/" ? "/" + name : path + "/" + name;
+      std::string child = join_path(path, name);
       if (opts.excludes.excluded(child, name)) continue;
       struct stat st;
       if (lstat(child.c_str(), &st) != 0) continue;

@@ -524,6 +524,9 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
                           : std::string("cannot open parent directory: ") + std::strerror(errno);
     if (!err.empty()) problem(result_.warnings, it->first, err);
   }
+  // Durable before reported done: one syncfs() flushes what went through the page cache (the
+  // direct writes are on disk already) together with the new directory entries.
+  if (syncfs(root_.get()) != 0) problem(result_.warnings, opts_.target, std::string("syncfs: ") + std::strerror(errno));
   result_.bytes_written = written_;
   result_.no_space = no_space_;
   for (const auto& f : files_)
