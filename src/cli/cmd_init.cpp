@@ -22,7 +22,7 @@ void register_init(CLI::App& app, GlobalOptions& g) {
       ->capture_default_str();
   cmd->add_option("--pack-size", *pack_mib, "Target data pack size in MiB")->check(CLI::Range(1, 512))->capture_default_str();
   cmd->add_option("--kdf-memory", opts->kdf.memory_kib, "Argon2id memory for password keys, KiB")
-      ->check(CLI::Range(8, 4 * 1024 * 1024))
+      ->check(CLI::Range(64, 4 * 1024 * 1024))
       ->capture_default_str();
   cmd->add_option("--kdf-time", opts->kdf.time_cost, "Argon2id passes for password keys")
       ->check(CLI::Range(1, 100))

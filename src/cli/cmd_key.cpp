@@ -37,7 +37,7 @@ void add_new_key_options(CLI::App& cmd, NewKeyArgs& a, bool allow_key_file) {
     cmd.add_flag("--generate", a.generate, "Create the --new-key-file with 64 random bytes (mode 0600)");
   }
   cmd.add_option("--kdf-memory", a.kdf.memory_kib, "Argon2id memory for the new password key, KiB")
-      ->check(CLI::Range(8, 4 * 1024 * 1024))
+      ->check(CLI::Range(64, 4 * 1024 * 1024))
       ->capture_default_str();
   cmd.add_option("--kdf-time", a.kdf.time_cost, "Argon2id passes")->check(CLI::Range(1, 100))->capture_default_str();
 }

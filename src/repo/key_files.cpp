@@ -49,7 +49,10 @@ json load_key_json(const Backend& backend, const std::string& id) {
 
 }  // namespace
 
-std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf) {
+KeyFileText make_key_file(const Key& master, const Credentials& creds, const Argon2Params& kdf) {
+  if (kdf.parallelism == 0 || kdf.memory_kib < 8 * kdf.parallelism)
+    throw Error(ErrorKind::Usage, "Argon2id needs at least " + std::to_string(8 * std::max(1u, kdf.parallelism)) +
+                                      " KiB of memory (--kdf-memory)");
   Bytes salt(32);
   random_bytes(salt);
   json j = {{"arca_format", kRepoFormat},
@@ -73,10 +76,17 @@ std::string add_key_file(Backend& backend, const Key& master, const Credentials&
   Bytes wrapped;
   aead_seal(kek, as_view(kWrapAad), master.b, wrapped);
   j["wrapped_master_key"] = to_base64(wrapped);
-  std::string text = j.dump(2) + "\n";
-  std::string id = random_id().hex();
-  if (!backend.put_if_absent("keys/" + id, as_view(text))) throw Error(ErrorKind::Generic, "key id collision");
-  return id;
+  return {random_id().hex(), j.dump(2) + "\n"};
+}
+
+void store_key_file(Backend& backend, const KeyFileText& key) {
+  if (!backend.put_if_absent("keys/" + key.id, as_view(key.text))) throw Error(ErrorKind::Generic, "key id collision");
+}
+
+std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf) {
+  KeyFileText key = make_key_file(master, creds, kdf);
+  store_key_file(backend, key);
+  return key.id;
 }
 
 std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Credentials& creds) {

@@ -24,6 +24,14 @@ struct KeyFileInfo {
   std::string created, host, user;
 };
 
+// A key file ready to store: deriving the key-encryption key (slow, may fail on bad parameters)
+// happens before anything is written.
+struct KeyFileText {
+  std::string id, text;
+};
+KeyFileText make_key_file(const Key& master, const Credentials& creds, const Argon2Params& kdf);
+void store_key_file(Backend& backend, const KeyFileText& key);
+
 // Writes a new key file wrapping `master`; returns its id.
 std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf);
 // Finds the key file the credentials open; returns the master key and that key file's id.

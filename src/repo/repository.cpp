@@ -42,12 +42,14 @@ void Repository::init(Backend& backend, const Credentials& creds, const InitOpti
   cfg.meta_pack_size = opts.meta_pack_size;
   cfg.id_key = random_key();
   cfg.chunker_seed = random_key();
-  // The key file is written last: until it exists, nothing can open a half-made repository.
+  // The key is derived first (bad parameters fail before anything is written) and stored last:
+  // until it exists, nothing can open a half-made repository.
+  KeyFileText key = make_key_file(keys.master, creds, opts.kdf);
   Bytes cfg_plain = cfg.encode();
   if (!backend.put_if_absent("config", seal(keys, 0, cfg_plain, 0, "config")))
     throw Error(ErrorKind::Usage, "a repository already exists at " + backend.location());
   save_keyring_entry(backend, keys, 1, random_key());
-  add_key_file(backend, keys.master, creds, opts.kdf);
+  store_key_file(backend, key);
 }
 
 Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id)
