@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libssl-dev libzstd-dev libargon2-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  attr time util-linux zstd python3
+  attr libcap2-bin time util-linux zstd python3
 )
 
 missing=()

@@ -31,7 +31,7 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--parent", a->parent,
                   "Snapshot to compare with for unchanged files (default: latest with same host and paths)");
   cmd->add_flag("--force", a->force, "Read every file, even unchanged ones");
-  cmd->add_option("--threads", a->threads, "Worker threads (default: number of cores)");
+  cmd->add_option("--threads", a->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, a] {
     auto repo = open_repository(g);
     BackupOptions o;

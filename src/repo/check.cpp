@@ -105,6 +105,7 @@ void Checker::check_tree(const Id& tree, const std::string& snap, const std::str
   auto loc = index_.find(tree);
   if (!loc) {
     error("tree " + tree.short_hex(), "missing (needed by snapshot " + snap + " at '" + path + "')");
+    bad_blobs_.insert(tree);
     return;
   }
   Tree t;

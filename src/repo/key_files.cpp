@@ -104,18 +104,15 @@ std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Cred
   if (creds.key_file) key_file_bytes = read_key_file_bytes(*creds.key_file);
   int foreign_format = 0;
   for (const auto& id : ids) {
-    json j;
+    // A damaged or hostile key file must not lock everyone out: any problem skips it.
     try {
-      j = load_key_json(backend, id);
-    } catch (const Error&) {
-      continue;  // a damaged key file must not lock everyone out; `check` reports it
-    }
-    int format = j.value("arca_format", 0);
-    if (format != kRepoFormat) {
-      foreign_format = format;
-      continue;
-    }
-    try {
+      json j = load_key_json(backend, id);
+      if (!j.is_object()) continue;
+      int format = j.value("arca_format", 0);
+      if (format != kRepoFormat) {
+        foreign_format = format;
+        continue;
+      }
       Bytes salt = from_base64(j.at("salt").get<std::string>());
       std::string kind = j.at("kind");
       Key kek;
@@ -124,7 +121,9 @@ std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Cred
       else if (kind == "passphrase" && creds.passphrase) {
         Argon2Params p = kdf_from(j.at("kdf"));
         // Key files are not authenticated before use: refuse parameters that would stall the open.
-        if (p.memory_kib > 4u * 1024 * 1024 || p.time_cost > 100 || p.parallelism > 64 || p.parallelism == 0) continue;
+        if (p.memory_kib > 4u * 1024 * 1024 || p.time_cost > 100 || p.time_cost == 0 || p.parallelism > 64 ||
+            p.parallelism == 0 || p.memory_kib < 8 * p.parallelism || salt.size() < 16)
+          continue;
         kek = derive_from_passphrase(*creds.passphrase, salt, p);
       } else {
         continue;
@@ -139,7 +138,7 @@ std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Cred
     } catch (const json::exception&) {
       continue;
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::Corrupt) throw;
+      if (e.kind() == ErrorKind::Io) throw;  // the storage itself failed: say so
       continue;
     }
   }
@@ -155,8 +154,13 @@ std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
   std::vector<KeyFileInfo> out;
   backend.list("keys/", [&](const ObjectInfo& o) {
     std::string id = o.name.substr(5);
-    json j = load_key_json(backend, id);
-    out.push_back({id, j.value("kind", "?"), j.value("created", ""), j.value("host", ""), j.value("user", "")});
+    try {
+      json j = load_key_json(backend, id);
+      if (!j.is_object()) throw Error(ErrorKind::Corrupt, "not an object");
+      out.push_back({id, j.value("kind", "?"), j.value("created", ""), j.value("host", ""), j.value("user", "")});
+    } catch (const std::exception&) {
+      out.push_back({id, "damaged", "", "", ""});  // listed so that it can be removed
+    }
   });
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.created < b.created; });
   return out;

@@ -164,9 +164,11 @@ std::vector<Snapshot> Repository::list_snapshots() const {
 Snapshot Repository::find_snapshot(const std::string& ref) const {
   if (ref == "latest") {
     auto all = list_snapshots();
-    if (all.empty()) throw Error(ErrorKind::NotFound, "the repository has no snapshots yet");
+    if (all.empty()) throw Error(ErrorKind::NotFound, "the repository has no readable snapshots");
     return all.back();
   }
+  if (ref.size() < 4 || ref.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw Error(ErrorKind::Usage, "'" + ref + "' is not a snapshot id: give 'latest' or at least 4 lowercase hex digits");
   // By name: only the chosen snapshot is read, so other damaged snapshots do not matter.
   std::vector<std::string> hits;
   backend_->list("snapshots/", [&](const ObjectInfo& o) {

@@ -70,6 +70,7 @@ make_tree() {
   ln "$d/docs/text.txt" "$d/docs/hardlink.txt"
   for i in $(seq 1 50); do echo "file $i" > "$d/docs/deep/f$i.txt"; done
   setfattr -n user.arca -v test-value "$d/docs/text.txt" 2>/dev/null || true
+  setcap cap_net_raw+ep "$d/bin/tool.sh" 2>/dev/null || true   # a file capability (security.capability xattr)
   chown 1234:4321 "$d/docs/deep/f1.txt" 2>/dev/null || true
   touch -d '2001-02-03 04:05:06.123456789' "$d/docs/deep/f2.txt"
   echo latin1 > "$d/docs/$(printf 'caf\xe9.txt')"             # a name that is not UTF-8

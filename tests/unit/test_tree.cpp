@@ -29,9 +29,13 @@ TEST(Tree, RoundTrip) {
   odd.type = NodeType::Symlink;
   odd.link_target = "\xff\xfe";
   odd.xattrs = {{"user.\xff", Bytes{7}}};
-  t.nodes = {d, f, l, odd};
+  Node surrogate;
+  surrogate.name = "zz-\xed\xa0\x80-\xc0\x80-\xf5\x80\x80\x80";  // surrogate, overlong, > U+10FFFF
+  surrogate.size = 0;
+  t.nodes = {d, f, l, odd, surrogate};
   Tree back = decode_tree(encode_tree(t), "t");
-  ASSERT_EQ(back.nodes.size(), 4u);
+  ASSERT_EQ(back.nodes.size(), 5u);
+  EXPECT_EQ(back.nodes[4].name, surrogate.name);
   EXPECT_EQ(back.nodes[3].name, odd.name);
   EXPECT_EQ(back.nodes[3].link_target, odd.link_target);
   EXPECT_EQ(back.nodes[3].xattrs, odd.xattrs);

@@ -121,11 +121,12 @@ std::string apply_metadata(int dirfd, const std::string& name, const Node& node)
     note("entry changed type during restore; metadata not applied");
     return err;
   }
-  // xattrs before chmod: a read-only mode must not block them.
+  // Order matters: chown clears security.capability, so xattrs come after it; a read-only mode
+  // must not block them, so chmod comes last.
+  if (geteuid() == 0 && fchown(fd.get(), node.uid, node.gid) != 0) note("chown");
   for (const auto& [k, v] : node.xattrs)
     if (fsetxattr(fd.get(), k.c_str(), v.data(), v.size(), 0) != 0 && errno != ENOTSUP && errno != EPERM)
       note("setxattr");
-  if (geteuid() == 0 && fchown(fd.get(), node.uid, node.gid) != 0) note("chown");
   if (fchmod(fd.get(), node.mode) != 0) note("chmod");
   if (futimens(fd.get(), times) != 0) note("set times");
   return err;

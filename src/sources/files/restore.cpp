@@ -72,7 +72,12 @@ class FileRestore {
   UniqueFd root_;
   std::map<std::string, UniqueFd> dir_fds_;  // open directories during planning
   std::vector<std::unique_ptr<PlannedFile>> files_;
-  std::vector<std::pair<std::string, Node>> meta_;  // entries needing metadata, in creation order
+  struct MetaEntry {
+    std::string rel;
+    Node node;
+    const PlannedFile* file = nullptr;  // files: metadata is skipped if the content failed
+  };
+  std::vector<MetaEntry> meta_;  // entries needing metadata, in creation order
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
   // Planning (creating directories and files, one thread) feeds the writers through this queue,
   // so writing starts with the first file instead of after the last one is created.
@@ -248,7 +253,7 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     problem(result_.warnings, rel, "content length " + std::to_string(off) + " differs from recorded size");
   progress_.bytes_total += node.size;
   progress_.files_total++;
-  if (opts_.dry_run) return;
+  if (opts_.dry_run || f->failed) return;  // a file whose data is missing is left as it is
   struct stat st;
   if (fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISREG(st.st_mode) && st.st_nlink == 1) f->existed = true;
@@ -279,8 +284,8 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   }
   f->items_left = items.size();  // set before any item is queued: writers count it down
   if (items.empty()) progress_.files_done++;
+  meta_.push_back({rel, node, f.get()});
   files_.push_back(std::move(f));
-  meta_.emplace_back(rel, node);
   for (auto& item : items) queue_.push(item);
 }
 
@@ -292,6 +297,7 @@ void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
     if (dfd >= 0) delete_extra(dfd, t, rel);
   }
   for (const auto& n : t.nodes) {
+    if (stop_) return;  // the target filesystem is full: creating more would only fail
     std::string child = rel.empty() ? n.name : rel + "/" + n.name;
     try {
       plan_entry(n, child);
@@ -312,12 +318,12 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
     if (sel) {
       open_dir(child);
       result_.dirs++;
-      meta_.emplace_back(child, n);
+      meta_.push_back({child, n});
     }
     plan_dir(*n.subtree, child);
     // A directory created only as the parent of included entries gets its metadata too; it
     // goes before its children so that (applied in reverse) it lands after them.
-    if (!sel && dir_fds_.count(child)) meta_.insert(meta_.begin() + ptrdiff_t(meta_pos), {child, n});
+    if (!sel && dir_fds_.count(child)) meta_.insert(meta_.begin() + ptrdiff_t(meta_pos), MetaEntry{child, n});
     dir_fds_.erase(child);
     return;
   }
@@ -332,7 +338,7 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
   int dfd = open_dir(parent);
   replace_non_dir(dfd, name, child);
   if (symlinkat(n.link_target.c_str(), dfd, name.c_str()) != 0) throw_errno("create symlink", child, errno);
-  meta_.emplace_back(child, n);
+  meta_.push_back({child, n});
 }
 
 void FileRestore::restore_range(const WorkItem& item) {
@@ -442,8 +448,11 @@ bool FileRestore::verify_file(PlannedFile& f) {
 
 void FileRestore::work() {
   while (auto item = queue_.pop()) {
-    if (stop_) continue;  // drain after a full disk
     PlannedFile& f = *item->file;
+    if (stop_) {  // drain after a full disk: what was not written is not restored
+      f.failed = true;
+      continue;
+    }
     try {
       restore_range(*item);
       if (--f.items_left == 0) progress_.files_done++;
@@ -518,15 +527,18 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   }
   // Metadata last, deepest first, so directory times are not disturbed by their children.
   for (auto it = meta_.rbegin(); it != meta_.rend(); ++it) {
-    auto [parent, name] = split(it->first);
+    // A file whose content failed keeps no restored mtime/size look-alike that tools would trust.
+    if (it->file && it->file->failed) continue;
+    auto [parent, name] = split(it->rel);
     UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
-    std::string err = pfd ? apply_metadata(pfd.get(), name, it->second)
+    std::string err = pfd ? apply_metadata(pfd.get(), name, it->node)
                           : std::string("cannot open parent directory: ") + std::strerror(errno);
-    if (!err.empty()) problem(result_.warnings, it->first, err);
+    if (!err.empty()) problem(result_.warnings, it->rel, err);
   }
   // Durable before reported done: one syncfs() flushes what went through the page cache (the
   // direct writes are on disk already) together with the new directory entries.
-  if (syncfs(root_.get()) != 0) problem(result_.warnings, opts_.target, std::string("syncfs: ") + std::strerror(errno));
+  if (syncfs(root_.get()) != 0)
+    problem(result_.errors, opts_.target, std::string("flushing the restore to disk failed: ") + std::strerror(errno));
   result_.bytes_written = written_;
   result_.no_space = no_space_;
   for (const auto& f : files_)
