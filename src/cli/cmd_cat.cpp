@@ -34,7 +34,8 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
       "cat",
       "Print a repository object: config | snapshot ID | index ID | pack ID | tree ID | blob ID | file SNAPSHOT PATH\n"
-      "(blob and file write raw bytes; the others print JSON; secrets are never printed)");
+      "(snapshot, index and pack take a unique prefix; tree and blob the full 64-digit id; blob and file write\n"
+      "raw bytes, the others JSON; secrets are never printed)");
   add_global_options(*cmd, g);
   auto args = std::make_shared<std::vector<std::string>>();
   cmd->add_option("what", *args, "Object kind followed by its id (full or unique prefix)")->required();

@@ -47,6 +47,7 @@ void add_new_key_options(CLI::App& cmd, NewKeyArgs& a, bool allow_key_file) {
 void register_key(CLI::App& app, GlobalOptions& g) {
   auto* key = app.add_subcommand("key", "Manage the keys that open the repository, and data key rotation");
   key->require_subcommand(1);
+  add_global_options(*key, g);  // `arca key --repo R list` as well as `arca key list --repo R`
 
   auto* list = key->add_subcommand("list", "List the keys (passwords and key files) that open the repository");
   add_global_options(*list, g);

@@ -33,7 +33,6 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
     auto repo = open_repository(g);
     Snapshot snap = repo->find_snapshot(*snapshot);
     ProgressCounters progress;
-    progress.totals_known = true;
     RestoreResult r;
     {
       ProgressDisplay display(progress, a->dry_run ? "planning" : "restore", "files", show_progress(g));
@@ -61,7 +60,8 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                     << human_duration(r.duration_s) << " (" << human_bytes(uint64_t(rate)) << "/s)\n"
                     << "  wrote " << human_bytes(r.bytes_written) << "; " << r.files_unchanged
                     << " existing files were already up to date";
-        if (a->delete_extra) std::cout << "; deleted " << r.deleted_paths.size() << " extra entries";
+        if (a->delete_extra)
+          std::cout << (a->dry_run ? "; would delete " : "; deleted ") << r.deleted_paths.size() << " extra entries";
         std::cout << "\n";
         if (a->dry_run)
           for (const auto& p : r.deleted_paths) std::cout << "  would delete " << p << "\n";

@@ -8,6 +8,14 @@
 
 using namespace arca;
 
+// Errors always go to stderr; with --json, stdout also gets {"error": {...}} so that a machine
+// reading stdout learns what happened.
+static int report_error(const GlobalOptions& g, const std::string& message, int code) {
+  std::cerr << "arca: error: " << message << std::endl;
+  if (g.json) print_json({{"error", {{"message", message}, {"exit_code", code}}}});
+  return code;
+}
+
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"arca " ARCA_VERSION " — encrypted, deduplicating backup and recovery.\n"
@@ -17,6 +25,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", ARCA_VERSION);
   GlobalOptions g;
+  add_global_options(app, g);  // accepted before the command too: `arca --repo R snapshots`
   register_init(app, g);
   register_backup(app, g);
   register_snapshots(app, g);
@@ -37,10 +46,8 @@ int main(int argc, char** argv) {
     int rc = run_selected(app);
     return rc < 0 ? kExitUsage : rc;
   } catch (const Error& e) {
-    std::cerr << "arca: error: " << e.what() << std::endl;
-    return exit_code_for(e.kind());
+    return report_error(g, e.what(), exit_code_for(e.kind()));
   } catch (const std::exception& e) {
-    std::cerr << "arca: error: " << e.what() << std::endl;
-    return kExitError;
+    return report_error(g, e.what(), kExitError);
   }
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <linux/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,6 +101,7 @@ std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
 }
 
 void FileRestore::problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg) {
+  if (&list == &result_.errors) progress_.errors++;
   std::lock_guard lk(mu_);
   list.push_back({path, msg});
 }
@@ -139,7 +141,10 @@ static int dirfd_of(DIR* d) { return ::dirfd(d); }
 static void remove_tree_at(int dirfd, const std::string& name, const std::string& rel) {
   struct stat st, parent;
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-  if (fstat(dirfd, &parent) == 0 && st.st_dev != parent.st_dev)
+  struct statx sx;
+  bool mount_root = statx(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+                    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+  if (mount_root || (fstat(dirfd, &parent) == 0 && st.st_dev != parent.st_dev))
     throw Error(ErrorKind::Usage, rel + " is a mount point; --delete does not remove other filesystems");
   if (S_ISDIR(st.st_mode)) {
     int fd = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -174,7 +179,10 @@ void FileRestore::delete_extra(int dirfd, const Tree& tree, const std::string& r
     if (n == "." || n == "..") continue;
     auto it = std::lower_bound(tree.nodes.begin(), tree.nodes.end(), n,
                                [](const Node& x, const std::string& s) { return x.name < s; });
-    if (it == tree.nodes.end() || it->name != n) extra.push_back(n);
+    if (it != tree.nodes.end() && it->name == n) continue;
+    bool protected_by_exclude = false;  // like rsync: what --exclude names is never deleted
+    for (const auto& e : opts_.excludes) protected_by_exclude |= path_matches(e, rel + "/" + n);
+    if (!protected_by_exclude) extra.push_back(n);
   }
   for (const auto& n : extra) {
     std::string path = rel + "/" + n;
@@ -182,7 +190,7 @@ void FileRestore::delete_extra(int dirfd, const Tree& tree, const std::string& r
       if (!opts_.dry_run) remove_tree_at(dirfd, n, path);
       result_.deleted_paths.push_back(path);
     } catch (const Error& e) {
-      problem(result_.warnings, path, e.what());
+      problem(result_.errors, path, std::string("--delete: ") + e.what());  // the target is not identical
     }
   }
 }
@@ -207,6 +215,9 @@ int FileRestore::open_dir(const std::string& rel) {
     if (opts_.dry_run) return -1;
     throw_errno("open directory", rel, errno);
   }
+  struct stat st;
+  if (!opts_.dry_run && fstat(fd.get(), &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 0700) != 0700)
+    fchmod(fd.get(), (st.st_mode & 07777) | 0700);  // a read-only copy from an earlier restore
   int raw = fd.get();
   dir_fds_.emplace(rel, std::move(fd));
   return raw;
@@ -493,6 +504,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
       planning_error = std::current_exception();
       stop_ = true;
     }
+    progress_.totals_known = true;  // planning is done: the totals are final
     queue_.close();
     for (auto& t : pool) t.join();
     dir_fds_.clear();
