@@ -1,5 +1,6 @@
 #include "crypto/hash.h"
 
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "util/error.h"
@@ -19,22 +20,6 @@ Id hmac_sha256(const Key& key, ByteView data) {
   unsigned int len = 0;
   if (!HMAC(EVP_sha256(), key.b.data(), int(key.b.size()), data.data(), data.size(), id.b.data(), &len))
     throw Error(ErrorKind::Generic, "HMAC-SHA-256 failed");
-  return id;
-}
-
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-    throw Error(ErrorKind::Generic, "SHA-256 init failed");
-}
-
-void Sha256::update(ByteView data) {
-  if (EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1) throw Error(ErrorKind::Generic, "SHA-256 failed");
-}
-
-Id Sha256::finish() {
-  Id id;
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_.get(), id.b.data(), &len) != 1) throw Error(ErrorKind::Generic, "SHA-256 failed");
   return id;
 }
 
