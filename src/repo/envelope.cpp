@@ -5,12 +5,16 @@
 
 namespace arca {
 
-const Key& Keyring::key(uint32_t version) const {
-  if (version == 0) return master;
+const Key* Keyring::find(uint32_t version) const {
+  if (version == 0) return &master;
   auto it = data_keys.find(version);
-  if (it == data_keys.end())
-    throw Error(ErrorKind::Corrupt, "object sealed with unknown data key version " + std::to_string(version));
-  return it->second;
+  return it == data_keys.end() ? nullptr : &it->second;
+}
+
+const Key& Keyring::key(uint32_t version) const {
+  const Key* k = find(version);
+  if (!k) throw Error(ErrorKind::Corrupt, "unknown data key version " + std::to_string(version));
+  return *k;
 }
 
 static Bytes associated_data(const uint8_t* header, std::string_view name) {
@@ -43,10 +47,11 @@ Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std:
   if (sealed[0] != kEnvelopeFormat)
     throw Error(ErrorKind::Corrupt, what + " has unknown envelope format " + std::to_string(sealed[0]));
   uint32_t version = get_u32(sealed.data() + 1);
-  if (version != 0 && !keys.data_keys.count(version))
+  const Key* key = keys.find(version);
+  if (!key)
     throw Error(ErrorKind::Corrupt, what + " names unknown data key version " + std::to_string(version) +
                                         " (corrupted, or written by a key this repository does not have)");
-  auto plain = aead_open(keys.key(version), associated_data(sealed.data(), name), sealed.subspan(kEnvelopeHeader));
+  auto plain = aead_open(*key, associated_data(sealed.data(), name), sealed.subspan(kEnvelopeHeader));
   if (!plain) throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");
   if (plain->empty()) throw Error(ErrorKind::Corrupt, what + " is empty");
   uint8_t codec = plain->back();

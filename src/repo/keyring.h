@@ -18,7 +18,8 @@ struct Keyring {
   std::map<uint32_t, Key> data_keys;
 
   uint32_t current_version() const { return data_keys.empty() ? 0 : data_keys.rbegin()->first; }
-  const Key& key(uint32_t version) const;  // throws Error(Corrupt) for an unknown version
+  const Key* find(uint32_t version) const;  // nullptr for an unknown version
+  const Key& key(uint32_t version) const;   // throws Error(Corrupt) for an unknown version
 };
 
 }  // namespace arca

@@ -136,8 +136,6 @@ void FileRestore::replace_non_dir(int dirfd, const std::string& name, const std:
 }
 
 // Removes `name` below `dirfd`, recursing into directories without following symlinks.
-static int dirfd_of(DIR* d) { return ::dirfd(d); }
-
 static void remove_tree_at(int dirfd, const std::string& name, const std::string& rel) {
   struct stat st, parent;
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
@@ -157,7 +155,7 @@ static void remove_tree_at(int dirfd, const std::string& name, const std::string
     std::vector<std::string> names;
     while (dirent* e = readdir(d.get()))
       if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.push_back(e->d_name);
-    for (const auto& n : names) remove_tree_at(dirfd_of(d.get()), n, rel + "/" + n);
+    for (const auto& n : names) remove_tree_at(::dirfd(d.get()), n, rel + "/" + n);
     if (unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("remove", rel, errno);
   } else if (unlinkat(dirfd, name.c_str(), 0) != 0) {
     throw_errno("remove", rel, errno);
