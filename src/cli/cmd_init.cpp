@@ -27,10 +27,17 @@ void register_init(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--kdf-time", opts->kdf.time_cost, "Argon2id passes for password keys")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  set_command(*cmd, [&g, opts, kib, pack_mib] {
+  auto create_bucket = std::make_shared<bool>(false);
+  auto object_lock = std::make_shared<bool>(false);
+  cmd->add_flag("--create-bucket", *create_bucket, "S3: create the bucket if it does not exist");
+  cmd->add_flag("--object-lock", *object_lock, "S3: create the bucket with Object Lock enabled (with --create-bucket)");
+  set_command(*cmd, [&g, opts, kib, pack_mib, create_bucket, object_lock] {
     opts->chunker = {(*kib)[0] * 1024, (*kib)[1] * 1024, (*kib)[2] * 1024};
     opts->data_pack_size = *pack_mib * 1024 * 1024;
-    auto backend = open_backend(repo_location(g));
+    BackendOptions extra;
+    if (*create_bucket) extra["s3.create-bucket"] = "true";
+    if (*object_lock) extra["s3.bucket-object-lock"] = "true";
+    auto backend = open_repo_backend(g, extra);
     Credentials creds = get_credentials(g, true, "Password for the new repository: ");
     Repository::init(*backend, creds, *opts);
     if (g.json)

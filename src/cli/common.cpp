@@ -35,6 +35,19 @@ void add_global_options(CLI::App& cmd, GlobalOptions& g) {
   cmd.add_flag("--json", g.json, "Machine-readable JSON output on stdout");
   cmd.add_flag("-q,--quiet", g.quiet, "Print only errors");
   cmd.add_flag("--no-progress", g.no_progress, "Do not show progress on the terminal");
+  cmd.add_option("-o,--option", g.options, "Backend setting KEY=VALUE, repeatable (e.g. -o s3.region=eu-west-1; "
+                                           "list: arca help-options)");
+}
+
+std::unique_ptr<Backend> open_repo_backend(const GlobalOptions& g, const BackendOptions& extra) {
+  BackendOptions opts = extra;
+  for (const auto& o : g.options) {
+    auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error(ErrorKind::Usage, "option '" + o + "': expected KEY=VALUE (see arca help-options)");
+    opts[o.substr(0, eq)] = o.substr(eq + 1);
+  }
+  return open_backend(repo_location(g), opts);
 }
 
 std::string repo_location(const GlobalOptions& g) {
@@ -104,7 +117,7 @@ Credentials get_credentials(const GlobalOptions& g, bool confirm, const std::str
 }
 
 std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
-  auto backend = open_backend(repo_location(g));
+  auto backend = open_repo_backend(g);
   if (!backend->exists())
     throw Error(ErrorKind::NotFound,
                 "repository " + backend->location() + " does not exist (create it with 'arca init')");

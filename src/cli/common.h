@@ -16,6 +16,7 @@ struct GlobalOptions {
   bool json = false;
   bool quiet = false;
   bool no_progress = false;
+  std::vector<std::string> options;  // -o key=value (backend settings)
 };
 
 // Adds --repo, --password-file, --key-file, --json, --quiet, --no-progress to a subcommand.
@@ -25,6 +26,8 @@ Credentials get_credentials(const GlobalOptions& g, bool confirm = false, const 
 std::string prompt_secret(const std::string& prompt);
 std::string read_password_file(const std::string& path);  // first line, without the newline
 std::unique_ptr<Repository> open_repository(const GlobalOptions& g);
+// The backend for --repo with the -o options (and `extra` ones added by a command).
+std::unique_ptr<Backend> open_repo_backend(const GlobalOptions& g, const BackendOptions& extra = {});
 std::string repo_location(const GlobalOptions& g);
 
 bool show_progress(const GlobalOptions& g);

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "storage/s3/s3_options.h"
 #include "util/error.h"
 
 using namespace arca;
@@ -36,6 +37,11 @@ int main(int argc, char** argv) {
   register_check(app, g);
   register_stats(app, g);
   register_key(app, g);
+  auto* help_opts = app.add_subcommand("help-options", "List the backend settings accepted by -o KEY=VALUE");
+  set_command(*help_opts, [] {
+    std::cout << s3_options_help();
+    return 0;
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

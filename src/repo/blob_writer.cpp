@@ -10,14 +10,18 @@ namespace arca {
 static constexpr size_t kPacksPerIndexFile = 8;
 
 BlobWriter::BlobWriter(Repository& repo)
-    : repo_(repo), index_(repo.index()), staging_dir_(repo.backend().staging_dir()) {
-  uploader_ = std::thread([this] { upload_loop(); });
+    : repo_(repo),
+      index_(repo.index()),
+      staging_dir_(repo.backend().staging_dir()),
+      queue_(repo.backend().parallelism() + 3) {
+  for (unsigned i = 0; i < std::max(1u, repo.backend().parallelism()); i++)
+    uploaders_.emplace_back([this] { upload_loop(); });
 }
 
 BlobWriter::~BlobWriter() {
   failed_ = true;  // without flush(), the session is abandoned: drop queued packs
   queue_.close();
-  if (uploader_.joinable()) uploader_.join();
+  for (auto& t : uploaders_) t.join();
 }
 
 bool BlobWriter::known(const Id& id) {
@@ -99,7 +103,8 @@ void BlobWriter::flush() {
     }
   }
   queue_.close();
-  uploader_.join();
+  for (auto& t : uploaders_) t.join();
+  uploaders_.clear();
   rethrow_if_failed();
   std::vector<IndexPack> batch;
   {

@@ -49,8 +49,8 @@ class BlobWriter {
   std::mutex claim_mu_;
   std::unordered_set<Id, IdHash> claimed_;
   Slot slots_[2];
-  BoundedQueue<PackBuilder::Finished> queue_{4};
-  std::thread uploader_;
+  BoundedQueue<PackBuilder::Finished> queue_;
+  std::vector<std::thread> uploaders_;  // backend().parallelism() of them
   std::mutex pending_mu_;
   std::vector<IndexPack> pending_;
   std::mutex error_mu_;

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,9 +48,16 @@ class Backend {
   // put_file() stores the file's contents under `name` (durably) and removes the file.
   virtual std::string staging_dir() = 0;
   virtual void put_file(const std::string& name, const std::string& path) = 0;
+
+  // How many transfers callers should keep in flight at once (object stores hide latency
+  // behind parallelism; a local disk needs little).
+  virtual unsigned parallelism() const { return 1; }
 };
 
-// Opens a backend for a repository location (a local path for now; URLs later).
-std::unique_ptr<Backend> open_backend(const std::string& location);
+// Backend settings given as `-o key=value` (e.g. "s3.region" → "eu-west-1").
+using BackendOptions = std::map<std::string, std::string>;
+
+// Opens a backend for a repository location: a local path, or s3:http[s]://host/bucket[/prefix].
+std::unique_ptr<Backend> open_backend(const std::string& location, const BackendOptions& options = {});
 
 }  // namespace arca

@@ -490,7 +490,8 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   root_ = UniqueFd(open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_ && !opts_.dry_run) throw_errno("open target", opts_.target, errno);
   repo_.index();
-  unsigned n = opts_.threads ? opts_.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
+  unsigned n = opts_.threads ? opts_.threads
+                             : std::max(2 * std::max(1u, std::thread::hardware_concurrency()), repo_.backend().parallelism());
   {
     std::vector<std::thread> pool;
     if (!opts_.dry_run)

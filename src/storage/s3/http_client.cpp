@@ -1,0 +1,215 @@
+#include "storage/s3/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "util/error.h"
+#include "util/io.h"
+
+namespace arca {
+namespace {
+
+std::once_flag g_curl_init;
+
+// Owns the header list of one request.
+struct SList {
+  curl_slist* list = nullptr;
+  ~SList() { curl_slist_free_all(list); }
+  void add(const std::string& h) {
+    curl_slist* n = curl_slist_append(list, h.c_str());
+    if (!n) throw std::bad_alloc();
+    list = n;
+  }
+};
+
+struct Transfer {
+  const HttpRequest* req;
+  uint64_t sent = 0;
+  HttpResponse* resp;
+  std::string read_error;
+};
+
+size_t read_body(char* buf, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const HttpRequest& r = *t->req;
+  size_t want = size * n;
+  if (r.body_fd >= 0) {
+    uint64_t left = r.body_length - t->sent;
+    size_t k = size_t(std::min<uint64_t>(left, want));
+    if (k == 0) return 0;
+    try {
+      size_t got = pread_full(r.body_fd, {reinterpret_cast<uint8_t*>(buf), k}, off_t(r.body_offset + t->sent), "upload source");
+      if (got != k) throw Error(ErrorKind::Io, "upload source file shrank while being sent");
+    } catch (const std::exception& e) {
+      t->read_error = e.what();
+      return CURL_READFUNC_ABORT;
+    }
+    t->sent += k;
+    return k;
+  }
+  size_t k = std::min<size_t>(r.body.size() - t->sent, want);
+  std::memcpy(buf, r.body.data() + t->sent, k);
+  t->sent += k;
+  return k;
+}
+
+// curl rewinds the body itself when it must resend it (e.g. after a redirect).
+int seek_body(void* user, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+  t->sent = uint64_t(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+size_t write_body(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  Bytes& b = t->resp->body;
+  size_t k = size * n;
+  b.insert(b.end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + k);
+  return k;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t k = size * n;
+  std::string line(data, k);
+  if (line.rfind("HTTP/", 0) == 0) t->resp->headers.clear();  // a new response (e.g. after 100 Continue)
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::string value = line.substr(colon + 1);
+    auto b = value.find_first_not_of(" \t");
+    auto e = value.find_last_not_of(" \t\r\n");
+    t->resp->headers[name] = b == std::string::npos ? "" : value.substr(b, e - b + 1);
+  }
+  return k;
+}
+
+}  // namespace
+
+void HttpClient::CurlDeleter::operator()(void* curl) const { curl_easy_cleanup(curl); }
+
+std::string HttpResponse::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpClient::HttpClient(HttpConfig cfg) : cfg_(std::move(cfg)) {
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpClient::~HttpClient() = default;
+
+HttpClient::HandlePtr HttpClient::acquire() const {
+  {
+    std::lock_guard lk(mu_);
+    if (!idle_.empty()) {
+      HandlePtr h = std::move(idle_.back());
+      idle_.pop_back();
+      return h;
+    }
+  }
+  HandlePtr h(curl_easy_init());
+  if (!h) throw Error(ErrorKind::Generic, "cannot initialize libcurl");
+  return h;
+}
+
+void HttpClient::release(HandlePtr h) const {
+  std::lock_guard lk(mu_);
+  idle_.push_back(std::move(h));
+}
+
+HttpResponse HttpClient::perform(const HttpRequest& req) const {
+  HandlePtr h = acquire();
+  CURL* c = h.get();
+  curl_easy_reset(c);  // keeps the connection cache, forgets the previous request's options
+  HttpResponse resp;
+  Transfer t{&req, 0, &resp, {}};
+  if (req.expect_bytes) resp.body.reserve(req.expect_bytes);
+  SList headers;
+  for (const auto& hd : req.headers) headers.add(hd);
+  // No "Expect:" override: libcurl's SigV4 would sign the empty header it then leaves out.
+
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_AWS_SIGV4, cfg_.sigv4.c_str());
+  curl_easy_setopt(c, CURLOPT_USERNAME, cfg_.access_key.c_str());  // may contain ':' (Swift's "account:user")
+  curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_.secret_key.c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, cfg_.connect_timeout_s);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, cfg_.stall_timeout_s);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, cfg_.verify_tls ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, cfg_.verify_tls ? 2L : 0L);
+  if (!cfg_.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg_.ca_bundle.c_str());
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+
+  bool has_body = req.body_fd >= 0 || !req.body.empty() || req.method == "PUT" || req.method == "POST";
+  uint64_t body_len = req.body_fd >= 0 ? req.body_length : req.body.size();
+  if (req.method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (has_body) {
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, curl_off_t(body_len));
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(c, CURLOPT_READDATA, &t);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_body);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
+    if (req.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  } else if (req.method != "GET") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
+
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    resp.transport_error = int(rc);
+    resp.transport_message = !t.read_error.empty() ? t.read_error : errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    resp.status = 0;
+  } else {
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  }
+  release(std::move(h));
+  return resp;
+}
+
+bool HttpClient::transient(int e) {
+  switch (CURLcode(e)) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool HttpClient::tls_failure(int e) {
+  switch (CURLcode(e)) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace arca

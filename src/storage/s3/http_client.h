@@ -1,0 +1,73 @@
+// One HTTP exchange at a time per calling thread over libcurl, signed with libcurl's built-in
+// AWS SigV4, reusing connections through a pool of easy handles. It reports transport failures
+// instead of throwing, so that the caller (S3Backend) decides what to retry.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "util/bytes.h"
+
+namespace arca {
+
+struct HttpConfig {
+  std::string sigv4;  // "aws:amz:<region>:s3"
+  std::string access_key, secret_key;
+  std::string ca_bundle;  // empty: the system's CA store
+  bool verify_tls = true;
+  long connect_timeout_s = 10;
+  long stall_timeout_s = 60;  // abort a transfer that moves no byte for this long
+};
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
+  std::string url;
+  std::vector<std::string> headers{};  // "Name: value"
+  // Body: memory, or a range of an open file (so large objects never sit in memory).
+  ByteView body{};
+  int body_fd = -1;
+  uint64_t body_offset = 0, body_length = 0;
+  // Expected response body size if known (reserve once); 0 = unknown.
+  uint64_t expect_bytes = 0;
+};
+
+struct HttpResponse {
+  long status = 0;                             // 0 when the transport failed
+  int transport_error = 0;                     // CURLcode; 0 = none
+  std::string transport_message;               // curl's description
+  std::map<std::string, std::string> headers;  // lower-case names
+  Bytes body;
+  std::string header(const std::string& lower_name) const;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpConfig cfg);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResponse perform(const HttpRequest& req) const;
+
+  // Transport failures that a retry can cure (connection refused/reset, timeouts, truncation).
+  static bool transient(int transport_error);
+  // TLS failures: a certificate problem or a handshake with a non-TLS server.
+  static bool tls_failure(int transport_error);
+
+ private:
+  struct CurlDeleter {
+    void operator()(void* curl) const;  // CURL is void
+  };
+  using HandlePtr = std::unique_ptr<void, CurlDeleter>;
+  HandlePtr acquire() const;
+  void release(HandlePtr h) const;
+
+  HttpConfig cfg_;
+  mutable std::mutex mu_;
+  mutable std::vector<HandlePtr> idle_;
+};
+
+}  // namespace arca

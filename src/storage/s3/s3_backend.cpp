@@ -1,0 +1,483 @@
+#include "storage/s3/s3_backend.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "storage/s3/xml.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/io.h"
+
+namespace arca {
+namespace {
+
+const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+// RFC 3986 percent-encoding as SigV4 wants it; '/' kept in object keys.
+std::string uri_encode(const std::string& s, bool keep_slash) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      out += char(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// SHA-256 (signed payload hash, checked by the server) and MD5 (Content-MD5, checked by every
+// S3 implementation and required with Object Lock) of what a PUT sends.
+struct Digests {
+  std::string sha256_hex, md5_b64;
+};
+
+class DigestPair {
+ public:
+  DigestPair() : sha_(EVP_MD_CTX_new()), md5_(EVP_MD_CTX_new()) {
+    if (!sha_ || !md5_ || !EVP_DigestInit_ex(sha_.get(), EVP_sha256(), nullptr) ||
+        !EVP_DigestInit_ex(md5_.get(), EVP_md5(), nullptr))
+      throw Error(ErrorKind::Generic, "OpenSSL digest initialisation failed");
+  }
+  void update(ByteView d) {
+    EVP_DigestUpdate(sha_.get(), d.data(), d.size());
+    EVP_DigestUpdate(md5_.get(), d.data(), d.size());
+  }
+  Digests finish() {
+    uint8_t s[32], m[16];
+    unsigned n = 0;
+    EVP_DigestFinal_ex(sha_.get(), s, &n);
+    EVP_DigestFinal_ex(md5_.get(), m, &n);
+    return {to_hex({s, 32}), to_base64({m, 16})};
+  }
+
+ private:
+  struct Free {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> sha_, md5_;
+};
+
+Digests digest_file(int fd, uint64_t offset, uint64_t length, const std::string& what) {
+  DigestPair d;
+  Bytes buf(std::min<uint64_t>(length, 1 << 20));
+  uint64_t done = 0;
+  while (done < length) {
+    size_t k = size_t(std::min<uint64_t>(buf.size(), length - done));
+    size_t got = pread_full(fd, {buf.data(), k}, off_t(offset + done), what);
+    if (got != k) throw Error(ErrorKind::Io, what + " shrank while being uploaded");
+    d.update({buf.data(), k});
+    done += k;
+  }
+  return d.finish();
+}
+
+std::string iso8601_after_days(uint32_t days) {
+  std::time_t t = std::time(nullptr) + std::time_t(days) * 86400;
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool is_2xx(long s) { return s >= 200 && s < 300; }
+
+}  // namespace
+
+struct S3Backend::Body {
+  ByteView data{};
+  int fd = -1;
+  uint64_t offset = 0, length = 0;
+  Digests digests{};
+  uint64_t size() const { return fd >= 0 ? length : data.size(); }
+  void attach(HttpRequest& r) const {
+    r.body = data;
+    r.body_fd = fd;
+    r.body_offset = offset;
+    r.body_length = length;
+  }
+};
+
+S3Backend::S3Backend(S3Options opts)
+    : opts_(std::move(opts)),
+      http_(HttpConfig{"aws:amz:" + opts_.region + ":s3", opts_.access_key, opts_.secret_key, opts_.ca_bundle,
+                       opts_.verify_tls, opts_.connect_timeout_s, opts_.stall_timeout_s}) {
+  if (opts_.conditional_writes == "on") conditional_ = 1;
+  if (opts_.conditional_writes == "off") conditional_ = -1;
+}
+
+S3Backend::~S3Backend() {
+  if (!staging_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(staging_, ec);  // only this process's leftovers of a failed run
+  }
+}
+
+std::string S3Backend::location() const {
+  return "s3:" + opts_.scheme + "://" + opts_.host + "/" + opts_.bucket +
+         (opts_.prefix.empty() ? "" : "/" + opts_.prefix.substr(0, opts_.prefix.size() - 1));
+}
+
+std::string S3Backend::url(const std::string& key, const std::string& query) const {
+  std::string u = opts_.scheme + "://";
+  if (opts_.path_style)
+    u += opts_.host + "/" + opts_.bucket + "/";
+  else
+    u += opts_.bucket + "." + opts_.host + "/";
+  u += uri_encode(key, true);
+  if (!query.empty()) u += "?" + query;
+  return u;
+}
+
+std::vector<std::string> S3Backend::base_headers(const std::string& payload_sha256) const {
+  std::vector<std::string> h{"x-amz-content-sha256: " + payload_sha256};
+  if (!opts_.session_token.empty()) h.push_back("x-amz-security-token: " + opts_.session_token);
+  return h;
+}
+
+std::vector<std::string> S3Backend::object_headers() const {
+  std::vector<std::string> h{"Content-Type: application/octet-stream"};
+  if (!opts_.storage_class.empty()) h.push_back("x-amz-storage-class: " + opts_.storage_class);
+  if (!opts_.sse.empty()) h.push_back("x-amz-server-side-encryption: " + opts_.sse);
+  if (!opts_.sse_kms_key_id.empty()) h.push_back("x-amz-server-side-encryption-aws-kms-key-id: " + opts_.sse_kms_key_id);
+  if (!opts_.lock_mode.empty()) {
+    h.push_back("x-amz-object-lock-mode: " + opts_.lock_mode);
+    h.push_back("x-amz-object-lock-retain-until-date: " + iso8601_after_days(opts_.lock_days));
+  }
+  return h;
+}
+
+S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto start = std::chrono::steady_clock::now();
+  Sent out;
+  for (unsigned attempt = 1;; attempt++) {
+    out.resp = http_.perform(req);
+    const HttpResponse& r = out.resp;
+    std::string reason;
+    if (r.transport_error) {
+      if (HttpClient::tls_failure(r.transport_error))
+        throw Error(ErrorKind::Io, what + ": TLS failure talking to " + opts_.host + ": " + r.transport_message +
+                                       ". Give the server's CA with -o s3.ca-bundle=FILE (or, for tests only, "
+                                       "-o s3.insecure-tls=true); check that the endpoint really speaks " +
+                                       opts_.scheme);
+      if (!HttpClient::transient(r.transport_error))
+        throw Error(ErrorKind::Io, what + ": " + r.transport_message);
+      reason = r.transport_message;
+      out.ambiguous = true;
+    } else if ((r.status >= 500 && r.status != 501) || r.status == 429 ||
+               (r.status == 400 && xml::text(std::string_view(reinterpret_cast<const char*>(r.body.data()), r.body.size()),
+                                             "Code") == "RequestTimeout")) {
+      std::string body(r.body.begin(), r.body.end());
+      std::string code = xml::text(body, "Code");
+      reason = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
+      if (r.status >= 500) out.ambiguous = true;
+    } else if (req.method != "HEAD" && !r.header("content-length").empty() &&
+               std::strtoull(r.header("content-length").c_str(), nullptr, 10) != r.body.size()) {
+      reason = "truncated response body (" + std::to_string(r.body.size()) + " of " + r.header("content-length") + " bytes)";
+    } else {
+      return out;
+    }
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (attempt >= opts_.max_attempts)
+      throw Error(ErrorKind::Io, what + ": gave up after " + std::to_string(attempt) + " attempt" +
+                                     (attempt == 1 ? "" : "s") + " in " + std::to_string(int(elapsed + 0.5)) +
+                                     " s; last error: " + reason + " (endpoint " + opts_.scheme + "://" + opts_.host +
+                                     "). Check that the server is up and reachable; raise -o s3.retries=N to wait longer");
+    retries_++;
+    double cap = std::min(opts_.retry_cap_s, opts_.retry_base_s * double(1ull << std::min(attempt - 1, 20u)));
+    double delay = std::uniform_real_distribution<double>(cap / 2, cap)(rng);  // jitter: clients do not retry in step
+    std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+  }
+}
+
+void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
+  std::string body(r.body.begin(), r.body.end());
+  std::string code = xml::text(body, "Code"), message = xml::text(body, "Message");
+  std::string server = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
+                       (message.empty() ? "" : ": " + message);
+  if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "InvalidToken" ||
+      code == "ExpiredToken" || code == "InvalidSecurity")
+    throw Error(ErrorKind::Auth, what + ": the server refused the credentials (" + server + "). Credentials came from " +
+                                     opts_.credentials_source + "; check the access key, the secret and the region (" +
+                                     opts_.region + ", -o s3.region=R)");
+  if (code == "AuthorizationHeaderMalformed" || code == "PermanentRedirect" || r.status == 301)
+    throw Error(ErrorKind::Usage, what + ": wrong region or endpoint (" + server + "); set -o s3.region=R" +
+                                      (r.header("x-amz-bucket-region").empty() ? "" : " (the bucket says " + r.header("x-amz-bucket-region") + ")"));
+  if (code == "NoSuchBucket")
+    throw Error(ErrorKind::NotFound, what + ": bucket '" + opts_.bucket + "' does not exist at " + opts_.host +
+                                         " (create it, or run `arca init --create-bucket`)");
+  if (r.status == 403)
+    throw Error(ErrorKind::Auth, what + ": access denied (" + server + "); the credentials from " +
+                                     opts_.credentials_source + " lack permission for bucket '" + opts_.bucket + "'");
+  if (r.status == 404) throw Error(ErrorKind::NotFound, what + ": not found (" + server + ")");
+  std::string hint;
+  if (!opts_.lock_mode.empty() && (message.find("ock") != std::string::npos || code == "InvalidRequest"))
+    hint = "; the bucket may not have Object Lock enabled (create it with -o s3.bucket-object-lock=true) — or drop "
+           "s3.object-lock-mode/-days";
+  else if (code == "InvalidStorageClass")
+    hint = "; this store does not offer storage class '" + opts_.storage_class + "' (-o s3.storage-class)";
+  else if (code == "InvalidDigest" || code == "BadDigest" || code == "XAmzContentSHA256Mismatch")
+    hint = "; the data changed in transit";
+  throw Error(ErrorKind::Io, what + ": " + server + hint);
+}
+
+bool S3Backend::exists() const {
+  HttpRequest req{.method = "HEAD", .url = url(""), .headers = base_headers(kEmptySha256)};
+  auto s = send(req, "checking bucket " + opts_.bucket);
+  if (is_2xx(s.resp.status)) return true;
+  if (s.resp.status == 404) return false;
+  fail(s.resp, "checking bucket " + opts_.bucket);
+}
+
+void S3Backend::create() {
+  if (exists()) return;
+  if (!opts_.create_bucket)
+    throw Error(ErrorKind::NotFound, "bucket '" + opts_.bucket + "' does not exist at " + opts_.host +
+                                         ": create it, or pass --create-bucket to `arca init`");
+  std::string body;
+  if (opts_.region != "us-east-1")
+    body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
+           xml::escape(opts_.region) + "</LocationConstraint></CreateBucketConfiguration>";
+  DigestPair d;
+  d.update({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  Digests dg = d.finish();
+  HttpRequest req{.method = "PUT", .url = url(""), .headers = base_headers(dg.sha256_hex)};
+  req.body = {reinterpret_cast<const uint8_t*>(body.data()), body.size()};
+  if (opts_.bucket_object_lock) req.headers.push_back("x-amz-bucket-object-lock-enabled: true");
+  auto s = send(req, "creating bucket " + opts_.bucket);
+  if (is_2xx(s.resp.status)) return;
+  std::string code = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code");
+  if (code == "BucketAlreadyOwnedByYou") return;
+  fail(s.resp, "creating bucket " + opts_.bucket);
+}
+
+bool S3Backend::put_body(const std::string& name, const Body& body, bool if_absent) {
+  std::string key = opts_.prefix + name;
+  std::string what = "uploading " + key;
+  bool conditional = if_absent && conditional_.load() >= 0;
+  if (if_absent && !conditional && stat(name)) return false;  // fallback: see docs/storage-s3.md
+  HttpRequest req{.method = "PUT", .url = url(key), .headers = base_headers(body.digests.sha256_hex)};
+  auto oh = object_headers();
+  req.headers.insert(req.headers.end(), oh.begin(), oh.end());
+  req.headers.push_back("Content-MD5: " + body.digests.md5_b64);
+  if (conditional) req.headers.push_back("If-None-Match: *");
+  body.attach(req);
+  auto s = send(req, what);
+  long st = s.resp.status;
+  if (is_2xx(st)) {
+    if (conditional) conditional_ = 1;
+    return true;
+  }
+  if (conditional && (st == 412 || (st == 409 && xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code") ==
+                                                     "ConditionalRequestConflict"))) {
+    // Someone else's object — or ours, if an earlier attempt succeeded but its answer was lost.
+    return s.ambiguous && same_content(name, body);
+  }
+  if (conditional && (st == 501 || st == 400) && opts_.conditional_writes == "auto" && conditional_.load() == 0) {
+    std::string code = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code");
+    if (st == 501 || code == "NotImplemented" || code == "InvalidArgument") {
+      conditional_ = -1;  // this store ignores or refuses If-None-Match on PUT: check, then write
+      return put_body(name, body, if_absent);
+    }
+  }
+  fail(s.resp, what);
+}
+
+bool S3Backend::same_content(const std::string& name, const Body& body) const {
+  Bytes have = get(name);
+  if (have.size() != body.size()) return false;
+  if (body.fd < 0) return std::equal(have.begin(), have.end(), body.data.begin());
+  DigestPair d;
+  d.update(have);
+  return d.finish().sha256_hex == body.digests.sha256_hex;
+}
+
+void S3Backend::put(const std::string& name, ByteView data) {
+  DigestPair d;
+  d.update(data);
+  Body b{.data = data, .digests = d.finish()};
+  put_body(name, b, false);
+}
+
+bool S3Backend::put_if_absent(const std::string& name, ByteView data) {
+  DigestPair d;
+  d.update(data);
+  Body b{.data = data, .digests = d.finish()};
+  return put_body(name, b, true);
+}
+
+void S3Backend::put_file(const std::string& name, const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open", path, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw_errno("stat", path, errno);
+  uint64_t size = uint64_t(st.st_size);
+  if (size >= opts_.multipart_threshold) {
+    put_multipart(name, fd.get(), size);
+  } else {
+    Body b{.fd = fd.get(), .offset = 0, .length = size, .digests = digest_file(fd.get(), 0, size, path)};
+    put_body(name, b, false);
+  }
+  ::unlink(path.c_str());
+}
+
+void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
+  std::string key = opts_.prefix + name;
+  std::string what = "multipart upload of " + key;
+  HttpRequest init{.method = "POST", .url = url(key, "uploads="), .headers = base_headers(kEmptySha256)};
+  auto oh = object_headers();
+  init.headers.insert(init.headers.end(), oh.begin(), oh.end());
+  auto s = send(init, what + " (start)");
+  if (!is_2xx(s.resp.status)) fail(s.resp, what + " (start)");
+  std::string upload_id = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "UploadId");
+  if (upload_id.empty()) throw Error(ErrorKind::Io, what + ": the server returned no UploadId");
+  std::string id_q = "uploadId=" + uri_encode(upload_id, false);
+  try {
+    std::string complete = "<CompleteMultipartUpload>";
+    unsigned part = 1;
+    for (uint64_t off = 0; off < size; off += opts_.part_size, part++) {
+      uint64_t len = std::min<uint64_t>(opts_.part_size, size - off);
+      Body b{.fd = fd, .offset = off, .length = len, .digests = digest_file(fd, off, len, key)};
+      HttpRequest req{.method = "PUT", .url = url(key, "partNumber=" + std::to_string(part) + "&" + id_q),
+                      .headers = base_headers(b.digests.sha256_hex)};
+      req.headers.push_back("Content-MD5: " + b.digests.md5_b64);
+      b.attach(req);
+      std::string pwhat = what + " (part " + std::to_string(part) + ")";
+      auto ps = send(req, pwhat);
+      if (!is_2xx(ps.resp.status)) fail(ps.resp, pwhat);
+      std::string etag = ps.resp.header("etag");
+      if (etag.empty()) throw Error(ErrorKind::Io, pwhat + ": the server returned no ETag");
+      complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + xml::escape(etag) + "</ETag></Part>";
+    }
+    complete += "</CompleteMultipartUpload>";
+    DigestPair d;
+    d.update({reinterpret_cast<const uint8_t*>(complete.data()), complete.size()});
+    HttpRequest fin{.method = "POST", .url = url(key, id_q), .headers = base_headers(d.finish().sha256_hex)};
+    fin.body = {reinterpret_cast<const uint8_t*>(complete.data()), complete.size()};
+    auto fs = send(fin, what + " (complete)");
+    std::string fbody(fs.resp.body.begin(), fs.resp.body.end());
+    // A 200 can still carry an error; a lost answer to a completed upload shows as NoSuchUpload.
+    bool done = is_2xx(fs.resp.status) && xml::elements(fbody, "Error").empty();
+    if (!done && fs.ambiguous && xml::text(fbody, "Code") == "NoSuchUpload") {
+      auto info = stat(name);
+      done = info && info->size == size;
+    }
+    if (!done) fail(fs.resp, what + " (complete)");
+  } catch (...) {
+    // Abandoned parts cost storage until aborted; best effort, the original error matters more.
+    HttpRequest abort{.method = "DELETE", .url = url(key, id_q), .headers = base_headers(kEmptySha256)};
+    try {
+      send(abort, what + " (abort)");
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
+}
+
+Bytes S3Backend::get(const std::string& name) const {
+  std::string key = opts_.prefix + name;
+  HttpRequest req{.method = "GET", .url = url(key), .headers = base_headers(kEmptySha256)};
+  auto s = send(req, "downloading " + key);
+  if (is_2xx(s.resp.status)) return std::move(s.resp.body);
+  std::string code = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code");
+  if (s.resp.status == 404 && code != "NoSuchBucket")
+    throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
+  fail(s.resp, "downloading " + key);
+}
+
+Bytes S3Backend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
+  if (length == 0) return {};
+  std::string key = opts_.prefix + name;
+  std::string what = "downloading " + key + " bytes " + std::to_string(offset) + "+" + std::to_string(length);
+  HttpRequest req{.method = "GET", .url = url(key), .headers = base_headers(kEmptySha256), .expect_bytes = length};
+  req.headers.push_back("Range: bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+  auto s = send(req, what);
+  Bytes& b = s.resp.body;
+  if (s.resp.status == 200) {  // range ignored: the whole object came
+    if (b.size() < offset + length) b.clear();
+    else b = Bytes(b.begin() + long(offset), b.begin() + long(offset + length));
+  } else if (s.resp.status == 416) {
+    b.clear();
+  } else if (s.resp.status != 206) {
+    std::string code = xml::text(std::string(b.begin(), b.end()), "Code");
+    if (s.resp.status == 404 && code != "NoSuchBucket")
+      throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
+    fail(s.resp, what);
+  }
+  if (b.size() != length)
+    throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " + std::to_string(offset) + "+" +
+                                        std::to_string(length) + ")");
+  return std::move(b);
+}
+
+std::optional<ObjectInfo> S3Backend::stat(const std::string& name) const {
+  std::string key = opts_.prefix + name;
+  HttpRequest req{.method = "HEAD", .url = url(key), .headers = base_headers(kEmptySha256)};
+  auto s = send(req, "checking " + key);
+  if (s.resp.status == 404) return std::nullopt;
+  if (!is_2xx(s.resp.status)) fail(s.resp, "checking " + key);
+  return ObjectInfo{name, std::strtoull(s.resp.header("content-length").c_str(), nullptr, 10)};
+}
+
+void S3Backend::list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const {
+  std::string full = opts_.prefix + prefix;
+  std::string token;
+  std::string what = "listing " + full;
+  for (;;) {
+    // Query parameters sorted by name and encoded: the canonical form SigV4 signs.
+    std::string q = (token.empty() ? "" : "continuation-token=" + uri_encode(token, false) + "&") +
+                    "list-type=2&max-keys=1000&prefix=" + uri_encode(full, false);
+    HttpRequest req{.method = "GET", .url = url("", q), .headers = base_headers(kEmptySha256)};
+    auto s = send(req, what);
+    if (!is_2xx(s.resp.status)) fail(s.resp, what);
+    std::string body(s.resp.body.begin(), s.resp.body.end());
+    for (std::string_view c : xml::elements(body, "Contents")) {
+      std::string key = xml::text(c, "Key");
+      if (key.size() <= opts_.prefix.size() || key.compare(0, opts_.prefix.size(), opts_.prefix) != 0) continue;
+      fn(ObjectInfo{key.substr(opts_.prefix.size()), std::strtoull(xml::text(c, "Size").c_str(), nullptr, 10)});
+    }
+    if (xml::text(body, "IsTruncated") != "true") break;
+    std::string next = xml::text(body, "NextContinuationToken");
+    if (next.empty() || next == token) throw Error(ErrorKind::Io, what + ": the server's listing is truncated but gives no continuation token");
+    token = next;
+  }
+}
+
+void S3Backend::remove(const std::string& name) {
+  std::string key = opts_.prefix + name;
+  HttpRequest req{.method = "DELETE", .url = url(key), .headers = base_headers(kEmptySha256)};
+  auto s = send(req, "deleting " + key);
+  if (is_2xx(s.resp.status) || s.resp.status == 404) return;
+  fail(s.resp, "deleting " + key);
+}
+
+std::string S3Backend::staging_dir() {
+  std::lock_guard lk(staging_mu_);
+  if (staging_.empty()) {
+    const char* base = std::getenv("ARCA_STAGING_DIR");
+    if (!base || !*base) base = std::getenv("TMPDIR");
+    if (!base || !*base) base = "/var/tmp";
+    std::string tmpl = std::string(base) + "/arca-staging-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back(0);
+    if (!::mkdtemp(buf.data())) throw_errno("create staging directory in", base, errno);
+    staging_ = buf.data();
+  }
+  return staging_;
+}
+
+}  // namespace arca

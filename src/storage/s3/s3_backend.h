@@ -1,0 +1,60 @@
+// A repository in an S3-compatible bucket (AWS S3, Ceph RGW, Swift s3api, MinIO, Garage, …).
+// Objects map 1:1 to keys under an optional prefix. Every request is retried with exponential
+// backoff and jitter on network errors, 5xx, 429/SlowDown and truncated bodies; other failures
+// end at once with the server's answer and what to do about it. See docs/storage-s3.md.
+#pragma once
+#include <atomic>
+#include <mutex>
+
+#include "storage/backend.h"
+#include "storage/s3/http_client.h"
+#include "storage/s3/s3_options.h"
+
+namespace arca {
+
+class S3Backend : public Backend {
+ public:
+  explicit S3Backend(S3Options opts);
+  ~S3Backend() override;
+
+  std::string location() const override;
+  bool exists() const override;
+  void create() override;
+  void put(const std::string& name, ByteView data) override;
+  bool put_if_absent(const std::string& name, ByteView data) override;
+  Bytes get(const std::string& name) const override;
+  Bytes get_range(const std::string& name, uint64_t offset, uint64_t length) const override;
+  std::optional<ObjectInfo> stat(const std::string& name) const override;
+  void list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const override;
+  void remove(const std::string& name) override;
+  std::string staging_dir() override;
+  void put_file(const std::string& name, const std::string& path) override;
+  unsigned parallelism() const override { return opts_.connections; }
+
+  // Requests retried so far (for progress and tests).
+  uint64_t retries() const { return retries_; }
+
+ private:
+  struct Body;  // what a PUT sends: memory or a file range, with its digests
+  struct Sent {
+    HttpResponse resp;
+    bool ambiguous = false;  // an earlier attempt may have reached the server
+  };
+  std::string url(const std::string& key, const std::string& query = "") const;
+  std::vector<std::string> base_headers(const std::string& payload_sha256) const;
+  std::vector<std::string> object_headers() const;  // storage class, SSE, object lock
+  Sent send(HttpRequest req, const std::string& what) const;
+  [[noreturn]] void fail(const HttpResponse& r, const std::string& what) const;
+  bool put_body(const std::string& name, const Body& body, bool if_absent);
+  void put_multipart(const std::string& name, int fd, uint64_t size);
+  bool same_content(const std::string& name, const Body& body) const;
+
+  S3Options opts_;
+  HttpClient http_;
+  std::atomic<int> conditional_{0};  // 0 unknown, 1 supported, -1 not supported
+  mutable std::atomic<uint64_t> retries_{0};
+  std::mutex staging_mu_;
+  std::string staging_;
+};
+
+}  // namespace arca
