@@ -36,7 +36,8 @@ void add_global_options(CLI::App& cmd, GlobalOptions& g) {
   cmd.add_flag("-q,--quiet", g.quiet, "Print only errors");
   cmd.add_flag("--no-progress", g.no_progress, "Do not show progress on the terminal");
   cmd.add_option("-o,--option", g.options, "Backend setting KEY=VALUE, repeatable (e.g. -o s3.region=eu-west-1; "
-                                           "list: arca help-options)");
+                                           "list: arca help-options)")
+      ->allow_extra_args(false);
 }
 
 std::unique_ptr<Backend> open_repo_backend(const GlobalOptions& g, const BackendOptions& extra) {

@@ -5,6 +5,16 @@ set -euo pipefail
 ARCA=${ARCA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/arca}
 T=$(mktemp -d /tmp/arca-e2e-XXXXXX)
 REPO=$T/repo
+# With ARCA_TEST_ON_S3=1 the repository is in the S3 test server that ctest started (its
+# address and credentials in the file $ARCA_TEST_S3_ENV), under a fresh prefix.
+load_s3_env() {
+  [ -r "${ARCA_TEST_S3_ENV:-}" ] || { echo "FAIL: S3 test server env file '${ARCA_TEST_S3_ENV:-}' missing" >&2; exit 1; }
+  set -a; source "$ARCA_TEST_S3_ENV"; set +a
+}
+if [ "${ARCA_TEST_ON_S3:-}" = 1 ]; then
+  load_s3_env
+  REPO=s3:$ARCA_TEST_S3_ENDPOINT/arca-e2e/$(basename "$T")
+fi
 export ARCA_PASSWORD=correct-horse
 unset ARCA_PASSWORD_FILE ARCA_KEY_FILE ARCA_REPOSITORY
 cleanup() {
@@ -23,7 +33,11 @@ step() { echo "--- $*"; }
 
 # arca with the test repository and a cheap KDF (the default Argon2id cost is for real use).
 a() { "$ARCA" "$@"; }
-init_repo() { a init --repo "${1:-$REPO}" --kdf-memory 8192 --kdf-time 1 -q "${@:2}"; }
+init_repo() {
+  local r=${1:-$REPO} extra=()
+  [[ $r == s3:* ]] && extra=(--create-bucket)
+  a init --repo "$r" --kdf-memory 8192 --kdf-time 1 -q "${extra[@]}" "${@:2}"
+}
 
 # Runs a command, requires exit code $1, and keeps its stderr in $T/err for inspection.
 expect_exit() {

@@ -287,12 +287,10 @@ bool S3Backend::put_body(const std::string& name, const Body& body, bool if_abse
     // Someone else's object — or ours, if an earlier attempt succeeded but its answer was lost.
     return s.ambiguous && same_content(name, body);
   }
-  if (conditional && (st == 501 || st == 400) && opts_.conditional_writes == "auto" && conditional_.load() == 0) {
-    std::string code = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code");
-    if (st == 501 || code == "NotImplemented" || code == "InvalidArgument") {
-      conditional_ = -1;  // this store ignores or refuses If-None-Match on PUT: check, then write
-      return put_body(name, body, if_absent);
-    }
+  if (conditional && opts_.conditional_writes == "auto" && conditional_.load() != 1 &&
+      (st == 501 || xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code") == "NotImplemented")) {
+    conditional_ = -1;  // this store refuses If-None-Match on PUT: check, then write (docs/storage-s3.md)
+    return put_body(name, body, if_absent);
   }
   fail(s.resp, what);
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # A throwaway single-node OpenStack Swift with the S3 API (s3api + tempauth) on 127.0.0.1, for
 # Arca's S3 tests: real SigV4 checks, multipart, ListObjectsV2 paging. No systemd, no memcached.
-#   swift-s3.sh start DIR   -> writes DIR/env (ARCA_TEST_S3_ENDPOINT, AWS_* for the test account)
-#   swift-s3.sh stop DIR    -> stops the servers by PID and removes DIR
-# Packages (installed by scripts/setup.sh): swift-proxy swift-object swift-container swift-account python3-swift
+#   swift.sh start DIR   -> writes DIR/env (ARCA_TEST_S3_ENDPOINT, AWS_* for the test account)
+#   swift.sh stop DIR    -> stops the servers by PID and removes DIR
+#   swift.sh restart-proxy DIR -> starts the S3 front end again (after a test killed it)
+# Packages (scripts/setup.sh installs them): swift-proxy swift-object swift-container swift-account python3-swift
 set -euo pipefail
-cmd=${1:?usage: swift-s3.sh start|stop DIR}
-dir=${2:?usage: swift-s3.sh start|stop DIR}
+cmd=${1:?usage: swift.sh start|stop DIR}
+dir=${2:?usage: swift.sh start|stop DIR}
 
 stop() {
   local pids
@@ -22,6 +23,14 @@ stop() {
   rm -rf "$dir"
 }
 if [ "$cmd" = stop ]; then stop; exit 0; fi
+answers() { [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -I "$1")" != 000 ]; }
+if [ "$cmd" = restart-proxy ]; then  # after a test killed the proxy server (its data stays)
+  port=$(sed -n 's/^ARCA_TEST_S3_ENDPOINT=http:\/\/127.0.0.1://p' "$dir/env")
+  swift-proxy-server "$dir/etc/proxy-server.conf" -v >> "$dir/log/proxy.log" 2>&1 &
+  echo $! > "$dir/run/proxy.pid"
+  for _ in $(seq 1 300); do answers "http://127.0.0.1:$port/healthcheck" && exit 0; sleep 0.1; done
+  echo "swift proxy did not come back" >&2; exit 1
+fi
 
 [ -d "$dir/run" ] && stop
 etc=$dir/etc
@@ -117,7 +126,6 @@ for s in object container account proxy; do
   swift-$s-server "$etc/$s-server.conf" -v > "$dir/log/$s.log" 2>&1 &
   echo $! > "$dir/run/$s.pid"
 done
-answers() { [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -I "$1")" != 000 ]; }
 for _ in $(seq 1 300); do
   if answers "http://127.0.0.1:$proxy/healthcheck" && answers "http://127.0.0.1:$acct/d1/0/a" &&
      answers "http://127.0.0.1:$cont/d1/0/a/c" && answers "http://127.0.0.1:$obj/d1/0/a/c/o"; then
