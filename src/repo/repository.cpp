@@ -57,7 +57,10 @@ Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfi
       keys_(std::move(keys)),
       config_(std::move(config)),
       key_id_(std::move(key_id)),
-      chunker_(config_.chunker, config_.chunker_seed) {}
+      chunker_(config_.chunker, config_.chunker_seed) {
+  // Object stores: each ranged GET is a round trip, so read ahead 2 MiB windows, two per transfer slot.
+  if (unsigned n = backend_->parallelism(); n > 1) read_ahead_ = std::make_unique<PackReadAhead>(*backend_, 2 << 20, 2 * n);
+}
 
 std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, const Credentials& creds) {
   auto [master, key_id] = unlock_master_key(*backend, creds);
@@ -114,7 +117,7 @@ const Index& Repository::index() {
 Bytes Repository::read_blob(const Id& id, const BlobLocation& loc) const {
   std::string pack = pack_name(loc.type, loc.pack);
   std::string what = "blob " + id.short_hex() + " in pack " + pack;
-  Bytes sealed = backend_->get_range(pack, loc.offset, loc.length);
+  Bytes sealed = read_ahead_ ? read_ahead_->read(pack, loc.offset, loc.length) : backend_->get_range(pack, loc.offset, loc.length);
   Bytes plain = unseal(keys_, sealed, what);
   if (plain.size() != loc.raw_length || blob_id(plain) != id)
     throw Error(ErrorKind::Corrupt, what + ": content does not match its id");

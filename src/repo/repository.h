@@ -11,6 +11,7 @@
 #include "chunk/fastcdc.h"
 #include "repo/config.h"
 #include "repo/index.h"
+#include "repo/pack_read_ahead.h"
 #include "repo/key_files.h"
 #include "repo/keyring.h"
 #include "repo/snapshot.h"
@@ -79,6 +80,7 @@ class Repository {
   std::function<void(const std::string&)> on_warning_;
   std::once_flag index_once_;
   Index index_;
+  std::unique_ptr<PackReadAhead> read_ahead_;  // only for backends that want parallel transfers
 };
 
 }  // namespace arca

@@ -108,7 +108,7 @@ Bytes LocalBackend::get(const std::string& name) const {
   return out;
 }
 
-Bytes LocalBackend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
+Bytes LocalBackend::get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const {
   std::string p = path(name);
   UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
@@ -116,7 +116,13 @@ Bytes LocalBackend::get_range(const std::string& name, uint64_t offset, uint64_t
     throw_errno("open", p, errno);
   }
   Bytes out(length);
-  if (pread_full(fd.get(), out, off_t(offset), p) != length)
+  out.resize(pread_full(fd.get(), out, off_t(offset), p));
+  return out;
+}
+
+Bytes LocalBackend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
+  Bytes out = get_range_upto(name, offset, length);
+  if (out.size() != length)
     throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " + std::to_string(offset) + "+" +
                                         std::to_string(length) + ")");
   return out;

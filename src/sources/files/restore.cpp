@@ -92,7 +92,7 @@ class FileRestore {
 };
 
 constexpr uint64_t kDirectMin = 1 << 20;  // smaller ranges: a direct write's latency would dominate
-constexpr uint64_t kItemBytes = 8 << 20;
+constexpr uint64_t kItemBytes = 4 << 20;
 
 std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
   size_t slash = rel.rfind('/');
@@ -280,7 +280,7 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   if (off > 0 && fallocate(fd.get(), 0, 0, off_t(off)) != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
     throw_errno("allocate space for", rel, errno);
   if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
-  // Split into work items of up to ~8 MiB so one large file is restored by all threads at once
+  // Split into work items of up to ~4 MiB so one large file is restored by all threads at once
   // (and each thread's assembly buffer stays small).
   std::vector<WorkItem> items;
   size_t n = f->locs.size();

@@ -38,29 +38,34 @@ std::string uri_encode(const std::string& s, bool keep_slash) {
   return out;
 }
 
-// SHA-256 (signed payload hash, checked by the server) and MD5 (Content-MD5, checked by every
-// S3 implementation and required with Object Lock) of what a PUT sends.
+// SHA-256 of what a PUT sends: the signed payload hash, which the server checks against the body.
+// MD5 (Content-MD5) only where the store demands it, for Object Lock writes: it costs as much CPU
+// as the rest of the upload path.
 struct Digests {
   std::string sha256_hex, md5_b64;
 };
 
-class DigestPair {
+class PayloadDigest {
  public:
-  DigestPair() : sha_(EVP_MD_CTX_new()), md5_(EVP_MD_CTX_new()) {
-    if (!sha_ || !md5_ || !EVP_DigestInit_ex(sha_.get(), EVP_sha256(), nullptr) ||
-        !EVP_DigestInit_ex(md5_.get(), EVP_md5(), nullptr))
+  explicit PayloadDigest(bool with_md5) : sha_(EVP_MD_CTX_new()), md5_(with_md5 ? EVP_MD_CTX_new() : nullptr) {
+    if (!sha_ || !EVP_DigestInit_ex(sha_.get(), EVP_sha256(), nullptr) ||
+        (with_md5 && (!md5_ || !EVP_DigestInit_ex(md5_.get(), EVP_md5(), nullptr))))
       throw Error(ErrorKind::Generic, "OpenSSL digest initialisation failed");
   }
   void update(ByteView d) {
     EVP_DigestUpdate(sha_.get(), d.data(), d.size());
-    EVP_DigestUpdate(md5_.get(), d.data(), d.size());
+    if (md5_) EVP_DigestUpdate(md5_.get(), d.data(), d.size());
   }
   Digests finish() {
     uint8_t s[32], m[16];
     unsigned n = 0;
     EVP_DigestFinal_ex(sha_.get(), s, &n);
-    EVP_DigestFinal_ex(md5_.get(), m, &n);
-    return {to_hex({s, 32}), to_base64({m, 16})};
+    Digests d{to_hex({s, 32}), ""};
+    if (md5_) {
+      EVP_DigestFinal_ex(md5_.get(), m, &n);
+      d.md5_b64 = to_base64({m, 16});
+    }
+    return d;
   }
 
  private:
@@ -70,8 +75,8 @@ class DigestPair {
   std::unique_ptr<EVP_MD_CTX, Free> sha_, md5_;
 };
 
-Digests digest_file(int fd, uint64_t offset, uint64_t length, const std::string& what) {
-  DigestPair d;
+Digests digest_file(int fd, uint64_t offset, uint64_t length, bool with_md5, const std::string& what) {
+  PayloadDigest d(with_md5);
   Bytes buf(std::min<uint64_t>(length, 1 << 20));
   uint64_t done = 0;
   while (done < length) {
@@ -252,7 +257,7 @@ void S3Backend::create() {
   if (opts_.region != "us-east-1")
     body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
            xml::escape(opts_.region) + "</LocationConstraint></CreateBucketConfiguration>";
-  DigestPair d;
+  PayloadDigest d(!opts_.lock_mode.empty());
   d.update({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
   Digests dg = d.finish();
   HttpRequest req{.method = "PUT", .url = url(""), .headers = base_headers(dg.sha256_hex)};
@@ -273,7 +278,7 @@ bool S3Backend::put_body(const std::string& name, const Body& body, bool if_abse
   HttpRequest req{.method = "PUT", .url = url(key), .headers = base_headers(body.digests.sha256_hex)};
   auto oh = object_headers();
   req.headers.insert(req.headers.end(), oh.begin(), oh.end());
-  req.headers.push_back("Content-MD5: " + body.digests.md5_b64);
+  if (!body.digests.md5_b64.empty()) req.headers.push_back("Content-MD5: " + body.digests.md5_b64);
   if (conditional) req.headers.push_back("If-None-Match: *");
   body.attach(req);
   auto s = send(req, what);
@@ -299,20 +304,20 @@ bool S3Backend::same_content(const std::string& name, const Body& body) const {
   Bytes have = get(name);
   if (have.size() != body.size()) return false;
   if (body.fd < 0) return std::equal(have.begin(), have.end(), body.data.begin());
-  DigestPair d;
+  PayloadDigest d(!opts_.lock_mode.empty());
   d.update(have);
   return d.finish().sha256_hex == body.digests.sha256_hex;
 }
 
 void S3Backend::put(const std::string& name, ByteView data) {
-  DigestPair d;
+  PayloadDigest d(!opts_.lock_mode.empty());
   d.update(data);
   Body b{.data = data, .digests = d.finish()};
   put_body(name, b, false);
 }
 
 bool S3Backend::put_if_absent(const std::string& name, ByteView data) {
-  DigestPair d;
+  PayloadDigest d(!opts_.lock_mode.empty());
   d.update(data);
   Body b{.data = data, .digests = d.finish()};
   return put_body(name, b, true);
@@ -327,7 +332,7 @@ void S3Backend::put_file(const std::string& name, const std::string& path) {
   if (size >= opts_.multipart_threshold) {
     put_multipart(name, fd.get(), size);
   } else {
-    Body b{.fd = fd.get(), .offset = 0, .length = size, .digests = digest_file(fd.get(), 0, size, path)};
+    Body b{.fd = fd.get(), .offset = 0, .length = size, .digests = digest_file(fd.get(), 0, size, !opts_.lock_mode.empty(), path)};
     put_body(name, b, false);
   }
   ::unlink(path.c_str());
@@ -349,10 +354,10 @@ void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
     unsigned part = 1;
     for (uint64_t off = 0; off < size; off += opts_.part_size, part++) {
       uint64_t len = std::min<uint64_t>(opts_.part_size, size - off);
-      Body b{.fd = fd, .offset = off, .length = len, .digests = digest_file(fd, off, len, key)};
+      Body b{.fd = fd, .offset = off, .length = len, .digests = digest_file(fd, off, len, !opts_.lock_mode.empty(), key)};
       HttpRequest req{.method = "PUT", .url = url(key, "partNumber=" + std::to_string(part) + "&" + id_q),
                       .headers = base_headers(b.digests.sha256_hex)};
-      req.headers.push_back("Content-MD5: " + b.digests.md5_b64);
+      if (!b.digests.md5_b64.empty()) req.headers.push_back("Content-MD5: " + b.digests.md5_b64);
       b.attach(req);
       std::string pwhat = what + " (part " + std::to_string(part) + ")";
       auto ps = send(req, pwhat);
@@ -362,7 +367,7 @@ void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
       complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + xml::escape(etag) + "</ETag></Part>";
     }
     complete += "</CompleteMultipartUpload>";
-    DigestPair d;
+    PayloadDigest d(!opts_.lock_mode.empty());
     d.update({reinterpret_cast<const uint8_t*>(complete.data()), complete.size()});
     HttpRequest fin{.method = "POST", .url = url(key, id_q), .headers = base_headers(d.finish().sha256_hex)};
     fin.body = {reinterpret_cast<const uint8_t*>(complete.data()), complete.size()};
@@ -397,7 +402,7 @@ Bytes S3Backend::get(const std::string& name) const {
   fail(s.resp, "downloading " + key);
 }
 
-Bytes S3Backend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
+Bytes S3Backend::get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const {
   if (length == 0) return {};
   std::string key = opts_.prefix + name;
   std::string what = "downloading " + key + " bytes " + std::to_string(offset) + "+" + std::to_string(length);
@@ -405,21 +410,24 @@ Bytes S3Backend::get_range(const std::string& name, uint64_t offset, uint64_t le
   req.headers.push_back("Range: bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
   auto s = send(req, what);
   Bytes& b = s.resp.body;
-  if (s.resp.status == 200) {  // range ignored: the whole object came
-    if (b.size() < offset + length) b.clear();
-    else b = Bytes(b.begin() + long(offset), b.begin() + long(offset + length));
-  } else if (s.resp.status == 416) {
-    b.clear();
-  } else if (s.resp.status != 206) {
-    std::string code = xml::text(std::string(b.begin(), b.end()), "Code");
-    if (s.resp.status == 404 && code != "NoSuchBucket")
-      throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
-    fail(s.resp, what);
+  if (s.resp.status == 206) return std::move(b);
+  if (s.resp.status == 416) return {};  // starts beyond the end
+  if (s.resp.status == 200) {           // range ignored: the whole object came
+    if (b.size() <= offset) return {};
+    return Bytes(b.begin() + long(offset), b.begin() + long(std::min<uint64_t>(b.size(), offset + length)));
   }
+  std::string code = xml::text(std::string(b.begin(), b.end()), "Code");
+  if (s.resp.status == 404 && code != "NoSuchBucket")
+    throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
+  fail(s.resp, what);
+}
+
+Bytes S3Backend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
+  Bytes b = get_range_upto(name, offset, length);
   if (b.size() != length)
     throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " + std::to_string(offset) + "+" +
                                         std::to_string(length) + ")");
-  return std::move(b);
+  return b;
 }
 
 std::optional<ObjectInfo> S3Backend::stat(const std::string& name) const {
