@@ -145,6 +145,8 @@ HttpResponse HttpClient::perform(const HttpRequest& req) const {
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, cfg_.stall_timeout_s);
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  // Packs are MiBs: a large upload buffer means fewer send/pread calls and callbacks per object.
+  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, cfg_.verify_tls ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, cfg_.verify_tls ? 2L : 0L);
   if (!cfg_.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg_.ca_bundle.c_str());

@@ -240,12 +240,22 @@ void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
   throw Error(ErrorKind::Io, what + ": " + server + hint);
 }
 
+HttpResponse S3Backend::error_body_for(const HttpResponse& head, const std::string& get_url, const std::string& what) const {
+  if (!head.body.empty()) return head;
+  // A HEAD answer has no body, so no error code: ask again with a GET to learn why it failed.
+  HttpRequest req{.method = "GET", .url = get_url, .headers = base_headers(kEmptySha256)};
+  req.headers.push_back("Range: bytes=0-0");
+  auto s = send(req, what);
+  return is_2xx(s.resp.status) ? head : s.resp;
+}
+
 bool S3Backend::exists() const {
+  std::string what = "checking bucket " + opts_.bucket;
   HttpRequest req{.method = "HEAD", .url = url(""), .headers = base_headers(kEmptySha256)};
-  auto s = send(req, "checking bucket " + opts_.bucket);
+  auto s = send(req, what);
   if (is_2xx(s.resp.status)) return true;
   if (s.resp.status == 404) return false;
-  fail(s.resp, "checking bucket " + opts_.bucket);
+  fail(error_body_for(s.resp, url("", "list-type=2&max-keys=1"), what), what);
 }
 
 void S3Backend::create() {
@@ -435,7 +445,7 @@ std::optional<ObjectInfo> S3Backend::stat(const std::string& name) const {
   HttpRequest req{.method = "HEAD", .url = url(key), .headers = base_headers(kEmptySha256)};
   auto s = send(req, "checking " + key);
   if (s.resp.status == 404) return std::nullopt;
-  if (!is_2xx(s.resp.status)) fail(s.resp, "checking " + key);
+  if (!is_2xx(s.resp.status)) fail(error_body_for(s.resp, url(key), "checking " + key), "checking " + key);
   return ObjectInfo{name, std::strtoull(s.resp.header("content-length").c_str(), nullptr, 10)};
 }
 

@@ -46,6 +46,7 @@ class S3Backend : public Backend {
   std::vector<std::string> object_headers() const;  // storage class, SSE, object lock
   Sent send(HttpRequest req, const std::string& what) const;
   [[noreturn]] void fail(const HttpResponse& r, const std::string& what) const;
+  HttpResponse error_body_for(const HttpResponse& head, const std::string& get_url, const std::string& what) const;
   bool put_body(const std::string& name, const Body& body, bool if_absent);
   void put_multipart(const std::string& name, int fd, uint64_t size);
   bool same_content(const std::string& name, const Body& body) const;
