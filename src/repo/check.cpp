@@ -11,6 +11,7 @@
 #include "crypto/hash.h"
 #include "repo/envelope.h"
 #include "util/error.h"
+#include "util/parallel_for.h"
 
 namespace arca {
 namespace {
@@ -51,17 +52,24 @@ class Checker {
 void Checker::load_index() {
   std::vector<std::string> names;
   repo_.backend().list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-  for (const auto& n : names) {
+  std::vector<std::vector<IndexPack>> files(names.size());
+  std::vector<std::string> damaged(names.size());
+  parallel_for(names.size(), repo_.backend().parallelism(), [&](size_t i) {
     try {
-      for (const auto& p : decode_index_file(repo_.load_object(n), n)) {
-        index_.add(p);
-        auto& v = by_pack_[p.pack];
-        if (v.empty())
-          for (const auto& b : p.blobs) v.emplace_back(b.id, b);
-      }
+      files[i] = decode_index_file(repo_.load_object(names[i]), names[i]);
     } catch (const Error& e) {
-      error(n, e.what());
+      damaged[i] = e.what();
     }
+  });
+  for (size_t i = 0; i < names.size(); i++) {
+    if (!damaged[i].empty()) error(names[i], damaged[i]);
+    for (const auto& p : files[i]) {
+      index_.add(p);
+      auto& v = by_pack_[p.pack];
+      if (v.empty())
+        for (const auto& b : p.blobs) v.emplace_back(b.id, b);
+    }
+    files[i] = {};
   }
   index_.finalize();
 }
@@ -199,7 +207,9 @@ void Checker::read_packs() {
   for (const auto& p : packs) progress_.bytes_total += pack_files_[pack_name(p.second, p.first)];
   progress_.totals_known = true;
   std::atomic<size_t> next{0};
-  unsigned n = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  // One reader per core, or per transfer slot where reads are round trips (object stores).
+  unsigned n = opts_.threads ? opts_.threads
+                             : std::max({1u, std::thread::hardware_concurrency(), repo_.backend().parallelism()});
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < n; i++)
     pool.emplace_back([&] {

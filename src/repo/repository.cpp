@@ -7,6 +7,7 @@
 #include "crypto/random.h"
 #include "repo/envelope.h"
 #include "util/error.h"
+#include "util/parallel_for.h"
 
 namespace arca {
 
@@ -101,13 +102,21 @@ const Index& Repository::index() {
   std::call_once(index_once_, [&] {
     std::vector<std::string> names;
     backend_->list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-    for (const auto& n : names) {
+    // Fetched in parallel where each GET is a round trip; added in one thread.
+    std::vector<std::vector<IndexPack>> files(names.size());
+    std::vector<std::string> damaged(names.size());
+    parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
       try {
-        for (const auto& p : decode_index_file(load_object(n), n)) index_.add(p);
+        files[i] = decode_index_file(load_object(names[i]), names[i]);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Corrupt) throw;
-        warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
+        damaged[i] = std::string(e.what()) + "; its packs are ignored (run 'arca check')";
       }
+    });
+    for (size_t i = 0; i < names.size(); i++) {
+      if (!damaged[i].empty()) warn(damaged[i]);
+      for (const auto& p : files[i]) index_.add(p);
+      files[i] = {};
     }
     index_.finalize();
   });
@@ -152,13 +161,19 @@ std::vector<Snapshot> Repository::list_snapshots() const {
   std::vector<Snapshot> out;
   std::vector<std::string> names;
   backend_->list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-  for (const auto& n : names) {
+  std::vector<std::optional<Snapshot>> loaded(names.size());
+  std::vector<std::string> damaged(names.size());
+  parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
     try {
-      out.push_back(load_snapshot(n));
+      loaded[i] = load_snapshot(names[i]);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt) throw;
-      warn(std::string(e.what()) + "; skipped (run 'arca check')");
+      damaged[i] = std::string(e.what()) + "; skipped (run 'arca check')";
     }
+  });
+  for (size_t i = 0; i < names.size(); i++) {
+    if (!damaged[i].empty()) warn(damaged[i]);
+    if (loaded[i]) out.push_back(std::move(*loaded[i]));
   }
   std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) { return a.time < b.time; });
   return out;
