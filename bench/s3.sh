@@ -7,7 +7,12 @@
 # Each tool keeps its defaults (arca: zstd 3, 8 connections; restic: repository v2, compression
 # auto, 5 connections). Every run uses new buckets and times, per tool, with /usr/bin/time -v:
 # init, initial backup, full restore of that snapshot (checked with diff -r; a difference aborts).
-# The tools' order alternates. Prints Markdown with medians and ratios (restic / arca) and writes
+# Each restore goes to a freshly made ext4 filesystem (a loop-mounted sparse image; needs root):
+# restoring right after deleting the previous restore makes ext4's inode allocator scan its
+# recently-deleted inodes, which cost up to 2/3 of a restore's time here and varied 3x between
+# runs (a quirk of the benchmark loop, not of restoring). Without root, a plain directory is used.
+# Restores are timed until the data is durable: arca syncs before it returns, restic's restore
+# is followed by `sync -f` on the target filesystem. The tools' order alternates. Prints Markdown with medians and ratios (restic / arca) and writes
 # the raw numbers to WORKDIR/results/s3-DATE.json. The data set is the one bench/run.sh uses.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,11 +44,20 @@ ARCA=$WORKDIR/bin/arca
 
 # Enough memory for every repository of every run (about 0.6 GB each at 1 GiB of data).
 CEPH_MEMSTORE_BYTES=$(( (SIZE_MIB * 1024 * 1024) * 2 * RUNS + (1 << 30) )) "$ROOT/tests/servers/ceph.sh" start "$S3DIR" >&2
-trap '"$ROOT/tests/servers/ceph.sh" stop "$S3DIR"; rm -rf "$OUT"' EXIT
+trap 'release_target; "$ROOT/tests/servers/ceph.sh" stop "$S3DIR"; rm -rf "$OUT"' EXIT
 set -a; source "$S3DIR/env"; set +a
 export ARCA_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$WORKDIR/restic-cache
 RAW=$WORKDIR/results/s3-raw.jsonl
 : > "$RAW"
+
+IMG=$WORKDIR/restore.img
+fresh_target() {  # an empty, newly made filesystem at $OUT/restore
+  mkdir -p "$OUT/restore"
+  [ "$(id -u)" = 0 ] || return 0
+  rm -f "$IMG"; truncate -s $(( SIZE_MIB * 3 + 1024 ))M "$IMG"
+  mkfs.ext4 -q -F "$IMG" && mount -o loop "$IMG" "$OUT/restore" || echo "note: no loop mount, restoring into a directory" >&2
+}
+release_target() { if mountpoint -q "$OUT/restore"; then umount "$OUT/restore"; fi; rm -f "$IMG"; }
 
 measure() {  # tool op run cmd...
   local tool=$1 op=$2 run=$3; shift 3
@@ -69,15 +83,21 @@ for run in $(seq 1 "$RUNS"); do
       arca)
         "$ARCA" init -r "s3:$loc" --create-bucket -q
         measure arca backup "$run" "$ARCA" backup -r "s3:$loc" "$DATA" -q --no-progress
+        fresh_target
         measure arca restore "$run" "$ARCA" restore -r "s3:$loc" latest --target "$OUT/restore" -q --no-progress ;;
       restic)
         restic -r "s3:$loc" init -q
         measure restic backup "$run" restic -r "s3:$loc" backup "$DATA" -q
-        measure restic restore "$run" restic -r "s3:$loc" restore latest --target "$OUT/restore" -q ;;
+        fresh_target
+        # arca restore returns once the data is on disk (syncfs); restic leaves it dirty in the
+        # page cache, so its restore is timed up to the same point: followed by sync -f.
+        measure restic restore "$run" sh -c 'restic -r "$1" restore latest --target "$2" -q && sync -f "$2"' _ \
+          "s3:$loc" "$OUT/restore" ;;
     esac
     got=$OUT/restore$DATA                                 # restic restores the absolute path
     [ "$tool" = arca ] && got=$OUT/restore/$(basename "$DATA")  # arca the backed-up directory by name
     diff -r -q --no-dereference "$DATA" "$got" > /dev/null || { echo "$tool restore differs from the data" >&2; exit 1; }
+    release_target
   done
 done
 
