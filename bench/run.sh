@@ -12,7 +12,8 @@
 # Each run uses fresh repositories and a fresh copy of the data set (always the same absolute
 # path), and times, for every tool, with /usr/bin/time -v (wall time, peak RSS, CPU time):
 #   init, initial backup, no-change backup, backup after `make-data.py --mutate` (~5% changed),
-#   full restore of the latest snapshot (verified with `diff -r` against the data; a difference
+#   full restore of the latest snapshot, timed until the data is durable (arca syncs before it
+#   returns; restic's and borg's restores are followed by `sync -f`), verified with `diff -r` against the data; a difference
 #   aborts the benchmark), check reading all data, listing snapshots; and the repository size (du -sb).
 # The tools' order rotates from run to run. The page cache is not dropped (warm cache for all).
 #
@@ -222,9 +223,12 @@ tool_restore() {  # TOOL BYTES
   case $1 in
     arca) measure arca restore "$2" -- "$ARCA" restore --repo "$repo" --no-progress latest --target "$target"
           RESTORED=$target/$(basename "$DATA") ;;
-    restic) measure restic restore "$2" -- restic -r "$repo" restore latest --target "$target"
+    # arca returns once the restored data is on disk (syncfs); restic and borg leave it dirty in
+    # the page cache, so their restores are timed up to the same point: followed by sync -f.
+    restic) measure restic restore "$2" -- sh -c 'restic -r "$1" restore latest --target "$2" && sync -f "$2"' _ \
+              "$repo" "$target"
           RESTORED=$target$DATA ;;
-    borg) measure borg restore "$2" --cwd "$target" -- borg extract "$repo::mutated"
+    borg) measure borg restore "$2" --cwd "$target" -- sh -c 'borg extract "$1" && sync -f .' _ "$repo::mutated"
           RESTORED=$target$DATA ;;
   esac
 }

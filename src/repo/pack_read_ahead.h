@@ -1,7 +1,9 @@
 // Read-ahead for blobs of remote packs. On an object store every ranged GET costs a round trip,
-// and restoring reads blobs of a pack mostly in the order they were written; so a miss fetches a
-// whole window (several MiB) from the blob on, and the blobs after it come from memory. Threads
-// wanting a window that is already being fetched wait for that fetch instead of repeating it.
+// and a restore reads the blobs of a pack mostly in the order they were written. So packs are
+// read in fixed, aligned windows (a few MiB): the first blob wanted from a window fetches all of
+// it, the blobs after it come from memory, and a blob spanning a window boundary is assembled
+// from both. Aligned windows never overlap, so concurrent readers share them and each byte is
+// fetched once. Threads wanting a window that is being fetched wait for that fetch.
 // Memory is bounded: `slots` windows of `window` bytes, least recently used evicted.
 #pragma once
 #include <future>
@@ -21,13 +23,16 @@ class PackReadAhead {
   Bytes read(const std::string& pack, uint64_t offset, uint64_t length);
 
  private:
-  using Data = std::shared_future<std::shared_ptr<const Bytes>>;
+  using Buffer = std::shared_ptr<const Bytes>;
   struct Window {
     std::string pack;
-    uint64_t start;
-    Data data;
+    uint64_t index;  // covers [index * window, (index + 1) * window)
+    std::shared_future<Buffer> data;
     uint64_t last_use;
   };
+  // The window's bytes (shorter at the end of the pack), from memory or fetched now.
+  Buffer window(const std::string& pack, uint64_t index);
+
   const Backend& backend_;
   uint64_t window_;
   size_t slots_;

@@ -59,7 +59,8 @@ Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfi
       config_(std::move(config)),
       key_id_(std::move(key_id)),
       chunker_(config_.chunker, config_.chunker_seed) {
-  // Object stores: each ranged GET is a round trip, so read ahead 2 MiB windows, two per transfer slot.
+  // Object stores: each ranged GET is a round trip, so packs are read in aligned 2 MiB windows,
+  // two per transfer slot.
   if (unsigned n = backend_->parallelism(); n > 1) read_ahead_ = std::make_unique<PackReadAhead>(*backend_, 2 << 20, 2 * n);
 }
 

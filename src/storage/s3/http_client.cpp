@@ -68,6 +68,10 @@ size_t write_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   Bytes& b = t->resp->body;
   size_t k = size * n;
+  if (b.empty()) {  // one allocation for the whole body, not a doubling series (twice the memory)
+    uint64_t len = std::strtoull(t->resp->header("content-length").c_str(), nullptr, 10);
+    if (len > b.capacity() && len < (uint64_t(1) << 32)) b.reserve(len);
+  }
   b.insert(b.end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + k);
   return k;
 }

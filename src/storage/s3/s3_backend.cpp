@@ -75,6 +75,12 @@ class PayloadDigest {
   std::unique_ptr<EVP_MD_CTX, Free> sha_, md5_;
 };
 
+Digests digest_of(ByteView data, bool with_md5) {
+  PayloadDigest d(with_md5);
+  d.update(data);
+  return d.finish();
+}
+
 Digests digest_file(int fd, uint64_t offset, uint64_t length, bool with_md5, const std::string& what) {
   PayloadDigest d(with_md5);
   Bytes buf(std::min<uint64_t>(length, 1 << 20));
@@ -99,6 +105,10 @@ std::string iso8601_after_days(uint32_t days) {
 }
 
 bool is_2xx(long s) { return s >= 200 && s < 300; }
+
+std::string body_text(const HttpResponse& r) { return std::string(r.body.begin(), r.body.end()); }
+// The <Code> of an S3 error answer ("" if none).
+std::string error_code(const HttpResponse& r) { return xml::text(body_text(r), "Code"); }
 
 }  // namespace
 
@@ -184,10 +194,8 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
       reason = r.transport_message;
       out.ambiguous = true;
     } else if ((r.status >= 500 && r.status != 501) || r.status == 429 ||
-               (r.status == 400 && xml::text(std::string_view(reinterpret_cast<const char*>(r.body.data()), r.body.size()),
-                                             "Code") == "RequestTimeout")) {
-      std::string body(r.body.begin(), r.body.end());
-      std::string code = xml::text(body, "Code");
+               (r.status == 400 && error_code(r) == "RequestTimeout")) {
+      std::string code = error_code(r);
       reason = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
       if (r.status >= 500) out.ambiguous = true;
     } else if (req.method != "HEAD" && !r.header("content-length").empty() &&
@@ -210,7 +218,7 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
 }
 
 void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
-  std::string body(r.body.begin(), r.body.end());
+  std::string body = body_text(r);
   std::string code = xml::text(body, "Code"), message = xml::text(body, "Message");
   std::string server = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
                        (message.empty() ? "" : ": " + message);
@@ -230,13 +238,19 @@ void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
                                      opts_.credentials_source + " lack permission for bucket '" + opts_.bucket + "'");
   if (r.status == 404) throw Error(ErrorKind::NotFound, what + ": not found (" + server + ")");
   std::string hint;
-  if (!opts_.lock_mode.empty() && (message.find("ock") != std::string::npos || code == "InvalidRequest"))
+  bool refused = code == "InvalidRequest" || code == "InvalidArgument" || code == "NotImplemented" ||
+                 code == "InvalidStorageClass" || code == "InvalidEncryptionAlgorithmError";
+  if (refused && !opts_.lock_mode.empty() && (message.empty() || message.find("ock") != std::string::npos))
     hint = "; the bucket may not have Object Lock enabled (create it with -o s3.bucket-object-lock=true) — or drop "
            "s3.object-lock-mode/-days";
-  else if (code == "InvalidStorageClass")
-    hint = "; this store does not offer storage class '" + opts_.storage_class + "' (-o s3.storage-class)";
+  else if (refused && !opts_.storage_class.empty())
+    hint = "; the store may not offer storage class '" + opts_.storage_class + "' (-o s3.storage-class)";
+  else if (refused && !opts_.sse.empty())
+    hint = "; the store may not support server-side encryption '" + opts_.sse + "' (-o s3.sse)";
   else if (code == "InvalidDigest" || code == "BadDigest" || code == "XAmzContentSHA256Mismatch")
     hint = "; the data changed in transit";
+  else if (code == "RequestTimeTooSkewed")
+    hint = "; this machine's clock is off: signed requests must be within 15 minutes of the server's time";
   throw Error(ErrorKind::Io, what + ": " + server + hint);
 }
 
@@ -267,15 +281,12 @@ void S3Backend::create() {
   if (opts_.region != "us-east-1")
     body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
            xml::escape(opts_.region) + "</LocationConstraint></CreateBucketConfiguration>";
-  PayloadDigest d(!opts_.lock_mode.empty());
-  d.update({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
-  Digests dg = d.finish();
-  HttpRequest req{.method = "PUT", .url = url(""), .headers = base_headers(dg.sha256_hex)};
-  req.body = {reinterpret_cast<const uint8_t*>(body.data()), body.size()};
+  HttpRequest req{.method = "PUT", .url = url(""), .headers = base_headers(digest_of(as_view(body), false).sha256_hex)};
+  req.body = as_view(body);
   if (opts_.bucket_object_lock) req.headers.push_back("x-amz-bucket-object-lock-enabled: true");
   auto s = send(req, "creating bucket " + opts_.bucket);
   if (is_2xx(s.resp.status)) return;
-  std::string code = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code");
+  std::string code = error_code(s.resp);
   if (code == "BucketAlreadyOwnedByYou") return;
   fail(s.resp, "creating bucket " + opts_.bucket);
 }
@@ -297,13 +308,13 @@ bool S3Backend::put_body(const std::string& name, const Body& body, bool if_abse
     if (conditional) conditional_ = 1;
     return true;
   }
-  if (conditional && (st == 412 || (st == 409 && xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code") ==
+  if (conditional && (st == 412 || (st == 409 && error_code(s.resp) ==
                                                      "ConditionalRequestConflict"))) {
     // Someone else's object — or ours, if an earlier attempt succeeded but its answer was lost.
     return s.ambiguous && same_content(name, body);
   }
   if (conditional && opts_.conditional_writes == "auto" && conditional_.load() != 1 &&
-      (st == 501 || xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code") == "NotImplemented")) {
+      (st == 501 || error_code(s.resp) == "NotImplemented")) {
     conditional_ = -1;  // this store refuses If-None-Match on PUT: check, then write (docs/storage-s3.md)
     return put_body(name, body, if_absent);
   }
@@ -314,23 +325,15 @@ bool S3Backend::same_content(const std::string& name, const Body& body) const {
   Bytes have = get(name);
   if (have.size() != body.size()) return false;
   if (body.fd < 0) return std::equal(have.begin(), have.end(), body.data.begin());
-  PayloadDigest d(!opts_.lock_mode.empty());
-  d.update(have);
-  return d.finish().sha256_hex == body.digests.sha256_hex;
+  return digest_of(have, false).sha256_hex == body.digests.sha256_hex;
 }
 
 void S3Backend::put(const std::string& name, ByteView data) {
-  PayloadDigest d(!opts_.lock_mode.empty());
-  d.update(data);
-  Body b{.data = data, .digests = d.finish()};
-  put_body(name, b, false);
+  put_body(name, Body{.data = data, .digests = digest_of(data, !opts_.lock_mode.empty())}, false);
 }
 
 bool S3Backend::put_if_absent(const std::string& name, ByteView data) {
-  PayloadDigest d(!opts_.lock_mode.empty());
-  d.update(data);
-  Body b{.data = data, .digests = d.finish()};
-  return put_body(name, b, true);
+  return put_body(name, Body{.data = data, .digests = digest_of(data, !opts_.lock_mode.empty())}, true);
 }
 
 void S3Backend::put_file(const std::string& name, const std::string& path) {
@@ -356,7 +359,7 @@ void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
   init.headers.insert(init.headers.end(), oh.begin(), oh.end());
   auto s = send(init, what + " (start)");
   if (!is_2xx(s.resp.status)) fail(s.resp, what + " (start)");
-  std::string upload_id = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "UploadId");
+  std::string upload_id = xml::text(body_text(s.resp), "UploadId");
   if (upload_id.empty()) throw Error(ErrorKind::Io, what + ": the server returned no UploadId");
   std::string id_q = "uploadId=" + uri_encode(upload_id, false);
   try {
@@ -377,12 +380,10 @@ void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
       complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + xml::escape(etag) + "</ETag></Part>";
     }
     complete += "</CompleteMultipartUpload>";
-    PayloadDigest d(!opts_.lock_mode.empty());
-    d.update({reinterpret_cast<const uint8_t*>(complete.data()), complete.size()});
-    HttpRequest fin{.method = "POST", .url = url(key, id_q), .headers = base_headers(d.finish().sha256_hex)};
-    fin.body = {reinterpret_cast<const uint8_t*>(complete.data()), complete.size()};
+    HttpRequest fin{.method = "POST", .url = url(key, id_q), .headers = base_headers(digest_of(as_view(complete), false).sha256_hex)};
+    fin.body = as_view(complete);
     auto fs = send(fin, what + " (complete)");
-    std::string fbody(fs.resp.body.begin(), fs.resp.body.end());
+    std::string fbody = body_text(fs.resp);
     // A 200 can still carry an error; a lost answer to a completed upload shows as NoSuchUpload.
     bool done = is_2xx(fs.resp.status) && xml::elements(fbody, "Error").empty();
     if (!done && fs.ambiguous && xml::text(fbody, "Code") == "NoSuchUpload") {
@@ -406,7 +407,7 @@ Bytes S3Backend::get(const std::string& name) const {
   HttpRequest req{.method = "GET", .url = url(key), .headers = base_headers(kEmptySha256)};
   auto s = send(req, "downloading " + key);
   if (is_2xx(s.resp.status)) return std::move(s.resp.body);
-  std::string code = xml::text(std::string(s.resp.body.begin(), s.resp.body.end()), "Code");
+  std::string code = error_code(s.resp);
   if (s.resp.status == 404 && code != "NoSuchBucket")
     throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
   fail(s.resp, "downloading " + key);
@@ -426,8 +427,7 @@ Bytes S3Backend::get_range_upto(const std::string& name, uint64_t offset, uint64
     if (b.size() <= offset) return {};
     return Bytes(b.begin() + long(offset), b.begin() + long(std::min<uint64_t>(b.size(), offset + length)));
   }
-  std::string code = xml::text(std::string(b.begin(), b.end()), "Code");
-  if (s.resp.status == 404 && code != "NoSuchBucket")
+  if (s.resp.status == 404 && error_code(s.resp) != "NoSuchBucket")
     throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
   fail(s.resp, what);
 }
@@ -460,7 +460,7 @@ void S3Backend::list(const std::string& prefix, const std::function<void(const O
     HttpRequest req{.method = "GET", .url = url("", q), .headers = base_headers(kEmptySha256)};
     auto s = send(req, what);
     if (!is_2xx(s.resp.status)) fail(s.resp, what);
-    std::string body(s.resp.body.begin(), s.resp.body.end());
+    std::string body = body_text(s.resp);
     for (std::string_view c : xml::elements(body, "Contents")) {
       std::string key = xml::text(c, "Key");
       if (key.size() <= opts_.prefix.size() || key.compare(0, opts_.prefix.size(), opts_.prefix) != 0) continue;

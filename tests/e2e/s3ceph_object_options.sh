@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Object Lock on Ceph radosgw: objects written with s3.object-lock-* carry the retention, and a
-# bucket without Object Lock refuses them with a message that says what to change.
+# Per-object options on Ceph radosgw: objects written with s3.object-lock-* carry the retention; a
+# bucket without Object Lock refuses them, and an unknown storage class is refused, each with a
+# message that says what to change.
 source "$(dirname "$0")/lib.sh"
 load_s3_env
 B=lock-$(basename "$T" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9-')
@@ -30,5 +31,12 @@ step "a bucket without Object Lock refuses, and the message says what to do"
 init_repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo"
 expect_exit 1 a backup --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" "${LOCK[@]}" -o s3.retries=1 "$SRC"
 err_contains "Object Lock"
+a check --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" -q
+
+step "storage classes: a known one is used, an unknown one refused with the option named"
+a backup --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" -o s3.storage-class=STANDARD "$SRC" -q
+expect_exit 1 a backup --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" -o s3.storage-class=NO_SUCH_CLASS \
+  -o s3.retries=1 "$SRC"
+err_contains "s3.storage-class"
 a check --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" -q
 echo PASS
