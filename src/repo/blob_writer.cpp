@@ -45,7 +45,8 @@ bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
   size_t target = type == BlobType::Data ? repo_.config().data_pack_size : repo_.config().meta_pack_size;
   if (!slot.builder)
     slot.builder = std::make_unique<PackBuilder>(type, staging_dir_ + "/pack-" + random_id().hex(),
-                                                 target + repo_.config().chunker.max_size + kEnvelopeOverhead);
+                                                 target + repo_.config().chunker.max_size + kEnvelopeOverhead,
+                                                 repo_.backend().staged_files_become_objects());
   slot.builder->add(id, uint32_t(plain.size()), sealed);
   if (slot.builder->size() >= target) {
     auto finished = slot.builder->finish(repo_.keys());

@@ -27,9 +27,9 @@ std::string pack_name(BlobType type, const Id& pack_id) {
 // does not evict the machine's working set, and the final fsync has almost nothing left to do.
 static constexpr size_t kFlushBytes = 4 << 20;
 
-PackBuilder::PackBuilder(BlobType type, std::string staging_path, uint64_t expected_size)
+PackBuilder::PackBuilder(BlobType type, std::string staging_path, uint64_t expected_size, bool around_cache)
     : type_(type), path_(std::move(staging_path)) {
-  fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600));
+  if (around_cache) fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600));
   direct_ = fd_.valid();
   if (!fd_) fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd_) throw_errno("create staging file", path_, errno);

@@ -30,8 +30,10 @@ struct PackedBlob {
 // Assembles a pack in a staging file (so memory does not grow with pack size), hashing as it goes.
 class PackBuilder {
  public:
-  // `expected_size` is preallocated, so the pack stays contiguous on disk.
-  PackBuilder(BlobType type, std::string staging_path, uint64_t expected_size);
+  // `expected_size` is preallocated, so the pack stays contiguous on disk. `around_cache`: write
+  // with O_DIRECT where possible — right when the staging file becomes the stored object, wrong
+  // when it is read back at once for an upload and deleted.
+  PackBuilder(BlobType type, std::string staging_path, uint64_t expected_size, bool around_cache = true);
   ~PackBuilder();  // removes the staging file unless finish() handed it over
   PackBuilder(const PackBuilder&) = delete;
   PackBuilder& operator=(const PackBuilder&) = delete;

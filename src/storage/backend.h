@@ -50,6 +50,9 @@ class Backend {
   // put_file() stores the file's contents under `name` (durably) and removes the file.
   virtual std::string staging_dir() = 0;
   virtual void put_file(const std::string& name, const std::string& path) = 0;
+  // True if put_file() keeps the staging file as the object (a rename), false if it reads the
+  // file back to send it elsewhere: staging then belongs in the page cache.
+  virtual bool staged_files_become_objects() const { return false; }
 
   // How many transfers callers should keep in flight at once (object stores hide latency
   // behind parallelism; a local disk needs little).

@@ -23,6 +23,7 @@ class LocalBackend : public Backend {
   // Staging files live in <root>/tmp/ so that put_file() is a rename on the same filesystem.
   std::string staging_dir() override;
   void put_file(const std::string& name, const std::string& path) override;
+  bool staged_files_become_objects() const override { return true; }
 
  private:
   std::string path(const std::string& name) const;
