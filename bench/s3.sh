@@ -42,10 +42,14 @@ python3 "$BENCH_DIR/make-data.py" "$DATA" --size-mib "$SIZE_MIB" --seed 42 >&2
 mkdir -p "$WORKDIR/bin" && cp "$ROOT/build/arca" "$WORKDIR/bin/arca"
 ARCA=$WORKDIR/bin/arca
 
-# Enough memory for every repository of every run (about 0.6 GB each at 1 GiB of data).
-CEPH_MEMSTORE_BYTES=$(( (SIZE_MIB * 1024 * 1024) * 2 * RUNS + (1 << 30) )) "$ROOT/tests/servers/ceph.sh" start "$S3DIR" >&2
+# A fresh server for every tool and run: radosgw with an in-memory OSD slows down as it fills,
+# which would favour whichever tool measures first.
+start_server() {
+  "$ROOT/tests/servers/ceph.sh" stop "$S3DIR"
+  CEPH_MEMSTORE_BYTES=$(( SIZE_MIB * 1024 * 1024 * 2 + (1 << 30) )) "$ROOT/tests/servers/ceph.sh" start "$S3DIR" >&2
+  set -a; source "$S3DIR/env"; set +a
+}
 trap 'release_target; "$ROOT/tests/servers/ceph.sh" stop "$S3DIR"; rm -rf "$OUT"' EXIT
-set -a; source "$S3DIR/env"; set +a
 export ARCA_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$WORKDIR/restic-cache
 RAW=$WORKDIR/results/s3-raw.jsonl
 : > "$RAW"
@@ -77,6 +81,7 @@ for run in $(seq 1 "$RUNS"); do
   [ $((run % 2)) = 0 ] && order=($(printf '%s\n' "${TOOL_LIST[@]}" | tac))
   for tool in "${order[@]}"; do
     rm -rf "$OUT" "$RESTIC_CACHE_DIR"; mkdir -p "$OUT"
+    start_server
     loc=$ARCA_TEST_S3_ENDPOINT/bench-$tool-$run
     log "run $run: $tool"
     case $tool in
