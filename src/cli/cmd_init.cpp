@@ -34,6 +34,9 @@ void register_init(CLI::App& app, GlobalOptions& g) {
   set_command(*cmd, [&g, opts, kib, pack_mib, create_bucket, object_lock] {
     opts->chunker = {(*kib)[0] * 1024, (*kib)[1] * 1024, (*kib)[2] * 1024};
     opts->data_pack_size = *pack_mib * 1024 * 1024;
+    if (*object_lock && !*create_bucket)
+      throw Error(ErrorKind::Usage, "--object-lock applies to a bucket that --create-bucket creates; Object Lock "
+                                    "cannot be enabled on an existing bucket here");
     BackendOptions extra;
     if (*create_bucket) extra["s3.create-bucket"] = "true";
     if (*object_lock) extra["s3.bucket-object-lock"] = "true";

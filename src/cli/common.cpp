@@ -121,7 +121,9 @@ std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
   auto backend = open_repo_backend(g);
   if (!backend->exists())
     throw Error(ErrorKind::NotFound,
-                "repository " + backend->location() + " does not exist (create it with 'arca init')");
+                "repository " + backend->location() +
+                    " does not exist (create it with 'arca init'; for an S3 bucket that does not exist yet, add "
+                    "--create-bucket)");
   auto repo = Repository::open(std::move(backend), get_credentials(g));
   repo->set_warning_handler([](const std::string& m) { std::cerr << "warning: " << m << std::endl; });
   return repo;

@@ -52,25 +52,21 @@ class Checker {
 void Checker::load_index() {
   std::vector<std::string> names;
   repo_.backend().list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-  std::vector<std::vector<IndexPack>> files(names.size());
-  std::vector<std::string> damaged(names.size());
+  std::mutex mu;  // each file is merged as soon as it is decoded
   parallel_for(names.size(), repo_.backend().parallelism(), [&](size_t i) {
     try {
-      files[i] = decode_index_file(repo_.load_object(names[i]), names[i]);
+      auto packs = decode_index_file(repo_.load_object(names[i]), names[i]);
+      std::lock_guard lk(mu);
+      for (const auto& p : packs) {
+        index_.add(p);
+        auto& v = by_pack_[p.pack];
+        if (v.empty())
+          for (const auto& b : p.blobs) v.emplace_back(b.id, b);
+      }
     } catch (const Error& e) {
-      damaged[i] = e.what();
+      error(names[i], e.what());
     }
   });
-  for (size_t i = 0; i < names.size(); i++) {
-    if (!damaged[i].empty()) error(names[i], damaged[i]);
-    for (const auto& p : files[i]) {
-      index_.add(p);
-      auto& v = by_pack_[p.pack];
-      if (v.empty())
-        for (const auto& b : p.blobs) v.emplace_back(b.id, b);
-    }
-    files[i] = {};
-  }
   index_.finalize();
 }
 

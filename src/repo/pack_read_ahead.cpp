@@ -1,6 +1,7 @@
 #include "repo/pack_read_ahead.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 namespace arca {
@@ -20,9 +21,15 @@ PackReadAhead::Buffer PackReadAhead::window(const std::string& pack, uint64_t in
       hit->last_use = ++clock_;
       data = hit->data;
     } else {
+      // Evict the least recently used window that is complete: one still being fetched has
+      // readers waiting for it (so the cache may briefly exceed `slots_`).
+      auto victim = windows_.end();
       if (windows_.size() >= slots_)
-        windows_.erase(std::min_element(windows_.begin(), windows_.end(),
-                                        [](const Window& a, const Window& b) { return a.last_use < b.last_use; }));
+        for (auto it = windows_.begin(); it != windows_.end(); ++it)
+          if (it->data.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
+              (victim == windows_.end() || it->last_use < victim->last_use))
+            victim = it;
+      if (victim != windows_.end()) windows_.erase(victim);
       data = fetch.get_future().share();
       windows_.push_back({pack, index, data, ++clock_});
       mine = true;

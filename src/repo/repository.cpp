@@ -103,22 +103,20 @@ const Index& Repository::index() {
   std::call_once(index_once_, [&] {
     std::vector<std::string> names;
     backend_->list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-    // Fetched in parallel where each GET is a round trip; added in one thread.
-    std::vector<std::vector<IndexPack>> files(names.size());
-    std::vector<std::string> damaged(names.size());
+    // Fetched in parallel where each GET is a round trip; each file is added as soon as it is
+    // decoded, so memory holds the index plus only the files in flight.
+    std::mutex mu;
     parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
       try {
-        files[i] = decode_index_file(load_object(names[i]), names[i]);
+        auto packs = decode_index_file(load_object(names[i]), names[i]);
+        std::lock_guard lk(mu);
+        for (const auto& p : packs) index_.add(p);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Corrupt) throw;
-        damaged[i] = std::string(e.what()) + "; its packs are ignored (run 'arca check')";
+        std::lock_guard lk(mu);
+        warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
       }
     });
-    for (size_t i = 0; i < names.size(); i++) {
-      if (!damaged[i].empty()) warn(damaged[i]);
-      for (const auto& p : files[i]) index_.add(p);
-      files[i] = {};
-    }
     index_.finalize();
   });
   return index_;

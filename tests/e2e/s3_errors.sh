@@ -41,6 +41,17 @@ err_contains "only to s3: repositories"
 expect_exit 2 a snapshots --repo "s3:http://host/Bad_Bucket"
 err_contains "bucket name"
 
+step "staging left by a killed backup is removed by the next one; a live one's is not"
+mkdir -p "$T/stage/arca-staging-dead" "$T/stage/arca-staging-live"
+echo leftover > "$T/stage/arca-staging-dead/pack-1"
+exec 7< "$T/stage/arca-staging-live"; flock -n 7   # "another arca" holding its staging directory
+mkdir -p "$T/small"; echo data > "$T/small/f"
+ARCA_STAGING_DIR=$T/stage a backup --repo "$R" "$T/small" -q
+[ ! -e "$T/stage/arca-staging-dead" ] || fail "an abandoned staging directory was left"
+[ -d "$T/stage/arca-staging-live" ] || fail "a staging directory in use was removed"
+[ -z "$(ls "$T/stage" | grep -v live)" ] || fail "the backup left its own staging directory: $(ls "$T/stage")"
+exec 7<&-
+
 step "the repository is intact"
 a check --repo "$R" -q
 echo PASS

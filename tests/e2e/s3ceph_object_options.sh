@@ -33,6 +33,13 @@ expect_exit 1 a backup --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" "${LOCK[
 err_contains "Object Lock"
 a check --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" -q
 
+step "Object Lock is only promised where it exists"
+expect_exit 2 a init --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-other/repo" --object-lock --kdf-memory 8192 --kdf-time 1
+err_contains "create-bucket"
+expect_exit 2 a init --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo2" --create-bucket --object-lock \
+  --kdf-memory 8192 --kdf-time 1
+err_contains "exists without Object Lock"
+
 step "storage classes: a known one is used, an unknown one refused with the option named"
 a backup --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" -o s3.storage-class=STANDARD "$SRC" -q
 expect_exit 1 a backup --repo "s3:$ARCA_TEST_S3_ENDPOINT/$B-plain/repo" -o s3.storage-class=NO_SUCH_CLASS \

@@ -29,8 +29,10 @@ struct Transfer {
   const HttpRequest* req;
   uint64_t sent = 0;
   HttpResponse* resp;
-  std::string read_error;
+  std::string callback_error;  // why a callback stopped the transfer
 };
+
+constexpr size_t kMaxHeaderBytes = 64 * 1024;
 
 size_t read_body(char* buf, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -44,7 +46,7 @@ size_t read_body(char* buf, size_t size, size_t n, void* user) {
       size_t got = pread_full(r.body_fd, {reinterpret_cast<uint8_t*>(buf), k}, off_t(r.body_offset + t->sent), "upload source");
       if (got != k) throw Error(ErrorKind::Io, "upload source file shrank while being sent");
     } catch (const std::exception& e) {
-      t->read_error = e.what();
+      t->callback_error = e.what();
       return CURL_READFUNC_ABORT;
     }
     t->sent += k;
@@ -64,21 +66,38 @@ int seek_body(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+// Callbacks run inside libcurl's C code: nothing may be thrown through it. Returning a short
+// count makes curl stop the transfer with CURLE_WRITE_ERROR; the reason is kept in the Transfer.
 size_t write_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   Bytes& b = t->resp->body;
   size_t k = size * n;
-  if (b.empty()) {  // one allocation for the whole body, not a doubling series (twice the memory)
-    uint64_t len = std::strtoull(t->resp->header("content-length").c_str(), nullptr, 10);
-    if (len > b.capacity() && len < (uint64_t(1) << 32)) b.reserve(len);
+  try {
+    if (b.size() + k > t->req->max_bytes) {
+      t->callback_error = "the answer is larger than the " + std::to_string(t->req->max_bytes) + " bytes expected";
+      return 0;
+    }
+    if (b.empty()) {  // one allocation for the whole body, not a doubling series (twice the memory)
+      uint64_t len = std::strtoull(t->resp->header("content-length").c_str(), nullptr, 10);
+      if (len > b.capacity()) b.reserve(size_t(std::min(len, t->req->max_bytes)));
+    }
+    b.insert(b.end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + k);
+  } catch (const std::exception& e) {
+    t->callback_error = std::string("cannot hold the answer: ") + e.what();
+    return 0;
   }
-  b.insert(b.end(), reinterpret_cast<uint8_t*>(data), reinterpret_cast<uint8_t*>(data) + k);
   return k;
 }
 
-size_t on_header(char* data, size_t size, size_t n, void* user) {
+size_t on_header(char* data, size_t size, size_t n, void* user) try {
   auto* t = static_cast<Transfer*>(user);
   size_t k = size * n;
+  size_t total = 0;
+  for (const auto& [name, value] : t->resp->headers) total += name.size() + value.size();
+  if (total + k > kMaxHeaderBytes) {
+    t->callback_error = "the answer's headers are too large";
+    return 0;
+  }
   std::string line(data, k);
   if (line.rfind("HTTP/", 0) == 0) t->resp->headers.clear();  // a new response (e.g. after 100 Continue)
   auto colon = line.find(':');
@@ -91,6 +110,9 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     t->resp->headers[name] = b == std::string::npos ? "" : value.substr(b, e - b + 1);
   }
   return k;
+} catch (const std::exception& e) {
+  static_cast<Transfer*>(user)->callback_error = std::string("cannot read the answer's headers: ") + e.what();
+  return 0;
 }
 
 }  // namespace
@@ -102,7 +124,8 @@ std::string HttpResponse::header(const std::string& lower_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-HttpClient::HttpClient(HttpConfig cfg) : cfg_(std::move(cfg)) {
+HttpClient::HttpClient(HttpConfig cfg)
+    : cfg_(std::move(cfg)), slots_(std::ptrdiff_t(std::clamp(cfg_.max_connections, 1u, 1024u))) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
@@ -128,6 +151,11 @@ void HttpClient::release(HandlePtr h) const {
 }
 
 HttpResponse HttpClient::perform(const HttpRequest& req) const {
+  slots_.acquire();  // at most max_connections requests in flight
+  struct Release {
+    std::counting_semaphore<1024>& s;
+    ~Release() { s.release(); }
+  } release_slot{slots_};
   HandlePtr h = acquire();
   CURL* c = h.get();
   curl_easy_reset(c);  // keeps the connection cache, forgets the previous request's options
@@ -142,7 +170,8 @@ HttpResponse HttpClient::perform(const HttpRequest& req) const {
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_AWS_SIGV4, cfg_.sigv4.c_str());
+  if (curl_easy_setopt(c, CURLOPT_AWS_SIGV4, cfg_.sigv4.c_str()) != CURLE_OK)
+    throw Error(ErrorKind::Generic, "this libcurl cannot sign requests (AWS SigV4 needs libcurl 7.75 or newer)");
   curl_easy_setopt(c, CURLOPT_USERNAME, cfg_.access_key.c_str());  // may contain ':' (Swift's "account:user")
   curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_.secret_key.c_str());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, cfg_.connect_timeout_s);
@@ -153,7 +182,8 @@ HttpResponse HttpClient::perform(const HttpRequest& req) const {
   curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, cfg_.verify_tls ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, cfg_.verify_tls ? 2L : 0L);
-  if (!cfg_.ca_bundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg_.ca_bundle.c_str());
+  if (!cfg_.ca_bundle.empty() && curl_easy_setopt(c, CURLOPT_CAINFO, cfg_.ca_bundle.c_str()) != CURLE_OK)
+    throw Error(ErrorKind::Usage, "this libcurl does not take a CA bundle (s3.ca-bundle)");
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
@@ -179,11 +209,12 @@ HttpResponse HttpClient::perform(const HttpRequest& req) const {
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
     resp.transport_error = int(rc);
-    resp.transport_message = !t.read_error.empty() ? t.read_error : errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    resp.transport_message = !t.callback_error.empty() ? t.callback_error : errbuf[0] ? errbuf : curl_easy_strerror(rc);
     resp.status = 0;
   } else {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   }
+  curl_easy_reset(c);  // the handle must not keep pointers to this frame's buffers and lists
   release(std::move(h));
   return resp;
 }
@@ -200,15 +231,15 @@ bool HttpClient::transient(int e) {
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_SSL_CONNECT_ERROR:  // also a handshake cut short by a restarting server
       return true;
     default:
       return false;
   }
 }
 
-bool HttpClient::tls_failure(int e) {
+bool HttpClient::certificate_failure(int e) {
   switch (CURLcode(e)) {
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
@@ -217,5 +248,7 @@ bool HttpClient::tls_failure(int e) {
       return false;
   }
 }
+
+bool HttpClient::handshake_failure(int e) { return CURLcode(e) == CURLE_SSL_CONNECT_ERROR; }
 
 }  // namespace arca

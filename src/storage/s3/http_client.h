@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 namespace arca {
 
 struct HttpConfig {
+  unsigned max_connections = 8;  // requests in flight at once, whatever the callers' threads
   std::string sigv4;  // "aws:amz:<region>:s3"
   std::string access_key, secret_key;
   std::string ca_bundle;  // empty: the system's CA store
@@ -32,6 +34,8 @@ struct HttpRequest {
   uint64_t body_offset = 0, body_length = 0;
   // Expected response body size if known (reserve once); 0 = unknown.
   uint64_t expect_bytes = 0;
+  // A longer body is a transport error: a hostile or broken server cannot exhaust memory.
+  uint64_t max_bytes = uint64_t(1) << 30;
 };
 
 struct HttpResponse {
@@ -54,8 +58,10 @@ class HttpClient {
 
   // Transport failures that a retry can cure (connection refused/reset, timeouts, truncation).
   static bool transient(int transport_error);
-  // TLS failures: a certificate problem or a handshake with a non-TLS server.
-  static bool tls_failure(int transport_error);
+  // A certificate that cannot be verified (never cured by retrying).
+  static bool certificate_failure(int transport_error);
+  // A TLS handshake that failed: a restarting server, or one that does not speak TLS.
+  static bool handshake_failure(int transport_error);
 
  private:
   struct CurlDeleter {
@@ -66,6 +72,7 @@ class HttpClient {
   void release(HandlePtr h) const;
 
   HttpConfig cfg_;
+  mutable std::counting_semaphore<1024> slots_;
   mutable std::mutex mu_;
   mutable std::vector<HandlePtr> idle_;
 };

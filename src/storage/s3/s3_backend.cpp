@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,10 @@
 
 namespace arca {
 namespace {
+
+const char* kTlsHint =
+    "give the server's CA with -o s3.ca-bundle=FILE (or, for tests only, -o s3.insecure-tls=true), and check that "
+    "the endpoint speaks TLS (otherwise use s3:http://)";
 
 const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -128,8 +133,14 @@ struct S3Backend::Body {
 
 S3Backend::S3Backend(S3Options opts)
     : opts_(std::move(opts)),
-      http_(HttpConfig{"aws:amz:" + opts_.region + ":s3", opts_.access_key, opts_.secret_key, opts_.ca_bundle,
-                       opts_.verify_tls, opts_.connect_timeout_s, opts_.stall_timeout_s}) {
+      http_(HttpConfig{.max_connections = opts_.connections,
+                       .sigv4 = "aws:amz:" + opts_.region + ":s3",
+                       .access_key = opts_.access_key,
+                       .secret_key = opts_.secret_key,
+                       .ca_bundle = opts_.ca_bundle,
+                       .verify_tls = opts_.verify_tls,
+                       .connect_timeout_s = opts_.connect_timeout_s,
+                       .stall_timeout_s = opts_.stall_timeout_s}) {
   if (opts_.conditional_writes == "on") conditional_ = 1;
   if (opts_.conditional_writes == "off") conditional_ = -1;
 }
@@ -183,24 +194,29 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
     out.resp = http_.perform(req);
     const HttpResponse& r = out.resp;
     std::string reason;
+    bool network = false;
     if (r.transport_error) {
-      if (HttpClient::tls_failure(r.transport_error))
-        throw Error(ErrorKind::Io, what + ": TLS failure talking to " + opts_.host + ": " + r.transport_message +
-                                       ". Give the server's CA with -o s3.ca-bundle=FILE (or, for tests only, "
-                                       "-o s3.insecure-tls=true); check that the endpoint really speaks " +
-                                       opts_.scheme);
+      if (HttpClient::certificate_failure(r.transport_error))
+        throw Error(ErrorKind::Io, what + ": TLS failure talking to " + opts_.host + ": " + r.transport_message + ". " +
+                                       kTlsHint);
       if (!HttpClient::transient(r.transport_error))
         throw Error(ErrorKind::Io, what + ": " + r.transport_message);
       reason = r.transport_message;
+      if (HttpClient::handshake_failure(r.transport_error)) reason += std::string(" (") + kTlsHint + ")";
       out.ambiguous = true;
+      network = true;
     } else if ((r.status >= 500 && r.status != 501) || r.status == 429 ||
-               (r.status == 400 && error_code(r) == "RequestTimeout")) {
+               (r.status == 400 && error_code(r) == "RequestTimeout") ||
+               (r.status == 409 && error_code(r) == "ConditionalRequestConflict") ||
+               (is_2xx(r.status) && req.method == "POST" && !xml::elements(body_text(r), "Error").empty())) {
+      // (A POST that completes a multipart upload can fail after its 200 header: the error is in the body.)
       std::string code = error_code(r);
       reason = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
-      if (r.status >= 500) out.ambiguous = true;
+      if (r.status >= 500 || is_2xx(r.status)) out.ambiguous = true;
     } else if (req.method != "HEAD" && !r.header("content-length").empty() &&
                std::strtoull(r.header("content-length").c_str(), nullptr, 10) != r.body.size()) {
       reason = "truncated response body (" + std::to_string(r.body.size()) + " of " + r.header("content-length") + " bytes)";
+      network = true;
     } else {
       return out;
     }
@@ -209,7 +225,8 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
       throw Error(ErrorKind::Io, what + ": gave up after " + std::to_string(attempt) + " attempt" +
                                      (attempt == 1 ? "" : "s") + " in " + std::to_string(int(elapsed + 0.5)) +
                                      " s; last error: " + reason + " (endpoint " + opts_.scheme + "://" + opts_.host +
-                                     "). Check that the server is up and reachable; raise -o s3.retries=N to wait longer");
+                                     "). " + (network ? "Check that the server is up and reachable" : "The server kept failing") +
+                                     "; raise -o s3.retries=N to wait longer");
     retries_++;
     double cap = std::min(opts_.retry_cap_s, opts_.retry_base_s * double(1ull << std::min(attempt - 1, 20u)));
     double delay = std::uniform_real_distribution<double>(cap / 2, cap)(rng);  // jitter: clients do not retry in step
@@ -220,6 +237,13 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
 void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
   std::string body = body_text(r);
   std::string code = xml::text(body, "Code"), message = xml::text(body, "Message");
+  // Server text goes to a terminal: no control characters (escape sequences) from it.
+  std::erase_if(message, [](char ch) { return (unsigned char)ch < 0x20 || ch == 0x7f; });
+  std::erase_if(code, [](char ch) { return (unsigned char)ch < 0x20 || ch == 0x7f; });
+  if (code == "RequestTimeTooSkewed")
+    throw Error(ErrorKind::Io, what + ": HTTP " + std::to_string(r.status) + " " + code +
+                                   ": this machine's clock is off; signed requests must be within 15 minutes of the "
+                                   "server's time (fix NTP)");
   std::string server = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
                        (message.empty() ? "" : ": " + message);
   if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "InvalidToken" ||
@@ -249,31 +273,42 @@ void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
     hint = "; the store may not support server-side encryption '" + opts_.sse + "' (-o s3.sse)";
   else if (code == "InvalidDigest" || code == "BadDigest" || code == "XAmzContentSHA256Mismatch")
     hint = "; the data changed in transit";
-  else if (code == "RequestTimeTooSkewed")
-    hint = "; this machine's clock is off: signed requests must be within 15 minutes of the server's time";
+
   throw Error(ErrorKind::Io, what + ": " + server + hint);
 }
 
-HttpResponse S3Backend::error_body_for(const HttpResponse& head, const std::string& get_url, const std::string& what) const {
+HttpResponse S3Backend::error_body_for(const HttpResponse& head, const std::string& key, const std::string& what) const {
   if (!head.body.empty()) return head;
   // A HEAD answer has no body, so no error code: ask again with a GET to learn why it failed.
-  HttpRequest req{.method = "GET", .url = get_url, .headers = base_headers(kEmptySha256)};
+  HttpRequest req{.method = "GET", .url = url(key), .headers = base_headers(kEmptySha256), .max_bytes = 1 << 20};
   req.headers.push_back("Range: bytes=0-0");
   auto s = send(req, what);
   return is_2xx(s.resp.status) ? head : s.resp;
 }
 
 bool S3Backend::exists() const {
+  // A listing under the prefix, not HeadBucket: credentials limited to the repository's prefix
+  // may list there without any right on the bucket as a whole.
   std::string what = "checking bucket " + opts_.bucket;
-  HttpRequest req{.method = "HEAD", .url = url(""), .headers = base_headers(kEmptySha256)};
+  HttpRequest req{.method = "GET", .url = url("", "list-type=2&max-keys=1&prefix=" + uri_encode(opts_.prefix, false)),
+                  .headers = base_headers(kEmptySha256), .max_bytes = 1 << 20};
   auto s = send(req, what);
   if (is_2xx(s.resp.status)) return true;
-  if (s.resp.status == 404) return false;
-  fail(error_body_for(s.resp, url("", "list-type=2&max-keys=1"), what), what);
+  if (s.resp.status == 404 && error_code(s.resp) == "NoSuchBucket") return false;
+  fail(s.resp, what);
 }
 
 void S3Backend::create() {
-  if (exists()) return;
+  if (exists()) {
+    if (!opts_.bucket_object_lock) return;
+    // Asked for Object Lock on a bucket that is already there: only fine if it has it.
+    HttpRequest req{.method = "GET", .url = url("", "object-lock="), .headers = base_headers(kEmptySha256),
+                    .max_bytes = 1 << 20};
+    auto s = send(req, "checking Object Lock on bucket " + opts_.bucket);
+    if (is_2xx(s.resp.status) && xml::text(body_text(s.resp), "ObjectLockEnabled") == "Enabled") return;
+    throw Error(ErrorKind::Usage, "bucket '" + opts_.bucket + "' exists without Object Lock, which cannot be "
+                                  "enabled here: use a new bucket, or enable it with the store's own tools");
+  }
   if (!opts_.create_bucket)
     throw Error(ErrorKind::NotFound, "bucket '" + opts_.bucket + "' does not exist at " + opts_.host +
                                          ": create it, or pass --create-bucket to `arca init`");
@@ -308,8 +343,7 @@ bool S3Backend::put_body(const std::string& name, const Body& body, bool if_abse
     if (conditional) conditional_ = 1;
     return true;
   }
-  if (conditional && (st == 412 || (st == 409 && error_code(s.resp) ==
-                                                     "ConditionalRequestConflict"))) {
+  if (conditional && st == 412) {
     // Someone else's object — or ours, if an earlier attempt succeeded but its answer was lost.
     return s.ambiguous && same_content(name, body);
   }
@@ -445,7 +479,7 @@ std::optional<ObjectInfo> S3Backend::stat(const std::string& name) const {
   HttpRequest req{.method = "HEAD", .url = url(key), .headers = base_headers(kEmptySha256)};
   auto s = send(req, "checking " + key);
   if (s.resp.status == 404) return std::nullopt;
-  if (!is_2xx(s.resp.status)) fail(error_body_for(s.resp, url(key), "checking " + key), "checking " + key);
+  if (!is_2xx(s.resp.status)) fail(error_body_for(s.resp, key, "checking " + key), "checking " + key);
   return ObjectInfo{name, std::strtoull(s.resp.header("content-length").c_str(), nullptr, 10)};
 }
 
@@ -481,16 +515,31 @@ void S3Backend::remove(const std::string& name) {
   fail(s.resp, "deleting " + key);
 }
 
+// Staging directories are locked (flock) by the process using them. A process killed before its
+// destructor ran leaves its directory unlocked; the next one removes it.
+static void remove_abandoned_staging(const std::string& base) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(base, ec)) {
+    if (e.path().filename().string().rfind("arca-staging-", 0) != 0) continue;
+    UniqueFd fd(::open(e.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) std::filesystem::remove_all(e.path(), ec);
+  }
+}
+
 std::string S3Backend::staging_dir() {
   std::lock_guard lk(staging_mu_);
   if (staging_.empty()) {
     const char* base = std::getenv("ARCA_STAGING_DIR");
     if (!base || !*base) base = std::getenv("TMPDIR");
     if (!base || !*base) base = "/var/tmp";
+    remove_abandoned_staging(base);
     std::string tmpl = std::string(base) + "/arca-staging-XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back(0);
     if (!::mkdtemp(buf.data())) throw_errno("create staging directory in", base, errno);
+    staging_lock_ = UniqueFd(::open(buf.data(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!staging_lock_ || ::flock(staging_lock_.get(), LOCK_EX | LOCK_NB) != 0)
+      throw_errno("lock staging directory", buf.data(), errno);
     staging_ = buf.data();
   }
   return staging_;

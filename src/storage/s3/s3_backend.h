@@ -9,6 +9,7 @@
 #include "storage/backend.h"
 #include "storage/s3/http_client.h"
 #include "storage/s3/s3_options.h"
+#include "util/fd.h"
 
 namespace arca {
 
@@ -46,7 +47,7 @@ class S3Backend : public Backend {
   std::vector<std::string> object_headers() const;  // storage class, SSE, object lock
   Sent send(HttpRequest req, const std::string& what) const;
   [[noreturn]] void fail(const HttpResponse& r, const std::string& what) const;
-  HttpResponse error_body_for(const HttpResponse& head, const std::string& get_url, const std::string& what) const;
+  HttpResponse error_body_for(const HttpResponse& head, const std::string& key, const std::string& what) const;
   bool put_body(const std::string& name, const Body& body, bool if_absent);
   void put_multipart(const std::string& name, int fd, uint64_t size);
   bool same_content(const std::string& name, const Body& body) const;
@@ -57,6 +58,7 @@ class S3Backend : public Backend {
   mutable std::atomic<uint64_t> retries_{0};
   std::mutex staging_mu_;
   std::string staging_;
+  UniqueFd staging_lock_;  // flock held while this process uses staging_
 };
 
 }  // namespace arca

@@ -1,5 +1,7 @@
 #include "storage/s3/s3_options.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -81,9 +83,10 @@ void parse_url(const std::string& location, S3Options& o) {
   std::string rest = url.substr(sep + 3);
   auto slash = rest.find('/');
   o.host = rest.substr(0, slash);
-  if (o.host.empty() || o.host.find('@') != std::string::npos)
-    throw Error(ErrorKind::Usage, "repository location '" + location +
-                                      "': missing host (credentials never go in the URL; use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)");
+  if (o.host.find('@') != std::string::npos)  // not echoed: the part before '@' may be a secret
+    throw Error(ErrorKind::Usage, "the repository location contains credentials ('user:secret@'); they never go in "
+                                  "the URL: use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
+  if (o.host.empty()) throw Error(ErrorKind::Usage, "repository location '" + location + "': missing host");
   std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
   auto bslash = path.find('/');
   o.bucket = path.substr(0, bslash);
@@ -93,6 +96,15 @@ void parse_url(const std::string& location, S3Options& o) {
                                       "' is not valid (3-63 characters: lower-case letters, digits, '.', '-')");
   o.prefix = bslash == std::string::npos ? "" : path.substr(bslash + 1);
   while (!o.prefix.empty() && o.prefix.back() == '/') o.prefix.pop_back();
+  // URL paths lose "." and ".." segments on the way, listing prefixes do not: refuse them.
+  for (size_t b = 0; !o.prefix.empty() && b <= o.prefix.size();) {
+    size_t e = std::min(o.prefix.find('/', b), o.prefix.size());
+    std::string seg = o.prefix.substr(b, e - b);
+    if (seg.empty() || seg == "." || seg == ".." || seg.find_first_of("?#") != std::string::npos)
+      throw Error(ErrorKind::Usage, "repository location '" + location + "': the prefix may not contain empty, '.' "
+                                    "or '..' segments, '?' or '#'");
+    b = e + 1;
+  }
   if (!o.prefix.empty()) o.prefix += '/';
   std::string hostname = o.host.substr(0, o.host.rfind(':') == std::string::npos ? o.host.size() : o.host.rfind(':'));
   o.path_style = !(hostname.size() > 14 && hostname.ends_with(".amazonaws.com"));
@@ -154,7 +166,7 @@ S3Options parse_s3_options(const std::string& location, const BackendOptions& op
       "s3.object-lock-days", "s3.conditional-writes", "s3.create-bucket", "s3.bucket-object-lock"};
   for (const auto& [k, v] : opts) {
     if (k.rfind("s3.", 0) != 0) continue;
-    if (!known.count(k)) throw Error(ErrorKind::Usage, "unknown option " + k + " (see `arca help options`)");
+    if (!known.count(k)) throw Error(ErrorKind::Usage, "unknown option " + k + " (see `arca help-options`)");
     if (k == "s3.region") o.region = v;
     else if (k == "s3.path-style") o.path_style = parse_bool(k, v);
     else if (k == "s3.ca-bundle") o.ca_bundle = v;

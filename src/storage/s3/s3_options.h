@@ -39,7 +39,7 @@ struct S3Options {
 bool is_s3_location(const std::string& location);
 // Throws Error(Usage) naming the bad part; Error(Auth) if no credentials are found.
 S3Options parse_s3_options(const std::string& location, const BackendOptions& opts);
-// Help text for every s3.* option, for `arca help options` and the docs.
+// Help text for every s3.* option, for `arca help-options` and the docs.
 const char* s3_options_help();
 
 }  // namespace arca
