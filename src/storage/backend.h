@@ -35,10 +35,10 @@ class Backend {
   virtual bool put_if_absent(const std::string& name, ByteView data) = 0;
   // Whole object; throws Error(NotFound) if absent.
   virtual Bytes get(const std::string& name) const = 0;
-  // `length` bytes at `offset`; throws Error(Corrupt) if the object is shorter.
-  virtual Bytes get_range(const std::string& name, uint64_t offset, uint64_t length) const = 0;
   // Up to `length` bytes at `offset`, fewer if the object ends sooner (for reading ahead).
   virtual Bytes get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const = 0;
+  // Exactly `length` bytes at `offset`; throws Error(Corrupt) if the object is shorter.
+  Bytes get_range(const std::string& name, uint64_t offset, uint64_t length) const;
   virtual std::optional<ObjectInfo> stat(const std::string& name) const = 0;
   // Calls `fn` for every object whose name starts with `prefix` (a directory-like prefix
   // ending in '/'), in no particular order.

@@ -120,13 +120,6 @@ Bytes LocalBackend::get_range_upto(const std::string& name, uint64_t offset, uin
   return out;
 }
 
-Bytes LocalBackend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
-  Bytes out = get_range_upto(name, offset, length);
-  if (out.size() != length)
-    throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " + std::to_string(offset) + "+" +
-                                        std::to_string(length) + ")");
-  return out;
-}
 
 std::optional<ObjectInfo> LocalBackend::stat(const std::string& name) const {
   struct stat st;

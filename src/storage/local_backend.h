@@ -15,7 +15,6 @@ class LocalBackend : public Backend {
   void put(const std::string& name, ByteView data) override;
   bool put_if_absent(const std::string& name, ByteView data) override;
   Bytes get(const std::string& name) const override;
-  Bytes get_range(const std::string& name, uint64_t offset, uint64_t length) const override;
   Bytes get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const override;
   std::optional<ObjectInfo> stat(const std::string& name) const override;
   void list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const override;

@@ -1,7 +1,6 @@
 #include "storage/s3/s3_backend.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "storage/s3/s3_wire.h"
 #include "storage/s3/xml.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -25,81 +25,6 @@ const char* kTlsHint =
     "give the server's CA with -o s3.ca-bundle=FILE (or, for tests only, -o s3.insecure-tls=true), and check that "
     "the endpoint speaks TLS (otherwise use s3:http://)";
 
-const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-// RFC 3986 percent-encoding as SigV4 wants it; '/' kept in object keys.
-std::string uri_encode(const std::string& s, bool keep_slash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += char(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-// SHA-256 of what a PUT sends: the signed payload hash, which the server checks against the body.
-// MD5 (Content-MD5) only where the store demands it, for Object Lock writes: it costs as much CPU
-// as the rest of the upload path.
-struct Digests {
-  std::string sha256_hex, md5_b64;
-};
-
-class PayloadDigest {
- public:
-  explicit PayloadDigest(bool with_md5) : sha_(EVP_MD_CTX_new()), md5_(with_md5 ? EVP_MD_CTX_new() : nullptr) {
-    if (!sha_ || !EVP_DigestInit_ex(sha_.get(), EVP_sha256(), nullptr) ||
-        (with_md5 && (!md5_ || !EVP_DigestInit_ex(md5_.get(), EVP_md5(), nullptr))))
-      throw Error(ErrorKind::Generic, "OpenSSL digest initialisation failed");
-  }
-  void update(ByteView d) {
-    EVP_DigestUpdate(sha_.get(), d.data(), d.size());
-    if (md5_) EVP_DigestUpdate(md5_.get(), d.data(), d.size());
-  }
-  Digests finish() {
-    uint8_t s[32], m[16];
-    unsigned n = 0;
-    EVP_DigestFinal_ex(sha_.get(), s, &n);
-    Digests d{to_hex({s, 32}), ""};
-    if (md5_) {
-      EVP_DigestFinal_ex(md5_.get(), m, &n);
-      d.md5_b64 = to_base64({m, 16});
-    }
-    return d;
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> sha_, md5_;
-};
-
-Digests digest_of(ByteView data, bool with_md5) {
-  PayloadDigest d(with_md5);
-  d.update(data);
-  return d.finish();
-}
-
-Digests digest_file(int fd, uint64_t offset, uint64_t length, bool with_md5, const std::string& what) {
-  PayloadDigest d(with_md5);
-  Bytes buf(std::min<uint64_t>(length, 1 << 20));
-  uint64_t done = 0;
-  while (done < length) {
-    size_t k = size_t(std::min<uint64_t>(buf.size(), length - done));
-    size_t got = pread_full(fd, {buf.data(), k}, off_t(offset + done), what);
-    if (got != k) throw Error(ErrorKind::Io, what + " shrank while being uploaded");
-    d.update({buf.data(), k});
-    done += k;
-  }
-  return d.finish();
-}
-
 std::string iso8601_after_days(uint32_t days) {
   std::time_t t = std::time(nullptr) + std::time_t(days) * 86400;
   std::tm tm;
@@ -109,27 +34,7 @@ std::string iso8601_after_days(uint32_t days) {
   return buf;
 }
 
-bool is_2xx(long s) { return s >= 200 && s < 300; }
-
-std::string body_text(const HttpResponse& r) { return std::string(r.body.begin(), r.body.end()); }
-// The <Code> of an S3 error answer ("" if none).
-std::string error_code(const HttpResponse& r) { return xml::text(body_text(r), "Code"); }
-
 }  // namespace
-
-struct S3Backend::Body {
-  ByteView data{};
-  int fd = -1;
-  uint64_t offset = 0, length = 0;
-  Digests digests{};
-  uint64_t size() const { return fd >= 0 ? length : data.size(); }
-  void attach(HttpRequest& r) const {
-    r.body = data;
-    r.body_fd = fd;
-    r.body_offset = offset;
-    r.body_length = length;
-  }
-};
 
 S3Backend::S3Backend(S3Options opts)
     : opts_(std::move(opts)),
@@ -157,14 +62,14 @@ std::string S3Backend::location() const {
          (opts_.prefix.empty() ? "" : "/" + opts_.prefix.substr(0, opts_.prefix.size() - 1));
 }
 
-std::string S3Backend::url(const std::string& key, const std::string& query) const {
+std::string S3Backend::url(const std::string& key, const std::map<std::string, std::string>& query) const {
   std::string u = opts_.scheme + "://";
   if (opts_.path_style)
     u += opts_.host + "/" + opts_.bucket + "/";
   else
     u += opts_.bucket + "." + opts_.host + "/";
   u += uri_encode(key, true);
-  if (!query.empty()) u += "?" + query;
+  if (!query.empty()) u += "?" + canonical_query(query);
   return u;
 }
 
@@ -234,48 +139,6 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
   }
 }
 
-void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
-  std::string body = body_text(r);
-  std::string code = xml::text(body, "Code"), message = xml::text(body, "Message");
-  // Server text goes to a terminal: no control characters (escape sequences) from it.
-  std::erase_if(message, [](char ch) { return (unsigned char)ch < 0x20 || ch == 0x7f; });
-  std::erase_if(code, [](char ch) { return (unsigned char)ch < 0x20 || ch == 0x7f; });
-  if (code == "RequestTimeTooSkewed")
-    throw Error(ErrorKind::Io, what + ": HTTP " + std::to_string(r.status) + " " + code +
-                                   ": this machine's clock is off; signed requests must be within 15 minutes of the "
-                                   "server's time (fix NTP)");
-  std::string server = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
-                       (message.empty() ? "" : ": " + message);
-  if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "InvalidToken" ||
-      code == "ExpiredToken" || code == "InvalidSecurity")
-    throw Error(ErrorKind::Auth, what + ": the server refused the credentials (" + server + "). Credentials came from " +
-                                     opts_.credentials_source + "; check the access key, the secret and the region (" +
-                                     opts_.region + ", -o s3.region=R)");
-  if (code == "AuthorizationHeaderMalformed" || code == "PermanentRedirect" || r.status == 301)
-    throw Error(ErrorKind::Usage, what + ": wrong region or endpoint (" + server + "); set -o s3.region=R" +
-                                      (r.header("x-amz-bucket-region").empty() ? "" : " (the bucket says " + r.header("x-amz-bucket-region") + ")"));
-  if (code == "NoSuchBucket")
-    throw Error(ErrorKind::NotFound, what + ": bucket '" + opts_.bucket + "' does not exist at " + opts_.host +
-                                         " (create it, or run `arca init --create-bucket`)");
-  if (r.status == 403)
-    throw Error(ErrorKind::Auth, what + ": access denied (" + server + "); the credentials from " +
-                                     opts_.credentials_source + " lack permission for bucket '" + opts_.bucket + "'");
-  if (r.status == 404) throw Error(ErrorKind::NotFound, what + ": not found (" + server + ")");
-  std::string hint;
-  bool refused = code == "InvalidRequest" || code == "InvalidArgument" || code == "NotImplemented" ||
-                 code == "InvalidStorageClass" || code == "InvalidEncryptionAlgorithmError";
-  if (refused && !opts_.lock_mode.empty() && (message.empty() || message.find("ock") != std::string::npos))
-    hint = "; the bucket may not have Object Lock enabled (create it with -o s3.bucket-object-lock=true) — or drop "
-           "s3.object-lock-mode/-days";
-  else if (refused && !opts_.storage_class.empty())
-    hint = "; the store may not offer storage class '" + opts_.storage_class + "' (-o s3.storage-class)";
-  else if (refused && !opts_.sse.empty())
-    hint = "; the store may not support server-side encryption '" + opts_.sse + "' (-o s3.sse)";
-  else if (code == "InvalidDigest" || code == "BadDigest" || code == "XAmzContentSHA256Mismatch")
-    hint = "; the data changed in transit";
-
-  throw Error(ErrorKind::Io, what + ": " + server + hint);
-}
 
 HttpResponse S3Backend::error_body_for(const HttpResponse& head, const std::string& key, const std::string& what) const {
   if (!head.body.empty()) return head;
@@ -290,7 +153,7 @@ bool S3Backend::exists() const {
   // A listing under the prefix, not HeadBucket: credentials limited to the repository's prefix
   // may list there without any right on the bucket as a whole.
   std::string what = "checking bucket " + opts_.bucket;
-  HttpRequest req{.method = "GET", .url = url("", "list-type=2&max-keys=1&prefix=" + uri_encode(opts_.prefix, false)),
+  HttpRequest req{.method = "GET", .url = url("", {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", opts_.prefix}}),
                   .headers = base_headers(kEmptySha256), .max_bytes = 1 << 20};
   auto s = send(req, what);
   if (is_2xx(s.resp.status)) return true;
@@ -302,7 +165,7 @@ void S3Backend::create() {
   if (exists()) {
     if (!opts_.bucket_object_lock) return;
     // Asked for Object Lock on a bucket that is already there: only fine if it has it.
-    HttpRequest req{.method = "GET", .url = url("", "object-lock="), .headers = base_headers(kEmptySha256),
+    HttpRequest req{.method = "GET", .url = url("", {{"object-lock", ""}}), .headers = base_headers(kEmptySha256),
                     .max_bytes = 1 << 20};
     auto s = send(req, "checking Object Lock on bucket " + opts_.bucket);
     if (is_2xx(s.resp.status) && xml::text(body_text(s.resp), "ObjectLockEnabled") == "Enabled") return;
@@ -385,57 +248,6 @@ void S3Backend::put_file(const std::string& name, const std::string& path) {
   ::unlink(path.c_str());
 }
 
-void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
-  std::string key = opts_.prefix + name;
-  std::string what = "multipart upload of " + key;
-  HttpRequest init{.method = "POST", .url = url(key, "uploads="), .headers = base_headers(kEmptySha256)};
-  auto oh = object_headers();
-  init.headers.insert(init.headers.end(), oh.begin(), oh.end());
-  auto s = send(init, what + " (start)");
-  if (!is_2xx(s.resp.status)) fail(s.resp, what + " (start)");
-  std::string upload_id = xml::text(body_text(s.resp), "UploadId");
-  if (upload_id.empty()) throw Error(ErrorKind::Io, what + ": the server returned no UploadId");
-  std::string id_q = "uploadId=" + uri_encode(upload_id, false);
-  try {
-    std::string complete = "<CompleteMultipartUpload>";
-    unsigned part = 1;
-    for (uint64_t off = 0; off < size; off += opts_.part_size, part++) {
-      uint64_t len = std::min<uint64_t>(opts_.part_size, size - off);
-      Body b{.fd = fd, .offset = off, .length = len, .digests = digest_file(fd, off, len, !opts_.lock_mode.empty(), key)};
-      HttpRequest req{.method = "PUT", .url = url(key, "partNumber=" + std::to_string(part) + "&" + id_q),
-                      .headers = base_headers(b.digests.sha256_hex)};
-      if (!b.digests.md5_b64.empty()) req.headers.push_back("Content-MD5: " + b.digests.md5_b64);
-      b.attach(req);
-      std::string pwhat = what + " (part " + std::to_string(part) + ")";
-      auto ps = send(req, pwhat);
-      if (!is_2xx(ps.resp.status)) fail(ps.resp, pwhat);
-      std::string etag = ps.resp.header("etag");
-      if (etag.empty()) throw Error(ErrorKind::Io, pwhat + ": the server returned no ETag");
-      complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + xml::escape(etag) + "</ETag></Part>";
-    }
-    complete += "</CompleteMultipartUpload>";
-    HttpRequest fin{.method = "POST", .url = url(key, id_q), .headers = base_headers(digest_of(as_view(complete), false).sha256_hex)};
-    fin.body = as_view(complete);
-    auto fs = send(fin, what + " (complete)");
-    std::string fbody = body_text(fs.resp);
-    // A 200 can still carry an error; a lost answer to a completed upload shows as NoSuchUpload.
-    bool done = is_2xx(fs.resp.status) && xml::elements(fbody, "Error").empty();
-    if (!done && fs.ambiguous && xml::text(fbody, "Code") == "NoSuchUpload") {
-      auto info = stat(name);
-      done = info && info->size == size;
-    }
-    if (!done) fail(fs.resp, what + " (complete)");
-  } catch (...) {
-    // Abandoned parts cost storage until aborted; best effort, the original error matters more.
-    HttpRequest abort{.method = "DELETE", .url = url(key, id_q), .headers = base_headers(kEmptySha256)};
-    try {
-      send(abort, what + " (abort)");
-    } catch (const std::exception&) {
-    }
-    throw;
-  }
-}
-
 Bytes S3Backend::get(const std::string& name) const {
   std::string key = opts_.prefix + name;
   HttpRequest req{.method = "GET", .url = url(key), .headers = base_headers(kEmptySha256)};
@@ -466,13 +278,6 @@ Bytes S3Backend::get_range_upto(const std::string& name, uint64_t offset, uint64
   fail(s.resp, what);
 }
 
-Bytes S3Backend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
-  Bytes b = get_range_upto(name, offset, length);
-  if (b.size() != length)
-    throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " + std::to_string(offset) + "+" +
-                                        std::to_string(length) + ")");
-  return b;
-}
 
 std::optional<ObjectInfo> S3Backend::stat(const std::string& name) const {
   std::string key = opts_.prefix + name;
@@ -488,9 +293,8 @@ void S3Backend::list(const std::string& prefix, const std::function<void(const O
   std::string token;
   std::string what = "listing " + full;
   for (;;) {
-    // Query parameters sorted by name and encoded: the canonical form SigV4 signs.
-    std::string q = (token.empty() ? "" : "continuation-token=" + uri_encode(token, false) + "&") +
-                    "list-type=2&max-keys=1000&prefix=" + uri_encode(full, false);
+    std::map<std::string, std::string> q{{"list-type", "2"}, {"max-keys", "1000"}, {"prefix", full}};
+    if (!token.empty()) q["continuation-token"] = token;
     HttpRequest req{.method = "GET", .url = url("", q), .headers = base_headers(kEmptySha256)};
     auto s = send(req, what);
     if (!is_2xx(s.resp.status)) fail(s.resp, what);

@@ -9,6 +9,7 @@
 #include "storage/backend.h"
 #include "storage/s3/http_client.h"
 #include "storage/s3/s3_options.h"
+#include "storage/s3/s3_wire.h"
 #include "util/fd.h"
 
 namespace arca {
@@ -24,7 +25,6 @@ class S3Backend : public Backend {
   void put(const std::string& name, ByteView data) override;
   bool put_if_absent(const std::string& name, ByteView data) override;
   Bytes get(const std::string& name) const override;
-  Bytes get_range(const std::string& name, uint64_t offset, uint64_t length) const override;
   Bytes get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const override;
   std::optional<ObjectInfo> stat(const std::string& name) const override;
   void list(const std::string& prefix, const std::function<void(const ObjectInfo&)>& fn) const override;
@@ -37,12 +37,24 @@ class S3Backend : public Backend {
   uint64_t retries() const { return retries_; }
 
  private:
-  struct Body;  // what a PUT sends: memory or a file range, with its digests
+  struct Body {  // what a PUT sends: memory or a file range, with its digests
+    ByteView data{};
+    int fd = -1;
+    uint64_t offset = 0, length = 0;
+    Digests digests{};
+    uint64_t size() const { return fd >= 0 ? length : data.size(); }
+    void attach(HttpRequest& r) const {
+      r.body = data;
+      r.body_fd = fd;
+      r.body_offset = offset;
+      r.body_length = length;
+    }
+  };
   struct Sent {
     HttpResponse resp;
     bool ambiguous = false;  // an earlier attempt may have reached the server
   };
-  std::string url(const std::string& key, const std::string& query = "") const;
+  std::string url(const std::string& key, const std::map<std::string, std::string>& query = {}) const;
   std::vector<std::string> base_headers(const std::string& payload_sha256) const;
   std::vector<std::string> object_headers() const;  // storage class, SSE, object lock
   Sent send(HttpRequest req, const std::string& what) const;

@@ -110,11 +110,8 @@ void parse_url(const std::string& location, S3Options& o) {
   o.path_style = !(hostname.size() > 14 && hostname.ends_with(".amazonaws.com"));
 }
 
-void load_credentials(S3Options& o, const BackendOptions& opts) {
-  auto it = opts.find("s3.profile");
-  bool explicit_profile = it != opts.end();
-  std::string profile = explicit_profile ? it->second : env("AWS_PROFILE");
-  if (profile.empty()) profile = "default";
+// An explicitly chosen profile wins over the environment's keys, which win over the default profile.
+void load_credentials(S3Options& o, const std::string& profile, bool explicit_profile) {
   if (!explicit_profile && !env("AWS_ACCESS_KEY_ID").empty()) {
     o.access_key = env("AWS_ACCESS_KEY_ID");
     o.secret_key = env("AWS_SECRET_ACCESS_KEY");
@@ -152,7 +149,8 @@ bool is_s3_location(const std::string& location) { return location.rfind("s3:", 
 S3Options parse_s3_options(const std::string& location, const BackendOptions& opts) {
   S3Options o;
   parse_url(location, o);
-  std::string profile = opts.count("s3.profile") ? opts.at("s3.profile") : env("AWS_PROFILE");
+  bool explicit_profile = opts.count("s3.profile") != 0;
+  std::string profile = explicit_profile ? opts.at("s3.profile") : env("AWS_PROFILE");
   if (profile.empty()) profile = "default";
   std::string region = env("AWS_DEFAULT_REGION");
   if (region.empty()) region = env("AWS_REGION");
@@ -201,7 +199,7 @@ S3Options parse_s3_options(const std::string& location, const BackendOptions& op
   if (!o.sse_kms_key_id.empty() && o.sse.rfind("aws:kms", 0) != 0)
     throw Error(ErrorKind::Usage, "option s3.sse-kms-key-id needs s3.sse=aws:kms");
   if (o.multipart_threshold < o.part_size) o.multipart_threshold = o.part_size;
-  load_credentials(o, opts);
+  load_credentials(o, profile, explicit_profile);
   return o;
 }
 

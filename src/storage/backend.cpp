@@ -1,0 +1,15 @@
+#include "storage/backend.h"
+
+#include "util/error.h"
+
+namespace arca {
+
+Bytes Backend::get_range(const std::string& name, uint64_t offset, uint64_t length) const {
+  Bytes out = get_range_upto(name, offset, length);
+  if (out.size() != length)
+    throw Error(ErrorKind::Corrupt, "object " + name + " is truncated (wanted bytes " + std::to_string(offset) + "+" +
+                                        std::to_string(length) + ")");
+  return out;
+}
+
+}  // namespace arca
