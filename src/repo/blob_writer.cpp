@@ -14,8 +14,12 @@ BlobWriter::BlobWriter(Repository& repo)
       index_(repo.index()),
       staging_dir_(repo.backend().staging_dir()),
       queue_(repo.backend().parallelism() + 3) {
-  for (unsigned i = 0; i < std::max(1u, repo.backend().parallelism()); i++)
-    uploaders_.emplace_back([this] { upload_loop(); });
+  try {
+    for (unsigned i = 0; i < std::max(1u, repo.backend().parallelism()); i++)
+      uploaders_.emplace_back([this] { upload_loop(); });
+  } catch (...) {  // out of threads: work with those that started, or fail cleanly without any
+    if (uploaders_.empty()) throw;
+  }
 }
 
 BlobWriter::~BlobWriter() {

@@ -31,7 +31,10 @@ inline void parallel_for(size_t n, unsigned threads, const std::function<void(si
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::min<size_t>(threads, n); t++) pool.emplace_back(work);
+  try {
+    for (unsigned t = 1; t < std::min<size_t>(threads, n); t++) pool.emplace_back(work);
+  } catch (...) {  // no more threads: go on with those there are
+  }
   work();
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);

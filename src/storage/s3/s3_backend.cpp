@@ -267,7 +267,16 @@ Bytes S3Backend::get_range_upto(const std::string& name, uint64_t offset, uint64
   req.headers.push_back("Range: bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
   auto s = send(req, what);
   Bytes& b = s.resp.body;
-  if (s.resp.status == 206) return std::move(b);
+  if (s.resp.status == 206) {
+    // A proxy or store answering another range than asked must not pass for the blob's bytes.
+    std::string range = s.resp.header("content-range");  // "bytes FIRST-LAST/TOTAL"
+    size_t digits = range.find_first_of("0123456789");
+    if (!range.empty() &&
+        (digits == std::string::npos || std::strtoull(range.c_str() + digits, nullptr, 10) != offset))
+      throw Error(ErrorKind::Io, what + ": the server answered another range (" + range + ")");
+    if (b.size() > length) throw Error(ErrorKind::Io, what + ": the server sent more than the range asked for");
+    return std::move(b);
+  }
   if (s.resp.status == 416) return {};  // starts beyond the end
   if (s.resp.status == 200) {           // range ignored: the whole object came
     if (b.size() <= offset) return {};
