@@ -83,3 +83,17 @@ TEST(S3Backend, PlainHttpServerSpokenToOverTlsIsATlsError) {
   EXPECT_NE(msg.find("s3.ca-bundle"), std::string::npos) << msg;
   EXPECT_EQ(b->retries(), 1u);
 }
+
+TEST(S3Backend, CreateIfAbsentHoldsWhereTheStoreIgnoresConditionalWrites) {
+  // Object Lock buckets are versioned; Ceph then accepts If-None-Match: * and ignores it. The
+  // probe must notice, so that an existing object is never replaced.
+  std::string bucket = "arca-locked-" + random_id().short_hex();
+  auto b = s3_backend("s3:" + s3_test_endpoint() + "/" + bucket + "/repo", {{"s3.bucket-object-lock", "true"}});
+  b->create();
+  EXPECT_TRUE(b->put_if_absent("keyring/00000002", as_view("first")));
+  EXPECT_FALSE(b->put_if_absent("keyring/00000002", as_view("second")));
+  EXPECT_EQ(as_string(b->get("keyring/00000002")), "first");
+  std::vector<std::string> names;
+  b->list("", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  EXPECT_EQ(names, std::vector<std::string>{"keyring/00000002"}) << "the probe must leave nothing behind";
+}

@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "crypto/random.h"
 #include "storage/s3/s3_wire.h"
 #include "storage/s3/xml.h"
 #include "util/error.h"
@@ -192,6 +193,7 @@ void S3Backend::create() {
 bool S3Backend::put_body(const std::string& name, const Body& body, bool if_absent) {
   std::string key = opts_.prefix + name;
   std::string what = "uploading " + key;
+  if (if_absent && opts_.conditional_writes == "auto") std::call_once(probe_once_, [&] { probe_conditional_writes(); });
   bool conditional = if_absent && conditional_.load() >= 0;
   if (if_absent && !conditional && stat(name)) return false;  // fallback: see docs/storage-s3.md
   HttpRequest req{.method = "PUT", .url = url(key), .headers = base_headers(body.digests.sha256_hex)};
@@ -216,6 +218,28 @@ bool S3Backend::put_body(const std::string& name, const Body& body, bool if_abse
     return put_body(name, body, if_absent);
   }
   fail(s.resp, what);
+}
+
+// Some stores refuse If-None-Match on PUT (Swift: 501), others accept and ignore it (Ceph in
+// versioned buckets, so in every Object Lock bucket): only writing one name twice tells.
+void S3Backend::probe_conditional_writes() {
+  std::string key = opts_.prefix + "tmp/probe-" + random_id().hex();
+  std::string what = "probing conditional writes with " + key;
+  auto put_once = [&] {
+    HttpRequest req{.method = "PUT", .url = url(key), .headers = base_headers(digest_of(as_view("probe"), false).sha256_hex)};
+    req.headers.push_back("If-None-Match: *");
+    req.body = as_view("probe");
+    return send(req, what);
+  };
+  auto first = put_once();
+  if (!is_2xx(first.resp.status)) {
+    if (first.resp.status == 501 || error_code(first.resp) == "NotImplemented") conditional_ = -1;
+    return;  // anything else: the real write will meet it and report it
+  }
+  auto second = put_once();
+  conditional_ = second.resp.status == 412 ? 1 : -1;
+  HttpRequest del{.method = "DELETE", .url = url(key), .headers = base_headers(kEmptySha256)};
+  send(del, what);
 }
 
 bool S3Backend::same_content(const std::string& name, const Body& body) const {

@@ -63,10 +63,12 @@ class S3Backend : public Backend {
   bool put_body(const std::string& name, const Body& body, bool if_absent);
   void put_multipart(const std::string& name, int fd, uint64_t size);
   bool same_content(const std::string& name, const Body& body) const;
+  void probe_conditional_writes();
 
   S3Options opts_;
   HttpClient http_;
   std::atomic<int> conditional_{0};  // 0 unknown, 1 supported, -1 not supported
+  std::once_flag probe_once_;
   mutable std::atomic<uint64_t> retries_{0};
   std::mutex staging_mu_;
   std::string staging_;
