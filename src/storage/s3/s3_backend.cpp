@@ -140,7 +140,6 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
   }
 }
 
-
 HttpResponse S3Backend::error_body_for(const HttpResponse& head, const std::string& key, const std::string& what) const {
   if (!head.body.empty()) return head;
   // A HEAD answer has no body, so no error code: ask again with a GET to learn why it failed.
