@@ -203,18 +203,10 @@ bool S3Backend::put_body(const std::string& name, const Body& body, bool if_abse
   body.attach(req);
   auto s = send(req, what);
   long st = s.resp.status;
-  if (is_2xx(st)) {
-    if (conditional) conditional_ = 1;
-    return true;
-  }
+  if (is_2xx(st)) return true;
   if (conditional && st == 412) {
     // Someone else's object — or ours, if an earlier attempt succeeded but its answer was lost.
     return s.ambiguous && same_content(name, body);
-  }
-  if (conditional && opts_.conditional_writes == "auto" && conditional_.load() != 1 &&
-      (st == 501 || error_code(s.resp) == "NotImplemented")) {
-    conditional_ = -1;  // this store refuses If-None-Match on PUT: check, then write (docs/storage-s3.md)
-    return put_body(name, body, if_absent);
   }
   fail(s.resp, what);
 }
