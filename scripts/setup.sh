@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libssl-dev libcurl4-openssl-dev libzstd-dev libargon2-dev nlohmann-json3-dev libcli11-dev
+  libssl-dev libcurl4-openssl-dev libpq-dev libzstd-dev libargon2-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   attr libcap2-bin time util-linux zstd python3 curl openssl stunnel4
   # S3 servers for the tests (tests/servers/): OpenStack Swift's S3 API and Ceph radosgw

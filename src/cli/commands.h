@@ -16,5 +16,6 @@ void register_cat(CLI::App& app, GlobalOptions& g);
 void register_check(CLI::App& app, GlobalOptions& g);
 void register_stats(CLI::App& app, GlobalOptions& g);
 void register_key(CLI::App& app, GlobalOptions& g);
+void register_pg(CLI::App& app, GlobalOptions& g);
 
 }  // namespace arca

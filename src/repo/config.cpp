@@ -4,6 +4,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -70,6 +71,38 @@ std::string now_rfc3339() {
   size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
   snprintf(buf + n, sizeof buf - n, ".%06ldZ", ts.tv_nsec / 1000);
   return buf;
+}
+
+std::optional<double> parse_time(const std::string& s) {
+  int y, mo, d, h, mi;
+  double sec;
+  int used = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return std::nullopt;
+  std::string zone = s.substr(size_t(used));
+  while (!zone.empty() && zone.front() == ' ') zone.erase(0, 1);
+  long offset = 0;
+  if (zone == "Z" || zone == "z" || zone == "UTC" || zone == "+00" || zone == "+00:00") {
+    offset = 0;
+  } else {
+    int zh = 0, zm = 0;
+    char sign = 0;
+    if (zone.size() < 3 || (zone[0] != '+' && zone[0] != '-') ||
+        std::sscanf(zone.c_str() + 1, "%2d", &zh) != 1)
+      return std::nullopt;  // no (or an unknown) zone: ambiguous
+    sign = zone[0];
+    size_t rest = 3;
+    if (zone.size() > rest && zone[rest] == ':') rest++;
+    if (zone.size() > rest && std::sscanf(zone.c_str() + rest, "%2d", &zm) != 1) return std::nullopt;
+    offset = (zh * 3600L + zm * 60L) * (sign == '-' ? -1 : 1);
+  }
+  tm t{};
+  t.tm_year = y - 1900;
+  t.tm_mon = mo - 1;
+  t.tm_mday = d;
+  t.tm_hour = h;
+  t.tm_min = mi;
+  t.tm_sec = 0;
+  return double(timegm(&t)) + sec - double(offset);
 }
 
 std::string local_hostname() {

@@ -1,6 +1,7 @@
 // Repository-wide settings and secrets, stored sealed with the master key as object "config".
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "chunk/fastcdc.h"
@@ -28,6 +29,9 @@ struct RepoConfig {
 };
 
 std::string now_rfc3339();
+// Seconds since the epoch for "YYYY-MM-DD[T ]HH:MM:SS[.frac]" followed by Z, UTC or ±HH[:MM];
+// nullopt for anything else (a time without a zone is ambiguous).
+std::optional<double> parse_time(const std::string& s);
 std::string local_hostname();
 std::string local_username();
 

@@ -95,8 +95,11 @@ Bytes Repository::load_object(const std::string& name) const {
 }
 
 void Repository::save_object(const std::string& name, ByteView payload) {
-  Bytes sealed = seal(keys_, keys_.current_version(), payload, config_.zstd_level, name);
-  if (!backend_->put_if_absent(name, sealed)) throw Error(ErrorKind::Generic, "object " + name + " already exists");
+  if (!save_object_if_absent(name, payload)) throw Error(ErrorKind::Generic, "object " + name + " already exists");
+}
+
+bool Repository::save_object_if_absent(const std::string& name, ByteView payload) {
+  return backend_->put_if_absent(name, seal(keys_, keys_.current_version(), payload, config_.zstd_level, name));
 }
 
 const Index& Repository::index() {

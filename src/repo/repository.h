@@ -1,6 +1,7 @@
 // An open repository: its backend, keys, config and (lazily) index; reading blobs, trees and
 // snapshots. Layout of objects in the backend:
 //   keys/<id>  config  keyring/<version>  snapshots/<id>  index/<id>  data/xx/<pack>  meta/xx/<pack>
+//   wal/<system id>/<timeline>/<file>  (PostgreSQL WAL archive, sources/postgres/wal_archive.h)
 #pragma once
 #include <functional>
 #include <memory>
@@ -45,6 +46,7 @@ class Repository {
   // Whole sealed objects (config, index, snapshots).
   Bytes load_object(const std::string& name) const;
   void save_object(const std::string& name, ByteView payload);
+  bool save_object_if_absent(const std::string& name, ByteView payload);  // false: it exists
 
   // The index of all packs, loaded from index/ on first use.
   const Index& index();

@@ -1,0 +1,140 @@
+// `arca pg restore`: a base backup plus recovery settings into a data directory, optionally
+// started and waited for.
+#include <chrono>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/pg_common.h"
+#include "cli/progress_display.h"
+#include "sources/postgres/cluster_restore.h"
+#include "sources/postgres/pg_server.h"
+#include "sources/postgres/wal_names.h"
+#include "util/error.h"
+
+namespace arca {
+
+namespace {
+
+struct PgRestoreArgs {
+  PgRestoreOptions o;
+  std::string snapshot, time, lsn, xid, name, target, action = "promote", pg_bin;
+  std::vector<std::string> tablespace_map;
+  bool exclusive = false, start = false;
+  int port = 0, start_timeout = 3600;
+};
+
+RecoveryTarget parse_target(const PgRestoreArgs& a) {
+  RecoveryTarget t;
+  int n = !a.time.empty() + !a.lsn.empty() + !a.xid.empty() + !a.name.empty() + !a.target.empty();
+  if (n > 1) throw Error(ErrorKind::Usage, "give one recovery target: --time, --lsn, --xid, --name or --target");
+  if (!a.time.empty()) t = {RecoveryTarget::Kind::Time, a.time};
+  if (!a.lsn.empty()) {
+    parse_lsn(a.lsn);
+    t = {RecoveryTarget::Kind::Lsn, a.lsn};
+  }
+  if (!a.xid.empty()) {
+    if (a.xid.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(ErrorKind::Usage, "--xid " + a.xid + ": expected a transaction id (a number)");
+    t = {RecoveryTarget::Kind::Xid, a.xid};
+  }
+  if (!a.name.empty()) t = {RecoveryTarget::Kind::Name, a.name};
+  if (a.target == "immediate") t.kind = RecoveryTarget::Kind::Immediate;
+  else if (!a.target.empty() && a.target != "latest")
+    throw Error(ErrorKind::Usage, "--target " + a.target + ": expected 'latest' or 'immediate'");
+  t.inclusive = !a.exclusive;
+  if (a.action != "promote" && a.action != "pause" && a.action != "shutdown")
+    throw Error(ErrorKind::Usage, "--action " + a.action + ": expected promote, pause or shutdown");
+  t.action = a.action;
+  return t;
+}
+
+}  // namespace
+
+void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
+  auto* cmd = pg.add_subcommand("restore",
+                                "Restore a PostgreSQL cluster into a data directory, to the latest WAL or a point in "
+                                "time, and optionally start it");
+  add_global_options(*cmd, g);
+  auto a = std::make_shared<PgRestoreArgs>();
+  cmd->add_option("--to", a->o.target_dir, "Data directory to restore into (created if missing)")->required();
+  cmd->add_option("--from", a->snapshot, "Base backup to use (snapshot id; default: the newest that suits the target)");
+  cmd->add_option("--name-filter,--source", a->o.source_name, "Only consider base backups of this source name");
+  cmd->add_option("--time", a->time, "Recover to this time, with zone: '2026-11-25 14:30:00+00'");
+  cmd->add_option("--lsn", a->lsn, "Recover to this WAL position (e.g. 0/3000060)");
+  cmd->add_option("--xid", a->xid, "Recover to this transaction id");
+  cmd->add_option("--restore-point", a->name, "Recover to this named restore point (pg_create_restore_point)");
+  cmd->add_option("--target", a->target,
+                  "'latest' (default: replay all archived WAL) or 'immediate' (stop as soon as the backup is consistent)");
+  cmd->add_flag("--exclusive", a->exclusive, "Stop just before the target instead of just after it");
+  cmd->add_option("--action", a->action, "At the target: promote (default), pause or shutdown");
+  cmd->add_flag("--delta", a->o.delta,
+                "Restore into a non-empty directory: compare what is there and write only what differs");
+  cmd->add_option("--tablespace-map", a->tablespace_map, "Put tablespace OID at DIR instead of its original place (OID=DIR); repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--owner", a->o.owner, "User to own the restored files when run as root (default: the backed-up owner)");
+  cmd->add_flag("--no-archive", a->o.archive_off,
+                "Set archive_mode = off in the restored cluster (a test copy must not archive into the original's archive)");
+  cmd->add_flag("--start", a->start, "Start the restored server and wait until it accepts connections");
+  cmd->add_option("--port", a->port, "Port for --start (default: as configured)")->check(CLI::Range(1, 65535));
+  cmd->add_option("--start-timeout", a->start_timeout, "Seconds to wait for recovery and startup")->capture_default_str();
+  cmd->add_option("--pg-bin", a->pg_bin, "Directory with pg_ctl and postgres (default: found for the backup's version)");
+  cmd->add_option("--threads", a->o.threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));
+  set_command(*cmd, [&g, a] {
+    auto t0 = std::chrono::steady_clock::now();
+    a->o.target = parse_target(*a);
+    if (!a->snapshot.empty()) a->o.snapshot = a->snapshot;
+    for (const auto& m : a->tablespace_map) {
+      auto eq = m.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+        throw Error(ErrorKind::Usage, "--tablespace-map " + m + ": expected OID=DIR");
+      a->o.tablespace_map[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    auto repo = open_repository(g);
+    Snapshot chosen = choose_base_backup(*repo, a->o);
+    std::string note;
+    a->o.restore_command = wal_fetch_command(g, snapshot_meta(chosen, "system_id"), note);
+    a->o.snapshot = chosen.id.hex();
+    std::string bin;
+    if (a->start) bin = find_pg_bin(backup_major_version(chosen), a->pg_bin);  // before writing anything
+    ProgressCounters progress;
+    progress.bytes_total = chosen.stats.bytes;
+    progress.totals_known = true;
+    PgRestoreResult r;
+    {
+      ProgressDisplay display(progress, "pg restore", "files", show_progress(g));
+      r = pg_restore_cluster(*repo, a->o, progress);
+    }
+    double start_s = 0;
+    int port = a->port;
+    if (a->start) {
+      auto ts = std::chrono::steady_clock::now();
+      PgServer server(bin, std::filesystem::absolute(a->o.target_dir).string());
+      server.start(port, {}, a->start_timeout);
+      start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
+      server.release();  // keeps running after arca exits
+    }
+    double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (g.json) {
+      print_json({{"snapshot", r.snapshot.id.hex()}, {"data_directory", a->o.target_dir},
+                  {"target", a->o.target.describe()}, {"bytes", r.bytes}, {"bytes_written", r.bytes_written},
+                  {"files", r.files}, {"restore_s", r.restore_s}, {"started", a->start}, {"port", a->start ? port : 0},
+                  {"start_s", start_s}, {"total_s", total_s}, {"warnings", r.warnings}});
+    } else if (!g.quiet) {
+      for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
+      if (!note.empty()) std::cerr << "note: " << note << "\n";
+      std::cout << "restored base backup " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name << ", "
+                << short_time(r.snapshot.time) << ") to " << a->o.target_dir << ": " << human_bytes(r.bytes) << " in "
+                << r.files << " files, wrote " << human_bytes(r.bytes_written) << " in " << human_duration(r.restore_s)
+                << "\n  recovery target: " << a->o.target.describe() << "\n";
+      if (a->start)
+        std::cout << "  server started" << (port ? " on port " + std::to_string(port) : std::string()) << " and accepts connections after " << human_duration(start_s)
+                  << " (" << human_duration(total_s) << " from the start of the restore)\n";
+      else
+        std::cout << "  start it with: pg_ctl -D " << a->o.target_dir << " start\n";
+    }
+    return kExitOk;
+  });
+}
+
+}  // namespace arca

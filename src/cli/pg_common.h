@@ -1,0 +1,18 @@
+// What the `arca pg …` commands share: the connection option and the restore_command that lets
+// a restored server fetch WAL from the repository on its own.
+#pragma once
+#include <string>
+
+#include "cli/common.h"
+
+namespace arca {
+
+// Adds -d/--conn (libpq connection string or URI; default from PG* environment variables).
+void add_conn_option(CLI::App& cmd, std::string& conninfo);
+// `arca pg wal-fetch …"%f" "%p"` with this invocation's repository, credentials files and
+// backend options, shell-quoted for PostgreSQL's restore_command. `note` gets a remark when the
+// command only works with the current environment (credentials from ARCA_PASSWORD).
+std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note);
+std::string shell_quote(const std::string& s);
+
+}  // namespace arca

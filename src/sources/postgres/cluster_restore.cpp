@@ -1,0 +1,310 @@
+#include "sources/postgres/cluster_restore.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "sources/files/restore.h"
+#include "sources/postgres/wal_names.h"
+#include "util/error.h"
+
+namespace arca {
+
+std::string snapshot_meta(const Snapshot& s, const std::string& key) {
+  if (!s.metadata.contains(key)) return "";
+  const auto& v = s.metadata[key]["value"];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+int backup_major_version(const Snapshot& s) {
+  std::string v = snapshot_meta(s, "server_version_num");
+  return v.empty() ? 0 : std::stoi(v) / 10000;
+}
+
+std::string RecoveryTarget::describe() const {
+  switch (kind) {
+    case Kind::Latest: return "the end of the archived WAL";
+    case Kind::Immediate: return "the end of the base backup (first consistent point)";
+    case Kind::Time: return "time " + value;
+    case Kind::Lsn: return "WAL position " + value;
+    case Kind::Xid: return "transaction " + value;
+    case Kind::Name: return "restore point '" + value + "'";
+  }
+  return "?";
+}
+
+Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts) {
+  if (opts.snapshot) {
+    Snapshot s = repo.find_snapshot(*opts.snapshot);
+    if (s.source_kind != "postgres")
+      throw Error(ErrorKind::Usage, "snapshot " + s.id.short_hex() + " is a " + s.source_kind +
+                                        " backup, not a PostgreSQL base backup");
+    return s;
+  }
+  std::vector<Snapshot> all;
+  for (auto& s : repo.list_snapshots())
+    if (s.source_kind == "postgres" && !s.partial && (opts.source_name.empty() || s.source_name == opts.source_name))
+      all.push_back(std::move(s));
+  if (all.empty())
+    throw Error(ErrorKind::NotFound, "the repository has no PostgreSQL base backups" +
+                                         (opts.source_name.empty() ? std::string() : " of '" + opts.source_name + "'") +
+                                         " (see 'arca snapshots')");
+  const auto& t = opts.target;
+  if (t.kind == RecoveryTarget::Kind::Time) {
+    auto when = parse_time(t.value);
+    if (!when)
+      throw Error(ErrorKind::Usage, "recovery target time '" + t.value +
+                                        "' is not understood: write it like 2026-11-25 14:30:00+00 (the zone is required)");
+    const Snapshot* best = nullptr;
+    for (const auto& s : all) {
+      auto stop = parse_time(snapshot_meta(s, "stop_time"));
+      if (stop && *stop <= *when) best = &s;
+    }
+    if (!best)
+      throw Error(ErrorKind::NotFound, "recovery target time " + t.value +
+                                           " is before the oldest base backup in the repository, which is consistent "
+                                           "from " + snapshot_meta(all.front(), "stop_time") +
+                                           "; the repository cannot recover to an earlier time");
+    return *best;
+  }
+  if (t.kind == RecoveryTarget::Kind::Lsn) {
+    Lsn want = parse_lsn(t.value);
+    const Snapshot* best = nullptr;
+    for (const auto& s : all)
+      if (parse_lsn(snapshot_meta(s, "stop_lsn")) <= want) best = &s;
+    if (!best)
+      throw Error(ErrorKind::NotFound, "recovery target WAL position " + t.value +
+                                           " is before the end of the oldest base backup (" +
+                                           snapshot_meta(all.front(), "stop_lsn") + ")");
+    return *best;
+  }
+  return all.back();  // latest, immediate, xid, name: the newest base backup
+}
+
+static bool dir_empty(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return true;
+  bool empty = true;
+  while (dirent* e = readdir(d))
+    if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
+      empty = false;
+      break;
+    }
+  closedir(d);
+  return empty;
+}
+
+static void refuse_running_server(const std::string& dir) {
+  std::ifstream pidf(dir + "/postmaster.pid");
+  long pid = 0;
+  if (pidf >> pid && pid > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM))
+    throw Error(ErrorKind::Usage, "a PostgreSQL server (pid " + std::to_string(pid) + ") is running on " + dir +
+                                      ": stop it before restoring into its data directory");
+}
+
+static void check_target_dir(const std::string& dir, bool delta, const std::string& what) {
+  if (dir_empty(dir)) return;
+  if (!delta)
+    throw Error(ErrorKind::Usage, what + " " + dir +
+                                      " is not empty: pass --delta to update it in place (only what differs is "
+                                      "written, extra files are removed), or choose an empty directory");
+  refuse_running_server(dir);
+}
+
+static uid_t chown_uid;
+static gid_t chown_gid;
+static int chown_one(const char* path, const struct stat*, int, FTW*) {
+  return lchown(path, chown_uid, chown_gid) == 0 ? 0 : errno;
+}
+
+static void chown_tree(const std::string& dir, uid_t uid, gid_t gid) {
+  chown_uid = uid;
+  chown_gid = gid;
+  int rc = nftw(dir.c_str(), chown_one, 32, FTW_PHYS);
+  if (rc != 0) throw_errno("chown", dir, rc > 0 ? rc : errno);
+}
+
+static std::string conf_quote(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+// A delta restore removes extra entries inside restored directories; the top level (where a
+// previous restore left recovery.signal, logs or a postmaster.pid) is cleaned here.
+static void remove_extra_top_entries(Repository& repo, const Id& tree, const std::string& dir) {
+  std::set<std::string> keep;
+  for (const auto& n : repo.load_tree(tree).nodes) keep.insert(n.name);
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (keep.count(e.path().filename().string())) continue;
+    std::filesystem::remove_all(e.path(), ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot remove " + e.path().string() + ": " + ec.message());
+  }
+}
+
+static RestoreResult restore_subtree(Repository& repo, const Snapshot& snap, const Id& tree, const std::string& dir,
+                                     bool delta, unsigned threads, ProgressCounters& progress) {
+  if (delta) remove_extra_top_entries(repo, tree, dir);
+  Snapshot part = snap;
+  part.tree = tree;
+  RestoreOptions ro;
+  ro.target = dir;
+  ro.delete_extra = delta;
+  ro.threads = threads;
+  RestoreResult r = restore_files(repo, part, ro, progress);
+  if (r.no_space) throw Error(ErrorKind::NoSpace, "the filesystem of " + dir + " is full; free space and run the restore again with --delta");
+  if (!r.errors.empty())
+    throw Error(ErrorKind::Corrupt, std::to_string(r.errors.size()) + " file(s) could not be restored, first: " +
+                                        r.errors[0].path + ": " + r.errors[0].message +
+                                        "\n  the data directory is incomplete and must not be started; run 'arca check --read-data'");
+  return r;
+}
+
+PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opts, ProgressCounters& progress) {
+  auto t0 = std::chrono::steady_clock::now();
+  PgRestoreResult res;
+  Snapshot snap = choose_base_backup(repo, opts);
+  res.snapshot = snap;
+  if (opts.target_dir.empty()) throw Error(ErrorKind::Usage, "no data directory given (--to DIR)");
+  std::string dir = std::filesystem::absolute(opts.target_dir).lexically_normal().string();
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  check_target_dir(dir, opts.delta, "the data directory");
+  int major = backup_major_version(snap);
+  // "immediate" needs no archive: the backup carries the WAL up to its consistent point, and the
+  // server replays it by crash recovery (as for a pg_basebackup copy).
+  bool needs_recovery = opts.target.kind != RecoveryTarget::Kind::Immediate;
+  if (needs_recovery && major < 12)
+    throw Error(ErrorKind::Usage, "recovery targets need PostgreSQL 12 or newer (recovery.signal); this backup is from " +
+                                      std::to_string(major));
+  if (opts.target.kind != RecoveryTarget::Kind::Immediate && opts.restore_command.empty())
+    throw Error(ErrorKind::Usage, "recovering to " + opts.target.describe() +
+                                      " needs WAL from the archive, fetched by the restored server with 'arca pg "
+                                      "wal-fetch': pass --password-file or --key-file so that it can open the "
+                                      "repository on its own (or use --target immediate)");
+
+  Tree root = repo.load_tree(snap.tree);
+  std::optional<Id> data_tree, tbs_tree;
+  for (const auto& n : root.nodes) {
+    if (n.name == "data" && n.subtree) data_tree = n.subtree;
+    if (n.name == "tablespaces" && n.subtree) tbs_tree = n.subtree;
+  }
+  if (!data_tree) throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " has no data directory");
+
+  // Tablespaces: where each goes, checked before anything is written.
+  std::vector<std::pair<std::string, std::string>> placements;  // oid, location
+  if (snap.metadata.contains("tablespaces"))
+    for (const auto& t : snap.metadata["tablespaces"]["value"]) {
+      std::string oid = t.at("oid"), loc = t.at("location");
+      if (auto it = opts.tablespace_map.find(oid); it != opts.tablespace_map.end()) loc = it->second;
+      loc = std::filesystem::absolute(loc).lexically_normal().string();
+      if (loc == dir || loc.rfind(dir + "/", 0) == 0)
+        throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is inside the data directory");
+      check_target_dir(loc, opts.delta, "tablespace " + oid + " location");
+      placements.emplace_back(oid, loc);
+    }
+  for (const auto& [oid, loc] : opts.tablespace_map)
+    if (std::none_of(placements.begin(), placements.end(), [&](auto& p) { return p.first == oid; }))
+      throw Error(ErrorKind::Usage, "--tablespace-map " + oid + ": the backup has no tablespace with that OID");
+
+  RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, opts.threads, progress);
+  res.bytes += r.bytes;
+  res.bytes_written += r.bytes_written;
+  res.files += r.files;
+  for (const auto& w : r.warnings) res.warnings.push_back(w.path + ": " + w.message);
+  std::optional<Tree> tbs;
+  if (tbs_tree) tbs = repo.load_tree(*tbs_tree);
+  for (const auto& [oid, loc] : placements) {
+    const Node* n = nullptr;
+    if (tbs)
+      for (const auto& x : tbs->nodes)
+        if (x.name == oid) n = &x;
+    if (!n || !n->subtree) throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " lacks tablespace " + oid);
+    RestoreResult tr = restore_subtree(repo, snap, *n->subtree, loc, opts.delta, opts.threads, progress);
+    res.bytes += tr.bytes;
+    res.bytes_written += tr.bytes_written;
+    res.files += tr.files;
+    std::string link = dir + "/pg_tblspc/" + oid;
+    std::filesystem::create_directories(dir + "/pg_tblspc");
+    unlink(link.c_str());
+    if (symlink(loc.c_str(), link.c_str()) != 0) throw_errno("symlink", link, errno);
+  }
+
+  // Ownership: PostgreSQL runs as the files' owner and insists on a private data directory.
+  if (geteuid() == 0) {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string user = opts.owner;
+    if (user.empty()) {
+      for (const auto& n : repo.load_tree(*data_tree).nodes)
+        if (n.name == "PG_VERSION") {
+          user = n.user;
+          uid = n.uid;
+          gid = n.gid;
+        }
+    }
+    if (passwd* pw = user.empty() ? nullptr : getpwnam(user.c_str())) {
+      uid = pw->pw_uid;
+      gid = pw->pw_gid;
+    } else if (!opts.owner.empty()) {
+      throw Error(ErrorKind::Usage, "--owner " + opts.owner + ": no such user");
+    }
+    chown_tree(dir, uid, gid);
+    for (const auto& p : placements) chown_tree(p.second, uid, gid);
+  }
+  chmod(dir.c_str(), 0700);
+
+  // Recovery settings go last in postgresql.auto.conf, which the server reads after
+  // postgresql.conf, so they win over anything restored.
+  std::string conf = dir + "/postgresql.auto.conf";
+  std::ofstream out(conf, std::ios::app);
+  out << "\n# Added by arca pg restore at " << now_rfc3339() << " from base backup " << snap.id.hex() << "\n";
+  if (opts.archive_off) out << "archive_mode = off\n";
+  if (needs_recovery) {
+    const auto& t = opts.target;
+    out << "restore_command = " << conf_quote(opts.restore_command) << "\n";
+    switch (t.kind) {
+      case RecoveryTarget::Kind::Latest:
+      case RecoveryTarget::Kind::Immediate: break;
+      case RecoveryTarget::Kind::Time: out << "recovery_target_time = " << conf_quote(t.value) << "\n"; break;
+      case RecoveryTarget::Kind::Lsn: out << "recovery_target_lsn = " << conf_quote(t.value) << "\n"; break;
+      case RecoveryTarget::Kind::Xid: out << "recovery_target_xid = " << conf_quote(t.value) << "\n"; break;
+      case RecoveryTarget::Kind::Name: out << "recovery_target_name = " << conf_quote(t.value) << "\n"; break;
+    }
+    if (t.kind != RecoveryTarget::Kind::Latest) {
+      out << "recovery_target_inclusive = " << (t.inclusive ? "on" : "off") << "\n";
+      out << "recovery_target_action = " << conf_quote(t.action) << "\n";
+    }
+    out << "recovery_target_timeline = 'latest'\n";
+  }
+  out.close();
+  if (!out) throw Error(ErrorKind::Io, "cannot write the recovery settings to " + conf);
+  if (needs_recovery) {
+    std::ofstream sig(dir + "/recovery.signal");
+    if (!sig) throw Error(ErrorKind::Io, "cannot create " + dir + "/recovery.signal");
+  }
+  if (geteuid() == 0) {
+    struct stat st;
+    if (stat((dir + "/PG_VERSION").c_str(), &st) == 0) {
+      lchown(conf.c_str(), st.st_uid, st.st_gid);
+      lchown((dir + "/recovery.signal").c_str(), st.st_uid, st.st_gid);
+    }
+  }
+  res.restore_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace arca

@@ -1,0 +1,50 @@
+// `arca pg restore`: picks the base backup for a recovery target, restores it into a data
+// directory (delta: an existing directory is updated in place, only differing chunks written),
+// places tablespaces, writes the recovery settings, and optionally starts the server.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+#include "util/progress.h"
+
+namespace arca {
+
+struct RecoveryTarget {
+  enum class Kind { Latest, Immediate, Time, Lsn, Xid, Name } kind = Kind::Latest;
+  std::string value;     // time (as PostgreSQL accepts it), LSN, xid or restore point name
+  bool inclusive = true;
+  std::string action = "promote";  // promote, pause, shutdown
+  std::string describe() const;
+};
+
+struct PgRestoreOptions {
+  std::string target_dir;
+  std::optional<std::string> snapshot;    // explicit base backup; default: chosen for the target
+  std::string source_name;                // limit the choice to this source (default: any postgres)
+  RecoveryTarget target;
+  bool delta = false;                     // allow restoring into a non-empty directory
+  std::map<std::string, std::string> tablespace_map;  // oid -> new location
+  std::string owner;                      // user to own the files when run as root (default: as backed up)
+  bool archive_off = false;               // the restored server must not archive WAL
+  std::string restore_command;            // how the restored server fetches WAL ("" = none needed)
+  unsigned threads = 0;
+};
+
+struct PgRestoreResult {
+  Snapshot snapshot;
+  uint64_t bytes = 0, bytes_written = 0, files = 0;
+  double restore_s = 0;
+  std::vector<std::string> warnings;
+};
+
+// Chooses the base backup for the target; throws Error(NotFound) naming what the repository covers.
+Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts);
+PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opts, ProgressCounters& progress);
+// Major version ("15") recorded with a base backup.
+int backup_major_version(const Snapshot& s);
+std::string snapshot_meta(const Snapshot& s, const std::string& key);  // "" if absent
+
+}  // namespace arca

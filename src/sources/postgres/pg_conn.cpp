@@ -1,0 +1,124 @@
+#include "sources/postgres/pg_conn.h"
+
+#include <cstring>
+
+#include "util/error.h"
+
+namespace arca {
+
+std::string pg_quote_literal(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+static std::string conninfo_value(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string pg_conninfo_with(const std::string& conninfo, const std::string& key, const std::string& value) {
+  // A URI cannot take key=value words after it; libpq accepts "dbname=URI" expansions only for
+  // dbname, so URIs get the setting as a query parameter.
+  if (conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0)
+    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+  return conninfo + (conninfo.empty() ? "" : " ") + key + "=" + conninfo_value(value);
+}
+
+static std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+PgConn::PgConn(const std::string& conninfo, Mode mode) {
+  std::string ci = conninfo;
+  if (mode == Mode::Replication) ci = pg_conninfo_with(ci, "replication", "true");
+  // Never wait forever for an unreachable server; an explicit connect_timeout wins.
+  if (ci.find("connect_timeout") == std::string::npos) ci = pg_conninfo_with(ci, "connect_timeout", "10");
+  ci = pg_conninfo_with(ci, "application_name", "arca");
+  conn_.reset(PQconnectdb(ci.c_str()));
+  if (!conn_) throw Error(ErrorKind::Generic, "cannot allocate a PostgreSQL connection");
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    std::string msg = trim(PQerrorMessage(conn_.get()));
+    std::string where = describe();
+    if (msg.find("password authentication failed") != std::string::npos ||
+        msg.find("no password supplied") != std::string::npos ||
+        msg.find("authentication failed") != std::string::npos)
+      throw Error(ErrorKind::Auth, "PostgreSQL at " + where + " refused the login: " + msg +
+                                       "\n  check the user and password (PGPASSWORD, ~/.pgpass or the connection string)");
+    if (msg.find("no pg_hba.conf entry for replication") != std::string::npos ||
+        msg.find("must have replication permission") != std::string::npos ||
+        msg.find("permission denied to start WAL sender") != std::string::npos ||
+        msg.find("must be superuser or replication role") != std::string::npos)
+      throw Error(ErrorKind::Auth, "PostgreSQL at " + where + " refused a replication connection: " + msg +
+                                       "\n  the role needs the REPLICATION attribute (ALTER ROLE … REPLICATION) and "
+                                       "pg_hba.conf a 'replication' line for this host");
+    if (msg.find("Connection refused") != std::string::npos || msg.find("could not translate host") != std::string::npos ||
+        msg.find("timeout expired") != std::string::npos || msg.find("No such file or directory") != std::string::npos)
+      throw Error(ErrorKind::NotFound, "cannot reach PostgreSQL at " + where + ": " + msg +
+                                           "\n  is the server running, and are host and port right?");
+    if (msg.find("does not exist") != std::string::npos)
+      throw Error(ErrorKind::NotFound, "PostgreSQL at " + where + ": " + msg);
+    throw Error(ErrorKind::Generic, "cannot connect to PostgreSQL at " + where + ": " + msg);
+  }
+  PQsetNoticeReceiver(
+      conn_.get(),
+      [](void* arg, const PGresult* r) {
+        auto* list = static_cast<std::vector<std::string>*>(arg);
+        if (list->size() < 1000) list->push_back(trim(PQresultErrorMessage(r)));
+      },
+      notices_.get());
+}
+
+std::string PgConn::describe() const {
+  if (!conn_) return "?";
+  const char* host = PQhost(conn_.get());
+  const char* port = PQport(conn_.get());
+  std::string h = host && *host ? host : "localhost";
+  return h + ":" + (port && *port ? port : "5432");
+}
+
+std::string PgConn::last_error() const { return trim(PQerrorMessage(conn_.get())); }
+
+static void check_result(const PgResult& r, PGconn* conn, const std::string& what) {
+  ExecStatusType st = PQresultStatus(r.get());
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return;
+  std::string msg = trim(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn));
+  if (msg.empty()) msg = trim(PQerrorMessage(conn));
+  ErrorKind kind = ErrorKind::Generic;
+  const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+  if (state && std::strncmp(state, "42501", 5) == 0) kind = ErrorKind::Auth;  // insufficient privilege
+  if (PQstatus(conn) == CONNECTION_BAD)
+    msg += " (the connection to the server was lost: did it stop or restart?)";
+  throw Error(kind, what + " failed: " + msg);
+}
+
+PgResult PgConn::exec(const std::string& sql, const std::string& what) const {
+  PgResult r(PQexec(conn_.get(), sql.c_str()));
+  check_result(r, conn_.get(), what);
+  return r;
+}
+
+PgResult PgConn::exec_params(const std::string& sql, const std::vector<std::string>& params,
+                             const std::string& what) const {
+  std::vector<const char*> p;
+  for (const auto& s : params) p.push_back(s.c_str());
+  PgResult r(PQexecParams(conn_.get(), sql.c_str(), int(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+  check_result(r, conn_.get(), what);
+  return r;
+}
+
+std::string PgConn::value(const std::string& sql, const std::string& what) const {
+  PgResult r = exec(sql, what);
+  if (PQntuples(r.get()) < 1 || PQnfields(r.get()) < 1) throw Error(ErrorKind::Generic, what + " returned no rows");
+  return PQgetvalue(r.get(), 0, 0);
+}
+
+}  // namespace arca

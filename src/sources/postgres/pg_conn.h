@@ -1,0 +1,49 @@
+// A libpq connection (RAII) with Arca's error style: connection failures are classified
+// (unreachable, authentication, missing replication permission) with what to fix, and query
+// results are owned by PgResult.
+#pragma once
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace arca {
+
+struct PgResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
+class PgConn {
+ public:
+  // `conninfo` is a libpq connection string or URI; `replication` adds replication=true
+  // (physical replication protocol) or "database" (logical). Throws Error on failure.
+  enum class Mode { Normal, Replication };
+  PgConn(const std::string& conninfo, Mode mode);
+  PGconn* get() const { return conn_.get(); }
+  int server_version() const { return PQserverVersion(conn_.get()); }
+  std::string describe() const;  // "host:port" for messages (never the password)
+
+  // Runs a query that must succeed; throws Error naming `what` otherwise.
+  PgResult exec(const std::string& sql, const std::string& what) const;
+  PgResult exec_params(const std::string& sql, const std::vector<std::string>& params, const std::string& what) const;
+  std::string value(const std::string& sql, const std::string& what) const;  // first column of first row
+  std::string last_error() const;
+  // Notices and warnings the server sent (e.g. checksum failures during a base backup).
+  const std::vector<std::string>& notices() const { return *notices_; }
+
+ private:
+  struct ConnDeleter {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
+  std::unique_ptr<PGconn, ConnDeleter> conn_;
+  std::shared_ptr<std::vector<std::string>> notices_ = std::make_shared<std::vector<std::string>>();
+};
+
+// A string literal for SQL and replication commands ('…' with quotes doubled).
+std::string pg_quote_literal(const std::string& s);
+// The conninfo with one keyword set (key=value appended, which libpq lets override).
+std::string pg_conninfo_with(const std::string& conninfo, const std::string& key, const std::string& value);
+
+}  // namespace arca

@@ -1,0 +1,125 @@
+#include "sources/postgres/pg_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <deque>
+
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/subprocess.h"
+
+namespace arca {
+
+std::string find_pg_bin(int major, const std::string& explicit_dir) {
+  struct stat st;
+  auto has = [&](const std::string& dir) { return stat((dir + "/pg_ctl").c_str(), &st) == 0; };
+  if (!explicit_dir.empty()) {
+    if (!has(explicit_dir)) throw Error(ErrorKind::NotFound, "no pg_ctl in " + explicit_dir + " (--pg-bin)");
+    return explicit_dir;
+  }
+  std::string debian = "/usr/lib/postgresql/" + std::to_string(major) + "/bin";
+  if (has(debian)) return debian;
+  std::string p = find_program("pg_ctl");
+  if (!p.empty()) return p.substr(0, p.rfind('/'));
+  throw Error(ErrorKind::NotFound, "PostgreSQL " + std::to_string(major) +
+                                       " server programs (pg_ctl, postgres) were not found: install them (Debian: "
+                                       "postgresql-" + std::to_string(major) + ") or pass --pg-bin DIR");
+}
+
+int free_port() {
+  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw_errno("socket", "finding a free port", errno);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw_errno("bind", "finding a free port", errno);
+  return ntohs(a.sin_port);
+}
+
+PgServer::PgServer(std::string bin_dir, std::string datadir)
+    : bin_(std::move(bin_dir)), datadir_(std::move(datadir)), log_(datadir_ + "/arca-server.log") {}
+
+PgServer::~PgServer() {
+  try {
+    stop();
+  } catch (...) {
+  }
+}
+
+std::vector<std::string> PgServer::as_owner(std::vector<std::string> argv) const {
+  if (geteuid() != 0) return argv;
+  struct stat st;
+  if (stat(datadir_.c_str(), &st) != 0) throw_errno("stat", datadir_, errno);
+  if (st.st_uid == 0)
+    throw Error(ErrorKind::Usage, "the data directory " + datadir_ +
+                                      " belongs to root; PostgreSQL cannot run as root (restore as the server's user "
+                                      "or chown the directory)");
+  passwd* pw = getpwuid(st.st_uid);
+  std::string user = pw ? pw->pw_name : "#" + std::to_string(st.st_uid);
+  std::vector<std::string> out = {"runuser", "-u", user, "--"};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+std::string PgServer::log_tail(size_t lines) const {
+  std::ifstream in(log_);
+  std::deque<std::string> tail;
+  for (std::string l; std::getline(in, l);) {
+    tail.push_back(l);
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += "    " + l + "\n";
+  return out;
+}
+
+void PgServer::start(int port, const std::vector<std::string>& settings, int timeout_s) {
+  std::string opts = port ? "-p " + std::to_string(port) : "";
+  for (const auto& s : settings) opts += " -c " + s;  // values must not contain spaces or quotes
+  // The log file is created by the server's user (pg_ctl opens it).
+  auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t",
+                                         std::to_string(timeout_s), "-o", opts, "start"}));
+  port_ = port;
+  if (rc != 0) {
+    std::string tail = log_tail(15);
+    std::string hint;
+    if (tail.find("recovery ended before configured recovery target was reached") != std::string::npos)
+      hint = "\n  the archive does not hold WAL up to the recovery target: pick an earlier target, or check "
+             "'arca pg check' for gaps";
+    else if (tail.find("could not find redo location") != std::string::npos ||
+             tail.find("could not locate required checkpoint") != std::string::npos)
+      hint = "\n  WAL the backup needs is missing from the archive";
+    else if (tail.find("Address already in use") != std::string::npos)
+      hint = "\n  the port is taken: choose another with --port";
+    // A server still running (pg_ctl timed out) is stopped so nothing is left behind.
+    running_ = true;
+    try {
+      stop();
+    } catch (...) {
+    }
+    throw Error(ErrorKind::Generic, "PostgreSQL did not start on the restored data directory " + datadir_ + ":\n    " +
+                                        out + "\n  end of the server log (" + log_ + "):\n" + tail + hint);
+  }
+  running_ = true;
+}
+
+void PgServer::stop() {
+  if (!running_) return;
+  running_ = false;
+  auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-m", "fast", "-w", "-t", "120", "stop"}));
+  if (rc != 0 && out.find("is the server running") == std::string::npos)
+    throw Error(ErrorKind::Generic, "stopping the restored server in " + datadir_ + " failed: " + out);
+}
+
+}  // namespace arca

@@ -1,0 +1,108 @@
+#include "sources/postgres/wal_archive.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "util/error.h"
+#include "util/fd.h"
+
+namespace arca {
+
+std::string system_id_hex(uint64_t id) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::optional<WalSegmentHeader> read_wal_segment_header(ByteView seg) {
+  constexpr uint16_t kLongHeader = 0x0002;  // XLP_LONG_HEADER
+  if (seg.size() < 40) return std::nullopt;
+  auto u16 = [&](size_t o) { uint16_t v; std::memcpy(&v, seg.data() + o, 2); return v; };
+  auto u32 = [&](size_t o) { uint32_t v; std::memcpy(&v, seg.data() + o, 4); return v; };
+  auto u64 = [&](size_t o) { uint64_t v; std::memcpy(&v, seg.data() + o, 8); return v; };
+  // Layout (host byte order, as the server wrote it): magic u16, info u16, tli u32,
+  // pageaddr u64, rem_len u32, padding to 24, then sysid u64, seg_size u32, blcksz u32.
+  if (!(u16(2) & kLongHeader)) return std::nullopt;
+  WalSegmentHeader h;
+  h.timeline = u32(4);
+  h.page_address = u64(8);
+  h.system_id = u64(24);
+  h.segment_size = u32(32);
+  if (h.segment_size == 0 || (h.segment_size & (h.segment_size - 1))) return std::nullopt;
+  return h;
+}
+
+uint64_t read_system_id(const std::string& datadir) {
+  std::string path = datadir + "/global/pg_control";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  uint64_t id = 0;
+  if (!fd || pread(fd.get(), &id, sizeof id, 0) != ssize_t(sizeof id))
+    throw Error(ErrorKind::NotFound, "cannot read the cluster's system identifier from " + path + ": " +
+                                         std::strerror(errno ? errno : EIO) +
+                                         "\n  run this in the data directory (PostgreSQL runs archive and restore "
+                                         "commands there) or pass --pgdata or --system-id");
+  return id;
+}
+
+WalArchive::WalArchive(Repository& repo, uint64_t system_id)
+    : repo_(repo), prefix_("wal/" + system_id_hex(system_id) + "/") {}
+
+std::string WalArchive::object_name(const std::string& file) const {
+  // Any segment size is accepted here: the timeline is all the name needs.
+  auto w = parse_wal_file_name(file, 16u << 20);
+  if (!w) throw Error(ErrorKind::Usage, "'" + file + "' is not a WAL file name PostgreSQL archives");
+  char tli[16];
+  std::snprintf(tli, sizeof tli, "%08X", w->timeline);
+  return prefix_ + tli + "/" + file;
+}
+
+WalArchive::PushResult WalArchive::push(const std::string& file, ByteView content) {
+  std::string name = object_name(file);
+  if (repo_.save_object_if_absent(name, content)) return PushResult::Stored;
+  // Already there: idempotent only if it is the same file.
+  auto existing = fetch(file);
+  if (existing && existing->size() == content.size() && std::equal(existing->begin(), existing->end(), content.begin()))
+    return PushResult::AlreadyArchived;
+  throw Error(ErrorKind::Generic,
+              "WAL file " + file + " is already archived with different content; refusing to overwrite it.\n"
+              "  Two clusters with the same system identifier (a restored copy still archiving?) may be writing to "
+              "this repository: check archive_command on every server that uses it");
+}
+
+std::optional<Bytes> WalArchive::fetch(const std::string& file) const {
+  std::string name = object_name(file);
+  try {
+    return repo_.load_object(name);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) return std::nullopt;
+    throw;
+  }
+}
+
+std::vector<WalObject> WalArchive::list() const {
+  std::vector<WalObject> out;
+  repo_.backend().list(prefix_, [&](const ObjectInfo& o) {
+    std::string rest = o.name.substr(prefix_.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string::npos) return;
+    WalObject w;
+    w.file = rest.substr(slash + 1);
+    try {
+      w.timeline = uint32_t(std::stoul(rest.substr(0, slash), nullptr, 16));
+    } catch (const std::exception&) {
+      return;
+    }
+    w.stored_size = o.size;
+    out.push_back(std::move(w));
+  });
+  std::sort(out.begin(), out.end(), [](const WalObject& a, const WalObject& b) {
+    return a.timeline != b.timeline ? a.timeline < b.timeline : a.file < b.file;
+  });
+  return out;
+}
+
+}  // namespace arca

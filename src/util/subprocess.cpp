@@ -1,0 +1,113 @@
+#include "util/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/error.h"
+
+extern char** environ;
+
+namespace arca {
+
+static constexpr size_t kErrKeep = 64 * 1024;
+
+Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd) {
+  if (argv.empty()) throw std::logic_error("Subprocess: empty argv");
+  int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+  if (out == Stdout::Pipe && pipe2(outp, O_CLOEXEC) != 0) throw_errno("pipe", argv[0], errno);
+  UniqueFd out_r(outp[0]), out_w(outp[1]);
+  if (pipe2(errp, O_CLOEXEC) != 0) throw_errno("pipe", argv[0], errno);
+  UniqueFd err_r(errp[0]), err_w(errp[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (out == Stdout::Pipe) posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
+  if (out == Stdout::Null) posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  int rc = posix_spawnp(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw Error(ErrorKind::NotFound, "cannot run " + argv[0] + ": " + std::strerror(rc));
+  out_ = std::move(out_r);
+  err_ = std::move(err_r);
+  err_reader_ = std::thread([this] {
+    char buf[4096];
+    while (true) {
+      ssize_t n = read(err_.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      err_text_.append(buf, size_t(n));
+      if (err_text_.size() > 2 * kErrKeep) err_text_.erase(0, err_text_.size() - kErrKeep);
+    }
+  });
+}
+
+Subprocess::~Subprocess() {
+  if (!waited_ && pid_ > 0) {
+    kill(pid_, SIGTERM);
+    wait();
+  }
+  if (err_reader_.joinable()) err_reader_.join();
+}
+
+int Subprocess::wait() {
+  if (waited_) return status_;
+  out_.reset();  // a child still writing gets EPIPE instead of blocking forever
+  int st = 0;
+  while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  waited_ = true;
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  if (err_reader_.joinable()) err_reader_.join();
+  return status_;
+}
+
+std::string Subprocess::stderr_text() {
+  std::string s = err_text_.size() > kErrKeep ? err_text_.substr(err_text_.size() - kErrKeep) : err_text_;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd) {
+  Subprocess p(argv, Subprocess::Stdout::Pipe, cwd);
+  std::string out;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(p.stdout_fd(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out.size() < kErrKeep) out.append(buf, size_t(n));
+  }
+  int rc = p.wait();
+  std::string err = p.stderr_text();
+  if (!err.empty()) out += (out.empty() || out.back() == '\n' ? "" : "\n") + err;
+  return {rc, out};
+}
+
+std::string find_program(const std::string& name) {
+  struct stat st;
+  if (name.find('/') != std::string::npos) return stat(name.c_str(), &st) == 0 ? name : "";
+  const char* path = getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t colon = p.find(':', start);
+    std::string dir = p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string full = (dir.empty() ? "." : dir) + "/" + name;
+    if (stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) return full;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return "";
+}
+
+}  // namespace arca

@@ -1,0 +1,44 @@
+// Running helper programs (PostgreSQL's pg_ctl, pg_dump, …): argv only, never a shell, so
+// nothing in an argument is interpreted. stdout can be read as a stream; stderr is collected
+// (its last 64 KiB) for error messages.
+#pragma once
+#include <sys/types.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "util/fd.h"
+
+namespace arca {
+
+class Subprocess {
+ public:
+  enum class Stdout { Inherit, Pipe, Null };
+  // Starts the program; throws Error if it cannot be started. `cwd` empty = ours.
+  Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd = {});
+  ~Subprocess();  // kills and reaps a child that is still running
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  int stdout_fd() const { return out_.get(); }  // with Stdout::Pipe
+  // Waits; returns the exit status (128 + signal if killed).
+  int wait();
+  std::string stderr_text();  // valid after wait()
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd out_, err_;
+  std::thread err_reader_;
+  std::string err_text_;
+  bool waited_ = false;
+  int status_ = 0;
+};
+
+// Runs to completion; returns (exit status, stdout + stderr text).
+std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd = {});
+// The program's full path: absolute paths as they are, otherwise searched in PATH ("" if absent).
+std::string find_program(const std::string& name);
+
+}  // namespace arca
