@@ -1,4 +1,4 @@
-// `arca pg backup | wal-push | wal-fetch`: taking base backups and archiving WAL.
+// `arca pg`: the PostgreSQL commands, and `arca pg backup` (base backups).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,30 +19,6 @@
 namespace arca {
 
 namespace {
-
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::NotFound, "cannot read " + path + ": " + std::strerror(errno));
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return Bytes(s.begin(), s.end());
-}
-
-uint64_t parse_system_id(const std::string& s) {
-  try {
-    size_t used = 0;
-    uint64_t v = std::stoull(s, &used, 10);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorKind::Usage, "--system-id " + s + ": expected the decimal number pg_controldata shows");
-}
-
-// The cluster a WAL file belongs to: --system-id, the segment's own header, or pg_control.
-uint64_t wal_system_id(const std::string& explicit_id, const std::string& pgdata, ByteView content) {
-  if (!explicit_id.empty()) return parse_system_id(explicit_id);
-  if (auto h = read_wal_segment_header(content)) return h->system_id;
-  return read_system_id(pgdata.empty() ? "." : pgdata);
-}
 
 void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
   auto* cmd = pg.add_subcommand("backup", "Take a physical base backup of a PostgreSQL cluster over the replication protocol");
@@ -89,82 +65,14 @@ void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
   });
 }
 
-void register_wal_push(CLI::App& pg, GlobalOptions& g) {
-  auto* cmd = pg.add_subcommand("wal-push",
-                                "Archive one WAL file (use as archive_command = 'arca pg wal-push … %p'); the same file "
-                                "again is accepted, a different one under an archived name is refused");
-  add_global_options(*cmd, g);
-  auto path = std::make_shared<std::string>();
-  auto sysid = std::make_shared<std::string>();
-  auto pgdata = std::make_shared<std::string>();
-  cmd->add_option("path", *path, "The WAL file (PostgreSQL's %p)")->required();
-  cmd->add_option("--system-id", *sysid, "The cluster's system identifier (default: from the file or pg_control)");
-  cmd->add_option("--pgdata", *pgdata, "The data directory (default: the current directory, as for archive_command)");
-  set_command(*cmd, [&g, path, sysid, pgdata] {
-    std::string name = std::filesystem::path(*path).filename().string();
-    if (!parse_wal_file_name(name, 16u << 20))
-      throw Error(ErrorKind::Usage, "'" + name + "' is not a WAL file name; archive_command must pass %p");
-    Bytes content = read_file(*path);
-    uint64_t id = wal_system_id(*sysid, *pgdata, content);
-    auto repo = open_repository(g);
-    WalArchive archive(*repo, id);
-    auto result = archive.push(name, content);
-    if (g.json) print_json({{"file", name}, {"system_id", std::to_string(id)}, {"bytes", content.size()},
-                            {"result", result == WalArchive::PushResult::Stored ? "stored" : "already_archived"}});
-    else if (!g.quiet && result == WalArchive::PushResult::AlreadyArchived)
-      std::cerr << "arca: " << name << " was already archived with the same content\n";
-    return kExitOk;
-  });
-}
-
-void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
-  auto* cmd = pg.add_subcommand("wal-fetch",
-                                "Fetch one WAL file from the archive (restore_command = 'arca pg wal-fetch … %f %p'). "
-                                "Exit 1: not in the archive; 126: the repository could not be read (recovery stops "
-                                "rather than ending early)");
-  add_global_options(*cmd, g);
-  auto file = std::make_shared<std::string>();
-  auto dest = std::make_shared<std::string>();
-  auto sysid = std::make_shared<std::string>();
-  auto pgdata = std::make_shared<std::string>();
-  cmd->add_option("file", *file, "WAL file name (PostgreSQL's %f)")->required();
-  cmd->add_option("destination", *dest, "Where to write it (PostgreSQL's %p)")->required();
-  cmd->add_option("--system-id", *sysid, "The cluster's system identifier (default: from pg_control)");
-  cmd->add_option("--pgdata", *pgdata, "The data directory (default: the current directory, as for restore_command)");
-  set_command(*cmd, [&g, file, dest, sysid, pgdata] {
-    try {
-      uint64_t id = sysid->empty() ? read_system_id(pgdata->empty() ? "." : *pgdata) : parse_system_id(*sysid);
-      auto repo = open_repository(g);
-      WalArchive archive(*repo, id);
-      auto content = archive.fetch(*file);
-      if (!content) {
-        if (!g.quiet) std::cerr << "arca: " << *file << " is not in the archive\n";
-        return 1;
-      }
-      // Written beside the destination and renamed, so the server never sees half a file.
-      std::string tmp = *dest + ".arca-tmp";
-      {
-        UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!fd) throw_errno("create", tmp, errno);
-        write_all(fd.get(), *content, tmp);
-      }
-      if (rename(tmp.c_str(), dest->c_str()) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        throw_errno("rename", *dest, e);
-      }
-      return 0;
-    } catch (const Error& e) {
-      std::cerr << "arca: error: fetching " << *file << ": " << e.what() << "\n";
-      return 126;
-    }
-  });
-}
-
 }  // namespace
 
 void register_pg_restore(CLI::App& pg, GlobalOptions& g);
 void register_pg_verify(CLI::App& pg, GlobalOptions& g);
+void register_wal_push(CLI::App& pg, GlobalOptions& g);
+void register_wal_fetch(CLI::App& pg, GlobalOptions& g);
+void register_wal_stream(CLI::App& pg, GlobalOptions& g);
+void register_pg_check(CLI::App& pg, GlobalOptions& g);
 
 void register_pg(CLI::App& app, GlobalOptions& g) {
   auto* pg = app.add_subcommand("pg", "PostgreSQL: base backups, WAL archiving, point-in-time restore, verification");
@@ -174,6 +82,8 @@ void register_pg(CLI::App& app, GlobalOptions& g) {
   register_wal_fetch(*pg, g);
   register_pg_restore(*pg, g);
   register_pg_verify(*pg, g);
+  register_wal_stream(*pg, g);
+  register_pg_check(*pg, g);
 }
 
 }  // namespace arca

@@ -78,9 +78,47 @@ std::optional<Bytes> WalArchive::fetch(const std::string& file) const {
   try {
     return repo_.load_object(name);
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::NotFound) return std::nullopt;
-    throw;
+    if (e.kind() != ErrorKind::NotFound) throw;
   }
+  auto w = parse_wal_file_name(file, 16u << 20);
+  if (!w || w->kind != WalFileName::Kind::Segment) return std::nullopt;
+  Bytes out;
+  for (const auto& [offset, piece] : pieces(file)) {
+    if (offset != out.size()) break;  // only the contiguous start is usable
+    Bytes b = repo_.load_object(piece);
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  if (out.empty()) return std::nullopt;
+  auto h = read_wal_segment_header(out);
+  if (!h) throw Error(ErrorKind::Corrupt, "the stored start of WAL segment " + file + " has no valid segment header");
+  if (out.size() < h->segment_size) out.resize(h->segment_size, 0);
+  return out;
+}
+
+void WalArchive::push_piece(const std::string& segment, uint32_t offset, ByteView content) {
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, ".partial/%08X", offset);
+  std::string name = object_name(segment) + suffix;
+  // A piece at this offset may exist from an earlier run that stored it but died before going
+  // on; WAL the server has confirmed as sent does not change, so the first one stays.
+  repo_.save_object_if_absent(name, content);
+}
+
+std::vector<std::pair<uint32_t, std::string>> WalArchive::pieces(const std::string& segment) const {
+  std::string prefix = object_name(segment) + ".partial/";  // listings take directory prefixes
+  std::vector<std::pair<uint32_t, std::string>> out;
+  repo_.backend().list(prefix, [&](const ObjectInfo& o) {
+    try {
+      out.emplace_back(uint32_t(std::stoul(o.name.substr(prefix.size()), nullptr, 16)), o.name);
+    } catch (const std::exception&) {
+    }
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void WalArchive::remove_pieces(const std::string& segment) {
+  for (const auto& p : pieces(segment)) repo_.backend().remove(p.second);
 }
 
 std::vector<WalObject> WalArchive::list() const {
@@ -91,6 +129,7 @@ std::vector<WalObject> WalArchive::list() const {
     if (slash == std::string::npos) return;
     WalObject w;
     w.file = rest.substr(slash + 1);
+    if (w.file.find(".partial/") != std::string::npos) w.piece = true;
     try {
       w.timeline = uint32_t(std::stoul(rest.substr(0, slash), nullptr, 16));
     } catch (const std::exception&) {

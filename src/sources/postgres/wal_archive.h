@@ -24,6 +24,7 @@ struct WalObject {
   std::string file;  // PostgreSQL's name, e.g. 000000010000000000000003 or 00000002.history
   uint32_t timeline = 0;
   uint64_t stored_size = 0;
+  bool piece = false;  // "<segment>.partial/<offset>": part of a segment from wal-stream
 };
 
 // The WAL segment header's facts (XLogLongPageHeaderData at the start of every segment).
@@ -48,6 +49,13 @@ class WalArchive {
   PushResult push(const std::string& file, ByteView content);
   // The file's content, or nullopt if the archive does not have it.
   std::optional<Bytes> fetch(const std::string& file) const;
+  // Pieces of a segment still being written, stored by `arca pg wal-stream` every few seconds
+  // as "<segment>.partial/<offset, 8 hex>" until the whole segment is stored. fetch() of a
+  // segment that only has pieces returns the contiguous start, zero-padded to the segment size
+  // (what PostgreSQL expects of a segment it replays to its end).
+  void push_piece(const std::string& segment, uint32_t offset, ByteView content);
+  std::vector<std::pair<uint32_t, std::string>> pieces(const std::string& segment) const;  // (offset, object name)
+  void remove_pieces(const std::string& segment);
   // Every archived file, sorted by timeline then name.
   std::vector<WalObject> list() const;
   std::string object_name(const std::string& file) const;  // throws Error(Usage) for non-WAL names

@@ -1,0 +1,233 @@
+// `arca pg wal-push | wal-fetch | wal-stream | check`: the WAL archive.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/pg_common.h"
+#include "sources/postgres/pg_conn.h"
+#include "sources/postgres/wal_archive.h"
+#include "sources/postgres/wal_continuity.h"
+#include "sources/postgres/wal_stream.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/io.h"
+
+namespace arca {
+
+namespace {
+
+Bytes read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::NotFound, "cannot read " + path + ": " + std::strerror(errno));
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return Bytes(s.begin(), s.end());
+}
+
+uint64_t parse_system_id(const std::string& s) {
+  try {
+    size_t used = 0;
+    uint64_t v = std::stoull(s, &used, 10);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::Usage, "--system-id " + s + ": expected the decimal number pg_controldata shows");
+}
+
+// The cluster a WAL file belongs to: --system-id, the segment's own header, or pg_control.
+uint64_t wal_system_id(const std::string& explicit_id, const std::string& pgdata, ByteView content) {
+  if (!explicit_id.empty()) return parse_system_id(explicit_id);
+  if (auto h = read_wal_segment_header(content)) return h->system_id;
+  return read_system_id(pgdata.empty() ? "." : pgdata);
+}
+
+}  // namespace
+
+void register_wal_push(CLI::App& pg, GlobalOptions& g) {
+  auto* cmd = pg.add_subcommand("wal-push",
+                                "Archive one WAL file (use as archive_command = 'arca pg wal-push … %p'); the same file "
+                                "again is accepted, a different one under an archived name is refused");
+  add_global_options(*cmd, g);
+  auto path = std::make_shared<std::string>();
+  auto sysid = std::make_shared<std::string>();
+  auto pgdata = std::make_shared<std::string>();
+  cmd->add_option("path", *path, "The WAL file (PostgreSQL's %p)")->required();
+  cmd->add_option("--system-id", *sysid, "The cluster's system identifier (default: from the file or pg_control)");
+  cmd->add_option("--pgdata", *pgdata, "The data directory (default: the current directory, as for archive_command)");
+  set_command(*cmd, [&g, path, sysid, pgdata] {
+    std::string name = std::filesystem::path(*path).filename().string();
+    if (!parse_wal_file_name(name, 16u << 20))
+      throw Error(ErrorKind::Usage, "'" + name + "' is not a WAL file name; archive_command must pass %p");
+    Bytes content = read_file(*path);
+    uint64_t id = wal_system_id(*sysid, *pgdata, content);
+    auto repo = open_repository(g);
+    WalArchive archive(*repo, id);
+    auto result = archive.push(name, content);
+    if (g.json) print_json({{"file", name}, {"system_id", std::to_string(id)}, {"bytes", content.size()},
+                            {"result", result == WalArchive::PushResult::Stored ? "stored" : "already_archived"}});
+    else if (!g.quiet && result == WalArchive::PushResult::AlreadyArchived)
+      std::cerr << "arca: " << name << " was already archived with the same content\n";
+    return kExitOk;
+  });
+}
+
+void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
+  auto* cmd = pg.add_subcommand("wal-fetch",
+                                "Fetch one WAL file from the archive (restore_command = 'arca pg wal-fetch … %f %p'). "
+                                "Exit 1: not in the archive; 126: the repository could not be read (recovery stops "
+                                "rather than ending early)");
+  add_global_options(*cmd, g);
+  auto file = std::make_shared<std::string>();
+  auto dest = std::make_shared<std::string>();
+  auto sysid = std::make_shared<std::string>();
+  auto pgdata = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "WAL file name (PostgreSQL's %f)")->required();
+  cmd->add_option("destination", *dest, "Where to write it (PostgreSQL's %p)")->required();
+  cmd->add_option("--system-id", *sysid, "The cluster's system identifier (default: from pg_control)");
+  cmd->add_option("--pgdata", *pgdata, "The data directory (default: the current directory, as for restore_command)");
+  set_command(*cmd, [&g, file, dest, sysid, pgdata] {
+    try {
+      uint64_t id = sysid->empty() ? read_system_id(pgdata->empty() ? "." : *pgdata) : parse_system_id(*sysid);
+      auto repo = open_repository(g);
+      WalArchive archive(*repo, id);
+      auto content = archive.fetch(*file);
+      if (!content) {
+        if (!g.quiet) std::cerr << "arca: " << *file << " is not in the archive\n";
+        return 1;
+      }
+      // Written beside the destination and renamed, so the server never sees half a file.
+      std::string tmp = *dest + ".arca-tmp";
+      {
+        UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!fd) throw_errno("create", tmp, errno);
+        write_all(fd.get(), *content, tmp);
+      }
+      if (rename(tmp.c_str(), dest->c_str()) != 0) {
+        int e = errno;
+        unlink(tmp.c_str());
+        throw_errno("rename", *dest, e);
+      }
+      return 0;
+    } catch (const Error& e) {
+      std::cerr << "arca: error: fetching " << *file << ": " << e.what() << "\n";
+      return 126;
+    }
+  });
+}
+
+
+namespace {
+std::atomic<bool> g_stop{false};
+}  // namespace
+
+void register_wal_stream(CLI::App& pg, GlobalOptions& g) {
+  auto* cmd = pg.add_subcommand("wal-stream",
+                                "Stream WAL continuously over a replication slot into the archive (as pg_receivewal "
+                                "does); runs until stopped with SIGINT/SIGTERM");
+  add_global_options(*cmd, g);
+  auto o = std::make_shared<WalStreamOptions>();
+  add_conn_option(*cmd, o->conninfo);
+  cmd->add_option("--slot", o->slot, "Physical replication slot to stream from")->capture_default_str();
+  cmd->add_flag("--create-slot", o->create_slot, "Create the slot if it does not exist");
+  cmd->add_option("--flush-interval", o->flush_interval,
+                  "Seconds between stores of the segment being written (the data-loss window)")
+      ->capture_default_str()->check(CLI::Range(0.05, 3600.0));
+  cmd->add_option("--retry-interval", o->retry_interval, "Seconds between reconnection attempts")->capture_default_str();
+  cmd->add_option("--give-up-after", o->give_up_after, "Fail after this many seconds without a connection (0: never)")
+      ->capture_default_str();
+  set_command(*cmd, [&g, o] {
+    if (!std::regex_match(o->slot, std::regex("[a-z0-9_]{1,63}")))
+      throw Error(ErrorKind::Usage, "--slot " + o->slot + ": slot names are 1-63 lowercase letters, digits and '_'");
+    auto repo = open_repository(g);
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { g_stop = true; };
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    WalStreamStatus st;
+    auto log = [&g](const std::string& m) {
+      if (g.json) print_json({{"time", now_rfc3339()}, {"event", m}});
+      else if (!g.quiet) std::cerr << now_rfc3339().substr(0, 19) << " arca pg wal-stream: " << m << std::endl;
+    };
+    pg_wal_stream(*repo, *o, st, g_stop, log);
+    if (g.json) print_json({{"stopped", true}, {"received", st.received.load()}, {"segments", st.segments.load()},
+                            {"pieces", st.pieces.load()}, {"flushed_lsn", format_lsn(st.flushed_lsn)},
+                            {"reconnects", st.reconnects.load()}});
+    else if (!g.quiet)
+      std::cerr << "stopped: received " << human_bytes(st.received) << ", stored " << st.segments << " whole segments and "
+                << st.pieces << " pieces; archived up to " << format_lsn(st.flushed_lsn) << "\n";
+    return kExitOk;
+  });
+}
+
+void register_pg_check(CLI::App& pg, GlobalOptions& g) {
+  auto* cmd = pg.add_subcommand("check",
+                                "Check that the WAL archive is continuous from every base backup to its newest WAL, per "
+                                "timeline; exit 12 if there is a gap");
+  add_global_options(*cmd, g);
+  auto sysid = std::make_shared<std::string>();
+  auto conninfo = std::make_shared<std::string>();
+  cmd->add_option("--system-id", *sysid, "Cluster to check (default: that of the newest base backup)");
+  cmd->add_option("-d,--conn", *conninfo, "Also compare with the live server's current WAL position");
+  set_command(*cmd, [&g, sysid, conninfo] {
+    auto repo = open_repository(g);
+    std::optional<std::pair<uint32_t, Lsn>> server;
+    if (!conninfo->empty()) {
+      PgConn c(*conninfo, PgConn::Mode::Replication);
+      PgResult r = c.exec("IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM");
+      server = std::make_pair(uint32_t(std::stoul(PQgetvalue(r.get(), 0, 1))), parse_lsn(PQgetvalue(r.get(), 0, 2)));
+    }
+    auto rep = check_wal_continuity(*repo, sysid->empty() ? 0 : parse_system_id(*sysid), server);
+    if (g.json) {
+      nlohmann::json tls = nlohmann::json::array(), bks = nlohmann::json::array();
+      for (const auto& t : rep.timelines) {
+        nlohmann::json gaps = nlohmann::json::array();
+        for (const auto& gp : t.gaps) gaps.push_back({{"first_missing", gp.first_missing}, {"last_missing", gp.last_missing}});
+        tls.push_back({{"timeline", t.timeline}, {"first", t.first}, {"last", t.last}, {"segments", t.segments},
+                       {"last_is_partial", t.last_is_partial}, {"parent", t.parent ? nlohmann::json(*t.parent) : nlohmann::json()},
+                       {"gaps", gaps}});
+      }
+      for (const auto& b : rep.backups)
+        bks.push_back({{"snapshot", b.snapshot.id.hex()}, {"time", b.snapshot.time}, {"continuous", b.continuous},
+                       {"recoverable_to", b.recoverable_to}, {"timeline", b.end_timeline},
+                       {"first_gap", b.first_gap ? nlohmann::json{{"first_missing", b.first_gap->first_missing},
+                                                                   {"last_missing", b.first_gap->last_missing}}
+                                                 : nlohmann::json()}});
+      nlohmann::json j = {{"system_id", std::to_string(rep.system_id)}, {"ok", rep.ok()}, {"timelines", tls}, {"backups", bks}};
+      if (rep.server_lsn) {
+        j["server_lsn"] = format_lsn(*rep.server_lsn);
+        j["segments_behind"] = rep.segments_behind;
+      }
+      print_json(j);
+    } else {
+      std::cout << "WAL archive of cluster " << rep.system_id << ": " << (rep.ok() ? "continuous" : "GAPS FOUND") << "\n";
+      for (const auto& t : rep.timelines) {
+        std::cout << "  timeline " << t.timeline;
+        if (t.parent) std::cout << " (from timeline " << *t.parent << (t.switch_lsn ? " at " + format_lsn(*t.switch_lsn) : "") << ")";
+        if (t.segments) std::cout << ": " << t.segments << " segments " << t.first << " .. " << t.last << (t.last_is_partial ? " (newest in progress)" : "");
+        std::cout << "\n";
+        for (const auto& gp : t.gaps) std::cout << "    GAP: " << gp.first_missing << " .. " << gp.last_missing << " missing\n";
+      }
+      for (const auto& b : rep.backups) {
+        std::cout << "  base backup " << b.snapshot.id.short_hex() << " (" << short_time(b.snapshot.time) << "): ";
+        if (b.continuous) std::cout << "recoverable to " << b.recoverable_to << " (timeline " << b.end_timeline << ")\n";
+        else std::cout << "recoverable only to " << b.recoverable_to << "; then missing " << b.first_gap->first_missing << " .. "
+                       << b.first_gap->last_missing << "\n";
+      }
+      if (rep.server_lsn)
+        std::cout << "  server is at " << format_lsn(*rep.server_lsn) << ": the archive is " << rep.segments_behind
+                  << " segment(s) behind\n";
+    }
+    return rep.ok() ? kExitOk : kExitCorrupt;
+  });
+}
+
+}  // namespace arca
