@@ -111,6 +111,9 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
       auto ts = std::chrono::steady_clock::now();
       PgServer server(bin, std::filesystem::absolute(a->o.target_dir).string());
       server.start(port, {}, a->start_timeout);
+      // pg_ctl returns once the server accepts (read-only) connections, which may be long before
+      // the recovery target: with promotion, the wait goes on until it is a primary.
+      if (a->o.target.action == "promote") server.wait_promoted(a->start_timeout);
       start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
       server.release();  // keeps running after arca exits
     }

@@ -10,7 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <chrono>
 #include <deque>
+#include <signal.h>
+#include <thread>
 
 #include "util/error.h"
 #include "util/fd.h"
@@ -91,9 +94,13 @@ void PgServer::start(int port, const std::vector<std::string>& settings, int tim
   auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t",
                                          std::to_string(timeout_s), "-o", opts, "start"}));
   port_ = port;
-  if (rc != 0) {
-    std::string tail = log_tail(15);
-    std::string hint;
+  if (rc != 0) fail("did not start", out);
+  running_ = true;
+}
+
+void PgServer::fail(const std::string& what, const std::string& output) {
+  std::string tail = log_tail(15);
+  std::string hint;
     if (tail.find("recovery ended before configured recovery target was reached") != std::string::npos)
       hint = "\n  the archive does not hold WAL up to the recovery target: pick an earlier target, or check "
              "'arca pg check' for gaps";
@@ -108,10 +115,33 @@ void PgServer::start(int port, const std::vector<std::string>& settings, int tim
       stop();
     } catch (...) {
     }
-    throw Error(ErrorKind::Generic, "PostgreSQL did not start on the restored data directory " + datadir_ + ":\n    " +
-                                        out + "\n  end of the server log (" + log_ + "):\n" + tail + hint);
+  throw Error(ErrorKind::Generic, "PostgreSQL " + what + " on the restored data directory " + datadir_ + ":" +
+                                      (output.empty() ? "" : "\n    " + output) + "\n  end of the server log (" + log_ +
+                                      "):\n" + tail + hint);
+}
+
+void PgServer::wait_promoted(int timeout_s) {
+  // postmaster.pid's 8th line is the server's state ("ready" also while it serves read-only
+  // queries in hot standby); archive recovery has ended when the server removed recovery.signal.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (true) {
+    std::ifstream in(datadir_ + "/postmaster.pid");
+    std::string line, status;
+    long pid = 0;
+    for (int i = 0; std::getline(in, line); i++) {
+      if (i == 0) pid = std::atol(line.c_str());
+      if (i == 7) status = line;
+    }
+    while (!status.empty() && status.back() == ' ') status.pop_back();
+    struct stat st;
+    if (status == "ready" && stat((datadir_ + "/recovery.signal").c_str(), &st) != 0) return;
+    if (pid <= 0 || kill(pid_t(pid), 0) != 0) {
+      running_ = false;
+      fail("stopped during recovery", "");
+    }
+    if (std::chrono::steady_clock::now() > deadline) fail("did not finish recovery within " + std::to_string(timeout_s) + " s", "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  running_ = true;
 }
 
 void PgServer::stop() {

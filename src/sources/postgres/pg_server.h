@@ -19,6 +19,9 @@ class PgServer {
   // Starts (on `port`, 0 = as configured) with `settings` (-c name=value each) and waits up to `timeout_s` until the server
   // accepts connections; throws Error with the end of the server log if it does not.
   void start(int port, const std::vector<std::string>& settings, int timeout_s);
+  // Waits until recovery has ended and the server runs as a primary; throws Error with the end
+  // of the log if it stops or does not get there within `timeout_s`.
+  void wait_promoted(int timeout_s);
   void stop();  // fast shutdown; no-op if not running
   bool running() const { return running_; }
   void release() { running_ = false; }  // leave it running when this object goes
@@ -34,6 +37,7 @@ class PgServer {
   std::string log_tail(size_t lines) const;
 
  private:
+  [[noreturn]] void fail(const std::string& what, const std::string& output);
   std::string bin_, datadir_, log_;
   int port_ = 0;
   bool running_ = false;

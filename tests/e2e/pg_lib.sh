@@ -1,0 +1,39 @@
+# Helpers for the PostgreSQL end-to-end tests: a real PostgreSQL server from Debian in the
+# test's directory, and arca run as the server's user (archive_command and restore_command run
+# as that user and must be able to read the repository and the password file).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SERVERS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../servers" && pwd)
+chmod 755 "$T"; chown postgres: "$T"  # the server user creates the repository here
+install -m 755 "$ARCA" "$T/arca"
+PG_ARCA=$T/arca
+echo "$ARCA_PASSWORD" > "$T/pw"
+chown postgres: "$T/pw"; chmod 600 "$T/pw"
+PW=$T/pw
+
+pg_cleanup() {
+  # Servers are daemons, not jobs of this shell: stop every one started under $T.
+  for f in $(find "$T" -maxdepth 4 -name postmaster.pid 2>/dev/null); do
+    kill -9 "$(head -1 "$f")" 2>/dev/null || true
+  done
+  cleanup
+}
+trap pg_cleanup EXIT
+
+# Starts a server in $T/$1 (default "pg") and loads its PG* variables.
+start_pg() {
+  local dir=$T/${1:-pg}
+  "$SERVERS/postgres.sh" start "$dir"
+  source "$dir/env"
+}
+# arca as the postgres user; the repository and password file are its own.
+pa() { runuser -u postgres -- env ARCA_PASSWORD="$ARCA_PASSWORD" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres "$PG_ARCA" "$@"; }
+pg_init_repo() { pa init --repo "$REPO" --kdf-memory 8192 --kdf-time 1 -q; }
+q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
+# psql against a restored server on port $1.
+qp() { local p=$1; shift; psql -XAtq -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" "$@"; }
+enable_archiving() {
+  q -c "ALTER SYSTEM SET archive_mode = on" \
+    -c "ALTER SYSTEM SET archive_command = '$PG_ARCA pg wal-push --repo $REPO --password-file $PW %p'"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/../server.log" -w restart >/dev/null
+}
+stop_restored() { runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null; }
