@@ -2,7 +2,7 @@
 # PostgreSQL: base backup and WAL archiving under a concurrent write load, point-in-time
 # recovery between two known transactions, latest restore on a fresh directory, delta restore,
 # idempotent WAL pushes, and the errors of a restore that cannot work.
-source "$(dirname "$0")/pg_lib.sh"
+source "$(dirname "$0")/lib_pg.sh"
 
 start_pg
 pg_init_repo

@@ -42,7 +42,13 @@ stop)
   [ -f "$dir/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   ;;
 kill)
-  [ -f "$dir/data/postmaster.pid" ] && kill -9 "$(head -1 "$dir/data/postmaster.pid")" || true
+  # Like a crash of the whole server: the postmaster and every backend at once.
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    pm=$(head -1 "$dir/data/postmaster.pid")
+    kids=$(pgrep -P "$pm" || true)
+    kill -9 "$pm" $kids 2>/dev/null || true
+    for i in $(seq 100); do kill -0 "$pm" $kids 2>/dev/null || break; sleep 0.05; done
+  fi
   ;;
 *) echo "usage: $0 start|stop|kill DIR" >&2; exit 2 ;;
 esac

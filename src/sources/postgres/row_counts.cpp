@@ -11,7 +11,7 @@ using nlohmann::json;
 
 static const char* kUserTables =
     "SELECT s.schemaname, s.relname, s.n_tup_ins + s.n_tup_del, c.reltuples::bigint "
-    "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE c.relkind = 'r' "
+    "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE c.relkind = 'r' AND c.relpersistence = 'p' "
     "ORDER BY 1, 2";
 
 std::vector<std::string> pg_list_databases(const std::string& conninfo) {

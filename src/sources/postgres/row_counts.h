@@ -5,6 +5,7 @@
 // Arca records how many rows were inserted or deleted in that table between the start of the
 // backup and the count (from pg_stat_user_tables). Verify then accepts a restored count that
 // differs from the recorded one by at most that many rows; on a quiet table it must match exactly.
+// Unlogged tables are left out: physical backups never hold their rows (they restore empty).
 #pragma once
 #include <cstdint>
 #include <map>

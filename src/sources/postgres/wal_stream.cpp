@@ -3,6 +3,7 @@
 #include <sys/select.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -288,7 +289,9 @@ void pg_wal_stream(Repository& repo, const WalStreamOptions& opts, WalStreamStat
       double down = std::chrono::duration<double>(Clock::now() - last_ok).count();
       if (opts.give_up_after > 0 && down > opts.give_up_after)
         throw Error(ErrorKind::Generic, std::string("no WAL stream for ") + std::to_string(int(down)) + " s: " + e.what());
-      log(std::string(e.what()) + "; retrying in " + std::to_string(int(opts.retry_interval)) + " s");
+      char wait[32];
+      std::snprintf(wait, sizeof wait, "%.1f", opts.retry_interval);
+      log(std::string(e.what()) + "; retrying in " + wait + " s");
       status.reconnects++;
       auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.retry_interval));
       while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -11,6 +11,8 @@ chown postgres: "$T/pw"; chmod 600 "$T/pw"
 PW=$T/pw
 
 pg_cleanup() {
+  # arca runs under runuser: killing the job leaves it orphaned, so it goes by its path.
+  pkill -9 -f "^$T/arca " 2>/dev/null || true
   # Servers are daemons, not jobs of this shell: stop every one started under $T.
   for f in $(find "$T" -maxdepth 4 -name postmaster.pid 2>/dev/null); do
     kill -9 "$(head -1 "$f")" 2>/dev/null || true
