@@ -60,6 +60,10 @@ PgConn::PgConn(const std::string& conninfo, Mode mode) {
       throw Error(ErrorKind::Auth, "PostgreSQL at " + where + " refused a replication connection: " + msg +
                                        "\n  the role needs the REPLICATION attribute (ALTER ROLE … REPLICATION) and "
                                        "pg_hba.conf a 'replication' line for this host");
+    if (msg.find("exceeds max_wal_senders") != std::string::npos)
+      throw Error(ErrorKind::Usage, "PostgreSQL at " + where + " has no free WAL sender: " + msg +
+                                        "\n  set max_wal_senders above 0 (with wal_level = replica) in postgresql.conf and "
+                                        "restart the server; each backup or stream uses one");
     if (msg.find("Connection refused") != std::string::npos || msg.find("could not translate host") != std::string::npos ||
         msg.find("timeout expired") != std::string::npos || msg.find("No such file or directory") != std::string::npos)
       throw Error(ErrorKind::NotFound, "cannot reach PostgreSQL at " + where + ": " + msg +
