@@ -12,6 +12,7 @@
 #include "cli/pg_common.h"
 #include "cli/progress_display.h"
 #include "sources/postgres/base_backup.h"
+#include "sources/postgres/logical_dump.h"
 #include "sources/postgres/wal_archive.h"
 #include "util/error.h"
 #include "util/io.h"
@@ -65,6 +66,63 @@ void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
   });
 }
 
+void register_pg_dump(CLI::App& pg, GlobalOptions& g) {
+  auto* cmd = pg.add_subcommand("dump", "Logical export of chosen databases, schemas or tables with pg_dump, streamed into the repository");
+  add_global_options(*cmd, g);
+  auto o = std::make_shared<PgDumpOptions>();
+  add_conn_option(*cmd, o->conninfo);
+  cmd->add_option("--db", o->databases, "Database to export; repeatable (default: every database)")->allow_extra_args(false);
+  cmd->add_option("-n,--schema", o->schemas, "Only this schema (pg_dump -n pattern); repeatable")->allow_extra_args(false);
+  cmd->add_option("-t,--table", o->tables, "Only this table (pg_dump -t pattern); repeatable")->allow_extra_args(false);
+  cmd->add_option("-T,--exclude-table", o->exclude_tables, "Leave this table out (pg_dump -T pattern); repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--name", o->name, "Source name for these exports (default: postgres-dump)");
+  cmd->add_option("--tag", o->tags, "Tag the recovery point; repeatable")->allow_extra_args(false);
+  cmd->add_option("--pg-bin", o->pg_bin, "Directory with pg_dump (default: found for the server's version)");
+  set_command(*cmd, [&g, o] {
+    auto repo = open_repository(g);
+    ProgressCounters progress;
+    Snapshot snap;
+    {
+      ProgressDisplay display(progress, "pg dump", "databases", show_progress(g));
+      snap = pg_dump_to_repo(*repo, *o, progress);
+    }
+    if (g.json) {
+      nlohmann::json j = snap.to_json();
+      j["short_id"] = snap.id.short_hex();
+      print_json(j);
+    } else if (!g.quiet) {
+      std::cout << "logical dump " << snap.id.short_hex() << " saved: " << snap.paths.size() << " database(s), "
+                << human_bytes(snap.stats.bytes) << " in " << human_duration(snap.stats.duration_s) << "; added "
+                << human_bytes(snap.stats.stored_added) << " after deduplication, compression and encryption\n";
+    }
+    return kExitOk;
+  });
+}
+
+void register_pg_restore_logical(CLI::App& pg, GlobalOptions& g) {
+  auto* cmd = pg.add_subcommand("restore-logical",
+                                "Restore a logical dump into a database with pg_restore, or write it to stdout for pg_restore");
+  add_global_options(*cmd, g);
+  auto o = std::make_shared<PgRestoreLogicalOptions>();
+  cmd->add_option("snapshot", o->snapshot, "The dump (snapshot id or 'latest')")->required();
+  cmd->add_option("--db", o->database, "Which database of the dump (default: the only one)");
+  add_conn_option(*cmd, o->conninfo);
+  cmd->add_flag("--stdout", o->to_stdout, "Write the dump (pg_dump custom format) to stdout: arca … --stdout | pg_restore …");
+  cmd->add_flag("--clean", o->clean, "Drop objects before recreating them (pg_restore --clean --if-exists)");
+  cmd->add_flag("--create", o->create, "Create the database first (connect -d to another database, e.g. postgres)");
+  cmd->add_option("-t,--table", o->tables, "Restore only this table; repeatable")->allow_extra_args(false);
+  cmd->add_option("--pg-bin", o->pg_bin, "Directory with pg_restore (default: found for the server's version)");
+  set_command(*cmd, [&g, o] {
+    auto repo = open_repository(g);
+    uint64_t bytes = pg_restore_logical(*repo, *o);
+    if (o->to_stdout) return kExitOk;
+    if (g.json) print_json({{"snapshot", o->snapshot}, {"bytes", bytes}, {"database", o->database}});
+    else if (!g.quiet) std::cout << "restored " << human_bytes(bytes) << " of dump data with pg_restore\n";
+    return kExitOk;
+  });
+}
+
 }  // namespace
 
 void register_pg_restore(CLI::App& pg, GlobalOptions& g);
@@ -84,6 +142,8 @@ void register_pg(CLI::App& app, GlobalOptions& g) {
   register_pg_verify(*pg, g);
   register_wal_stream(*pg, g);
   register_pg_check(*pg, g);
+  register_pg_dump(*pg, g);
+  register_pg_restore_logical(*pg, g);
 }
 
 }  // namespace arca

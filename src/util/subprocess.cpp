@@ -17,9 +17,11 @@ namespace arca {
 
 static constexpr size_t kErrKeep = 64 * 1024;
 
-Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd) {
+Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd, Stdin in) {
   if (argv.empty()) throw std::logic_error("Subprocess: empty argv");
-  int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+  int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
+  if (in == Stdin::Pipe && pipe2(inp, O_CLOEXEC) != 0) throw_errno("pipe", argv[0], errno);
+  UniqueFd in_r(inp[0]), in_w(inp[1]);
   if (out == Stdout::Pipe && pipe2(outp, O_CLOEXEC) != 0) throw_errno("pipe", argv[0], errno);
   UniqueFd out_r(outp[0]), out_w(outp[1]);
   if (pipe2(errp, O_CLOEXEC) != 0) throw_errno("pipe", argv[0], errno);
@@ -29,7 +31,8 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const s
   if (out == Stdout::Pipe) posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
   if (out == Stdout::Null) posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (in == Stdin::Pipe) posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
+  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -37,6 +40,7 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const s
   int rc = posix_spawnp(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw Error(ErrorKind::NotFound, "cannot run " + argv[0] + ": " + std::strerror(rc));
+  in_ = std::move(in_w);
   out_ = std::move(out_r);
   err_ = std::move(err_r);
   err_reader_ = std::thread([this] {
@@ -61,6 +65,7 @@ Subprocess::~Subprocess() {
 
 int Subprocess::wait() {
   if (waited_) return status_;
+  in_.reset();   // a child reading its input sees the end
   out_.reset();  // a child still writing gets EPIPE instead of blocking forever
   int st = 0;
   while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {

@@ -15,13 +15,16 @@ namespace arca {
 class Subprocess {
  public:
   enum class Stdout { Inherit, Pipe, Null };
+  enum class Stdin { Null, Pipe };
   // Starts the program; throws Error if it cannot be started. `cwd` empty = ours.
-  Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd = {});
+  Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd = {}, Stdin in = Stdin::Null);
   ~Subprocess();  // kills and reaps a child that is still running
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
 
   int stdout_fd() const { return out_.get(); }  // with Stdout::Pipe
+  int stdin_fd() const { return in_.get(); }    // with Stdin::Pipe
+  void close_stdin() { in_.reset(); }
   // Waits; returns the exit status (128 + signal if killed).
   int wait();
   std::string stderr_text();  // valid after wait()
@@ -29,7 +32,7 @@ class Subprocess {
 
  private:
   pid_t pid_ = -1;
-  UniqueFd out_, err_;
+  UniqueFd in_, out_, err_;
   std::thread err_reader_;
   std::string err_text_;
   bool waited_ = false;
