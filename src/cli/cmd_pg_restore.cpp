@@ -10,6 +10,7 @@
 #include "sources/postgres/cluster_restore.h"
 #include "sources/postgres/pg_server.h"
 #include "sources/postgres/wal_names.h"
+#include "sources/postgres/wal_prefetch.h"
 #include "util/error.h"
 
 namespace arca {
@@ -113,7 +114,11 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
       server.start(port, {}, a->start_timeout);
       // pg_ctl returns once the server accepts (read-only) connections, which may be long before
       // the recovery target: with promotion, the wait goes on until it is a primary.
-      if (a->o.target.action == "promote") server.wait_promoted(a->start_timeout);
+      if (a->o.target.action == "promote") {
+        server.wait_promoted(a->start_timeout);
+        std::error_code ec;  // recovery is over: segments fetched ahead are not needed any more
+        std::filesystem::remove_all(default_wal_spool(std::filesystem::absolute(a->o.target_dir).string()), ec);
+      }
       start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
       server.release();  // keeps running after arca exits
     }

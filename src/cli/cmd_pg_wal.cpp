@@ -17,6 +17,7 @@
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"
 #include "sources/postgres/wal_continuity.h"
+#include "sources/postgres/wal_prefetch.h"
 #include "sources/postgres/wal_stream.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -94,9 +95,17 @@ void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("destination", *dest, "Where to write it (PostgreSQL's %p)")->required();
   cmd->add_option("--system-id", *sysid, "The cluster's system identifier (default: from pg_control)");
   cmd->add_option("--pgdata", *pgdata, "The data directory (default: the current directory, as for restore_command)");
-  set_command(*cmd, [&g, file, dest, sysid, pgdata] {
+  auto prefetch = std::make_shared<unsigned>(8);
+  auto spool = std::make_shared<std::string>();
+  cmd->add_option("--prefetch", *prefetch, "Also fetch this many following segments into the spool (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 256));
+  cmd->add_option("--spool", *spool, "Directory for prefetched segments (default: pg_wal/arca-prefetch)");
+  set_command(*cmd, [&g, file, dest, sysid, pgdata, prefetch, spool] {
     try {
-      uint64_t id = sysid->empty() ? read_system_id(pgdata->empty() ? "." : *pgdata) : parse_system_id(*sysid);
+      std::string datadir = pgdata->empty() ? "." : *pgdata;
+      std::string sp = spool->empty() ? default_wal_spool(datadir) : *spool;
+      if (take_spooled_wal(sp, *file, *dest)) return 0;  // fetched ahead by an earlier call
+      uint64_t id = sysid->empty() ? read_system_id(datadir) : parse_system_id(*sysid);
       auto repo = open_repository(g);
       WalArchive archive(*repo, id);
       auto content = archive.fetch(*file);
@@ -104,17 +113,11 @@ void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
         if (!g.quiet) std::cerr << "arca: " << *file << " is not in the archive\n";
         return 1;
       }
-      // Written beside the destination and renamed, so the server never sees half a file.
-      std::string tmp = *dest + ".arca-tmp";
-      {
-        UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!fd) throw_errno("create", tmp, errno);
-        write_all(fd.get(), *content, tmp);
-      }
-      if (rename(tmp.c_str(), dest->c_str()) != 0) {
-        int e = errno;
-        unlink(tmp.c_str());
-        throw_errno("rename", *dest, e);
+      write_wal_file(*dest, *content);
+      try {
+        prefetch_wal(archive, sp, *file, *content, *prefetch, std::max(4u, repo->backend().parallelism()));
+      } catch (const Error& e) {
+        std::cerr << "arca: warning: prefetching WAL after " << *file << ": " << e.what() << "\n";
       }
       return 0;
     } catch (const Error& e) {

@@ -73,13 +73,14 @@ WalArchive::PushResult WalArchive::push(const std::string& file, ByteView conten
               "this repository: check archive_command on every server that uses it");
 }
 
-std::optional<Bytes> WalArchive::fetch(const std::string& file) const {
+std::optional<Bytes> WalArchive::fetch(const std::string& file, bool with_pieces) const {
   std::string name = object_name(file);
   try {
     return repo_.load_object(name);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::NotFound) throw;
   }
+  if (!with_pieces) return std::nullopt;
   auto w = parse_wal_file_name(file, 16u << 20);
   if (!w || w->kind != WalFileName::Kind::Segment) return std::nullopt;
   Bytes out;

@@ -47,8 +47,9 @@ class WalArchive {
   // Archives one file. The same content again is accepted; different content under a name
   // already archived throws Error (the archive is never overwritten).
   PushResult push(const std::string& file, ByteView content);
-  // The file's content, or nullopt if the archive does not have it.
-  std::optional<Bytes> fetch(const std::string& file) const;
+  // The file's content, or nullopt if the archive does not have it. `pieces`: a segment that is
+  // only stored in pieces (still being streamed) is assembled and zero-padded.
+  std::optional<Bytes> fetch(const std::string& file, bool pieces = true) const;
   // Pieces of a segment still being written, stored by `arca pg wal-stream` every few seconds
   // as "<segment>.partial/<offset, 8 hex>" until the whole segment is stored. fetch() of a
   // segment that only has pieces returns the contiguous start, zero-padded to the segment size
