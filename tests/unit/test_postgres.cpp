@@ -1,0 +1,272 @@
+// Unit tests for the pieces of the PostgreSQL source that need no server: WAL names and
+// positions, segment headers, the incremental tar reader, the stream-to-tree builder, the WAL
+// archive's idempotent pushes and pieces, and time parsing for recovery targets.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "repo/blob_writer.h"
+#include "repo/config.h"
+#include "sources/common/stream_tree.h"
+#include "sources/common/tar_reader.h"
+#include "sources/postgres/wal_archive.h"
+#include "sources/postgres/wal_names.h"
+#include "storage/local_backend.h"
+#include "test_util.h"
+#include "util/error.h"
+
+using namespace arca;
+
+namespace {
+
+std::unique_ptr<Repository> make_repo(const std::string& path) {
+  LocalBackend b(path);
+  Credentials c;
+  c.passphrase = "pw";
+  InitOptions o;
+  o.kdf = {1, 8, 1};
+  Repository::init(b, c, o);
+  return Repository::open(std::make_unique<LocalBackend>(path), c);
+}
+
+// One ustar header block (with a valid checksum) for `name`.
+Bytes tar_header(const std::string& name, char type, size_t size, const std::string& link = "") {
+  Bytes h(512, 0);
+  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
+  std::snprintf(reinterpret_cast<char*>(h.data() + 100), 8, "%07o", 0600);
+  std::snprintf(reinterpret_cast<char*>(h.data() + 108), 8, "%07o", 26);
+  std::snprintf(reinterpret_cast<char*>(h.data() + 116), 8, "%07o", 27);
+  std::snprintf(reinterpret_cast<char*>(h.data() + 124), 12, "%011zo", size);
+  std::snprintf(reinterpret_cast<char*>(h.data() + 136), 12, "%011o", 1700000000);
+  h[156] = uint8_t(type);
+  std::memcpy(h.data() + 157, link.data(), std::min<size_t>(link.size(), 100));
+  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(h.data() + 265, "postgres", 8);
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (uint8_t b : h) sum += b;
+  std::snprintf(reinterpret_cast<char*>(h.data() + 148), 8, "%06o", sum);
+  return h;
+}
+
+void append_entry(Bytes& tar, const std::string& name, char type, const std::string& data = "",
+                  const std::string& link = "") {
+  Bytes h = tar_header(name, type, data.size(), link);
+  tar.insert(tar.end(), h.begin(), h.end());
+  tar.insert(tar.end(), data.begin(), data.end());
+  tar.resize(tar.size() + (512 - data.size() % 512) % 512, 0);
+}
+
+struct Collected {
+  std::vector<TarEntry> entries;
+  std::vector<std::string> contents;
+};
+
+TarReader::Callbacks collector(Collected& c) {
+  return {[&c](const TarEntry& e) {
+            c.entries.push_back(e);
+            c.contents.emplace_back();
+          },
+          [&c](ByteView d) { c.contents.back().append(reinterpret_cast<const char*>(d.data()), d.size()); },
+          nullptr};
+}
+
+}  // namespace
+
+TEST(WalNames, LsnRoundTripAndSegments) {
+  EXPECT_EQ(parse_lsn("16/B374D848"), (uint64_t(0x16) << 32) | 0xB374D848);
+  EXPECT_EQ(format_lsn(parse_lsn("0/3000060")), "0/3000060");
+  EXPECT_THROW(parse_lsn("nonsense"), Error);
+  EXPECT_THROW(parse_lsn("1/2x"), Error);
+  const uint64_t seg = 16u << 20;
+  EXPECT_EQ(wal_segment_name(1, wal_segno(parse_lsn("1/0A000028"), seg), seg), "00000001000000010000000A");
+  auto n = parse_wal_file_name("00000001000000010000000A", seg);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->kind, WalFileName::Kind::Segment);
+  EXPECT_EQ(n->segno, 256u + 10u);
+  EXPECT_EQ(parse_wal_file_name("00000003.history", seg)->kind, WalFileName::Kind::History);
+  EXPECT_EQ(parse_wal_file_name("00000003.history", seg)->timeline, 3u);
+  EXPECT_EQ(parse_wal_file_name("000000010000000000000009.00000028.backup", seg)->kind,
+            WalFileName::Kind::BackupHistory);
+  EXPECT_FALSE(parse_wal_file_name("00000001000000000000000a", seg));  // lowercase: not PostgreSQL's
+  EXPECT_FALSE(parse_wal_file_name("../../etc/passwd", seg));
+  EXPECT_FALSE(parse_wal_file_name("RECOVERYXLOG", seg));
+}
+
+TEST(WalNames, SegmentHeader) {
+  Bytes seg(8192, 0);
+  uint16_t info = 0x0002;
+  uint32_t tli = 2, size = 16u << 20;
+  uint64_t sysid = 7712206997276580626ull, addr = 0x3000000;
+  std::memcpy(seg.data() + 2, &info, 2);
+  std::memcpy(seg.data() + 4, &tli, 4);
+  std::memcpy(seg.data() + 8, &addr, 8);
+  std::memcpy(seg.data() + 24, &sysid, 8);
+  std::memcpy(seg.data() + 32, &size, 4);
+  auto h = read_wal_segment_header(seg);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->system_id, sysid);
+  EXPECT_EQ(h->timeline, 2u);
+  EXPECT_EQ(h->segment_size, size);
+  info = 0;  // a short page header: not the start of a segment
+  std::memcpy(seg.data() + 2, &info, 2);
+  EXPECT_FALSE(read_wal_segment_header(seg));
+}
+
+TEST(TarReader, EntriesSurviveAnySplitOfTheStream) {
+  Bytes tar;
+  append_entry(tar, "base/", '5');
+  append_entry(tar, "base/1/1259", '0', std::string(70000, 'x') + "end");
+  append_entry(tar, "PG_VERSION", '0', "15\n");
+  append_entry(tar, "empty", '0', "");
+  append_entry(tar, "pg_tblspc/16384", '2', "", "/srv/tbs");
+  std::string longname = "base/" + std::string(150, 'n');
+  append_entry(tar, "././@LongLink", 'L', longname + '\0');
+  tar.resize(tar.size() - 0);
+  append_entry(tar, "short-placeholder", '0', "long");
+  tar.resize(tar.size() + 1024, 0);  // end-of-archive marker
+  for (size_t step : {size_t(1), size_t(7), size_t(512), size_t(4096), tar.size()}) {
+    Collected c;
+    TarReader r("test.tar", collector(c));
+    for (size_t i = 0; i < tar.size(); i += step) r.feed(ByteView(tar.data() + i, std::min(step, tar.size() - i)));
+    r.finish();
+    ASSERT_EQ(c.entries.size(), 6u) << "step " << step;
+    EXPECT_EQ(c.entries[0].path, "base");
+    EXPECT_EQ(c.entries[0].type, TarEntry::Type::Dir);
+    EXPECT_EQ(c.contents[1], std::string(70000, 'x') + "end");
+    EXPECT_EQ(c.entries[1].mode, 0600u);
+    EXPECT_EQ(c.entries[1].uid, 26u);
+    EXPECT_EQ(c.entries[1].user, "postgres");
+    EXPECT_EQ(c.contents[2], "15\n");
+    EXPECT_EQ(c.entries[3].size, 0u);
+    EXPECT_EQ(c.entries[4].type, TarEntry::Type::Symlink);
+    EXPECT_EQ(c.entries[4].link_target, "/srv/tbs");
+    EXPECT_EQ(c.entries[5].path, longname);
+    EXPECT_EQ(c.contents[5], "long");
+  }
+}
+
+TEST(TarReader, DamageIsDetected) {
+  Bytes tar;
+  append_entry(tar, "file", '0', "hello");
+  Bytes bad = tar;
+  bad[10] ^= 1;  // inside the name: the checksum no longer matches
+  Collected c1;
+  TarReader r1("t", collector(c1));
+  EXPECT_THROW(r1.feed(bad), Error);
+  Collected c2;
+  TarReader r2("t", collector(c2));
+  r2.feed(ByteView(tar.data(), 512 + 3));  // stops inside the file
+  EXPECT_THROW(r2.finish(), Error);
+  Bytes odd;
+  append_entry(odd, "fifo", '6');
+  Collected c3;
+  TarReader r3("t", collector(c3));
+  EXPECT_THROW(r3.feed(odd), Error);
+}
+
+TEST(StreamTree, BuildsTreesFromEntriesInAnyOrder) {
+  TempDir dir;
+  auto repo = make_repo(dir.path + "/repo");
+  ProgressCounters progress;
+  BlobWriter writer(*repo);
+  StreamTree tree(*repo, writer, progress, 2);
+  std::mt19937 rng(7);
+  Bytes big(300000);
+  for (auto& b : big) b = uint8_t(rng());
+  Node meta;
+  meta.mode = 0600;
+  tree.begin_file("base/1/1259", meta, 65536);
+  for (size_t i = 0; i < big.size(); i += 1000) tree.write(ByteView(big.data() + i, std::min<size_t>(1000, big.size() - i)));
+  tree.end_file();
+  tree.add_dir("base", meta);  // after its child: the directory entry still gets the metadata
+  Node link;
+  link.link_target = "/srv/tbs";
+  tree.add_symlink("pg_tblspc/16384", link);
+  tree.begin_file("PG_VERSION", meta, 65536);
+  tree.write(as_view(std::string("15\n")));
+  tree.end_file();
+  EXPECT_THROW(tree.add_dir("../escape", meta), Error);
+  Id root_id = tree.finish();
+  writer.flush();
+  Tree root = repo->load_tree(root_id);
+  ASSERT_EQ(root.nodes.size(), 3u);
+  EXPECT_EQ(root.nodes[0].name, "PG_VERSION");
+  EXPECT_EQ(root.nodes[1].name, "base");
+  EXPECT_EQ(root.nodes[1].mode, 0600u);
+  EXPECT_EQ(root.nodes[2].name, "pg_tblspc");
+  Tree base = repo->load_tree(*root.nodes[1].subtree);
+  Tree one = repo->load_tree(*base.nodes.at(0).subtree);
+  const Node& f = one.nodes.at(0);
+  EXPECT_EQ(f.name, "1259");
+  EXPECT_EQ(f.size, big.size());
+  ASSERT_EQ(f.content.size(), 5u);  // 4 × 64 KiB + the rest
+  Bytes back;
+  for (const auto& id : f.content) {
+    Bytes b = repo->read_blob(id);
+    back.insert(back.end(), b.begin(), b.end());
+  }
+  EXPECT_TRUE(back == big);
+  Tree tbs = repo->load_tree(*root.nodes[2].subtree);
+  EXPECT_EQ(tbs.nodes.at(0).type, NodeType::Symlink);
+  EXPECT_EQ(tbs.nodes.at(0).link_target, "/srv/tbs");
+}
+
+TEST(WalArchive, PushIsIdempotentAndRefusesDifferentContent) {
+  TempDir dir;
+  auto repo = make_repo(dir.path + "/repo");
+  WalArchive archive(*repo, 42);
+  Bytes seg(1000, 7);
+  EXPECT_EQ(archive.push("000000010000000000000003", seg), WalArchive::PushResult::Stored);
+  EXPECT_EQ(archive.push("000000010000000000000003", seg), WalArchive::PushResult::AlreadyArchived);
+  Bytes other = seg;
+  other[500] = 8;
+  EXPECT_THROW(archive.push("000000010000000000000003", other), Error);
+  EXPECT_TRUE(*archive.fetch("000000010000000000000003") == seg);
+  EXPECT_FALSE(archive.fetch("000000010000000000000004"));
+  EXPECT_THROW(archive.push("../../config", seg), Error);
+  EXPECT_EQ(archive.object_name("00000002.history"), "wal/000000000000002a/00000002/00000002.history");
+  WalArchive another_cluster(*repo, 43);
+  EXPECT_FALSE(another_cluster.fetch("000000010000000000000003"));
+}
+
+TEST(WalArchive, PiecesAssembleIntoAPaddedSegment) {
+  TempDir dir;
+  auto repo = make_repo(dir.path + "/repo");
+  WalArchive archive(*repo, 42);
+  const uint32_t size = 1u << 20;
+  Bytes start(40000, 0);
+  uint16_t info = 0x0002;
+  uint32_t tli = 1;
+  uint64_t sysid = 42;
+  std::memcpy(start.data() + 2, &info, 2);
+  std::memcpy(start.data() + 4, &tli, 4);
+  std::memcpy(start.data() + 24, &sysid, 8);
+  std::memcpy(start.data() + 32, &size, 4);
+  for (size_t i = 40; i < start.size(); i++) start[i] = uint8_t(i);
+  std::string name = "000000010000000000000005";
+  archive.push_piece(name, 0, ByteView(start.data(), 30000));
+  archive.push_piece(name, 30000, ByteView(start.data() + 30000, 10000));
+  archive.push_piece(name, 60000, ByteView(start.data(), 100));  // after a hole: not usable
+  auto got = archive.fetch(name);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), size);
+  EXPECT_TRUE(std::equal(start.begin(), start.end(), got->begin()));
+  EXPECT_TRUE(std::all_of(got->begin() + 40000, got->end(), [](uint8_t b) { return b == 0; }));
+  EXPECT_FALSE(archive.fetch(name, false));  // whole segments only
+  auto listed = archive.list();
+  EXPECT_EQ(std::count_if(listed.begin(), listed.end(), [](const WalObject& w) { return w.piece; }), 3);
+  archive.remove_pieces(name);
+  EXPECT_FALSE(archive.fetch(name));
+}
+
+TEST(ParseTime, ZonesAreRequired) {
+  EXPECT_DOUBLE_EQ(*parse_time("2026-11-25T14:30:00Z"), 1795617000.0);
+  EXPECT_DOUBLE_EQ(*parse_time("2026-11-25 14:30:00+00"), 1795617000.0);
+  EXPECT_DOUBLE_EQ(*parse_time("2026-11-25 16:30:00+02"), 1795617000.0);
+  EXPECT_DOUBLE_EQ(*parse_time("2026-11-25 09:00:00-05:30"), 1795617000.0);
+  EXPECT_NEAR(*parse_time("2026-11-25 14:30:00.25+00"), 1795617000.25, 1e-6);
+  EXPECT_FALSE(parse_time("2026-11-25 14:30:00"));
+  EXPECT_FALSE(parse_time("yesterday"));
+}
