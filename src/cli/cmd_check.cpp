@@ -49,6 +49,7 @@ void register_check(CLI::App& app, GlobalOptions& g) {
       for (const auto& e : r.affected) aff.push_back({{"snapshot", e.snapshot}, {"path", e.path}});
       print_json({{"ok", r.ok()}, {"snapshots", r.snapshots}, {"trees", r.trees}, {"data_blobs", r.data_blobs},
                   {"packs", r.packs}, {"packs_read", r.packs_read}, {"bytes_read", r.bytes_read},
+                  {"wal_objects", r.wal_objects}, {"wal_read", r.wal_read},
                   {"errors", errs}, {"notes", notes}, {"affected_files", aff}});
     } else {
       for (const auto& e : r.errors) std::cerr << "error: " << e.object << ": " << e.message << "\n";
@@ -59,7 +60,10 @@ void register_check(CLI::App& app, GlobalOptions& g) {
       if (!g.quiet) {
         std::cout << "checked " << r.snapshots << " snapshots, " << r.trees << " trees, " << r.data_blobs
                   << " data blobs in " << r.packs << " packs";
-        if (o.read_data) std::cout << "; read " << r.packs_read << " packs (" << human_bytes(r.bytes_read) << ")";
+        if (r.wal_objects) std::cout << ", " << r.wal_objects << " WAL archive objects";
+        if (o.read_data)
+          std::cout << "; read " << r.packs_read << " packs" << (r.wal_objects ? " and " + std::to_string(r.wal_read) + " WAL objects" : "")
+                    << " (" << human_bytes(r.bytes_read) << ")";
         std::cout << "\n";
       }
       if (r.ok()) {

@@ -2,6 +2,7 @@
 // blob a snapshot needs is indexed, every indexed pack exists with a plausible size. With
 // read_data, packs are read in full: pack hash, header, and every blob authenticated and
 // compared with its keyed id. Damaged or missing blobs are mapped back to the files they hold.
+// WAL archive objects are counted, and with read_data each is authenticated.
 #pragma once
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct AffectedFile {
 
 struct CheckResult {
   uint64_t snapshots = 0, trees = 0, data_blobs = 0, packs = 0, packs_read = 0, bytes_read = 0;
+  uint64_t wal_objects = 0, wal_read = 0;  // PostgreSQL WAL archive objects (wal/)
   std::vector<CheckProblem> errors;
   std::vector<CheckProblem> notes;  // harmless findings (e.g. packs left by an interrupted backup)
   std::vector<AffectedFile> affected;

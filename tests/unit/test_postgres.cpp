@@ -190,25 +190,28 @@ TEST(StreamTree, BuildsTreesFromEntriesInAnyOrder) {
   EXPECT_THROW(tree.add_dir("../escape", meta), Error);
   Id root_id = tree.finish();
   writer.flush();
-  Tree root = repo->load_tree(root_id);
+  Credentials c;
+  c.passphrase = "pw";
+  auto reopened = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), c);  // with the new index
+  Tree root = reopened->load_tree(root_id);
   ASSERT_EQ(root.nodes.size(), 3u);
   EXPECT_EQ(root.nodes[0].name, "PG_VERSION");
   EXPECT_EQ(root.nodes[1].name, "base");
   EXPECT_EQ(root.nodes[1].mode, 0600u);
   EXPECT_EQ(root.nodes[2].name, "pg_tblspc");
-  Tree base = repo->load_tree(*root.nodes[1].subtree);
-  Tree one = repo->load_tree(*base.nodes.at(0).subtree);
+  Tree base = reopened->load_tree(*root.nodes[1].subtree);
+  Tree one = reopened->load_tree(*base.nodes.at(0).subtree);
   const Node& f = one.nodes.at(0);
   EXPECT_EQ(f.name, "1259");
   EXPECT_EQ(f.size, big.size());
   ASSERT_EQ(f.content.size(), 5u);  // 4 × 64 KiB + the rest
   Bytes back;
   for (const auto& id : f.content) {
-    Bytes b = repo->read_blob(id);
+    Bytes b = reopened->read_blob(id);
     back.insert(back.end(), b.begin(), b.end());
   }
   EXPECT_TRUE(back == big);
-  Tree tbs = repo->load_tree(*root.nodes[2].subtree);
+  Tree tbs = reopened->load_tree(*root.nodes[2].subtree);
   EXPECT_EQ(tbs.nodes.at(0).type, NodeType::Symlink);
   EXPECT_EQ(tbs.nodes.at(0).link_target, "/srv/tbs");
 }

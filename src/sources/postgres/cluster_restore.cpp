@@ -206,6 +206,12 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
 
   // Tablespaces: where each goes, checked before anything is written.
   std::vector<std::pair<std::string, std::string>> placements;  // oid, location
+  for (const auto& [oid, loc] : opts.tablespace_map) {
+    bool known = false;
+    if (snap.metadata.contains("tablespaces"))
+      for (const auto& t : snap.metadata["tablespaces"]["value"]) known |= t.at("oid") == oid;
+    if (!known) throw Error(ErrorKind::Usage, "--tablespace-map " + oid + ": the backup has no tablespace with that OID");
+  }
   if (snap.metadata.contains("tablespaces"))
     for (const auto& t : snap.metadata["tablespaces"]["value"]) {
       std::string oid = t.at("oid"), loc = t.at("location");
@@ -216,9 +222,6 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
       check_target_dir(loc, opts.delta, "tablespace " + oid + " location");
       placements.emplace_back(oid, loc);
     }
-  for (const auto& [oid, loc] : opts.tablespace_map)
-    if (std::none_of(placements.begin(), placements.end(), [&](auto& p) { return p.first == oid; }))
-      throw Error(ErrorKind::Usage, "--tablespace-map " + oid + ": the backup has no tablespace with that OID");
 
   RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, opts.threads, progress);
   res.bytes += r.bytes;
