@@ -60,7 +60,7 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
   auto a = std::make_shared<PgRestoreArgs>();
   cmd->add_option("--to", a->o.target_dir, "Data directory to restore into (created if missing)")->required();
   cmd->add_option("--from", a->snapshot, "Base backup to use (snapshot id; default: the newest that suits the target)");
-  cmd->add_option("--name-filter,--source", a->o.source_name, "Only consider base backups of this source name");
+  cmd->add_option("--source", a->o.source_name, "Only consider base backups of this source name");
   cmd->add_option("--time", a->time, "Recover to this time, with zone: '2026-11-25 14:30:00+00'");
   cmd->add_option("--lsn", a->lsn, "Recover to this WAL position (e.g. 0/3000060)");
   cmd->add_option("--xid", a->xid, "Recover to this transaction id");

@@ -1,7 +1,5 @@
 // `arca pg wal-push | wal-fetch | wal-stream | check`: the WAL archive.
-#include <fcntl.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -20,8 +18,6 @@
 #include "sources/postgres/wal_prefetch.h"
 #include "sources/postgres/wal_stream.h"
 #include "util/error.h"
-#include "util/fd.h"
-#include "util/io.h"
 
 namespace arca {
 

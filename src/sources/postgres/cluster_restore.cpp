@@ -1,7 +1,6 @@
 #include "sources/postgres/cluster_restore.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -121,17 +120,13 @@ static void check_target_dir(const std::string& dir, bool delta, const std::stri
   refuse_running_server(dir);
 }
 
-static uid_t chown_uid;
-static gid_t chown_gid;
-static int chown_one(const char* path, const struct stat*, int, FTW*) {
-  return lchown(path, chown_uid, chown_gid) == 0 ? 0 : errno;
-}
-
+// Symlinks are changed themselves and never followed (the iterator does not follow them).
 static void chown_tree(const std::string& dir, uid_t uid, gid_t gid) {
-  chown_uid = uid;
-  chown_gid = gid;
-  int rc = nftw(dir.c_str(), chown_one, 32, FTW_PHYS);
-  if (rc != 0) throw_errno("chown", dir, rc > 0 ? rc : errno);
+  if (lchown(dir.c_str(), uid, gid) != 0) throw_errno("chown", dir, errno);
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::end(it); it.increment(ec))
+    if (lchown(it->path().c_str(), uid, gid) != 0) throw_errno("chown", it->path().string(), errno);
+  if (ec) throw Error(ErrorKind::Io, "cannot walk " + dir + " to set its owner: " + ec.message());
 }
 
 static std::string conf_quote(const std::string& v) {

@@ -1,5 +1,7 @@
 #include "sources/postgres/pg_conn.h"
 
+#include <cctype>
+#include <cstdio>
 #include <cstring>
 
 #include "util/error.h"
@@ -27,8 +29,19 @@ static std::string conninfo_value(const std::string& v) {
 std::string pg_conninfo_with(const std::string& conninfo, const std::string& key, const std::string& value) {
   // A URI cannot take key=value words after it; libpq accepts "dbname=URI" expansions only for
   // dbname, so URIs get the setting as a query parameter.
-  if (conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0)
-    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+  if (conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0) {
+    std::string enc;
+    for (unsigned char c : value) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        enc += char(c);
+      } else {
+        char b[4];
+        std::snprintf(b, sizeof b, "%%%02X", c);
+        enc += b;
+      }
+    }
+    return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + key + "=" + enc;
+  }
   return conninfo + (conninfo.empty() ? "" : " ") + key + "=" + conninfo_value(value);
 }
 

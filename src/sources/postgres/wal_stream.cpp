@@ -67,6 +67,13 @@ class Session {
     seg_size_ = std::stoull(segsz) << (segsz.find("GB") != std::string::npos ? 30 : segsz.find("MB") != std::string::npos ? 20 : 10);
     archive_ = std::make_unique<WalArchive>(repo_, sysid);
 
+    // After a promotion the timeline's history file must be archived too, or a restore cannot
+    // follow the switch.
+    if (tli_ > 1) {
+      PgResult h = conn_->exec("TIMELINE_HISTORY " + std::to_string(tli_), "fetching the timeline history");
+      std::string content(PQgetvalue(h.get(), 0, 1), size_t(PQgetlength(h.get(), 0, 1)));
+      archive_->push(PQgetvalue(h.get(), 0, 0), as_view(content));
+    }
     std::optional<Lsn> slot_restart = ensure_slot();
     Lsn start = resume_point(server_pos, slot_restart);
     std::string cmd = "START_REPLICATION SLOT " + o_.slot + " PHYSICAL " + format_lsn(start) + " TIMELINE " + std::to_string(tli_);
@@ -75,6 +82,7 @@ class Session {
       std::string msg = PQresultErrorMessage(r.get());
       throw Error(ErrorKind::Generic, "the server refused to stream WAL from " + format_lsn(start) + ": " + msg);
     }
+    touch();
     log_("streaming WAL from " + format_lsn(start) + " on timeline " + std::to_string(tli_) + " (slot " + o_.slot + ")");
     try {
       loop();
@@ -87,6 +95,8 @@ class Session {
   }
 
  private:
+  void touch() { st_.last_contact_ns = Clock::now().time_since_epoch().count(); }
+
   std::optional<Lsn> ensure_slot() {
     if (conn_->server_version() < 150000) {
       // "already exists" is fine here; any other problem shows when streaming starts.
@@ -242,10 +252,12 @@ class Session {
         throw Retryable("stream ended");
       } else if (n == -2) {
         throw Retryable("the connection broke: " + conn_->last_error());
-      } else if (raw[0] == 'w' && n >= 25) {
-        data(be64(reinterpret_cast<uint8_t*>(raw) + 1), reinterpret_cast<uint8_t*>(raw) + 25, size_t(n) - 25);
-      } else if (raw[0] == 'k' && n >= 18) {
-        if (raw[17]) send_status(false);
+      } else {
+        touch();
+        if (raw[0] == 'w' && n >= 25)  // XLogData: start, end, send time, then the WAL
+          data(be64(reinterpret_cast<uint8_t*>(raw) + 1), reinterpret_cast<uint8_t*>(raw) + 25, size_t(n) - 25);
+        else if (raw[0] == 'k' && n >= 18 && raw[17])  // keepalive asking for a reply
+          send_status(false);
       }
       auto now = Clock::now();
       if (now >= next_flush) {
@@ -279,14 +291,14 @@ class Session {
 
 void pg_wal_stream(Repository& repo, const WalStreamOptions& opts, WalStreamStatus& status,
                    const std::atomic<bool>& stop, const std::function<void(const std::string&)>& log) {
-  auto last_ok = Clock::now();
+  status.last_contact_ns = Clock::now().time_since_epoch().count();
   while (!stop) {
     try {
       Session(repo, opts, status, stop, log).run();
-      last_ok = Clock::now();
     } catch (const Retryable& e) {
       // A stream is meant to outlive server restarts: keep trying unless told to give up.
-      double down = std::chrono::duration<double>(Clock::now() - last_ok).count();
+      Clock::time_point last{Clock::duration(status.last_contact_ns.load())};
+      double down = std::chrono::duration<double>(Clock::now() - last).count();
       if (opts.give_up_after > 0 && down > opts.give_up_after)
         throw Error(ErrorKind::Generic, std::string("no WAL stream for ") + std::to_string(int(down)) + " s: " + e.what());
       char wait[32];

@@ -30,6 +30,7 @@ struct WalStreamStatus {
   std::atomic<uint64_t> segments{0};        // whole segments stored
   std::atomic<uint64_t> pieces{0};          // pieces stored
   std::atomic<uint64_t> reconnects{0};
+  std::atomic<int64_t> last_contact_ns{0};  // steady clock: the server last sent something
 };
 
 // Runs until `stop` becomes true (then stores what it has and returns) or an error that retrying
