@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <random>
 
 #include "repo/blob_writer.h"
 #include "repo/config.h"
 #include "sources/common/stream_tree.h"
 #include "sources/common/tar_reader.h"
+#include "sources/postgres/checks_file.h"
 #include "sources/postgres/wal_archive.h"
 #include "sources/postgres/wal_names.h"
 #include "storage/local_backend.h"
@@ -272,4 +274,48 @@ TEST(ParseTime, ZonesAreRequired) {
   EXPECT_NEAR(*parse_time("2026-11-25 14:30:00.25+00"), 1795617000.25, 1e-6);
   EXPECT_FALSE(parse_time("2026-11-25 14:30:00"));
   EXPECT_FALSE(parse_time("yesterday"));
+}
+
+TEST(VerifyChecks, ExpectationsAndCounts) {
+  EXPECT_EQ(judge_expectation("= 0", 1, "0"), "");
+  EXPECT_EQ(judge_expectation("= 0", 1, "3"), "expected = 0, got 3");
+  EXPECT_EQ(judge_expectation("= 1.0", 1, "1"), "");  // numerically equal
+  EXPECT_EQ(judge_expectation("= 'open'", 1, "open"), "");
+  EXPECT_EQ(judge_expectation("!= open", 1, "open"), "expected != open, got open");
+  EXPECT_EQ(judge_expectation(">= 100", 1, "99"), "expected >= 100, got 99");
+  EXPECT_EQ(judge_expectation("< 5", 1, "4.5"), "");
+  EXPECT_EQ(judge_expectation("> 5", 1, "abc"), "expected a number > 5, got 'abc'");
+  EXPECT_EQ(judge_expectation("= 0", 0, std::nullopt), "expected a value = 0, got no rows");
+  EXPECT_EQ(judge_expectation("empty", 0, std::nullopt), "");
+  EXPECT_EQ(judge_expectation("empty", 2, "x"), "expected no rows, got 2");
+  EXPECT_EQ(judge_expectation("nonempty", 0, std::nullopt), "expected rows, got none");
+  EXPECT_EQ(judge_expectation("~ 3", 1, "3"), "unknown expectation '~ 3'");
+  EXPECT_EQ(count_mismatch(100, 100, 0), "");
+  EXPECT_EQ(count_mismatch(97, 100, 5), "");
+  EXPECT_EQ(count_mismatch(99, 100, 0), "99 rows, backup recorded 100");
+  EXPECT_EQ(count_mismatch(110, 100, 5), "110 rows, backup recorded 100 (±5 for concurrent writes)");
+}
+
+TEST(VerifyChecks, ChecksFile) {
+  TempDir dir;
+  std::string path = dir.path + "/checks.sql";
+  {
+    std::ofstream f(path);
+    f << "-- a comment before the first check\n"
+         "-- check: balances\n-- database: orders\n-- expect: = 0\nSELECT count(*)\n  FROM accounts WHERE balance < 0;\n"
+         "-- check: recent\n-- expect: nonempty\nSELECT 1;\n";
+  }
+  auto checks = parse_checks(path);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].name, "balances");
+  EXPECT_EQ(checks[0].database, "orders");
+  EXPECT_EQ(checks[0].expect, "= 0");
+  EXPECT_EQ(checks[0].sql, "SELECT count(*)\n  FROM accounts WHERE balance < 0;\n");
+  EXPECT_EQ(checks[1].database, "postgres");
+  {
+    std::ofstream f(path);
+    f << "-- check: no expectation\nSELECT 1;\n";
+  }
+  EXPECT_THROW(parse_checks(path), Error);
+  EXPECT_THROW(parse_checks(dir.path + "/missing.sql"), Error);
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sources/postgres/checks_file.h"
 #include "sources/postgres/cluster_restore.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/pg_server.h"
@@ -31,96 +32,6 @@ bool PgVerifyResult::passed() const {
 namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-struct UserCheck {
-  std::string name, database = "postgres", expect, sql;
-};
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) i++;
-  return s.substr(i);
-}
-
-// The checks file: blocks that start with "-- check: NAME", then optional "-- database: DB"
-// and a required "-- expect: EXPECTATION", then the query.
-std::vector<UserCheck> parse_checks(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::NotFound, "cannot read the checks file " + path);
-  std::vector<UserCheck> out;
-  std::string line;
-  int lineno = 0;
-  auto directive = [](const std::string& l, const char* key, std::string& val) {
-    std::string prefix = std::string("-- ") + key + ":";
-    if (l.rfind(prefix, 0) != 0) return false;
-    val = trim(l.substr(prefix.size()));
-    return true;
-  };
-  while (std::getline(in, line)) {
-    lineno++;
-    std::string l = trim(line), v;
-    if (directive(l, "check", v)) {
-      out.push_back({});
-      out.back().name = v.empty() ? "check at line " + std::to_string(lineno) : v;
-    } else if (out.empty()) {
-      if (!l.empty() && l.rfind("--", 0) != 0)
-        throw Error(ErrorKind::Usage, path + ":" + std::to_string(lineno) + ": SQL before the first '-- check: NAME' line");
-    } else if (directive(l, "database", v)) {
-      out.back().database = v;
-    } else if (directive(l, "expect", v)) {
-      out.back().expect = v;
-    } else if (l.rfind("--", 0) != 0) {
-      out.back().sql += line + "\n";
-    }
-  }
-  for (const auto& c : out) {
-    if (trim(c.sql).empty()) throw Error(ErrorKind::Usage, path + ": check '" + c.name + "' has no query");
-    if (c.expect.empty())
-      throw Error(ErrorKind::Usage, path + ": check '" + c.name +
-                                        "' has no '-- expect:' line (empty, nonempty, = V, != V, < N, <= N, > N, >= N)");
-  }
-  return out;
-}
-
-// Compares the first column of the first row with the expectation; "" if it holds, else why not.
-std::string judge(const std::string& expect, PGresult* r) {
-  int rows = PQntuples(r);
-  if (expect == "empty") return rows == 0 ? "" : "expected no rows, got " + std::to_string(rows);
-  if (expect == "nonempty") return rows > 0 ? "" : "expected rows, got none";
-  std::string op;
-  for (const char* o : {"!=", "<=", ">=", "=", "<", ">"})
-    if (expect.rfind(o, 0) == 0) {
-      op = o;
-      break;
-    }
-  if (op.empty()) return "unknown expectation '" + expect + "'";
-  std::string want = trim(expect.substr(op.size()));
-  if (want.size() >= 2 && want.front() == '\'' && want.back() == '\'') want = want.substr(1, want.size() - 2);
-  if (rows == 0 || PQnfields(r) == 0) return "expected a value " + expect + ", got no rows";
-  std::string got = PQgetisnull(r, 0, 0) ? "NULL" : PQgetvalue(r, 0, 0);
-  bool ok;
-  if (op == "=" || op == "!=") {
-    bool eq = got == want;
-    if (!eq) {
-      try {
-        eq = std::stod(got) == std::stod(want);
-      } catch (const std::exception&) {
-      }
-    }
-    ok = op == "=" ? eq : !eq;
-  } else {
-    double g, w;
-    try {
-      g = std::stod(got);
-      w = std::stod(want);
-    } catch (const std::exception&) {
-      return "expected a number " + expect + ", got '" + got + "'";
-    }
-    ok = op == "<" ? g < w : op == "<=" ? g <= w : op == ">" ? g > w : g >= w;
-  }
-  return ok ? "" : "expected " + expect + ", got " + got;
-}
 
 class Verifier {
  public:
@@ -164,9 +75,7 @@ class Verifier {
         continue;
       }
       checked++;
-      if (std::llabs(got - want) > tol)
-        problems += "\n    " + schema + "." + table + ": " + std::to_string(got) + " rows, backup recorded " +
-                    std::to_string(want) + (tol ? " (±" + std::to_string(tol) + " for concurrent writes)" : "");
+      if (std::string m = count_mismatch(got, want, tol); !m.empty()) problems += "\n    " + schema + "." + table + ": " + m;
     }
     add("row counts", db, problems.empty() ? "" : "row counts differ:" + problems,
         std::to_string(checked) + " tables match the counts recorded at backup time");
@@ -265,7 +174,10 @@ class Verifier {
     try {
       PgConn c(pg_conninfo_with(conninfo_, "dbname", u.database), PgConn::Mode::Normal);
       PgResult r = c.exec(u.sql, "check '" + u.name + "'");
-      std::string problem = judge(u.expect, r.get());
+      std::optional<std::string> first;
+      if (PQntuples(r.get()) > 0 && PQnfields(r.get()) > 0)
+        first = PQgetisnull(r.get(), 0, 0) ? "NULL" : PQgetvalue(r.get(), 0, 0);
+      std::string problem = judge_expectation(u.expect, PQntuples(r.get()), first);
       add(u.name, u.database, problem, "expectation '" + u.expect + "' holds");
     } catch (const Error& e) {
       add(u.name, u.database, e.what(), "");
