@@ -69,8 +69,10 @@ std::vector<std::string> PgServer::as_owner(std::vector<std::string> argv) const
                                       " belongs to root; PostgreSQL cannot run as root (restore as the server's user "
                                       "or chown the directory)");
   passwd* pw = getpwuid(st.st_uid);
-  std::string user = pw ? pw->pw_name : "#" + std::to_string(st.st_uid);
-  std::vector<std::string> out = {"runuser", "-u", user, "--"};
+  if (!pw)
+    throw Error(ErrorKind::Usage, "the data directory " + datadir_ + " belongs to uid " + std::to_string(st.st_uid) +
+                                      ", which has no user name here; restore with --owner USER");
+  std::vector<std::string> out = {"runuser", "-u", pw->pw_name, "--"};
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }
