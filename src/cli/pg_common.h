@@ -13,6 +13,5 @@ void add_conn_option(CLI::App& cmd, std::string& conninfo);
 // backend options, shell-quoted for PostgreSQL's restore_command. `note` gets a remark when the
 // command only works with the current environment (credentials from ARCA_PASSWORD).
 std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note);
-std::string shell_quote(const std::string& s);
 
 }  // namespace arca

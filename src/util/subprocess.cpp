@@ -17,7 +17,8 @@ namespace arca {
 
 static constexpr size_t kErrKeep = 64 * 1024;
 
-Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd, Stdin in) {
+Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd, Stdin in,
+                       const std::vector<std::string>& env) {
   if (argv.empty()) throw std::logic_error("Subprocess: empty argv");
   int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
   if (in == Stdin::Pipe && pipe2(inp, O_CLOEXEC) != 0) throw_errno("pipe", argv[0], errno);
@@ -37,7 +38,16 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const s
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  int rc = posix_spawnp(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), environ);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; e++) {
+    std::string_view entry(*e);
+    bool overridden = false;
+    for (const auto& x : env) overridden |= entry.substr(0, entry.find('=') + 1) == std::string_view(x).substr(0, x.find('=') + 1);
+    if (!overridden) envp.push_back(*e);
+  }
+  for (const auto& x : env) envp.push_back(const_cast<char*>(x.c_str()));
+  envp.push_back(nullptr);
+  int rc = posix_spawnp(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw Error(ErrorKind::NotFound, "cannot run " + argv[0] + ": " + std::strerror(rc));
   in_ = std::move(in_w);
@@ -96,6 +106,15 @@ std::pair<int, std::string> run_program(const std::vector<std::string>& argv, co
   std::string err = p.stderr_text();
   if (!err.empty()) out += (out.empty() || out.back() == '\n' ? "" : "\n") + err;
   return {rc, out};
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
 }
 
 std::string find_program(const std::string& name) {

@@ -17,7 +17,9 @@ class Subprocess {
   enum class Stdout { Inherit, Pipe, Null };
   enum class Stdin { Null, Pipe };
   // Starts the program; throws Error if it cannot be started. `cwd` empty = ours.
-  Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd = {}, Stdin in = Stdin::Null);
+  // `env`: extra NAME=VALUE entries for the child (secrets go there, never into argv).
+  Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd = {}, Stdin in = Stdin::Null,
+             const std::vector<std::string>& env = {});
   ~Subprocess();  // kills and reaps a child that is still running
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
@@ -41,6 +43,8 @@ class Subprocess {
 
 // Runs to completion; returns (exit status, stdout + stderr text).
 std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd = {});
+// `s` as one word for /bin/sh ('…', with embedded quotes as '\'').
+std::string shell_quote(const std::string& s);
 // The program's full path: absolute paths as they are, otherwise searched in PATH ("" if absent).
 std::string find_program(const std::string& name);
 

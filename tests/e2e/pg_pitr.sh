@@ -64,6 +64,8 @@ assert j["bytes_written"] < j["bytes"] / 100, j
 PY
 # Over a directory a server has run on since: still a consistent copy of the first backup.
 pa pg restore --repo "$REPO" --password-file "$PW" --from "$B1" --to "$T/latest/data" --delta --target immediate -q
+[ "$(grep -c '^# Added by arca pg restore' "$T/latest/data/postgresql.auto.conf")" = 1 ] || fail "recovery settings of an earlier restore were left behind"
+grep -q "^recovery_target_time = ''" "$T/latest/data/postgresql.auto.conf" || fail "unused recovery targets are not reset"
 P3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$T/latest/data" -o "-p $P3" -l "$T/latest/log" -w start >/dev/null
 [ "$(qp "$P3" -c "SELECT to_regclass('marks') IS NOT NULL")" = t ] || fail "delta restore to the first backup is not consistent"

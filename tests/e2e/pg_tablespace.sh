@@ -27,6 +27,8 @@ step "restoring to the original tablespace location is refused while it is in us
 expect_exit 2 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --target immediate
 err_contains "tablespace $OID location $T/tbs"
 [ ! -e "$T/r1/data/PG_VERSION" ] || fail "a refused restore wrote the data directory"
+expect_exit 2 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --target immediate --delta
+err_contains "in use by the running server of $PGDATA"
 
 step "restore with the tablespace moved, start, compare"
 P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

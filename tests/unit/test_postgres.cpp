@@ -262,6 +262,13 @@ TEST(WalArchive, PiecesAssembleIntoAPaddedSegment) {
   EXPECT_FALSE(archive.fetch(name, false));  // whole segments only
   auto listed = archive.list();
   EXPECT_EQ(std::count_if(listed.begin(), listed.end(), [](const WalObject& w) { return w.piece; }), 3);
+  archive.push_piece(name, 0, ByteView(start.data(), 30000));  // the same piece again: accepted
+  Bytes other(start.begin(), start.begin() + 30000);
+  other[100] ^= 1;
+  EXPECT_THROW(archive.push_piece(name, 0, other), Error);  // never mixes two histories
+  // PostgreSQL's own "<segment>.partial" (archived by a promoted standby) lives beside the pieces.
+  EXPECT_EQ(archive.push(name + ".partial", other), WalArchive::PushResult::Stored);
+  EXPECT_TRUE(*archive.fetch(name + ".partial") == other);
   archive.remove_pieces(name);
   EXPECT_FALSE(archive.fetch(name));
 }

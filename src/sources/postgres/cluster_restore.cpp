@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "sources/files/restore.h"
 #include "sources/postgres/wal_names.h"
@@ -58,6 +59,16 @@ Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts
     throw Error(ErrorKind::NotFound, "the repository has no PostgreSQL base backups" +
                                          (opts.source_name.empty() ? std::string() : " of '" + opts.source_name + "'") +
                                          " (see 'arca snapshots')");
+  // Several clusters in one repository: choosing among all of them would restore (or verify)
+  // whichever happened to back up last.
+  std::set<std::string> sources;
+  for (const auto& s : all) sources.insert(s.source_name);
+  if (sources.size() > 1) {
+    std::string list;
+    for (const auto& n : sources) list += (list.empty() ? "" : ", ") + n;
+    throw Error(ErrorKind::Usage, "the repository holds base backups of several clusters (" + list +
+                                      "): choose one with --source NAME");
+  }
   const auto& t = opts.target;
   if (t.kind == RecoveryTarget::Kind::Time) {
     auto when = parse_time(t.value);
@@ -111,6 +122,26 @@ static void refuse_running_server(const std::string& dir) {
                                       ": stop it before restoring into its data directory");
 }
 
+// The data directory of a running PostgreSQL server on this machine whose tablespace links
+// point at `loc` (a postmaster's working directory is its data directory).
+static std::optional<std::string> running_server_using(const std::string& loc) {
+  std::error_code ec;
+  auto canon = std::filesystem::weakly_canonical(loc, ec);
+  for (const auto& p : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = p.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream comm(p.path() / "comm");
+    std::string name;
+    if (!(comm >> name) || (name != "postgres" && name != "postmaster")) continue;
+    std::error_code e2;
+    auto datadir = std::filesystem::read_symlink(p.path() / "cwd", e2);
+    if (e2) continue;
+    for (const auto& link : std::filesystem::directory_iterator(datadir / "pg_tblspc", e2))
+      if (std::filesystem::weakly_canonical(link.path(), e2) == canon) return datadir.string();
+  }
+  return std::nullopt;
+}
+
 static void check_target_dir(const std::string& dir, bool delta, const std::string& what) {
   if (dir_empty(dir)) return;
   if (!delta)
@@ -129,10 +160,11 @@ static void chown_tree(const std::string& dir, uid_t uid, gid_t gid) {
   if (ec) throw Error(ErrorKind::Io, "cannot walk " + dir + " to set its owner: " + ec.message());
 }
 
+// A configuration-file string: quotes doubled and backslashes escaped, as ALTER SYSTEM writes them.
 static std::string conf_quote(const std::string& v) {
   std::string out = "'";
   for (char c : v) {
-    if (c == '\'') out += '\'';
+    if (c == '\'' || c == '\\') out += c;
     out += c;
   }
   return out + "'";
@@ -151,9 +183,11 @@ static void remove_extra_top_entries(Repository& repo, const Id& tree, const std
   }
 }
 
+// `clean_top`: for the data directory only; a tablespace location may hold other clusters'
+// (other major versions') directories, which are not ours to remove.
 static RestoreResult restore_subtree(Repository& repo, const Snapshot& snap, const Id& tree, const std::string& dir,
-                                     bool delta, unsigned threads, ProgressCounters& progress) {
-  if (delta) remove_extra_top_entries(repo, tree, dir);
+                                     bool delta, bool clean_top, unsigned threads, ProgressCounters& progress) {
+  if (delta && clean_top) remove_extra_top_entries(repo, tree, dir);
   Snapshot part = snap;
   part.tree = tree;
   RestoreOptions ro;
@@ -169,6 +203,49 @@ static RestoreResult restore_subtree(Repository& repo, const Snapshot& snap, con
   return r;
 }
 
+// Recovery settings go last in postgresql.auto.conf, which the server reads after
+// postgresql.conf, and for a setting given twice the last one wins. A cluster Arca once restored
+// carries that restore's block in every later backup: earlier blocks are removed, and every
+// recovery target is written (empty if unused) so nothing older can combine with this one.
+static void write_recovery_settings(const std::string& conf, const Snapshot& snap, const PgRestoreOptions& opts,
+                                    bool recovery, bool archive_off) {
+  static const char* kBegin = "# Added by arca pg restore";
+  static const char* kEnd = "# End of arca pg restore settings";
+  std::string kept;
+  {
+    std::ifstream in(conf);
+    bool skipping = false;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(kBegin, 0) == 0) skipping = true;
+      if (!skipping) kept += line + "\n";
+      if (skipping && line == kEnd) skipping = false;
+    }
+  }
+  std::ostringstream out;
+  out << kBegin << " at " << now_rfc3339() << " from base backup " << snap.id.hex() << "\n";
+  if (archive_off) out << "archive_mode = off\n";
+  if (recovery) {
+    const auto& t = opts.target;
+    auto target = [&](RecoveryTarget::Kind k, const char* name) {
+      out << name << " = " << conf_quote(t.kind == k ? t.value : "") << "\n";
+    };
+    out << "restore_command = " << conf_quote(opts.restore_command) << "\n";
+    out << "recovery_target = " << (t.kind == RecoveryTarget::Kind::Immediate ? "'immediate'" : "''") << "\n";
+    target(RecoveryTarget::Kind::Time, "recovery_target_time");
+    target(RecoveryTarget::Kind::Lsn, "recovery_target_lsn");
+    target(RecoveryTarget::Kind::Xid, "recovery_target_xid");
+    target(RecoveryTarget::Kind::Name, "recovery_target_name");
+    out << "recovery_target_inclusive = " << (t.inclusive ? "on" : "off") << "\n";
+    out << "recovery_target_action = " << conf_quote(t.action) << "\n";
+    out << "recovery_target_timeline = 'latest'\n";
+  }
+  out << kEnd << "\n";
+  std::ofstream f(conf, std::ios::trunc);
+  f << kept << out.str();
+  f.close();
+  if (!f) throw Error(ErrorKind::Io, "cannot write the recovery settings to " + conf);
+}
+
 PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opts, ProgressCounters& progress) {
   auto t0 = std::chrono::steady_clock::now();
   PgRestoreResult res;
@@ -179,9 +256,12 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   check_target_dir(dir, opts.delta, "the data directory");
   int major = backup_major_version(snap);
-  // "immediate" needs no archive: the backup carries the WAL up to its consistent point, and the
-  // server replays it by crash recovery (as for a pg_basebackup copy).
-  bool needs_recovery = opts.target.kind != RecoveryTarget::Kind::Immediate;
+  // "immediate" with a restore_command is archive recovery that stops at the backup's consistent
+  // point and promotes to a new timeline, so the copy's WAL never takes names from the original's.
+  // Without one (no credentials file), the server replays the WAL inside the backup by crash
+  // recovery and stays on the original's timeline: it must then not archive at all.
+  bool needs_recovery = opts.target.kind != RecoveryTarget::Kind::Immediate || !opts.restore_command.empty();
+  bool archive_off = opts.archive_off || !needs_recovery;
   if (needs_recovery && major < 12)
     throw Error(ErrorKind::Usage, "recovery targets need PostgreSQL 12 or newer (recovery.signal); this backup is from " +
                                       std::to_string(major));
@@ -212,13 +292,17 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
       std::string oid = t.at("oid"), loc = t.at("location");
       if (auto it = opts.tablespace_map.find(oid); it != opts.tablespace_map.end()) loc = it->second;
       loc = std::filesystem::absolute(loc).lexically_normal().string();
-      if (loc == dir || loc.rfind(dir + "/", 0) == 0)
-        throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is inside the data directory");
+      if (loc == dir || loc.rfind(dir + "/", 0) == 0 || dir.rfind(loc + "/", 0) == 0)
+        throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " and the data directory " + dir +
+                                          " overlap: map the tablespace elsewhere with --tablespace-map " + oid + "=DIR");
       check_target_dir(loc, opts.delta, "tablespace " + oid + " location");
+      if (auto user = running_server_using(loc))
+        throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is in use by the running server of " +
+                                          *user + ": map it elsewhere with --tablespace-map " + oid + "=DIR");
       placements.emplace_back(oid, loc);
     }
 
-  RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, opts.threads, progress);
+  RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, true, opts.threads, progress);
   res.bytes += r.bytes;
   res.bytes_written += r.bytes_written;
   res.files += r.files;
@@ -231,7 +315,7 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
       for (const auto& x : tbs->nodes)
         if (x.name == oid) n = &x;
     if (!n || !n->subtree) throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " lacks tablespace " + oid);
-    RestoreResult tr = restore_subtree(repo, snap, *n->subtree, loc, opts.delta, opts.threads, progress);
+    RestoreResult tr = restore_subtree(repo, snap, *n->subtree, loc, opts.delta, false, opts.threads, progress);
     res.bytes += tr.bytes;
     res.bytes_written += tr.bytes_written;
     res.files += tr.files;
@@ -265,31 +349,12 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   }
   chmod(dir.c_str(), 0700);
 
-  // Recovery settings go last in postgresql.auto.conf, which the server reads after
-  // postgresql.conf, so they win over anything restored.
+  write_recovery_settings(dir + "/postgresql.auto.conf", snap, opts, needs_recovery, archive_off);
   std::string conf = dir + "/postgresql.auto.conf";
-  std::ofstream out(conf, std::ios::app);
-  out << "\n# Added by arca pg restore at " << now_rfc3339() << " from base backup " << snap.id.hex() << "\n";
-  if (opts.archive_off) out << "archive_mode = off\n";
-  if (needs_recovery) {
-    const auto& t = opts.target;
-    out << "restore_command = " << conf_quote(opts.restore_command) << "\n";
-    switch (t.kind) {
-      case RecoveryTarget::Kind::Latest:
-      case RecoveryTarget::Kind::Immediate: break;
-      case RecoveryTarget::Kind::Time: out << "recovery_target_time = " << conf_quote(t.value) << "\n"; break;
-      case RecoveryTarget::Kind::Lsn: out << "recovery_target_lsn = " << conf_quote(t.value) << "\n"; break;
-      case RecoveryTarget::Kind::Xid: out << "recovery_target_xid = " << conf_quote(t.value) << "\n"; break;
-      case RecoveryTarget::Kind::Name: out << "recovery_target_name = " << conf_quote(t.value) << "\n"; break;
-    }
-    if (t.kind != RecoveryTarget::Kind::Latest) {
-      out << "recovery_target_inclusive = " << (t.inclusive ? "on" : "off") << "\n";
-      out << "recovery_target_action = " << conf_quote(t.action) << "\n";
-    }
-    out << "recovery_target_timeline = 'latest'\n";
-  }
-  out.close();
-  if (!out) throw Error(ErrorKind::Io, "cannot write the recovery settings to " + conf);
+  if (access((dir + "/postgresql.conf").c_str(), F_OK) != 0)
+    res.warnings.push_back("the backup has no postgresql.conf (the cluster keeps its configuration elsewhere, e.g. "
+                           "/etc/postgresql/<version>/<cluster>): copy the configuration into " + dir +
+                           " or start the server with config_file pointing at it");
   if (needs_recovery) {
     std::ofstream sig(dir + "/recovery.signal");
     if (!sig) throw Error(ErrorKind::Io, "cannot create " + dir + "/recovery.signal");

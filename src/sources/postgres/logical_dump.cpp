@@ -35,11 +35,14 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
   StreamTree tree(repo, writer, progress);
   Bytes buf(1 << 20);
   for (const auto& db : dbs) {
-    std::vector<std::string> argv = {pg_dump, "-Fc", "-Z0", "--no-password", "-d", pg_conninfo_with(opts.conninfo, "dbname", db)};
+    auto [conninfo, password] = pg_conninfo_split_password(pg_conninfo_with(opts.conninfo, "dbname", db));
+    std::vector<std::string> argv = {pg_dump, "-Fc", "-Z0", "--no-password", "-d", conninfo};
     for (const auto& s : opts.schemas) argv.insert(argv.end(), {"-n", s});
     for (const auto& t : opts.tables) argv.insert(argv.end(), {"-t", t});
     for (const auto& t : opts.exclude_tables) argv.insert(argv.end(), {"-T", t});
-    Subprocess p(argv, Subprocess::Stdout::Pipe);
+    std::vector<std::string> env;
+    if (!password.empty()) env.push_back("PGPASSWORD=" + password);
+    Subprocess p(argv, Subprocess::Stdout::Pipe, "", Subprocess::Stdin::Null, env);
     Node n;
     n.mode = 0600;
     n.mtime_ns = n.ctime_ns = int64_t(std::chrono::system_clock::now().time_since_epoch().count());
@@ -109,13 +112,16 @@ uint64_t pg_restore_logical(Repository& repo, const PgRestoreLogicalOptions& opt
   if (!opts.to_stdout) {
     if (opts.conninfo.empty()) throw Error(ErrorKind::Usage, "give -d CONNECTION to restore into, or --stdout");
     PgConn c(opts.conninfo, PgConn::Mode::Normal);  // fails early and clearly if unreachable
+    auto [conninfo, password] = pg_conninfo_split_password(opts.conninfo);
     std::vector<std::string> argv = {find_pg_bin(c.server_version() / 10000, opts.pg_bin) + "/pg_restore", "--no-password",
-                                     "-d", opts.conninfo, "--exit-on-error"};
+                                     "-d", conninfo, "--exit-on-error"};
     if (opts.clean) argv.insert(argv.end(), {"--clean", "--if-exists"});
     if (opts.create) argv.push_back("--create");
     if (opts.single_transaction && !opts.create) argv.push_back("--single-transaction");
     for (const auto& t : opts.tables) argv.insert(argv.end(), {"-t", t});
-    proc = std::make_unique<Subprocess>(argv, Subprocess::Stdout::Null, "", Subprocess::Stdin::Pipe);
+    std::vector<std::string> env;
+    if (!password.empty()) env.push_back("PGPASSWORD=" + password);
+    proc = std::make_unique<Subprocess>(argv, Subprocess::Stdout::Null, "", Subprocess::Stdin::Pipe, env);
     fd = proc->stdin_fd();
   }
   uint64_t bytes = 0;

@@ -50,6 +50,24 @@ static std::string trim(std::string s) {
   return s;
 }
 
+std::pair<std::string, std::string> pg_conninfo_split_password(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (!opts) {
+    std::string msg = err ? err : "malformed";
+    PQfreemem(err);
+    throw Error(ErrorKind::Usage, "the PostgreSQL connection string is not valid: " + msg);
+  }
+  std::string rest, password;
+  for (PQconninfoOption* o = opts; o->keyword; o++) {
+    if (!o->val) continue;
+    if (std::strcmp(o->keyword, "password") == 0) password = o->val;
+    else rest = pg_conninfo_with(rest, o->keyword, o->val);
+  }
+  PQconninfoFree(opts);
+  return {rest, password};
+}
+
 PgConn::PgConn(const std::string& conninfo, Mode mode) {
   std::string ci = conninfo;
   if (mode == Mode::Replication) ci = pg_conninfo_with(ci, "replication", "true");

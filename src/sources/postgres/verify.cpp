@@ -38,7 +38,7 @@ class Verifier {
   Verifier(const std::string& conninfo, PgVerifyResult& res, const PgVerifyOptions& opts)
       : conninfo_(conninfo), res_(res), opts_(opts) {}
 
-  void run(const Snapshot& snap) {
+  void run(const Snapshot& snap, const std::vector<UserCheck>& user_checks) {
     std::vector<std::string> dbs = pg_list_databases(conninfo_);
     json counts = snap.metadata.contains("row_counts") ? snap.metadata["row_counts"]["value"] : json();
     for (const auto& db : dbs) {
@@ -50,8 +50,7 @@ class Verifier {
     }
     if (!counts.is_object())
       res_.checks.push_back({"row counts", "", true, true, "no counts were recorded with this backup"});
-    if (!opts_.checks_file.empty())
-      for (const auto& u : parse_checks(opts_.checks_file)) user_check(u);
+    for (const auto& u : user_checks) user_check(u);
   }
 
  private:
@@ -200,6 +199,9 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   ro.archive_off = true;
   ro.owner = opts.owner;
   ro.threads = opts.threads;
+  // Problems that need no restore to find come first.
+  std::vector<UserCheck> user_checks;
+  if (!opts.checks_file.empty()) user_checks = parse_checks(opts.checks_file);
   Snapshot snap = choose_base_backup(repo, ro);
   res.snapshot = snap;
   ro.snapshot = snap.id.hex();
@@ -220,10 +222,19 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   } cleanup{scratch, opts.keep};
   chmod(scratch.c_str(), 0711);  // the server's user must reach its directories inside
   ro.target_dir = scratch + "/data";
+  // Tablespaces go inside the scratch directory too, never to the locations the server had.
+  if (snap.metadata.contains("tablespaces"))
+    for (const auto& t : snap.metadata["tablespaces"]["value"])
+      ro.tablespace_map[t.at("oid").get<std::string>()] = scratch + "/tablespaces/" + t.at("oid").get<std::string>();
 
   auto t0 = Clock::now();
   pg_restore_cluster(repo, ro, progress);
   res.restore_s = seconds_since(t0);
+  // Clusters that keep their configuration outside the data directory (Debian's
+  // /etc/postgresql) back up none: the scratch server runs on defaults and the settings below.
+  std::string conf = ro.target_dir + "/postgresql.conf";
+  bool own_conf = access(conf.c_str(), F_OK) != 0;
+  if (own_conf) std::ofstream(conf) << "# written by arca pg verify: the backup had no postgresql.conf\n";
 
   // A private socket directory and trust authentication only over that socket; no TCP at all.
   struct stat st;
@@ -236,14 +247,15 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
     h << "local all all trust\n";
   }
   if (geteuid() == 0) {
-    if (chown(sock.c_str(), st.st_uid, st.st_gid) != 0 || chown(hba.c_str(), st.st_uid, st.st_gid) != 0)
+    if (chown(sock.c_str(), st.st_uid, st.st_gid) != 0 || chown(hba.c_str(), st.st_uid, st.st_gid) != 0 ||
+        (own_conf && chown(conf.c_str(), st.st_uid, st.st_gid) != 0))
       throw_errno("chown", sock, errno);
   }
   int port = free_port();
   PgServer server(bin, ro.target_dir);
   auto t1 = Clock::now();
-  server.start(port, {"listen_addresses=''", "unix_socket_directories=" + sock, "hba_file=" + hba, "archive_mode=off",
-                      "max_wal_senders=0", "synchronous_standby_names=''"},
+  server.start(port, {"listen_addresses=", "unix_socket_directories=" + sock, "hba_file=" + hba, "archive_mode=off",
+                      "max_wal_senders=0", "synchronous_standby_names="},
                opts.start_timeout);
   res.start_s = seconds_since(t1);
 
@@ -254,13 +266,15 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   }
   std::string conninfo = "host=" + sock + " port=" + std::to_string(port) + " user=" + user + " dbname=postgres";
   auto t2 = Clock::now();
-  Verifier(conninfo, res, opts).run(snap);
+  Verifier(conninfo, res, opts).run(snap, user_checks);
   server.stop();
   if (snapshot_meta(snap, "data_checksums") == "true") {
     std::string tool = bin + "/pg_checksums";
     if (access(tool.c_str(), X_OK) == 0) {
       auto [rc, out] = run_program(server.as_owner({tool, "--check", "-D", ro.target_dir}));
       res.checks.push_back({"data checksums", "", rc == 0, false, rc == 0 ? "every page's checksum is valid" : out});
+    } else {
+      res.checks.push_back({"data checksums", "", true, true, "not checked: " + tool + " is not installed"});
     }
   } else {
     res.checks.push_back({"data checksums", "", true, true, "data checksums are off in this cluster"});

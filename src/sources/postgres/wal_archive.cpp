@@ -96,17 +96,28 @@ std::optional<Bytes> WalArchive::fetch(const std::string& file, bool with_pieces
   return out;
 }
 
+std::string WalArchive::pieces_prefix(const std::string& segment) const {
+  // A directory PostgreSQL's own names (which include "<segment>.partial") can never collide with.
+  std::string whole = object_name(segment);
+  size_t slash = whole.rfind('/');
+  return whole.substr(0, slash) + "/pieces/" + segment + "/";
+}
+
 void WalArchive::push_piece(const std::string& segment, uint32_t offset, ByteView content) {
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".partial/%08X", offset);
-  std::string name = object_name(segment) + suffix;
-  // A piece at this offset may exist from an earlier run that stored it but died before going
-  // on; WAL the server has confirmed as sent does not change, so the first one stays.
-  repo_.save_object_if_absent(name, content);
+  char off[16];
+  std::snprintf(off, sizeof off, "%08X", offset);
+  std::string name = pieces_prefix(segment) + off;
+  if (repo_.save_object_if_absent(name, content)) return;
+  // A piece at this offset from an earlier run that died before going on: fine if it holds the
+  // same WAL; anything else would mix two histories in one segment.
+  Bytes existing = repo_.load_object(name);
+  if (existing.size() >= content.size() && std::equal(content.begin(), content.end(), existing.begin())) return;
+  throw Error(ErrorKind::Generic, "WAL segment " + segment + " already has a different piece at offset " + off +
+                                      " in the archive (was the server rewound or restored?); refusing to mix them");
 }
 
 std::vector<std::pair<uint32_t, std::string>> WalArchive::pieces(const std::string& segment) const {
-  std::string prefix = object_name(segment) + ".partial/";  // listings take directory prefixes
+  std::string prefix = pieces_prefix(segment);
   std::vector<std::pair<uint32_t, std::string>> out;
   repo_.backend().list(prefix, [&](const ObjectInfo& o) {
     try {
@@ -130,7 +141,10 @@ std::vector<WalObject> WalArchive::list() const {
     if (slash == std::string::npos) return;
     WalObject w;
     w.file = rest.substr(slash + 1);
-    if (w.file.find(".partial/") != std::string::npos) w.piece = true;
+    if (w.file.rfind("pieces/", 0) == 0) {  // pieces/<segment>/<offset>
+      w.piece = true;
+      w.segment = w.file.substr(7, w.file.find('/', 7) - 7);
+    }
     try {
       w.timeline = uint32_t(std::stoul(rest.substr(0, slash), nullptr, 16));
     } catch (const std::exception&) {

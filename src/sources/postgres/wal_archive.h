@@ -24,7 +24,8 @@ struct WalObject {
   std::string file;  // PostgreSQL's name, e.g. 000000010000000000000003 or 00000002.history
   uint32_t timeline = 0;
   uint64_t stored_size = 0;
-  bool piece = false;  // "<segment>.partial/<offset>": part of a segment from wal-stream
+  bool piece = false;   // "pieces/<segment>/<offset>": part of a segment from wal-stream
+  std::string segment;  // for pieces: the segment's name
 };
 
 // The WAL segment header's facts (XLogLongPageHeaderData at the start of every segment).
@@ -51,7 +52,7 @@ class WalArchive {
   // only stored in pieces (still being streamed) is assembled and zero-padded.
   std::optional<Bytes> fetch(const std::string& file, bool pieces = true) const;
   // Pieces of a segment still being written, stored by `arca pg wal-stream` every few seconds
-  // as "<segment>.partial/<offset, 8 hex>" until the whole segment is stored. fetch() of a
+  // as "pieces/<segment>/<offset, 8 hex>" until the whole segment is stored. fetch() of a
   // segment that only has pieces returns the contiguous start, zero-padded to the segment size
   // (what PostgreSQL expects of a segment it replays to its end).
   void push_piece(const std::string& segment, uint32_t offset, ByteView content);
@@ -62,6 +63,7 @@ class WalArchive {
   std::string object_name(const std::string& file) const;  // throws Error(Usage) for non-WAL names
 
  private:
+  std::string pieces_prefix(const std::string& segment) const;
   Repository& repo_;
   std::string prefix_;  // wal/<system id>/
 };

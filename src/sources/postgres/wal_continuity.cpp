@@ -55,7 +55,7 @@ WalContinuityReport check_wal_continuity(Repository& repo, uint64_t system_id,
   std::map<uint32_t, std::set<uint64_t>> full, partial;
   std::map<uint32_t, TimelineCoverage> tls;
   for (const auto& w : archive.list()) {
-    std::string base = w.piece ? w.file.substr(0, 24) : w.file;
+    const std::string& base = w.piece ? w.segment : w.file;
     auto n = parse_wal_file_name(base, seg_size);
     if (!n) continue;
     if (n->kind == WalFileName::Kind::History) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <thread>
 
 #include "sources/postgres/pg_conn.h"
@@ -73,6 +74,17 @@ class Session {
       PgResult h = conn_->exec("TIMELINE_HISTORY " + std::to_string(tli_), "fetching the timeline history");
       std::string content(PQgetvalue(h.get(), 0, 1), size_t(PQgetlength(h.get(), 0, 1)));
       archive_->push(PQgetvalue(h.get(), 0, 0), as_view(content));
+      // Its last line is "<parent timeline>\t<switch LSN>\t<reason>": this timeline's WAL starts there.
+      std::istringstream lines(content);
+      for (std::string line; std::getline(lines, line);) {
+        std::istringstream l(line);
+        std::string parent, lsn;
+        if (line.empty() || line[0] == '#' || !(l >> parent >> lsn)) continue;
+        try {
+          switch_lsn_ = parse_lsn(lsn);
+        } catch (const Error&) {
+        }
+      }
     }
     std::optional<Lsn> slot_restart = ensure_slot();
     Lsn start = resume_point(server_pos, slot_restart);
@@ -125,7 +137,7 @@ class Session {
     std::optional<uint64_t> last_full, last_piece_seg;
     for (const auto& w : archive_->list()) {
       if (w.timeline != tli_) continue;
-      std::string base = w.piece ? w.file.substr(0, 24) : w.file;
+      const std::string& base = w.piece ? w.segment : w.file;
       auto n = parse_wal_file_name(base, seg_size_);
       if (!n || (n->kind != WalFileName::Kind::Segment)) continue;
       if (w.piece) last_piece_seg = std::max(last_piece_seg.value_or(0), n->segno);
@@ -147,6 +159,10 @@ class Session {
       have_buffer = true;
     } else if (last_full) {
       start = (*last_full + 1) * seg_size_;
+    } else if (switch_lsn_) {
+      // A timeline new to the archive (after a promotion): from where it branched, or the
+      // segments between the switch and now would never be archived.
+      start = *switch_lsn_ / seg_size_ * seg_size_;
     } else {
       start = (slot_restart ? *slot_restart : server_pos) / seg_size_ * seg_size_;
     }
@@ -280,6 +296,7 @@ class Session {
   PgConn* conn_ = nullptr;
   std::unique_ptr<WalArchive> archive_;
   uint32_t tli_ = 0;
+  std::optional<Lsn> switch_lsn_;
   uint64_t seg_size_ = 16u << 20;
   uint64_t segno_ = 0;
   std::string seg_name_;
