@@ -14,6 +14,7 @@
 #include "cli/pg_common.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"
+#include "sources/postgres/wal_batch.h"
 #include "sources/postgres/wal_continuity.h"
 #include "sources/postgres/wal_prefetch.h"
 #include "sources/postgres/wal_stream.h"
@@ -60,17 +61,36 @@ void register_wal_push(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("path", *path, "The WAL file (PostgreSQL's %p)")->required();
   cmd->add_option("--system-id", *sysid, "The cluster's system identifier (default: from the file or pg_control)");
   cmd->add_option("--pgdata", *pgdata, "The data directory (default: the current directory, as for archive_command)");
-  set_command(*cmd, [&g, path, sysid, pgdata] {
+  auto batch = std::make_shared<unsigned>(8);
+  auto spool = std::make_shared<std::string>();
+  cmd->add_option("--batch", *batch,
+                  "Also push up to this many other segments waiting to be archived, in parallel (0: only this one)")
+      ->capture_default_str()->check(CLI::Range(0, 256));
+  cmd->add_option("--spool", *spool, "Directory for the markers of segments pushed ahead (default: pg_wal/arca-pushed/…)");
+  set_command(*cmd, [&g, path, sysid, pgdata, batch, spool] {
     std::string name = std::filesystem::path(*path).filename().string();
     if (!parse_wal_file_name(name, 16u << 20))
       throw Error(ErrorKind::Usage, "'" + name + "' is not a WAL file name; archive_command must pass %p");
+    std::string wal_dir = std::filesystem::path(*path).parent_path().string();
+    if (wal_dir.empty()) wal_dir = ".";
+    std::string sp = spool->empty() ? default_push_spool(wal_dir, repo_location(g)) : *spool;
+    if (take_pushed_marker(sp, name)) {
+      if (g.json) print_json({{"file", name}, {"result", "pushed_ahead"}});
+      return kExitOk;  // stored by an earlier call's batch
+    }
     Bytes content = read_file(*path);
     uint64_t id = wal_system_id(*sysid, *pgdata, content);
     auto repo = open_repository(g);
     WalArchive archive(*repo, id);
     auto result = archive.push(name, content);
+    std::vector<std::string> warnings;
+    size_t ahead = 0;
+    if (*batch > 0 && read_wal_segment_header(content))
+      ahead = push_ready_segments(archive, wal_dir, sp, name, *batch, std::max(4u, repo->backend().parallelism()), warnings);
+    for (const auto& w : warnings) std::cerr << "arca: warning: pushing ahead: " << w << "\n";
     if (g.json) print_json({{"file", name}, {"system_id", std::to_string(id)}, {"bytes", content.size()},
-                            {"result", result == WalArchive::PushResult::Stored ? "stored" : "already_archived"}});
+                            {"result", result == WalArchive::PushResult::Stored ? "stored" : "already_archived"},
+                            {"pushed_ahead", ahead}});
     else if (!g.quiet && result == WalArchive::PushResult::AlreadyArchived)
       std::cerr << "arca: " << name << " was already archived with the same content\n";
     return kExitOk;
