@@ -1,10 +1,4 @@
 // `arca pg`: the PostgreSQL commands, and `arca pg backup` (base backups).
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -15,7 +9,6 @@
 #include "sources/postgres/logical_dump.h"
 #include "sources/postgres/wal_archive.h"
 #include "util/error.h"
-#include "util/io.h"
 
 namespace arca {
 

@@ -19,17 +19,12 @@
 #include "sources/postgres/wal_prefetch.h"
 #include "sources/postgres/wal_stream.h"
 #include "util/error.h"
+#include "util/io.h"
 
 namespace arca {
 
 namespace {
 
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::NotFound, "cannot read " + path + ": " + std::strerror(errno));
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return Bytes(s.begin(), s.end());
-}
 
 uint64_t parse_system_id(const std::string& s) {
   try {
@@ -78,7 +73,7 @@ void register_wal_push(CLI::App& pg, GlobalOptions& g) {
       if (g.json) print_json({{"file", name}, {"result", "pushed_ahead"}});
       return kExitOk;  // stored by an earlier call's batch
     }
-    Bytes content = read_file(*path);
+    Bytes content = read_whole_file(*path);
     uint64_t id = wal_system_id(*sysid, *pgdata, content);
     auto repo = open_repository(g);
     WalArchive archive(*repo, id);

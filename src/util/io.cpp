@@ -1,10 +1,12 @@
 #include "util/io.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "util/error.h"
+#include "util/fd.h"
 
 namespace arca {
 
@@ -44,6 +46,21 @@ size_t pread_full(int fd, std::span<uint8_t> data, off_t offset, const std::stri
     done += size_t(n);
   }
   return done;
+}
+
+Bytes read_whole_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open", path, errno);
+  Bytes out;
+  uint8_t buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read", path, errno);
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  return out;
 }
 
 }  // namespace arca

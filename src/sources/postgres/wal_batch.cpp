@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 
 #include "crypto/hash.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/io.h"
 #include "util/parallel_for.h"
 
 namespace arca {
@@ -23,13 +23,6 @@ std::string default_push_spool(const std::string& wal_dir, const std::string& re
 
 bool take_pushed_marker(const std::string& spool, const std::string& file) {
   return unlink((spool + "/" + file).c_str()) == 0;
-}
-
-static Bytes read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::NotFound, "cannot read " + path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return Bytes(s.begin(), s.end());
 }
 
 size_t push_ready_segments(WalArchive& archive, const std::string& wal_dir, const std::string& spool,
@@ -60,7 +53,7 @@ size_t push_ready_segments(WalArchive& archive, const std::string& wal_dir, cons
   parallel_for(ready.size(), threads, [&](size_t i) {
     const std::string& n = ready[i];
     try {
-      archive.push(n, read_whole(wal_dir + "/" + n));
+      archive.push(n, read_whole_file(wal_dir + "/" + n));
       UniqueFd fd(open((spool + "/" + n).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
       if (!fd) throw_errno("create", spool + "/" + n, errno);
       std::lock_guard lk(mu);
