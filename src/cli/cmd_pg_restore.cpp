@@ -19,36 +19,12 @@ namespace {
 
 struct PgRestoreArgs {
   PgRestoreOptions o;
-  std::string snapshot, time, lsn, xid, name, target, action = "promote", pg_bin;
+  TargetArgs target;
+  std::string snapshot, pg_bin;
   std::vector<std::string> tablespace_map;
-  bool exclusive = false, start = false;
+  bool start = false;
   int port = 0, start_timeout = 3600;
 };
-
-RecoveryTarget parse_target(const PgRestoreArgs& a) {
-  RecoveryTarget t;
-  int n = !a.time.empty() + !a.lsn.empty() + !a.xid.empty() + !a.name.empty() + !a.target.empty();
-  if (n > 1) throw Error(ErrorKind::Usage, "give one recovery target: --time, --lsn, --xid, --name or --target");
-  if (!a.time.empty()) t = {RecoveryTarget::Kind::Time, a.time};
-  if (!a.lsn.empty()) {
-    parse_lsn(a.lsn);
-    t = {RecoveryTarget::Kind::Lsn, a.lsn};
-  }
-  if (!a.xid.empty()) {
-    if (a.xid.find_first_not_of("0123456789") != std::string::npos)
-      throw Error(ErrorKind::Usage, "--xid " + a.xid + ": expected a transaction id (a number)");
-    t = {RecoveryTarget::Kind::Xid, a.xid};
-  }
-  if (!a.name.empty()) t = {RecoveryTarget::Kind::Name, a.name};
-  if (a.target == "immediate") t.kind = RecoveryTarget::Kind::Immediate;
-  else if (!a.target.empty() && a.target != "latest")
-    throw Error(ErrorKind::Usage, "--target " + a.target + ": expected 'latest' or 'immediate'");
-  t.inclusive = !a.exclusive;
-  if (a.action != "promote" && a.action != "pause" && a.action != "shutdown")
-    throw Error(ErrorKind::Usage, "--action " + a.action + ": expected promote, pause or shutdown");
-  t.action = a.action;
-  return t;
-}
 
 }  // namespace
 
@@ -61,14 +37,7 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--to", a->o.target_dir, "Data directory to restore into (created if missing)")->required();
   cmd->add_option("--from", a->snapshot, "Base backup to use (snapshot id; default: the newest that suits the target)");
   cmd->add_option("--source", a->o.source_name, "Only consider base backups of this source name");
-  cmd->add_option("--time", a->time, "Recover to this time, with zone: '2026-11-25 14:30:00+00'");
-  cmd->add_option("--lsn", a->lsn, "Recover to this WAL position (e.g. 0/3000060)");
-  cmd->add_option("--xid", a->xid, "Recover to this transaction id");
-  cmd->add_option("--restore-point", a->name, "Recover to this named restore point (pg_create_restore_point)");
-  cmd->add_option("--target", a->target,
-                  "'latest' (default: replay all archived WAL) or 'immediate' (stop as soon as the backup is consistent)");
-  cmd->add_flag("--exclusive", a->exclusive, "Stop just before the target instead of just after it");
-  cmd->add_option("--action", a->action, "At the target: promote (default), pause or shutdown");
+  add_target_options(*cmd, a->target, true);
   cmd->add_flag("--delta", a->o.delta,
                 "Restore into a non-empty directory: compare what is there and write only what differs");
   cmd->add_option("--tablespace-map", a->tablespace_map, "Put tablespace OID at DIR instead of its original place (OID=DIR); repeatable")
@@ -83,7 +52,7 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--threads", a->o.threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, a] {
     auto t0 = std::chrono::steady_clock::now();
-    a->o.target = parse_target(*a);
+    a->o.target = parse_target(a->target, RecoveryTarget::Kind::Latest);
     if (!a->snapshot.empty()) a->o.snapshot = a->snapshot;
     for (const auto& m : a->tablespace_map) {
       auto eq = m.find('=');

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/pg_common.h"
 #include "cli/progress_display.h"
 #include "sources/postgres/verify.h"
 
@@ -15,7 +16,10 @@ void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
                                 "integrity checks, clean up. Exit 12 if a check fails");
   add_global_options(*cmd, g);
   auto o = std::make_shared<PgVerifyOptions>();
-  cmd->add_option("snapshot", o->snapshot, "Base backup (snapshot id or 'latest')")->capture_default_str();
+  cmd->add_option("snapshot", o->snapshot,
+                  "Base backup (snapshot id or 'latest'); with --time, --lsn, --xid, --restore-point or --target latest "
+                  "the restore replays archived WAL to that point (default: the backup's own consistent point)")
+      ->capture_default_str();
   cmd->add_option("--source", o->source_name, "With 'latest': the newest base backup of this source name");
   cmd->add_option("--checks", o->checks_file, "File of your own SQL checks, each with an expectation (see docs/postgres.md)");
   cmd->add_option("--scratch", o->scratch_parent, "Directory for the scratch data directory (default: $TMPDIR or /tmp)");
@@ -24,8 +28,20 @@ void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
   cmd->add_flag("--thorough", o->thorough, "amcheck also verifies that every heap row is indexed (slower)");
   cmd->add_flag("--keep", o->keep, "Keep the scratch data directory for inspection");
   cmd->add_option("--threads", o->threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));
-  set_command(*cmd, [&g, o] {
+  auto target = std::make_shared<TargetArgs>();
+  add_target_options(*cmd, *target, false);
+  set_command(*cmd, [&g, o, target] {
+    o->target = parse_target(*target, RecoveryTarget::Kind::Immediate);
     auto repo = open_repository(g);
+    if (o->target.kind != RecoveryTarget::Kind::Immediate) {
+      std::string sysid;
+      PgRestoreOptions ro;
+      if (o->snapshot != "latest") ro.snapshot = o->snapshot;
+      ro.source_name = o->source_name;
+      ro.target = o->target;
+      std::string note;
+      o->restore_command = wal_fetch_command(g, snapshot_meta(choose_base_backup(*repo, ro), "system_id"), note);
+    }
     ProgressCounters progress;
     PgVerifyResult r;
     {

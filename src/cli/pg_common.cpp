@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "sources/postgres/wal_names.h"
+#include "util/error.h"
 #include "util/subprocess.h"
 
 namespace arca {
@@ -19,6 +21,43 @@ static std::string self_exe() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? "arca" : p.string();
+}
+
+void add_target_options(CLI::App& cmd, TargetArgs& t, bool with_action) {
+  cmd.add_option("--time", t.time, "Recover to this time, with zone: '2026-11-25 14:30:00+00'");
+  cmd.add_option("--lsn", t.lsn, "Recover to this WAL position (e.g. 0/3000060)");
+  cmd.add_option("--xid", t.xid, "Recover to this transaction id");
+  cmd.add_option("--restore-point", t.name, "Recover to this named restore point (pg_create_restore_point)");
+  cmd.add_option("--target", t.target,
+                 "'latest' (replay all archived WAL) or 'immediate' (stop as soon as the backup is consistent)");
+  cmd.add_flag("--exclusive", t.exclusive, "Stop just before the target instead of just after it");
+  if (with_action) cmd.add_option("--action", t.action, "At the target: promote (default), pause or shutdown");
+}
+
+RecoveryTarget parse_target(const TargetArgs& a, RecoveryTarget::Kind fallback) {
+  RecoveryTarget t;
+  t.kind = fallback;
+  int n = !a.time.empty() + !a.lsn.empty() + !a.xid.empty() + !a.name.empty() + !a.target.empty();
+  if (n > 1) throw Error(ErrorKind::Usage, "give one recovery target: --time, --lsn, --xid, --restore-point or --target");
+  if (!a.time.empty()) t = RecoveryTarget::of(RecoveryTarget::Kind::Time, a.time);
+  if (!a.lsn.empty()) {
+    parse_lsn(a.lsn);
+    t = RecoveryTarget::of(RecoveryTarget::Kind::Lsn, a.lsn);
+  }
+  if (!a.xid.empty()) {
+    if (a.xid.find_first_not_of("0123456789") != std::string::npos)
+      throw Error(ErrorKind::Usage, "--xid " + a.xid + ": expected a transaction id (a number)");
+    t = RecoveryTarget::of(RecoveryTarget::Kind::Xid, a.xid);
+  }
+  if (!a.name.empty()) t = RecoveryTarget::of(RecoveryTarget::Kind::Name, a.name);
+  if (a.target == "immediate") t.kind = RecoveryTarget::Kind::Immediate;
+  else if (a.target == "latest") t.kind = RecoveryTarget::Kind::Latest;
+  else if (!a.target.empty()) throw Error(ErrorKind::Usage, "--target " + a.target + ": expected 'latest' or 'immediate'");
+  t.inclusive = !a.exclusive;
+  if (a.action != "promote" && a.action != "pause" && a.action != "shutdown")
+    throw Error(ErrorKind::Usage, "--action " + a.action + ": expected promote, pause or shutdown");
+  t.action = a.action;
+  return t;
 }
 
 std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note) {

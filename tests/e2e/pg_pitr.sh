@@ -44,6 +44,19 @@ a pg restore --repo "$REPO" --password-file "$PW" --to "$T/pitr/data" --time "$T
 [ "$(qp "$P1" -c "SELECT pg_is_in_recovery()")" = f ] || fail "PITR server was not promoted"
 stop_restored "$T/pitr/data"
 
+step "verify a point in time: the scratch server replays archived WAL to the target"
+printf -- '-- check: rows up to the target\n-- expect: = 100\nSELECT count(*) FROM marks;\n' > "$T/checks.sql"
+a pg verify --repo "$REPO" --password-file "$PW" --time "$TARGET" --checks "$T/checks.sql" --json > "$T/v.json"
+python3 - "$T/v.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["passed"], j
+names = {c["name"]: c for c in j["checks"]}
+assert names["rows up to the target"]["status"] == "passed", names
+assert names["row counts"]["status"] == "skipped", names["row counts"]
+assert 1 < j["recovery_point_age_s"] < 600, j
+PY
+
 step "latest restore on a fresh directory equals the original"
 P2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/latest/data" --start --port "$P2" --no-archive --json > "$T/restore.json"

@@ -18,6 +18,12 @@ struct RecoveryTarget {
   bool inclusive = true;
   std::string action = "promote";  // promote, pause, shutdown
   std::string describe() const;
+  static RecoveryTarget of(Kind k, std::string v = {}) {
+    RecoveryTarget t;
+    t.kind = k;
+    t.value = std::move(v);
+    return t;
+  }
 };
 
 struct PgRestoreOptions {

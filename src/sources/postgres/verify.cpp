@@ -38,9 +38,9 @@ class Verifier {
   Verifier(const std::string& conninfo, PgVerifyResult& res, const PgVerifyOptions& opts)
       : conninfo_(conninfo), res_(res), opts_(opts) {}
 
-  void run(const Snapshot& snap, const std::vector<UserCheck>& user_checks) {
+  void run(const Snapshot& snap, const std::vector<UserCheck>& user_checks, bool at_backup_point) {
     std::vector<std::string> dbs = pg_list_databases(conninfo_);
-    json counts = snap.metadata.contains("row_counts") ? snap.metadata["row_counts"]["value"] : json();
+    json counts = snap.metadata.contains("row_counts") && at_backup_point ? snap.metadata["row_counts"]["value"] : json();
     for (const auto& db : dbs) {
       PgConn c(pg_conninfo_with(conninfo_, "dbname", db), PgConn::Mode::Normal);
       if (counts.is_object()) row_counts(c, db, counts.contains(db) ? counts[db] : json::array());
@@ -49,7 +49,9 @@ class Verifier {
       amcheck(c, db);
     }
     if (!counts.is_object())
-      res_.checks.push_back({"row counts", "", true, true, "no counts were recorded with this backup"});
+      res_.checks.push_back({"row counts", "", true, true,
+                             at_backup_point ? "no counts were recorded with this backup"
+                                             : "counts are recorded for the base backup's own point, not this target"});
     for (const auto& u : user_checks) user_check(u);
   }
 
@@ -195,7 +197,17 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   PgRestoreOptions ro;
   if (opts.snapshot != "latest") ro.snapshot = opts.snapshot;
   ro.source_name = opts.source_name;
-  ro.target.kind = RecoveryTarget::Kind::Immediate;  // crash recovery with the WAL inside the backup
+  // Immediate: crash recovery with the WAL inside the backup, no archive needed.
+  bool pitr = opts.target.kind != RecoveryTarget::Kind::Immediate;
+  ro.target = opts.target;
+  if (pitr) {
+    if (opts.restore_command.empty())
+      throw Error(ErrorKind::Usage, "verifying a restore to " + opts.target.describe() +
+                                        " replays archived WAL: pass --password-file or --key-file so that the scratch "
+                                        "server's restore_command can open the repository");
+    ro.restore_command = opts.restore_command;
+    ro.target.action = "promote";
+  }
   ro.archive_off = true;
   ro.owner = opts.owner;
   ro.threads = opts.threads;
@@ -257,6 +269,7 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   server.start(port, {"listen_addresses=", "unix_socket_directories=" + sock, "hba_file=" + hba, "archive_mode=off",
                       "max_wal_senders=0", "synchronous_standby_names="},
                opts.start_timeout);
+  if (pitr) server.wait_promoted(opts.start_timeout);
   res.start_s = seconds_since(t1);
 
   std::string user = opts.owner;
@@ -266,7 +279,14 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   }
   std::string conninfo = "host=" + sock + " port=" + std::to_string(port) + " user=" + user + " dbname=postgres";
   auto t2 = Clock::now();
-  Verifier(conninfo, res, opts).run(snap, user_checks);
+  Verifier(conninfo, res, opts).run(snap, user_checks, !pitr);
+  // The recovery point's age: for a replayed target, the newest transaction it replayed.
+  std::optional<double> newest;
+  if (pitr) {
+    PgConn c(conninfo, PgConn::Mode::Normal);
+    std::string ts = c.value("SELECT extract(epoch FROM pg_last_xact_replay_timestamp())", "reading the replay position");
+    if (!ts.empty()) newest = std::stod(ts);
+  }
   server.stop();
   if (snapshot_meta(snap, "data_checksums") == "true") {
     std::string tool = bin + "/pg_checksums";
@@ -280,10 +300,11 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
     res.checks.push_back({"data checksums", "", true, true, "data checksums are off in this cluster"});
   }
   res.checks_s = seconds_since(t2);
-  if (auto stop = parse_time(snapshot_meta(snap, "stop_time"))) {
+  if (!newest) newest = parse_time(snapshot_meta(snap, "stop_time"));
+  if (newest) {
     timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    res.recovery_point_age_s = double(now.tv_sec) + now.tv_nsec / 1e9 - *stop;
+    res.recovery_point_age_s = double(now.tv_sec) + now.tv_nsec / 1e9 - *newest;
   }
   if (opts.keep) res.scratch = scratch;
   return res;

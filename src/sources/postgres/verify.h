@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "sources/postgres/cluster_restore.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -27,6 +28,11 @@ struct PgVerifyOptions {
   bool thorough = false;            // amcheck with heapallindexed
   int start_timeout = 1800;
   unsigned threads = 0;
+  // Default: the base backup's own consistent point. Any other target (a time, LSN, …, or the
+  // latest WAL) replays archived WAL through `restore_command`; the row counts recorded at
+  // backup time then do not apply and are skipped.
+  RecoveryTarget target = RecoveryTarget::of(RecoveryTarget::Kind::Immediate);
+  std::string restore_command;
 };
 
 struct PgCheck {
@@ -40,7 +46,7 @@ struct PgVerifyResult {
   Snapshot snapshot;
   std::vector<PgCheck> checks;
   double restore_s = 0, start_s = 0, checks_s = 0;
-  double recovery_point_age_s = 0;  // now - the time the backup became consistent
+  double recovery_point_age_s = 0;  // now - the time of the newest data the restore holds
   std::string scratch;              // kept only with `keep`
   bool passed() const;
 };
