@@ -33,7 +33,9 @@ while [ $# -gt 0 ]; do
 done
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 [ "$(id -u)" = 0 ] || { echo "pg.sh runs as root (servers and tools run as the postgres user)" >&2; exit 1; }
-command -v pgbackrest >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest >/dev/null
+for tool in pgbackrest bc; do
+  command -v $tool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $tool >/dev/null
+done
 
 mkdir -p "$WORKDIR/results"
 WORKDIR=$(cd "$WORKDIR" && pwd)

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libssl-dev libcurl4-openssl-dev libpq-dev libzstd-dev libargon2-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  attr libcap2-bin time util-linux zstd python3 curl openssl stunnel4
+  attr libcap2-bin time util-linux procps zstd python3 curl openssl stunnel4
   # PostgreSQL for the pg tests (server, client tools, amcheck in contrib)
   postgresql-15 postgresql-contrib
   # S3 servers for the tests (tests/servers/): OpenStack Swift's S3 API and Ceph radosgw

@@ -226,15 +226,18 @@ static void write_recovery_settings(const std::string& conf, const Snapshot& sna
   if (archive_off) out << "archive_mode = off\n";
   if (recovery) {
     const auto& t = opts.target;
-    auto target = [&](RecoveryTarget::Kind k, const char* name) {
-      out << name << " = " << conf_quote(t.kind == k ? t.value : "") << "\n";
-    };
     out << "restore_command = " << conf_quote(opts.restore_command) << "\n";
-    out << "recovery_target = " << (t.kind == RecoveryTarget::Kind::Immediate ? "'immediate'" : "''") << "\n";
-    target(RecoveryTarget::Kind::Time, "recovery_target_time");
-    target(RecoveryTarget::Kind::Lsn, "recovery_target_lsn");
-    target(RecoveryTarget::Kind::Xid, "recovery_target_xid");
-    target(RecoveryTarget::Kind::Name, "recovery_target_name");
+    // The server refuses a second target once one is set, even an empty one, so the unused
+    // targets are reset first and the chosen one comes last.
+    const std::pair<RecoveryTarget::Kind, const char*> targets[] = {
+        {RecoveryTarget::Kind::Immediate, "recovery_target"}, {RecoveryTarget::Kind::Time, "recovery_target_time"},
+        {RecoveryTarget::Kind::Lsn, "recovery_target_lsn"},    {RecoveryTarget::Kind::Xid, "recovery_target_xid"},
+        {RecoveryTarget::Kind::Name, "recovery_target_name"}};
+    for (const auto& [kind, name] : targets)
+      if (kind != t.kind) out << name << " = ''\n";
+    for (const auto& [kind, name] : targets)
+      if (kind == t.kind)
+        out << name << " = " << conf_quote(kind == RecoveryTarget::Kind::Immediate ? "immediate" : t.value) << "\n";
     out << "recovery_target_inclusive = " << (t.inclusive ? "on" : "off") << "\n";
     out << "recovery_target_action = " << conf_quote(t.action) << "\n";
     out << "recovery_target_timeline = 'latest'\n";
