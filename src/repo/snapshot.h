@@ -27,6 +27,11 @@ struct SnapshotWarning {
   std::string path, message;
 };
 
+// One typed metadata value: {"type": …, "value": …}.
+inline nlohmann::json typed_meta(const char* type, nlohmann::json value) {
+  return nlohmann::json{{"type", type}, {"value", std::move(value)}};
+}
+
 struct Snapshot {
   Id id;  // random; the object name
   std::string time;  // RFC 3339, UTC

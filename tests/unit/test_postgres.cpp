@@ -22,16 +22,6 @@ using namespace arca;
 
 namespace {
 
-std::unique_ptr<Repository> make_repo(const std::string& path) {
-  LocalBackend b(path);
-  Credentials c;
-  c.passphrase = "pw";
-  InitOptions o;
-  o.kdf = {1, 8, 1};
-  Repository::init(b, c, o);
-  return Repository::open(std::make_unique<LocalBackend>(path), c);
-}
-
 // One ustar header block (with a valid checksum) for `name`.
 Bytes tar_header(const std::string& name, char type, size_t size, const std::string& link = "") {
   Bytes h(512, 0);
@@ -170,7 +160,7 @@ TEST(TarReader, DamageIsDetected) {
 
 TEST(StreamTree, BuildsTreesFromEntriesInAnyOrder) {
   TempDir dir;
-  auto repo = make_repo(dir.path + "/repo");
+  auto repo = make_test_repo(dir.path + "/repo");
   ProgressCounters progress;
   BlobWriter writer(*repo);
   StreamTree tree(*repo, writer, progress, 2);
@@ -220,7 +210,7 @@ TEST(StreamTree, BuildsTreesFromEntriesInAnyOrder) {
 
 TEST(WalArchive, PushIsIdempotentAndRefusesDifferentContent) {
   TempDir dir;
-  auto repo = make_repo(dir.path + "/repo");
+  auto repo = make_test_repo(dir.path + "/repo");
   WalArchive archive(*repo, 42);
   Bytes seg(1000, 7);
   EXPECT_EQ(archive.push("000000010000000000000003", seg), WalArchive::PushResult::Stored);
@@ -238,7 +228,7 @@ TEST(WalArchive, PushIsIdempotentAndRefusesDifferentContent) {
 
 TEST(WalArchive, PiecesAssembleIntoAPaddedSegment) {
   TempDir dir;
-  auto repo = make_repo(dir.path + "/repo");
+  auto repo = make_test_repo(dir.path + "/repo");
   WalArchive archive(*repo, 42);
   const uint32_t size = 1u << 20;
   Bytes start(40000, 0);

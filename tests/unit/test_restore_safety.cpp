@@ -21,16 +21,6 @@ using namespace arca;
 
 namespace {
 
-std::unique_ptr<Repository> make_repo(const std::string& path) {
-  LocalBackend b(path);
-  Credentials c;
-  c.passphrase = "pw";
-  InitOptions o;
-  o.kdf = {1, 8, 1};
-  Repository::init(b, c, o);
-  return Repository::open(std::make_unique<LocalBackend>(path), c);
-}
-
 // Stores a snapshot whose root tree holds one file with a crafted name.
 Snapshot hostile_snapshot(Repository& repo, const std::string& name) {
   Snapshot s;
@@ -61,7 +51,7 @@ Snapshot hostile_snapshot(Repository& repo, const std::string& name) {
 TEST(RestoreSafety, TraversalNamesAreRefused) {
   for (std::string name : {"../escape", "..", "/tmp/escape-abs", "a/../../escape"}) {
     TempDir dir;
-    auto repo = make_repo(dir.path + "/repo");
+    auto repo = make_test_repo(dir.path + "/repo");
     // Open again so the index includes the new pack.
     Snapshot s = hostile_snapshot(*repo, name);
     repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});
@@ -77,7 +67,7 @@ TEST(RestoreSafety, TraversalNamesAreRefused) {
 
 TEST(RestoreSafety, SymlinkInTargetIsReplacedNotFollowed) {
   TempDir dir;
-  auto repo = make_repo(dir.path + "/repo");
+  auto repo = make_test_repo(dir.path + "/repo");
   Snapshot s = hostile_snapshot(*repo, "victim");
   repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});
   std::filesystem::create_directories(dir.path + "/target");

@@ -6,6 +6,8 @@
 
 #include "crypto/random.h"
 #include "repo/keyring.h"
+#include "repo/repository.h"
+#include "storage/local_backend.h"
 
 struct TempDir {
   std::string path;
@@ -23,4 +25,15 @@ inline arca::Keyring random_keyring(uint32_t versions = 1) {
   k.id_key = arca::random_key();
   for (uint32_t v = 1; v <= versions; v++) k.data_keys[v] = arca::random_key();
   return k;
+}
+
+// A new local repository at `path` (password "pw", a cheap KDF), opened.
+inline std::unique_ptr<arca::Repository> make_test_repo(const std::string& path) {
+  arca::LocalBackend b(path);
+  arca::Credentials c;
+  c.passphrase = "pw";
+  arca::InitOptions o;
+  o.kdf = {1, 8, 1};
+  arca::Repository::init(b, c, o);
+  return arca::Repository::open(std::make_unique<arca::LocalBackend>(path), c);
 }

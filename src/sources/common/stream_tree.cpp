@@ -183,6 +183,19 @@ Id StreamTree::store_dir(const std::string& path) {
   return id;
 }
 
+SnapshotStats StreamTree::stats(const BlobWriter& writer, double duration_s) const {
+  SnapshotStats s;
+  s.files = s.files_new = files_;
+  s.dirs = dirs();
+  s.symlinks = symlinks_;
+  s.bytes = s.bytes_read = bytes_;
+  s.blobs_added = writer.blobs_added();
+  s.bytes_added = writer.bytes_added();
+  s.stored_added = writer.stored_bytes();
+  s.duration_s = duration_s;
+  return s;
+}
+
 Id StreamTree::finish() {
   if (finished_) throw std::logic_error("StreamTree: finish called twice");
   finished_ = true;

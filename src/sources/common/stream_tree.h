@@ -43,6 +43,9 @@ class StreamTree {
   // Waits for every chunk, stores all trees and returns the root tree's id. Call once.
   Id finish();
 
+  // The snapshot statistics of a session that stored everything through this tree and `writer`.
+  SnapshotStats stats(const BlobWriter& writer, double duration_s) const;
+
   uint64_t files() const { return files_; }
   uint64_t dirs() const { return dirs_.size() - 1; }
   uint64_t symlinks() const { return symlinks_; }

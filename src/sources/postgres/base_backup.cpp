@@ -264,41 +264,32 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   snap.paths = {conn.describe()};
   snap.tags = opts.tags;
   snap.tree = root;
-  auto typed = [](const char* type, json v) { return json{{"type", type}, {"value", std::move(v)}}; };
   snap.metadata = {
-      {"system_id", typed("string", system_id)},
-      {"timeline", typed("int", std::stoul(start->second))},
-      {"stop_timeline", typed("int", std::stoul(stop->second))},
-      {"start_lsn", typed("lsn", start->first)},
-      {"stop_lsn", typed("lsn", stop->first)},
-      {"stop_time", typed("time", stop_time)},
-      {"server_version", typed("string", server_version)},
-      {"server_version_num", typed("int", version)},
-      {"wal_segment_size", typed("int", segment_size)},
-      {"data_checksums", typed("bool", checksums == "on")},
-      {"tablespaces", typed("json", tbs)},
-      {"wal_included", typed("bool", true)},
+      {"system_id", typed_meta("string", system_id)},
+      {"timeline", typed_meta("int", std::stoul(start->second))},
+      {"stop_timeline", typed_meta("int", std::stoul(stop->second))},
+      {"start_lsn", typed_meta("lsn", start->first)},
+      {"stop_lsn", typed_meta("lsn", stop->first)},
+      {"stop_time", typed_meta("time", stop_time)},
+      {"server_version", typed_meta("string", server_version)},
+      {"server_version_num", typed_meta("int", version)},
+      {"wal_segment_size", typed_meta("int", segment_size)},
+      {"data_checksums", typed_meta("bool", checksums == "on")},
+      {"tablespaces", typed_meta("json", tbs)},
+      {"wal_included", typed_meta("bool", true)},
   };
   for (const auto& n : conn.notices())  // the WAL is in the backup, so this one does not apply
     if (n.find("WAL archiving is not enabled") == std::string::npos) snap.warnings.push_back({"server", n});
   if (opts.row_counts) {
     try {
       json counts = capture_row_counts(opts.conninfo, *stats_before, opts.row_count_limit);
-      snap.metadata["row_counts"] = typed("json", counts);
+      snap.metadata["row_counts"] = typed_meta("json", counts);
     } catch (const Error& e) {
       snap.warnings.push_back({"row counts", std::string("not recorded: ") + e.what()});
     }
   }
-  snap.stats.files = tree.files();
-  snap.stats.dirs = tree.dirs();
-  snap.stats.symlinks = tree.symlinks();
-  snap.stats.bytes = tree.bytes();
-  snap.stats.bytes_read = received;
-  snap.stats.files_new = tree.files();
-  snap.stats.blobs_added = writer.blobs_added();
-  snap.stats.bytes_added = writer.bytes_added();
-  snap.stats.stored_added = writer.stored_bytes();
-  snap.stats.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  snap.stats.bytes_read = received;  // tar headers included
   snap.program_version = ARCA_VERSION;
   repo.save_snapshot(snap);
   return snap;

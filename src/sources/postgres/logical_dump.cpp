@@ -72,20 +72,14 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
   snap.paths = dbs;
   snap.tags = opts.tags;
   snap.tree = root;
-  auto typed = [](const char* type, json v) { return json{{"type", type}, {"value", std::move(v)}}; };
-  snap.metadata = {{"databases", typed("json", dbs)},
-                   {"schemas", typed("json", opts.schemas)},
-                   {"tables", typed("json", opts.tables)},
-                   {"exclude_tables", typed("json", opts.exclude_tables)},
-                   {"server_version", typed("string", server_version)},
-                   {"server_version_num", typed("int", version)},
-                   {"format", typed("string", "pg_dump custom (-Fc -Z0)")}};
-  snap.stats.files = snap.stats.files_new = tree.files();
-  snap.stats.bytes = snap.stats.bytes_read = tree.bytes();
-  snap.stats.blobs_added = writer.blobs_added();
-  snap.stats.bytes_added = writer.bytes_added();
-  snap.stats.stored_added = writer.stored_bytes();
-  snap.stats.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  snap.metadata = {{"databases", typed_meta("json", dbs)},
+                   {"schemas", typed_meta("json", opts.schemas)},
+                   {"tables", typed_meta("json", opts.tables)},
+                   {"exclude_tables", typed_meta("json", opts.exclude_tables)},
+                   {"server_version", typed_meta("string", server_version)},
+                   {"server_version_num", typed_meta("int", version)},
+                   {"format", typed_meta("string", "pg_dump custom (-Fc -Z0)")}};
+  snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   snap.program_version = ARCA_VERSION;
   repo.save_snapshot(snap);
   return snap;
