@@ -28,14 +28,28 @@ start_pg() {
   source "$dir/env"
 }
 # arca as the postgres user; the repository and password file are its own.
-pa() { runuser -u postgres -- env ARCA_PASSWORD="$ARCA_PASSWORD" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres "$PG_ARCA" "$@"; }
-pg_init_repo() { pa init --repo "$REPO" --kdf-memory 8192 --kdf-time 1 -q; }
+# S3 credentials (repositories on the S3 test server) are passed on when set.
+aws_env() { env | grep -E '^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|DEFAULT_REGION)=' || true; }
+pa() {
+  local -a extra
+  mapfile -t extra < <(aws_env)
+  runuser -u postgres -- env ARCA_PASSWORD="$ARCA_PASSWORD" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
+    "${extra[@]}" "$PG_ARCA" "$@"
+}
+pg_init_repo() {
+  local extra=()
+  [[ $REPO == s3:* ]] && extra=(--create-bucket)
+  pa init --repo "$REPO" --kdf-memory 8192 --kdf-time 1 -q "${extra[@]}"
+}
 q() { psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
 # psql against a restored server on port $1.
 qp() { local p=$1; shift; psql -XAtq -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$p" "$@"; }
 enable_archiving() {
+  # The server's environment has no S3 credentials: the archive command carries the test's.
+  local creds
+  creds=$(aws_env | tr '\n' ' ')
   q -c "ALTER SYSTEM SET archive_mode = on" \
-    -c "ALTER SYSTEM SET archive_command = '$PG_ARCA pg wal-push --repo $REPO --password-file $PW %p'"
+    -c "ALTER SYSTEM SET archive_command = '$creds$PG_ARCA pg wal-push --repo $REPO --password-file $PW %p'"
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/../server.log" -w restart >/dev/null
 }
 stop_restored() { runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null; }
