@@ -52,4 +52,13 @@ enable_archiving() {
     -c "ALTER SYSTEM SET archive_command = '$creds$PG_ARCA pg wal-push --repo $REPO --password-file $PW %p'"
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/../server.log" -w restart >/dev/null
 }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Waits (up to 20 s) until the archiver has archived the segment before the current WAL
+# position; what follows checks the archive itself.
+wait_archived() {
+  for i in $(seq 100); do
+    [ "$(q -c "SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver")" = t ] && return 0
+    sleep 0.2
+  done
+}
 stop_restored() { runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null; }

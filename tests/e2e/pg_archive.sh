@@ -37,7 +37,7 @@ for i in $(seq 100); do [ "$(ls "$PGDATA/pg_wal/archive_status" | grep -c '\.rea
 [ -z "$(find "$PGDATA/pg_wal/arca-pushed" -type f)" ] || fail "markers left behind: $(find "$PGDATA/pg_wal/arca-pushed" -type f)"
 pa pg check --repo "$REPO" --password-file "$PW" > "$T/check.out" || { cat "$T/check.out"; fail "gaps in the archive"; }
 "$SERVERS/postgres.sh" stop "$T/pg"
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P=$(free_port)
 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/r/data" --start --port "$P" --no-archive -q
 [ "$(qp "$P" -c "SELECT count(*) FROM t")" = 5000 ] || fail "restore lacks rows: $(qp "$P" -c "SELECT count(*) FROM t")"
 stop_restored "$T/r/data"

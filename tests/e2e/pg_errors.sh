@@ -10,7 +10,7 @@ pg_init_repo
 snapshots() { pa snapshots --repo "$REPO" --password-file "$PW" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 step "unreachable server"
-FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FREE=$(free_port)
 expect_exit 10 pa pg backup --repo "$REPO" --password-file "$PW" -d "host=127.0.0.1 port=$FREE"
 err_contains "cannot reach PostgreSQL at 127.0.0.1:$FREE"
 

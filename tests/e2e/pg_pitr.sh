@@ -27,18 +27,14 @@ q -c "INSERT INTO marks SELECT g FROM generate_series(101, 200) g"
 q -c "SELECT pg_switch_wal()" >/dev/null
 ACCOUNTS=$(q -c "SELECT sum(abalance) FROM pgbench_accounts")
 HISTORY=$(q -c "SELECT count(*) FROM pgbench_history")
-# Wait for the archiver to push the switched segment.
-for i in $(seq 50); do
-  [ "$(q -c "SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver")" = t ] && break
-  sleep 0.2
-done
+wait_archived
 
 step "pg check: the archive is continuous from the backup"
 pa pg check --repo "$REPO" --password-file "$PW" > "$T/check.out" || { cat "$T/check.out"; fail "pg check found gaps"; }
 grep -q continuous "$T/check.out" || fail "pg check output: $(cat "$T/check.out")"
 
 step "point-in-time restore (run as root) to the time between the transactions"
-P1=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P1=$(free_port)
 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/pitr/data" --time "$TARGET" --start --port "$P1" --no-archive -q
 [ "$(qp "$P1" -c "SELECT count(*), min(id), max(id) FROM marks")" = "100|1|100" ] || { tail -3 "$T/pitr/data/arca-server.log"; echo "target $TARGET"; fail "PITR: rows after the target are present or rows before it missing: $(qp "$P1" -c "SELECT count(*), max(id) FROM marks")"; }
 [ "$(qp "$P1" -c "SELECT pg_is_in_recovery()")" = f ] || fail "PITR server was not promoted"
@@ -58,7 +54,7 @@ assert 1 < j["recovery_point_age_s"] < 600, j
 PY
 
 step "latest restore on a fresh directory equals the original"
-P2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P2=$(free_port)
 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/latest/data" --start --port "$P2" --no-archive --json > "$T/restore.json"
 [ "$(qp "$P2" -c "SELECT count(*) FROM marks")" = 200 ] || fail "latest restore lacks rows"
 [ "$(qp "$P2" -c "SELECT sum(abalance) FROM pgbench_accounts")" = "$ACCOUNTS" ] || fail "pgbench_accounts differs"
@@ -79,7 +75,7 @@ PY
 pa pg restore --repo "$REPO" --password-file "$PW" --from "$B1" --to "$T/latest/data" --delta --target immediate -q
 [ "$(grep -c '^# Added by arca pg restore' "$T/latest/data/postgresql.auto.conf")" = 1 ] || fail "recovery settings of an earlier restore were left behind"
 grep -q "^recovery_target_time = ''" "$T/latest/data/postgresql.auto.conf" || fail "unused recovery targets are not reset"
-P3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P3=$(free_port)
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$T/latest/data" -o "-p $P3" -l "$T/latest/log" -w start >/dev/null
 [ "$(qp "$P3" -c "SELECT to_regclass('marks') IS NOT NULL")" = t ] || fail "delta restore to the first backup is not consistent"
 [ "$(qp "$P3" -c "SELECT count(*) FROM marks")" = 0 ] || fail "delta restore to the first backup has later rows"

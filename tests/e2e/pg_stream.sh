@@ -33,7 +33,7 @@ grep -q "retrying" "$T/stream.log" || fail "the connection loss was not reported
 step "the archive is continuous and a latest restore has all 60 rows"
 pa pg check --repo "$REPO" --password-file "$PW" > "$T/check.out" || { cat "$T/check.out"; fail "gaps after the stream"; }
 "$SERVERS/postgres.sh" stop "$T/pg"
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P=$(free_port)
 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/restored/data" --start --port "$P" --no-archive -q
 [ "$(qp "$P" -c "SELECT count(*), max(id) FROM marks")" = "60|60" ] || fail "restored $(qp "$P" -c "SELECT count(*), max(id) FROM marks") instead of 60|60"
 stop_restored "$T/restored/data"

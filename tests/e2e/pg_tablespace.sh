@@ -31,7 +31,7 @@ expect_exit 2 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/dat
 err_contains "in use by the running server of $PGDATA"
 
 step "restore with the tablespace moved, start, compare"
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P=$(free_port)
 mkdir -p "$T/r1"; chown postgres: "$T/r1"
 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --tablespace-map "$OID=$T/r1/tbs" \
   --target immediate --start --port "$P" --no-archive -q

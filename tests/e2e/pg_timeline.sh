@@ -25,7 +25,7 @@ stop_stream
 
 step "the latest restore becomes the new primary on timeline 2"
 mkdir -p "$T/new"; chown postgres: "$T/new"
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P=$(free_port)
 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/new/data" --start --port "$P" --no-archive -q
 [ "$(qp "$P" -c "SELECT count(*) FROM t")" = 100 ] || fail "the first restore lacks rows"
 qp "$P" -c "CHECKPOINT" >/dev/null
@@ -44,7 +44,7 @@ grep -q "from timeline 1" "$T/check.out" || { cat "$T/check.out"; fail "pg check
 stop_restored "$T/new/data"
 
 step "a latest restore follows the switch and has the rows of both primaries"
-P2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P2=$(free_port)
 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/again/data" --start --port "$P2" --no-archive -q
 [ "$(qp "$P2" -c "SELECT count(*), max(id) FROM t")" = "200|200" ] || fail "restored $(qp "$P2" -c "SELECT count(*), max(id) FROM t"), expected 200|200"
 stop_restored "$T/again/data"

@@ -15,16 +15,13 @@ sleep 1
 TARGET=$(q -c "SELECT clock_timestamp()")
 sleep 1
 q -c "INSERT INTO marks SELECT generate_series(101, 200)" -c "SELECT pg_switch_wal()" >/dev/null
-for i in $(seq 100); do
-  [ "$(q -c "SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver")" = t ] && break
-  sleep 0.2
-done
+wait_archived
 
 step "the archive on S3 is continuous"
 pa pg check --repo "$REPO" --password-file "$PW" > "$T/check.out" || { cat "$T/check.out"; fail "gaps"; }
 
 step "point-in-time restore with WAL fetched from the bucket"
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+P=$(free_port)
 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/pitr/data" --time "$TARGET" --start --port "$P" --no-archive -q
 [ "$(qp "$P" -c "SELECT count(*), max(id) FROM marks")" = "100|100" ] || fail "PITR from S3: $(qp "$P" -c "SELECT count(*), max(id) FROM marks")"
 grep -q 'restored log file' "$T/pitr/data/arca-server.log" || fail "no WAL came from the archive"
