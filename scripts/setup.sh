@@ -11,6 +11,8 @@ PACKAGES=(
   attr libcap2-bin time util-linux procps zstd python3 curl openssl stunnel4
   # PostgreSQL for the pg tests (server, client tools, amcheck in contrib)
   postgresql-15 postgresql-contrib
+  # Redis for the redis tests; librdkafka (build, and its mock cluster for the Kafka tests) and kcat
+  redis-server redis-tools librdkafka-dev kcat
   # S3 servers for the tests (tests/servers/): OpenStack Swift's S3 API and Ceph radosgw
   swift-proxy swift-object swift-container swift-account python3-swift radosgw ceph-mon ceph-osd
 )

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   register_stats(app, g);
   register_key(app, g);
   register_pg(app, g);
+  register_redis(app, g);
   auto* help_opts = app.add_subcommand("help-options", "List the backend settings accepted by -o KEY=VALUE");
   set_command(*help_opts, [] {
     std::cout << s3_options_help();

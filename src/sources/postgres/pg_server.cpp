@@ -37,19 +37,6 @@ std::string find_pg_bin(int major, const std::string& explicit_dir) {
                                        "postgresql-" + std::to_string(major) + ") or pass --pg-bin DIR");
 }
 
-int free_port() {
-  UniqueFd s(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!s) throw_errno("socket", "finding a free port", errno);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw_errno("bind", "finding a free port", errno);
-  return ntohs(a.sin_port);
-}
-
 PgServer::PgServer(std::string bin_dir, std::string datadir)
     : bin_(std::move(bin_dir)), datadir_(std::move(datadir)), log_(datadir_ + "/arca-server.log") {}
 

@@ -10,8 +10,6 @@ namespace arca {
 // The directory with pg_ctl and postgres for `major` (e.g. 15): `explicit_dir` if given, else
 // /usr/lib/postgresql/<major>/bin, else pg_ctl's directory in PATH. Throws Error(NotFound).
 std::string find_pg_bin(int major, const std::string& explicit_dir);
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-int free_port();
 
 class PgServer {
  public:

@@ -16,6 +16,7 @@
 #include "sources/postgres/pg_server.h"
 #include "sources/postgres/row_counts.h"
 #include "util/error.h"
+#include "util/net.h"
 #include "util/subprocess.h"
 
 namespace arca {

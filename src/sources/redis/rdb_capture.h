@@ -1,0 +1,32 @@
+// `arca redis backup`: a consistent RDB snapshot captured over Redis's replication protocol (as
+// `redis-cli --rdb` does: REPLCONF, PSYNC ? -1, the full-resync payload), streamed straight into
+// the repository, parsed on the way to count keys and check the RDB's own checksum; optionally
+// the AOF files of a data directory next to it.
+//
+// Snapshot layout: `dump.rdb` (content-defined chunks, so an unchanged part of the keyspace
+// deduplicates against the previous capture) and, with --aof-dir, `appendonlydir/` (Redis 7's
+// multi-part AOF: manifest, base and incremental files) or `appendonly.aof` (Redis < 7).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+#include "sources/redis/redis_conn.h"
+#include "util/progress.h"
+
+namespace arca {
+
+struct RedisBackupOptions {
+  std::string url;
+  RedisTls tls;
+  std::string name;  // source name (default: redis-<host>-<port>)
+  std::vector<std::string> tags;
+  std::string host;
+  std::string aof_dir;  // an appendonlydir/, a data directory holding one, or an appendonly.aof file
+  int timeout_s = 60;   // no byte from the server for this long fails the capture
+  unsigned threads = 0;
+};
+
+Snapshot redis_backup(Repository& repo, const RedisBackupOptions& opts, ProgressCounters& progress);
+
+}  // namespace arca

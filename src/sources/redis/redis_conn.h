@@ -1,0 +1,88 @@
+// A Redis connection: RESP2 commands and replies over TCP or TLS (OpenSSL), plus raw reads for
+// the replication stream. Plain sockets rather than hiredis: the RDB payload of a full
+// resynchronisation is not RESP-framed, and Arca reads it straight from the socket buffer.
+#pragma once
+#include <openssl/ssl.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/bytes.h"
+#include "util/fd.h"
+
+namespace arca {
+
+struct RedisTls {
+  bool enabled = false;
+  std::string ca_file;              // default: the system's trust store
+  std::string cert_file, key_file;  // client certificate, when the server asks for one
+  bool insecure = false;            // do not verify the server's certificate
+};
+
+// redis://[user:password@]host[:port][/db] or rediss://… (TLS). The password may also come
+// from the REDISCLI_AUTH environment variable, as for redis-cli.
+struct RedisUrl {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string user, password;
+  int db = -1;  // -1: not given
+  bool tls = false;
+  static RedisUrl parse(const std::string& url);
+  std::string describe() const;  // without the password
+};
+
+struct RedisReply {
+  enum class Type { Status, Error, Integer, Bulk, Nil, Array };
+  Type type = Type::Nil;
+  std::string str;  // status, error, bulk
+  int64_t integer = 0;
+  std::vector<RedisReply> elements;
+  bool is_error() const { return type == Type::Error; }
+};
+
+class RedisConn {
+ public:
+  // Connects and authenticates; throws Error (NotFound: unreachable, Auth: refused login).
+  RedisConn(const RedisUrl& url, const RedisTls& tls, int timeout_ms = 30'000);
+  ~RedisConn();
+  RedisConn(const RedisConn&) = delete;
+  RedisConn& operator=(const RedisConn&) = delete;
+
+  // Sends one command and returns its reply; an error reply throws Error naming `what`.
+  RedisReply command(const std::vector<std::string>& args, const std::string& what);
+  // Pipelining: send() queues a command (flushed by flush() or read_reply()).
+  void send(const std::vector<std::string>& args);
+  void flush();
+  RedisReply read_reply();
+  // One line without its CRLF (the replication handshake's "+FULLRESYNC …", "$EOF:…").
+  std::string read_line();
+  // Raw bytes: whatever is buffered or arrives next (0 only at end of stream, which throws).
+  size_t read_some(uint8_t* out, size_t max);
+  void set_timeout(int timeout_ms);
+
+  const RedisUrl& url() const { return url_; }
+  std::string describe() const { return url_.describe(); }
+  // INFO <section> as name → value.
+  std::vector<std::pair<std::string, std::string>> info(const std::string& section);
+
+ private:
+  size_t fill();
+  void write_raw(const uint8_t* p, size_t n);
+  [[noreturn]] void broken(const std::string& how);
+
+  RedisUrl url_;
+  UniqueFd fd_;
+  struct SslFree {
+    void operator()(SSL* s) const { SSL_free(s); }
+    void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+  };
+  std::unique_ptr<SSL_CTX, SslFree> ctx_;
+  std::unique_ptr<SSL, SslFree> ssl_;
+  Bytes in_;
+  size_t in_pos_ = 0;
+  std::string out_;
+};
+
+}  // namespace arca

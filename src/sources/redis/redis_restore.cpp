@@ -1,0 +1,136 @@
+#include "sources/redis/redis_restore.h"
+
+#include <fnmatch.h>
+
+#include <chrono>
+#include <deque>
+
+#include "repo/content_reader.h"
+#include "util/error.h"
+
+namespace arca {
+
+Snapshot find_redis_snapshot(Repository& repo, const std::string& ref, const std::string& source) {
+  Snapshot snap;
+  if (ref == "latest") {
+    std::optional<Snapshot> best;
+    for (const auto& s : repo.list_snapshots())
+      if (s.source_kind == "redis" && (source.empty() || s.source_name == source) && (!best || s.time > best->time)) best = s;
+    if (!best)
+      throw Error(ErrorKind::NotFound, "the repository holds no Redis recovery point" +
+                                           (source.empty() ? std::string() : " of source '" + source + "'"));
+    snap = *best;
+  } else {
+    snap = repo.find_snapshot(ref);
+  }
+  if (snap.source_kind != "redis")
+    throw Error(ErrorKind::Usage, "snapshot " + snap.id.short_hex() + " is not a Redis recovery point (it is " +
+                                      snap.source_kind + "); 'arca redis backup' makes those");
+  return snap;
+}
+
+RdbSummary parse_snapshot_rdb(Repository& repo, const Snapshot& snap, const std::function<void(const RdbKey&)>& on_key,
+                              bool want_values, const std::function<void(ByteView)>& tee) {
+  Node rdb = find_snapshot_node(repo, snap, "dump.rdb");
+  ContentReader reader(repo, rdb.content);
+  RdbInput in([&](uint8_t* out, size_t max) { return reader.read(out, max); }, tee);
+  in.set_context("dump.rdb of recovery point " + snap.id.short_hex());
+  return parse_rdb(in, on_key, want_values);
+}
+
+std::map<uint32_t, uint64_t> recorded_key_counts(const Snapshot& snap) {
+  std::map<uint32_t, uint64_t> out;
+  if (!snap.metadata.contains("key_counts")) return out;
+  for (const auto& [db, c] : snap.metadata["key_counts"]["value"].items()) out[uint32_t(std::stoul(db))] = c["keys"];
+  return out;
+}
+
+RedisLoadResult redis_load_into(Repository& repo, const Snapshot& snap, const RedisLoadOptions& opts,
+                                ProgressCounters& progress) {
+  auto started = std::chrono::steady_clock::now();
+  RedisUrl url = RedisUrl::parse(opts.url);
+  auto counts = recorded_key_counts(snap);
+  if (url.db >= 0 && opts.source_db < 0 && counts.size() > 1) {
+    std::string list;
+    for (const auto& [db, n] : counts) list += (list.empty() ? "" : ", ") + std::to_string(db);
+    throw Error(ErrorKind::Usage, "the recovery point holds keys in databases " + list +
+                                      " and the --into URL names one database: choose the source with --db N, or "
+                                      "leave the database out of the URL to restore each into its own");
+  }
+  uint64_t total = 0;
+  for (const auto& [db, n] : counts)
+    if (opts.source_db < 0 || int(db) == opts.source_db) total += n;
+  progress.files_total = total;
+  progress.totals_known = true;
+
+  RedisConn conn(url, opts.tls);
+  int rdb_version = snap.metadata.value("rdb_version", nlohmann::json::object()).value("value", 0);
+  RedisLoadResult res;
+  struct Pending {
+    bool select;
+    std::string key;
+  };
+  std::deque<Pending> pending;
+  int64_t current_db = -1;
+  auto drain = [&](size_t keep) {
+    while (pending.size() > keep) {
+      Pending p = std::move(pending.front());
+      pending.pop_front();
+      RedisReply r = conn.read_reply();
+      if (!r.is_error()) {
+        if (!p.select) res.restored++;
+        continue;
+      }
+      if (!p.select && r.str.rfind("BUSYKEY", 0) == 0) {
+        res.kept_existing++;
+        continue;
+      }
+      if (p.select)
+        throw Error(ErrorKind::Usage, "Redis at " + conn.describe() + " refused SELECT: " + r.str +
+                                          " (the target has fewer databases; choose one in the --into URL)");
+      throw Error(r.str.rfind("NOPERM", 0) == 0 ? ErrorKind::Auth : ErrorKind::Generic,
+                  "Redis at " + conn.describe() + " refused to RESTORE key '" + p.key + "': " + r.str +
+                      (r.str.find("payload version") != std::string::npos || r.str.find("DUMP payload") != std::string::npos
+                           ? "\n  the target server is older than the one backed up (RDB version " +
+                                 std::to_string(rdb_version) + "); restore with --to and use a matching redis-server"
+                           : ""));
+    }
+  };
+  RdbSummary summary = parse_snapshot_rdb(
+      repo, snap,
+      [&](const RdbKey& k) {
+        if (opts.source_db >= 0 && int(k.db) != opts.source_db) return;
+        progress.files_done++;
+        if (!opts.match.empty() && fnmatch(opts.match.c_str(), k.key.c_str(), 0) != 0) {
+          res.filtered++;
+          return;
+        }
+        int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+        if (k.expire_ms >= 0 && k.expire_ms <= now_ms) {
+          res.expired++;
+          return;
+        }
+        int64_t db = url.db >= 0 ? url.db : int64_t(k.db);
+        if (db != current_db) {
+          conn.send({"SELECT", std::to_string(db)});
+          pending.push_back({true, ""});
+          current_db = db;
+        }
+        Bytes payload = rdb_restore_payload(k.type, *k.value, rdb_version);
+        std::vector<std::string> cmd = {"RESTORE", k.key, std::to_string(k.expire_ms >= 0 ? k.expire_ms : 0),
+                                        std::string(payload.begin(), payload.end())};
+        if (opts.replace) cmd.push_back("REPLACE");
+        if (k.expire_ms >= 0) cmd.push_back("ABSTTL");
+        conn.send(cmd);
+        pending.push_back({false, k.key});
+        if (pending.size() >= 2 * opts.pipeline) drain(opts.pipeline);
+      },
+      true, [&](ByteView d) { progress.bytes_done += d.size(); });
+  drain(0);
+  res.rdb_bytes = summary.bytes;
+  res.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return res;
+}
+
+}  // namespace arca
