@@ -59,7 +59,7 @@ void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
                   {"restore_s", r.restore_s}, {"start_s", r.start_s}, {"rto_sample_s", rto}, {"checks_s", r.checks_s},
                   {"recovery_point_age_s", r.recovery_point_age_s}, {"checks", checks},
                   {"scratch", r.scratch.empty() ? nlohmann::json() : nlohmann::json(r.scratch)}});
-    } else {
+    } else if (!g.quiet) {
       std::cout << "verify of base backup " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name << ", "
                 << short_time(r.snapshot.time) << "): " << (ok ? "PASSED" : "FAILED") << "\n"
                 << "  restore " << human_duration(r.restore_s) << " + start " << human_duration(r.start_s)

@@ -108,6 +108,12 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
     if (o->to.empty() == o->load.url.empty()) throw Error(ErrorKind::Usage, "give either --to DIR or --into redis://…");
     if (o->start && o->port == 0) throw Error(ErrorKind::Usage, "--start needs --port N");
     if (o->start && o->to.empty()) throw Error(ErrorKind::Usage, "--start goes with --to DIR");
+    std::vector<std::string> extra = {"--bind", o->port_bind};
+    for (const auto& opt : o->server_options) {
+      auto eq = opt.find('=');
+      if (eq == std::string::npos || eq == 0) throw Error(ErrorKind::Usage, "--server-option wants NAME=VALUE, not '" + opt + "'");
+      extra.insert(extra.end(), {"--" + opt.substr(0, eq), opt.substr(eq + 1)});
+    }
     auto repo = open_repository(g);
     Snapshot snap = find_redis_snapshot(*repo, o->snapshot, o->source);
     ProgressCounters progress;
@@ -145,12 +151,6 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
                 << " in " << human_duration(rr.duration_s) << "\n";
     if (o->start) {
       RedisServer server(find_redis_server(o->redis_server), std::filesystem::absolute(o->to).string(), o->port);
-      std::vector<std::string> extra = {"--bind", o->port_bind};
-      for (const auto& opt : o->server_options) {
-        auto eq = opt.find('=');
-        if (eq == std::string::npos || eq == 0) throw Error(ErrorKind::Usage, "--server-option wants NAME=VALUE, not '" + opt + "'");
-        extra.insert(extra.end(), {"--" + opt.substr(0, eq), opt.substr(eq + 1)});
-      }
       if (snap.metadata.contains("aof_files") && std::filesystem::exists(std::filesystem::path(o->to) / "appendonlydir"))
         extra.insert(extra.end(), {"--appendonly", "yes", "--appenddirname", "appendonlydir"});
       auto t = std::chrono::steady_clock::now();
@@ -203,7 +203,7 @@ void register_redis_verify(CLI::App& redis, GlobalOptions& g) {
                   {"restore_s", r.restore_s}, {"load_s", r.load_s}, {"rto_sample_s", rto}, {"checks_s", r.checks_s},
                   {"keys_loaded", r.keys_loaded}, {"recovery_point_age_s", r.recovery_point_age_s}, {"checks", checks},
                   {"scratch", r.scratch.empty() ? nlohmann::json() : nlohmann::json(r.scratch)}});
-    } else {
+    } else if (!g.quiet) {
       std::cout << "verify of redis recovery point " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name << ", "
                 << short_time(r.snapshot.time) << "): " << (ok ? "PASSED" : "FAILED") << "\n"
                 << "  restore " << human_duration(r.restore_s) << " + load " << human_duration(r.load_s)

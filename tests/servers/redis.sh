@@ -15,10 +15,10 @@ start)
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
     --logfile "$dir/redis.log" --save "" --repl-diskless-sync-delay 0 --enable-debug-command local "$@"
   for _ in $(seq 100); do
-    redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+    redis-cli -p "$port" ping 2>&1 | grep -qE 'PONG|NOAUTH' && break
     sleep 0.05
   done
-  redis-cli -p "$port" ping | grep -q PONG || { cat "$dir/redis.log" >&2; exit 1; }
+  redis-cli -p "$port" ping 2>&1 | grep -qE 'PONG|NOAUTH' || { cat "$dir/redis.log" >&2; exit 1; }
   printf 'REDIS_PORT=%s\nREDIS_URL=redis://127.0.0.1:%s\n' "$port" "$port" >"$dir/env"
   ;;
 stop|kill)
