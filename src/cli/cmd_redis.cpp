@@ -1,5 +1,6 @@
 // `arca redis`: RDB capture over the replication protocol, restore (files, a started server, or
 // keys loaded into a running server), verification in a scratch server.
+#include <future>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -45,12 +46,15 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
   cmd->add_option("--timeout", o->timeout_s, "Fail when the server sends nothing for this many seconds")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, o] {
-    auto repo = open_repository(g);
+    // The repository opens (key derivation) while the server forks and starts sending.
+    auto opening = std::async(std::launch::async, [&g] { return open_repository(g); });
+    RedisCaptureLink link = redis_start_capture(*o);
+    auto repo = opening.get();
     ProgressCounters progress;
     Snapshot snap;
     {
       ProgressDisplay display(progress, "redis backup", "keys", show_progress(g));
-      snap = redis_backup(*repo, *o, progress);
+      snap = redis_finish_capture(*repo, link, *o, progress);
     }
     for (const auto& w : snap.warnings)
       if (!g.quiet) std::cerr << "warning: " << w.path << ": " << w.message << "\n";

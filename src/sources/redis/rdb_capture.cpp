@@ -116,18 +116,20 @@ json add_aof(StreamTree& tree, const std::string& given) {
 
 }  // namespace
 
-Snapshot redis_backup(Repository& repo, const RedisBackupOptions& opts, ProgressCounters& progress) {
-  auto started = std::chrono::steady_clock::now();
-  std::string start_time = now_rfc3339();
-  RedisUrl url = RedisUrl::parse(opts.url);
-  RedisConn conn(url, opts.tls, opts.timeout_s * 1000);
-  auto server = conn.info("server");
-  std::string version = info_value(server, "redis_version");
-  auto keyspace = conn.info("keyspace");
-  uint64_t expected_keys = 0;
-  for (const auto& [db, v] : keyspace)
-    if (auto k = v.find("keys="); k != std::string::npos) expected_keys += std::stoull(v.substr(k + 5));
-  progress.files_total = expected_keys;
+namespace {
+double steady_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+RedisCaptureLink redis_start_capture(const RedisBackupOptions& opts) {
+  RedisCaptureLink link;
+  link.started_s = steady_s();
+  link.start_time = now_rfc3339();
+  link.url = RedisUrl::parse(opts.url);
+  link.conn = std::make_unique<RedisConn>(link.url, opts.tls, opts.timeout_s * 1000);
+  RedisConn& conn = *link.conn;
+  link.server_version = info_value(conn.info("server"), "redis_version");
+  for (const auto& [db, v] : conn.info("keyspace"))
+    if (auto k = v.find("keys="); k != std::string::npos) link.expected_keys += std::stoull(v.substr(k + 5));
 
   // Become a replica for one full resynchronisation. "capa eof" lets a diskless primary stream
   // the RDB without knowing its length; "rdb-only" (Redis 7) tells it not to keep a replication
@@ -142,16 +144,24 @@ Snapshot redis_backup(Repository& repo, const RedisBackupOptions& opts, Progress
                 "Redis at " + conn.describe() + " refused to send a snapshot (PSYNC): " + line.substr(1) +
                     "\n  the user needs the replication permissions (+psync +replconf), and a replica must be in sync "
                     "with its own primary");
-  std::string replid, offset;
+  std::string offset;
   {
     std::istringstream w(line);
     std::string word;
-    w >> word >> replid >> offset;
+    w >> word >> link.replication_id >> offset;
     if (word != "+FULLRESYNC")
       throw Error(ErrorKind::Generic, "Redis at " + conn.describe() + " answered PSYNC with '" + line.substr(0, 80) +
                                           "' instead of a full resynchronisation");
+    link.replication_offset = std::stoull(offset);
   }
-  line = next_line(conn);
+  return link;
+}
+
+Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const RedisBackupOptions& opts,
+                              ProgressCounters& progress) {
+  RedisConn& conn = *link.conn;
+  progress.files_total = link.expected_keys;
+  std::string line = next_line(conn);
   if (line[0] != '$')
     throw Error(ErrorKind::Generic, "Redis at " + conn.describe() + " sent '" + line.substr(0, 80) + "' instead of the RDB payload");
   std::string eof_mark;
@@ -213,21 +223,21 @@ Snapshot redis_backup(Repository& repo, const RedisBackupOptions& opts, Progress
   json dbs = json::object();
   for (const auto& [db, c] : summary.dbs) dbs[std::to_string(db)] = {{"keys", c.keys}, {"expires", c.expires}};
   Snapshot snap;
-  snap.time = start_time;
+  snap.time = link.start_time;
   snap.host = opts.host.empty() ? local_hostname() : opts.host;
   snap.user = local_username();
   snap.source_kind = "redis";
-  snap.source_name = opts.name.empty() ? "redis-" + url.host + "-" + std::to_string(url.port) : opts.name;
-  RedisUrl shown = url;
+  snap.source_name = opts.name.empty() ? "redis-" + link.url.host + "-" + std::to_string(link.url.port) : opts.name;
+  RedisUrl shown = link.url;
   shown.db = -1;
   snap.paths = {shown.describe()};
   snap.tags = opts.tags;
   snap.tree = root;
   snap.metadata = {
-      {"server_version", typed_meta("string", version)},
+      {"server_version", typed_meta("string", link.server_version)},
       {"rdb_version", typed_meta("int", summary.version)},
-      {"replication_id", typed_meta("string", replid)},
-      {"replication_offset", typed_meta("offset", std::stoull(offset))},
+      {"replication_id", typed_meta("string", link.replication_id)},
+      {"replication_offset", typed_meta("offset", link.replication_offset)},
       {"keys", typed_meta("int", summary.keys())},
       {"key_counts", typed_meta("json", dbs)},
       {"key_types", typed_meta("json", summary.types)},
@@ -238,7 +248,7 @@ Snapshot redis_backup(Repository& repo, const RedisBackupOptions& opts, Progress
   if (!aof_files.is_null()) snap.metadata["aof_files"] = typed_meta("json", aof_files);
   if (!summary.checksummed)
     snap.warnings.push_back({"dump.rdb", "the server writes RDB files without a checksum (rdbchecksum no)"});
-  snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  snap.stats = tree.stats(writer, steady_s() - link.started_s);
   snap.stats.bytes_read = summary.bytes;
   snap.program_version = ARCA_VERSION;
   repo.save_snapshot(snap);

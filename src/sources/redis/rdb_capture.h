@@ -7,6 +7,7 @@
 // deduplicates against the previous capture) and, with --aof-dir, `appendonlydir/` (Redis 7's
 // multi-part AOF: manifest, base and incremental files) or `appendonly.aof` (Redis < 7).
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,18 @@ struct RedisBackupOptions {
   unsigned threads = 0;
 };
 
-Snapshot redis_backup(Repository& repo, const RedisBackupOptions& opts, ProgressCounters& progress);
+// A replication link on which the primary has started producing the snapshot. Split from the
+// capture so that the caller can open the repository (key derivation) while the server forks.
+struct RedisCaptureLink {
+  RedisUrl url;
+  std::unique_ptr<RedisConn> conn;
+  std::string start_time, server_version, replication_id;
+  uint64_t replication_offset = 0, expected_keys = 0;
+  double started_s = 0;     // steady clock, for the duration
+};
+
+RedisCaptureLink redis_start_capture(const RedisBackupOptions& opts);
+Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const RedisBackupOptions& opts,
+                              ProgressCounters& progress);
 
 }  // namespace arca
