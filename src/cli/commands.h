@@ -18,5 +18,6 @@ void register_stats(CLI::App& app, GlobalOptions& g);
 void register_key(CLI::App& app, GlobalOptions& g);
 void register_pg(CLI::App& app, GlobalOptions& g);
 void register_redis(CLI::App& app, GlobalOptions& g);
+void register_kafka(CLI::App& app, GlobalOptions& g);
 
 }  // namespace arca

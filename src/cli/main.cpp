@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   register_key(app, g);
   register_pg(app, g);
   register_redis(app, g);
+  register_kafka(app, g);
   auto* help_opts = app.add_subcommand("help-options", "List the backend settings accepted by -o KEY=VALUE");
   set_command(*help_opts, [] {
     std::cout << s3_options_help();

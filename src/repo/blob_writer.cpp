@@ -56,9 +56,23 @@ bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
     auto finished = slot.builder->finish(repo_.keys());
     slot.builder.reset();
     lk.unlock();
-    if (!queue_.push(std::move(finished))) rethrow_if_failed();
+    queue_pack(std::move(finished));
   }
   return true;
+}
+
+void BlobWriter::queue_pack(PackBuilder::Finished pack) {
+  {
+    std::lock_guard lk(idle_mu_);
+    in_flight_++;
+  }
+  if (!queue_.push(std::move(pack))) {
+    {
+      std::lock_guard lk(idle_mu_);
+      in_flight_--;
+    }
+    rethrow_if_failed();
+  }
 }
 
 void BlobWriter::upload_loop() {
@@ -83,6 +97,8 @@ void BlobWriter::upload_loop() {
       failed_ = true;
       ::unlink(pack->path.c_str());
     }
+    std::lock_guard lk(idle_mu_);
+    if (--in_flight_ == 0) idle_cv_.notify_all();
   }
 }
 
@@ -97,19 +113,38 @@ void BlobWriter::rethrow_if_failed() {
   if (error_) std::rethrow_exception(error_);
 }
 
-void BlobWriter::flush() {
+void BlobWriter::finish_partial_packs() {
   for (int t = 0; t < 2; t++) {
     std::unique_lock lk(slots_[t].mu);
     if (slots_[t].builder && slots_[t].builder->count() > 0) {
       auto finished = slots_[t].builder->finish(repo_.keys());
       slots_[t].builder.reset();
       lk.unlock();
-      queue_.push(std::move(finished));
+      queue_pack(std::move(finished));
     }
   }
+}
+
+void BlobWriter::flush() {
+  finish_partial_packs();
   queue_.close();
   for (auto& t : uploaders_) t.join();
   uploaders_.clear();
+  rethrow_if_failed();
+  std::vector<IndexPack> batch;
+  {
+    std::lock_guard lk(pending_mu_);
+    batch.swap(pending_);
+  }
+  if (!batch.empty()) write_index(batch);
+}
+
+void BlobWriter::checkpoint() {
+  finish_partial_packs();
+  {
+    std::unique_lock lk(idle_mu_);
+    idle_cv_.wait(lk, [&] { return in_flight_ == 0; });
+  }
   rethrow_if_failed();
   std::vector<IndexPack> batch;
   {

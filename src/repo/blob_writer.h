@@ -5,6 +5,7 @@
 // flush() has returned.
 #pragma once
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -29,6 +30,9 @@ class BlobWriter {
   bool add(BlobType type, const Id& id, ByteView plain);
   // Writes the partial packs and the remaining index entries; everything is durable afterwards.
   void flush();
+  // The same, but the writer stays usable: for sessions that publish several recovery points
+  // (continuous archives).
+  void checkpoint();
 
   uint64_t blobs_added() const { return blobs_added_; }
   uint64_t bytes_added() const { return bytes_added_; }
@@ -40,6 +44,8 @@ class BlobWriter {
     std::unique_ptr<PackBuilder> builder;
   };
   void upload_loop();
+  void queue_pack(PackBuilder::Finished pack);
+  void finish_partial_packs();
   void write_index(std::vector<IndexPack>& pending);
   void rethrow_if_failed();
 
@@ -56,6 +62,9 @@ class BlobWriter {
   std::mutex error_mu_;
   std::exception_ptr error_;
   std::atomic<bool> failed_{false};
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+  size_t in_flight_ = 0;  // packs queued or being uploaded
   std::atomic<uint64_t> blobs_added_{0}, bytes_added_{0}, stored_bytes_{0};
 };
 

@@ -5,8 +5,9 @@ SERVERS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../servers" && pwd)
 FILL=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/redis_fill.py
 REDIS_DIRS=()
 redis_cleanup() {
+  local rc=$?
   for d in "${REDIS_DIRS[@]}"; do "$SERVERS/redis.sh" stop "$d" || true; done
-  cleanup
+  (exit $rc); cleanup
 }
 trap redis_cleanup EXIT
 

@@ -6,27 +6,13 @@
 #include <deque>
 
 #include "repo/content_reader.h"
+#include "repo/source_snapshot.h"
 #include "util/error.h"
 
 namespace arca {
 
 Snapshot find_redis_snapshot(Repository& repo, const std::string& ref, const std::string& source) {
-  Snapshot snap;
-  if (ref == "latest") {
-    std::optional<Snapshot> best;
-    for (const auto& s : repo.list_snapshots())
-      if (s.source_kind == "redis" && (source.empty() || s.source_name == source) && (!best || s.time > best->time)) best = s;
-    if (!best)
-      throw Error(ErrorKind::NotFound, "the repository holds no Redis recovery point" +
-                                           (source.empty() ? std::string() : " of source '" + source + "'"));
-    snap = *best;
-  } else {
-    snap = repo.find_snapshot(ref);
-  }
-  if (snap.source_kind != "redis")
-    throw Error(ErrorKind::Usage, "snapshot " + snap.id.short_hex() + " is not a Redis recovery point (it is " +
-                                      snap.source_kind + "); 'arca redis backup' makes those");
-  return snap;
+  return find_source_snapshot(repo, ref, "redis", source, "arca redis backup");
 }
 
 RdbSummary parse_snapshot_rdb(Repository& repo, const Snapshot& snap, const std::function<void(const RdbKey&)>& on_key,

@@ -1,0 +1,257 @@
+#include "sources/kafka/kafka_restore.h"
+
+#include <chrono>
+#include <thread>
+
+#include "repo/source_snapshot.h"
+#include "sources/kafka/kafka_archive.h"
+#include "sources/kafka/record_codec.h"
+#include "util/error.h"
+
+namespace arca {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Sent {
+  int src_partition;
+  int64_t old_offset;
+};
+
+// Delivery reports arrive, per partition, in the order the records were produced (idempotent
+// producer), so the runs of the offset map grow at their ends.
+struct Deliveries {
+  std::vector<Sent> sent;
+  std::map<int, std::vector<std::array<int64_t, 4>>> runs;  // source partition → runs
+  uint64_t failed = 0;
+  std::string first_error;
+  uint64_t delivered = 0;
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* d = static_cast<Deliveries*>(opaque);
+  const Sent& s = d->sent[reinterpret_cast<uintptr_t>(m->_private)];
+  if (m->err) {
+    if (d->failed++ == 0) d->first_error = rd_kafka_err2str(m->err);
+    return;
+  }
+  d->delivered++;
+  auto& runs = d->runs[s.src_partition];
+  if (!runs.empty()) {
+    auto& r = runs.back();
+    if (r[0] + r[2] == s.old_offset && r[1] + r[2] == m->offset && r[3] == m->partition) {
+      r[2]++;
+      return;
+    }
+  }
+  runs.push_back({s.old_offset, m->offset, 1, m->partition});
+}
+
+bool wanted(const std::vector<int>& list, int p) { return list.empty() || std::find(list.begin(), list.end(), p) != list.end(); }
+
+}  // namespace
+
+std::optional<std::pair<int, int64_t>> translate_offset(const json& runs, int64_t committed) {
+  if (runs.empty()) return std::nullopt;
+  for (const auto& r : runs) {
+    int64_t old_first = r[0], new_first = r[1], count = r[2];
+    int tp = r[3];
+    if (committed < old_first) return std::make_pair(tp, new_first);  // the next restored record
+    if (committed < old_first + count) return std::make_pair(tp, new_first + (committed - old_first));
+  }
+  const auto& last = runs.back();  // past everything restored: the end of what was restored
+  return std::make_pair(last[3].get<int>(), last[1].get<int64_t>() + last[2].get<int64_t>());
+}
+
+KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& opts, ProgressCounters& progress) {
+  auto started = Clock::now();
+  Snapshot snap = find_source_snapshot(repo, opts.snapshot, "kafka", opts.source, "arca kafka backup");
+  KafkaArchive archive = KafkaArchive::load(repo, snap);
+  std::vector<std::string> names = opts.topics;
+  if (names.empty())
+    for (const auto& [n, _] : archive.topics) names.push_back(n);
+  for (const auto& n : names)
+    if (!archive.topics.count(n))
+      throw Error(ErrorKind::NotFound, "recovery point " + snap.id.short_hex() + " has no archive of topic '" + n + "'");
+  if (!opts.to_topic.empty() && names.size() != 1)
+    throw Error(ErrorKind::Usage, "--to-topic renames one topic: choose it with --topic (or use --topic-prefix)");
+
+  KafkaRestoreResult res;
+  Deliveries d;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, &d);
+  KafkaClient producer(opts.kafka, KafkaClient::Kind::Producer,
+                       {{"enable.idempotence", "true"},
+                        {"linger.ms", "20"},
+                        {"batch.num.messages", "10000"},
+                        {"queue.buffering.max.messages", "500000"},
+                        {"queue.buffering.max.kbytes", "262144"},
+                        {"message.timeout.ms", "300000"}},
+                       conf);
+
+  // Targets first: every check before the first record is sent.
+  struct Plan {
+    std::string source, target;
+    int target_partitions = 0;
+    std::vector<int> parts;
+  };
+  std::vector<Plan> plans;
+  for (const auto& name : names) {
+    const auto& t = archive.topics[name];
+    Plan p{name, opts.to_topic.empty() ? opts.topic_prefix + name : opts.to_topic, 0, {}};
+    for (const auto& [pn, _] : t.parts)
+      if (wanted(opts.partitions, pn)) p.parts.push_back(pn);
+    int needed = p.parts.empty() ? 0 : p.parts.back() + 1;
+    auto info = producer.topic(p.target);
+    if (!info) {
+      int rf = opts.replication_factor > 0 ? opts.replication_factor : (t.replication_factor > 0 ? t.replication_factor : -1);
+      std::map<std::string, std::string> cfg;
+      if (t.config.is_object())
+        for (const auto& [k, v] : t.config.items()) cfg[k] = v.get<std::string>();
+      producer.create_topic(p.target, std::max(t.partitions, needed), rf, cfg);
+      res.created_topics.push_back(p.target);
+      for (int i = 0; i < 100 && !(info = producer.topic(p.target)); i++) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!info) throw Error(ErrorKind::Generic, "topic " + p.target + " was created but does not appear in the metadata");
+    }
+    p.target_partitions = info->partitions;
+    if (info->partitions < needed && !opts.remap_partitions)
+      throw Error(ErrorKind::Usage, "topic " + p.target + " has " + std::to_string(info->partitions) + " partitions, the archive of " +
+                                        name + " has " + std::to_string(needed) +
+                                        ": records would change partition (and key order). Add partitions to the target, "
+                                        "restore fewer with --partition, or allow --remap-partitions (partition p goes to p mod " +
+                                        std::to_string(info->partitions) + ")");
+    if (info->partitions < needed)
+      res.warnings.push_back("partitions of " + name + " remapped onto " + std::to_string(info->partitions) + " partitions of " +
+                             p.target + " (p mod " + std::to_string(info->partitions) + ")");
+    for (int pn : p.parts) progress.files_total += t.parts.at(pn).records;
+    plans.push_back(std::move(p));
+  }
+  progress.totals_known = true;
+
+  for (const auto& plan : plans) {
+    const auto& t = archive.topics[plan.source];
+    d.runs.clear();
+    for (int pn : plan.parts) {
+      const auto& arc = t.parts.at(pn);
+      int target_p = pn % plan.target_partitions;
+      for (const auto& seg : arc.segments) {
+        for (size_t bi = 0; bi < seg.blobs.size(); bi++) {
+          const auto& b = seg.blobs[bi];
+          if (opts.from_offset >= 0 && b.last < opts.from_offset) continue;
+          if (opts.to_offset >= 0 && b.first > opts.to_offset) continue;
+          if (opts.from_time_ms && b.max_ts < *opts.from_time_ms && b.max_ts != INT64_MIN) continue;
+          if (opts.to_time_ms && b.min_ts > *opts.to_time_ms && b.min_ts != INT64_MAX) continue;
+          std::string what = "topics/" + plan.source + "/" + std::to_string(pn) + "/" + seg.name() + " (blob " +
+                             std::to_string(bi) + ")";
+          Bytes data;
+          try {
+            data = repo.read_blob(b.id);
+          } catch (const Error& e) {
+            throw Error(e.kind(), what + ": " + e.what());
+          }
+          size_t pos = 0;
+          while (pos < data.size()) {
+            KafkaRecord r = decode_record(data, pos, what);
+            progress.files_done++;
+            if (opts.from_offset >= 0 && r.offset < opts.from_offset) continue;
+            if (opts.to_offset >= 0 && r.offset > opts.to_offset) continue;
+            if (opts.from_time_ms && r.timestamp < *opts.from_time_ms) continue;
+            if (opts.to_time_ms && r.timestamp > *opts.to_time_ms) continue;
+            rd_kafka_headers_t* hdrs = nullptr;
+            if (!r.headers.empty()) {
+              hdrs = rd_kafka_headers_new(r.headers.size());
+              for (const auto& [hn, hv] : r.headers)
+                rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
+            }
+            d.sent.push_back({pn, r.offset});
+            void* opaque = reinterpret_cast<void*>(uintptr_t(d.sent.size() - 1));
+            const void* key = r.key ? r.key->data() : nullptr;
+            size_t key_len = r.key ? r.key->size() : 0;
+            void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
+            size_t value_len = r.value ? r.value->size() : 0;
+            int64_t ts = r.timestamp >= 0 ? r.timestamp : 0;  // 0: now
+            while (true) {
+              rd_kafka_resp_err_t e = rd_kafka_producev(
+                  producer.get(), RD_KAFKA_V_TOPIC(plan.target.c_str()), RD_KAFKA_V_PARTITION(target_p),
+                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                  RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(ts),
+                  RD_KAFKA_V_HEADERS(hdrs),
+                  RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+              if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+              if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                rd_kafka_poll(producer.get(), 50);
+                continue;
+              }
+              if (hdrs) rd_kafka_headers_destroy(hdrs);
+              throw_kafka(e, "producing to " + plan.target + "/" + std::to_string(target_p));
+            }
+            res.records++;
+            res.bytes += (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+            progress.bytes_done += r.value ? r.value->size() : 0;
+            rd_kafka_poll(producer.get(), 0);
+            if (d.failed) break;
+          }
+          if (d.failed) break;
+        }
+      }
+    }
+    while (rd_kafka_outq_len(producer.get()) > 0 && !d.failed) rd_kafka_poll(producer.get(), 100);
+    if (d.failed)
+      throw Error(ErrorKind::Generic, std::to_string(d.failed) + " record(s) could not be delivered to " + plan.target + ": " +
+                                          d.first_error + "\n  " + std::to_string(d.delivered) +
+                                          " were; restoring again duplicates those: restore into a new topic, or "
+                                          "limit the range with --from-offset");
+    json parts = json::object();
+    for (const auto& [pn, runs] : d.runs) parts[std::to_string(pn)] = runs;
+    res.offset_map[plan.source] = {{"target", plan.target}, {"partitions", parts}};
+  }
+
+  if (opts.restore_groups) {
+    std::vector<std::string> groups = opts.groups;
+    if (groups.empty())
+      for (const auto& [g, _] : archive.groups.items()) groups.push_back(g);
+    for (const auto& g : groups) {
+      if (!archive.groups.contains(g)) {
+        res.warnings.push_back("group " + g + " has no recorded offsets");
+        continue;
+      }
+      // Target partition → new offset; remapped partitions keep the lowest (re-read, never skip).
+      std::map<std::pair<std::string, int>, int64_t> commit;
+      json report = json::object();
+      for (const auto& [topic, parts] : archive.groups[g].items()) {
+        if (!res.offset_map.contains(topic)) continue;
+        const auto& map = res.offset_map[topic];
+        std::string target = map["target"];
+        for (const auto& [p, committed] : parts.items()) {
+          if (!map["partitions"].contains(p)) continue;
+          auto t = translate_offset(map["partitions"][p], committed.get<int64_t>());
+          if (!t) continue;
+          auto key = std::make_pair(target, t->first);
+          commit[key] = commit.count(key) ? std::min(commit[key], t->second) : t->second;
+          report[topic][p] = {{"old", committed}, {"new", t->second}, {"target", target + "/" + std::to_string(t->first)}};
+        }
+      }
+      if (commit.empty()) continue;
+      std::string name = opts.group_prefix + g;
+      KafkaClient c(opts.kafka, KafkaClient::Kind::Consumer, {{"group.id", name}, {"enable.auto.commit", "false"}});
+      KafkaPartitions list(rd_kafka_topic_partition_list_new(int(commit.size())));
+      for (const auto& [tp, off] : commit) rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = off;
+      rd_kafka_resp_err_t e = rd_kafka_commit(c.get(), list.get(), 0);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        throw_kafka(e, "committing the translated offsets of group " + name +
+                           " (stop the group's consumers first; a group with active members refuses commits from others)");
+      for (int i = 0; i < list->cnt; i++)
+        if (list->elems[i].err)
+          throw_kafka(list->elems[i].err, "committing the translated offset of group " + name + " for " +
+                                              list->elems[i].topic + "/" + std::to_string(list->elems[i].partition));
+      res.groups[name] = report;
+    }
+  }
+  res.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
+  return res;
+}
+
+}  // namespace arca

@@ -1,0 +1,109 @@
+#include "sources/kafka/record_codec.h"
+
+#include "util/error.h"
+
+namespace arca {
+
+namespace {
+
+void put_varint(Bytes& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(uint8_t(v) | 0x80);
+    v >>= 7;
+  }
+  out.push_back(uint8_t(v));
+}
+
+void put_le64(Bytes& out, uint64_t v) {
+  for (int i = 0; i < 8; i++) out.push_back(uint8_t(v >> (8 * i)));
+}
+
+// Length + 1, so that 0 can mean null.
+void put_nullable(Bytes& out, const std::optional<std::string>& s) {
+  if (!s) return put_varint(out, 0);
+  put_varint(out, s->size() + 1);
+  out.insert(out.end(), s->begin(), s->end());
+}
+
+struct RecordReader {
+  ByteView d;
+  size_t& pos;
+  const std::string& what;
+  [[noreturn]] void bad(const char* why) {
+    throw Error(ErrorKind::Corrupt, what + " is damaged at byte " + std::to_string(pos) + ": " + why);
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos >= d.size()) bad("a number runs past the end");
+      uint8_t b = d[pos++];
+      v |= uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    bad("a number is too long");
+  }
+  uint64_t le64() {
+    if (pos + 8 > d.size()) bad("a field runs past the end");
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= uint64_t(d[pos + i]) << (8 * i);
+    pos += 8;
+    return v;
+  }
+  std::optional<std::string> nullable() {
+    uint64_t n = varint();
+    if (n == 0) return std::nullopt;
+    n--;
+    if (n > d.size() - pos) bad("a field is longer than the data");
+    std::string s(reinterpret_cast<const char*>(d.data() + pos), n);
+    pos += n;
+    return s;
+  }
+};
+
+}  // namespace
+
+void encode_record(const KafkaRecord& r, Bytes& out) {
+  Bytes body;
+  put_le64(body, uint64_t(r.offset));
+  put_le64(body, uint64_t(r.timestamp));
+  body.push_back(r.timestamp_type);
+  put_nullable(body, r.key);
+  put_nullable(body, r.value);
+  put_varint(body, r.headers.size());
+  for (const auto& [name, value] : r.headers) {
+    put_varint(body, name.size());
+    body.insert(body.end(), name.begin(), name.end());
+    put_nullable(body, value);
+  }
+  put_varint(out, body.size());
+  out.insert(out.end(), body.begin(), body.end());
+}
+
+KafkaRecord decode_record(ByteView data, size_t& pos, const std::string& what) {
+  RecordReader top{data, pos, what};
+  uint64_t len = top.varint();
+  if (len > data.size() - pos) top.bad("a record is longer than the data");
+  size_t end = pos + len;
+  ByteView body = data.subspan(0, end);
+  RecordReader r{body, pos, what};
+  KafkaRecord rec;
+  rec.offset = int64_t(r.le64());
+  rec.timestamp = int64_t(r.le64());
+  if (pos >= end) r.bad("a record is cut short");
+  rec.timestamp_type = body[pos++];
+  rec.key = r.nullable();
+  rec.value = r.nullable();
+  uint64_t headers = r.varint();
+  if (headers > len) r.bad("implausible header count");
+  for (uint64_t i = 0; i < headers; i++) {
+    uint64_t n = r.varint();
+    if (n > end - pos) r.bad("a header name is longer than the record");
+    std::string name(reinterpret_cast<const char*>(body.data() + pos), n);
+    pos += n;
+    rec.headers.emplace_back(std::move(name), r.nullable());
+  }
+  if (pos != end) r.bad("a record has trailing bytes");
+  return rec;
+}
+
+}  // namespace arca

@@ -1,0 +1,26 @@
+# Helpers for the Kafka end-to-end tests: mock clusters (librdkafka's, over TCP, in their own
+# processes) started from tests/tools/kafka_tool, stopped by PID.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+KAFKA_TOOL=${KAFKA_TOOL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/tests/kafka_tool}
+KT() { "$KAFKA_TOOL" "$@"; }
+MOCK_PIDS=()
+kafka_cleanup() {
+  local rc=$?
+  for p in "${MOCK_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  (exit $rc); cleanup
+}
+trap kafka_cleanup EXIT
+
+# start_mock NAME [-t topic:partitions:rf]…: a 3-broker cluster; sets NAME_BS (bootstrap) and NAME_PID.
+start_mock() {
+  local name=$1; shift
+  "$KAFKA_TOOL" mock -b 3 -f "$T/$name.bs" "$@" 2> "$T/$name.log" &
+  local pid=$!
+  MOCK_PIDS+=("$pid")
+  for _ in $(seq 100); do [ -s "$T/$name.bs" ] && break; sleep 0.05; done
+  [ -s "$T/$name.bs" ] || { cat "$T/$name.log" >&2; fail "mock cluster $name did not start"; }
+  printf -v "${name}_BS" %s "$(cat "$T/$name.bs")"
+  printf -v "${name}_PID" %s "$pid"
+}
+# Records without offsets, minus the ones a test wrote itself with seq numbers from 9000000.
+records() { KT dump "$1" "$2" | grep -v 'seq=39303030303' || true; }
