@@ -71,7 +71,7 @@ class Archiver {
   Archiver(Repository& repo, const KafkaBackupOptions& opts, ProgressCounters& progress, const std::atomic<bool>& stop,
            const KafkaLog& log)
       : repo_(repo), opts_(opts), progress_(progress), stop_(stop), log_(log), writer_(repo), pool_(repo, writer_, opts.threads),
-        client_(opts.kafka, KafkaClient::Kind::Consumer, consumer_settings(opts)) {
+        client_(opts.kafka, KafkaClient::Kind::Consumer, consumer_settings()) {
     name_ = opts.name.empty() ? "kafka-" + opts.kafka.brokers.substr(0, opts.kafka.brokers.find(',')) : opts.name;
     try {
       topic_re_ = std::regex(opts.topics);
@@ -127,7 +127,7 @@ class Archiver {
   }
 
  private:
-  static std::map<std::string, std::string> consumer_settings(const KafkaBackupOptions& o) {
+  static std::map<std::string, std::string> consumer_settings() {
     return {{"group.id", "arca-archiver"},  // needed by the consumer API; never joined or committed
             {"enable.auto.commit", "false"},
             {"enable.auto.offset.store", "false"},
@@ -135,7 +135,6 @@ class Archiver {
             {"auto.offset.reset", "earliest"},
             {"check.crcs", "true"},
             {"queued.min.messages", "200000"},
-            {"queued.max.messages.kbytes", std::to_string(std::max<size_t>(16384, o.blob_size * 2 / 1024 * 16))},
             {"fetch.wait.max.ms", "100"}};
   }
 

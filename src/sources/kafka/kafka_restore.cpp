@@ -1,6 +1,7 @@
 #include "sources/kafka/kafka_restore.h"
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "repo/source_snapshot.h"
@@ -134,70 +135,88 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
   for (const auto& plan : plans) {
     const auto& t = archive.topics[plan.source];
     d.runs.clear();
+    // The blobs to replay (the index skips those outside the range), taken round-robin across
+    // partitions so that the producer fills batches for all of them at once, and read one ahead.
+    struct Item {
+      int partition;
+      Id blob;
+      std::string what;
+    };
+    std::vector<std::vector<Item>> per_partition;
     for (int pn : plan.parts) {
-      const auto& arc = t.parts.at(pn);
-      int target_p = pn % plan.target_partitions;
-      for (const auto& seg : arc.segments) {
+      auto& list = per_partition.emplace_back();
+      for (const auto& seg : t.parts.at(pn).segments)
         for (size_t bi = 0; bi < seg.blobs.size(); bi++) {
           const auto& b = seg.blobs[bi];
           if (opts.from_offset >= 0 && b.last < opts.from_offset) continue;
           if (opts.to_offset >= 0 && b.first > opts.to_offset) continue;
           if (opts.from_time_ms && b.max_ts < *opts.from_time_ms && b.max_ts != INT64_MIN) continue;
           if (opts.to_time_ms && b.min_ts > *opts.to_time_ms && b.min_ts != INT64_MAX) continue;
-          std::string what = "topics/" + plan.source + "/" + std::to_string(pn) + "/" + seg.name() + " (blob " +
-                             std::to_string(bi) + ")";
-          Bytes data;
-          try {
-            data = repo.read_blob(b.id);
-          } catch (const Error& e) {
-            throw Error(e.kind(), what + ": " + e.what());
-          }
-          size_t pos = 0;
-          while (pos < data.size()) {
-            KafkaRecord r = decode_record(data, pos, what);
-            progress.files_done++;
-            if (opts.from_offset >= 0 && r.offset < opts.from_offset) continue;
-            if (opts.to_offset >= 0 && r.offset > opts.to_offset) continue;
-            if (opts.from_time_ms && r.timestamp < *opts.from_time_ms) continue;
-            if (opts.to_time_ms && r.timestamp > *opts.to_time_ms) continue;
-            rd_kafka_headers_t* hdrs = nullptr;
-            if (!r.headers.empty()) {
-              hdrs = rd_kafka_headers_new(r.headers.size());
-              for (const auto& [hn, hv] : r.headers)
-                rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
-            }
-            d.sent.push_back({pn, r.offset});
-            void* opaque = reinterpret_cast<void*>(uintptr_t(d.sent.size() - 1));
-            const void* key = r.key ? r.key->data() : nullptr;
-            size_t key_len = r.key ? r.key->size() : 0;
-            void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
-            size_t value_len = r.value ? r.value->size() : 0;
-            int64_t ts = r.timestamp >= 0 ? r.timestamp : 0;  // 0: now
-            while (true) {
-              rd_kafka_resp_err_t e = rd_kafka_producev(
-                  producer.get(), RD_KAFKA_V_TOPIC(plan.target.c_str()), RD_KAFKA_V_PARTITION(target_p),
-                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                  RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(ts),
-                  RD_KAFKA_V_HEADERS(hdrs),
-                  RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-              if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-              if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                rd_kafka_poll(producer.get(), 50);
-                continue;
-              }
-              if (hdrs) rd_kafka_headers_destroy(hdrs);
-              throw_kafka(e, "producing to " + plan.target + "/" + std::to_string(target_p));
-            }
-            res.records++;
-            res.bytes += (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
-            progress.bytes_done += r.value ? r.value->size() : 0;
-            rd_kafka_poll(producer.get(), 0);
-            if (d.failed) break;
-          }
-          if (d.failed) break;
+          list.push_back({pn, b.id, "topics/" + plan.source + "/" + std::to_string(pn) + "/" + seg.name() + " (blob " +
+                                        std::to_string(bi) + ")"});
         }
+    }
+    std::vector<Item> items;
+    for (size_t round = 0, added = 1; added; round++) {
+      added = 0;
+      for (auto& list : per_partition)
+        if (round < list.size()) items.push_back(std::move(list[round])), added++;
+    }
+    auto fetch = [&repo](const Item& it) {
+      try {
+        return repo.read_blob(it.blob);
+      } catch (const Error& e) {
+        throw Error(e.kind(), it.what + ": " + e.what());
+      }
+    };
+    std::future<Bytes> next;
+    if (!items.empty()) next = std::async(std::launch::async, fetch, std::cref(items[0]));
+    KafkaRecordView r;
+    for (size_t i = 0; i < items.size() && !d.failed; i++) {
+      Bytes data = next.get();
+      if (i + 1 < items.size()) next = std::async(std::launch::async, fetch, std::cref(items[i + 1]));
+      const int pn = items[i].partition, target_p = pn % plan.target_partitions;
+      size_t pos = 0;
+      while (pos < data.size() && !d.failed) {
+        decode_record_view(data, pos, items[i].what, r);
+        progress.files_done++;
+        if (opts.from_offset >= 0 && r.offset < opts.from_offset) continue;
+        if (opts.to_offset >= 0 && r.offset > opts.to_offset) continue;
+        if (opts.from_time_ms && r.timestamp < *opts.from_time_ms) continue;
+        if (opts.to_time_ms && r.timestamp > *opts.to_time_ms) continue;
+        rd_kafka_headers_t* hdrs = nullptr;
+        if (!r.headers.empty()) {
+          hdrs = rd_kafka_headers_new(r.headers.size());
+          for (const auto& [hn, hv] : r.headers)
+            rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
+        }
+        d.sent.push_back({pn, r.offset});
+        void* opaque = reinterpret_cast<void*>(uintptr_t(d.sent.size() - 1));
+        const void* key = r.key ? r.key->data() : nullptr;
+        size_t key_len = r.key ? r.key->size() : 0;
+        void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
+        size_t value_len = r.value ? r.value->size() : 0;
+        int64_t ts = r.timestamp >= 0 ? r.timestamp : 0;  // 0: now
+        while (true) {
+          rd_kafka_resp_err_t e = rd_kafka_producev(
+              producer.get(), RD_KAFKA_V_TOPIC(plan.target.c_str()), RD_KAFKA_V_PARTITION(target_p),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
+              RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+          if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+          if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(producer.get(), 50);
+            continue;
+          }
+          if (hdrs) rd_kafka_headers_destroy(hdrs);
+          throw_kafka(e, "producing to " + plan.target + "/" + std::to_string(target_p));
+        }
+        res.records++;
+        res.bytes += key_len + value_len;
+        progress.bytes_done += value_len;
+        if (res.records % 1024 == 0) rd_kafka_poll(producer.get(), 0);  // serve delivery reports
       }
     }
+    if (next.valid()) next.wait();
     while (rd_kafka_outq_len(producer.get()) > 0 && !d.failed) rd_kafka_poll(producer.get(), 100);
     if (d.failed)
       throw Error(ErrorKind::Generic, std::to_string(d.failed) + " record(s) could not be delivered to " + plan.target + ": " +

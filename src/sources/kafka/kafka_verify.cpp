@@ -54,8 +54,9 @@ KafkaVerifyResult kafka_verify(Repository& repo, const std::string& snapshot, co
           uint64_t n = 0;
           int64_t min_ts = INT64_MAX, max_ts = INT64_MIN, first = -1, last = -1;
           try {
+            KafkaRecordView r;
             for (size_t pos = 0; pos < data.size();) {
-              KafkaRecord r = decode_record(data, pos, where);
+              decode_record_view(data, pos, where, r);
               if (r.offset <= prev) fail(where, "offset " + std::to_string(r.offset) + " does not follow " + std::to_string(prev));
               prev = r.offset;
               if (first < 0) first = r.offset;

@@ -49,12 +49,12 @@ struct RecordReader {
     pos += 8;
     return v;
   }
-  std::optional<std::string> nullable() {
+  std::optional<std::string_view> nullable() {
     uint64_t n = varint();
     if (n == 0) return std::nullopt;
     n--;
     if (n > d.size() - pos) bad("a field is longer than the data");
-    std::string s(reinterpret_cast<const char*>(d.data() + pos), n);
+    std::string_view s(reinterpret_cast<const char*>(d.data() + pos), n);
     pos += n;
     return s;
   }
@@ -79,14 +79,13 @@ void encode_record(const KafkaRecord& r, Bytes& out) {
   out.insert(out.end(), body.begin(), body.end());
 }
 
-KafkaRecord decode_record(ByteView data, size_t& pos, const std::string& what) {
+void decode_record_view(ByteView data, size_t& pos, const std::string& what, KafkaRecordView& rec) {
   RecordReader top{data, pos, what};
   uint64_t len = top.varint();
   if (len > data.size() - pos) top.bad("a record is longer than the data");
   size_t end = pos + len;
   ByteView body = data.subspan(0, end);
   RecordReader r{body, pos, what};
-  KafkaRecord rec;
   rec.offset = int64_t(r.le64());
   rec.timestamp = int64_t(r.le64());
   if (pos >= end) r.bad("a record is cut short");
@@ -95,15 +94,29 @@ KafkaRecord decode_record(ByteView data, size_t& pos, const std::string& what) {
   rec.value = r.nullable();
   uint64_t headers = r.varint();
   if (headers > len) r.bad("implausible header count");
+  rec.headers.clear();
   for (uint64_t i = 0; i < headers; i++) {
     uint64_t n = r.varint();
     if (n > end - pos) r.bad("a header name is longer than the record");
-    std::string name(reinterpret_cast<const char*>(body.data() + pos), n);
+    std::string_view name(reinterpret_cast<const char*>(body.data() + pos), n);
     pos += n;
-    rec.headers.emplace_back(std::move(name), r.nullable());
+    rec.headers.emplace_back(name, r.nullable());
   }
   if (pos != end) r.bad("a record has trailing bytes");
-  return rec;
+}
+
+KafkaRecord decode_record(ByteView data, size_t& pos, const std::string& what) {
+  KafkaRecordView v;
+  decode_record_view(data, pos, what, v);
+  KafkaRecord r;
+  r.offset = v.offset;
+  r.timestamp = v.timestamp;
+  r.timestamp_type = v.timestamp_type;
+  if (v.key) r.key.emplace(*v.key);
+  if (v.value) r.value.emplace(*v.value);
+  for (const auto& [n, val] : v.headers)
+    r.headers.emplace_back(std::string(n), val ? std::optional<std::string>(std::string(*val)) : std::nullopt);
+  return r;
 }
 
 }  // namespace arca

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -20,9 +21,20 @@ struct KafkaRecord {
   std::vector<std::pair<std::string, std::optional<std::string>>> headers;
 };
 
+// A decoded record whose fields point into the buffer it was decoded from (no copies: for
+// replaying millions of records).
+struct KafkaRecordView {
+  int64_t offset = 0, timestamp = -1;
+  uint8_t timestamp_type = 0;
+  std::optional<std::string_view> key, value;
+  std::vector<std::pair<std::string_view, std::optional<std::string_view>>> headers;
+};
+
 // Appends one encoded record to `out`.
 void encode_record(const KafkaRecord& r, Bytes& out);
 // Decodes the record at `pos` and advances it; throws Error(Corrupt) naming `what`.
 KafkaRecord decode_record(ByteView data, size_t& pos, const std::string& what);
+// The same into `out` (its header vector is reused), pointing into `data`.
+void decode_record_view(ByteView data, size_t& pos, const std::string& what, KafkaRecordView& out);
 
 }  // namespace arca
