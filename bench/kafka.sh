@@ -5,7 +5,7 @@
 #
 # The cluster is librdkafka's mock (tests/tools/kafka_tool mock; the real protocol over TCP on
 # loopback; 3 brokers). The topic gets N records (keys, headers, CreateTime timestamps) spread
-# over the partitions (the mock keeps ~5 MiB per partition, so 64 partitions hold 1M records of
+# over the partitions (the mock keeps ~5 MiB per partition, so 128 partitions comfortably hold 1M records of
 # ~200 B). Both consumers get the same prefetch settings (queued.min.messages=200000).
 #   archive: kcat -C … -e -f '%p %o %T %k %s' to a file, vs arca kafka backup into a fresh
 #            repository (all fields, headers included; compressed, encrypted, indexed);
@@ -18,7 +18,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 CMDLINE="bench/kafka.sh${*:+ $*}"
-RECORDS=1000000 VBYTES=150 PARTS=64 RUNS=3 WORKDIR=$BENCH_DIR/work
+RECORDS=1000000 VBYTES=150 PARTS=128 RUNS=3 WORKDIR=$BENCH_DIR/work
 while [ $# -gt 0 ]; do
   case $1 in
     --records) RECORDS=$2; shift 2 ;;

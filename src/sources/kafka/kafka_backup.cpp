@@ -1,5 +1,6 @@
 #include "sources/kafka/kafka_backup.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <map>
@@ -23,24 +24,26 @@ namespace {
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-KafkaRecord to_record(const rd_kafka_message_t* m) {
-  KafkaRecord r;
+// The message's fields as a record view (no copies); `r`'s header vector is reused.
+void to_record(const rd_kafka_message_t* m, KafkaRecordView& r) {
   r.offset = m->offset;
   rd_kafka_timestamp_type_t tt;
   r.timestamp = rd_kafka_message_timestamp(m, &tt);
   r.timestamp_type = uint8_t(tt);
+  r.key.reset();
+  r.value.reset();
   if (m->key) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
   if (m->payload) r.value.emplace(static_cast<const char*>(m->payload), m->len);
+  r.headers.clear();
   rd_kafka_headers_t* hdrs = nullptr;
   if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
     const char* name;
     const void* val;
     size_t size;
     for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
-      r.headers.emplace_back(name, val ? std::optional<std::string>(std::string(static_cast<const char*>(val), size))
+      r.headers.emplace_back(name, val ? std::optional<std::string_view>(std::string_view(static_cast<const char*>(val), size))
                                        : std::nullopt);
   }
-  return r;
 }
 
 // A partition being archived by this run.
@@ -96,13 +99,19 @@ class Archiver {
     start_admin();
     assign();
     auto last_cp = Clock::now(), last_progress = Clock::now();
+    std::unique_ptr<rd_kafka_queue_t, KafkaDeleter> queue(rd_kafka_queue_get_consumer(client_.get()));
+    std::vector<rd_kafka_message_t*> batch(1024);
     while (true) {
       if (stop_) break;
       if (!opts_.continuous && all_done()) break;
-      KafkaMessage m(rd_kafka_consumer_poll(client_.get(), 100));
-      if (m) {
-        if (handle(m.get())) last_progress = Clock::now();
+      // Messages in batches: one queue operation for many records.
+      ssize_t n = rd_kafka_consume_batch_queue(queue.get(), 20, batch.data(), batch.size());
+      bool progressed = false;
+      for (ssize_t i = 0; i < n; i++) {
+        KafkaMessage m(batch[size_t(i)]);
+        if (handle(m.get())) progressed = true;
       }
+      if (progressed) last_progress = Clock::now();
       if (opts_.continuous && since(last_cp) >= opts_.interval_s) {
         checkpoint(false);
         refresh_topics(false);
@@ -187,6 +196,8 @@ class Archiver {
         for (auto& [k, l] : lives_)
           if (l.topic == name) l.done = true;
       }
+    // Each partition fills its own blob: with many partitions, smaller blobs keep memory bounded.
+    blob_size_ = std::clamp<size_t>((32u << 20) / std::max<size_t>(1, lives_.size()), 64u << 10, opts_.blob_size);
     if (changed && !first) assign();
   }
 
@@ -280,7 +291,8 @@ class Archiver {
     auto& arc = archive_.topics[l->topic].parts[l->partition];
     if (!l->contacted) first_contact(*l, arc, m->offset);
     if (l->expected >= 0 && m->offset > l->expected) arc.absent += uint64_t(m->offset - l->expected);
-    KafkaRecord r = to_record(m);
+    KafkaRecordView& r = record_;
+    to_record(m, r);
     size_t before = l->buf.size();
     encode_record(r, l->buf);
     if (l->cur.records == 0) l->cur.first = r.offset;
@@ -293,7 +305,7 @@ class Archiver {
     l->expected = r.offset + 1;
     progress_.files_done++;
     progress_.bytes_done += l->buf.size() - before;
-    if (l->buf.size() >= opts_.blob_size) submit(*l);
+    if (l->buf.size() >= blob_size_) submit(*l);
     if (!opts_.continuous && l->target >= 0 && l->expected >= l->target) l->done = true;
     return true;
   }
@@ -476,6 +488,8 @@ class Archiver {
   std::future<std::pair<std::optional<KafkaClient::TopicConfigs>, std::string>> configs_;
   std::future<std::pair<std::optional<std::vector<std::string>>, std::string>> group_list_;
   KafkaBackupResult result_;
+  KafkaRecordView record_;  // reused for every message
+  size_t blob_size_ = 1 << 20;
   Clock::time_point started_, groups_fetched_{};
 };
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <algorithm>
 #include <thread>
 
 #include "repo/source_snapshot.h"
@@ -52,6 +53,99 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
 
 bool wanted(const std::vector<int>& list, int p) { return list.empty() || std::find(list.begin(), list.end(), p) != list.end(); }
 
+
+struct ReplayItem {
+  int partition, target_partition;
+  Id blob;
+  std::string what;
+};
+
+// One producer and the partitions it replays.
+struct Worker {
+  Deliveries d;
+  KafkaClient producer;
+  uint64_t records = 0, bytes = 0;
+  std::exception_ptr error;
+
+  explicit Worker(const KafkaOptions& k) : producer(k, KafkaClient::Kind::Producer, settings(), conf(&d)) {}
+
+  static std::map<std::string, std::string> settings() {
+    return {{"enable.idempotence", "true"}, {"linger.ms", "20"}, {"batch.num.messages", "10000"},
+            {"queue.buffering.max.messages", "200000"}, {"queue.buffering.max.kbytes", "65536"},
+            {"message.timeout.ms", "300000"}};
+  }
+  static rd_kafka_conf_t* conf(Deliveries* d) {
+    rd_kafka_conf_t* c = rd_kafka_conf_new();
+    rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
+    rd_kafka_conf_set_opaque(c, d);
+    return c;
+  }
+  void reset() {
+    d = Deliveries();
+    records = bytes = 0;
+  }
+
+  // Produces the records of `items` (blobs read one ahead) and waits for their delivery.
+  void replay(Repository& repo, const std::vector<ReplayItem>& items, const std::string& target,
+              const KafkaRestoreOptions& opts, ProgressCounters& progress) {
+    auto fetch = [&repo](const ReplayItem& it) {
+      try {
+        return repo.read_blob(it.blob);
+      } catch (const Error& e) {
+        throw Error(e.kind(), it.what + ": " + e.what());
+      }
+    };
+    std::future<Bytes> next;
+    if (!items.empty()) next = std::async(std::launch::async, fetch, std::cref(items[0]));
+    KafkaRecordView r;
+    for (size_t i = 0; i < items.size() && !d.failed; i++) {
+      Bytes data = next.get();
+      if (i + 1 < items.size()) next = std::async(std::launch::async, fetch, std::cref(items[i + 1]));
+      const int pn = items[i].partition, target_p = items[i].target_partition;
+      size_t pos = 0;
+      while (pos < data.size() && !d.failed) {
+        decode_record_view(data, pos, items[i].what, r);
+        progress.files_done++;
+        if (opts.from_offset >= 0 && r.offset < opts.from_offset) continue;
+        if (opts.to_offset >= 0 && r.offset > opts.to_offset) continue;
+        if (opts.from_time_ms && r.timestamp < *opts.from_time_ms) continue;
+        if (opts.to_time_ms && r.timestamp > *opts.to_time_ms) continue;
+        rd_kafka_headers_t* hdrs = nullptr;
+        if (!r.headers.empty()) {
+          hdrs = rd_kafka_headers_new(r.headers.size());
+          for (const auto& [hn, hv] : r.headers)
+            rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
+        }
+        d.sent.push_back({pn, r.offset});
+        void* opaque = reinterpret_cast<void*>(uintptr_t(d.sent.size() - 1));
+        const void* key = r.key ? r.key->data() : nullptr;
+        size_t key_len = r.key ? r.key->size() : 0;
+        void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
+        size_t value_len = r.value ? r.value->size() : 0;
+        int64_t ts = r.timestamp >= 0 ? r.timestamp : 0;  // 0: now
+        while (true) {
+          rd_kafka_resp_err_t e = rd_kafka_producev(
+              producer.get(), RD_KAFKA_V_TOPIC(target.c_str()), RD_KAFKA_V_PARTITION(target_p),
+              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
+              RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+          if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+          if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(producer.get(), 50);
+            continue;
+          }
+          if (hdrs) rd_kafka_headers_destroy(hdrs);
+          throw_kafka(e, "producing to " + target + "/" + std::to_string(target_p));
+        }
+        records++;
+        bytes += key_len + value_len;
+        progress.bytes_done += value_len;
+        if (records % 1024 == 0) rd_kafka_poll(producer.get(), 0);  // serve delivery reports
+      }
+    }
+    if (next.valid()) next.wait();
+    while (rd_kafka_outq_len(producer.get()) > 0 && !d.failed) rd_kafka_poll(producer.get(), 100);
+  }
+};
 }  // namespace
 
 std::optional<std::pair<int, int64_t>> translate_offset(const json& runs, int64_t committed) {
@@ -80,18 +174,12 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
     throw Error(ErrorKind::Usage, "--to-topic renames one topic: choose it with --topic (or use --topic-prefix)");
 
   KafkaRestoreResult res;
-  Deliveries d;
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rd_kafka_conf_set_opaque(conf, &d);
-  KafkaClient producer(opts.kafka, KafkaClient::Kind::Producer,
-                       {{"enable.idempotence", "true"},
-                        {"linger.ms", "20"},
-                        {"batch.num.messages", "10000"},
-                        {"queue.buffering.max.messages", "500000"},
-                        {"queue.buffering.max.kbytes", "262144"},
-                        {"message.timeout.ms", "300000"}},
-                       conf);
+  // Replay runs on one producer per core, each owning a share of the partitions (so each
+  // partition keeps one idempotent producer and its order).
+  unsigned nworkers = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned w = 0; w < nworkers; w++) workers.push_back(std::make_unique<Worker>(opts.kafka));
+  KafkaClient& producer = workers[0]->producer;
 
   // Targets first: every check before the first record is sent.
   struct Plan {
@@ -134,17 +222,12 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
 
   for (const auto& plan : plans) {
     const auto& t = archive.topics[plan.source];
-    d.runs.clear();
-    // The blobs to replay (the index skips those outside the range), taken round-robin across
-    // partitions so that the producer fills batches for all of them at once, and read one ahead.
-    struct Item {
-      int partition;
-      Id blob;
-      std::string what;
-    };
-    std::vector<std::vector<Item>> per_partition;
-    for (int pn : plan.parts) {
-      auto& list = per_partition.emplace_back();
+    // The blobs to replay (the index skips those outside the range); each worker takes them
+    // round-robin across its partitions, so that its producer fills batches for all at once.
+    std::vector<std::vector<std::vector<ReplayItem>>> shares(workers.size());
+    for (size_t k = 0; k < plan.parts.size(); k++) {
+      int pn = plan.parts[k];
+      auto& list = shares[k % workers.size()].emplace_back();
       for (const auto& seg : t.parts.at(pn).segments)
         for (size_t bi = 0; bi < seg.blobs.size(); bi++) {
           const auto& b = seg.blobs[bi];
@@ -152,79 +235,42 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
           if (opts.to_offset >= 0 && b.first > opts.to_offset) continue;
           if (opts.from_time_ms && b.max_ts < *opts.from_time_ms && b.max_ts != INT64_MIN) continue;
           if (opts.to_time_ms && b.min_ts > *opts.to_time_ms && b.min_ts != INT64_MAX) continue;
-          list.push_back({pn, b.id, "topics/" + plan.source + "/" + std::to_string(pn) + "/" + seg.name() + " (blob " +
-                                        std::to_string(bi) + ")"});
+          list.push_back({pn, pn % plan.target_partitions, b.id,
+                          "topics/" + plan.source + "/" + std::to_string(pn) + "/" + seg.name() + " (blob " +
+                              std::to_string(bi) + ")"});
         }
     }
-    std::vector<Item> items;
-    for (size_t round = 0, added = 1; added; round++) {
-      added = 0;
-      for (auto& list : per_partition)
-        if (round < list.size()) items.push_back(std::move(list[round])), added++;
-    }
-    auto fetch = [&repo](const Item& it) {
-      try {
-        return repo.read_blob(it.blob);
-      } catch (const Error& e) {
-        throw Error(e.kind(), it.what + ": " + e.what());
+    std::vector<std::thread> threads;
+    for (size_t w = 0; w < workers.size(); w++) {
+      std::vector<ReplayItem> items;
+      for (size_t round = 0, added = 1; added; round++) {
+        added = 0;
+        for (auto& list : shares[w])
+          if (round < list.size()) items.push_back(std::move(list[round])), added++;
       }
-    };
-    std::future<Bytes> next;
-    if (!items.empty()) next = std::async(std::launch::async, fetch, std::cref(items[0]));
-    KafkaRecordView r;
-    for (size_t i = 0; i < items.size() && !d.failed; i++) {
-      Bytes data = next.get();
-      if (i + 1 < items.size()) next = std::async(std::launch::async, fetch, std::cref(items[i + 1]));
-      const int pn = items[i].partition, target_p = pn % plan.target_partitions;
-      size_t pos = 0;
-      while (pos < data.size() && !d.failed) {
-        decode_record_view(data, pos, items[i].what, r);
-        progress.files_done++;
-        if (opts.from_offset >= 0 && r.offset < opts.from_offset) continue;
-        if (opts.to_offset >= 0 && r.offset > opts.to_offset) continue;
-        if (opts.from_time_ms && r.timestamp < *opts.from_time_ms) continue;
-        if (opts.to_time_ms && r.timestamp > *opts.to_time_ms) continue;
-        rd_kafka_headers_t* hdrs = nullptr;
-        if (!r.headers.empty()) {
-          hdrs = rd_kafka_headers_new(r.headers.size());
-          for (const auto& [hn, hv] : r.headers)
-            rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
+      threads.emplace_back([&, w, items = std::move(items)] {
+        try {
+          workers[w]->replay(repo, items, plan.target, opts, progress);
+        } catch (...) {
+          workers[w]->error = std::current_exception();
         }
-        d.sent.push_back({pn, r.offset});
-        void* opaque = reinterpret_cast<void*>(uintptr_t(d.sent.size() - 1));
-        const void* key = r.key ? r.key->data() : nullptr;
-        size_t key_len = r.key ? r.key->size() : 0;
-        void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
-        size_t value_len = r.value ? r.value->size() : 0;
-        int64_t ts = r.timestamp >= 0 ? r.timestamp : 0;  // 0: now
-        while (true) {
-          rd_kafka_resp_err_t e = rd_kafka_producev(
-              producer.get(), RD_KAFKA_V_TOPIC(plan.target.c_str()), RD_KAFKA_V_PARTITION(target_p),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
-              RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-          if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-          if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(producer.get(), 50);
-            continue;
-          }
-          if (hdrs) rd_kafka_headers_destroy(hdrs);
-          throw_kafka(e, "producing to " + plan.target + "/" + std::to_string(target_p));
-        }
-        res.records++;
-        res.bytes += key_len + value_len;
-        progress.bytes_done += value_len;
-        if (res.records % 1024 == 0) rd_kafka_poll(producer.get(), 0);  // serve delivery reports
-      }
+      });
     }
-    if (next.valid()) next.wait();
-    while (rd_kafka_outq_len(producer.get()) > 0 && !d.failed) rd_kafka_poll(producer.get(), 100);
-    if (d.failed)
-      throw Error(ErrorKind::Generic, std::to_string(d.failed) + " record(s) could not be delivered to " + plan.target + ": " +
-                                          d.first_error + "\n  " + std::to_string(d.delivered) +
-                                          " were; restoring again duplicates those: restore into a new topic, or "
-                                          "limit the range with --from-offset");
+    for (auto& th : threads) th.join();
     json parts = json::object();
-    for (const auto& [pn, runs] : d.runs) parts[std::to_string(pn)] = runs;
+    for (auto& wk : workers) {
+      if (wk->error) std::rethrow_exception(wk->error);
+      Deliveries& d = wk->d;
+      if (d.failed)
+        throw Error(ErrorKind::Generic, std::to_string(d.failed) + " record(s) could not be delivered to " + plan.target +
+                                            ": " + d.first_error + "\n  " + std::to_string(d.delivered) +
+                                            " were; restoring again duplicates those: restore into a new topic, or "
+                                            "limit the range with --from-offset");
+      for (const auto& [pn, runs] : d.runs) parts[std::to_string(pn)] = runs;
+      res.records += wk->records;
+      res.bytes += wk->bytes;
+      wk->reset();
+    }
     res.offset_map[plan.source] = {{"target", plan.target}, {"partitions", parts}};
   }
 

@@ -19,7 +19,7 @@ void put_le64(Bytes& out, uint64_t v) {
 }
 
 // Length + 1, so that 0 can mean null.
-void put_nullable(Bytes& out, const std::optional<std::string>& s) {
+void put_nullable(Bytes& out, const std::optional<std::string_view>& s) {
   if (!s) return put_varint(out, 0);
   put_varint(out, s->size() + 1);
   out.insert(out.end(), s->begin(), s->end());
@@ -62,21 +62,42 @@ struct RecordReader {
 
 }  // namespace
 
-void encode_record(const KafkaRecord& r, Bytes& out) {
-  Bytes body;
-  put_le64(body, uint64_t(r.offset));
-  put_le64(body, uint64_t(r.timestamp));
-  body.push_back(r.timestamp_type);
-  put_nullable(body, r.key);
-  put_nullable(body, r.value);
-  put_varint(body, r.headers.size());
+size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) v >>= 7, n++;
+  return n;
+}
+
+size_t nullable_size(const std::optional<std::string_view>& s) { return s ? varint_size(s->size() + 1) + s->size() : 1; }
+
+void encode_record(const KafkaRecordView& r, Bytes& out) {
+  // The length prefix comes first, so the body's size is worked out before writing it in place.
+  size_t body = 8 + 8 + 1 + nullable_size(r.key) + nullable_size(r.value) + varint_size(r.headers.size());
+  for (const auto& [name, value] : r.headers) body += varint_size(name.size()) + name.size() + nullable_size(value);
+  put_varint(out, body);
+  put_le64(out, uint64_t(r.offset));
+  put_le64(out, uint64_t(r.timestamp));
+  out.push_back(r.timestamp_type);
+  put_nullable(out, r.key);
+  put_nullable(out, r.value);
+  put_varint(out, r.headers.size());
   for (const auto& [name, value] : r.headers) {
-    put_varint(body, name.size());
-    body.insert(body.end(), name.begin(), name.end());
-    put_nullable(body, value);
+    put_varint(out, name.size());
+    out.insert(out.end(), name.begin(), name.end());
+    put_nullable(out, value);
   }
-  put_varint(out, body.size());
-  out.insert(out.end(), body.begin(), body.end());
+}
+
+void encode_record(const KafkaRecord& r, Bytes& out) {
+  KafkaRecordView v;
+  v.offset = r.offset;
+  v.timestamp = r.timestamp;
+  v.timestamp_type = r.timestamp_type;
+  if (r.key) v.key = *r.key;
+  if (r.value) v.value = *r.value;
+  for (const auto& [n, val] : r.headers)
+    v.headers.emplace_back(n, val ? std::optional<std::string_view>(*val) : std::nullopt);
+  encode_record(v, out);
 }
 
 void decode_record_view(ByteView data, size_t& pos, const std::string& what, KafkaRecordView& rec) {

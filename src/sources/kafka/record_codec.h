@@ -32,6 +32,7 @@ struct KafkaRecordView {
 
 // Appends one encoded record to `out`.
 void encode_record(const KafkaRecord& r, Bytes& out);
+void encode_record(const KafkaRecordView& r, Bytes& out);
 // Decodes the record at `pos` and advances it; throws Error(Corrupt) naming `what`.
 KafkaRecord decode_record(ByteView data, size_t& pos, const std::string& what);
 // The same into `out` (its header vector is reused), pointing into `data`.
