@@ -155,6 +155,8 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
                 << " in " << human_duration(rr.duration_s) << "\n";
     if (o->start) {
       RedisServer server(find_redis_server(o->redis_server), std::filesystem::absolute(o->to).string(), o->port);
+      for (const auto& opt : o->server_options)
+        if (opt.rfind("requirepass=", 0) == 0) server.set_password(opt.substr(12));
       if (snap.metadata.contains("aof_files") && std::filesystem::exists(std::filesystem::path(o->to) / "appendonlydir"))
         extra.insert(extra.end(), {"--appendonly", "yes", "--appenddirname", "appendonlydir"});
       auto t = std::chrono::steady_clock::now();

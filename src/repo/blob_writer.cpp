@@ -77,6 +77,13 @@ void BlobWriter::queue_pack(PackBuilder::Finished pack) {
 
 void BlobWriter::upload_loop() {
   while (auto pack = queue_.pop()) {
+    struct Done {  // every popped pack counts as finished, however it ends
+      BlobWriter* w;
+      ~Done() {
+        std::lock_guard lk(w->idle_mu_);
+        if (--w->in_flight_ == 0) w->idle_cv_.notify_all();
+      }
+    } done{this};
     try {
       if (failed_) {
         ::unlink(pack->path.c_str());
@@ -97,8 +104,6 @@ void BlobWriter::upload_loop() {
       failed_ = true;
       ::unlink(pack->path.c_str());
     }
-    std::lock_guard lk(idle_mu_);
-    if (--in_flight_ == 0) idle_cv_.notify_all();
   }
 }
 

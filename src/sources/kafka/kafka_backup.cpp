@@ -54,6 +54,7 @@ struct Live {
   int64_t target = -1;    // one-shot: the high watermark when it was first reached (-1: not yet known)
   bool contacted = false; // a record or end-of-partition has been seen
   bool done = false;
+  bool stuck = false;     // the log no longer reaches the archive's position: not archived further
   // The blob being filled.
   Bytes buf;
   KafkaBlobEntry cur;
@@ -106,11 +107,11 @@ class Archiver {
       if (!opts_.continuous && all_done()) break;
       // Messages in batches: one queue operation for many records.
       ssize_t n = rd_kafka_consume_batch_queue(queue.get(), 20, batch.data(), batch.size());
+      std::vector<KafkaMessage> owned;  // all of them released, even if one fails
+      for (ssize_t i = 0; i < n; i++) owned.emplace_back(batch[size_t(i)]);
       bool progressed = false;
-      for (ssize_t i = 0; i < n; i++) {
-        KafkaMessage m(batch[size_t(i)]);
+      for (auto& m : owned)
         if (handle(m.get())) progressed = true;
-      }
       if (progressed) last_progress = Clock::now();
       if (opts_.continuous && since(last_cp) >= opts_.interval_s) {
         checkpoint(false);
@@ -216,27 +217,47 @@ class Archiver {
   }
 
   // The first record or end-of-partition seen for a partition: fixes the one-shot target at the
-  // high watermark of that moment, and explains a jump over offsets the archive expected.
+  // high watermark of that moment, and checks that the log still reaches the archive's position.
   void first_contact(Live& l, KafkaPartitionArchive& arc, int64_t offset) {
     l.contacted = true;
     int64_t lo = -1, hi = -1;
     rd_kafka_get_watermark_offsets(client_.get(), l.topic.c_str(), l.partition, &lo, &hi);
     if (hi >= 0) arc.high_watermark = l.target = hi;
     if (lo >= 0) arc.log_start = lo;
-    std::string where = l.topic + "/" + std::to_string(l.partition);
-    if (l.expected >= 0 && offset > l.expected) {
-      if (lo > l.expected || lo < 0) {
-        KafkaGap g{l.expected, offset - 1, "deleted by the cluster (retention) before it was archived"};
-        arc.gaps.push_back(g);
-        warn(where + ": offsets " + std::to_string(g.from) + ".." + std::to_string(g.to) +
-             " were deleted by the cluster before they were archived (recorded as a gap)");
-        l.expected = offset;
-      }
-    } else if (l.expected < 0 && offset > 0 && opts_.start == "earliest") {
+    if (l.expected >= 0 && hi >= 0 && hi < l.expected) {
+      // The partition now ends before what was archived: the topic was deleted and recreated
+      // (or truncated). Its offsets mean something else now; archiving it on would mix two logs.
+      warn(l.topic + "/" + std::to_string(l.partition) + " now ends at offset " + std::to_string(hi) +
+           ", before the archive's next offset " + std::to_string(l.expected) +
+           ": the topic was recreated or truncated. It is not archived further under this source; archive it under "
+           "a new --name");
+      l.done = l.stuck = true;
+      result_.partial = true;
+      return;
+    }
+    if (l.expected < 0 && offset > 0 && opts_.start == "earliest") {
       arc.gaps.push_back({0, offset - 1, "before the log start when archiving began"});
       l.expected = offset;
     }
     if (l.expected < 0) l.expected = offset;
+  }
+
+  // Offsets [expected, offset) hold no record for us: deleted by retention before we got there
+  // (a loss, recorded as a gap and reported), or never there (compaction, transaction markers).
+  void skip_to(Live& l, KafkaPartitionArchive& arc, int64_t offset) {
+    if (l.expected < 0 || offset <= l.expected) return;
+    int64_t lo = -1, hi = -1;
+    rd_kafka_get_watermark_offsets(client_.get(), l.topic.c_str(), l.partition, &lo, &hi);
+    if (lo > l.expected) {
+      int64_t to = std::min(lo, offset) - 1;
+      KafkaGap g{l.expected, to, "deleted by the cluster (retention) before it was archived"};
+      arc.gaps.push_back(g);
+      warn(l.topic + "/" + std::to_string(l.partition) + ": offsets " + std::to_string(g.from) + ".." + std::to_string(g.to) +
+           " were deleted by the cluster before they were archived (recorded as a gap)");
+      l.expected = to + 1;
+    }
+    if (offset > l.expected) arc.absent += uint64_t(offset - l.expected);
+    l.expected = offset;
   }
 
   void assign() {
@@ -263,13 +284,13 @@ class Archiver {
     if (m->err) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (!l) return false;
-        if (!l->contacted) first_contact(*l, archive_.topics[l->topic].parts[l->partition], m->offset);
-        if (l->expected >= 0 && m->offset > l->expected) {  // trailing offsets without records
-          archive_.topics[l->topic].parts[l->partition].absent += uint64_t(m->offset - l->expected);
-          l->expected = m->offset;
-        }
-        if (l->expected < 0) l->expected = m->offset;
-        if (!opts_.continuous && (l->target < 0 || m->offset >= l->target)) l->done = true;
+        auto& arc = archive_.topics[l->topic].parts[l->partition];
+        if (!l->contacted) first_contact(*l, arc, m->offset);
+        if (l->stuck) return false;
+        skip_to(*l, arc, m->offset);  // trailing offsets without records
+        // One-shot: caught up. (The end may lie below the high watermark while a transaction
+        // is open: the consumer stops at the last stable offset.)
+        if (!opts_.continuous) l->done = true;
         return true;
       }
       if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
@@ -287,10 +308,11 @@ class Archiver {
       return false;
     }
     if (!l) return false;
-    if (l->expected >= 0 && m->offset < l->expected) return false;  // already archived: exactly once
     auto& arc = archive_.topics[l->topic].parts[l->partition];
     if (!l->contacted) first_contact(*l, arc, m->offset);
-    if (l->expected >= 0 && m->offset > l->expected) arc.absent += uint64_t(m->offset - l->expected);
+    if (l->stuck) return false;
+    if (l->expected >= 0 && m->offset < l->expected) return false;  // already archived: exactly once
+    skip_to(*l, arc, m->offset);
     KafkaRecordView& r = record_;
     to_record(m, r);
     size_t before = l->buf.size();

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "util/error.h"
 
@@ -95,15 +96,21 @@ std::vector<TopicInfo> KafkaClient::topics(const std::optional<std::regex>& matc
 }
 
 std::optional<TopicInfo> KafkaClient::topic(const std::string& name) {
-  std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter> md(metadata(&name));
-  for (int i = 0; i < md->topic_cnt; i++) {
-    const auto& t = md->topics[i];
-    if (name != t.topic) continue;
-    if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || t.partition_cnt == 0) return std::nullopt;
-    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) throw_kafka(t.err, "topic " + name);
-    return TopicInfo{name, t.partition_cnt, t.partitions[0].replica_cnt};
+  // A topic being created answers LEADER_NOT_AVAILABLE for a moment: ask again.
+  for (int attempt = 0;; attempt++) {
+    std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter> md(metadata(&name));
+    for (int i = 0; i < md->topic_cnt; i++) {
+      const auto& t = md->topics[i];
+      if (name != t.topic) continue;
+      if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return std::nullopt;
+      if (t.err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE && attempt < 50) break;
+      if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) throw_kafka(t.err, "topic " + name);
+      if (t.partition_cnt == 0) return std::nullopt;
+      return TopicInfo{name, t.partition_cnt, t.partitions[0].replica_cnt};
+    }
+    if (attempt >= 50) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return std::nullopt;
 }
 
 namespace {

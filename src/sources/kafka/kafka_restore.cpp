@@ -17,16 +17,28 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Sent {
-  int src_partition;
-  int64_t old_offset;
+// What was sent to one source partition, as runs of consecutive old offsets ([first, count]);
+// the idempotent producer reports deliveries per partition in the order records were produced,
+// so the n-th report of a partition is the n-th offset sent.
+struct SentRuns {
+  std::vector<std::pair<int64_t, int64_t>> runs;
+  size_t run = 0;
+  int64_t in_run = 0;
+  void add(int64_t offset) {
+    if (!runs.empty() && runs.back().first + runs.back().second == offset) runs.back().second++;
+    else runs.emplace_back(offset, 1);
+  }
+  int64_t next() {
+    int64_t o = runs[run].first + in_run;
+    if (++in_run == runs[run].second) run++, in_run = 0;
+    return o;
+  }
 };
 
-// Delivery reports arrive, per partition, in the order the records were produced (idempotent
-// producer), so the runs of the offset map grow at their ends.
+// Delivery reports: the runs of the offset map grow at their ends.
 struct Deliveries {
-  std::vector<Sent> sent;
-  std::map<int, std::vector<std::array<int64_t, 4>>> runs;  // source partition → runs
+  std::map<int, SentRuns> sent;                              // source partition → what was sent
+  std::map<int, std::vector<std::array<int64_t, 4>>> runs;  // source partition → offset map runs
   uint64_t failed = 0;
   std::string first_error;
   uint64_t delivered = 0;
@@ -34,21 +46,22 @@ struct Deliveries {
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* d = static_cast<Deliveries*>(opaque);
-  const Sent& s = d->sent[reinterpret_cast<uintptr_t>(m->_private)];
+  int src_partition = int(reinterpret_cast<intptr_t>(m->_private));
+  int64_t old_offset = d->sent[src_partition].next();
   if (m->err) {
     if (d->failed++ == 0) d->first_error = rd_kafka_err2str(m->err);
     return;
   }
   d->delivered++;
-  auto& runs = d->runs[s.src_partition];
+  auto& runs = d->runs[src_partition];
   if (!runs.empty()) {
     auto& r = runs.back();
-    if (r[0] + r[2] == s.old_offset && r[1] + r[2] == m->offset && r[3] == m->partition) {
+    if (r[0] + r[2] == old_offset && r[1] + r[2] == m->offset && r[3] == m->partition) {
       r[2]++;
       return;
     }
   }
-  runs.push_back({s.old_offset, m->offset, 1, m->partition});
+  runs.push_back({old_offset, m->offset, 1, m->partition});
 }
 
 bool wanted(const std::vector<int>& list, int p) { return list.empty() || std::find(list.begin(), list.end(), p) != list.end(); }
@@ -70,7 +83,9 @@ struct Worker {
   explicit Worker(const KafkaOptions& k) : producer(k, KafkaClient::Kind::Producer, settings(), conf(&d)) {}
 
   static std::map<std::string, std::string> settings() {
-    return {{"enable.idempotence", "true"}, {"linger.ms", "20"}, {"batch.num.messages", "10000"},
+    // No auto-creation: a missing topic is created with the recorded partitions and settings.
+    return {{"enable.idempotence", "true"}, {"allow.auto.create.topics", "false"}, {"linger.ms", "20"},
+            {"batch.num.messages", "10000"},
             {"queue.buffering.max.messages", "200000"}, {"queue.buffering.max.kbytes", "65536"},
             {"message.timeout.ms", "300000"}};
   }
@@ -116,8 +131,8 @@ struct Worker {
           for (const auto& [hn, hv] : r.headers)
             rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
         }
-        d.sent.push_back({pn, r.offset});
-        void* opaque = reinterpret_cast<void*>(uintptr_t(d.sent.size() - 1));
+        d.sent[pn].add(r.offset);
+        void* opaque = reinterpret_cast<void*>(intptr_t(pn));
         const void* key = r.key ? r.key->data() : nullptr;
         size_t key_len = r.key ? r.key->size() : 0;
         void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;

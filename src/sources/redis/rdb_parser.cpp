@@ -76,6 +76,10 @@ void RdbInput::flush_tee() { sync(); }
 
 namespace {
 
+// No string in an RDB is longer than Redis's own proto-max-bulk-len limit allows (512 MiB by
+// default): a larger length is damage, not a reason to allocate.
+constexpr uint64_t kMaxString = 512ull << 20;
+
 constexpr uint8_t kOpSlotInfo = 0xF4, kOpFunction2 = 0xF5, kOpFunctionPreGa = 0xF6, kOpModuleAux = 0xF7, kOpIdle = 0xF8,
                   kOpFreq = 0xF9, kOpAux = 0xFA, kOpResizeDb = 0xFB, kOpExpireMs = 0xFC, kOpExpireSec = 0xFD,
                   kOpSelectDb = 0xFE, kOpEof = 0xFF;
@@ -148,7 +152,7 @@ class Parser {
     bool enc;
     uint64_t n = len(&enc);
     if (!enc) {
-      if (n > (uint64_t(1) << 32)) corrupt("implausible string length " + std::to_string(n));
+      if (n > kMaxString) corrupt("implausible string length " + std::to_string(n));
       std::string s(n, '\0');
       in_.read(reinterpret_cast<uint8_t*>(s.data()), n);
       return s;
@@ -158,7 +162,7 @@ class Parser {
       case 1: return std::to_string(int16_t(le(2)));
       case 2: return std::to_string(int32_t(le(4)));
       case 3: {
-        uint64_t clen = checked_len(uint64_t(1) << 32), ulen = checked_len(uint64_t(1) << 32);
+        uint64_t clen = checked_len(kMaxString), ulen = checked_len(kMaxString);
         Bytes c(clen);
         in_.read(c.data(), clen);
         Bytes u = lzf_decompress(c, ulen);

@@ -28,6 +28,16 @@ std::string percent_decode(const std::string& s) {
   return out;
 }
 
+// The URL without its user and password, for messages.
+std::string redact(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.rfind('@');
+  if (at == std::string::npos) return url;
+  return url.substr(0, scheme == std::string::npos ? 0 : scheme + 3) + "…@" + url.substr(at + 1);
+}
+
+constexpr long long kMaxBulk = 512ll << 20;  // Redis's own proto-max-bulk-len default
+
 std::string ssl_error_text() {
   unsigned long e = ERR_get_error();
   if (!e) return "connection closed during the TLS handshake";
@@ -46,7 +56,7 @@ RedisUrl RedisUrl::parse(const std::string& url) {
     rest = url.substr(9);
     u.tls = true;
   } else {
-    throw Error(ErrorKind::Usage, "'" + url + "' is not a Redis URL: write redis://[user:password@]host[:port][/db] "
+    throw Error(ErrorKind::Usage, "'" + redact(url) + "' is not a Redis URL: write redis://[user:password@]host[:port][/db] "
                                   "(rediss:// for TLS)");
   }
   if (auto at = rest.rfind('@'); at != std::string::npos) {
@@ -67,7 +77,7 @@ RedisUrl RedisUrl::parse(const std::string& url) {
   std::string port;
   if (!hostport.empty() && hostport[0] == '[') {  // [ipv6]:port
     auto close = hostport.find(']');
-    if (close == std::string::npos) throw Error(ErrorKind::Usage, "unbalanced '[' in Redis URL '" + url + "'");
+    if (close == std::string::npos) throw Error(ErrorKind::Usage, "unbalanced '[' in Redis URL '" + redact(url) + "'");
     u.host = hostport.substr(1, close - 1);
     if (close + 1 < hostport.size() && hostport[close + 1] == ':') port = hostport.substr(close + 2);
   } else if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
@@ -198,7 +208,9 @@ size_t RedisConn::fill() {
         int e = SSL_get_error(ssl_.get(), int(n));
         in_.resize(old);
         if (e == SSL_ERROR_ZERO_RETURN) broken("was closed by the server");
-        if (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)) broken("timed out waiting for the server");
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+            (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)))
+          broken("timed out waiting for the server");
         broken("broke: " + ssl_error_text());
       }
     } else {
@@ -244,19 +256,30 @@ size_t RedisConn::read_some(uint8_t* out, size_t max) {
   return n;
 }
 
-RedisReply RedisConn::read_reply() {
+RedisReply RedisConn::read_reply() { return read_reply_at(0); }
+
+RedisReply RedisConn::read_reply_at(int depth) {
+  if (depth > 8) broken("sent replies nested too deeply: not what Arca asked for");
   std::string line = read_line();
   RedisReply r;
   if (line.empty()) broken("sent an empty reply line: not the Redis protocol");
   char kind = line[0];
   std::string body = line.substr(1);
+  auto number = [&] {
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(body.c_str(), &end, 10);
+    if (body.empty() || *end || errno) broken("sent '" + line.substr(0, 40) + "': not the Redis protocol");
+    return v;
+  };
   switch (kind) {
     case '+': r.type = RedisReply::Type::Status; r.str = body; break;
     case '-': r.type = RedisReply::Type::Error; r.str = body; break;
-    case ':': r.type = RedisReply::Type::Integer; r.integer = std::stoll(body); break;
+    case ':': r.type = RedisReply::Type::Integer; r.integer = number(); break;
     case '$': {
-      long long len = std::stoll(body);
+      long long len = number();
       if (len < 0) break;  // nil
+      if (len > kMaxBulk) broken("announced a reply of " + std::to_string(len) + " bytes");
       r.type = RedisReply::Type::Bulk;
       r.str.resize(size_t(len));
       size_t got = 0;
@@ -266,11 +289,11 @@ RedisReply RedisConn::read_reply() {
       break;
     }
     case '*': {
-      long long n = std::stoll(body);
+      long long n = number();
       if (n < 0) break;
+      if (n > (1 << 24)) broken("announced " + std::to_string(n) + " array elements");
       r.type = RedisReply::Type::Array;
-      r.elements.reserve(size_t(n));
-      for (long long i = 0; i < n; i++) r.elements.push_back(read_reply());
+      for (long long i = 0; i < n; i++) r.elements.push_back(read_reply_at(depth + 1));
       break;
     }
     default: broken("sent '" + line.substr(0, 40) + "': not the Redis protocol (is this a Redis server?)");

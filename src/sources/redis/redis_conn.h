@@ -69,6 +69,7 @@ class RedisConn {
 
  private:
   size_t fill();
+  RedisReply read_reply_at(int depth);
   void write_raw(const uint8_t* p, size_t n);
   [[noreturn]] void broken(const std::string& how);
 

@@ -35,6 +35,7 @@ RedisUrl RedisServer::url() const {
   RedisUrl u;
   u.host = "127.0.0.1";
   u.port = port_;
+  u.password = password_;
   return u;
 }
 

@@ -24,6 +24,8 @@ class RedisServer {
   void start(const std::vector<std::string>& extra, int timeout_s);
   void stop();
   void release() { pid_ = -1; }
+  // The password the server will require (its requirepass), for the readiness checks.
+  void set_password(std::string pw) { password_ = std::move(pw); }
   RedisUrl url() const;
   int pid() const { return pid_; }
   std::string log_file() const { return dir_ + "/redis.log"; }
@@ -33,6 +35,7 @@ class RedisServer {
   std::string binary_, dir_;
   int port_;
   int pid_ = -1;
+  std::string password_;
 };
 
 }  // namespace arca
