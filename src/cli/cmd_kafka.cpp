@@ -73,18 +73,9 @@ void register_kafka_backup(CLI::App& kafka, GlobalOptions& g) {
       ProgressDisplay display(progress, "kafka backup", "records", show_progress(g) && !o->continuous);
       r = kafka_backup(*repo, *o, progress, g_stop, log);
     }
-    for (const auto& w : r.warnings)
-      if (!g.quiet && !g.json) std::cerr << "warning: " << w << "\n";
     const Snapshot& s = r.last;
-    if (g.json) {
-      nlohmann::json j = s.to_json();
-      j["short_id"] = s.id.short_hex();
-      j["recovery_points"] = r.recovery_points;
-      j["records_this_run"] = r.records;
-      j["bytes_this_run"] = r.bytes;
-      j["resumed_partitions"] = r.resumed_partitions;
-      print_json(j);
-    } else if (!g.quiet) {
+    if (report_saved_snapshot(g, s, {{"recovery_points", r.recovery_points}, {"records_this_run", r.records},
+                                     {"bytes_this_run", r.bytes}, {"resumed_partitions", r.resumed_partitions}})) {
       std::cout << "kafka recovery point " << s.id.short_hex() << " saved (" << s.source_name << "): " << r.records
                 << " new records (" << human_bytes(r.bytes) << ")" << (r.resumed_partitions ? ", resumed" : "") << "; "
                 << s.metadata["records"]["value"].get<uint64_t>() << " records in "

@@ -36,13 +36,7 @@ void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
       ProgressDisplay display(progress, "pg backup", "files", show_progress(g));
       snap = pg_base_backup(*repo, *o, progress);
     }
-    for (const auto& w : snap.warnings)
-      if (!g.quiet) std::cerr << "warning: " << w.path << ": " << w.message << "\n";
-    if (g.json) {
-      nlohmann::json j = snap.to_json();
-      j["short_id"] = snap.id.short_hex();
-      print_json(j);
-    } else if (!g.quiet) {
+    if (report_saved_snapshot(g, snap)) {
       const auto& s = snap.stats;
       auto meta = [&](const char* k) { return snap.metadata[k]["value"].is_string() ? snap.metadata[k]["value"].get<std::string>() : snap.metadata[k]["value"].dump(); };
       double rate = s.duration_s > 0 ? double(s.bytes) / s.duration_s : 0;
@@ -80,11 +74,7 @@ void register_pg_dump(CLI::App& pg, GlobalOptions& g) {
       ProgressDisplay display(progress, "pg dump", "databases", show_progress(g));
       snap = pg_dump_to_repo(*repo, *o, progress);
     }
-    if (g.json) {
-      nlohmann::json j = snap.to_json();
-      j["short_id"] = snap.id.short_hex();
-      print_json(j);
-    } else if (!g.quiet) {
+    if (report_saved_snapshot(g, snap)) {
       std::cout << "logical dump " << snap.id.short_hex() << " saved: " << snap.paths.size() << " database(s), "
                 << human_bytes(snap.stats.bytes) << " in " << human_duration(snap.stats.duration_s) << "; added "
                 << human_bytes(snap.stats.stored_added) << " after deduplication, compression and encryption\n";

@@ -56,13 +56,7 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
       ProgressDisplay display(progress, "redis backup", "keys", show_progress(g));
       snap = redis_finish_capture(*repo, link, *o, progress);
     }
-    for (const auto& w : snap.warnings)
-      if (!g.quiet) std::cerr << "warning: " << w.path << ": " << w.message << "\n";
-    if (g.json) {
-      nlohmann::json j = snap.to_json();
-      j["short_id"] = snap.id.short_hex();
-      print_json(j);
-    } else if (!g.quiet) {
+    if (report_saved_snapshot(g, snap)) {
       const auto& s = snap.stats;
       const auto& m = snap.metadata;
       std::cout << "redis recovery point " << snap.id.short_hex() << " saved (" << snap.source_name << ", Redis "

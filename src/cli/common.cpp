@@ -135,6 +135,19 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
 }
 
+bool report_saved_snapshot(const GlobalOptions& g, const Snapshot& snap, const nlohmann::json& extra) {
+  if (!g.quiet)
+    for (const auto& w : snap.warnings) std::cerr << "warning: " << w.path << ": " << w.message << "\n";
+  if (g.json) {
+    nlohmann::json j = snap.to_json();
+    j["short_id"] = snap.id.short_hex();
+    for (const auto& [k, v] : extra.items()) j[k] = v;
+    print_json(j);
+    return false;
+  }
+  return !g.quiet;
+}
+
 std::string human_bytes(uint64_t n) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double v = double(n);

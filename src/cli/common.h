@@ -32,6 +32,10 @@ std::string repo_location(const GlobalOptions& g);
 
 bool show_progress(const GlobalOptions& g);
 void print_json(const nlohmann::json& j);
+// After a command saved a recovery point: its warnings on stderr (unless --quiet) and, with
+// --json, the snapshot (plus `extra` fields) on stdout. Returns true if the caller should print
+// its own human-readable summary.
+bool report_saved_snapshot(const GlobalOptions& g, const Snapshot& snap, const nlohmann::json& extra = nlohmann::json::object());
 std::string human_bytes(uint64_t n);
 std::string human_duration(double seconds);
 std::string short_time(const std::string& rfc3339);  // "2026-11-25 15:04:05"
