@@ -263,7 +263,7 @@ class Archiver {
   void assign() {
     KafkaPartitions list(rd_kafka_topic_partition_list_new(int(lives_.size())));
     for (const auto& [k, l] : lives_) {
-      if (l.done && !opts_.continuous) continue;
+      if ((l.done && !opts_.continuous) || l.stuck) continue;
       auto* tp = rd_kafka_topic_partition_list_add(list.get(), l.topic.c_str(), l.partition);
       tp->offset = l.expected >= 0 ? l.expected : (opts_.start == "latest" ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
     }

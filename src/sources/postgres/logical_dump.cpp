@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "repo/blob_writer.h"
+#include "repo/content_reader.h"
 #include "sources/common/stream_tree.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/pg_server.h"
@@ -119,15 +120,16 @@ uint64_t pg_restore_logical(Repository& repo, const PgRestoreLogicalOptions& opt
     fd = proc->stdin_fd();
   }
   uint64_t bytes = 0;
-  for (const auto& id : file->content) {
-    Bytes b = repo.read_blob(id);
+  ContentReader reader(repo, file->content);  // reads the next chunk while this one is written
+  Bytes buf(1 << 20);
+  while (size_t n = reader.read(buf.data(), buf.size())) {
     try {
-      write_all(fd, b, opts.to_stdout ? "stdout" : "pg_restore's input");
+      write_all(fd, ByteView(buf.data(), n), opts.to_stdout ? "stdout" : "pg_restore's input");
     } catch (const Error&) {
       if (!proc) throw;
       break;  // pg_restore stopped reading: its own message below says why
     }
-    bytes += b.size();
+    bytes += n;
   }
   if (proc) {
     proc->close_stdin();
