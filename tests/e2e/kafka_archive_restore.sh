@@ -32,12 +32,11 @@ step "continuous archive while a broker goes down and comes back"
   --continuous --interval 0.5 --quiet &   # not through a(): $! must be arca itself
 ARCHIVER=$!
 KT produce "$src_BS" orders 2000 23000
-kill -USR1 "$src_PID"      # broker 1 down: its partitions stall
-sleep 0.3
+broker_down src            # broker 1 (leader of partition 0) down: its partitions stall
 KT produce "$src_BS" events 1000 5000 &
 PRODUCER=$!
 sleep 2
-kill -USR2 "$src_PID"      # and back
+broker_up src              # and back
 wait "$PRODUCER"
 KT produce "$src_BS" orders 2000 25000
 # Every record reaches a recovery point within a few intervals (the recovery point lag).

@@ -22,14 +22,13 @@ err_contains "no topic on the cluster"
 
 step "a broker down for a whole one-shot run: partial recovery point, then completed without duplicates"
 KT produce "$src_BS" orders 4000
-kill -USR1 "$src_PID"
-sleep 0.5   # the mock takes the broker down within 20 ms
+broker_down src   # broker 1 leads partition 0
 expect_exit 3 a kafka backup --repo "$REPO" --brokers "$src_BS" --topics orders --name o --stall-timeout 2 \
   --kafka-timeout 2000 --admin-timeout 300 --no-progress
 err_contains "no progress for 2 s"
 partial=$(a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["metadata"]["records"]["value"])')
 [ "$partial" -lt 4000 ] || fail "with a broker down the run still archived everything?"
-kill -USR2 "$src_PID"
+broker_up src
 a kafka backup --repo "$REPO" --brokers "$src_BS" --topics orders --name o --admin-timeout 300 --json --no-progress > "$T/b.json"
 [ "$(json_field "$T/b.json" "['metadata']['records']['value']")" = 4000 ] || fail "after the broker came back the archive does not hold 4000 records"
 [ "$(json_field "$T/b.json" "['records_this_run']")" = $((4000 - partial)) ] || fail "the second run archived records twice"

@@ -22,5 +22,19 @@ start_mock() {
   printf -v "${name}_BS" %s "$(cat "$T/$name.bs")"
   printf -v "${name}_PID" %s "$pid"
 }
+# broker_down NAME / broker_up NAME: SIGUSR1/2 to the mock, waiting until it has acted.
+broker_toggle() {
+  local name=$1 sig=$2 word=$3 pid
+  pid=${name}_PID; pid=${!pid}
+  local before; before=$(grep -c "broker 1 $word" "$T/$name.log" || true)
+  kill "-$sig" "$pid"
+  for _ in $(seq 100); do
+    [ "$(grep -c "broker 1 $word" "$T/$name.log" || true)" -gt "$before" ] && return 0
+    sleep 0.02
+  done
+  fail "mock cluster $name did not report broker 1 $word"
+}
+broker_down() { broker_toggle "$1" USR1 down; }
+broker_up() { broker_toggle "$1" USR2 up; }
 # Records without offsets, minus the ones a test wrote itself with seq numbers from 9000000.
 records() { KT dump "$1" "$2" | grep -v 'seq=39303030303' || true; }

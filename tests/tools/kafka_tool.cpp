@@ -1,7 +1,8 @@
 // Test helper for the Kafka end-to-end tests and benchmarks, a separate process from arca:
 //   kafka_tool mock -f FILE [-b BROKERS] [-t TOPIC:PARTITIONS[:RF]]… [-k BROKER_ID]
 //       runs librdkafka's mock cluster (real Kafka protocol over TCP on 127.0.0.1) until SIGTERM;
-//       writes the bootstrap list to FILE; SIGUSR1 takes broker -k down, SIGUSR2 brings it up.
+//       writes the bootstrap list to FILE; SIGUSR1 takes broker -k (the leader of every topic's
+//       partition 0) down, SIGUSR2 brings it up; each prints "broker N down|up" on stderr.
 //   kafka_tool produce BOOTSTRAP TOPIC COUNT [FIRST] [VALUE_BYTES]
 //       deterministic records numbered FIRST…: keys (some null), values (some null: tombstones),
 //       headers (one with a null value), explicit CreateTime timestamps; keyed partitioning.
@@ -69,6 +70,9 @@ int mock(int argc, char** argv) {
     std::sscanf(t.c_str() + name.size(), ":%d:%d", &parts, &rf);
     rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(mc, name.c_str(), parts, std::min(rf, brokers));
     if (e) die("creating " + name + ": " + rd_kafka_err2str(e));
+    // The broker SIGUSR1 takes down leads partition 0 of every topic, so that taking it down
+    // always stalls something (the mock's own choice of leaders varies).
+    rd_kafka_mock_partition_set_leader(mc, name.c_str(), 0, toggle);
   }
   std::string bs = rd_kafka_mock_cluster_bootstraps(mc);
   if (!file.empty()) {
