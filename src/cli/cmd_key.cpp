@@ -10,7 +10,7 @@ namespace {
 
 struct NewKeyArgs {
   std::string new_password_file, new_key_file;
-  bool generate = false;
+  bool generate = false, append_only = false;
   Argon2Params kdf;
 };
 
@@ -58,15 +58,15 @@ void register_key(CLI::App& app, GlobalOptions& g) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& k : keys)
         j.push_back({{"id", k.id}, {"kind", k.kind}, {"created", k.created}, {"host", k.host}, {"user", k.user},
-                     {"current", k.id == repo->key_id()}});
+                     {"role", k.role == KeyRole::AppendOnly ? "append-only" : "full"}, {"current", k.id == repo->key_id()}});
       print_json(j);
       return kExitOk;
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& k : keys)
-      rows.push_back({(k.id == repo->key_id() ? "*" : " ") + k.id.substr(0, 8), k.kind, short_time(k.created), k.host,
-                      k.user});
-    print_table({" ID", "Kind", "Created (UTC)", "Host", "User"}, rows);
+      rows.push_back({(k.id == repo->key_id() ? "*" : " ") + k.id.substr(0, 8), k.kind,
+                      k.role == KeyRole::AppendOnly ? "append-only" : "full", short_time(k.created), k.host, k.user});
+    print_table({" ID", "Kind", "Role", "Created (UTC)", "Host", "User"}, rows);
     std::cout << "* = the key used now; data key version " << repo->keys().current_version() << " is current\n";
     return kExitOk;
   });
@@ -75,9 +75,15 @@ void register_key(CLI::App& app, GlobalOptions& g) {
   add_global_options(*add, g);
   auto add_args = std::make_shared<NewKeyArgs>();
   add_new_key_options(*add, *add_args, true);
+  add->add_flag("--append-only", add_args->append_only,
+                "The new key adds recovery points but can never delete or replace anything (for backed-up hosts)");
   set_command(*add, [&g, add_args] {
     auto repo = open_repository(g);
-    std::string id = add_key_file(repo->backend(), repo->keys().master, new_credentials(*add_args), add_args->kdf);
+    if (repo->append_only() && !add_args->append_only)
+      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) +
+                                          " can only add append-only keys (give --append-only), never full ones");
+    std::string id = add_key_file(repo->backend(), repo->keys().master, new_credentials(*add_args), add_args->kdf,
+                                  add_args->append_only ? KeyRole::AppendOnly : KeyRole::Full);
     if (g.json) print_json({{"id", id}});
     else if (!g.quiet) std::cout << "added key " << id.substr(0, 8) << "\n";
     return kExitOk;

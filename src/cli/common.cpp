@@ -22,6 +22,7 @@ int exit_code_for(ErrorKind kind) {
     case ErrorKind::Corrupt: return kExitCorrupt;
     case ErrorKind::NoSpace: return kExitNoSpace;
     case ErrorKind::FormatVersion: return kExitFormat;
+    case ErrorKind::Refused: return kExitRefused;
     default: return kExitError;
   }
 }

@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitCorrupt = 12,       // corruption detected (check failed, damaged data)
   kExitNoSpace = 13,       // disk full
   kExitFormat = 14,        // unsupported repository format version
+  kExitRefused = 15,       // refused: a recovery point lock, an append-only key or a safety rule
   kExitInterrupted = 130,  // SIGINT
 };
 

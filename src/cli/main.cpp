@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   register_check(app, g);
   register_stats(app, g);
   register_key(app, g);
+  register_forget(app, g);
+  register_prune(app, g);
+  register_lock(app, g);
+  register_mfa(app, g);
   register_pg(app, g);
   register_redis(app, g);
   register_kafka(app, g);

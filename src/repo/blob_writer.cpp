@@ -28,22 +28,38 @@ BlobWriter::~BlobWriter() {
   for (auto& t : uploaders_) t.join();
 }
 
+// Blobs only in condemned packs count as absent: a prune may delete those packs once its grace
+// period is over, so a new recovery point must not depend on them.
 bool BlobWriter::known(const Id& id) {
-  if (index_.has(id)) return true;
+  if (index_.usable(id)) return true;
   std::lock_guard lk(claim_mu_);
   return claimed_.count(id) != 0;
 }
 
 bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
   rethrow_if_failed();
-  if (index_.has(id)) return false;
+  if (index_.usable(id)) return false;
   {
     std::lock_guard lk(claim_mu_);
     if (!claimed_.insert(id).second) return false;
   }
   Bytes sealed = seal(repo_.keys(), repo_.keys().current_version(), plain, repo_.config().zstd_level);
+  append(type, id, uint32_t(plain.size()), sealed);
+  return true;
+}
+
+void BlobWriter::copy_sealed(BlobType type, const Id& id, uint32_t raw_length, ByteView sealed) {
+  rethrow_if_failed();
+  {
+    std::lock_guard lk(claim_mu_);
+    if (!claimed_.insert(id).second) return;
+  }
+  append(type, id, raw_length, sealed);
+}
+
+void BlobWriter::append(BlobType type, const Id& id, uint32_t raw_length, ByteView sealed) {
   blobs_added_++;
-  bytes_added_ += plain.size();
+  bytes_added_ += raw_length;
   Slot& slot = slots_[size_t(type)];
   std::unique_lock lk(slot.mu);
   size_t target = type == BlobType::Data ? repo_.config().data_pack_size : repo_.config().meta_pack_size;
@@ -51,14 +67,13 @@ bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
     slot.builder = std::make_unique<PackBuilder>(type, staging_dir_ + "/pack-" + random_id().hex(),
                                                  target + repo_.config().chunker.max_size + kEnvelopeOverhead,
                                                  repo_.backend().staged_files_become_objects());
-  slot.builder->add(id, uint32_t(plain.size()), sealed);
+  slot.builder->add(id, raw_length, sealed);
   if (slot.builder->size() >= target) {
     auto finished = slot.builder->finish(repo_.keys());
     slot.builder.reset();
     lk.unlock();
     queue_pack(std::move(finished));
   }
-  return true;
 }
 
 void BlobWriter::queue_pack(PackBuilder::Finished pack) {

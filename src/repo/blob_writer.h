@@ -28,6 +28,9 @@ class BlobWriter {
   bool known(const Id& id);
   // Stores the blob unless known; returns true if it was new. Thread-safe.
   bool add(BlobType type, const Id& id, ByteView plain);
+  // Stores an already sealed blob again, whatever the index holds (prune's repacking moves live
+  // blobs out of a pack that is to be deleted); only this session's copies are deduplicated.
+  void copy_sealed(BlobType type, const Id& id, uint32_t raw_length, ByteView sealed);
   // Writes the partial packs and the remaining index entries; everything is durable afterwards.
   void flush();
   // The same, but the writer stays usable: for sessions that publish several recovery points
@@ -43,6 +46,7 @@ class BlobWriter {
     std::mutex mu;
     std::unique_ptr<PackBuilder> builder;
   };
+  void append(BlobType type, const Id& id, uint32_t raw_length, ByteView sealed);
   void upload_loop();
   void queue_pack(PackBuilder::Finished pack);
   void finish_partial_packs();

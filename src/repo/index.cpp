@@ -56,13 +56,25 @@ std::vector<IndexPack> decode_index_file(ByteView plain, const std::string& what
 
 void Index::add(const IndexPack& pack) {
   auto [it, inserted] = pack_ids_.try_emplace(pack.pack, uint32_t(packs_.size()));
-  if (inserted) packs_.emplace_back(pack.pack, pack.type);
-  else return;  // the same pack listed by two index files
+  if (inserted) {
+    packs_.emplace_back(pack.pack, pack.type);
+    condemned_.push_back(false);
+  } else {
+    return;
+  }  // the same pack listed by two index files
   for (const auto& b : pack.blobs) entries_.push_back({b.id, it->second, b.offset, b.length, b.raw_length});
 }
 
+void Index::condemn(const Id& pack) {
+  if (auto it = pack_ids_.find(pack); it != pack_ids_.end()) condemned_[it->second] = true;
+}
+
 void Index::finalize() {
-  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.id < b.id; });
+  // Among copies of one blob, the first after sorting is kept: one outside a condemned pack.
+  std::sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
+    if (a.id != b.id) return a.id < b.id;
+    return !condemned_[a.pack] && condemned_[b.pack];
+  });
   entries_.erase(std::unique(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.id == b.id; }),
                  entries_.end());
   entries_.shrink_to_fit();

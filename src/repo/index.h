@@ -30,10 +30,24 @@ std::vector<IndexPack> decode_index_file(ByteView plain, const std::string& what
 class Index {
  public:
   void add(const IndexPack& pack);
-  void finalize();  // sort and drop duplicate entries; call after the last add()
+  // Packs a prune has marked for deletion (docs/repository-format.md §13): readers may still use
+  // them, but new writes must not deduplicate against them. Call before finalize().
+  void condemn(const Id& pack);
+  void finalize();  // sort and drop duplicate entries (keeping a copy outside condemned packs); call after the last add()
 
   std::optional<BlobLocation> find(const Id& blob) const;
   bool has(const Id& blob) const { return lookup(blob) != nullptr; }
+  // True if a writer may reference the blob without storing it: indexed outside condemned packs.
+  bool usable(const Id& blob) const {
+    const Entry* e = lookup(blob);
+    return e && !condemned_[e->pack];
+  }
+  // Position of the blob's entry (0 .. blob_count()-1), for per-blob bitmaps.
+  std::optional<size_t> position(const Id& blob) const {
+    const Entry* e = lookup(blob);
+    if (!e) return std::nullopt;
+    return size_t(e - entries_.data());
+  }
   size_t blob_count() const { return entries_.size(); }
   size_t pack_count() const { return packs_.size(); }
   size_t memory_bytes() const;
@@ -56,6 +70,7 @@ class Index {
     return {packs_[e.pack].first, packs_[e.pack].second, e.offset, e.length, e.raw_length};
   }
   std::vector<std::pair<Id, BlobType>> packs_;
+  std::vector<bool> condemned_;  // by pack number
   std::unordered_map<Id, uint32_t, IdHash> pack_ids_;
   std::vector<Entry> entries_;
 };

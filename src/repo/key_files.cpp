@@ -20,6 +20,9 @@ using nlohmann::json;
 namespace {
 
 const std::string kWrapAad = "arca key file v1";
+// Append-only keys add their role to the associated data; full keys keep the original form.
+std::string wrap_aad(KeyRole role) { return role == KeyRole::AppendOnly ? kWrapAad + " append-only" : kWrapAad; }
+KeyRole role_of(const json& j) { return j.value("role", "full") == "append-only" ? KeyRole::AppendOnly : KeyRole::Full; }
 
 Bytes read_key_file_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -49,7 +52,7 @@ json load_key_json(const Backend& backend, const std::string& id) {
 
 }  // namespace
 
-KeyFileText make_key_file(const Key& master, const Credentials& creds, const Argon2Params& kdf) {
+KeyFileText make_key_file(const Key& master, const Credentials& creds, const Argon2Params& kdf, KeyRole role) {
   if (kdf.parallelism == 0 || kdf.memory_kib < 8 * kdf.parallelism)
     throw Error(ErrorKind::Usage, "Argon2id needs at least " + std::to_string(8 * std::max(1u, kdf.parallelism)) +
                                       " KiB of memory (--kdf-memory)");
@@ -60,6 +63,7 @@ KeyFileText make_key_file(const Key& master, const Credentials& creds, const Arg
             {"host", local_hostname()},
             {"user", local_username()},
             {"salt", to_base64(salt)}};
+  if (role == KeyRole::AppendOnly) j["role"] = "append-only";
   Key kek;
   if (creds.key_file) {
     j["kind"] = "keyfile";
@@ -74,7 +78,7 @@ KeyFileText make_key_file(const Key& master, const Credentials& creds, const Arg
     throw Error(ErrorKind::Usage, "no password or key file given for the new key");
   }
   Bytes wrapped;
-  aead_seal(kek, as_view(kWrapAad), master.b, wrapped);
+  aead_seal(kek, as_view(wrap_aad(role)), master.b, wrapped);
   j["wrapped_master_key"] = to_base64(wrapped);
   return {random_id().hex(), j.dump(2) + "\n"};
 }
@@ -83,13 +87,14 @@ void store_key_file(Backend& backend, const KeyFileText& key) {
   if (!backend.put_if_absent("keys/" + key.id, as_view(key.text))) throw Error(ErrorKind::Generic, "key id collision");
 }
 
-std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf) {
-  KeyFileText key = make_key_file(master, creds, kdf);
+std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf,
+                         KeyRole role) {
+  KeyFileText key = make_key_file(master, creds, kdf, role);
   store_key_file(backend, key);
   return key.id;
 }
 
-std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Credentials& creds) {
+UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) {
   std::vector<std::string> ids;
   backend.list("keys/", [&](const ObjectInfo& o) { ids.push_back(o.name.substr(5)); });
   if (ids.empty()) {
@@ -129,11 +134,12 @@ std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Cred
         continue;
       }
       Bytes wrapped = from_base64(j.at("wrapped_master_key").get<std::string>());
-      auto master = aead_open(kek, as_view(kWrapAad), wrapped);
+      KeyRole role = role_of(j);
+      auto master = aead_open(kek, as_view(wrap_aad(role)), wrapped);
       if (master && master->size() == 32) {
         Key k;
         std::copy(master->begin(), master->end(), k.b.begin());
-        return {k, id};
+        return {k, id, role};
       }
     } catch (const json::exception&) {
       continue;
@@ -157,9 +163,9 @@ std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
     try {
       json j = load_key_json(backend, id);
       if (!j.is_object()) throw Error(ErrorKind::Corrupt, "not an object");
-      out.push_back({id, j.value("kind", "?"), j.value("created", ""), j.value("host", ""), j.value("user", "")});
+      out.push_back({id, j.value("kind", "?"), j.value("created", ""), j.value("host", ""), j.value("user", ""), role_of(j)});
     } catch (const std::exception&) {
-      out.push_back({id, "damaged", "", "", ""});  // listed so that it can be removed
+      out.push_back({id, "damaged", "", "", "", KeyRole::Full});  // listed so that it can be removed
     }
   });
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.created < b.created; });

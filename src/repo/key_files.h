@@ -18,10 +18,22 @@ struct Credentials {
   std::optional<std::string> key_file;  // path to a file of at least 32 random bytes
 };
 
+// What a key may do. Append-only keys (for the hosts being backed up) add recovery points but
+// never delete or replace anything. The role is bound into the wrapped master key's associated
+// data, so editing the key file's "role" makes it unusable rather than more powerful.
+enum class KeyRole { Full, AppendOnly };
+
 struct KeyFileInfo {
   std::string id;
   std::string kind;  // "passphrase" or "keyfile"
   std::string created, host, user;
+  KeyRole role = KeyRole::Full;
+};
+
+struct UnlockedKey {
+  Key master;
+  std::string id;
+  KeyRole role = KeyRole::Full;
 };
 
 // A key file ready to store: deriving the key-encryption key (slow, may fail on bad parameters)
@@ -29,13 +41,15 @@ struct KeyFileInfo {
 struct KeyFileText {
   std::string id, text;
 };
-KeyFileText make_key_file(const Key& master, const Credentials& creds, const Argon2Params& kdf);
+KeyFileText make_key_file(const Key& master, const Credentials& creds, const Argon2Params& kdf,
+                          KeyRole role = KeyRole::Full);
 void store_key_file(Backend& backend, const KeyFileText& key);
 
 // Writes a new key file wrapping `master`; returns its id.
-std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf);
-// Finds the key file the credentials open; returns the master key and that key file's id.
-std::pair<Key, std::string> unlock_master_key(const Backend& backend, const Credentials& creds);
+std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf,
+                         KeyRole role = KeyRole::Full);
+// Finds the key file the credentials open; returns the master key, that key file's id and role.
+UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds);
 std::vector<KeyFileInfo> list_key_files(const Backend& backend);
 void remove_key_file(Backend& backend, const std::string& id);
 // Expands a unique prefix of a key file id; throws Error(NotFound/Usage).

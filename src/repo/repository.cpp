@@ -6,6 +6,8 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "repo/envelope.h"
+#include "repo/prune_marks.h"
+#include "storage/append_only_backend.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -53,11 +55,12 @@ void Repository::init(Backend& backend, const Credentials& creds, const InitOpti
   store_key_file(backend, key);
 }
 
-Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id)
-    : backend_(std::move(backend)),
+Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id, KeyRole role)
+    : backend_(role == KeyRole::AppendOnly ? std::make_unique<AppendOnlyBackend>(std::move(backend), key_id) : std::move(backend)),
       keys_(std::move(keys)),
       config_(std::move(config)),
       key_id_(std::move(key_id)),
+      role_(role),
       chunker_(config_.chunker, config_.chunker_seed) {
   // Object stores: each ranged GET is a round trip, so packs are read in aligned 2 MiB windows,
   // two per transfer slot.
@@ -65,9 +68,9 @@ Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfi
 }
 
 std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, const Credentials& creds) {
-  auto [master, key_id] = unlock_master_key(*backend, creds);
+  UnlockedKey unlocked = unlock_master_key(*backend, creds);
   Keyring keys;
-  keys.master = master;
+  keys.master = unlocked.master;
   RepoConfig cfg = RepoConfig::decode(unseal(keys, backend->get("config"), "config", "config"));
   keys.id_key = cfg.id_key;
   keys.chunker_seed = cfg.chunker_seed;
@@ -85,7 +88,7 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
     }
   });
   if (keys.data_keys.empty()) throw Error(ErrorKind::Corrupt, "repository has no data keys (keyring/ is empty)");
-  return std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), key_id));
+  return std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), unlocked.id, unlocked.role));
 }
 
 Id Repository::blob_id(ByteView plain) const { return hmac_sha256(keys_.id_key, plain); }
@@ -120,6 +123,15 @@ const Index& Repository::index() {
         warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
       }
     });
+    // Packs a prune has marked for deletion stay readable but are not deduplicated against.
+    try {
+      for (const auto& mark : load_prune_marks(*this))
+        for (const auto& pack : mark.packs)
+          if (pack.size() > 64) index_.condemn(Id::from_hex(pack.substr(pack.size() - 64)));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::Usage) throw;
+      warn(std::string(e.what()) + " (run 'arca check'; 'arca prune' will not run until it is mended)");
+    }
     index_.finalize();
   });
   return index_;
@@ -159,7 +171,10 @@ Snapshot Repository::load_snapshot(const std::string& name) const {
   }
 }
 
-std::vector<Snapshot> Repository::list_snapshots() const {
+std::vector<Snapshot> Repository::list_snapshots() const { return load_snapshots(false); }
+std::vector<Snapshot> Repository::list_snapshots_strict() const { return load_snapshots(true); }
+
+std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
   std::vector<Snapshot> out;
   std::vector<std::string> names;
   backend_->list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
@@ -169,7 +184,7 @@ std::vector<Snapshot> Repository::list_snapshots() const {
     try {
       loaded[i] = load_snapshot(names[i]);
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::Corrupt) throw;
+      if (e.kind() != ErrorKind::Corrupt || strict) throw;
       damaged[i] = std::string(e.what()) + "; skipped (run 'arca check')";
     }
   });

@@ -40,6 +40,8 @@ class Repository {
   const Keyring& keys() const { return keys_; }
   const RepoConfig& config() const { return config_; }
   const std::string& key_id() const { return key_id_; }
+  // Opened with an append-only key: the backend refuses every delete and overwrite.
+  bool append_only() const { return role_ == KeyRole::AppendOnly; }
   const Chunker& chunker() const { return chunker_; }
   Id blob_id(ByteView plain) const;
 
@@ -56,6 +58,9 @@ class Repository {
   Tree load_tree(const Id& id);
 
   std::vector<Snapshot> list_snapshots() const;  // sorted by time
+  // The same, but a damaged snapshot is an error: for operations that delete what no snapshot
+  // references (a skipped snapshot would look like garbage).
+  std::vector<Snapshot> list_snapshots_strict() const;
   // "latest", a full id or a unique prefix; throws Error(NotFound/Usage).
   Snapshot find_snapshot(const std::string& ref) const;
   void save_snapshot(Snapshot& snap);
@@ -68,14 +73,16 @@ class Repository {
   void set_warning_handler(std::function<void(const std::string&)> fn) { on_warning_ = std::move(fn); }
 
  private:
-  Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id);
+  Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id, KeyRole role);
   static void save_keyring_entry(Backend& backend, const Keyring& keys, uint32_t version, const Key& key);
   std::unique_ptr<Backend> backend_;
   Keyring keys_;
   RepoConfig config_;
   std::string key_id_;
+  KeyRole role_;
   Chunker chunker_;
   Snapshot load_snapshot(const std::string& name) const;
+  std::vector<Snapshot> load_snapshots(bool strict) const;
   void warn(const std::string& msg) const {
     if (on_warning_) on_warning_(msg);
   }

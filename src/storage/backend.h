@@ -18,6 +18,13 @@ struct ObjectInfo {
   uint64_t size = 0;
 };
 
+// Store-level immutability for one object (S3 Object Lock): a retention period in governance or
+// compliance mode, or a legal hold.
+struct StoreLock {
+  enum class Mode { Governance, Compliance, LegalHold } mode = Mode::Governance;
+  int64_t until_unix = 0;  // retention modes
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -57,6 +64,11 @@ class Backend {
   // How many transfers callers should keep in flight at once (object stores hide latency
   // behind parallelism; a local disk needs little).
   virtual unsigned parallelism() const { return 1; }
+
+  // Stores with per-object locks (S3 Object Lock) apply `lock` to an existing object; the store
+  // then refuses to delete or overwrite that object version until it expires or is released.
+  virtual bool supports_object_lock() const { return false; }
+  virtual void lock_object(const std::string& name, const StoreLock& lock);
 };
 
 // Backend settings given as `-o key=value` (e.g. "s3.region" → "eu-west-1").

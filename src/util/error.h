@@ -14,6 +14,7 @@ enum class ErrorKind {
   NoSpace,        // target or repository disk full
   FormatVersion,  // repository written by an unsupported format version
   Io,             // other I/O errors
+  Refused,        // a lock, an access role or a safety rule forbids the operation
 };
 
 class Error : public std::runtime_error {

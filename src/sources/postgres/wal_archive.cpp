@@ -130,6 +130,9 @@ std::vector<std::pair<uint32_t, std::string>> WalArchive::pieces(const std::stri
 }
 
 void WalArchive::remove_pieces(const std::string& segment) {
+  // An append-only key cannot delete: the pieces stay (readers prefer the whole segment) until
+  // an operator's 'arca prune' removes them.
+  if (repo_.append_only()) return;
   for (const auto& p : pieces(segment)) repo_.backend().remove(p.second);
 }
 

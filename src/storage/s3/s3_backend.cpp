@@ -26,14 +26,15 @@ const char* kTlsHint =
     "give the server's CA with -o s3.ca-bundle=FILE (or, for tests only, -o s3.insecure-tls=true), and check that "
     "the endpoint speaks TLS (otherwise use s3:http://)";
 
-std::string iso8601_after_days(uint32_t days) {
-  std::time_t t = std::time(nullptr) + std::time_t(days) * 86400;
+std::string iso8601_at(std::time_t t) {
   std::tm tm;
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+std::string iso8601_after_days(uint32_t days) { return iso8601_at(std::time(nullptr) + std::time_t(days) * 86400); }
 
 }  // namespace
 
@@ -371,6 +372,37 @@ std::string S3Backend::staging_dir() {
     staging_ = buf.data();
   }
   return staging_;
+}
+
+// PutObjectRetention / PutObjectLegalHold on the current version. Both need Content-MD5.
+void S3Backend::lock_object(const std::string& name, const StoreLock& lock) {
+  std::string key = opts_.prefix + name;
+  const char* ns = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
+  std::string body, sub;
+  if (lock.mode == StoreLock::Mode::LegalHold) {
+    sub = "legal-hold";
+    body = std::string("<LegalHold ") + ns + "><Status>ON</Status></LegalHold>";
+  } else {
+    sub = "retention";
+    body = std::string("<Retention ") + ns + "><Mode>" + (lock.mode == StoreLock::Mode::Compliance ? "COMPLIANCE" : "GOVERNANCE") +
+           "</Mode><RetainUntilDate>" + iso8601_at(std::time_t(lock.until_unix)) + "</RetainUntilDate></Retention>";
+  }
+  std::string what = "setting Object Lock " + sub + " on " + key;
+  Digests d = digest_of(as_view(body), true);
+  HttpRequest req{.method = "PUT", .url = url(key, {{sub, ""}}), .headers = base_headers(d.sha256_hex)};
+  req.headers.push_back("Content-MD5: " + d.md5_b64);
+  req.headers.push_back("Content-Type: application/xml");
+  req.body = as_view(body);
+  auto s = send(req, what);
+  if (is_2xx(s.resp.status)) return;
+  std::string code = error_code(s.resp);
+  if (s.resp.status == 400 && (code == "InvalidRequest" || code == "ObjectLockConfigurationNotFoundError"))
+    throw Error(ErrorKind::Usage, what + ": bucket '" + opts_.bucket + "' has no Object Lock (" + code +
+                                      "); create repositories that need store-enforced locks in a bucket made with "
+                                      "--create-bucket --object-lock");
+  if (s.resp.status == 404 && code != "NoSuchBucket")
+    throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
+  fail(s.resp, what);
 }
 
 }  // namespace arca

@@ -32,6 +32,8 @@ class S3Backend : public Backend {
   std::string staging_dir() override;
   void put_file(const std::string& name, const std::string& path) override;
   unsigned parallelism() const override { return opts_.connections; }
+  bool supports_object_lock() const override { return true; }
+  void lock_object(const std::string& name, const StoreLock& lock) override;
 
   // Requests retried so far (for progress and tests).
   uint64_t retries() const { return retries_; }

@@ -1,0 +1,119 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/progress_display.h"
+#include "cli/prune_command.h"
+#include "repo/locks.h"
+#include "repo/prune.h"
+#include "repo/retention.h"
+#include "sources/postgres/wal_retention.h"
+
+namespace arca {
+
+namespace {
+
+int64_t parse_grace(const std::string& s) {
+  if (s == "0") return 0;
+  int64_t now = time(nullptr);
+  return now - subtract_span(now, parse_span(s));
+}
+
+double parse_share(const std::string& s) {
+  try {
+    size_t used = 0;
+    double v = std::stod(s, &used);
+    if (used == s.size() - 1 && s.back() == '%') v /= 100;
+    else if (used != s.size()) throw std::invalid_argument(s);
+    if (v > 0 && v <= 1) return v;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorKind::Usage, "--max-unused takes a share like 25% or 0.25 (above 0, at most 100%)");
+}
+
+}  // namespace
+
+void add_prune_options(CLI::App& cmd, PruneArgs& a, const std::string& prefix) {
+  cmd.add_option(prefix + "grace", a.grace,
+                 "Delete only packs found unneeded at least this long ago by an earlier prune (a span like 24h or 7d; "
+                 "longer than any backup runs). 0 deletes at once: only when no backup is running")
+      ->capture_default_str();
+  cmd.add_option(prefix + "max-unused", a.max_unused, "Repack packs with at least this share of unused bytes")
+      ->capture_default_str();
+}
+
+nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const PruneArgs& a, bool json) {
+  PruneOptions o;
+  o.grace_s = parse_grace(a.grace);
+  o.max_unused = parse_share(a.max_unused);
+  o.dry_run = a.dry_run;
+  if (!a.dry_run && repo.append_only())
+    throw Error(ErrorKind::Refused, "this repository was opened with append-only key " + repo.key_id().substr(0, 8) +
+                                        ", which cannot delete; run prune with an operator's key");
+  for (const auto& [id, _] : active_locks(load_locks(repo), time(nullptr))) o.pinned.push_back(id);
+  std::optional<PruneLock> lock;
+  if (!a.dry_run) lock.emplace(repo);
+  ProgressCounters progress;
+  PruneStats s;
+  {
+    ProgressDisplay display(progress, "prune", "trees", show_progress(g));
+    s = prune_repository(repo, o, progress);
+  }
+  WalPruneStats w = prune_wal_archive(repo, repo.list_snapshots_strict(), a.dry_run);
+  nlohmann::json j = {{"dry_run", a.dry_run}, {"grace_s", o.grace_s}, {"snapshots", s.snapshots}, {"trees", s.trees},
+                      {"packs", s.packs}, {"blobs", s.blobs}, {"referenced_blobs", s.referenced_blobs},
+                      {"unindexed_packs", s.unindexed_packs}, {"index_files_read", s.index_files_read},
+                      {"index_files_written", s.index_files_written}, {"marked_packs", s.marked_packs},
+                      {"marked_bytes", s.marked_bytes}, {"repacked_packs", s.repacked_packs},
+                      {"copied_blobs", s.copied_blobs}, {"copied_bytes", s.copied_bytes},
+                      {"deleted_packs", s.deleted_packs}, {"deleted_bytes", s.deleted_bytes},
+                      {"waiting_packs", s.waiting_packs}, {"waiting_bytes", s.waiting_bytes},
+                      {"rescued_packs", s.rescued_packs}, {"stored_bytes_before", s.stored_bytes_before},
+                      {"stored_bytes_after", s.stored_bytes_after}, {"wal_objects_deleted", w.objects},
+                      {"wal_bytes_deleted", w.bytes}, {"notes", w.notes}};
+  if (json || g.quiet) return j;
+  const char* will = a.dry_run ? "would " : "";
+  std::cout << "recovery points: " << s.snapshots << ", trees " << s.trees << ", blobs " << s.referenced_blobs
+            << " needed of " << s.blobs << ", packs " << s.packs << " (" << human_bytes(s.stored_bytes_before) << ")\n";
+  if (s.repacked_packs)
+    std::cout << (a.dry_run ? "would repack " : "repacked ") << s.repacked_packs << " packs (" << s.copied_blobs
+              << " needed blobs, " << human_bytes(s.copied_bytes) << " copied)\n";
+  if (s.marked_packs)
+    std::cout << will << (a.dry_run ? "mark " : "marked ") << s.marked_packs << " unneeded packs (" << human_bytes(s.marked_bytes)
+              << ") for deletion after the grace period (" << a.grace << ")\n";
+  if (s.waiting_packs)
+    std::cout << s.waiting_packs << " packs (" << human_bytes(s.waiting_bytes) << ") marked earlier wait for their grace period\n";
+  if (s.rescued_packs) std::cout << s.rescued_packs << " marked packs are needed again and were kept\n";
+  std::cout << (a.dry_run ? "would delete " : "deleted ") << s.deleted_packs << " packs (" << human_bytes(s.deleted_bytes) << ")";
+  if (w.objects) std::cout << " and " << w.objects << " WAL archive objects (" << human_bytes(w.bytes) << ")";
+  std::cout << "\n";
+  for (const auto& n : w.notes) std::cout << "note: " << n << "\n";
+  if (!a.dry_run)
+    std::cout << "repository packs: " << human_bytes(s.stored_bytes_before) << " -> " << human_bytes(s.stored_bytes_after) << "\n";
+  return j;
+}
+
+void register_prune(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("prune",
+                                 "Free the space no recovery point needs: mark unneeded packs, repack mostly-unused ones, and "
+                                 "delete what an earlier prune marked once the grace period is over. Safe while backups run");
+  add_global_options(*cmd, g);
+  auto a = std::make_shared<PruneArgs>();
+  auto unlock = std::make_shared<bool>(false);
+  add_prune_options(*cmd, *a, "--");
+  cmd->add_flag("-n,--dry-run", a->dry_run, "Show what would be marked, repacked and deleted, and the space freed");
+  cmd->add_flag("--unlock", *unlock, "Remove the lock a crashed prune left (only when no prune is running)");
+  set_command(*cmd, [&g, a, unlock] {
+    auto repo = open_repository(g);
+    if (*unlock) {
+      PruneLock::force_remove(*repo);
+      if (!g.quiet) std::cout << "prune lock removed\n";
+      return kExitOk;
+    }
+    auto j = run_prune_command(g, *repo, *a, g.json);
+    if (g.json) print_json(j);
+    return kExitOk;
+  });
+}
+
+}  // namespace arca

@@ -1,0 +1,67 @@
+#include "repo/object_lock.h"
+
+#include <set>
+
+#include "repo/tree_walk.h"
+#include "util/error.h"
+#include "util/parallel_for.h"
+
+namespace arca {
+
+StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const SnapshotLock& lock, bool required) {
+  StoreLockResult r;
+  Backend& b = repo.backend();
+  if (!b.supports_object_lock()) {
+    if (required) throw Error(ErrorKind::Usage, "the store at " + b.location() + " has no per-object locks (S3 Object Lock)");
+    r.note = "this store has no per-object locks: Arca's forget and prune honour the lock, the store does not";
+    return r;
+  }
+  StoreLock sl;
+  sl.mode = lock.mode == LockMode::LegalHold    ? StoreLock::Mode::LegalHold
+            : lock.mode == LockMode::Compliance ? StoreLock::Mode::Compliance
+                                                : StoreLock::Mode::Governance;
+  sl.until_unix = lock.until_unix;
+  // The snapshot first: if the bucket has no Object Lock, this says so before anything else.
+  try {
+    b.lock_object("snapshots/" + snap.id.hex(), sl);
+  } catch (const Error& e) {
+    if (required || e.kind() != ErrorKind::Usage) throw;
+    r.note = std::string(e.what()) + "; Arca's forget and prune still honour the lock";
+    return r;
+  }
+  r.objects = 1;
+  // Every pack holding a blob of the recovery point.
+  const Index& index = repo.index();
+  std::set<std::string> packs;
+  auto add_blob = [&](const Id& id) {
+    auto loc = index.find(id);
+    if (!loc) throw Error(ErrorKind::Corrupt, "blob " + id.short_hex() + " of recovery point " + snap.id.short_hex() + " is not indexed");
+    packs.insert(pack_name(loc->type, loc->pack));
+  };
+  add_blob(snap.tree);
+  walk_tree(repo, snap.tree, [&](const std::string&, const Node& n) {
+    for (const auto& c : n.content) add_blob(c);
+    if (n.subtree) add_blob(*n.subtree);
+    return true;
+  });
+  std::vector<std::string> names(packs.begin(), packs.end());
+  // Index files that name those packs.
+  std::set<Id> pack_ids;
+  for (const auto& p : packs) pack_ids.insert(Id::from_hex(p.substr(p.size() - 64)));
+  std::vector<std::string> index_files;
+  b.list("index/", [&](const ObjectInfo& o) { index_files.push_back(o.name); });
+  for (const auto& f : index_files)
+    for (const auto& ip : decode_index_file(repo.load_object(f), f))
+      if (pack_ids.count(ip.pack)) {
+        names.push_back(f);
+        break;
+      }
+  names.push_back(lock_object_name(lock));
+  names.push_back("config");
+  b.list("keyring/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  parallel_for(names.size(), std::max(2u, b.parallelism()), [&](size_t i) { b.lock_object(names[i], sl); });
+  r.objects += names.size();
+  return r;
+}
+
+}  // namespace arca

@@ -1,0 +1,398 @@
+#include "repo/prune.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "crypto/random.h"
+#include "repo/blob_writer.h"
+#include "repo/config.h"
+#include "repo/envelope.h"
+#include "repo/prune_marks.h"
+#include "util/error.h"
+#include "util/parallel_for.h"
+
+namespace arca {
+
+namespace {
+
+constexpr size_t kBlobsPerIndexFile = 65536;
+
+struct PackInfo {
+  Id id;
+  BlobType type = BlobType::Data;
+  std::string name;
+  std::vector<PackedBlob> blobs;
+  bool indexed = false, stored = false;
+  uint64_t size = 0;  // as stored
+  uint64_t live_bytes = 0, total_bytes = 0;
+  uint32_t live = 0;
+  bool pinned = false;
+  const PruneMark* mark = nullptr;
+  enum class Fate { Keep, Mark, Repack, Delete, Wait, Rescue } fate = Fate::Keep;
+};
+
+Id pack_id_from_name(const std::string& name) { return Id::from_hex(name.substr(name.size() - 64)); }
+
+class Pruner {
+ public:
+  Pruner(Repository& repo, const PruneOptions& opts, ProgressCounters& progress)
+      : repo_(repo), opts_(opts), progress_(progress), now_(time(nullptr)) {
+    threads_ = opts.threads ? opts.threads : std::max({2u, std::thread::hardware_concurrency(), repo.backend().parallelism()});
+  }
+
+  PruneStats run() {
+    progress_.set_current("reading the index");
+    load_index();
+    list_packs();
+    marks_ = load_prune_marks(repo_);
+    for (const auto& m : marks_)
+      for (const auto& name : m.packs)
+        if (auto it = by_name_.find(name); it != by_name_.end()) {
+          auto& p = packs_[it->second];
+          if (!p.mark || p.mark->created_unix < m.created_unix) p.mark = &m;  // the later mark rules
+        }
+    progress_.set_current("finding what recovery points need");
+    mark_referenced();
+    classify();
+    if (!opts_.dry_run) apply();
+    for (const auto& p : packs_)
+      if (p.stored && p.fate != PackInfo::Fate::Delete) stats_.stored_bytes_after += p.size;
+    return std::move(stats_);
+  }
+
+ private:
+  void load_index() {
+    repo_.backend().list("index/", [&](const ObjectInfo& o) { index_files_.push_back(o.name); });
+    std::mutex mu;
+    parallel_for(index_files_.size(), threads_, [&](size_t i) {
+      std::vector<IndexPack> decoded;
+      try {
+        decoded = decode_index_file(repo_.load_object(index_files_[i]), index_files_[i]);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Corrupt) throw;
+        throw Error(ErrorKind::Corrupt, std::string(e.what()) + ": prune stopped before deleting anything; run 'arca check'");
+      }
+      std::lock_guard lk(mu);
+      for (auto& ip : decoded) {
+        std::string name = pack_name(ip.type, ip.pack);
+        auto [it, fresh] = by_name_.try_emplace(name, packs_.size());
+        if (!fresh) continue;  // listed by two index files
+        PackInfo p;
+        p.id = ip.pack;
+        p.type = ip.type;
+        p.name = name;
+        p.blobs = std::move(ip.blobs);
+        p.indexed = true;
+        packs_.push_back(std::move(p));
+      }
+    });
+    stats_.index_files_read = index_files_.size();
+    for (const auto& p : packs_) index_.add({p.id, p.type, p.blobs});
+    index_.finalize();
+    referenced_.assign(index_.blob_count(), false);
+    pinned_.assign(index_.blob_count(), false);
+    stats_.blobs = index_.blob_count();
+  }
+
+  void list_packs() {
+    for (BlobType t : {BlobType::Data, BlobType::Tree})
+      repo_.backend().list(pack_dir(t), [&](const ObjectInfo& o) {
+        if (o.name.size() != 5 + 3 + 64) return;  // "data/xx/<64 hex>"
+        auto [it, fresh] = by_name_.try_emplace(o.name, packs_.size());
+        if (fresh) {
+          PackInfo p;
+          p.id = pack_id_from_name(o.name);
+          p.type = t;
+          p.name = o.name;
+          packs_.push_back(std::move(p));
+        }
+        packs_[it->second].stored = true;
+        packs_[it->second].size = o.size;
+      });
+    for (const auto& p : packs_) {
+      if (p.indexed && !p.stored)
+        throw Error(ErrorKind::Corrupt, "pack " + p.name + " is in the index but missing from the repository: prune " +
+                                            "stopped before deleting anything; run 'arca check'");
+      if (!p.indexed) stats_.unindexed_packs++;
+      stats_.stored_bytes_before += p.size;
+    }
+    stats_.packs = packs_.size();
+  }
+
+  size_t position(const Id& blob, const Snapshot& snap) const {
+    auto pos = index_.position(blob);
+    if (!pos)
+      throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " needs blob " + blob.short_hex() +
+                                          ", which no index lists: prune stopped before deleting anything; run 'arca check'");
+    return *pos;
+  }
+
+  // Sets the bit of every blob below `root`; subtrees already visited are not read again, so
+  // snapshots sharing most of their trees cost little more than one.
+  void walk(const Snapshot& snap, std::vector<bool>& bits, std::vector<bool>& visited) {
+    std::vector<Id> stack{snap.tree};
+    while (!stack.empty()) {
+      Id id = stack.back();
+      stack.pop_back();
+      size_t pos = position(id, snap);
+      if (visited[pos]) continue;
+      visited[pos] = true;
+      bits[pos] = true;
+      Tree t = decode_tree(repo_.read_blob(id, *index_.find(id)), "tree " + id.short_hex());
+      stats_.trees++;
+      progress_.files_done++;
+      for (const auto& n : t.nodes) {
+        for (const auto& c : n.content) bits[position(c, snap)] = true;
+        if (n.subtree) stack.push_back(*n.subtree);
+      }
+    }
+  }
+
+  void mark_referenced() {
+    auto snaps = repo_.list_snapshots_strict();
+    stats_.snapshots = snaps.size();
+    std::set<Id> pinned(opts_.pinned.begin(), opts_.pinned.end());
+    std::vector<bool> visited(index_.blob_count(), false);
+    for (const auto& s : snaps)
+      if (pinned.count(s.id)) walk(s, pinned_, visited);
+    visited.assign(index_.blob_count(), false);
+    for (const auto& s : snaps) walk(s, referenced_, visited);
+    stats_.referenced_blobs = std::count(referenced_.begin(), referenced_.end(), true);
+  }
+
+  void classify() {
+    using F = PackInfo::Fate;
+    for (auto& p : packs_) {
+      for (const auto& b : p.blobs) {
+        size_t pos = *index_.position(b.id);
+        p.total_bytes += b.length;
+        if (referenced_[pos]) {
+          p.live++;
+          p.live_bytes += b.length;
+        }
+        p.pinned = p.pinned || pinned_[pos];
+      }
+      bool unused = p.live == 0;  // also every unindexed pack
+      if (p.mark) {
+        // Due packs that still hold needed blobs are checked by rescue_uncovered().
+        p.fate = !p.mark->due(now_) && opts_.grace_s > 0 ? F::Wait : F::Delete;
+      } else if (unused) {
+        p.fate = F::Mark;
+      } else if (!p.pinned && double(p.total_bytes - p.live_bytes) >= opts_.max_unused * double(p.total_bytes)) {
+        p.fate = F::Repack;
+      }
+      // Without a grace period, what this run marks is deleted by this run.
+      if (opts_.grace_s == 0 && p.fate == F::Mark) p.fate = F::Delete;
+    }
+    rescue_uncovered();
+    tally();
+  }
+
+  void tally() {
+    using F = PackInfo::Fate;
+    for (const auto& p : packs_) {
+      switch (p.fate) {
+        case F::Mark: stats_.marked_packs++, stats_.marked_bytes += p.size; break;
+        case F::Repack:
+          stats_.repacked_packs++;
+          if (opts_.grace_s == 0) stats_.deleted_packs++, stats_.deleted_bytes += p.size;
+          else stats_.marked_packs++, stats_.marked_bytes += p.size;
+          for (const auto& b : p.blobs)
+            if (referenced_[*index_.position(b.id)]) stats_.copied_blobs++, stats_.copied_bytes += b.length;
+          break;
+        case F::Delete: stats_.deleted_packs++, stats_.deleted_bytes += p.size; break;
+        case F::Wait: stats_.waiting_packs++, stats_.waiting_bytes += p.size; break;
+        case F::Rescue: stats_.rescued_packs++; break;
+        case F::Keep: break;
+      }
+    }
+  }
+
+  // A pack due for deletion that still holds needed blobs may go only if each of them has a copy
+  // in a pack that stays (the repacked copy); otherwise a recovery point made after the mark
+  // needs it, and it is rescued: kept, and taken out of the marks.
+  void rescue_uncovered() {
+    using F = PackInfo::Fate;
+    std::unordered_set<Id, IdHash> needed;
+    for (const auto& p : packs_)
+      if (p.fate == F::Delete && p.live > 0)
+        for (const auto& b : p.blobs)
+          if (referenced_[*index_.position(b.id)]) needed.insert(b.id);
+    if (needed.empty()) return;
+    for (const auto& p : packs_)
+      if (p.indexed && p.fate != F::Delete)
+        for (const auto& b : p.blobs) needed.erase(b.id);
+    for (auto& p : packs_)
+      if (p.fate == F::Delete && p.live > 0 &&
+          std::any_of(p.blobs.begin(), p.blobs.end(), [&](const PackedBlob& b) { return needed.count(b.id) != 0; }))
+        p.fate = F::Rescue;
+  }
+
+  void apply() {
+    using F = PackInfo::Fate;
+    repack();
+    // Without a grace period the repacked originals go at once: their needed blobs are copied.
+    if (opts_.grace_s == 0)
+      for (auto& p : packs_)
+        if (p.fate == F::Repack) p.fate = F::Delete;
+    bool rewrite_index = std::any_of(packs_.begin(), packs_.end(), [](const PackInfo& p) { return p.indexed && p.fate == F::Delete; });
+    if (rewrite_index || index_files_.size() > 64) {
+      progress_.set_current("rewriting the index");
+      write_index();
+      for (const auto& name : index_files_) repo_.backend().remove(name);
+    }
+    progress_.set_current("deleting packs");
+    std::vector<const PackInfo*> doomed;
+    for (const auto& p : packs_)
+      if (p.fate == F::Delete) doomed.push_back(&p);
+    parallel_for(doomed.size(), threads_, [&](size_t i) {
+      repo_.backend().remove(doomed[i]->name);
+      progress_.bytes_done += doomed[i]->size;
+    });
+    update_marks();
+  }
+
+  // Copies the needed blobs of mostly-unused packs into new packs (sealed blobs are moved as
+  // they are, after authenticating them); the new packs are indexed before the old ones are marked.
+  void repack() {
+    using F = PackInfo::Fate;
+    std::vector<PackInfo*> todo;
+    for (auto& p : packs_)
+      if (p.fate == F::Repack) todo.push_back(&p);
+    if (todo.empty()) return;
+    progress_.set_current("repacking");
+    BlobWriter writer(repo_);
+    parallel_for(todo.size(), std::min(threads_, 4u), [&](size_t i) {
+      const PackInfo& p = *todo[i];
+      Bytes whole = repo_.backend().get(p.name);
+      for (const auto& b : p.blobs) {
+        if (!referenced_[*index_.position(b.id)]) continue;
+        if (uint64_t(b.offset) + b.length > whole.size())
+          throw Error(ErrorKind::Corrupt, "pack " + p.name + " is shorter than its index says; run 'arca check'");
+        ByteView sealed(whole.data() + b.offset, b.length);
+        std::string what = "blob " + b.id.short_hex() + " in pack " + p.name;
+        Bytes plain = unseal(repo_.keys(), sealed, what);
+        if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
+          throw Error(ErrorKind::Corrupt, what + ": content does not match its id; run 'arca check'");
+        writer.copy_sealed(p.type, b.id, b.raw_length, sealed);
+      }
+      progress_.bytes_done += p.size;
+    });
+    writer.flush();
+    stats_.index_files_written += (writer.blobs_added() > 0);
+    stats_.stored_bytes_after += writer.stored_bytes();
+  }
+
+  void write_index() {
+    std::vector<IndexPack> batch;
+    size_t blobs = 0;
+    auto flush = [&] {
+      if (batch.empty()) return;
+      repo_.save_object("index/" + random_id().hex(), encode_index_file(batch));
+      stats_.index_files_written++;
+      batch.clear();
+      blobs = 0;
+    };
+    for (const auto& p : packs_) {
+      if (!p.indexed || p.fate == PackInfo::Fate::Delete) continue;
+      batch.push_back({p.id, p.type, p.blobs});
+      blobs += p.blobs.size();
+      if (blobs >= kBlobsPerIndexFile) flush();
+    }
+    flush();
+  }
+
+  // New marks first, then old marks rewritten without the packs that are gone or rescued, then
+  // the old ones removed: an interruption leaves duplicate marks at worst, never a lost one.
+  void update_marks() {
+    using F = PackInfo::Fate;
+    PruneMark fresh;
+    fresh.created = now_rfc3339();
+    fresh.created_unix = now_;
+    fresh.grace_s = opts_.grace_s;
+    for (const auto& p : packs_)
+      if (p.fate == F::Mark || p.fate == F::Repack) fresh.packs.push_back(p.name);
+    if (!fresh.packs.empty()) save_prune_mark(repo_, fresh);
+    for (const auto& m : marks_) {
+      PruneMark rest = m;
+      rest.id = Id{};
+      rest.packs.clear();
+      for (const auto& name : m.packs)
+        if (auto it = by_name_.find(name); it != by_name_.end() && packs_[it->second].fate == F::Wait &&
+                                           packs_[it->second].mark == &m)
+          rest.packs.push_back(name);
+      if (rest.packs.size() == m.packs.size()) continue;  // unchanged
+      if (!rest.packs.empty()) save_prune_mark(repo_, rest);
+      repo_.backend().remove(prune_mark_name(m.id));
+    }
+  }
+
+  Repository& repo_;
+  const PruneOptions& opts_;
+  ProgressCounters& progress_;
+  int64_t now_;
+  unsigned threads_;
+  PruneStats stats_;
+  std::vector<std::string> index_files_;
+  std::vector<PackInfo> packs_;
+  std::unordered_map<std::string, size_t> by_name_;
+  Index index_;
+  std::vector<bool> referenced_, pinned_;
+  std::vector<PruneMark> marks_;
+};
+
+const char* kLockName = "prune/running";
+
+}  // namespace
+
+PruneStats prune_repository(Repository& repo, const PruneOptions& opts, ProgressCounters& progress) {
+  if (opts.grace_s < 0) throw Error(ErrorKind::Usage, "the grace period cannot be negative");
+  if (!(opts.max_unused > 0 && opts.max_unused <= 1))
+    throw Error(ErrorKind::Usage, "--max-unused must be a share above 0 and at most 1 (e.g. 0.25)");
+  return Pruner(repo, opts, progress).run();
+}
+
+PruneLock::PruneLock(Repository& repo) : repo_(repo) {
+  nlohmann::json me = {{"host", local_hostname()}, {"pid", getpid()}, {"started", now_rfc3339()}};
+  std::string text = me.dump();
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (repo_.save_object_if_absent(kLockName, as_view(text))) return;
+    std::string holder = "unknown";
+    try {
+      Bytes b = repo_.load_object(kLockName);
+      auto j = nlohmann::json::parse(b.begin(), b.end());
+      std::string host = j.value("host", "");
+      int pid = j.value("pid", 0);
+      holder = "host " + host + ", pid " + std::to_string(pid) + ", since " + j.value("started", "?");
+      // The same host and the process is gone: a crashed prune left it.
+      if (attempt == 0 && host == local_hostname() && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+        repo_.backend().remove(kLockName);
+        continue;
+      }
+    } catch (const std::exception&) {
+    }
+    throw Error(ErrorKind::Generic, "another prune is running (" + holder + "); if it is not, remove its lock with " +
+                                        "'arca prune --unlock' and run prune again");
+  }
+  throw Error(ErrorKind::Generic, "could not take the prune lock; run prune again");
+}
+
+PruneLock::~PruneLock() {
+  try {
+    repo_.backend().remove(kLockName);
+  } catch (const std::exception&) {
+  }
+}
+
+void PruneLock::force_remove(Repository& repo) { repo.backend().remove(kLockName); }
+
+}  // namespace arca

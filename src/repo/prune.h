@@ -1,0 +1,58 @@
+// Garbage collection (`arca prune`, docs/repository-format.md §13). Safe while backups run:
+//  1. a run marks packs no recovery point needs (and repacks mostly-unused ones, then marks the
+//     originals) in a prune mark; backups that start later do not deduplicate against them;
+//  2. a later run, once the grace period is over, deletes a marked pack only if it is still
+//     unneeded — a backup that started before the mark and reused it has finished by then and
+//     its recovery point is seen, which rescues the pack.
+// Index files are rewritten before packs are deleted, so no index ever names a missing pack; an
+// interrupted run leaves at most unindexed packs and stale marks, which the next run finishes.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+#include "util/progress.h"
+
+namespace arca {
+
+struct PruneOptions {
+  int64_t grace_s = 24 * 3600;  // 0: delete at once (only when no backup can be running)
+  double max_unused = 0.25;     // repack a pack when at least this share of its bytes is unused
+  bool dry_run = false;
+  std::vector<Id> pinned;       // locked recovery points: their packs are never repacked
+  unsigned threads = 0;         // 0: cores or the backend's parallelism, whichever is larger
+};
+
+struct PruneStats {
+  uint64_t snapshots = 0, trees = 0, packs = 0, blobs = 0, referenced_blobs = 0;
+  uint64_t index_files_read = 0, index_files_written = 0;
+  uint64_t marked_packs = 0, marked_bytes = 0;        // newly marked by this run
+  uint64_t repacked_packs = 0, copied_blobs = 0, copied_bytes = 0;
+  uint64_t deleted_packs = 0, deleted_bytes = 0;      // removed by this run
+  uint64_t waiting_packs = 0, waiting_bytes = 0;      // marked, grace period not over
+  uint64_t rescued_packs = 0;                         // marked earlier, needed again: kept
+  uint64_t unindexed_packs = 0;                       // stored but in no index (interrupted writers)
+  uint64_t stored_bytes_before = 0, stored_bytes_after = 0;  // packs only
+  std::vector<std::string> notes;
+};
+
+// Throws Error(Corrupt) (having deleted nothing) if any snapshot, tree or index file is damaged
+// or a needed blob is missing: garbage collection on a partial view would destroy data.
+PruneStats prune_repository(Repository& repo, const PruneOptions& opts, ProgressCounters& progress);
+
+// Guards against two prunes at once (they would rewrite each other's index files). Held as the
+// object prune/running; a stale one (its process gone) on this host is taken over.
+class PruneLock {
+ public:
+  explicit PruneLock(Repository& repo);
+  ~PruneLock();
+  PruneLock(const PruneLock&) = delete;
+  PruneLock& operator=(const PruneLock&) = delete;
+  static void force_remove(Repository& repo);
+
+ private:
+  Repository& repo_;
+};
+
+}  // namespace arca

@@ -1,0 +1,49 @@
+#include "repo/prune_marks.h"
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/random.h"
+#include "repo/repository.h"
+#include "util/error.h"
+
+namespace arca {
+
+using nlohmann::json;
+
+static constexpr const char* kPrefix = "prune/";
+
+std::string prune_mark_name(const Id& id) { return kPrefix + id.hex(); }
+
+std::vector<PruneMark> load_prune_marks(const Repository& repo) {
+  std::vector<std::string> names;
+  repo.backend().list(kPrefix, [&](const ObjectInfo& o) {
+    if (o.name.size() == 6 + 64) names.push_back(o.name);  // others (prune/running) are not marks
+  });
+  std::vector<PruneMark> out;
+  for (const auto& name : names) {
+    Bytes plain = repo.load_object(name);
+    try {
+      json j = json::parse(plain.begin(), plain.end());
+      PruneMark m;
+      m.id = Id::from_hex(name.substr(6));
+      m.created = j.at("created").get<std::string>();
+      m.created_unix = j.at("created_unix").get<int64_t>();
+      m.grace_s = j.at("grace_s").get<int64_t>();
+      m.packs = j.at("packs").get<std::vector<std::string>>();
+      out.push_back(std::move(m));
+    } catch (const json::exception& e) {
+      throw Error(ErrorKind::Corrupt, name + " is malformed: " + e.what());
+    }
+  }
+  return out;
+}
+
+void save_prune_mark(Repository& repo, PruneMark& mark) {
+  if (mark.id.is_zero()) mark.id = random_id();
+  json j = {{"created", mark.created}, {"created_unix", mark.created_unix}, {"grace_s", mark.grace_s},
+            {"packs", mark.packs}};
+  std::string s = j.dump();
+  repo.save_object(prune_mark_name(mark.id), as_view(s));
+}
+
+}  // namespace arca

@@ -1,0 +1,246 @@
+#include "repo/retention_plan.h"
+
+#include <algorithm>
+#include <set>
+
+#include "repo/config.h"
+#include "util/error.h"
+
+namespace arca {
+
+using nlohmann::json;
+
+std::string RetentionRule::describe_match() const {
+  std::string s;
+  auto add = [&](const std::string& k, const std::string& v) {
+    if (!v.empty()) s += (s.empty() ? "" : ", ") + k + " " + v;
+  };
+  add("kind", kind);
+  add("source", source);
+  add("host", host);
+  for (const auto& t : tags) add("tag", t);
+  return s.empty() ? "everything" : s;
+}
+
+static void only_keys(const json& j, std::initializer_list<const char*> allowed, const std::string& where) {
+  if (!j.is_object()) throw Error(ErrorKind::Usage, where + " must be a JSON object");
+  for (const auto& [k, v] : j.items())
+    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; })) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      throw Error(ErrorKind::Usage, where + ": unknown field '" + k + "' (known: " + list + ")");
+    }
+}
+
+static std::vector<std::string> string_list(const json& v, const std::string& where) {
+  if (v.is_string()) return {v.get<std::string>()};
+  if (!v.is_array()) throw Error(ErrorKind::Usage, where + " must be a string or a list of strings");
+  std::vector<std::string> out;
+  for (const auto& x : v) {
+    if (!x.is_string()) throw Error(ErrorKind::Usage, where + " must be a string or a list of strings");
+    out.push_back(x.get<std::string>());
+  }
+  return out;
+}
+
+std::vector<std::string> parse_group_by(const std::string& text) {
+  if (text == "none" || text.empty()) return {};
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (part != "host" && part != "source" && part != "tags")
+      throw Error(ErrorKind::Usage, "group by '" + part + "': use host, source and tags, comma-separated, or none");
+    out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+static RetentionPolicy parse_keep(const json& k, const std::string& where) {
+  only_keys(k, {"last", "hourly", "daily", "weekly", "monthly", "yearly", "within", "within_hourly", "within_daily",
+                "within_weekly", "within_monthly", "within_yearly", "tags"},
+            where);
+  RetentionPolicy p;
+  auto count = [&](const char* name, int& out) {
+    if (!k.contains(name)) return;
+    const json& v = k.at(name);
+    if (v.is_string() && v.get<std::string>() == "all") out = -1;
+    else if (v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 1000000) out = v.get<int>();
+    else throw Error(ErrorKind::Usage, where + "." + name + " must be a count of at least 1, or \"all\"");
+  };
+  auto span = [&](const char* name, std::optional<CalendarSpan>& out) {
+    if (!k.contains(name)) return;
+    if (!k.at(name).is_string()) throw Error(ErrorKind::Usage, where + "." + name + " must be a span like \"30d\"");
+    out = parse_span(k.at(name).get<std::string>());
+  };
+  count("last", p.last);
+  count("hourly", p.hourly);
+  count("daily", p.daily);
+  count("weekly", p.weekly);
+  count("monthly", p.monthly);
+  count("yearly", p.yearly);
+  span("within", p.within);
+  span("within_hourly", p.within_hourly);
+  span("within_daily", p.within_daily);
+  span("within_weekly", p.within_weekly);
+  span("within_monthly", p.within_monthly);
+  span("within_yearly", p.within_yearly);
+  if (k.contains("tags")) p.tags = string_list(k.at("tags"), where + ".tags");
+  return p;
+}
+
+RetentionConfig parse_retention_config(const json& j, const std::string& what) {
+  only_keys(j, {"rules", "group_by"}, what);
+  RetentionConfig cfg;
+  if (j.contains("group_by")) {
+    cfg.group_by.clear();
+    for (const auto& g : string_list(j.at("group_by"), what + ": group_by"))
+      for (const auto& x : parse_group_by(g)) cfg.group_by.push_back(x);
+  }
+  if (!j.contains("rules") || !j.at("rules").is_array() || j.at("rules").empty())
+    throw Error(ErrorKind::Usage, what + ": 'rules' must be a non-empty list");
+  size_t n = 0;
+  for (const auto& r : j.at("rules")) {
+    std::string where = what + ": rule " + std::to_string(++n);
+    only_keys(r, {"name", "match", "keep"}, where);
+    RetentionRule rule;
+    rule.name = r.contains("name") && r.at("name").is_string() ? r.at("name").get<std::string>() : "rule " + std::to_string(n);
+    where = what + ": rule '" + rule.name + "'";
+    if (r.contains("match")) {
+      const json& m = r.at("match");
+      only_keys(m, {"kind", "source", "host", "tags"}, where + ".match");
+      auto str = [&](const char* f, std::string& out) {
+        if (!m.contains(f)) return;
+        if (!m.at(f).is_string()) throw Error(ErrorKind::Usage, where + ".match." + f + " must be a string");
+        out = m.at(f).get<std::string>();
+      };
+      str("kind", rule.kind);
+      str("source", rule.source);
+      str("host", rule.host);
+      if (m.contains("tags")) rule.tags = string_list(m.at("tags"), where + ".match.tags");
+    }
+    if (!r.contains("keep"))
+      throw Error(ErrorKind::Usage, where + " has no 'keep' (use \"keep\": {} to remove everything it matches)");
+    rule.keep = parse_keep(r.at("keep"), where + ".keep");
+    cfg.rules.push_back(std::move(rule));
+  }
+  return cfg;
+}
+
+static bool matches(const RetentionRule& r, const Snapshot& s) {
+  if (!r.kind.empty() && s.source_kind != r.kind) return false;
+  if (!r.source.empty() && s.source_name != r.source) return false;
+  if (!r.host.empty() && s.host != r.host) return false;
+  for (const auto& t : r.tags)
+    if (std::find(s.tags.begin(), s.tags.end(), t) == s.tags.end()) return false;
+  return true;
+}
+
+// Rule `later` can never apply when an earlier rule matches everything it would.
+static bool shadows(const RetentionRule& earlier, const RetentionRule& later) {
+  auto covers = [](const std::string& a, const std::string& b) { return a.empty() || a == b; };
+  if (!covers(earlier.kind, later.kind) || !covers(earlier.source, later.source) || !covers(earlier.host, later.host))
+    return false;
+  return std::all_of(earlier.tags.begin(), earlier.tags.end(), [&](const std::string& t) {
+    return std::find(later.tags.begin(), later.tags.end(), t) != later.tags.end();
+  });
+}
+
+static std::string source_of(const Snapshot& s) {
+  return s.host + " " + s.source_kind + (s.source_name.empty() ? "" : " " + s.source_name);
+}
+
+size_t RetentionPlan::removed() const {
+  return size_t(std::count_if(items.begin(), items.end(), [](const PlannedSnapshot& p) { return !p.keep; }));
+}
+
+RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const RetentionConfig& cfg,
+                             const std::map<Id, std::vector<SnapshotLock>>& locks) {
+  RetentionPlan plan;
+  for (size_t j = 0; j < cfg.rules.size(); j++)
+    for (size_t i = 0; i < j; i++)
+      if (shadows(cfg.rules[i], cfg.rules[j])) {
+        plan.confirm.push_back("rule '" + cfg.rules[j].name + "' (" + cfg.rules[j].describe_match() + ") never applies: the earlier rule '" +
+                               cfg.rules[i].name + "' (" + cfg.rules[i].describe_match() + ") matches everything it would");
+        break;
+      }
+  // group key -> (rule index, snapshots)
+  std::map<std::string, std::pair<size_t, std::vector<const Snapshot*>>> groups;
+  std::vector<const Snapshot*> unmatched;
+  for (const auto& s : snaps) {
+    size_t r = 0;
+    while (r < cfg.rules.size() && !matches(cfg.rules[r], s)) r++;
+    if (r == cfg.rules.size()) {
+      unmatched.push_back(&s);
+      continue;
+    }
+    std::string key;
+    for (const auto& g : cfg.group_by) {
+      if (g == "host") key += " host " + s.host;
+      else if (g == "source") key += " source " + s.source_kind + (s.source_name.empty() ? "" : ":" + s.source_name);
+      else if (g == "tags") {
+        auto tags = s.tags;
+        std::sort(tags.begin(), tags.end());
+        std::string t;
+        for (const auto& x : tags) t += (t.empty() ? "" : ",") + x;
+        key += " tags " + (t.empty() ? "-" : t);
+      }
+    }
+    char idx[24];
+    snprintf(idx, sizeof idx, "%06zu", r);
+    auto& g = groups[std::string(idx) + key];
+    g.first = r;
+    g.second.push_back(&s);
+  }
+  auto lock_reasons = [&](const Snapshot& s, PlannedSnapshot& p) {
+    auto it = locks.find(s.id);
+    if (it == locks.end()) return;
+    p.keep = true;
+    for (const auto& l : it->second) p.reasons.push_back("locked: " + l.describe());
+  };
+  for (auto& [key, g] : groups) {
+    const RetentionRule& rule = cfg.rules[g.first];
+    auto& members = g.second;
+    // Oldest first: recovery points within one second tie, and a later index counts as newer.
+    std::sort(members.begin(), members.end(), [](const Snapshot* a, const Snapshot* b) { return a->time < b->time; });
+    std::vector<RetentionItem> items;
+    for (const Snapshot* s : members) items.push_back({int64_t(parse_time(s->time).value_or(0)), s->tags});
+    auto decisions = apply_retention(rule.keep, items);
+    std::reverse(members.begin(), members.end());  // shown newest first
+    std::reverse(decisions.begin(), decisions.end());
+    std::string group = key.substr(6);
+    if (group.empty()) group = "all";
+    else group = group.substr(1);
+    for (size_t i = 0; i < members.size(); i++) {
+      PlannedSnapshot p{members[i], decisions[i].keep, decisions[i].reasons, group, rule.name};
+      if (!p.keep) p.reasons = {rule.keep.empty() ? "rule '" + rule.name + "' keeps nothing" : "no rule of '" + rule.name + "' keeps it"};
+      lock_reasons(*members[i], p);
+      plan.items.push_back(std::move(p));
+    }
+  }
+  for (const Snapshot* s : unmatched) {
+    PlannedSnapshot p{s, true, {"no rule matches"}, "unmatched", ""};
+    plan.items.push_back(std::move(p));
+  }
+  std::vector<const Snapshot*> removed;
+  for (const auto& p : plan.items)
+    if (!p.keep) removed.push_back(p.snap);
+  for (auto& m : sources_emptied(snaps, removed)) plan.confirm.push_back(std::move(m));
+  return plan;
+}
+
+std::vector<std::string> sources_emptied(const std::vector<Snapshot>& all, const std::vector<const Snapshot*>& removed) {
+  std::map<std::string, size_t> total, gone;
+  for (const auto& s : all) total[source_of(s)]++;
+  for (const Snapshot* s : removed) gone[source_of(*s)]++;
+  std::vector<std::string> out;
+  for (const auto& [src, n] : gone)
+    if (n == total[src])
+      out.push_back("every recovery point of " + src + " (" + std::to_string(n) + ") would be removed");
+  return out;
+}
+
+}  // namespace arca
