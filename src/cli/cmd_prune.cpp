@@ -15,6 +15,9 @@ namespace {
 
 int64_t parse_grace(const std::string& s) {
   if (s == "0") return 0;
+  // Seconds too ("90s"): spans stop at hours, tests and short-lived repositories need less.
+  if (s.size() > 1 && s.back() == 's' && s.find_first_not_of("0123456789") == s.size() - 1 && s.size() < 12)
+    return std::stoll(s);
   int64_t now = time(nullptr);
   return now - subtract_span(now, parse_span(s));
 }

@@ -184,7 +184,8 @@ class Pruner {
       bool unused = p.live == 0;  // also every unindexed pack
       if (p.mark) {
         // Due packs that still hold needed blobs are checked by rescue_uncovered().
-        p.fate = !p.mark->due(now_) && opts_.grace_s > 0 ? F::Wait : F::Delete;
+        // The grace period is this run's: the operator knows how long backups run now.
+        p.fate = now_ < p.mark->created_unix + opts_.grace_s ? F::Wait : F::Delete;
       } else if (unused) {
         p.fate = F::Mark;
       } else if (!p.pinned && double(p.total_bytes - p.live_bytes) >= opts_.max_unused * double(p.total_bytes)) {
@@ -318,7 +319,6 @@ class Pruner {
     PruneMark fresh;
     fresh.created = now_rfc3339();
     fresh.created_unix = now_;
-    fresh.grace_s = opts_.grace_s;
     for (const auto& p : packs_)
       if (p.fate == F::Mark || p.fate == F::Repack) fresh.packs.push_back(p.name);
     if (!fresh.packs.empty()) save_prune_mark(repo_, fresh);

@@ -16,10 +16,7 @@ struct PruneMark {
   Id id;                           // the object name's id
   std::string created;             // RFC 3339
   int64_t created_unix = 0;
-  int64_t grace_s = 0;             // grace period the marking prune asked for
   std::vector<std::string> packs;  // pack object names (data/…, meta/…)
-
-  bool due(int64_t now) const { return now >= created_unix + grace_s; }
 };
 
 std::string prune_mark_name(const Id& id);

@@ -107,22 +107,34 @@ bool Repository::save_object_if_absent(const std::string& name, ByteView payload
 
 const Index& Repository::index() {
   std::call_once(index_once_, [&] {
-    std::vector<std::string> names;
-    backend_->list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-    // Fetched in parallel where each GET is a round trip; each file is added as soon as it is
-    // decoded, so memory holds the index plus only the files in flight.
-    std::mutex mu;
-    parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
+    // A prune replaces index files (new ones first, then the old ones go): one that vanished
+    // between listing and reading means the listing is stale, so it is taken again.
+    for (int attempt = 1;; attempt++) {
+      std::vector<std::string> names;
+      backend_->list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+      // Fetched in parallel where each GET is a round trip; each file is added as soon as it is
+      // decoded, so memory holds the index plus only the files in flight.
+      std::mutex mu;
+      Index fresh;
       try {
-        auto packs = decode_index_file(load_object(names[i]), names[i]);
-        std::lock_guard lk(mu);
-        for (const auto& p : packs) index_.add(p);
+        parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
+          try {
+            auto packs = decode_index_file(load_object(names[i]), names[i]);
+            std::lock_guard lk(mu);
+            for (const auto& p : packs) fresh.add(p);
+          } catch (const Error& e) {
+            if (e.kind() != ErrorKind::Corrupt) throw;
+            std::lock_guard lk(mu);
+            warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
+          }
+        });
       } catch (const Error& e) {
-        if (e.kind() != ErrorKind::Corrupt) throw;
-        std::lock_guard lk(mu);
-        warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
+        if (e.kind() == ErrorKind::NotFound && attempt < 5) continue;
+        throw;
       }
-    });
+      index_ = std::move(fresh);
+      break;
+    }
     // Packs a prune has marked for deletion stay readable but are not deduplicated against.
     try {
       for (const auto& mark : load_prune_marks(*this))
@@ -184,6 +196,7 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
     try {
       loaded[i] = load_snapshot(names[i]);
     } catch (const Error& e) {
+      if (e.kind() == ErrorKind::NotFound) return;  // forgotten since the listing
       if (e.kind() != ErrorKind::Corrupt || strict) throw;
       damaged[i] = std::string(e.what()) + "; skipped (run 'arca check')";
     }

@@ -4,6 +4,7 @@
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/random.h"
+#include "crypto/totp.h"
 #include "repo/envelope.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -98,4 +99,36 @@ TEST(Kdf, DeterministicAndSaltSensitive) {
   EXPECT_EQ(a.b, b.b);
   EXPECT_NE(a.b, c.b);
   EXPECT_NE(a.b, d.b);
+}
+
+// RFC 6238 appendix B (SHA-1 secret "12345678901234567890"), 8-digit and 6-digit codes.
+TEST(Totp, Rfc6238Vectors) {
+  std::string key = "12345678901234567890";
+  ByteView k = as_view(key);
+  EXPECT_EQ(totp_code(k, 59, 8), "94287082");
+  EXPECT_EQ(totp_code(k, 1111111109, 8), "07081804");
+  EXPECT_EQ(totp_code(k, 1111111111, 8), "14050471");
+  EXPECT_EQ(totp_code(k, 1234567890, 8), "89005924");
+  EXPECT_EQ(totp_code(k, 2000000000, 8), "69279037");
+  EXPECT_EQ(totp_code(k, 20000000000, 8), "65353130");
+  EXPECT_EQ(totp_code(k, 1234567890), "005924");
+}
+
+TEST(Totp, MatchesWithinOneStepOfDrift) {
+  std::string key = "12345678901234567890";
+  ByteView k = as_view(key);
+  std::string code = totp_code(k, 1234567890);
+  EXPECT_EQ(totp_match(k, code, 1234567890), 1234567890 / 30);
+  EXPECT_TRUE(totp_match(k, code, 1234567890 + 30));
+  EXPECT_TRUE(totp_match(k, code, 1234567890 - 30));
+  EXPECT_FALSE(totp_match(k, code, 1234567890 + 90));
+  EXPECT_FALSE(totp_match(k, "000000", 1234567890));
+}
+
+TEST(Base32, Rfc4648Vectors) {
+  EXPECT_EQ(base32_encode(as_view(std::string("foobar"))), "MZXW6YTBOI");
+  EXPECT_EQ(base32_encode(as_view(std::string("f"))), "MY");
+  EXPECT_EQ(as_string(base32_decode("mzxw6ytboi======")), "foobar");
+  EXPECT_EQ(as_string(base32_decode("MZXW 6YTB OI")), "foobar");
+  EXPECT_THROW(base32_decode("MZ1W"), Error);
 }

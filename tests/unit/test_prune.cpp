@@ -1,0 +1,199 @@
+// Prune's safety rules on a real local repository: marks, the grace period, rescue of packs a
+// late recovery point needs, repacking, and refusing to work from a damaged view.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "repo/blob_writer.h"
+#include "repo/check.h"
+#include "repo/config.h"
+#include "repo/prune.h"
+#include "repo/prune_marks.h"
+#include "test_util.h"
+#include "util/error.h"
+
+using namespace arca;
+
+namespace {
+
+Bytes random_blob(size_t n) {
+  Bytes b(n);
+  random_bytes(b);
+  return b;
+}
+
+// A recovery point holding one file made of `chunks`; with `writer` given, that session (and
+// its view of the index) is used, as a backup that started earlier would.
+Snapshot save_point(Repository& repo, const std::vector<Bytes>& chunks, BlobWriter* writer = nullptr) {
+  std::unique_ptr<BlobWriter> own;
+  if (!writer) {
+    own = std::make_unique<BlobWriter>(repo);
+    writer = own.get();
+  }
+  Node f;
+  f.name = "f";
+  for (const auto& c : chunks) {
+    Id id = repo.blob_id(c);
+    if (!writer->known(id)) writer->add(BlobType::Data, id, c);
+    f.content.push_back(id);
+    f.size += c.size();
+  }
+  Tree t;
+  t.nodes.push_back(f);
+  Bytes tb = encode_tree(t);
+  Id tid = repo.blob_id(tb);
+  writer->add(BlobType::Tree, tid, tb);
+  writer->flush();
+  Snapshot s;
+  s.time = now_rfc3339();
+  s.tree = tid;
+  repo.save_snapshot(s);
+  return s;
+}
+
+std::unique_ptr<Repository> reopen(const std::string& path) {
+  Credentials c;
+  c.passphrase = "pw";
+  return Repository::open(std::make_unique<LocalBackend>(path), c);
+}
+
+PruneStats prune(const std::string& path, int64_t grace_s, double max_unused = 0.25) {
+  auto repo = reopen(path);
+  PruneOptions o;
+  o.grace_s = grace_s;
+  o.max_unused = max_unused;
+  ProgressCounters p;
+  return prune_repository(*repo, o, p);
+}
+
+bool check_ok(const std::string& path) {
+  auto repo = reopen(path);
+  CheckOptions o;
+  o.read_data = true;
+  ProgressCounters p;
+  auto r = check_repository(*repo, o, p);
+  for (const auto& e : r.errors) ADD_FAILURE() << e.object << ": " << e.message;
+  return r.ok();
+}
+
+size_t count_objects(const std::string& dir) {
+  size_t n = 0;
+  if (!std::filesystem::exists(dir)) return 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+}  // namespace
+
+TEST(Prune, MarksFirstAndDeletesOnlyAfterTheGracePeriod) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(100000), y = random_blob(100000);
+  Snapshot a = save_point(*repo, {x});
+  Snapshot b = save_point(*repo, {y});
+  repo->backend().remove("snapshots/" + a.id.hex());
+
+  auto s1 = prune(d.path, 3600);
+  EXPECT_EQ(s1.deleted_packs, 0u);
+  EXPECT_GE(s1.marked_packs, 2u);  // a's data pack and tree pack
+  EXPECT_EQ(load_prune_marks(*reopen(d.path)).size(), 1u);
+
+  auto s2 = prune(d.path, 3600);  // too early: the packs wait
+  EXPECT_EQ(s2.deleted_packs, 0u);
+  EXPECT_EQ(s2.waiting_packs, s1.marked_packs);
+
+  auto s3 = prune(d.path, 0);  // grace over (0: now)
+  EXPECT_EQ(s3.deleted_packs, s1.marked_packs);
+  EXPECT_TRUE(load_prune_marks(*reopen(d.path)).empty());
+  EXPECT_TRUE(check_ok(d.path));
+  auto r = reopen(d.path);
+  EXPECT_EQ(r->read_blob(repo->blob_id(y)), y);
+  EXPECT_FALSE(r->index().has(repo->blob_id(x)));
+}
+
+TEST(Prune, BackupThatStartedBeforeTheMarkRescuesThePack) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(100000);
+  Snapshot a = save_point(*repo, {x});
+  // A backup starts: it has read the index, and will reuse x.
+  auto early = reopen(d.path);
+  BlobWriter early_writer(*early);
+  ASSERT_TRUE(early_writer.known(repo->blob_id(x)));
+  // Meanwhile a is forgotten and a prune marks x's pack.
+  repo->backend().remove("snapshots/" + a.id.hex());
+  EXPECT_GE(prune(d.path, 3600).marked_packs, 1u);
+  // The early backup finishes, referencing x without storing it again.
+  Snapshot late = save_point(*early, {x}, &early_writer);
+  EXPECT_EQ(early_writer.blobs_added(), 0u);  // x and the (identical) tree are both reused
+  // After the grace period the pack is needed again: kept, and taken out of the marks.
+  auto s = prune(d.path, 0);
+  EXPECT_GE(s.rescued_packs, 1u);
+  EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(x)), x);
+  EXPECT_TRUE(check_ok(d.path));
+  // Rescued packs can be deduplicated against again.
+  auto fresh = reopen(d.path);
+  BlobWriter w(*fresh);
+  EXPECT_TRUE(w.known(repo->blob_id(x)));
+}
+
+TEST(Prune, BackupsAfterTheMarkDoNotDeduplicateAgainstMarkedPacks) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(100000);
+  Snapshot a = save_point(*repo, {x});
+  repo->backend().remove("snapshots/" + a.id.hex());
+  prune(d.path, 3600);
+  auto later = reopen(d.path);
+  BlobWriter w(*later);
+  EXPECT_FALSE(w.known(repo->blob_id(x)));
+  save_point(*later, {x}, &w);
+  EXPECT_EQ(w.blobs_added(), 2u);  // x stored again, and the tree
+  auto s = prune(d.path, 0);       // the marked originals go; the new copy stays
+  EXPECT_GE(s.deleted_packs, 1u);
+  EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(x)), x);
+  EXPECT_TRUE(check_ok(d.path));
+}
+
+TEST(Prune, RepacksMostlyUnusedPacks) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(300000);
+  Snapshot a = save_point(*repo, {x, y, z});  // one data pack with three blobs
+  Snapshot b = save_point(*repo, {y});
+  repo->backend().remove("snapshots/" + a.id.hex());
+  auto s = prune(d.path, 0, 0.5);
+  EXPECT_EQ(s.repacked_packs, 1u);
+  EXPECT_EQ(s.copied_blobs, 1u);
+  EXPECT_LT(s.stored_bytes_after, s.stored_bytes_before - 500000);
+  auto r = reopen(d.path);
+  EXPECT_EQ(r->read_blob(repo->blob_id(y)), y);
+  EXPECT_FALSE(r->index().has(repo->blob_id(x)));
+  EXPECT_TRUE(check_ok(d.path));
+  // Below the threshold nothing is repacked.
+  EXPECT_EQ(prune(d.path, 0, 0.5).repacked_packs, 0u);
+}
+
+TEST(Prune, DamagedSnapshotStopsPruneBeforeAnyDeletion) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Snapshot a = save_point(*repo, {random_blob(100000)});
+  Snapshot b = save_point(*repo, {random_blob(100000)});
+  std::string name = d.path + "/snapshots/" + b.id.hex();
+  std::filesystem::permissions(name, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  {
+    FILE* f = fopen(name.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    fseek(f, 40, SEEK_SET);
+    fputc('X', f);
+    fclose(f);
+  }
+  size_t packs = count_objects(d.path + "/data") + count_objects(d.path + "/meta");
+  try {
+    prune(d.path, 0);
+    FAIL() << "prune went on with a damaged snapshot";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+  }
+  EXPECT_EQ(count_objects(d.path + "/data") + count_objects(d.path + "/meta"), packs);
+}
