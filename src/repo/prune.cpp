@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -41,6 +43,16 @@ struct PackInfo {
 };
 
 Id pack_id_from_name(const std::string& name) { return Id::from_hex(name.substr(name.size() - 64)); }
+
+// Fault-injection aid for tests: ARCA_TEST_PRUNE_STEP_MS=N sleeps N ms before each step that
+// changes the repository, so that a test killing prune at random times lands between any two.
+void step_pause() {
+  static const long ms = [] {
+    const char* v = getenv("ARCA_TEST_PRUNE_STEP_MS");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 class Pruner {
  public:
@@ -249,13 +261,17 @@ class Pruner {
     if (rewrite_index || index_files_.size() > 64) {
       progress_.set_current("rewriting the index");
       write_index();
-      for (const auto& name : index_files_) repo_.backend().remove(name);
+      for (const auto& name : index_files_) {
+        step_pause();
+        repo_.backend().remove(name);
+      }
     }
     progress_.set_current("deleting packs");
     std::vector<const PackInfo*> doomed;
     for (const auto& p : packs_)
       if (p.fate == F::Delete) doomed.push_back(&p);
     parallel_for(doomed.size(), threads_, [&](size_t i) {
+      step_pause();
       repo_.backend().remove(doomed[i]->name);
       progress_.bytes_done += doomed[i]->size;
     });
@@ -274,6 +290,7 @@ class Pruner {
     BlobWriter writer(repo_);
     parallel_for(todo.size(), std::min(threads_, 4u), [&](size_t i) {
       const PackInfo& p = *todo[i];
+      step_pause();
       Bytes whole = repo_.backend().get(p.name);
       for (const auto& b : p.blobs) {
         if (!referenced_[*index_.position(b.id)]) continue;
@@ -298,6 +315,7 @@ class Pruner {
     size_t blobs = 0;
     auto flush = [&] {
       if (batch.empty()) return;
+      step_pause();
       repo_.save_object("index/" + random_id().hex(), encode_index_file(batch));
       stats_.index_files_written++;
       batch.clear();
@@ -321,6 +339,7 @@ class Pruner {
     fresh.created_unix = now_;
     for (const auto& p : packs_)
       if (p.fate == F::Mark || p.fate == F::Repack) fresh.packs.push_back(p.name);
+    step_pause();
     if (!fresh.packs.empty()) save_prune_mark(repo_, fresh);
     for (const auto& m : marks_) {
       PruneMark rest = m;
@@ -331,7 +350,9 @@ class Pruner {
                                            packs_[it->second].mark == &m)
           rest.packs.push_back(name);
       if (rest.packs.size() == m.packs.size()) continue;  // unchanged
+      step_pause();
       if (!rest.packs.empty()) save_prune_mark(repo_, rest);
+      step_pause();
       repo_.backend().remove(prune_mark_name(m.id));
     }
   }
