@@ -111,6 +111,10 @@ void register_key(CLI::App& app, GlobalOptions& g) {
   add_new_key_options(*passwd, *pw_args, false);
   set_command(*passwd, [&g, pw_args] {
     auto repo = open_repository(g);
+    // (It adds a key and removes the old one: an append-only key could do the first half only.)
+    if (repo->append_only())
+      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) +
+                                          " cannot change its password (that removes a key); ask an operator to replace it");
     std::string id = add_key_file(repo->backend(), repo->keys().master, new_credentials(*pw_args), pw_args->kdf);
     remove_key_file(repo->backend(), repo->key_id());
     if (g.json) print_json({{"id", id}, {"removed", repo->key_id()}});

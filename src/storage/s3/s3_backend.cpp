@@ -166,10 +166,7 @@ void S3Backend::create() {
   if (exists()) {
     if (!opts_.bucket_object_lock) return;
     // Asked for Object Lock on a bucket that is already there: only fine if it has it.
-    HttpRequest req{.method = "GET", .url = url("", {{"object-lock", ""}}), .headers = base_headers(kEmptySha256),
-                    .max_bytes = 1 << 20};
-    auto s = send(req, "checking Object Lock on bucket " + opts_.bucket);
-    if (is_2xx(s.resp.status) && xml::text(body_text(s.resp), "ObjectLockEnabled") == "Enabled") return;
+    if (bucket_has_object_lock()) return;
     throw Error(ErrorKind::Usage, "bucket '" + opts_.bucket + "' exists without Object Lock, which cannot be "
                                   "enabled here: use a new bucket, or enable it with the store's own tools");
   }
@@ -374,9 +371,24 @@ std::string S3Backend::staging_dir() {
   return staging_;
 }
 
+bool S3Backend::bucket_has_object_lock() const {
+  std::call_once(lock_probe_once_, [&] {
+    HttpRequest req{.method = "GET", .url = url("", {{"object-lock", ""}}), .headers = base_headers(kEmptySha256),
+                    .max_bytes = 1 << 20};
+    auto s = send(req, "checking Object Lock on bucket " + opts_.bucket);
+    bucket_object_lock_ = is_2xx(s.resp.status) && xml::text(body_text(s.resp), "ObjectLockEnabled") == "Enabled";
+  });
+  return bucket_object_lock_;
+}
+
 // PutObjectRetention / PutObjectLegalHold on the current version. Both need Content-MD5.
 void S3Backend::lock_object(const std::string& name, const StoreLock& lock) {
   std::string key = opts_.prefix + name;
+  // Asked first: a store that does not know the ?retention subresource may take the PUT for an
+  // ordinary upload and replace the object with the request body.
+  if (!bucket_has_object_lock())
+    throw Error(ErrorKind::Usage, "cannot lock " + key + ": bucket '" + opts_.bucket + "' has no Object Lock; create "
+                                  "repositories that need store-enforced locks in a bucket made with --create-bucket --object-lock");
   const char* ns = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
   std::string body, sub;
   if (lock.mode == StoreLock::Mode::LegalHold) {

@@ -66,11 +66,14 @@ class S3Backend : public Backend {
   void put_multipart(const std::string& name, int fd, uint64_t size);
   bool same_content(const std::string& name, const Body& body) const;
   void probe_conditional_writes();
+  bool bucket_has_object_lock() const;
 
   S3Options opts_;
   HttpClient http_;
   std::atomic<int> conditional_{0};  // 0 unknown, 1 supported, -1 not supported
   std::once_flag probe_once_;
+  mutable std::once_flag lock_probe_once_;
+  mutable bool bucket_object_lock_ = false;
   mutable std::atomic<uint64_t> retries_{0};
   std::mutex staging_mu_;
   std::string staging_;
