@@ -25,8 +25,9 @@ chunk boundaries) and overwrites in the middle of every large file, appends to s
 of some small files, a few new files and directories, a few deleted files.
 
 A manifest (.bench-manifest.json in DIR) records the parameters. Generating again with the same
-parameters is a no-op when the manifest and the files' count and total size match; mutating an
-already mutated data set is a no-op too. A non-empty DIR without a manifest is refused (so a typo
+parameters is a no-op when the manifest and the files' count and total size match; mutating again
+with the seed of the last mutation is a no-op too, while another --mutate-seed changes another ~5%
+(bench/prune.sh builds a daily history that way). A non-empty DIR without a manifest is refused (so a typo
 cannot wipe an unrelated directory) unless --force is given.
 """
 
@@ -358,7 +359,7 @@ def cmd_mutate(args):
     m = read_manifest(root)
     if not m or m.get("state") != "complete":
         sys.exit("make-data: %s is not a complete generated data set (no valid %s)" % (root, MANIFEST))
-    if m.get("mutated"):
+    if m.get("mutated") and m.get("mutate_seed") == args.mutate_seed:
         print("make-data: %s is already mutated (seed %s); nothing to do" % (root, m.get("mutate_seed")))
         return
     t0 = time.time()
