@@ -1,4 +1,4 @@
-// Documented exit codes of the arca command (see docs/cli.md).
+// Documented exit codes of the arca command (see docs/user-guide.md, "Exit codes").
 #pragma once
 #include "util/error.h"
 
