@@ -128,8 +128,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
   set_command(*cmd, [&g, a] {
     auto repo = open_repository(g);
     int64_t now = time(nullptr);
-    auto locks = load_locks(*repo);
-    auto active = active_locks(locks, now);
+    auto active = active_locks(load_locks(*repo), now);
     auto snaps = repo->list_snapshots();
     RetentionPlan plan;
     if (!a->ids.empty()) {
@@ -161,18 +160,10 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
     std::vector<const PlannedSnapshot*> doomed;
     for (const auto& p : plan.items)
       if (!p.keep) doomed.push_back(&p);
-    if (!a->dry_run) {
-      // Snapshot objects first; lock objects that no longer protect anything go with them.
+    if (!a->dry_run)  // lock objects stay: a record of what protected the recovery point
       parallel_for(doomed.size(), std::max(2u, repo->backend().parallelism()), [&](size_t i) {
         repo->backend().remove("snapshots/" + doomed[i]->snap->id.hex());
       });
-      std::set<Id> gone;
-      for (const auto* p : doomed) gone.insert(p->snap->id);
-      std::vector<SnapshotLock> stale;
-      for (const auto& l : locks)
-        if (gone.count(l.snapshot)) stale.push_back(l);
-      remove_inactive_locks(*repo, stale, now);
-    }
 
     if (g.json) {
       nlohmann::json items = nlohmann::json::array();

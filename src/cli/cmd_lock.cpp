@@ -72,6 +72,10 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
   set_command(*add, [&g, aa] {
     auto repo = open_repository(g);
     LockMode mode = parse_lock_mode(aa->mode);
+    // A compliance lock binds storage for years with no way back: not for a backed-up host's key.
+    if (mode == LockMode::Compliance && repo->append_only())
+      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) +
+                                          " cannot add compliance locks (nobody could lift them); use an operator's key");
     int64_t until = 0;
     if (mode != LockMode::LegalHold) until = parse_until(aa->until, aa->span);
     else if (!aa->until.empty() || !aa->span.empty()) throw Error(ErrorKind::Usage, "a legal hold has no end date: drop --until/--for");

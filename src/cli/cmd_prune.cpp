@@ -38,8 +38,8 @@ double parse_share(const std::string& s) {
 
 void add_prune_options(CLI::App& cmd, PruneArgs& a, const std::string& prefix) {
   cmd.add_option(prefix + "grace", a.grace,
-                 "Delete only packs found unneeded at least this long ago by an earlier prune (a span like 24h or 7d; "
-                 "longer than any backup runs). 0 deletes at once: only when no backup is running")
+                 "Delete only packs found unneeded at least this long ago by an earlier prune: longer than any backup "
+                 "runs (24h, 2d, 1w; m means months; 90s for seconds). 0 deletes at once: only when no backup is running")
       ->capture_default_str();
   cmd.add_option(prefix + "max-unused", a.max_unused, "Repack packs with at least this share of unused bytes")
       ->capture_default_str();

@@ -33,6 +33,7 @@ class Index {
   // Packs a prune has marked for deletion (docs/repository-format.md §13): readers may still use
   // them, but new writes must not deduplicate against them. Call before finalize().
   void condemn(const Id& pack);
+  void condemn_all() { condemned_.assign(condemned_.size(), true); }
   void finalize();  // sort and drop duplicate entries (keeping a copy outside condemned packs); call after the last add()
 
   std::optional<BlobLocation> find(const Id& blob) const;

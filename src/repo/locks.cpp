@@ -129,14 +129,4 @@ void release_lock(Repository& repo, const SnapshotLock& lock, const std::string&
     throw Error(ErrorKind::Usage, lock.describe() + " was already released");
 }
 
-void remove_inactive_locks(Repository& repo, const std::vector<SnapshotLock>& locks, int64_t now) {
-  for (const auto& l : locks) {
-    if (l.active(now)) continue;
-    // The lock first: a release left behind alone means nothing, a lock without its release
-    // would be active again.
-    repo.backend().remove(lock_object_name(l));
-    if (l.released) repo.backend().remove(lock_object_name(l) + ".release");
-  }
-}
-
 }  // namespace arca

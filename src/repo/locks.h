@@ -45,8 +45,5 @@ SnapshotLock add_lock(Repository& repo, const Id& snapshot, LockMode mode, int64
 // Writes the release object. Refuses (Error Refused) compliance locks; the caller has checked the
 // second factor.
 void release_lock(Repository& repo, const SnapshotLock& lock, const std::string& reason);
-// Removes the objects of locks that can no longer protect anything (expired or released) for a
-// snapshot that is being forgotten.
-void remove_inactive_locks(Repository& repo, const std::vector<SnapshotLock>& locks, int64_t now);
 
 }  // namespace arca

@@ -62,6 +62,10 @@ class Pruner {
   }
 
   PruneStats run() {
+    // Snapshots before the index: a snapshot is written after the index files it needs, so every
+    // snapshot listed here finds its blobs in the index read next.
+    progress_.set_current("reading recovery points");
+    snaps_ = repo_.list_snapshots_strict();
     progress_.set_current("reading the index");
     load_index();
     list_packs();
@@ -170,7 +174,7 @@ class Pruner {
   }
 
   void mark_referenced() {
-    auto snaps = repo_.list_snapshots_strict();
+    const auto& snaps = snaps_;
     stats_.snapshots = snaps.size();
     std::set<Id> pinned(opts_.pinned.begin(), opts_.pinned.end());
     std::vector<bool> visited(index_.blob_count(), false);
@@ -261,10 +265,10 @@ class Pruner {
     if (rewrite_index || index_files_.size() > 64) {
       progress_.set_current("rewriting the index");
       write_index();
-      for (const auto& name : index_files_) {
+      parallel_for(index_files_.size(), threads_, [&](size_t i) {
         step_pause();
-        repo_.backend().remove(name);
-      }
+        repo_.backend().remove(index_files_[i]);
+      });
     }
     progress_.set_current("deleting packs");
     std::vector<const PackInfo*> doomed;
@@ -334,9 +338,10 @@ class Pruner {
   // the old ones removed: an interruption leaves duplicate marks at worst, never a lost one.
   void update_marks() {
     using F = PackInfo::Fate;
+    // The mark's clock starts when it is visible to backups, not when this run began.
     PruneMark fresh;
     fresh.created = now_rfc3339();
-    fresh.created_unix = now_;
+    fresh.created_unix = time(nullptr);
     for (const auto& p : packs_)
       if (p.fate == F::Mark || p.fate == F::Repack) fresh.packs.push_back(p.name);
     step_pause();
@@ -369,6 +374,7 @@ class Pruner {
   Index index_;
   std::vector<bool> referenced_, pinned_;
   std::vector<PruneMark> marks_;
+  std::vector<Snapshot> snaps_;
 };
 
 const char* kLockName = "prune/running";
@@ -382,8 +388,23 @@ PruneStats prune_repository(Repository& repo, const PruneOptions& opts, Progress
   return Pruner(repo, opts, progress).run();
 }
 
+// Where a process runs: a pid means something only on the same host, boot and pid namespace
+// (containers may share a hostname).
+static std::string process_domain() {
+  std::string boot;
+  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "r")) {
+    char buf[64] = {};
+    if (fgets(buf, sizeof buf, f)) boot = buf;
+    fclose(f);
+    while (!boot.empty() && boot.back() == '\n') boot.pop_back();
+  }
+  char ns[128] = {};
+  ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+  return local_hostname() + "|" + boot + "|" + (n > 0 ? std::string(ns, size_t(n)) : "");
+}
+
 PruneLock::PruneLock(Repository& repo) : repo_(repo) {
-  nlohmann::json me = {{"host", local_hostname()}, {"pid", getpid()}, {"started", now_rfc3339()}};
+  nlohmann::json me = {{"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()}};
   std::string text = me.dump();
   for (int attempt = 0; attempt < 2; attempt++) {
     if (repo_.save_object_if_absent(kLockName, as_view(text))) return;
@@ -391,11 +412,10 @@ PruneLock::PruneLock(Repository& repo) : repo_(repo) {
     try {
       Bytes b = repo_.load_object(kLockName);
       auto j = nlohmann::json::parse(b.begin(), b.end());
-      std::string host = j.value("host", "");
       int pid = j.value("pid", 0);
-      holder = "host " + host + ", pid " + std::to_string(pid) + ", since " + j.value("started", "?");
-      // The same host and the process is gone: a crashed prune left it.
-      if (attempt == 0 && host == local_hostname() && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+      holder = "host " + j.value("host", "?") + ", pid " + std::to_string(pid) + ", since " + j.value("started", "?");
+      // The same host, boot and pid namespace, and the process is gone: a crashed prune left it.
+      if (attempt == 0 && j.value("domain", "") == process_domain() && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
         repo_.backend().remove(kLockName);
         continue;
       }

@@ -15,26 +15,35 @@ static constexpr const char* kPrefix = "prune/";
 std::string prune_mark_name(const Id& id) { return kPrefix + id.hex(); }
 
 std::vector<PruneMark> load_prune_marks(const Repository& repo) {
-  std::vector<std::string> names;
-  repo.backend().list(kPrefix, [&](const ObjectInfo& o) {
-    if (o.name.size() == 6 + 64) names.push_back(o.name);  // others (prune/running) are not marks
-  });
-  std::vector<PruneMark> out;
-  for (const auto& name : names) {
-    Bytes plain = repo.load_object(name);
+  // A prune replaces a mark by writing the new one before removing the old: a mark that vanished
+  // since the listing means its replacement may be missing from that listing, so list again.
+  for (int attempt = 1;; attempt++) {
+    std::vector<std::string> names;
+    repo.backend().list(kPrefix, [&](const ObjectInfo& o) {
+      if (o.name.size() == 6 + 64) names.push_back(o.name);  // others (prune/running) are not marks
+    });
+    std::vector<PruneMark> out;
     try {
-      json j = json::parse(plain.begin(), plain.end());
-      PruneMark m;
-      m.id = Id::from_hex(name.substr(6));
-      m.created = j.at("created").get<std::string>();
-      m.created_unix = j.at("created_unix").get<int64_t>();
-      m.packs = j.at("packs").get<std::vector<std::string>>();
-      out.push_back(std::move(m));
-    } catch (const json::exception& e) {
-      throw Error(ErrorKind::Corrupt, name + " is malformed: " + e.what());
+      for (const auto& name : names) {
+        Bytes plain = repo.load_object(name);
+        try {
+          json j = json::parse(plain.begin(), plain.end());
+          PruneMark m;
+          m.id = Id::from_hex(name.substr(6));
+          m.created = j.at("created").get<std::string>();
+          m.created_unix = j.at("created_unix").get<int64_t>();
+          m.packs = j.at("packs").get<std::vector<std::string>>();
+          out.push_back(std::move(m));
+        } catch (const json::exception& e) {
+          throw Error(ErrorKind::Corrupt, name + " is malformed: " + e.what());
+        }
+      }
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::NotFound && attempt < 10) continue;
+      throw;
     }
+    return out;
   }
-  return out;
 }
 
 void save_prune_mark(Repository& repo, PruneMark& mark) {

@@ -1,7 +1,9 @@
 #include "repo/repository.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <set>
 
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -108,41 +110,49 @@ bool Repository::save_object_if_absent(const std::string& name, ByteView payload
 const Index& Repository::index() {
   std::call_once(index_once_, [&] {
     // A prune replaces index files (new ones first, then the old ones go): one that vanished
-    // between listing and reading means the listing is stale, so it is taken again.
+    // between listing and reading means the listing is stale, so the new files are listed and
+    // read too (packs listed twice are added once).
+    std::set<std::string> done;
+    std::mutex mu;
     for (int attempt = 1;; attempt++) {
       std::vector<std::string> names;
-      backend_->list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+      backend_->list("index/", [&](const ObjectInfo& o) {
+        if (!done.count(o.name)) names.push_back(o.name);
+      });
       // Fetched in parallel where each GET is a round trip; each file is added as soon as it is
       // decoded, so memory holds the index plus only the files in flight.
-      std::mutex mu;
-      Index fresh;
-      try {
-        parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
-          try {
-            auto packs = decode_index_file(load_object(names[i]), names[i]);
-            std::lock_guard lk(mu);
-            for (const auto& p : packs) fresh.add(p);
-          } catch (const Error& e) {
-            if (e.kind() != ErrorKind::Corrupt) throw;
-            std::lock_guard lk(mu);
-            warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
+      std::atomic<bool> vanished{false};
+      parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
+        try {
+          auto packs = decode_index_file(load_object(names[i]), names[i]);
+          std::lock_guard lk(mu);
+          for (const auto& p : packs) index_.add(p);
+        } catch (const Error& e) {
+          if (e.kind() == ErrorKind::NotFound) {
+            vanished = true;
+            return;
           }
-        });
-      } catch (const Error& e) {
-        if (e.kind() == ErrorKind::NotFound && attempt < 5) continue;
-        throw;
-      }
-      index_ = std::move(fresh);
-      break;
+          if (e.kind() != ErrorKind::Corrupt) throw;
+          std::lock_guard lk(mu);
+          warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
+        }
+      });
+      done.insert(names.begin(), names.end());
+      if (!vanished) break;
+      if (attempt == 10) throw Error(ErrorKind::Io, "index files keep vanishing while they are read; run the command again");
     }
-    // Packs a prune has marked for deletion stay readable but are not deduplicated against.
+    // Packs a prune has marked for deletion stay readable but are not deduplicated against. If
+    // the marks cannot be read, no pack is trusted for deduplication (writers store everything
+    // again): deduplicating against a pack a prune is deleting would lose data.
     try {
       for (const auto& mark : load_prune_marks(*this))
         for (const auto& pack : mark.packs)
           if (pack.size() > 64) index_.condemn(Id::from_hex(pack.substr(pack.size() - 64)));
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::Usage) throw;
-      warn(std::string(e.what()) + " (run 'arca check'; 'arca prune' will not run until it is mended)");
+      warn(std::string(e.what()) + ": new data is not deduplicated against existing packs until it is mended "
+                                   "(run 'arca check'; 'arca prune' will not run meanwhile)");
+      index_.condemn_all();
     }
     index_.finalize();
   });

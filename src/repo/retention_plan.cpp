@@ -88,7 +88,11 @@ static RetentionPolicy parse_keep(const json& k, const std::string& where) {
   span("within_weekly", p.within_weekly);
   span("within_monthly", p.within_monthly);
   span("within_yearly", p.within_yearly);
-  if (k.contains("tags")) p.tags = string_list(k.at("tags"), where + ".tags");
+  if (k.contains("tags")) {
+    p.tags = string_list(k.at("tags"), where + ".tags");
+    // An empty list would silently turn the rule into "remove everything it matches".
+    if (p.tags.empty()) throw Error(ErrorKind::Usage, where + ".tags is empty: list tags, or drop the field");
+  }
   return p;
 }
 

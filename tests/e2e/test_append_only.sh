@@ -44,8 +44,10 @@ expect_exit 15 host mfa enroll --repo "$REPO"
 [ "$(a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2 ] ||
   fail "a recovery point went missing"
 
-step "it can add protection: locks"
+step "it can add protection: governance locks, not compliance ones"
 host lock add --repo "$REPO" "$first" --mode governance --for 1d -q
+expect_exit 15 host lock add --repo "$REPO" "$first" --mode compliance --for 1d
+err_contains "cannot add compliance locks"
 expect_exit 15 a forget --repo "$REPO" "$first" --yes
 err_contains "governance lock"
 

@@ -197,3 +197,24 @@ TEST(Prune, DamagedSnapshotStopsPruneBeforeAnyDeletion) {
   }
   EXPECT_EQ(count_objects(d.path + "/data") + count_objects(d.path + "/meta"), packs);
 }
+
+TEST(Prune, UnreadableMarkMeansNoPackIsTrustedForDeduplication) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(100000);
+  save_point(*repo, {x});
+  repo->backend().put_if_absent("prune/" + random_id().hex(), as_view(std::string("not a sealed object")));
+  auto later = reopen(d.path);
+  std::vector<std::string> warnings;
+  later->set_warning_handler([&](const std::string& w) { warnings.push_back(w); });
+  BlobWriter w(*later);
+  EXPECT_FALSE(w.known(repo->blob_id(x)));  // stored again rather than trusted
+  EXPECT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(later->read_blob(repo->blob_id(x)), x);  // readers are unaffected
+  try {
+    prune(d.path, 0);
+    FAIL() << "prune ran with a damaged mark";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+  }
+}

@@ -24,7 +24,9 @@ WalPruneStats prune_wal_archive(Repository& repo, const std::vector<Snapshot>& s
       auto& o = oldest[sys];
       if (segno < o.segno) o = {segno, size};
     } catch (const std::exception&) {
-      stats.notes.push_back("base backup " + s.id.short_hex() + " lacks WAL positions; WAL retention ignores it");
+      // Its cluster and start are unknown, so no WAL can be proven unneeded.
+      stats.notes.push_back("base backup " + s.id.short_hex() + " lacks WAL positions: no WAL is removed");
+      return stats;
     }
   }
   std::map<std::string, bool> clusters;

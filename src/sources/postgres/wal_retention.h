@@ -1,7 +1,8 @@
 // Retention for the WAL archive: WAL older than the oldest remaining base backup of a cluster
 // can no longer be replayed from any recovery point, so `arca prune` removes it (segments,
 // partial segments, backup history files and leftover pieces). Timeline history files are tiny
-// and kept. A cluster with no base backup left keeps all its WAL: nothing says what is needed.
+// and kept. A cluster with no base backup left keeps all its WAL: nothing says what is needed;
+// and nothing is removed while any base backup lacks the metadata to say where its WAL starts.
 #pragma once
 #include <cstdint>
 #include <string>
