@@ -292,20 +292,31 @@ class Pruner {
     if (todo.empty()) return;
     progress_.set_current("repacking");
     BlobWriter writer(repo_);
+    // Needed blobs are read in runs of adjacent ones of at most 4 MiB, not whole packs: memory
+    // stays a few MiB per thread, and unneeded bytes are not transferred.
+    constexpr uint64_t kMaxRun = 4 << 20;
     parallel_for(todo.size(), std::min(threads_, 4u), [&](size_t i) {
       const PackInfo& p = *todo[i];
       step_pause();
-      Bytes whole = repo_.backend().get(p.name);
-      for (const auto& b : p.blobs) {
-        if (!referenced_[*index_.position(b.id)]) continue;
-        if (uint64_t(b.offset) + b.length > whole.size())
-          throw Error(ErrorKind::Corrupt, "pack " + p.name + " is shorter than its index says; run 'arca check'");
-        ByteView sealed(whole.data() + b.offset, b.length);
-        std::string what = "blob " + b.id.short_hex() + " in pack " + p.name;
-        Bytes plain = unseal(repo_.keys(), sealed, what);
-        if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
-          throw Error(ErrorKind::Corrupt, what + ": content does not match its id; run 'arca check'");
-        writer.copy_sealed(p.type, b.id, b.raw_length, sealed);
+      std::vector<PackedBlob> live;
+      for (const auto& b : p.blobs)
+        if (referenced_[*index_.position(b.id)]) live.push_back(b);
+      std::sort(live.begin(), live.end(), [](const PackedBlob& a, const PackedBlob& b) { return a.offset < b.offset; });
+      for (size_t k = 0; k < live.size();) {
+        size_t end = k + 1;
+        uint64_t start = live[k].offset, stop = start + live[k].length;
+        while (end < live.size() && live[end].offset == stop && stop + live[end].length - start <= kMaxRun)
+          stop += live[end++].length;
+        Bytes run = repo_.backend().get_range(p.name, start, stop - start);
+        for (; k < end; k++) {
+          const PackedBlob& b = live[k];
+          ByteView sealed(run.data() + (b.offset - start), b.length);
+          std::string what = "blob " + b.id.short_hex() + " in pack " + p.name;
+          Bytes plain = unseal(repo_.keys(), sealed, what);
+          if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
+            throw Error(ErrorKind::Corrupt, what + ": content does not match its id; run 'arca check'");
+          writer.copy_sealed(p.type, b.id, b.raw_length, sealed);
+        }
       }
       progress_.bytes_done += p.size;
     });
