@@ -10,6 +10,8 @@
 
 #include "crypto/hash.h"
 #include "repo/envelope.h"
+#include "repo/locks.h"
+#include "repo/prune_marks.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -30,6 +32,7 @@ class Checker {
   void read_packs();
   void read_pack(const std::string& name, BlobType type, const Id& id);
   void check_wal();
+  void check_marks_and_locks();
   void map_affected();
   void map_tree(const std::string& snap, const Id& tree, const std::string& path);
   void error(const std::string& object, const std::string& msg) {
@@ -270,6 +273,21 @@ void Checker::check_wal() {
   });
 }
 
+// Prune marks and locks steer what prune may delete: one that cannot be read is an error (prune
+// refuses to run, and writers stop deduplicating) until it is mended.
+void Checker::check_marks_and_locks() {
+  try {
+    load_prune_marks(repo_);
+  } catch (const Error& e) {
+    error("prune/", e.what());
+  }
+  try {
+    load_locks(repo_);
+  } catch (const Error& e) {
+    error("locks/", e.what());
+  }
+}
+
 CheckResult Checker::run() {
   load_index();
   check_packs_exist();
@@ -277,6 +295,7 @@ CheckResult Checker::run() {
   for (const auto& p : index_.packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
   if (opts_.read_data) read_packs();
   check_wal();
+  check_marks_and_locks();
   if (!bad_blobs_.empty()) map_affected();
   return std::move(result_);
 }
