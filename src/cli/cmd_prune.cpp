@@ -53,7 +53,8 @@ nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const
   if (!a.dry_run && repo.append_only())
     throw Error(ErrorKind::Refused, "this repository was opened with append-only key " + repo.key_id().substr(0, 8) +
                                         ", which cannot delete; run prune with an operator's key");
-  for (const auto& [id, _] : active_locks(load_locks(repo), time(nullptr))) o.pinned.push_back(id);
+  for (auto& [id, locks] : active_locks(load_locks(repo), time(nullptr)))
+    for (auto& l : locks) o.locks.push_back(std::move(l));
   std::optional<PruneLock> lock;
   if (!a.dry_run) lock.emplace(repo);
   ProgressCounters progress;

@@ -176,7 +176,8 @@ class Pruner {
   void mark_referenced() {
     const auto& snaps = snaps_;
     stats_.snapshots = snaps.size();
-    std::set<Id> pinned(opts_.pinned.begin(), opts_.pinned.end());
+    std::set<Id> pinned;
+    for (const auto& l : opts_.locks) pinned.insert(l.snapshot);
     std::vector<bool> visited(index_.blob_count(), false);
     for (const auto& s : snaps)
       if (pinned.count(s.id)) walk(s, pinned_, visited);
@@ -328,21 +329,49 @@ class Pruner {
   void write_index() {
     std::vector<IndexPack> batch;
     size_t blobs = 0;
+    bool pinned = false;
     auto flush = [&] {
       if (batch.empty()) return;
       step_pause();
-      repo_.save_object("index/" + random_id().hex(), encode_index_file(batch));
+      std::string name = "index/" + random_id().hex();
+      repo_.save_object(name, encode_index_file(batch));
+      if (pinned) store_lock(name);
       stats_.index_files_written++;
       batch.clear();
       blobs = 0;
+      pinned = false;
     };
     for (const auto& p : packs_) {
       if (!p.indexed || p.fate == PackInfo::Fate::Delete) continue;
       batch.push_back({p.id, p.type, p.blobs});
       blobs += p.blobs.size();
+      pinned = pinned || p.pinned;
       if (blobs >= kBlobsPerIndexFile) flush();
     }
     flush();
+  }
+
+  // An index file naming packs of locked recovery points is as needed as the packs: where the
+  // store has Object Lock, it gets it (before the files it replaces are removed).
+  void store_lock(const std::string& name) {
+    Backend& b = repo_.backend();
+    if (!b.supports_object_lock() || opts_.locks.empty()) return;
+    StoreLock retention{StoreLock::Mode::Governance, 0};
+    bool hold = false;
+    for (const auto& l : opts_.locks) {
+      if (l.mode == LockMode::LegalHold) {
+        hold = true;
+        continue;
+      }
+      if (l.mode == LockMode::Compliance) retention.mode = StoreLock::Mode::Compliance;
+      retention.until_unix = std::max(retention.until_unix, l.until_unix);
+    }
+    try {
+      if (retention.until_unix > 0) b.lock_object(name, retention);
+      if (hold) b.lock_object(name, StoreLock{StoreLock::Mode::LegalHold, 0});
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Usage) throw;  // Usage: the bucket has no Object Lock
+    }
   }
 
   // New marks first, then old marks rewritten without the packs that are gone or rescued, then

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "repo/locks.h"
 #include "repo/repository.h"
 #include "util/progress.h"
 
@@ -20,7 +21,10 @@ struct PruneOptions {
   int64_t grace_s = 24 * 3600;  // 0: delete at once (only when no backup can be running)
   double max_unused = 0.25;     // repack a pack when at least this share of its bytes is unused
   bool dry_run = false;
-  std::vector<Id> pinned;       // locked recovery points: their packs are never repacked
+  // Active locks: their recovery points' packs are never repacked, and index files this prune
+  // writes that name such packs get the store's Object Lock too (the strongest mode and latest
+  // date among the locks, and a legal hold if any lock is one), like the files they replace.
+  std::vector<SnapshotLock> locks;
   unsigned threads = 0;         // 0: cores or the backend's parallelism, whichever is larger
 };
 

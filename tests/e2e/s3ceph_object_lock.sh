@@ -36,6 +36,17 @@ code=$(s3 -o "$T/del.xml" -w '%{http_code}' -X DELETE "$ARCA_TEST_S3_ENDPOINT/$B
 a restore --repo "$R" "$id" --target "$T/out" -q
 same_tree "$SRC" "$T/out/src"
 
+step "index files a prune writes for a locked recovery point are locked too"
+head -c 300000 /dev/urandom > "$SRC/extra.bin"
+a backup --repo "$R" "$SRC" -q
+a forget --repo "$R" "$(a snapshots --repo "$R" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')" -q
+a prune --repo "$R" --grace 0 --json > "$T/prune.json"
+[ "$(json_field "$T/prune.json" '["index_files_written"]')" -ge 1 ] || fail "prune rewrote no index file"
+for key in $(s3 "$ARCA_TEST_S3_ENDPOINT/$B?list-type=2&prefix=repo%2Findex%2F" | grep -o '<Key>[^<]*</Key>' | sed 's/<[^>]*>//g'); do
+  s3 "$ARCA_TEST_S3_ENDPOINT/$B/$key?retention=" | grep -q '<Mode>COMPLIANCE</Mode>' || fail "index file $key is not locked"
+done
+a check --repo "$R" --read-data -q
+
 step "a legal hold is set on the store as well"
 a lock add --repo "$R" "$id" --mode legal-hold --store-lock on -q
 s3 "$ARCA_TEST_S3_ENDPOINT/$B/repo/snapshots/$id?legal-hold=" | grep -q '<Status>ON</Status>' || fail "no legal hold on the store"

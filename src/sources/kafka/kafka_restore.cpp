@@ -110,6 +110,10 @@ struct Worker {
         throw Error(e.kind(), it.what + ": " + e.what());
       }
     };
+    // One topic handle for all records: naming the topic per record costs a lookup under a lock.
+    std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> topic(
+        rd_kafka_topic_new(producer.get(), target.c_str(), nullptr), &rd_kafka_topic_destroy);
+    if (!topic) throw_kafka(rd_kafka_last_error(), "opening topic " + target + " for producing");
     std::future<Bytes> next;
     if (!items.empty()) next = std::async(std::launch::async, fetch, std::cref(items[0]));
     KafkaRecordView r;
@@ -140,7 +144,7 @@ struct Worker {
         int64_t ts = r.timestamp >= 0 ? r.timestamp : 0;  // 0: now
         while (true) {
           rd_kafka_resp_err_t e = rd_kafka_producev(
-              producer.get(), RD_KAFKA_V_TOPIC(target.c_str()), RD_KAFKA_V_PARTITION(target_p),
+              producer.get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_PARTITION(target_p),
               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
               RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
           if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
