@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "repo/locks.h"
 
 namespace arca {
 
@@ -24,6 +25,7 @@ void register_snapshots(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--kind", a->kind, "Only snapshots of this source kind (files, postgres, …)");
   set_command(*cmd, [&g, a] {
     auto repo = open_repository(g);
+    auto locks = active_locks(load_locks(*repo), time(nullptr));
     std::vector<Snapshot> list;
     for (auto& s : repo->list_snapshots()) {
       if (!a->host.empty() && s.host != a->host) continue;
@@ -37,17 +39,30 @@ void register_snapshots(CLI::App& app, GlobalOptions& g) {
       for (const auto& s : list) {
         auto x = s.to_json();
         x["short_id"] = s.id.short_hex();
+        nlohmann::json lj = nlohmann::json::array();
+        if (auto it = locks.find(s.id); it != locks.end())
+          for (const auto& l : it->second) lj.push_back({{"id", l.id.hex()}, {"mode", lock_mode_name(l.mode)}, {"until", l.until}});
+        x["locks"] = std::move(lj);
         j.push_back(std::move(x));
       }
       print_json(j);
       return kExitOk;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& s : list)
+    for (const auto& s : list) {
+      std::string lock;
+      if (auto it = locks.find(s.id); it != locks.end()) {
+        // The strongest: compliance, then legal hold, then governance.
+        const SnapshotLock* best = &it->second[0];
+        for (const auto& l : it->second)
+          if (l.mode == LockMode::Compliance || (l.mode == LockMode::LegalHold && best->mode == LockMode::Governance)) best = &l;
+        lock = best->mode == LockMode::LegalHold ? "legal hold" : std::string(lock_mode_name(best->mode)) + " " + best->until.substr(0, 10);
+      }
       rows.push_back({s.id.short_hex(), short_time(s.time), s.host, s.source_kind, join(s.tags, ","),
-                      human_bytes(s.stats.bytes), join(s.paths, " ") + (s.partial ? "  (partial)" : "")});
-    print_table({"ID", "Time (UTC)", "Host", "Kind", "Tags", "Size", "Paths"}, rows,
-                {false, false, false, false, false, true, false});
+                      human_bytes(s.stats.bytes), lock, join(s.paths, " ") + (s.partial ? "  (partial)" : "")});
+    }
+    print_table({"ID", "Time (UTC)", "Host", "Kind", "Tags", "Size", "Locked", "Paths"}, rows,
+                {false, false, false, false, false, true, false, false});
     std::cout << list.size() << " snapshot" << (list.size() == 1 ? "" : "s") << "\n";
     return kExitOk;
   });

@@ -34,6 +34,14 @@ gov=$(python3 -c 'import json,sys; print([l["id"][:8] for l in json.load(open(sy
 comp=$(python3 -c 'import json,sys; print([l["id"][:8] for l in json.load(open(sys.argv[1])) if l["mode"]=="compliance"][0])' "$T/locks.json")
 hold=$(python3 -c 'import json,sys; print([l["id"][:8] for l in json.load(open(sys.argv[1])) if l["mode"]=="legal-hold"][0])' "$T/locks.json")
 
+a snapshots --repo "$REPO" --json | python3 -c '
+import json, sys
+by = {s["short_id"]: [l["mode"] for l in s["locks"]] for s in json.load(sys.stdin)}
+ids = sys.argv[1:]
+assert by[ids[0]] == ["governance"] and by[ids[1]] == ["compliance"] and by[ids[2]] == ["legal-hold"] and by[ids[3]] == [], by
+' "${ids[@]}"
+a snapshots --repo "$REPO" | grep "${ids[1]}" | grep -q "compliance" || fail "snapshots does not show the lock"
+
 step "forget by id refuses a locked recovery point and names the lock"
 expect_exit 15 a forget --repo "$REPO" "${ids[0]}" --yes
 err_contains "governance lock $gov"
