@@ -171,8 +171,8 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
                                cfg.rules[i].name + "' (" + cfg.rules[i].describe_match() + ") matches everything it would");
         break;
       }
-  // group key -> (rule index, snapshots)
-  std::map<std::string, std::pair<size_t, std::vector<const Snapshot*>>> groups;
+  // (rule index, group name) -> its recovery points
+  std::map<std::pair<size_t, std::string>, std::vector<const Snapshot*>> groups;
   std::vector<const Snapshot*> unmatched;
   for (const auto& s : snaps) {
     size_t r = 0;
@@ -181,23 +181,20 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
       unmatched.push_back(&s);
       continue;
     }
-    std::string key;
+    std::string name;
     for (const auto& g : cfg.group_by) {
-      if (g == "host") key += " host " + s.host;
-      else if (g == "source") key += " source " + s.source_kind + (s.source_name.empty() ? "" : ":" + s.source_name);
+      name += name.empty() ? "" : " ";
+      if (g == "host") name += "host " + s.host;
+      else if (g == "source") name += "source " + s.source_kind + (s.source_name.empty() ? "" : ":" + s.source_name);
       else if (g == "tags") {
         auto tags = s.tags;
         std::sort(tags.begin(), tags.end());
         std::string t;
         for (const auto& x : tags) t += (t.empty() ? "" : ",") + x;
-        key += " tags " + (t.empty() ? "-" : t);
+        name += "tags " + (t.empty() ? "-" : t);
       }
     }
-    char idx[24];
-    snprintf(idx, sizeof idx, "%06zu", r);
-    auto& g = groups[std::string(idx) + key];
-    g.first = r;
-    g.second.push_back(&s);
+    groups[{r, name.empty() ? "all" : name}].push_back(&s);
   }
   auto lock_reasons = [&](const Snapshot& s, PlannedSnapshot& p) {
     auto it = locks.find(s.id);
@@ -205,9 +202,9 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     p.keep = true;
     for (const auto& l : it->second) p.reasons.push_back("locked: " + l.describe());
   };
-  for (auto& [key, g] : groups) {
-    const RetentionRule& rule = cfg.rules[g.first];
-    auto& members = g.second;
+  for (auto& [key, members] : groups) {
+    const RetentionRule& rule = cfg.rules[key.first];
+    const std::string& group = key.second;
     // Oldest first: recovery points within one second tie, and a later index counts as newer.
     std::sort(members.begin(), members.end(), [](const Snapshot* a, const Snapshot* b) { return a->time < b->time; });
     std::vector<RetentionItem> items;
@@ -215,9 +212,6 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     auto decisions = apply_retention(rule.keep, items);
     std::reverse(members.begin(), members.end());  // shown newest first
     std::reverse(decisions.begin(), decisions.end());
-    std::string group = key.substr(6);
-    if (group.empty()) group = "all";
-    else group = group.substr(1);
     for (size_t i = 0; i < members.size(); i++) {
       PlannedSnapshot p{members[i], decisions[i].keep, decisions[i].reasons, group, rule.name};
       if (!p.keep) p.reasons = {rule.keep.empty() ? "rule '" + rule.name + "' keeps nothing" : "no rule of '" + rule.name + "' keeps it"};
