@@ -1,7 +1,13 @@
 #include "repo/blob_writer.h"
 
+#include <algorithm>
+#include <ctime>
+#include <unordered_set>
+
 #include "crypto/random.h"
 #include "repo/envelope.h"
+#include "repo/prune_marks.h"
+#include "util/error.h"
 
 #include <unistd.h>
 
@@ -13,7 +19,8 @@ BlobWriter::BlobWriter(Repository& repo)
     : repo_(repo),
       index_(repo.index()),
       staging_dir_(repo.backend().staging_dir()),
-      queue_(repo.backend().parallelism() + 3) {
+      queue_(repo.backend().parallelism() + 3),
+      reused_(index_.blob_count(), false) {
   try {
     for (unsigned i = 0; i < std::max(1u, repo.backend().parallelism()); i++)
       uploaders_.emplace_back([this] { upload_loop(); });
@@ -31,14 +38,20 @@ BlobWriter::~BlobWriter() {
 // Blobs only in condemned packs count as absent: a prune may delete those packs once its grace
 // period is over, so a new recovery point must not depend on them.
 bool BlobWriter::known(const Id& id) {
-  if (index_.usable(id)) return true;
+  if (index_.usable(id)) {
+    note_reused(id);
+    return true;
+  }
   std::lock_guard lk(claim_mu_);
   return claimed_.count(id) != 0;
 }
 
 bool BlobWriter::add(BlobType type, const Id& id, ByteView plain) {
   rethrow_if_failed();
-  if (index_.usable(id)) return false;
+  if (index_.usable(id)) {
+    note_reused(id);
+    return false;
+  }
   {
     std::lock_guard lk(claim_mu_);
     if (!claimed_.insert(id).second) return false;
@@ -74,6 +87,60 @@ void BlobWriter::append(BlobType type, const Id& id, uint32_t raw_length, ByteVi
     lk.unlock();
     queue_pack(std::move(finished));
   }
+}
+
+void BlobWriter::note_reused(const Id& id) {
+  size_t pos = *index_.position(id);
+  std::lock_guard lk(reused_mu_);
+  reused_[pos] = true;
+}
+
+// The grace period's other half (docs/repository-format.md §13): a prune may have marked packs
+// after this session read the index, and it promised to keep them only until its grace period
+// ends. If that is (nearly) over and a blob this session reused exists only in such packs, the
+// recovery point could end up needing deleted data: it must not be published.
+void BlobWriter::verify_reuse() {
+  {
+    std::lock_guard lk(reused_mu_);
+    if (std::find(reused_.begin(), reused_.end(), true) == reused_.end()) return;  // nothing reused
+  }
+  std::vector<PruneMark> marks = load_prune_marks(repo_);
+  int64_t now = time(nullptr);
+  std::unordered_set<Id, IdHash> risky, marked;
+  for (const auto& m : marks)
+    for (const auto& name : m.packs) {
+      if (name.size() < 64) continue;
+      Id pack = Id::from_hex(name.substr(name.size() - 64));
+      marked.insert(pack);
+      if (now + kReuseSafetyS >= m.created_unix + m.grace_s && !index_.condemned(pack)) risky.insert(pack);
+    }
+  if (risky.empty()) return;
+  std::unordered_set<Id, IdHash> exposed;
+  {
+    std::lock_guard lk(reused_mu_);
+    size_t pos = 0;
+    index_.for_each([&](const Id& id, const BlobLocation& loc) {
+      if (reused_[pos++] && risky.count(loc.pack)) exposed.insert(id);
+    });
+  }
+  if (exposed.empty()) return;
+  // A copy in a pack no mark names is safe (a repacked pack's needed blobs have one).
+  std::vector<std::string> files;
+  repo_.backend().list("index/", [&](const ObjectInfo& o) { files.push_back(o.name); });
+  for (const auto& f : files) {
+    try {
+      for (const auto& ip : decode_index_file(repo_.load_object(f), f))
+        if (!marked.count(ip.pack))
+          for (const auto& b : ip.blobs) exposed.erase(b.id);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;  // replaced meanwhile: its packs are in the new file
+    }
+  }
+  if (!exposed.empty())
+    throw Error(ErrorKind::Generic, std::to_string(exposed.size()) + " blob(s) this session reused are now only in packs a prune "
+                                    "marked for deletion after the session began, and that prune's grace period is over: the "
+                                    "recovery point is not saved. Run it again (it stores that data anew), and give prune a "
+                                    "--grace longer than your longest backup");
 }
 
 void BlobWriter::queue_pack(PackBuilder::Finished pack) {
@@ -157,6 +224,7 @@ void BlobWriter::flush() {
     batch.swap(pending_);
   }
   if (!batch.empty()) write_index(batch);
+  verify_reuse();
 }
 
 void BlobWriter::checkpoint() {
@@ -172,6 +240,7 @@ void BlobWriter::checkpoint() {
     batch.swap(pending_);
   }
   if (!batch.empty()) write_index(batch);
+  verify_reuse();
 }
 
 }  // namespace arca

@@ -37,6 +37,9 @@ class BlobWriter {
   // (continuous archives).
   void checkpoint();
 
+  // Seconds before a prune mark's promise ends at which reusing its packs counts as unsafe.
+  static constexpr int64_t kReuseSafetyS = 60;
+
   uint64_t blobs_added() const { return blobs_added_; }
   uint64_t bytes_added() const { return bytes_added_; }
   uint64_t stored_bytes() const { return stored_bytes_; }
@@ -51,6 +54,8 @@ class BlobWriter {
   void queue_pack(PackBuilder::Finished pack);
   void finish_partial_packs();
   void write_index(std::vector<IndexPack>& pending);
+  void note_reused(const Id& id);
+  void verify_reuse();
   void rethrow_if_failed();
 
   Repository& repo_;
@@ -69,6 +74,8 @@ class BlobWriter {
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;
   size_t in_flight_ = 0;  // packs queued or being uploaded
+  std::mutex reused_mu_;
+  std::vector<bool> reused_;  // by index position: blobs this session referenced without storing
   std::atomic<uint64_t> blobs_added_{0}, bytes_added_{0}, stored_bytes_{0};
 };
 

@@ -43,6 +43,11 @@ class Index {
     const Entry* e = lookup(blob);
     return e && !condemned_[e->pack];
   }
+  // Whether `pack` was condemned when the index was built.
+  bool condemned(const Id& pack) const {
+    auto it = pack_ids_.find(pack);
+    return it != pack_ids_.end() && condemned_[it->second];
+  }
   // Position of the blob's entry (0 .. blob_count()-1), for per-blob bitmaps.
   std::optional<size_t> position(const Id& blob) const {
     const Entry* e = lookup(blob);

@@ -201,8 +201,10 @@ class Pruner {
       bool unused = p.live == 0;  // also every unindexed pack
       if (p.mark) {
         // Due packs that still hold needed blobs are checked by rescue_uncovered().
-        // The grace period is this run's: the operator knows how long backups run now.
-        p.fate = now_ < p.mark->created_unix + opts_.grace_s ? F::Wait : F::Delete;
+        // The mark promised its own grace period, and this run may ask for longer; only an
+        // explicit --grace 0 (no backup running) overrides the promise.
+        int64_t grace = opts_.grace_s == 0 ? 0 : std::max(opts_.grace_s, p.mark->grace_s);
+        p.fate = now_ < p.mark->created_unix + grace ? F::Wait : F::Delete;
       } else if (unused) {
         p.fate = F::Mark;
       } else if (!p.pinned && double(p.total_bytes - p.live_bytes) >= opts_.max_unused * double(p.total_bytes)) {
@@ -382,6 +384,7 @@ class Pruner {
     PruneMark fresh;
     fresh.created = now_rfc3339();
     fresh.created_unix = time(nullptr);
+    fresh.grace_s = opts_.grace_s;
     for (const auto& p : packs_)
       if (p.fate == F::Mark || p.fate == F::Repack) fresh.packs.push_back(p.name);
     step_pause();

@@ -32,6 +32,7 @@ std::vector<PruneMark> load_prune_marks(const Repository& repo) {
           m.id = Id::from_hex(name.substr(6));
           m.created = j.at("created").get<std::string>();
           m.created_unix = j.at("created_unix").get<int64_t>();
+          m.grace_s = j.value("grace_s", int64_t(0));
           m.packs = j.at("packs").get<std::vector<std::string>>();
           out.push_back(std::move(m));
         } catch (const json::exception& e) {
@@ -48,7 +49,7 @@ std::vector<PruneMark> load_prune_marks(const Repository& repo) {
 
 void save_prune_mark(Repository& repo, PruneMark& mark) {
   if (mark.id.is_zero()) mark.id = random_id();
-  json j = {{"created", mark.created}, {"created_unix", mark.created_unix},
+  json j = {{"created", mark.created}, {"created_unix", mark.created_unix}, {"grace_s", mark.grace_s},
             {"packs", mark.packs}};
   std::string s = j.dump();
   repo.save_object(prune_mark_name(mark.id), as_view(s));

@@ -16,6 +16,9 @@ struct PruneMark {
   Id id;                           // the object name's id
   std::string created;             // RFC 3339
   int64_t created_unix = 0;
+  // The marking run's grace period: a promise that the packs stay at least until
+  // created_unix + grace_s (only `prune --grace 0` overrides it). Writers rely on it.
+  int64_t grace_s = 0;
   std::vector<std::string> packs;  // pack object names (data/…, meta/…)
 };
 

@@ -29,18 +29,18 @@ packs | cmp -s - "$T/packs0" || fail "dry run changed the repository"
 [ "$(json_field "$T/dry.json" '["deleted_packs"]')" = 0 ] || fail "dry run would delete before the grace period"
 
 step "the first run marks, a second one inside the grace period waits"
-a prune --repo "$REPO" --json > "$T/p1.json"
+a prune --repo "$REPO" --grace 3s --json > "$T/p1.json"
 [ "$(json_field "$T/p1.json" '["marked_packs"]')" = "$(json_field "$T/dry.json" '["marked_packs"]')" ] || fail "run differs from dry run"
 still_there "$T/packs0"   # (repacking may add packs; none goes)
 ls "$REPO/prune" | grep -q . || fail "no prune mark written"
-a prune --repo "$REPO" --json > "$T/p2.json"
+a prune --repo "$REPO" --grace 1s --json > "$T/p2.json"   # a shorter grace cannot cut the mark's promise
 [ "$(json_field "$T/p2.json" '["waiting_packs"]')" -gt 0 ] || fail "marked packs do not wait for the grace period"
 [ "$(json_field "$T/p2.json" '["deleted_packs"]')" = 0 ] || fail "deleted inside the grace period"
 still_there "$T/packs0"
 a check --repo "$REPO" --read-data -q
 
 step "after the grace period the marked packs go, and space is freed"
-sleep 1.1
+sleep 3.1
 a prune --repo "$REPO" --grace 1s --json > "$T/p3.json"
 [ "$(json_field "$T/p3.json" '["deleted_packs"]')" -gt 0 ] || fail "nothing deleted after the grace period"
 after=$(bytes)

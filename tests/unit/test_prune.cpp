@@ -218,3 +218,37 @@ TEST(Prune, UnreadableMarkMeansNoPackIsTrustedForDeduplication) {
     EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
   }
 }
+
+TEST(Prune, SessionOutlivingTheGracePeriodRefusesToPublish) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(100000);
+  Snapshot a = save_point(*repo, {x});
+  auto early = reopen(d.path);
+  BlobWriter early_writer(*early);
+  ASSERT_TRUE(early_writer.known(repo->blob_id(x)));
+  repo->backend().remove("snapshots/" + a.id.hex());
+  EXPECT_GE(prune(d.path, 1).marked_packs, 1u);  // a 1 s grace: over before the session ends
+  try {
+    save_point(*early, {x}, &early_writer);
+    FAIL() << "a session that reused data past its prune's grace period published a recovery point";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("grace period is over"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(reopen(d.path)->list_snapshots().size(), 0u);
+}
+
+TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(300000);
+  Snapshot a = save_point(*repo, {x, y, z});
+  Snapshot b = save_point(*repo, {y});
+  auto early = reopen(d.path);
+  BlobWriter early_writer(*early);
+  ASSERT_TRUE(early_writer.known(repo->blob_id(y)));
+  repo->backend().remove("snapshots/" + a.id.hex());
+  EXPECT_EQ(prune(d.path, 1, 0.5).repacked_packs, 1u);  // y copied to a new pack, the old one marked
+  Snapshot late = save_point(*early, {y}, &early_writer);  // y has a copy outside marked packs
+  EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(y)), y);
+}
