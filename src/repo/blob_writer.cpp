@@ -99,7 +99,7 @@ void BlobWriter::note_reused(const Id& id) {
 // after this session read the index, and it promised to keep them only until its grace period
 // ends. If that is (nearly) over and a blob this session reused exists only in such packs, the
 // recovery point could end up needing deleted data: it must not be published.
-void BlobWriter::verify_reuse() {
+void BlobWriter::check_publishable() {
   {
     std::lock_guard lk(reused_mu_);
     if (std::find(reused_.begin(), reused_.end(), true) == reused_.end()) return;  // nothing reused
@@ -224,7 +224,6 @@ void BlobWriter::flush() {
     batch.swap(pending_);
   }
   if (!batch.empty()) write_index(batch);
-  verify_reuse();
 }
 
 void BlobWriter::checkpoint() {
@@ -240,7 +239,6 @@ void BlobWriter::checkpoint() {
     batch.swap(pending_);
   }
   if (!batch.empty()) write_index(batch);
-  verify_reuse();
 }
 
 }  // namespace arca

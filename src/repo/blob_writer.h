@@ -37,7 +37,10 @@ class BlobWriter {
   // (continuous archives).
   void checkpoint();
 
-  // Seconds before a prune mark's promise ends at which reusing its packs counts as unsafe.
+  // Call right before publishing a recovery point that references this session's blobs: throws
+  // if a blob it reused (referenced without storing) is now only in packs a prune marked after
+  // the session began, with that mark's grace period over or ending within kReuseSafetyS.
+  void check_publishable();
   static constexpr int64_t kReuseSafetyS = 60;
 
   uint64_t blobs_added() const { return blobs_added_; }
@@ -55,7 +58,6 @@ class BlobWriter {
   void finish_partial_packs();
   void write_index(std::vector<IndexPack>& pending);
   void note_reused(const Id& id);
-  void verify_reuse();
   void rethrow_if_failed();
 
   Repository& repo_;

@@ -44,6 +44,7 @@ Snapshot save_point(Repository& repo, const std::vector<Bytes>& chunks, BlobWrit
   Id tid = repo.blob_id(tb);
   writer->add(BlobType::Tree, tid, tb);
   writer->flush();
+  writer->check_publishable();
   Snapshot s;
   s.time = now_rfc3339();
   s.tree = tid;

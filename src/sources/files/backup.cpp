@@ -443,6 +443,7 @@ Snapshot FileBackup::run() {
   snap.warnings = warnings_;
   snap.partial = partial_;
   snap.program_version = ARCA_VERSION;
+  writer_.check_publishable();
   repo_.save_snapshot(snap);
   return snap;
 }

@@ -484,6 +484,7 @@ class Archiver {
     snap.program_version = ARCA_VERSION;
     for (const auto& w : result_.warnings) snap.warnings.push_back({"kafka", w});
     snap.partial = result_.partial;
+    writer_.check_publishable();
     repo_.save_snapshot(snap);
     parent_ = snap.id;
     result_.recovery_points.push_back(snap.id.hex());

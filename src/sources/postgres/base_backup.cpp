@@ -291,6 +291,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   snap.stats.bytes_read = received;  // tar headers included
   snap.program_version = ARCA_VERSION;
+  writer.check_publishable();
   repo.save_snapshot(snap);
   return snap;
 }

@@ -82,6 +82,7 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
                    {"format", typed_meta("string", "pg_dump custom (-Fc -Z0)")}};
   snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   snap.program_version = ARCA_VERSION;
+  writer.check_publishable();
   repo.save_snapshot(snap);
   return snap;
 }

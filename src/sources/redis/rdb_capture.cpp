@@ -251,6 +251,7 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
   snap.stats = tree.stats(writer, steady_s() - link.started_s);
   snap.stats.bytes_read = summary.bytes;
   snap.program_version = ARCA_VERSION;
+  writer.check_publishable();
   repo.save_snapshot(snap);
   return snap;
 }
