@@ -17,8 +17,7 @@ int64_t parse_until(const std::string& until, const std::string& span) {
   if (!until.empty() && !span.empty()) throw Error(ErrorKind::Usage, "give --until or --for, not both");
   if (!span.empty()) {
     // "7y" forward: the same calendar arithmetic as retention, mirrored.
-    int64_t back = now - subtract_span(now, parse_span(span));
-    return now + back;
+    return now + span_seconds(parse_span(span), now);
   }
   if (until.empty()) throw Error(ErrorKind::Usage, "governance and compliance locks need --until TIME or --for SPAN");
   auto t = parse_time(until);

@@ -19,7 +19,7 @@ int64_t parse_grace(const std::string& s) {
   if (s.size() > 1 && s.back() == 's' && s.find_first_not_of("0123456789") == s.size() - 1 && s.size() < 12)
     return std::stoll(s);
   int64_t now = time(nullptr);
-  return now - subtract_span(now, parse_span(s));
+  return span_seconds(parse_span(s), now);
 }
 
 double parse_share(const std::string& s) {

@@ -24,6 +24,10 @@ CalendarSpan parse_span(const std::string& text);
 // calendar, with the day clamped to the end of the month (2024-03-31 minus 1m is 2024-02-29 at
 // the same time of day); then weeks (7 days), days and hours as exact durations.
 int64_t subtract_span(int64_t unix_seconds, const CalendarSpan& span);
+// The span's length in seconds when it ends at `unix_seconds` (calendar months vary).
+inline int64_t span_seconds(const CalendarSpan& span, int64_t unix_seconds) {
+  return unix_seconds - subtract_span(unix_seconds, span);
+}
 
 struct RetentionPolicy {
   // Counts: 0 = rule off, -1 = unlimited (every bucket), N > 0 = the N newest buckets.
