@@ -122,9 +122,11 @@ struct Worker {
       if (i + 1 < items.size()) next = std::async(std::launch::async, fetch, std::cref(items[i + 1]));
       const int pn = items[i].partition, target_p = items[i].target_partition;
       size_t pos = 0;
+      // Progress is shared by the workers: counted per blob, not per record (cache-line traffic).
+      uint64_t seen = 0, value_bytes = 0;
       while (pos < data.size() && !d.failed) {
         decode_record_view(data, pos, items[i].what, r);
-        progress.files_done++;
+        seen++;
         if (opts.from_offset >= 0 && r.offset < opts.from_offset) continue;
         if (opts.to_offset >= 0 && r.offset > opts.to_offset) continue;
         if (opts.from_time_ms && r.timestamp < *opts.from_time_ms) continue;
@@ -157,9 +159,11 @@ struct Worker {
         }
         records++;
         bytes += key_len + value_len;
-        progress.bytes_done += value_len;
+        value_bytes += value_len;
         if (records % 1024 == 0) rd_kafka_poll(producer.get(), 0);  // serve delivery reports
       }
+      progress.files_done += seen;
+      progress.bytes_done += value_bytes;
     }
     if (next.valid()) next.wait();
     while (rd_kafka_outq_len(producer.get()) > 0 && !d.failed) rd_kafka_poll(producer.get(), 100);
