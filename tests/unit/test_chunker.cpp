@@ -99,3 +99,42 @@ TEST(Chunker, RejectsBadParameters) {
   EXPECT_THROW(Chunker(ChunkerParams{8192, 4096, 9000}, seed_key(1)), Error);   // min > avg
   EXPECT_THROW(Chunker(ChunkerParams{1024, 4096, 4096}, seed_key(1)), Error);   // max == avg
 }
+
+// The chunker's boundaries are part of the format (deduplication across versions depends on
+// them): they must equal those of the gear hash exactly as docs/repository-format.md specifies
+// it, gear table and masks included.
+TEST(Chunker, MatchesTheSpecifiedByteAtATimeGearHash) {
+  ChunkerParams p = small();
+  Key seed = seed_key(9);
+  std::array<uint64_t, 256> gear;
+  for (int i = 0; i < 256; i++) {
+    uint8_t msg[2] = {uint8_t(i), 0x5a};
+    gear[i] = get_u64(hmac_sha256(seed, ByteView(msg, 2)).b.data());
+  }
+  int bits = 13;  // log2(avg 8192)
+  auto top = [](int n) { return ((uint64_t(1) << n) - 1) << (64 - n); };
+  auto reference = [&](ByteView d) -> size_t {
+    size_t n = std::min<size_t>(d.size(), p.max_size);
+    if (d.size() <= p.min_size) return d.size();
+    uint64_t h = 0;
+    for (size_t i = p.min_size; i < n; i++) {
+      h = (h << 1) + gear[d[i]];
+      if (!(h & top(i < p.avg_size ? bits + 2 : bits - 2))) return i + 1;
+    }
+    return n;
+  };
+  Chunker c(p, seed);
+  // Random data cuts anywhere; low-entropy data reaches the maximum; odd lengths exercise tails.
+  Bytes data = make_random(3 << 20, 10);
+  for (size_t i = 1 << 20; i < (1 << 20) + 200000; i++) data[i] = uint8_t(i % 3);
+  size_t pos = 0, cuts = 0;
+  while (pos < data.size()) {
+    for (size_t len : {data.size() - pos, std::min<size_t>(data.size() - pos, p.avg_size + 3)}) {
+      ByteView d = ByteView(data).subspan(pos, len);
+      ASSERT_EQ(c.cut(d), reference(d)) << "at " << pos << ", length " << len;
+    }
+    pos += c.cut(ByteView(data).subspan(pos));
+    cuts++;
+  }
+  EXPECT_GT(cuts, 100u);
+}
