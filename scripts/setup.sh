@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake pkg-config
   libssl-dev libcurl4-openssl-dev libpq-dev libzstd-dev libargon2-dev nlohmann-json3-dev libcli11-dev
+  libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   attr libcap2-bin time util-linux procps zstd python3 curl openssl stunnel4
   # PostgreSQL for the pg tests (server, client tools, amcheck in contrib)

@@ -154,9 +154,13 @@ class Archiver {
     if (opts_.continuous) log_(w);
   }
 
+  // Records arrive in runs from one partition: the last answer is kept (map nodes are stable)
+  // rather than building a key string and searching the map for every record.
   Live* live_for(const char* topic, int partition) {
+    if (last_live_ && last_live_->partition == partition && last_live_->topic == topic) return last_live_;
     auto it = lives_.find({topic, partition});
-    return it == lives_.end() ? nullptr : &it->second;
+    if (it == lives_.end()) return nullptr;
+    return last_live_ = &it->second;
   }
 
   // Reads the topic list; new topics and partitions join the archive.
@@ -507,6 +511,7 @@ class Archiver {
   KafkaArchive archive_;
   std::optional<Id> parent_;
   std::map<std::pair<std::string, int>, Live> lives_;
+  Live* last_live_ = nullptr;  // live_for's last answer
   std::vector<std::string> groups_;
   std::future<std::pair<std::optional<KafkaClient::TopicConfigs>, std::string>> configs_;
   std::future<std::pair<std::optional<std::vector<std::string>>, std::string>> group_list_;

@@ -1,29 +1,38 @@
 #include "sources/kafka/record_codec.h"
 
+#include <cstring>
+
 #include "util/error.h"
 
 namespace arca {
 
 namespace {
 
-void put_varint(Bytes& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(uint8_t(v) | 0x80);
-    v >>= 7;
+// Writes into space reserved beforehand: archiving encodes a million records a second, and
+// growing the buffer byte by byte showed up in profiles.
+struct RecordWriter {
+  uint8_t* p;
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = uint8_t(v) | 0x80;
+      v >>= 7;
+    }
+    *p++ = uint8_t(v);
   }
-  out.push_back(uint8_t(v));
-}
-
-void put_le64(Bytes& out, uint64_t v) {
-  for (int i = 0; i < 8; i++) out.push_back(uint8_t(v >> (8 * i)));
-}
-
-// Length + 1, so that 0 can mean null.
-void put_nullable(Bytes& out, const std::optional<std::string_view>& s) {
-  if (!s) return put_varint(out, 0);
-  put_varint(out, s->size() + 1);
-  out.insert(out.end(), s->begin(), s->end());
-}
+  void le64(uint64_t v) {
+    for (int i = 0; i < 8; i++) *p++ = uint8_t(v >> (8 * i));
+  }
+  void raw(std::string_view s) {
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  // Length + 1, so that 0 can mean null.
+  void nullable(const std::optional<std::string_view>& s) {
+    if (!s) return varint(0);
+    varint(s->size() + 1);
+    raw(*s);
+  }
+};
 
 struct RecordReader {
   ByteView d;
@@ -74,17 +83,20 @@ void encode_record(const KafkaRecordView& r, Bytes& out) {
   // The length prefix comes first, so the body's size is worked out before writing it in place.
   size_t body = 8 + 8 + 1 + nullable_size(r.key) + nullable_size(r.value) + varint_size(r.headers.size());
   for (const auto& [name, value] : r.headers) body += varint_size(name.size()) + name.size() + nullable_size(value);
-  put_varint(out, body);
-  put_le64(out, uint64_t(r.offset));
-  put_le64(out, uint64_t(r.timestamp));
-  out.push_back(r.timestamp_type);
-  put_nullable(out, r.key);
-  put_nullable(out, r.value);
-  put_varint(out, r.headers.size());
+  size_t start = out.size();
+  out.resize(start + varint_size(body) + body);
+  RecordWriter w{out.data() + start};
+  w.varint(body);
+  w.le64(uint64_t(r.offset));
+  w.le64(uint64_t(r.timestamp));
+  *w.p++ = r.timestamp_type;
+  w.nullable(r.key);
+  w.nullable(r.value);
+  w.varint(r.headers.size());
   for (const auto& [name, value] : r.headers) {
-    put_varint(out, name.size());
-    out.insert(out.end(), name.begin(), name.end());
-    put_nullable(out, value);
+    w.varint(name.size());
+    w.raw(name);
+    w.nullable(value);
   }
 }
 
