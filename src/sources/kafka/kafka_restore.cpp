@@ -35,25 +35,30 @@ struct SentRuns {
   }
 };
 
-// Delivery reports: the runs of the offset map grow at their ends.
+// Delivery reports: the runs of the offset map grow at their ends. Indexed by source partition
+// (vectors, not maps: they are touched for every record).
 struct Deliveries {
-  std::map<int, SentRuns> sent;                              // source partition → what was sent
-  std::map<int, std::vector<std::array<int64_t, 4>>> runs;  // source partition → offset map runs
+  std::vector<SentRuns> sent;                              // what was sent
+  std::vector<std::vector<std::array<int64_t, 4>>> runs;  // offset map runs
   uint64_t failed = 0;
   std::string first_error;
   uint64_t delivered = 0;
+  SentRuns& sent_to(int partition) {
+    if (size_t(partition) >= sent.size()) sent.resize(size_t(partition) + 1), runs.resize(size_t(partition) + 1);
+    return sent[size_t(partition)];
+  }
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* d = static_cast<Deliveries*>(opaque);
   int src_partition = int(reinterpret_cast<intptr_t>(m->_private));
-  int64_t old_offset = d->sent[src_partition].next();
+  int64_t old_offset = d->sent[size_t(src_partition)].next();  // sized when the record was sent
   if (m->err) {
     if (d->failed++ == 0) d->first_error = rd_kafka_err2str(m->err);
     return;
   }
   d->delivered++;
-  auto& runs = d->runs[src_partition];
+  auto& runs = d->runs[size_t(src_partition)];
   if (!runs.empty()) {
     auto& r = runs.back();
     if (r[0] + r[2] == old_offset && r[1] + r[2] == m->offset && r[3] == m->partition) {
@@ -121,6 +126,7 @@ struct Worker {
       Bytes data = next.get();
       if (i + 1 < items.size()) next = std::async(std::launch::async, fetch, std::cref(items[i + 1]));
       const int pn = items[i].partition, target_p = items[i].target_partition;
+      SentRuns& sent = d.sent_to(pn);
       size_t pos = 0;
       // Progress is shared by the workers: counted per blob, not per record (cache-line traffic).
       uint64_t seen = 0, value_bytes = 0;
@@ -137,7 +143,7 @@ struct Worker {
           for (const auto& [hn, hv] : r.headers)
             rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
         }
-        d.sent[pn].add(r.offset);
+        sent.add(r.offset);
         void* opaque = reinterpret_cast<void*>(intptr_t(pn));
         const void* key = r.key ? r.key->data() : nullptr;
         size_t key_len = r.key ? r.key->size() : 0;
@@ -289,7 +295,8 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
                                             ": " + d.first_error + "\n  " + std::to_string(d.delivered) +
                                             " were; restoring again duplicates those: restore into a new topic, or "
                                             "limit the range with --from-offset");
-      for (const auto& [pn, runs] : d.runs) parts[std::to_string(pn)] = runs;
+      for (size_t pn = 0; pn < d.runs.size(); pn++)
+        if (!d.runs[pn].empty()) parts[std::to_string(pn)] = d.runs[pn];
       res.records += wk->records;
       res.bytes += wk->bytes;
       wk->reset();
