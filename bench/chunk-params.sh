@@ -17,10 +17,11 @@ while [ $# -gt 0 ]; do
     --workdir) WORKDIR=$2; shift 2 ;;
     --avg-kib) AVGS=$2; shift 2 ;;
     --levels) LEVELS=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
+[ -z "${LEVELS// }" ] || [ "$AVGS" = "256 512 1024 2048" ] || { echo "chunk-params.sh: --levels and --avg-kib exclude each other" >&2; exit 2; }
 ARCA=$ROOT/build/arca
 export ARCA_PASSWORD=bench
 DATA=$WORKDIR/chunk-data

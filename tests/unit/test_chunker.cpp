@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <random>
 #include <set>
 
@@ -111,7 +112,7 @@ TEST(Chunker, MatchesTheSpecifiedByteAtATimeGearHash) {
     uint8_t msg[2] = {uint8_t(i), 0x5a};
     gear[i] = get_u64(hmac_sha256(seed, ByteView(msg, 2)).b.data());
   }
-  int bits = 13;  // log2(avg 8192)
+  int bits = std::countr_zero(p.avg_size);
   auto top = [](int n) { return ((uint64_t(1) << n) - 1) << (64 - n); };
   auto reference = [&](ByteView d) -> size_t {
     size_t n = std::min<size_t>(d.size(), p.max_size);

@@ -92,6 +92,18 @@ TEST(KafkaArchive, SegmentsAndIndexRoundTrip) {
   j = p.to_json();
   j["segments"][0]["blobs"][1][1] = std::string(64, 'f');
   EXPECT_THROW(KafkaPartitionArchive::from_json(j, "index.json"), Error);
+  // Partition numbers index the restore's tables: out-of-range ones are damage.
+  for (int bad : {-1, kMaxKafkaPartition}) {
+    j = p.to_json();
+    j["partition"] = bad;
+    try {
+      KafkaPartitionArchive::from_json(j, "index.json");
+      ADD_FAILURE() << "partition " << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+      EXPECT_NE(std::string(e.what()).find("out of range"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(KafkaRestore, TranslatesGroupOffsets) {

@@ -54,6 +54,9 @@ KafkaPartitionArchive KafkaPartitionArchive::from_json(const json& j, const std:
   try {
     KafkaPartitionArchive p;
     p.partition = j.at("partition");
+    // Kafka partitions are numbered from 0; a restore indexes tables by partition number.
+    if (p.partition < 0 || p.partition >= kMaxKafkaPartition)
+      throw Error(ErrorKind::Corrupt, "partition number " + std::to_string(p.partition) + " is out of range");
     p.next_offset = j.at("next_offset");
     p.records = j.at("records");
     p.bytes = j.at("bytes");

@@ -44,6 +44,9 @@ struct KafkaGap {
   std::string reason;
 };
 
+// Partition numbers above this in an archive are taken as damage (Kafka clusters hold far fewer).
+constexpr int kMaxKafkaPartition = 1 << 20;
+
 struct KafkaPartitionArchive {
   int partition = 0;
   int64_t next_offset = -1;  // the offset the archive continues from; -1: nothing archived yet

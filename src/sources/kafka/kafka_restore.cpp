@@ -35,30 +35,36 @@ struct SentRuns {
   }
 };
 
-// Delivery reports: the runs of the offset map grow at their ends. Indexed by source partition
-// (vectors, not maps: they are touched for every record).
+// Delivery reports, per source partition: what was sent, and the runs of the offset map, which
+// grow at their ends. A vector indexed by partition (touched for every record); only sent_to(),
+// called before a partition's records are produced, resizes it: the delivery callback, which
+// runs inside rd_kafka_poll/flush on the producing thread, only indexes.
 struct Deliveries {
-  std::vector<SentRuns> sent;                              // what was sent
-  std::vector<std::vector<std::array<int64_t, 4>>> runs;  // offset map runs
+  struct Partition {
+    SentRuns sent;
+    std::vector<std::array<int64_t, 4>> runs;
+  };
+  std::vector<Partition> parts;  // archives hold partitions 0..kMaxKafkaPartition-1 only
   uint64_t failed = 0;
   std::string first_error;
   uint64_t delivered = 0;
   SentRuns& sent_to(int partition) {
-    if (size_t(partition) >= sent.size()) sent.resize(size_t(partition) + 1), runs.resize(size_t(partition) + 1);
-    return sent[size_t(partition)];
+    if (size_t(partition) >= parts.size()) parts.resize(size_t(partition) + 1);
+    return parts[size_t(partition)].sent;
   }
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* d = static_cast<Deliveries*>(opaque);
   int src_partition = int(reinterpret_cast<intptr_t>(m->_private));
-  int64_t old_offset = d->sent[size_t(src_partition)].next();  // sized when the record was sent
+  auto& part = d->parts[size_t(src_partition)];  // sized when the record was sent
+  int64_t old_offset = part.sent.next();
   if (m->err) {
     if (d->failed++ == 0) d->first_error = rd_kafka_err2str(m->err);
     return;
   }
   d->delivered++;
-  auto& runs = d->runs[size_t(src_partition)];
+  auto& runs = part.runs;
   if (!runs.empty()) {
     auto& r = runs.back();
     if (r[0] + r[2] == old_offset && r[1] + r[2] == m->offset && r[3] == m->partition) {
@@ -295,8 +301,8 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
                                             ": " + d.first_error + "\n  " + std::to_string(d.delivered) +
                                             " were; restoring again duplicates those: restore into a new topic, or "
                                             "limit the range with --from-offset");
-      for (size_t pn = 0; pn < d.runs.size(); pn++)
-        if (!d.runs[pn].empty()) parts[std::to_string(pn)] = d.runs[pn];
+      for (size_t pn = 0; pn < d.parts.size(); pn++)
+        if (!d.parts[pn].runs.empty()) parts[std::to_string(pn)] = d.parts[pn].runs;
       res.records += wk->records;
       res.bytes += wk->bytes;
       wk->reset();

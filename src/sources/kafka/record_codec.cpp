@@ -98,6 +98,8 @@ void encode_record(const KafkaRecordView& r, Bytes& out) {
     w.raw(name);
     w.nullable(value);
   }
+  // The size above and the writing must describe the same layout (the unit tests end here).
+  if (w.p != out.data() + out.size()) throw Error(ErrorKind::Generic, "internal error: a Kafka record's encoded size is wrong");
 }
 
 void encode_record(const KafkaRecord& r, Bytes& out) {
