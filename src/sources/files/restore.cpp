@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "sources/files/exclude.h"
@@ -21,6 +22,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/aligned_buffer.h"
+#include "util/background_sync.h"
 #include "util/beneath.h"
 #include "util/bounded_queue.h"
 #include "util/io.h"
@@ -89,10 +91,12 @@ class FileRestore {
   std::atomic<uint64_t> written_{0};
   std::atomic<bool> direct_io_{true};
   std::atomic<bool> no_space_{false};
+  std::optional<BackgroundSync> background_sync_;  // while the writers run
 };
 
 constexpr uint64_t kDirectMin = 1 << 20;  // smaller ranges: a direct write's latency would dominate
 constexpr uint64_t kItemBytes = 4 << 20;
+constexpr uint64_t kSyncEvery = 128 << 20;  // writeback starts after this much (see BackgroundSync)
 
 std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
   size_t slash = rel.rfind('/');
@@ -387,6 +391,7 @@ void FileRestore::restore_range(const WorkItem& item) {
     }
     pwrite_all(fd.get(), data, off_t(f.offsets[i]), f.rel);
     written_ += data.size();
+    background_sync_->wrote(data.size());
     f.written += data.size();
     progress_.bytes_done += data.size();
   }
@@ -437,6 +442,7 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
   }
   buffered(b, end);
   written_ += end - start;
+  background_sync_->wrote(end - start);
   f.written += end - start;
   progress_.bytes_done += end - start;
 }
@@ -494,6 +500,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
                              : std::max(2 * std::max(1u, std::thread::hardware_concurrency()), repo_.backend().parallelism());
   {
     std::vector<std::thread> pool;
+    if (!opts_.dry_run) background_sync_.emplace(opts_.target, kSyncEvery);
     if (!opts_.dry_run)
       for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
     std::exception_ptr planning_error;
@@ -506,6 +513,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     progress_.totals_known = true;  // planning is done: the totals are final
     queue_.close();
     for (auto& t : pool) t.join();
+    background_sync_.reset();
     dir_fds_.clear();
     if (planning_error) std::rethrow_exception(planning_error);
   }

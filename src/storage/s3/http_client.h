@@ -64,10 +64,8 @@ class HttpClient {
   static bool handshake_failure(int transport_error);
 
  private:
-  struct CurlDeleter {
-    void operator()(void* curl) const;  // CURL is void
-  };
-  using HandlePtr = std::unique_ptr<void, CurlDeleter>;
+  struct Handle;  // a curl easy handle and what it keeps between requests
+  using HandlePtr = std::unique_ptr<Handle>;
   HandlePtr acquire() const;
   void release(HandlePtr h) const;
 
