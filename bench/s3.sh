@@ -7,7 +7,8 @@
 # Each tool keeps its defaults (arca: zstd 3, 8 connections; restic: repository v2, compression
 # auto, 5 connections). Every run uses new buckets and times, per tool, with /usr/bin/time -v:
 # init, initial backup, full restore of that snapshot (checked with diff -r; a difference aborts).
-# Each restore goes to a freshly made ext4 filesystem (a loop-mounted sparse image; needs root):
+# Each restore goes to a freshly made ext4 filesystem (a sparse image on a loop device with
+# direct I/O, so that it behaves like a disk; needs root):
 # restoring right after deleting the previous restore makes ext4's inode allocator scan its
 # recently-deleted inodes, which cost up to 2/3 of a restore's time here and varied 3x between
 # runs (a quirk of the benchmark loop, not of restoring). Without root, a plain directory is used.
@@ -54,14 +55,23 @@ export ARCA_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$WORKDIR/resti
 RAW=$WORKDIR/results/s3-raw.jsonl
 : > "$RAW"
 
-IMG=$WORKDIR/restore.img
+IMG=$WORKDIR/restore.img LOOPDEV=
 fresh_target() {  # an empty, newly made filesystem at $OUT/restore
   mkdir -p "$OUT/restore"
   [ "$(id -u)" = 0 ] || return 0
   rm -f "$IMG"; truncate -s $(( SIZE_MIB * 3 + 1024 ))M "$IMG"
-  mkfs.ext4 -q -F "$IMG" && mount -o loop "$IMG" "$OUT/restore" || echo "note: no loop mount, restoring into a directory" >&2
+  mkfs.ext4 -q -F "$IMG" || { echo "note: no ext4 image, restoring into a directory" >&2; return 0; }
+  # Direct I/O makes the loop device behave like a disk: a buffered one keeps every write a
+  # second time in the page cache of the image file, and its flushes stall the writes queued
+  # behind them, which no real restore target does.
+  LOOPDEV=$(losetup --direct-io=on -f --show "$IMG" 2>/dev/null || losetup -f --show "$IMG") &&
+    mount "$LOOPDEV" "$OUT/restore" || echo "note: no loop mount, restoring into a directory" >&2
 }
-release_target() { if mountpoint -q "$OUT/restore"; then umount "$OUT/restore"; fi; rm -f "$IMG"; }
+release_target() {
+  if mountpoint -q "$OUT/restore"; then umount "$OUT/restore"; fi
+  if [ -n "${LOOPDEV:-}" ]; then losetup -d "$LOOPDEV"; LOOPDEV=; fi
+  rm -f "$IMG"
+}
 
 measure() {  # tool op run cmd...
   local tool=$1 op=$2 run=$3; shift 3
