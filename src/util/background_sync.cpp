@@ -5,9 +5,15 @@
 
 namespace arca {
 
-BackgroundSync::BackgroundSync(const std::string& dir, uint64_t every)
-    : fd_(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)), every_(every) {
-  if (fd_ && every_ > 0) thread_ = std::thread([this] { run(); });  // no descriptor: the final sync does it all
+BackgroundSync::BackgroundSync(const std::string& dir, uint64_t every) : every_(every) {
+  fd_ = UniqueFd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd_) return;  // nothing to sync through: the caller's final sync does it all
+  flush_ = [fd = fd_.get()] { syncfs(fd); };
+  if (every_ > 0) thread_ = std::thread([this] { run(); });
+}
+
+BackgroundSync::BackgroundSync(std::function<void()> flush, uint64_t every) : flush_(std::move(flush)), every_(every) {
+  if (flush_ && every_ > 0) thread_ = std::thread([this] { run(); });
 }
 
 BackgroundSync::~BackgroundSync() {
@@ -21,7 +27,7 @@ BackgroundSync::~BackgroundSync() {
 
 void BackgroundSync::wrote(uint64_t bytes) {
   uint64_t now = written_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  if (every_ == 0 || now / every_ == (now - bytes) / every_) return;
+  if (!thread_.joinable() || now / every_ == (now - bytes) / every_) return;
   std::lock_guard lk(mu_);  // taken so that the wake-up cannot fall between the thread's check and its wait
   cv_.notify_one();
 }
@@ -33,7 +39,7 @@ void BackgroundSync::run() {
     if (stop_) return;
     synced_at_ = written_.load(std::memory_order_relaxed);
     lk.unlock();
-    syncfs(fd_.get());
+    flush_();
     lk.lock();
   }
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,13 +16,14 @@ namespace arca {
 // every `every` bytes reported through wrote(). Without it a restore leaves everything it wrote
 // through the page cache dirty until its final syncfs, which then waits for all of it at once
 // (measured: a quarter of an S3 restore into a loop-mounted filesystem). Writeback now overlaps
-// the restore, and the dirty memory a restore holds stays near `every`.
+// the restore, and the dirty memory a restore holds stays near `every` while the disk keeps up.
 // Errors are left to the caller's own final syncfs: this object syncs through a descriptor of its
 // own, so the kernel still reports a failed writeback to the caller's descriptor.
 class BackgroundSync {
  public:
-  BackgroundSync(const std::string& dir, uint64_t every);
-  ~BackgroundSync();  // stops the thread, after a syncfs that is running
+  BackgroundSync(const std::string& dir, uint64_t every);  // inert if dir cannot be opened
+  BackgroundSync(std::function<void()> flush, uint64_t every);  // flush: what a sync does
+  ~BackgroundSync();  // stops the thread, after a flush that is running
   BackgroundSync(const BackgroundSync&) = delete;
   BackgroundSync& operator=(const BackgroundSync&) = delete;
 
@@ -31,6 +33,7 @@ class BackgroundSync {
   void run();
 
   UniqueFd fd_;
+  std::function<void()> flush_;
   const uint64_t every_;
   std::atomic<uint64_t> written_{0};
   uint64_t synced_at_ = 0;  // the thread's own
