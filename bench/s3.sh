@@ -55,21 +55,25 @@ export ARCA_PASSWORD=bench RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$WORKDIR/resti
 RAW=$WORKDIR/results/s3-raw.jsonl
 : > "$RAW"
 
-IMG=$WORKDIR/restore.img LOOPDEV=
+IMG=$WORKDIR/restore.img
 fresh_target() {  # an empty, newly made filesystem at $OUT/restore
   mkdir -p "$OUT/restore"
   [ "$(id -u)" = 0 ] || return 0
   rm -f "$IMG"; truncate -s $(( SIZE_MIB * 3 + 1024 ))M "$IMG"
-  mkfs.ext4 -q -F "$IMG" || { echo "note: no ext4 image, restoring into a directory" >&2; return 0; }
+  local dev
+  if ! mkfs.ext4 -q -F "$IMG" || ! dev=$(losetup -f --show "$IMG"); then
+    echo "note: no loop device, restoring into a directory" >&2; return 0
+  fi
   # Direct I/O makes the loop device behave like a disk: a buffered one keeps every write a
   # second time in the page cache of the image file, and its flushes stall the writes queued
   # behind them, which no real restore target does.
-  LOOPDEV=$(losetup --direct-io=on -f --show "$IMG" 2>/dev/null || losetup -f --show "$IMG") &&
-    mount "$LOOPDEV" "$OUT/restore" || echo "note: no loop mount, restoring into a directory" >&2
+  losetup --direct-io=on "$dev" 2>/dev/null || true
+  [ "$(cat "/sys/block/${dev##*/}/loop/dio" 2>/dev/null)" = 1 ] || echo "note: $dev is buffered (no direct I/O)" >&2
+  mount "$dev" "$OUT/restore" || echo "note: cannot mount $dev, restoring into a directory" >&2
+  losetup -d "$dev" || true  # detaches itself when unmounted
 }
 release_target() {
-  if mountpoint -q "$OUT/restore"; then umount "$OUT/restore"; fi
-  if [ -n "${LOOPDEV:-}" ]; then losetup -d "$LOOPDEV"; LOOPDEV=; fi
+  if mountpoint -q "$OUT/restore"; then umount "$OUT/restore" || echo "warning: cannot unmount $OUT/restore" >&2; fi
   rm -f "$IMG"
 }
 

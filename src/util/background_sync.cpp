@@ -1,16 +1,6 @@
 #include "util/background_sync.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 namespace arca {
-
-BackgroundSync::BackgroundSync(const std::string& dir, uint64_t every) : every_(every) {
-  fd_ = UniqueFd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd_) return;  // nothing to sync through: the caller's final sync does it all
-  flush_ = [fd = fd_.get()] { syncfs(fd); };
-  if (every_ > 0) thread_ = std::thread([this] { run(); });
-}
 
 BackgroundSync::BackgroundSync(std::function<void()> flush, uint64_t every) : flush_(std::move(flush)), every_(every) {
   if (flush_ && every_ > 0) thread_ = std::thread([this] { run(); });
@@ -35,11 +25,14 @@ void BackgroundSync::wrote(uint64_t bytes) {
 void BackgroundSync::run() {
   std::unique_lock lk(mu_);
   while (true) {
-    cv_.wait(lk, [this] { return stop_ || written_.load(std::memory_order_relaxed) - synced_at_ >= every_; });
+    cv_.wait(lk, [this] { return stop_ || written_.load(std::memory_order_relaxed) / every_ != flushed_blocks_; });
     if (stop_) return;
-    synced_at_ = written_.load(std::memory_order_relaxed);
+    flushed_blocks_ = written_.load(std::memory_order_relaxed) / every_;
     lk.unlock();
-    flush_();
+    try {
+      flush_();
+    } catch (...) {  // see the header: the final flush is the one that reports
+    }
     lk.lock();
   }
 }

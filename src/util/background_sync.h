@@ -1,28 +1,24 @@
-// Flushes a filesystem in the background while something writes to it.
+// Flushes to disk in the background while something writes.
 #pragma once
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <string>
 #include <thread>
-
-#include "util/fd.h"
 
 namespace arca {
 
-// Calls syncfs() on the filesystem holding `dir` on its own thread, one call at a time, after
-// every `every` bytes reported through wrote(). Without it a restore leaves everything it wrote
-// through the page cache dirty until its final syncfs, which then waits for all of it at once
-// (measured: a quarter of an S3 restore into a loop-mounted filesystem). Writeback now overlaps
-// the restore, and the dirty memory a restore holds stays near `every` while the disk keeps up.
-// Errors are left to the caller's own final syncfs: this object syncs through a descriptor of its
-// own, so the kernel still reports a failed writeback to the caller's descriptor.
+// Runs `flush` (a restore passes syncfs of its target) on a thread of its own, one run at a time,
+// each time another `every` bytes have been reported through wrote(). A restore that flushes only
+// at its end makes that final flush wait for everything the page cache, or a device with a large
+// volatile write cache (a buffered loop device, a VM disk cached by its host), still holds: the
+// kernel starts writing back on its own only past its dirty thresholds (10% of memory) or after
+// 30 s. Flushing as it goes overlaps that work with the restore.
+// `flush` must not throw; an exception from it is dropped (the caller's final flush reports).
 class BackgroundSync {
  public:
-  BackgroundSync(const std::string& dir, uint64_t every);  // inert if dir cannot be opened
-  BackgroundSync(std::function<void()> flush, uint64_t every);  // flush: what a sync does
+  BackgroundSync(std::function<void()> flush, uint64_t every);  // every = 0: never
   ~BackgroundSync();  // stops the thread, after a flush that is running
   BackgroundSync(const BackgroundSync&) = delete;
   BackgroundSync& operator=(const BackgroundSync&) = delete;
@@ -32,11 +28,10 @@ class BackgroundSync {
  private:
   void run();
 
-  UniqueFd fd_;
   std::function<void()> flush_;
   const uint64_t every_;
   std::atomic<uint64_t> written_{0};
-  uint64_t synced_at_ = 0;  // the thread's own
+  uint64_t flushed_blocks_ = 0;  // written_ / every_ at the last flush; the thread's own
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

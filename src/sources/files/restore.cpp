@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -91,12 +92,19 @@ class FileRestore {
   std::atomic<uint64_t> written_{0};
   std::atomic<bool> direct_io_{true};
   std::atomic<bool> no_space_{false};
+  UniqueFd sync_fd_;                               // the target, opened again for background_sync_
   std::optional<BackgroundSync> background_sync_;  // while the writers run
+  void count_written(uint64_t n) {
+    written_ += n;
+    background_sync_->wrote(n);
+  }
 };
 
 constexpr uint64_t kDirectMin = 1 << 20;  // smaller ranges: a direct write's latency would dominate
 constexpr uint64_t kItemBytes = 4 << 20;
-constexpr uint64_t kSyncEvery = 128 << 20;  // writeback starts after this much (see BackgroundSync)
+// Flush every this much (see BackgroundSync). Direct writes count too: they are durable only once
+// the device's write cache is flushed, and some devices cache gigabytes (a VM disk cached by its host).
+constexpr uint64_t kSyncEvery = 128 << 20;
 
 std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
   size_t slash = rel.rfind('/');
@@ -390,8 +398,7 @@ void FileRestore::restore_range(const WorkItem& item) {
       return;
     }
     pwrite_all(fd.get(), data, off_t(f.offsets[i]), f.rel);
-    written_ += data.size();
-    background_sync_->wrote(data.size());
+    count_written(data.size());
     f.written += data.size();
     progress_.bytes_done += data.size();
   }
@@ -441,8 +448,7 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
     }
   }
   buffered(b, end);
-  written_ += end - start;
-  background_sync_->wrote(end - start);
+  count_written(end - start);
   f.written += end - start;
   progress_.bytes_done += end - start;
 }
@@ -500,7 +506,14 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
                              : std::max(2 * std::max(1u, std::thread::hardware_concurrency()), repo_.backend().parallelism());
   {
     std::vector<std::thread> pool;
-    if (!opts_.dry_run) background_sync_.emplace(opts_.target, kSyncEvery);
+    if (!opts_.dry_run) {
+      // An open file of its own, never a dup of root_: syncfs reports a writeback error once per
+      // open file, so the final syncfs on root_ still reports what a background flush met.
+      sync_fd_ = UniqueFd(openat(root_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      std::function<void()> flush;
+      if (sync_fd_) flush = [fd = sync_fd_.get()] { syncfs(fd); };
+      background_sync_.emplace(std::move(flush), kSyncEvery);
+    }
     if (!opts_.dry_run)
       for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
     std::exception_ptr planning_error;
@@ -514,6 +527,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     queue_.close();
     for (auto& t : pool) t.join();
     background_sync_.reset();
+    sync_fd_.reset();
     dir_fds_.clear();
     if (planning_error) std::rethrow_exception(planning_error);
   }

@@ -76,6 +76,7 @@ size_t write_body(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   Bytes& b = t->resp->body;
   size_t k = size * n;
+  if (k == 0) return 0;
   try {
     if (b.size() + k > t->req->max_bytes) {
       t->callback_error = "the answer is larger than the " + std::to_string(t->req->max_bytes) + " bytes expected";
@@ -101,9 +102,9 @@ size_t write_body(char* data, size_t size, size_t n, void* user) {
 // radosgw's listings do) send the body only once the headers are acknowledged, and Linux delays
 // that acknowledgement by up to 40 ms on a connection in request-response use: each listing took
 // 43 ms instead of 3. Acknowledging as soon as the headers are in releases the body at once.
-// libcurl names a transfer's socket only after the transfer, so the socket is the one its handle
-// opened last (a handle talks to one endpoint, over one connection at a time); on anything else
-// the option is a harmless hint or fails.
+// libcurl names a transfer's socket only after the transfer, so the socket is the one the handle
+// opened for this transfer, or kept from the previous one (a handle talks to one endpoint, over
+// one connection at a time); on any other socket the option is a harmless hint or fails.
 void acknowledge_now(curl_socket_t s) {
 #ifdef TCP_QUICKACK
   if (s == CURL_SOCKET_BAD) return;
@@ -130,7 +131,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) try {
   }
   std::string line(data, k);
   if (line.rfind("HTTP/", 0) == 0) t->resp->headers.clear();  // a new response (e.g. after 100 Continue)
-  if (line == "\r\n") acknowledge_now(*t->socket);  // the end of the headers
+  if (line == "\r\n" || line == "\n") acknowledge_now(*t->socket);  // the end of the headers
   auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
@@ -250,6 +251,9 @@ HttpResponse HttpClient::perform(const HttpRequest& req) const {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
 
   CURLcode rc = curl_easy_perform(c);
+  // The connection kept for the next request (a handle's newest socket may have lost a race
+  // between addresses and be closed); CURL_SOCKET_BAD if none was kept.
+  if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &h->socket) != CURLE_OK) h->socket = CURL_SOCKET_BAD;
   if (rc != CURLE_OK) {
     resp.transport_error = int(rc);
     resp.transport_message = !t.callback_error.empty() ? t.callback_error : errbuf[0] ? errbuf : curl_easy_strerror(rc);
