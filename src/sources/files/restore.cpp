@@ -513,9 +513,8 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
       std::function<void()> flush;
       if (sync_fd_) flush = [fd = sync_fd_.get()] { syncfs(fd); };
       background_sync_.emplace(std::move(flush), kSyncEvery);
-    }
-    if (!opts_.dry_run)
       for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
+    }
     std::exception_ptr planning_error;
     try {
       plan_dir(snap.tree, "");

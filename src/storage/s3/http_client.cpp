@@ -151,7 +151,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) try {
 
 struct HttpClient::Handle {
   CURL* curl = curl_easy_init();
-  curl_socket_t socket = CURL_SOCKET_BAD;  // the last one it opened
+  curl_socket_t socket = CURL_SOCKET_BAD;  // of its kept connection, or the one it just opened
   Handle() = default;
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
