@@ -41,19 +41,23 @@ void aead_seal(const Key& key, ByteView aad, ByteView plain, Bytes& out) {
 
 std::optional<Bytes> aead_open(const Key& key, ByteView aad, ByteView sealed) {
   if (sealed.size() < kAeadOverhead) return std::nullopt;
+  Bytes plain(sealed.size() - kAeadOverhead);
+  if (!aead_open(key, aad, sealed, plain.data())) return std::nullopt;
+  return plain;
+}
+
+bool aead_open(const Key& key, ByteView aad, ByteView sealed, uint8_t* plain) {
+  if (sealed.size() < kAeadOverhead) return false;
   size_t n = sealed.size() - kAeadOverhead;
-  Bytes plain(n);
   EVP_CIPHER_CTX* c = thread_ctx();
   int len = 0;
   const uint8_t* nonce = sealed.data();
   bool ok = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, key.b.data(), nonce) == 1;
   if (ok && !aad.empty()) ok = EVP_DecryptUpdate(c, nullptr, &len, aad.data(), int(aad.size())) == 1;
-  ok = ok && EVP_DecryptUpdate(c, plain.data(), &len, nonce + kNonceSize, int(n)) == 1;
+  ok = ok && EVP_DecryptUpdate(c, plain, &len, nonce + kNonceSize, int(n)) == 1;
   ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, kTagSize,
                                  const_cast<uint8_t*>(nonce + kNonceSize + n)) == 1;
-  ok = ok && EVP_DecryptFinal_ex(c, plain.data() + len, &len) == 1;
-  if (!ok) return std::nullopt;
-  return plain;
+  return ok && EVP_DecryptFinal_ex(c, plain + len, &len) == 1;
 }
 
 }  // namespace arca

@@ -15,5 +15,8 @@ constexpr size_t kAeadOverhead = kNonceSize + kTagSize;
 void aead_seal(const Key& key, ByteView aad, ByteView plain, Bytes& out);
 // Returns the plaintext, or nullopt if the message was tampered with or the key is wrong.
 std::optional<Bytes> aead_open(const Key& key, ByteView aad, ByteView sealed);
+// The same into `plain`, which holds sealed.size() - kAeadOverhead bytes (callers reuse one
+// buffer: a fresh one per blob costs page faults). False if tampered with or the key is wrong.
+bool aead_open(const Key& key, ByteView aad, ByteView sealed, uint8_t* plain);
 
 }  // namespace arca

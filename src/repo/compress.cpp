@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <cstring>
 #include <memory>
 
 #include "util/error.h"
@@ -58,16 +59,32 @@ Codec compress_maybe(ByteView data, int level, Bytes& out) {
   return Codec::None;
 }
 
-Bytes decompress(Codec codec, ByteView data, const std::string& what) {
-  if (codec == Codec::None) return Bytes(data.begin(), data.end());
+// The decoded size a payload declares (zstd frames record it), checked before allocating.
+static uint64_t decoded_size(Codec codec, ByteView data, const std::string& what) {
+  if (codec == Codec::None) return data.size();
   if (codec != Codec::Zstd) throw Error(ErrorKind::Corrupt, what + ": unknown compression codec");
   unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32))
     throw Error(ErrorKind::Corrupt, what + ": bad compressed frame");
-  Bytes out(size);
-  size_t n = ZSTD_decompressDCtx(dctx(), out.data(), out.size(), data.data(), data.size());
-  if (ZSTD_isError(n) || n != size) throw Error(ErrorKind::Corrupt, what + ": decompression failed");
+  return size;
+}
+
+Bytes decompress(Codec codec, ByteView data, const std::string& what) {
+  Bytes out(decoded_size(codec, data, what));
+  decompress_into(codec, data, out, what);
   return out;
+}
+
+void decompress_into(Codec codec, ByteView data, std::span<uint8_t> out, const std::string& what) {
+  if (uint64_t size = decoded_size(codec, data, what); size != out.size())
+    throw Error(ErrorKind::Corrupt, what + " holds " + std::to_string(size) + " bytes, " +
+                                        std::to_string(out.size()) + " expected");
+  if (codec == Codec::None) {
+    if (!data.empty()) std::memcpy(out.data(), data.data(), data.size());
+    return;
+  }
+  size_t n = ZSTD_decompressDCtx(dctx(), out.data(), out.size(), data.data(), data.size());
+  if (ZSTD_isError(n) || n != out.size()) throw Error(ErrorKind::Corrupt, what + ": decompression failed");
 }
 
 }  // namespace arca

@@ -1,6 +1,9 @@
 // zstd per blob, skipped when it does not pay: incompressible data is detected on a small sample
 // so that it costs almost nothing.
 #pragma once
+#include <span>
+#include <string>
+
 #include "util/bytes.h"
 
 namespace arca {
@@ -11,5 +14,8 @@ enum class Codec : uint8_t { None = 0, Zstd = 1 };
 Codec compress_maybe(ByteView data, int level, Bytes& out);
 // Decodes a payload; `what` names the object in errors.
 Bytes decompress(Codec codec, ByteView data, const std::string& what);
+// Decodes into `out`, whose size the caller knows (the index records it); a payload of any other
+// size is Corrupt. Saves the copy from a fresh buffer into the caller's.
+void decompress_into(Codec codec, ByteView data, std::span<uint8_t> out, const std::string& what);
 
 }  // namespace arca

@@ -42,7 +42,10 @@ Bytes seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_lev
   return out;
 }
 
-Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name) {
+// Checks the header, authenticates and decrypts into `plain`; returns the payload's codec
+// (its byte removed from `plain`).
+static Codec open_envelope(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name,
+                           Bytes& plain) {
   if (sealed.size() < kEnvelopeOverhead) throw Error(ErrorKind::Corrupt, what + " is truncated");
   if (sealed[0] != kEnvelopeFormat)
     throw Error(ErrorKind::Corrupt, what + " has unknown envelope format " + std::to_string(sealed[0]));
@@ -51,13 +54,27 @@ Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std:
   if (!key)
     throw Error(ErrorKind::Corrupt, what + " names unknown data key version " + std::to_string(version) +
                                         " (corrupted, or written by a key this repository does not have)");
-  auto plain = aead_open(*key, associated_data(sealed.data(), name), sealed.subspan(kEnvelopeHeader));
-  if (!plain) throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");
-  if (plain->empty()) throw Error(ErrorKind::Corrupt, what + " is empty");
-  uint8_t codec = plain->back();
-  plain->pop_back();
-  if (codec == uint8_t(Codec::None)) return std::move(*plain);
-  return decompress(Codec(codec), *plain, what);
+  plain.resize(sealed.size() - kEnvelopeHeader - kAeadOverhead);
+  if (!aead_open(*key, associated_data(sealed.data(), name), sealed.subspan(kEnvelopeHeader), plain.data()))
+    throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");
+  if (plain.empty()) throw Error(ErrorKind::Corrupt, what + " is empty");
+  uint8_t codec = plain.back();
+  plain.pop_back();
+  return Codec(codec);
+}
+
+Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name) {
+  Bytes plain;
+  Codec codec = open_envelope(keys, sealed, what, name, plain);
+  if (codec == Codec::None) return plain;
+  return decompress(codec, plain, what);
+}
+
+void unseal_into(const Keyring& keys, ByteView sealed, std::span<uint8_t> out, const std::string& what,
+                 std::string_view name) {
+  thread_local Bytes plain;  // reused: blobs are up to a few MiB, and fresh buffers fault pages in
+  Codec codec = open_envelope(keys, sealed, what, name, plain);
+  decompress_into(codec, plain, out, what);
 }
 
 }  // namespace arca

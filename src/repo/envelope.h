@@ -6,6 +6,7 @@
 //   payload | u8 codec (0 none, 1 zstd)
 // (the codec byte comes last so an uncompressed payload needs no copy when opened).
 #pragma once
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,8 @@ void seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_leve
 Bytes seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, std::string_view name = {});
 // Authenticates, decrypts and decompresses; throws Error(Corrupt) naming `what` on any failure.
 Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name = {});
+// The same into `out`, which must be the payload's exact size (blobs: the index records it).
+void unseal_into(const Keyring& keys, ByteView sealed, std::span<uint8_t> out, const std::string& what,
+                 std::string_view name = {});
 
 }  // namespace arca

@@ -47,20 +47,32 @@ PackReadAhead::Buffer PackReadAhead::window(const std::string& pack, uint64_t in
   return data.get();
 }
 
-Bytes PackReadAhead::read(const std::string& pack, uint64_t offset, uint64_t length) {
+PackReadAhead::Slice PackReadAhead::Slice::own(Bytes bytes) {
+  auto owner = std::make_shared<const Bytes>(std::move(bytes));
+  return {owner, *owner};
+}
+
+PackReadAhead::Slice PackReadAhead::read(const std::string& pack, uint64_t offset, uint64_t length) {
   if (length == 0) return {};
+  uint64_t first = offset / window_;
+  if ((offset + length - 1) / window_ == first) {
+    Buffer w = window(pack, first);
+    uint64_t from = offset - first * window_;
+    // Shorter than wanted: the pack ends early, which get_range reports precisely.
+    if (w->size() < from + length) return Slice::own(backend_.get_range(pack, offset, length));
+    return {w, ByteView(w->data() + from, length)};
+  }
   Bytes out(length);
   uint64_t done = 0;
-  for (uint64_t i = offset / window_; done < length; i++) {
+  for (uint64_t i = first; done < length; i++) {
     Buffer w = window(pack, i);
     uint64_t from = offset + done - i * window_;
     uint64_t n = std::min<uint64_t>(length - done, window_ - from);
-    // Shorter than wanted: the pack ends early, which get_range reports precisely.
-    if (w->size() < from + n) return backend_.get_range(pack, offset, length);
+    if (w->size() < from + n) return Slice::own(backend_.get_range(pack, offset, length));
     std::memcpy(out.data() + done, w->data() + from, n);
     done += n;
   }
-  return out;
+  return Slice::own(std::move(out));
 }
 
 }  // namespace arca

@@ -18,12 +18,20 @@ namespace arca {
 
 class PackReadAhead {
  public:
+  using Buffer = std::shared_ptr<const Bytes>;
+  // Bytes read from a pack, with what keeps them alive.
+  struct Slice {
+    Buffer owner;
+    ByteView view;
+    static Slice own(Bytes bytes);
+  };
+
   PackReadAhead(const Backend& backend, uint64_t window, size_t slots);
-  // Exactly `length` bytes at `offset` of `pack` (errors as Backend::get_range).
-  Bytes read(const std::string& pack, uint64_t offset, uint64_t length);
+  // Exactly `length` bytes at `offset` of `pack` (errors as Backend::get_range). A range inside
+  // one window is a view of it, not a copy; one spanning windows is assembled.
+  Slice read(const std::string& pack, uint64_t offset, uint64_t length);
 
  private:
-  using Buffer = std::shared_ptr<const Bytes>;
   struct Window {
     std::string pack;
     uint64_t index;  // covers [index * window, (index + 1) * window)

@@ -160,13 +160,18 @@ const Index& Repository::index() {
 }
 
 Bytes Repository::read_blob(const Id& id, const BlobLocation& loc) const {
+  Bytes plain(loc.raw_length);
+  read_blob_into(id, loc, plain);
+  return plain;
+}
+
+void Repository::read_blob_into(const Id& id, const BlobLocation& loc, std::span<uint8_t> out) const {
   std::string pack = pack_name(loc.type, loc.pack);
   std::string what = "blob " + id.short_hex() + " in pack " + pack;
-  Bytes sealed = read_ahead_ ? read_ahead_->read(pack, loc.offset, loc.length) : backend_->get_range(pack, loc.offset, loc.length);
-  Bytes plain = unseal(keys_, sealed, what);
-  if (plain.size() != loc.raw_length || blob_id(plain) != id)
-    throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
-  return plain;
+  PackReadAhead::Slice sealed = read_ahead_ ? read_ahead_->read(pack, loc.offset, loc.length)
+                                            : PackReadAhead::Slice::own(backend_->get_range(pack, loc.offset, loc.length));
+  unseal_into(keys_, sealed.view, out, what);
+  if (blob_id(out) != id) throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
 }
 
 Bytes Repository::read_blob(const Id& id) {

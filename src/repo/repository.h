@@ -54,6 +54,9 @@ class Repository {
   const Index& index();
   // Reads, authenticates, decompresses and verifies one blob.
   Bytes read_blob(const Id& id, const BlobLocation& loc) const;
+  // The same into `out`, which must be loc.raw_length bytes (saves a copy for callers that
+  // assemble blobs in a buffer of their own).
+  void read_blob_into(const Id& id, const BlobLocation& loc, std::span<uint8_t> out) const;
   Bytes read_blob(const Id& id);
   Tree load_tree(const Id& id);
 

@@ -59,6 +59,31 @@ TEST(Envelope, SealUnsealWithCompressionAndKeyVersions) {
   EXPECT_EQ(unseal(k, s2, "x"), rnd);
 }
 
+TEST(Envelope, UnsealIntoTheCallersBufferChecksTheSize) {
+  Keyring k = test_keys();
+  std::string text(100000, 'b');
+  Bytes rnd(5000);
+  random_bytes(rnd);
+  for (Bytes sealed : {seal(k, 1, as_view(text), 3), seal(k, 1, rnd, 3)}) {
+    Bytes whole = unseal(k, sealed, "x");
+    Bytes out(whole.size());
+    unseal_into(k, sealed, out, "x");
+    EXPECT_EQ(out, whole);
+    // A payload of another size than the caller (the index) expects is corrupt, not truncated.
+    for (size_t wrong : {whole.size() - 1, whole.size() + 1}) {
+      Bytes other(wrong);
+      try {
+        unseal_into(k, sealed, other, "blob Y");
+        FAIL() << "a " << wrong << "-byte buffer for a " << whole.size() << "-byte payload was accepted";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+        EXPECT_NE(std::string(e.what()).find("blob Y holds " + std::to_string(whole.size()) + " bytes"), std::string::npos)
+            << e.what();
+      }
+    }
+  }
+}
+
 TEST(Envelope, TamperAndUnknownVersionAreCorruptErrors) {
   Keyring k = test_keys();
   Bytes sealed = seal(k, 1, as_view("hello world"), 3);

@@ -413,15 +413,13 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
   uint64_t base = align_down(start);
   buf.reserve(end - base);
   for (size_t i = item.first; i < item.last; i++) {
-    Bytes data;
     try {
-      data = repo_.read_blob(f.node.content[i], f.locs[i]);
+      repo_.read_blob_into(f.node.content[i], f.locs[i], {buf.data() + (f.offsets[i] - base), f.locs[i].raw_length});
     } catch (const Error& e) {
       problem(result_.errors, f.rel, e.what());
       f.failed = true;
       return;
     }
-    std::memcpy(buf.data() + (f.offsets[i] - base), data.data(), data.size());
   }
   uint64_t a = std::min(align_up(start), end), b = std::max(align_down(end), a);
   UniqueFd fd(open_beneath(root_.get(), f.rel, O_WRONLY));

@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "repo/pack_read_ahead.h"
+#include "storage/local_backend.h"
+#include "test_util.h"
+#include "util/error.h"
+
+using namespace arca;
+
+namespace {
+
+struct Fixture {
+  TempDir dir;
+  LocalBackend backend{dir.path + "/repo"};
+  Bytes pack;
+  Fixture() {
+    backend.create();
+    pack.resize(10000);
+    for (size_t i = 0; i < pack.size(); i++) pack[i] = uint8_t(i * 7 + i / 256);
+    backend.put("data/p", pack);
+  }
+  Bytes expected(uint64_t offset, uint64_t length) const {
+    return Bytes(pack.begin() + long(offset), pack.begin() + long(offset + length));
+  }
+};
+
+Bytes bytes_of(const PackReadAhead::Slice& s) { return Bytes(s.view.begin(), s.view.end()); }
+
+}  // namespace
+
+TEST(PackReadAhead, RangesInsideAWindowAreViewsOfItAndSpanningRangesAreAssembled) {
+  Fixture fx;
+  PackReadAhead ra(fx.backend, 4096, 4);
+  auto a = ra.read("data/p", 100, 500), b = ra.read("data/p", 600, 3000);
+  EXPECT_EQ(bytes_of(a), fx.expected(100, 500));
+  EXPECT_EQ(bytes_of(b), fx.expected(600, 3000));
+  // Both lie in window 0: no copy, one shared buffer, held alive by the slices.
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.view.data() + 500, b.view.data());
+  auto c = ra.read("data/p", 4000, 5000);  // windows 0, 1 and 2
+  EXPECT_EQ(bytes_of(c), fx.expected(4000, 5000));
+  EXPECT_NE(c.owner, a.owner);
+  auto end = ra.read("data/p", 8192, 1808);  // the last, short window
+  EXPECT_EQ(bytes_of(end), fx.expected(8192, 1808));
+  EXPECT_TRUE(ra.read("data/p", 5, 0).view.empty());
+}
+
+TEST(PackReadAhead, ARangePastTheEndOfThePackIsAnError) {
+  Fixture fx;
+  PackReadAhead ra(fx.backend, 4096, 4);
+  EXPECT_THROW(ra.read("data/p", 9000, 2000), Error);  // inside the last window
+  EXPECT_THROW(ra.read("data/p", 4000, 7000), Error);  // spanning windows
+  EXPECT_THROW(ra.read("data/missing", 0, 10), Error);
+  EXPECT_EQ(bytes_of(ra.read("data/p", 9000, 1000)), fx.expected(9000, 1000));  // still usable
+}
