@@ -21,14 +21,20 @@ PackReadAhead::Buffer PackReadAhead::window(const std::string& pack, uint64_t in
       hit->last_use = ++clock_;
       data = hit->data;
     } else {
-      // Evict the least recently used window that is complete: one still being fetched has
-      // readers waiting for it (so the cache may briefly exceed `slots_`).
+      // Evict the complete window used last (one still being fetched has readers waiting for
+      // it, so the cache may briefly exceed `slots_`); of equals, the least recently used.
       auto victim = windows_.end();
+      uint64_t victim_next = 0;
       if (windows_.size() >= slots_)
-        for (auto it = windows_.begin(); it != windows_.end(); ++it)
-          if (it->data.wait_for(std::chrono::seconds(0)) == std::future_status::ready &&
-              (victim == windows_.end() || it->last_use < victim->last_use))
+        for (auto it = windows_.begin(); it != windows_.end(); ++it) {
+          if (it->data.wait_for(std::chrono::seconds(0)) != std::future_status::ready) continue;
+          uint64_t next = next_use(*it);
+          if (victim == windows_.end() || next > victim_next ||
+              (next == victim_next && it->last_use < victim->last_use)) {
             victim = it;
+            victim_next = next;
+          }
+        }
       if (victim != windows_.end()) windows_.erase(victim);
       data = fetch.get_future().share();
       windows_.push_back({pack, index, data, ++clock_});
@@ -52,8 +58,28 @@ PackReadAhead::Slice PackReadAhead::Slice::own(Bytes bytes) {
   return {owner, *owner};
 }
 
+uint64_t PackReadAhead::next_use(const Window& w) const {
+  auto it = expected_.find({w.pack, w.index});
+  return it == expected_.end() ? UINT64_MAX : it->second.front();
+}
+
+void PackReadAhead::expect(const std::string& pack, uint64_t offset, uint64_t length) {
+  if (length == 0) return;
+  std::lock_guard lk(mu_);
+  uint64_t order = expectations_++;
+  for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++) expected_[{pack, i}].push_back(order);
+}
+
 PackReadAhead::Slice PackReadAhead::read(const std::string& pack, uint64_t offset, uint64_t length) {
   if (length == 0) return {};
+  {
+    std::lock_guard lk(mu_);
+    for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++)
+      if (auto it = expected_.find({pack, i}); it != expected_.end()) {
+        it->second.pop_front();
+        if (it->second.empty()) expected_.erase(it);
+      }
+  }
   uint64_t first = offset / window_;
   if ((offset + length - 1) / window_ == first) {
     Buffer w = window(pack, first);

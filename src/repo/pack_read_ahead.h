@@ -4,9 +4,16 @@
 // it, the blobs after it come from memory, and a blob spanning a window boundary is assembled
 // from both. Aligned windows never overlap, so concurrent readers share them and each byte is
 // fetched once. Threads wanting a window that is being fetched wait for that fetch.
-// Memory is bounded: `slots` windows of `window` bytes, least recently used evicted.
+// Memory is bounded: `slots` windows of `window` bytes. A pack's blobs often belong to files
+// restored far apart (deduplicated blobs, files backed up side by side), so evicting the least
+// recently used window refetches a third of the data in a typical restore. A reader that knows
+// the order of its reads (a restore plans files before writing them) announces them with
+// expect(); a full cache then evicts the window whose next expected read comes last (none: at
+// once), which is what an optimal cache does. Without expectations, the least recently used goes.
 #pragma once
+#include <deque>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,14 +37,20 @@ class PackReadAhead {
   // Exactly `length` bytes at `offset` of `pack` (errors as Backend::get_range). A range inside
   // one window is a view of it, not a copy; one spanning windows is assembled.
   Slice read(const std::string& pack, uint64_t offset, uint64_t length);
+  // A read of this range is coming, after those expected before it (each read() of the range
+  // then counts the earliest one off).
+  void expect(const std::string& pack, uint64_t offset, uint64_t length);
 
  private:
+  using Key = std::pair<std::string, uint64_t>;  // pack, window index
   struct Window {
     std::string pack;
     uint64_t index;  // covers [index * window, (index + 1) * window)
     std::shared_future<Buffer> data;
     uint64_t last_use;
   };
+  // When the window's next expected read comes (UINT64_MAX: none); called with mu_ held.
+  uint64_t next_use(const Window& w) const;
   // The window's bytes (shorter at the end of the pack), from memory or fetched now.
   Buffer window(const std::string& pack, uint64_t index);
 
@@ -46,6 +59,8 @@ class PackReadAhead {
   size_t slots_;
   std::mutex mu_;
   std::vector<Window> windows_;
+  std::map<Key, std::deque<uint64_t>> expected_;  // per window, the order numbers of expected reads
+  uint64_t expectations_ = 0;
   uint64_t clock_ = 0;
 };
 

@@ -175,6 +175,10 @@ void Repository::read_blob_into(const Id& id, const BlobLocation& loc, std::span
   if (blob_id(out) != id) throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
 }
 
+void Repository::expect_blob_read(const BlobLocation& loc) const {
+  if (read_ahead_) read_ahead_->expect(pack_name(loc.type, loc.pack), loc.offset, loc.length);
+}
+
 Bytes Repository::read_blob(const Id& id) {
   auto loc = index().find(id);
   if (!loc) throw Error(ErrorKind::Corrupt, "blob " + id.short_hex() + " is not in the index (missing data)");

@@ -57,6 +57,8 @@ class Repository {
   // The same into `out`, which must be loc.raw_length bytes (saves a copy for callers that
   // assemble blobs in a buffer of their own).
   void read_blob_into(const Id& id, const BlobLocation& loc, std::span<uint8_t> out) const;
+  // Tells the read-ahead of an object store that this blob will be read (see PackReadAhead::expect).
+  void expect_blob_read(const BlobLocation& loc) const;
   Bytes read_blob(const Id& id);
   Tree load_tree(const Id& id);
 

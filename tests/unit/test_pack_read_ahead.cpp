@@ -9,9 +9,19 @@ using namespace arca;
 
 namespace {
 
+// Counts the windows fetched.
+struct CountingBackend : LocalBackend {
+  using LocalBackend::LocalBackend;
+  mutable int fetches = 0;
+  Bytes get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const override {
+    fetches++;
+    return LocalBackend::get_range_upto(name, offset, length);
+  }
+};
+
 struct Fixture {
   TempDir dir;
-  LocalBackend backend{dir.path + "/repo"};
+  CountingBackend backend{dir.path + "/repo"};
   Bytes pack;
   Fixture() {
     backend.create();
@@ -52,4 +62,22 @@ TEST(PackReadAhead, ARangePastTheEndOfThePackIsAnError) {
   EXPECT_THROW(ra.read("data/p", 4000, 7000), Error);  // spanning windows
   EXPECT_THROW(ra.read("data/missing", 0, 10), Error);
   EXPECT_EQ(bytes_of(ra.read("data/p", 9000, 1000)), fx.expected(9000, 1000));  // still usable
+}
+
+TEST(PackReadAhead, EvictsTheWindowWhoseNextExpectedReadComesLast) {
+  Fixture fx;
+  // Two slots; windows 0, 1, 2 read in the order 0, 1, 2, 0 (a pack whose first blobs belong to
+  // a file restored again later). Least recently used would evict window 0 for window 2 and
+  // fetch it twice; knowing the order, window 1 (not needed again) goes instead.
+  auto run = [&](bool announce) {
+    fx.backend.fetches = 0;
+    PackReadAhead ra(fx.backend, 4096, 2);
+    std::vector<std::pair<uint64_t, uint64_t>> reads = {{10, 100}, {4100, 100}, {8200, 100}, {200, 100}};
+    if (announce)
+      for (auto [off, len] : reads) ra.expect("data/p", off, len);
+    for (auto [off, len] : reads) EXPECT_EQ(bytes_of(ra.read("data/p", off, len)), fx.expected(off, len));
+    return fx.backend.fetches;
+  };
+  EXPECT_EQ(run(false), 4);
+  EXPECT_EQ(run(true), 3);
 }

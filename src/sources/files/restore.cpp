@@ -303,6 +303,9 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     items.push_back({f.get(), i, j});
     i = j;
   }
+  // Planning runs ahead of the writers: the read-ahead learns which pack windows are still needed.
+  if (!f->existed)
+    for (const auto& loc : f->locs) repo_.expect_blob_read(loc);
   f->items_left = items.size();  // set before any item is queued: writers count it down
   if (items.empty()) progress_.files_done++;
   meta_.push_back({rel, node, f.get()});
