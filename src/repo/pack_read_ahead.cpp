@@ -60,14 +60,14 @@ PackReadAhead::Slice PackReadAhead::Slice::own(Bytes bytes) {
 
 uint64_t PackReadAhead::next_use(const Window& w) const {
   auto it = expected_.find({w.pack, w.index});
-  return it == expected_.end() ? UINT64_MAX : it->second.front();
+  return it == expected_.end() ? UINT64_MAX : it->second.orders[it->second.done];
 }
 
 void PackReadAhead::expect(const std::string& pack, uint64_t offset, uint64_t length) {
   if (length == 0) return;
   std::lock_guard lk(mu_);
   uint64_t order = expectations_++;
-  for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++) expected_[{pack, i}].push_back(order);
+  for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++) expected_[{pack, i}].orders.push_back(order);
 }
 
 PackReadAhead::Slice PackReadAhead::read(const std::string& pack, uint64_t offset, uint64_t length) {
@@ -75,10 +75,8 @@ PackReadAhead::Slice PackReadAhead::read(const std::string& pack, uint64_t offse
   {
     std::lock_guard lk(mu_);
     for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++)
-      if (auto it = expected_.find({pack, i}); it != expected_.end()) {
-        it->second.pop_front();
-        if (it->second.empty()) expected_.erase(it);
-      }
+      if (auto it = expected_.find({pack, i}); it != expected_.end() && ++it->second.done == it->second.orders.size())
+        expected_.erase(it);
   }
   uint64_t first = offset / window_;
   if ((offset + length - 1) / window_ == first) {

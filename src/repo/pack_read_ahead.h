@@ -11,7 +11,6 @@
 // expect(); a full cache then evicts the window whose next expected read comes last (none: at
 // once), which is what an optimal cache does. Without expectations, the least recently used goes.
 #pragma once
-#include <deque>
 #include <future>
 #include <map>
 #include <memory>
@@ -59,7 +58,11 @@ class PackReadAhead {
   size_t slots_;
   std::mutex mu_;
   std::vector<Window> windows_;
-  std::map<Key, std::deque<uint64_t>> expected_;  // per window, the order numbers of expected reads
+  struct Expected {  // the order numbers of a window's expected reads, earliest first
+    std::vector<uint64_t> orders;
+    size_t done = 0;  // orders[done] is the next (a deque would cost 512 bytes per window)
+  };
+  std::map<Key, Expected> expected_;
   uint64_t expectations_ = 0;
   uint64_t clock_ = 0;
 };
