@@ -58,29 +58,75 @@ PackReadAhead::Slice PackReadAhead::Slice::own(Bytes bytes) {
   return {owner, *owner};
 }
 
-uint64_t PackReadAhead::next_use(const Window& w) const {
+namespace {
+constexpr uint64_t kMade = UINT64_MAX;
+// An announced read this far behind the latest one made will not be made: its file failed. (The
+// writers make reads in about the order they were announced; a few hundred apart at most.)
+constexpr uint64_t kStale = 4096;
+// How far into a window's announcements a read looks for its own (a shared blob can be announced
+// many times; a read never announced looks no further).
+constexpr size_t kScan = 1024;
+}  // namespace
+
+void PackReadAhead::settle(std::map<Key, Expected>::iterator it) {
+  Expected& e = it->second;
+  while (e.done < e.reads.size() && (e.reads[e.done].first == kMade || e.reads[e.done].first + kStale < frontier_))
+    e.done++;
+  if (e.done == e.reads.size()) {
+    expected_.erase(it);
+  } else if (e.done >= 64 && 2 * e.done >= e.reads.size()) {  // memory stays proportional to what is pending
+    e.reads.erase(e.reads.begin(), e.reads.begin() + long(e.done));
+    e.done = 0;
+  }
+}
+
+uint64_t PackReadAhead::next_use(const Window& w) {
   auto it = expected_.find({w.pack, w.index});
-  return it == expected_.end() ? UINT64_MAX : it->second.orders[it->second.done];
+  if (it == expected_.end()) return UINT64_MAX;
+  settle(it);
+  it = expected_.find({w.pack, w.index});
+  return it == expected_.end() ? UINT64_MAX : it->second.reads[it->second.done].first;
+}
+
+void PackReadAhead::consume(const std::string& pack, uint64_t index, uint64_t offset) {
+  auto it = expected_.find({pack, index});
+  if (it == expected_.end()) return;
+  Expected& e = it->second;
+  for (size_t k = e.done; k < e.reads.size() && k < e.done + kScan; k++)
+    if (e.reads[k].first != kMade && e.reads[k].second == offset) {
+      frontier_ = std::max(frontier_, e.reads[k].first);
+      e.reads[k].first = kMade;
+      break;
+    }
+  settle(it);
 }
 
 void PackReadAhead::expect(const std::string& pack, uint64_t offset, uint64_t length) {
   if (length == 0) return;
   std::lock_guard lk(mu_);
   uint64_t order = expectations_++;
-  for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++) expected_[{pack, i}].orders.push_back(order);
+  for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++)
+    expected_[{pack, i}].reads.emplace_back(order, offset);
+}
+
+void PackReadAhead::forget_expected() {
+  std::lock_guard lk(mu_);
+  expected_.clear();
 }
 
 PackReadAhead::Slice PackReadAhead::read(const std::string& pack, uint64_t offset, uint64_t length) {
   if (length == 0) return {};
-  {
+  // Each window's announcement is counted off once the window is at hand: before, the window
+  // would look unneeded and could be evicted while this read fetches its neighbour.
+  auto fetched = [&](uint64_t i) {
+    Buffer w = window(pack, i);
     std::lock_guard lk(mu_);
-    for (uint64_t i = offset / window_; i <= (offset + length - 1) / window_; i++)
-      if (auto it = expected_.find({pack, i}); it != expected_.end() && ++it->second.done == it->second.orders.size())
-        expected_.erase(it);
-  }
+    consume(pack, i, offset);
+    return w;
+  };
   uint64_t first = offset / window_;
   if ((offset + length - 1) / window_ == first) {
-    Buffer w = window(pack, first);
+    Buffer w = fetched(first);
     uint64_t from = offset - first * window_;
     // Shorter than wanted: the pack ends early, which get_range reports precisely.
     if (w->size() < from + length) return Slice::own(backend_.get_range(pack, offset, length));
@@ -89,7 +135,7 @@ PackReadAhead::Slice PackReadAhead::read(const std::string& pack, uint64_t offse
   Bytes out(length);
   uint64_t done = 0;
   for (uint64_t i = first; done < length; i++) {
-    Buffer w = window(pack, i);
+    Buffer w = fetched(i);
     uint64_t from = offset + done - i * window_;
     uint64_t n = std::min<uint64_t>(length - done, window_ - from);
     if (w->size() < from + n) return Slice::own(backend_.get_range(pack, offset, length));

@@ -160,23 +160,33 @@ const Index& Repository::index() {
   return index_;
 }
 
+PackReadAhead::Slice Repository::sealed_blob(const std::string& pack, const BlobLocation& loc) const {
+  return read_ahead_ ? read_ahead_->read(pack, loc.offset, loc.length)
+                     : PackReadAhead::Slice::own(backend_->get_range(pack, loc.offset, loc.length));
+}
+
 Bytes Repository::read_blob(const Id& id, const BlobLocation& loc) const {
-  Bytes plain(loc.raw_length);
-  read_blob_into(id, loc, plain);
+  std::string pack = pack_name(loc.type, loc.pack);
+  std::string what = "blob " + id.short_hex() + " in pack " + pack;
+  Bytes plain = unseal(keys_, sealed_blob(pack, loc).view, what);  // an uncompressed payload needs no copy
+  if (plain.size() != loc.raw_length || blob_id(plain) != id)
+    throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
   return plain;
 }
 
 void Repository::read_blob_into(const Id& id, const BlobLocation& loc, std::span<uint8_t> out) const {
   std::string pack = pack_name(loc.type, loc.pack);
   std::string what = "blob " + id.short_hex() + " in pack " + pack;
-  PackReadAhead::Slice sealed = read_ahead_ ? read_ahead_->read(pack, loc.offset, loc.length)
-                                            : PackReadAhead::Slice::own(backend_->get_range(pack, loc.offset, loc.length));
-  unseal_into(keys_, sealed.view, out, what);
+  unseal_into(keys_, sealed_blob(pack, loc).view, out, what);
   if (blob_id(out) != id) throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
 }
 
 void Repository::expect_blob_read(const BlobLocation& loc) const {
   if (read_ahead_) read_ahead_->expect(pack_name(loc.type, loc.pack), loc.offset, loc.length);
+}
+
+void Repository::forget_blob_reads() const {
+  if (read_ahead_) read_ahead_->forget_expected();
 }
 
 Bytes Repository::read_blob(const Id& id) {

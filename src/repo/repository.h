@@ -57,8 +57,10 @@ class Repository {
   // The same into `out`, which must be loc.raw_length bytes (saves a copy for callers that
   // assemble blobs in a buffer of their own).
   void read_blob_into(const Id& id, const BlobLocation& loc, std::span<uint8_t> out) const;
-  // Tells the read-ahead of an object store that this blob will be read (see PackReadAhead::expect).
+  // Tells the read-ahead of an object store that this blob will be read (see PackReadAhead::expect);
+  // forget_blob_reads() when done.
   void expect_blob_read(const BlobLocation& loc) const;
+  void forget_blob_reads() const;
   Bytes read_blob(const Id& id);
   Tree load_tree(const Id& id);
 
@@ -88,6 +90,7 @@ class Repository {
   Chunker chunker_;
   Snapshot load_snapshot(const std::string& name) const;
   std::vector<Snapshot> load_snapshots(bool strict) const;
+  PackReadAhead::Slice sealed_blob(const std::string& pack, const BlobLocation& loc) const;
   void warn(const std::string& msg) const {
     if (on_warning_) on_warning_(msg);
   }

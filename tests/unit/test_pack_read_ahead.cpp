@@ -81,3 +81,34 @@ TEST(PackReadAhead, EvictsTheWindowWhoseNextExpectedReadComesLast) {
   EXPECT_EQ(run(false), 4);
   EXPECT_EQ(run(true), 3);
 }
+
+TEST(PackReadAhead, ReadsNeverAnnouncedCountOffNothing) {
+  Fixture fx;
+  PackReadAhead ra(fx.backend, 4096, 2);
+  ra.expect("data/p", 10, 100);
+  ra.read("data/p", 20, 100);  // the same window, not announced: window 0 is still needed
+  ra.read("data/p", 4100, 100);
+  ra.read("data/p", 8200, 100);  // evicts window 1, which nothing announced
+  EXPECT_EQ(bytes_of(ra.read("data/p", 10, 100)), fx.expected(10, 100));
+  EXPECT_EQ(fx.backend.fetches, 3);
+}
+
+TEST(PackReadAhead, AnnouncedReadsNeverMadeStopHoldingTheirWindow) {
+  Fixture fx;
+  PackReadAhead ra(fx.backend, 4096, 2);
+  ra.expect("data/p", 10, 100);  // its file fails: never read
+  ra.read("data/p", 20, 100);
+  for (int i = 0; i < 5000; i++) {  // thousands of announced reads made since
+    ra.expect("data/p", 4100, 100);
+    ra.read("data/p", 4100, 100);
+  }
+  ra.read("data/p", 8200, 100);  // evicts window 0 (least recently used), not window 1
+  ra.read("data/p", 4100, 100);
+  EXPECT_EQ(fx.backend.fetches, 3);
+  // And once the reader says it is done, nothing it announced holds a window either.
+  ra.expect("data/p", 20, 100);
+  ra.forget_expected();
+  ra.read("data/p", 30, 100);  // window 0 again (fetch 4), evicting window 2
+  ra.read("data/p", 4100, 100);  // cached
+  EXPECT_EQ(fx.backend.fetches, 4);
+}

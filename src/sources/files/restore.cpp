@@ -503,6 +503,11 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   root_ = UniqueFd(open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_ && !opts_.dry_run) throw_errno("open target", opts_.target, errno);
   repo_.index();
+  // The reads plan_file announces are this restore's only (an error or a full disk leaves some unmade).
+  struct ForgetReads {
+    const Repository& repo;
+    ~ForgetReads() { repo.forget_blob_reads(); }
+  } forget_reads{repo_};
   unsigned n = opts_.threads ? opts_.threads
                              : std::max(2 * std::max(1u, std::thread::hardware_concurrency()), repo_.backend().parallelism());
   {
