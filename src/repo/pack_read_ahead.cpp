@@ -68,24 +68,25 @@ constexpr uint64_t kStale = 4096;
 constexpr size_t kScan = 1024;
 }  // namespace
 
-void PackReadAhead::settle(std::map<Key, Expected>::iterator it) {
+bool PackReadAhead::settle(std::map<Key, Expected>::iterator it) {
   Expected& e = it->second;
   while (e.done < e.reads.size() && (e.reads[e.done].first == kMade || e.reads[e.done].first + kStale < frontier_))
     e.done++;
   if (e.done == e.reads.size()) {
     expected_.erase(it);
-  } else if (e.done >= 64 && 2 * e.done >= e.reads.size()) {  // memory stays proportional to what is pending
+    return false;
+  }
+  if (e.done >= 64 && 2 * e.done >= e.reads.size()) {  // memory stays proportional to what is pending
     e.reads.erase(e.reads.begin(), e.reads.begin() + long(e.done));
     e.done = 0;
   }
+  return true;
 }
 
 uint64_t PackReadAhead::next_use(const Window& w) {
   auto it = expected_.find({w.pack, w.index});
-  if (it == expected_.end()) return UINT64_MAX;
-  settle(it);
-  it = expected_.find({w.pack, w.index});
-  return it == expected_.end() ? UINT64_MAX : it->second.reads[it->second.done].first;
+  if (it == expected_.end() || !settle(it)) return UINT64_MAX;
+  return it->second.reads[it->second.done].first;
 }
 
 void PackReadAhead::consume(const std::string& pack, uint64_t index, uint64_t offset) {

@@ -60,8 +60,8 @@ class PackReadAhead {
   uint64_t next_use(const Window& w);
   // Counts off the announced read at `offset` in window `index`. mu_ held.
   void consume(const std::string& pack, uint64_t index, uint64_t offset);
-  // Moves `done` past made and stale reads; erases the entry once none is left.
-  void settle(std::map<Key, Expected>::iterator it);
+  // Moves `done` past made and stale reads; erases the entry once none is left (returns false).
+  bool settle(std::map<Key, Expected>::iterator it);
   // The window's bytes (shorter at the end of the pack), from memory or fetched now.
   Buffer window(const std::string& pack, uint64_t index);
 
