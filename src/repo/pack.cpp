@@ -6,7 +6,7 @@
 #include "repo/envelope.h"
 #include "util/error.h"
 #include "util/io.h"
-#include <cstring>
+#include <algorithm>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -136,6 +136,39 @@ std::vector<PackedBlob> parse_pack_header(const Keyring& keys, ByteView tail, ui
     out.push_back(b);
   }
   return out;
+}
+
+Bytes read_pack_tail(const Backend& backend, const std::string& name, uint64_t pack_size) {
+  // Most headers (40 bytes a blob) fit in 64 KiB; a larger one takes a second read.
+  uint64_t want = std::min<uint64_t>(pack_size, 64 << 10);
+  Bytes tail = backend.get_range(name, pack_size - want, want);
+  if (tail.size() < 4) throw Error(ErrorKind::Corrupt, name + ": too short to be a pack");
+  uint64_t need = uint64_t(get_u32(tail.data() + tail.size() - 4)) + 4;
+  if (need > pack_size) throw Error(ErrorKind::Corrupt, name + ": pack header length is invalid");
+  if (need > tail.size()) tail = backend.get_range(name, pack_size - need, need);
+  return tail;
+}
+
+std::optional<uint32_t> pack_header_key_version(ByteView tail) {
+  if (tail.size() < 4) return std::nullopt;
+  uint64_t hlen = get_u32(tail.data() + tail.size() - 4);
+  if (hlen + 4 > tail.size() || hlen < 5) return std::nullopt;
+  return get_u32(tail.data() + tail.size() - 4 - hlen + 1);  // after the envelope's format byte
+}
+
+std::optional<std::pair<Id, BlobType>> parse_pack_name(const std::string& name) {
+  if (name.size() != 5 + 3 + 64 || name[7] != '/') return std::nullopt;
+  BlobType type;
+  if (name.compare(0, 5, "data/") == 0)
+    type = BlobType::Data;
+  else if (name.compare(0, 5, "meta/") == 0)
+    type = BlobType::Tree;
+  else
+    return std::nullopt;
+  std::string hex = name.substr(8);
+  if (hex.find_first_not_of("0123456789abcdef") != std::string::npos || name.compare(5, 2, hex, 0, 2) != 0)
+    return std::nullopt;
+  return std::make_pair(Id::from_hex(hex), type);
 }
 
 }  // namespace arca

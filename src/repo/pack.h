@@ -5,10 +5,12 @@
 // (file contents) or meta/ (trees), so metadata can stay in a hot tier on its own.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "repo/keyring.h"
+#include "storage/backend.h"
 #include "util/aligned_buffer.h"
 #include "util/fd.h"
 #include "util/bytes.h"
@@ -71,5 +73,13 @@ Id pack_id_of(ByteView pack, const std::string& what);
 // Reads the header at the end of a whole pack (or its tail); `pack_size` is the pack's length.
 std::vector<PackedBlob> parse_pack_header(const Keyring& keys, ByteView tail, uint64_t pack_size,
                                           const std::string& what, BlobType* type_out = nullptr);
+
+// The end of a stored pack holding its whole sealed header (one ranged read, two if the header
+// is large), for rebuilding an index without reading the data.
+Bytes read_pack_tail(const Backend& backend, const std::string& name, uint64_t pack_size);
+// The data key version the sealed header in `tail` names (repository-format.md §2), if readable.
+std::optional<uint32_t> pack_header_key_version(ByteView tail);
+// "data/ab/<64 hex>" or "meta/…" -> pack id and type; nullopt for other names.
+std::optional<std::pair<Id, BlobType>> parse_pack_name(const std::string& name);
 
 }  // namespace arca

@@ -9,6 +9,7 @@
 #include "crypto/random.h"
 #include "repo/envelope.h"
 #include "repo/prune_marks.h"
+#include "repo/repair_scan.h"
 #include "storage/append_only_backend.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
@@ -115,6 +116,7 @@ const Index& Repository::index() {
     // read too (packs listed twice are added once).
     std::set<std::string> done;
     std::mutex mu;
+    std::vector<std::string> damaged_index;
     for (int attempt = 1;; attempt++) {
       std::vector<std::string> names;
       backend_->list("index/", [&](const ObjectInfo& o) {
@@ -135,13 +137,19 @@ const Index& Repository::index() {
           }
           if (e.kind() != ErrorKind::Corrupt) throw;
           std::lock_guard lk(mu);
-          warn(std::string(e.what()) + "; its packs are ignored (run 'arca check')");
+          damaged_index.push_back(e.what());
         }
       });
       done.insert(names.begin(), names.end());
       if (!vanished) break;
       if (attempt == 10) throw Error(ErrorKind::Io, "index files keep vanishing while they are read; run the command again");
     }
+    // One damaged index object must not hide the packs it listed: those no intact index file
+    // lists are read from their own headers (and not deduplicated against until repaired).
+    std::vector<Id> from_headers;
+    if (!damaged_index.empty())
+      index_packs_from_headers(*backend_, keys_, index_, damaged_index, from_headers,
+                               [&](const std::string& m) { warn(m); });
     // Packs a prune has marked for deletion stay readable but are not deduplicated against. If
     // the marks cannot be read, no pack is trusted for deduplication (writers store everything
     // again): deduplicating against a pack a prune is deleting would lose data.
@@ -155,6 +163,7 @@ const Index& Repository::index() {
                                    "(run 'arca check'; 'arca prune' will not run meanwhile)");
       index_.condemn_all();
     }
+    for (const auto& p : from_headers) index_.condemn(p);
     index_.finalize();
   });
   return index_;

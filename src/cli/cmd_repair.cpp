@@ -1,0 +1,114 @@
+// arca repair index | snapshots: the ways out of damaged index and snapshot objects.
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/progress_display.h"
+#include "repo/repair_index.h"
+#include "repo/repair_snapshots.h"
+
+namespace arca {
+
+namespace {
+
+int repair_index_command(const GlobalOptions& g, bool dry_run) {
+  auto repo = open_repository(g);
+  RepairIndexOptions o;
+  o.dry_run = dry_run;
+  ProgressCounters progress;
+  RepairIndexResult r;
+  {
+    ProgressDisplay display(progress, "reading pack headers", "packs", show_progress(g));
+    r = repair_index(*repo, o, progress);
+  }
+  int rc = r.complete() ? kExitOk : kExitPartial;
+  if (g.json) {
+    print_json({{"dry_run", dry_run}, {"complete", r.complete()}, {"packs", r.packs}, {"blobs", r.blobs},
+                {"packs_added", r.packs_added}, {"index_files_written", r.index_files_written},
+                {"damaged_index", r.damaged_index}, {"removed", r.removed}, {"remove_failed", r.remove_failed},
+                {"unreadable_packs", r.unreadable_packs}, {"kept_from_old_index", r.kept_from_old},
+                {"missing_packs", r.missing_packs}});
+    return rc;
+  }
+  for (const auto& d : r.damaged_index) std::cerr << "damaged: " << d << "\n";
+  for (const auto& p : r.kept_from_old)
+    std::cerr << "warning: " << p << "; kept as the old index listed it (run 'arca check --read-data')\n";
+  for (const auto& p : r.unreadable_packs)
+    std::cerr << "error: " << p << "; no intact index lists it, so its blobs stay unavailable "
+              << "(run 'arca check' to see what needs them)\n";
+  for (const auto& f : r.remove_failed) std::cerr << "error: could not remove " << f << "\n";
+  if (!g.quiet) {
+    std::cout << (dry_run ? "would index " : "indexed ") << r.packs << " packs (" << r.blobs << " blobs), "
+              << r.packs_added << " of them not listed by any intact index file";
+    if (r.missing_packs) std::cout << "; dropped " << r.missing_packs << " listed pack(s) that are not stored";
+    std::cout << "\n";
+    if (dry_run)
+      std::cout << "would replace " << r.damaged_index.size() << " damaged index object(s) and the intact ones\n";
+    else
+      std::cout << "wrote " << r.index_files_written << " index file(s); removed " << r.removed.size()
+                << " old index object(s)\n";
+  }
+  return rc;
+}
+
+int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes) {
+  auto repo = open_repository(g);
+  auto damaged = find_damaged_snapshots(*repo);
+  bool remove = !dry_run && !damaged.empty();
+  if (!g.json)
+    for (const auto& d : damaged) std::cerr << "damaged: " << d.name << ": " << d.reason << "\n";
+  if (remove && !yes) {
+    if (!isatty(0) || g.json)
+      throw Error(ErrorKind::Refused, "refusing to remove " + std::to_string(damaged.size()) +
+                                          " damaged snapshot object(s) without confirmation; re-run with --yes");
+    std::cerr << "Remove these " << damaged.size() << " snapshot object(s)? Type 'yes' to go ahead: " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "yes") throw Error(ErrorKind::Refused, "not confirmed; nothing was removed");
+  }
+  if (remove) remove_damaged_snapshots(*repo, damaged);
+  if (g.json) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& d : damaged) items.push_back({{"object", d.name}, {"reason", d.reason}});
+    print_json({{"dry_run", dry_run}, {"damaged", items}, {"removed", remove ? damaged.size() : 0}});
+    return kExitOk;
+  }
+  if (!g.quiet) {
+    if (damaged.empty())
+      std::cout << "no damaged snapshot objects\n";
+    else if (remove)
+      std::cout << "removed " << damaged.size() << " damaged snapshot object(s); run 'arca prune' to free the data "
+                << "only they needed\n";
+    else
+      std::cout << damaged.size() << " damaged snapshot object(s) would be removed\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_repair(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand("repair", "Mend a damaged repository: rebuild the index, remove damaged snapshots");
+  cmd->require_subcommand(1);
+  auto dry_run = std::make_shared<bool>(false);
+  auto yes = std::make_shared<bool>(false);
+
+  auto* index = cmd->add_subcommand("index",
+                                    "Rebuild the index from every pack's own header, then remove the old index "
+                                    "objects (damaged or not); needs an operator's key");
+  add_global_options(*index, g);
+  index->add_flag("-n,--dry-run", *dry_run, "Read the pack headers and say what would be written; change nothing");
+  set_command(*index, [&g, dry_run] { return repair_index_command(g, *dry_run); });
+
+  auto* snaps = cmd->add_subcommand("snapshots",
+                                    "Find snapshot objects that cannot be read and remove them (they block "
+                                    "'arca prune'); needs an operator's key");
+  add_global_options(*snaps, g);
+  snaps->add_flag("-n,--dry-run", *dry_run, "Only list the damaged snapshot objects");
+  snaps->add_flag("-y,--yes", *yes, "Remove them without asking");
+  set_command(*snaps, [&g, dry_run, yes] { return repair_snapshots_command(g, *dry_run, *yes); });
+}
+
+}  // namespace arca

@@ -1,0 +1,55 @@
+#include "repo/repair_snapshots.h"
+
+#include <algorithm>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "repo/repair_scan.h"
+#include "util/error.h"
+#include "util/parallel_for.h"
+
+namespace arca {
+
+std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
+  std::vector<std::string> names;
+  repo.backend().list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  std::vector<DamagedSnapshot> out;
+  std::mutex mu;
+  parallel_for(names.size(), std::max(2u, repo.backend().parallelism()), [&](size_t i) {
+    std::string reason;
+    try {
+      if (names[i].size() != 10 + 64 || names[i].find_first_not_of("0123456789abcdef", 10) != std::string::npos)
+        throw Error(ErrorKind::Corrupt, "not a snapshot name");
+      Bytes plain = repo.load_object(names[i]);
+      Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), Id::from_hex(names[i].substr(10)));
+      return;
+    } catch (const nlohmann::json::exception& e) {
+      reason = std::string("malformed: ") + e.what();
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::NotFound) return;  // forgotten since the listing
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      reason = without_name(e.what(), names[i]);
+    } catch (const std::exception& e) {
+      reason = e.what();
+    }
+    std::lock_guard lk(mu);
+    out.push_back({names[i], reason});
+  });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+void remove_damaged_snapshots(Repository& repo, const std::vector<DamagedSnapshot>& damaged) {
+  if (repo.append_only() && !damaged.empty())
+    throw Error(ErrorKind::Refused, "append-only key " + repo.key_id().substr(0, 8) +
+                                        " cannot remove snapshot objects; run 'arca repair snapshots' with an operator's key");
+  for (const auto& d : damaged) {
+    try {
+      repo.backend().remove(d.name);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
+    }
+  }
+}
+
+}  // namespace arca
