@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <linux/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #include "sources/files/exclude.h"
 #include "sources/files/file_meta.h"
+#include "sources/files/holes.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/aligned_buffer.h"
@@ -33,13 +35,26 @@ namespace {
 
 struct PlannedFile {
   std::string rel;
+  std::string tmp;        // a new file: its temporary name in its directory until it is complete
+  std::string write_rel;  // what the writers open: rel, or the temporary name's path
   Node node;
-  bool existed = false;               // delta: compare before writing
+  bool existed = false;    // an existing regular file: compared chunk by chunk, updated in place
+  bool replaces = false;   // something else (or a read-only or hard-linked file) stood at rel
+  bool resized = false;    // existed with another size
+  bool allocated = false;  // fallocate'd: zero runs must be punched, not just skipped
   std::vector<uint64_t> offsets;      // of each chunk
   std::vector<BlobLocation> locs;
-  std::atomic<bool> failed{false};
+  std::atomic<bool> failed{false};      // a problem was recorded for it
+  std::atomic<bool> damaged{false};     // ... because the repository's data is damaged
+  std::atomic<bool> unfinished{false};  // the restore stopped before all its chunks were written
+  std::atomic<bool> done{false};        // complete under its real name
   std::atomic<uint64_t> written{0};
-  std::atomic<size_t> items_left{0};  // the file is done (for progress) when this reaches 0
+  std::atomic<size_t> items_left{0};  // the file is done when this reaches 0
+};
+
+struct PendingLink {  // a further name of a hard-linked file, made once the first name is complete
+  std::string rel;
+  PlannedFile* first;
 };
 
 struct WorkItem {
@@ -65,9 +80,18 @@ class FileRestore {
   void delete_extra(int dirfd, const Tree& tree, const std::string& rel);
   void work();
   void restore_range(const WorkItem& item);
+  void compare_range(const WorkItem& item);
   void restore_range_direct(PlannedFile& f, const WorkItem& item, uint64_t start, uint64_t end);
+  uint64_t write_with_holes(PlannedFile& f, int fd, const uint8_t* data, uint64_t off, uint64_t len);
+  bool make_hole(PlannedFile& f, int fd, uint64_t from, uint64_t to);
+  void finish_file(PlannedFile& f);
+  void make_links();
+  void settle_files();
   bool verify_file(PlannedFile& f);
-  void problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg);
+  bool cancelled() const { return opts_.cancel && opts_.cancel->load(); }
+  void problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg,
+               RestoreProblemSource source = RestoreProblemSource::Target);
+  void fail(PlannedFile& f, const std::string& msg, RestoreProblemSource source = RestoreProblemSource::Target);
   static std::pair<std::string, std::string> split(const std::string& rel);
 
   Repository& repo_;
@@ -82,7 +106,11 @@ class FileRestore {
     const PlannedFile* file = nullptr;  // files: metadata is skipped if the content failed
   };
   std::vector<MetaEntry> meta_;  // entries needing metadata, in creation order
-  std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
+  std::map<std::pair<uint64_t, uint64_t>, PlannedFile*> hardlinks_;  // first name of each linked inode
+  std::vector<PendingLink> links_;
+  mutable std::vector<bool> include_used_;  // per --include: did it select anything
+  uint64_t tmp_seq_ = 0;
+  std::atomic<bool> punch_ok_{true};
   // Planning (creating directories and files, one thread) feeds the writers through this queue,
   // so writing starts with the first file instead of after the last one is created.
   BoundedQueue<WorkItem> queue_{1 << 16};
@@ -96,7 +124,7 @@ class FileRestore {
   std::optional<BackgroundSync> background_sync_;  // while the writers run
   void count_written(uint64_t n) {
     written_ += n;
-    background_sync_->wrote(n);
+    if (background_sync_) background_sync_->wrote(n);
   }
 };
 
@@ -106,25 +134,44 @@ constexpr uint64_t kItemBytes = 4 << 20;
 // the device's write cache is flushed, and some devices cache gigabytes (a VM disk cached by its host).
 constexpr uint64_t kSyncEvery = 128 << 20;
 
+// A read-only or forbidden target fails once, clearly, instead of once per file.
+static void check_target_writable(int root, const std::string& target) {
+  struct statvfs vfs;
+  if (fstatvfs(root, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+    throw Error(ErrorKind::Io, "cannot restore into " + target +
+                                   ": its filesystem is mounted read-only; remount it read-write or choose another --target");
+  if (faccessat(root, ".", W_OK | X_OK, AT_EACCESS) != 0 && errno == EACCES)
+    throw Error(ErrorKind::Io, "cannot restore into " + target +
+                                   ": permission denied; restore as a user who may write there, or choose another --target");
+}
+
 std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
   size_t slash = rel.rfind('/');
   if (slash == std::string::npos) return {"", rel};
   return {rel.substr(0, slash), rel.substr(slash + 1)};
 }
 
-void FileRestore::problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg) {
+void FileRestore::problem(std::vector<RestoreProblem>& list, const std::string& path, const std::string& msg,
+                          RestoreProblemSource source) {
   if (&list == &result_.errors) progress_.errors++;
   std::lock_guard lk(mu_);
-  list.push_back({path, msg});
+  list.push_back({path, msg, source});
+}
+
+void FileRestore::fail(PlannedFile& f, const std::string& msg, RestoreProblemSource source) {
+  problem(result_.errors, f.rel, msg, source);
+  if (source == RestoreProblemSource::Repository) f.damaged = true;
+  f.failed = true;
 }
 
 bool FileRestore::selected(const std::string& rel) const {
   for (const auto& e : opts_.excludes)
     if (path_matches(e, rel)) return false;
   if (opts_.includes.empty()) return true;
-  for (const auto& i : opts_.includes)
-    if (path_matches(i, rel)) return true;
-  return false;
+  bool any = false;
+  for (size_t i = 0; i < opts_.includes.size(); i++)  // all of them: to tell which matched nothing
+    if (path_matches(opts_.includes[i], rel)) any = include_used_[i] = true;
+  return any;
 }
 
 // Could an include pattern select something below directory `rel`? (cheap, conservative)
@@ -236,34 +283,27 @@ int FileRestore::open_dir(const std::string& rel) {
 void FileRestore::plan_file(const std::string& rel, const Node& node) {
   auto [parent, name] = split(rel);
   int dfd = open_dir(parent);
-  result_.files++;
-  result_.bytes += node.size;
   if (node.links > 1) {
     auto key = std::make_pair(node.device, node.inode);
     auto it = hardlinks_.find(key);
     if (it != hardlinks_.end()) {
-      result_.hardlinks++;
-      if (!opts_.dry_run) {
-        replace_non_dir(dfd, name, rel);
-        auto [first_parent, first_name] = split(it->second);
-        UniqueFd src(first_parent.empty() ? dup(root_.get())
-                                          : open_beneath(root_.get(), first_parent, O_PATH | O_DIRECTORY));
-        if (!src || linkat(src.get(), first_name.c_str(), dfd, name.c_str(), 0) != 0)
-          throw_errno("hard link", rel, errno);
-      }
+      // The first name is still a temporary one: the link is made once that file is complete.
+      if (opts_.dry_run) result_.hardlinks++;
+      else links_.push_back({rel, it->second});
       return;
     }
-    hardlinks_.emplace(key, rel);
   }
-  auto f = std::make_unique<PlannedFile>();
+  files_.push_back(std::make_unique<PlannedFile>());  // every planned file is accounted for at the end
+  PlannedFile* f = files_.back().get();
+  if (node.links > 1) hardlinks_.emplace(std::make_pair(node.device, node.inode), f);
   f->rel = rel;
+  f->write_rel = rel;
   f->node = node;
   uint64_t off = 0;
   for (const auto& id : node.content) {
     auto loc = repo_.index().find(id);
     if (!loc) {
-      problem(result_.errors, rel, "data blob " + id.short_hex() + " is missing from the repository");
-      f->failed = true;
+      fail(*f, "data blob " + id.short_hex() + " is missing from the repository", RestoreProblemSource::Repository);
       break;
     }
     f->offsets.push_back(off);
@@ -274,24 +314,55 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     problem(result_.warnings, rel, "content length " + std::to_string(off) + " differs from recorded size");
   progress_.bytes_total += node.size;
   progress_.files_total++;
-  if (opts_.dry_run || f->failed) return;  // a file whose data is missing is left as it is
+  if (f->failed) return;  // a file whose data is missing is left as it is
   struct stat st;
-  if (fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+  if (dfd >= 0 && fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISDIR(st.st_mode))
+      throw Error(ErrorKind::Usage, "cannot restore " + rel + ": a directory of that name exists in the target");
+    // Anything but a regular file of one link is replaced (never written through: a hard link
+    // would change the other names' content too).
     if (S_ISREG(st.st_mode) && st.st_nlink == 1) f->existed = true;
-    else replace_non_dir(dfd, name, rel);  // also breaks hard links we must not write through
+    else f->replaces = true;
+    f->resized = f->existed && uint64_t(st.st_size) != off;
   }
-  UniqueFd fd(openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd && errno == EACCES && f->existed) {
-    // An existing read-only file (e.g. mode 0444 as a non-root user): replace it.
-    if (unlinkat(dfd, name.c_str(), 0) != 0) throw_errno("replace", rel, errno);
-    f->existed = false;
-    fd = UniqueFd(openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (opts_.dry_run && !f->existed) {  // would be written whole
+    written_ += off;
+    f->done = true;
+    return;
   }
-  if (!fd) throw_errno("create", rel, errno);
-  // Allocating all blocks up front keeps a file that several threads write at once contiguous.
-  if (off > 0 && fallocate(fd.get(), 0, 0, off_t(off)) != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
-    throw_errno("allocate space for", rel, errno);
-  if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
+  if (!opts_.dry_run && f->existed) {
+    UniqueFd fd(openat(dfd, name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd && errno == EACCES) {
+      // An existing read-only file (e.g. mode 0444 as a non-root user): replace it.
+      f->existed = false;
+      f->replaces = true;
+    } else if (!fd) {
+      throw_errno("open", rel, errno);
+    } else if (ftruncate(fd.get(), off_t(off)) != 0) {
+      throw_errno("resize", rel, errno);
+    }
+  }
+  if (!opts_.dry_run && !f->existed) {
+    // A new file is written under a temporary name and renamed into place when complete, so
+    // that a stop or damage never leaves a wrong file (full size, zeros) under its real name.
+    UniqueFd fd;
+    do {
+      f->tmp = ".arca-restore." + std::to_string(getpid()) + "." + std::to_string(tmp_seq_++);
+      fd = UniqueFd(openat(dfd, f->tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    } while (!fd && errno == EEXIST);
+    if (!fd) {
+      int err = errno;
+      f->tmp.clear();
+      throw_errno("create", rel, err);
+    }
+    f->write_rel = parent.empty() ? f->tmp : parent + "/" + f->tmp;
+    // Allocating all blocks up front keeps a file that several threads write at once contiguous.
+    if (off > 0) {
+      if (fallocate(fd.get(), 0, 0, off_t(off)) == 0) f->allocated = true;
+      else if (errno != EOPNOTSUPP && errno != ENOSYS) throw_errno("allocate space for", rel, errno);
+    }
+    if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
+  }
   // Split into work items of up to ~4 MiB so one large file is restored by all threads at once
   // (and each thread's assembly buffer stays small).
   std::vector<WorkItem> items;
@@ -300,28 +371,53 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     size_t j = i;
     uint64_t bytes = 0;
     while (j < n && (j == i || bytes + f->locs[j].raw_length <= kItemBytes)) bytes += f->locs[j++].raw_length;
-    items.push_back({f.get(), i, j});
+    items.push_back({f, i, j});
     i = j;
   }
   // Planning runs ahead of the writers: the read-ahead learns which pack windows are still needed.
   if (!f->existed)
     for (const auto& loc : f->locs) repo_.expect_blob_read(loc);
   f->items_left = items.size();  // set before any item is queued: writers count it down
-  if (items.empty()) progress_.files_done++;
-  meta_.push_back({rel, node, f.get()});
-  files_.push_back(std::move(f));
+  if (!opts_.dry_run) meta_.push_back({rel, node, f});
+  if (items.empty()) {
+    finish_file(*f);
+    progress_.files_done++;
+  }
   for (auto& item : items) queue_.push(item);
 }
 
+// Called once all of a file's chunks are written (by the writer that wrote the last).
+void FileRestore::finish_file(PlannedFile& f) {
+  if (f.failed || f.unfinished) return;
+  if (!opts_.dry_run && !f.tmp.empty()) {
+    auto [parent, name] = split(f.rel);
+    UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
+    if (!pfd || renameat(pfd.get(), f.tmp.c_str(), pfd.get(), name.c_str()) != 0) {
+      fail(f, std::string("cannot move the restored file into place: ") + std::strerror(errno));
+      return;
+    }
+    f.tmp.clear();
+  }
+  f.done = true;
+}
+
 void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
-  Tree t = repo_.load_tree(tree);
+  Tree t;
+  try {
+    t = repo_.load_tree(tree);
+  } catch (const Error& e) {
+    if (rel.empty()) throw;  // no snapshot tree: nothing to restore
+    problem(result_.errors, rel, e.what(), RestoreProblemSource::Repository);
+    return;
+  }
   // --delete works inside restored directories, never on the target directory itself.
   if (opts_.delete_extra && !rel.empty() && selected(rel)) {
     int dfd = open_dir(rel);
     if (dfd >= 0) delete_extra(dfd, t, rel);
   }
   for (const auto& n : t.nodes) {
-    if (stop_) return;  // the target filesystem is full: creating more would only fail
+    if (cancelled()) stop_ = true;
+    if (stop_) return;  // the target filesystem is full (creating more would only fail), or a signal
     std::string child = rel.empty() ? n.name : rel + "/" + n.name;
     try {
       plan_entry(n, child);
@@ -368,16 +464,19 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
 void FileRestore::restore_range(const WorkItem& item) {
   PlannedFile& f = *item.file;
   if (f.failed) return;
+  if (opts_.dry_run) {
+    compare_range(item);
+    return;
+  }
   uint64_t start = f.offsets[item.first];
   uint64_t end = f.offsets[item.last - 1] + f.locs[item.last - 1].raw_length;
   if (!f.existed && direct_io_ && end - start >= kDirectMin) {
     restore_range_direct(f, item, start, end);
     return;
   }
-  UniqueFd fd(open_beneath(root_.get(), f.rel, f.existed ? O_RDWR : O_WRONLY));
+  UniqueFd fd(open_beneath(root_.get(), f.write_rel, f.existed ? O_RDWR : O_WRONLY));
   if (!fd) {
-    problem(result_.errors, f.rel, std::string("cannot open for writing: ") + std::strerror(errno));
-    f.failed = true;
+    fail(f, std::string("cannot open for writing: ") + std::strerror(errno));
     return;
   }
   Bytes existing;
@@ -396,15 +495,59 @@ void FileRestore::restore_range(const WorkItem& item) {
     try {
       data = repo_.read_blob(id, loc);
     } catch (const Error& e) {
-      problem(result_.errors, f.rel, e.what());
-      f.failed = true;
+      fail(f, e.what(), RestoreProblemSource::Repository);
       return;
     }
-    pwrite_all(fd.get(), data, off_t(f.offsets[i]), f.rel);
-    count_written(data.size());
-    f.written += data.size();
+    uint64_t n = write_with_holes(f, fd.get(), data.data(), f.offsets[i], data.size());
+    count_written(n);
+    f.written += n;
     progress_.bytes_done += data.size();
   }
+}
+
+// A dry run: counts what an existing file would need written (reads the target, never the repository).
+void FileRestore::compare_range(const WorkItem& item) {
+  PlannedFile& f = *item.file;
+  UniqueFd fd(open_beneath(root_.get(), f.rel, O_RDONLY));
+  Bytes existing;
+  for (size_t i = item.first; i < item.last; i++) {
+    const BlobLocation& loc = f.locs[i];
+    existing.resize(loc.raw_length);
+    bool same = fd && pread_full(fd.get(), existing, off_t(f.offsets[i]), f.rel) == existing.size() &&
+                repo_.blob_id(existing) == f.node.content[i];
+    if (!same) {
+      count_written(loc.raw_length);
+      f.written += loc.raw_length;
+    }
+    progress_.bytes_done += loc.raw_length;
+  }
+}
+
+// Writes `len` bytes of `data` at file offset `off`, leaving its long zero runs as holes.
+// Returns the bytes written.
+uint64_t FileRestore::write_with_holes(PlannedFile& f, int fd, const uint8_t* data, uint64_t off, uint64_t len) {
+  uint64_t pos = off, wrote = 0;
+  auto put = [&](uint64_t from, uint64_t to) {
+    if (to <= from) return;
+    pwrite_all(fd, ByteView(data + (from - off), to - from), off_t(from), f.rel);
+    wrote += to - from;
+  };
+  for (auto [h0, h1] : zero_runs(data, off, len)) {
+    put(pos, h0);
+    if (!make_hole(f, fd, h0, h1)) put(h0, h1);
+    pos = h1;
+  }
+  put(pos, off + len);
+  return wrote;
+}
+
+// Leaves [from, to) of the file as a hole; false if the zeros must be written instead.
+bool FileRestore::make_hole(PlannedFile& f, int fd, uint64_t from, uint64_t to) {
+  if (!f.existed && !f.allocated) return true;  // a new file's unwritten range is a hole already
+  if (!punch_ok_) return false;
+  if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(from), off_t(to - from)) == 0) return true;
+  if (errno == EOPNOTSUPP || errno == ENOSYS) punch_ok_ = false;  // this filesystem has no holes
+  return false;
 }
 
 // Large new ranges bypass the page cache: the range is assembled in an aligned buffer, its
@@ -419,38 +562,51 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
     try {
       repo_.read_blob_into(f.node.content[i], f.locs[i], {buf.data() + (f.offsets[i] - base), f.locs[i].raw_length});
     } catch (const Error& e) {
-      problem(result_.errors, f.rel, e.what());
-      f.failed = true;
+      fail(f, e.what(), RestoreProblemSource::Repository);
       return;
     }
   }
   uint64_t a = std::min(align_up(start), end), b = std::max(align_down(end), a);
-  UniqueFd fd(open_beneath(root_.get(), f.rel, O_WRONLY));
+  UniqueFd fd(open_beneath(root_.get(), f.write_rel, O_WRONLY));
   if (!fd) {
-    problem(result_.errors, f.rel, std::string("cannot open for writing: ") + std::strerror(errno));
-    f.failed = true;
+    fail(f, std::string("cannot open for writing: ") + std::strerror(errno));
     return;
   }
+  uint64_t wrote = 0;
   auto buffered = [&](uint64_t from, uint64_t to) {
     if (to > from) pwrite_all(fd.get(), ByteView(buf.data() + (from - base), to - from), off_t(from), f.rel);
+    wrote += to > from ? to - from : 0;
   };
   buffered(start, a);
   if (b > a) {
-    UniqueFd dfd(open_beneath(root_.get(), f.rel, O_WRONLY | O_DIRECT));
-    bool done = false;
-    if (dfd) {
-      ssize_t n = pwrite(dfd.get(), buf.data() + (a - base), b - a, off_t(a));
-      if (n == ssize_t(b - a)) done = true;
-      else if (n < 0 && errno != EINVAL) throw_errno("write", f.rel, errno);
+    UniqueFd dfd(open_beneath(root_.get(), f.write_rel, O_WRONLY | O_DIRECT));
+    bool direct = bool(dfd);
+    // The aligned interior, without its long zero runs (holes; their bounds are block-aligned).
+    auto put = [&](uint64_t from, uint64_t to) {
+      if (to <= from) return;
+      if (direct) {
+        ssize_t n = pwrite(dfd.get(), buf.data() + (from - base), to - from, off_t(from));
+        if (n == ssize_t(to - from)) {
+          wrote += to - from;
+          return;
+        }
+        if (n < 0 && errno != EINVAL) throw_errno("write", f.rel, errno);
+        direct = false;
+        direct_io_ = false;  // this filesystem does not do O_DIRECT (tmpfs, some network filesystems)
+      }
+      buffered(from, to);
+    };
+    uint64_t pos = a;
+    for (auto [h0, h1] : zero_runs(buf.data() + (a - base), a, b - a)) {
+      put(pos, h0);
+      if (!make_hole(f, fd.get(), h0, h1)) put(h0, h1);
+      pos = h1;
     }
-    if (!done) {
-      direct_io_ = false;  // this filesystem does not do O_DIRECT (tmpfs, some network filesystems)
-      buffered(a, b);
-    }
+    put(pos, b);
   }
   buffered(b, end);
-  count_written(end - start);
-  f.written += end - start;
+  count_written(wrote);
+  f.written += wrote;
   progress_.bytes_done += end - start;
 }
 
@@ -471,30 +627,86 @@ bool FileRestore::verify_file(PlannedFile& f) {
 void FileRestore::work() {
   while (auto item = queue_.pop()) {
     PlannedFile& f = *item->file;
-    if (stop_) {  // drain after a full disk: what was not written is not restored
-      f.failed = true;
+    if (cancelled()) stop_ = true;
+    if (stop_) {  // drain after a full disk or a signal: what was not written is not restored
+      f.unfinished = true;
       continue;
     }
     try {
       restore_range(*item);
-      if (--f.items_left == 0) progress_.files_done++;
+      if (--f.items_left == 0) {
+        finish_file(f);
+        progress_.files_done++;
+      }
     } catch (const Error& e) {
-      problem(result_.errors, f.rel, e.what());
-      f.failed = true;
+      fail(f, e.what());
       if (e.kind() == ErrorKind::NoSpace) {
         no_space_ = true;
         stop_ = true;  // a full disk stops the restore; the error says what to do
       }
     } catch (const std::exception& e) {
-      problem(result_.errors, f.rel, e.what());
-      f.failed = true;
+      fail(f, e.what());
     }
   }
+}
+
+// Further names of hard-linked files, once the first name is complete.
+void FileRestore::make_links() {
+  for (const auto& l : links_) {
+    if (!l.first->done) {
+      if (l.first->failed)
+        problem(result_.errors, l.rel, "hard link to " + l.first->rel + " not made: that file could not be restored",
+                l.first->damaged ? RestoreProblemSource::Repository : RestoreProblemSource::Target);
+      continue;  // (or the restore stopped first)
+    }
+    auto [parent, name] = split(l.rel);
+    auto [first_parent, first_name] = split(l.first->rel);
+    try {
+      UniqueFd dfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
+      UniqueFd src(first_parent.empty() ? dup(root_.get())
+                                        : open_beneath(root_.get(), first_parent, O_PATH | O_DIRECTORY));
+      if (!dfd || !src) throw_errno("open the directory of", l.rel, errno);
+      replace_non_dir(dfd.get(), name, l.rel);
+      if (linkat(src.get(), first_name.c_str(), dfd.get(), name.c_str(), 0) != 0) throw_errno("hard link", l.rel, errno);
+      result_.hardlinks++;
+    } catch (const Error& e) {
+      problem(result_.errors, l.rel, e.what());
+    }
+  }
+}
+
+// After the writers: temporary files of what was not completed are removed; the counts are made.
+void FileRestore::settle_files() {
+  uint64_t bytes = 0, files = 0;
+  for (const auto& fp : files_) {
+    PlannedFile& f = *fp;
+    if (f.done) {
+      files++;
+      bytes += f.node.size;
+      if (f.existed && f.written == 0 && !f.resized) result_.files_unchanged++;
+      else if (f.existed || f.replaces) result_.files_replaced++;
+      else result_.files_new++;
+      continue;
+    }
+    if (f.damaged) result_.damaged.push_back(f.rel);
+    if (!f.tmp.empty()) {
+      auto [parent, name] = split(f.rel);
+      UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
+      if (pfd && unlinkat(pfd.get(), f.tmp.c_str(), 0) != 0 && errno != ENOENT)
+        problem(result_.warnings, f.rel, "cannot remove the unfinished temporary file " + f.tmp + ": " + std::strerror(errno));
+      if (!f.failed) result_.unfinished_removed++;
+    } else if (f.existed && !f.failed && f.unfinished) {
+      result_.unfinished_in_place.push_back(f.rel);
+    }
+  }
+  result_.files = files;
+  result_.bytes = bytes;
 }
 
 RestoreResult FileRestore::run(const Snapshot& snap) {
   auto start = std::chrono::steady_clock::now();
   if (opts_.target.empty()) throw Error(ErrorKind::Usage, "no restore target given (--target DIR)");
+  include_used_.assign(opts_.includes.size(), false);
   if (!opts_.dry_run) {
     std::error_code ec;
     std::filesystem::create_directories(opts_.target, ec);
@@ -502,6 +714,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   }
   root_ = UniqueFd(open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_ && !opts_.dry_run) throw_errno("open target", opts_.target, errno);
+  if (!opts_.dry_run) check_target_writable(root_.get(), opts_.target);
   repo_.index();
   // The reads plan_file announces are this restore's only (an error or a full disk leaves some unmade).
   struct ForgetReads {
@@ -519,8 +732,9 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
       std::function<void()> flush;
       if (sync_fd_) flush = [fd = sync_fd_.get()] { syncfs(fd); };
       background_sync_.emplace(std::move(flush), kSyncEvery);
-      for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
     }
+    // A dry run compares existing files with the snapshot in parallel too.
+    for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
     std::exception_ptr planning_error;
     try {
       plan_dir(snap.tree, "");
@@ -534,20 +748,29 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     background_sync_.reset();
     sync_fd_.reset();
     dir_fds_.clear();
-    if (planning_error) std::rethrow_exception(planning_error);
+    if (planning_error) {
+      settle_files();  // no temporary file is left behind
+      std::rethrow_exception(planning_error);
+    }
   }
+  result_.interrupted = cancelled();
+  for (size_t i = 0; i < opts_.includes.size(); i++)
+    if (!include_used_[i]) result_.unmatched_includes.push_back(opts_.includes[i]);
   if (opts_.dry_run) {
+    settle_files();
+    result_.bytes_written = written_;
     result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result_;
   }
-  if (opts_.verify) {
+  if (!stop_) make_links();
+  if (opts_.verify && !stop_) {
     std::atomic<size_t> vnext{0};
     std::vector<std::thread> pool;
     for (unsigned i = 0; i < n; i++)
       pool.emplace_back([&] {
         for (size_t k; (k = vnext++) < files_.size();) {
           PlannedFile& f = *files_[k];
-          if (f.failed) continue;
+          if (!f.done) continue;
           bool ok = false;
           try {
             ok = verify_file(f);
@@ -563,10 +786,11 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
       });
     for (auto& t : pool) t.join();
   }
+  settle_files();
   // Metadata last, deepest first, so directory times are not disturbed by their children.
   for (auto it = meta_.rbegin(); it != meta_.rend(); ++it) {
-    // A file whose content failed keeps no restored mtime/size look-alike that tools would trust.
-    if (it->file && it->file->failed) continue;
+    // A file whose content is not complete keeps no restored mtime/size look-alike that tools would trust.
+    if (it->file && !it->file->done) continue;
     auto [parent, name] = split(it->rel);
     UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
     std::string err = pfd ? apply_metadata(pfd.get(), name, it->node)
@@ -579,8 +803,6 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     problem(result_.errors, opts_.target, std::string("flushing the restore to disk failed: ") + std::strerror(errno));
   result_.bytes_written = written_;
   result_.no_space = no_space_;
-  for (const auto& f : files_)
-    if (f->existed && !f->failed && f->written == 0) result_.files_unchanged++;
   result_.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result_;
 }

@@ -5,9 +5,13 @@
 // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), and metadata is applied through descriptors opened
 // with O_NOFOLLOW, so nothing can be written or changed outside the target, even if entries are
 // swapped for symlinks while the restore runs. Delta: an existing file is compared chunk by chunk (keyed
-// hashes) and only differing chunks are written. Parallel: chunks of all files, large ones
+// hashes) and only differing chunks are written, in place. New files are written under a
+// temporary name (".arca-restore.*") in their directory and renamed when complete, so an
+// interrupted or damaged restore never leaves a wrong file under a real name. Runs of zeros
+// become holes (see holes.h). Parallel: chunks of all files, large ones
 // included, are restored by a pool of threads; metadata is applied last, deepest first.
 #pragma once
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -24,22 +28,36 @@ struct RestoreOptions {
   bool verify = false;
   bool dry_run = false;
   unsigned threads = 0;  // 0 = 2 × cores
+  const std::atomic<bool>* cancel = nullptr;  // set (by a signal handler): stop cleanly
 };
+
+// Whose fault a problem is: the repository's data (damage, missing blobs) or the target
+// (permissions, a read-only or full filesystem, a name clash). They need different remedies.
+enum class RestoreProblemSource { Repository, Target };
 
 struct RestoreProblem {
   std::string path, message;
+  RestoreProblemSource source = RestoreProblemSource::Target;
 };
 
 struct RestoreResult {
+  // Restored completely (a dry run: would be restored). Damaged or unfinished files are not counted.
   uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0;
   uint64_t bytes = 0;            // logical size of restored files
-  uint64_t bytes_written = 0;    // bytes actually written (delta restore writes less)
+  uint64_t bytes_written = 0;    // bytes actually written (a dry run: would be written)
+  uint64_t files_new = 0;        // files that did not exist in the target
+  uint64_t files_replaced = 0;   // existing files (or other entries) whose content changed
   uint64_t files_unchanged = 0;  // existing files that already matched
   uint64_t files_verified = 0;
   std::vector<std::string> deleted_paths;  // removed by delete_extra (or, in a dry run, would be)
-  std::vector<RestoreProblem> errors;    // content that could not be restored (corrupt/missing data)
+  std::vector<RestoreProblem> errors;    // what could not be restored, and why (see source)
+  std::vector<std::string> damaged;      // files not restored because the repository's data is damaged
   std::vector<RestoreProblem> warnings;  // metadata that could not be applied
+  std::vector<std::string> unmatched_includes;  // --include patterns that matched nothing
   bool no_space = false;         // stopped because the target filesystem is full
+  bool interrupted = false;      // stopped by opts.cancel
+  uint64_t unfinished_removed = 0;  // new files left incomplete by a stop, removed
+  std::vector<std::string> unfinished_in_place;  // existing files left partly updated by a stop
   double duration_s = 0;
 };
 
