@@ -19,7 +19,7 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("paths", a->paths, "Files or directories to back up (several go into one snapshot)")->required();
-  cmd->add_option("--tag", a->tags, "Tag the snapshot (repeatable)")->allow_extra_args(false);
+  add_tags_option(*cmd, "--tag", a->tags, "Tag the snapshot (a,b is two tags; repeatable)");
   cmd->add_option("--host", a->host, "Host name to record (default: this machine's)");
   cmd->add_option("-e,--exclude", a->excludes,
                   "Exclude a glob pattern: without '/' it matches names at any depth, with '/' absolute paths "

@@ -38,8 +38,10 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
       "raw bytes, the others JSON; secrets are never printed)");
   add_global_options(*cmd, g);
   auto args = std::make_shared<std::vector<std::string>>();
+  auto filter = std::make_shared<SnapshotFilter>();
   cmd->add_option("what", *args, "Object kind followed by its id (full or unique prefix)")->required();
-  set_command(*cmd, [&g, args] {
+  add_snapshot_filter_options(*cmd, *filter);  // for 'snapshot latest' and 'file latest PATH'
+  set_command(*cmd, [&g, args, filter] {
     auto& a = *args;
     auto need = [&](size_t n) {
       if (a.size() != n) throw Error(ErrorKind::Usage, "'arca cat " + a[0] + "' takes " + std::to_string(n - 1) + " argument(s)");
@@ -57,7 +59,7 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
                   {"current_data_key_version", repo->keys().current_version()}});
     } else if (kind == "snapshot") {
       need(2);
-      print_json(repo->find_snapshot(a[1]).to_json());
+      print_json(resolve_snapshot(*repo, a[1], *filter).to_json());
     } else if (kind == "index") {
       need(2);
       Id id = resolve_id(*repo, a[1], "index/");
@@ -95,7 +97,7 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
       write_stdout(repo->read_blob(Id::from_hex(a[1])));
     } else if (kind == "file") {
       need(3);
-      Snapshot s = repo->find_snapshot(a[1]);
+      Snapshot s = resolve_snapshot(*repo, a[1], *filter);
       std::string want = a[2];
       while (!want.empty() && want.front() == '/') want.erase(0, 1);
       bool found = false;

@@ -11,11 +11,14 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("diff", "Show what changed between two snapshots");
   add_global_options(*cmd, g);
   auto ids = std::make_shared<std::pair<std::string, std::string>>();
-  cmd->add_option("from", ids->first, "Older snapshot")->required();
-  cmd->add_option("to", ids->second, "Newer snapshot")->required();
-  set_command(*cmd, [&g, ids] {
+  auto filter = std::make_shared<SnapshotFilter>();
+  cmd->add_option("from", ids->first, "Older snapshot: id (or unique prefix), or 'latest' (the newest the selectors match)")
+      ->required();
+  cmd->add_option("to", ids->second, "Newer snapshot: id (or unique prefix), or 'latest'")->required();
+  add_snapshot_filter_options(*cmd, *filter);
+  set_command(*cmd, [&g, ids, filter] {
     auto repo = open_repository(g);
-    Snapshot a = repo->find_snapshot(ids->first), b = repo->find_snapshot(ids->second);
+    Snapshot a = resolve_snapshot(*repo, ids->first, *filter), b = resolve_snapshot(*repo, ids->second, *filter);
     struct Entry {
       NodeType type;
       uint64_t size;

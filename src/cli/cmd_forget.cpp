@@ -34,6 +34,7 @@ RetentionConfig config_from_flags(const ForgetArgs& a) {
   cfg.group_by = parse_group_by(a.group_by);
   RetentionRule r;
   r.name = "command line";
+  r.from_flags = true;
   r.kind = a.kind;
   r.host = a.host;
   r.source = a.source;
@@ -113,14 +114,14 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--keep-within-weekly", a->within_weekly, "… of each week within SPAN");
   cmd->add_option("--keep-within-monthly", a->within_monthly, "… of each month within SPAN");
   cmd->add_option("--keep-within-yearly", a->within_yearly, "… of each year within SPAN");
-  cmd->add_option("--keep-tag", a->keep_tags, "Keep every recovery point with this tag (repeatable)");
+  add_tags_option(*cmd, "--keep-tag", a->keep_tags, "Keep every recovery point with this tag (a,b or repeated: any of them)");
   cmd->add_option("--policy", a->policy_file, "A JSON retention table: rules by kind, source, host and tags (docs/retention.md)");
   cmd->add_option("--group-by", a->group_by, "Apply the rules per group: host, source, tags (comma-separated) or none")
       ->capture_default_str();
   cmd->add_option("--kind", a->kind, "Only recovery points of this source kind (files, postgres, redis, kafka, …)");
   cmd->add_option("--host", a->host, "Only recovery points of this host");
   cmd->add_option("--source", a->source, "Only recovery points of this source name");
-  cmd->add_option("--tag", a->tags, "Only recovery points with this tag (repeatable: all must be present)");
+  add_tags_option(*cmd, "--tag", a->tags, "Only recovery points with this tag (a,b or repeated: all must be present)");
   cmd->add_flag("-n,--dry-run", a->dry_run, "Show every recovery point as kept or removed, with the rule that decided; remove nothing");
   cmd->add_flag("-y,--yes", a->yes, "Confirm a plan that removes every recovery point of a source or has contradicting rules");
   cmd->add_flag("--prune", a->prune, "Run 'arca prune' afterwards");
@@ -169,7 +170,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
       nlohmann::json items = nlohmann::json::array();
       for (const auto& p : plan.items)
         items.push_back({{"id", p.snap->id.hex()}, {"short_id", p.snap->id.short_hex()}, {"time", p.snap->time},
-                         {"host", p.snap->host}, {"kind", p.snap->source_kind}, {"source", p.snap->source_name},
+                         {"host", p.snap->host}, {"kind", p.snap->source_kind}, {"source", source_name_of(*p.snap)},
                          {"tags", p.snap->tags}, {"group", p.group}, {"rule", p.rule}, {"keep", p.keep},
                          {"reasons", p.reasons}});
       nlohmann::json out = {{"dry_run", a->dry_run}, {"snapshots", items}, {"removed", doomed.size()},

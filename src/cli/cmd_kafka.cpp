@@ -45,7 +45,7 @@ void register_kafka_backup(CLI::App& kafka, GlobalOptions& g) {
   cmd->add_option("--group", o->groups, "Record this consumer group's committed offsets; repeatable")->allow_extra_args(false);
   cmd->add_option("--groups", o->groups_regex, "Record the groups matching this regular expression (needs ListConsumerGroups)");
   cmd->add_option("--name", o->name, "Source name for these recovery points (default: kafka-<first broker>)");
-  cmd->add_option("--tag", o->tags, "Tag the recovery points; repeatable")->allow_extra_args(false);
+  add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery points (a,b is two tags; repeatable)");
   cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
   cmd->add_flag("--continuous", o->continuous, "Keep archiving; write a recovery point every --interval");
   cmd->add_option("--interval", o->interval_s, "Seconds between recovery points with --continuous (the recovery point lag)")

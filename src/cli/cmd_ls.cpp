@@ -29,14 +29,17 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
   struct Args {
     std::string snapshot, path;
     bool long_format = false;
+    SnapshotFilter filter;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("snapshot", a->snapshot, "Snapshot id (or prefix) or 'latest'")->required();
+  cmd->add_option("snapshot", a->snapshot, "Snapshot id (or unique prefix), or 'latest' (the newest the selectors match)")
+      ->required();
+  add_snapshot_filter_options(*cmd, a->filter);
   cmd->add_option("path", a->path, "Only list this path and what is below it (e.g. 'dir/sub')");
   cmd->add_flag("-l,--long", a->long_format, "Show mode, owner, size and modification time");
   set_command(*cmd, [&g, a] {
     auto repo = open_repository(g);
-    Snapshot snap = repo->find_snapshot(a->snapshot);
+    Snapshot snap = resolve_snapshot(*repo, a->snapshot, a->filter);
     std::string prefix = a->path;
     while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
     while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();

@@ -20,7 +20,7 @@ void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
   auto o = std::make_shared<PgBackupOptions>();
   add_conn_option(*cmd, o->conninfo);
   cmd->add_option("--name", o->name, "Source name for this cluster's recovery points (default: postgres-<system id>)");
-  cmd->add_option("--tag", o->tags, "Tag the recovery point; repeatable")->allow_extra_args(false);
+  add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
   cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
   cmd->add_flag("!--spread-checkpoint", o->fast_checkpoint,
                 "Let the server spread its checkpoint out (slower start, gentler on a busy server)");
@@ -64,7 +64,7 @@ void register_pg_dump(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("-T,--exclude-table", o->exclude_tables, "Leave this table out (pg_dump -T pattern); repeatable")
       ->allow_extra_args(false);
   cmd->add_option("--name", o->name, "Source name for these exports (default: postgres-dump)");
-  cmd->add_option("--tag", o->tags, "Tag the recovery point; repeatable")->allow_extra_args(false);
+  add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
   cmd->add_option("--pg-bin", o->pg_bin, "Directory with pg_dump (default: found for the server's version)");
   set_command(*cmd, [&g, o] {
     auto repo = open_repository(g);

@@ -41,7 +41,7 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
   cmd->add_option("--aof-dir", o->aof_dir, "Also back up the AOF: Redis 7's appendonlydir/ (or the data directory holding it), "
                                            "or an appendonly.aof file");
   cmd->add_option("--name", o->name, "Source name for these recovery points (default: redis-<host>-<port>)");
-  cmd->add_option("--tag", o->tags, "Tag the recovery point; repeatable")->allow_extra_args(false);
+  add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
   cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
   cmd->add_option("--timeout", o->timeout_s, "Fail when the server sends nothing for this many seconds")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));

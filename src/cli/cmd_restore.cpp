@@ -12,7 +12,10 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
   add_global_options(*cmd, g);
   auto a = std::make_shared<RestoreOptions>();
   auto snapshot = std::make_shared<std::string>();
-  cmd->add_option("snapshot", *snapshot, "Snapshot id (or prefix) or 'latest'")->required();
+  auto filter = std::make_shared<SnapshotFilter>();
+  cmd->add_option("snapshot", *snapshot, "Snapshot id (or unique prefix), or 'latest' (the newest the selectors match)")
+      ->required();
+  add_snapshot_filter_options(*cmd, *filter);
   cmd->add_option("-t,--target", a->target,
                   "Directory to restore into (created if missing). Existing files are updated in place: "
                   "only chunks that differ are written")
@@ -29,9 +32,9 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--verify", a->verify, "Re-read every restored file and compare it with the snapshot");
   cmd->add_flag("-n,--dry-run", a->dry_run, "Show what would be restored without writing anything");
   cmd->add_option("--threads", a->threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));
-  set_command(*cmd, [&g, a, snapshot] {
+  set_command(*cmd, [&g, a, snapshot, filter] {
     auto repo = open_repository(g);
-    Snapshot snap = repo->find_snapshot(*snapshot);
+    Snapshot snap = resolve_snapshot(*repo, *snapshot, *filter);
     ProgressCounters progress;
     RestoreResult r;
     {

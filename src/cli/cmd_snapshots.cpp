@@ -15,25 +15,13 @@ static std::string join(const std::vector<std::string>& v, const std::string& se
 void register_snapshots(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("snapshots", "List snapshots (recovery points)");
   add_global_options(*cmd, g);
-  struct Args {
-    std::string host, tag, path, kind;
-  };
-  auto a = std::make_shared<Args>();
-  cmd->add_option("--host", a->host, "Only snapshots of this host");
-  cmd->add_option("--tag", a->tag, "Only snapshots with this tag");
-  cmd->add_option("--path", a->path, "Only snapshots that include this path");
-  cmd->add_option("--kind", a->kind, "Only snapshots of this source kind (files, postgres, …)");
-  set_command(*cmd, [&g, a] {
+  auto f = std::make_shared<SnapshotFilter>();
+  add_snapshot_filter_options(*cmd, *f);
+  cmd->add_option("--kind", f->kind, "Only snapshots of this source kind (" + join(known_source_kinds(), ", ") + ")");
+  set_command(*cmd, [&g, f] {
     auto repo = open_repository(g);
     auto locks = active_locks(load_locks(*repo), time(nullptr));
-    std::vector<Snapshot> list;
-    for (auto& s : repo->list_snapshots()) {
-      if (!a->host.empty() && s.host != a->host) continue;
-      if (!a->tag.empty() && std::find(s.tags.begin(), s.tags.end(), a->tag) == s.tags.end()) continue;
-      if (!a->path.empty() && std::find(s.paths.begin(), s.paths.end(), a->path) == s.paths.end()) continue;
-      if (!a->kind.empty() && s.source_kind != a->kind) continue;
-      list.push_back(std::move(s));
-    }
+    std::vector<Snapshot> list = filter_snapshots(repo->list_snapshots(), *f);
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& s : list) {

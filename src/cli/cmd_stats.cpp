@@ -13,14 +13,19 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
                                  "and stored (after compression and encryption), with ratios");
   add_global_options(*cmd, g);
   auto refs = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("snapshots", *refs, "Only these snapshots (default: the whole repository)");
-  set_command(*cmd, [&g, refs] {
+  auto filter = std::make_shared<SnapshotFilter>();
+  cmd->add_option("snapshots", *refs,
+                  "Only these snapshots: ids (or unique prefixes) or 'latest' (default: every one the selectors match, "
+                  "or the whole repository)");
+  add_snapshot_filter_options(*cmd, *filter);
+  set_command(*cmd, [&g, refs, filter] {
     auto repo = open_repository(g);
     const Index& index = repo->index();
     std::vector<Snapshot> snaps;
-    if (refs->empty()) snaps = repo->list_snapshots();
+    bool whole = refs->empty() && filter->empty();  // then the whole index counts, not just the walked trees
+    if (refs->empty()) snaps = filter_snapshots(repo->list_snapshots(), *filter);
     else
-      for (const auto& r : *refs) snaps.push_back(repo->find_snapshot(r));
+      for (const auto& r : *refs) snaps.push_back(resolve_snapshot(*repo, r, *filter));
     uint64_t logical = 0, files = 0;
     for (const auto& s : snaps) {
       logical += s.stats.bytes;
@@ -28,7 +33,7 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
     }
     // Unique data: blobs referenced by the chosen snapshots (the whole index if all of them).
     uint64_t unique_raw = 0, unique_stored = 0, blobs = 0;
-    if (refs->empty()) {
+    if (whole) {
       index.for_each([&](const Id&, const BlobLocation& loc) {
         if (loc.type != BlobType::Data) return;
         unique_raw += loc.raw_length;

@@ -202,6 +202,33 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
   for (const auto& r : rows) line(r);
 }
 
+CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags, const std::string& help) {
+  auto split = [&tags](const std::vector<std::string>& given) {
+    try {
+      tags = split_tags(given);
+    } catch (const Error& e) {
+      throw CLI::ValidationError(e.what());  // a usage error, reported like any other bad option
+    }
+  };
+  return cmd.add_option_function<std::vector<std::string>>(name, split, help)->allow_extra_args(false);
+}
+
+void add_snapshot_filter_options(CLI::App& cmd, SnapshotFilter& f) {
+  cmd.add_option("--host", f.hosts, "Only recovery points of this host (repeatable: any of them)")->allow_extra_args(false);
+  auto paths = [&f](const std::vector<std::string>& given) {
+    try {
+      f.paths = absolute_paths(given);
+    } catch (const Error& e) {
+      throw CLI::ValidationError(e.what());
+    }
+  };
+  cmd.add_option_function<std::vector<std::string>>("--path", paths,
+                                                    "Only recovery points that backed up this path (relative paths are made "
+                                                    "absolute as backup does; repeatable: all of them)")
+      ->allow_extra_args(false);
+  add_tags_option(cmd, "--tag", f.tags, "Only recovery points with this tag (a,b or repeated: all of them)");
+}
+
 namespace {
 std::map<CLI::App*, CommandFn>& commands() {
   static std::map<CLI::App*, CommandFn> m;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "repo/repository.h"
+#include "repo/snapshot_filter.h"
 
 namespace arca {
 
@@ -42,6 +43,12 @@ std::string short_time(const std::string& rfc3339);  // "2026-11-25 15:04:05"
 // Left-aligned columns; numeric columns right-aligned when `right[i]`.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  const std::vector<bool>& right = {});
+
+// A --tag style option, repeatable: "a,b" is two tags (restic); an empty tag is a usage error.
+CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags, const std::string& help);
+// restic's selectors --host, --path (made absolute like backup's paths) and --tag: they choose
+// what 'latest' means and which recovery points a command considers.
+void add_snapshot_filter_options(CLI::App& cmd, SnapshotFilter& f);
 
 // A subcommand's body; returns the exit code.
 using CommandFn = std::function<int()>;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "repo/config.h"
+#include "repo/snapshot_filter.h"
 #include "util/error.h"
 
 namespace arca {
@@ -21,6 +22,8 @@ std::string RetentionRule::describe_match() const {
   for (const auto& t : tags) add("tag", t);
   return s.empty() ? "everything" : s;
 }
+
+std::string RetentionRule::title() const { return from_flags ? "the --keep options" : "rule '" + name + "'"; }
 
 static void only_keys(const json& j, std::initializer_list<const char*> allowed, const std::string& where) {
   if (!j.is_object()) throw Error(ErrorKind::Usage, where + " must be a JSON object");
@@ -41,6 +44,15 @@ static std::vector<std::string> string_list(const json& v, const std::string& wh
     out.push_back(x.get<std::string>());
   }
   return out;
+}
+
+// Tags in a policy split like --tag: "a,b" is two tags; an empty one is an error.
+static std::vector<std::string> tag_list(const json& v, const std::string& where) {
+  try {
+    return split_tags(string_list(v, where));
+  } catch (const Error& e) {
+    throw Error(ErrorKind::Usage, where + ": " + e.what());
+  }
 }
 
 std::vector<std::string> parse_group_by(const std::string& text) {
@@ -89,7 +101,7 @@ static RetentionPolicy parse_keep(const json& k, const std::string& where) {
   span("within_monthly", p.within_monthly);
   span("within_yearly", p.within_yearly);
   if (k.contains("tags")) {
-    p.tags = string_list(k.at("tags"), where + ".tags");
+    p.tags = tag_list(k.at("tags"), where + ".tags");
     // An empty list would silently turn the rule into "remove everything it matches".
     if (p.tags.empty()) throw Error(ErrorKind::Usage, where + ".tags is empty: list tags, or drop the field");
   }
@@ -124,7 +136,7 @@ RetentionConfig parse_retention_config(const json& j, const std::string& what) {
       str("kind", rule.kind);
       str("source", rule.source);
       str("host", rule.host);
-      if (m.contains("tags")) rule.tags = string_list(m.at("tags"), where + ".match.tags");
+      if (m.contains("tags")) rule.tags = tag_list(m.at("tags"), where + ".match.tags");
     }
     if (!r.contains("keep"))
       throw Error(ErrorKind::Usage, where + " has no 'keep' (use \"keep\": {} to remove everything it matches)");
@@ -136,7 +148,7 @@ RetentionConfig parse_retention_config(const json& j, const std::string& what) {
 
 static bool matches(const RetentionRule& r, const Snapshot& s) {
   if (!r.kind.empty() && s.source_kind != r.kind) return false;
-  if (!r.source.empty() && s.source_name != r.source) return false;
+  if (!r.source.empty() && source_name_of(s) != r.source && s.source_name != r.source) return false;
   if (!r.host.empty() && s.host != r.host) return false;
   for (const auto& t : r.tags)
     if (std::find(s.tags.begin(), s.tags.end(), t) == s.tags.end()) return false;
@@ -154,7 +166,8 @@ static bool shadows(const RetentionRule& earlier, const RetentionRule& later) {
 }
 
 static std::string source_of(const Snapshot& s) {
-  return s.host + " " + s.source_kind + (s.source_name.empty() ? "" : " " + s.source_name);
+  std::string name = source_name_of(s);
+  return s.host + " " + s.source_kind + (name.empty() ? "" : " " + name);
 }
 
 size_t RetentionPlan::removed() const {
@@ -171,8 +184,9 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
                                cfg.rules[i].name + "' (" + cfg.rules[i].describe_match() + ") matches everything it would");
         break;
       }
-  // (rule index, group name) -> its recovery points
+  // (rule index, group key) -> its recovery points; the key is exact, the name is for display.
   std::map<std::pair<size_t, std::string>, std::vector<const Snapshot*>> groups;
+  std::map<std::pair<size_t, std::string>, std::string> group_names;
   std::vector<const Snapshot*> unmatched;
   for (const auto& s : snaps) {
     size_t r = 0;
@@ -181,20 +195,27 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
       unmatched.push_back(&s);
       continue;
     }
-    std::string name;
+    std::string name, key;
     for (const auto& g : cfg.group_by) {
       name += name.empty() ? "" : " ";
-      if (g == "host") name += "host " + s.host;
-      else if (g == "source") name += "source " + s.source_kind + (s.source_name.empty() ? "" : ":" + s.source_name);
+      if (g == "host") name += "host " + s.host, key += s.host + '\0';
+      else if (g == "source") {
+        // By job (restic: host + paths), not by the recorded name ("2 paths" in older versions).
+        std::string src = source_name_of(s);
+        name += "source " + s.source_kind + (src.empty() ? "" : ":" + src);
+        key += source_key(s) + '\0';
+      }
       else if (g == "tags") {
         auto tags = s.tags;
         std::sort(tags.begin(), tags.end());
         std::string t;
         for (const auto& x : tags) t += (t.empty() ? "" : ",") + x;
         name += "tags " + (t.empty() ? "-" : t);
+        key += t + '\0';
       }
     }
-    groups[{r, name.empty() ? "all" : name}].push_back(&s);
+    groups[{r, key}].push_back(&s);
+    group_names[{r, key}] = name.empty() ? "all" : name;
   }
   auto lock_reasons = [&](const Snapshot& s, PlannedSnapshot& p) {
     auto it = locks.find(s.id);
@@ -204,7 +225,7 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
   };
   for (auto& [key, members] : groups) {
     const RetentionRule& rule = cfg.rules[key.first];
-    const std::string& group = key.second;
+    const std::string& group = group_names[key];
     // Oldest first: recovery points within one second tie, and a later index counts as newer.
     std::sort(members.begin(), members.end(), [](const Snapshot* a, const Snapshot* b) { return a->time < b->time; });
     std::vector<RetentionItem> items;
@@ -214,7 +235,9 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     std::reverse(decisions.begin(), decisions.end());
     for (size_t i = 0; i < members.size(); i++) {
       PlannedSnapshot p{members[i], decisions[i].keep, decisions[i].reasons, group, rule.name};
-      if (!p.keep) p.reasons = {rule.keep.empty() ? "rule '" + rule.name + "' keeps nothing" : "no rule of '" + rule.name + "' keeps it"};
+      if (!p.keep)
+        p.reasons = {rule.keep.empty() ? rule.title() + " keeps nothing"
+                                       : "not kept by " + rule.title() + " (" + rule.keep.describe() + ")"};
       lock_reasons(*members[i], p);
       plan.items.push_back(std::move(p));
     }
@@ -231,13 +254,16 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
 }
 
 std::vector<std::string> sources_emptied(const std::vector<Snapshot>& all, const std::vector<const Snapshot*>& removed) {
+  // Counted by exact source (host and job), named for display.
   std::map<std::string, size_t> total, gone;
-  for (const auto& s : all) total[source_of(s)]++;
-  for (const Snapshot* s : removed) gone[source_of(*s)]++;
+  std::map<std::string, std::string> names;
+  auto key = [](const Snapshot& s) { return s.host + '\0' + source_key(s); };
+  for (const auto& s : all) total[key(s)]++;
+  for (const Snapshot* s : removed) gone[key(*s)]++, names[key(*s)] = source_of(*s);
   std::vector<std::string> out;
   for (const auto& [src, n] : gone)
     if (n == total[src])
-      out.push_back("every recovery point of " + src + " (" + std::to_string(n) + ") would be removed");
+      out.push_back("every recovery point of " + names[src] + " (" + std::to_string(n) + ") would be removed");
   return out;
 }
 

@@ -20,6 +20,8 @@ struct RetentionRule {
   std::string kind, source, host;
   std::vector<std::string> tags;
   RetentionPolicy keep;  // empty: remove everything the rule matches
+  bool from_flags = false;  // made of forget's --keep-* options, not a policy file's rule
+  std::string title() const;  // how reasons name it: "rule 'NAME'" or "the --keep options"
   std::string describe_match() const;
 };
 

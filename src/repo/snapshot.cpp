@@ -1,5 +1,7 @@
 #include "repo/snapshot.h"
 
+#include <algorithm>
+
 #include "util/error.h"
 
 namespace arca {
@@ -40,7 +42,14 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     s.source_kind = j.at("source").at("kind");
     s.source_name = j.at("source").value("name", "");
     s.paths = j.value("paths", std::vector<std::string>{});
-    s.tags = j.value("tags", std::vector<std::string>{});
+    // Older versions stored "--tag a,b" as one tag "a,b", shown exactly like two tags: read it as
+    // the two tags the operator meant, so --keep-tag a keeps it.
+    for (const std::string& given : j.value("tags", std::vector<std::string>{}))
+      for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
+        comma = given.find(',', start);
+        std::string tag = given.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!tag.empty() && std::find(s.tags.begin(), s.tags.end(), tag) == s.tags.end()) s.tags.push_back(tag);
+      }
     if (j.contains("parent") && !j["parent"].is_null()) s.parent = Id::from_hex(j["parent"].get<std::string>());
     s.tree = Id::from_hex(j.at("tree").get<std::string>());
     const json& st = j.at("stats");

@@ -93,4 +93,42 @@ a prune --repo "$REPO" --grace 0 -q
 a check --repo "$REPO" --read-data -q
 a restore --repo "$REPO" "$(cat "$T/db-auto-5")" --target "$T/out" -q
 same_tree "$T/db-last" "$T/out/db"
+step "jobs are host + path set: two multi-path jobs are separate groups (issue 17 A1)"
+R2=$T/repo2
+init_repo "$R2"
+mkdir -p "$T/data/src" "$T/data/docs" "$T/data/x" "$T/data/y"
+echo s > "$T/data/src/f"; echo d > "$T/data/docs/f"; echo x > "$T/data/x/f"; echo y > "$T/data/y/f"
+(cd "$T" && a backup --repo "$R2" -q data/src data/docs)
+echo s2 >> "$T/data/src/f"
+# The same job given in another order: same group, and the first point is its parent.
+newest=$(cd "$T" && a backup --repo "$R2" --json data/docs data/src | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["parent"], d; print(d["id"])')
+(cd "$T" && a backup --repo "$R2" -q data/x data/y)
+a forget --repo "$R2" --keep-last 1 --json > "$T/a1.json"
+python3 - "$T/a1.json" "$newest" <<'PY'
+import json, sys
+d, newest = json.load(open(sys.argv[1])), sys.argv[2]
+kept = [s for s in d["snapshots"] if s["keep"]]
+assert d["removed"] == 1, d
+assert newest in [s["id"] for s in kept], "the newest src+docs point was removed"
+assert len({s["group"] for s in d["snapshots"]}) == 2, [s["group"] for s in d["snapshots"]]
+gone = [s for s in d["snapshots"] if not s["keep"]][0]
+assert gone["reasons"] == ["not kept by the --keep options (last 1)"], gone["reasons"]
+PY
+# Removing the whole src+docs job by id needs confirmation although another 2-path job remains.
+expect_exit 15 a forget --repo "$R2" "${newest:0:8}" < /dev/null
+err_contains "every recovery point of"
+
+step "--tag a,b is two tags everywhere; an empty tag is a usage error (issue 17 A2)"
+echo t > "$T/data/x/f"
+(cd "$T" && a backup --repo "$R2" -q data/x data/y --tag keep,weekly)
+(cd "$T" && a backup --repo "$R2" -q data/x data/y --tag other)
+a snapshots --repo "$R2" --tag weekly --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==1 and d[0]["tags"]==["keep","weekly"], d'
+a forget --repo "$R2" --keep-last 1 --keep-tag keep --json | python3 -c '
+import json,sys
+d = json.load(sys.stdin)
+assert [s["tags"] for s in d["snapshots"] if s["keep"] and s["tags"]] == [["other"], ["keep", "weekly"]], d'
+expect_exit 2 a backup --repo "$R2" "$T/data/x" --tag a,,b
+err_contains "empty tag"
+expect_exit 2 a forget --repo "$R2" --keep-tag "" --keep-last 1
+err_contains "empty tag"
 echo PASS

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "repo/blob_writer.h"
+#include "repo/snapshot_filter.h"
 #include "sources/files/file_meta.h"
 #include "util/bounded_queue.h"
 #include "util/error.h"
@@ -373,7 +374,7 @@ Snapshot FileBackup::run() {
       parent = repo_.find_snapshot(*opts_.parent);
     } else {
       for (auto& s : repo_.list_snapshots())
-        if (s.source_kind == "files" && s.host == host && s.paths == paths) parent = s;
+        if (s.source_kind == "files" && s.host == host && same_path_set(s.paths, paths)) parent = s;
     }
   }
   std::optional<Tree> parent_root;
@@ -429,9 +430,9 @@ Snapshot FileBackup::run() {
   snap.host = host;
   snap.user = local_username();
   snap.source_kind = "files";
-  snap.source_name = paths.size() == 1 ? paths[0] : std::to_string(paths.size()) + " paths";
   snap.paths = paths;
-  snap.tags = opts_.tags;
+  snap.source_name = source_name_of(snap);  // the job: its path set (forget groups by it)
+  snap.tags = split_tags(opts_.tags);
   if (parent) snap.parent = parent->id;
   snap.tree = tree;
   snap.stats = stats_;

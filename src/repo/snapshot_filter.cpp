@@ -1,0 +1,126 @@
+#include "repo/snapshot_filter.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "repo/repository.h"
+#include "util/error.h"
+
+namespace arca {
+
+namespace {
+
+std::vector<std::string> sorted_paths(const Snapshot& s) {
+  std::vector<std::string> p = s.paths;
+  std::sort(p.begin(), p.end());
+  return p;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); i++) out += (i ? sep : "") + v[i];
+  return out;
+}
+
+}  // namespace
+
+std::string source_name_of(const Snapshot& s) {
+  if (s.source_kind != "files" || s.paths.empty()) return s.source_name;
+  return join(sorted_paths(s), ", ");
+}
+
+std::string source_key(const Snapshot& s) {
+  // '\0' cannot occur in a path or a name, so distinct path sets never share a key.
+  if (s.source_kind == "files" && !s.paths.empty()) return s.source_kind + '\0' + join(sorted_paths(s), std::string(1, '\0'));
+  return s.source_kind + '\0' + s.source_name;
+}
+
+bool same_path_set(std::vector<std::string> a, std::vector<std::string> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
+bool same_source(const Snapshot& a, const Snapshot& b) { return a.host == b.host && source_key(a) == source_key(b); }
+
+std::vector<std::string> split_tags(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const auto& arg : given) {
+    size_t start = 0;
+    while (true) {
+      size_t comma = arg.find(',', start);
+      std::string tag = arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (tag.empty())
+        throw Error(ErrorKind::Usage, "empty tag in '" + arg + "': tags are separated by commas, e.g. --tag daily,db");
+      if (std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+const std::vector<std::string>& known_source_kinds() {
+  static const std::vector<std::string> kinds{"files", "kafka", "postgres", "postgres-dump", "redis"};
+  return kinds;
+}
+
+std::vector<std::string> absolute_paths(const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const auto& p : given) {
+    if (p.empty()) throw Error(ErrorKind::Usage, "empty --path: give a path that was backed up, e.g. --path /etc");
+    std::string abs = std::filesystem::absolute(p).lexically_normal().string();
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+    out.push_back(abs);
+  }
+  return out;
+}
+
+bool SnapshotFilter::empty() const { return hosts.empty() && paths.empty() && tags.empty() && kind.empty(); }
+
+bool SnapshotFilter::matches(const Snapshot& s) const {
+  if (!kind.empty() && s.source_kind != kind) return false;
+  if (!hosts.empty() && std::find(hosts.begin(), hosts.end(), s.host) == hosts.end()) return false;
+  for (const auto& p : paths)
+    if (std::find(s.paths.begin(), s.paths.end(), p) == s.paths.end()) return false;
+  for (const auto& t : tags)
+    if (std::find(s.tags.begin(), s.tags.end(), t) == s.tags.end()) return false;
+  return true;
+}
+
+std::string SnapshotFilter::describe() const {
+  std::vector<std::string> parts;
+  if (!kind.empty()) parts.push_back("kind " + kind);
+  if (!hosts.empty()) parts.push_back("host " + join(hosts, " or "));
+  for (const auto& p : paths) parts.push_back("path " + p);
+  for (const auto& t : tags) parts.push_back("tag " + t);
+  return parts.empty() ? "any" : join(parts, ", ");
+}
+
+std::vector<Snapshot> filter_snapshots(const std::vector<Snapshot>& all, const SnapshotFilter& f) {
+  const auto& known = known_source_kinds();
+  if (!f.kind.empty() && std::find(known.begin(), known.end(), f.kind) == known.end() &&
+      std::none_of(all.begin(), all.end(), [&](const Snapshot& s) { return s.source_kind == f.kind; }))
+    throw Error(ErrorKind::Usage, "unknown kind '" + f.kind + "' (known: " + join(known, ", ") + ")");
+  std::vector<Snapshot> out;
+  for (const auto& s : all)
+    if (f.matches(s)) out.push_back(s);
+  return out;
+}
+
+Snapshot resolve_snapshot(const Repository& repo, const std::string& ref, const SnapshotFilter& f) {
+  if (f.empty()) return repo.find_snapshot(ref);
+  if (ref == "latest") {
+    auto hits = filter_snapshots(repo.list_snapshots(), f);  // sorted by time: the last is the newest
+    if (hits.empty())
+      throw Error(ErrorKind::NotFound, "no recovery point matches " + f.describe() + " (see 'arca snapshots')");
+    return hits.back();
+  }
+  Snapshot s = repo.find_snapshot(ref);
+  if (!f.matches(s))
+    throw Error(ErrorKind::Usage, "snapshot " + s.id.short_hex() + " does not match " + f.describe() +
+                                      ": give 'latest' to pick the newest that does, or drop the selectors");
+  return s;
+}
+
+}  // namespace arca
