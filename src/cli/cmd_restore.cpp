@@ -1,3 +1,7 @@
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -6,6 +10,118 @@
 #include "sources/files/restore.h"
 
 namespace arca {
+
+namespace {
+
+// SIGINT/SIGTERM set a flag the restore polls: it stops cleanly and says what it left. A second
+// signal ends the process at once (the handler resets itself).
+std::atomic<bool> g_stop{false};
+
+class StopOnSignal {
+ public:
+  StopOnSignal() {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { g_stop = true; };
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopOnSignal() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  const std::atomic<bool>& flag() const { return g_stop; }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+std::string plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// A partial point lacks files its backup could not read: say so before restoring it.
+void print_partial_warning(const Snapshot& snap) {
+  std::cerr << "warning: snapshot " << snap.id.short_hex() << " is partial: its backup could not store "
+            << plural(snap.warnings.size(), "entry", "entries") << ", which this restore cannot bring back";
+  size_t shown = 0;
+  for (const auto& w : snap.warnings) {
+    if (shown++ == 10) {
+      std::cerr << "\n  … and " << snap.warnings.size() - 10 << " more (arca cat snapshot " << snap.id.short_hex() << ")";
+      break;
+    }
+    std::cerr << "\n  not backed up: " << w.path << ": " << w.message;
+  }
+  std::cerr << "\n";
+}
+
+void print_summary(const RestoreResult& r, const RestoreOptions& a, const Snapshot& snap) {
+  if (r.interrupted) return;  // restore_exit says what was done
+  double rate = r.duration_s > 0 ? double(r.bytes) / r.duration_s : 0;
+  std::cout << (a.dry_run ? "would restore " : "restored ") << plural(r.files, "file", "files") << " ("
+            << human_bytes(r.bytes) << "), " << plural(r.dirs, "dir", "dirs") << ", "
+            << plural(r.symlinks, "symlink", "symlinks") << ", " << plural(r.hardlinks, "hard link", "hard links");
+  if (!a.dry_run)
+    std::cout << " from snapshot " << snap.id.short_hex() << " to " << a.target << " in " << human_duration(r.duration_s)
+              << " (" << human_bytes(uint64_t(rate)) << "/s)";
+  std::cout << "\n  " << (a.dry_run ? "would write " : "wrote ") << human_bytes(r.bytes_written) << ": "
+            << r.files_new << " new, " << r.files_replaced << " replaced, " << r.files_unchanged << " unchanged";
+  if (a.delete_extra)
+    std::cout << (a.dry_run ? "; would delete " : "; deleted ") << plural(r.deleted_paths.size(), "extra entry", "extra entries");
+  std::cout << "\n";
+  if (a.dry_run)
+    for (const auto& p : r.deleted_paths) std::cout << "  would delete " << p << "\n";
+  if (a.verify) std::cout << "  verified " << r.files_verified << " files against the snapshot\n";
+}
+
+// One exit code per outcome: a stop, a full disk, a selection that found nothing, the target's
+// fault (not the repository's), damage in the repository.
+int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot& snap, const GlobalOptions& g) {
+  if (r.interrupted) {
+    std::cerr << "interrupted: " << plural(r.files, "file", "files") << " restored, "
+              << plural(r.unfinished_removed, "unfinished file", "unfinished files") << " removed";
+    if (!r.unfinished_in_place.empty())
+      std::cerr << ", " << plural(r.unfinished_in_place.size(), "existing file", "existing files")
+                << " partly updated (first: " << r.unfinished_in_place[0] << ")";
+    std::cerr << "; run the same restore again to complete it\n";
+    return kExitInterrupted;
+  }
+  if (r.no_space) {
+    std::cerr << "the target filesystem is full: free space (or choose another --target) and run the same "
+                 "restore again; files already restored correctly will not be rewritten\n";
+    return kExitNoSpace;
+  }
+  if (!r.unmatched_includes.empty()) {
+    std::string paths;
+    for (const auto& p : snap.paths) paths += (paths.empty() ? "" : ", ") + p;
+    for (const auto& i : r.unmatched_includes) std::cerr << "error: --include '" << i << "' matched nothing\n";
+    std::cerr << "  in snapshot " << snap.id.short_hex() << " of " << short_time(snap.time) << " UTC, host " << snap.host
+              << ", paths " << paths << "\n  (list its contents with 'arca ls " << snap.id.short_hex()
+              << "'; 'latest' is the newest point of any backup job: name the point by id)\n";
+    return kExitNotFound;
+  }
+  size_t target = 0;
+  std::vector<std::string> damaged;  // each path once
+  for (const auto& e : r.errors)
+    if (e.source == RestoreProblemSource::Target) target++;
+    else if (std::find(damaged.begin(), damaged.end(), e.path) == damaged.end()) damaged.push_back(e.path);
+  if (!g.json && !damaged.empty()) {
+    std::cerr << plural(damaged.size(), "entry is", "entries are") << " damaged in the repository and "
+              << (damaged.size() == 1 ? "was" : "were") << " not restored";
+    for (size_t i = 0; i < damaged.size() && i < 10; i++) std::cerr << (i ? ", " : ": ") << damaged[i];
+    if (damaged.size() > 10) std::cerr << " …";
+    std::cerr << "; run 'arca check --read-data' to see all damage\n";
+  }
+  if (!g.json && target > 0)
+    std::cerr << plural(target, "entry", "entries") << " could not be written to the target " << a.target
+              << " (see the errors above: permissions, a read-only filesystem, a name clash); "
+              << "the repository is not at fault\n";
+  if (target > 0) return kExitError;
+  if (!damaged.empty()) return r.files + r.dirs + r.symlinks > 0 ? kExitPartial : kExitCorrupt;
+  return kExitOk;
+}
+
+}  // namespace
 
 void register_restore(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("restore", "Restore a snapshot (or chosen paths) into a directory");
@@ -35,54 +151,38 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
   set_command(*cmd, [&g, a, snapshot, filter] {
     auto repo = open_repository(g);
     Snapshot snap = resolve_snapshot(*repo, *snapshot, *filter);
+    if (snap.partial && !g.quiet && !g.json) print_partial_warning(snap);
     ProgressCounters progress;
     RestoreResult r;
     {
       ProgressDisplay display(progress, a->dry_run ? "planning" : "restore", "files", show_progress(g));
+      StopOnSignal stop;
+      a->cancel = &stop.flag();
       r = restore_files(*repo, snap, *a, progress);
     }
     if (g.json) {
-      nlohmann::json errs = nlohmann::json::array(), warns = nlohmann::json::array();
-      for (const auto& e : r.errors) errs.push_back({{"path", e.path}, {"message", e.message}});
+      nlohmann::json errs = nlohmann::json::array(), warns = nlohmann::json::array(), partial = nlohmann::json::array();
+      for (const auto& e : r.errors)
+        errs.push_back({{"path", e.path}, {"message", e.message},
+                        {"source", e.source == RestoreProblemSource::Repository ? "repository" : "target"}});
       for (const auto& e : r.warnings) warns.push_back({{"path", e.path}, {"message", e.message}});
+      for (const auto& w : snap.warnings) partial.push_back({{"path", w.path}, {"message", w.message}});
       print_json({{"snapshot", snap.id.hex()}, {"target", a->target}, {"dry_run", a->dry_run},
                   {"files", r.files}, {"dirs", r.dirs}, {"symlinks", r.symlinks}, {"hardlinks", r.hardlinks},
-                  {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
+                  {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_new", r.files_new},
+                  {"files_replaced", r.files_replaced}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
+                  {"damaged", r.damaged}, {"interrupted", r.interrupted}, {"unfinished_removed", r.unfinished_removed},
+                  {"unfinished_in_place", r.unfinished_in_place}, {"unmatched_includes", r.unmatched_includes},
+                  {"partial_snapshot", snap.partial}, {"not_backed_up", partial},
                   {"verified", a->verify}, {"files_verified", r.files_verified}, {"duration_s", r.duration_s},
                   {"errors", errs}, {"warnings", warns}});
     } else {
       for (const auto& e : r.warnings)
         if (!g.quiet) std::cerr << "warning: " << e.path << ": " << e.message << "\n";
       for (const auto& e : r.errors) std::cerr << "error: " << e.path << ": " << e.message << "\n";
-      if (!g.quiet) {
-        double rate = r.duration_s > 0 ? double(r.bytes) / r.duration_s : 0;
-        std::cout << (a->dry_run ? "would restore " : "restored ") << r.files << " files (" << human_bytes(r.bytes)
-                  << "), " << r.dirs << " dirs, " << r.symlinks << " symlinks, " << r.hardlinks << " hard links";
-        if (!a->dry_run)
-          std::cout << " from snapshot " << snap.id.short_hex() << " to " << a->target << " in "
-                    << human_duration(r.duration_s) << " (" << human_bytes(uint64_t(rate)) << "/s)\n"
-                    << "  wrote " << human_bytes(r.bytes_written) << "; " << r.files_unchanged
-                    << " existing files were already up to date";
-        if (a->delete_extra)
-          std::cout << (a->dry_run ? "; would delete " : "; deleted ") << r.deleted_paths.size() << " extra entries";
-        std::cout << "\n";
-        if (a->dry_run)
-          for (const auto& p : r.deleted_paths) std::cout << "  would delete " << p << "\n";
-        if (a->verify) std::cout << "  verified " << r.files_verified << " files against the snapshot\n";
-      }
+      if (!g.quiet) print_summary(r, *a, snap);
     }
-    if (r.no_space) {
-      std::cerr << "the target filesystem is full: free space (or choose another --target) and run the same "
-                   "restore again; files already restored correctly will not be rewritten\n";
-      return kExitNoSpace;
-    }
-    if (!r.errors.empty()) {
-      if (!g.json)
-        std::cerr << r.errors.size() << " file(s) could not be restored correctly; run 'arca check --read-data' "
-                  << "to see all damage\n";
-      return kExitPartial;
-    }
-    return kExitOk;
+    return restore_exit(r, *a, snap, g);
   });
 }
 
