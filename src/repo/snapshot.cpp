@@ -21,6 +21,7 @@ json Snapshot::to_json() const {
             {"bytes_added", stats.bytes_added},
             {"stored_added", stats.stored_added},
             {"skipped", stats.skipped},
+            {"special", stats.special},
             {"duration_s", stats.duration_s}};
   json w = json::array();
   for (const auto& x : warnings) w.push_back({{"path", x.path}, {"message", x.message}});
@@ -56,7 +57,7 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     auto u = [&](const char* k) { return st.value(k, uint64_t(0)); };
     s.stats = {u("files"), u("dirs"), u("symlinks"), u("files_new"), u("files_changed"), u("files_unchanged"),
                u("bytes"), u("bytes_read"), u("blobs_added"), u("bytes_added"), u("stored_added"), u("skipped"),
-               st.value("duration_s", 0.0)};
+               st.value("duration_s", 0.0), u("special")};
     for (const auto& w : j.value("warnings", json::array())) s.warnings.push_back({w.at("path"), w.at("message")});
     s.partial = j.value("partial", false);
     s.metadata = j.value("metadata", json::object());

@@ -19,8 +19,9 @@ struct SnapshotStats {
   uint64_t blobs_added = 0;
   uint64_t bytes_added = 0;    // plaintext bytes of new blobs
   uint64_t stored_added = 0;   // bytes written to the repository (packs + index)
-  uint64_t skipped = 0;        // special files skipped
+  uint64_t skipped = 0;        // special files not stored (older versions skipped every one)
   double duration_s = 0;
+  uint64_t special = 0;        // FIFOs, sockets and device nodes stored
 };
 
 struct SnapshotWarning {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "repo/blob_writer.h"
 #include "repo/snapshot_filter.h"
@@ -26,8 +27,9 @@
 
 namespace arca {
 
-// The name a backed-up path gets at the top of the snapshot.
-static std::string top_name(const std::string& abs) { return abs == "/" ? "root" : abs.substr(abs.rfind('/') + 1); }
+std::string snapshot_top_name(const std::string& abs_path) {
+  return abs_path == "/" ? "" : abs_path.substr(abs_path.rfind('/') + 1);
+}
 
 static std::string join_path(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
@@ -40,11 +42,14 @@ std::vector<std::string> normalize_paths(const std::vector<std::string>& paths) 
   for (const auto& p : paths) {
     std::string abs = std::filesystem::absolute(p).lexically_normal().string();
     while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
-    std::string name = top_name(abs);
+    std::string name = snapshot_top_name(abs);
     if (!names.insert(name).second)
       throw Error(ErrorKind::Usage, "two paths have the same name '" + name + "': back them up in separate snapshots");
     out.push_back(abs);
   }
+  // The entries of '/' are the snapshot's top level: no room for another path beside them.
+  if (out.size() > 1 && names.count(""))
+    throw Error(ErrorKind::Usage, "'/' holds every other path: back up '/' alone (leave parts out with --exclude)");
   return out;
 }
 
@@ -63,6 +68,7 @@ struct FileState {
   size_t slot = 0;
   std::mutex mu;
   std::vector<Id> content;
+  bool changed = false;  // the parent snapshot had it (else new)
   std::atomic<int> pending{1};
 };
 
@@ -78,19 +84,26 @@ class FileBackup {
       : repo_(repo), opts_(opts), progress_(progress), writer_(repo), queue_(8) {}
 
   Snapshot run();
+  const std::vector<SnapshotWarning>& outcome_warnings() const { return outcome_warnings_; }
 
  private:
   void walk_dir(const std::shared_ptr<DirState>& dir, const std::string& path, const Tree* parent_tree, dev_t dev);
   void handle_entry(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path,
                     const struct stat& st, const Node* parent_node, dev_t dev);
-  void read_file(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path, const struct stat& st);
+  void read_file(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path, const struct stat& st,
+                 bool changed);
   void worker();
   void release_file(const std::shared_ptr<FileState>& f);
   void release_dir(const std::shared_ptr<DirState>& d);
   void warn(const std::string& path, const std::string& msg, bool partial);
   void fail(std::exception_ptr e);
   void check_failed();
+  bool stopped() const { return opts_.stop && opts_.stop->load(); }
+  // Stores a blob, or in a dry run only counts it if new.
+  void store(BlobType type, const Id& id, ByteView data);
   std::optional<Tree> load_parent_tree(const Node* parent_node);
+  void back_up_paths(const std::shared_ptr<DirState>& root, const std::vector<std::string>& paths,
+                     const Tree* parent_root);
 
   Repository& repo_;
   const BackupOptions& opts_;
@@ -100,12 +113,16 @@ class FileBackup {
   std::promise<Id> root_;
   std::mutex mu_;
   std::vector<SnapshotWarning> warnings_;
+  std::vector<SnapshotWarning> outcome_warnings_;  // the partial-making ones (shown even with -q)
   bool partial_ = false;
   std::exception_ptr error_;
   std::atomic<bool> failed_{false};
   SnapshotStats stats_;
   std::atomic<uint64_t> bytes_read_{0};
   Bytes read_buf_;
+  std::vector<bool> exclude_hits_;  // by pattern: matched something (walker thread only)
+  std::unordered_set<Id, IdHash> dry_run_seen_;  // new blobs a dry run would store
+  uint64_t dry_run_blobs_ = 0, dry_run_bytes_ = 0;
 };
 
 void FileBackup::warn(const std::string& path, const std::string& msg, bool partial) {
@@ -113,6 +130,7 @@ void FileBackup::warn(const std::string& path, const std::string& msg, bool part
   warnings_.push_back({path, msg});
   if (partial) {
     partial_ = true;
+    outcome_warnings_.push_back({path, msg});
     progress_.errors++;
   }
 }
@@ -125,6 +143,7 @@ void FileBackup::fail(std::exception_ptr e) {
 }
 
 void FileBackup::check_failed() {
+  if (stopped()) throw Error(ErrorKind::Generic, "interrupted");
   if (!failed_) return;
   std::lock_guard lk(mu_);
   std::rethrow_exception(error_);
@@ -134,7 +153,7 @@ void FileBackup::worker() {
   while (auto job = queue_.pop()) {
     try {
       Id id = repo_.blob_id(job->data);
-      writer_.add(BlobType::Data, id, job->data);
+      store(BlobType::Data, id, job->data);
       {
         std::lock_guard lk(job->file->mu);
         job->file->content[job->index] = id;
@@ -147,10 +166,30 @@ void FileBackup::worker() {
   }
 }
 
+void FileBackup::store(BlobType type, const Id& id, ByteView data) {
+  if (!opts_.dry_run) {
+    writer_.add(type, id, data);
+    return;
+  }
+  if (writer_.known(id)) return;
+  std::lock_guard lk(mu_);
+  if (!dry_run_seen_.insert(id).second) return;
+  dry_run_blobs_++;
+  dry_run_bytes_ += data.size();
+}
+
 void FileBackup::release_file(const std::shared_ptr<FileState>& f) {
   if (f->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  f->dir->nodes[f->slot].content = std::move(f->content);
+  Node& node = f->dir->nodes[f->slot];
+  node.content = std::move(f->content);
   progress_.files_done++;
+  // The stats say what the point holds: not files dropped for read errors, and the bytes read.
+  if (!f->dir->skip[f->slot]) {
+    std::lock_guard lk(mu_);
+    stats_.files++;
+    stats_.bytes += node.size;
+    (f->changed ? stats_.files_changed : stats_.files_new)++;
+  }
   release_dir(f->dir);
 }
 
@@ -161,7 +200,7 @@ void FileBackup::release_dir(const std::shared_ptr<DirState>& d) {
     if (!d->skip[i]) t.nodes.push_back(std::move(d->nodes[i]));
   Bytes enc = encode_tree(t);
   Id id = repo_.blob_id(enc);
-  writer_.add(BlobType::Tree, id, enc);
+  store(BlobType::Tree, id, enc);
   if (d->parent) {
     d->parent->nodes[d->slot].subtree = id;
     release_dir(d->parent);
@@ -200,7 +239,7 @@ void FileBackup::walk_dir(const std::shared_ptr<DirState>& dir, const std::strin
         std::string name = e->d_name;
         if (name == "." || name == "..") continue;
         std::string child = join_path(path, name);
-        if (opts_.excludes.excluded(child, name)) continue;
+        if (opts_.excludes.excluded(child, exclude_hits_)) continue;
         struct stat st;
         if (lstat(child.c_str(), &st) != 0) {
           if (errno != ENOENT) warn(child, std::string("cannot stat: ") + std::strerror(errno), true);
@@ -262,12 +301,7 @@ void FileBackup::handle_entry(const std::shared_ptr<DirState>& dir, size_t slot,
     stats_.symlinks++;
     return;
   }
-  // Regular file.
-  {
-    std::lock_guard lk(mu_);
-    stats_.files++;
-    stats_.bytes += uint64_t(st.st_size);
-  }
+  // Regular file: counted in the stats once it is in the tree (with the size actually stored).
   if (!opts_.force_reread && parent_node && parent_node->type == NodeType::File &&
       parent_node->size == node.size && parent_node->mtime_ns == node.mtime_ns &&
       parent_node->ctime_ns == node.ctime_ns && parent_node->inode == node.inode &&
@@ -277,18 +311,16 @@ void FileBackup::handle_entry(const std::shared_ptr<DirState>& dir, size_t slot,
     progress_.files_done++;
     progress_.bytes_done += node.size;
     std::lock_guard lk(mu_);
+    stats_.files++;
+    stats_.bytes += node.size;
     stats_.files_unchanged++;
     return;
   }
-  {
-    std::lock_guard lk(mu_);
-    (parent_node ? stats_.files_changed : stats_.files_new)++;
-  }
-  read_file(dir, slot, path, st);
+  read_file(dir, slot, path, st, parent_node != nullptr);
 }
 
 void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path,
-                           const struct stat& st) {
+                           const struct stat& st, bool changed) {
   progress_.set_current(path);
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME));
   if (!fd && errno == EPERM) fd = UniqueFd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -301,6 +333,7 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
   auto file = std::make_shared<FileState>();
   file->dir = dir;
   file->slot = slot;
+  file->changed = changed;
   dir->pending++;
   const Chunker& chunker = repo_.chunker();
   size_t max = chunker.params().max_size;
@@ -325,7 +358,10 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
           break;
         }
         ssize_t n = read(fd.get(), buf.data() + have, std::min<uint64_t>(buf.size() - have, room));
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR) {
+          check_failed();  // a signal: stop if asked to
+          continue;
+        }
         if (n < 0) {
           warn(path, std::string("read error: ") + std::strerror(errno), true);
           read_error = eof = true;
@@ -337,6 +373,7 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
       }
     }
     if (pos == have) break;
+    if (stopped()) check_failed();
     size_t len = chunker.cut(ByteView(buf.data() + pos, have - pos));
     ChunkJob job{file, index++, Bytes(buf.begin() + ptrdiff_t(pos), buf.begin() + ptrdiff_t(pos + len))};
     pos += len;
@@ -360,6 +397,42 @@ void FileBackup::read_file(const std::shared_ptr<DirState>& dir, size_t slot, co
   }
   node.size = total;
   release_file(file);
+}
+
+// The given paths become the root tree's entries, named by their last component. A missing
+// path is a warning (restic does the same): the others are still backed up.
+void FileBackup::back_up_paths(const std::shared_ptr<DirState>& root, const std::vector<std::string>& paths,
+                               const Tree* parent_root) {
+  std::vector<std::pair<std::string, struct stat>> found;
+  std::string missing;
+  for (const auto& p : paths) {
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0) {
+      missing = "cannot back up " + p + ": " + std::strerror(errno);
+      if (paths.size() > 1) warn(p, missing + "; the other paths are backed up", true);
+      continue;
+    }
+    if (S_ISLNK(st.st_mode))
+      warn(p, "is a symlink: only the link is stored, not what it points to (give the target's path to back it up)",
+           false);
+    found.emplace_back(p, st);
+  }
+  if (found.empty())
+    throw Error(ErrorKind::NotFound, paths.size() == 1 ? missing : "none of the paths to back up exists or can be read: " +
+                                                                         missing + " (and the others likewise)");
+  // Top-level entries are kept in name order like every other tree.
+  std::sort(found.begin(), found.end(),
+            [](auto& a, auto& b) { return snapshot_top_name(a.first) < snapshot_top_name(b.first); });
+  for (const auto& [p, st] : found) {
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+      throw Error(ErrorKind::Usage, p + " is a special file and cannot be backed up");
+    root->nodes.push_back(node_from_stat(snapshot_top_name(p), p, st));
+  }
+  root->skip.assign(found.size(), 0);
+  for (size_t k = 0; k < found.size(); k++)
+    handle_entry(root, k, found[k].first, found[k].second, find_node(parent_root, root->nodes[k].name),
+                 found[k].second.st_dev);
+  release_dir(root);
 }
 
 Snapshot FileBackup::run() {
@@ -386,36 +459,34 @@ Snapshot FileBackup::run() {
       parent.reset();
     }
   }
+  bool whole_system = paths.size() == 1 && paths[0] == "/";
+  // Points of '/' made before its entries became the top level hold one directory "root":
+  // compare with that one so the first backup after the change does not read everything again.
+  if (parent_root && whole_system && parent_root->nodes.size() == 1 && parent_root->nodes[0].name == "root" &&
+      parent_root->nodes[0].type == NodeType::Dir) {
+    Node old_root = parent_root->nodes[0];
+    parent_root = load_parent_tree(&old_root);
+  }
 
   unsigned n = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> workers;
   for (unsigned i = 0; i < n; i++) workers.emplace_back([this] { worker(); });
 
   auto root = std::make_shared<DirState>();
+  exclude_hits_.assign(opts_.excludes.size(), false);
   try {
-    std::vector<struct stat> sts(paths.size());
-    for (size_t i = 0; i < paths.size(); i++) {
-      if (lstat(paths[i].c_str(), &sts[i]) != 0)
-        throw Error(ErrorKind::NotFound, "cannot back up " + paths[i] + ": " + std::strerror(errno));
-      root->nodes.push_back(node_from_stat(top_name(paths[i]), paths[i], sts[i]));
+    if (whole_system) {
+      // '/' is the snapshot's root tree: a restore to DIR puts /etc at DIR/etc.
+      struct stat st;
+      if (lstat("/", &st) != 0) throw_errno("stat", "/", errno);
+      {
+        std::lock_guard lk(mu_);
+        stats_.dirs++;
+      }
+      walk_dir(root, "/", parent_root ? &*parent_root : nullptr, st.st_dev);
+    } else {
+      back_up_paths(root, paths, parent_root ? &*parent_root : nullptr);
     }
-    // Top-level entries are kept in name order like every other tree.
-    std::vector<size_t> order(paths.size());
-    for (size_t i = 0; i < order.size(); i++) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return root->nodes[a].name < root->nodes[b].name; });
-    std::vector<Node> sorted_nodes;
-    for (size_t i : order) sorted_nodes.push_back(root->nodes[i]);
-    root->nodes = std::move(sorted_nodes);
-    root->skip.assign(paths.size(), 0);
-    for (size_t k = 0; k < order.size(); k++) {
-      size_t i = order[k];
-      const struct stat& st = sts[i];
-      if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
-        throw Error(ErrorKind::Usage, paths[i] + " is a special file and cannot be backed up");
-      handle_entry(root, k, paths[i], st, find_node(parent_root ? &*parent_root : nullptr, root->nodes[k].name),
-                   st.st_dev);
-    }
-    release_dir(root);
   } catch (...) {
     fail(std::current_exception());
   }
@@ -423,7 +494,11 @@ Snapshot FileBackup::run() {
   for (auto& w : workers) w.join();
   check_failed();
   Id tree = root_.get_future().get();
-  writer_.flush();
+  for (size_t i = 0; i < exclude_hits_.size(); i++)
+    if (!exclude_hits_[i])
+      warn("", "exclude pattern '" + opts_.excludes.pattern(i) + "' matched nothing: it excluded nothing", false);
+  if (!opts_.dry_run) writer_.flush();
+  check_failed();  // interrupted while flushing: still nothing published
 
   Snapshot snap;
   snap.time = start_time;
@@ -437,13 +512,14 @@ Snapshot FileBackup::run() {
   snap.tree = tree;
   snap.stats = stats_;
   snap.stats.bytes_read = bytes_read_;
-  snap.stats.blobs_added = writer_.blobs_added();
-  snap.stats.bytes_added = writer_.bytes_added();
+  snap.stats.blobs_added = opts_.dry_run ? dry_run_blobs_ : writer_.blobs_added();
+  snap.stats.bytes_added = opts_.dry_run ? dry_run_bytes_ : writer_.bytes_added();
   snap.stats.stored_added = writer_.stored_bytes();
   snap.stats.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   snap.warnings = warnings_;
   snap.partial = partial_;
   snap.program_version = ARCA_VERSION;
+  if (opts_.dry_run) return snap;
   writer_.check_publishable();
   repo_.save_snapshot(snap);
   return snap;
@@ -451,9 +527,11 @@ Snapshot FileBackup::run() {
 
 }  // namespace
 
-Snapshot backup_files(Repository& repo, const BackupOptions& opts, ProgressCounters& progress) {
+Snapshot backup_files(Repository& repo, const BackupOptions& opts, ProgressCounters& progress, BackupReport* report) {
   FileBackup b(repo, opts, progress);
-  return b.run();
+  Snapshot snap = b.run();
+  if (report) report->outcome_warnings = b.outcome_warnings();
+  return snap;
 }
 
 void scan_totals(const BackupOptions& opts, ProgressCounters& progress) {
@@ -462,10 +540,11 @@ void scan_totals(const BackupOptions& opts, ProgressCounters& progress) {
     if (!d) return;
     std::unique_ptr<DIR, int (*)(DIR*)> guard(d, closedir);
     while (dirent* e = readdir(d)) {
+      if (opts.stop && *opts.stop) return;
       std::string name = e->d_name;
       if (name == "." || name == "..") continue;
       std::string child = join_path(path, name);
-      if (opts.excludes.excluded(child, name)) continue;
+      if (opts.excludes.excluded(child)) continue;
       struct stat st;
       if (lstat(child.c_str(), &st) != 0) continue;
       if (S_ISREG(st.st_mode)) {

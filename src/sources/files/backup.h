@@ -6,6 +6,7 @@
 // Bounded queues between stages keep memory bounded whatever the data size. A directory's
 // tree is stored when its last entry is done, by whichever thread finishes it.
 #pragma once
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,15 +26,32 @@ struct BackupOptions {
   std::optional<std::string> parent;       // snapshot ref; default: latest with same host+paths
   bool force_reread = false;               // ignore the parent: read every file
   unsigned threads = 0;                    // 0 = number of cores
+  // Reads and chunks everything but writes nothing: the returned snapshot (not saved, no id)
+  // says what would be stored; stats.bytes_added/blobs_added estimate the new data.
+  bool dry_run = false;
+  // Set (by a signal handler) to stop: the backup throws before publishing anything.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// What a caller needs besides the snapshot.
+struct BackupReport {
+  std::vector<SnapshotWarning> outcome_warnings;  // the warnings that made the point partial
 };
 
 // Runs the backup and saves the snapshot (only after every object it needs is durable).
-Snapshot backup_files(Repository& repo, const BackupOptions& opts, ProgressCounters& progress);
+Snapshot backup_files(Repository& repo, const BackupOptions& opts, ProgressCounters& progress,
+                      BackupReport* report = nullptr);
 
 // Counts files and bytes under the paths (for progress ETA); runs alongside the backup.
 void scan_totals(const BackupOptions& opts, ProgressCounters& progress);
 
-// Makes each path absolute and normalized; throws Error(Usage) on duplicates.
+// Where a backed-up absolute path is in the snapshot: its last component at the top level
+// ("/home/alice" → "alice", so a restore to DIR gives DIR/alice/…), or "" for "/", whose
+// entries are the top level themselves (a restore to DIR gives DIR/etc/…).
+std::string snapshot_top_name(const std::string& abs_path);
+
+// Makes each path absolute and normalized; throws Error(Usage) on two paths with the same top
+// name, and on '/' with other paths.
 std::vector<std::string> normalize_paths(const std::vector<std::string>& paths);
 
 }  // namespace arca
