@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <set>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "repo/envelope.h"
 #include "repo/locks.h"
 #include "repo/prune_marks.h"
+#include "repo/repair_scan.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -27,17 +29,26 @@ class Checker {
  private:
   void load_index();
   void check_packs_exist();
+  void scan_unindexed_packs();
+  void classify_unindexed_packs();
+  void check_keys();
+  void report_missing_key_versions();
+  // Remembers an object sealed with a data key version the keyring lacks; true if so.
+  bool note_key_version(const std::string& object, std::optional<uint32_t> version);
+  // Indexed first, then packs no intact index lists (read from their headers).
+  std::optional<BlobLocation> find(const Id& blob, const std::string& needed_by);
   void check_snapshots();
   void check_tree(const Id& tree, const std::string& snap, const std::string& path);
   void read_packs();
   void read_pack(const std::string& name, BlobType type, const Id& id);
+  void list_wal();
   void check_wal();
   void check_marks_and_locks();
   void map_affected();
   void map_tree(const std::string& snap, const Id& tree, const std::string& path);
   void error(const std::string& object, const std::string& msg) {
     std::lock_guard lk(mu_);
-    result_.errors.push_back({object, msg});
+    result_.errors.push_back({object, without_name(msg, object)});  // the object is named once
   }
 
   Repository& repo_;
@@ -46,6 +57,13 @@ class Checker {
   Index index_;
   std::map<Id, std::vector<std::pair<Id, PackedBlob>>> by_pack_;  // pack -> blobs per index
   std::map<std::string, uint64_t> pack_files_;                   // name -> size
+  Index unindexed_;                                              // packs no intact index lists, from their headers
+  std::map<std::string, std::string> unreadable_unindexed_;      // pack -> why its header cannot be read
+  std::map<std::string, std::string> needed_unindexed_;          // pack -> a snapshot path that needs it
+  std::map<uint32_t, std::set<std::string>> missing_key_users_;  // lost key version -> objects sealed with it
+  uint64_t damaged_snapshots_ = 0, damaged_index_ = 0;
+  std::vector<std::string> wal_names_;
+  uint64_t wal_bytes_ = 0;
   std::vector<Snapshot> snapshots_;
   std::unordered_set<Id, IdHash> trees_seen_;
   std::unordered_set<Id, IdHash> bad_blobs_;
@@ -59,7 +77,9 @@ void Checker::load_index() {
   std::mutex mu;  // each file is merged as soon as it is decoded
   parallel_for(names.size(), repo_.backend().parallelism(), [&](size_t i) {
     try {
-      auto packs = decode_index_file(repo_.load_object(names[i]), names[i]);
+      Bytes sealed = repo_.backend().get(names[i]);
+      note_key_version(names[i], sealed_key_version(sealed));
+      auto packs = decode_index_file(unseal(repo_.keys(), sealed, names[i], names[i]), names[i]);
       std::lock_guard lk(mu);
       for (const auto& p : packs) {
         index_.add(p);
@@ -68,7 +88,13 @@ void Checker::load_index() {
           for (const auto& b : p.blobs) v.emplace_back(b.id, b);
       }
     } catch (const Error& e) {
-      error(names[i], e.what());
+      if (e.kind() != ErrorKind::Corrupt) {
+        error(names[i], e.what());
+        return;
+      }
+      error(names[i], std::string(e.what()) + "; the packs it listed are read from their headers until 'arca repair index' rebuilds the index");
+      std::lock_guard lk(mu);
+      damaged_index_++;
     }
   });
   index_.finalize();
@@ -95,9 +121,6 @@ void Checker::check_packs_exist() {
         if (uint64_t(b.offset) + b.length > it->second) bad_blobs_.insert(bid);
     }
   }
-  for (const auto& [name, size] : pack_files_)
-    if (!indexed.count(name))
-      result_.notes.push_back({name, "pack is not in any index (left by an interrupted backup; harmless)"});
   result_.packs = pack_files_.size();
   uint64_t staging = 0;
   repo_.backend().list("tmp/", [&](const ObjectInfo&) { staging++; });
@@ -107,10 +130,120 @@ void Checker::check_packs_exist() {
                                          "delete when no backup is running)"});
 }
 
+bool Checker::note_key_version(const std::string& object, std::optional<uint32_t> version) {
+  if (!version || *version == 0 || repo_.keys().find(*version)) return false;
+  std::lock_guard lk(mu_);
+  missing_key_users_[*version].insert(object);
+  return true;
+}
+
+std::optional<BlobLocation> Checker::find(const Id& blob, const std::string& needed_by) {
+  if (auto loc = index_.find(blob)) return loc;
+  auto loc = unindexed_.find(blob);
+  if (loc && !needed_by.empty()) needed_unindexed_.try_emplace(pack_name(loc->type, loc->pack), needed_by);
+  return loc;
+}
+
+// Packs no intact index file lists are read from their own headers: a damaged index object must
+// not make its packs look like leftovers (they may be the only copies of a snapshot's data).
+void Checker::scan_unindexed_packs() {
+  std::map<std::string, uint64_t> todo;
+  for (const auto& [name, size] : pack_files_) {
+    auto parsed = parse_pack_name(name);
+    if (parsed && !index_.has_pack(parsed->first)) todo.emplace(name, size);
+  }
+  unsigned threads = std::max({4u, repo_.backend().parallelism()});
+  for (auto& sp : scan_pack_headers(repo_.backend(), repo_.keys(), todo, threads)) {
+    if (!sp.error.empty()) {
+      // A pack sealed with a lost key version is reported with that version, not as damage.
+      if (!note_key_version(sp.name, sp.key_version)) unreadable_unindexed_[sp.name] = sp.error;
+      continue;
+    }
+    auto& v = by_pack_[sp.pack.pack];
+    for (const auto& b : sp.pack.blobs) v.emplace_back(b.id, b);
+    unindexed_.add(sp.pack);
+  }
+  unindexed_.finalize();
+}
+
+// Only a pack whose every blob is also in an indexed pack is called harmless.
+void Checker::classify_unindexed_packs() {
+  for (const auto& [name, why] : unreadable_unindexed_)
+    error(name, "pack is in no index and its header cannot be read (" + why +
+                    "); any blob only it holds is lost (run 'arca check --read-data' after 'arca repair index')");
+  for (const auto& [id, type] : unindexed_.packs()) {
+    std::string name = pack_name(type, id);
+    if (auto it = needed_unindexed_.find(name); it != needed_unindexed_.end()) {
+      error(name, "pack is in no index but holds data recovery points need (" + it->second +
+                      "); restores read it from its header meanwhile; run 'arca repair index'");
+      continue;
+    }
+    bool elsewhere = true;
+    for (const auto& [bid, b] : by_pack_[id]) elsewhere = elsewhere && index_.has(bid);
+    if (elsewhere)
+      result_.notes.push_back({name, "pack is in no index; every blob in it is also stored in an indexed pack "
+                                     "(a duplicate left by an interrupted backup or prune; harmless, 'arca prune' removes it)"});
+    else if (damaged_snapshots_)
+      error(name, "pack is in no index, and " + std::to_string(damaged_snapshots_) +
+                      " damaged snapshot object(s) may need its data: keep it (run 'arca repair index')");
+    else
+      result_.notes.push_back({name, "pack is in no index and no snapshot needs its data (left by an interrupted "
+                                     "backup; 'arca prune' removes it)"});
+  }
+}
+
+// Key files that cannot be used (any one opens the repository, so others still work), and gaps
+// in the keyring's versions.
+void Checker::check_keys() {
+  for (const auto& [id, why] : damaged_key_files(repo_.backend()))
+    error("keys/" + id, "key file is damaged (" + why + "); it opens nothing: remove it with 'arca key remove " +
+                            id.substr(0, 8) + "' or put back a copy");
+  uint32_t newest = repo_.keys().current_version();
+  for (uint32_t v = 1; v < newest; v++)
+    if (!repo_.keys().find(v)) missing_key_users_[v];
+}
+
+static std::string keyring_object(uint32_t version) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "keyring/%08u", version);
+  return buf;
+}
+
+// One error per lost data key version, naming what is sealed with it.
+void Checker::report_missing_key_versions() {
+  for (const auto& [v, users] : missing_key_users_) {
+    size_t idx = 0, snaps = 0, packs = 0;
+    for (const auto& u : users) {
+      if (u.rfind("index/", 0) == 0) idx++;
+      else if (u.rfind("snapshots/", 0) == 0) snaps++;
+      else packs++;
+    }
+    std::string msg = "data key version " + std::to_string(v) + " is missing from the keyring; ";
+    if (users.empty()) {
+      msg += "no object checked is sealed with it";
+    } else {
+      msg += "sealed with it and unreadable: " + std::to_string(idx) + " index object(s), " + std::to_string(snaps) +
+             " snapshot(s), " + std::to_string(packs) + " pack(s) (";
+      size_t n = 0;
+      for (const auto& u : users) {
+        if (n++ == 6) {
+          msg += ", …";
+          break;
+        }
+        msg += (n > 1 ? ", " : "") + u;
+      }
+      msg += ")";
+    }
+    error(keyring_object(v), msg + ". Recovery points whose data uses other key versions stay restorable. Put back " +
+                                 keyring_object(v) + " from a copy of the repository if there is one; otherwise "
+                                 "'arca repair index' and 'arca repair snapshots' clear what cannot be read");
+  }
+}
+
 void Checker::check_tree(const Id& tree, const std::string& snap, const std::string& path) {
   if (!trees_seen_.insert(tree).second) return;
   result_.trees++;
-  auto loc = index_.find(tree);
+  auto loc = find(tree, "snapshot " + snap + " at '" + path + "'");
   if (!loc) {
     error("tree " + tree.short_hex(), "missing (needed by snapshot " + snap + " at '" + path + "')");
     bad_blobs_.insert(tree);
@@ -128,7 +261,7 @@ void Checker::check_tree(const Id& tree, const std::string& snap, const std::str
     std::string p = path.empty() ? n.name : path + "/" + n.name;
     if (n.type == NodeType::Dir) check_tree(*n.subtree, snap, p);
     for (const auto& id : n.content) {
-      if (!index_.has(id)) {
+      if (!index_.has(id) && !find(id, "snapshot " + snap + " file '" + p + "'")) {
         error("blob " + id.short_hex(), "missing: needed by snapshot " + snap + " file '" + p + "'");
         bad_blobs_.insert(id);
       }
@@ -141,11 +274,14 @@ void Checker::check_snapshots() {
   repo_.backend().list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
   for (const auto& n : names) {
     try {
-      Bytes plain = repo_.load_object(n);
+      Bytes sealed = repo_.backend().get(n);
+      note_key_version(n, sealed_key_version(sealed));
+      Bytes plain = unseal(repo_.keys(), sealed, n, n);
       snapshots_.push_back(Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()),
                                                Id::from_hex(n.substr(10))));
     } catch (const std::exception& e) {
       error(n, e.what());
+      damaged_snapshots_++;
     }
   }
   result_.snapshots = snapshots_.size();
@@ -167,6 +303,7 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
     result_.bytes_read += data.size();
   }
   try {
+    note_key_version(name, pack_header_key_version(data));
     if (pack_id_of(data, name) != id) error(name, "pack header does not match the pack's name (corrupted)");
     BlobType header_type;
     auto blobs = parse_pack_header(repo_.keys(), data, data.size(), name, &header_type);
@@ -180,10 +317,12 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
   }
   // Every blob the index places in this pack must authenticate and match its id.
   for (const auto& [bid, b] : by_pack_.at(id)) {
-    std::string what = "blob " + bid.short_hex() + " in " + name;
+    std::string what = "blob " + bid.short_hex();  // error() names the pack
     try {
       if (uint64_t(b.offset) + b.length > data.size()) throw Error(ErrorKind::Corrupt, what + " lies beyond the pack's end");
-      Bytes plain = unseal(repo_.keys(), ByteView(data).subspan(b.offset, b.length), what);
+      ByteView sealed = ByteView(data).subspan(b.offset, b.length);
+      note_key_version(name, sealed_key_version(sealed));
+      Bytes plain = unseal(repo_.keys(), sealed, what);
       if (plain.size() != b.raw_length || repo_.blob_id(plain) != bid)
         throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
     } catch (const Error& e) {
@@ -196,15 +335,21 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
 
 void Checker::read_packs() {
   std::vector<std::pair<Id, BlobType>> packs;
-  for (const auto& p : index_.packs())
-    if (pack_files_.count(pack_name(p.second, p.first))) packs.push_back(p);
+  for (const Index* ix : {&index_, &unindexed_})
+    for (const auto& p : ix->packs())
+      if (pack_files_.count(pack_name(p.second, p.first))) packs.push_back(p);
   if (opts_.subset < 1.0) {
     std::mt19937_64 rng(std::random_device{}());
     std::shuffle(packs.begin(), packs.end(), rng);
     size_t keep = std::max<size_t>(1, size_t(double(packs.size()) * opts_.subset + 0.999999));
     if (packs.size() > keep) packs.resize(keep);
   }
-  for (const auto& p : packs) progress_.bytes_total += pack_files_[pack_name(p.second, p.first)];
+  // Totals before the first read (so the display never shows 0/0 or 100% early); the WAL
+  // objects check_wal() reads next count as items too.
+  uint64_t bytes = 0;
+  for (const auto& p : packs) bytes += pack_files_[pack_name(p.second, p.first)];
+  progress_.files_total = packs.size() + wal_names_.size();
+  progress_.bytes_total = bytes + wal_bytes_;
   progress_.totals_known = true;
   std::atomic<size_t> next{0};
   // One reader per core, or per transfer slot where reads are round trips (object stores).
@@ -224,7 +369,7 @@ void Checker::read_packs() {
 // Walks with the checker's own index (which skipped damaged index files) and goes on past
 // damaged trees, reporting a directory whose listing is lost as "dir/".
 void Checker::map_tree(const std::string& snap, const Id& tree, const std::string& path) {
-  auto loc = index_.find(tree);
+  auto loc = find(tree, "");
   Tree t;
   try {
     if (!loc || bad_blobs_.count(tree)) throw Error(ErrorKind::Corrupt, "tree unavailable");
@@ -253,9 +398,15 @@ void Checker::map_affected() {
 
 // The PostgreSQL WAL archive lives outside packs: each object is sealed on its own. Listing
 // counts them; reading data authenticates every one.
+void Checker::list_wal() {
+  repo_.backend().list("wal/", [&](const ObjectInfo& o) {
+    wal_names_.push_back(o.name);
+    wal_bytes_ += o.size;
+  });
+}
+
 void Checker::check_wal() {
-  std::vector<std::string> names;
-  repo_.backend().list("wal/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  const auto& names = wal_names_;
   result_.wal_objects = names.size();
   if (!opts_.read_data || names.empty()) return;
   std::mutex mu;
@@ -263,6 +414,8 @@ void Checker::check_wal() {
   parallel_for(names.size(), threads, [&](size_t i) {
     try {
       Bytes b = repo_.load_object(names[i]);
+      progress_.files_done++;
+      progress_.bytes_done += b.size();
       std::lock_guard lk(mu);
       result_.wal_read++;
       result_.bytes_read += b.size();
@@ -289,13 +442,19 @@ void Checker::check_marks_and_locks() {
 }
 
 CheckResult Checker::run() {
+  check_keys();
   load_index();
   check_packs_exist();
+  scan_unindexed_packs();
   check_snapshots();
-  for (const auto& p : index_.packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
+  classify_unindexed_packs();
+  for (const Index* ix : {&index_, &unindexed_})
+    for (const auto& p : ix->packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
+  list_wal();
   if (opts_.read_data) read_packs();
   check_wal();
   check_marks_and_locks();
+  report_missing_key_versions();
   if (!bad_blobs_.empty()) map_affected();
   return std::move(result_);
 }

@@ -50,7 +50,44 @@ json load_key_json(const Backend& backend, const std::string& id) {
   }
 }
 
+// Why a key file of this arca's format cannot be used, or "" if it looks sound (whether the
+// password fits is another matter).
+std::string key_json_problem(const json& j) {
+  try {
+    if (!j.is_object()) return "not a JSON object";
+    if (j.value("arca_format", 0) != kRepoFormat) return "";  // another version's: not judged here
+    if (from_base64(j.at("salt").get<std::string>()).size() < 16) return "salt too short";
+    std::string kind = j.at("kind");
+    if (kind == "passphrase") kdf_from(j.at("kdf"));
+    else if (kind != "keyfile") return "unknown kind '" + kind + "'";
+    if (from_base64(j.at("wrapped_master_key").get<std::string>()).size() != 32 + kAeadOverhead)
+      return "wrapped master key has the wrong length";
+  } catch (const json::exception& e) {
+    return std::string("a field is missing or malformed: ") + e.what();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> damaged_key_files(const Backend& backend) {
+  std::vector<std::pair<std::string, std::string>> out;
+  backend.list("keys/", [&](const ObjectInfo& o) {
+    std::string id = o.name.substr(5);
+    std::string why;
+    try {
+      why = key_json_problem(load_key_json(backend, id));
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Io) throw;
+      why = e.what();
+      if (auto pos = why.find(" is malformed: "); pos != std::string::npos) why = "truncated or not JSON: " + why.substr(pos + 15);
+    }
+    if (!why.empty()) out.emplace_back(id, why);
+  });
+  return out;
+}
 
 KeyFileText make_key_file(const Key& master, const Credentials& creds, const Argon2Params& kdf, KeyRole role) {
   if (kdf.parallelism == 0 || kdf.memory_kib < 8 * kdf.parallelism)
@@ -108,11 +145,23 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
   std::optional<Bytes> key_file_bytes;
   if (creds.key_file) key_file_bytes = read_key_file_bytes(*creds.key_file);
   int foreign_format = 0;
+  std::vector<std::string> damaged;  // "keys/<id> (why)"
+  size_t tried = 0;
   for (const auto& id : ids) {
     // A damaged or hostile key file must not lock everyone out: any problem skips it.
     try {
-      json j = load_key_json(backend, id);
-      if (!j.is_object()) continue;
+      json j;
+      try {
+        j = load_key_json(backend, id);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Corrupt) throw;
+        damaged.push_back("keys/" + id + " (truncated or not JSON)");
+        continue;
+      }
+      if (std::string why = key_json_problem(j); !why.empty()) {
+        damaged.push_back("keys/" + id + " (" + why + ")");
+        continue;
+      }
       int format = j.value("arca_format", 0);
       if (format != kRepoFormat) {
         foreign_format = format;
@@ -133,6 +182,7 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
       } else {
         continue;
       }
+      tried++;
       Bytes wrapped = from_base64(j.at("wrapped_master_key").get<std::string>());
       KeyRole role = role_of(j);
       auto master = aead_open(kek, as_view(wrap_aad(role)), wrapped);
@@ -152,8 +202,17 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
     throw Error(ErrorKind::FormatVersion, "repository " + backend.location() + " has format version " +
                                               std::to_string(foreign_format) + "; this arca reads version " +
                                               std::to_string(kRepoFormat));
+  std::string list;
+  for (const auto& d : damaged) list += (list.empty() ? "" : ", ") + d;
+  // Only damaged key files could have fitted: that is damage (exit 12), not a wrong password.
+  if (!damaged.empty() && tried == 0)
+    throw Error(ErrorKind::Corrupt, "damaged key file: every key of " + backend.location() + " that a " +
+                                        std::string(creds.key_file ? "key file" : "password") +
+                                        " could open is damaged: " + list +
+                                        "; put back a copy of it, or use another key ('arca key list' shows them)");
+  std::string note = damaged.empty() ? "" : "; damaged key file(s) that could not be tried: " + list;
   throw Error(ErrorKind::Auth, std::string("wrong ") + (creds.key_file ? "key file" : "password") + ": none of the " +
-                                   std::to_string(ids.size()) + " key(s) of " + backend.location() + " accepts it");
+                                   std::to_string(ids.size()) + " key(s) of " + backend.location() + " accepts it" + note);
 }
 
 std::vector<KeyFileInfo> list_key_files(const Backend& backend) {

@@ -51,6 +51,8 @@ std::string add_key_file(Backend& backend, const Key& master, const Credentials&
 // Finds the key file the credentials open; returns the master key, that key file's id and role.
 UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds);
 std::vector<KeyFileInfo> list_key_files(const Backend& backend);
+// Key files that cannot be used whatever the password: (id, why).
+std::vector<std::pair<std::string, std::string>> damaged_key_files(const Backend& backend);
 void remove_key_file(Backend& backend, const std::string& id);
 // Expands a unique prefix of a key file id; throws Error(NotFound/Usage).
 std::string resolve_key_id(const Backend& backend, const std::string& prefix);

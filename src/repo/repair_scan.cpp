@@ -45,6 +45,7 @@ std::vector<ScannedPack> scan_pack_headers(const Backend& backend, const Keyring
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
       s.error = e.kind() == ErrorKind::NotFound ? "pack vanished while it was read" : without_name(e.what(), name);
+      if (s.error.rfind("(pack header) ", 0) == 0) s.error = "pack header " + s.error.substr(14);
       s.pack.blobs.clear();
     }
     if (progress) progress->files_done++;
