@@ -97,7 +97,8 @@ int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot
     for (const auto& i : r.unmatched_includes) std::cerr << "error: --include '" << i << "' matched nothing\n";
     std::cerr << "  in snapshot " << snap.id.short_hex() << " of " << short_time(snap.time) << " UTC, host " << snap.host
               << ", paths " << paths << "\n  (list its contents with 'arca ls " << snap.id.short_hex()
-              << "'; 'latest' is the newest point of any backup job: name the point by id)\n";
+              << "'; 'latest' is the newest point of any backup job: name the point by id, or select it with --path, "
+                 "--host or --tag)\n";
     return kExitNotFound;
   }
   size_t target = 0;

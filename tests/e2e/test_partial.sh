@@ -34,7 +34,9 @@ assert s["stats"]["skipped"] == 1, s["stats"]
 PY
 nob snapshots --repo "$REPO" | grep -q partial || fail "snapshot list does not flag partial"
 mkdir "$T/out" && chown nobody "$T/out"
-nob restore --repo "$REPO" latest --target "$T/out" -q
+nob restore --repo "$REPO" latest --target "$T/out" 2> "$T/err" > /dev/null
+grep -q "is partial" "$T/err" && grep -q "not backed up: .*secret.txt" "$T/err" \
+  || { cat "$T/err"; fail "restoring a partial point does not say so, naming what is missing"; }
 [ "$(cat "$T/out/src/ok.txt")" = readable ] || fail "readable file not restored"
 [ ! -e "$T/out/src/secret.txt" ] || fail "unreadable file appears in the snapshot"
 nob check --repo "$REPO" -q

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# What a restore reports and writes: sparse files stay sparse, an --include that matches nothing
+# is an error naming the point, target problems are not blamed on the repository, and a dry run
+# of a delta restore counts what would really be written.
+source "$(dirname "$0")/lib.sh"
+
+SRC=$T/src
+mkdir -p "$SRC/docs" "$T/other"
+for i in $(seq 1 20); do echo "document $i" > "$SRC/docs/d$i.txt"; done
+head -c 2000000 /dev/urandom > "$SRC/docs/blob.bin"
+# 50 MB, of which 3 small pieces hold data.
+truncate -s 50M "$SRC/sparse.img"
+for at in 0 20000000 52000000; do echo "data at $at" | dd of="$SRC/sparse.img" bs=1 seek=$at conv=notrunc status=none; done
+echo other > "$T/other/o.txt"
+init_repo
+a backup --repo "$REPO" "$SRC" -q
+first=$(a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+
+step "a sparse file is restored with holes"
+a restore --repo "$REPO" latest --target "$T/r1" -q
+cmp "$SRC/sparse.img" "$T/r1/src/sparse.img"
+kb=$(du -k "$T/r1/src/sparse.img" | cut -f1)
+[ "$kb" -lt 2048 ] || fail "sparse 50 MB file uses $kb KiB on disk after restore"
+
+step "a delta restore over a filled copy punches the holes too"
+cp --sparse=never "$SRC/sparse.img" "$T/r1/src/sparse.img"
+echo changed | dd of="$T/r1/src/sparse.img" bs=1 seek=30000000 conv=notrunc status=none
+a restore --repo "$REPO" latest --target "$T/r1" -q
+cmp "$SRC/sparse.img" "$T/r1/src/sparse.img"
+
+step "dry run of a delta restore: what would be written, replaced, unchanged, deleted"
+echo "local change" >> "$T/r1/src/docs/d3.txt"
+rm "$T/r1/src/docs/d4.txt"
+echo stray > "$T/r1/src/docs/stray.txt"
+a restore --repo "$REPO" latest --target "$T/r1" --delete --dry-run > "$T/dry.txt"
+grep -q "would write .*: 1 new, 1 replaced, 20 unchanged; would delete 1 extra entry" "$T/dry.txt" \
+  || { cat "$T/dry.txt"; fail "dry run summary"; }
+a restore --repo "$REPO" latest --target "$T/r1" --delete --dry-run --json > "$T/dry.json"
+python3 - "$T/dry.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["files_new"] == 1 and r["files_replaced"] == 1 and r["files_unchanged"] == 20, r
+assert r["bytes_written"] < 100, r["bytes_written"]   # two small files, not the 52 MB of the point
+assert r["deleted"] == ["src/docs/stray.txt"], r["deleted"]
+PY
+grep -q "local change" "$T/r1/src/docs/d3.txt" || fail "dry run wrote"
+
+step "an --include that matches nothing is an error naming the point"
+sleep 1.1; a backup --repo "$REPO" "$T/other" -q   # another job: 'latest' is now its point
+expect_exit 10 a restore --repo "$REPO" latest --target "$T/r2" --include src/docs/d1.txt
+err_contains "--include 'src/docs/d1.txt' matched nothing"
+err_contains "$T/other"
+err_contains "host $(hostname)"
+a restore --repo "$REPO" "$first" --target "$T/r2" --include src/docs/d1.txt -q
+cmp "$SRC/docs/d1.txt" "$T/r2/src/docs/d1.txt"
+
+step "a name clash in the target is the target's problem, not the repository's"
+mkdir -p "$T/r3/src/docs/d5.txt"   # a directory where the snapshot has a file
+expect_exit 1 a restore --repo "$REPO" "$first" --target "$T/r3"
+err_contains "a directory of that name exists"
+err_contains "the repository is not at fault"
+! grep -q "check --read-data" "$T/err" || fail "a target problem blamed on the repository"
+
+step "a read-only target fails once, clearly"
+mkdir -p "$T/ro"
+if mount --bind "$T/ro" "$T/ro" 2>/dev/null; then
+  mount -o remount,bind,ro "$T/ro"
+  set +e; a restore --repo "$REPO" "$first" --target "$T/ro" > /dev/null 2> "$T/err"; rc=$?; set -e
+  umount "$T/ro"
+  [ $rc = 1 ] || { cat "$T/err"; fail "read-only target: exit $rc, expected 1"; }
+  err_contains "read-only"
+  ! grep -q "check --read-data" "$T/err" || fail "a read-only target blamed on the repository"
+else
+  echo "(no bind mount here: read-only case skipped)"
+fi
+echo PASS
