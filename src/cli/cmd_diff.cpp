@@ -3,9 +3,29 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/name_format.h"
 #include "repo/tree_walk.h"
 
 namespace arca {
+
+namespace {
+
+// Path order as in a tree listing: a directory's entries right after it ('/' sorts before every
+// other byte), so "a", "a/b", "a.txt" and not "a", "a.txt", "a/b".
+struct TreeOrder {
+  bool operator()(const std::string& x, const std::string& y) const {
+    size_t n = std::min(x.size(), y.size());
+    for (size_t i = 0; i < n; i++) {
+      if (x[i] == y[i]) continue;
+      if (x[i] == '/') return true;
+      if (y[i] == '/') return false;
+      return static_cast<unsigned char>(x[i]) < static_cast<unsigned char>(y[i]);
+    }
+    return x.size() < y.size();
+  }
+};
+
+}  // namespace
 
 void register_diff(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand("diff", "Show what changed between two snapshots");
@@ -28,7 +48,7 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
       std::string target;
     };
     auto collect = [&](const Snapshot& s) {
-      std::map<std::string, Entry> m;
+      std::map<std::string, Entry, TreeOrder> m;
       // Identical subtrees are identical everywhere below: the walk still visits them, which is
       // simple and fast enough since trees are cached by the OS.
       walk_tree(*repo, s.tree, [&](const std::string& p, const Node& n) {
@@ -42,16 +62,28 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
     uint64_t added = 0, removed = 0, modified = 0, meta = 0;
     auto emit = [&](char c, const std::string& p, NodeType t) {
       std::string shown = p + (t == NodeType::Dir ? "/" : "");
-      if (g.json) out.push_back({{"change", std::string(1, c)}, {"path", shown}});
-      else std::cout << c << "  " << shown << "\n";
-    };
-    for (const auto& [p, e] : ma)
-      if (!mb.count(p)) {
-        emit('-', p, e.type);
-        removed++;
+      if (g.json) {
+        nlohmann::json j = {{"change", std::string(1, c)}};
+        set_name_field(j, "path", shown);
+        out.push_back(std::move(j));
+      } else {
+        std::cout << c << "  " << escape_name(shown) << "\n";
       }
-    for (const auto& [p, e] : mb) {
-      auto it = ma.find(p);
+    };
+    // One pass over both sorted maps: changes come out in path order.
+    auto ia = ma.begin();
+    for (auto ib = mb.begin(); ia != ma.end() || ib != mb.end();) {
+      if (ib == mb.end() || (ia != ma.end() && TreeOrder{}(ia->first, ib->first))) {
+        emit('-', ia->first, ia->second.type);
+        removed++;
+        ++ia;
+        continue;
+      }
+      const std::string& p = ib->first;
+      const Entry& e = ib->second;
+      auto it = ia != ma.end() && ia->first == p ? ia : ma.end();
+      ++ib;
+      if (it != ma.end()) ++ia;
       if (it == ma.end()) {
         emit('+', p, e.type);
         added++;

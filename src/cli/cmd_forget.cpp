@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/name_format.h"
 #include "cli/prune_command.h"
 #include "repo/config.h"
 #include "repo/locks.h"
@@ -184,7 +185,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
       std::vector<std::vector<std::string>> rows;
       auto flush = [&] {
         if (rows.empty()) return;
-        std::cout << group << ":\n";
+        std::cout << escape_name(group) << ":\n";
         print_table({"ID", "Time (UTC)", "Kind", "Tags", "Decision", "Why"}, rows);
         std::cout << "\n";
         rows.clear();
@@ -199,8 +200,8 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
                         p.keep ? "keep" : (a->dry_run ? "would remove" : "removed"), why});
       }
       flush();
-      std::cout << (a->dry_run ? "would remove " : "removed ") << doomed.size() << " of " << plan.items.size()
-                << " recovery points" << (a->dry_run ? " (dry run: nothing was changed)" : "") << "\n";
+      std::cout << (a->dry_run ? "would remove " : "removed ") << doomed.size() << " of "
+                << counted(plan.items.size(), "recovery point", "recovery points") << (a->dry_run ? " (dry run: nothing was changed)" : "") << "\n";
     }
     if (a->prune && !a->dry_run) run_prune_command(g, *repo, a->prune_args, false);
     return kExitOk;

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/name_format.h"
 #include "repo/tree_walk.h"
 
 namespace arca {
@@ -14,12 +15,13 @@ static std::string mode_string(const Node& n) {
   return s;
 }
 
+// In UTC, and saying so: the listing must not depend on the machine's time zone.
 static std::string node_time(int64_t ns) {
   time_t t = time_t(ns / 1000000000);
   tm tmv;
   gmtime_r(&t, &tmv);
   char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tmv);
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tmv);
   return buf;
 }
 
@@ -36,7 +38,7 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
       ->required();
   add_snapshot_filter_options(*cmd, a->filter);
   cmd->add_option("path", a->path, "Only list this path and what is below it (e.g. 'dir/sub')");
-  cmd->add_flag("-l,--long", a->long_format, "Show mode, owner, size and modification time");
+  cmd->add_flag("-l,--long", a->long_format, "Show mode, owner, size and modification time (UTC)");
   set_command(*cmd, [&g, a] {
     auto repo = open_repository(g);
     Snapshot snap = resolve_snapshot(*repo, a->snapshot, a->filter);
@@ -51,20 +53,21 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
       if (!inside) return above;
       found = true;
       if (g.json) {
-        nlohmann::json j = {{"path", p}, {"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
+        nlohmann::json j = {{"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
                             {"gid", n.gid}, {"user", n.user}, {"group", n.group}, {"size", n.size},
                             {"mtime_ns", n.mtime_ns}};
-        if (n.type == NodeType::Symlink) j["link_target"] = n.link_target;
+        set_name_field(j, "path", p);  // names that are not UTF-8 also as path_b64, losslessly
+        if (n.type == NodeType::Symlink) set_name_field(j, "link_target", n.link_target);
         out.push_back(std::move(j));
       } else if (a->long_format) {
-        std::string owner = (n.user.empty() ? std::to_string(n.uid) : n.user) + " " +
-                            (n.group.empty() ? std::to_string(n.gid) : n.group);
+        std::string owner = (n.user.empty() ? std::to_string(n.uid) : escape_name(n.user)) + " " +
+                            (n.group.empty() ? std::to_string(n.gid) : escape_name(n.group));
         char size[32];
         snprintf(size, sizeof size, "%12llu", static_cast<unsigned long long>(n.size));
-        std::cout << mode_string(n) << " " << owner << " " << size << " " << node_time(n.mtime_ns) << " " << p
-                  << (n.type == NodeType::Symlink ? " -> " + n.link_target : "") << "\n";
+        std::cout << mode_string(n) << " " << owner << " " << size << " " << node_time(n.mtime_ns) << " "
+                  << escape_name(p) << (n.type == NodeType::Symlink ? " -> " + escape_name(n.link_target) : "") << "\n";
       } else {
-        std::cout << p << (n.type == NodeType::Dir ? "/" : "") << "\n";
+        std::cout << escape_name(p) << (n.type == NodeType::Dir ? "/" : "") << "\n";
       }
       return true;
     });

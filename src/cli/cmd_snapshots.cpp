@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/name_format.h"
 #include "repo/locks.h"
 
 namespace arca {
@@ -46,12 +47,12 @@ void register_snapshots(CLI::App& app, GlobalOptions& g) {
           if (l.mode == LockMode::Compliance || (l.mode == LockMode::LegalHold && best->mode == LockMode::Governance)) best = &l;
         lock = best->mode == LockMode::LegalHold ? "legal hold" : std::string(lock_mode_name(best->mode)) + " " + best->until.substr(0, 10);
       }
-      rows.push_back({s.id.short_hex(), short_time(s.time), s.host, s.source_kind, join(s.tags, ","),
-                      human_bytes(s.stats.bytes), lock, join(s.paths, " ") + (s.partial ? "  (partial)" : "")});
+      rows.push_back({s.id.short_hex(), short_time(s.time), escape_name(s.host), s.source_kind, escape_name(join(s.tags, ",")),
+                      human_bytes(s.stats.bytes), lock, escape_name(join(s.paths, " ")) + (s.partial ? "  (partial)" : "")});
     }
     print_table({"ID", "Time (UTC)", "Host", "Kind", "Tags", "Size", "Locked", "Paths"}, rows,
                 {false, false, false, false, false, true, false, false});
-    std::cout << list.size() << " snapshot" << (list.size() == 1 ? "" : "s") << "\n";
+    std::cout << counted(list.size(), "snapshot", "snapshots") << "\n";
     return kExitOk;
   });
 }

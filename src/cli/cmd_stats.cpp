@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "repo/envelope.h"
 #include "repo/tree_walk.h"
 
 namespace arca {
@@ -60,30 +61,42 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
         repo_bytes += o.size;
         pack_count += std::string(dir) != "index/" && std::string(dir) != "snapshots/";
       });
+    // Every stored blob carries a fixed envelope (key version, nonce, tag, codec byte). On tiny
+    // points that overhead outweighs compression, so it is shown apart: the compression ratio
+    // compares the data with its compressed form only, and is never below 1 (data that does not
+    // shrink is stored uncompressed).
+    uint64_t overhead = std::min<uint64_t>(unique_stored, blobs * kEnvelopeOverhead);
+    uint64_t compressed = unique_stored - overhead;
     double dedup = unique_raw ? double(logical) / double(unique_raw) : 0;
-    double comp = unique_stored ? double(unique_raw) / double(unique_stored) : 0;
+    double comp = compressed ? double(unique_raw) / double(compressed) : 0;
     double per_blob = index.blob_count() ? double(index.memory_bytes()) / double(index.blob_count()) : 0;
     if (g.json) {
       print_json({{"snapshots", snaps.size()}, {"files", files}, {"logical_bytes", logical},
                   {"unique_bytes", unique_raw}, {"unique_stored_bytes", unique_stored}, {"data_blobs", blobs},
                   {"repository_bytes", repo_bytes}, {"packs", pack_count}, {"dedup_ratio", dedup},
-                  {"compression_ratio", comp}, {"index_blobs", index.blob_count()},
+                  {"compression_ratio", comp}, {"compressed_bytes", compressed}, {"envelope_bytes", overhead},
+                  {"index_blobs", index.blob_count()},
                   {"index_memory_bytes", index.memory_bytes()}, {"index_bytes_per_blob", per_blob}});
       return kExitOk;
     }
     char buf[64];
-    std::cout << "snapshots:            " << snaps.size() << " (" << files << " files)\n"
+    auto ratio = [&](double r) {  // no data, no ratio
+      if (r <= 0) return std::string("-");
+      snprintf(buf, sizeof buf, "%.2fx", r);
+      return std::string(buf);
+    };
+    std::cout << "snapshots:            " << snaps.size() << " (" << counted(files, "file", "files") << ")\n"
               << "logical size:         " << human_bytes(logical) << "\n"
-              << "after deduplication:  " << human_bytes(unique_raw) << " in " << blobs << " blobs\n"
-              << "stored (compressed):  " << human_bytes(unique_stored) << "\n"
-              << "repository on disk:   " << human_bytes(repo_bytes) << " (" << pack_count << " packs)\n";
-    snprintf(buf, sizeof buf, "%.2fx", dedup);
-    std::cout << "deduplication ratio:  " << buf << "\n";
-    snprintf(buf, sizeof buf, "%.2fx", comp);
-    std::cout << "compression ratio:    " << buf << "\n";
+              << "after deduplication:  " << human_bytes(unique_raw) << " in " << counted(blobs, "blob", "blobs") << "\n"
+              << "stored:               " << human_bytes(unique_stored) << " (" << human_bytes(compressed)
+              << " compressed data + " << human_bytes(overhead) << " encryption envelopes, " << kEnvelopeOverhead
+              << " bytes per blob)\n"
+              << "repository on disk:   " << human_bytes(repo_bytes) << " (" << counted(pack_count, "pack", "packs") << ")\n"
+              << "deduplication ratio:  " << ratio(dedup) << "\n"
+              << "compression ratio:    " << ratio(comp) << " (data / compressed data, envelopes not counted)\n";
     snprintf(buf, sizeof buf, "%.1f", per_blob);
-    std::cout << "index in memory:      " << human_bytes(index.memory_bytes()) << " for " << index.blob_count()
-              << " blobs (" << buf << " bytes/blob)\n";
+    std::cout << "index in memory:      " << human_bytes(index.memory_bytes()) << " for "
+              << counted(index.blob_count(), "blob", "blobs") << " (" << buf << " bytes/blob)\n";
     return kExitOk;
   });
 }

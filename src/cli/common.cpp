@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.h"
+#include "cli/name_format.h"
 #include "storage/backend.h"
 #include "util/error.h"
 
@@ -179,17 +180,19 @@ std::string short_time(const std::string& t) {
   return s;
 }
 
+std::string counted(uint64_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
+
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  const std::vector<bool>& right) {
   std::vector<size_t> w(header.size());
-  for (size_t i = 0; i < header.size(); i++) w[i] = header[i].size();
+  for (size_t i = 0; i < header.size(); i++) w[i] = display_width(header[i]);
   for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < w.size(); i++) w[i] = std::max(w[i], r[i].size());
+    for (size_t i = 0; i < r.size() && i < w.size(); i++) w[i] = std::max(w[i], display_width(r[i]));
   auto line = [&](const std::vector<std::string>& r) {
     std::string out;
     for (size_t i = 0; i < r.size(); i++) {
       bool rj = i < right.size() && right[i];
-      std::string pad(w[i] - std::min(w[i], r[i].size()), ' ');
+      std::string pad(w[i] - std::min(w[i], display_width(r[i])), ' ');
       out += rj ? pad + r[i] : r[i] + (i + 1 < r.size() ? pad : "");
       if (i + 1 < r.size()) out += "  ";
     }

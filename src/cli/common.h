@@ -40,7 +40,10 @@ bool report_saved_snapshot(const GlobalOptions& g, const Snapshot& snap, const n
 std::string human_bytes(uint64_t n);
 std::string human_duration(double seconds);
 std::string short_time(const std::string& rfc3339);  // "2026-11-25 15:04:05"
-// Left-aligned columns; numeric columns right-aligned when `right[i]`.
+// "1 file", "2 files": a count with its noun in the right number.
+std::string counted(uint64_t n, const char* one, const char* many);
+// Left-aligned columns; numeric columns right-aligned when `right[i]`. Widths are terminal
+// columns (UTF-8 characters), and the rule under the header is as wide as the columns.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  const std::vector<bool>& right = {});
 
