@@ -82,13 +82,14 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
     std::string snapshot = "latest", source, to, port_bind = "127.0.0.1", redis_server;
     std::vector<std::string> server_options;
     int port = 0, timeout_s = 600;
-    bool start = false;
+    bool start = false, force = false;
     RedisLoadOptions load;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("snapshot", o->snapshot, "Recovery point (snapshot id or 'latest')")->capture_default_str();
   cmd->add_option("--source", o->source, "With 'latest': the newest recovery point of this source name");
-  cmd->add_option("--to", o->to, "Directory to write dump.rdb (and appendonlydir/) into");
+  cmd->add_option("--to,--target", o->to, "Directory to write dump.rdb (and appendonlydir/) into (--target is the same)");
+  cmd->add_flag("--force", o->force, "With --to: replace an existing dump.rdb or appendonlydir/ (default: refuse)");
   cmd->add_flag("--start", o->start, "Start a redis-server on the restored files (needs --port) and wait until it has loaded");
   cmd->add_option("--port", o->port, "Port for --start")->check(CLI::Range(1, 65535));
   cmd->add_option("--bind", o->port_bind, "Address for --start to listen on")->capture_default_str();
@@ -131,15 +132,24 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
                   << " already expired\n";
       return kExitOk;
     }
-    RestoreOptions ro;
-    ro.target = o->to;
     RestoreResult rr;
     {
       ProgressDisplay display(progress, "redis restore", "files", show_progress(g));
-      rr = restore_files(*repo, snap, ro, progress);
+      rr = redis_restore_files(*repo, snap, o->to, o->force, progress);
+    }
+    if (rr.no_space) {
+      std::cerr << "the filesystem of " << o->to << " is full: free space and run the restore again\n";
+      return kExitNoSpace;
     }
     if (!rr.errors.empty()) {
-      for (const auto& e : rr.errors) std::cerr << "error: " << e.path << ": " << e.message << "\n";
+      bool target = false;
+      for (const auto& e : rr.errors) {
+        std::cerr << "error: " << e.path << ": " << e.message << "\n";
+        target |= e.source == RestoreProblemSource::Target;
+      }
+      // A problem writing the target is not damage in the repository.
+      if (target) return kExitError;
+      std::cerr << "the recovery point's data is damaged; run 'arca check --read-data'\n";
       return kExitCorrupt;
     }
     nlohmann::json out = {{"snapshot", snap.id.hex()}, {"to", o->to}, {"bytes", rr.bytes}, {"restore_s", rr.duration_s}};

@@ -133,9 +133,10 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("snapshot", *snapshot, "Snapshot id (or unique prefix), or 'latest' (the newest the selectors match)")
       ->required();
   add_snapshot_filter_options(*cmd, *filter);
-  cmd->add_option("-t,--target", a->target,
-                  "Directory to restore into (created if missing). Existing files are updated in place: "
-                  "only chunks that differ are written")
+  // --to as in 'pg restore' and 'redis restore' (whose --target is the recovery target, as in pgBackRest).
+  cmd->add_option("-t,--target,--to", a->target,
+                  "Directory to restore into (created if missing; --to is the same). Existing files are updated "
+                  "in place: only chunks that differ are written; new files appear under their names once complete")
       ->required();
   cmd->add_option("-i,--include", a->includes,
                   "Restore only paths matching this glob (a path in the snapshot like 'dir/sub', or a name); "

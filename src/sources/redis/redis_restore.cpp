@@ -1,10 +1,14 @@
 #include "sources/redis/redis_restore.h"
 
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 
+#include "repo/config.h"
 #include "repo/content_reader.h"
 #include "repo/source_snapshot.h"
 #include "util/error.h"
@@ -13,6 +17,34 @@ namespace arca {
 
 Snapshot find_redis_snapshot(Repository& repo, const std::string& ref, const std::string& source) {
   return find_source_snapshot(repo, ref, "redis", source, "arca redis backup");
+}
+
+RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const std::string& to, bool force,
+                                  ProgressCounters& progress) {
+  Tree top = repo.load_tree(snap.tree);
+  if (!force)
+    for (const auto& n : top.nodes) {
+      std::error_code ec;
+      auto path = std::filesystem::path(to) / n.name;
+      if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found)
+        throw Error(ErrorKind::Refused, path.string() + " exists (a server's data?): not overwritten; stop the server "
+                                                        "and move it away, restore into another --to directory, or "
+                                                        "pass --force to replace it");
+    }
+  RestoreOptions ro;
+  ro.target = to;
+  RestoreResult r = restore_files(repo, snap, ro, progress);
+  // A time of 0 means none was stored: the point's time says when the data is from.
+  auto when = parse_time(snap.time);
+  if (when)
+    for (const auto& n : top.nodes) {
+      if (n.type != NodeType::File || n.mtime_ns != 0) continue;
+      timespec ts[2];
+      ts[0].tv_sec = ts[1].tv_sec = time_t(*when);
+      ts[0].tv_nsec = ts[1].tv_nsec = 0;
+      utimensat(AT_FDCWD, (std::filesystem::path(to) / n.name).c_str(), ts, AT_SYMLINK_NOFOLLOW);
+    }
+  return r;
 }
 
 RdbSummary parse_snapshot_rdb(Repository& repo, const Snapshot& snap, const std::function<void(const RdbKey&)>& on_key,

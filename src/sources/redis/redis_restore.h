@@ -7,6 +7,7 @@
 #include <string>
 
 #include "repo/repository.h"
+#include "sources/files/restore.h"
 #include "sources/redis/rdb_parser.h"
 #include "sources/redis/redis_conn.h"
 #include "util/progress.h"
@@ -33,6 +34,12 @@ struct RedisLoadResult {
 
 RedisLoadResult redis_load_into(Repository& repo, const Snapshot& snap, const RedisLoadOptions& opts,
                                 ProgressCounters& progress);
+
+// The recovery point's files (dump.rdb, appendonlydir/) into directory `to`. Refuses (Refused)
+// to overwrite any of them that exists unless `force`: it may be a live server's data. Files
+// stored without a time (a dump.rdb received from the server) get the point's time, not 1970.
+RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const std::string& to, bool force,
+                                  ProgressCounters& progress);
 
 // parse_rdb over the recovery point's dump.rdb, read from the repository; `tee` gets its bytes.
 RdbSummary parse_snapshot_rdb(Repository& repo, const Snapshot& snap, const std::function<void(const RdbKey&)>& on_key,
