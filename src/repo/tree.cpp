@@ -13,6 +13,10 @@ const char* node_type_name(NodeType t) {
     case NodeType::File: return "file";
     case NodeType::Dir: return "dir";
     case NodeType::Symlink: return "symlink";
+    case NodeType::Fifo: return "fifo";
+    case NodeType::Socket: return "socket";
+    case NodeType::CharDev: return "chardev";
+    case NodeType::BlockDev: return "blockdev";
   }
   return "?";
 }
@@ -84,6 +88,7 @@ Bytes encode_tree(const Tree& tree) {
     }
     if (n.subtree) j["subtree"] = n.subtree->hex();
     if (n.type == NodeType::Symlink) put_text(j, "link_target", n.link_target);
+    if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) j["rdev"] = n.rdev;
     if (!n.xattrs.empty()) {
       json x = json::array();
       for (const auto& [k, v] : n.xattrs) {
@@ -111,6 +116,10 @@ Tree decode_tree(ByteView data, const std::string& what) {
       if (type == "file") n.type = NodeType::File;
       else if (type == "dir") n.type = NodeType::Dir;
       else if (type == "symlink") n.type = NodeType::Symlink;
+      else if (type == "fifo") n.type = NodeType::Fifo;
+      else if (type == "socket") n.type = NodeType::Socket;
+      else if (type == "chardev") n.type = NodeType::CharDev;
+      else if (type == "blockdev") n.type = NodeType::BlockDev;
       else throw Error(ErrorKind::Corrupt, what + ": unknown node type '" + type + "'");
       n.mode = jn.at("mode");
       n.uid = jn.at("uid");
@@ -129,6 +138,7 @@ Tree decode_tree(ByteView data, const std::string& what) {
       if (jn.contains("subtree")) n.subtree = Id::from_hex(jn["subtree"].get<std::string>());
       if (n.type == NodeType::Dir && !n.subtree) throw Error(ErrorKind::Corrupt, what + ": directory without subtree");
       if (n.type == NodeType::Symlink) n.link_target = get_text(jn, "link_target", true);
+      if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) n.rdev = jn.at("rdev");
       if (jn.contains("xattrs"))
         for (const auto& x : jn["xattrs"])
           n.xattrs.emplace_back(get_text(x, "name", true), from_base64(x.at("value").get<std::string>()));

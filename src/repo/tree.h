@@ -9,7 +9,9 @@
 
 namespace arca {
 
-enum class NodeType { File, Dir, Symlink };
+// Fifo, Socket, CharDev and BlockDev are special files: stored as metadata only (devices with
+// their device number), recreated with mknod on restore.
+enum class NodeType { File, Dir, Symlink, Fifo, Socket, CharDev, BlockDev };
 
 struct Node {
   std::string name;
@@ -26,6 +28,7 @@ struct Node {
   std::vector<Id> content;     // files: data blob ids in order
   std::optional<Id> subtree;   // directories
   std::string link_target;     // symlinks
+  uint64_t rdev = 0;           // character and block devices: the device number (st_rdev)
   std::vector<std::pair<std::string, Bytes>> xattrs;
 };
 
@@ -39,5 +42,7 @@ Tree decode_tree(ByteView data, const std::string& what);
 // True if `name` is one path component that cannot escape its directory.
 bool is_safe_name(const std::string& name);
 const char* node_type_name(NodeType t);
+// FIFOs, sockets and device nodes.
+inline bool is_special(NodeType t) { return t != NodeType::File && t != NodeType::Dir && t != NodeType::Symlink; }
 
 }  // namespace arca

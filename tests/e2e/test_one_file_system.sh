@@ -13,6 +13,9 @@ a backup --repo "$REPO" "$T/src" -x -q
 a ls --repo "$REPO" latest > "$T/ls1"
 grep -q '^src/here.txt$' "$T/ls1" || fail "file on the same filesystem missing"
 ! grep -q 'there.txt' "$T/ls1" || fail "--one-file-system crossed into a mount"
+grep -qx 'src/mnt/' "$T/ls1" || fail "--one-file-system dropped the mount point (restic keeps it as an empty directory)"
+a restore --repo "$REPO" latest --target "$T/out" -q
+[ -d "$T/out/src/mnt" ] && [ -z "$(ls -A "$T/out/src/mnt")" ] || fail "mount point not restored as an empty directory"
 a backup --repo "$REPO" "$T/src" -q
 a ls --repo "$REPO" latest | grep -q '^src/mnt/inner/there.txt$' || fail "without -x, mounts are crossed"
 echo PASS

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Unreadable files are warnings: the backup goes on, records them, and exits 3 ("partial").
-# Special files are skipped with a warning. Runs arca as an unprivileged user so that file
+# Special files are stored (not a warning). Runs arca as an unprivileged user so that file
 # permissions apply (root reads everything).
 source "$(dirname "$0")/lib.sh"
 
@@ -23,14 +23,13 @@ rc=$?
 set -e
 [ $rc = 3 ] || { cat "$T/err"; fail "expected exit 3 (partial), got $rc"; }
 grep -q "secret.txt" "$T/err" || fail "warning does not name the unreadable file"
-grep -q "fifo" "$T/err" || fail "special file not reported"
 python3 - "$T/b.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["partial"] is True, s
 paths = " ".join(w["path"] for w in s["warnings"])
-assert "secret.txt" in paths and "locked" in paths and "fifo" in paths, s["warnings"]
-assert s["stats"]["skipped"] == 1, s["stats"]
+assert "secret.txt" in paths and "locked" in paths and "fifo" not in paths, s["warnings"]
+assert s["stats"]["special"] == 1, s["stats"]
 PY
 nob snapshots --repo "$REPO" | grep -q partial || fail "snapshot list does not flag partial"
 mkdir "$T/out" && chown nobody "$T/out"

@@ -71,3 +71,30 @@ TEST(Tree, UnsortedOrDuplicateEntriesAreRejected) {
   EXPECT_THROW(decode_tree(as_view(unsorted), "t"), Error);
   EXPECT_THROW(decode_tree(as_view(duplicate), "t"), Error);
 }
+
+// FIFOs, sockets and device nodes are stored (restic does); devices keep their device number.
+TEST(Tree, SpecialFilesRoundTrip) {
+  Tree t;
+  const std::pair<const char*, NodeType> kinds[] = {
+      {"blk", NodeType::BlockDev}, {"chr", NodeType::CharDev}, {"fifo", NodeType::Fifo}, {"sock", NodeType::Socket}};
+  for (auto [name, type] : kinds) {
+    Node n;
+    n.name = name;
+    n.type = type;
+    n.mode = 0660;
+    if (type == NodeType::CharDev || type == NodeType::BlockDev) n.rdev = 0x0703;
+    t.nodes.push_back(n);
+  }
+  Tree back = decode_tree(encode_tree(t), "tree");
+  ASSERT_EQ(back.nodes.size(), 4u);
+  for (size_t i = 0; i < 4; i++) {
+    EXPECT_EQ(back.nodes[i].type, t.nodes[i].type);
+    EXPECT_TRUE(is_special(back.nodes[i].type));
+    EXPECT_EQ(back.nodes[i].rdev, t.nodes[i].rdev);
+  }
+  EXPECT_STREQ(node_type_name(NodeType::CharDev), "chardev");
+  // A device without its number is malformed.
+  std::string s = R"({"nodes":[{"name":"d","type":"blockdev","mode":0,"uid":0,"gid":0,"mtime_ns":0,)"
+                  R"("ctime_ns":0,"inode":0,"device":0}]})";
+  EXPECT_THROW(decode_tree(ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size()), "tree"), Error);
+}

@@ -245,13 +245,6 @@ void FileBackup::walk_dir(const std::shared_ptr<DirState>& dir, const std::strin
           if (errno != ENOENT) warn(child, std::string("cannot stat: ") + std::strerror(errno), true);
           continue;
         }
-        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
-          warn(child, "special file skipped (device, fifo or socket)", false);
-          std::lock_guard lk(mu_);
-          stats_.skipped++;
-          continue;
-        }
-        if (opts_.one_file_system && S_ISDIR(st.st_mode) && st.st_dev != dev) continue;
         entries.emplace_back(std::move(name), st);
       }
     }
@@ -274,6 +267,11 @@ void FileBackup::walk_dir(const std::shared_ptr<DirState>& dir, const std::strin
 void FileBackup::handle_entry(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path,
                               const struct stat& st, const Node* parent_node, dev_t dev) {
   Node& node = dir->nodes[slot];
+  if (is_special(node.type)) {  // FIFOs, sockets, devices: metadata only, never opened
+    std::lock_guard lk(mu_);
+    stats_.special++;
+    return;
+  }
   if (S_ISDIR(st.st_mode)) {
     {
       std::lock_guard lk(mu_);
@@ -283,6 +281,12 @@ void FileBackup::handle_entry(const std::shared_ptr<DirState>& dir, size_t slot,
     child->parent = dir;
     child->slot = slot;
     dir->pending++;
+    if (opts_.one_file_system && st.st_dev != dev) {
+      // A mount point stays as an empty directory (restic does this): a restored system has
+      // the place to mount it again.
+      release_dir(child);
+      return;
+    }
     auto parent_tree = load_parent_tree(parent_node);
     walk_dir(child, path, parent_tree ? &*parent_tree : nullptr, dev);
     return;
@@ -424,8 +428,6 @@ void FileBackup::back_up_paths(const std::shared_ptr<DirState>& root, const std:
   std::sort(found.begin(), found.end(),
             [](auto& a, auto& b) { return snapshot_top_name(a.first) < snapshot_top_name(b.first); });
   for (const auto& [p, st] : found) {
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
-      throw Error(ErrorKind::Usage, p + " is a special file and cannot be backed up");
     root->nodes.push_back(node_from_stat(snapshot_top_name(p), p, st));
   }
   root->skip.assign(found.size(), 0);

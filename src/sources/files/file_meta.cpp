@@ -80,7 +80,12 @@ Node node_from_stat(const std::string& name, const std::string& path, const stru
   n.name = name;
   if (S_ISDIR(st.st_mode)) n.type = NodeType::Dir;
   else if (S_ISLNK(st.st_mode)) n.type = NodeType::Symlink;
+  else if (S_ISFIFO(st.st_mode)) n.type = NodeType::Fifo;
+  else if (S_ISSOCK(st.st_mode)) n.type = NodeType::Socket;
+  else if (S_ISCHR(st.st_mode)) n.type = NodeType::CharDev;
+  else if (S_ISBLK(st.st_mode)) n.type = NodeType::BlockDev;
   else n.type = NodeType::File;
+  if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) n.rdev = st.st_rdev;
   n.mode = st.st_mode & 07777;
   n.uid = st.st_uid;
   n.gid = st.st_gid;
@@ -96,6 +101,15 @@ Node node_from_stat(const std::string& name, const std::string& path, const stru
   return n;
 }
 
+int make_special(int dirfd, const std::string& name, const Node& node) {
+  mode_t type = node.type == NodeType::Fifo     ? S_IFIFO
+                : node.type == NodeType::Socket  ? S_IFSOCK
+                : node.type == NodeType::CharDev ? S_IFCHR
+                                                 : S_IFBLK;
+  // Created owner-only; apply_metadata sets the recorded mode afterwards.
+  return mknodat(dirfd, name.c_str(), type | 0600, dev_t(node.rdev)) == 0 ? 0 : errno;
+}
+
 std::string apply_metadata(int dirfd, const std::string& name, const Node& node) {
   std::string err;
   auto note = [&](const char* what) {
@@ -104,6 +118,14 @@ std::string apply_metadata(int dirfd, const std::string& name, const Node& node)
   timespec times[2] = {ts(node.mtime_ns), ts(node.mtime_ns)};
   if (node.type == NodeType::Symlink) {
     if (geteuid() == 0 && fchownat(dirfd, name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) != 0) note("chown");
+    if (utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) note("set times");
+    return err;
+  }
+  if (is_special(node.type)) {
+    // Never opened: opening a device can act on it (a tape rewinds), a socket cannot be opened.
+    // Every call names the entry without following a symlink; xattrs are not restored on them.
+    if (geteuid() == 0 && fchownat(dirfd, name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) != 0) note("chown");
+    if (fchmodat(dirfd, name.c_str(), node.mode, AT_SYMLINK_NOFOLLOW) != 0) note("chmod");
     if (utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) note("set times");
     return err;
   }

@@ -13,5 +13,8 @@ Node node_from_stat(const std::string& name, const std::string& path, const stru
 // Applies ownership (when running as root), mode, xattrs and timestamps to an entry inside the
 // directory `dirfd`, without following symlinks. Returns an error message, or empty on success.
 std::string apply_metadata(int dirfd, const std::string& name, const Node& node);
+// Creates a FIFO, socket or device node `name` inside `dirfd` (mknodat; devices need
+// CAP_MKNOD). Returns 0 or the errno.
+int make_special(int dirfd, const std::string& name, const Node& node);
 
 }  // namespace arca

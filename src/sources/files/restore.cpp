@@ -452,6 +452,16 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
     plan_file(child, n);
     return;
   }
+  if (is_special(n.type)) {  // FIFOs, sockets, device nodes: recreated beneath the target
+    if (opts_.dry_run) return;
+    auto [parent, name] = split(child);
+    int dfd = open_dir(parent);
+    replace_non_dir(dfd, name, child);
+    if (int err = make_special(dfd, name, n))
+      throw_errno(std::string("create ") + node_type_name(n.type), child, err);
+    meta_.push_back({child, n});
+    return;
+  }
   result_.symlinks++;
   if (opts_.dry_run) return;
   auto [parent, name] = split(child);
