@@ -196,7 +196,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
         std::string tags, why;
         for (const auto& t : p.snap->tags) tags += (tags.empty() ? "" : ",") + t;
         for (const auto& r : p.reasons) why += (why.empty() ? "" : "; ") + r;
-        rows.push_back({p.snap->id.short_hex(), short_time(p.snap->time), p.snap->source_kind, tags,
+        rows.push_back({p.snap->id.short_hex(), short_time(p.snap->time), p.snap->source_kind, escape_name(tags),
                         p.keep ? "keep" : (a->dry_run ? "would remove" : "removed"), why});
       }
       flush();

@@ -71,7 +71,7 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
       }
       return true;
     });
-    if (!found) throw Error(ErrorKind::NotFound, "path '" + a->path + "' is not in snapshot " + snap.id.short_hex());
+    if (!found) throw Error(ErrorKind::NotFound, "path '" + escape_name(a->path) + "' is not in snapshot " + snap.id.short_hex());
     if (g.json) print_json(out);
     return kExitOk;
   });
