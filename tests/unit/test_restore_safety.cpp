@@ -8,6 +8,7 @@
 #include "crypto/random.h"
 #include "repo/blob_writer.h"
 #include "repo/repository.h"
+#include "sources/files/holes.h"
 #include "sources/files/restore.h"
 #include "storage/local_backend.h"
 #include "test_util.h"
@@ -103,4 +104,59 @@ TEST(RestoreSafety, OpenBeneathRefusesSymlinksAnywhereInThePath) {
   EXPECT_FALSE(bad.valid()) << "a symlinked directory in the middle of the path was followed";
   UniqueFd up(open_beneath(root.get(), "../outside/secret", O_RDONLY));
   EXPECT_FALSE(up.valid());
+}
+
+TEST(RestoreHoles, ZeroRunsAreBlockAlignedAndLong) {
+  Bytes data(1 << 20, 0);
+  data[100] = 1;                      // block 0 has data
+  data[(512 << 10) + 5] = 2;          // so does the block at 512 KiB
+  auto runs = zero_runs(data.data(), 1000, data.size());  // the buffer starts at file offset 1000
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].first, 4096u);    // first whole block after the data at 1100
+  EXPECT_EQ(runs[0].second, 1000u + (512 << 10) + 5 - ((1000u + (512 << 10) + 5) % 4096));
+  EXPECT_EQ(runs[1].second % 4096, 0u);
+  EXPECT_LE(runs[1].second, 1000u + data.size());
+  Bytes short_run(kHoleMin - 4096 + 2, 0);  // shorter than kHoleMin: written, not a hole
+  short_run[0] = 1;
+  EXPECT_TRUE(zero_runs(short_run.data(), 0, short_run.size()).empty());
+  Bytes random(1 << 16);
+  for (size_t i = 0; i < random.size(); i++) random[i] = uint8_t(i * 7 + 1);
+  EXPECT_TRUE(zero_runs(random.data(), 0, random.size()).empty());
+}
+
+TEST(RestoreStop, CancelledRestoreLeavesNothingUnderARealName) {
+  TempDir dir;
+  auto repo = make_test_repo(dir.path + "/repo");
+  Snapshot s = hostile_snapshot(*repo, "file");
+  repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});
+  std::atomic<bool> stop{true};
+  RestoreOptions o;
+  o.target = dir.path + "/target";
+  o.cancel = &stop;
+  ProgressCounters p;
+  auto r = restore_files(*repo, s, o, p);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.files, 0u);
+  for (const auto& e : std::filesystem::directory_iterator(o.target)) ADD_FAILURE() << "left " << e.path();
+}
+
+TEST(RestoreDamage, MissingBlobIsRepositoryDamageAndNotCounted) {
+  TempDir dir;
+  auto repo = make_test_repo(dir.path + "/repo");
+  Snapshot s = hostile_snapshot(*repo, "file");
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path + "/repo/data"))
+    if (e.is_regular_file()) std::filesystem::remove(e.path());  // the only pack: data and tree
+  repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});
+  RestoreOptions o;
+  o.target = dir.path + "/target";
+  ProgressCounters p;
+  try {
+    auto r = restore_files(*repo, s, o, p);
+    EXPECT_EQ(r.files, 0u);
+    ASSERT_FALSE(r.errors.empty());
+    EXPECT_EQ(r.errors[0].source, RestoreProblemSource::Repository);
+  } catch (const Error& e) {
+    EXPECT_NE(e.kind(), ErrorKind::Io) << e.what();  // the tree is gone: the repository's fault
+  }
+  EXPECT_FALSE(std::filesystem::exists(o.target + "/file"));
 }
