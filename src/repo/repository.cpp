@@ -236,8 +236,12 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
       loaded[i] = load_snapshot(names[i]);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::NotFound) return;  // forgotten since the listing
-      if (e.kind() != ErrorKind::Corrupt || strict) throw;
-      damaged[i] = std::string(e.what()) + "; skipped (run 'arca check')";
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      // The way out of a damaged snapshot object (it blocks prune, and forget cannot plan with it).
+      if (strict)
+        throw Error(ErrorKind::Corrupt, std::string(e.what()) + "; stopped before changing anything: run 'arca repair "
+                                                                "snapshots' to list and remove damaged snapshot objects");
+      damaged[i] = std::string(e.what()) + "; skipped ('arca repair snapshots' removes it)";
     }
   });
   for (size_t i = 0; i < names.size(); i++) {
@@ -263,7 +267,12 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
   });
   if (hits.empty()) throw Error(ErrorKind::NotFound, "no snapshot " + ref + " (see 'arca snapshots')");
   if (hits.size() > 1) throw Error(ErrorKind::Usage, "snapshot id prefix " + ref + " is ambiguous; give more digits");
-  return load_snapshot(hits[0]);
+  try {
+    return load_snapshot(hits[0]);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Corrupt) throw;
+    throw Error(ErrorKind::Corrupt, std::string(e.what()) + " (to remove it: 'arca repair snapshots')");
+  }
 }
 
 void Repository::save_snapshot(Snapshot& snap) {

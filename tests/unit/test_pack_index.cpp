@@ -80,3 +80,199 @@ TEST(Index, FileRoundTripAndLookup) {
   Bytes truncated(enc.begin(), enc.end() - 5);
   EXPECT_THROW(decode_index_file(truncated, "index/x"), Error);
 }
+
+// ---- Reading packs' own headers: the index fallback, `repair index`, and what `check` says.
+
+#include <filesystem>
+
+#include "repo/blob_writer.h"
+#include "repo/check.h"
+#include "repo/repair_index.h"
+#include "repo/repair_scan.h"
+
+namespace {
+
+// A recovery point of one file made of `chunks`, stored in its own packs and index file.
+Snapshot save_point(Repository& repo, const std::vector<Bytes>& chunks) {
+  BlobWriter w(repo);
+  Node f;
+  f.name = "f";
+  for (const auto& c : chunks) {
+    Id id = repo.blob_id(c);
+    w.add(BlobType::Data, id, c);
+    f.content.push_back(id);
+    f.size += c.size();
+  }
+  Tree t;
+  t.nodes.push_back(f);
+  Bytes tb = encode_tree(t);
+  w.add(BlobType::Tree, repo.blob_id(tb), tb);
+  w.flush();
+  Snapshot s;
+  s.time = now_rfc3339();
+  s.tree = repo.blob_id(tb);
+  repo.save_snapshot(s);
+  return s;
+}
+
+Bytes random_bytes_of(size_t n) {
+  Bytes b(n);
+  random_bytes(b);
+  return b;
+}
+
+std::unique_ptr<Repository> reopen(const std::string& path, std::vector<std::string>* warnings = nullptr) {
+  Credentials c;
+  c.passphrase = "pw";
+  auto r = Repository::open(std::make_unique<LocalBackend>(path), c);
+  if (warnings) r->set_warning_handler([warnings](const std::string& m) { warnings->push_back(m); });
+  return r;
+}
+
+std::vector<std::string> index_files(const std::string& path) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(path + "/index")) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void flip_byte(const std::string& file, size_t at) {
+  FILE* f = fopen(file.c_str(), "r+b");
+  ASSERT_TRUE(f);
+  fseek(f, long(at), SEEK_SET);
+  int c = fgetc(f);
+  fseek(f, long(at), SEEK_SET);
+  fputc(c ^ 0xff, f);
+  fclose(f);
+}
+
+CheckResult check(const std::string& path, bool read_data, ProgressCounters* progress = nullptr) {
+  auto repo = reopen(path);
+  CheckOptions o;
+  o.read_data = read_data;
+  ProgressCounters p;
+  return check_repository(*repo, o, progress ? *progress : p);
+}
+
+bool mentions(const std::vector<CheckProblem>& v, const std::string& what) {
+  for (const auto& p : v)
+    if ((p.object + ": " + p.message).find(what) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(PackHeaders, ScanReadsWhatTheIndexLists) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_bytes_of(200000), y = random_bytes_of(1000);
+  save_point(*repo, {x, y});
+  auto stored = list_stored_packs(repo->backend());
+  ASSERT_EQ(stored.size(), 2u);  // one data pack, one tree pack
+  auto r = reopen(d.path);
+  for (const auto& s : scan_pack_headers(r->backend(), r->keys(), stored, 2)) {
+    EXPECT_EQ(s.error, "");
+    EXPECT_EQ(s.key_version, std::optional<uint32_t>(1));
+    for (const auto& b : s.pack.blobs) {
+      auto loc = r->index().find(b.id);
+      ASSERT_TRUE(loc);
+      EXPECT_EQ(loc->offset, b.offset);
+      EXPECT_EQ(loc->length, b.length);
+    }
+  }
+  EXPECT_FALSE(parse_pack_name("data/ab/cd"));
+  EXPECT_FALSE(parse_pack_name("index/" + std::string(64, 'a')));
+  EXPECT_TRUE(parse_pack_name("meta/aa/" + std::string(64, 'a')));
+  EXPECT_EQ(without_name("index/x: bad magic", "index/x"), "bad magic");
+  EXPECT_EQ(without_name("index/x failed authentication", "index/x"), "failed authentication");
+  EXPECT_EQ(without_name("other", "index/x"), "other");
+}
+
+// One damaged index object: readers still find every blob (from the packs' headers), check says
+// what to run instead of calling the packs harmless, and `repair index` makes it whole again.
+TEST(PackHeaders, DamagedIndexFallsBackAndRepairRestoresFullFunction) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_bytes_of(100000), y = random_bytes_of(100000);
+  save_point(*repo, {x});
+  save_point(*reopen(d.path), {x, y});  // reuses x: needs the first point's packs
+  auto files = index_files(d.path);
+  ASSERT_EQ(files.size(), 2u);
+  for (const auto& f : files) {
+    if (std::filesystem::file_size(f) > 0) flip_byte(f, 30);
+    break;  // only the first
+  }
+  std::vector<std::string> warnings;
+  auto r = reopen(d.path, &warnings);
+  EXPECT_EQ(r->read_blob(repo->blob_id(x)), x);
+  EXPECT_EQ(r->read_blob(repo->blob_id(y)), y);
+  EXPECT_FALSE(r->index().usable(repo->blob_id(x)) && r->index().usable(repo->blob_id(y)));  // some from headers
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("repair index"), std::string::npos);
+
+  auto c = check(d.path, false);
+  EXPECT_FALSE(c.ok());
+  EXPECT_TRUE(mentions(c.errors, "repair index"));
+  EXPECT_FALSE(mentions(c.notes, "harmless"));
+  EXPECT_TRUE(c.affected.empty());
+
+  ProgressCounters p;
+  auto rr = repair_index(*reopen(d.path), {}, p);
+  EXPECT_TRUE(rr.complete());
+  EXPECT_EQ(rr.damaged_index.size(), 1u);
+  EXPECT_EQ(rr.removed.size(), 2u);
+  EXPECT_EQ(rr.packs, 4u);
+  auto c2 = check(d.path, true);
+  for (const auto& e : c2.errors) ADD_FAILURE() << e.object << ": " << e.message;
+  EXPECT_TRUE(c2.notes.empty());
+  warnings.clear();
+  auto r2 = reopen(d.path, &warnings);
+  EXPECT_TRUE(r2->index().usable(repo->blob_id(x)));
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(PackHeaders, UnindexedDuplicateIsHarmlessOnlyWhenItsBlobsAreIndexedElsewhere) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_bytes_of(100000), z = random_bytes_of(50000);
+  save_point(*repo, {x});
+  auto first_index = index_files(d.path);
+  ASSERT_EQ(first_index.size(), 1u);
+  std::filesystem::rename(first_index[0], d.path + "/saved-index");
+  // Two interrupted backups: one stored x again (a duplicate), one new data; neither index file stays.
+  for (const Bytes* b : {&x, &z}) {
+    auto r = reopen(d.path);
+    BlobWriter w(*r);
+    w.add(BlobType::Data, r->blob_id(*b), *b);
+    w.flush();
+  }
+  for (const auto& f : index_files(d.path)) std::filesystem::remove(f);
+  std::filesystem::rename(d.path + "/saved-index", first_index[0]);
+
+  auto c = check(d.path, false);
+  for (const auto& e : c.errors) ADD_FAILURE() << e.object << ": " << e.message;
+  ASSERT_EQ(c.notes.size(), 2u);
+  size_t harmless = 0;
+  for (const auto& n : c.notes) harmless += n.message.find("harmless") != std::string::npos;
+  EXPECT_EQ(harmless, 1u);  // only the duplicate of x
+
+  // Without any index, the point's own packs are needed and in no index: errors, not notes.
+  for (const auto& f : index_files(d.path)) std::filesystem::remove(f);
+  auto c2 = check(d.path, false);
+  EXPECT_FALSE(c2.ok());
+  EXPECT_TRUE(mentions(c2.errors, "repair index"));
+  EXPECT_FALSE(mentions(c2.notes, "harmless"));
+}
+
+TEST(CheckProgress, ReadDataCountsEveryPack) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  for (int i = 0; i < 3; i++) save_point(*repo, {random_bytes_of(50000)});
+  ProgressCounters p;
+  auto c = check(d.path, true, &p);
+  EXPECT_TRUE(c.ok());
+  EXPECT_TRUE(p.totals_known);
+  EXPECT_EQ(p.files_total.load(), 6u);
+  EXPECT_EQ(p.files_done.load(), p.files_total.load());
+  EXPECT_EQ(p.bytes_done.load(), p.bytes_total.load());
+}
