@@ -64,11 +64,11 @@ grep -qx 'ok.txt' "$T/ls" && grep -qx 'link' "$T/ls" || { cat "$T/ls" >&2; fail 
 
 step "--dry-run writes nothing and says what would be stored"
 mkdir "$T/new"; head -c 200000 /dev/urandom > "$T/new/a.bin"; echo hi > "$T/new/b.txt"
-(cd "$R2" && find . -type f | sort) > "$T/before"
+(cd "$R2" && find . -printf '%p %s %T@\n' | sort) > "$T/before"  # directory times too: nothing created and removed
 expect_exit 0 a backup --repo "$R2" "$T/new" --dry-run
 grep -q "2 files" "$T/.stdout" || { cat "$T/.stdout" >&2; fail "dry run does not count the files"; }
 grep -q "nothing was written" "$T/.stdout" || fail "dry run does not say it wrote nothing"
-(cd "$R2" && find . -type f | sort) > "$T/after"
+(cd "$R2" && find . -printf '%p %s %T@\n' | sort) > "$T/after"
 cmp -s "$T/before" "$T/after" || fail "--dry-run wrote to the repository"
 a backup --repo "$R2" "$T/new" --dry-run --json > "$T/dry.json"
 python3 -c "import json; j=json.load(open('$T/dry.json')); assert j['dry_run'] and j['files']==2 and j['new_data']>=200000, j"

@@ -81,7 +81,8 @@ struct ChunkJob {
 class FileBackup {
  public:
   FileBackup(Repository& repo, const BackupOptions& opts, ProgressCounters& progress)
-      : repo_(repo), opts_(opts), progress_(progress), writer_(repo), queue_(8) {}
+      // A dry run registers no writer session: it must write nothing at all.
+      : repo_(repo), opts_(opts), progress_(progress), writer_(repo, !opts.dry_run), queue_(8) {}
 
   Snapshot run();
   const std::vector<SnapshotWarning>& outcome_warnings() const { return outcome_warnings_; }
