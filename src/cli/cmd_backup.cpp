@@ -61,7 +61,8 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
       ->allow_extra_args(false);
   cmd->add_flag("-n,--dry-run", a->dry_run,
                 "Show what would be stored (files, bytes, new data) without writing anything");
-  cmd->add_flag("-x,--one-file-system", a->one_fs, "Do not cross filesystem boundaries");
+  cmd->add_flag("-x,--one-file-system", a->one_fs,
+                "Do not cross filesystem boundaries (mount points are kept as empty directories)");
   cmd->add_option("--parent", a->parent,
                   "Snapshot to compare with for unchanged files (default: latest with same host and paths)");
   cmd->add_flag("--force", a->force, "Read every file, even unchanged ones");

@@ -35,7 +35,7 @@ void add_global_options(CLI::App& cmd, GlobalOptions& g) {
                  "then a prompt)");
   cmd.add_option("--key-file", g.key_file, "Open the repository with a key file instead of a password ($ARCA_KEY_FILE)");
   cmd.add_flag("--json", g.json, "Machine-readable JSON output on stdout");
-  cmd.add_flag("-q,--quiet", g.quiet, "Print only errors");
+  cmd.add_flag("-q,--quiet", g.quiet, "Print only errors (and the warnings that made a result partial)");
   cmd.add_flag("--no-progress", g.no_progress, "Do not show progress on the terminal");
   cmd.add_option("-o,--option", g.options, "Backend setting KEY=VALUE, repeatable (e.g. -o s3.region=eu-west-1; "
                                            "list: arca help-options)")
