@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Damage packs three ways (flipped byte, truncation, deletion): `check --read-data` must find
 # every damaged object, name the affected files, and restore must name them too while
-# restoring everything else correctly.
+# restoring everything else correctly. Then a damaged index object: restores read its packs'
+# headers and `repair index` rebuilds the index.
 source "$(dirname "$0")/lib.sh"
 
 SRC=$T/src
@@ -66,4 +67,38 @@ for f in $expected; do err_contains "$f"; done
 for f in $(ls "$SRC"); do
   if ! echo "$expected" | grep -qx "src/$f"; then cmp "$SRC/$f" "$T/out/src/$f" || fail "undamaged $f differs"; fi
 done
+
+# A damaged index object: the packs it listed are read from their own headers, so every point
+# still restores; check says what to run (never "harmless"); `repair index` makes it whole.
+R2=$T/repo2
+init_repo "$R2"
+mkdir -p "$T/s2"
+for i in 1 2 3; do head -c 150000 /dev/urandom > "$T/s2/g$i.bin"; done
+a backup --repo "$R2" "$T/s2" -q
+echo more > "$T/s2/new.txt"
+a backup --repo "$R2" "$T/s2" -q           # reuses the first point's packs
+idx=$(ls "$R2/index" | head -1)
+flip_byte "$R2/index/$idx" 40
+
+step "restore works through the pack headers and names the damaged index object"
+expect_exit 0 a restore --repo "$R2" latest --target "$T/out2"
+err_contains "index/$idx"
+err_contains "arca repair index"
+for f in g1.bin g2.bin g3.bin new.txt; do cmp "$T/s2/$f" "$T/out2/s2/$f" || fail "$f differs"; done
+
+step "check reports the damage and the way out, calls nothing harmless"
+expect_exit 12 a check --repo "$R2"
+err_contains "index/$idx"
+err_contains "arca repair index"
+grep -q harmless "$T/.stdout" && fail "check calls packs of a damaged index harmless"
+[ "$(grep -o "index/$idx" "$T/err" | wc -l)" = 1 ] || fail "check names the damaged index object more than once"
+
+step "repair index rebuilds it from the pack headers; check and prune pass afterwards"
+a repair index --repo "$R2" --json > "$T/rep.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["complete"] and r["damaged_index"] and r["index_files_written"] >= 1, r' "$T/rep.json"
+[ -e "$R2/index/$idx" ] && fail "the damaged index object is still there"
+a check --repo "$R2" --read-data -q
+expect_exit 0 a restore --repo "$R2" latest --target "$T/out3"
+[ -s "$T/err" ] && { cat "$T/err"; fail "restore still warns after repair index"; }
+a prune --repo "$R2" -q
 echo PASS

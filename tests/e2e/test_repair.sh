@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The ways out of damage: a damaged snapshot object blocks prune until `repair snapshots`
+# removes it; a lost data key version is named by check with what it seals, and points of other
+# versions still restore; a damaged key file is reported as damaged, not as a wrong password.
+source "$(dirname "$0")/lib.sh"
+
+init_repo
+mkdir -p "$T/src"
+head -c 120000 /dev/urandom > "$T/src/a.bin"
+a backup --repo "$REPO" "$T/src" -q
+first=$(ls "$REPO/snapshots")
+echo two > "$T/src/b.txt"
+a backup --repo "$REPO" "$T/src" -q
+second=$(ls "$REPO/snapshots" | grep -v "$first")
+
+step "a damaged snapshot stops prune, and the error says what to run"
+truncate -s 20 "$REPO/snapshots/$second"
+expect_exit 12 a prune --repo "$REPO"
+err_contains "snapshots/$second"
+err_contains "arca repair snapshots"
+expect_exit 12 a forget --repo "$REPO" "${second:0:8}"
+err_contains "arca repair snapshots"
+
+step "repair snapshots lists it, asks, and removes it with --yes"
+expect_exit 0 a repair snapshots --repo "$REPO" --dry-run
+err_contains "snapshots/$second"
+[ -e "$REPO/snapshots/$second" ] || fail "--dry-run removed the snapshot"
+expect_exit 15 a repair snapshots --repo "$REPO" < /dev/null
+[ -e "$REPO/snapshots/$second" ] || fail "removed without confirmation"
+a repair snapshots --repo "$REPO" --yes -q
+[ -e "$REPO/snapshots/$second" ] && fail "the damaged snapshot is still there"
+[ -e "$REPO/snapshots/$first" ] || fail "the intact snapshot was removed"
+
+step "prune runs again; the intact point still restores"
+a prune --repo "$REPO" --grace 0 -q
+a check --repo "$REPO" --read-data -q
+a restore --repo "$REPO" "${first:0:8}" --target "$T/out" -q
+cmp "$T/src/a.bin" "$T/out/src/a.bin" || fail "restored file differs"
+
+step "an append-only key cannot repair (exit 15), and says why"
+echo host-pw > "$T/host-pw"
+a key add --repo "$REPO" --append-only --new-password-file "$T/host-pw" --kdf-memory 8192 --kdf-time 1 -q
+expect_exit 15 a repair index --repo "$REPO" --password-file "$T/host-pw"
+err_contains "append-only"
+
+step "a lost data key version: check names it and what is sealed with it; older points restore"
+a key rotate --repo "$REPO" -q
+echo three > "$T/src/c.txt"
+a backup --repo "$REPO" "$T/src" -q
+rm "$REPO/keyring/00000002"
+expect_exit 12 a check --repo "$REPO"
+err_contains "keyring/00000002"
+err_contains "data key version 2 is missing"
+grep "keyring/00000002" "$T/err" | grep -q "snapshots/" || fail "check does not say which snapshot needs key version 2"
+grep -q harmless "$T/.stdout" && fail "check calls packs of a lost key version harmless"
+rm -rf "$T/out"
+a restore --repo "$REPO" "${first:0:8}" --target "$T/out" -q 2>/dev/null
+cmp "$T/src/a.bin" "$T/out/src/a.bin" || fail "a point of key version 1 does not restore"
+
+step "a damaged key file is reported as damaged, and check names it"
+key_of() { a key list --repo "$REPO" --json | python3 -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin) if k["role"]==sys.argv[1]][0])' "$1"; }
+full=$(key_of full)
+host=$(key_of append-only)
+truncate -s 50 "$REPO/keys/$full"
+expect_exit 12 a check --repo "$REPO" --password-file "$T/host-pw"
+err_contains "keys/$full"
+err_contains "key file is damaged"
+# Another key could still be tried: the password fits none (exit 11), and the damaged one is named.
+expect_exit 11 a snapshots --repo "$REPO"
+err_contains "damaged key file"
+err_contains "keys/$full"
+# Only damaged key files could have fitted: damage (exit 12), not a wrong password.
+truncate -s 50 "$REPO/keys/$host"
+expect_exit 12 a snapshots --repo "$REPO"
+err_contains "damaged key file"
+grep -q "wrong password" "$T/err" && fail "a damaged key file is called a wrong password"
+echo PASS
