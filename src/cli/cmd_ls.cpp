@@ -9,7 +9,14 @@
 namespace arca {
 
 static std::string mode_string(const Node& n) {
-  std::string s = n.type == NodeType::Dir ? "d" : n.type == NodeType::Symlink ? "l" : "-";
+  // As ls(1) writes the type: special files must not look like regular ones.
+  std::string s = n.type == NodeType::Dir        ? "d"
+                  : n.type == NodeType::Symlink  ? "l"
+                  : n.type == NodeType::Fifo     ? "p"
+                  : n.type == NodeType::Socket   ? "s"
+                  : n.type == NodeType::CharDev  ? "c"
+                  : n.type == NodeType::BlockDev ? "b"
+                                                 : "-";
   const char* rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; i++) s += (n.mode & (0400 >> i)) ? rwx[i] : '-';
   return s;

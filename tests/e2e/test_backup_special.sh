@@ -24,6 +24,10 @@ assert s["stats"]["special"] == 4, s["stats"]
 PY
 a ls --repo "$REPO" latest > "$T/ls"
 for p in src/pipe src/sock src/dev/null src/dev/loop7; do grep -qx "$p" "$T/ls" || fail "$p not in the snapshot"; done
+a ls --repo "$REPO" latest -l > "$T/lsl"
+grep -q '^prw-r-----.*src/pipe' "$T/lsl" && grep -q '^crw-rw-rw-.*src/dev/null' "$T/lsl" \
+  && grep -q '^brw-rw----.*src/dev/loop7' "$T/lsl" && grep -q '^s.*src/sock' "$T/lsl" \
+  || { cat "$T/lsl" >&2; fail "ls -l does not show the special files' types"; }
 a backup --repo "$REPO" "$S/pipe" -q || fail "a FIFO given as the path is refused"
 
 step "restore recreates them with type, device number, mode, owner and times"
