@@ -39,7 +39,7 @@ double parse_share(const std::string& s) {
 void add_prune_options(CLI::App& cmd, PruneArgs& a, const std::string& prefix) {
   cmd.add_option(prefix + "grace", a.grace,
                  "Delete only packs found unneeded at least this long ago by an earlier prune: longer than any backup "
-                 "runs (24h, 2d, 1w; m means months; 90s for seconds). 0 deletes at once: only when no backup is running")
+                 "runs (24h, 2d, 1w; m means months; 90s for seconds). 0 deletes at once and is refused while a backup runs (backups wait for it)")
       ->capture_default_str();
   cmd.add_option(prefix + "max-unused", a.max_unused, "Repack packs with at least this share of unused bytes")
       ->capture_default_str();
@@ -56,7 +56,8 @@ nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const
   for (auto& [id, locks] : active_locks(load_locks(repo), time(nullptr)))
     for (auto& l : locks) o.locks.push_back(std::move(l));
   std::optional<PruneLock> lock;
-  if (!a.dry_run) lock.emplace(repo);
+  // Without a grace period nothing protects a running backup's data: the lock is exclusive then.
+  if (!a.dry_run) lock.emplace(repo, o.grace_s == 0);
   ProgressCounters progress;
   PruneStats s;
   {
@@ -87,7 +88,8 @@ nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const
               << ") for deletion after the grace period (" << a.grace << ")\n";
   if (s.waiting_packs)
     std::cout << s.waiting_packs << " packs (" << human_bytes(s.waiting_bytes) << ") marked earlier wait for their grace period\n";
-  if (s.rescued_packs) std::cout << s.rescued_packs << " marked packs are needed again and were kept\n";
+  if (s.rescued_packs)
+    std::cout << s.rescued_packs << " marked packs are needed again and " << (a.dry_run ? "would be kept\n" : "were kept\n");
   std::cout << (a.dry_run ? "would delete " : "deleted ") << s.deleted_packs << " packs (" << human_bytes(s.deleted_bytes) << ")";
   if (w.objects) std::cout << " and " << w.objects << " WAL archive objects (" << human_bytes(w.bytes) << ")";
   std::cout << "\n";

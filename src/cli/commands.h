@@ -19,6 +19,7 @@ void register_stats(CLI::App& app, GlobalOptions& g);
 void register_key(CLI::App& app, GlobalOptions& g);
 void register_forget(CLI::App& app, GlobalOptions& g);
 void register_prune(CLI::App& app, GlobalOptions& g);
+void register_unlock(CLI::App& app, GlobalOptions& g);
 void register_lock(CLI::App& app, GlobalOptions& g);  // lock add|list|release
 void register_mfa(CLI::App& app, GlobalOptions& g);
 void register_pg(CLI::App& app, GlobalOptions& g);

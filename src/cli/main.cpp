@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   register_key(app, g);
   register_forget(app, g);
   register_prune(app, g);
+  register_unlock(app, g);
   register_lock(app, g);
   register_mfa(app, g);
   register_pg(app, g);

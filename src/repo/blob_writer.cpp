@@ -1,12 +1,16 @@
 #include "repo/blob_writer.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "crypto/random.h"
 #include "repo/envelope.h"
 #include "repo/prune_marks.h"
+#include "repo/writer_sessions.h"
 #include "util/error.h"
 
 #include <unistd.h>
@@ -15,12 +19,23 @@ namespace arca {
 
 static constexpr size_t kPacksPerIndexFile = 8;
 
-BlobWriter::BlobWriter(Repository& repo)
+// Fault-injection aid for tests: ARCA_TEST_WRITER_PACK_MS=N sleeps N ms before each pack is
+// stored, so that a test can run another command while a backup is under way.
+static void test_pause() {
+  static const long ms = [] {
+    const char* v = getenv("ARCA_TEST_WRITER_PACK_MS");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+BlobWriter::BlobWriter(Repository& repo, bool register_session)
     : repo_(repo),
       index_(repo.index()),
       staging_dir_(repo.backend().staging_dir()),
       queue_(repo.backend().parallelism() + 3),
       reused_(index_.blob_count(), false) {
+  if (register_session) start_session();
   try {
     for (unsigned i = 0; i < std::max(1u, repo.backend().parallelism()); i++)
       uploaders_.emplace_back([this] { upload_loop(); });
@@ -33,6 +48,64 @@ BlobWriter::~BlobWriter() {
   failed_ = true;  // without flush(), the session is abandoned: drop queued packs
   queue_.close();
   for (auto& t : uploaders_) t.join();
+  if (!session_.empty()) unregister_writer(repo_, session_);
+}
+
+// Registration first, then the look for a prune that deletes at once (it does the reverse), so
+// that of a backup and such a prune starting together at least one sees the other and stops.
+void BlobWriter::start_session() {
+  session_ = register_writer(repo_);
+  try {
+    if (repo_.backend().stat("prune/running")) {
+      std::string holder;
+      bool exclusive = false;
+      try {
+        Bytes b = repo_.load_object("prune/running");
+        auto j = nlohmann::json::parse(b.begin(), b.end());
+        WriterRecord prune{.host = j.value("host", "?"), .domain = j.value("domain", ""), .pid = j.value("pid", 0)};
+        // A killed prune on this host left it: it deletes nothing any more.
+        exclusive = j.value("exclusive", false) && !writer_is_stale(prune);
+        holder = "host " + j.value("host", "?") + ", pid " + std::to_string(j.value("pid", 0)) + ", since " +
+                 j.value("started", "?");
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::NotFound) throw;  // it ended meanwhile
+      }
+      if (exclusive)
+        throw Error(ErrorKind::Refused, "a prune that deletes at once (--grace 0) is running (" + holder +
+                                            "): a backup now could lose its data. Run the backup again when it has ended; if no prune is running "
+                                            "(it crashed on another host), 'arca unlock' removes its lock");
+    }
+    // The index was read before the registration: a prune that ended in between may have
+    // deleted packs it names. Then check_publishable() verifies the packs that were reused.
+    std::unordered_set<std::string> now;
+    repo_.backend().list("index/", [&](const ObjectInfo& o) { now.insert(o.name); });
+    for (const auto& f : repo_.index_files())
+      if (!now.count(f)) index_changed_ = true;
+  } catch (...) {
+    unregister_writer(repo_, session_);
+    session_.clear();
+    throw;
+  }
+}
+
+void BlobWriter::check_reused_packs_exist() {
+  std::unordered_set<Id, IdHash> packs;
+  {
+    std::lock_guard lk(reused_mu_);
+    size_t pos = 0;
+    index_.for_each([&](const Id&, const BlobLocation& loc) {
+      if (reused_[pos++]) packs.insert(loc.pack);
+    });
+  }
+  if (packs.empty()) return;
+  for (BlobType t : {BlobType::Data, BlobType::Tree})
+    repo_.backend().list(pack_dir(t), [&](const ObjectInfo& o) {
+      if (o.name.size() >= 64) packs.erase(Id::from_hex(o.name.substr(o.name.size() - 64)));
+    });
+  if (!packs.empty())
+    throw Error(ErrorKind::Generic, std::to_string(packs.size()) + " pack(s) this session reused data from were deleted by a "
+                                    "prune as it started: the recovery point is not saved. Run it again (it stores that "
+                                    "data anew)");
 }
 
 // Blobs only in condemned packs count as absent: a prune may delete those packs once its grace
@@ -100,21 +173,34 @@ void BlobWriter::note_reused(const Id& id) {
 // ends. If that is (nearly) over and a blob this session reused exists only in such packs, the
 // recovery point could end up needing deleted data: it must not be published.
 void BlobWriter::check_publishable() {
+  bool reused_any;
   {
     std::lock_guard lk(reused_mu_);
-    if (std::find(reused_.begin(), reused_.end(), true) == reused_.end()) return;  // nothing reused
+    reused_any = std::find(reused_.begin(), reused_.end(), true) != reused_.end();
   }
+  if (reused_any && index_changed_) check_reused_packs_exist();
   std::vector<PruneMark> marks = load_prune_marks(repo_);
   int64_t now = time(nullptr);
   std::unordered_set<Id, IdHash> risky, marked;
+  size_t own_at_risk = 0;
   for (const auto& m : marks)
     for (const auto& name : m.packs) {
       if (name.size() < 64) continue;
       Id pack = Id::from_hex(name.substr(name.size() - 64));
       marked.insert(pack);
-      if (now + kReuseSafetyS >= m.created_unix + m.grace_s && !index_.condemned(pack)) risky.insert(pack);
+      if (now + kReuseSafetyS < m.created_unix + m.grace_s) continue;
+      std::lock_guard lk(stored_mu_);
+      if (stored_packs_.count(pack)) own_at_risk++;  // a prune marked this session's own pack
+      else if (!index_.condemned(pack)) risky.insert(pack);
     }
-  if (risky.empty()) return;
+  // A pack this session stored was marked (no recovery point needed it yet) by a prune whose
+  // grace period is over: a later prune may delete it before this point is seen.
+  if (own_at_risk)
+    throw Error(ErrorKind::Generic, std::to_string(own_at_risk) + " pack(s) this session stored were marked for deletion by a "
+                                    "prune whose grace period is over (or ends within " + std::to_string(kReuseSafetyS) + " s, the time allowed "
+                                    "for publishing): the recovery point is not saved. Run it again, and "
+                                    "give prune a --grace longer than your longest backup");
+  if (!reused_any || risky.empty()) return;
   std::unordered_set<Id, IdHash> exposed;
   {
     std::lock_guard lk(reused_mu_);
@@ -138,7 +224,8 @@ void BlobWriter::check_publishable() {
   }
   if (!exposed.empty())
     throw Error(ErrorKind::Generic, std::to_string(exposed.size()) + " blob(s) this session reused are now only in packs a prune "
-                                    "marked for deletion after the session began, and that prune's grace period is over: the "
+                                    "marked for deletion after the session began, and that prune's grace period is over (or ends "
+                                    "within " + std::to_string(kReuseSafetyS) + " s, the time allowed for publishing): the "
                                     "recovery point is not saved. Run it again (it stores that data anew), and give prune a "
                                     "--grace longer than your longest backup");
 }
@@ -171,8 +258,13 @@ void BlobWriter::upload_loop() {
         ::unlink(pack->path.c_str());
         continue;
       }
+      test_pause();
       repo_.backend().put_file(pack_name(pack->type, pack->id), pack->path);
       stored_bytes_ += pack->size;
+      {
+        std::lock_guard lk(stored_mu_);
+        stored_packs_.insert(pack->id);
+      }
       std::vector<IndexPack> batch;
       {
         std::lock_guard lk(pending_mu_);

@@ -19,7 +19,10 @@ namespace arca {
 
 class BlobWriter {
  public:
-  explicit BlobWriter(Repository& repo);
+  // A backup's writer registers the session (writers/<id>, see repo/writer_sessions.h) and
+  // refuses to start while a prune that deletes at once runs; prune's own repacking does not
+  // register (`register_session` false).
+  explicit BlobWriter(Repository& repo, bool register_session = true);
   ~BlobWriter();
   BlobWriter(const BlobWriter&) = delete;
   BlobWriter& operator=(const BlobWriter&) = delete;
@@ -38,8 +41,9 @@ class BlobWriter {
   void checkpoint();
 
   // Call right before publishing a recovery point that references this session's blobs: throws
-  // if a blob it reused (referenced without storing) is now only in packs a prune marked after
-  // the session began, with that mark's grace period over or ending within kReuseSafetyS.
+  // if a blob it reused (referenced without storing) or a pack it stored is now only in packs a
+  // prune marked after the session began, with that mark's grace period over or ending within
+  // kReuseSafetyS, or if a pack it reused blobs from was deleted before the session registered.
   void check_publishable();
   static constexpr int64_t kReuseSafetyS = 60;
 
@@ -58,6 +62,8 @@ class BlobWriter {
   void finish_partial_packs();
   void write_index(std::vector<IndexPack>& pending);
   void note_reused(const Id& id);
+  void start_session();
+  void check_reused_packs_exist();
   void rethrow_if_failed();
 
   Repository& repo_;
@@ -78,6 +84,10 @@ class BlobWriter {
   size_t in_flight_ = 0;  // packs queued or being uploaded
   std::mutex reused_mu_;
   std::vector<bool> reused_;  // by index position: blobs this session referenced without storing
+  std::mutex stored_mu_;
+  std::unordered_set<Id, IdHash> stored_packs_;  // packs this session stored
+  std::string session_;      // writers/<id>, empty if not registered
+  bool index_changed_ = false;  // an index file read at the start was gone when the session registered
   std::atomic<uint64_t> blobs_added_{0}, bytes_added_{0}, stored_bytes_{0};
 };
 

@@ -19,6 +19,7 @@
 #include "repo/config.h"
 #include "repo/envelope.h"
 #include "repo/prune_marks.h"
+#include "repo/writer_sessions.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -33,6 +34,7 @@ struct PackInfo {
   BlobType type = BlobType::Data;
   std::string name;
   std::vector<PackedBlob> blobs;
+  std::vector<bool> keep;  // by blob: this copy is the one kept (needed, and no better copy elsewhere)
   bool indexed = false, stored = false;
   uint64_t size = 0;  // as stored
   uint64_t live_bytes = 0, total_bytes = 0;
@@ -186,17 +188,51 @@ class Pruner {
     stats_.referenced_blobs = std::count(referenced_.begin(), referenced_.end(), true);
   }
 
+  // A needed blob stored in several packs (concurrent backups each stored it) is kept in one:
+  // the other copies count as unused, so their packs are marked or repacked like any garbage.
+  // The copy kept is in an unmarked pack if there is one (the fullest, so the fewest packs are
+  // repacked), else in a marked one (then rescue_uncovered() decides). Every copy in a pack of a
+  // locked recovery point is kept: such packs are never repacked and may carry an Object Lock.
+  void choose_copies() {
+    for (auto& p : packs_)
+      for (const auto& b : p.blobs) p.pinned = p.pinned || pinned_[*index_.position(b.id)];
+    std::vector<size_t> order(packs_.size());
+    std::vector<size_t> needed(packs_.size(), 0);
+    for (size_t i = 0; i < packs_.size(); i++) {
+      order[i] = i;
+      for (const auto& b : packs_[i].blobs) needed[i] += referenced_[*index_.position(b.id)];
+    }
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+      const PackInfo &a = packs_[x], &b = packs_[y];
+      if (a.pinned != b.pinned) return a.pinned;
+      if ((a.mark == nullptr) != (b.mark == nullptr)) return a.mark == nullptr;
+      if (needed[x] != needed[y]) return needed[x] > needed[y];
+      return a.name < b.name;
+    });
+    std::vector<bool> taken(index_.blob_count(), false);
+    for (size_t i : order) {
+      PackInfo& p = packs_[i];
+      p.keep.assign(p.blobs.size(), false);
+      for (size_t k = 0; k < p.blobs.size(); k++) {
+        size_t pos = *index_.position(p.blobs[k].id);
+        if (!referenced_[pos] || (taken[pos] && !p.pinned)) continue;
+        taken[pos] = true;
+        p.keep[k] = true;
+      }
+    }
+  }
+
   void classify() {
     using F = PackInfo::Fate;
+    choose_copies();
     for (auto& p : packs_) {
-      for (const auto& b : p.blobs) {
-        size_t pos = *index_.position(b.id);
+      for (size_t k = 0; k < p.blobs.size(); k++) {
+        const auto& b = p.blobs[k];
         p.total_bytes += b.length;
-        if (referenced_[pos]) {
+        if (p.keep[k]) {
           p.live++;
           p.live_bytes += b.length;
         }
-        p.pinned = p.pinned || pinned_[pos];
       }
       bool unused = p.live == 0;  // also every unindexed pack
       if (p.mark) {
@@ -226,8 +262,8 @@ class Pruner {
           stats_.repacked_packs++;
           if (opts_.grace_s == 0) stats_.deleted_packs++, stats_.deleted_bytes += p.size;
           else stats_.marked_packs++, stats_.marked_bytes += p.size;
-          for (const auto& b : p.blobs)
-            if (referenced_[*index_.position(b.id)]) stats_.copied_blobs++, stats_.copied_bytes += b.length;
+          for (size_t k = 0; k < p.blobs.size(); k++)
+            if (p.keep[k]) stats_.copied_blobs++, stats_.copied_bytes += p.blobs[k].length;
           break;
         case F::Delete: stats_.deleted_packs++, stats_.deleted_bytes += p.size; break;
         case F::Wait: stats_.waiting_packs++, stats_.waiting_bytes += p.size; break;
@@ -283,6 +319,9 @@ class Pruner {
       progress_.bytes_done += doomed[i]->size;
     });
     update_marks();
+    // Ended sessions of append-only writers, which could not remove their registration.
+    for (const auto& w : list_writers(repo_))
+      if (w.done) remove_writer(repo_, w);
   }
 
   // Copies the needed blobs of mostly-unused packs into new packs (sealed blobs are moved as
@@ -294,7 +333,7 @@ class Pruner {
       if (p.fate == F::Repack) todo.push_back(&p);
     if (todo.empty()) return;
     progress_.set_current("repacking");
-    BlobWriter writer(repo_);
+    BlobWriter writer(repo_, false);
     // Needed blobs are read in runs of adjacent ones of at most 4 MiB, not whole packs: memory
     // stays a few MiB per thread, and unneeded bytes are not transferred.
     constexpr uint64_t kMaxRun = 4 << 20;
@@ -302,8 +341,8 @@ class Pruner {
       const PackInfo& p = *todo[i];
       step_pause();
       std::vector<PackedBlob> live;
-      for (const auto& b : p.blobs)
-        if (referenced_[*index_.position(b.id)]) live.push_back(b);
+      for (size_t k = 0; k < p.blobs.size(); k++)
+        if (p.keep[k]) live.push_back(p.blobs[k]);
       std::sort(live.begin(), live.end(), [](const PackedBlob& a, const PackedBlob& b) { return a.offset < b.offset; });
       for (size_t k = 0; k < live.size();) {
         size_t end = k + 1;
@@ -431,26 +470,22 @@ PruneStats prune_repository(Repository& repo, const PruneOptions& opts, Progress
   return Pruner(repo, opts, progress).run();
 }
 
-// Where a process runs: a pid means something only on the same host, boot and pid namespace
-// (containers may share a hostname).
-static std::string process_domain() {
-  std::string boot;
-  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "r")) {
-    char buf[64] = {};
-    if (fgets(buf, sizeof buf, f)) boot = buf;
-    fclose(f);
-    while (!boot.empty() && boot.back() == '\n') boot.pop_back();
-  }
-  char ns[128] = {};
-  ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
-  return local_hostname() + "|" + boot + "|" + (n > 0 ? std::string(ns, size_t(n)) : "");
-}
-
-PruneLock::PruneLock(Repository& repo) : repo_(repo) {
-  nlohmann::json me = {{"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()}};
+PruneLock::PruneLock(Repository& repo, bool exclusive) : repo_(repo) {
+  nlohmann::json me = {{"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()},
+                       {"exclusive", exclusive}};
   std::string text = me.dump();
   for (int attempt = 0; attempt < 2; attempt++) {
-    if (repo_.save_object_if_absent(kLockName, as_view(text))) return;
+    if (repo_.save_object_if_absent(kLockName, as_view(text))) {
+      if (exclusive) {
+        try {
+          refuse_if_writing();
+        } catch (...) {
+          release();
+          throw;
+        }
+      }
+      return;
+    }
     std::string holder = "unknown";
     try {
       Bytes b = repo_.load_object(kLockName);
@@ -470,12 +505,52 @@ PruneLock::PruneLock(Repository& repo) : repo_(repo) {
   throw Error(ErrorKind::Generic, "could not take the prune lock; run prune again");
 }
 
-PruneLock::~PruneLock() {
+std::optional<WriterRecord> prune_lock_holder(const Repository& repo) {
+  if (!repo.backend().stat(kLockName)) return std::nullopt;
+  WriterRecord w;
+  w.name = kLockName;
+  try {
+    Bytes b = repo.load_object(kLockName);
+    auto j = nlohmann::json::parse(b.begin(), b.end());
+    w.host = j.value("host", "?");
+    w.domain = j.value("domain", "");
+    w.pid = j.value("pid", 0);
+    w.started = j.value("started", "?");
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) return std::nullopt;
+    w.damaged = true;
+  } catch (const std::exception&) {
+    w.damaged = true;
+  }
+  return w;
+}
+
+// The lock is visible before the writers are listed (a backup does the reverse), so a backup
+// either is listed here or sees the lock and does not start.
+void PruneLock::refuse_if_writing() {
+  std::vector<std::string> running;
+  for (const auto& w : list_writers(repo_)) {
+    if (writer_is_stale(w)) remove_writer(repo_, w);  // ended, or its process is gone (this host)
+    else running.push_back(describe(w));
+  }
+  if (running.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < running.size() && i < 3; i++) list += (i ? "; " : "") + running[i];
+  if (running.size() > 3) list += "; and " + std::to_string(running.size() - 3) + " more";
+  throw Error(ErrorKind::Refused, std::to_string(running.size()) + " backup(s) are running (" + list + "): --grace 0 deletes at "
+                                  "once and could delete data they are about to reference. Run prune with a grace period "
+                                  "(the default 24h is safe while backups run), or wait for them to end; if none is running "
+                                  "(a crashed backup on another host), 'arca unlock' removes its registration");
+}
+
+void PruneLock::release() noexcept {
   try {
     repo_.backend().remove(kLockName);
   } catch (const std::exception&) {
   }
 }
+
+PruneLock::~PruneLock() { release(); }
 
 void PruneLock::force_remove(Repository& repo) { repo.backend().remove(kLockName); }
 

@@ -8,11 +8,13 @@
 // interrupted run leaves at most unindexed packs and stale marks, which the next run finishes.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "repo/locks.h"
 #include "repo/repository.h"
+#include "repo/writer_sessions.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -45,17 +47,25 @@ struct PruneStats {
 // or a needed blob is missing: garbage collection on a partial view would destroy data.
 PruneStats prune_repository(Repository& repo, const PruneOptions& opts, ProgressCounters& progress);
 
+// Who holds the prune lock (name, host, domain, pid, started); nullopt if nobody. An unreadable
+// lock is reported as damaged.
+std::optional<WriterRecord> prune_lock_holder(const Repository& repo);
+
 // Guards against two prunes at once (they would rewrite each other's index files). Held as the
-// object prune/running; a stale one (its process gone) on this host is taken over.
+// object prune/running; a stale one (its process gone) on this host is taken over. An exclusive
+// one (`--grace 0`, which deletes at once) also keeps backups from starting, and is refused
+// (Error Refused) while a backup is registered (repo/writer_sessions.h).
 class PruneLock {
  public:
-  explicit PruneLock(Repository& repo);
+  explicit PruneLock(Repository& repo, bool exclusive = false);
   ~PruneLock();
   PruneLock(const PruneLock&) = delete;
   PruneLock& operator=(const PruneLock&) = delete;
   static void force_remove(Repository& repo);
 
  private:
+  void refuse_if_writing();
+  void release() noexcept;
   Repository& repo_;
 };
 

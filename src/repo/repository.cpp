@@ -165,6 +165,7 @@ const Index& Repository::index() {
     }
     for (const auto& p : from_headers) index_.condemn(p);
     index_.finalize();
+    index_files_.assign(done.begin(), done.end());
   });
   return index_;
 }

@@ -52,6 +52,9 @@ class Repository {
 
   // The index of all packs, loaded from index/ on first use.
   const Index& index();
+  // The index files index() read (writers compare them with a later listing: a file that went
+  // means a prune rewrote the index, and may have deleted packs, since).
+  const std::vector<std::string>& index_files() const { return index_files_; }
   // Reads, authenticates, decompresses and verifies one blob.
   Bytes read_blob(const Id& id, const BlobLocation& loc) const;
   // The same into `out`, which must be loc.raw_length bytes (saves a copy for callers that
@@ -97,6 +100,7 @@ class Repository {
   std::function<void(const std::string&)> on_warning_;
   std::once_flag index_once_;
   Index index_;
+  std::vector<std::string> index_files_;
   std::unique_ptr<PackReadAhead> read_ahead_;  // only for backends that want parallel transfers
 };
 

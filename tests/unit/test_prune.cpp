@@ -161,7 +161,7 @@ TEST(Prune, RepacksMostlyUnusedPacks) {
   auto repo = make_test_repo(d.path);
   Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(300000);
   Snapshot a = save_point(*repo, {x, y, z});  // one data pack with three blobs
-  Snapshot b = save_point(*repo, {y});
+  Snapshot b = save_point(*reopen(d.path), {y});  // a fresh view of the index: y is reused, not stored twice
   repo->backend().remove("snapshots/" + a.id.hex());
   auto s = prune(d.path, 0, 0.5);
   EXPECT_EQ(s.repacked_packs, 1u);
@@ -244,7 +244,7 @@ TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
   auto repo = make_test_repo(d.path);
   Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(300000);
   Snapshot a = save_point(*repo, {x, y, z});
-  Snapshot b = save_point(*repo, {y});
+  Snapshot b = save_point(*reopen(d.path), {y});
   auto early = reopen(d.path);
   BlobWriter early_writer(*early);
   ASSERT_TRUE(early_writer.known(repo->blob_id(y)));
@@ -252,4 +252,92 @@ TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
   EXPECT_EQ(prune(d.path, 1, 0.5).repacked_packs, 1u);  // y copied to a new pack, the old one marked
   Snapshot late = save_point(*early, {y}, &early_writer);  // y has a copy outside marked packs
   EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(y)), y);
+}
+
+// Two backups of the same data at the same time each store it (neither sees the other's packs):
+// prune keeps one copy and reclaims the other (issue 17 A10).
+TEST(Prune, DuplicateCopiesFromConcurrentSessionsAreReclaimed) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(300000), y = random_blob(300000);
+  auto r1 = reopen(d.path), r2 = reopen(d.path);
+  BlobWriter w1(*r1), w2(*r2);
+  save_point(*r1, {x, y}, &w1);
+  save_point(*r2, {x, y}, &w2);
+  ASSERT_EQ(w2.blobs_added(), 3u);  // x, y and the tree stored twice
+  auto s1 = prune(d.path, 3600, 0.01);
+  EXPECT_GE(s1.marked_packs, 2u);  // one data pack and one tree pack are duplicates
+  auto s2 = prune(d.path, 0, 0.01);
+  EXPECT_EQ(s2.deleted_packs, s1.marked_packs);
+  EXPECT_LT(s2.stored_bytes_after, s1.stored_bytes_before * 6 / 10);
+  EXPECT_TRUE(check_ok(d.path));
+  auto r = reopen(d.path);
+  EXPECT_EQ(r->read_blob(repo->blob_id(x)), x);
+  EXPECT_EQ(r->read_blob(repo->blob_id(y)), y);
+  EXPECT_EQ(prune(d.path, 0, 0.01).deleted_packs, 0u);  // nothing left to reclaim
+}
+
+// A pack holding a duplicate and a blob only it has is repacked: the unique blob is copied.
+TEST(Prune, PartlyDuplicatedPacksAreRepacked) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(30000);
+  auto r1 = reopen(d.path), r2 = reopen(d.path);
+  BlobWriter w1(*r1), w2(*r2);
+  save_point(*r1, {x, y}, &w1);
+  save_point(*r2, {x, y, z}, &w2);
+  auto s = prune(d.path, 0, 0.25);
+  EXPECT_GE(s.repacked_packs + s.deleted_packs, 1u);
+  EXPECT_LT(s.stored_bytes_after, s.stored_bytes_before * 7 / 10);
+  EXPECT_TRUE(check_ok(d.path));
+  auto r = reopen(d.path);
+  EXPECT_EQ(r->read_blob(repo->blob_id(z)), z);
+  EXPECT_EQ(r->read_blob(repo->blob_id(x)), x);
+}
+
+// `prune --grace 0` and backups exclude each other (issue 17 A4).
+TEST(Prune, ImmediatePruneAndBackupsExcludeEachOther) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  {
+    auto r = reopen(d.path);
+    BlobWriter running(*r);
+    try {
+      PruneLock lock(*repo, true);
+      FAIL() << "an exclusive prune started while a backup was writing";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Refused);
+    }
+    PruneLock ordinary(*repo, false);  // with a grace period prune runs alongside backups
+  }
+  {
+    PruneLock lock(*repo, true);  // the backup has ended: its registration is gone
+    auto r = reopen(d.path);
+    try {
+      BlobWriter w(*r);
+      FAIL() << "a backup started while an exclusive prune was running";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Refused);
+    }
+  }
+  BlobWriter after(*repo);  // and it leaves no registration behind
+}
+
+// A session's own packs are garbage to a prune until its recovery point exists: if one was
+// marked and the grace period is over, the point must not be published.
+TEST(Prune, SessionWhoseOwnPacksWereMarkedRefusesToPublish) {
+  TempDir d;
+  auto repo = make_test_repo(d.path);
+  auto r = reopen(d.path);
+  BlobWriter w(*r);
+  Bytes x = random_blob(100000);
+  w.add(BlobType::Data, repo->blob_id(x), x);
+  w.checkpoint();                                // the pack is stored and indexed, no point yet
+  EXPECT_GE(prune(d.path, 1).marked_packs, 1u);  // a 1 s grace: over before the session ends
+  try {
+    save_point(*r, {x}, &w);
+    FAIL() << "a session whose own pack was marked past its grace period published a recovery point";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("grace period is over"), std::string::npos) << e.what();
+  }
 }

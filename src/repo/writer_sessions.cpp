@@ -1,0 +1,100 @@
+#include "repo/writer_sessions.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "crypto/random.h"
+#include "repo/config.h"
+#include "repo/repository.h"
+#include "util/error.h"
+
+namespace arca {
+
+static constexpr const char* kPrefix = "writers/";
+static constexpr size_t kNameSize = 8 + 64;
+
+std::string process_domain() {
+  std::string boot;
+  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "r")) {
+    char buf[64] = {};
+    if (fgets(buf, sizeof buf, f)) boot = buf;
+    fclose(f);
+    while (!boot.empty() && boot.back() == '\n') boot.pop_back();
+  }
+  char ns[128] = {};
+  ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+  return local_hostname() + "|" + boot + "|" + (n > 0 ? std::string(ns, size_t(n)) : "");
+}
+
+bool writer_is_stale(const WriterRecord& w) {
+  if (w.done) return true;
+  return !w.damaged && w.domain == process_domain() && w.pid > 0 && kill(w.pid, 0) != 0 && errno == ESRCH;
+}
+
+std::string register_writer(Repository& repo) {
+  nlohmann::json me = {{"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()}};
+  std::string text = me.dump();
+  for (;;) {
+    std::string name = kPrefix + random_id().hex();
+    if (repo.save_object_if_absent(name, as_view(text))) return name;
+  }
+}
+
+void unregister_writer(Repository& repo, const std::string& name) noexcept {
+  try {
+    repo.backend().remove(name);
+  } catch (const Error& e) {
+    try {
+      if (e.kind() == ErrorKind::Refused) repo.save_object_if_absent(name + ".done", as_view(std::string("{}")));
+    } catch (const std::exception&) {
+    }
+  } catch (const std::exception&) {
+  }
+}
+
+std::vector<WriterRecord> list_writers(const Repository& repo) {
+  std::vector<std::string> names;
+  std::set<std::string> done;
+  repo.backend().list(kPrefix, [&](const ObjectInfo& o) {
+    if (o.name.size() == kNameSize) names.push_back(o.name);
+    else if (o.name.size() == kNameSize + 5 && o.name.ends_with(".done")) done.insert(o.name.substr(0, kNameSize));
+  });
+  std::vector<WriterRecord> out;
+  for (const auto& name : names) {
+    WriterRecord w;
+    w.name = name;
+    w.done = done.count(name) != 0;
+    try {
+      Bytes b = repo.load_object(name);
+      auto j = nlohmann::json::parse(b.begin(), b.end());
+      w.host = j.value("host", "?");
+      w.domain = j.value("domain", "");
+      w.pid = j.value("pid", 0);
+      w.started = j.value("started", "?");
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::NotFound) continue;  // it ended meanwhile
+      w.damaged = true;
+    } catch (const std::exception&) {
+      w.damaged = true;
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+void remove_writer(Repository& repo, const WriterRecord& w) {
+  repo.backend().remove(w.name);
+  if (w.done) repo.backend().remove(w.name + ".done");
+}
+
+std::string describe(const WriterRecord& w) {
+  if (w.damaged) return w.name + " (unreadable)";
+  return "host " + w.host + ", pid " + std::to_string(w.pid) + ", since " + w.started;
+}
+
+}  // namespace arca
