@@ -81,8 +81,10 @@ struct ChunkJob {
 class FileBackup {
  public:
   FileBackup(Repository& repo, const BackupOptions& opts, ProgressCounters& progress)
-      // A dry run registers no writer session: it must write nothing at all.
-      : repo_(repo), opts_(opts), progress_(progress), writer_(repo, !opts.dry_run), queue_(8) {}
+      : repo_(repo), opts_(opts), progress_(progress), queue_(8) {
+    // A dry run has no writer at all (not even a writer session): it must write nothing.
+    if (!opts.dry_run) writer_.emplace(repo);
+  }
 
   Snapshot run();
   const std::vector<SnapshotWarning>& outcome_warnings() const { return outcome_warnings_; }
@@ -102,6 +104,7 @@ class FileBackup {
   bool stopped() const { return opts_.stop && opts_.stop->load(); }
   // Stores a blob, or in a dry run only counts it if new.
   void store(BlobType type, const Id& id, ByteView data);
+  bool known(const Id& id) { return writer_ ? writer_->known(id) : repo_.index().usable(id); }
   std::optional<Tree> load_parent_tree(const Node* parent_node);
   void back_up_paths(const std::shared_ptr<DirState>& root, const std::vector<std::string>& paths,
                      const Tree* parent_root);
@@ -109,7 +112,7 @@ class FileBackup {
   Repository& repo_;
   const BackupOptions& opts_;
   ProgressCounters& progress_;
-  BlobWriter writer_;
+  std::optional<BlobWriter> writer_;  // absent in a dry run
   BoundedQueue<ChunkJob> queue_;
   std::promise<Id> root_;
   std::mutex mu_;
@@ -169,10 +172,10 @@ void FileBackup::worker() {
 
 void FileBackup::store(BlobType type, const Id& id, ByteView data) {
   if (!opts_.dry_run) {
-    writer_.add(type, id, data);
+    writer_->add(type, id, data);
     return;
   }
-  if (writer_.known(id)) return;
+  if (known(id)) return;
   std::lock_guard lk(mu_);
   if (!dry_run_seen_.insert(id).second) return;
   dry_run_blobs_++;
@@ -311,7 +314,7 @@ void FileBackup::handle_entry(const std::shared_ptr<DirState>& dir, size_t slot,
       parent_node->size == node.size && parent_node->mtime_ns == node.mtime_ns &&
       parent_node->ctime_ns == node.ctime_ns && parent_node->inode == node.inode &&
       std::all_of(parent_node->content.begin(), parent_node->content.end(),
-                  [&](const Id& id) { return writer_.known(id); })) {
+                  [&](const Id& id) { return known(id); })) {
     node.content = parent_node->content;
     progress_.files_done++;
     progress_.bytes_done += node.size;
@@ -500,7 +503,7 @@ Snapshot FileBackup::run() {
   for (size_t i = 0; i < exclude_hits_.size(); i++)
     if (!exclude_hits_[i])
       warn("", "exclude pattern '" + opts_.excludes.pattern(i) + "' matched nothing: it excluded nothing", false);
-  if (!opts_.dry_run) writer_.flush();
+  if (writer_) writer_->flush();
   check_failed();  // interrupted while flushing: still nothing published
 
   Snapshot snap;
@@ -515,15 +518,15 @@ Snapshot FileBackup::run() {
   snap.tree = tree;
   snap.stats = stats_;
   snap.stats.bytes_read = bytes_read_;
-  snap.stats.blobs_added = opts_.dry_run ? dry_run_blobs_ : writer_.blobs_added();
-  snap.stats.bytes_added = opts_.dry_run ? dry_run_bytes_ : writer_.bytes_added();
-  snap.stats.stored_added = writer_.stored_bytes();
+  snap.stats.blobs_added = writer_ ? writer_->blobs_added() : dry_run_blobs_;
+  snap.stats.bytes_added = writer_ ? writer_->bytes_added() : dry_run_bytes_;
+  snap.stats.stored_added = writer_ ? writer_->stored_bytes() : 0;
   snap.stats.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   snap.warnings = warnings_;
   snap.partial = partial_;
   snap.program_version = ARCA_VERSION;
   if (opts_.dry_run) return snap;
-  writer_.check_publishable();
+  writer_->check_publishable();
   repo_.save_snapshot(snap);
   return snap;
 }
