@@ -124,7 +124,8 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
                     {"special", s.special}, {"bytes", s.bytes}, {"files_new", s.files_new},
                     {"files_changed", s.files_changed}, {"files_unchanged", s.files_unchanged},
                     {"bytes_read", s.bytes_read}, {"new_data", s.bytes_added}, {"new_blobs", s.blobs_added},
-                    {"partial", snap.partial}, {"warnings", snap.to_json().value("warnings", nlohmann::json::array())}});
+                    {"partial", snap.partial},
+                    {"warnings", snap.to_json().value("warnings", nlohmann::json::array())}});
       } else if (!g.quiet) {
         for (const auto& w : snap.warnings) print_warning(w);
         std::cout << "dry run: nothing was written\n"

@@ -76,7 +76,8 @@ TEST(Tree, UnsortedOrDuplicateEntriesAreRejected) {
 TEST(Tree, SpecialFilesRoundTrip) {
   Tree t;
   const std::pair<const char*, NodeType> kinds[] = {
-      {"blk", NodeType::BlockDev}, {"chr", NodeType::CharDev}, {"fifo", NodeType::Fifo}, {"sock", NodeType::Socket}};
+      {"blk", NodeType::BlockDev}, {"chr", NodeType::CharDev},
+      {"fifo", NodeType::Fifo},    {"sock", NodeType::Socket}};
   for (auto [name, type] : kinds) {
     Node n;
     n.name = name;

@@ -425,9 +425,10 @@ void FileBackup::back_up_paths(const std::shared_ptr<DirState>& root, const std:
            false);
     found.emplace_back(p, st);
   }
+  if (found.empty() && paths.size() == 1) throw Error(ErrorKind::NotFound, missing);
   if (found.empty())
-    throw Error(ErrorKind::NotFound, paths.size() == 1 ? missing : "none of the paths to back up exists or can be read: " +
-                                                                         missing + " (and the others likewise)");
+    throw Error(ErrorKind::NotFound,
+                "none of the paths to back up exists or can be read: " + missing + " (and the others likewise)");
   // Top-level entries are kept in name order like every other tree.
   std::sort(found.begin(), found.end(),
             [](auto& a, auto& b) { return snapshot_top_name(a.first) < snapshot_top_name(b.first); });
