@@ -198,6 +198,12 @@ void Checker::check_keys() {
   for (const auto& [id, why] : damaged_key_files(repo_.backend()))
     error("keys/" + id, "key file is damaged (" + why + "); it opens nothing: remove it with 'arca key remove " +
                             id.substr(0, 8) + "' or put back a copy");
+  for (const auto& d : repo_.damaged_keyring()) {
+    // "keyring/00000002 …": its version is missing for this session.
+    if (d.size() >= 16 && d.compare(0, 8, "keyring/") == 0 && d.find_first_not_of("0123456789", 8) == 16)
+      missing_key_users_[uint32_t(std::stoul(d.substr(8, 8)))];
+    error(d.substr(0, d.find(' ')), d);
+  }
   uint32_t newest = repo_.keys().current_version();
   for (uint32_t v = 1; v < newest; v++)
     if (!repo_.keys().find(v)) missing_key_users_[v];
@@ -218,7 +224,7 @@ void Checker::report_missing_key_versions() {
       else if (u.rfind("snapshots/", 0) == 0) snaps++;
       else packs++;
     }
-    std::string msg = "data key version " + std::to_string(v) + " is missing from the keyring; ";
+    std::string msg = "data key version " + std::to_string(v) + " is not available (its keyring object is missing or damaged); ";
     if (users.empty()) {
       msg += "no object checked is sealed with it";
     } else {

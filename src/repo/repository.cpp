@@ -78,9 +78,12 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
   RepoConfig cfg = RepoConfig::decode(unseal(keys, backend->get("config"), "config", "config"));
   keys.id_key = cfg.id_key;
   keys.chunker_seed = cfg.chunker_seed;
+  // A damaged keyring entry makes only the data sealed with its version unreadable: the
+  // repository still opens, and `check` names the version and what depends on it.
+  std::vector<std::string> damaged_keyring;
   backend->list("keyring/", [&](const ObjectInfo& o) {
-    Bytes plain = unseal(keys, backend->get(o.name), o.name, o.name);
     try {
+      Bytes plain = unseal(keys, backend->get(o.name), o.name, o.name);
       json j = json::parse(plain.begin(), plain.end());
       Bytes k = from_base64(j.at("key").get<std::string>());
       if (k.size() != 32) throw Error(ErrorKind::Corrupt, o.name + ": key of wrong length");
@@ -88,11 +91,18 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
       std::copy(k.begin(), k.end(), key.b.begin());
       keys.data_keys[j.at("version").get<uint32_t>()] = key;
     } catch (const json::exception& e) {
-      throw Error(ErrorKind::Corrupt, o.name + " is malformed: " + e.what());
+      damaged_keyring.push_back(o.name + " is malformed: " + e.what());
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      damaged_keyring.push_back(e.what());
     }
   });
-  if (keys.data_keys.empty()) throw Error(ErrorKind::Corrupt, "repository has no data keys (keyring/ is empty)");
-  return std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), unlocked.id, unlocked.role));
+  if (keys.data_keys.empty())
+    throw Error(ErrorKind::Corrupt, "repository has no usable data keys (keyring/ is empty or damaged" +
+                                        (damaged_keyring.empty() ? std::string() : ": " + damaged_keyring[0]) + ")");
+  auto repo = std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), unlocked.id, unlocked.role));
+  repo->damaged_keyring_ = std::move(damaged_keyring);
+  return repo;
 }
 
 Id Repository::blob_id(ByteView plain) const { return hmac_sha256(keys_.id_key, plain); }

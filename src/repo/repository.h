@@ -75,6 +75,10 @@ class Repository {
   Snapshot find_snapshot(const std::string& ref) const;
   void save_snapshot(Snapshot& snap);
 
+  // Keyring entries that could not be read when the repository was opened (their data key
+  // versions are unknown to this session), with the reason.
+  const std::vector<std::string>& damaged_keyring() const { return damaged_keyring_; }
+
   // Adds a new data key version used by all later writes; returns it.
   uint32_t rotate_data_key();
 
@@ -98,6 +102,7 @@ class Repository {
     if (on_warning_) on_warning_(msg);
   }
   std::function<void(const std::string&)> on_warning_;
+  std::vector<std::string> damaged_keyring_;
   std::once_flag index_once_;
   Index index_;
   std::vector<std::string> index_files_;

@@ -47,10 +47,17 @@ step "a lost data key version: check names it and what is sealed with it; older 
 a key rotate --repo "$REPO" -q
 echo three > "$T/src/c.txt"
 a backup --repo "$REPO" "$T/src" -q
-rm "$REPO/keyring/00000002"
+cp "$REPO/keyring/00000002" "$T/kr2"
+truncate -s 30 "$REPO/keyring/00000002"     # damaged: the repository still opens
 expect_exit 12 a check --repo "$REPO"
 err_contains "keyring/00000002"
-err_contains "data key version 2 is missing"
+err_contains "data key version 2 is not available"
+a restore --repo "$REPO" "${first:0:8}" --target "$T/out-damaged-kr" -q 2>/dev/null
+cmp "$T/src/a.bin" "$T/out-damaged-kr/src/a.bin" || fail "a point of key version 1 does not restore"
+rm "$REPO/keyring/00000002"                 # lost
+expect_exit 12 a check --repo "$REPO"
+err_contains "keyring/00000002"
+err_contains "data key version 2 is not available"
 grep "keyring/00000002" "$T/err" | grep -q "snapshots/" || fail "check does not say which snapshot needs key version 2"
 grep -q harmless "$T/.stdout" && fail "check calls packs of a lost key version harmless"
 rm -rf "$T/out"
