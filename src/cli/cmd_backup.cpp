@@ -16,11 +16,12 @@ namespace {
 std::atomic<bool> g_interrupted{false};
 
 // SIGINT/SIGTERM ask the backup to stop before it publishes anything; a second signal kills at
-// once (SA_RESETHAND restores the default action).
+// once (SA_RESETHAND restores the default action). SA_RESTART: no thread's I/O fails with EINTR
+// (the walker polls the flag between chunks).
 void catch_interrupts() {
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_interrupted = true; };
-  sa.sa_flags = SA_RESETHAND;
+  sa.sa_flags = SA_RESETHAND | SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);

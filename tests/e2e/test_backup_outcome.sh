@@ -86,4 +86,12 @@ err_contains "interrupted: no recovery point saved"
 a snapshots --repo "$R2" --json | python3 -c 'import json,sys; assert not [s for s in json.load(sys.stdin) if "new" in " ".join(s["paths"])]' \
   || fail "an interrupted backup published a point"
 a check --repo "$R2" -q || fail "repository not consistent after an interrupted backup"
+set +e
+"$ARCA" backup --repo "$R2" "$T/new" --threads 1 > /dev/null 2> "$T/err" &
+pid=$!
+sleep 0.7
+kill -TERM $pid; wait $pid; rc=$?
+set -e
+[ $rc = 130 ] || { cat "$T/err" >&2; fail "expected exit 130 after SIGTERM, got $rc"; }
+err_contains "interrupted: no recovery point saved"
 echo PASS
