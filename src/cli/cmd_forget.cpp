@@ -109,7 +109,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--keep-weekly", a->weekly, "… of the last N ISO weeks")->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-monthly", a->monthly, "… of the last N months")->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-yearly", a->yearly, "… of the last N years")->check(CLI::Range(-1, 1000000));
-  cmd->add_option("--keep-within", a->within, "Keep all made within SPAN (e.g. 30d, 1y6m) of the group's newest");
+  cmd->add_option("--keep-within", a->within, "Keep all made within SPAN (e.g. 30d, 1y6mo) of the group's newest");
   cmd->add_option("--keep-within-hourly", a->within_hourly, "Keep the newest of each hour within SPAN");
   cmd->add_option("--keep-within-daily", a->within_daily, "… of each day within SPAN");
   cmd->add_option("--keep-within-weekly", a->within_weekly, "… of each week within SPAN");

@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <ctime>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -24,6 +27,33 @@ int64_t parse_until(const std::string& until, const std::string& span) {
   if (!t) throw Error(ErrorKind::Usage, "--until '" + until + "': give an RFC 3339 time with a zone, e.g. 2027-01-31T00:00:00Z");
   if (int64_t(*t) <= now) throw Error(ErrorKind::Usage, "--until " + until + " is in the past");
   return int64_t(*t);
+}
+
+std::string utc_text(int64_t t) {
+  time_t tt = time_t(t);
+  struct tm tm {};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// A compliance lock cannot be lifted or shortened by anyone: the operator sees the end date and
+// confirms it (typing yes at a terminal, or --yes).
+void confirm_compliance(size_t points, int64_t until, bool yes) {
+  int64_t left = until - time(nullptr);
+  std::string span = left >= 2 * 86400 ? std::to_string(left / 86400) + " days"
+                     : left >= 7200    ? std::to_string(left / 3600) + " hours"
+                                       : std::to_string((left + 59) / 60) + " minutes";
+  std::string what = "a compliance lock on " + std::to_string(points) + " recovery point(s) until " + utc_text(until) +
+                     " (" + span + " from now): nobody can lift or shorten it, and their data cannot be deleted before then";
+  if (yes) return;
+  if (!isatty(STDIN_FILENO))
+    throw Error(ErrorKind::Refused, "this would add " + what + "; add --yes to confirm");
+  std::cerr << "This adds " << what << ".\nType yes to confirm: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") throw Error(ErrorKind::Refused, "not confirmed: no lock added");
 }
 
 SnapshotLock find_lock(const std::vector<SnapshotLock>& all, const std::string& prefix) {
@@ -56,6 +86,7 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
   struct AddArgs {
     std::vector<std::string> snapshots;
     std::string mode = "governance", until, span, reason, store = "auto";
+    bool yes = false;
   };
   auto aa = std::make_shared<AddArgs>();
   add->add_option("snapshots", aa->snapshots, "Recovery points (ids, unique prefixes or 'latest')")->required();
@@ -63,8 +94,9 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
                                       "(no end date, until released)")
       ->capture_default_str();
   add->add_option("--until", aa->until, "Retain until this time (RFC 3339)");
-  add->add_option("--for", aa->span, "Retain for this span from now (e.g. 90d, 7y)");
+  add->add_option("--for", aa->span, "Retain for this span from now (e.g. 90d, 6mo, 7y, 30min; a bare m is refused)");
   add->add_option("--reason", aa->reason, "Why (shown in listings and refusals)");
+  add->add_flag("-y,--yes", aa->yes, "Confirm a compliance lock without the prompt (it shows the end date)");
   add->add_option("--store-lock", aa->store, "Also set Object Lock retention on the stored objects: auto (when the store "
                                              "has it), on (fail without it) or off")
       ->capture_default_str();
@@ -80,6 +112,7 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
     else if (!aa->until.empty() || !aa->span.empty()) throw Error(ErrorKind::Usage, "a legal hold has no end date: drop --until/--for");
     if (aa->store != "auto" && aa->store != "on" && aa->store != "off")
       throw Error(ErrorKind::Usage, "--store-lock takes auto, on or off");
+    if (mode == LockMode::Compliance) confirm_compliance(aa->snapshots.size(), until, aa->yes);
     nlohmann::json out = nlohmann::json::array();
     for (const auto& ref : aa->snapshots) {
       Snapshot s = repo->find_snapshot(ref);

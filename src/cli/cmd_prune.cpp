@@ -15,9 +15,6 @@ namespace {
 
 int64_t parse_grace(const std::string& s) {
   if (s == "0") return 0;
-  // Seconds too ("90s"): spans stop at hours, tests and short-lived repositories need less.
-  if (s.size() > 1 && s.back() == 's' && s.find_first_not_of("0123456789") == s.size() - 1 && s.size() < 12)
-    return std::stoll(s);
   int64_t now = time(nullptr);
   return span_seconds(parse_span(s), now);
 }
@@ -39,7 +36,7 @@ double parse_share(const std::string& s) {
 void add_prune_options(CLI::App& cmd, PruneArgs& a, const std::string& prefix) {
   cmd.add_option(prefix + "grace", a.grace,
                  "Delete only packs found unneeded at least this long ago by an earlier prune: longer than any backup "
-                 "runs (24h, 2d, 1w; m means months; 90s for seconds). 0 deletes at once and is refused while a backup runs (backups wait for it)")
+                 "runs (24h, 2d, 1w, 30min, 90s; months are mo, a bare m is refused). 0 deletes at once and is refused while a backup runs (backups wait for it)")
       ->capture_default_str();
   cmd.add_option(prefix + "max-unused", a.max_unused, "Repack packs with at least this share of unused bytes")
       ->capture_default_str();

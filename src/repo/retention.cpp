@@ -79,13 +79,29 @@ std::string bucket_label(const Civil& c, Unit unit) {
   return buf;
 }
 
-constexpr char kUnits[] = "ymwdh";
+// Canonical unit names, and the other spellings accepted. A bare "m" is refused: months to some,
+// minutes to others (a 30-month compliance lock meant as 30 minutes cannot be undone).
+constexpr int kUnitCount = 7;
+constexpr const char* kUnits[kUnitCount] = {"y", "mo", "w", "d", "h", "min", "s"};
+constexpr const char* kUnitWords[kUnitCount][3] = {{"year", "years", "yr"},      {"month", "months", "mon"},
+                                                   {"week", "weeks", "wk"},      {"day", "days", ""},
+                                                   {"hour", "hours", "hr"},      {"minute", "minutes", "mins"},
+                                                   {"sec", "second", "seconds"}};
 // About 10000 years per unit: years/months stay inside std::chrono::year's range even together.
-constexpr int64_t kUnitMax[] = {10000, 120000, 520000, 3650000, 87600000};
+constexpr int64_t kUnitMax[kUnitCount] = {10000, 120000, 520000, 3650000, 87600000, 2000000000, 2000000000};
 
 int* span_field(CalendarSpan& s, int unit) {
-  int* fields[] = {&s.years, &s.months, &s.weeks, &s.days, &s.hours};
+  int* fields[] = {&s.years, &s.months, &s.weeks, &s.days, &s.hours, &s.minutes, &s.seconds};
   return fields[unit];
+}
+
+int unit_of(const std::string& word) {
+  for (int u = 0; u < kUnitCount; ++u) {
+    if (word == kUnits[u]) return u;
+    for (const char* w : kUnitWords[u])
+      if (*w && word == w) return u;
+  }
+  return -1;
 }
 
 void check_count(const std::string& rule, int n) {
@@ -100,9 +116,9 @@ std::string count_text(int n) { return n < 0 ? "unlimited" : std::to_string(n); 
 }  // namespace
 
 std::string CalendarSpan::str() const {
-  const int values[] = {years, months, weeks, days, hours};
+  const int values[] = {years, months, weeks, days, hours, minutes, seconds};
   std::string out;
-  for (int u = 0; u < 5; ++u)
+  for (int u = 0; u < kUnitCount; ++u)
     if (values[u] != 0) out += std::to_string(values[u]) + kUnits[u];
   return out.empty() ? "0d" : out;
 }
@@ -111,8 +127,9 @@ CalendarSpan parse_span(const std::string& text) {
   auto bad = [&](const std::string& why) {
     return Error(ErrorKind::Usage,
                  "invalid time span '" + text + "': " + why +
-                     "; expected positive numbers with units y (years), m (months), w (weeks), "
-                     "d (days), h (hours), each at most once and in that order, e.g. 30d, 1y6m, 12h");
+                     "; expected positive numbers with units y (years), mo (months), w (weeks), d (days), "
+                     "h (hours), min (minutes), s (seconds), each at most once and in that order, e.g. 30d, "
+                     "1y6mo, 12h, 30min");
   };
   if (text.empty()) throw bad("it is empty");
   CalendarSpan span;
@@ -125,21 +142,23 @@ CalendarSpan parse_span(const std::string& text) {
       value = std::min<int64_t>(value * 10 + (text[i] - '0'), int64_t(1) << 40);  // saturate, no overflow
     std::string number = text.substr(start, i - start);
     if (i == text.size()) throw bad("the number " + number + " has no unit");
-    const char* unit_pos = std::char_traits<char>::find(kUnits, 5, text[i]);
-    if (number.empty()) {
-      throw bad(unit_pos ? "unit '" + std::string(1, text[i]) + "' has no number before it"
-                         : "unexpected character '" + std::string(1, text[i]) + "'");
+    size_t word_start = i;
+    for (; i < text.size() && text[i] >= 'a' && text[i] <= 'z'; ++i) {
     }
-    if (!unit_pos) throw bad("unknown unit '" + std::string(1, text[i]) + "'");
-    int unit = int(unit_pos - kUnits);
-    if (unit < next_unit) throw bad("unit '" + std::string(1, text[i]) + "' is repeated or out of order");
-    if (value == 0) throw bad("'" + number + text[i] + "' is zero");
+    std::string word = text.substr(word_start, i - word_start);
+    if (word.empty()) throw bad("unexpected character '" + std::string(1, text[i]) + "'");
+    if (word == "m")
+      throw bad("'m' is ambiguous: write " + (number.empty() ? std::string("mo") : number + "mo") + " for months or " +
+                (number.empty() ? std::string("min") : number + "min") + " for minutes");
+    int unit = unit_of(word);
+    if (number.empty()) throw bad(unit >= 0 ? "unit '" + word + "' has no number before it" : "unexpected text '" + word + "'");
+    if (unit < 0) throw bad("unknown unit '" + word + "'");
+    if (unit < next_unit) throw bad("unit '" + word + "' is repeated or out of order");
+    if (value == 0) throw bad("'" + number + word + "' is zero");
     if (value > kUnitMax[unit])
-      throw bad("'" + number + text[i] + "' is too large (at most " + std::to_string(kUnitMax[unit]) +
-                text[i] + ")");
+      throw bad("'" + number + word + "' is too large (at most " + std::to_string(kUnitMax[unit]) + kUnits[unit] + ")");
     *span_field(span, unit) = int(value);
     next_unit = unit + 1;
-    ++i;
   }
   return span;
 }
@@ -161,7 +180,7 @@ int64_t subtract_span(int64_t unix_seconds, const CalendarSpan& span) {
     day = ch::sys_days{ym / clamped}.time_since_epoch().count();
   }
   return (day - (int64_t(span.weeks) * 7 + span.days)) * kDaySeconds + time_of_day -
-         int64_t(span.hours) * 3600;
+         int64_t(span.hours) * 3600 - int64_t(span.minutes) * 60 - span.seconds;
 }
 
 bool RetentionPolicy::empty() const {

@@ -9,15 +9,17 @@
 
 namespace arca {
 
-// A calendar span like "30d", "1y6m", "12h", "2w" or "1y2m3w4d5h": units y, m (months), w, d, h,
-// each at most once and in that order, each with a positive number.
+// A calendar span like "30d", "1y6mo", "12h", "2w", "30min" or "1y2mo3w4d5h": units y, mo
+// (months; also month/months), w, d, h, min (minutes), s (seconds), each at most once and in that
+// order, each with a positive number. A bare "m" is refused as ambiguous (months or minutes?).
 struct CalendarSpan {
-  int years = 0, months = 0, weeks = 0, days = 0, hours = 0;
-  std::string str() const;  // canonical text, e.g. "1y6m" ("0d" for an all-zero span)
+  int years = 0, months = 0, weeks = 0, days = 0, hours = 0, minutes = 0, seconds = 0;
+  std::string str() const;  // canonical text, e.g. "1y6mo" ("0d" for an all-zero span)
 };
 
 // Throws Error(Usage) naming the text and the accepted form. Each unit is capped at about 10000
-// years (10000y, 120000m, 520000w, 3650000d, 87600000h) so the arithmetic cannot overflow.
+// years (10000y, 120000mo, 520000w, 3650000d, 87600000h; min and s at 2e9) so the arithmetic
+// cannot overflow.
 CalendarSpan parse_span(const std::string& text);
 
 // `unix_seconds` minus `span` in UTC civil-calendar arithmetic: years and months first, on the

@@ -19,7 +19,7 @@ s3() {
 }
 
 step "a compliance lock puts the recovery point's objects under the store's retention"
-a lock add --repo "$R" "$id" --mode compliance --for 2d --store-lock on --json > "$T/lock.json"
+a lock add --repo "$R" "$id" --mode compliance --for 2d --yes --store-lock on --json > "$T/lock.json"
 n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["store_locked_objects"])' "$T/lock.json")
 [ "$n" -ge 5 ] || fail "only $n objects locked"
 pack=$(s3 "$ARCA_TEST_S3_ENDPOINT/$B?list-type=2&prefix=repo%2Fdata%2F" | grep -o '<Key>[^<]*</Key>' | head -1 | sed 's/<[^>]*>//g')

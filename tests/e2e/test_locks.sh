@@ -24,9 +24,19 @@ print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
 P
 }
 
+step "spans: a bare m is refused (months or minutes?); a compliance lock needs its end date confirmed"
+expect_exit 2 a lock add --repo "$REPO" "${ids[1]}" --mode compliance --for 30m
+err_contains "'m' is ambiguous: write 30mo for months or 30min for minutes"
+expect_exit 2 a prune --repo "$REPO" --grace 3m
+err_contains "'m' is ambiguous"
+expect_exit 15 a lock add --repo "$REPO" "${ids[1]}" --mode compliance --for 30min < /dev/null
+err_contains "compliance lock on 1 recovery point(s) until 20"
+err_contains "add --yes to confirm"
+[ "$(a lock list --repo "$REPO" --json)" = "[]" ] || fail "an unconfirmed compliance lock was added"
+
 step "lock: governance on #1, compliance on #2, legal hold on #3"
 a lock add --repo "$REPO" "${ids[0]}" --mode governance --for 30d --reason "audit 2026" -q
-a lock add --repo "$REPO" "${ids[1]}" --mode compliance --for 1d -q
+a lock add --repo "$REPO" "${ids[1]}" --mode compliance --for 1d --yes -q
 a lock add --repo "$REPO" "${ids[2]}" --mode legal-hold --reason "case 42" -q
 a lock list --repo "$REPO" --json > "$T/locks.json"
 [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/locks.json")" = 3 ] || fail "expected 3 locks"
@@ -115,6 +125,6 @@ expect_exit 2 a lock add --repo "$REPO" "${ids[3]}" --mode compliance --until 20
 err_contains "in the past"
 expect_exit 2 a lock add --repo "$REPO" "${ids[3]}" --mode forever --for 1d
 expect_exit 2 a lock add --repo "$REPO" "${ids[3]}" --mode legal-hold --for 1d
-expect_exit 2 a lock add --repo "$REPO" "${ids[3]}" --mode compliance --for 1d --store-lock on
+expect_exit 2 a lock add --repo "$REPO" "${ids[3]}" --mode compliance --for 1d --yes --store-lock on
 err_contains "Object Lock"
 echo PASS

@@ -106,7 +106,7 @@ std::vector<RetentionItem> random_calendar(Gen& g) {
 
 CalendarSpan random_span(Gen& g) {
   std::string text;
-  const char units[] = "ymwdh";
+  const char* units[] = {"y", "mo", "w", "d", "h"};
   const int64_t max[] = {5, 24, 10, 400, 200};
   for (int u = 0; u < 5; ++u)
     if (g.chance(0.3)) text += std::to_string(g.uniform(1, max[u])) + units[u];
@@ -185,7 +185,7 @@ constexpr int kCalendars = 200;
 }  // namespace
 
 TEST(RetentionSpan, ParsesValidForms) {
-  CalendarSpan s = parse_span("1y2m3w4d5h");
+  CalendarSpan s = parse_span("1y2mo3w4d5h");
   EXPECT_EQ(s.years, 1);
   EXPECT_EQ(s.months, 2);
   EXPECT_EQ(s.weeks, 3);
@@ -195,7 +195,7 @@ TEST(RetentionSpan, ParsesValidForms) {
   EXPECT_EQ(parse_span("12h").hours, 12);
   EXPECT_EQ(parse_span("2w").weeks, 2);
   EXPECT_EQ(parse_span("7y").years, 7);
-  EXPECT_EQ(parse_span("1y6m").months, 6);
+  EXPECT_EQ(parse_span("1y6mo").months, 6);
   EXPECT_EQ(parse_span("007d").str(), "7d");
   EXPECT_EQ(parse_span("10000y").years, 10000);
   EXPECT_EQ(parse_span("87600000h").hours, 87600000);
@@ -203,7 +203,7 @@ TEST(RetentionSpan, ParsesValidForms) {
 
 TEST(RetentionSpan, RejectsMalformedText) {
   for (const std::string bad : {"", "0d", "5", "3x", "1d2y", "-1d", "d", "99999999999999999999d", "1d1d", " 1d",
-                                "1d ", "1y0m", "10001y", "1.5d", "1D", "+1d", "y1"}) {
+                                "1d ", "1y0mo", "10001y", "1.5d", "1D", "+1d", "y1"}) {
     try {
       parse_span(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -211,13 +211,33 @@ TEST(RetentionSpan, RejectsMalformedText) {
       EXPECT_EQ(e.kind(), ErrorKind::Usage) << bad;
       std::string what = e.what();
       EXPECT_NE(what.find("'" + bad + "'"), std::string::npos) << what;
-      EXPECT_NE(what.find("y (years), m (months)"), std::string::npos) << what;
+      EXPECT_NE(what.find("y (years), mo (months)"), std::string::npos) << what;
     }
   }
 }
 
+// "m" is months to some and minutes to others: refused, with the two spellings that are meant
+// (issue 17 B8: `lock add --for 30m` was an irrevocable 30-month lock).
+TEST(RetentionSpan, RefusesAmbiguousMAndAcceptsMoAndMin) {
+  for (const std::string text : {"30m", "1y6m", "m"}) {
+    try {
+      parse_span(text);
+      ADD_FAILURE() << "accepted '" << text << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Usage);
+      EXPECT_NE(std::string(e.what()).find("'m' is ambiguous"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(parse_span("6mo").months, 6);
+  EXPECT_EQ(parse_span("2months").months, 2);
+  EXPECT_EQ(parse_span("1month").months, 1);
+  EXPECT_EQ(parse_span("30min").minutes, 30);
+  EXPECT_EQ(parse_span("90s").seconds, 90);
+  EXPECT_EQ(span_seconds(parse_span("1h30min10s"), 1000000000), 5410);
+}
+
 TEST(RetentionSpan, StrRoundTrips) {
-  for (const std::string text : {"30d", "1y6m", "12h", "2w", "7y", "90d", "1y2m3w4d5h", "3m1h", "1w2d"}) {
+  for (const std::string text : {"30d", "1y6mo", "12h", "2w", "7y", "90d", "1y2mo3w4d5h", "3mo1h", "1w2d", "30min", "1h30min10s"}) {
     EXPECT_EQ(parse_span(text).str(), text);
   }
   EXPECT_EQ(CalendarSpan{}.str(), "0d");
@@ -233,19 +253,19 @@ TEST(RetentionSpan, StrRoundTrips) {
 }
 
 TEST(RetentionSpan, SubtractClampsToMonthEnd) {
-  EXPECT_EQ(subtract_span(utc(2024, 3, 31, 10, 20, 30), parse_span("1m")), utc(2024, 2, 29, 10, 20, 30));
-  EXPECT_EQ(subtract_span(utc(2023, 3, 31, 10), parse_span("1m")), utc(2023, 2, 28, 10));
-  EXPECT_EQ(subtract_span(utc(2024, 1, 31), parse_span("2m")), utc(2023, 11, 30));
-  EXPECT_EQ(subtract_span(utc(2024, 5, 31, 23, 59, 59), parse_span("1y3m")), utc(2023, 2, 28, 23, 59, 59));
-  EXPECT_EQ(subtract_span(utc(2024, 3, 15), parse_span("14m")), utc(2023, 1, 15));
-  EXPECT_EQ(subtract_span(utc(2000, 3, 31), parse_span("1m")), utc(2000, 2, 29));  // 2000 is a leap year
-  EXPECT_EQ(subtract_span(utc(2100, 3, 31), parse_span("1m")), utc(2100, 2, 28));  // 2100 is not
+  EXPECT_EQ(subtract_span(utc(2024, 3, 31, 10, 20, 30), parse_span("1mo")), utc(2024, 2, 29, 10, 20, 30));
+  EXPECT_EQ(subtract_span(utc(2023, 3, 31, 10), parse_span("1mo")), utc(2023, 2, 28, 10));
+  EXPECT_EQ(subtract_span(utc(2024, 1, 31), parse_span("2mo")), utc(2023, 11, 30));
+  EXPECT_EQ(subtract_span(utc(2024, 5, 31, 23, 59, 59), parse_span("1y3mo")), utc(2023, 2, 28, 23, 59, 59));
+  EXPECT_EQ(subtract_span(utc(2024, 3, 15), parse_span("14mo")), utc(2023, 1, 15));
+  EXPECT_EQ(subtract_span(utc(2000, 3, 31), parse_span("1mo")), utc(2000, 2, 29));  // 2000 is a leap year
+  EXPECT_EQ(subtract_span(utc(2100, 3, 31), parse_span("1mo")), utc(2100, 2, 28));  // 2100 is not
 }
 
 TEST(RetentionSpan, SubtractYearsFromLeapDay) {
   EXPECT_EQ(subtract_span(utc(2024, 2, 29, 12), parse_span("1y")), utc(2023, 2, 28, 12));
   EXPECT_EQ(subtract_span(utc(2024, 2, 29, 12), parse_span("4y")), utc(2020, 2, 29, 12));
-  EXPECT_EQ(subtract_span(utc(2024, 2, 29), parse_span("12m")), utc(2023, 2, 28));
+  EXPECT_EQ(subtract_span(utc(2024, 2, 29), parse_span("12mo")), utc(2023, 2, 28));
 }
 
 TEST(RetentionSpan, SubtractWeeksDaysHoursExactly) {
@@ -254,11 +274,11 @@ TEST(RetentionSpan, SubtractWeeksDaysHoursExactly) {
   EXPECT_EQ(subtract_span(utc(2024, 1, 1, 1), parse_span("3h")), utc(2023, 12, 31, 22));
   EXPECT_EQ(subtract_span(utc(2024, 1, 1), parse_span("90d")), utc(2024, 1, 1) - 90 * 86400);
   EXPECT_EQ(subtract_span(0, parse_span("1d")), -86400);
-  EXPECT_EQ(subtract_span(3600, parse_span("1m")), utc(1969, 12, 1, 1));
+  EXPECT_EQ(subtract_span(3600, parse_span("1mo")), utc(1969, 12, 1, 1));
   // Calendar part first, then the exact part: 03-31 -1m = 02-29, then -1d.
-  EXPECT_EQ(subtract_span(utc(2024, 3, 31), parse_span("1m1d")), utc(2024, 2, 28));
+  EXPECT_EQ(subtract_span(utc(2024, 3, 31), parse_span("1mo1d")), utc(2024, 2, 28));
   // The largest parsable spans stay inside the calendar; larger hand-built ones are refused.
-  EXPECT_EQ(subtract_span(utc(2200, 1, 1), parse_span("10000y120000m")), utc(-17800, 1, 1));
+  EXPECT_EQ(subtract_span(utc(2200, 1, 1), parse_span("10000y120000mo")), utc(-17800, 1, 1));
   CalendarSpan huge;
   huge.years = 100000;
   EXPECT_THROW(subtract_span(0, huge), Error);
@@ -322,10 +342,10 @@ TEST(Retention, WithinIsRelativeToNewestItem) {
       {utc(2001, 1, 1), {}}, {utc(2001, 1, 30), {}}, {utc(2001, 1, 31), {}}, {utc(2001, 2, 28, 12), {}},
   };
   RetentionPolicy p;
-  p.within = parse_span("1m");  // 2001-02-28T12 minus 1m = 2001-01-28T12
+  p.within = parse_span("1mo");  // 2001-02-28T12 minus 1m = 2001-01-28T12
   std::vector<RetentionDecision> d = run(p, items);
   EXPECT_EQ(kept_set(d), (std::set<size_t>{1, 2, 3}));
-  EXPECT_EQ(d[1].reasons, std::vector<std::string>{"within 1m"});
+  EXPECT_EQ(d[1].reasons, std::vector<std::string>{"within 1mo"});
 
   RetentionPolicy q;
   q.within_monthly = parse_span("1y");  // cutoff 1999-12-01
@@ -373,8 +393,8 @@ TEST(Retention, Describe) {
   EXPECT_EQ(p.describe(), "last 3, daily 7, within 30d, within-daily 1y, tags monthly,legal");
   RetentionPolicy q;
   q.hourly = -1;
-  q.within_yearly = parse_span("1y2m3w4d5h");
-  EXPECT_EQ(q.describe(), "hourly unlimited, within-yearly 1y2m3w4d5h");
+  q.within_yearly = parse_span("1y2mo3w4d5h");
+  EXPECT_EQ(q.describe(), "hourly unlimited, within-yearly 1y2mo3w4d5h");
 }
 
 TEST(Retention, RejectsInvalidCounts) {
