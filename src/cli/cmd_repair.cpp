@@ -20,7 +20,7 @@ int repair_index_command(const GlobalOptions& g, bool dry_run) {
   ProgressCounters progress;
   RepairIndexResult r;
   {
-    ProgressDisplay display(progress, "reading pack headers", "packs", show_progress(g));
+    ProgressDisplay display(progress, "repair index: read", "pack headers", show_progress(g));
     r = repair_index(*repo, o, progress);
   }
   int rc = r.complete() ? kExitOk : kExitPartial;
