@@ -51,7 +51,7 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
       std::map<std::string, Entry, TreeOrder> m;
       // Identical subtrees are identical everywhere below: the walk still visits them, which is
       // simple and fast enough since trees are cached by the OS.
-      walk_tree(*repo, s.tree, [&](const std::string& p, const Node& n) {
+      walk_tree(*repo, content_root(*repo, s), [&](const std::string& p, const Node& n) {
         m[p] = {n.type, n.size, n.content, n.mode, n.uid, n.gid, n.mtime_ns, n.link_target};
         return true;
       });

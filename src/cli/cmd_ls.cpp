@@ -54,7 +54,7 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
     while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
     nlohmann::json out = nlohmann::json::array();
     bool found = prefix.empty();
-    walk_tree(*repo, snap.tree, [&](const std::string& p, const Node& n) {
+    walk_tree(*repo, content_root(*repo, snap), [&](const std::string& p, const Node& n) {
       bool inside = prefix.empty() || p == prefix || p.rfind(prefix + "/", 0) == 0;
       bool above = !inside && prefix.rfind(p + "/", 0) == 0;
       if (!inside) return above;

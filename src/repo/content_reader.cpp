@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "repo/tree_walk.h"
 #include "util/error.h"
 
 namespace arca {
@@ -31,7 +32,7 @@ size_t ContentReader::read(uint8_t* out, size_t max) {
 }
 
 Node find_snapshot_node(Repository& repo, const Snapshot& snap, const std::string& path) {
-  Id tree = snap.tree;
+  Id tree = content_root(repo, snap);
   size_t start = 0;
   while (true) {
     size_t slash = path.find('/', start);

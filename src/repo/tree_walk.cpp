@@ -11,4 +11,14 @@ void walk_tree(Repository& repo, const Id& tree, const std::function<bool(const 
   }
 }
 
+Id content_root(Repository& repo, const Snapshot& snap) {
+  bool old_whole_system = snap.source_kind == "files" && snap.paths == std::vector<std::string>{"/"} &&
+                          !snap.metadata.contains("layout");
+  if (!old_whole_system) return snap.tree;
+  Tree t = repo.load_tree(snap.tree);
+  if (t.nodes.size() == 1 && t.nodes[0].name == "root" && t.nodes[0].type == NodeType::Dir && t.nodes[0].subtree)
+    return *t.nodes[0].subtree;
+  return snap.tree;
+}
+
 }  // namespace arca

@@ -12,4 +12,11 @@ namespace arca {
 void walk_tree(Repository& repo, const Id& tree, const std::function<bool(const std::string&, const Node&)>& fn,
                const std::string& prefix = "");
 
+// The tree a files snapshot's paths are relative to: its root tree, except for a point of '/'
+// written before issue 17, which held '/' as one directory "root" (the old layout). For those
+// it is that directory, so restore, ls, diff and cat see /etc as "etc" as for new points, and a
+// restore to / never turns /root into a copy of the system. New points of '/' carry the
+// metadata "layout": "root-entries" and are never remapped.
+Id content_root(Repository& repo, const Snapshot& snap);
+
 }  // namespace arca

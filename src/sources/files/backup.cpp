@@ -20,6 +20,7 @@
 
 #include "repo/blob_writer.h"
 #include "repo/snapshot_filter.h"
+#include "repo/tree_walk.h"
 #include "sources/files/file_meta.h"
 #include "util/bounded_queue.h"
 #include "util/error.h"
@@ -460,20 +461,13 @@ Snapshot FileBackup::run() {
   std::optional<Tree> parent_root;
   if (parent) {
     try {
-      parent_root = repo_.load_tree(parent->tree);
+      parent_root = repo_.load_tree(content_root(repo_, *parent));
     } catch (const Error& e) {
       warn("", std::string("parent snapshot unreadable, reading every file: ") + e.what(), false);
       parent.reset();
     }
   }
   bool whole_system = paths.size() == 1 && paths[0] == "/";
-  // Points of '/' made before its entries became the top level hold one directory "root":
-  // compare with that one so the first backup after the change does not read everything again.
-  if (parent_root && whole_system && parent_root->nodes.size() == 1 && parent_root->nodes[0].name == "root" &&
-      parent_root->nodes[0].type == NodeType::Dir) {
-    Node old_root = parent_root->nodes[0];
-    parent_root = load_parent_tree(&old_root);
-  }
 
   unsigned n = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> workers;
@@ -514,6 +508,7 @@ Snapshot FileBackup::run() {
   snap.source_kind = "files";
   snap.paths = paths;
   snap.source_name = source_name_of(snap);  // the job: its path set (forget groups by it)
+  if (whole_system) snap.metadata["layout"] = typed_meta("string", "root-entries");  // see content_root()
   snap.tags = split_tags(opts_.tags);
   if (parent) snap.parent = parent->id;
   snap.tree = tree;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <thread>
 
+#include "repo/tree_walk.h"
 #include "sources/files/exclude.h"
 #include "sources/files/file_meta.h"
 #include "sources/files/holes.h"
@@ -747,7 +748,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
     std::exception_ptr planning_error;
     try {
-      plan_dir(snap.tree, "");
+      plan_dir(content_root(repo_, snap), "");
     } catch (...) {
       planning_error = std::current_exception();
       stop_ = true;
