@@ -103,10 +103,8 @@ void Checker::load_index() {
 void Checker::check_packs_exist() {
   for (const char* dir : {"data/", "meta/"})
     repo_.backend().list(dir, [&](const ObjectInfo& o) { pack_files_[o.name] = o.size; });
-  std::unordered_set<std::string> indexed;
   for (const auto& [id, type] : index_.packs()) {
     std::string name = pack_name(type, id);
-    indexed.insert(name);
     auto it = pack_files_.find(name);
     if (it == pack_files_.end()) {
       error(name, "pack is listed in the index but missing from the repository");

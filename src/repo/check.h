@@ -2,7 +2,9 @@
 // blob a snapshot needs is indexed, every indexed pack exists with a plausible size. With
 // read_data, packs are read in full: pack hash, header, and every blob authenticated and
 // compared with its keyed id. Damaged or missing blobs are mapped back to the files they hold.
-// WAL archive objects are counted, and with read_data each is authenticated.
+// WAL archive objects are counted, and with read_data each is authenticated. Packs no intact
+// index lists are read from their headers: needed ones are errors, and only packs whose blobs
+// are all stored in indexed packs are called harmless. Key files and keyring versions too.
 #pragma once
 #include <string>
 #include <vector>
@@ -30,7 +32,7 @@ struct CheckResult {
   uint64_t snapshots = 0, trees = 0, data_blobs = 0, packs = 0, packs_read = 0, bytes_read = 0;
   uint64_t wal_objects = 0, wal_read = 0;  // PostgreSQL WAL archive objects (wal/)
   std::vector<CheckProblem> errors;
-  std::vector<CheckProblem> notes;  // harmless findings (e.g. packs left by an interrupted backup)
+  std::vector<CheckProblem> notes;  // findings that need no action (e.g. packs left by an interrupted backup)
   std::vector<AffectedFile> affected;
   bool ok() const { return errors.empty(); }
 };
