@@ -56,6 +56,7 @@ TEST(RootLayout, OldPointOfSlashRestoresWhereFilesWere) {
   TempDir dir;
   auto repo = make_test_repo(dir.path + "/repo");
   Snapshot s = whole_system_point(*repo, false);
+  repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});  // reads the new index
   RestoreOptions o;
   o.target = dir.path + "/newroot";
   ProgressCounters p;
@@ -73,5 +74,6 @@ TEST(RootLayout, NewPointsAndOtherPathsAreNotRemapped) {
   other.paths = {"/srv/root"};
   EXPECT_EQ(content_root(*repo, other), other.tree);
   Snapshot old = whole_system_point(*repo, false);
+  repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});
   EXPECT_NE(content_root(*repo, old), old.tree);
 }
