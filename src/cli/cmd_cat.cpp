@@ -30,12 +30,26 @@ static Id resolve_id(Repository& repo, const std::string& prefix, const std::str
   return Id::from_hex(hits[0]);
 }
 
+// A blob or tree id from its full hex or a unique prefix (check and ls print 8 digits).
+static Id blob_by_prefix(Repository& repo, const std::string& text, bool tree) {
+  if (text.size() == 64) return Id::from_hex(text);
+  if (text.size() < 8 || text.size() > 64 || text.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw Error(ErrorKind::Usage, "'" + text + "': give the id in hex, at least its first 8 digits");
+  std::vector<Id> hits;
+  repo.index().for_each([&](const Id& id, const BlobLocation& loc) {
+    if ((!tree || loc.type == BlobType::Tree) && id.hex().compare(0, text.size(), text) == 0) hits.push_back(id);
+  });
+  if (hits.empty()) throw Error(ErrorKind::NotFound, std::string("no ") + (tree ? "tree " : "blob ") + text + " in the index");
+  if (hits.size() > 1) throw Error(ErrorKind::Usage, "id prefix " + text + " is ambiguous; give more digits");
+  return hits[0];
+}
+
 void register_cat(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
       "cat",
       "Print a repository object: config | snapshot ID | index ID | pack ID | tree ID | blob ID | file SNAPSHOT PATH\n"
-      "(snapshot, index and pack take a unique prefix; tree and blob the full 64-digit id; blob and file write\n"
-      "raw bytes, the others JSON; secrets are never printed)");
+      "(snapshot, index and pack take a unique prefix; tree and blob one of at least 8 digits, as check prints\n"
+      "them; blob and file write raw bytes, the others JSON; secrets are never printed)");
   add_global_options(*cmd, g);
   auto args = std::make_shared<std::vector<std::string>>();
   auto filter = std::make_shared<SnapshotFilter>();
@@ -90,11 +104,11 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
       print_json({{"pack", id.hex()}, {"size", data.size()}, {"blobs", blobs}});
     } else if (kind == "tree") {
       need(2);
-      Bytes t = repo->read_blob(Id::from_hex(a[1]));
+      Bytes t = repo->read_blob(blob_by_prefix(*repo, a[1], true));
       print_json(nlohmann::json::parse(t.begin(), t.end()));
     } else if (kind == "blob") {
       need(2);
-      write_stdout(repo->read_blob(Id::from_hex(a[1])));
+      write_stdout(repo->read_blob(blob_by_prefix(*repo, a[1], false)));
     } else if (kind == "file") {
       need(3);
       Snapshot s = resolve_snapshot(*repo, a[1], *filter);

@@ -1,3 +1,6 @@
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
@@ -22,6 +25,10 @@ Credentials new_credentials(const NewKeyArgs& a) {
   } else if (!a.new_password_file.empty()) {
     c.passphrase = read_password_file(a.new_password_file);
   } else {
+    // Without a terminal the error is about the new password (the current one was given).
+    if (int fd = open("/dev/tty", O_RDWR | O_CLOEXEC); fd >= 0) close(fd);
+    else throw Error(ErrorKind::Usage, "no new password given and no terminal to ask on: use --new-password-file"
+                                        " (or --new-key-file where offered)");
     c.passphrase = prompt_secret("New password: ");
     if (prompt_secret("Repeat the new password: ") != *c.passphrase)
       throw Error(ErrorKind::Usage, "the passwords do not match");
@@ -97,8 +104,8 @@ void register_key(CLI::App& app, GlobalOptions& g) {
     auto repo = open_repository(g);
     std::string id = resolve_key_id(repo->backend(), *rm_id);
     if (id == repo->key_id())
-      throw Error(ErrorKind::Usage, "refusing to remove the key in use; open the repository with another key to remove it");
-    if (list_key_files(repo->backend()).size() < 2) throw Error(ErrorKind::Usage, "refusing to remove the last key");
+      throw Error(ErrorKind::Refused, "refusing to remove the key in use; open the repository with another key to remove it");
+    if (list_key_files(repo->backend()).size() < 2) throw Error(ErrorKind::Refused, "refusing to remove the last key");
     remove_key_file(repo->backend(), id);
     if (g.json) print_json({{"removed", id}});
     else if (!g.quiet) std::cout << "removed key " << id.substr(0, 8) << "\n";

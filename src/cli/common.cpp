@@ -1,9 +1,12 @@
 #include "cli/common.h"
 
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -12,6 +15,7 @@
 #include "cli/name_format.h"
 #include "storage/backend.h"
 #include "util/error.h"
+#include "util/subprocess.h"
 
 namespace arca {
 
@@ -33,6 +37,9 @@ void add_global_options(CLI::App& cmd, GlobalOptions& g) {
   cmd.add_option("--password-file", g.password_file,
                  "Read the repository password from this file (default: $ARCA_PASSWORD_FILE, then $ARCA_PASSWORD, "
                  "then a prompt)");
+  cmd.add_option("--password-command", g.password_command,
+                 "Run this shell command and read the password from the first line of its output, e.g. 'pass show "
+                 "arca' ($ARCA_PASSWORD_COMMAND)");
   cmd.add_option("--key-file", g.key_file, "Open the repository with a key file instead of a password ($ARCA_KEY_FILE)");
   cmd.add_flag("--json", g.json, "Machine-readable JSON output on stdout");
   cmd.add_flag("-q,--quiet", g.quiet, "Print only errors (and the warnings that made a result partial)");
@@ -61,7 +68,8 @@ std::string repo_location(const GlobalOptions& g) {
 
 std::string read_password_file(const std::string& path) {
   std::ifstream f(path);
-  if (!f) throw Error(ErrorKind::Usage, "cannot read password file " + path);
+  if (!f && errno == ENOENT) throw Error(ErrorKind::NotFound, "password file " + path + " does not exist");
+  if (!f) throw Error(ErrorKind::Usage, "cannot read password file " + path + ": " + std::strerror(errno));
   std::string line;
   std::getline(f, line);
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
@@ -72,7 +80,8 @@ std::string prompt_secret(const std::string& prompt) {
   FILE* tty = fopen("/dev/tty", "r+");
   if (!tty)
     throw Error(ErrorKind::Usage,
-                "no password given and no terminal to ask on: set ARCA_PASSWORD, ARCA_PASSWORD_FILE or --password-file");
+                "no password given and no terminal to ask on: use --password-file, --password-command or --key-file, "
+                "or set ARCA_PASSWORD_FILE, ARCA_PASSWORD or ARCA_PASSWORD_COMMAND");
   fprintf(tty, "%s", prompt.c_str());
   fflush(tty);
   termios old{}, quiet{};
@@ -94,8 +103,39 @@ std::string prompt_secret(const std::string& prompt) {
   return s;
 }
 
+// The password from a command's output (restic's --password-command): the command line goes to
+// /bin/sh as given, and the password only through the pipe, never in any argv or environment.
+static std::string run_password_command(const std::string& command) {
+  Subprocess p({"/bin/sh", "-c", command}, Subprocess::Stdout::Pipe);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(p.stdout_fd(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (out.size() < 65536) out.append(buf, size_t(n));
+  }
+  int rc = p.wait();
+  if (rc != 0)
+    throw Error(ErrorKind::Auth, "the password command '" + command + "' failed (exit " + std::to_string(rc) +
+                                     "): " + p.stderr_text());
+  std::string line = out.substr(0, out.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
 Credentials get_credentials(const GlobalOptions& g, bool confirm, const std::string& prompt) {
   Credentials c;
+  // Two ways of giving the secret on one command line are a mistake: say so, rather than use one
+  // and report the other's repository as a wrong password.
+  int given = !g.key_file.empty() + !g.password_file.empty() + !g.password_command.empty();
+  if (given > 1)
+    throw Error(ErrorKind::Usage, "give only one of --key-file, --password-file and --password-command");
+  if (!g.password_command.empty()) {
+    c.passphrase = run_password_command(g.password_command);
+    if (c.passphrase->empty()) throw Error(ErrorKind::Usage, "the password command printed an empty password");
+    return c;
+  }
   std::string key_file = g.key_file;
   if (key_file.empty())
     if (const char* e = std::getenv("ARCA_KEY_FILE")) key_file = e;
@@ -110,6 +150,8 @@ Credentials get_credentials(const GlobalOptions& g, bool confirm, const std::str
     c.passphrase = read_password_file(pw_file);
   } else if (const char* e = std::getenv("ARCA_PASSWORD")) {
     c.passphrase = e;
+  } else if (const char* e = std::getenv("ARCA_PASSWORD_COMMAND"); e && *e) {
+    c.passphrase = run_password_command(e);
   } else {
     c.passphrase = prompt_secret(prompt.empty() ? "Repository password: " : prompt);
     if (confirm && prompt_secret("Repeat the password: ") != *c.passphrase)
@@ -121,11 +163,16 @@ Credentials get_credentials(const GlobalOptions& g, bool confirm, const std::str
 
 std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
   auto backend = open_repo_backend(g);
-  if (!backend->exists())
-    throw Error(ErrorKind::NotFound,
-                "repository " + backend->location() +
-                    " does not exist (create it with 'arca init'; for an S3 bucket that does not exist yet, add "
-                    "--create-bucket)");
+  if (!backend->exists()) {
+    std::string where = repo_location(g);
+    bool s3 = where.rfind("s3:", 0) == 0;
+    struct stat st;
+    if (!s3 && ::stat(where.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+      throw Error(ErrorKind::NotFound, "repository " + where + " is not a directory (it is a file): give the directory "
+                                       "'arca init' created");
+    throw Error(ErrorKind::NotFound, "repository " + backend->location() + " does not exist (create it with 'arca init'" +
+                                         (s3 ? "; for an S3 bucket that does not exist yet, add --create-bucket)" : ")"));
+  }
   auto repo = Repository::open(std::move(backend), get_credentials(g));
   repo->set_warning_handler([](const std::string& m) { std::cerr << "warning: " << m << std::endl; });
   return repo;

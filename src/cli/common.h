@@ -13,6 +13,7 @@ namespace arca {
 struct GlobalOptions {
   std::string repo;
   std::string password_file;
+  std::string password_command;  // run by /bin/sh; the password is its first line of output
   std::string key_file;
   bool json = false;
   bool quiet = false;

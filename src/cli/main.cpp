@@ -1,6 +1,9 @@
 // The arca command: parses arguments, runs one subcommand, maps errors to documented exit codes.
+#include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <sstream>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -17,11 +20,52 @@ static int report_error(const GlobalOptions& g, const std::string& message, int 
   return code;
 }
 
+static size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); j++) row[j] = j;
+  for (size_t i = 1; i <= a.size(); i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); j++) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The command word of a command line CLI11 could not place: the first argument that is neither
+// an option nor an option's value. Empty if there is none.
+static std::string command_word(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    std::string arg = argv[i];
+    if (arg.rfind("-", 0) != 0) return arg;
+    if (arg.find('=') != std::string::npos) continue;
+    const CLI::Option* o = app.get_option_no_throw(arg);
+    if (o && o->get_expected_min() > 0) i++;  // its value
+  }
+  return "";
+}
+
+// "unknown command 'snapshot', did you mean 'snapshots'?" instead of CLI11's "A subcommand is
+// required" when the word is a typo.
+static std::string unknown_command(CLI::App& app, const std::string& word) {
+  std::string best;
+  size_t best_d = 3;  // at most two edits away
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    size_t d = edit_distance(word, sub->get_name());
+    if (d < best_d || (sub->get_name().rfind(word, 0) == 0 && best.empty())) best_d = d, best = sub->get_name();
+  }
+  return "unknown command '" + word + "'" + (best.empty() ? "; see 'arca --help'" : ", did you mean '" + best + "'?");
+}
+
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"arca " ARCA_VERSION " — encrypted, deduplicating backup and recovery.\n"
                "Exit codes: 0 ok, 1 error, 2 usage, 3 partial (some files unreadable/unrestorable),\n"
-               "10 not found, 11 wrong password/key, 12 corruption, 13 disk full, 14 unsupported format.",
+               "10 not found, 11 wrong password/key, 12 corruption, 13 disk full, 14 unsupported format,\n"
+               "15 refused (a lock, an append-only key, a safety rule, a plan that needs --yes).",
                "arca"};
   app.require_subcommand(1);
   app.set_version_flag("--version", ARCA_VERSION);
@@ -47,13 +91,39 @@ int main(int argc, char** argv) {
   register_redis(app, g);
   register_kafka(app, g);
   auto* help_opts = app.add_subcommand("help-options", "List the backend settings accepted by -o KEY=VALUE");
-  set_command(*help_opts, [] {
-    std::cout << s3_options_help();
+  auto help_json = std::make_shared<bool>(false);
+  help_opts->add_flag("--json", *help_json, "As JSON: [{\"key\", \"value\", \"description\"}]");
+  set_command(*help_opts, [help_json] {
+    if (!*help_json) {
+      std::cout << s3_options_help();
+      return 0;
+    }
+    // The text's option lines are "  key=VALUE   description", continued by indented lines.
+    nlohmann::json out = nlohmann::json::array();
+    std::istringstream in(s3_options_help());
+    for (std::string line; std::getline(in, line);) {
+      size_t start = line.find_first_not_of(' ');
+      if (start == 2 && line.find('=') != std::string::npos) {
+        size_t eq = line.find('='), gap = line.find("  ", eq);
+        std::string desc = gap == std::string::npos ? "" : line.substr(line.find_first_not_of(' ', gap));
+        out.push_back({{"key", line.substr(2, eq - 2)}, {"value", line.substr(eq + 1, gap - eq - 1)}, {"description", desc}});
+      } else if (start != std::string::npos && start > 2 && !out.empty()) {
+        out.back()["description"] = out.back()["description"].get<std::string>() + " " + line.substr(start);
+      }
+    }
+    print_json(out);
     return 0;
   });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (app.get_subcommands().empty() && e.get_exit_code() != 0) {
+      std::string word = command_word(app, argc, argv);
+      if (!word.empty()) {
+        std::cerr << "arca: error: " << unknown_command(app, word) << std::endl;
+        return kExitUsage;
+      }
+    }
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }

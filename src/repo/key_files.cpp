@@ -26,6 +26,7 @@ KeyRole role_of(const json& j) { return j.value("role", "full") == "append-only"
 
 Bytes read_key_file_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
+  if (!f && errno == ENOENT) throw Error(ErrorKind::NotFound, "key file " + path + " does not exist");
   if (!f) throw Error(ErrorKind::Auth, "cannot read key file " + path);
   std::stringstream ss;
   ss << f.rdbuf();

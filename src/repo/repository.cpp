@@ -35,7 +35,7 @@ void Repository::save_keyring_entry(Backend& backend, const Keyring& keys, uint3
 void Repository::init(Backend& backend, const Credentials& creds, const InitOptions& opts) {
   opts.chunker.validate();
   if (backend.exists() && (backend.stat("config") || !list_key_files(backend).empty()))
-    throw Error(ErrorKind::Usage, "a repository already exists at " + backend.location());
+    throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
   backend.create();
   Keyring keys;
   keys.master = random_key();
@@ -53,7 +53,7 @@ void Repository::init(Backend& backend, const Credentials& creds, const InitOpti
   KeyFileText key = make_key_file(keys.master, creds, opts.kdf);
   Bytes cfg_plain = cfg.encode();
   if (!backend.put_if_absent("config", seal(keys, 0, cfg_plain, 0, "config")))
-    throw Error(ErrorKind::Usage, "a repository already exists at " + backend.location());
+    throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
   save_keyring_entry(backend, keys, 1, random_key());
   store_key_file(backend, key);
 }

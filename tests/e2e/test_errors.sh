@@ -29,7 +29,7 @@ expect_exit 10 a snapshots --repo "$T/notrepo"
 err_contains "not an Arca repository"
 
 step "init refuses an existing repository"
-expect_exit 2 init_repo
+expect_exit 15 init_repo
 err_contains "already exists"
 
 step "unsupported format version: exit 14"

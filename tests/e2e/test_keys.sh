@@ -23,7 +23,7 @@ head -c 64 /dev/urandom > "$T/otherkey"
 
 step "remove: not the key in use, then another one"
 cur=$(a key list --repo "$REPO" --json | python3 -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin) if k["current"]][0])')
-expect_exit 2 a key remove --repo "$REPO" "${cur:0:8}"
+expect_exit 15 a key remove --repo "$REPO" "${cur:0:8}"
 err_contains "key in use"
 ARCA_PASSWORD=second-pass a key remove --repo "$REPO" "${cur:0:8}" -q
 expect_exit 11 a snapshots --repo "$REPO"
