@@ -53,21 +53,21 @@ std::vector<ScannedPack> scan_pack_headers(const Backend& backend, const Keyring
   return out;
 }
 
-void index_packs_from_headers(const Backend& backend, const Keyring& keys, Index& index,
-                              const std::vector<std::string>& damaged, std::vector<Id>& added,
+void index_packs_from_headers(const Backend& backend, const Keyring& keys, const Index& listed, Index& into,
+                              const std::string& why, bool quiet_if_none, std::vector<Id>& added,
                               const std::function<void(const std::string&)>& warn) {
   std::map<std::string, uint64_t> unlisted;
   for (const auto& [name, size] : list_stored_packs(backend))
-    if (!index.has_pack(parse_pack_name(name)->first)) unlisted.emplace(name, size);
-  std::string msg = damaged.size() == 1 ? "damaged index object: " : "damaged index objects: ";
-  for (size_t i = 0; i < damaged.size(); i++) msg += (i ? "; " : "") + damaged[i];
+    if (!listed.has_pack(parse_pack_name(name)->first)) unlisted.emplace(name, size);
+  if (unlisted.empty() && quiet_if_none) return;
+  std::string msg = why;
   std::vector<std::string> unreadable;
   for (auto& s : scan_pack_headers(backend, keys, unlisted, std::max(4u, backend.parallelism()))) {
     if (!s.error.empty()) {
       unreadable.push_back(s.name + ": " + s.error);
       continue;
     }
-    index.add(s.pack);
+    into.add(s.pack);
     added.push_back(s.pack.pack);
   }
   msg += ". Read " + std::to_string(added.size()) + " pack(s) that no intact index file lists from their own headers";

@@ -33,11 +33,12 @@ std::vector<ScannedPack> scan_pack_headers(const Backend& backend, const Keyring
 // The data key version a sealed object names (repository-format.md §2), if it is long enough.
 std::optional<uint32_t> sealed_key_version(ByteView sealed);
 
-// For readers when index files are damaged (`damaged` holds their errors): adds to `index` every
-// stored pack it does not list yet, read from the pack's own header, and puts their ids in
-// `added`. Says once what happened and what to run.
-void index_packs_from_headers(const Backend& backend, const Keyring& keys, Index& index,
-                              const std::vector<std::string>& damaged, std::vector<Id>& added,
+// For readers when the index is incomplete (`why`: damaged index objects, or a blob no index
+// object lists): adds to `into` every stored pack that `listed` does not list, read from the
+// pack's own header, and puts their ids in `added` (`listed` and `into` may be the same index).
+// Says once what happened and what to run; with `quiet_if_none`, nothing when no pack is unlisted.
+void index_packs_from_headers(const Backend& backend, const Keyring& keys, const Index& listed, Index& into,
+                              const std::string& why, bool quiet_if_none, std::vector<Id>& added,
                               const std::function<void(const std::string&)>& warn);
 
 // `msg` without a leading "<name>: " or "<name> " (so a report that names the object first does

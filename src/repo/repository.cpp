@@ -157,9 +157,12 @@ const Index& Repository::index() {
     // One damaged index object must not hide the packs it listed: those no intact index file
     // lists are read from their own headers (and not deduplicated against until repaired).
     std::vector<Id> from_headers;
-    if (!damaged_index.empty())
-      index_packs_from_headers(*backend_, keys_, index_, damaged_index, from_headers,
+    if (!damaged_index.empty()) {
+      std::string why = damaged_index.size() == 1 ? "damaged index object: " : "damaged index objects: ";
+      for (size_t i = 0; i < damaged_index.size(); i++) why += (i ? "; " : "") + damaged_index[i];
+      index_packs_from_headers(*backend_, keys_, index_, index_, why, false, from_headers,
                                [&](const std::string& m) { warn(m); });
+    }
     // Packs a prune has marked for deletion stay readable but are not deduplicated against. If
     // the marks cannot be read, no pack is trusted for deduplication (writers store everything
     // again): deduplicating against a pack a prune is deleting would lose data.
@@ -209,8 +212,22 @@ void Repository::forget_blob_reads() const {
   if (read_ahead_) read_ahead_->forget_expected();
 }
 
+std::optional<BlobLocation> Repository::find_blob(const Id& id) {
+  if (auto loc = index().find(id)) return loc;
+  // An index object deleted (or never written for a pack another point uses) leaves its packs
+  // in no index: their headers say where the blob is. Read once; the result is immutable.
+  std::call_once(unlisted_once_, [&] {
+    std::vector<Id> added;
+    index_packs_from_headers(*backend_, keys_, index_, unlisted_,
+                             "blob " + id.short_hex() + " is in no index object (one was deleted, or never written)",
+                             true, added, [&](const std::string& m) { warn(m); });
+    unlisted_.finalize();
+  });
+  return unlisted_.find(id);
+}
+
 Bytes Repository::read_blob(const Id& id) {
-  auto loc = index().find(id);
+  auto loc = find_blob(id);
   if (!loc) throw Error(ErrorKind::Corrupt, "blob " + id.short_hex() + " is not in the index (missing data)");
   return read_blob(id, *loc);
 }

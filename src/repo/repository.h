@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ class Repository {
   // The index files index() read (writers compare them with a later listing: a file that went
   // means a prune rewrote the index, and may have deleted packs, since).
   const std::vector<std::string>& index_files() const { return index_files_; }
+  // Where a blob is stored, for readers: the index, or on a miss the headers of the packs no
+  // index object lists (one deleted, or never written), read once per repository object.
+  std::optional<BlobLocation> find_blob(const Id& id);
   // Reads, authenticates, decompresses and verifies one blob.
   Bytes read_blob(const Id& id, const BlobLocation& loc) const;
   // The same into `out`, which must be loc.raw_length bytes (saves a copy for callers that
@@ -106,6 +110,8 @@ class Repository {
   std::once_flag index_once_;
   Index index_;
   std::vector<std::string> index_files_;
+  std::once_flag unlisted_once_;
+  Index unlisted_;  // packs no index object lists, from their headers (find_blob's fallback)
   std::unique_ptr<PackReadAhead> read_ahead_;  // only for backends that want parallel transfers
 };
 

@@ -302,7 +302,7 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   f->node = node;
   uint64_t off = 0;
   for (const auto& id : node.content) {
-    auto loc = repo_.index().find(id);
+    auto loc = repo_.find_blob(id);
     if (!loc) {
       fail(*f, "data blob " + id.short_hex() + " is missing from the repository", RestoreProblemSource::Repository);
       break;
