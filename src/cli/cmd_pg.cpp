@@ -22,9 +22,10 @@ void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--name", o->name, "Source name for this cluster's recovery points (default: postgres-<system id>)");
   add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
   cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
-  cmd->add_flag("!--spread-checkpoint", o->fast_checkpoint,
+  // Callbacks, not "!" flags: those show the inverted default as "{false}" in the help.
+  cmd->add_flag_callback("--spread-checkpoint", [o] { o->fast_checkpoint = false; },
                 "Let the server spread its checkpoint out (slower start, gentler on a busy server)");
-  cmd->add_flag("!--no-row-counts", o->row_counts, "Do not count table rows after the backup (verify then cannot compare counts)");
+  cmd->add_flag_callback("--no-row-counts", [o] { o->row_counts = false; }, "Do not count table rows after the backup (verify then cannot compare counts)");
   cmd->add_option("--row-count-limit", o->row_count_limit, "Skip counting tables estimated above this many rows")
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));

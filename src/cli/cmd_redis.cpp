@@ -43,7 +43,9 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
   cmd->add_option("--name", o->name, "Source name for these recovery points (default: redis-<host>-<port>)");
   add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
   cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
-  cmd->add_option("--timeout", o->timeout_s, "Fail when the server sends nothing for this many seconds")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Fail when the server sends nothing for this many seconds")
+      ->check(CLI::Range(1, 7 * 86400))
+      ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, o] {
     // The repository opens (key derivation) while the server forks and starts sending.
@@ -97,7 +99,9 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
   cmd->add_option("--server-option", o->server_options,
                   "With --start: a redis-server setting NAME=VALUE (e.g. maxmemory=4gb); repeatable")
       ->allow_extra_args(false);
-  cmd->add_option("--timeout", o->timeout_s, "Seconds --start waits for the data set to load")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Seconds --start waits for the data set to load")
+      ->check(CLI::Range(1, 7 * 86400))
+      ->capture_default_str();
   cmd->add_option("--into", o->load.url, "Load the keys into this running server instead (redis://…; RESTORE per key)");
   add_tls_options(*cmd, o->load.tls);
   cmd->add_option("--match", o->load.match, "With --into: only keys matching this glob (e.g. 'session:*')");

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/common.h"
+#include "cli/name_format.h"
 
 namespace arca {
 
@@ -29,6 +30,20 @@ void ProgressDisplay::stop() {
   fflush(stderr);
 }
 
+std::string fit_tail(const std::string& text, size_t columns) {
+  if (display_width(text) <= columns || columns == 0) return columns ? text : "";
+  // Keep the last columns-1 characters (continuation bytes take no column), then the ellipsis.
+  size_t start = text.size(), used = 0;
+  while (start > 0) {
+    size_t k = start - 1;
+    while (k > 0 && (uint8_t(text[k]) & 0xC0) == 0x80) k--;  // to the character's first byte
+    if (used + 1 > columns - 1) break;
+    used++;
+    start = k;
+  }
+  return "…" + text.substr(start);
+}
+
 void ProgressDisplay::draw(bool) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   uint64_t bytes = c_.bytes_done, files = c_.files_done;
@@ -41,15 +56,13 @@ void ProgressDisplay::draw(bool) {
   if (c_.totals_known && rate > 0 && c_.bytes_total > bytes)
     line += ", ETA " + human_duration(double(c_.bytes_total - bytes) / rate);
   if (c_.errors) line += ", " + std::to_string(c_.errors.load()) + " errors";
-  std::string cur = c_.current();
+  // The name is escaped (a newline or terminal command in it must not break the line) and cut
+  // by display columns at character boundaries, keeping its end (the file's own name).
+  std::string cur = escape_name(c_.current());
   winsize ws{};
   size_t width = ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 100;
-  if (!cur.empty() && line.size() + 10 < width) {
-    size_t room = width - line.size() - 3;
-    if (cur.size() > room) cur = "…" + cur.substr(cur.size() - room + 1);
-    line += "  " + cur;
-  }
-  if (line.size() > width) line.resize(width);
+  if (line.size() > width) line.resize(width);  // ASCII so far
+  if (!cur.empty() && line.size() + 10 < width) line += "  " + fit_tail(cur, width - line.size() - 2);
   fprintf(stderr, "\r\033[K%s", line.c_str());
   fflush(stderr);
 }

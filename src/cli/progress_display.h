@@ -9,6 +9,10 @@
 
 namespace arca {
 
+// The end of `text` in at most `columns` terminal columns, with "…" in front if it was cut;
+// never splits a UTF-8 character.
+std::string fit_tail(const std::string& text, size_t columns);
+
 class ProgressDisplay {
  public:
   // `unit` names what files_done counts ("files", "packs"). Does nothing unless `enabled`.

@@ -71,4 +71,27 @@ step "cat tree takes the 8-digit id check and ls print"
 tree=$(a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["tree"][:8])')
 a cat --repo "$REPO" tree "$tree" | python3 -c 'import json,sys; json.load(sys.stdin)'
 expect_exit 2 a cat --repo "$REPO" tree abc
+step "help has no artefacts; redis backup --timeout must be positive"
+a pg backup --help > "$T/pghelp"
+grep -q "{false}\|{true}" "$T/pghelp" && fail "help shows a flag default artefact: $(grep '{' "$T/pghelp")"
+expect_exit 2 a redis backup --repo "$REPO" --url redis://127.0.0.1:1 --timeout -5
+err_contains "not in range"
+expect_exit 2 a redis backup --repo "$REPO" --url redis://127.0.0.1:1 --timeout 0
+
+step "progress: a newline in a file name is escaped, a long UTF-8 name is cut between characters"
+mkdir -p "$T/prog1" "$T/prog2"
+head -c 6000000 /dev/urandom > "$T/prog1/$(printf 'line\nbreak')"
+long=$(python3 -c 'print("é" * 120)')
+head -c 6000000 /dev/urandom > "$T/prog2/$long"
+tty_backup() {
+  ARCA_TEST_WRITER_PACK_MS=700 script -q -e -c "stty cols 100; $(printf '%q' "$ARCA") backup --repo $(printf '%q' "$REPO") $(printf '%q' "$1")" /dev/null > "$2" 2>&1
+}
+tty_backup "$T/prog1" "$T/tty1.out"
+grep -aqF 'line\nbreak' "$T/tty1.out" || { cat -A "$T/tty1.out" | head -20; fail "the progress line did not escape the newline"; }
+tty_backup "$T/prog2" "$T/tty2.out"
+grep -aq '…é' "$T/tty2.out" || { cat -A "$T/tty2.out" | head -5; fail "the long name was not cut"; }
+python3 - "$T/tty2.out" <<'P' || fail "the progress line split a UTF-8 character"
+import sys
+open(sys.argv[1], "rb").read().decode("utf-8")  # raises on a split character
+P
 echo PASS
