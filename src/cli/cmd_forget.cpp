@@ -12,6 +12,7 @@
 #include "repo/config.h"
 #include "repo/locks.h"
 #include "repo/retention_plan.h"
+#include "repo/snapshot_filter.h"
 #include "util/parallel_for.h"
 
 namespace arca {
@@ -25,7 +26,7 @@ struct ForgetArgs {
   std::vector<std::string> keep_tags;
   std::string policy_file, group_by = "host,source";
   std::string kind, host, source;
-  std::vector<std::string> tags;
+  std::vector<std::string> tags, paths;
   bool dry_run = false, yes = false, prune = false;
   PruneArgs prune_args;
 };
@@ -40,6 +41,7 @@ RetentionConfig config_from_flags(const ForgetArgs& a) {
   r.host = a.host;
   r.source = a.source;
   r.tags = a.tags;
+  r.paths = absolute_paths(a.paths);
   RetentionPolicy& p = r.keep;
   p.last = a.last, p.hourly = a.hourly, p.daily = a.daily, p.weekly = a.weekly, p.monthly = a.monthly, p.yearly = a.yearly;
   auto span = [](const std::string& s, std::optional<CalendarSpan>& out) {
@@ -123,6 +125,9 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--host", a->host, "Only recovery points of this host");
   cmd->add_option("--source", a->source, "Only recovery points of this source name");
   add_tags_option(*cmd, "--tag", a->tags, "Only recovery points with this tag (a,b or repeated: all must be present)");
+  cmd->add_option("--path", a->paths,
+                  "Only recovery points that backed up this path (relative paths are made absolute as backup does; "
+                  "repeatable: all of them)");
   cmd->add_flag("-n,--dry-run", a->dry_run, "Show every recovery point as kept or removed, with the rule that decided; remove nothing");
   cmd->add_flag("-y,--yes", a->yes, "Confirm a plan that removes every recovery point of a source or has contradicting rules");
   cmd->add_flag("--prune", a->prune, "Run 'arca prune' afterwards");
@@ -136,36 +141,21 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
     if (!a->ids.empty()) {
       if (any_keep_flag(*a) || !a->policy_file.empty())
         throw Error(ErrorKind::Usage, "give either recovery point ids or a retention policy, not both");
-      std::set<Id> chosen;
-      for (const auto& ref : a->ids) chosen.insert(repo->find_snapshot(ref).id);
-      for (const auto& s : snaps) {
-        if (!chosen.count(s.id)) continue;
-        if (auto it = active.find(s.id); it != active.end())
-          throw Error(ErrorKind::Refused, "recovery point " + s.id.short_hex() + " is protected by " + it->second[0].describe() +
-                                              "; nothing was removed");
-        plan.items.push_back({&s, false, {"named on the command line"}, "named", ""});
-      }
-      std::vector<const Snapshot*> removed;
-      for (const auto& p : plan.items) removed.push_back(p.snap);
-      plan.confirm = sources_emptied(snaps, removed);
+      plan = plan_named(*repo, a->ids, snaps, active);
     } else {
-      if (!a->policy_file.empty() && (any_keep_flag(*a) || !a->kind.empty() || !a->host.empty() || !a->source.empty() || !a->tags.empty()))
+      if (!a->policy_file.empty() && (any_keep_flag(*a) || !a->kind.empty() || !a->host.empty() || !a->source.empty() ||
+                                      !a->tags.empty() || !a->paths.empty()))
         throw Error(ErrorKind::Usage, "--policy FILE holds the whole policy: do not combine it with --keep-* or filter options");
       RetentionConfig cfg = a->policy_file.empty() ? config_from_flags(*a) : config_from_file(a->policy_file);
       plan = plan_retention(snaps, cfg, active);
     }
-    if (!a->dry_run && plan.removed() > 0 && repo->append_only())
-      throw Error(ErrorKind::Refused, "this repository was opened with append-only key " + repo->key_id().substr(0, 8) +
-                                          ", which cannot remove recovery points; use an operator's key");
+    if (!a->dry_run) refuse_append_only(*repo, plan);
     confirmed(g, plan.confirm, a->yes, a->dry_run);
 
     std::vector<const PlannedSnapshot*> doomed;
     for (const auto& p : plan.items)
       if (!p.keep) doomed.push_back(&p);
-    if (!a->dry_run)  // lock objects stay: a record of what protected the recovery point
-      parallel_for(doomed.size(), std::max(2u, repo->backend().parallelism()), [&](size_t i) {
-        repo->backend().remove("snapshots/" + doomed[i]->snap->id.hex());
-      });
+    if (!a->dry_run) apply_retention(*repo, plan);
 
     if (g.json) {
       nlohmann::json items = nlohmann::json::array();

@@ -250,6 +250,18 @@ Snapshot Repository::load_snapshot(const std::string& name) const {
   }
 }
 
+std::string Repository::snapshot_object_name(const std::string& ref) const {
+  if (ref.size() < 4 || ref.find_first_not_of("0123456789abcdef") != std::string::npos)
+    throw Error(ErrorKind::Usage, "'" + ref + "' is not a snapshot id: give 'latest' or at least 4 lowercase hex digits");
+  std::vector<std::string> hits;
+  backend_->list("snapshots/", [&](const ObjectInfo& o) {
+    if (o.name.size() >= 10 + ref.size() && o.name.compare(10, ref.size(), ref) == 0) hits.push_back(o.name);
+  });
+  if (hits.empty()) throw Error(ErrorKind::NotFound, "no snapshot " + ref + " (see 'arca snapshots')");
+  if (hits.size() > 1) throw Error(ErrorKind::Usage, "snapshot id prefix " + ref + " is ambiguous; give more digits");
+  return hits[0];
+}
+
 std::vector<Snapshot> Repository::list_snapshots() const { return load_snapshots(false); }
 std::vector<Snapshot> Repository::list_snapshots_strict() const { return load_snapshots(true); }
 
@@ -269,7 +281,8 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
       if (strict)
         throw Error(ErrorKind::Corrupt, std::string(e.what()) + "; stopped before changing anything: run 'arca repair "
                                                                 "snapshots' to list and remove damaged snapshot objects");
-      damaged[i] = std::string(e.what()) + "; skipped ('arca repair snapshots' removes it)";
+      damaged[i] = std::string(e.what()) + "; skipped ('arca forget " + names[i].substr(10, 8) +
+                   "' or 'arca repair snapshots' removes it)";
     }
   });
   for (size_t i = 0; i < names.size(); i++) {
@@ -286,20 +299,13 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
     if (all.empty()) throw Error(ErrorKind::NotFound, "the repository has no readable snapshots");
     return all.back();
   }
-  if (ref.size() < 4 || ref.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw Error(ErrorKind::Usage, "'" + ref + "' is not a snapshot id: give 'latest' or at least 4 lowercase hex digits");
   // By name: only the chosen snapshot is read, so other damaged snapshots do not matter.
-  std::vector<std::string> hits;
-  backend_->list("snapshots/", [&](const ObjectInfo& o) {
-    if (o.name.size() >= 10 + ref.size() && o.name.compare(10, ref.size(), ref) == 0) hits.push_back(o.name);
-  });
-  if (hits.empty()) throw Error(ErrorKind::NotFound, "no snapshot " + ref + " (see 'arca snapshots')");
-  if (hits.size() > 1) throw Error(ErrorKind::Usage, "snapshot id prefix " + ref + " is ambiguous; give more digits");
+  std::string name = snapshot_object_name(ref);
   try {
-    return load_snapshot(hits[0]);
+    return load_snapshot(name);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Corrupt) throw;
-    throw Error(ErrorKind::Corrupt, std::string(e.what()) + " (to remove it: 'arca repair snapshots')");
+    throw Error(ErrorKind::Corrupt, std::string(e.what()) + " (to remove it: 'arca forget " + ref + "' or 'arca repair snapshots')");
   }
 }
 

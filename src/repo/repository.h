@@ -77,6 +77,9 @@ class Repository {
   std::vector<Snapshot> list_snapshots_strict() const;
   // "latest", a full id or a unique prefix; throws Error(NotFound/Usage).
   Snapshot find_snapshot(const std::string& ref) const;
+  // The snapshot object ("snapshots/<id>") a full id or unique prefix names, without reading it
+  // (so a damaged one can be named too); throws Error(NotFound/Usage).
+  std::string snapshot_object_name(const std::string& ref) const;
   void save_snapshot(Snapshot& snap);
 
   // Keyring entries that could not be read when the repository was opened (their data key

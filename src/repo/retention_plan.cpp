@@ -4,8 +4,11 @@
 #include <set>
 
 #include "repo/config.h"
+#include "repo/repair_scan.h"
+#include "repo/repository.h"
 #include "repo/snapshot_filter.h"
 #include "util/error.h"
+#include "util/parallel_for.h"
 
 namespace arca {
 
@@ -20,6 +23,7 @@ std::string RetentionRule::describe_match() const {
   add("source", source);
   add("host", host);
   for (const auto& t : tags) add("tag", t);
+  for (const auto& p : paths) add("path", p);
   return s.empty() ? "everything" : s;
 }
 
@@ -152,6 +156,11 @@ static bool matches(const RetentionRule& r, const Snapshot& s) {
   if (!r.host.empty() && s.host != r.host) return false;
   for (const auto& t : r.tags)
     if (std::find(s.tags.begin(), s.tags.end(), t) == s.tags.end()) return false;
+  if (!r.paths.empty()) {  // the same rule as every other command's --path
+    SnapshotFilter f;
+    f.paths = r.paths;
+    if (!f.matches(s)) return false;
+  }
   return true;
 }
 
@@ -160,9 +169,10 @@ static bool shadows(const RetentionRule& earlier, const RetentionRule& later) {
   auto covers = [](const std::string& a, const std::string& b) { return a.empty() || a == b; };
   if (!covers(earlier.kind, later.kind) || !covers(earlier.source, later.source) || !covers(earlier.host, later.host))
     return false;
-  return std::all_of(earlier.tags.begin(), earlier.tags.end(), [&](const std::string& t) {
-    return std::find(later.tags.begin(), later.tags.end(), t) != later.tags.end();
-  });
+  auto subset = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    return std::all_of(a.begin(), a.end(), [&](const std::string& x) { return std::find(b.begin(), b.end(), x) != b.end(); });
+  };
+  return subset(earlier.tags, later.tags) && subset(earlier.paths, later.paths);
 }
 
 static std::string source_of(const Snapshot& s) {
@@ -265,6 +275,69 @@ std::vector<std::string> sources_emptied(const std::vector<Snapshot>& all, const
     if (n == total[src])
       out.push_back("every recovery point of " + names[src] + " (" + std::to_string(n) + ") would be removed");
   return out;
+}
+
+RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>& refs, const std::vector<Snapshot>& snaps,
+                         const std::map<Id, std::vector<SnapshotLock>>& locks) {
+  RetentionPlan plan;
+  std::set<Id> chosen;
+  for (const auto& ref : refs) {
+    std::string name = repo.snapshot_object_name(ref);
+    Id id = Id::from_hex(name.substr(10));
+    if (!chosen.insert(id).second) continue;
+    if (auto it = locks.find(id); it != locks.end())
+      throw Error(ErrorKind::Refused, "recovery point " + id.short_hex() + " is protected by " + it->second[0].describe() +
+                                          "; nothing was removed");
+    auto s = std::find_if(snaps.begin(), snaps.end(), [&](const Snapshot& x) { return x.id == id; });
+    if (s != snaps.end()) {
+      plan.items.push_back({&*s, false, {"named on the command line"}, "named", "", ""});
+      continue;
+    }
+    // Not among the readable points listed: read it (written since, or damaged).
+    auto held = std::make_shared<Snapshot>();
+    held->id = id;
+    std::string damage;
+    try {
+      *held = repo.find_snapshot(id.hex());
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      damage = without_name(e.what(), name);
+      held->source_kind.clear();  // unknown, not the default kind
+      if (auto p = damage.find(" (to remove it:"); p != std::string::npos) damage.resize(p);
+    }
+    plan.held.push_back(held);
+    if (damage.empty()) {
+      plan.items.push_back({held.get(), false, {"named on the command line"}, "named", "", ""});
+      continue;
+    }
+    plan.items.push_back({held.get(), false, {"named on the command line; damaged: " + damage}, "damaged", "", damage});
+    plan.confirm.push_back(name + " cannot be read (" + damage + "); removing it loses whatever that recovery point held");
+  }
+  std::vector<const Snapshot*> removed;
+  for (const auto& p : plan.items)
+    if (p.damage.empty()) removed.push_back(p.snap);
+  for (auto& m : sources_emptied(snaps, removed)) plan.confirm.push_back(std::move(m));
+  return plan;
+}
+
+void refuse_append_only(const Repository& repo, const RetentionPlan& plan) {
+  if (plan.removed() > 0 && repo.append_only())
+    throw Error(ErrorKind::Refused, "this repository was opened with append-only key " + repo.key_id().substr(0, 8) +
+                                        ", which cannot remove recovery points; use an operator's key");
+}
+
+void apply_retention(Repository& repo, const RetentionPlan& plan) {
+  refuse_append_only(repo, plan);
+  std::vector<std::string> doomed;
+  for (const auto& p : plan.items)
+    if (!p.keep) doomed.push_back("snapshots/" + p.snap->id.hex());
+  parallel_for(doomed.size(), std::max(2u, repo.backend().parallelism()), [&](size_t i) {
+    try {
+      repo.backend().remove(doomed[i]);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;  // forgotten meanwhile: the outcome stands
+    }
+  });
 }
 
 }  // namespace arca

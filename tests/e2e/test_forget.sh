@@ -131,4 +131,20 @@ expect_exit 2 a backup --repo "$R2" "$T/data/x" --tag a,,b
 err_contains "empty tag"
 expect_exit 2 a forget --repo "$R2" --keep-tag "" --keep-last 1
 err_contains "empty tag"
+
+step "forget --path selects points by path like the other commands (relative paths made absolute)"
+R3=$T/repo3
+init_repo "$R3"
+(cd "$T" && a backup --repo "$R3" -q data/x && a backup --repo "$R3" -q data/y && a backup --repo "$R3" -q data/x \
+  && a backup --repo "$R3" -q data/x data/y)
+(cd "$T" && a forget --repo "$R3" --path data/x --keep-last 1 --group-by none --yes --json) | python3 -c '
+import json,sys
+d = json.load(sys.stdin)
+assert d["removed"] == 2, d
+kept = sorted(s["source"].replace(s["source"].split("data/")[0], "") for s in d["snapshots"] if s["keep"])
+assert kept == ["data/x, data/y", "data/y"], kept
+assert [s["reasons"] for s in d["snapshots"] if s["source"].endswith("/data/y") and "," not in s["source"]] == [["no rule matches"]], d'
+[ "$(ls "$R3/snapshots" | wc -l)" = 2 ] || fail "forget --path removed other points"
+expect_exit 2 a forget --repo "$R3" --policy /dev/null --path /x
+err_contains "do not combine"
 echo PASS

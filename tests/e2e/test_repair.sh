@@ -18,8 +18,12 @@ truncate -s 20 "$REPO/snapshots/$second"
 expect_exit 12 a prune --repo "$REPO"
 err_contains "snapshots/$second"
 err_contains "arca repair snapshots"
-expect_exit 12 a forget --repo "$REPO" "${second:0:8}"
-err_contains "arca repair snapshots"
+expect_exit 12 a restore --repo "$REPO" "${second:0:8}" --target "$T/nothing"
+err_contains "arca forget ${second:0:8}"
+# Named explicitly, forget removes it, but only when confirmed (what it held cannot be shown).
+expect_exit 15 a forget --repo "$REPO" "${second:0:8}" < /dev/null
+err_contains "snapshots/$second cannot be read"
+[ -e "$REPO/snapshots/$second" ] || fail "forget removed a damaged point without confirmation"
 
 step "repair snapshots lists it, asks, and removes it with --yes"
 expect_exit 0 a repair snapshots --repo "$REPO" --dry-run
@@ -81,4 +85,26 @@ truncate -s 50 "$REPO/keys/$host"
 expect_exit 12 a snapshots --repo "$REPO"
 err_contains "damaged key file"
 grep -q "wrong password" "$T/err" && fail "a damaged key file is called a wrong password"
+
+step "forget ID removes a damaged point when confirmed; a lock naming it still protects it"
+R2=$T/repo2
+init_repo "$R2"
+a key add --repo "$R2" --append-only --new-password-file "$T/host-pw" --kdf-memory 8192 --kdf-time 1 -q
+mkdir -p "$T/s2"
+for n in 1 2 3; do echo "v$n" > "$T/s2/f.txt"; a backup --repo "$R2" "$T/s2" -q; done
+mapfile -t ids < <(a snapshots --repo "$R2" --json | python3 -c 'import json,sys; [print(s["id"]) for s in json.load(sys.stdin)]')
+a lock add --repo "$R2" --mode legal-hold --reason test "${ids[1]:0:8}" -q
+truncate -s 20 "$R2/snapshots/${ids[1]}" "$R2/snapshots/${ids[2]}"
+expect_exit 15 a forget --repo "$R2" "${ids[1]:0:8}" --yes
+err_contains "legal hold"
+[ -e "$R2/snapshots/${ids[1]}" ] || fail "forget removed a locked damaged point"
+expect_exit 15 a forget --repo "$R2" "${ids[2]:0:8}" --yes --password-file "$T/host-pw"
+err_contains "append-only"
+[ -e "$R2/snapshots/${ids[2]}" ] || fail "an append-only key removed a damaged point"
+expect_exit 0 a forget --repo "$R2" "${ids[2]:0:8}" --yes
+[ -e "$R2/snapshots/${ids[2]}" ] && fail "forget --yes left the damaged point"
+[ -e "$R2/snapshots/${ids[0]}" ] || fail "forget removed another point"
+# A policy never removes damaged points (it cannot see what they are).
+a forget --repo "$R2" --keep-last 1 --yes -q 2>/dev/null
+[ -e "$R2/snapshots/${ids[1]}" ] || fail "a policy forget removed a damaged point"
 echo PASS
