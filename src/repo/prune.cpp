@@ -97,7 +97,7 @@ class Pruner {
         decoded = decode_index_file(repo_.load_object(index_files_[i]), index_files_[i]);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Corrupt) throw;
-        throw Error(ErrorKind::Corrupt, std::string(e.what()) + ": prune stopped before deleting anything; run 'arca check'");
+        throw Error(ErrorKind::Corrupt, std::string(e.what()) + ": prune stopped before deleting anything; run 'arca repair index'");
       }
       std::lock_guard lk(mu);
       for (auto& ip : decoded) {

@@ -93,6 +93,10 @@ err_contains "arca repair index"
 grep -q harmless "$T/.stdout" && fail "check calls packs of a damaged index harmless"
 [ "$(grep -o "index/$idx" "$T/err" | wc -l)" = 1 ] || fail "check names the damaged index object more than once"
 
+expect_exit 12 a prune --repo "$R2"
+err_contains "index/$idx"
+err_contains "run 'arca repair index'"
+
 step "repair index rebuilds it from the pack headers; check and prune pass afterwards"
 a repair index --repo "$R2" --json > "$T/rep.json"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["complete"] and r["damaged_index"] and r["index_files_written"] >= 1, r' "$T/rep.json"
