@@ -12,6 +12,7 @@
 #include "sources/common/stream_tree.h"
 #include "sources/common/tar_reader.h"
 #include "sources/postgres/checks_file.h"
+#include "sources/postgres/cluster_restore.h"
 #include "sources/postgres/wal_archive.h"
 #include "sources/postgres/wal_names.h"
 #include "storage/local_backend.h"
@@ -315,4 +316,33 @@ TEST(VerifyChecks, ChecksFile) {
   }
   EXPECT_THROW(parse_checks(path), Error);
   EXPECT_THROW(parse_checks(dir.path + "/missing.sql"), Error);
+}
+
+// pg restore blames what is at fault: damaged data is the repository's (exit 12, check it); a
+// target that cannot be written (permissions, read-only, a name clash) is not (exit 1).
+TEST(PgRestoreProblems, TargetProblemsAreNotRepositoryDamage) {
+  using arca::RestoreProblem;
+  using arca::RestoreProblemSource;
+  auto kind_and_text = [](const std::vector<RestoreProblem>& p) -> std::pair<arca::ErrorKind, std::string> {
+    try {
+      arca::throw_restore_problems(p, "/srv/pg");
+    } catch (const arca::Error& e) {
+      return {e.kind(), e.what()};
+    }
+    return {arca::ErrorKind::Generic, ""};
+  };
+  EXPECT_NO_THROW(arca::throw_restore_problems({}, "/srv/pg"));
+
+  auto [k1, t1] = kind_and_text({{"base/1/1234", "Permission denied", RestoreProblemSource::Target}});
+  EXPECT_EQ(k1, arca::ErrorKind::Io) << t1;
+  EXPECT_NE(t1.find("could not be written to /srv/pg"), std::string::npos) << t1;
+  EXPECT_NE(t1.find("repository is not at fault"), std::string::npos) << t1;
+  EXPECT_EQ(t1.find("check --read-data"), std::string::npos) << t1;
+
+  auto [k2, t2] = kind_and_text({{"base/1/1", "Read-only file system", RestoreProblemSource::Target},
+                                 {"base/1/2", "blob 1a2b3c4d is missing", RestoreProblemSource::Repository}});
+  EXPECT_EQ(k2, arca::ErrorKind::Corrupt) << t2;
+  EXPECT_NE(t2.find("base/1/2: blob 1a2b3c4d"), std::string::npos) << t2;
+  EXPECT_NE(t2.find("1 more could not be written"), std::string::npos) << t2;
+  EXPECT_NE(t2.find("check --read-data"), std::string::npos) << t2;
 }

@@ -196,11 +196,31 @@ static RestoreResult restore_subtree(Repository& repo, const Snapshot& snap, con
   ro.threads = threads;
   RestoreResult r = restore_files(repo, part, ro, progress);
   if (r.no_space) throw Error(ErrorKind::NoSpace, "the filesystem of " + dir + " is full; free space and run the restore again with --delta");
-  if (!r.errors.empty())
-    throw Error(ErrorKind::Corrupt, std::to_string(r.errors.size()) + " file(s) could not be restored, first: " +
-                                        r.errors[0].path + ": " + r.errors[0].message +
-                                        "\n  the data directory is incomplete and must not be started; run 'arca check --read-data'");
+  throw_restore_problems(r.errors, dir);
   return r;
+}
+
+void throw_restore_problems(const std::vector<RestoreProblem>& problems, const std::string& dir) {
+  if (problems.empty()) return;
+  const RestoreProblem* damaged = nullptr;
+  size_t target = 0;
+  for (const auto& p : problems) {
+    if (p.source == RestoreProblemSource::Target) target++;
+    else if (!damaged) damaged = &p;
+  }
+  const std::string incomplete = "\n  the data directory is incomplete and must not be started; ";
+  if (damaged)
+    throw Error(ErrorKind::Corrupt,
+                std::to_string(problems.size() - target) + " file(s) are damaged in the repository and were not restored, first: " +
+                    damaged->path + ": " + damaged->message +
+                    (target ? "; " + std::to_string(target) + " more could not be written to " + dir : "") + incomplete +
+                    "run 'arca check --read-data'");
+  // Only the target is at fault (permissions, a read-only filesystem, a name clash): checking the
+  // repository would not help, fixing the target and restoring again does.
+  throw Error(ErrorKind::Io, std::to_string(target) + " file(s) could not be written to " + dir + ", first: " +
+                                 problems[0].path + ": " + problems[0].message + incomplete +
+                                 "the repository is not at fault: fix the target (permissions, a read-only filesystem, "
+                                 "a name clash) and run the restore again with --delta");
 }
 
 // Recovery settings go last in postgresql.auto.conf, which the server reads after

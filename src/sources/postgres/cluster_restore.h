@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "sources/files/restore.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -49,6 +50,10 @@ struct PgRestoreResult {
 // Chooses the base backup for the target; throws Error(NotFound) naming what the repository covers.
 Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts);
 PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opts, ProgressCounters& progress);
+// The problems a files restore of `dir` reported, as one error: damaged data is the repository's
+// (Corrupt, exit 12: check it), anything else the target's (Io, exit 1: the repository is not at
+// fault). Returns when there are none.
+void throw_restore_problems(const std::vector<RestoreProblem>& problems, const std::string& dir);
 // Major version ("15") recorded with a base backup.
 int backup_major_version(const Snapshot& s);
 std::string snapshot_meta(const Snapshot& s, const std::string& key);  // "" if absent
