@@ -31,10 +31,9 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
   }
   r.objects = 1;
   // Every pack holding a blob of the recovery point.
-  const Index& index = repo.index();
   std::set<std::string> packs;
   auto add_blob = [&](const Id& id) {
-    auto loc = index.find(id);
+    auto loc = repo.find_blob(id);  // packs in no index too: they hold the point's data all the same
     if (!loc) throw Error(ErrorKind::Corrupt, "blob " + id.short_hex() + " of recovery point " + snap.id.short_hex() + " is not indexed");
     packs.insert(pack_name(loc->type, loc->pack));
   };
