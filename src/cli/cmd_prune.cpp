@@ -74,21 +74,24 @@ nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const
                       {"stored_bytes_after", s.stored_bytes_after}, {"wal_objects_deleted", w.objects},
                       {"wal_bytes_deleted", w.bytes}, {"notes", w.notes}};
   if (json || g.quiet) return j;
-  const char* will = a.dry_run ? "would " : "";
+  bool dry = a.dry_run;
   std::cout << "recovery points: " << s.snapshots << ", trees " << s.trees << ", blobs " << s.referenced_blobs
             << " needed of " << s.blobs << ", packs " << s.packs << " (" << human_bytes(s.stored_bytes_before) << ")\n";
   if (s.repacked_packs)
-    std::cout << (a.dry_run ? "would repack " : "repacked ") << s.repacked_packs << " packs (" << s.copied_blobs
-              << " needed blobs, " << human_bytes(s.copied_bytes) << " copied)\n";
+    std::cout << (dry ? "would repack " : "repacked ") << counted(s.repacked_packs, "pack", "packs") << " ("
+              << counted(s.copied_blobs, "needed blob", "needed blobs") << ", " << human_bytes(s.copied_bytes) << " copied)\n";
   if (s.marked_packs)
-    std::cout << will << (a.dry_run ? "mark " : "marked ") << s.marked_packs << " unneeded packs (" << human_bytes(s.marked_bytes)
-              << ") for deletion after the grace period (" << a.grace << ")\n";
+    std::cout << (dry ? "would mark " : "marked ") << counted(s.marked_packs, "unneeded pack", "unneeded packs") << " ("
+              << human_bytes(s.marked_bytes) << ") for deletion after the grace period (" << a.grace << ")\n";
   if (s.waiting_packs)
-    std::cout << s.waiting_packs << " packs (" << human_bytes(s.waiting_bytes) << ") marked earlier wait for their grace period\n";
+    std::cout << counted(s.waiting_packs, "pack", "packs") << " (" << human_bytes(s.waiting_bytes) << ") marked earlier "
+              << (s.waiting_packs == 1 ? "waits" : "wait") << " for the grace period\n";
   if (s.rescued_packs)
-    std::cout << s.rescued_packs << " marked packs are needed again and " << (a.dry_run ? "would be kept\n" : "were kept\n");
-  std::cout << (a.dry_run ? "would delete " : "deleted ") << s.deleted_packs << " packs (" << human_bytes(s.deleted_bytes) << ")";
-  if (w.objects) std::cout << " and " << w.objects << " WAL archive objects (" << human_bytes(w.bytes) << ")";
+    std::cout << counted(s.rescued_packs, "marked pack is", "marked packs are") << " needed again and "
+              << (dry ? "would be kept\n" : "were kept\n");
+  std::cout << (dry ? "would delete " : "deleted ") << counted(s.deleted_packs, "pack", "packs") << " ("
+            << human_bytes(s.deleted_bytes) << ")";
+  if (w.objects) std::cout << " and " << counted(w.objects, "WAL archive object", "WAL archive objects") << " (" << human_bytes(w.bytes) << ")";
   std::cout << "\n";
   for (const auto& n : w.notes) std::cout << "note: " << n << "\n";
   if (!a.dry_run)

@@ -78,4 +78,24 @@ grep -q "kept: backup registration" "$T/u.out" || { cat "$T/u.out"; fail "unlock
 a unlock --repo "$REPO" --remove-all -q
 [ -z "$(ls "$REPO/writers")" ] || fail "unlock --remove-all kept a registration"
 wait
+step "--dry-run speaks in the conditional, also about rescued packs"
+R2=$T/repo2
+init_repo "$R2" --pack-size 1
+mkdir -p "$T/d2"; head -c 3000000 /dev/urandom > "$T/d2/x"
+a backup --repo "$R2" "$T/d2" -q
+# A backup that read the index before the mark reuses x (and stores y, slowly); it publishes
+# after the mark.
+head -c 100000 /dev/urandom > "$T/d2/y"
+( ARCA_TEST_WRITER_PACK_MS=2500 "$ARCA" backup --repo "$R2" "$T/d2" --tag late -q ) &
+sleep 0.8
+first=$(a snapshots --repo "$R2" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+a forget --repo "$R2" "$first" --yes -q
+a prune --repo "$R2" --grace 1h -q   # marks x's packs: no recovery point needs them now
+wait
+a prune --repo "$R2" --grace 0 --dry-run > "$T/dry.out"
+cat "$T/dry.out"
+grep -q "would be kept" "$T/dry.out" || fail "the dry run did not report the rescue in the conditional"
+grep -Eq "^(deleted|marked|repacked) | were kept" "$T/dry.out" && fail "the dry run speaks in the past tense"
+a prune --repo "$R2" --grace 0 -q
+a check --repo "$R2" --read-data -q
 echo PASS
