@@ -111,7 +111,8 @@ int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot
               << (damaged.size() == 1 ? "was" : "were") << " not restored";
     for (size_t i = 0; i < damaged.size() && i < 10; i++) std::cerr << (i ? ", " : ": ") << damaged[i];
     if (damaged.size() > 10) std::cerr << " …";
-    std::cerr << "; run 'arca check --read-data' to see all damage\n";
+    std::cerr << " (an existing file of that name in the target is left as it was); "
+                 "run 'arca check --read-data' to see all damage\n";
   }
   if (!g.json && target > 0)
     std::cerr << plural(target, "entry", "entries") << " could not be written to the target " << a.target

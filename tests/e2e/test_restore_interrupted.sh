@@ -79,6 +79,60 @@ assert all(e["source"] == "repository" for e in r["errors"]), r["errors"]
 PY
 cmp "$SRC/big.bin" "$T/out2/src/big.bin"
 
+step "damaged data over an existing file: the existing file is left exactly as it was"
+# Damage the last chunk of z-medium.bin too; the existing file matches the snapshot in its
+# (damaged) first chunk, differs in the middle (written first) and at the end (damaged).
+read -r pack off len < <(python3 - "$ARCA" "$REPO" <<'PY'
+import json, os, subprocess, sys
+arca, repo = sys.argv[1], sys.argv[2]
+def cat(*a): return json.loads(subprocess.check_output([arca, "cat", "--repo", repo, *a]))
+snap = cat("snapshot", "latest")
+top = cat("tree", snap["tree"])["nodes"][0]
+blob = [n for n in cat("tree", top["subtree"])["nodes"] if n["name"] == "z-medium.bin"][0]["content"][-1]
+for name in os.listdir(os.path.join(repo, "index")):
+    for p in cat("index", name)["packs"]:
+        for b in p["blobs"]:
+            if b["id"] == blob: print(p["pack"], b["offset"], b["length"])
+PY
+)
+flip_byte "$REPO/data/${pack:0:2}/$pack" $((off + len / 2))
+mkdir -p "$T/out4/src"
+cp "$SRC/z-medium.bin" "$T/out4/src/z-medium.bin"
+flip_byte "$T/out4/src/z-medium.bin" 1500000
+flip_byte "$T/out4/src/z-medium.bin" 2999990
+cp "$T/out4/src/z-medium.bin" "$T/before.bin"
+expect_exit 3 a restore --repo "$REPO" latest --target "$T/out4" --threads 1 --json
+cmp "$T/before.bin" "$T/out4/src/z-medium.bin" || fail "the existing file was changed by a restore that met damage"
+! compgen -G "$T/out4/src/.arca-restore.*" > /dev/null || fail "temporary copy of the existing file left behind"
+python3 - "$T/.stdout" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["damaged"] == ["src/z-medium.bin"], r["damaged"]
+assert r["unfinished_in_place"] == [], r
+PY
+expect_exit 3 a restore --repo "$REPO" latest --target "$T/out4"
+err_contains "left as it was"
+cmp "$T/before.bin" "$T/out4/src/z-medium.bin" || fail "the existing file was changed by a restore that met damage"
+
+step "SIGTERM during a delta restore: the existing file is intact"
+rm -rf "$T/out5"; mkdir -p "$T/out5/src"
+head -c 400000000 /dev/zero | tr '\0' 'x' > "$T/out5/src/big.bin"
+cp "$T/out5/src/big.bin" "$T/before.bin"
+set +e
+"$ARCA" restore --repo "$REPO" latest --target "$T/out5" --threads 1 --no-progress --include big.bin > /dev/null 2> "$T/err" &
+pid=$!
+for _ in $(seq 1 2000); do
+  compgen -G "$T/out5/src/.arca-restore.*" > /dev/null && break
+  sleep 0.005
+done
+kill -TERM $pid; wait $pid; rc=$?
+set -e
+[ $rc = 130 ] || { cat "$T/err"; fail "interrupted delta restore exited $rc, expected 130"; }
+cmp "$T/before.bin" "$T/out5/src/big.bin" || fail "an interrupted delta restore changed the existing file"
+! compgen -G "$T/out5/src/.arca-restore.*" > /dev/null || fail "temporary copy left behind"
+! grep -q "partly updated" "$T/err" || fail "reported a partly updated file"
+rm -f "$T/before.bin"
+
 step "only damaged files selected: nothing restored, exit 12"
 expect_exit 12 a restore --repo "$REPO" latest --target "$T/out3" --include z-medium.bin
 err_contains "check --read-data"

@@ -23,6 +23,7 @@
 #include "sources/files/exclude.h"
 #include "sources/files/file_meta.h"
 #include "sources/files/holes.h"
+#include "sources/files/sparse_copy.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/aligned_buffer.h"
@@ -36,10 +37,13 @@ namespace {
 
 struct PlannedFile {
   std::string rel;
-  std::string tmp;        // a new file: its temporary name in its directory until it is complete
-  std::string write_rel;  // what the writers open: rel, or the temporary name's path
+  // Its temporary name in its directory until it is complete: always for a new file; for an
+  // existing one, a copy made when the first differing chunk is found (guarded by copy_mu).
+  std::string tmp;
+  std::string write_rel;  // what the writers open: the temporary name's path
+  std::mutex copy_mu;
   Node node;
-  bool existed = false;    // an existing regular file: compared chunk by chunk, updated in place
+  bool existed = false;    // an existing regular file: compared chunk by chunk, only differing chunks written
   bool replaces = false;   // something else (or a read-only or hard-linked file) stood at rel
   bool resized = false;    // existed with another size
   bool allocated = false;  // fallocate'd: zero runs must be punched, not just skipped
@@ -86,6 +90,9 @@ class FileRestore {
   uint64_t write_with_holes(PlannedFile& f, int fd, const uint8_t* data, uint64_t off, uint64_t len);
   bool make_hole(PlannedFile& f, int fd, uint64_t from, uint64_t to);
   void finish_file(PlannedFile& f);
+  UniqueFd create_tmp(int dirfd, PlannedFile& f);
+  void make_copy(PlannedFile& f);
+  UniqueFd open_copy(PlannedFile& f);
   void make_links();
   void settle_files();
   bool verify_file(PlannedFile& f);
@@ -110,7 +117,7 @@ class FileRestore {
   std::map<std::pair<uint64_t, uint64_t>, PlannedFile*> hardlinks_;  // first name of each linked inode
   std::vector<PendingLink> links_;
   mutable std::vector<bool> include_used_;  // per --include: did it select anything
-  uint64_t tmp_seq_ = 0;
+  std::atomic<uint64_t> tmp_seq_{0};
   std::atomic<bool> punch_ok_{true};
   // Planning (creating directories and files, one thread) feeds the writers through this queue,
   // so writing starts with the first file instead of after the last one is created.
@@ -304,7 +311,9 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   for (const auto& id : node.content) {
     auto loc = repo_.find_blob(id);
     if (!loc) {
-      fail(*f, "data blob " + id.short_hex() + " is missing from the repository", RestoreProblemSource::Repository);
+      // Not found may mean unreadable: packs sealed with a missing key version are not indexed.
+      std::string keys_note = repo_.keys().unavailable_note();
+      fail(*f, "data blob " + id.short_hex() + (keys_note.empty() ? " is missing from the repository" : " is in no readable index or pack; " + keys_note), RestoreProblemSource::Repository);
       break;
     }
     f->offsets.push_back(off);
@@ -332,31 +341,21 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     return;
   }
   if (!opts_.dry_run && f->existed) {
-    UniqueFd fd(openat(dfd, name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd && errno == EACCES) {
-      // An existing read-only file (e.g. mode 0444 as a non-root user): replace it.
+      // An existing file we may not read (e.g. mode 0200 as a non-root user): replace it.
       f->existed = false;
       f->replaces = true;
     } else if (!fd) {
       throw_errno("open", rel, errno);
-    } else if (ftruncate(fd.get(), off_t(off)) != 0) {
-      throw_errno("resize", rel, errno);
+    } else if (f->resized) {
+      make_copy(*f);  // the new size is set on the copy; the existing file is never changed
     }
   }
   if (!opts_.dry_run && !f->existed) {
     // A new file is written under a temporary name and renamed into place when complete, so
     // that a stop or damage never leaves a wrong file (full size, zeros) under its real name.
-    UniqueFd fd;
-    do {
-      f->tmp = ".arca-restore." + std::to_string(getpid()) + "." + std::to_string(tmp_seq_++);
-      fd = UniqueFd(openat(dfd, f->tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    } while (!fd && errno == EEXIST);
-    if (!fd) {
-      int err = errno;
-      f->tmp.clear();
-      throw_errno("create", rel, err);
-    }
-    f->write_rel = parent.empty() ? f->tmp : parent + "/" + f->tmp;
+    UniqueFd fd = create_tmp(dfd, *f);
     // Allocating all blocks up front keeps a file that several threads write at once contiguous.
     if (off > 0) {
       if (fallocate(fd.get(), 0, 0, off_t(off)) == 0) f->allocated = true;
@@ -387,9 +386,57 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
   for (auto& item : items) queue_.push(item);
 }
 
+// A temporary file for `f` in its directory `dirfd`, named in f.tmp and f.write_rel.
+UniqueFd FileRestore::create_tmp(int dirfd, PlannedFile& f) {
+  UniqueFd fd;
+  do {
+    f.tmp = ".arca-restore." + std::to_string(getpid()) + "." + std::to_string(tmp_seq_++);
+    fd = UniqueFd(openat(dirfd, f.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  } while (!fd && errno == EEXIST);
+  if (!fd) {
+    int err = errno;
+    f.tmp.clear();
+    throw_errno("create a temporary file for", f.rel, err);
+  }
+  auto parent = split(f.rel).first;
+  f.write_rel = parent.empty() ? f.tmp : parent + "/" + f.tmp;
+  return fd;
+}
+
+// An existing file is never written in place: its new version is a copy (a clone where the
+// filesystem shares blocks) under a temporary name, into which the differing chunks are
+// written, renamed over it when complete. A stop, a full disk or damaged data in the
+// repository leaves the existing file as it was.
+void FileRestore::make_copy(PlannedFile& f) {
+  auto [parent, name] = split(f.rel);
+  UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
+  if (!pfd) throw_errno("open the directory of", f.rel, errno);
+  UniqueFd src(openat(pfd.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!src) throw_errno("open", f.rel, errno);
+  UniqueFd dst = create_tmp(pfd.get(), f);
+  int err = copy_file_sparse(src.get(), dst.get());
+  uint64_t size = f.locs.empty() ? 0 : f.offsets.back() + f.locs.back().raw_length;
+  if (!err && ftruncate(dst.get(), off_t(size)) != 0) err = errno;
+  if (err) {
+    unlinkat(pfd.get(), f.tmp.c_str(), 0);
+    f.tmp.clear();
+    throw_errno("copy (to update it)", f.rel, err);
+  }
+}
+
+// The copy of an existing file, made on first use, opened for writing.
+UniqueFd FileRestore::open_copy(PlannedFile& f) {
+  std::lock_guard lk(f.copy_mu);
+  if (f.tmp.empty()) make_copy(f);
+  UniqueFd fd(open_beneath(root_.get(), f.write_rel, O_RDWR));
+  if (!fd) throw_errno("open", f.write_rel, errno);
+  return fd;
+}
+
 // Called once all of a file's chunks are written (by the writer that wrote the last).
 void FileRestore::finish_file(PlannedFile& f) {
   if (f.failed || f.unfinished) return;
+  std::lock_guard lk(f.copy_mu);
   if (!opts_.dry_run && !f.tmp.empty()) {
     auto [parent, name] = split(f.rel);
     UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
@@ -485,9 +532,13 @@ void FileRestore::restore_range(const WorkItem& item) {
     restore_range_direct(f, item, start, end);
     return;
   }
-  UniqueFd fd(open_beneath(root_.get(), f.write_rel, f.existed ? O_RDWR : O_WRONLY));
-  if (!fd) {
-    fail(f, std::string("cannot open for writing: ") + std::strerror(errno));
+  // An existing file is compared with the snapshot as it is (it is never changed) and the
+  // differing chunks written to its copy; a new file is written under its temporary name.
+  UniqueFd fd, cmp;
+  if (f.existed) cmp = UniqueFd(open_beneath(root_.get(), f.rel, O_RDONLY));
+  else fd = UniqueFd(open_beneath(root_.get(), f.write_rel, O_WRONLY));
+  if (!fd && !cmp) {
+    fail(f, std::string(f.existed ? "cannot open: " : "cannot open for writing: ") + std::strerror(errno));
     return;
   }
   Bytes existing;
@@ -496,7 +547,7 @@ void FileRestore::restore_range(const WorkItem& item) {
     const Id& id = f.node.content[i];
     if (f.existed) {
       existing.resize(loc.raw_length);
-      size_t n = pread_full(fd.get(), existing, off_t(f.offsets[i]), f.rel);
+      size_t n = pread_full(cmp.get(), existing, off_t(f.offsets[i]), f.rel);
       if (n == existing.size() && repo_.blob_id(existing) == id) {
         progress_.bytes_done += loc.raw_length;
         continue;
@@ -509,6 +560,7 @@ void FileRestore::restore_range(const WorkItem& item) {
       fail(f, e.what(), RestoreProblemSource::Repository);
       return;
     }
+    if (!fd) fd = open_copy(f);
     uint64_t n = write_with_holes(f, fd.get(), data.data(), f.offsets[i], data.size());
     count_written(n);
     f.written += n;
@@ -705,9 +757,7 @@ void FileRestore::settle_files() {
       UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
       if (pfd && unlinkat(pfd.get(), f.tmp.c_str(), 0) != 0 && errno != ENOENT)
         problem(result_.warnings, f.rel, "cannot remove the unfinished temporary file " + f.tmp + ": " + std::strerror(errno));
-      if (!f.failed) result_.unfinished_removed++;
-    } else if (f.existed && !f.failed && f.unfinished) {
-      result_.unfinished_in_place.push_back(f.rel);
+      if (!f.failed && !f.existed) result_.unfinished_removed++;
     }
   }
   result_.files = files;

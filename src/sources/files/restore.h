@@ -5,9 +5,10 @@
 // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), and metadata is applied through descriptors opened
 // with O_NOFOLLOW, so nothing can be written or changed outside the target, even if entries are
 // swapped for symlinks while the restore runs. Delta: an existing file is compared chunk by chunk (keyed
-// hashes) and only differing chunks are written, in place. New files are written under a
-// temporary name (".arca-restore.*") in their directory and renamed when complete, so an
-// interrupted or damaged restore never leaves a wrong file under a real name. Runs of zeros
+// hashes) and only differing chunks are written, into a copy (a clone where the filesystem can)
+// that replaces it when complete. New files, and those copies, are written under a temporary
+// name (".arca-restore.*") in their directory and renamed when complete, so an interrupted or
+// damaged restore never leaves a wrong or half-updated file under a real name. Runs of zeros
 // become holes (see holes.h). Parallel: chunks of all files, large ones
 // included, are restored by a pool of threads; metadata is applied last, deepest first.
 #pragma once
@@ -57,7 +58,9 @@ struct RestoreResult {
   bool no_space = false;         // stopped because the target filesystem is full
   bool interrupted = false;      // stopped by opts.cancel
   uint64_t unfinished_removed = 0;  // new files left incomplete by a stop, removed
-  std::vector<std::string> unfinished_in_place;  // existing files left partly updated by a stop
+  // Existing files left partly updated by a stop. Always empty since existing files are updated
+  // through a copy; kept so that --json keeps its fields.
+  std::vector<std::string> unfinished_in_place;
   double duration_s = 0;
 };
 
