@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -13,10 +14,11 @@ namespace arca {
 
 namespace {
 
-int repair_index_command(const GlobalOptions& g, bool dry_run) {
+int repair_index_command(const GlobalOptions& g, bool dry_run, const std::vector<uint32_t>& lost) {
   auto repo = open_repository(g);
   RepairIndexOptions o;
   o.dry_run = dry_run;
+  o.lost_key_versions.insert(lost.begin(), lost.end());
   ProgressCounters progress;
   RepairIndexResult r;
   {
@@ -53,38 +55,57 @@ int repair_index_command(const GlobalOptions& g, bool dry_run) {
   return rc;
 }
 
-int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes) {
+int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes, const std::vector<uint32_t>& lost) {
   auto repo = open_repository(g);
+  std::set<uint32_t> lost_versions(lost.begin(), lost.end());
   auto damaged = find_damaged_snapshots(*repo);
-  bool remove = !dry_run && !damaged.empty();
+  size_t removable_n = 0, kept = 0;
+  for (const auto& d : damaged) (removable(d, lost_versions) ? removable_n : kept)++;
+  bool remove = !dry_run && removable_n;
   if (!g.json)
-    for (const auto& d : damaged) std::cerr << "damaged: " << d.name << ": " << d.reason << "\n";
+    for (const auto& d : damaged) {
+      if (!d.unavailable_key)
+        std::cerr << "damaged: " << d.name << ": " << d.reason << "\n";
+      else if (removable(d, lost_versions))
+        std::cerr << "key version lost: " << d.name << ": " << d.reason << "\n";
+      else
+        std::cerr << "kept: " << d.name << ": " << d.reason << " (only if data key version " << *d.unavailable_key
+                  << " is truly lost for good: --lost-key-version " << *d.unavailable_key << ")\n";
+    }
   if (remove && !yes) {
     if (!isatty(0) || g.json)
-      throw Error(ErrorKind::Refused, "refusing to remove " + std::to_string(damaged.size()) +
-                                          " damaged snapshot object(s) without confirmation; re-run with --yes");
-    std::cerr << "Remove these " << damaged.size() << " snapshot object(s)? Type 'yes' to go ahead: " << std::flush;
+      throw Error(ErrorKind::Refused, "refusing to remove " + std::to_string(removable_n) +
+                                          " snapshot object(s) without confirmation; re-run with --yes");
+    std::cerr << "Remove these " << removable_n << " snapshot object(s)? Type 'yes' to go ahead: " << std::flush;
     std::string answer;
     std::getline(std::cin, answer);
     if (answer != "yes") throw Error(ErrorKind::Refused, "not confirmed; nothing was removed");
   }
-  if (remove) remove_damaged_snapshots(*repo, damaged);
+  size_t removed = remove ? remove_damaged_snapshots(*repo, damaged, lost_versions) : 0;
+  // Points kept because a keyring entry is missing still block prune: not a clean result.
+  int rc = kept ? kExitCorrupt : kExitOk;
   if (g.json) {
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& d : damaged) items.push_back({{"object", d.name}, {"reason", d.reason}});
-    print_json({{"dry_run", dry_run}, {"damaged", items}, {"removed", remove ? damaged.size() : 0}});
-    return kExitOk;
+    for (const auto& d : damaged) {
+      nlohmann::json item = {{"object", d.name}, {"reason", d.reason}, {"removable", removable(d, lost_versions)}};
+      if (d.unavailable_key) item["unavailable_key_version"] = *d.unavailable_key;
+      items.push_back(item);
+    }
+    print_json({{"dry_run", dry_run}, {"damaged", items}, {"removed", removed}, {"kept", kept}});
+    return rc;
   }
-  if (!g.quiet) {
+  if (!g.quiet || kept) {
     if (damaged.empty())
       std::cout << "no damaged snapshot objects\n";
     else if (remove)
-      std::cout << "removed " << damaged.size() << " damaged snapshot object(s); run 'arca prune' to free the data "
-                << "only they needed\n";
-    else
-      std::cout << damaged.size() << " damaged snapshot object(s) would be removed\n";
+      std::cout << "removed " << removed << " snapshot object(s); run 'arca prune' to free the data only they needed\n";
+    else if (removable_n)
+      std::cout << removable_n << " snapshot object(s) would be removed\n";
   }
-  return kExitOk;
+  if (kept)
+    std::cerr << "error: kept " << kept << " recovery point(s) that are unreadable only because a keyring entry is "
+              << "missing or damaged: restore it (from a copy of the repository or a backup of it) and they read again\n";
+  return rc;
 }
 
 }  // namespace
@@ -100,7 +121,11 @@ void register_repair(CLI::App& app, GlobalOptions& g) {
                                     "objects (damaged or not); needs an operator's key");
   add_global_options(*index, g);
   index->add_flag("-n,--dry-run", *dry_run, "Read the pack headers and say what would be written; change nothing");
-  set_command(*index, [&g, dry_run] { return repair_index_command(g, *dry_run); });
+  auto lost_index = std::make_shared<std::vector<uint32_t>>();
+  index->add_option("--lost-key-version", *lost_index,
+                    "Drop index objects and packs sealed with this data key version, whose keyring entry is missing "
+                    "or damaged; only when it is truly lost. Without it the repair stops before changing anything");
+  set_command(*index, [&g, dry_run, lost_index] { return repair_index_command(g, *dry_run, *lost_index); });
 
   auto* snaps = cmd->add_subcommand("snapshots",
                                     "Find snapshot objects that cannot be read and remove them (they block "
@@ -108,7 +133,12 @@ void register_repair(CLI::App& app, GlobalOptions& g) {
   add_global_options(*snaps, g);
   snaps->add_flag("-n,--dry-run", *dry_run, "Only list the damaged snapshot objects");
   snaps->add_flag("-y,--yes", *yes, "Remove them without asking");
-  set_command(*snaps, [&g, dry_run, yes] { return repair_snapshots_command(g, *dry_run, *yes); });
+  auto lost = std::make_shared<std::vector<uint32_t>>();
+  snaps->add_option("--lost-key-version", *lost,
+                    "Also remove points sealed with this data key version, whose keyring entry is missing or "
+                    "damaged; only when it is truly lost (no copy of keyring/<version> anywhere). Without it such "
+                    "points are kept: restoring the entry makes them readable");
+  set_command(*snaps, [&g, dry_run, yes, lost] { return repair_snapshots_command(g, *dry_run, *yes, *lost); });
 }
 
 }  // namespace arca

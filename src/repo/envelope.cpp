@@ -1,5 +1,7 @@
 #include "repo/envelope.h"
 
+#include <cstdio>
+
 #include "crypto/aead.h"
 #include "util/error.h"
 
@@ -13,8 +15,36 @@ const Key* Keyring::find(uint32_t version) const {
 
 const Key& Keyring::key(uint32_t version) const {
   const Key* k = find(version);
-  if (!k) throw Error(ErrorKind::Corrupt, "unknown data key version " + std::to_string(version));
+  if (!k)
+    throw KeyVersionUnavailable(version, "data key version " + std::to_string(version) + " is not available: " +
+                                             unavailable_reason(version));
   return *k;
+}
+
+std::string keyring_entry_name(uint32_t version) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "keyring/%08u", version);
+  return buf;
+}
+
+std::string Keyring::unavailable_reason(uint32_t version) const {
+  if (auto it = damaged_entries.find(version); it != damaged_entries.end())
+    return keyring_entry_name(version) + " is damaged (" + it->second + ")";
+  // Versions are added one by one, so a gap is a lost entry; above the newest one it may also
+  // be a damaged header, which cannot be told apart without the key.
+  if (version != 0 && version < current_version()) return keyring_entry_name(version) + " is missing";
+  return keyring_entry_name(version) + " is missing (or this object's header is damaged)";
+}
+
+std::string Keyring::unavailable_note() const {
+  std::string list;
+  for (uint32_t v = 1; v < current_version(); v++)
+    if (!find(v)) list += (list.empty() ? "" : ", ") + unavailable_reason(v);
+  for (const auto& [v, why] : damaged_entries)
+    if (v >= current_version()) list += (list.empty() ? "" : ", ") + unavailable_reason(v);
+  if (list.empty()) return list;
+  return list + ": data sealed with that key version cannot be read until the entry is restored (from a copy of "
+                "the repository or a backup of it); restore it first";
 }
 
 static Bytes associated_data(const uint8_t* header, std::string_view name) {
@@ -52,8 +82,10 @@ static Codec open_envelope(const Keyring& keys, ByteView sealed, const std::stri
   uint32_t version = get_u32(sealed.data() + 1);
   const Key* key = keys.find(version);
   if (!key)
-    throw Error(ErrorKind::Corrupt, what + " names unknown data key version " + std::to_string(version) +
-                                        " (corrupted, or written by a key this repository does not have)");
+    throw KeyVersionUnavailable(
+        version, what + " is sealed with data key version " + std::to_string(version) + ", but " +
+                     keys.unavailable_reason(version) + ": restore " + keyring_entry_name(version) +
+                     " first (from a copy of the repository or a backup of it); the object itself is not known to be damaged");
   plain.resize(sealed.size() - kEnvelopeHeader - kAeadOverhead);
   if (!aead_open(*key, associated_data(sealed.data(), name), sealed.subspan(kEnvelopeHeader), plain.data()))
     throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");

@@ -31,11 +31,16 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
   backend.list("index/", [&](const ObjectInfo& o) { old_files.push_back(o.name); });
   std::map<Id, IndexPack> old;  // intact old entries, for packs whose header cannot be read
   std::mutex mu;
+  std::optional<std::pair<uint32_t, std::string>> unavailable;  // the first object sealed with a missing key version
   parallel_for(old_files.size(), threads, [&](size_t i) {
     try {
       auto packs = decode_index_file(repo.load_object(old_files[i]), old_files[i]);
       std::lock_guard lk(mu);
       for (auto& p : packs) old.try_emplace(p.pack, std::move(p));
+    } catch (const KeyVersionUnavailable& e) {
+      std::lock_guard lk(mu);
+      r.damaged_index.push_back(e.what());
+      if (!opts.lost_key_versions.count(e.version()) && !unavailable) unavailable.emplace(e.version(), e.what());
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::NotFound) return;  // removed meanwhile (another repair)
       if (e.kind() != ErrorKind::Corrupt) throw;
@@ -48,7 +53,17 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
   progress.files_total = stored.size();
   progress.totals_known = true;
   std::vector<IndexPack> fresh;
-  for (auto& s : scan_pack_headers(backend, repo.keys(), stored, threads, &progress)) {
+  auto scanned = scan_pack_headers(backend, repo.keys(), stored, threads, &progress);
+  for (const auto& s : scanned)
+    if (!s.error.empty() && s.key_version && !repo.keys().find(*s.key_version) &&
+        !opts.lost_key_versions.count(*s.key_version) && !unavailable)
+      unavailable.emplace(*s.key_version, s.name + ": " + s.error);
+  if (unavailable && !opts.dry_run)
+    throw KeyVersionUnavailable(unavailable->first,
+                                unavailable->second + "; 'repair index' stopped before changing anything (if data key version " +
+                                    std::to_string(unavailable->first) + " is truly lost for good: --lost-key-version " +
+                                    std::to_string(unavailable->first) + ")");
+  for (auto& s : scanned) {
     auto it = old.find(s.pack.pack);
     if (s.error.empty()) {
       if (it == old.end()) r.packs_added++;

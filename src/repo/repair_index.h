@@ -2,6 +2,7 @@
 // Each pack's header lists its blobs, so the index can always be made again from the packs: new
 // index files are saved first, then the old ones (damaged or not) are removed.
 #pragma once
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ namespace arca {
 struct RepairIndexOptions {
   bool dry_run = false;
   unsigned threads = 0;  // 0: automatic
+  // Data key versions the operator declared lost for good: index objects and packs sealed with
+  // them are dropped. Any other version whose keyring entry is missing or damaged stops the
+  // repair before it changes anything (dropping their index objects would make recoverable
+  // packs look unused to prune).
+  std::set<uint32_t> lost_key_versions;
 };
 
 struct RepairIndexResult {
@@ -30,7 +36,7 @@ struct RepairIndexResult {
 };
 
 // Refuses (Error Refused) with an append-only key, which cannot remove the old index objects,
-// and while a prune runs.
+// and while a prune runs; throws KeyVersionUnavailable (nothing changed) as described above.
 RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts, ProgressCounters& progress);
 
 }  // namespace arca

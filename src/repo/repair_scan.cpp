@@ -1,6 +1,7 @@
 #include "repo/repair_scan.h"
 
 #include <mutex>
+#include <set>
 
 #include "util/error.h"
 #include "util/parallel_for.h"
@@ -62,9 +63,11 @@ void index_packs_from_headers(const Backend& backend, const Keyring& keys, const
   if (unlisted.empty() && quiet_if_none) return;
   std::string msg = why;
   std::vector<std::string> unreadable;
+  std::set<uint32_t> no_key;  // packs that are not damaged, only sealed with an unavailable key version
   for (auto& s : scan_pack_headers(backend, keys, unlisted, std::max(4u, backend.parallelism()))) {
     if (!s.error.empty()) {
       unreadable.push_back(s.name + ": " + s.error);
+      if (s.key_version && !keys.find(*s.key_version)) no_key.insert(*s.key_version);
       continue;
     }
     into.add(s.pack);
@@ -75,6 +78,13 @@ void index_packs_from_headers(const Backend& backend, const Keyring& keys, const
     msg += "; " + std::to_string(unreadable.size()) + " pack(s) with unreadable headers stay unavailable (";
     for (size_t i = 0; i < unreadable.size() && i < 3; i++) msg += (i ? "; " : "") + unreadable[i];
     msg += unreadable.size() > 3 ? "; …)" : ")";
+  }
+  if (!no_key.empty()) {
+    std::string entries;
+    for (uint32_t v : no_key) entries += (entries.empty() ? "" : ", ") + keys.unavailable_reason(v);
+    warn(msg + ". " + entries + ": restore it first (from a copy of the repository or a backup of it); "
+                                "the packs sealed with it are not damaged");
+    return;
   }
   warn(msg + ". Run 'arca repair index' to rebuild the index");
 }

@@ -23,6 +23,10 @@ std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
       Bytes plain = repo.load_object(names[i]);
       Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), Id::from_hex(names[i].substr(10)));
       return;
+    } catch (const KeyVersionUnavailable& e) {
+      std::lock_guard lk(mu);
+      out.push_back({names[i], without_name(e.what(), names[i]), e.version()});
+      return;
     } catch (const nlohmann::json::exception& e) {
       reason = std::string("malformed: ") + e.what();
     } catch (const Error& e) {
@@ -33,23 +37,34 @@ std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
       reason = e.what();
     }
     std::lock_guard lk(mu);
-    out.push_back({names[i], reason});
+    out.push_back({names[i], reason, std::nullopt});
   });
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
 
-void remove_damaged_snapshots(Repository& repo, const std::vector<DamagedSnapshot>& damaged) {
-  if (repo.append_only() && !damaged.empty())
+bool removable(const DamagedSnapshot& d, const std::set<uint32_t>& lost_key_versions) {
+  return !d.unavailable_key || lost_key_versions.count(*d.unavailable_key);
+}
+
+size_t remove_damaged_snapshots(Repository& repo, const std::vector<DamagedSnapshot>& damaged,
+                                const std::set<uint32_t>& lost_key_versions) {
+  size_t n = 0;
+  for (const auto& d : damaged) n += removable(d, lost_key_versions);
+  if (repo.append_only() && n)
     throw Error(ErrorKind::Refused, "append-only key " + repo.key_id().substr(0, 8) +
                                         " cannot remove snapshot objects; run 'arca repair snapshots' with an operator's key");
+  size_t removed = 0;
   for (const auto& d : damaged) {
+    if (!removable(d, lost_key_versions)) continue;
     try {
       repo.backend().remove(d.name);
+      removed++;
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::NotFound) throw;
     }
   }
+  return removed;
 }
 
 }  // namespace arca

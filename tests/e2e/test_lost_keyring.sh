@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# A recovery point unreadable only because its keyring entry is missing or damaged is not damage:
+# every command names the entry and says to restore it, nothing deletes such points or their
+# packs (repair snapshots keeps them, repair index and prune refuse), and putting the entry back
+# brings everything back.
+source "$(dirname "$0")/lib.sh"
+
+init_repo
+mkdir -p "$T/d1" "$T/d2"
+head -c 200000 /dev/urandom > "$T/d1/f"
+head -c 200000 /dev/urandom > "$T/d2/g"
+a backup --repo "$REPO" "$T/d1" -q
+a key rotate --repo "$REPO" -q
+a backup --repo "$REPO" "$T/d2" -q
+a backup --repo "$REPO" "$T/d1" -q            # version 2 point whose data is in version 1 packs
+snaps_before=$(ls "$REPO/snapshots" | sort)
+index_before=$(ls "$REPO/index" | sort)
+packs_before=$(find "$REPO/data" -type f | sort)
+
+step "keyring/00000002 moved away: messages name it and say to restore it"
+mv "$REPO/keyring/00000002" "$T/kr2"
+a snapshots --repo "$REPO" 2>"$T/err" >/dev/null || true
+err_contains "keyring/00000002 is missing"
+err_contains "restore keyring/00000002 first"
+grep -q "arca forget\|repair snapshots' removes" "$T/err" && fail "snapshots suggests removing a recoverable point"
+expect_exit 12 a prune --repo "$REPO" --grace 0
+err_contains "keyring/00000002"
+err_contains "stopped before changing anything"
+grep -q "run 'arca repair snapshots'" "$T/err" && fail "prune points at repair snapshots"
+
+step "repair snapshots keeps those points (exit 12) and says why; repair index and prune refuse"
+expect_exit 12 a repair snapshots --repo "$REPO" --yes
+err_contains "kept"
+err_contains "keyring/00000002"
+[ "$(ls "$REPO/snapshots" | sort)" = "$snaps_before" ] || fail "repair snapshots removed a recoverable point"
+expect_exit 12 a repair index --repo "$REPO"
+err_contains "keyring/00000002"
+[ "$(ls "$REPO/index" | sort)" = "$index_before" ] || fail "repair index changed the index"
+expect_exit 12 a prune --repo "$REPO" --grace 0
+[ "$(find "$REPO/data" -type f | sort)" = "$packs_before" ] || fail "prune deleted packs"
+
+step "put back, everything restores and check passes"
+mv "$T/kr2" "$REPO/keyring/00000002"
+a check --repo "$REPO" --read-data -q
+for s in $snaps_before; do
+  a restore --repo "$REPO" "${s:0:8}" --target "$T/out-$s" -q
+done
+a prune --repo "$REPO" --grace 0 -q
+
+step "keyring/00000001 damaged: said 'damaged', and a version 2 point whose data is in version 1 packs names it"
+cp "$REPO/keyring/00000001" "$T/kr1"
+truncate -s 30 "$REPO/keyring/00000001"
+latest=$(a snapshots --repo "$REPO" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+expect_exit 12 a prune --repo "$REPO" --grace 0
+err_contains "keyring/00000001 is damaged"
+rc=0; a restore --repo "$REPO" "${latest:0:8}" --target "$T/out-v1" 2>"$T/err" >/dev/null || rc=$?
+[ "$rc" != 0 ] || fail "restore without the key version succeeded?"
+err_contains "keyring/00000001 is damaged"
+grep -q "is missing from the repository" "$T/err" && fail "restore calls data of a damaged keyring entry missing"
+grep -q "unknown data key" "$T/err" && fail "still 'unknown data key'"
+mv "$T/kr1" "$REPO/keyring/00000001"
+a restore --repo "$REPO" "${latest:0:8}" --target "$T/out-v1b" -q
+cmp "$T/d1/f" "$T/out-v1b/d1/f" || fail "restored file differs"
+echo "PASS"
