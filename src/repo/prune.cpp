@@ -95,6 +95,9 @@ class Pruner {
       std::vector<IndexPack> decoded;
       try {
         decoded = decode_index_file(repo_.load_object(index_files_[i]), index_files_[i]);
+      } catch (const KeyVersionUnavailable& e) {
+        // Its packs would look unused: deleting them would destroy data a restored keyring entry reads.
+        throw KeyVersionUnavailable(e.version(), std::string(e.what()) + "; prune stopped before deleting anything");
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Corrupt) throw;
         throw Error(ErrorKind::Corrupt, std::string(e.what()) + ": prune stopped before deleting anything; run 'arca repair index'");

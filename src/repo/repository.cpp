@@ -82,6 +82,12 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
   // repository still opens, and `check` names the version and what depends on it.
   std::vector<std::string> damaged_keyring;
   backend->list("keyring/", [&](const ObjectInfo& o) {
+    // A damaged entry's version comes from its name, so messages can say "damaged", not "unknown".
+    auto note_damaged = [&](const std::string& why) {
+      damaged_keyring.push_back(why);
+      if (o.name.size() == 16 && o.name.find_first_not_of("0123456789", 8) == std::string::npos)
+        keys.damaged_entries[uint32_t(std::stoul(o.name.substr(8)))] = without_name(why, o.name);
+    };
     try {
       Bytes plain = unseal(keys, backend->get(o.name), o.name, o.name);
       json j = json::parse(plain.begin(), plain.end());
@@ -91,10 +97,10 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
       std::copy(k.begin(), k.end(), key.b.begin());
       keys.data_keys[j.at("version").get<uint32_t>()] = key;
     } catch (const json::exception& e) {
-      damaged_keyring.push_back(o.name + " is malformed: " + e.what());
+      note_damaged(o.name + " is malformed: " + e.what());
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt) throw;
-      damaged_keyring.push_back(e.what());
+      note_damaged(e.what());
     }
   });
   if (keys.data_keys.empty())
@@ -274,6 +280,11 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
   parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
     try {
       loaded[i] = load_snapshot(names[i]);
+    } catch (const KeyVersionUnavailable& e) {
+      // Not damage: the point comes back when the keyring entry does, so nothing suggests removing it.
+      if (strict)
+        throw KeyVersionUnavailable(e.version(), std::string(e.what()) + "; stopped before changing anything");
+      damaged[i] = std::string(e.what()) + "; skipped until then (do not forget or repair it: it is recoverable)";
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::NotFound) return;  // forgotten since the listing
       if (e.kind() != ErrorKind::Corrupt) throw;
@@ -303,6 +314,8 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
   std::string name = snapshot_object_name(ref);
   try {
     return load_snapshot(name);
+  } catch (const KeyVersionUnavailable&) {
+    throw;  // recoverable: no advice to remove it
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Corrupt) throw;
     throw Error(ErrorKind::Corrupt, std::string(e.what()) + " (to remove it: 'arca forget " + ref + "' or 'arca repair snapshots')");
