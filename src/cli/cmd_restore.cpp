@@ -61,6 +61,7 @@ void print_summary(const RestoreResult& r, const RestoreOptions& a, const Snapsh
   std::cout << (a.dry_run ? "would restore " : "restored ") << plural(r.files, "file", "files") << " ("
             << human_bytes(r.bytes) << "), " << plural(r.dirs, "dir", "dirs") << ", "
             << plural(r.symlinks, "symlink", "symlinks") << ", " << plural(r.hardlinks, "hard link", "hard links");
+  if (r.specials) std::cout << ", " << plural(r.specials, "special file", "special files") << " (FIFO, socket, device)";
   if (!a.dry_run)
     std::cout << " from snapshot " << snap.id.short_hex() << " to " << a.target << " in " << human_duration(r.duration_s)
               << " (" << human_bytes(uint64_t(rate)) << "/s)";
@@ -69,8 +70,10 @@ void print_summary(const RestoreResult& r, const RestoreOptions& a, const Snapsh
   if (a.delete_extra)
     std::cout << (a.dry_run ? "; would delete " : "; deleted ") << plural(r.deleted_paths.size(), "extra entry", "extra entries");
   std::cout << "\n";
-  if (a.dry_run)
+  if (a.dry_run) {
+    for (const auto& p : r.replaced_paths) std::cout << "  would replace " << p << "\n";
     for (const auto& p : r.deleted_paths) std::cout << "  would delete " << p << "\n";
+  }
   if (a.verify) std::cout << "  verified " << r.files_verified << " files against the snapshot\n";
 }
 
@@ -172,6 +175,7 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
       for (const auto& w : snap.warnings) partial.push_back({{"path", w.path}, {"message", w.message}});
       print_json({{"snapshot", snap.id.hex()}, {"target", a->target}, {"dry_run", a->dry_run},
                   {"files", r.files}, {"dirs", r.dirs}, {"symlinks", r.symlinks}, {"hardlinks", r.hardlinks},
+                  {"specials", r.specials}, {"replaced_other", r.replaced_paths},
                   {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_new", r.files_new},
                   {"files_replaced", r.files_replaced}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
                   {"damaged", r.damaged}, {"interrupted", r.interrupted}, {"unfinished_removed", r.unfinished_removed},

@@ -12,6 +12,7 @@ head -c 2000000 /dev/urandom > "$SRC/docs/blob.bin"
 truncate -s 50M "$SRC/sparse.img"
 for at in 0 20000000 52000000; do echo "data at $at" | dd of="$SRC/sparse.img" bs=1 seek=$at conv=notrunc status=none; done
 echo other > "$T/other/o.txt"
+mkfifo "$SRC/pipe"
 init_repo
 a backup --repo "$REPO" "$SRC" -q
 first=$(a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
@@ -60,6 +61,22 @@ expect_exit 1 a restore --repo "$REPO" "$first" --target "$T/r3"
 err_contains "a directory of that name exists"
 err_contains "the repository is not at fault"
 ! grep -q "check --read-data" "$T/err" || fail "a target problem blamed on the repository"
+
+step "a file where the snapshot has a directory or a FIFO: counted as replaced, shown by a dry run"
+a restore --repo "$REPO" "$first" --target "$T/r5" -q
+rm -rf "$T/r5/src/docs"; echo "a file" > "$T/r5/src/docs"
+rm -f "$T/r5/src/pipe"; echo "a file" > "$T/r5/src/pipe"
+a restore --repo "$REPO" "$first" --target "$T/r5" --dry-run > "$T/dry5.txt"
+grep -q "would replace src/docs (file, by a dir)" "$T/dry5.txt" || { cat "$T/dry5.txt"; fail "dry run: replaced file not shown"; }
+grep -q "would replace src/pipe (file, by a fifo)" "$T/dry5.txt" || { cat "$T/dry5.txt"; fail "dry run: replaced fifo not shown"; }
+grep -q "2 replaced" "$T/dry5.txt" || { cat "$T/dry5.txt"; fail "dry run: replaced count"; }
+grep -q "1 special file" "$T/dry5.txt" || { cat "$T/dry5.txt"; fail "dry run: FIFO not counted"; }
+a restore --repo "$REPO" "$first" --target "$T/r5" > "$T/real5.txt"
+grep -q "2 replaced" "$T/real5.txt" || { cat "$T/real5.txt"; fail "real run: replaced count"; }
+grep -q "1 special file" "$T/real5.txt" || { cat "$T/real5.txt"; fail "real run: FIFO not counted"; }
+[ -p "$T/r5/src/pipe" ] && [ -d "$T/r5/src/docs" ] || fail "not replaced"
+a restore --repo "$REPO" "$first" --target "$T/r5" --json > "$T/j5.json"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['replaced_other']==[] and r['specials']==1, r" "$T/j5.json"
 
 step "a read-only target fails once, clearly"
 mkdir -p "$T/ro"

@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "repo/tree_walk.h"
@@ -82,6 +83,7 @@ class FileRestore {
   int open_dir(const std::string& rel);  // creates it (replacing a non-directory); returns fd
   void plan_file(const std::string& rel, const Node& node);
   void replace_non_dir(int dirfd, const std::string& name, const std::string& rel);
+  void note_other_kind(int dirfd, const std::string& name, const std::string& rel, NodeType type);
   void delete_extra(int dirfd, const Tree& tree, const std::string& rel);
   void work();
   void restore_range(const WorkItem& item);
@@ -116,6 +118,7 @@ class FileRestore {
   std::vector<MetaEntry> meta_;  // entries needing metadata, in creation order
   std::map<std::pair<uint64_t, uint64_t>, PlannedFile*> hardlinks_;  // first name of each linked inode
   std::vector<PendingLink> links_;
+  std::set<std::string> noted_other_;  // paths counted by note_other_kind (a dry run asks again)
   mutable std::vector<bool> include_used_;  // per --include: did it select anything
   std::atomic<uint64_t> tmp_seq_{0};
   std::atomic<bool> punch_ok_{true};
@@ -202,8 +205,45 @@ void FileRestore::replace_non_dir(int dirfd, const std::string& name, const std:
   if (unlinkat(dirfd, name.c_str(), 0) != 0) throw_errno("remove existing", rel, errno);
 }
 
-// Removes `name` below `dirfd`, recursing into directories without following symlinks.
-static void remove_tree_at(int dirfd, const std::string& name, const std::string& rel) {
+static const char* kind_name(mode_t m) {
+  if (S_ISREG(m)) return "file";
+  if (S_ISDIR(m)) return "directory";
+  if (S_ISLNK(m)) return "symlink";
+  if (S_ISFIFO(m)) return "fifo";
+  if (S_ISSOCK(m)) return "socket";
+  if (S_ISCHR(m)) return "char device";
+  if (S_ISBLK(m)) return "block device";
+  return "entry";
+}
+
+static bool same_kind(mode_t m, NodeType t) {
+  switch (t) {
+    case NodeType::Dir: return S_ISDIR(m);
+    case NodeType::Symlink: return S_ISLNK(m);
+    case NodeType::File: return S_ISREG(m);
+    default: return !S_ISREG(m) && !S_ISDIR(m) && !S_ISLNK(m);  // a special file is recreated anyway
+  }
+}
+
+// An entry of another kind (a file where the snapshot has a directory or a FIFO, ...) is replaced:
+// counted as replaced and, in a dry run, listed, like every change a restore makes. (A directory
+// where the snapshot has something else is refused instead: it may hold anything.)
+void FileRestore::note_other_kind(int dirfd, const std::string& name, const std::string& rel, NodeType type) {
+  struct stat st;
+  if (dirfd < 0 || fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (same_kind(st.st_mode, type)) return;
+  if (S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::Usage, "cannot restore " + rel + ": a directory of that name exists in the target");
+  if (!noted_other_.insert(rel).second) return;
+  result_.files_replaced++;
+  std::lock_guard lk(mu_);
+  result_.replaced_paths.push_back(rel + " (" + kind_name(st.st_mode) + ", by a " + node_type_name(type) + ")");
+}
+
+// Removes `name` below `dirfd`, recursing into directories without following symlinks. `dry`:
+// only walks, refusing what the real removal would refuse (a mount point), so a dry run says
+// the same.
+static void remove_tree_at(int dirfd, const std::string& name, const std::string& rel, bool dry) {
   struct stat st, parent;
   if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
   struct statx sx;
@@ -222,9 +262,9 @@ static void remove_tree_at(int dirfd, const std::string& name, const std::string
     std::vector<std::string> names;
     while (dirent* e = readdir(d.get()))
       if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.push_back(e->d_name);
-    for (const auto& n : names) remove_tree_at(::dirfd(d.get()), n, rel + "/" + n);
-    if (unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("remove", rel, errno);
-  } else if (unlinkat(dirfd, name.c_str(), 0) != 0) {
+    for (const auto& n : names) remove_tree_at(::dirfd(d.get()), n, rel + "/" + n, dry);
+    if (!dry && unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0) throw_errno("remove", rel, errno);
+  } else if (!dry && unlinkat(dirfd, name.c_str(), 0) != 0) {
     throw_errno("remove", rel, errno);
   }
 }
@@ -252,7 +292,7 @@ void FileRestore::delete_extra(int dirfd, const Tree& tree, const std::string& r
   for (const auto& n : extra) {
     std::string path = rel + "/" + n;
     try {
-      if (!opts_.dry_run) remove_tree_at(dirfd, n, path);
+      remove_tree_at(dirfd, n, path, opts_.dry_run);
       result_.deleted_paths.push_back(path);
     } catch (const Error& e) {
       problem(result_.errors, path, std::string("--delete: ") + e.what());  // the target is not identical
@@ -266,6 +306,7 @@ int FileRestore::open_dir(const std::string& rel) {
   if (it != dir_fds_.end()) return it->second.get();
   auto [parent, name] = split(rel);
   int pfd = open_dir(parent);
+  note_other_kind(pfd, name, rel, NodeType::Dir);
   if (!opts_.dry_run) {
     if (mkdirat(pfd, name.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create directory", rel, errno);
   }
@@ -501,9 +542,11 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
     return;
   }
   if (is_special(n.type)) {  // FIFOs, sockets, device nodes: recreated beneath the target
-    if (opts_.dry_run) return;
     auto [parent, name] = split(child);
     int dfd = open_dir(parent);
+    note_other_kind(dfd, name, child, n.type);
+    result_.specials++;
+    if (opts_.dry_run) return;
     replace_non_dir(dfd, name, child);
     if (int err = make_special(dfd, name, n))
       throw_errno(std::string("create ") + node_type_name(n.type), child, err);

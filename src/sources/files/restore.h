@@ -44,12 +44,15 @@ struct RestoreProblem {
 struct RestoreResult {
   // Restored completely (a dry run: would be restored). Damaged or unfinished files are not counted.
   uint64_t files = 0, dirs = 0, symlinks = 0, hardlinks = 0;
+  uint64_t specials = 0;         // FIFOs, sockets, device nodes
   uint64_t bytes = 0;            // logical size of restored files
   uint64_t bytes_written = 0;    // bytes actually written (a dry run: would be written)
   uint64_t files_new = 0;        // files that did not exist in the target
   uint64_t files_replaced = 0;   // existing files (or other entries) whose content changed
   uint64_t files_unchanged = 0;  // existing files that already matched
   uint64_t files_verified = 0;
+  // Entries of another kind replaced ("path (file, by a dir)"), also counted in files_replaced.
+  std::vector<std::string> replaced_paths;
   std::vector<std::string> deleted_paths;  // removed by delete_extra (or, in a dry run, would be)
   std::vector<RestoreProblem> errors;    // what could not be restored, and why (see source)
   std::vector<std::string> damaged;      // files not restored because the repository's data is damaged
