@@ -78,6 +78,22 @@ grep -q "1 special file" "$T/real5.txt" || { cat "$T/real5.txt"; fail "real run:
 a restore --repo "$REPO" "$first" --target "$T/r5" --json > "$T/j5.json"
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['replaced_other']==[] and r['specials']==1, r" "$T/j5.json"
 
+step "--delete --dry-run refuses a mount point exactly as the real run does"
+a restore --repo "$REPO" "$first" --target "$T/r6" -q
+mkdir -p "$T/r6/src/mp" "$T/mpsrc"; echo keep > "$T/mpsrc/k"
+if mount --bind "$T/mpsrc" "$T/r6/src/mp" 2>/dev/null; then
+  set +e; a restore --repo "$REPO" "$first" --target "$T/r6" --delete --dry-run > "$T/dry6.txt" 2> "$T/err"; rc1=$?
+  a restore --repo "$REPO" "$first" --target "$T/r6" --delete > /dev/null 2> "$T/err2"; rc2=$?; set -e
+  umount "$T/r6/src/mp"
+  ! grep -q "would delete src/mp" "$T/dry6.txt" || { cat "$T/dry6.txt"; fail "dry run would delete a mount point"; }
+  err_contains "src/mp is a mount point"
+  grep -q "src/mp is a mount point" "$T/err2" || fail "real run did not refuse the mount point"
+  [ $rc1 = $rc2 ] || fail "dry run exit $rc1, real run exit $rc2"
+  [ -f "$T/mpsrc/k" ] || fail "deleted through a mount point"
+else
+  echo "(no bind mount here: mount point case skipped)"
+fi
+
 step "a read-only target fails once, clearly"
 mkdir -p "$T/ro"
 if mount --bind "$T/ro" "$T/ro" 2>/dev/null; then
