@@ -48,7 +48,7 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
                   "Read paths to back up from a file, one per line (trimmed; '#' comments); repeatable")
       ->allow_extra_args(false);
   add_tags_option(*cmd, "--tag", a->tags, "Tag the snapshot (a,b is two tags; repeatable)");
-  cmd->add_option("--host", a->host, "Host name to record (default: this machine's)");
+  host_option(cmd->add_option("--host", a->host, "Host name to record (default: this machine's)"));
   cmd->add_option("-e,--exclude", a->excludes,
                   "Exclude a glob pattern: starting with '/' it matches absolute paths from the top, otherwise "
                   "the end of a path at any depth ('*.tmp', '.cache/thumbnails'); '*' does not cross '/', "

@@ -122,7 +122,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--group-by", a->group_by, "Apply the rules per group: host, source, tags (comma-separated) or none")
       ->capture_default_str();
   cmd->add_option("--kind", a->kind, "Only recovery points of this source kind (files, postgres, redis, kafka, …)");
-  cmd->add_option("--host", a->host, "Only recovery points of this host");
+  host_option(cmd->add_option("--host", a->host, "Only recovery points of this host"));
   cmd->add_option("--source", a->source, "Only recovery points of this source name");
   add_tags_option(*cmd, "--tag", a->tags, "Only recovery points with this tag (a,b or repeated: all must be present)");
   cmd->add_option("--path", a->paths,

@@ -46,7 +46,7 @@ void register_kafka_backup(CLI::App& kafka, GlobalOptions& g) {
   cmd->add_option("--groups", o->groups_regex, "Record the groups matching this regular expression (needs ListConsumerGroups)");
   cmd->add_option("--name", o->name, "Source name for these recovery points (default: kafka-<first broker>)");
   add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery points (a,b is two tags; repeatable)");
-  cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
+  host_option(cmd->add_option("--host", o->host, "Host name to record (default: this machine's)"));
   cmd->add_flag("--continuous", o->continuous, "Keep archiving; write a recovery point every --interval");
   cmd->add_option("--interval", o->interval_s, "Seconds between recovery points with --continuous (the recovery point lag)")
       ->capture_default_str()->check(CLI::Range(0.2, 86400.0));

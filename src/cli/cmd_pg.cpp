@@ -21,7 +21,7 @@ void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
   add_conn_option(*cmd, o->conninfo);
   cmd->add_option("--name", o->name, "Source name for this cluster's recovery points (default: postgres-<system id>)");
   add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
-  cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
+  host_option(cmd->add_option("--host", o->host, "Host name to record (default: this machine's)"));
   // Callbacks, not "!" flags: those show the inverted default as "{false}" in the help.
   cmd->add_flag_callback("--spread-checkpoint", [o] { o->fast_checkpoint = false; },
                 "Let the server spread its checkpoint out (slower start, gentler on a busy server)");

@@ -42,7 +42,7 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
                                            "or an appendonly.aof file");
   cmd->add_option("--name", o->name, "Source name for these recovery points (default: redis-<host>-<port>)");
   add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
-  cmd->add_option("--host", o->host, "Host name to record (default: this machine's)");
+  host_option(cmd->add_option("--host", o->host, "Host name to record (default: this machine's)"));
   cmd->add_option("--timeout", o->timeout_s, "Fail when the server sends nothing for this many seconds")
       ->check(CLI::Range(1, 7 * 86400))
       ->capture_default_str();

@@ -263,8 +263,21 @@ CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector
   return cmd.add_option_function<std::vector<std::string>>(name, split, help)->allow_extra_args(false);
 }
 
+CLI::Option* host_option(CLI::Option* opt) {
+  return opt->transform(
+      [](std::string h) {
+        try {
+          return normal_host(h);
+        } catch (const Error& e) {
+          throw CLI::ValidationError(e.what());
+        }
+      },
+      "");
+}
+
 void add_snapshot_filter_options(CLI::App& cmd, SnapshotFilter& f) {
-  cmd.add_option("--host", f.hosts, "Only recovery points of this host (repeatable: any of them)")->allow_extra_args(false);
+  host_option(cmd.add_option("--host", f.hosts, "Only recovery points of this host (repeatable: any of them)"))
+      ->allow_extra_args(false);
   auto paths = [&f](const std::vector<std::string>& given) {
     try {
       f.paths = absolute_paths(given);

@@ -50,6 +50,8 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 // A --tag style option, repeatable: "a,b" is two tags (restic); an empty tag is a usage error.
 CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags, const std::string& help);
+// Makes a --host option trim its value and refuse a whitespace-only one (a usage error).
+CLI::Option* host_option(CLI::Option* opt);
 // restic's selectors --host, --path (made absolute like backup's paths) and --tag: they choose
 // what 'latest' means and which recovery points a command considers.
 void add_snapshot_filter_options(CLI::App& cmd, SnapshotFilter& f);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "repo/snapshot_filter.h"
 #include "util/error.h"
 
 namespace arca {
@@ -38,7 +39,7 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     Snapshot s;
     s.id = id;
     s.time = j.at("time");
-    s.host = j.value("host", "");
+    s.host = trim_space(j.value("host", ""));  // older versions stored --host ' vm' as given
     s.user = j.value("user", "");
     s.source_kind = j.at("source").at("kind");
     s.source_name = j.at("source").value("name", "");
@@ -48,7 +49,7 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     for (const std::string& given : j.value("tags", std::vector<std::string>{}))
       for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
         comma = given.find(',', start);
-        std::string tag = given.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        std::string tag = trim_space(given.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (!tag.empty() && std::find(s.tags.begin(), s.tags.end(), tag) == s.tags.end()) s.tags.push_back(tag);
       }
     if (j.contains("parent") && !j["parent"].is_null()) s.parent = Id::from_hex(j["parent"].get<std::string>());

@@ -43,15 +43,30 @@ bool same_path_set(std::vector<std::string> a, std::vector<std::string> b) {
 
 bool same_source(const Snapshot& a, const Snapshot& b) { return a.host == b.host && source_key(a) == source_key(b); }
 
+std::string trim_space(const std::string& s) {
+  const char* ws = " \t\n\r\f\v";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+std::string normal_host(const std::string& given) {
+  std::string h = trim_space(given);
+  if (h.empty()) throw Error(ErrorKind::Usage, "host '" + given + "' is empty or only whitespace: give a host name");
+  return h;
+}
+
 std::vector<std::string> split_tags(const std::vector<std::string>& given) {
   std::vector<std::string> out;
   for (const auto& arg : given) {
     size_t start = 0;
     while (true) {
       size_t comma = arg.find(',', start);
-      std::string tag = arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      // Trimmed as restic does: "--tag 'a, b'" means tags a and b, not " b".
+      std::string tag = trim_space(arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
       if (tag.empty())
-        throw Error(ErrorKind::Usage, "empty tag in '" + arg + "': tags are separated by commas, e.g. --tag daily,db");
+        throw Error(ErrorKind::Usage, "empty or whitespace-only tag in '" + arg +
+                                          "': tags are separated by commas, e.g. --tag daily,db");
       if (std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
       if (comma == std::string::npos) break;
       start = comma + 1;

@@ -23,9 +23,14 @@ bool same_path_set(std::vector<std::string> a, std::vector<std::string> b);
 // The same job: same host and same source (backup's parent choice, forget's groups).
 bool same_source(const Snapshot& a, const Snapshot& b);
 
-// Tags as given on the command line or in a policy: "a,b" is two tags (restic). Throws
-// Error(Usage) for an empty tag ("", "a,,b", "a,").
+// Tags as given on the command line or in a policy: "a,b" is two tags (restic), each trimmed of
+// surrounding whitespace ("a, b" is "a" and "b"). Throws Error(Usage) for an empty or
+// whitespace-only tag ("", "a,,b", "a,", " ").
 std::vector<std::string> split_tags(const std::vector<std::string>& given);
+// A host name as given (--host): trimmed; Error(Usage) when nothing is left.
+std::string normal_host(const std::string& given);
+// Surrounding spaces, tabs and newlines removed (stored tags and hosts are read this way too).
+std::string trim_space(const std::string& s);
 
 // Source kinds Arca makes; a filter naming another kind that no recovery point has is a typo.
 const std::vector<std::string>& known_source_kinds();

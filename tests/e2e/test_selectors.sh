@@ -46,4 +46,15 @@ a snapshots --repo "$REPO" --tag daily --json | python3 -c 'import json,sys; d=j
 expect_exit 2 a snapshots --repo "$REPO" --kind foo
 err_contains "unknown kind 'foo' (known: files, kafka, postgres, postgres-dump, redis)"
 a snapshots --repo "$REPO" --kind redis | grep -q "^0 snapshots$" || fail "a known kind with no points lists none"
+
+step "tags and hosts are trimmed; whitespace-only ones are refused"
+a backup --repo "$REPO" "$T/data/etc" -q --tag 'trim1, trim2' --host ' vm7 '
+a snapshots --repo "$REPO" --host vm7 --json | python3 -c '
+import json,sys; d=json.load(sys.stdin); assert len(d)==1, d; assert d[0]["host"]=="vm7", d; assert d[0]["tags"]==["trim1","trim2"], d'
+a snapshots --repo "$REPO" --host ' vm7' --tag ' trim2' --json | python3 -c 'import json,sys; assert len(json.load(sys.stdin))==1'
+expect_exit 2 a backup --repo "$REPO" "$T/data/etc" --tag ' '
+expect_exit 2 a backup --repo "$REPO" "$T/data/etc" --host '  '
+err_contains "only whitespace"
+expect_exit 2 a snapshots --repo "$REPO" --host ' '
+expect_exit 2 a forget --repo "$REPO" --keep-last 1 --host ' '
 echo PASS

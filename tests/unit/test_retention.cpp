@@ -726,3 +726,31 @@ TEST(SnapshotFilter, RelativePathsBecomeAbsolute) {
   EXPECT_EQ(p[1].front(), '/');
   EXPECT_EQ(p[1].substr(p[1].size() - 4), "/rel");
 }
+
+// Tags and hosts are trimmed as restic does; whitespace-only ones are refused (t1 #4).
+TEST(SnapshotTags, SplitTrimsAndRefusesWhitespaceOnly) {
+  EXPECT_EQ(split_tags({"a, b", " c "}), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(split_tags({"a", " a"}), std::vector<std::string>{"a"});
+  for (const char* bad : {" ", "a, ,b", "\t", "a,  "}) {
+    try {
+      split_tags({bad});
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    }
+  }
+}
+
+TEST(SnapshotTags, HostTrimmedWhitespaceOnlyRefused) {
+  EXPECT_EQ(normal_host(" vm "), "vm");
+  EXPECT_THROW(normal_host("  "), Error);
+  EXPECT_THROW(normal_host(""), Error);
+}
+
+TEST(SnapshotTags, StoredTagsAndHostReadTrimmed) {
+  nlohmann::json j = {{"time", "2026-01-01T00:00:00Z"}, {"host", " vm"}, {"source", {{"kind", "files"}}},
+                      {"tags", {"a", " b", "c, d", " "}}, {"tree", std::string(64, '0')}, {"stats", nlohmann::json::object()}};
+  Snapshot s = Snapshot::from_json(j, Id{});
+  EXPECT_EQ(s.host, "vm");
+  EXPECT_EQ(s.tags, (std::vector<std::string>{"a", "b", "c", "d"}));
+}
