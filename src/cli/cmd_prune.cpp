@@ -31,6 +31,24 @@ double parse_share(const std::string& s) {
   throw Error(ErrorKind::Usage, "--max-unused takes a share like 25% or 0.25 (above 0, at most 100%)");
 }
 
+// Packs prune kept as they are because needed blobs in them failed authentication: what was
+// and was not done, what depends on them, what to run (exit 12).
+void throw_if_damaged(const PruneStats& s, bool dry_run) {
+  if (s.damaged.empty()) return;
+  std::string msg = "needed data failed authentication; prune " + std::string(dry_run ? "would keep" : "kept") +
+                    " these packs as they are (not repacked, not deleted) and " +
+                    (dry_run ? "would prune" : "pruned") + " everything else as reported:";
+  for (const auto& d : s.damaged) {
+    msg += "\n  " + d.pack + ": blob";
+    msg += d.blobs.size() == 1 ? " " : "s ";
+    for (size_t i = 0; i < d.blobs.size(); i++) msg += (i ? ", " : "") + d.blobs[i].short_hex();
+    for (const auto& f : d.affected) msg += "\n    needed by " + f;
+  }
+  msg += "\nrun 'arca check --read-data' to see every damaged file; restoring them from another copy of the data and "
+         "backing up again replaces them";
+  throw Error(ErrorKind::Corrupt, msg);
+}
+
 }  // namespace
 
 void add_prune_options(CLI::App& cmd, PruneArgs& a, const std::string& prefix) {
@@ -73,7 +91,17 @@ nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const
                       {"rescued_packs", s.rescued_packs}, {"stored_bytes_before", s.stored_bytes_before},
                       {"stored_bytes_after", s.stored_bytes_after}, {"wal_objects_deleted", w.objects},
                       {"wal_bytes_deleted", w.bytes}, {"notes", w.notes}};
-  if (json || g.quiet) return j;
+  for (const auto& n : s.notes) j["notes"].push_back(n);
+  j["damaged"] = nlohmann::json::array();
+  for (const auto& d : s.damaged) {
+    nlohmann::json blobs = nlohmann::json::array();
+    for (const auto& b : d.blobs) blobs.push_back(b.hex());
+    j["damaged"].push_back({{"pack", d.pack}, {"blobs", blobs}, {"affected", d.affected}});
+  }
+  if (json || g.quiet) {
+    if (!json) throw_if_damaged(s, a.dry_run);
+    return j;
+  }
   bool dry = a.dry_run;
   std::cout << "recovery points: " << s.snapshots << ", trees " << s.trees << ", blobs " << s.referenced_blobs
             << " needed of " << s.blobs << ", packs " << s.packs << " (" << human_bytes(s.stored_bytes_before) << ")\n";
@@ -94,8 +122,10 @@ nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const
   if (w.objects) std::cout << " and " << counted(w.objects, "WAL archive object", "WAL archive objects") << " (" << human_bytes(w.bytes) << ")";
   std::cout << "\n";
   for (const auto& n : w.notes) std::cout << "note: " << n << "\n";
+  for (const auto& n : s.notes) std::cout << "note: " << n << "\n";
   if (!a.dry_run)
     std::cout << "repository packs: " << human_bytes(s.stored_bytes_before) << " -> " << human_bytes(s.stored_bytes_after) << "\n";
+  throw_if_damaged(s, a.dry_run);
   return j;
 }
 
@@ -118,7 +148,7 @@ void register_prune(CLI::App& app, GlobalOptions& g) {
     }
     auto j = run_prune_command(g, *repo, *a, g.json);
     if (g.json) print_json(j);
-    return kExitOk;
+    return j["damaged"].empty() ? kExitOk : kExitCorrupt;
   });
 }
 

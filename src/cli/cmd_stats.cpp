@@ -35,11 +35,16 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
     // Unique data: blobs referenced by the chosen snapshots (the whole index if all of them).
     uint64_t unique_raw = 0, unique_stored = 0, blobs = 0;
     if (whole) {
-      index.for_each([&](const Id&, const BlobLocation& loc) {
+      auto count = [&](const BlobLocation& loc) {
         if (loc.type != BlobType::Data) return;
         unique_raw += loc.raw_length;
         unique_stored += loc.length;
         blobs++;
+      };
+      index.for_each([&](const Id&, const BlobLocation& loc) { count(loc); });
+      // Packs whose index object is gone or damaged count too (read from their headers, with a warning).
+      repo->unindexed_packs().for_each([&](const Id& id, const BlobLocation& loc) {
+        if (!index.has(id)) count(loc);
       });
     } else {
       std::unordered_set<Id, IdHash> seen;
@@ -47,7 +52,7 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
         walk_tree(*repo, s.tree, [&](const std::string&, const Node& n) {
           for (const auto& id : n.content)
             if (seen.insert(id).second)
-              if (auto loc = index.find(id)) {
+              if (auto loc = repo->find_blob(id)) {
                 unique_raw += loc->raw_length;
                 unique_stored += loc->length;
                 blobs++;

@@ -44,6 +44,8 @@ class Checker {
   void list_wal();
   void check_wal();
   void check_marks_and_locks();
+  bool intact_copy(const Id& blob, const Index& ix);
+  void forgive_blobs_stored_intact_elsewhere();
   void map_affected();
   void map_tree(const std::string& snap, const Id& tree, const std::string& path);
   void error(const std::string& object, const std::string& msg) {
@@ -66,7 +68,9 @@ class Checker {
   uint64_t wal_bytes_ = 0;
   std::vector<Snapshot> snapshots_;
   std::unordered_set<Id, IdHash> trees_seen_;
-  std::unordered_set<Id, IdHash> bad_blobs_;
+  std::unordered_set<Id, IdHash> bad_blobs_;     // blobs with a damaged or missing copy
+  std::set<std::pair<Id, Id>> bad_copies_;       // (blob, pack) copies found damaged or missing
+  std::unordered_set<Id, IdHash> packs_read_;    // packs read in full (their other blobs are intact)
   std::mutex mu_;
   CheckResult result_;
 };
@@ -108,7 +112,7 @@ void Checker::check_packs_exist() {
     auto it = pack_files_.find(name);
     if (it == pack_files_.end()) {
       error(name, "pack is listed in the index but missing from the repository");
-      for (const auto& [bid, b] : by_pack_[id]) bad_blobs_.insert(bid);
+      for (const auto& [bid, b] : by_pack_[id]) bad_blobs_.insert(bid), bad_copies_.insert({bid, id});
       continue;
     }
     uint64_t end = 0;
@@ -116,7 +120,7 @@ void Checker::check_packs_exist() {
     if (end + 4 > it->second) {
       error(name, "pack is shorter (" + std::to_string(it->second) + " bytes) than its index entries need");
       for (const auto& [bid, b] : by_pack_[id])
-        if (uint64_t(b.offset) + b.length > it->second) bad_blobs_.insert(bid);
+        if (uint64_t(b.offset) + b.length > it->second) bad_blobs_.insert(bid), bad_copies_.insert({bid, id});
     }
   }
   result_.packs = pack_files_.size();
@@ -164,7 +168,26 @@ void Checker::scan_unindexed_packs() {
   unindexed_.finalize();
 }
 
-// Only a pack whose every blob is also in an indexed pack is called harmless.
+// Whether `ix` lists a copy of the blob not found damaged or missing (with read_data: in a pack
+// read in full, so proven intact).
+bool Checker::intact_copy(const Id& blob, const Index& ix) {
+  for (const auto& l : ix.copies(blob)) {
+    if (bad_copies_.count({blob, l.pack}) || !pack_files_.count(pack_name(l.type, l.pack))) continue;
+    if (!opts_.read_data || packs_read_.count(l.pack)) return true;
+  }
+  return false;
+}
+
+// A blob with a damaged copy and an intact one elsewhere (concurrent backups stored it twice)
+// damages no file: restores read the intact copy. The damaged copy stays an error.
+void Checker::forgive_blobs_stored_intact_elsewhere() {
+  for (auto it = bad_blobs_.begin(); it != bad_blobs_.end();)
+    if (opts_.read_data && (intact_copy(*it, index_) || intact_copy(*it, unindexed_))) it = bad_blobs_.erase(it);
+    else ++it;
+}
+
+// Only a pack whose every blob is also in an indexed pack (intact, if this run read it) is called
+// harmless; one holding the only intact copy of a blob is an error.
 void Checker::classify_unindexed_packs() {
   for (const auto& [name, why] : unreadable_unindexed_)
     error(name, "pack is in no index and its header cannot be read (" + why +
@@ -177,8 +200,18 @@ void Checker::classify_unindexed_packs() {
       continue;
     }
     bool elsewhere = true;
-    for (const auto& [bid, b] : by_pack_[id]) elsewhere = elsewhere && index_.has(bid);
-    if (elsewhere)
+    std::vector<std::string> only_here;  // blobs whose indexed copies are all damaged or missing
+    for (const auto& [bid, b] : by_pack_[id]) {
+      if (intact_copy(bid, index_)) continue;
+      elsewhere = false;
+      if (index_.has(bid) && only_here.size() < 5) only_here.push_back(bid.short_hex());
+    }
+    if (!only_here.empty()) {
+      std::string list;
+      for (const auto& b : only_here) list += (list.empty() ? "" : ", ") + b;
+      error(name, "pack is in no index and holds the only intact copy of blob(s) whose indexed copy is damaged or "
+                  "missing (" + list + "): keep it; run 'arca repair index'");
+    } else if (elsewhere)
       result_.notes.push_back({name, "pack is in no index; every blob in it is also stored in an indexed pack "
                                      "(a duplicate left by an interrupted backup or prune; harmless, 'arca prune' removes it)"});
     else if (damaged_snapshots_)
@@ -333,8 +366,11 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
       error(name, e.what());
       std::lock_guard lk(mu_);
       bad_blobs_.insert(bid);
+      bad_copies_.insert({bid, id});
     }
   }
+  std::lock_guard lk(mu_);
+  packs_read_.insert(id);
 }
 
 void Checker::read_packs() {
@@ -451,11 +487,12 @@ CheckResult Checker::run() {
   check_packs_exist();
   scan_unindexed_packs();
   check_snapshots();
-  classify_unindexed_packs();
   for (const Index* ix : {&index_, &unindexed_})
     for (const auto& p : ix->packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
   list_wal();
   if (opts_.read_data) read_packs();
+  classify_unindexed_packs();  // after reading: only intact copies count as "stored elsewhere"
+  forgive_blobs_stored_intact_elsewhere();
   check_wal();
   check_marks_and_locks();
   report_missing_key_versions();

@@ -75,9 +75,15 @@ void Index::finalize() {
     if (a.id != b.id) return a.id < b.id;
     return !condemned_[a.pack] && condemned_[b.pack];
   });
-  entries_.erase(std::unique(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.id == b.id; }),
-                 entries_.end());
+  // The other copies are remembered (few: only concurrent writers store a blob twice).
+  size_t w = 0;
+  for (size_t r = 0; r < entries_.size(); r++) {
+    if (w > 0 && entries_[w - 1].id == entries_[r].id) others_.push_back(entries_[r]);
+    else entries_[w++] = entries_[r];
+  }
+  entries_.resize(w);
   entries_.shrink_to_fit();
+  std::sort(others_.begin(), others_.end(), [](const Entry& a, const Entry& b) { return a.id < b.id; });
 }
 
 const Index::Entry* Index::lookup(const Id& blob) const {
@@ -92,8 +98,18 @@ std::optional<BlobLocation> Index::find(const Id& blob) const {
   return location(*e);
 }
 
+std::vector<BlobLocation> Index::copies(const Id& blob) const {
+  std::vector<BlobLocation> out;
+  const Entry* e = lookup(blob);
+  if (!e) return out;
+  out.push_back(location(*e));
+  auto it = std::lower_bound(others_.begin(), others_.end(), blob, [](const Entry& x, const Id& id) { return x.id < id; });
+  for (; it != others_.end() && it->id == blob; ++it) out.push_back(location(*it));
+  return out;
+}
+
 size_t Index::memory_bytes() const {
-  return entries_.capacity() * sizeof(Entry) + packs_.capacity() * sizeof(packs_[0]) +
+  return (entries_.capacity() + others_.capacity()) * sizeof(Entry) + packs_.capacity() * sizeof(packs_[0]) +
          pack_ids_.size() * (sizeof(Id) + sizeof(uint32_t) + 2 * sizeof(void*));
 }
 

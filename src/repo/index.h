@@ -34,9 +34,15 @@ class Index {
   // them, but new writes must not deduplicate against them. Call before finalize().
   void condemn(const Id& pack);
   void condemn_all() { condemned_.assign(condemned_.size(), true); }
-  void finalize();  // sort and drop duplicate entries (keeping a copy outside condemned packs); call after the last add()
+  // Sorts; of a blob stored in several packs (concurrent backups each stored it) one copy is the
+  // primary (outside condemned packs if possible) and the others are kept aside for copies().
+  // Call after the last add().
+  void finalize();
 
   std::optional<BlobLocation> find(const Id& blob) const;
+  // Every indexed copy of the blob, the primary (find()) first: readers fall back to the others
+  // when one fails authentication or its pack is gone.
+  std::vector<BlobLocation> copies(const Id& blob) const;
   bool has(const Id& blob) const { return lookup(blob) != nullptr; }
   // True if a writer may reference the blob without storing it: indexed outside condemned packs.
   bool usable(const Id& blob) const {
@@ -79,6 +85,7 @@ class Index {
   std::vector<bool> condemned_;  // by pack number
   std::unordered_map<Id, uint32_t, IdHash> pack_ids_;
   std::vector<Entry> entries_;
+  std::vector<Entry> others_;  // further copies of blobs in entries_, sorted by id (usually empty)
 };
 
 }  // namespace arca

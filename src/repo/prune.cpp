@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -168,12 +170,24 @@ class Pruner {
       if (visited[pos]) continue;
       visited[pos] = true;
       bits[pos] = true;
-      Tree t = decode_tree(repo_.read_blob(id, *index_.find(id)), "tree " + id.short_hex());
+      Tree t = decode_tree(read_any_copy(id), "tree " + id.short_hex());
       stats_.trees++;
       progress_.files_done++;
       for (const auto& n : t.nodes) {
         for (const auto& c : n.content) bits[position(c, snap)] = true;
         if (n.subtree) stack.push_back(*n.subtree);
+      }
+    }
+  }
+
+  // The first intact copy of a blob (concurrent backups may have stored it more than once).
+  Bytes read_any_copy(const Id& id) {
+    auto copies = index_.copies(id);
+    for (size_t i = 0;; i++) {
+      try {
+        return repo_.read_blob_copy(id, copies[i]);
+      } catch (const Error& e) {
+        if ((e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) || i + 1 == copies.size()) throw;
       }
     }
   }
@@ -196,6 +210,8 @@ class Pruner {
   // The copy kept is in an unmarked pack if there is one (the fullest, so the fewest packs are
   // repacked), else in a marked one (then rescue_uncovered() decides). Every copy in a pack of a
   // locked recovery point is kept: such packs are never repacked and may carry an Object Lock.
+  // The copy kept of a blob stored more than once is read and authenticated first: a damaged one
+  // is passed over for the next intact copy, and if none is intact every copy stays.
   void choose_copies() {
     for (auto& p : packs_)
       for (const auto& b : p.blobs) p.pinned = p.pinned || pinned_[*index_.position(b.id)];
@@ -212,13 +228,61 @@ class Pruner {
       if (needed[x] != needed[y]) return needed[x] > needed[y];
       return a.name < b.name;
     });
+    std::vector<size_t> rank(packs_.size());
+    for (size_t r = 0; r < order.size(); r++) rank[order[r]] = r;
+    // Needed blobs with more than one copy: (rank, pack, blob) of each copy, best first.
+    std::unordered_map<size_t, std::vector<std::array<size_t, 3>>> dups;
+    {
+      std::vector<uint8_t> count(index_.blob_count(), 0);
+      for (const auto& p : packs_)
+        for (const auto& b : p.blobs)
+          if (size_t pos = *index_.position(b.id); referenced_[pos] && count[pos] < 2) count[pos]++;
+      for (size_t i = 0; i < packs_.size(); i++)
+        for (size_t k = 0; k < packs_[i].blobs.size(); k++)
+          if (size_t pos = *index_.position(packs_[i].blobs[k].id); count[pos] > 1) dups[pos].push_back({rank[i], i, k});
+    }
+    std::vector<std::pair<size_t, std::vector<std::array<size_t, 3>>>> todo(dups.begin(), dups.end());
+    dups.clear();
+    std::vector<std::optional<size_t>> chosen(todo.size());  // pack holding the verified copy
+    std::mutex mu;
+    if (!todo.empty()) progress_.set_current("verifying the copies of duplicated blobs");
+    parallel_for(todo.size(), threads_, [&](size_t j) {
+      auto& cands = todo[j].second;
+      std::sort(cands.begin(), cands.end());
+      for (const auto& [r, i, k] : cands) {
+        const PackInfo& p = packs_[i];
+        const PackedBlob& b = p.blobs[k];
+        try {
+          repo_.read_blob_copy(b.id, {p.id, p.type, b.offset, b.length, b.raw_length});
+          chosen[j] = i;
+          return;
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
+          std::lock_guard lk(mu);
+          stats_.notes.push_back(std::string(e.what()) + "; another copy is used instead where one is intact");
+        }
+      }
+    });
+    std::unordered_map<size_t, std::optional<size_t>> dup_choice;  // blob position -> chosen pack
+    for (size_t j = 0; j < todo.size(); j++) {
+      dup_choice.emplace(todo[j].first, chosen[j]);
+      if (!chosen[j])
+        stats_.notes.push_back("every copy of blob " + packs_[todo[j].second[0][1]].blobs[todo[j].second[0][2]].id.short_hex() +
+                               " is damaged: all are kept (run 'arca check --read-data')");
+    }
     std::vector<bool> taken(index_.blob_count(), false);
     for (size_t i : order) {
       PackInfo& p = packs_[i];
       p.keep.assign(p.blobs.size(), false);
       for (size_t k = 0; k < p.blobs.size(); k++) {
         size_t pos = *index_.position(p.blobs[k].id);
-        if (!referenced_[pos] || (taken[pos] && !p.pinned)) continue;
+        if (!referenced_[pos]) continue;
+        if (auto d = dup_choice.find(pos); d != dup_choice.end()) {
+          // The verified copy; every copy if none is intact (never drop the last chance); locked packs keep theirs.
+          p.keep[k] = p.pinned || !d->second || *d->second == i;
+          continue;
+        }
+        if (taken[pos] && !p.pinned) continue;
         taken[pos] = true;
         p.keep[k] = true;
       }
@@ -256,6 +320,46 @@ class Pruner {
     tally();
   }
 
+  // The counts again, after repack() kept damaged packs as they are.
+  void retally() {
+    for (uint64_t PruneStats::*f : {&PruneStats::marked_packs, &PruneStats::marked_bytes, &PruneStats::repacked_packs,
+                    &PruneStats::copied_blobs, &PruneStats::copied_bytes, &PruneStats::deleted_packs,
+                    &PruneStats::deleted_bytes, &PruneStats::waiting_packs, &PruneStats::waiting_bytes,
+                    &PruneStats::rescued_packs})
+      stats_.*f = 0;
+    tally();
+  }
+
+  // Which files of which recovery points hold the damaged blobs (at most 20 named per pack).
+  void name_affected_files() {
+    std::unordered_map<Id, PruneDamage*, IdHash> owner;
+    for (auto& d : stats_.damaged)
+      for (const auto& b : d.blobs) owner.emplace(b, &d);
+    for (const auto& s : snaps_) {
+      std::vector<std::pair<Id, std::string>> stack{{s.tree, ""}};
+      while (!stack.empty()) {
+        auto [id, path] = stack.back();
+        stack.pop_back();
+        Tree t;
+        try {
+          t = decode_tree(read_any_copy(id), "tree " + id.short_hex());
+        } catch (const Error&) {
+          continue;  // walked once already; a tree damaged now is check's to report
+        }
+        for (const auto& n : t.nodes) {
+          std::string p = path.empty() ? n.name : path + "/" + n.name;
+          if (n.subtree) stack.push_back({*n.subtree, p});
+          for (const auto& c : n.content)
+            if (auto it = owner.find(c); it != owner.end()) {
+              if (it->second->affected.size() < 20)
+                it->second->affected.push_back("snapshot " + s.id.short_hex() + " file '" + p + "'");
+              break;
+            }
+        }
+      }
+    }
+  }
+
   void tally() {
     using F = PackInfo::Fate;
     for (const auto& p : packs_) {
@@ -287,9 +391,11 @@ class Pruner {
         for (const auto& b : p.blobs)
           if (referenced_[*index_.position(b.id)]) needed.insert(b.id);
     if (needed.empty()) return;
+    // Only a copy this run keeps covers (another may be damaged, or go with its own pack).
     for (const auto& p : packs_)
       if (p.indexed && p.fate != F::Delete)
-        for (const auto& b : p.blobs) needed.erase(b.id);
+        for (size_t k = 0; k < p.blobs.size(); k++)
+          if (p.keep[k]) needed.erase(p.blobs[k].id);
     for (auto& p : packs_)
       if (p.fate == F::Delete && p.live > 0 &&
           std::any_of(p.blobs.begin(), p.blobs.end(), [&](const PackedBlob& b) { return needed.count(b.id) != 0; }))
@@ -329,6 +435,8 @@ class Pruner {
 
   // Copies the needed blobs of mostly-unused packs into new packs (sealed blobs are moved as
   // they are, after authenticating them); the new packs are indexed before the old ones are marked.
+  // A pack in which a needed blob fails authentication is kept as it is (neither repacked nor
+  // deleted: it may still be the best there is) and reported; the others go on.
   void repack() {
     using F = PackInfo::Fate;
     std::vector<PackInfo*> todo;
@@ -337,6 +445,7 @@ class Pruner {
     if (todo.empty()) return;
     progress_.set_current("repacking");
     BlobWriter writer(repo_, false);
+    std::mutex mu;
     // Needed blobs are read in runs of adjacent ones of at most 4 MiB, not whole packs: memory
     // stays a few MiB per thread, and unneeded bytes are not transferred.
     constexpr uint64_t kMaxRun = 4 << 20;
@@ -347,6 +456,7 @@ class Pruner {
       for (size_t k = 0; k < p.blobs.size(); k++)
         if (p.keep[k]) live.push_back(p.blobs[k]);
       std::sort(live.begin(), live.end(), [](const PackedBlob& a, const PackedBlob& b) { return a.offset < b.offset; });
+      PruneDamage damage;
       for (size_t k = 0; k < live.size();) {
         size_t end = k + 1;
         uint64_t start = live[k].offset, stop = start + live[k].length;
@@ -357,14 +467,30 @@ class Pruner {
           const PackedBlob& b = live[k];
           ByteView sealed(run.data() + (b.offset - start), b.length);
           std::string what = "blob " + b.id.short_hex() + " in pack " + p.name;
-          Bytes plain = unseal(repo_.keys(), sealed, what);
-          if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
-            throw Error(ErrorKind::Corrupt, what + ": content does not match its id; run 'arca check'");
-          writer.copy_sealed(p.type, b.id, b.raw_length, sealed);
+          try {
+            Bytes plain = unseal(repo_.keys(), sealed, what);
+            if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
+              throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
+          } catch (const Error& e) {
+            if (e.kind() != ErrorKind::Corrupt) throw;
+            damage.blobs.push_back(b.id);
+            continue;
+          }
+          // Blobs already copied from a pack found damaged later are harmless duplicates.
+          if (damage.blobs.empty()) writer.copy_sealed(p.type, b.id, b.raw_length, sealed);
         }
       }
       progress_.bytes_done += p.size;
+      if (damage.blobs.empty()) return;
+      damage.pack = p.name;
+      std::lock_guard lk(mu);
+      todo[i]->fate = F::Keep;
+      stats_.damaged.push_back(std::move(damage));
     });
+    if (!stats_.damaged.empty()) {
+      retally();
+      name_affected_files();
+    }
     writer.flush();
     stats_.index_files_written += (writer.blobs_added() > 0);
     stats_.stored_bytes_after += writer.stored_bytes();

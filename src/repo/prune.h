@@ -30,6 +30,14 @@ struct PruneOptions {
   unsigned threads = 0;         // 0: cores or the backend's parallelism, whichever is larger
 };
 
+// A pack kept as it is (not repacked, not deleted) because blobs recovery points need failed
+// authentication in it; `affected` names what depends on them ("snapshot 1a2b3c4d file 'x'").
+struct PruneDamage {
+  std::string pack;
+  std::vector<Id> blobs;
+  std::vector<std::string> affected;
+};
+
 struct PruneStats {
   uint64_t snapshots = 0, trees = 0, packs = 0, blobs = 0, referenced_blobs = 0;
   uint64_t index_files_read = 0, index_files_written = 0;
@@ -41,6 +49,7 @@ struct PruneStats {
   uint64_t unindexed_packs = 0;                       // stored but in no index (interrupted writers)
   uint64_t stored_bytes_before = 0, stored_bytes_after = 0;  // packs only
   std::vector<std::string> notes;
+  std::vector<PruneDamage> damaged;  // the run went on without these packs; the command exits 12
 };
 
 // Throws Error(Corrupt) (having deleted nothing) if any snapshot, tree or index file is damaged

@@ -185,6 +185,7 @@ const Index& Repository::index() {
     for (const auto& p : from_headers) index_.condemn(p);
     index_.finalize();
     index_files_.assign(done.begin(), done.end());
+    index_ready_ = true;
   });
   return index_;
 }
@@ -195,6 +196,37 @@ PackReadAhead::Slice Repository::sealed_blob(const std::string& pack, const Blob
 }
 
 Bytes Repository::read_blob(const Id& id, const BlobLocation& loc) const {
+  try {
+    return read_blob_copy(id, loc);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
+    for (const auto& other : other_copies(id, loc)) {
+      try {
+        Bytes b = read_blob_copy(id, other);
+        warn(std::string(e.what()) + "; read its copy in pack " + pack_name(other.type, other.pack) +
+             " instead (run 'arca check --read-data')");
+        return b;
+      } catch (const Error& e2) {
+        if (e2.kind() != ErrorKind::Corrupt && e2.kind() != ErrorKind::NotFound) throw;
+      }
+    }
+    throw;
+  }
+}
+
+std::vector<BlobLocation> Repository::other_copies(const Id& id, const BlobLocation& failed) const {
+  std::vector<BlobLocation> out;
+  if (!index_ready_) return out;
+  auto differs = [&](const BlobLocation& l) { return l.pack != failed.pack || l.offset != failed.offset; };
+  for (const auto& l : index_.copies(id))
+    if (differs(l)) out.push_back(l);
+  // A copy no index lists (its index object deleted) serves too.
+  for (const auto& l : unlisted("the indexed copy of blob " + id.short_hex() + " is unreadable").copies(id))
+    if (differs(l)) out.push_back(l);
+  return out;
+}
+
+Bytes Repository::read_blob_copy(const Id& id, const BlobLocation& loc) const {
   std::string pack = pack_name(loc.type, loc.pack);
   std::string what = "blob " + id.short_hex() + " in pack " + pack;
   Bytes plain = unseal(keys_, sealed_blob(pack, loc).view, what);  // an uncompressed payload needs no copy
@@ -206,8 +238,16 @@ Bytes Repository::read_blob(const Id& id, const BlobLocation& loc) const {
 void Repository::read_blob_into(const Id& id, const BlobLocation& loc, std::span<uint8_t> out) const {
   std::string pack = pack_name(loc.type, loc.pack);
   std::string what = "blob " + id.short_hex() + " in pack " + pack;
-  unseal_into(keys_, sealed_blob(pack, loc).view, out, what);
-  if (blob_id(out) != id) throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
+  try {
+    unseal_into(keys_, sealed_blob(pack, loc).view, out, what);
+    if (blob_id(out) != id) throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
+    if (other_copies(id, loc).empty()) throw;
+    Bytes b = read_blob(id, loc);  // tries the other copies (and warns)
+    if (b.size() != out.size()) throw;
+    std::copy(b.begin(), b.end(), out.begin());
+  }
 }
 
 void Repository::expect_blob_read(const BlobLocation& loc) const {
@@ -220,16 +260,24 @@ void Repository::forget_blob_reads() const {
 
 std::optional<BlobLocation> Repository::find_blob(const Id& id) {
   if (auto loc = index().find(id)) return loc;
-  // An index object deleted (or never written for a pack another point uses) leaves its packs
-  // in no index: their headers say where the blob is. Read once; the result is immutable.
+  return unlisted("blob " + id.short_hex() + " is in no index object (one was deleted, or never written)").find(id);
+}
+
+const Index& Repository::unindexed_packs() {
+  index();
+  return unlisted("packs are in no index object (one was deleted, or never written)");
+}
+
+// An index object deleted (or never written for a pack another point uses) leaves its packs in
+// no index: their headers say where the blob is. Read once; the result is immutable. Needs the
+// index loaded.
+const Index& Repository::unlisted(const std::string& why) const {
   std::call_once(unlisted_once_, [&] {
     std::vector<Id> added;
-    index_packs_from_headers(*backend_, keys_, index_, unlisted_,
-                             "blob " + id.short_hex() + " is in no index object (one was deleted, or never written)",
-                             true, added, [&](const std::string& m) { warn(m); });
+    index_packs_from_headers(*backend_, keys_, index_, unlisted_, why, true, added, [&](const std::string& m) { warn(m); });
     unlisted_.finalize();
   });
-  return unlisted_.find(id);
+  return unlisted_;
 }
 
 Bytes Repository::read_blob(const Id& id) {

@@ -3,6 +3,7 @@
 //   keys/<id>  config  keyring/<version>  snapshots/<id>  index/<id>  data/xx/<pack>  meta/xx/<pack>
 //   wal/<system id>/<timeline>/<file>  (PostgreSQL WAL archive, sources/postgres/wal_archive.h)
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -59,8 +60,15 @@ class Repository {
   // Where a blob is stored, for readers: the index, or on a miss the headers of the packs no
   // index object lists (one deleted, or never written), read once per repository object.
   std::optional<BlobLocation> find_blob(const Id& id);
-  // Reads, authenticates, decompresses and verifies one blob.
+  // The packs no index object lists, read from their headers (once, with a warning naming
+  // 'arca repair index' if there are any): for figures over the whole repository.
+  const Index& unindexed_packs();
+  // Reads, authenticates, decompresses and verifies one blob. If that copy fails (damaged, or its
+  // pack is gone) and the blob is stored elsewhere too (concurrent backups), the other copies
+  // are tried, with a warning; the first error is thrown when none is intact.
   Bytes read_blob(const Id& id, const BlobLocation& loc) const;
+  // Exactly this copy, no fallback (prune verifying the copy it keeps).
+  Bytes read_blob_copy(const Id& id, const BlobLocation& loc) const;
   // The same into `out`, which must be loc.raw_length bytes (saves a copy for callers that
   // assemble blobs in a buffer of their own).
   void read_blob_into(const Id& id, const BlobLocation& loc, std::span<uint8_t> out) const;
@@ -113,8 +121,13 @@ class Repository {
   std::once_flag index_once_;
   Index index_;
   std::vector<std::string> index_files_;
-  std::once_flag unlisted_once_;
-  Index unlisted_;  // packs no index object lists, from their headers (find_blob's fallback)
+  // The blob's copies other than `failed`, once the index is loaded (else none).
+  std::vector<BlobLocation> other_copies(const Id& id, const BlobLocation& failed) const;
+  const Index& unlisted(const std::string& why) const;  // `why` the packs are read, if they are
+  std::atomic<bool> index_ready_{false};
+  // A cache, built on first need (also by const readers falling back to another copy).
+  mutable std::once_flag unlisted_once_;
+  mutable Index unlisted_;  // packs no index object lists, from their headers (find_blob's fallback)
   std::unique_ptr<PackReadAhead> read_ahead_;  // only for backends that want parallel transfers
 };
 

@@ -81,6 +81,28 @@ TEST(Index, FileRoundTripAndLookup) {
   EXPECT_THROW(decode_index_file(truncated, "index/x"), Error);
 }
 
+// A blob stored in two packs (two backups at once): find() gives one copy, copies() both, so a
+// reader can fall back when one is damaged or its pack is gone.
+TEST(Index, RemembersEveryCopyOfADuplicatedBlob) {
+  Id shared = random_id(), only = random_id();
+  IndexPack a{random_id(), BlobType::Data, {{shared, 0, 10, 20}, {only, 10, 10, 20}}};
+  IndexPack b{random_id(), BlobType::Data, {{shared, 40, 10, 20}}};
+  Index idx;
+  idx.add(a);
+  idx.add(b);
+  idx.condemn(a.pack);  // the primary copy is the one outside condemned packs
+  idx.finalize();
+  EXPECT_EQ(idx.blob_count(), 2u);
+  auto copies = idx.copies(shared);
+  ASSERT_EQ(copies.size(), 2u);
+  EXPECT_EQ(copies[0].pack, b.pack);
+  EXPECT_EQ(copies[0].offset, 40u);
+  EXPECT_EQ(copies[1].pack, a.pack);
+  EXPECT_EQ(copies[1].offset, 0u);
+  EXPECT_EQ(idx.copies(only).size(), 1u);
+  EXPECT_TRUE(idx.copies(random_id()).empty());
+}
+
 // ---- Reading packs' own headers: the index fallback, `repair index`, and what `check` says.
 
 #include <filesystem>
