@@ -147,6 +147,10 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
                                       !a->tags.empty() || !a->paths.empty()))
         throw Error(ErrorKind::Usage, "--policy FILE holds the whole policy: do not combine it with --keep-* or filter options");
       RetentionConfig cfg = a->policy_file.empty() ? config_from_flags(*a) : config_from_file(a->policy_file);
+      // Alone, a --source or --path that names nothing is a typo (not "remove 0 of 12").
+      if (a->policy_file.empty() && (!a->source.empty() || !a->paths.empty()) && a->kind.empty() &&
+          a->host.empty() && a->tags.empty())
+        require_known_source(snaps, a->source, cfg.rules[0].paths);
       plan = plan_retention(snaps, cfg, active);
     }
     if (!a->dry_run) refuse_append_only(*repo, plan);

@@ -65,14 +65,35 @@ std::vector<std::string> split_tags(const std::vector<std::string>& given) {
       // Trimmed as restic does: "--tag 'a, b'" means tags a and b, not " b".
       std::string tag = trim_space(arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
       if (tag.empty())
-        throw Error(ErrorKind::Usage, "empty or whitespace-only tag in '" + arg +
-                                          "': tags are separated by commas, e.g. --tag daily,db");
+        throw Error(ErrorKind::Usage, "empty tag in '" + arg +
+                                          "' (a tag cannot be empty or only whitespace): tags are separated by "
+                                          "commas, e.g. --tag daily,db");
       if (std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
   }
   return out;
+}
+
+void require_known_source(const std::vector<Snapshot>& all, const std::string& source,
+                          const std::vector<std::string>& paths) {
+  SnapshotFilter f;
+  f.paths = paths;
+  std::vector<std::string> known;
+  for (const auto& s : all) {
+    if ((source.empty() || source_name_of(s) == source || s.source_name == source) && f.matches(s)) return;
+    std::string name = source_name_of(s);
+    if (std::find(known.begin(), known.end(), name) == known.end()) known.push_back(name);
+  }
+  std::sort(known.begin(), known.end());
+  std::string list;
+  for (size_t i = 0; i < known.size() && i < 12; i++) list += (i ? "; " : "") + known[i];
+  if (known.size() > 12) list += "; …";
+  std::string what = !source.empty() ? "source '" + source + "'" : "";
+  for (const auto& p : paths) what += (what.empty() ? "path " : ", path ") + p;
+  throw Error(ErrorKind::NotFound, "no recovery point has " + what + (known.empty() ? " (the repository has none)" :
+                                   " (known sources: " + list + "; see 'arca snapshots')"));
 }
 
 const std::vector<std::string>& known_source_kinds() {

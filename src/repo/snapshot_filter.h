@@ -32,6 +32,12 @@ std::string normal_host(const std::string& given);
 // Surrounding spaces, tabs and newlines removed (stored tags and hosts are read this way too).
 std::string trim_space(const std::string& s);
 
+// forget --source/--path: a name or path no recovery point has is a typo, not "remove nothing".
+// Throws Error(NotFound) naming the known sources when no point of `all` has source `source`
+// (source_name_of or the recorded name; empty: any) and every path of `paths`.
+void require_known_source(const std::vector<Snapshot>& all, const std::string& source,
+                          const std::vector<std::string>& paths);
+
 // Source kinds Arca makes; a filter naming another kind that no recovery point has is a typo.
 const std::vector<std::string>& known_source_kinds();
 

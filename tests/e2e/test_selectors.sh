@@ -57,4 +57,12 @@ expect_exit 2 a backup --repo "$REPO" "$T/data/etc" --host '  '
 err_contains "only whitespace"
 expect_exit 2 a snapshots --repo "$REPO" --host ' '
 expect_exit 2 a forget --repo "$REPO" --keep-last 1 --host ' '
+
+step "forget --source/--path that names no point is an error naming the known sources"
+expect_exit 10 a forget --repo "$REPO" --keep-last 1 --source nope --dry-run
+err_contains "no recovery point has source 'nope' (known sources: "
+err_contains "$T/data/etc"
+expect_exit 10 a forget --repo "$REPO" --keep-last 1 --path /nope --dry-run
+err_contains "no recovery point has path /nope"
+a forget --repo "$REPO" --keep-last 1 --source nope --host vm7 --dry-run >/dev/null  # with other selectors: no error
 echo PASS
