@@ -70,10 +70,11 @@ void Index::condemn(const Id& pack) {
 }
 
 void Index::finalize() {
-  // Among copies of one blob, the first after sorting is kept: one outside a condemned pack.
+  // Among copies of one blob, the first after sorting is the primary: one outside a condemned pack.
   std::sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
     if (a.id != b.id) return a.id < b.id;
-    return !condemned_[a.pack] && condemned_[b.pack];
+    if (condemned_[a.pack] != condemned_[b.pack]) return !condemned_[a.pack];
+    return packs_[a.pack].first < packs_[b.pack].first;  // the same primary copy in every run
   });
   // The other copies are remembered (few: only concurrent writers store a blob twice).
   size_t w = 0;

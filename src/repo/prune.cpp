@@ -42,6 +42,7 @@ struct PackInfo {
   uint64_t live_bytes = 0, total_bytes = 0;
   uint32_t live = 0;
   bool pinned = false;
+  bool damaged_copy = false;  // holds a copy found damaged: repacked whatever its unused share
   const PruneMark* mark = nullptr;
   enum class Fate { Keep, Mark, Repack, Delete, Wait, Rescue } fate = Fate::Keep;
 };
@@ -259,6 +260,7 @@ class Pruner {
         } catch (const Error& e) {
           if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
           std::lock_guard lk(mu);
+          packs_[i].damaged_copy = true;
           stats_.notes.push_back(std::string(e.what()) + "; another copy is used instead where one is intact");
         }
       }
@@ -310,7 +312,7 @@ class Pruner {
         p.fate = now_ < p.mark->created_unix + grace ? F::Wait : F::Delete;
       } else if (unused) {
         p.fate = F::Mark;
-      } else if (!p.pinned && double(p.total_bytes - p.live_bytes) >= opts_.max_unused * double(p.total_bytes)) {
+      } else if (!p.pinned && (p.damaged_copy || double(p.total_bytes - p.live_bytes) >= opts_.max_unused * double(p.total_bytes))) {
         p.fate = F::Repack;
       }
       // Without a grace period, what this run marks is deleted by this run.

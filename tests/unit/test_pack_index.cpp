@@ -101,6 +101,12 @@ TEST(Index, RemembersEveryCopyOfADuplicatedBlob) {
   EXPECT_EQ(copies[1].offset, 0u);
   EXPECT_EQ(idx.copies(only).size(), 1u);
   EXPECT_TRUE(idx.copies(random_id()).empty());
+  // Otherwise the copy in the pack with the lower id is the primary, whatever the order of adding.
+  Index again;
+  again.add(b);
+  again.add(a);
+  again.finalize();
+  EXPECT_EQ(again.find(shared)->pack, std::min(a.pack, b.pack));
 }
 
 // ---- Reading packs' own headers: the index fallback, `repair index`, and what `check` says.
