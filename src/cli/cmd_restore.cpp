@@ -153,6 +153,8 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                 "so the target ends up identical to the snapshot");
   cmd->add_flag("--verify", a->verify, "Re-read every restored file and compare it with the snapshot");
   cmd->add_flag("-n,--dry-run", a->dry_run, "Show what would be restored without writing anything");
+  cmd->add_flag("--no-sparse", a->no_sparse,
+                "Write runs of zeros as data instead of leaving holes (e.g. for swap files, which must have none)");
   cmd->add_option("--threads", a->threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, a, snapshot, filter] {
     auto repo = open_repository(g);

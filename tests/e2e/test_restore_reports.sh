@@ -23,6 +23,17 @@ cmp "$SRC/sparse.img" "$T/r1/src/sparse.img"
 kb=$(du -k "$T/r1/src/sparse.img" | cut -f1)
 [ "$kb" -lt 2048 ] || fail "sparse 50 MB file uses $kb KiB on disk after restore"
 
+step "--no-sparse writes the zeros (a swap file must have no holes)"
+a restore --repo "$REPO" latest --target "$T/r1ns" --include src/sparse.img --no-sparse -q
+cmp "$SRC/sparse.img" "$T/r1ns/src/sparse.img"
+kb=$(du -k "$T/r1ns/src/sparse.img" | cut -f1)
+[ "$kb" -gt 50000 ] || fail "--no-sparse restore uses only $kb KiB on disk"
+rm -rf "$T/r1ns"
+
+step "a dry run into an empty target does not count the holes as written"
+a restore --repo "$REPO" latest --target "$T/r0" --dry-run --json > "$T/dry0.json"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['bytes_written'] < 10_000_000, r['bytes_written']" "$T/dry0.json"
+
 step "a delta restore over a filled copy punches the holes too"
 cp --sparse=never "$SRC/sparse.img" "$T/r1/src/sparse.img"
 echo changed | dd of="$T/r1/src/sparse.img" bs=1 seek=30000000 conv=notrunc status=none

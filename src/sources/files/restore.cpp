@@ -91,6 +91,11 @@ class FileRestore {
   void restore_range_direct(PlannedFile& f, const WorkItem& item, uint64_t start, uint64_t end);
   uint64_t write_with_holes(PlannedFile& f, int fd, const uint8_t* data, uint64_t off, uint64_t len);
   bool make_hole(PlannedFile& f, int fd, uint64_t from, uint64_t to);
+  std::vector<std::pair<uint64_t, uint64_t>> holes_in(const uint8_t* data, uint64_t off, uint64_t len) const {
+    if (opts_.no_sparse) return {};
+    return zero_runs(data, off, len);
+  }
+  uint64_t would_write(const PlannedFile& f, size_t i) const;
   void finish_file(PlannedFile& f);
   UniqueFd create_tmp(int dirfd, PlannedFile& f);
   void make_copy(PlannedFile& f);
@@ -122,6 +127,8 @@ class FileRestore {
   mutable std::vector<bool> include_used_;  // per --include: did it select anything
   std::atomic<uint64_t> tmp_seq_{0};
   std::atomic<bool> punch_ok_{true};
+  Id zero_chunk_id_;            // a dry run: the id of a chunk of zeros of the largest chunk size
+  uint64_t zero_chunk_len_ = 0;
   // Planning (creating directories and files, one thread) feeds the writers through this queue,
   // so writing starts with the first file instead of after the last one is created.
   BoundedQueue<WorkItem> queue_{1 << 16};
@@ -376,8 +383,8 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     else f->replaces = true;
     f->resized = f->existed && uint64_t(st.st_size) != off;
   }
-  if (opts_.dry_run && !f->existed) {  // would be written whole
-    written_ += off;
+  if (opts_.dry_run && !f->existed) {  // would be written whole, but for its holes
+    for (size_t i = 0; i < f->locs.size(); i++) written_ += would_write(*f, i);
     f->done = true;
     return;
   }
@@ -622,11 +629,23 @@ void FileRestore::compare_range(const WorkItem& item) {
     bool same = fd && pread_full(fd.get(), existing, off_t(f.offsets[i]), f.rel) == existing.size() &&
                 repo_.blob_id(existing) == f.node.content[i];
     if (!same) {
-      count_written(loc.raw_length);
-      f.written += loc.raw_length;
+      uint64_t w = would_write(f, i);
+      count_written(w);
+      f.written += w;
     }
     progress_.bytes_done += loc.raw_length;
   }
+}
+
+// What restoring chunk i would write. Long zero runs become chunks of the chunker's largest size,
+// all zeros: a dry run recognises them by id (without reading the repository) and leaves out
+// the holes they would become (as write_with_holes would, per chunk).
+uint64_t FileRestore::would_write(const PlannedFile& f, size_t i) const {
+  uint64_t off = f.offsets[i], len = f.locs[i].raw_length;
+  if (opts_.no_sparse || len != zero_chunk_len_ || f.node.content[i] != zero_chunk_id_) return len;
+  uint64_t a = (off + kHoleBlock - 1) / kHoleBlock * kHoleBlock, b = (off + len) / kHoleBlock * kHoleBlock;
+  if (b <= a || b - a < kHoleMin) return len;
+  return len - (b - a);
 }
 
 // Writes `len` bytes of `data` at file offset `off`, leaving its long zero runs as holes.
@@ -638,7 +657,7 @@ uint64_t FileRestore::write_with_holes(PlannedFile& f, int fd, const uint8_t* da
     pwrite_all(fd, ByteView(data + (from - off), to - from), off_t(from), f.rel);
     wrote += to - from;
   };
-  for (auto [h0, h1] : zero_runs(data, off, len)) {
+  for (auto [h0, h1] : holes_in(data, off, len)) {
     put(pos, h0);
     if (!make_hole(f, fd, h0, h1)) put(h0, h1);
     pos = h1;
@@ -703,7 +722,7 @@ void FileRestore::restore_range_direct(PlannedFile& f, const WorkItem& item, uin
       buffered(from, to);
     };
     uint64_t pos = a;
-    for (auto [h0, h1] : zero_runs(buf.data() + (a - base), a, b - a)) {
+    for (auto [h0, h1] : holes_in(buf.data() + (a - base), a, b - a)) {
       put(pos, h0);
       if (!make_hole(f, fd.get(), h0, h1)) put(h0, h1);
       pos = h1;
@@ -796,6 +815,7 @@ void FileRestore::settle_files() {
     }
     if (f.damaged) result_.damaged.push_back(f.rel);
     if (!f.tmp.empty()) {
+      written_ -= f.written;  // what was written to it is gone: "wrote" counts what stays
       auto [parent, name] = split(f.rel);
       UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
       if (pfd && unlinkat(pfd.get(), f.tmp.c_str(), 0) != 0 && errno != ENOENT)
@@ -811,6 +831,10 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   auto start = std::chrono::steady_clock::now();
   if (opts_.target.empty()) throw Error(ErrorKind::Usage, "no restore target given (--target DIR)");
   include_used_.assign(opts_.includes.size(), false);
+  if (opts_.dry_run && !opts_.no_sparse) {
+    zero_chunk_len_ = repo_.chunker().params().max_size;
+    zero_chunk_id_ = repo_.blob_id(Bytes(zero_chunk_len_, 0));
+  }
   if (!opts_.dry_run) {
     std::error_code ec;
     std::filesystem::create_directories(opts_.target, ec);

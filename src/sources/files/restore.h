@@ -28,6 +28,7 @@ struct RestoreOptions {
   bool delete_extra = false;  // remove target entries the snapshot does not have (restored dirs only)
   bool verify = false;
   bool dry_run = false;
+  bool no_sparse = false;  // write runs of zeros as data, no holes (a swap file must have none)
   unsigned threads = 0;  // 0 = 2 × cores
   const std::atomic<bool>* cancel = nullptr;  // set (by a signal handler): stop cleanly
 };
