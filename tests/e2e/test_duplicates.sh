@@ -40,6 +40,16 @@ for id in $(ids "$REPO"); do
 done
 grep -q "instead" "$T/err" || { cat "$T/err"; fail "restore did not say it read another copy"; }
 
+step "restore falls back when the first copy's pack is missing"
+cp -a "$REPO" "$T/repo_gone"
+rm "$T/repo_gone/data/${bad:0:2}/$bad"
+for id in $(ids "$T/repo_gone"); do
+  rm -rf "$T/out"
+  a restore --repo "$T/repo_gone" "$id" --target "$T/out" -q 2> "$T/err"
+  cmp "$T/dup1/f" "$T/out"/dup*/f || fail "restore of $id without the first copy's pack is not byte for byte"
+done
+rm -rf "$T/repo_gone"
+
 step "check --read-data: the pack with the only intact copy is not harmless when its index is gone"
 cp -a "$REPO" "$T/repo6"
 rm "$T/repo6/index/$good_index"
