@@ -44,6 +44,7 @@ std::vector<std::string> normalize_paths(const std::vector<std::string>& paths) 
     std::string abs = std::filesystem::absolute(p).lexically_normal().string();
     while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
     std::string name = snapshot_top_name(abs);
+    if (std::find(out.begin(), out.end(), abs) != out.end()) continue;  // "data/src/ data/src": one path
     if (!names.insert(name).second)
       throw Error(ErrorKind::Usage, "two paths have the same name '" + name + "': back them up in separate snapshots");
     out.push_back(abs);
@@ -498,6 +499,15 @@ Snapshot FileBackup::run() {
   for (size_t i = 0; i < exclude_hits_.size(); i++)
     if (!exclude_hits_[i])
       warn("", "exclude pattern '" + opts_.excludes.pattern(i) + "' matched nothing: it excluded nothing", false);
+  // Only the given directories, nothing beneath any of them, because excludes took it all: such
+  // a point restores nothing, and saving it would look like a successful backup.
+  if (!whole_system && std::find(exclude_hits_.begin(), exclude_hits_.end(), true) != exclude_hits_.end()) {
+    uint64_t root_dirs = std::count_if(root->nodes.begin(), root->nodes.end(),
+                                       [](const Node& n) { return n.type == NodeType::Dir; });
+    if (stats_.files + stats_.symlinks + stats_.special == 0 && stats_.dirs <= root_dirs)
+      throw Error(ErrorKind::Usage, "the recovery point is empty: every entry was excluded (check the --exclude "
+                                    "patterns); nothing was saved");
+  }
   if (writer_) writer_->flush();
   check_failed();  // interrupted while flushing: still nothing published
 
