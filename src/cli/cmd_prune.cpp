@@ -37,7 +37,7 @@ void throw_if_damaged(const PruneStats& s, bool dry_run) {
   if (s.damaged.empty()) return;
   std::string msg = "needed data failed authentication; prune " + std::string(dry_run ? "would keep" : "kept") +
                     " these packs as they are (not repacked, not deleted) and " +
-                    (dry_run ? "would prune" : "pruned") + " everything else as reported:";
+                    (dry_run ? "would prune" : "pruned") + " the rest:";
   for (const auto& d : s.damaged) {
     msg += "\n  " + d.pack + ": blob";
     msg += d.blobs.size() == 1 ? " " : "s ";
