@@ -79,7 +79,8 @@ void print_summary(const RestoreResult& r, const RestoreOptions& a, const Snapsh
 
 // One exit code per outcome: a stop, a full disk, a selection that found nothing, the target's
 // fault (not the repository's), damage in the repository.
-int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot& snap, const GlobalOptions& g) {
+int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot& snap, const GlobalOptions& g,
+                 const std::string& snapshot_arg) {
   if (r.interrupted) {
     std::cerr << "interrupted: " << plural(r.files, "file", "files") << " restored, "
               << plural(r.unfinished_removed, "unfinished file", "unfinished files") << " removed";
@@ -100,8 +101,11 @@ int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot
     for (const auto& i : r.unmatched_includes) std::cerr << "error: --include '" << i << "' matched nothing\n";
     std::cerr << "  in snapshot " << snap.id.short_hex() << " of " << short_time(snap.time) << " UTC, host " << snap.host
               << ", paths " << paths << "\n  (list its contents with 'arca ls " << snap.id.short_hex()
-              << "'; 'latest' is the newest point of any backup job: name the point by id, or select it with --path, "
-                 "--host or --tag)\n";
+              << "'";
+    if (snapshot_arg == "latest")
+      std::cerr << "; 'latest' is the newest point of any backup job: name the point by id, or select it with --path, "
+                   "--host or --tag";
+    std::cerr << ")\n";
     return kExitNotFound;
   }
   size_t target = 0;
@@ -182,16 +186,19 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                   {"files_replaced", r.files_replaced}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
                   {"damaged", r.damaged}, {"interrupted", r.interrupted}, {"unfinished_removed", r.unfinished_removed},
                   {"unfinished_in_place", r.unfinished_in_place}, {"unmatched_includes", r.unmatched_includes},
+                  {"unmatched_excludes", r.unmatched_excludes},
                   {"partial_snapshot", snap.partial}, {"not_backed_up", partial},
                   {"verified", a->verify}, {"files_verified", r.files_verified}, {"duration_s", r.duration_s},
                   {"errors", errs}, {"warnings", warns}});
     } else {
       for (const auto& e : r.warnings)
         if (!g.quiet) std::cerr << "warning: " << e.path << ": " << e.message << "\n";
+      for (const auto& e : r.unmatched_excludes)
+        if (!g.quiet) std::cerr << "warning: --exclude '" << e << "' matched nothing in snapshot " << snap.id.short_hex() << "\n";
       for (const auto& e : r.errors) std::cerr << "error: " << e.path << ": " << e.message << "\n";
       if (!g.quiet) print_summary(r, *a, snap);
     }
-    return restore_exit(r, *a, snap, g);
+    return restore_exit(r, *a, snap, g, *snapshot);
   });
 }
 

@@ -66,6 +66,22 @@ err_contains "host $(hostname)"
 a restore --repo "$REPO" "$first" --target "$T/r2" --include src/docs/d1.txt -q
 cmp "$SRC/docs/d1.txt" "$T/r2/src/docs/d1.txt"
 
+step "absolute paths in filters (restic's habit) map to tree paths; unmatched excludes warn"
+a restore --repo "$REPO" "$first" --target "$T/r7" --include "$SRC/docs/d1.txt" -q
+cmp "$SRC/docs/d1.txt" "$T/r7/src/docs/d1.txt"
+[ ! -e "$T/r7/src/docs/d2.txt" ] || fail "--include of an absolute path restored more"
+a restore --repo "$REPO" "$first" --target "$T/r8" --exclude "$SRC/docs" --exclude nosuchname 2> "$T/err" > /dev/null
+[ ! -e "$T/r8/src/docs" ] || fail "--exclude of an absolute path excluded nothing"
+[ -e "$T/r8/src/sparse.img" ] || fail "--exclude excluded too much"
+err_contains "warning: --exclude 'nosuchname' matched nothing"
+! grep -q "$SRC/docs' matched nothing" "$T/err" || fail "a matching absolute exclude reported as unmatched"
+set +e; a restore --repo "$REPO" "$first" --target "$T/r9" --include /nowhere/x > /dev/null 2> "$T/err"; rc=$?; set -e
+[ $rc != 0 ] || fail "an absolute --include outside the point's paths was accepted"
+err_contains "not below any path of snapshot"
+err_contains "src/"
+expect_exit 10 a restore --repo "$REPO" "$first" --target "$T/r9" --include src/nosuch
+! grep -q "'latest' is the newest" "$T/err" || fail "the hint blames 'latest' though an id was given"
+
 step "a name clash in the target is the target's problem, not the repository's"
 mkdir -p "$T/r3/src/docs/d5.txt"   # a directory where the snapshot has a file
 expect_exit 1 a restore --repo "$REPO" "$first" --target "$T/r3"

@@ -124,7 +124,8 @@ class FileRestore {
   std::map<std::pair<uint64_t, uint64_t>, PlannedFile*> hardlinks_;  // first name of each linked inode
   std::vector<PendingLink> links_;
   std::set<std::string> noted_other_;  // paths counted by note_other_kind (a dry run asks again)
-  mutable std::vector<bool> include_used_;  // per --include: did it select anything
+  mutable std::vector<bool> include_used_;
+  mutable std::vector<bool> exclude_used_;  // per --exclude: did it leave anything out  // per --include: did it select anything
   std::atomic<uint64_t> tmp_seq_{0};
   std::atomic<bool> punch_ok_{true};
   Id zero_chunk_id_;            // a dry run: the id of a chunk of zeros of the largest chunk size
@@ -183,8 +184,8 @@ void FileRestore::fail(PlannedFile& f, const std::string& msg, RestoreProblemSou
 }
 
 bool FileRestore::selected(const std::string& rel) const {
-  for (const auto& e : opts_.excludes)
-    if (path_matches(e, rel)) return false;
+  for (size_t i = 0; i < opts_.excludes.size(); i++)
+    if (path_matches(opts_.excludes[i], rel)) return !(exclude_used_[i] = true);
   if (opts_.includes.empty()) return true;
   bool any = false;
   for (size_t i = 0; i < opts_.includes.size(); i++)  // all of them: to tell which matched nothing
@@ -293,7 +294,8 @@ void FileRestore::delete_extra(int dirfd, const Tree& tree, const std::string& r
                                [](const Node& x, const std::string& s) { return x.name < s; });
     if (it != tree.nodes.end() && it->name == n) continue;
     bool protected_by_exclude = false;  // like rsync: what --exclude names is never deleted
-    for (const auto& e : opts_.excludes) protected_by_exclude |= path_matches(e, rel + "/" + n);
+    for (size_t i = 0; i < opts_.excludes.size(); i++)
+      if (path_matches(opts_.excludes[i], rel + "/" + n)) protected_by_exclude = exclude_used_[i] = true;
     if (!protected_by_exclude) extra.push_back(n);
   }
   for (const auto& n : extra) {
@@ -528,8 +530,8 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
   bool sel = selected(child);
   if (n.type == NodeType::Dir) {
     if (!sel && !any_selected_below(child)) return;
-    for (const auto& e : opts_.excludes)
-      if (path_matches(e, child)) return;
+    for (size_t i = 0; i < opts_.excludes.size(); i++)
+      if (path_matches(opts_.excludes[i], child)) return void(exclude_used_[i] = true);
     size_t meta_pos = meta_.size();
     if (sel) {
       open_dir(child);
@@ -831,6 +833,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   auto start = std::chrono::steady_clock::now();
   if (opts_.target.empty()) throw Error(ErrorKind::Usage, "no restore target given (--target DIR)");
   include_used_.assign(opts_.includes.size(), false);
+  exclude_used_.assign(opts_.excludes.size(), false);
   if (opts_.dry_run && !opts_.no_sparse) {
     zero_chunk_len_ = repo_.chunker().params().max_size;
     zero_chunk_id_ = repo_.blob_id(Bytes(zero_chunk_len_, 0));
@@ -884,6 +887,8 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   result_.interrupted = cancelled();
   for (size_t i = 0; i < opts_.includes.size(); i++)
     if (!include_used_[i]) result_.unmatched_includes.push_back(opts_.includes[i]);
+  for (size_t i = 0; i < opts_.excludes.size(); i++)
+    if (!exclude_used_[i]) result_.unmatched_excludes.push_back(opts_.excludes[i]);
   if (opts_.dry_run) {
     settle_files();
     result_.bytes_written = written_;
@@ -937,10 +942,39 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
 
 }  // namespace
 
+std::string tree_pattern(const Snapshot& snap, const std::string& pattern, const std::string& what) {
+  if (pattern.empty() || pattern[0] != '/') return pattern;
+  std::string paths, example;
+  for (std::string p : snap.paths) {
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    paths += (paths.empty() ? "" : ", ") + p;
+    if (p == "/") return pattern.substr(1);  // a point of '/' has the entries of '/' at the top
+    std::string top = p.substr(p.rfind('/') + 1);
+    if (pattern == p || pattern.rfind(p + "/", 0) == 0) return top + pattern.substr(p.size());
+    if (example.empty()) example = top + "/…";
+  }
+  throw Error(ErrorKind::Usage, what + " '" + pattern + "' is not below any path of snapshot " + snap.id.short_hex() +
+                                    " (" + paths + "); patterns name paths in the snapshot's tree" +
+                                    (example.empty() ? "" : ", such as '" + example + "'"));
+}
+
 RestoreResult restore_files(Repository& repo, const Snapshot& snap, const RestoreOptions& opts,
                             ProgressCounters& progress) {
-  FileRestore r(repo, opts, progress);
-  return r.run(snap);
+  RestoreOptions o = opts;
+  for (auto& p : o.includes) p = tree_pattern(snap, p, "--include");
+  for (auto& p : o.excludes) p = tree_pattern(snap, p, "--exclude");
+  FileRestore r(repo, o, progress);
+  RestoreResult res = r.run(snap);
+  // Unmatched patterns are reported as the user wrote them.
+  auto as_given = [](std::vector<std::string>& list, const std::vector<std::string>& mapped,
+                     const std::vector<std::string>& given) {
+    for (auto& p : list)
+      for (size_t i = 0; i < mapped.size(); i++)
+        if (mapped[i] == p) p = given[i];
+  };
+  as_given(res.unmatched_includes, o.includes, opts.includes);
+  as_given(res.unmatched_excludes, o.excludes, opts.excludes);
+  return res;
 }
 
 }  // namespace arca

@@ -59,6 +59,7 @@ struct RestoreResult {
   std::vector<std::string> damaged;      // files not restored because the repository's data is damaged
   std::vector<RestoreProblem> warnings;  // metadata that could not be applied
   std::vector<std::string> unmatched_includes;  // --include patterns that matched nothing
+  std::vector<std::string> unmatched_excludes;  // --exclude patterns that left nothing out (a warning)
   bool no_space = false;         // stopped because the target filesystem is full
   bool interrupted = false;      // stopped by opts.cancel
   uint64_t unfinished_removed = 0;  // new files left incomplete by a stop, removed
@@ -67,6 +68,12 @@ struct RestoreResult {
   std::vector<std::string> unfinished_in_place;
   double duration_s = 0;
 };
+
+// A pattern with a leading '/' names a path as it was on the backed-up machine (restic's habit):
+// mapped to the tree path through the snapshot's paths ('/home/alice/src' → 'alice/src' for a
+// point of /home/alice; a point of '/' has the entries of '/' at the top). Other patterns are
+// returned as they are. Throws Error(Usage) naming `what` when no path of the point holds it.
+std::string tree_pattern(const Snapshot& snap, const std::string& pattern, const std::string& what);
 
 RestoreResult restore_files(Repository& repo, const Snapshot& snap, const RestoreOptions& opts,
                             ProgressCounters& progress);
