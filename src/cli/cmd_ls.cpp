@@ -1,3 +1,5 @@
+#include <sys/sysmacros.h>
+
 #include <ctime>
 #include <iostream>
 
@@ -5,6 +7,7 @@
 #include "cli/exit_codes.h"
 #include "cli/name_format.h"
 #include "repo/tree_walk.h"
+#include "sources/files/restore.h"
 
 namespace arca {
 
@@ -50,6 +53,14 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
     auto repo = open_repository(g);
     Snapshot snap = resolve_snapshot(*repo, a->snapshot, a->filter);
     std::string prefix = a->path;
+    // A path as it was on the backed-up machine ('/home/alice/src', restic's habit) is mapped to
+    // its tree path; a leading '/' on a tree path ('/alice/src') still works as before.
+    if (!prefix.empty() && prefix.front() == '/') {
+      try {
+        prefix = tree_pattern(snap, prefix, "path");
+      } catch (const Error&) {
+      }
+    }
     while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
     while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
     nlohmann::json out = nlohmann::json::array();
@@ -65,12 +76,19 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
                             {"mtime_ns", n.mtime_ns}};
         set_name_field(j, "path", p);  // names that are not UTF-8 also as path_b64, losslessly
         if (n.type == NodeType::Symlink) set_name_field(j, "link_target", n.link_target);
+        if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) {
+          j["major"] = major(dev_t(n.rdev));
+          j["minor"] = minor(dev_t(n.rdev));
+        }
         out.push_back(std::move(j));
       } else if (a->long_format) {
         std::string owner = (n.user.empty() ? std::to_string(n.uid) : escape_name(n.user)) + " " +
                             (n.group.empty() ? std::to_string(n.gid) : escape_name(n.group));
         char size[32];
-        snprintf(size, sizeof size, "%12llu", static_cast<unsigned long long>(n.size));
+        if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev)  // as ls -l: major, minor
+          snprintf(size, sizeof size, "%7u,%4u", major(dev_t(n.rdev)), minor(dev_t(n.rdev)));
+        else
+          snprintf(size, sizeof size, "%12llu", static_cast<unsigned long long>(n.size));
         std::cout << mode_string(n) << " " << owner << " " << size << " " << node_time(n.mtime_ns) << " "
                   << escape_name(p) << (n.type == NodeType::Symlink ? " -> " + escape_name(n.link_target) : "") << "\n";
       } else {

@@ -82,6 +82,21 @@ err_contains "src/"
 expect_exit 10 a restore --repo "$REPO" "$first" --target "$T/r9" --include src/nosuch
 ! grep -q "'latest' is the newest" "$T/err" || fail "the hint blames 'latest' though an id was given"
 
+step "ls takes an absolute path too; ls -l shows device numbers"
+a ls --repo "$REPO" "$first" "$SRC/docs/d1.txt" > "$T/ls.txt"
+grep -qx "src/docs/d1.txt" "$T/ls.txt" || { cat "$T/ls.txt"; fail "ls of an absolute path"; }
+mkdir -p "$T/devs"
+if mknod "$T/devs/null2" c 1 3 2>/dev/null; then
+  a backup --repo "$REPO" "$T/devs" -q
+  a ls --repo "$REPO" latest -l > "$T/ls.txt"
+  grep -q "^c.* 1, *3 .*devs/null2" "$T/ls.txt" || { cat "$T/ls.txt"; fail "ls -l: no device numbers"; }
+  a restore --repo "$REPO" latest --target "$T/rdev" > "$T/rdev.txt"
+  grep -q "1 special file" "$T/rdev.txt" || { cat "$T/rdev.txt"; fail "restore summary: device not counted"; }
+  [ -c "$T/rdev/devs/null2" ] || fail "device node not restored"
+else
+  echo "(mknod not permitted: device case skipped)"
+fi
+
 step "a name clash in the target is the target's problem, not the repository's"
 mkdir -p "$T/r3/src/docs/d5.txt"   # a directory where the snapshot has a file
 expect_exit 1 a restore --repo "$REPO" "$first" --target "$T/r3"
