@@ -14,6 +14,7 @@
 #include "repo/locks.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
+#include "repo/writer_sessions.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -192,6 +193,15 @@ void Checker::classify_unindexed_packs() {
   for (const auto& [name, why] : unreadable_unindexed_)
     error(name, "pack is in no index and its header cannot be read (" + why +
                     "); any blob only it holds is lost (run 'arca check --read-data' after 'arca repair index')");
+  // A running backup's packs are in no index until it ends: say so rather than "interrupted".
+  std::string running;
+  if (!unindexed_.packs().empty()) {
+    size_t n = 0;
+    for (const auto& w : list_writers(repo_))
+      if (!writer_is_stale(w) && n++ == 0) running = describe(w);
+    if (n) running = (n == 1 ? "a backup is running (" : std::to_string(n) + " backups are running (first: ") + running +
+                     ", registered in writers/): the pack is most likely its data, indexed when it ends";
+  }
   for (const auto& [id, type] : unindexed_.packs()) {
     std::string name = pack_name(type, id);
     if (auto it = needed_unindexed_.find(name); it != needed_unindexed_.end()) {
@@ -211,7 +221,9 @@ void Checker::classify_unindexed_packs() {
       for (const auto& b : only_here) list += (list.empty() ? "" : ", ") + b;
       error(name, "pack is in no index and holds the only intact copy of blob(s) whose indexed copy is damaged or "
                   "missing (" + list + "): keep it; run 'arca repair index'");
-    } else if (elsewhere)
+    } else if (!running.empty() && !damaged_snapshots_)
+      result_.notes.push_back({name, "pack is in no index yet: " + running});
+    else if (elsewhere)
       result_.notes.push_back({name, "pack is in no index; every blob in it is also stored in an indexed pack "
                                      "(a duplicate left by an interrupted backup or prune; harmless, 'arca prune' removes it)"});
     else if (damaged_snapshots_)

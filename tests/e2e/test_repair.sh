@@ -107,4 +107,24 @@ expect_exit 0 a forget --repo "$R2" "${ids[2]:0:8}" --yes
 # A policy never removes damaged points (it cannot see what they are).
 a forget --repo "$R2" --keep-last 1 --yes -q 2>/dev/null
 [ -e "$R2/snapshots/${ids[1]}" ] || fail "a policy forget removed a damaged point"
+
+step "check during a running backup: its unindexed packs belong to that backup, not an interrupted one"
+R3=$T/repo3
+init_repo "$R3"
+mkdir -p "$T/big"
+head -c 120M /dev/urandom > "$T/big/f"
+a backup --repo "$R3" "$T/big" -q &
+bpid=$!
+for _ in $(seq 1 300); do
+  [ -n "$(find "$R3/data" -type f 2>/dev/null | head -1)" ] && break
+  sleep 0.05
+done
+kill -STOP "$bpid"
+a check --repo "$R3" > "$T/check.out" 2>&1 || true
+kill -CONT "$bpid"
+wait "$bpid"
+if grep -q "in no index" "$T/check.out"; then
+  grep -q "a backup is running" "$T/check.out" || { cat "$T/check.out"; fail "check does not name the running backup"; }
+  grep -q "interrupted backup" "$T/check.out" && fail "check calls a running backup's packs interrupted"
+fi
 echo PASS
