@@ -23,6 +23,8 @@ a snapshots --repo "$REPO" 2>"$T/err" >/dev/null || true
 err_contains "keyring/00000002 is missing"
 err_contains "restore keyring/00000002 first"
 grep -q "arca forget\|repair snapshots' removes" "$T/err" && fail "snapshots suggests removing a recoverable point"
+a snapshots --repo "$REPO" -q 2>"$T/err" >/dev/null
+[ "$(grep -c '^warning: ' "$T/err")" = 2 ] || { cat "$T/err"; fail "snapshots -q: not one warning per skipped point"; }
 expect_exit 12 a prune --repo "$REPO" --grace 0
 err_contains "keyring/00000002"
 err_contains "stopped before changing anything"
