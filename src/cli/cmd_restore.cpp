@@ -186,13 +186,16 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                   {"files_replaced", r.files_replaced}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
                   {"damaged", r.damaged}, {"interrupted", r.interrupted}, {"unfinished_removed", r.unfinished_removed},
                   {"unfinished_in_place", r.unfinished_in_place}, {"unmatched_includes", r.unmatched_includes},
-                  {"unmatched_excludes", r.unmatched_excludes},
+                  {"unmatched_excludes", r.unmatched_excludes}, {"stale_tmp_removed", r.stale_tmp_removed},
                   {"partial_snapshot", snap.partial}, {"not_backed_up", partial},
                   {"verified", a->verify}, {"files_verified", r.files_verified}, {"duration_s", r.duration_s},
                   {"errors", errs}, {"warnings", warns}});
     } else {
       for (const auto& e : r.warnings)
         if (!g.quiet) std::cerr << "warning: " << e.path << ": " << e.message << "\n";
+      if (!r.stale_tmp_removed.empty() && !g.quiet)
+        std::cerr << "removed " << plural(r.stale_tmp_removed.size(), "temporary file", "temporary files")
+                  << " left by an earlier, killed restore (first: " << r.stale_tmp_removed[0] << ")\n";
       for (const auto& e : r.unmatched_excludes)
         if (!g.quiet) std::cerr << "warning: --exclude '" << e << "' matched nothing in snapshot " << snap.id.short_hex() << "\n";
       for (const auto& e : r.errors) std::cerr << "error: " << e.path << ": " << e.message << "\n";

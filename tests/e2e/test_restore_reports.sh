@@ -97,6 +97,13 @@ else
   echo "(mknod not permitted: device case skipped)"
 fi
 
+step "temporary files left by a killed restore are removed by the next one, which says so"
+a restore --repo "$REPO" "$first" --target "$T/r10" -q
+head -c 100000 /dev/urandom > "$T/r10/src/docs/.arca-restore.4000000.0"   # no such pid (above pid_max)
+a restore --repo "$REPO" "$first" --target "$T/r10" > /dev/null 2> "$T/err"
+[ ! -e "$T/r10/src/docs/.arca-restore.4000000.0" ] || fail "leftover temporary file not removed"
+err_contains "removed 1 temporary file left by an earlier, killed restore (first: src/docs/.arca-restore.4000000.0)"
+
 step "a name clash in the target is the target's problem, not the repository's"
 mkdir -p "$T/r3/src/docs/d5.txt"   # a directory where the snapshot has a file
 expect_exit 1 a restore --repo "$REPO" "$first" --target "$T/r3"

@@ -1,6 +1,7 @@
 #include "sources/files/restore.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -85,6 +86,7 @@ class FileRestore {
   void replace_non_dir(int dirfd, const std::string& name, const std::string& rel);
   void note_other_kind(int dirfd, const std::string& name, const std::string& rel, NodeType type);
   void delete_extra(int dirfd, const Tree& tree, const std::string& rel);
+  void remove_stale_tmp(int dirfd, const std::string& rel);
   void work();
   void restore_range(const WorkItem& item);
   void compare_range(const WorkItem& item);
@@ -277,6 +279,34 @@ static void remove_tree_at(int dirfd, const std::string& name, const std::string
   }
 }
 
+// Temporary files a killed restore left (".arca-restore.<pid>.<n>" of a process that no longer
+// runs) are removed from the directories this restore writes into, and reported.
+void FileRestore::remove_stale_tmp(int dirfd, const std::string& rel) {
+  int fd = dup(dirfd);
+  if (fd < 0) return;
+  std::unique_ptr<DIR, int (*)(DIR*)> d(fdopendir(fd), closedir);
+  if (!d) {
+    close(fd);
+    return;
+  }
+  static const std::string kPrefix = ".arca-restore.";
+  std::vector<std::string> stale;
+  while (dirent* e = readdir(d.get())) {
+    std::string n = e->d_name;
+    if (n.rfind(kPrefix, 0) != 0) continue;
+    long pid = std::strtol(n.c_str() + kPrefix.size(), nullptr, 10);
+    if (pid == getpid() || (pid > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM))) continue;  // still running
+    stale.push_back(n);
+  }
+  for (const auto& n : stale) {
+    struct stat st;
+    if (fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+    std::string path = rel.empty() ? n : rel + "/" + n;
+    if (unlinkat(dirfd, n.c_str(), 0) == 0) result_.stale_tmp_removed.push_back(path);
+    else problem(result_.warnings, path, std::string("cannot remove a leftover temporary file: ") + std::strerror(errno));
+  }
+}
+
 void FileRestore::delete_extra(int dirfd, const Tree& tree, const std::string& rel) {
   int fd = dup(dirfd);
   if (fd < 0) throw_errno("dup", rel, errno);
@@ -316,8 +346,10 @@ int FileRestore::open_dir(const std::string& rel) {
   auto [parent, name] = split(rel);
   int pfd = open_dir(parent);
   note_other_kind(pfd, name, rel, NodeType::Dir);
+  bool existed = true;
   if (!opts_.dry_run) {
-    if (mkdirat(pfd, name.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("create directory", rel, errno);
+    existed = mkdirat(pfd, name.c_str(), 0700) != 0;
+    if (existed && errno != EEXIST) throw_errno("create directory", rel, errno);
   }
   UniqueFd fd(openat(pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd && !opts_.dry_run && (errno == ENOTDIR || errno == ELOOP)) {
@@ -333,6 +365,7 @@ int FileRestore::open_dir(const std::string& rel) {
   struct stat st;
   if (!opts_.dry_run && fstat(fd.get(), &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 0700) != 0700)
     fchmod(fd.get(), (st.st_mode & 07777) | 0700);  // a read-only copy from an earlier restore
+  if (existed && !opts_.dry_run) remove_stale_tmp(fd.get(), rel);
   int raw = fd.get();
   dir_fds_.emplace(rel, std::move(fd));
   return raw;
@@ -845,7 +878,10 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   }
   root_ = UniqueFd(open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_ && !opts_.dry_run) throw_errno("open target", opts_.target, errno);
-  if (!opts_.dry_run) check_target_writable(root_.get(), opts_.target);
+  if (!opts_.dry_run) {
+    check_target_writable(root_.get(), opts_.target);
+    remove_stale_tmp(root_.get(), "");
+  }
   repo_.index();
   // The reads plan_file announces are this restore's only (an error or a full disk leaves some unmade).
   struct ForgetReads {

@@ -54,7 +54,8 @@ struct RestoreResult {
   uint64_t files_verified = 0;
   // Entries of another kind replaced ("path (file, by a dir)"), also counted in files_replaced.
   std::vector<std::string> replaced_paths;
-  std::vector<std::string> deleted_paths;  // removed by delete_extra (or, in a dry run, would be)
+  std::vector<std::string> deleted_paths;
+  std::vector<std::string> stale_tmp_removed;  // temporary files left by a killed restore, removed  // removed by delete_extra (or, in a dry run, would be)
   std::vector<RestoreProblem> errors;    // what could not be restored, and why (see source)
   std::vector<std::string> damaged;      // files not restored because the repository's data is damaged
   std::vector<RestoreProblem> warnings;  // metadata that could not be applied
