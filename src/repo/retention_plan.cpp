@@ -299,6 +299,11 @@ RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>&
     std::string damage;
     try {
       *held = repo.find_snapshot(id.hex());
+    } catch (const KeyVersionUnavailable& e) {
+      // Recoverable, not damaged: forget never removes it on the way to "cleaning up".
+      throw KeyVersionUnavailable(e.version(), std::string(e.what()) + "; nothing was removed (only if data key version " +
+                                                   std::to_string(e.version()) + " is truly lost for good: 'arca repair "
+                                                   "snapshots --lost-key-version " + std::to_string(e.version()) + "')");
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt) throw;
       damage = without_name(e.what(), name);

@@ -30,6 +30,15 @@ err_contains "keyring/00000002"
 err_contains "stopped before changing anything"
 grep -q "run 'arca repair snapshots'" "$T/err" && fail "prune points at repair snapshots"
 
+v2point=
+for s in $snaps_before; do
+  a cat --repo "$REPO" snapshot "${s:0:8}" >/dev/null 2>&1 || { v2point=$s; break; }
+done
+[ -n "$v2point" ] || fail "no unreadable point found"
+expect_exit 12 a forget --repo "$REPO" "${v2point:0:8}" --yes
+err_contains "keyring/00000002"
+err_contains "nothing was removed"
+
 step "repair snapshots keeps those points (exit 12) and says why; repair index and prune refuse"
 expect_exit 12 a repair snapshots --repo "$REPO" --yes
 err_contains "kept"
