@@ -160,3 +160,18 @@ TEST(RestoreDamage, MissingBlobIsRepositoryDamageAndNotCounted) {
   }
   EXPECT_FALSE(std::filesystem::exists(o.target + "/file"));
 }
+
+// Restic's habit: filters name paths as they were on the backed-up machine.
+TEST(RestorePatterns, AbsolutePathsMapThroughTheSnapshotsPaths) {
+  Snapshot s;
+  s.paths = {"/home/alice", "/srv/data/"};
+  EXPECT_EQ(tree_pattern(s, "/home/alice/src", "--include"), "alice/src");
+  EXPECT_EQ(tree_pattern(s, "/home/alice", "--include"), "alice");
+  EXPECT_EQ(tree_pattern(s, "/srv/data/x/*.log", "--exclude"), "data/x/*.log");
+  EXPECT_EQ(tree_pattern(s, "alice/src", "--include"), "alice/src");  // a tree path stays as it is
+  EXPECT_THROW(tree_pattern(s, "/home/alicex", "--include"), Error);  // a prefix of a name is not a parent
+  EXPECT_THROW(tree_pattern(s, "/etc", "--include"), Error);
+  Snapshot root;
+  root.paths = {"/"};
+  EXPECT_EQ(tree_pattern(root, "/etc/fstab", "--include"), "etc/fstab");
+}
