@@ -144,11 +144,12 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
   // --to as in 'pg restore' and 'redis restore' (whose --target is the recovery target, as in pgBackRest).
   cmd->add_option("-t,--target,--to", a->target,
                   "Directory to restore into (created if missing; --to is the same). Existing files are updated "
-                  "in place: only chunks that differ are written; new files appear under their names once complete")
+                  "through a copy (only chunks that differ are written) that replaces them once complete; new "
+                  "files appear under their names once complete")
       ->required();
   cmd->add_option("-i,--include", a->includes,
-                  "Restore only paths matching this glob (a path in the snapshot like 'dir/sub', or a name); "
-                  "repeatable")
+                  "Restore only paths matching this glob (a path in the snapshot like 'dir/sub', a path as backed "
+                  "up like '/home/alice/dir/sub', or a name); repeatable")
       ->allow_extra_args(false);
   cmd->add_option("-e,--exclude", a->excludes, "Do not restore paths matching this glob; repeatable")
       ->allow_extra_args(false);
