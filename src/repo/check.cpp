@@ -283,9 +283,12 @@ void Checker::report_missing_key_versions() {
       }
       msg += ")";
     }
-    error(keyring_object(v), msg + ". Recovery points whose data uses other key versions stay restorable. Put back " +
-                                 keyring_object(v) + " from a copy of the repository if there is one; otherwise "
-                                 "'arca repair index' and 'arca repair snapshots' clear what cannot be read");
+    std::string n = std::to_string(v);
+    error(keyring_object(v), msg + ". This is not damage of those objects, and recovery points whose data uses other "
+                                 "key versions stay restorable. Restore " + keyring_object(v) + " first (from a copy of "
+                                 "the repository or a backup of it); only if it is truly lost for good, 'arca repair "
+                                 "snapshots --lost-key-version " + n + "' and 'arca repair index --lost-key-version " + n +
+                                 "' clear what cannot be read");
   }
 }
 

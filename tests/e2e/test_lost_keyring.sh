@@ -39,6 +39,10 @@ expect_exit 12 a forget --repo "$REPO" "${v2point:0:8}" --yes
 err_contains "keyring/00000002"
 err_contains "nothing was removed"
 
+expect_exit 12 a check --repo "$REPO"
+err_contains "Restore keyring/00000002 first"
+err_contains "lost-key-version 2"
+
 step "repair snapshots keeps those points (exit 12) and says why; repair index and prune refuse"
 expect_exit 12 a repair snapshots --repo "$REPO" --yes
 err_contains "kept"
