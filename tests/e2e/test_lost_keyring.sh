@@ -76,4 +76,13 @@ grep -q "unknown data key" "$T/err" && fail "still 'unknown data key'"
 mv "$T/kr1" "$REPO/keyring/00000001"
 a restore --repo "$REPO" "${latest:0:8}" --target "$T/out-v1b" -q
 cmp "$T/d1/f" "$T/out-v1b/d1/f" || fail "restored file differs"
+
+step "a key version truly lost: --lost-key-version clears what it sealed, then prune and check run"
+rm "$REPO/keyring/00000002"
+a repair snapshots --repo "$REPO" --yes --lost-key-version 2 -q
+expect_exit 3 a repair index --repo "$REPO" --lost-key-version 2
+a prune --repo "$REPO" --grace 0 -q
+a check --repo "$REPO" -q
+a restore --repo "$REPO" latest --target "$T/out-last" -q
+cmp "$T/d1/f" "$T/out-last/d1/f" || fail "the version 1 point does not restore"
 echo "PASS"
