@@ -7,19 +7,29 @@
 
 namespace arca {
 
-// "10%" or "1/5" -> fraction.
-static double parse_subset(const std::string& s) {
+// "10%" -> a random fraction; "n/t" -> restic's group n of t (every pack in exactly one group).
+static void parse_subset(const std::string& s, CheckOptions& o) {
   try {
+    size_t used = 0;
     if (!s.empty() && s.back() == '%') {
-      double p = std::stod(s.substr(0, s.size() - 1));
-      if (p > 0 && p <= 100) return p / 100;
+      double p = std::stod(s.substr(0, s.size() - 1), &used);
+      if (used == s.size() - 1 && p > 0 && p <= 100) {
+        o.subset = p / 100;
+        return;
+      }
     } else if (auto slash = s.find('/'); slash != std::string::npos) {
-      double n = std::stod(s.substr(0, slash)), t = std::stod(s.substr(slash + 1));
-      if (n > 0 && t > 0 && n <= t) return n / t;
+      size_t un = 0, ut = 0;
+      unsigned long n = std::stoul(s.substr(0, slash), &un), t = std::stoul(s.substr(slash + 1), &ut);
+      if (un == slash && ut == s.size() - slash - 1 && n >= 1 && n <= t && t <= 1000000) {
+        o.group = uint32_t(n);
+        o.groups = uint32_t(t);
+        return;
+      }
     }
   } catch (const std::exception&) {
   }
-  throw Error(ErrorKind::Usage, "--read-data-subset takes a percentage like 10% or a fraction like 1/5");
+  throw Error(ErrorKind::Usage, "--read-data-subset '" + s + "': give a percentage like 10% (random packs) or n/t "
+                                "with 1 <= n <= t like 3/7 (group n of t fixed groups, as in restic)");
 }
 
 void register_check(CLI::App& app, GlobalOptions& g) {
@@ -30,12 +40,16 @@ void register_check(CLI::App& app, GlobalOptions& g) {
   auto read_data = std::make_shared<bool>(false);
   auto subset = std::make_shared<std::string>();
   cmd->add_flag("--read-data", *read_data, "Read and authenticate every blob of every pack");
-  cmd->add_option("--read-data-subset", *subset, "Read a random subset of packs: N% or n/t");
+  cmd->add_option("--read-data-subset", *subset,
+                  "Read a subset of packs: N% (random) or n/t (group n of t fixed groups: 1/7 … 7/7 read every "
+                  "pack once)");
   set_command(*cmd, [&g, read_data, subset] {
     auto repo = open_repository(g);
     CheckOptions o;
+    if (*read_data && !subset->empty())
+      throw Error(ErrorKind::Usage, "--read-data reads every pack and --read-data-subset only some: give one of them");
     o.read_data = *read_data || !subset->empty();
-    if (!subset->empty()) o.subset = parse_subset(*subset);
+    if (!subset->empty()) parse_subset(*subset, o);
     ProgressCounters progress;
     CheckResult r;
     {

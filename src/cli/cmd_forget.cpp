@@ -151,6 +151,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
       if (a->policy_file.empty() && (!a->source.empty() || !a->paths.empty()) && a->kind.empty() &&
           a->host.empty() && a->tags.empty())
         require_known_source(snaps, a->source, cfg.rules[0].paths);
+      if (a->policy_file.empty()) require_known_tags(snaps, a->keep_tags);
       plan = plan_retention(snaps, cfg, active);
     }
     if (!a->dry_run) refuse_append_only(*repo, plan);

@@ -44,8 +44,8 @@ void throw_if_damaged(const PruneStats& s, bool dry_run) {
     for (size_t i = 0; i < d.blobs.size(); i++) msg += (i ? ", " : "") + d.blobs[i].short_hex();
     for (const auto& f : d.affected) msg += "\n    needed by " + f;
   }
-  msg += "\nrun 'arca check --read-data' to see every damaged file; restoring them from another copy of the data and "
-         "backing up again replaces them";
+  msg += "\nrun 'arca check --read-data' to see every damaged file. A new backup does not replace damaged blobs while "
+         "the index lists them (it deduplicates against them): see 'Damaged data' in docs/retention.md";
   throw Error(ErrorKind::Corrupt, msg);
 }
 

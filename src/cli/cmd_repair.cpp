@@ -1,6 +1,7 @@
 // arca repair index | snapshots: the ways out of damaged index and snapshot objects.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <set>
 
@@ -64,7 +65,9 @@ int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes, con
   bool remove = !dry_run && removable_n;
   if (!g.json)
     for (const auto& d : damaged) {
-      if (!d.unavailable_key)
+      if (!d.locked_by.empty())
+        std::cerr << "kept: " << d.name << ": " << d.reason << " (protected by " << d.locked_by << ")\n";
+      else if (!d.unavailable_key)
         std::cerr << "damaged: " << d.name << ": " << d.reason << "\n";
       else if (removable(d, lost_versions))
         std::cerr << "key version lost: " << d.name << ": " << d.reason << "\n";
@@ -82,13 +85,14 @@ int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes, con
     if (answer != "yes") throw Error(ErrorKind::Refused, "not confirmed; nothing was removed");
   }
   size_t removed = remove ? remove_damaged_snapshots(*repo, damaged, lost_versions) : 0;
-  // Points kept because a keyring entry is missing still block prune: not a clean result.
+  // Points kept (a keyring entry is missing, or a lock protects them) still block prune: not a clean result.
   int rc = kept ? kExitCorrupt : kExitOk;
   if (g.json) {
     nlohmann::json items = nlohmann::json::array();
     for (const auto& d : damaged) {
       nlohmann::json item = {{"object", d.name}, {"reason", d.reason}, {"removable", removable(d, lost_versions)}};
       if (d.unavailable_key) item["unavailable_key_version"] = *d.unavailable_key;
+      if (!d.locked_by.empty()) item["locked_by"] = d.locked_by;
       items.push_back(item);
     }
     print_json({{"dry_run", dry_run}, {"damaged", items}, {"removed", removed}, {"kept", kept}});
@@ -102,9 +106,13 @@ int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes, con
     else if (removable_n)
       std::cout << removable_n << " snapshot object(s) would be removed\n";
   }
-  if (kept)
-    std::cerr << "error: kept " << kept << " recovery point(s) that are unreadable only because a keyring entry is "
+  size_t locked = std::count_if(damaged.begin(), damaged.end(), [](const auto& d) { return !d.locked_by.empty(); });
+  if (kept > locked)
+    std::cerr << "error: kept " << kept - locked << " recovery point(s) that are unreadable only because a keyring entry is "
               << "missing or damaged: restore it (from a copy of the repository or a backup of it) and they read again\n";
+  if (locked)
+    std::cerr << "error: kept " << locked << " damaged recovery point(s) that an active lock protects; prune stays "
+              << "blocked until the lock ends or is released ('arca lock list')\n";
   return rc;
 }
 

@@ -84,9 +84,6 @@ int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot
   if (r.interrupted) {
     std::cerr << "interrupted: " << plural(r.files, "file", "files") << " restored, "
               << plural(r.unfinished_removed, "unfinished file", "unfinished files") << " removed";
-    if (!r.unfinished_in_place.empty())
-      std::cerr << ", " << plural(r.unfinished_in_place.size(), "existing file", "existing files")
-                << " partly updated (first: " << r.unfinished_in_place[0] << ")";
     std::cerr << "; run the same restore again to complete it\n";
     return kExitInterrupted;
   }
@@ -186,7 +183,7 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
                   {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_new", r.files_new},
                   {"files_replaced", r.files_replaced}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
                   {"damaged", r.damaged}, {"interrupted", r.interrupted}, {"unfinished_removed", r.unfinished_removed},
-                  {"unfinished_in_place", r.unfinished_in_place}, {"unmatched_includes", r.unmatched_includes},
+                  {"unmatched_includes", r.unmatched_includes},
                   {"unmatched_excludes", r.unmatched_excludes}, {"stale_tmp_removed", r.stale_tmp_removed},
                   {"partial_snapshot", snap.partial}, {"not_backed_up", partial},
                   {"verified", a->verify}, {"files_verified", r.files_verified}, {"duration_s", r.duration_s},

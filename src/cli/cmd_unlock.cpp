@@ -17,12 +17,14 @@ void register_unlock(CLI::App& app, GlobalOptions& g) {
                                  "process is gone on this host (--remove-all: also those of other hosts)");
   add_global_options(*cmd, g);
   auto all = std::make_shared<bool>(false);
-  cmd->add_flag("--remove-all", *all, "Also remove locks held by other hosts (only when you know no arca runs there)");
+  cmd->add_flag("--remove-all", *all,
+                "Also remove locks held by other hosts (only when you know no arca runs there); a lock of a process "
+                "running on this host is never removed");
   set_command(*cmd, [&g, all] {
     auto repo = open_repository(g);
     size_t removed = 0, kept = 0;
     for (const auto& w : list_writers(*repo)) {
-      if (*all || writer_is_stale(w)) {
+      if (writer_is_stale(w) || (*all && !writer_is_running_here(w))) {
         remove_writer(*repo, w);
         removed++;
       } else {
@@ -32,7 +34,7 @@ void register_unlock(CLI::App& app, GlobalOptions& g) {
     }
     std::optional<WriterRecord> prune = prune_lock_holder(*repo);
     if (prune) {
-      if (*all || writer_is_stale(*prune)) {
+      if (writer_is_stale(*prune) || (*all && !writer_is_running_here(*prune))) {
         PruneLock::force_remove(*repo);
         removed++;
       } else {

@@ -62,7 +62,10 @@ void BlobWriter::start_session() {
       try {
         Bytes b = repo_.load_object("prune/running");
         auto j = nlohmann::json::parse(b.begin(), b.end());
-        WriterRecord prune{.host = j.value("host", "?"), .domain = j.value("domain", ""), .pid = j.value("pid", 0)};
+        WriterRecord prune;
+        prune.host = j.value("host", "?");
+        prune.domain = j.value("domain", "");
+        prune.pid = j.value("pid", 0);
         // A killed prune on this host left it: it deletes nothing any more.
         exclusive = j.value("exclusive", false) && !writer_is_stale(prune);
         holder = "host " + j.value("host", "?") + ", pid " + std::to_string(j.value("pid", 0)) + ", since " +
@@ -173,6 +176,12 @@ void BlobWriter::note_reused(const Id& id) {
 // ends. If that is (nearly) over and a blob this session reused exists only in such packs, the
 // recovery point could end up needing deleted data: it must not be published.
 void BlobWriter::check_publishable() {
+  // Without its registration a 'prune --grace 0' may have run meanwhile and deleted what this
+  // session stored or reused (someone ran 'arca unlock --remove-all' elsewhere, or removed it).
+  if (!session_.empty() && !repo_.backend().stat(session_))
+    throw Error(ErrorKind::Generic, "this backup's registration " + session_ + " was removed while it ran (by 'arca unlock "
+                                    "--remove-all' on another host?): a 'prune --grace 0' may have deleted data it "
+                                    "needs, so the recovery point is not saved. Run the backup again");
   bool reused_any;
   {
     std::lock_guard lk(reused_mu_);

@@ -393,7 +393,15 @@ void Checker::read_packs() {
   for (const Index* ix : {&index_, &unindexed_})
     for (const auto& p : ix->packs())
       if (pack_files_.count(pack_name(p.second, p.first))) packs.push_back(p);
-  if (opts_.subset < 1.0) {
+  if (opts_.groups) {
+    // A pack's group comes from its id (the first four bytes, big-endian, modulo the group
+    // count): the same in every run, independent of the other packs, even across new packs.
+    std::erase_if(packs, [&](const auto& p) {
+      const auto& b = p.first.b;
+      uint32_t v = uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | uint32_t(b[3]);
+      return v % opts_.groups != opts_.group - 1;
+    });
+  } else if (opts_.subset < 1.0) {
     std::mt19937_64 rng(std::random_device{}());
     std::shuffle(packs.begin(), packs.end(), rng);
     size_t keep = std::max<size_t>(1, size_t(double(packs.size()) * opts_.subset + 0.999999));

@@ -16,7 +16,10 @@ namespace arca {
 
 struct CheckOptions {
   bool read_data = false;
-  double subset = 1.0;  // fraction of packs to read when read_data (0 < subset <= 1)
+  double subset = 1.0;  // a random fraction of packs to read when read_data (0 < subset <= 1)
+  // restic's n/t: read group `group` (1..groups) of `groups` fixed groups of packs, so running
+  // 1/7 … 7/7 (cron: $(date +%u)/7) reads every pack exactly once. 0: no groups.
+  uint32_t group = 0, groups = 0;
   unsigned threads = 0;
 };
 

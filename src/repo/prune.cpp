@@ -156,7 +156,8 @@ class Pruner {
     auto pos = index_.position(blob);
     if (!pos)
       throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " needs blob " + blob.short_hex() +
-                                          ", which no index lists: prune stopped before deleting anything; run 'arca check'");
+                                          ", which no index lists: prune stopped before deleting anything; run 'arca repair index' (it "
+                                          "rebuilds the index from the pack headers), then prune again");
     return *pos;
   }
 

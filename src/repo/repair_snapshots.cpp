@@ -4,6 +4,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "repo/locks.h"
 #include "repo/repair_scan.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
@@ -25,7 +26,7 @@ std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
       return;
     } catch (const KeyVersionUnavailable& e) {
       std::lock_guard lk(mu);
-      out.push_back({names[i], without_name(e.what(), names[i]), e.version()});
+      out.push_back({names[i], without_name(e.what(), names[i]), e.version(), ""});
       return;
     } catch (const nlohmann::json::exception& e) {
       reason = std::string("malformed: ") + e.what();
@@ -37,13 +38,22 @@ std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
       reason = e.what();
     }
     std::lock_guard lk(mu);
-    out.push_back({names[i], reason, std::nullopt});
+    out.push_back({names[i], reason, std::nullopt, ""});
   });
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  // A lock names its point by id (locks/<id>/…), so it protects a point that cannot be read too.
+  if (!out.empty()) {
+    auto locks = active_locks(load_locks(repo), time(nullptr));
+    for (auto& d : out)
+      if (d.name.size() != 10 + 64 || d.name.find_first_not_of("0123456789abcdef", 10) != std::string::npos) continue;
+      else if (auto it = locks.find(Id::from_hex(d.name.substr(10))); it != locks.end())
+        d.locked_by = it->second.front().describe();
+  }
   return out;
 }
 
 bool removable(const DamagedSnapshot& d, const std::set<uint32_t>& lost_key_versions) {
+  if (!d.locked_by.empty()) return false;
   return !d.unavailable_key || lost_key_versions.count(*d.unavailable_key);
 }
 

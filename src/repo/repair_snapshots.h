@@ -17,11 +17,12 @@ struct DamagedSnapshot {
   std::string name;    // snapshots/<id>
   std::string reason;  // why it cannot be read
   std::optional<uint32_t> unavailable_key;  // set when only its key version is missing/damaged
+  std::string locked_by;  // an active lock naming its id ("compliance lock 1a2b3c4d until …"): never removed
 };
 
 // Every snapshot object that cannot be read.
 std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo);
-// Removes them, except those sealed with an unavailable key version not in `lost_key_versions`;
+// Removes them, except locked ones and those sealed with an unavailable key version not in `lost_key_versions`;
 // returns how many it removed. Refuses (Error Refused) with an append-only key before removing anything.
 size_t remove_damaged_snapshots(Repository& repo, const std::vector<DamagedSnapshot>& damaged,
                                 const std::set<uint32_t>& lost_key_versions = {});

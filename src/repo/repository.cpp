@@ -377,8 +377,34 @@ void Repository::save_snapshot(Snapshot& snap) {
   save_object("snapshots/" + snap.id.hex(), as_view(s));
 }
 
+// A version number is never used twice: a missing or damaged entry (moved away, being restored)
+// may still seal stored objects, and a new key under its number would make them unreadable for
+// good. So rotation waits for a complete keyring and numbers above every version in use.
 uint32_t Repository::rotate_data_key() {
-  uint32_t v = keys_.current_version() + 1;
+  if (std::string note = keys_.unavailable_note(); !note.empty())
+    throw Error(ErrorKind::Refused, "key rotate refused: " + note);
+  uint32_t highest = keys_.current_version();
+  for (const char* prefix : {"index/", "snapshots/"}) {
+    std::vector<std::string> names;
+    backend_->list(prefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
+    for (const auto& name : names) {
+      Bytes h;
+      try {
+        h = backend_->get_range_upto(name, 0, kEnvelopeHeader);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::NotFound) continue;  // removed since the listing
+        throw;
+      }
+      if (h.size() < kEnvelopeHeader) continue;  // damaged: check reports it
+      uint32_t version = uint32_t(h[1]) | uint32_t(h[2]) << 8 | uint32_t(h[3]) << 16 | uint32_t(h[4]) << 24;
+      if (version > highest)
+        throw Error(ErrorKind::Refused, "key rotate refused: " + name + " is sealed with data key version " +
+                                            std::to_string(version) + ", but " + keys_.unavailable_reason(version) +
+                                            ". Restore that entry first (a new key under its number would make such "
+                                            "objects unreadable for good)");
+    }
+  }
+  uint32_t v = highest + 1;
   Key k = random_key();
   save_keyring_entry(*backend_, keys_, v, k);
   keys_.data_keys[v] = k;

@@ -244,7 +244,7 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     std::reverse(members.begin(), members.end());  // shown newest first
     std::reverse(decisions.begin(), decisions.end());
     for (size_t i = 0; i < members.size(); i++) {
-      PlannedSnapshot p{members[i], decisions[i].keep, decisions[i].reasons, group, rule.name};
+      PlannedSnapshot p{members[i], decisions[i].keep, decisions[i].reasons, group, rule.name, ""};
       if (!p.keep)
         p.reasons = {rule.keep.empty() ? rule.title() + " keeps nothing"
                                        : "not kept by " + rule.title() + " (" + rule.keep.describe() + ")"};
@@ -253,7 +253,7 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     }
   }
   for (const Snapshot* s : unmatched) {
-    PlannedSnapshot p{s, true, {"no rule matches"}, "unmatched", ""};
+    PlannedSnapshot p{s, true, {"no rule matches"}, "unmatched", "", ""};
     plan.items.push_back(std::move(p));
   }
   std::vector<const Snapshot*> removed;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "repo/repository.h"
 #include "util/error.h"
@@ -94,6 +95,25 @@ void require_known_source(const std::vector<Snapshot>& all, const std::string& s
   for (const auto& p : paths) what += (what.empty() ? "path " : ", path ") + p;
   throw Error(ErrorKind::NotFound, "no recovery point has " + what + (known.empty() ? " (the repository has none)" :
                                    " (known sources: " + list + "; see 'arca snapshots')"));
+}
+
+void require_known_tags(const std::vector<Snapshot>& all, const std::vector<std::string>& tags) {
+  std::set<std::string> known;
+  for (const auto& s : all) known.insert(s.tags.begin(), s.tags.end());
+  for (const auto& t : tags) {
+    if (known.count(t)) continue;
+    std::string list;
+    size_t i = 0;
+    for (const auto& k : known) {
+      if (i++ == 12) {
+        list += ", …";
+        break;
+      }
+      list += (list.empty() ? "" : ", ") + k;
+    }
+    throw Error(ErrorKind::NotFound, "no recovery point carries tag '" + t + "', so --keep-tag '" + t +
+                                         "' keeps nothing (a typo?); known tags: " + (list.empty() ? "none" : list));
+  }
 }
 
 const std::vector<std::string>& known_source_kinds() {

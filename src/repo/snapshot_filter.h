@@ -35,6 +35,9 @@ std::string trim_space(const std::string& s);
 // forget --source/--path: a name or path no recovery point has is a typo, not "remove nothing".
 // Throws Error(NotFound) naming the known sources when no point of `all` has source `source`
 // (source_name_of or the recorded name; empty: any) and every path of `paths`.
+// A --keep-tag that no recovery point carries keeps nothing: a typo would remove points. Throws
+// Error(NotFound) naming the tag and the tags the repository has.
+void require_known_tags(const std::vector<Snapshot>& all, const std::vector<std::string>& tags);
 void require_known_source(const std::vector<Snapshot>& all, const std::string& source,
                           const std::vector<std::string>& paths);
 

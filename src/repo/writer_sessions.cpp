@@ -36,6 +36,10 @@ bool writer_is_stale(const WriterRecord& w) {
   return !w.damaged && w.domain == process_domain() && w.pid > 0 && kill(w.pid, 0) != 0 && errno == ESRCH;
 }
 
+bool writer_is_running_here(const WriterRecord& w) {
+  return !w.done && w.domain == process_domain() && w.pid > 0 && (kill(w.pid, 0) == 0 || errno == EPERM);
+}
+
 std::string register_writer(Repository& repo) {
   nlohmann::json me = {{"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()}};
   std::string text = me.dump();

@@ -22,6 +22,9 @@ struct WriterRecord {
 std::string process_domain();
 // True if the record's process is known to be gone (same domain, no such pid) or it ended.
 bool writer_is_stale(const WriterRecord& w);
+// True if the record's process is known to run: same domain and the pid exists. Nothing may
+// remove such a record, not even `unlock --remove-all`.
+bool writer_is_running_here(const WriterRecord& w);
 
 // Registers this process's session; returns the object's name.
 std::string register_writer(Repository& repo);

@@ -107,6 +107,10 @@ expect_exit 0 a forget --repo "$R2" "${ids[2]:0:8}" --yes
 # A policy never removes damaged points (it cannot see what they are).
 a forget --repo "$R2" --keep-last 1 --yes -q 2>/dev/null
 [ -e "$R2/snapshots/${ids[1]}" ] || fail "a policy forget removed a damaged point"
+# Nor does repair snapshots remove a damaged point an active lock names (exit 12: prune stays blocked).
+expect_exit 12 a repair snapshots --repo "$R2" --yes
+err_contains "protected by legal hold"
+[ -e "$R2/snapshots/${ids[1]}" ] || fail "repair snapshots removed a locked damaged point"
 
 step "check during a running backup: its unindexed packs belong to that backup, not an interrupted one"
 R3=$T/repo3

@@ -640,7 +640,9 @@ TEST(RetentionPlan, OldMultiPathPointsGroupByPathSet) {
   EXPECT_EQ(kept, (std::set<arca::Id>{snaps[1].id, snaps[2].id}));
   EXPECT_EQ(plan.removed(), 1u);
   for (const auto& p : plan.items) {
-    if (!p.keep) EXPECT_EQ(p.reasons, std::vector<std::string>{"not kept by the --keep options (last 1)"});
+    if (!p.keep) {
+      EXPECT_EQ(p.reasons, std::vector<std::string>{"not kept by the --keep options (last 1)"});
+    }
   }
 }
 

@@ -64,9 +64,6 @@ struct RestoreResult {
   bool no_space = false;         // stopped because the target filesystem is full
   bool interrupted = false;      // stopped by opts.cancel
   uint64_t unfinished_removed = 0;  // new files left incomplete by a stop, removed
-  // Existing files left partly updated by a stop. Always empty since existing files are updated
-  // through a copy; kept so that --json keeps its fields.
-  std::vector<std::string> unfinished_in_place;
   double duration_s = 0;
 };
 
