@@ -639,22 +639,7 @@ PruneLock::PruneLock(Repository& repo, bool exclusive) : repo_(repo) {
 
 std::optional<WriterRecord> prune_lock_holder(const Repository& repo) {
   if (!repo.backend().stat(kLockName)) return std::nullopt;
-  WriterRecord w;
-  w.name = kLockName;
-  try {
-    Bytes b = repo.load_object(kLockName);
-    auto j = nlohmann::json::parse(b.begin(), b.end());
-    w.host = j.value("host", "?");
-    w.domain = j.value("domain", "");
-    w.pid = j.value("pid", 0);
-    w.started = j.value("started", "?");
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::NotFound) return std::nullopt;
-    w.damaged = true;
-  } catch (const std::exception&) {
-    w.damaged = true;
-  }
-  return w;
+  return read_writer_record(repo, kLockName);
 }
 
 // The lock is visible before the writers are listed (a backup does the reverse), so a backup

@@ -70,25 +70,31 @@ std::vector<WriterRecord> list_writers(const Repository& repo) {
   });
   std::vector<WriterRecord> out;
   for (const auto& name : names) {
-    WriterRecord w;
-    w.name = name;
-    w.done = done.count(name) != 0;
-    try {
-      Bytes b = repo.load_object(name);
-      auto j = nlohmann::json::parse(b.begin(), b.end());
-      w.host = j.value("host", "?");
-      w.domain = j.value("domain", "");
-      w.pid = j.value("pid", 0);
-      w.started = j.value("started", "?");
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::NotFound) continue;  // it ended meanwhile
-      w.damaged = true;
-    } catch (const std::exception&) {
-      w.damaged = true;
-    }
-    out.push_back(std::move(w));
+    auto w = read_writer_record(repo, name);
+    if (!w) continue;  // it ended meanwhile
+    w->done = done.count(name) != 0;
+    out.push_back(std::move(*w));
   }
   return out;
+}
+
+std::optional<WriterRecord> read_writer_record(const Repository& repo, const std::string& name) {
+  WriterRecord w;
+  w.name = name;
+  try {
+    Bytes b = repo.load_object(name);
+    auto j = nlohmann::json::parse(b.begin(), b.end());
+    w.host = j.value("host", "?");
+    w.domain = j.value("domain", "");
+    w.pid = j.value("pid", 0);
+    w.started = j.value("started", "?");
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound) return std::nullopt;
+    w.damaged = true;
+  } catch (const std::exception&) {
+    w.damaged = true;
+  }
+  return w;
 }
 
 void remove_writer(Repository& repo, const WriterRecord& w) {

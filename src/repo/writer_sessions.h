@@ -3,6 +3,7 @@
 // while one runs, and a backup can refuse while such a prune runs. Both sides create their own
 // object first and look for the other's second, so at least one of two racing sides sees the other.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ std::string register_writer(Repository& repo);
 // Ends it: removes the object, or where the key cannot delete, adds writers/<id>.done. Never throws.
 void unregister_writer(Repository& repo, const std::string& name) noexcept;
 std::vector<WriterRecord> list_writers(const Repository& repo);
+// One record (a registration or the prune lock, which has the same fields); nullopt if it is
+// gone, `damaged` if it cannot be read.
+std::optional<WriterRecord> read_writer_record(const Repository& repo, const std::string& name);
 // Removes a record (and its .done companion).
 void remove_writer(Repository& repo, const WriterRecord& w);
 std::string describe(const WriterRecord& w);  // "host h, pid 12, since …"
