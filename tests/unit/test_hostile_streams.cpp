@@ -1,0 +1,210 @@
+// Parsers of bytes from servers Arca does not control (docs/security.md, "Defences"): tar
+// streams from PostgreSQL, the replication stream and replies of a Redis master, Kafka records
+// and the archive JSON a key holder can write. Each test feeds crafted bytes and expects a
+// Corrupt error (or a clamped value) with memory and time bounded by what was actually sent.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sources/common/tar_reader.h"
+#include "util/error.h"
+
+using namespace arca;
+
+namespace {
+
+// ---- tar ----
+
+void tar_checksum(Bytes& h) {
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; i++) sum += h[i];
+  std::snprintf(reinterpret_cast<char*>(h.data() + 148), 8, "%06o", sum);
+}
+
+Bytes tar_header(const std::string& name, char type, uint64_t size) {
+  Bytes h(512, 0);
+  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
+  std::snprintf(reinterpret_cast<char*>(h.data() + 100), 8, "%07o", 0600);
+  std::snprintf(reinterpret_cast<char*>(h.data() + 108), 8, "%07o", 26);
+  std::snprintf(reinterpret_cast<char*>(h.data() + 116), 8, "%07o", 27);
+  std::snprintf(reinterpret_cast<char*>(h.data() + 124), 12, "%011llo", static_cast<unsigned long long>(size));
+  std::snprintf(reinterpret_cast<char*>(h.data() + 136), 12, "%011o", 1700000000);
+  h[156] = uint8_t(type);
+  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+  tar_checksum(h);
+  return h;
+}
+
+void append(Bytes& tar, const Bytes& h, const std::string& data) {
+  tar.insert(tar.end(), h.begin(), h.end());
+  tar.insert(tar.end(), data.begin(), data.end());
+  tar.resize(tar.size() + (512 - data.size() % 512) % 512, 0);
+}
+
+void append_entry(Bytes& tar, const std::string& name, char type, const std::string& data = "") {
+  append(tar, tar_header(name, type, data.size()), data);
+}
+
+struct Collected {
+  std::vector<TarEntry> entries;
+  std::vector<std::string> contents;
+};
+
+TarReader::Callbacks collector(Collected& c) {
+  return {[&c](const TarEntry& e) {
+            c.entries.push_back(e);
+            c.contents.emplace_back();
+          },
+          [&c](ByteView d) { c.contents.back().append(reinterpret_cast<const char*>(d.data()), d.size()); }, nullptr};
+}
+
+// Feeds the archive (in 64 KiB pieces) and returns the Corrupt error's message, or "" if none.
+std::string read_tar(const Bytes& tar, Collected& c) {
+  TarReader r("base.tar", collector(c));
+  try {
+    for (size_t i = 0; i < tar.size(); i += 65536)
+      r.feed(ByteView(tar.data() + i, std::min<size_t>(65536, tar.size() - i)));
+    r.finish();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+TEST(HostileTar, EmptyLongNameDoesNotSwallowTheNextFile) {
+  // Before: a size-0 'L' left the reader in long-name mode, and the next file's content (1 MiB
+  // here, any size in general) was appended to the name.
+  Bytes tar;
+  append_entry(tar, "././@LongLink", 'L', "");
+  append_entry(tar, "base/1/1259", '0', std::string(1 << 20, 'x'));
+  append_entry(tar, "PG_VERSION", '0', "15\n");
+  tar.resize(tar.size() + 1024, 0);
+  Collected c;
+  std::string err = read_tar(tar, c);
+  EXPECT_NE(err.find("0 bytes"), std::string::npos) << err;
+  EXPECT_NE(err.find("byte 0"), std::string::npos) << err;  // where the entry is
+  for (const auto& e : c.entries) EXPECT_LE(e.path.size(), kMaxTarName);
+}
+
+TEST(HostileTar, LongNamesAreBoundedByPathMax) {
+  // A 1 MiB long name is refused before any of it is read.
+  Bytes tar;
+  append_entry(tar, "ok", '0', "x");
+  append_entry(tar, "././@LongLink", 'L', std::string(1 << 20, 'n') + '\0');
+  append_entry(tar, "placeholder", '0', "data");
+  Collected c;
+  std::string err = read_tar(tar, c);
+  EXPECT_NE(err.find("1048577 bytes"), std::string::npos) << err;
+  EXPECT_NE(err.find("at byte 1024"), std::string::npos) << err;
+  ASSERT_EQ(c.entries.size(), 1u);
+
+  // Just above PATH_MAX: refused; exactly PATH_MAX: accepted.
+  for (size_t len : {kMaxTarName + 1, kMaxTarName}) {
+    Bytes t;
+    append_entry(t, "././@LongLink", 'L', std::string(len, 'n') + '\0');
+    append_entry(t, "placeholder", '0', "data");
+    t.resize(t.size() + 1024, 0);
+    Collected c2;
+    std::string e2 = read_tar(t, c2);
+    if (len > kMaxTarName) {
+      EXPECT_NE(e2, "") << len;
+    } else {
+      EXPECT_EQ(e2, "");
+      ASSERT_EQ(c2.entries.size(), 1u);
+      EXPECT_EQ(c2.entries[0].path, std::string(len, 'n'));
+      EXPECT_EQ(c2.contents[0], "data");
+    }
+  }
+}
+
+TEST(HostileTar, LongLinkTargetsAndPaxNamesAreBounded) {
+  // 'K' and pax path/linkpath are read (they were refused as unsupported before) and bounded.
+  Bytes tar;
+  append_entry(tar, "././@LongLink", 'K', std::string(300, 't') + '\0');
+  append_entry(tar, "link", '2');
+  std::string rec = "path=" + std::string(200, 'p') + "\n";
+  std::string pax = std::to_string(rec.size() + 4) + " " + rec;
+  append_entry(tar, "PaxHeader", 'x', pax);
+  append_entry(tar, "short", '0', "abc");
+  tar.resize(tar.size() + 1024, 0);
+  Collected c;
+  EXPECT_EQ(read_tar(tar, c), "");
+  ASSERT_EQ(c.entries.size(), 2u);
+  EXPECT_EQ(c.entries[0].link_target, std::string(300, 't'));
+  EXPECT_EQ(c.entries[1].path, std::string(200, 'p'));
+  EXPECT_EQ(c.contents[1], "abc");
+
+  Bytes big;
+  std::string brec = "linkpath=" + std::string(kMaxTarName + 1, 'q') + "\n";
+  append_entry(big, "PaxHeader", 'x', std::to_string(brec.size() + 5) + " " + brec);
+  append_entry(big, "link", '2');
+  Collected c2;
+  EXPECT_NE(read_tar(big, c2).find("linkpath of 4097 bytes"), std::string::npos);
+
+  Bytes huge;
+  append(huge, tar_header("PaxHeader", 'x', 1ull << 30), "");  // declares 1 GiB, sends nothing
+  Collected c3;
+  EXPECT_NE(read_tar(huge, c3).find("pax extended header"), std::string::npos);
+
+  Bytes malformed;
+  append_entry(malformed, "PaxHeader", 'x', "99999 path=x\n");
+  append_entry(malformed, "f", '0', "");
+  Collected c4;
+  EXPECT_NE(read_tar(malformed, c4).find("malformed pax record"), std::string::npos);
+}
+
+// Writes `v` as a 12-byte base-256 number (two's complement) at `off`.
+void base256(Bytes& h, size_t off, int64_t hi, uint64_t lo) {
+  h[off] = hi < 0 ? 0xff : 0x80;
+  for (int i = 0; i < 3; i++) h[off + 1 + size_t(i)] = uint8_t(uint64_t(hi) >> (8 * (2 - i)));
+  for (int i = 0; i < 8; i++) h[off + 4 + size_t(i)] = uint8_t(lo >> (8 * (7 - i)));
+}
+
+TEST(HostileTar, MtimesBeyondNanosecondsAreClamped) {
+  // mtime 2^63 s (and larger, and hugely negative) in base-256: before, 2^63 came out as
+  // INT64_MIN, and base_backup's mtime * 1e9 overflowed.
+  struct Case {
+    int64_t hi;
+    uint64_t lo;
+    int64_t want;
+  } cases[] = {
+      {0, uint64_t(1) << 63, kMaxTarMtime},             // 2^63
+      {0x7fffff, ~uint64_t(0), kMaxTarMtime},           // 2^87 - 1: more than 64 bits
+      {0, uint64_t(kMaxTarMtime) + 1, kMaxTarMtime},    // just past 2262-04-11
+      {0, uint64_t(kMaxTarMtime), kMaxTarMtime},        // 2262-04-11: kept
+      {-1, ~uint64_t(0), -1},                           // -1 s: kept (1969)
+      {-1, uint64_t(1) << 63, kMinTarMtime},            // -2^63
+      {-0x800000, 0, kMinTarMtime},                     // far below
+  };
+  for (const auto& k : cases) {
+    Bytes h = tar_header("f", '0', 3);
+    base256(h, 136, k.hi, k.lo);
+    tar_checksum(h);
+    Bytes tar;
+    append(tar, h, "abc");
+    Collected c;
+    EXPECT_EQ(read_tar(tar, c), "");
+    ASSERT_EQ(c.entries.size(), 1u);
+    EXPECT_EQ(c.entries[0].mtime, k.want) << k.hi << " " << k.lo;
+    int64_t ns = 0;
+    EXPECT_FALSE(__builtin_mul_overflow(c.entries[0].mtime, int64_t(1'000'000'000), &ns));
+  }
+  // A size that does not fit is refused (it cannot be clamped).
+  Bytes h = tar_header("f", '0', 0);
+  base256(h, 124, 1, 0);
+  tar_checksum(h);
+  Collected c;
+  EXPECT_NE(read_tar(h, c).find("impossible size"), std::string::npos);
+}
+
+}  // namespace
