@@ -14,7 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "repo/blob_writer.h"
 #include "sources/common/tar_reader.h"
+#include "sources/kafka/kafka_archive.h"
+#include "sources/kafka/record_codec.h"
+#include "test_util.h"
 #include "util/error.h"
 
 using namespace arca;
@@ -205,6 +209,118 @@ TEST(HostileTar, MtimesBeyondNanosecondsAreClamped) {
   tar_checksum(h);
   Collected c;
   EXPECT_NE(read_tar(h, c).find("impossible size"), std::string::npos);
+}
+
+// ---- Kafka ----
+
+// The Corrupt error's message, or "" if `f` did not throw one.
+std::string corrupt_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+nlohmann::json sample_index() {
+  KafkaPartitionArchive p;
+  p.partition = 0;
+  p.next_offset = 10;
+  KafkaSegment s;
+  s.add({Id{}, Id{}, 0, 9, 10, 100, 1'700'000'000'000, 1'700'000'000'009});
+  p.segments.push_back(s);
+  p.records = 10;
+  p.bytes = 100;
+  p.gaps.push_back({0, 0, "test"});
+  return p.to_json();
+}
+
+TEST(HostileKafka, ArchiveJsonNumbersAreRangeChecked) {
+  // Before: nlohmann's get<int64_t>() of 1e300 is a float-cast overflow (UBSan aborts; a
+  // normal build reads garbage). Every integer of index.json is checked, naming file and field.
+  EXPECT_EQ(corrupt_message([] { KafkaPartitionArchive::from_json(sample_index(), "idx"); }), "");
+  struct Case {
+    std::function<void(nlohmann::json&)> edit;
+    std::string field;
+  } cases[] = {
+      {[](nlohmann::json& j) { j["segments"][0]["blobs"][0][6] = 1e300; }, "segments[0].blobs[0][6] (min timestamp)"},
+      {[](nlohmann::json& j) { j["segments"][0]["blobs"][0][7] = -1e300; }, "segments[0].blobs[0][7] (max timestamp)"},
+      {[](nlohmann::json& j) { j["segments"][0]["blobs"][0][4] = -1; }, "segments[0].blobs[0][4] (records)"},
+      {[](nlohmann::json& j) { j["segments"][0]["blobs"][0][2] = 18446744073709551615ull; }, "(first offset)"},
+      {[](nlohmann::json& j) { j["partition"] = 1e300; }, "partition"},
+      {[](nlohmann::json& j) { j["partition"] = 4294967296ll; }, "partition"},
+      {[](nlohmann::json& j) { j["next_offset"] = 9.5; }, "next_offset"},
+      {[](nlohmann::json& j) { j["records"] = 1e300; }, "records"},
+      {[](nlohmann::json& j) { j["high_watermark"] = 1e19; }, "high_watermark"},
+      {[](nlohmann::json& j) { j["segments"][0]["records"] = 1e300; }, "segments[0].records"},
+      {[](nlohmann::json& j) { j["gaps"][0]["to"] = 1e300; }, "gaps[0].to"},
+  };
+  for (const auto& c : cases) {
+    nlohmann::json j = sample_index();
+    c.edit(j);
+    std::string err = corrupt_message([&] { KafkaPartitionArchive::from_json(j, "topics/t/0/index.json"); });
+    EXPECT_NE(err.find("topics/t/0/index.json"), std::string::npos) << err;
+    EXPECT_NE(err.find(c.field), std::string::npos) << err;
+  }
+}
+
+TEST(HostileKafka, TimestampsNearInt64MaxSaturate) {
+  // Producers choose CreateTime: INT64_MAX ms is a valid record timestamp, and its segment
+  // file's mtime (ms * 1e6) overflowed before.
+  EXPECT_EQ(kafka_ms_to_ns(1'700'000'000'000), 1'700'000'000'000'000'000);
+  EXPECT_EQ(kafka_ms_to_ns(INT64_MAX / 1'000'000), INT64_MAX / 1'000'000 * 1'000'000);
+  EXPECT_EQ(kafka_ms_to_ns(INT64_MAX / 1'000'000 + 1), INT64_MAX);
+  EXPECT_EQ(kafka_ms_to_ns(INT64_MAX), INT64_MAX);
+  EXPECT_EQ(kafka_ms_to_ns(INT64_MIN), INT64_MIN);
+
+  // A record with such a CreateTime round-trips, and the archive stores and loads.
+  KafkaRecord r;
+  r.offset = 0;
+  r.timestamp = INT64_MAX - 1;
+  r.timestamp_type = 1;
+  r.value = "v";
+  Bytes buf;
+  encode_record(r, buf);
+  size_t pos = 0;
+  EXPECT_EQ(decode_record(buf, pos, "seg").timestamp, INT64_MAX - 1);
+
+  TempDir dir;
+  auto repo = make_test_repo(dir.path + "/repo");
+  KafkaArchive a;
+  KafkaTopicArchive& t = a.topics["t"];
+  t.name = "t";
+  t.partitions = 1;
+  KafkaPartitionArchive& p = t.parts[0];
+  KafkaSegment s;
+  s.add({Id{}, Id{}, 0, 0, 1, 1, INT64_MAX - 1, INT64_MAX - 1});
+  p.segments.push_back(s);
+  p.next_offset = 1;
+  p.records = 1;
+  a.groups = {{"g", {{"t", {{"0", 1}}}}}};
+  BlobWriter w(*repo);
+  Snapshot snap;
+  snap.tree = a.store(*repo, w);
+  w.flush();
+  Tree root = repo->load_tree(snap.tree);
+  Tree topics = repo->load_tree(*root.nodes[1].subtree);
+  Tree part = repo->load_tree(*repo->load_tree(*topics.nodes[0].subtree).nodes[0].subtree);
+  ASSERT_EQ(part.nodes.size(), 2u);
+  EXPECT_EQ(part.nodes[0].name, "00000000000000000000.seg");
+  EXPECT_EQ(part.nodes[0].mtime_ns, INT64_MAX);
+  KafkaArchive back = KafkaArchive::load(*repo, snap);
+  EXPECT_EQ(back.topics["t"].parts[0].segments[0].max_ts, INT64_MAX - 1);
+
+  // groups.json offsets are range-checked too (a restore reads them as int64).
+  a.groups = {{"g", {{"t", {{"0", 1e300}}}}}};
+  TempDir dir2;
+  auto repo2 = make_test_repo(dir2.path + "/repo");
+  BlobWriter w2(*repo2);
+  snap.tree = a.store(*repo2, w2);
+  w2.flush();
+  std::string err = corrupt_message([&] { KafkaArchive::load(*repo2, snap); });
+  EXPECT_NE(err.find("groups.json: group 'g', t/0"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
+#include <utility>
 
 #include "crypto/hash.h"
 #include "repo/content_reader.h"
@@ -10,6 +12,46 @@
 namespace arca {
 
 using nlohmann::json;
+
+int64_t kafka_ms_to_ns(int64_t ms) {
+  constexpr int64_t kPerMs = 1'000'000;
+  if (ms > INT64_MAX / kPerMs) return INT64_MAX;
+  if (ms < INT64_MIN / kPerMs) return INT64_MIN;
+  return ms * kPerMs;
+}
+
+namespace {
+
+// An integer of archive JSON, range-checked for T: nlohmann's get<int64_t>() of 1e300 is a
+// float-cast overflow (undefined behaviour), and an append-only key holder can write these files
+// (see docs/security.md, "Kafka records"). Arca writes only integers, so anything else is damage.
+template <class T>
+T json_int(const json& v, const std::string& field) {
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    if (std::in_range<T>(u)) return T(u);
+  } else if (v.is_number_integer()) {
+    int64_t i = v.get<int64_t>();
+    if (std::in_range<T>(i)) return T(i);
+  }
+  std::string shown = v.dump();
+  if (shown.size() > 40) shown = shown.substr(0, 40) + "…";
+  throw Error(ErrorKind::Corrupt, field + " is " + shown + ", not an integer from " +
+                                      std::to_string(std::numeric_limits<T>::min()) + " to " +
+                                      std::to_string(std::numeric_limits<T>::max()));
+}
+
+template <class T>
+T json_int(const json& obj, const char* key, const std::string& where) {
+  return json_int<T>(obj.at(key), where + key);
+}
+
+template <class T>
+T json_int_or(const json& obj, const char* key, T dflt, const std::string& where) {
+  return obj.contains(key) ? json_int<T>(obj.at(key), where + key) : dflt;
+}
+
+}  // namespace
 
 std::string KafkaSegment::name() const {
   char buf[32];
@@ -53,26 +95,39 @@ json KafkaPartitionArchive::to_json() const {
 KafkaPartitionArchive KafkaPartitionArchive::from_json(const json& j, const std::string& what) {
   try {
     KafkaPartitionArchive p;
-    p.partition = j.at("partition");
+    p.partition = json_int<int>(j, "partition", "");
     // Kafka partitions are numbered from 0; a restore indexes tables by partition number.
     if (p.partition < 0 || p.partition >= kMaxKafkaPartition)
       throw Error(ErrorKind::Corrupt, "partition number " + std::to_string(p.partition) + " is out of range");
-    p.next_offset = j.at("next_offset");
-    p.records = j.at("records");
-    p.bytes = j.at("bytes");
-    p.absent = j.value("absent_offsets", uint64_t(0));
-    p.log_start = j.value("log_start", int64_t(-1));
-    p.high_watermark = j.value("high_watermark", int64_t(-1));
+    p.next_offset = json_int<int64_t>(j, "next_offset", "");
+    p.records = json_int<uint64_t>(j, "records", "");
+    p.bytes = json_int<uint64_t>(j, "bytes", "");
+    p.absent = json_int_or<uint64_t>(j, "absent_offsets", 0, "");
+    p.log_start = json_int_or<int64_t>(j, "log_start", -1, "");
+    p.high_watermark = json_int_or<int64_t>(j, "high_watermark", -1, "");
+    size_t si = 0;
     for (const auto& s : j.at("segments")) {
+      std::string sw = "segments[" + std::to_string(si++) + "].";
       KafkaSegment seg;
-      for (const auto& b : s.at("blobs"))
-        seg.add({Id::from_hex(b.at(0).get<std::string>()), Id::from_hex(b.at(1).get<std::string>()), b.at(2), b.at(3),
-                 b.at(4), b.at(5), b.at(6), b.at(7)});
-      if (seg.records != s.at("records").get<uint64_t>() || seg.checksum().hex() != s.at("sha256").get<std::string>())
+      size_t bi = 0;
+      for (const auto& b : s.at("blobs")) {
+        std::string bw = sw + "blobs[" + std::to_string(bi++) + "]";
+        auto at = [&](size_t i) { return b.at(i); };
+        auto field = [&](size_t i, const char* name) { return bw + "[" + std::to_string(i) + "] (" + name + ")"; };
+        seg.add({Id::from_hex(at(0).get<std::string>()), Id::from_hex(at(1).get<std::string>()),
+                 json_int<int64_t>(at(2), field(2, "first offset")), json_int<int64_t>(at(3), field(3, "last offset")),
+                 json_int<uint64_t>(at(4), field(4, "records")), json_int<uint64_t>(at(5), field(5, "bytes")),
+                 json_int<int64_t>(at(6), field(6, "min timestamp")), json_int<int64_t>(at(7), field(7, "max timestamp"))});
+      }
+      if (seg.records != json_int<uint64_t>(s, "records", sw) || seg.checksum().hex() != s.at("sha256").get<std::string>())
         throw Error(ErrorKind::Corrupt, "segment " + s.value("name", std::string("?")) + " disagrees with its blob list");
       p.segments.push_back(std::move(seg));
     }
-    for (const auto& g : j.at("gaps")) p.gaps.push_back({g.at("from"), g.at("to"), g.at("reason")});
+    size_t gi = 0;
+    for (const auto& g : j.at("gaps")) {
+      std::string gw = "gaps[" + std::to_string(gi++) + "].";
+      p.gaps.push_back({json_int<int64_t>(g, "from", gw), json_int<int64_t>(g, "to", gw), g.at("reason")});
+    }
     return p;
   } catch (const json::exception& e) {
     throw Error(ErrorKind::Corrupt, what + " is malformed: " + e.what());
@@ -98,6 +153,19 @@ json read_json_file(Repository& repo, const Node& n, const std::string& what) {
     return json::parse(all.begin(), all.end());
   } catch (const json::exception& e) {
     throw Error(ErrorKind::Corrupt, what + " is not valid JSON: " + e.what());
+  }
+}
+
+// groups.json: group → topic → partition → committed offset (a restore reads the offsets as int64).
+void check_groups(const json& groups) {
+  auto bad = [](const std::string& why) { throw Error(ErrorKind::Corrupt, "groups.json: " + why); };
+  if (!groups.is_object()) bad("is not an object");
+  for (const auto& [g, topics] : groups.items()) {
+    if (!topics.is_object()) bad("group '" + g + "' is not an object");
+    for (const auto& [t, parts] : topics.items()) {
+      if (!parts.is_object()) bad("group '" + g + "', topic '" + t + "' is not an object");
+      for (const auto& [p, off] : parts.items()) json_int<int64_t>(off, "groups.json: group '" + g + "', " + t + "/" + p);
+    }
   }
 }
 
@@ -144,7 +212,10 @@ Node dir_node(Repository& repo, BlobWriter& writer, const std::string& name, Tre
 KafkaArchive KafkaArchive::load(Repository& repo, const Snapshot& snap) {
   KafkaArchive a;
   Tree root = repo.load_tree(snap.tree);
-  if (const Node* g = child(root, "groups.json")) a.groups = read_json_file(repo, *g, "groups.json");
+  if (const Node* g = child(root, "groups.json")) {
+    a.groups = read_json_file(repo, *g, "groups.json");
+    check_groups(a.groups);
+  }
   const Node* topics = child(root, "topics");
   if (!topics || !topics->subtree) return a;
   Tree topics_tree = repo.load_tree(*topics->subtree);
@@ -154,12 +225,23 @@ KafkaArchive KafkaArchive::load(Repository& repo, const Snapshot& snap) {
     t.name = tn.name;
     Tree tt = repo.load_tree(*tn.subtree);
     if (const Node* meta = child(tt, "topic.json")) {
-      json m = read_json_file(repo, *meta, "topics/" + t.name + "/topic.json");
-      t.partitions = m.value("partitions", 0);
-      t.replication_factor = m.value("replication_factor", 0);
-      t.config = m.value("config", json());
-      t.config_error = m.value("config_error", std::string());
-      t.missing_since = m.value("missing_since", std::string());
+      std::string what = "topics/" + t.name + "/topic.json";
+      json m = read_json_file(repo, *meta, what);
+      try {
+        t.partitions = json_int_or<int>(m, "partitions", 0, "");
+        t.replication_factor = json_int_or<int>(m, "replication_factor", 0, "");
+        t.config = m.value("config", json());
+        // A restore passes the settings to the cluster as strings.
+        if (!t.config.is_null() && !t.config.is_object()) throw Error(ErrorKind::Corrupt, "config is not an object");
+        for (const auto& [k, v] : t.config.items())
+          if (!v.is_string()) throw Error(ErrorKind::Corrupt, "config setting '" + k + "' is not a string");
+        t.config_error = m.value("config_error", std::string());
+        t.missing_since = m.value("missing_since", std::string());
+      } catch (const json::exception& e) {
+        throw Error(ErrorKind::Corrupt, what + " is malformed: " + e.what());
+      } catch (const Error& e) {
+        throw Error(ErrorKind::Corrupt, what + ": " + e.what());
+      }
     }
     for (const auto& pn : tt.nodes) {
       if (pn.type != NodeType::Dir || !pn.subtree) continue;
@@ -191,7 +273,7 @@ Id KafkaArchive::store(Repository& repo, BlobWriter& writer) const {
         n.name = s.name();
         n.type = NodeType::File;
         n.mode = 0644;
-        n.mtime_ns = n.ctime_ns = s.max_ts > 0 ? s.max_ts * 1'000'000 : now_ns();
+        n.mtime_ns = n.ctime_ns = s.max_ts > 0 ? kafka_ms_to_ns(s.max_ts) : now_ns();
         n.size = s.bytes;
         for (const auto& b : s.blobs) n.content.push_back(b.id);
         pt.nodes.push_back(std::move(n));

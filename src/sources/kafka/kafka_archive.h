@@ -44,6 +44,10 @@ struct KafkaGap {
   std::string reason;
 };
 
+// A Kafka timestamp (ms since the epoch, chosen by producers for CreateTime) in nanoseconds,
+// saturated at the int64 limits instead of overflowing after 2262 (see docs/security.md, "Kafka records").
+int64_t kafka_ms_to_ns(int64_t ms);
+
 // Partition numbers above this in an archive are taken as damage (Kafka clusters hold far fewer).
 constexpr int kMaxKafkaPartition = 1 << 20;
 
@@ -72,7 +76,8 @@ struct KafkaArchive {
   std::map<std::string, KafkaTopicArchive> topics;
   nlohmann::json groups = nlohmann::json::object();  // group → topic → partition → committed offset
 
-  // The archive recorded in a recovery point (throws Error(Corrupt) naming a damaged file).
+  // The archive recorded in a recovery point (throws Error(Corrupt) naming a damaged file: its
+  // JSON is checked for types and integer ranges, as a key holder may have written it).
   static KafkaArchive load(Repository& repo, const Snapshot& snap);
   // Stores the trees (and the small JSON files) through `writer`; returns the root tree id.
   Id store(Repository& repo, BlobWriter& writer) const;
