@@ -27,6 +27,15 @@ std::string info_value(const std::vector<std::pair<std::string, std::string>>& i
   return "";
 }
 
+// A decimal number a server sent (stoull would throw std::invalid_argument, not an arca::Error).
+uint64_t server_number(const std::string& s, const std::string& what) {
+  uint64_t v = 0;
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+    throw Error(ErrorKind::Corrupt, what + ": '" + s.substr(0, 40) + "' is not a number");
+  for (char c : s) v = v * 10 + uint64_t(c - '0');
+  return v;
+}
+
 // Skips the newlines a primary sends as keep-alives while it prepares the payload.
 std::string next_line(RedisConn& c) {
   while (true) {
@@ -129,7 +138,9 @@ RedisCaptureLink redis_start_capture(const RedisBackupOptions& opts) {
   RedisConn& conn = *link.conn;
   link.server_version = info_value(conn.info("server"), "redis_version");
   for (const auto& [db, v] : conn.info("keyspace"))
-    if (auto k = v.find("keys="); k != std::string::npos) link.expected_keys += std::stoull(v.substr(k + 5));
+    if (auto k = v.find("keys="); k != std::string::npos)
+      link.expected_keys +=
+          server_number(v.substr(k + 5, v.find(',', k) - (k + 5)), "Redis at " + conn.describe() + " INFO keyspace");
 
   // Become a replica for one full resynchronisation. "capa eof" lets a diskless primary stream
   // the RDB without knowing its length; "rdb-only" (Redis 7) tells it not to keep a replication
@@ -152,7 +163,7 @@ RedisCaptureLink redis_start_capture(const RedisBackupOptions& opts) {
     if (word != "+FULLRESYNC")
       throw Error(ErrorKind::Generic, "Redis at " + conn.describe() + " answered PSYNC with '" + line.substr(0, 80) +
                                           "' instead of a full resynchronisation");
-    link.replication_offset = std::stoull(offset);
+    link.replication_offset = server_number(offset, "Redis at " + conn.describe() + " PSYNC");
   }
   return link;
 }
@@ -170,7 +181,7 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
     eof_mark = line.substr(5);
     if (eof_mark.size() != 40) throw Error(ErrorKind::Corrupt, "Redis sent a malformed end-of-payload marker");
   } else {
-    remaining = std::stoull(line.substr(1));
+    remaining = server_number(line.substr(1), "Redis at " + conn.describe() + " announcing the RDB payload");
   }
   progress.set_current("dump.rdb");
 
@@ -192,6 +203,7 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
       },
       [&](ByteView d) { tree.write(d); });
   in.set_context("the RDB stream from " + conn.describe());
+  if (sized) in.set_size(remaining);  // declared lengths beyond the announced payload are refused at once
   RdbSummary summary;
   try {
     summary = parse_rdb(in, [&](const RdbKey&) { progress.files_done++; }, false);

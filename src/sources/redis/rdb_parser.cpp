@@ -79,6 +79,9 @@ namespace {
 // No string in an RDB is longer than Redis's own proto-max-bulk-len limit allows (512 MiB by
 // default): a larger length is damage, not a reason to allocate.
 constexpr uint64_t kMaxString = 512ull << 20;
+// Strings are read in pieces of this size, so memory grows with the bytes that actually arrive,
+// not with the length a (possibly hostile) master declares (see docs/security.md).
+constexpr size_t kReadPiece = 1 << 20;
 
 constexpr uint8_t kOpSlotInfo = 0xF4, kOpFunction2 = 0xF5, kOpFunctionPreGa = 0xF6, kOpModuleAux = 0xF7, kOpIdle = 0xF8,
                   kOpFreq = 0xF9, kOpAux = 0xFA, kOpResizeDb = 0xFB, kOpExpireMs = 0xFC, kOpExpireSec = 0xFD,
@@ -131,10 +134,34 @@ class Parser {
     return n;
   }
 
+  // A declared size of `n` bytes that must follow: refused at once when the input is known to
+  // be shorter.
+  void need(uint64_t n, const char* what) {
+    if (n > in_.remaining())
+      corrupt("declares " + std::string(what) + " of " + std::to_string(n) + " bytes, but only " +
+              std::to_string(in_.remaining()) + " bytes of the RDB data remain");
+  }
+
+  // `n` bytes, read in pieces: allocation follows what arrives, not what was declared.
+  template <class Buf>
+  Buf read_bytes(uint64_t n, const char* what) {
+    need(n, what);
+    Buf b;
+    while (b.size() < n) {
+      size_t have = b.size(), k = size_t(std::min<uint64_t>(n - have, kReadPiece));
+      b.resize(have + k);
+      in_.read(reinterpret_cast<uint8_t*>(b.data()) + have, k);
+    }
+    return b;
+  }
+
   void skip_string() {
     bool enc;
     uint64_t n = len(&enc);
-    if (!enc) return in_.skip(n);
+    if (!enc) {
+      need(n, "a string");
+      return in_.skip(n);
+    }
     switch (n) {
       case 0: return in_.skip(1);
       case 1: return in_.skip(2);
@@ -142,6 +169,7 @@ class Parser {
       case 3: {
         uint64_t clen = checked_len();
         checked_len();
+        need(clen, "a compressed string");
         return in_.skip(clen);
       }
       default: corrupt("unknown string encoding " + std::to_string(n));
@@ -153,9 +181,7 @@ class Parser {
     uint64_t n = len(&enc);
     if (!enc) {
       if (n > kMaxString) corrupt("implausible string length " + std::to_string(n));
-      std::string s(n, '\0');
-      in_.read(reinterpret_cast<uint8_t*>(s.data()), n);
-      return s;
+      return read_bytes<std::string>(n, "a string");
     }
     switch (n) {
       case 0: return std::to_string(int8_t(in_.u8()));
@@ -163,9 +189,16 @@ class Parser {
       case 2: return std::to_string(int32_t(le(4)));
       case 3: {
         uint64_t clen = checked_len(kMaxString), ulen = checked_len(kMaxString);
-        Bytes c(clen);
-        in_.read(c.data(), clen);
-        Bytes u = lzf_decompress(c, ulen);
+        if (ulen > clen * kLzfMaxRatio)
+          corrupt("a compressed string of " + std::to_string(clen) + " bytes declares " + std::to_string(ulen) +
+                  " bytes uncompressed, more than LZF can expand to");
+        Bytes c = read_bytes<Bytes>(clen, "a compressed string");
+        Bytes u;
+        try {
+          u = lzf_decompress(c, ulen);
+        } catch (const Error& e) {
+          corrupt(e.what());
+        }
         return std::string(u.begin(), u.end());
       }
       default: corrupt("unknown string encoding " + std::to_string(n));
@@ -386,10 +419,12 @@ Bytes rdb_restore_payload(uint8_t type, const Bytes& value, int rdb_version) {
 }
 
 Bytes lzf_decompress(ByteView in, size_t out_len) {
-  Bytes out;
-  out.reserve(out_len);
-  size_t i = 0;
   auto bad = [] { throw Error(ErrorKind::Corrupt, "a compressed (LZF) string in the RDB data is damaged"); };
+  // The declared size allocates only once it is possible (see docs/security.md).
+  if (out_len > in.size() * kLzfMaxRatio) bad();
+  Bytes out;
+  out.reserve(std::min<size_t>(out_len, in.size() * 4));
+  size_t i = 0;
   while (i < in.size()) {
     unsigned ctrl = in[i++];
     if (ctrl < 32) {

@@ -34,6 +34,10 @@ class RdbInput {
   // Hands the consumed bytes not yet passed to `tee`; call at the end.
   void flush_tee();
   uint64_t consumed() const { return consumed_; }
+  // The input's total size, when known (a replication payload announced with "$<length>"):
+  // declared lengths beyond what remains are refused at once (see docs/security.md).
+  void set_size(uint64_t total) { size_ = total; }
+  uint64_t remaining() const { return consumed_ >= size_ ? 0 : size_ - consumed_; }
   // Bytes buffered beyond what was consumed (e.g. what follows the RDB on a replication link).
   ByteView leftover() const { return ByteView(buf_.data() + pos_, end_ - pos_); }
   void set_context(std::string what) { what_ = std::move(what); }
@@ -46,7 +50,7 @@ class RdbInput {
   Tee tee_;
   Bytes buf_;
   size_t pos_ = 0, end_ = 0, mark_ = 0;
-  uint64_t consumed_ = 0, crc_ = 0;
+  uint64_t consumed_ = 0, crc_ = 0, size_ = UINT64_MAX;
   bool crc_on_ = true, recording_ = false;
   Bytes rec_;
   std::string what_ = "the RDB data";
@@ -85,7 +89,11 @@ RdbSummary parse_rdb(RdbInput& in, const std::function<void(const RdbKey&)>& on_
 // The DUMP/RESTORE payload of a key: type byte, value, RDB version (2 bytes LE), CRC-64 (8 bytes LE).
 Bytes rdb_restore_payload(uint8_t type, const Bytes& value, int rdb_version);
 
-// Decompresses LZF data (the RDB's compressed strings); throws Error(Corrupt) if it is malformed.
+// LZF expands at most this much (a 3-byte back-reference copies 264 bytes).
+constexpr uint64_t kLzfMaxRatio = 88;
+
+// Decompresses LZF data (the RDB's compressed strings); throws Error(Corrupt) if it is malformed
+// or declares more than kLzfMaxRatio times its size (checked before anything is allocated).
 Bytes lzf_decompress(ByteView in, size_t out_len);
 
 }  // namespace arca

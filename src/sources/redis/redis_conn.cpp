@@ -36,8 +36,6 @@ std::string redact(const std::string& url) {
   return url.substr(0, scheme == std::string::npos ? 0 : scheme + 3) + "…@" + url.substr(at + 1);
 }
 
-constexpr long long kMaxBulk = 512ll << 20;  // Redis's own proto-max-bulk-len default
-
 std::string ssl_error_text() {
   unsigned long e = ERR_get_error();
   if (!e) return "connection closed during the TLS handshake";
@@ -193,20 +191,14 @@ void RedisConn::flush() {
   out_.clear();
 }
 
-size_t RedisConn::fill() {
-  if (in_pos_ > 0 && in_pos_ == in_.size()) {
-    in_.clear();
-    in_pos_ = 0;
-  }
-  size_t old = in_.size();
-  in_.resize(old + 256 * 1024);
-  ssize_t n;
+size_t RedisConn::recv_some(uint8_t* out, size_t max) {
+  max = std::min<size_t>(max, 1 << 30);
   while (true) {
+    ssize_t n;
     if (ssl_) {
-      n = SSL_read(ssl_.get(), in_.data() + old, 256 * 1024);
+      n = SSL_read(ssl_.get(), out, int(max));
       if (n <= 0) {
         int e = SSL_get_error(ssl_.get(), int(n));
-        in_.resize(old);
         if (e == SSL_ERROR_ZERO_RETURN) broken("was closed by the server");
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
             (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)))
@@ -214,91 +206,28 @@ size_t RedisConn::fill() {
         broken("broke: " + ssl_error_text());
       }
     } else {
-      n = ::recv(fd_.get(), in_.data() + old, 256 * 1024, 0);
+      n = ::recv(fd_.get(), out, max, 0);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        in_.resize(old);
         if (errno == EAGAIN || errno == EWOULDBLOCK) broken("timed out waiting for the server");
         broken(std::string("broke: ") + std::strerror(errno));
       }
-      if (n == 0) {
-        in_.resize(old);
-        broken("was closed by the server (did it stop or restart?)");
-      }
+      if (n == 0) broken("was closed by the server (did it stop or restart?)");
     }
-    break;
+    return size_t(n);
   }
-  in_.resize(old + size_t(n));
-  return size_t(n);
 }
 
 std::string RedisConn::read_line() {
   if (!out_.empty()) flush();
-  while (true) {
-    for (size_t i = in_pos_; i < in_.size(); i++) {
-      if (in_[i] == '\n') {
-        std::string line(reinterpret_cast<const char*>(in_.data() + in_pos_), i - in_pos_);
-        in_pos_ = i + 1;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        return line;
-      }
-    }
-    if (in_.size() - in_pos_ > (64 << 20)) broken("sent a line longer than 64 MiB: not the Redis protocol");
-    fill();
-  }
+  return in_.read_line();
 }
 
-size_t RedisConn::read_some(uint8_t* out, size_t max) {
-  if (in_pos_ == in_.size()) fill();
-  size_t n = std::min(max, in_.size() - in_pos_);
-  std::memcpy(out, in_.data() + in_pos_, n);
-  in_pos_ += n;
-  return n;
-}
+size_t RedisConn::read_some(uint8_t* out, size_t max) { return in_.read_some(out, max); }
 
-RedisReply RedisConn::read_reply() { return read_reply_at(0); }
-
-RedisReply RedisConn::read_reply_at(int depth) {
-  if (depth > 8) broken("sent replies nested too deeply: not what Arca asked for");
-  std::string line = read_line();
-  RedisReply r;
-  if (line.empty()) broken("sent an empty reply line: not the Redis protocol");
-  char kind = line[0];
-  std::string body = line.substr(1);
-  auto number = [&] {
-    char* end = nullptr;
-    errno = 0;
-    long long v = std::strtoll(body.c_str(), &end, 10);
-    if (body.empty() || *end || errno) broken("sent '" + line.substr(0, 40) + "': not the Redis protocol");
-    return v;
-  };
-  switch (kind) {
-    case '+': r.type = RedisReply::Type::Status; r.str = body; break;
-    case '-': r.type = RedisReply::Type::Error; r.str = body; break;
-    case ':': r.type = RedisReply::Type::Integer; r.integer = number(); break;
-    case '$': {
-      long long len = number();
-      if (len < 0) break;  // nil
-      if (len > kMaxBulk) broken("announced a reply of " + std::to_string(len) + " bytes");
-      r.type = RedisReply::Type::Bulk;
-      r.str.resize(size_t(len));
-      size_t got = 0;
-      while (got < size_t(len)) got += read_some(reinterpret_cast<uint8_t*>(r.str.data()) + got, size_t(len) - got);
-      uint8_t crlf[2];
-      for (size_t g = 0; g < 2;) g += read_some(crlf + g, 2 - g);
-      break;
-    }
-    case '*': {
-      long long n = number();
-      if (n < 0) break;
-      if (n > (1 << 24)) broken("announced " + std::to_string(n) + " array elements");
-      r.type = RedisReply::Type::Array;
-      for (long long i = 0; i < n; i++) r.elements.push_back(read_reply_at(depth + 1));
-      break;
-    }
-    default: broken("sent '" + line.substr(0, 40) + "': not the Redis protocol (is this a Redis server?)");
-  }
-  return r;
+RedisReply RedisConn::read_reply() {
+  if (!out_.empty()) flush();
+  return in_.read_reply();
 }
 
 RedisReply RedisConn::command(const std::vector<std::string>& args, const std::string& what) {

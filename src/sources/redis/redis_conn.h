@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sources/redis/resp_reader.h"
 #include "util/bytes.h"
 #include "util/fd.h"
 
@@ -31,15 +32,6 @@ struct RedisUrl {
   bool tls = false;
   static RedisUrl parse(const std::string& url);
   std::string describe() const;  // without the password
-};
-
-struct RedisReply {
-  enum class Type { Status, Error, Integer, Bulk, Nil, Array };
-  Type type = Type::Nil;
-  std::string str;  // status, error, bulk
-  int64_t integer = 0;
-  std::vector<RedisReply> elements;
-  bool is_error() const { return type == Type::Error; }
 };
 
 class RedisConn {
@@ -68,8 +60,7 @@ class RedisConn {
   std::vector<std::pair<std::string, std::string>> info(const std::string& section);
 
  private:
-  size_t fill();
-  RedisReply read_reply_at(int depth);
+  size_t recv_some(uint8_t* out, size_t max);
   void write_raw(const uint8_t* p, size_t n);
   [[noreturn]] void broken(const std::string& how);
 
@@ -81,8 +72,7 @@ class RedisConn {
   };
   std::unique_ptr<SSL_CTX, SslFree> ctx_;
   std::unique_ptr<SSL, SslFree> ssl_;
-  Bytes in_;
-  size_t in_pos_ = 0;
+  RespReader in_{[this] { return "Redis at " + describe(); }, [this](uint8_t* p, size_t n) { return recv_some(p, n); }};
   std::string out_;
 };
 
