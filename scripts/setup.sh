@@ -9,6 +9,8 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev libpq-dev libzstd-dev libargon2-dev nlohmann-json3-dev libcli11-dev
   libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # clang with its sanitizer and libFuzzer runtimes: the sanitizer and fuzz build (build-san/)
+  clang libclang-rt-14-dev
   attr libcap2-bin time util-linux procps zstd python3 curl openssl stunnel4
   # PostgreSQL for the pg tests (server, client tools, amcheck in contrib)
   postgresql-15 postgresql-contrib
