@@ -12,6 +12,7 @@
 #include "sources/redis/redis_verify.h"
 #include "sources/files/restore.h"
 #include "util/error.h"
+#include "util/io.h"
 
 namespace arca {
 
@@ -23,6 +24,44 @@ void add_tls_options(CLI::App& cmd, RedisTls& tls) {
   cmd.add_option("--tls-cert", tls.cert_file, "Client certificate (PEM), when the server requires one");
   cmd.add_option("--tls-key", tls.key_file, "Client certificate's private key (PEM; default: in --tls-cert)");
   cmd.add_flag("--tls-insecure", tls.insecure, "Do not verify the server's certificate (tests only)");
+}
+
+// --redis-password-file: the password reaches the URL in memory only, never argv (docs/security.md).
+void add_password_file_option(CLI::App& cmd, std::string& file) {
+  cmd.add_option("--redis-password-file", file,
+                 "Read the Redis password from this file's first line (keeps it out of the process list; "
+                 "REDISCLI_AUTH works too)");
+}
+
+std::string url_with_password_file(const std::string& url, const std::string& file) {
+  return file.empty() ? url : redis_url_with_password(url, read_password_file(file));
+}
+
+// --server-option NAME=VALUE and the lines of --server-option-file (NAME=VALUE; # comments).
+std::vector<std::pair<std::string, std::string>> server_settings(const std::vector<std::string>& options,
+                                                                 const std::string& file) {
+  std::vector<std::string> all = options;
+  if (!file.empty()) {
+    Bytes text = read_whole_file(file);
+    std::string line;
+    for (size_t i = 0; i <= text.size(); i++) {
+      if (i < text.size() && text[i] != '\n') {
+        line += char(text[i]);
+        continue;
+      }
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty() && line[0] != '#') all.push_back(line);
+      line.clear();
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& opt : all) {
+    auto eq = opt.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error(ErrorKind::Usage, "a redis-server setting is NAME=VALUE, not '" + opt.substr(0, opt.find('=')) + "…'");
+    out.emplace_back(opt.substr(0, eq), opt.substr(eq + 1));
+  }
+  return out;
 }
 
 void print_keys(const Snapshot& snap) {
@@ -37,6 +76,8 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
   auto o = std::make_shared<RedisBackupOptions>();
   cmd->add_option("--url", o->url, "redis://[user:password@]host:port (rediss:// for TLS; password also from REDISCLI_AUTH)")
       ->required();
+  auto password_file = std::make_shared<std::string>();
+  add_password_file_option(*cmd, *password_file);
   add_tls_options(*cmd, o->tls);
   cmd->add_option("--aof-dir", o->aof_dir, "Also back up the AOF: Redis 7's appendonlydir/ (or the data directory holding it), "
                                            "or an appendonly.aof file");
@@ -47,7 +88,8 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
       ->check(CLI::Range(1, 7 * 86400))
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));
-  set_command(*cmd, [&g, o] {
+  set_command(*cmd, [&g, o, password_file] {
+    o->url = url_with_password_file(o->url, *password_file);
     // The repository opens (key derivation) while the server forks and starts sending.
     auto opening = std::async(std::launch::async, [&g] { return open_repository(g); });
     RedisCaptureLink link = redis_start_capture(*o);
@@ -81,7 +123,7 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
                  "running server");
   add_global_options(*cmd, g);
   struct Opts {
-    std::string snapshot = "latest", source, to, port_bind = "127.0.0.1", redis_server;
+    std::string snapshot = "latest", source, to, port_bind = "127.0.0.1", redis_server, server_option_file, password_file;
     std::vector<std::string> server_options;
     int port = 0, timeout_s = 600;
     bool start = false, force = false;
@@ -97,12 +139,17 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
   cmd->add_option("--bind", o->port_bind, "Address for --start to listen on")->capture_default_str();
   cmd->add_option("--redis-server", o->redis_server, "redis-server binary for --start (default: from PATH)");
   cmd->add_option("--server-option", o->server_options,
-                  "With --start: a redis-server setting NAME=VALUE (e.g. maxmemory=4gb); repeatable")
+                  "With --start: a redis-server setting NAME=VALUE (e.g. maxmemory=4gb); repeatable. Passed on "
+                  "redis-server's standard input, not its command line")
       ->allow_extra_args(false);
+  cmd->add_option("--server-option-file", o->server_option_file,
+                  "With --start: redis-server settings NAME=VALUE, one a line (# comments): for secrets such as "
+                  "requirepass, which --server-option would show in the process list");
   cmd->add_option("--timeout", o->timeout_s, "Seconds --start waits for the data set to load")
       ->check(CLI::Range(1, 7 * 86400))
       ->capture_default_str();
   cmd->add_option("--into", o->load.url, "Load the keys into this running server instead (redis://…; RESTORE per key)");
+  add_password_file_option(*cmd, o->password_file);
   add_tls_options(*cmd, o->load.tls);
   cmd->add_option("--match", o->load.match, "With --into: only keys matching this glob (e.g. 'session:*')");
   cmd->add_option("--db", o->load.source_db, "With --into: only keys of this database");
@@ -112,11 +159,9 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
     if (o->start && o->port == 0) throw Error(ErrorKind::Usage, "--start needs --port N");
     if (o->start && o->to.empty()) throw Error(ErrorKind::Usage, "--start goes with --to DIR");
     std::vector<std::string> extra = {"--bind", o->port_bind};
-    for (const auto& opt : o->server_options) {
-      auto eq = opt.find('=');
-      if (eq == std::string::npos || eq == 0) throw Error(ErrorKind::Usage, "--server-option wants NAME=VALUE, not '" + opt + "'");
-      extra.insert(extra.end(), {"--" + opt.substr(0, eq), opt.substr(eq + 1)});
-    }
+    auto settings = server_settings(o->server_options, o->server_option_file);
+    if (!o->load.url.empty()) o->load.url = url_with_password_file(o->load.url, o->password_file);
+    else if (!o->password_file.empty()) throw Error(ErrorKind::Usage, "--redis-password-file goes with --into");
     auto repo = open_repository(g);
     Snapshot snap = find_redis_snapshot(*repo, o->snapshot, o->source);
     ProgressCounters progress;
@@ -163,12 +208,12 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
                 << " in " << human_duration(rr.duration_s) << "\n";
     if (o->start) {
       RedisServer server(find_redis_server(o->redis_server), std::filesystem::absolute(o->to).string(), o->port);
-      for (const auto& opt : o->server_options)
-        if (opt.rfind("requirepass=", 0) == 0) server.set_password(opt.substr(12));
+      for (const auto& [name, value] : settings)
+        if (name == "requirepass") server.set_password(value);
       if (snap.metadata.contains("aof_files") && std::filesystem::exists(std::filesystem::path(o->to) / "appendonlydir"))
         extra.insert(extra.end(), {"--appendonly", "yes", "--appenddirname", "appendonlydir"});
       auto t = std::chrono::steady_clock::now();
-      server.start(extra, o->timeout_s);
+      server.start(extra, o->timeout_s, settings);
       double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       uint64_t keys = 0;
       RedisConn c(server.url(), RedisTls{});

@@ -106,7 +106,9 @@ std::string prompt_secret(const std::string& prompt) {
 // The password from a command's output (restic's --password-command): the command line goes to
 // /bin/sh as given, and the password only through the pipe, never in any argv or environment.
 static std::string run_password_command(const std::string& command) {
-  Subprocess p({"/bin/sh", "-c", command}, Subprocess::Stdout::Pipe);
+  // The operator's own command may need cloud or vault tokens, never Arca's own credentials.
+  Subprocess p({"/bin/sh", "-c", command}, Subprocess::Stdout::Pipe, "", Subprocess::Stdin::Null, {},
+               ChildEnv::OperatorCommand);
   std::string out;
   char buf[4096];
   for (;;) {

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/process_hardening.h"
 #include "storage/s3/s3_options.h"
 #include "util/error.h"
 
@@ -61,6 +62,7 @@ static std::string unknown_command(CLI::App& app, const std::string& word) {
 }
 
 int main(int argc, char** argv) {
+  disable_core_dumps();  // before any key is read: see docs/security.md
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"arca " ARCA_VERSION " — encrypted, deduplicating backup and recovery.\n"
                "Exit codes: 0 ok, 1 error, 2 usage, 3 partial (some files unreadable/unrestorable),\n"
@@ -127,6 +129,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
   }
+  // CLI11 holds copies of the values now; other users' `ps` stops showing the secrets.
+  for (const auto& w : scrub_argv_secrets(argc, argv)) std::cerr << "arca: warning: " << w << std::endl;
   try {
     int rc = run_selected(app);
     return rc < 0 ? kExitUsage : rc;

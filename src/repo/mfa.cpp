@@ -29,6 +29,31 @@ MfaEnrollment mfa_enroll(Repository& repo, const std::string& account) {
   return e;
 }
 
+// On a store whose create-if-absent is check-then-write, two releases could both create
+// mfa/used-<step>. Each instead adds its own claim mfa/claims/<step>/<random> and then lists the
+// step's claims: it wins only if its claim is the only one. Of two racing claims, the later
+// lister sees both, so at most one wins (both may lose: they then wait for the next code). This
+// needs a listing that shows every completed write, as S3, Ceph RGW and Swift give. See
+// docs/security.md, "Second factor single use".
+static void spend_without_conditional_writes(Repository& repo, const std::string& marker, int64_t step,
+                                             const std::string& record) {
+  const std::string used = "this TOTP code was already used; wait for the next one";
+  if (repo.backend().stat(marker)) throw Error(ErrorKind::Auth, used);  // spent on a store with conditional writes
+  std::string prefix = "mfa/claims/" + std::to_string(step) + "/";
+  std::string mine = prefix + random_id().hex();
+  repo.save_object(mine, as_view(record));
+  size_t claims = 0;
+  bool seen = false;
+  repo.backend().list(prefix, [&](const ObjectInfo& o) {
+    claims++;
+    seen |= o.name == mine;
+  });
+  if (!seen)
+    throw Error(ErrorKind::Generic, "cannot spend the TOTP code safely: the listing of " + prefix +
+                                        " does not show the claim just written there; try again with the next code");
+  if (claims != 1) throw Error(ErrorKind::Auth, used + " (or another release is using it at this moment)");
+}
+
 void mfa_verify(Repository& repo, const std::string& code) {
   if (!mfa_enrolled(repo))
     throw Error(ErrorKind::Refused, "no second factor is enrolled: run 'arca mfa enroll' first");
@@ -46,8 +71,13 @@ void mfa_verify(Repository& repo, const std::string& code) {
   if (!step) throw Error(ErrorKind::Auth, "wrong or expired TOTP code (check the authenticator app and this machine's clock)");
   json used = {{"used", now_rfc3339()}, {"host", local_hostname()}};
   std::string s = used.dump();
-  if (!repo.save_object_if_absent("mfa/used-" + std::to_string(*step), as_view(s)))
-    throw Error(ErrorKind::Auth, "this TOTP code was already used; wait for the next one");
+  std::string marker = "mfa/used-" + std::to_string(*step);
+  if (repo.backend().atomic_put_if_absent()) {
+    if (!repo.save_object_if_absent(marker, as_view(s)))
+      throw Error(ErrorKind::Auth, "this TOTP code was already used; wait for the next one");
+    return;
+  }
+  spend_without_conditional_writes(repo, marker, *step, s);
 }
 
 }  // namespace arca

@@ -1,6 +1,7 @@
 // The repository's second factor (`arca mfa enroll`): a TOTP secret, sealed under the master
 // key as `mfa/totp`. Lifting a governance lock or releasing a legal hold needs a current code.
-// Each code is accepted once (`mfa/used-<time step>` is created when it is spent).
+// Each code is accepted once: `mfa/used-<time step>` is created when it is spent, or on stores
+// without atomic create-if-absent a claim under `mfa/claims/<time step>/` (docs/security.md).
 #pragma once
 #include <string>
 

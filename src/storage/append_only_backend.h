@@ -20,6 +20,7 @@ class AppendOnlyBackend : public Backend {
   void create() override { inner_->create(); }
   void put(const std::string& name, ByteView) override { refuse("replace", name); }
   bool put_if_absent(const std::string& name, ByteView data) override { return inner_->put_if_absent(name, data); }
+  bool atomic_put_if_absent() override { return inner_->atomic_put_if_absent(); }
   Bytes get(const std::string& name) const override { return inner_->get(name); }
   Bytes get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const override {
     return inner_->get_range_upto(name, offset, length);

@@ -40,6 +40,9 @@ class Backend {
   virtual void put(const std::string& name, ByteView data) = 0;
   // Stores `data` only if `name` does not exist; returns false (and stores nothing) if it does.
   virtual bool put_if_absent(const std::string& name, ByteView data) = 0;
+  // True if put_if_absent() is atomic: of two concurrent writers of one name, one gets false.
+  // Stores without conditional writes (Swift, Ceph RGW versioned buckets) check, then write.
+  virtual bool atomic_put_if_absent() { return true; }
   // Whole object; throws Error(NotFound) if absent.
   virtual Bytes get(const std::string& name) const = 0;
   // Up to `length` bytes at `offset`, fewer if the object ends sooner (for reading ahead).

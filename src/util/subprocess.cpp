@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -17,8 +18,28 @@ namespace arca {
 
 static constexpr size_t kErrKeep = 64 * 1024;
 
+bool child_env_keeps(std::string_view name, ChildEnv policy) {
+  static constexpr std::string_view kArca[] = {"ARCA_PASSWORD", "ARCA_PASSWORD_FILE", "ARCA_PASSWORD_COMMAND", "ARCA_KEY_FILE"};
+  static constexpr std::string_view kService[] = {"PGPASSWORD", "REDISCLI_AUTH"};
+  static constexpr std::string_view kWords[] = {"PASSWORD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL"};
+  bool arca = false, service = false, store = name.rfind("AWS_", 0) == 0, other = false;
+  for (auto n : kArca) arca |= name == n;
+  for (auto n : kService) service |= name == n;
+  if (!arca && !service && !store) {
+    std::string upper(name);
+    for (char& c : upper) c = char(std::toupper(uint8_t(c)));
+    for (auto w : kWords) other |= upper.find(w) != std::string::npos;
+  }
+  switch (policy) {
+    case ChildEnv::NoSecrets: return !(arca || service || store || other);
+    case ChildEnv::OperatorCommand: return !(arca || service);
+    case ChildEnv::RepositoryAccess: return !(service || other);
+  }
+  return false;
+}
+
 Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd, Stdin in,
-                       const std::vector<std::string>& env) {
+                       const std::vector<std::string>& env, ChildEnv policy) {
   if (argv.empty()) throw std::logic_error("Subprocess: empty argv");
   int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1};
   if (in == Stdin::Pipe && pipe2(inp, O_CLOEXEC) != 0) throw_errno("pipe", argv[0], errno);
@@ -41,6 +62,7 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const s
   std::vector<char*> envp;
   for (char** e = environ; *e; e++) {
     std::string_view entry(*e);
+    if (!child_env_keeps(entry.substr(0, entry.find('=')), policy)) continue;
     bool overridden = false;
     for (const auto& x : env) overridden |= entry.substr(0, entry.find('=') + 1) == std::string_view(x).substr(0, x.find('=') + 1);
     if (!overridden) envp.push_back(*e);
@@ -92,8 +114,8 @@ std::string Subprocess::stderr_text() {
   return s;
 }
 
-std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd) {
-  Subprocess p(argv, Subprocess::Stdout::Pipe, cwd);
+std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd, ChildEnv policy) {
+  Subprocess p(argv, Subprocess::Stdout::Pipe, cwd, Subprocess::Stdin::Null, {}, policy);
   std::string out;
   char buf[4096];
   while (true) {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -12,14 +13,27 @@
 
 namespace arca {
 
+// What a child inherits of our environment (see docs/security.md, "Secrets in child processes").
+// Secrets are Arca's credentials (ARCA_PASSWORD, ARCA_PASSWORD_FILE, ARCA_PASSWORD_COMMAND,
+// ARCA_KEY_FILE), the object store's (AWS_*), services' passwords (PGPASSWORD, REDISCLI_AUTH)
+// and any other name holding PASSWORD, PASSPHRASE, SECRET, TOKEN or CREDENTIAL. A secret a child
+// does need is passed explicitly in `env`.
+enum class ChildEnv {
+  NoSecrets,         // servers and tools (redis-server, pg_dump, pg_ctl stop, …)
+  OperatorCommand,   // --password-command: may ask a secret store, so keeps cloud and other tokens
+  RepositoryAccess,  // a PostgreSQL server whose restore_command runs `arca pg wal-fetch`
+};
+bool child_env_keeps(std::string_view name, ChildEnv policy);
+
 class Subprocess {
  public:
   enum class Stdout { Inherit, Pipe, Null };
   enum class Stdin { Null, Pipe };
   // Starts the program; throws Error if it cannot be started. `cwd` empty = ours.
-  // `env`: extra NAME=VALUE entries for the child (secrets go there, never into argv).
+  // `env`: extra NAME=VALUE entries for the child (secrets go there, never into argv); the rest
+  // of our environment is passed as `policy` allows.
   Subprocess(const std::vector<std::string>& argv, Stdout out, const std::string& cwd = {}, Stdin in = Stdin::Null,
-             const std::vector<std::string>& env = {});
+             const std::vector<std::string>& env = {}, ChildEnv policy = ChildEnv::NoSecrets);
   ~Subprocess();  // kills and reaps a child that is still running
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
@@ -42,7 +56,8 @@ class Subprocess {
 };
 
 // Runs to completion; returns (exit status, stdout + stderr text).
-std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd = {});
+std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd = {},
+                                        ChildEnv policy = ChildEnv::NoSecrets);
 // `s` as one word for /bin/sh ('…', with embedded quotes as '\'').
 std::string shell_quote(const std::string& s);
 // The program's full path: absolute paths as they are, otherwise searched in PATH ("" if absent).

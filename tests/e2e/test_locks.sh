@@ -12,12 +12,12 @@ for i in 1 2 3 4; do
   cp -a "$SRC" "$T/state$i"
   ids+=("$(a backup --repo "$REPO" "$SRC" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"][:8])')")
 done
-totp() {  # RFC 6238 code for base32 secret $1 at time offset $2 steps
-  python3 - "$1" "${2:-0}" <<'P'
+totp() {  # RFC 6238 code for base32 secret $1 at time offset $2 steps (or at step $3)
+  python3 - "$1" "${2:-0}" "${3:-}" <<'P'
 import base64, hashlib, hmac, struct, sys, time
 s = sys.argv[1]; s += "=" * (-len(s) % 8)
 key = base64.b32decode(s)
-c = int(time.time()) // 30 + int(sys.argv[2])
+c = int(sys.argv[3]) if sys.argv[3] else int(time.time()) // 30 + int(sys.argv[2])
 h = hmac.new(key, struct.pack(">Q", c), hashlib.sha1).digest()
 o = h[-1] & 15
 print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
@@ -84,7 +84,7 @@ a mfa enroll --repo "$REPO" --json > "$T/mfa.json"
 secret=$(json_field "$T/mfa.json" '["secret"]')
 expect_exit 2 a mfa enroll --repo "$REPO"
 err_contains "already enrolled"
-good=$(totp "$secret")
+good=$(totp "$secret"); gstep=$(( $(date +%s) / 30 ))
 wrong=$(printf '%06d' $(( (10#$good + 500000) % 1000000 )))
 expect_exit 11 a lock release --repo "$REPO" "$gov" --totp "$wrong"
 err_contains "wrong or expired TOTP code"
@@ -117,6 +117,22 @@ a lock list --repo "$REPO" --all --json | python3 -c '
 import json, sys
 ls = json.load(sys.stdin)
 assert any(l["mode"] == "compliance" and l["active"] for l in ls), ls'
+
+step "two concurrent releases with one code: at most one succeeds (also on stores without conditional writes)"
+a lock add --repo "$REPO" "${ids[3]}" --mode governance --for 1d -q
+a lock add --repo "$REPO" "${ids[3]}" --mode legal-hold -q
+mapfile -t race < <(a lock list --repo "$REPO" --json | python3 -c '
+import json,sys; print("\n".join(l["id"][:8] for l in json.load(sys.stdin) if l["mode"] != "compliance"))')
+[ "${#race[@]}" = 3 ] || fail "expected 3 liftable locks, got ${race[*]}"
+now=$(( $(date +%s) / 30 ))   # a code of the window that neither earlier release spent
+if [ $((now + 1)) != $((gstep + 1)) ]; then s=$((now + 1)); else s=$((now - 1)); fi
+code=$(totp "$secret" 0 "$s")
+for i in 0 1 2; do (set +e; a lock release --repo "$REPO" "${race[$i]}" --totp "$code" -q 2> "$T/race$i.err"; echo $? > "$T/race$i.rc") & done
+wait
+ok=0; for i in 0 1 2; do [ "$(cat "$T/race$i.rc")" = 0 ] && ok=$((ok + 1)); done
+[ "$ok" -le 1 ] || fail "one TOTP code released $ok locks"
+[ "${ARCA_TEST_ON_S3:-}" = 1 ] || [ "$ok" = 1 ] || fail "no release succeeded: $(cat "$T"/race*.err)"
+cat "$T"/race*.err | grep -v "already used" | grep . && fail "a release failed otherwise"
 
 step "locks need a valid mode and time"
 expect_exit 2 a lock add --repo "$REPO" "${ids[3]}" --mode governance

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "util/error.h"
@@ -65,6 +66,9 @@ std::pair<std::string, std::string> pg_conninfo_split_password(const std::string
     else rest = pg_conninfo_with(rest, o->keyword, o->val);
   }
   PQconninfoFree(opts);
+  // Children do not inherit PGPASSWORD (util/subprocess.h): it is handed on explicitly.
+  if (password.empty())
+    if (const char* e = std::getenv("PGPASSWORD")) password = e;
   return {rest, password};
 }
 

@@ -43,8 +43,8 @@ class PgConn {
 
 // A string literal for SQL and replication commands ('…' with quotes doubled).
 std::string pg_quote_literal(const std::string& s);
-// The conninfo without its password, and the password (empty if none), so that a child program
-// can get the password through its environment instead of its visible command line.
+// The conninfo without its password, and the password (else PGPASSWORD's, else empty), so that
+// a child program gets it through its environment instead of its visible command line.
 std::pair<std::string, std::string> pg_conninfo_split_password(const std::string& conninfo);
 // The conninfo with one keyword set (key=value appended, which libpq lets override).
 std::string pg_conninfo_with(const std::string& conninfo, const std::string& key, const std::string& value);

@@ -79,9 +79,12 @@ std::string PgServer::log_tail(size_t lines) const {
 void PgServer::start(int port, const std::vector<std::string>& settings, int timeout_s) {
   std::string opts = port ? "-p " + std::to_string(port) : "";
   for (const auto& s : settings) opts += " -c " + shell_quote(s);  // pg_ctl runs the server through a shell
-  // The log file is created by the server's user (pg_ctl opens it).
+  // The log file is created by the server's user (pg_ctl opens it). The server keeps Arca's and
+  // the store's credentials from our environment: its restore_command (`arca pg wal-fetch`)
+  // opens the repository with them; other secrets stay here (docs/security.md).
   auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t",
-                                         std::to_string(timeout_s), "-o", opts, "start"}));
+                                         std::to_string(timeout_s), "-o", opts, "start"}),
+                               {}, ChildEnv::RepositoryAccess);
   port_ = port;
   if (rc != 0) fail("did not start", out);
   running_ = true;

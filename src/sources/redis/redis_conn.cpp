@@ -98,6 +98,33 @@ RedisUrl RedisUrl::parse(const std::string& url) {
   return u;
 }
 
+std::string redis_url_with_password(const std::string& url, const std::string& password) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;  // parse() will say what is wrong with it
+  std::string rest = url.substr(scheme + 3), user;
+  auto end = rest.find_first_of("/?#");
+  auto at = rest.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at != std::string::npos) {
+    std::string cred = rest.substr(0, at);
+    auto colon = cred.find(':');
+    if (colon == std::string::npos || colon + 1 < cred.size())
+      throw Error(ErrorKind::Usage, "the Redis URL already holds a password: give it once, in the URL or in the password "
+                                    "file (a user name goes before a colon: redis://USER:@host)");
+    user = cred.substr(0, colon);  // still percent-encoded
+    rest = rest.substr(at + 1);
+  }
+  std::string enc;
+  for (unsigned char c : password) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      enc += char(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      enc += {'%', hex[c >> 4], hex[c & 15]};
+    }
+  }
+  return url.substr(0, scheme + 3) + user + ":" + enc + "@" + rest;
+}
+
 std::string RedisUrl::describe() const {
   std::string s = tls ? "rediss://" : "redis://";
   if (!user.empty()) s.append(user).append("@");

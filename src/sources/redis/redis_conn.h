@@ -34,6 +34,11 @@ struct RedisUrl {
   std::string describe() const;  // without the password
 };
 
+// `url` with `password` in its user information (percent-encoded), for a password that came
+// from a file rather than the command line (docs/security.md); Error(Usage) if `url` already
+// holds one.
+std::string redis_url_with_password(const std::string& url, const std::string& password);
+
 class RedisConn {
  public:
   // Connects and authenticates; throws Error (NotFound: unreachable, Auth: refused login).

@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -12,12 +13,41 @@
 #include "repo/content_reader.h"
 #include "repo/source_snapshot.h"
 #include "util/error.h"
+#include "util/fd.h"
 
 namespace arca {
 
 Snapshot find_redis_snapshot(Repository& repo, const std::string& ref, const std::string& source) {
   return find_source_snapshot(repo, ref, "redis", source, "arca redis backup");
 }
+
+namespace {
+
+// The data set is the server's secrets (sessions, tokens…): owner-only, whatever mode the
+// point recorded (Redis writes dump.rdb 0644 under its usual umask). See docs/security.md.
+void restrict_one(const std::filesystem::path& p, bool dir) {
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0)));
+  if (!fd) return;  // not restored (a reported error) or a symlink: nothing to tighten
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) return;
+  mode_t want = st.st_mode & (S_ISDIR(st.st_mode) ? 0700 : 0600);
+  if ((st.st_mode & 07777) != want && fchmod(fd.get(), want) != 0) throw_errno("chmod", p.string(), errno);
+}
+
+void restrict_to_owner(const std::string& to, const Tree& top) {
+  for (const auto& n : top.nodes) {
+    auto path = std::filesystem::path(to) / n.name;
+    if (n.type == NodeType::File) restrict_one(path, false);
+    std::error_code ec;
+    if (n.type != NodeType::Dir || std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::directory)
+      continue;
+    restrict_one(path, true);  // appendonlydir/: its files too
+    for (const auto& e : std::filesystem::directory_iterator(path, ec))
+      if (e.is_regular_file(ec) && !e.is_symlink(ec)) restrict_one(e.path(), false);
+  }
+}
+
+}  // namespace
 
 RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const std::string& to, bool force,
                                   ProgressCounters& progress) {
@@ -34,6 +64,7 @@ RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const 
   RestoreOptions ro;
   ro.target = to;
   RestoreResult r = restore_files(repo, snap, ro, progress);
+  restrict_to_owner(to, top);
   // A time of 0 means none was stored: the point's time says when the data is from.
   auto when = parse_time(snap.time);
   if (when)

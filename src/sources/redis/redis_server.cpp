@@ -1,7 +1,9 @@
 #include "sources/redis/redis_server.h"
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -49,11 +51,60 @@ void RedisServer::fail(const std::string& what) {
                                       (tail.empty() ? "" : "; its log ends:" + tail));
 }
 
-void RedisServer::start(const std::vector<std::string>& extra, int timeout_s) {
-  std::vector<std::string> argv = {binary_, "--port", std::to_string(port_), "--dir", dir_, "--dbfilename", "dump.rdb",
+namespace {
+
+// One redis.conf line: the value as one double-quoted argument (Redis's sdssplitargs reads \\,
+// \" and \xHH in it), so that no value can start another line.
+std::string config_line(const std::string& name, const std::string& value) {
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+    throw Error(ErrorKind::Usage, "'" + name + "' is not a redis-server setting name");
+  std::string out = name + " \"";
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += {'\\', 'x', hex[c >> 4], hex[c & 15]};
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"\n";
+}
+
+}  // namespace
+
+void RedisServer::start(const std::vector<std::string>& extra, int timeout_s,
+                        const std::vector<std::pair<std::string, std::string>>& settings) {
+  // "-" first: the configuration comes from standard input (Redis 6 and 7 both read it so).
+  std::vector<std::string> argv = {binary_, "-", "--port", std::to_string(port_), "--dir", dir_, "--dbfilename", "dump.rdb",
                                    "--daemonize", "yes", "--pidfile", dir_ + "/redis.pid", "--logfile", log_file()};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto [rc, out] = run_program(argv);
+  std::string config;
+  for (const auto& [name, value] : settings) config += config_line(name, value);
+  int rc;
+  std::string out;
+  {
+    Subprocess p(argv, Subprocess::Stdout::Pipe, "", Subprocess::Stdin::Pipe);
+    for (size_t done = 0; done < config.size();) {
+      ssize_t n = write(p.stdin_fd(), config.data() + done, config.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // it exited early: its output says why
+      done += size_t(n);
+    }
+    p.close_stdin();
+    char buf[4096];
+    while (true) {
+      ssize_t n = read(p.stdout_fd(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (out.size() < 65536) out.append(buf, size_t(n));
+    }
+    rc = p.wait();
+    std::string err = p.stderr_text();
+    if (!err.empty()) out += (out.empty() || out.back() == '\n' ? "" : "\n") + err;
+  }
   if (rc != 0) fail("did not start (exit " + std::to_string(rc) + "): " + out);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   std::string last;

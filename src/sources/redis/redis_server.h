@@ -21,7 +21,10 @@ class RedisServer {
 
   // Starts on `dir`/dump.rdb (or the AOF, when `extra` turns it on) and waits up to
   // `timeout_s` until the data set is loaded; throws Error with the end of the log otherwise.
-  void start(const std::vector<std::string>& extra, int timeout_s);
+  // `settings` (name, value) reach the server as configuration on its standard input, never in
+  // its argv, where other users could read a requirepass (docs/security.md).
+  void start(const std::vector<std::string>& extra, int timeout_s,
+             const std::vector<std::pair<std::string, std::string>>& settings = {});
   void stop();
   void release() { pid_ = -1; }
   // The password the server will require (its requirepass), for the readiness checks.

@@ -246,6 +246,11 @@ bool S3Backend::put_if_absent(const std::string& name, ByteView data) {
   return put_body(name, Body{.data = data, .digests = digest_of(data, !opts_.lock_mode.empty())}, true);
 }
 
+bool S3Backend::atomic_put_if_absent() {
+  if (opts_.conditional_writes == "auto") std::call_once(probe_once_, [&] { probe_conditional_writes(); });
+  return conditional_.load() > 0;
+}
+
 void S3Backend::put_file(const std::string& name, const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("open", path, errno);

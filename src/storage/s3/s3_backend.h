@@ -24,6 +24,7 @@ class S3Backend : public Backend {
   void create() override;
   void put(const std::string& name, ByteView data) override;
   bool put_if_absent(const std::string& name, ByteView data) override;
+  bool atomic_put_if_absent() override;  // probes the store once (s3.conditional-writes=auto)
   Bytes get(const std::string& name) const override;
   Bytes get_range_upto(const std::string& name, uint64_t offset, uint64_t length) const override;
   std::optional<ObjectInfo> stat(const std::string& name) const override;
