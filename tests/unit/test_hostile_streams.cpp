@@ -7,10 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,9 @@
 #include "sources/common/tar_reader.h"
 #include "sources/kafka/kafka_archive.h"
 #include "sources/kafka/record_codec.h"
+#include "sources/redis/crc64.h"
+#include "sources/redis/rdb_parser.h"
+#include "sources/redis/resp_reader.h"
 #include "test_util.h"
 #include "util/error.h"
 
@@ -159,6 +164,13 @@ TEST(HostileTar, LongLinkTargetsAndPaxNamesAreBounded) {
   append(huge, tar_header("PaxHeader", 'x', 1ull << 30), "");  // declares 1 GiB, sends nothing
   Collected c3;
   EXPECT_NE(read_tar(huge, c3).find("pax extended header"), std::string::npos);
+
+  Bytes nul;
+  std::string nrec = std::string("path=a") + '\0' + "b\n";
+  append_entry(nul, "PaxHeader", 'x', std::to_string(nrec.size() + 3) + " " + nrec);
+  append_entry(nul, "f", '0', "");
+  Collected c5;
+  EXPECT_NE(read_tar(nul, c5).find("NUL"), std::string::npos);
 
   Bytes malformed;
   append_entry(malformed, "PaxHeader", 'x', "99999 path=x\n");
@@ -321,6 +333,190 @@ TEST(HostileKafka, TimestampsNearInt64MaxSaturate) {
   w2.flush();
   std::string err = corrupt_message([&] { KafkaArchive::load(*repo2, snap); });
   EXPECT_NE(err.find("groups.json: group 'g', t/0"), std::string::npos) << err;
+}
+
+// ---- Redis ----
+
+// Runs `f` in a child process whose address space may grow by at most `limit_mb` MiB, and says
+// how it ended: "corrupt", "ok", "bad_alloc", "other: …" or "died". The limit makes allocating a
+// declared size observable (it fails); the child's peak RSS must also stay within the limit.
+std::string run_bounded(size_t limit_mb, const std::function<void()>& f) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string result;
+    long pages = 0, page = sysconf(_SC_PAGESIZE);
+    if (FILE* st = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(st, "%ld", &pages) != 1) pages = 0;
+      std::fclose(st);
+    }
+    rlimit lim{};
+    lim.rlim_cur = lim.rlim_max = rlim_t(pages) * rlim_t(page) + (rlim_t(limit_mb) << 20);
+    setrlimit(RLIMIT_AS, &lim);
+    rusage before{}, after{};
+    getrusage(RUSAGE_SELF, &before);
+    try {
+      f();
+      result = "ok";
+    } catch (const Error& e) {
+      result = e.kind() == ErrorKind::Corrupt ? "corrupt" : std::string("other: ") + e.what();
+    } catch (const std::bad_alloc&) {
+      result = "bad_alloc";
+    } catch (const std::exception& e) {
+      result = std::string("other: ") + e.what();
+    }
+    getrusage(RUSAGE_SELF, &after);
+    if (after.ru_maxrss - before.ru_maxrss > long(limit_mb) * 1024) result += " (peak RSS above the limit)";
+    if (write(fds[1], result.data(), result.size()) < 0) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "died";
+  return out;
+}
+
+// An RDB as a replication payload: the header, then `body`, as a master sends it before
+// closing the connection (no EOF opcode: the stream simply ends).
+Bytes rdb_prefix(const Bytes& body) {
+  std::string h = "REDIS0011";
+  Bytes b(h.begin(), h.end());
+  b.insert(b.end(), body.begin(), body.end());
+  return b;
+}
+
+// Feeds `data` to parse_rdb in pieces of `piece` bytes; `size`: the announced payload size (0: unknown).
+void parse_rdb_bytes(const Bytes& data, uint64_t size = 0, size_t piece = 65536) {
+  size_t pos = 0;
+  RdbInput in([&](uint8_t* out, size_t max) {
+    size_t n = std::min({max, piece, data.size() - pos});
+    std::memcpy(out, data.data() + pos, n);
+    pos += n;
+    return n;
+  });
+  in.set_context("the RDB stream from test");
+  if (size) in.set_size(size);
+  parse_rdb(in, nullptr, true);
+}
+
+Bytes be32(uint32_t v) { return {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}; }
+
+TEST(HostileRedis, DeclaredStringLengthsAllocateOnlyWhatArrives) {
+  // A string key declaring 512 MiB (the most Redis allows), then the stream ends. Before, the
+  // parser allocated (and zeroed) 512 MiB first.
+  Bytes body = {0x00, 0x80};  // a string value; key length as a 32-bit number
+  Bytes len = be32(512u << 20);
+  body.insert(body.end(), len.begin(), len.end());
+  body.insert(body.end(), 1000, 'k');
+  Bytes rdb = rdb_prefix(body);
+  EXPECT_EQ(run_bounded(64, [&] { parse_rdb_bytes(rdb); }), "corrupt");
+  // The same as an aux field, and with the payload's size known: refused at once, naming sizes.
+  Bytes aux = {0xFA, 0x80};
+  aux.insert(aux.end(), len.begin(), len.end());
+  Bytes rdb2 = rdb_prefix(aux);
+  EXPECT_EQ(run_bounded(64, [&] { parse_rdb_bytes(rdb2); }), "corrupt");
+  try {
+    parse_rdb_bytes(rdb2, rdb2.size());
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("declares a string of 536870912 bytes, but only 0 bytes"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(HostileRedis, LzfSizesAreBoundedBeforeAllocating) {
+  // Compressed length 512 MiB, the stream ends: read in pieces, refused at the end.
+  Bytes body = {0x00, 0xC3, 0x80};
+  Bytes c = be32(512u << 20), u = be32(512u << 20);
+  body.insert(body.end(), c.begin(), c.end());
+  body.insert(body.end(), 0x80);
+  body.insert(body.end(), u.begin(), u.end());
+  EXPECT_EQ(run_bounded(64, [&] { parse_rdb_bytes(rdb_prefix(body)); }), "corrupt");
+  // 4 compressed bytes declaring 512 MiB uncompressed: more than LZF can expand to.
+  Bytes body2 = {0x00, 0xC3, 0x04, 0x80};
+  body2.insert(body2.end(), u.begin(), u.end());
+  body2.insert(body2.end(), {0x00, 'a', 0x00, 'b'});
+  EXPECT_EQ(run_bounded(64, [&] { parse_rdb_bytes(rdb_prefix(body2)); }), "corrupt");
+  EXPECT_EQ(run_bounded(64, [] { lzf_decompress(Bytes{0x00, 'a'}, 512u << 20); }), "corrupt");
+  // The largest expansion LZF has (88×) is still accepted: "a" then back-references of 264.
+  Bytes bomb = {0x00, 'a'};
+  for (int i = 0; i < 10; i++) bomb.insert(bomb.end(), {0xE0, 0xFF, 0x00});
+  EXPECT_EQ(lzf_decompress(bomb, 1 + 10 * 264).size(), 1u + 10 * 264);
+}
+
+TEST(HostileRedis, ListLengthsDoNotAllocate) {
+  // A list declaring 2^40 elements, with values wanted (as a restore reads them): the stream
+  // ends after a few; nothing is sized by the count.
+  Bytes body = {0x01, 0x01, 'k', 0x81, 0, 0, 1, 0, 0, 0, 0, 0};
+  for (int i = 0; i < 10; i++) body.insert(body.end(), {0x01, 'v'});
+  EXPECT_EQ(run_bounded(64, [&] { parse_rdb_bytes(rdb_prefix(body)); }), "corrupt");
+}
+
+// A RESP byte source: `data` in pieces of at most `piece` bytes, then "the connection closed".
+RespReader resp(const std::string& data, size_t piece, size_t* calls = nullptr) {
+  auto pos = std::make_shared<size_t>(0);
+  return RespReader([] { return std::string("Redis at test"); },
+                    [data, piece, pos, calls](uint8_t* out, size_t max) -> size_t {
+                      if (calls) ++*calls;
+                      if (*pos == data.size()) throw Error(ErrorKind::Generic, "the connection was closed");
+                      size_t n = std::min({max, piece, data.size() - *pos});
+                      std::memcpy(out, data.data() + *pos, n);
+                      *pos += n;
+                      return n;
+                    });
+}
+
+TEST(HostileRedis, LongLineByteByByteIsLinear) {
+  // 10 MB line arriving one byte per read: before, every read rescanned the whole line (and
+  // zeroed a fresh 256 KiB), 10^13+ operations; now each byte is scanned once.
+  std::string line(10'000'000, 'x');
+  size_t calls = 0;
+  RespReader r = resp("+" + line + "\r\n+next\r\n", 1, &calls);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(r.read_line().size(), line.size() + 1);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(s, 10.0);
+  EXPECT_EQ(r.read_line(), "+next");
+  EXPECT_GE(calls, line.size());  // it really was read a byte at a time
+}
+
+TEST(HostileRedis, RepliesAreBoundedInSizeDepthAndElements) {
+  // A bulk reply announcing 512 MiB, then the connection closes: no 512 MiB allocation.
+  EXPECT_EQ(run_bounded(64, [] { resp("$536870912\r\nabc", 65536).read_reply(); }), "other: the connection was closed");
+  EXPECT_EQ(run_bounded(64, [] { resp("$536870913\r\n", 65536).read_reply(); }), "corrupt");
+  // Ordinary replies still parse, in any pieces.
+  for (size_t piece : {size_t(1), size_t(3), size_t(4096)}) {
+    RespReader r = resp("*3\r\n$5\r\nhello\r\n:42\r\n*1\r\n$-1\r\n+OK\r\n", piece);
+    RedisReply a = r.read_reply();
+    ASSERT_EQ(a.elements.size(), 3u);
+    EXPECT_EQ(a.elements[0].str, "hello");
+    EXPECT_EQ(a.elements[1].integer, 42);
+    EXPECT_EQ(a.elements[2].elements[0].type, RedisReply::Type::Nil);
+    EXPECT_EQ(r.read_reply().str, "OK");
+  }
+  // A bulk reply longer than announced.
+  EXPECT_EQ(run_bounded(64, [] { resp("$2\r\nabc\r\n", 100).read_reply(); }), "corrupt");
+  // Depth: 9 levels are refused.
+  std::string deep;
+  for (int i = 0; i < 10; i++) deep += "*1\r\n";
+  EXPECT_EQ(run_bounded(64, [&] { resp(deep + ":1\r\n", 100).read_reply(); }), "corrupt");
+  // Elements: counted over the whole reply, nested arrays included. Before, 2^24 per array at
+  // each of 8 levels were accepted (each element ~100 bytes of memory for 3 to 4 bytes sent).
+  EXPECT_EQ(run_bounded(64, [] { resp("*16777216\r\n", 100).read_reply(); }), "corrupt");
+  std::string nested = "*40000\r\n";
+  for (int i = 0; i < 40000; i++) nested += "*1\r\n:1\r\n";
+  EXPECT_EQ(run_bounded(64, [&] { resp(nested, 65536).read_reply(); }), "corrupt");
+  std::string fits = "*30000\r\n";
+  for (int i = 0; i < 30000; i++) fits += "*1\r\n:1\r\n";
+  EXPECT_EQ(resp(fits, 65536).read_reply().elements.size(), 30000u);
 }
 
 }  // namespace

@@ -168,6 +168,8 @@ void TarReader::parse_pax() {
       if (value.size() > kMaxTarName)
         bad("declares a " + key + " of " + std::to_string(value.size()) + " bytes; names are limited to " +
             std::to_string(kMaxTarName) + " bytes");
+      // Names are C strings everywhere else: an embedded NUL would name a different file.
+      if (value.find('\0') != std::string::npos) bad("declares a " + key + " holding a NUL byte");
       (key == "path" ? long_name_ : long_link_) = value;
       (key == "path" ? have_name_ : have_link_) = true;
     } else if (key == "size") {
