@@ -40,9 +40,18 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
   add_target_options(*cmd, a->target, true);
   cmd->add_flag("--delta", a->o.delta,
                 "Restore into a non-empty directory: compare what is there and write only what differs");
-  cmd->add_option("--tablespace-map", a->tablespace_map, "Put tablespace OID at DIR instead of its original place (OID=DIR); repeatable")
+  cmd->add_option("--tablespace-map", a->tablespace_map,
+                  "Put tablespace OID at DIR (OID=DIR); repeatable. A backup with tablespaces needs each placed, "
+                  "or --tablespace-map-all, or --tablespace-map-all-original")
       ->allow_extra_args(false);
-  cmd->add_option("--owner", a->o.owner, "User to own the restored files when run as root (default: the backed-up owner)");
+  cmd->add_option("--tablespace-map-all", a->o.tablespace_map_all,
+                  "Put every tablespace not named by --tablespace-map at DIR/<OID>");
+  cmd->add_flag("--tablespace-map-all-original", a->o.tablespace_map_all_original,
+                "Put every tablespace not named by --tablespace-map at the location the backup records (confirm "
+                "that you trust those locations: the restore writes there)");
+  cmd->add_option("--owner", a->o.owner,
+                  "User to own the restored files when run as root (default: the owner of an existing --to directory "
+                  "if not root, else 'postgres'; never the owner the backup records)");
   cmd->add_flag("--no-archive", a->o.archive_off,
                 "Set archive_mode = off in the restored cluster (a test copy must not archive into the original's archive)");
   cmd->add_flag("--start", a->start, "Start the restored server and wait until it accepts connections");
@@ -54,6 +63,8 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
     auto t0 = std::chrono::steady_clock::now();
     a->o.target = parse_target(a->target, RecoveryTarget::Kind::Latest);
     if (!a->snapshot.empty()) a->o.snapshot = a->snapshot;
+    if (!a->o.tablespace_map_all.empty() && a->o.tablespace_map_all_original)
+      throw Error(ErrorKind::Usage, "--tablespace-map-all and --tablespace-map-all-original exclude each other: choose one");
     for (const auto& m : a->tablespace_map) {
       auto eq = m.find('=');
       if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())

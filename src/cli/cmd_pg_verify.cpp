@@ -24,7 +24,7 @@ void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--checks", o->checks_file, "File of your own SQL checks, each with an expectation (see docs/postgres.md)");
   cmd->add_option("--scratch", o->scratch_parent, "Directory for the scratch data directory (default: $TMPDIR or /tmp)");
   cmd->add_option("--pg-bin", o->pg_bin, "Directory with pg_ctl and postgres (default: found for the backup's version)");
-  cmd->add_option("--owner", o->owner, "User to run the scratch server as when run as root (default: the backed-up owner)");
+  cmd->add_option("--owner", o->owner, "User to run the scratch server as when run as root (default: 'postgres'; never the owner the backup records)");
   cmd->add_flag("--thorough", o->thorough, "amcheck also verifies that every heap row is indexed (slower)");
   cmd->add_flag("--keep", o->keep, "Keep the scratch data directory for inspection");
   cmd->add_option("--threads", o->threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));

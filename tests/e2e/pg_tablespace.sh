@@ -23,11 +23,19 @@ t = j["metadata"]["tablespaces"]["value"]
 assert len(t) == 1 and t[0]["oid"] == sys.argv[2] and t[0]["location"] == sys.argv[3], t
 PY
 
-step "restoring to the original tablespace location is refused while it is in use"
+step "the recorded tablespace location is used only when confirmed"
 expect_exit 2 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --target immediate
+err_contains "$OID at $T/tbs"
+err_contains "--tablespace-map-all-original"
+[ ! -e "$T/r1/data/PG_VERSION" ] || fail "a refused restore wrote the data directory"
+
+step "restoring to the original tablespace location is refused while it is in use"
+expect_exit 2 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --target immediate \
+  --tablespace-map-all-original
 err_contains "tablespace $OID location $T/tbs"
 [ ! -e "$T/r1/data/PG_VERSION" ] || fail "a refused restore wrote the data directory"
-expect_exit 2 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --target immediate --delta
+expect_exit 2 pa pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --target immediate --delta \
+  --tablespace-map-all-original
 err_contains "in use by the running server of $PGDATA"
 
 step "restore with the tablespace moved, start, compare"
@@ -39,6 +47,12 @@ a pg restore --repo "$REPO" --password-file "$PW" --to "$T/r1/data" --tablespace
 [ "$(qp "$P" -c "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM hot")" = "$SUM" ] || fail "tablespace rows differ"
 [ "$(qp "$P" -c "SELECT pg_tablespace_location($OID)")" = "$T/r1/tbs" ] || fail "server does not see the moved tablespace"
 stop_restored "$T/r1/data"
+# All under one directory (pgBackRest's --tablespace-map-all), restored as root: owned by postgres.
+a pg restore --repo "$REPO" --password-file "$PW" --to "$T/r3/data" --tablespace-map-all "$T/r3/tbs" \
+  --target immediate --no-archive -q
+[ "$(readlink "$T/r3/data/pg_tblspc/$OID")" = "$T/r3/tbs/$OID" ] || fail "--tablespace-map-all link wrong"
+[ "$(stat -c %U "$T/r3/tbs/$OID")" = postgres ] || fail "tablespace location not owned by postgres"
+[ -z "$(find "$T/r3" -not -user postgres -path "$T/r3/*")" ] || fail "files not owned by postgres: $(find "$T/r3" -not -user postgres | head -3)"
 expect_exit 2 a pg restore --repo "$REPO" --password-file "$PW" --to "$T/r2" --tablespace-map "99999=$T/x"
 err_contains "no tablespace with that OID"
 

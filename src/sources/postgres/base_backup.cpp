@@ -11,6 +11,7 @@
 #include "repo/blob_writer.h"
 #include "sources/common/stream_tree.h"
 #include "sources/common/tar_reader.h"
+#include "sources/postgres/cluster_safety.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/row_counts.h"
 #include "sources/postgres/wal_names.h"
@@ -32,27 +33,39 @@ struct Tablespace {
   uint64_t size_kb = 0;
 };
 
-// Feeds the archives of one BASE_BACKUP into a StreamTree.
+// Feeds the archives of one BASE_BACKUP into a StreamTree. The server is not trusted to send
+// only what PostgreSQL sends (see docs/security.md, "PostgreSQL restores"): symlinks other than
+// pg_tblspc/<oid>, and tablespace entries outside PostgreSQL's version directory, are refused.
 class ArchiveSink {
  public:
-  ArchiveSink(StreamTree& tree, size_t chunk) : tree_(tree), chunk_(chunk) {}
+  ArchiveSink(StreamTree& tree, size_t chunk, std::string server) : tree_(tree), chunk_(chunk), server_(std::move(server)) {}
 
-  void begin_archive(const std::string& prefix, const std::string& what) {
+  // `oid`: empty for the data directory, else the tablespace's (all digits).
+  void begin_archive(const std::string& oid, const std::string& what) {
+    if (manifest_) refuse("sent the archive " + what + " after the backup manifest");
+    if (!oid.empty() && !is_tablespace_oid(oid)) refuse("sent a tablespace archive '" + what + "' not named by an OID");
     end_archive();
-    prefix_ = prefix;
+    prefix_ = oid.empty() ? "data/" : "tablespaces/" + oid + "/";
+    in_tablespace_ = !oid.empty();
     reader_ = std::make_unique<TarReader>(what, TarReader::Callbacks{
         [this](const TarEntry& e) { entry(e); },
         [this](ByteView d) { tree_.write(d); },
         [this] { tree_.end_file(); }});
   }
+  // The manifest goes straight into the tree as it arrives, like any file: nothing of it is held
+  // in memory, so an endless one costs no more than an endless data file.
   void data(ByteView d) {
-    if (manifest_) manifest_data_.insert(manifest_data_.end(), d.begin(), d.end());
+    if (manifest_) tree_.write(d);
     else if (reader_) reader_->feed(d);
     else throw Error(ErrorKind::Corrupt, "the server sent backup data before naming an archive");
   }
   void begin_manifest() {
+    if (manifest_) refuse("sent a second backup manifest");
     end_archive();
     manifest_ = true;
+    Node n;
+    n.mode = 0600;
+    tree_.begin_file("data/backup_manifest", n, chunk_);
   }
   void end_archive() {
     if (reader_) reader_->finish();
@@ -60,18 +73,23 @@ class ArchiveSink {
   }
   void finish() {
     end_archive();
-    if (manifest_) {
-      Node n;
-      n.mode = 0600;
-      tree_.begin_file("data/backup_manifest", n, chunk_);
-      tree_.write(manifest_data_);
-      tree_.end_file();
-    }
+    if (manifest_) tree_.end_file();
   }
 
  private:
+  [[noreturn]] void refuse(const std::string& what) {
+    throw Error(ErrorKind::Corrupt, "the server at " + server_ + " " + what +
+                                        ", which PostgreSQL never does; nothing was recorded (see docs/security.md)");
+  }
   void entry(const TarEntry& e) {
     if (e.path.empty() || e.path == ".") return;
+    if (e.type == TarEntry::Type::Symlink && (in_tablespace_ || !is_tablespace_link(e.path)))
+      refuse("sent a symlink " + prefix_ + e.path + " -> " + e.link_target +
+             ": only pg_tblspc/<OID> may be a symlink in a base backup (a data directory with other symlinks, such "
+             "as a linked log directory or configuration file, cannot be backed up: make them real directories or "
+             "files, or keep them outside the data directory)");
+    if (in_tablespace_ && !is_tablespace_version_dir(e.path.substr(0, e.path.find('/'))))
+      refuse("sent " + prefix_ + e.path + " outside the tablespace's version directory (PG_<major>_<catalog version>)");
     Node n;
     n.mode = e.mode;
     n.uid = e.uid;
@@ -93,9 +111,10 @@ class ArchiveSink {
   StreamTree& tree_;
   size_t chunk_;
   std::string prefix_;
+  std::string server_;
   std::unique_ptr<TarReader> reader_;
+  bool in_tablespace_ = false;
   bool manifest_ = false;
-  Bytes manifest_data_;
 };
 
 std::string show(const PgConn& c, const std::string& setting) { return c.value("SHOW " + setting, "SHOW " + setting); }
@@ -155,7 +174,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
 
   BlobWriter writer(repo);
   StreamTree tree(repo, writer, progress, opts.threads);
-  ArchiveSink sink(tree, opts.chunk_size);
+  ArchiveSink sink(tree, opts.chunk_size, conn.describe());
   std::vector<Tablespace> tablespaces;
   std::optional<std::pair<std::string, std::string>> start, stop;  // (lsn, timeline)
   size_t copies = 0;
@@ -180,9 +199,9 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
       switch (d[0]) {
         case 'n': {  // new archive: name NUL location NUL
           std::string name(reinterpret_cast<const char*>(d.data() + 1), strnlen(reinterpret_cast<const char*>(d.data() + 1), d.size() - 1));
-          if (name == "base.tar") sink.begin_archive("data/", name);
+          if (name == "base.tar") sink.begin_archive("", name);
           else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tar") == 0)
-            sink.begin_archive("tablespaces/" + name.substr(0, name.size() - 4) + "/", name);
+            sink.begin_archive(name.substr(0, name.size() - 4), name);
           else throw Error(ErrorKind::Corrupt, "the server sent an unexpected archive '" + name + "'");
           break;
         }
@@ -203,6 +222,9 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
           for (int i = 0; i < PQntuples(r.get()); i++) {
             Tablespace t;
             if (!PQgetisnull(r.get(), i, 0)) t.oid = PQgetvalue(r.get(), i, 0);
+            if (!t.oid.empty() && !is_tablespace_oid(t.oid))
+              throw Error(ErrorKind::Corrupt, "the server at " + conn.describe() + " listed tablespace OID '" + t.oid +
+                                                  "', which is not a number; nothing was recorded");
             if (!PQgetisnull(r.get(), i, 1)) t.location = PQgetvalue(r.get(), i, 1);
             if (PQnfields(r.get()) > 2 && !PQgetisnull(r.get(), i, 2)) t.size_kb = std::stoull(PQgetvalue(r.get(), i, 2));
             total += t.size_kb * 1024;
@@ -223,7 +245,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
           // Before 15: one tar per tablespace in the listed order, then the manifest.
           if (copies < tablespaces.size()) {
             const auto& t = tablespaces[copies];
-            sink.begin_archive(t.oid.empty() ? "data/" : "tablespaces/" + t.oid + "/", t.oid.empty() ? "base.tar" : t.oid + ".tar");
+            sink.begin_archive(t.oid, t.oid.empty() ? "base.tar" : t.oid + ".tar");
           } else {
             sink.begin_manifest();
           }

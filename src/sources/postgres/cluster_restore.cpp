@@ -1,6 +1,7 @@
 #include "sources/postgres/cluster_restore.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -14,8 +15,12 @@
 #include <set>
 #include <sstream>
 
+#include "repo/future_points.h"
 #include "sources/files/restore.h"
+#include "sources/postgres/cluster_safety.h"
+#include "sources/postgres/tablespace_map.h"
 #include "sources/postgres/wal_names.h"
+#include "util/beneath.h"
 #include "util/error.h"
 
 namespace arca {
@@ -52,9 +57,17 @@ Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts
     return s;
   }
   std::vector<Snapshot> all;
+  int64_t now = clock_now();
   for (auto& s : repo.list_snapshots())
-    if (s.source_kind == "postgres" && !s.partial && (opts.source_name.empty() || s.source_name == opts.source_name))
+    if (s.source_kind == "postgres" && !s.partial && (opts.source_name.empty() || s.source_name == opts.source_name)) {
+      // Never chosen without its id: a planted point would be restored (see docs/security.md).
+      if (std::string why = future_dated(s, now); !why.empty()) {
+        repo.warning("skipped base backup " + s.id.short_hex() + ": it is future-dated (" + why +
+                     "); give its id to use it anyway");
+        continue;
+      }
       all.push_back(std::move(s));
+    }
   if (all.empty())
     throw Error(ErrorKind::NotFound, "the repository has no PostgreSQL base backups" +
                                          (opts.source_name.empty() ? std::string() : " of '" + opts.source_name + "'") +
@@ -151,15 +164,6 @@ static void check_target_dir(const std::string& dir, bool delta, const std::stri
   refuse_running_server(dir);
 }
 
-// Symlinks are changed themselves and never followed (the iterator does not follow them).
-static void chown_tree(const std::string& dir, uid_t uid, gid_t gid) {
-  if (lchown(dir.c_str(), uid, gid) != 0) throw_errno("chown", dir, errno);
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::end(it); it.increment(ec))
-    if (lchown(it->path().c_str(), uid, gid) != 0) throw_errno("chown", it->path().string(), errno);
-  if (ec) throw Error(ErrorKind::Io, "cannot walk " + dir + " to set its owner: " + ec.message());
-}
-
 // A configuration-file string: quotes doubled and backslashes escaped, as ALTER SYSTEM writes them.
 static std::string conf_quote(const std::string& v) {
   std::string out = "'";
@@ -227,13 +231,15 @@ void throw_restore_problems(const std::vector<RestoreProblem>& problems, const s
 // postgresql.conf, and for a setting given twice the last one wins. A cluster Arca once restored
 // carries that restore's block in every later backup: earlier blocks are removed, and every
 // recovery target is written (empty if unused) so nothing older can combine with this one.
-static void write_recovery_settings(const std::string& conf, const Snapshot& snap, const PgRestoreOptions& opts,
-                                    bool recovery, bool archive_off) {
+// Read and written below the data directory's descriptor, never through a symlink.
+static void write_recovery_settings(int dirfd, const std::string& dir, const Snapshot& snap, const PgRestoreOptions& opts,
+                                    bool recovery, bool archive_off, const ClusterOwner* owner) {
   static const char* kBegin = "# Added by arca pg restore";
   static const char* kEnd = "# End of arca pg restore settings";
+  const std::string shown = dir + "/postgresql.auto.conf";
   std::string kept;
   {
-    std::ifstream in(conf);
+    std::istringstream in(read_file_beneath(dirfd, "postgresql.auto.conf", shown));
     bool skipping = false;
     for (std::string line; std::getline(in, line);) {
       if (line.rfind(kBegin, 0) == 0) skipping = true;
@@ -263,10 +269,7 @@ static void write_recovery_settings(const std::string& conf, const Snapshot& sna
     out << "recovery_target_timeline = 'latest'\n";
   }
   out << kEnd << "\n";
-  std::ofstream f(conf, std::ios::trunc);
-  f << kept << out.str();
-  f.close();
-  if (!f) throw Error(ErrorKind::Io, "cannot write the recovery settings to " + conf);
+  write_file_beneath(dirfd, "postgresql.auto.conf", kept + out.str(), shown, owner);
 }
 
 PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opts, ProgressCounters& progress) {
@@ -302,28 +305,30 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   }
   if (!data_tree) throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " has no data directory");
 
-  // Tablespaces: where each goes, checked before anything is written.
-  std::vector<std::pair<std::string, std::string>> placements;  // oid, location
-  for (const auto& [oid, loc] : opts.tablespace_map) {
-    bool known = false;
-    if (snap.metadata.contains("tablespaces"))
-      for (const auto& t : snap.metadata["tablespaces"]["value"]) known |= t.at("oid") == oid;
-    if (!known) throw Error(ErrorKind::Usage, "--tablespace-map " + oid + ": the backup has no tablespace with that OID");
+  // Tablespaces: where each goes, checked before anything is written. The point's recorded
+  // locations are used only when the operator says so (see docs/security.md).
+  TablespaceChoice choice{opts.tablespace_map, opts.tablespace_map_all, opts.tablespace_map_all_original};
+  std::vector<TablespacePlacement> placements = place_tablespaces(snap, choice, dir);
+  for (const auto& [oid, loc] : placements) {
+    check_target_dir(loc, opts.delta, "tablespace " + oid + " location");
+    if (auto user = running_server_using(loc))
+      throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is in use by the running server of " +
+                                        *user + ": map it elsewhere with --tablespace-map " + oid + "=DIR");
   }
-  if (snap.metadata.contains("tablespaces"))
-    for (const auto& t : snap.metadata["tablespaces"]["value"]) {
-      std::string oid = t.at("oid"), loc = t.at("location");
-      if (auto it = opts.tablespace_map.find(oid); it != opts.tablespace_map.end()) loc = it->second;
-      loc = std::filesystem::absolute(loc).lexically_normal().string();
-      if (loc == dir || loc.rfind(dir + "/", 0) == 0 || dir.rfind(loc + "/", 0) == 0)
-        throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " and the data directory " + dir +
-                                          " overlap: map the tablespace elsewhere with --tablespace-map " + oid + "=DIR");
-      check_target_dir(loc, opts.delta, "tablespace " + oid + " location");
-      if (auto user = running_server_using(loc))
-        throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is in use by the running server of " +
-                                          *user + ": map it elsewhere with --tablespace-map " + oid + "=DIR");
-      placements.emplace_back(oid, loc);
-    }
+  // Anything a base backup never holds (a symlink at postgresql.auto.conf, a device node) stops
+  // the restore here, before the first write.
+  std::vector<std::string> oids;
+  for (const auto& [oid, loc] : recorded_tablespaces(snap)) oids.push_back(oid);
+  check_cluster_tree(repo, snap, *data_tree, tbs_tree, oids);
+  // Ownership as root: never the uid/gid the point records (it would choose which local
+  // account runs the server it configures); decided before writing anything.
+  std::optional<ClusterOwner> owner;
+  if (geteuid() == 0) {
+    std::string recorded;
+    for (const auto& n : repo.load_tree(*data_tree).nodes)
+      if (n.name == "PG_VERSION") recorded = n.user;
+    owner = choose_cluster_owner(opts.owner, dir, recorded);
+  }
 
   RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, true, opts.threads, progress);
   res.bytes += r.bytes;
@@ -332,6 +337,7 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   for (const auto& w : r.warnings) res.warnings.push_back(w.path + ": " + w.message);
   std::optional<Tree> tbs;
   if (tbs_tree) tbs = repo.load_tree(*tbs_tree);
+  UniqueFd dirfd = open_directory(dir);
   for (const auto& [oid, loc] : placements) {
     const Node* n = nullptr;
     if (tbs)
@@ -342,53 +348,30 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
     res.bytes += tr.bytes;
     res.bytes_written += tr.bytes_written;
     res.files += tr.files;
-    std::string link = dir + "/pg_tblspc/" + oid;
-    std::filesystem::create_directories(dir + "/pg_tblspc");
-    unlink(link.c_str());
-    if (symlink(loc.c_str(), link.c_str()) != 0) throw_errno("symlink", link, errno);
+    // The link is Arca's own, to the checked location; the point's link (to the recorded
+    // location) is replaced, below the data directory and without following anything.
+    const std::string shown = dir + "/pg_tblspc/" + oid;
+    if (mkdirat(dirfd.get(), "pg_tblspc", 0700) != 0 && errno != EEXIST) throw_errno("create", dir + "/pg_tblspc", errno);
+    UniqueFd links(open_beneath(dirfd.get(), "pg_tblspc", O_RDONLY | O_DIRECTORY));
+    if (!links) throw_errno("open", dir + "/pg_tblspc", errno);
+    if (unlinkat(links.get(), oid.c_str(), 0) != 0 && errno != ENOENT) throw_errno("remove", shown, errno);
+    if (symlinkat(loc.c_str(), links.get(), oid.c_str()) != 0) throw_errno("symlink", shown, errno);
   }
 
   // Ownership: PostgreSQL runs as the files' owner and insists on a private data directory.
-  if (geteuid() == 0) {
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string user = opts.owner;
-    if (user.empty()) {
-      for (const auto& n : repo.load_tree(*data_tree).nodes)
-        if (n.name == "PG_VERSION") {
-          user = n.user;
-          uid = n.uid;
-          gid = n.gid;
-        }
-    }
-    if (passwd* pw = user.empty() ? nullptr : getpwnam(user.c_str())) {
-      uid = pw->pw_uid;
-      gid = pw->pw_gid;
-    } else if (!opts.owner.empty()) {
-      throw Error(ErrorKind::Usage, "--owner " + opts.owner + ": no such user");
-    }
-    chown_tree(dir, uid, gid);
-    for (const auto& p : placements) chown_tree(p.second, uid, gid);
+  if (owner) {
+    chown_beneath(dirfd.get(), dir, owner->uid, owner->gid);
+    for (const auto& p : placements) chown_beneath(open_directory(p.location).get(), p.location, owner->uid, owner->gid);
   }
-  chmod(dir.c_str(), 0700);
+  if (fchmod(dirfd.get(), 0700) != 0) throw_errno("chmod", dir, errno);
 
-  write_recovery_settings(dir + "/postgresql.auto.conf", snap, opts, needs_recovery, archive_off);
-  std::string conf = dir + "/postgresql.auto.conf";
-  if (access((dir + "/postgresql.conf").c_str(), F_OK) != 0)
+  const ClusterOwner* own = owner ? &*owner : nullptr;
+  write_recovery_settings(dirfd.get(), dir, snap, opts, needs_recovery, archive_off, own);
+  if (faccessat(dirfd.get(), "postgresql.conf", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
     res.warnings.push_back("the backup has no postgresql.conf (the cluster keeps its configuration elsewhere, e.g. "
                            "/etc/postgresql/<version>/<cluster>): copy the configuration into " + dir +
                            " or start the server with config_file pointing at it");
-  if (needs_recovery) {
-    std::ofstream sig(dir + "/recovery.signal");
-    if (!sig) throw Error(ErrorKind::Io, "cannot create " + dir + "/recovery.signal");
-  }
-  if (geteuid() == 0) {
-    struct stat st;
-    if (stat((dir + "/PG_VERSION").c_str(), &st) == 0) {
-      lchown(conf.c_str(), st.st_uid, st.st_gid);
-      lchown((dir + "/recovery.signal").c_str(), st.st_uid, st.st_gid);
-    }
-  }
+  if (needs_recovery) write_file_beneath(dirfd.get(), "recovery.signal", "", dir + "/recovery.signal", own);
   res.restore_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -1,5 +1,6 @@
 #include "sources/postgres/verify.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include "sources/postgres/checks_file.h"
 #include "sources/postgres/cluster_restore.h"
+#include "sources/postgres/cluster_safety.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/pg_server.h"
 #include "sources/postgres/row_counts.h"
@@ -236,9 +238,7 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   chmod(scratch.c_str(), 0711);  // the server's user must reach its directories inside
   ro.target_dir = scratch + "/data";
   // Tablespaces go inside the scratch directory too, never to the locations the server had.
-  if (snap.metadata.contains("tablespaces"))
-    for (const auto& t : snap.metadata["tablespaces"]["value"])
-      ro.tablespace_map[t.at("oid").get<std::string>()] = scratch + "/tablespaces/" + t.at("oid").get<std::string>();
+  ro.tablespace_map_all = scratch + "/tablespaces";
 
   auto t0 = Clock::now();
   pg_restore_cluster(repo, ro, progress);
@@ -246,8 +246,11 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   // Clusters that keep their configuration outside the data directory (Debian's
   // /etc/postgresql) back up none: the scratch server runs on defaults and the settings below.
   std::string conf = ro.target_dir + "/postgresql.conf";
-  bool own_conf = access(conf.c_str(), F_OK) != 0;
-  if (own_conf) std::ofstream(conf) << "# written by arca pg verify: the backup had no postgresql.conf\n";
+  UniqueFd data_fd = open_directory(ro.target_dir);  // never written through a symlink (docs/security.md)
+  bool own_conf = faccessat(data_fd.get(), "postgresql.conf", F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+  if (own_conf)
+    write_file_beneath(data_fd.get(), "postgresql.conf", "# written by arca pg verify: the backup had no postgresql.conf\n",
+                       conf, nullptr);
 
   // A private socket directory and trust authentication only over that socket; no TCP at all.
   struct stat st;
@@ -261,7 +264,7 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   }
   if (geteuid() == 0) {
     if (chown(sock.c_str(), st.st_uid, st.st_gid) != 0 || chown(hba.c_str(), st.st_uid, st.st_gid) != 0 ||
-        (own_conf && chown(conf.c_str(), st.st_uid, st.st_gid) != 0))
+        (own_conf && lchown(conf.c_str(), st.st_uid, st.st_gid) != 0))
       throw_errno("chown", sock, errno);
   }
   int port = free_port();
