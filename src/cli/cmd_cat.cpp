@@ -122,7 +122,7 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
           return false;
         }
         return want.rfind(p + "/", 0) == 0;
-      });
+      }, "", "snapshot " + s.id.short_hex());
       if (!found) throw Error(ErrorKind::NotFound, "no file '" + want + "' in snapshot " + s.id.short_hex());
     } else {
       throw Error(ErrorKind::Usage, "unknown object kind '" + kind + "' (see 'arca cat --help')");

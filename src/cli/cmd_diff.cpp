@@ -54,7 +54,7 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
       walk_tree(*repo, content_root(*repo, s), [&](const std::string& p, const Node& n) {
         m[p] = {n.type, n.size, n.content, n.mode, n.uid, n.gid, n.mtime_ns, n.link_target};
         return true;
-      });
+      }, "", "snapshot " + s.id.short_hex());
       return m;
     };
     auto ma = collect(a), mb = collect(b);

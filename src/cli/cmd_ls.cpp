@@ -95,7 +95,7 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
         std::cout << escape_name(p) << (n.type == NodeType::Dir ? "/" : "") << "\n";
       }
       return true;
-    });
+    }, "", "snapshot " + snap.id.short_hex());
     if (!found) throw Error(ErrorKind::NotFound, "path '" + escape_name(a->path) + "' is not in snapshot " + snap.id.short_hex());
     if (g.json) print_json(out);
     return kExitOk;

@@ -58,7 +58,7 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
                 blobs++;
               }
           return true;
-        });
+        }, "", "snapshot " + s.id.short_hex());
     }
     uint64_t repo_bytes = 0, pack_count = 0;
     for (const char* dir : {"data/", "meta/", "index/", "snapshots/"})

@@ -228,7 +228,9 @@ void BlobWriter::check_publishable() {
         if (!marked.count(ip.pack))
           for (const auto& b : ip.blobs) exposed.erase(b.id);
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::NotFound) throw;  // replaced meanwhile: its packs are in the new file
+      // NotFound: replaced meanwhile, its packs are in the new file. Corrupt: a damaged index
+      // object (docs/security.md) vouches for no copy, so the blobs stay exposed: the safe side.
+      if (e.kind() != ErrorKind::NotFound && e.kind() != ErrorKind::Corrupt) throw;
     }
   }
   if (!exposed.empty())

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "crypto/hash.h"
+#include "repo/decode_guard.h"
 #include "repo/envelope.h"
 #include "repo/locks.h"
 #include "repo/prune_marks.h"
@@ -39,7 +40,7 @@ class Checker {
   // Indexed first, then packs no intact index lists (read from their headers).
   std::optional<BlobLocation> find(const Id& blob, const std::string& needed_by);
   void check_snapshots();
-  void check_tree(const Id& tree, const std::string& snap, const std::string& path);
+  void check_tree(const Id& root, const std::string& snap);
   void read_packs();
   void read_pack(const std::string& name, BlobType type, const Id& id);
   void list_wal();
@@ -48,7 +49,7 @@ class Checker {
   bool intact_copy(const Id& blob, const Index& ix);
   void forgive_blobs_stored_intact_elsewhere();
   void map_affected();
-  void map_tree(const std::string& snap, const Id& tree, const std::string& path);
+  void map_tree(const std::string& snap, const Id& root);
   void error(const std::string& object, const std::string& msg) {
     std::lock_guard lk(mu_);
     result_.errors.push_back({object, without_name(msg, object)});  // the object is named once
@@ -84,7 +85,9 @@ void Checker::load_index() {
     try {
       Bytes sealed = repo_.backend().get(names[i]);
       note_key_version(names[i], sealed_key_version(sealed));
-      auto packs = decode_index_file(unseal(repo_.keys(), sealed, names[i], names[i]), names[i]);
+      auto packs = decode_guarded(names[i], [&] {
+        return decode_index_file(unseal(repo_.keys(), sealed, names[i], names[i]), names[i]);
+      });
       std::lock_guard lk(mu);
       for (const auto& p : packs) {
         index_.add(p);
@@ -292,32 +295,52 @@ void Checker::report_missing_key_versions() {
   }
 }
 
-void Checker::check_tree(const Id& tree, const std::string& snap, const std::string& path) {
-  if (!trees_seen_.insert(tree).second) return;
-  result_.trees++;
-  auto loc = find(tree, "snapshot " + snap + " at '" + path + "'");
-  if (!loc) {
-    error("tree " + tree.short_hex(), "missing (needed by snapshot " + snap + " at '" + path + "')");
-    bad_blobs_.insert(tree);
-    return;
-  }
-  Tree t;
-  try {
-    t = decode_tree(repo_.read_blob(tree, *loc), "tree " + tree.short_hex());
-  } catch (const Error& e) {
-    error("tree " + tree.short_hex(), std::string(e.what()) + " (snapshot " + snap + ", '" + path + "')");
-    bad_blobs_.insert(tree);
-    return;
-  }
-  for (const auto& n : t.nodes) {
-    std::string p = path.empty() ? n.name : path + "/" + n.name;
-    if (n.type == NodeType::Dir) check_tree(*n.subtree, snap, p);
-    for (const auto& id : n.content) {
-      if (!index_.has(id) && !find(id, "snapshot " + snap + " file '" + p + "'")) {
-        error("blob " + id.short_hex(), "missing: needed by snapshot " + snap + " file '" + p + "'");
-        bad_blobs_.insert(id);
-      }
+// Iterative, with the depth bounded: a planted chain of nested trees is reported, not a stack
+// overflow (docs/security.md, "Tree depth").
+void Checker::check_tree(const Id& root, const std::string& snap) {
+  struct Todo {
+    Id tree;
+    std::string path;
+    size_t depth;
+  };
+  std::vector<Todo> stack{{root, "", 1}};
+  while (!stack.empty()) {
+    Todo todo = std::move(stack.back());
+    stack.pop_back();
+    const Id& tree = todo.tree;
+    const std::string& path = todo.path;
+    if (todo.depth > kMaxTreeDepth) {
+      error("snapshot " + snap, tree_too_deep("snapshot " + snap, path).what());
+      continue;
     }
+    if (!trees_seen_.insert(tree).second) continue;
+    result_.trees++;
+    auto loc = find(tree, "snapshot " + snap + " at '" + path + "'");
+    if (!loc) {
+      error("tree " + tree.short_hex(), "missing (needed by snapshot " + snap + " at '" + path + "')");
+      bad_blobs_.insert(tree);
+      continue;
+    }
+    Tree t;
+    try {
+      t = decode_tree(repo_.read_blob(tree, *loc), "tree " + tree.short_hex());
+    } catch (const Error& e) {
+      error("tree " + tree.short_hex(), std::string(e.what()) + " (snapshot " + snap + ", '" + path + "')");
+      bad_blobs_.insert(tree);
+      continue;
+    }
+    size_t first_child = stack.size();
+    for (const auto& n : t.nodes) {
+      std::string p = path.empty() ? n.name : path + "/" + n.name;
+      for (const auto& id : n.content) {
+        if (!index_.has(id) && !find(id, "snapshot " + snap + " file '" + p + "'")) {
+          error("blob " + id.short_hex(), "missing: needed by snapshot " + snap + " file '" + p + "'");
+          bad_blobs_.insert(id);
+        }
+      }
+      if (n.type == NodeType::Dir) stack.push_back({*n.subtree, std::move(p), todo.depth + 1});
+    }
+    std::reverse(stack.begin() + ptrdiff_t(first_child), stack.end());  // visited in name order
   }
 }
 
@@ -337,7 +360,7 @@ void Checker::check_snapshots() {
     }
   }
   result_.snapshots = snapshots_.size();
-  for (const auto& s : snapshots_) check_tree(s.tree, s.id.short_hex(), "");
+  for (const auto& s : snapshots_) check_tree(s.tree, s.id.short_hex());
 }
 
 void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
@@ -374,7 +397,7 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
       if (uint64_t(b.offset) + b.length > data.size()) throw Error(ErrorKind::Corrupt, what + " lies beyond the pack's end");
       ByteView sealed = ByteView(data).subspan(b.offset, b.length);
       note_key_version(name, sealed_key_version(sealed));
-      Bytes plain = unseal(repo_.keys(), sealed, what);
+      Bytes plain = unseal(repo_.keys(), sealed, what, {}, b.raw_length);  // docs/security.md, "Decompression"
       if (plain.size() != b.raw_length || repo_.blob_id(plain) != bid)
         throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
     } catch (const Error& e) {
@@ -431,32 +454,46 @@ void Checker::read_packs() {
 
 // Walks with the checker's own index (which skipped damaged index files) and goes on past
 // damaged trees, reporting a directory whose listing is lost as "dir/".
-void Checker::map_tree(const std::string& snap, const Id& tree, const std::string& path) {
-  auto loc = find(tree, "");
-  Tree t;
-  try {
-    if (!loc || bad_blobs_.count(tree)) throw Error(ErrorKind::Corrupt, "tree unavailable");
-    t = decode_tree(repo_.read_blob(tree, *loc), "tree " + tree.short_hex());
-  } catch (const Error&) {
-    result_.affected.push_back({snap, path.empty() ? "/" : path + "/"});
-    return;
-  }
-  for (const auto& n : t.nodes) {
-    std::string p = path.empty() ? n.name : path + "/" + n.name;
-    if (n.type == NodeType::Dir) {
-      map_tree(snap, *n.subtree, p);
+void Checker::map_tree(const std::string& snap, const Id& root) {
+  struct Todo {
+    Id tree;
+    std::string path;
+    size_t depth;
+  };
+  std::vector<Todo> stack{{root, "", 1}};
+  while (!stack.empty()) {
+    Todo todo = std::move(stack.back());
+    stack.pop_back();
+    if (todo.depth > kMaxTreeDepth) continue;  // check_tree reported it
+    const std::string& path = todo.path;
+    auto loc = find(todo.tree, "");
+    Tree t;
+    try {
+      if (!loc || bad_blobs_.count(todo.tree)) throw Error(ErrorKind::Corrupt, "tree unavailable");
+      t = decode_tree(repo_.read_blob(todo.tree, *loc), "tree " + todo.tree.short_hex());
+    } catch (const Error&) {
+      result_.affected.push_back({snap, path.empty() ? "/" : path + "/"});
       continue;
     }
-    for (const auto& id : n.content)
-      if (bad_blobs_.count(id)) {
-        result_.affected.push_back({snap, p});
-        break;
+    size_t first_child = stack.size();
+    for (const auto& n : t.nodes) {
+      std::string p = path.empty() ? n.name : path + "/" + n.name;
+      if (n.type == NodeType::Dir) {
+        stack.push_back({*n.subtree, std::move(p), todo.depth + 1});
+        continue;
       }
+      for (const auto& id : n.content)
+        if (bad_blobs_.count(id)) {
+          result_.affected.push_back({snap, p});
+          break;
+        }
+    }
+    std::reverse(stack.begin() + ptrdiff_t(first_child), stack.end());
   }
 }
 
 void Checker::map_affected() {
-  for (const auto& s : snapshots_) map_tree(s.id.short_hex(), s.tree, "");
+  for (const auto& s : snapshots_) map_tree(s.id.short_hex(), s.tree);
 }
 
 // The PostgreSQL WAL archive lives outside packs: each object is sealed on its own. Listing

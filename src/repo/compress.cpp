@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "repo/decode_guard.h"
 #include "util/error.h"
 
 namespace arca {
@@ -59,20 +60,33 @@ Codec compress_maybe(ByteView data, int level, Bytes& out) {
   return Codec::None;
 }
 
-// The decoded size a payload declares (zstd frames record it), checked before allocating.
+// The decoded size a payload declares (zstd frames record it), checked before allocating: a
+// frame is blocks of at most 128 KiB behind a header of at least 3 bytes, so a declared size
+// beyond that for the frame's own length is a lie (an 88-byte frame claiming 4 GiB), and is
+// Corrupt rather than an allocation (docs/security.md, "Decompression").
 static uint64_t decoded_size(Codec codec, ByteView data, const std::string& what) {
   if (codec == Codec::None) return data.size();
   if (codec != Codec::Zstd) throw Error(ErrorKind::Corrupt, what + ": unknown compression codec");
   unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32))
     throw Error(ErrorKind::Corrupt, what + ": bad compressed frame");
+  uint64_t possible = (uint64_t(data.size()) / 3 + 1) * ZSTD_BLOCKSIZE_MAX;
+  if (size > possible)
+    throw Error(ErrorKind::Corrupt, what + ": compressed frame of " + std::to_string(data.size()) + " bytes declares " +
+                                        std::to_string(size) + " decoded bytes, more than it can hold (damaged or crafted)");
   return size;
 }
 
-Bytes decompress(Codec codec, ByteView data, const std::string& what) {
-  Bytes out(decoded_size(codec, data, what));
-  decompress_into(codec, data, out, what);
-  return out;
+Bytes decompress(Codec codec, ByteView data, const std::string& what, uint64_t max_size) {
+  uint64_t size = decoded_size(codec, data, what);
+  if (size > max_size)
+    throw Error(ErrorKind::Corrupt, what + ": compressed frame declares " + std::to_string(size) + " decoded bytes, " +
+                                        std::to_string(max_size) + " expected (damaged or crafted)");
+  return decode_guarded(what, [&] {
+    Bytes out(size);
+    decompress_into(codec, data, out, what);
+    return out;
+  });
 }
 
 void decompress_into(Codec codec, ByteView data, std::span<uint8_t> out, const std::string& what) {

@@ -95,11 +95,11 @@ static Codec open_envelope(const Keyring& keys, ByteView sealed, const std::stri
   return Codec(codec);
 }
 
-Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name) {
+Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name, uint64_t max_size) {
   Bytes plain;
   Codec codec = open_envelope(keys, sealed, what, name, plain);
   if (codec == Codec::None) return plain;
-  return decompress(codec, plain, what);
+  return decompress(codec, plain, what, max_size);
 }
 
 void unseal_into(const Keyring& keys, ByteView sealed, std::span<uint8_t> out, const std::string& what,

@@ -24,8 +24,11 @@ constexpr size_t kEnvelopeOverhead = kEnvelopeHeader + 28 + 1;
 void seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, Bytes& out,
           std::string_view name = {});
 Bytes seal(const Keyring& keys, uint32_t version, ByteView payload, int zstd_level, std::string_view name = {});
-// Authenticates, decrypts and decompresses; throws Error(Corrupt) naming `what` on any failure.
-Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name = {});
+// Authenticates, decrypts and decompresses; throws Error(Corrupt) naming `what` on any failure,
+// also when the payload declares more than `max_size` decoded bytes (blobs: the plaintext
+// length the index records).
+Bytes unseal(const Keyring& keys, ByteView sealed, const std::string& what, std::string_view name = {},
+             uint64_t max_size = uint64_t(1) << 32);
 // The same into `out`, which must be the payload's exact size (blobs: the index records it).
 void unseal_into(const Keyring& keys, ByteView sealed, std::span<uint8_t> out, const std::string& what,
                  std::string_view name = {});

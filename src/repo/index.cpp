@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "repo/decode_guard.h"
 #include "util/error.h"
 
 namespace arca {
@@ -26,32 +27,39 @@ Bytes encode_index_file(const std::vector<IndexPack>& packs) {
   return out;
 }
 
+// Counts are checked against the bytes that follow before anything is reserved: a count the
+// object cannot hold is Corrupt, not an allocation of what it claims (docs/security.md).
+static constexpr size_t kIndexPackBytes = 32 + 1 + 4;  // id, type, blob count
+static constexpr size_t kIndexBlobBytes = 32 + 3 * 4;  // id, offset, length, raw length
+
 std::vector<IndexPack> decode_index_file(ByteView plain, const std::string& what) {
-  Reader r(plain, what);
-  if (std::memcmp(r.take(8).data(), kIndexMagic, 8) != 0) throw Error(ErrorKind::Corrupt, what + ": bad index magic");
-  uint32_t n = r.u32();
-  std::vector<IndexPack> out;
-  out.reserve(n);
-  for (uint32_t i = 0; i < n; i++) {
-    IndexPack p;
-    p.pack = r.id();
-    uint8_t t = r.u8();
-    if (t > 1) throw Error(ErrorKind::Corrupt, what + ": unknown blob type");
-    p.type = BlobType(t);
-    uint32_t m = r.u32();
-    p.blobs.reserve(m);
-    for (uint32_t k = 0; k < m; k++) {
-      PackedBlob b;
-      b.id = r.id();
-      b.offset = r.u32();
-      b.length = r.u32();
-      b.raw_length = r.u32();
-      p.blobs.push_back(b);
+  return decode_guarded(what, [&] {
+    Reader r(plain, what);
+    if (std::memcmp(r.take(8).data(), kIndexMagic, 8) != 0) throw Error(ErrorKind::Corrupt, what + ": bad index magic");
+    uint32_t n = r.count(kIndexPackBytes, "packs");
+    std::vector<IndexPack> out;
+    out.reserve(n);
+    for (uint32_t i = 0; i < n; i++) {
+      IndexPack p;
+      p.pack = r.id();
+      uint8_t t = r.u8();
+      if (t > 1) throw Error(ErrorKind::Corrupt, what + ": unknown blob type");
+      p.type = BlobType(t);
+      uint32_t m = r.count(kIndexBlobBytes, "blobs");
+      p.blobs.reserve(m);
+      for (uint32_t k = 0; k < m; k++) {
+        PackedBlob b;
+        b.id = r.id();
+        b.offset = r.u32();
+        b.length = r.u32();
+        b.raw_length = r.u32();
+        p.blobs.push_back(b);
+      }
+      out.push_back(std::move(p));
     }
-    out.push_back(std::move(p));
-  }
-  if (!r.done()) throw Error(ErrorKind::Corrupt, what + ": trailing bytes");
-  return out;
+    if (!r.done()) throw Error(ErrorKind::Corrupt, what + ": trailing bytes");
+    return out;
+  });
 }
 
 void Index::add(const IndexPack& pack) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crypto/hash.h"
+#include "repo/decode_guard.h"
 #include "repo/envelope.h"
 #include "util/error.h"
 #include "util/io.h"
@@ -112,30 +113,36 @@ std::vector<PackedBlob> parse_pack_header(const Keyring& keys, ByteView tail, ui
                                           const std::string& what, BlobType* type_out) {
   if (tail.size() < 4) throw Error(ErrorKind::Corrupt, what + ": too short to be a pack");
   uint32_t hlen = get_u32(tail.data() + tail.size() - 4);
-  if (uint64_t(hlen) + 4 > tail.size()) throw Error(ErrorKind::Corrupt, what + ": pack header length is invalid");
-  Bytes header = unseal(keys, tail.subspan(tail.size() - 4 - hlen, hlen), what + " (pack header)");
-  Reader r(header, what + " (pack header)");
-  ByteView magic = r.take(8);
-  if (std::memcmp(magic.data(), kPackMagic, 8) != 0) throw Error(ErrorKind::Corrupt, what + ": bad pack magic");
-  uint8_t type = r.u8();
-  if (type > 1) throw Error(ErrorKind::Corrupt, what + ": unknown pack type");
-  if (type_out) *type_out = BlobType(type);
-  uint32_t n = r.u32();
-  std::vector<PackedBlob> out;
-  out.reserve(n);
-  uint64_t offset = 0;
-  uint64_t data_end = pack_size - 4 - hlen;
-  for (uint32_t i = 0; i < n; i++) {
-    PackedBlob b;
-    b.id = r.id();
-    b.length = r.u32();
-    b.raw_length = r.u32();
-    b.offset = uint32_t(offset);
-    offset += b.length;
-    if (offset > data_end) throw Error(ErrorKind::Corrupt, what + ": pack header describes more data than the pack holds");
-    out.push_back(b);
-  }
-  return out;
+  if (uint64_t(hlen) + 4 > tail.size() || uint64_t(hlen) + 4 > pack_size)
+    throw Error(ErrorKind::Corrupt, what + ": pack header length is invalid");
+  std::string header_what = what + " (pack header)";
+  return decode_guarded(header_what, [&] {
+    Bytes header = unseal(keys, tail.subspan(tail.size() - 4 - hlen, hlen), header_what);
+    Reader r(header, header_what);
+    ByteView magic = r.take(8);
+    if (std::memcmp(magic.data(), kPackMagic, 8) != 0) throw Error(ErrorKind::Corrupt, what + ": bad pack magic");
+    uint8_t type = r.u8();
+    if (type > 1) throw Error(ErrorKind::Corrupt, what + ": unknown pack type");
+    if (type_out) *type_out = BlobType(type);
+    // Bounded by the header's bytes before anything is reserved (docs/security.md).
+    uint32_t n = r.count(32 + 4 + 4, "blobs");
+    std::vector<PackedBlob> out;
+    out.reserve(n);
+    uint64_t offset = 0;
+    uint64_t data_end = pack_size - 4 - hlen;
+    for (uint32_t i = 0; i < n; i++) {
+      PackedBlob b;
+      b.id = r.id();
+      b.length = r.u32();
+      b.raw_length = r.u32();
+      b.offset = uint32_t(offset);
+      offset += b.length;
+      if (offset > data_end)
+        throw Error(ErrorKind::Corrupt, what + ": pack header describes more data than the pack holds");
+      out.push_back(b);
+    }
+    return out;
+  });
 }
 
 Bytes read_pack_tail(const Backend& backend, const std::string& name, uint64_t pack_size) {

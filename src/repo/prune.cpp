@@ -471,7 +471,7 @@ class Pruner {
           ByteView sealed(run.data() + (b.offset - start), b.length);
           std::string what = "blob " + b.id.short_hex() + " in pack " + p.name;
           try {
-            Bytes plain = unseal(repo_.keys(), sealed, what);
+            Bytes plain = unseal(repo_.keys(), sealed, what, {}, b.raw_length);  // bounded: docs/security.md
             if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
               throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
           } catch (const Error& e) {

@@ -7,6 +7,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "repo/decode_guard.h"
 #include "repo/envelope.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
@@ -143,7 +144,7 @@ const Index& Repository::index() {
       std::atomic<bool> vanished{false};
       parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
         try {
-          auto packs = decode_index_file(load_object(names[i]), names[i]);
+          auto packs = decode_guarded(names[i], [&] { return decode_index_file(load_object(names[i]), names[i]); });
           std::lock_guard lk(mu);
           for (const auto& p : packs) index_.add(p);
         } catch (const Error& e) {
@@ -229,7 +230,9 @@ std::vector<BlobLocation> Repository::other_copies(const Id& id, const BlobLocat
 Bytes Repository::read_blob_copy(const Id& id, const BlobLocation& loc) const {
   std::string pack = pack_name(loc.type, loc.pack);
   std::string what = "blob " + id.short_hex() + " in pack " + pack;
-  Bytes plain = unseal(keys_, sealed_blob(pack, loc).view, what);  // an uncompressed payload needs no copy
+  // An uncompressed payload needs no copy; a compressed one may not claim more than the index
+  // records for the blob (docs/security.md, "Decompression").
+  Bytes plain = unseal(keys_, sealed_blob(pack, loc).view, what, {}, loc.raw_length);
   if (plain.size() != loc.raw_length || blob_id(plain) != id)
     throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
   return plain;
@@ -286,7 +289,10 @@ Bytes Repository::read_blob(const Id& id) {
   return read_blob(id, *loc);
 }
 
-Tree Repository::load_tree(const Id& id) { return decode_tree(read_blob(id), "tree " + id.short_hex()); }
+Tree Repository::load_tree(const Id& id) {
+  std::string what = "tree " + id.short_hex();
+  return decode_guarded(what, [&] { return decode_tree(read_blob(id), what); });
+}
 
 Snapshot Repository::load_snapshot(const std::string& name) const {
   Id id;
@@ -297,8 +303,7 @@ Snapshot Repository::load_snapshot(const std::string& name) const {
   }
   Bytes plain = load_object(name);
   try {
-    Snapshot s = Snapshot::from_json(json::parse(plain.begin(), plain.end()), id);
-    return s;
+    return decode_guarded(name, [&] { return Snapshot::from_json(json::parse(plain.begin(), plain.end()), id); });
   } catch (const json::exception& e) {
     throw Error(ErrorKind::Corrupt, name + " is malformed: " + e.what());
   }

@@ -2,6 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <limits>
+#include <new>
+#include <utility>
+
 #include "util/error.h"
 
 namespace arca {
@@ -24,6 +29,18 @@ const char* node_type_name(NodeType t) {
 bool is_safe_name(const std::string& name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
          name.find('\0') == std::string::npos;
+}
+
+Error tree_too_deep(const std::string& what, const std::string& path) {
+  // Cut at character boundaries: the message may be printed as JSON.
+  auto boundary = [&](size_t i) {
+    while (i > 0 && i < path.size() && (static_cast<unsigned char>(path[i]) & 0xC0) == 0x80) i--;
+    return i;
+  };
+  std::string shown = path.size() <= 120 ? path
+                                         : path.substr(0, boundary(60)) + "…" + path.substr(boundary(path.size() - 40));
+  return Error(ErrorKind::Corrupt, what + ": directories nested deeper than " + std::to_string(kMaxTreeDepth) +
+                                       " levels at '" + shown + "' (damaged or crafted; nothing below is read)");
 }
 
 // JSON strings must be UTF-8; file names, link targets and xattr names are arbitrary bytes.
@@ -68,6 +85,28 @@ static std::string get_text(const json& j, const char* field, bool required) {
   if (j.contains(b64)) return as_string(from_base64(j[b64].get<std::string>()));
   if (required) return j.at(field).get<std::string>();
   return j.value(field, "");
+}
+
+// A JSON number as an integer of type T. Trees are written with integers; a number the field
+// cannot hold (1e300 as a time, -1 as a size, 2^40 as a uid) is Corrupt rather than a silent
+// truncation or an undefined float conversion (docs/security.md, "Declared sizes and counts").
+template <typename T>
+static T int_field(const json& j, const char* field, const std::string& what) {
+  const json& v = j.at(field);
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    if (std::in_range<T>(u)) return T(u);
+  } else if (v.is_number_integer()) {
+    int64_t i = v.get<int64_t>();
+    if (std::in_range<T>(i)) return T(i);
+  } else if (v.is_number_float()) {
+    double d = v.get<double>();
+    // [min, 2^digits): both ends are exact powers of two (or zero) as doubles.
+    if (std::isfinite(d) && d == std::trunc(d) && d >= double(std::numeric_limits<T>::min()) &&
+        d < std::ldexp(1.0, std::numeric_limits<T>::digits))
+      return T(d);
+  }
+  throw Error(ErrorKind::Corrupt, what + ": '" + field + "' is " + v.dump() + ", not an integer the field can hold");
 }
 
 Bytes encode_tree(const Tree& tree) {
@@ -121,24 +160,24 @@ Tree decode_tree(ByteView data, const std::string& what) {
       else if (type == "chardev") n.type = NodeType::CharDev;
       else if (type == "blockdev") n.type = NodeType::BlockDev;
       else throw Error(ErrorKind::Corrupt, what + ": unknown node type '" + type + "'");
-      n.mode = jn.at("mode");
-      n.uid = jn.at("uid");
-      n.gid = jn.at("gid");
+      n.mode = int_field<uint32_t>(jn, "mode", what);
+      n.uid = int_field<uint32_t>(jn, "uid", what);
+      n.gid = int_field<uint32_t>(jn, "gid", what);
       n.user = get_text(jn, "user", false);
       n.group = get_text(jn, "group", false);
-      n.mtime_ns = jn.at("mtime_ns");
-      n.ctime_ns = jn.at("ctime_ns");
-      n.inode = jn.at("inode");
-      n.device = jn.at("device");
-      n.links = jn.value("links", 1u);
+      n.mtime_ns = int_field<int64_t>(jn, "mtime_ns", what);
+      n.ctime_ns = int_field<int64_t>(jn, "ctime_ns", what);
+      n.inode = int_field<uint64_t>(jn, "inode", what);
+      n.device = int_field<uint64_t>(jn, "device", what);
+      n.links = jn.contains("links") ? int_field<uint32_t>(jn, "links", what) : 1u;
       if (n.type == NodeType::File) {
-        n.size = jn.at("size");
+        n.size = int_field<uint64_t>(jn, "size", what);
         for (const auto& c : jn.at("content")) n.content.push_back(Id::from_hex(c.get<std::string>()));
       }
       if (jn.contains("subtree")) n.subtree = Id::from_hex(jn["subtree"].get<std::string>());
       if (n.type == NodeType::Dir && !n.subtree) throw Error(ErrorKind::Corrupt, what + ": directory without subtree");
       if (n.type == NodeType::Symlink) n.link_target = get_text(jn, "link_target", true);
-      if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) n.rdev = jn.at("rdev");
+      if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) n.rdev = int_field<uint64_t>(jn, "rdev", what);
       if (jn.contains("xattrs"))
         for (const auto& x : jn["xattrs"])
           n.xattrs.emplace_back(get_text(x, "name", true), from_base64(x.at("value").get<std::string>()));
@@ -148,6 +187,8 @@ Tree decode_tree(ByteView data, const std::string& what) {
     }
   } catch (const json::exception& e) {
     throw Error(ErrorKind::Corrupt, what + " is malformed: " + e.what());
+  } catch (const std::bad_alloc&) {  // docs/security.md, "Declared sizes and counts"
+    throw Error(ErrorKind::Corrupt, what + ": declares more than can be allocated (damaged or crafted)");
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Usage) throw Error(ErrorKind::Corrupt, what + ": " + e.what());
     throw;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/bytes.h"
+#include "util/error.h"
 
 namespace arca {
 
@@ -41,6 +42,14 @@ Bytes encode_tree(const Tree& tree);
 Tree decode_tree(ByteView data, const std::string& what);
 // True if `name` is one path component that cannot escape its directory.
 bool is_safe_name(const std::string& name);
+
+// Directories nest at most this deep (docs/security.md, "Tree depth"): far beyond what a path of
+// PATH_MAX bytes can hold, and shallow enough that no walk runs out of stack. Tree walkers stop
+// there with tree_too_deep(); backups of streams refuse deeper paths.
+constexpr size_t kMaxTreeDepth = 4096;
+// The Corrupt error of a walk of `what` ("snapshot ab12cd34") that reached kMaxTreeDepth at
+// `path` (named by its first and last bytes: the whole path may be megabytes).
+Error tree_too_deep(const std::string& what, const std::string& path);
 const char* node_type_name(NodeType t);
 // FIFOs, sockets and device nodes.
 inline bool is_special(NodeType t) { return t != NodeType::File && t != NodeType::Dir && t != NodeType::Symlink; }

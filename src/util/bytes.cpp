@@ -127,6 +127,13 @@ Id Reader::id() {
   pos_ += 32;
   return id;
 }
+uint32_t Reader::count(size_t item_bytes, const char* items) {
+  uint32_t n = u32();
+  if (uint64_t(n) * item_bytes > remaining())
+    throw Error(ErrorKind::Corrupt, what_ + ": declares " + std::to_string(n) + " " + items + " in " +
+                                        std::to_string(remaining()) + " remaining bytes (damaged or crafted)");
+  return n;
+}
 ByteView Reader::take(size_t n) {
   need(n);
   ByteView v = data_.subspan(pos_, n);

@@ -85,6 +85,10 @@ class Reader {
   Id id();
   ByteView take(size_t n);
   bool done() const { return pos_ == data_.size(); }
+  size_t remaining() const { return data_.size() - pos_; }
+  // A u32 count of items that take at least `item_bytes` each, refused (Corrupt) when the bytes
+  // left cannot hold that many: callers may then reserve() it (see docs/security.md).
+  uint32_t count(size_t item_bytes, const char* items);
 
  private:
   void need(size_t n);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "crypto/random.h"
 #include "repo/tree.h"
 #include "util/error.h"
@@ -98,4 +100,31 @@ TEST(Tree, SpecialFilesRoundTrip) {
   std::string s = R"({"nodes":[{"name":"d","type":"blockdev","mode":0,"uid":0,"gid":0,"mtime_ns":0,)"
                   R"("ctime_ns":0,"inode":0,"device":0}]})";
   EXPECT_THROW(decode_tree(ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size()), "tree"), Error);
+}
+
+// Numbers a field cannot hold are Corrupt, not an undefined float conversion or a silent
+// truncation (issue 18: `1e300` as a time aborted a sanitizer build).
+TEST(Tree, OutOfRangeNumbersAreCorrupt) {
+  auto tree = [](const std::string& field, const std::string& value) {
+    std::map<std::string, std::string> f = {{"mode", "420"}, {"uid", "0"}, {"gid", "0"}, {"mtime_ns", "0"},
+                                            {"ctime_ns", "0"}, {"inode", "1"}, {"device", "1"}, {"size", "0"}};
+    f[field] = value;
+    std::string s = R"({"nodes":[{"name":"a","type":"file","content":[])";
+    for (const auto& [k, v] : f) s += ",\"" + k + "\":" + v;
+    return s + "}]}";
+  };
+  EXPECT_EQ(decode_tree(as_view(tree("mtime_ns", "-1000")), "t").nodes[0].mtime_ns, -1000);
+  EXPECT_EQ(decode_tree(as_view(tree("size", "1e3")), "t").nodes[0].size, 1000u);  // integral: accepted
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"mtime_ns", "1e300"}, {"ctime_ns", "-1e300"}, {"mtime_ns", "9223372036854775808"}, {"size", "-1"},
+           {"size", "1.5"}, {"size", "1e20"}, {"uid", "4294967296"}, {"mode", "-1"}, {"inode", "\"1\""},
+           {"links", "1e10"}}) {
+    try {
+      decode_tree(as_view(tree(field, value)), "tree ab12");
+      ADD_FAILURE() << field << " = " << value << " accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Corrupt) << field << " = " << value;
+      EXPECT_NE(std::string(e.what()).find("tree ab12"), std::string::npos) << e.what();
+    }
+  }
 }

@@ -19,6 +19,10 @@ static std::string name_of(const std::string& path) {
 
 static void check_path(const std::string& path) {
   if (path.empty()) throw Error(ErrorKind::Corrupt, "empty entry path in the stream");
+  // Trees are stored recursively and read back by every walker only this deep: a server that
+  // sends deeper paths is refused here, at backup time (docs/security.md, "Tree depth").
+  if (size_t(std::count(path.begin(), path.end(), '/')) + 1 >= kMaxTreeDepth)
+    throw tree_too_deep("the backup stream", path);
   size_t start = 0;
   while (true) {
     size_t slash = path.find('/', start);
@@ -160,19 +164,28 @@ void StreamTree::end_file() {
   cur_.reset();
 }
 
-Id StreamTree::store_dir(const std::string& path) {
+// One directory's tree, its subdirectories' trees already in `stored`.
+Id StreamTree::store_dir(const std::string& path, const std::map<std::string, Id>& stored) {
   // Children of `path` are the entries whose parent is `path`; the map is sorted by path, and a
-  // directory's children all start with "path/".
+  // directory's children all start with "path/". A child directory's own descendants ("c/…",
+  // contiguous, sorting before "c0") are jumped over, so deep paths cost no quadratic scan.
   Tree t;
   std::string prefix = path.empty() ? "" : path + "/";
-  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-       ++it) {
-    if (parent_of(it->first) != path) continue;
+  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+    if (it->first.find('/', prefix.size()) != std::string::npos) {  // not reached: parents are entries
+      ++it;
+      continue;
+    }
     Node n = it->second.node;
-    if (n.type == NodeType::Dir) n.subtree = store_dir(it->first);
     if (n.type == NodeType::File) {
       std::lock_guard lk(it->second.content->mu);
       n.content = it->second.content->ids;
+    }
+    if (n.type == NodeType::Dir) {
+      n.subtree = stored.at(it->first);
+      it = entries_.lower_bound(it->first + '0');  // '0' follows '/'
+    } else {
+      ++it;
     }
     t.nodes.push_back(std::move(n));
   }
@@ -181,6 +194,18 @@ Id StreamTree::store_dir(const std::string& path) {
   Id id = repo_.blob_id(enc);
   writer_.add(BlobType::Tree, id, enc);
   return id;
+}
+
+// Deepest first, so that every directory's subtrees exist before it: no recursion as deep as
+// the paths a server sends (docs/security.md, "Tree depth").
+Id StreamTree::store_dirs() {
+  std::vector<std::pair<size_t, const std::string*>> order;
+  for (const auto& [path, is_dir] : dirs_)
+    order.emplace_back(path.empty() ? 0 : 1 + size_t(std::count(path.begin(), path.end(), '/')), &path);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::map<std::string, Id> stored;
+  for (const auto& [depth, path] : order) stored[*path] = store_dir(*path, stored);
+  return stored.at("");
 }
 
 SnapshotStats StreamTree::stats(const BlobWriter& writer, double duration_s) const {
@@ -203,7 +228,7 @@ Id StreamTree::finish() {
   queue_.close();
   for (auto& w : workers_) w.join();
   check_failed();
-  return store_dir("");
+  return store_dirs();
 }
 
 }  // namespace arca

@@ -72,7 +72,8 @@ class StreamTree {
   void worker();
   void fail(std::exception_ptr e);
   void check_failed();
-  Id store_dir(const std::string& path);
+  Id store_dir(const std::string& path, const std::map<std::string, Id>& stored);
+  Id store_dirs();
 
   Repository& repo_;
   BlobWriter& writer_;

@@ -116,6 +116,8 @@ class FileRestore {
   ProgressCounters& progress_;
   UniqueFd root_;
   std::map<std::string, UniqueFd> dir_fds_;  // open directories during planning
+  size_t depth_ = 0;                          // plan_dir's nesting
+  std::string snap_what_;                     // "snapshot ab12cd34", for errors
   std::vector<std::unique_ptr<PlannedFile>> files_;
   struct MetaEntry {
     std::string rel;
@@ -533,6 +535,17 @@ void FileRestore::finish_file(PlannedFile& f) {
 }
 
 void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
+  // Planning recurses once per directory level: a planted chain of nested trees stops at the
+  // depth bound with an error for its path, the rest of the point is restored (docs/security.md).
+  if (depth_ >= kMaxTreeDepth) {
+    problem(result_.errors, rel, tree_too_deep(snap_what_, rel).what(), RestoreProblemSource::Repository);
+    return;
+  }
+  depth_++;
+  struct Leave {
+    size_t& d;
+    ~Leave() { d--; }
+  } leave{depth_};
   Tree t;
   try {
     t = repo_.load_tree(tree);
@@ -904,6 +917,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     for (unsigned i = 0; i < n; i++) pool.emplace_back([&] { work(); });
     std::exception_ptr planning_error;
     try {
+      snap_what_ = "snapshot " + snap.id.short_hex();
       plan_dir(content_root(repo_, snap), "");
     } catch (...) {
       planning_error = std::current_exception();
