@@ -335,6 +335,22 @@ TEST(HostileKafka, TimestampsNearInt64MaxSaturate) {
   EXPECT_NE(err.find("groups.json: group 'g', t/0"), std::string::npos) << err;
 }
 
+TEST(HostileKafka, TopicPartitionCountIsBounded) {
+  // A restore creates the target topic with the recorded partition count: a planted
+  // topic.json asking for two billion partitions is damage, not a request to the cluster.
+  TempDir dir;
+  auto repo = make_test_repo(dir.path + "/repo");
+  KafkaArchive a;
+  a.topics["t"].name = "t";
+  a.topics["t"].partitions = 2'000'000'000;
+  BlobWriter w(*repo);
+  Snapshot snap;
+  snap.tree = a.store(*repo, w);
+  w.flush();
+  std::string err = corrupt_message([&] { KafkaArchive::load(*repo, snap); });
+  EXPECT_NE(err.find("topics/t/topic.json: partitions 2000000000"), std::string::npos) << err;
+}
+
 // ---- Redis ----
 
 // Runs `f` in a child process whose address space may grow by at most `limit_mb` MiB, and says

@@ -230,6 +230,10 @@ KafkaArchive KafkaArchive::load(Repository& repo, const Snapshot& snap) {
       try {
         t.partitions = json_int_or<int>(m, "partitions", 0, "");
         t.replication_factor = json_int_or<int>(m, "replication_factor", 0, "");
+        // A restore creates the topic with this many partitions: the same bound as partition numbers.
+        if (t.partitions < 0 || t.partitions > kMaxKafkaPartition || t.replication_factor < 0)
+          throw Error(ErrorKind::Corrupt, "partitions " + std::to_string(t.partitions) + " or replication factor " +
+                                              std::to_string(t.replication_factor) + " is out of range");
         t.config = m.value("config", json());
         // A restore passes the settings to the cluster as strings.
         if (!t.config.is_null() && !t.config.is_object()) throw Error(ErrorKind::Corrupt, "config is not an object");
