@@ -2,7 +2,7 @@
 # The sanitizer build (docs/security.md, "Fuzzing and sanitizers"): clang with AddressSanitizer and
 # UndefinedBehaviorSanitizer (no recovery: a finding fails the test) in build-san/, which also
 # holds the fuzz targets. Usage:
-#   scripts/sanitize.sh build                   configure and build build-san/ only
+#   scripts/sanitize.sh build [TARGET...]       configure and build build-san/ (or those targets) only
 #   scripts/sanitize.sh unit                    the unit tests
 #   scripts/sanitize.sh e2e [pg] [redis] [kafka]  tests/e2e/test_*.sh (and pg_/redis_/kafka_*.sh)
 #                                               against build-san/arca, two at a time
@@ -15,7 +15,8 @@ root=$PWD san=$PWD/build-san
 
 mode=${1:-all}
 [ $# -gt 0 ] && shift
-build=1 suites=(test)
+build=1 suites=(test) targets=()
+[ "$mode" = build ] && targets=("$@") && set --
 for a in "$@"; do
   case $a in
     --no-build) build=0 ;;
@@ -27,7 +28,7 @@ done
 
 if [ $build = 1 ] || [ "$mode" = build ]; then
   cmake -S . -B "$san" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DARCA_FUZZ=ON -DARCA_BENCH=OFF >/dev/null
-  cmake --build "$san" -j"$(nproc)"
+  cmake --build "$san" -j"$(nproc)" ${targets[@]+--target "${targets[@]}"}
 fi
 [ "$mode" = build ] && exit 0
 
