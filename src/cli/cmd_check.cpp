@@ -60,13 +60,16 @@ void register_check(CLI::App& app, GlobalOptions& g) {
       nlohmann::json errs = nlohmann::json::array(), notes = nlohmann::json::array(), aff = nlohmann::json::array();
       for (const auto& e : r.errors) errs.push_back({{"object", e.object}, {"message", e.message}});
       for (const auto& e : r.notes) notes.push_back({{"object", e.object}, {"message", e.message}});
+      nlohmann::json warns = nlohmann::json::array();
+      for (const auto& e : r.warnings) warns.push_back({{"object", e.object}, {"message", e.message}});
       for (const auto& e : r.affected) aff.push_back({{"snapshot", e.snapshot}, {"path", e.path}});
       print_json({{"ok", r.ok()}, {"snapshots", r.snapshots}, {"trees", r.trees}, {"data_blobs", r.data_blobs},
                   {"packs", r.packs}, {"packs_read", r.packs_read}, {"bytes_read", r.bytes_read},
                   {"wal_objects", r.wal_objects}, {"wal_read", r.wal_read},
-                  {"errors", errs}, {"notes", notes}, {"affected_files", aff}});
+                  {"errors", errs}, {"warnings", warns}, {"notes", notes}, {"affected_files", aff}});
     } else {
       for (const auto& e : r.errors) std::cerr << "error: " << e.object << ": " << e.message << "\n";
+      for (const auto& e : r.warnings) std::cerr << "warning: " << e.object << ": " << e.message << "\n";
       if (!g.quiet)
         for (const auto& e : r.notes) std::cout << "note: " << e.object << ": " << e.message << "\n";
       for (const auto& f : r.affected)

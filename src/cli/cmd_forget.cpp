@@ -129,7 +129,8 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
                   "Only recovery points that backed up this path (relative paths are made absolute as backup does; "
                   "repeatable: all of them)");
   cmd->add_flag("-n,--dry-run", a->dry_run, "Show every recovery point as kept or removed, with the rule that decided; remove nothing");
-  cmd->add_flag("-y,--yes", a->yes, "Confirm a plan that removes every recovery point of a source or has contradicting rules");
+  cmd->add_flag("-y,--yes", a->yes, "Confirm a plan that removes every recovery point of a source, has contradicting rules, or removes "
+              "more than it keeps because of one newer point");
   cmd->add_flag("--prune", a->prune, "Run 'arca prune' afterwards");
   add_prune_options(*cmd, a->prune_args, "--prune-");
   set_command(*cmd, [&g, a] {
@@ -152,8 +153,13 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
           a->host.empty() && a->tags.empty())
         require_known_source(snaps, a->source, cfg.rules[0].paths);
       if (a->policy_file.empty()) require_known_tags(snaps, a->keep_tags);
-      plan = plan_retention(snaps, cfg, active);
+      plan = plan_retention(snaps, cfg, active, now);
     }
+    for (const auto& p : plan.items)
+      if (!p.future.empty())
+        std::cerr << "warning: recovery point " << p.snap->id.short_hex() << " (host " << escape_name(p.snap->host)
+                  << ") is future-dated: " << p.future << "; it is kept and does not count for retention (a host "
+                  << "clock set forward, or a planted point: see docs/security.md)\n";
     if (!a->dry_run) refuse_append_only(*repo, plan);
     confirmed(g, plan.confirm, a->yes, a->dry_run);
 
@@ -168,7 +174,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
         items.push_back({{"id", p.snap->id.hex()}, {"short_id", p.snap->id.short_hex()}, {"time", p.snap->time},
                          {"host", p.snap->host}, {"kind", p.snap->source_kind}, {"source", source_name_of(*p.snap)},
                          {"tags", p.snap->tags}, {"group", p.group}, {"rule", p.rule}, {"keep", p.keep},
-                         {"reasons", p.reasons}});
+                         {"reasons", p.reasons}, {"future_dated", !p.future.empty()}});
       nlohmann::json out = {{"dry_run", a->dry_run}, {"snapshots", items}, {"removed", doomed.size()},
                             {"kept", plan.items.size() - doomed.size()}, {"warnings", plan.confirm}};
       if (a->prune && !a->dry_run) out["prune"] = run_prune_command(g, *repo, a->prune_args, true);
@@ -192,7 +198,8 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
         for (const auto& t : p.snap->tags) tags += (tags.empty() ? "" : ",") + t;
         for (const auto& r : p.reasons) why += (why.empty() ? "" : "; ") + r;
         rows.push_back({p.snap->id.short_hex(), short_time(p.snap->time), p.snap->source_kind, escape_name(tags),
-                        p.keep ? "keep" : (a->dry_run ? "would remove" : "removed"), why});
+                        p.keep ? (p.future.empty() ? "keep" : "keep (future-dated)") : (a->dry_run ? "would remove" : "removed"),
+                        why});
       }
       flush();
       std::cout << (a->dry_run ? "would remove " : "removed ") << doomed.size() << " of "

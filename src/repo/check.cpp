@@ -12,6 +12,8 @@
 #include "crypto/hash.h"
 #include "repo/decode_guard.h"
 #include "repo/envelope.h"
+#include "repo/future_points.h"
+#include "repo/point_signature.h"
 #include "repo/locks.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
@@ -547,6 +549,15 @@ CheckResult Checker::run() {
   check_packs_exist();
   scan_unindexed_packs();
   check_snapshots();
+  // A warning, not damage (see docs/security.md, "Future-dated recovery points").
+  for (auto& [id, why] : future_dated_points(snapshots_, clock_now()))
+    result_.warnings.push_back({"snapshots/" + id.hex(), "future-dated: " + why + "; it is never 'latest' and forget "
+                                "does not count it (a host clock set forward, or a point planted with a host's key)"});
+  auto public_keys = signing_public_keys(repo_.backend());
+  for (const auto& s : snapshots_)
+    if (verify_point(s, public_keys) == PointSignature::Bad)
+      result_.warnings.push_back({"snapshots/" + s.id.hex(), "its signature does not verify for key " + printable(s.key_id.substr(0, 8)) +
+                                  ": the key record was forged by another key holder (or the object copied)"});
   for (const Index* ix : {&index_, &unindexed_})
     for (const auto& p : ix->packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
   list_wal();

@@ -36,6 +36,7 @@ struct CheckResult {
   uint64_t wal_objects = 0, wal_read = 0;  // PostgreSQL WAL archive objects (wal/)
   std::vector<CheckProblem> errors;
   std::vector<CheckProblem> notes;  // findings that need no action (e.g. packs left by an interrupted backup)
+  std::vector<CheckProblem> warnings;  // not damage, but to look into (future-dated recovery points)
   std::vector<AffectedFile> affected;
   bool ok() const { return errors.empty(); }
 };

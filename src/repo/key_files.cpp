@@ -9,6 +9,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/random.h"
+#include "crypto/sign.h"
 #include "repo/config.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -22,6 +23,12 @@ namespace {
 const std::string kWrapAad = "arca key file v1";
 // Append-only keys add their role to the associated data; full keys keep the original form.
 std::string wrap_aad(KeyRole role) { return role == KeyRole::AppendOnly ? kWrapAad + " append-only" : kWrapAad; }
+// Key files since issue 18 also bind their signing public key (base64) into the master key's
+// associated data: editing it makes the key unusable. Older key files have none.
+std::string wrap_aad(KeyRole role, const std::string& signing_public) {
+  return signing_public.empty() ? wrap_aad(role) : wrap_aad(role) + " signing " + signing_public;
+}
+std::string signing_aad(const std::string& signing_public) { return "arca signing key v1 " + signing_public; }
 KeyRole role_of(const json& j) { return j.value("role", "full") == "append-only" ? KeyRole::AppendOnly : KeyRole::Full; }
 
 Bytes read_key_file_bytes(const std::string& path) {
@@ -115,8 +122,14 @@ KeyFileText make_key_file(const Key& master, const Credentials& creds, const Arg
   } else {
     throw Error(ErrorKind::Usage, "no password or key file given for the new key");
   }
+  SigningKeyPair signing = new_signing_key();
+  std::string pub = to_base64(signing.public_key);
+  j["signing_public_key"] = pub;
+  Bytes wrapped_seed;
+  aead_seal(kek, as_view(signing_aad(pub)), signing.seed, wrapped_seed);
+  j["wrapped_signing_key"] = to_base64(wrapped_seed);
   Bytes wrapped;
-  aead_seal(kek, as_view(wrap_aad(role)), master.b, wrapped);
+  aead_seal(kek, as_view(wrap_aad(role, pub)), master.b, wrapped);
   j["wrapped_master_key"] = to_base64(wrapped);
   return {random_id().hex(), j.dump(2) + "\n"};
 }
@@ -186,11 +199,19 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
       tried++;
       Bytes wrapped = from_base64(j.at("wrapped_master_key").get<std::string>());
       KeyRole role = role_of(j);
-      auto master = aead_open(kek, as_view(wrap_aad(role)), wrapped);
+      std::string pub = j.value("signing_public_key", "");
+      auto master = aead_open(kek, as_view(wrap_aad(role, pub)), wrapped);
       if (master && master->size() == 32) {
         Key k;
         std::copy(master->begin(), master->end(), k.b.begin());
-        return {k, id, role};
+        UnlockedKey out{k, id, role, {}};
+        // A signing key that does not open or fit its public key is not used: points go unsigned.
+        if (!pub.empty() && j.contains("wrapped_signing_key")) {
+          auto seed = aead_open(kek, as_view(signing_aad(pub)), from_base64(j.at("wrapped_signing_key").get<std::string>()));
+          if (seed && seed->size() == kSigningSeedSize && signing_public_key(*seed) == from_base64(pub))
+            out.signing_seed = std::move(*seed);
+        }
+        return out;
       }
     } catch (const json::exception&) {
       continue;
@@ -229,6 +250,24 @@ std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
     }
   });
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.created < b.created; });
+  return out;
+}
+
+std::map<std::string, Bytes> signing_public_keys(const Backend& backend) {
+  std::map<std::string, Bytes> out;
+  backend.list("keys/", [&](const ObjectInfo& o) {
+    std::string id = o.name.substr(5);
+    try {
+      json j = load_key_json(backend, id);
+      if (j.is_object() && j.contains("signing_public_key")) {
+        Bytes pub = from_base64(j.at("signing_public_key").get<std::string>());
+        if (pub.size() == kSigningPublicSize) out[id] = std::move(pub);
+      }
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Io) throw;  // damaged key files: check reports them
+    } catch (const json::exception&) {
+    }
+  });
   return out;
 }
 

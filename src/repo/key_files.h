@@ -2,6 +2,7 @@
 // key-encryption key derived from a passphrase (Argon2id) or from a key file's bytes.
 // Any one of them opens the repository.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "crypto/kdf.h"
 #include "crypto/key.h"
 #include "storage/backend.h"
+#include "util/bytes.h"
 
 namespace arca {
 
@@ -34,6 +36,8 @@ struct UnlockedKey {
   Key master;
   std::string id;
   KeyRole role = KeyRole::Full;
+  // The key file's Ed25519 signing key (crypto/sign.h); empty for key files made before issue 18.
+  Bytes signing_seed;
 };
 
 // A key file ready to store: deriving the key-encryption key (slow, may fail on bad parameters)
@@ -51,6 +55,9 @@ std::string add_key_file(Backend& backend, const Key& master, const Credentials&
 // Finds the key file the credentials open; returns the master key, that key file's id and role.
 UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds);
 std::vector<KeyFileInfo> list_key_files(const Backend& backend);
+// The signing public key of every key file that has one (id -> 32 bytes), to verify recovery
+// points (see docs/security.md, "Future-dated recovery points").
+std::map<std::string, Bytes> signing_public_keys(const Backend& backend);
 // Key files that cannot be used whatever the password: (id, why).
 std::vector<std::pair<std::string, std::string>> damaged_key_files(const Backend& backend);
 void remove_key_file(Backend& backend, const std::string& id);

@@ -7,8 +7,10 @@
 
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "crypto/sign.h"
 #include "repo/decode_guard.h"
 #include "repo/envelope.h"
+#include "repo/future_points.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
 #include "storage/append_only_backend.h"
@@ -109,6 +111,7 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
                                         (damaged_keyring.empty() ? std::string() : ": " + damaged_keyring[0]) + ")");
   auto repo = std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), unlocked.id, unlocked.role));
   repo->damaged_keyring_ = std::move(damaged_keyring);
+  repo->signing_seed_ = std::move(unlocked.signing_seed);
   return repo;
 }
 
@@ -361,7 +364,13 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
   if (ref == "latest") {
     auto all = list_snapshots();
     if (all.empty()) throw Error(ErrorKind::NotFound, "the repository has no readable snapshots");
-    return all.back();
+    std::vector<std::string> skipped;
+    auto newest = newest_point(all, [](const Snapshot&) { return true; }, clock_now(), skipped);
+    for (const auto& m : skipped) warn(m);
+    if (!newest)
+      throw Error(ErrorKind::NotFound, "every readable snapshot is dated in the future, and 'latest' never picks such a "
+                                       "point: give its id (see 'arca snapshots')");
+    return *newest;
   }
   // By name: only the chosen snapshot is read, so other damaged snapshots do not matter.
   std::string name = snapshot_object_name(ref);
@@ -375,10 +384,28 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
   }
 }
 
+std::optional<Snapshot> Repository::latest_snapshot(const std::function<bool(const Snapshot&)>& match) const {
+  std::vector<std::string> skipped;
+  auto newest = newest_point(list_snapshots(), match, clock_now(), skipped);
+  for (const auto& m : skipped) warn(m);
+  return newest;
+}
+
 void Repository::save_snapshot(Snapshot& snap) {
   if (snap.id.is_zero()) snap.id = random_id();
+  // Which key wrote it, signed with that key file's signing key when it has one, so the record
+  // is proof rather than a claim (see docs/security.md, "Future-dated recovery points").
+  snap.key_id = key_id_;
+  json j = snap.to_json();
   // Paths and warnings are for display: bytes that are not UTF-8 become U+FFFD here.
-  std::string s = snap.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string s = Snapshot::canonical_text(j);
+  snap.signature.clear(), snap.signed_text.clear();
+  if (!signing_seed_.empty()) {
+    snap.signed_text = s;
+    snap.signature = to_base64(sign_message(signing_seed_, as_view(s)));
+    j["signature"] = snap.signature;
+    s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   save_object("snapshots/" + snap.id.hex(), as_view(s));
 }
 

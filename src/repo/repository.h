@@ -85,6 +85,9 @@ class Repository {
   std::vector<Snapshot> list_snapshots_strict() const;
   // "latest", a full id or a unique prefix; throws Error(NotFound/Usage).
   Snapshot find_snapshot(const std::string& ref) const;
+  // The newest recovery point `match` accepts that is not dated in the future (repo/future_points.h),
+  // warning about each future-dated one passed over; nullopt when there is none.
+  std::optional<Snapshot> latest_snapshot(const std::function<bool(const Snapshot&)>& match) const;
   // The snapshot object ("snapshots/<id>") a full id or unique prefix names, without reading it
   // (so a damaged one can be named too); throws Error(NotFound/Usage).
   std::string snapshot_object_name(const std::string& ref) const;
@@ -100,6 +103,7 @@ class Repository {
   // Damaged snapshot or index objects are skipped (so one bad object cannot block every restore)
   // and reported here; `check` reports them as errors.
   void set_warning_handler(std::function<void(const std::string&)> fn) { on_warning_ = std::move(fn); }
+  void warning(const std::string& msg) const { warn(msg); }
 
  private:
   Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id, KeyRole role);
@@ -118,6 +122,7 @@ class Repository {
   }
   std::function<void(const std::string&)> on_warning_;
   std::vector<std::string> damaged_keyring_;
+  Bytes signing_seed_;  // the opened key file's signing key: new points are signed with it (may be empty)
   std::once_flag index_once_;
   Index index_;
   std::vector<std::string> index_files_;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "repo/config.h"
+#include "repo/future_points.h"
 #include "repo/repair_scan.h"
 #include "repo/repository.h"
 #include "repo/snapshot_filter.h"
@@ -31,12 +32,14 @@ std::string RetentionRule::title() const { return from_flags ? "the --keep optio
 
 static void only_keys(const json& j, std::initializer_list<const char*> allowed, const std::string& where) {
   if (!j.is_object()) throw Error(ErrorKind::Usage, where + " must be a JSON object");
-  for (const auto& [k, v] : j.items())
+  for (const auto& item : j.items()) {
+    const std::string& k = item.key();  // not a structured binding: clang 14 (fuzz build) cannot capture one
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; })) {
       std::string list;
       for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       throw Error(ErrorKind::Usage, where + ": unknown field '" + k + "' (known: " + list + ")");
     }
+  }
 }
 
 static std::vector<std::string> string_list(const json& v, const std::string& where) {
@@ -184,8 +187,31 @@ size_t RetentionPlan::removed() const {
   return size_t(std::count_if(items.begin(), items.end(), [](const PlannedSnapshot& p) { return !p.keep; }));
 }
 
+// One newest point far ahead of the rest (a source resuming after a pause, a host clock that
+// jumped, or a point planted within the clock-skew allowance) moves every "within" window: the
+// run asks first when the points removed only because of it outnumber those kept. `items` and
+// `members` are oldest first; "" when the run needs no confirmation on this account.
+static std::string newest_point_effect(const RetentionPolicy& keep, const std::vector<RetentionItem>& items,
+                                       const std::vector<RetentionDecision>& decisions,
+                                       const std::vector<const Snapshot*>& members, const std::string& group) {
+  if (items.size() < 3 || keep.empty()) return "";
+  size_t kept = size_t(std::count_if(decisions.begin(), decisions.end(), [](const RetentionDecision& d) { return d.keep; }));
+  size_t removed = decisions.size() - kept;
+  if (removed <= kept) return "";
+  std::vector<RetentionItem> rest(items.begin(), items.end() - 1);
+  auto without = apply_retention(keep, rest);
+  size_t caused = 0;
+  for (size_t i = 0; i < rest.size(); i++) caused += !decisions[i].keep && without[i].keep;
+  if (caused <= kept) return "";
+  const Snapshot& n = *members.back();
+  return group + ": the newest recovery point " + n.id.short_hex() + " (" + printable(n.time) + ", written by key " +
+         (n.key_id.empty() ? std::string("unknown") : printable(n.key_id.substr(0, 8))) + ") makes this run remove " +
+         std::to_string(caused) + " point(s) that would be kept without it (" + std::to_string(removed) + " removed, " +
+         std::to_string(kept) + " kept); make sure it is genuine ('arca snapshots --long')";
+}
+
 RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const RetentionConfig& cfg,
-                             const std::map<Id, std::vector<SnapshotLock>>& locks) {
+                             const std::map<Id, std::vector<SnapshotLock>>& locks, int64_t now) {
   RetentionPlan plan;
   for (size_t j = 0; j < cfg.rules.size(); j++)
     for (size_t i = 0; i < j; i++)
@@ -233,18 +259,33 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     p.keep = true;
     for (const auto& l : it->second) p.reasons.push_back("locked: " + l.describe());
   };
-  for (auto& [key, members] : groups) {
+  for (auto& [key, all_members] : groups) {
     const RetentionRule& rule = cfg.rules[key.first];
     const std::string& group = group_names[key];
-    // Oldest first: recovery points within one second tie, and a later index counts as newer.
-    std::sort(members.begin(), members.end(), [](const Snapshot* a, const Snapshot* b) { return a->time < b->time; });
+    // Future-dated points are evidence, kept and left out of the rules: counted, one planted
+    // point dated 2099 would anchor --keep-within and fill --keep-last (see docs/security.md).
+    std::vector<const Snapshot*> members, future;
+    for (const Snapshot* s : all_members) (future_dated(*s, now).empty() ? members : future).push_back(s);
+    std::sort(future.begin(), future.end(), [](const Snapshot* a, const Snapshot* b) { return a->time > b->time; });
+    for (const Snapshot* s : future) {
+      std::string why = future_dated(*s, now);
+      PlannedSnapshot p{s, true, {"future-dated: " + why + "; kept as evidence, not counted by the rules"}, group, rule.name, "", why};
+      lock_reasons(*s, p);
+      plan.items.push_back(std::move(p));
+    }
+    // Oldest first by the parsed time (times in other zones compare right); within one second by
+    // the recorded text, and then a later index counts as newer.
+    auto when = [](const Snapshot* s) { return std::make_pair(*point_time(*s), s->time); };
+    std::stable_sort(members.begin(), members.end(), [&](const Snapshot* a, const Snapshot* b) { return when(a) < when(b); });
     std::vector<RetentionItem> items;
-    for (const Snapshot* s : members) items.push_back({int64_t(parse_time(s->time).value_or(0)), s->tags});
+    for (const Snapshot* s : members) items.push_back({*point_time(*s), s->tags});
     auto decisions = apply_retention(rule.keep, items);
+    if (std::string why = newest_point_effect(rule.keep, items, decisions, members, group); !why.empty())
+      plan.confirm.push_back(std::move(why));
     std::reverse(members.begin(), members.end());  // shown newest first
     std::reverse(decisions.begin(), decisions.end());
     for (size_t i = 0; i < members.size(); i++) {
-      PlannedSnapshot p{members[i], decisions[i].keep, decisions[i].reasons, group, rule.name, ""};
+      PlannedSnapshot p{members[i], decisions[i].keep, decisions[i].reasons, group, rule.name, "", ""};
       if (!p.keep)
         p.reasons = {rule.keep.empty() ? rule.title() + " keeps nothing"
                                        : "not kept by " + rule.title() + " (" + rule.keep.describe() + ")"};
@@ -253,7 +294,7 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     }
   }
   for (const Snapshot* s : unmatched) {
-    PlannedSnapshot p{s, true, {"no rule matches"}, "unmatched", "", ""};
+    PlannedSnapshot p{s, true, {"no rule matches"}, "unmatched", "", "", future_dated(*s, now)};
     plan.items.push_back(std::move(p));
   }
   std::vector<const Snapshot*> removed;
@@ -290,7 +331,7 @@ RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>&
                                           "; nothing was removed");
     auto s = std::find_if(snaps.begin(), snaps.end(), [&](const Snapshot& x) { return x.id == id; });
     if (s != snaps.end()) {
-      plan.items.push_back({&*s, false, {"named on the command line"}, "named", "", ""});
+      plan.items.push_back({&*s, false, {"named on the command line"}, "named", "", "", ""});
       continue;
     }
     // Not among the readable points listed: read it (written since, or damaged).
@@ -312,10 +353,10 @@ RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>&
     }
     plan.held.push_back(held);
     if (damage.empty()) {
-      plan.items.push_back({held.get(), false, {"named on the command line"}, "named", "", ""});
+      plan.items.push_back({held.get(), false, {"named on the command line"}, "named", "", "", ""});
       continue;
     }
-    plan.items.push_back({held.get(), false, {"named on the command line; damaged: " + damage}, "damaged", "", damage});
+    plan.items.push_back({held.get(), false, {"named on the command line; damaged: " + damage}, "damaged", "", damage, ""});
     plan.confirm.push_back(name + " cannot be read (" + damage + "); removing it loses whatever that recovery point held");
   }
   std::vector<const Snapshot*> removed;

@@ -44,6 +44,7 @@ struct PlannedSnapshot {
   std::vector<std::string> reasons;  // why kept (rules, locks, "no rule matches") or why removed
   std::string group, rule;
   std::string damage;  // non-empty: the snapshot object cannot be read (`snap` holds only its id)
+  std::string future;  // non-empty: future-dated (why); kept, and not counted by the rules
 };
 
 struct RetentionPlan {
@@ -53,9 +54,12 @@ struct RetentionPlan {
   size_t removed() const;
 };
 
-// `locks`: active locks by snapshot; a locked recovery point is always kept.
+// `locks`: active locks by snapshot; a locked recovery point is always kept. Points dated in the
+// future of `now` (repo/future_points.h) are kept and left out of the rules: they never anchor
+// "within" or push genuine points out of "last"/"daily"… (docs/security.md). A group where one
+// newest point makes the run remove more points than it keeps adds a reason to `confirm`.
 RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const RetentionConfig& cfg,
-                             const std::map<Id, std::vector<SnapshotLock>>& locks);
+                             const std::map<Id, std::vector<SnapshotLock>>& locks, int64_t now);
 
 // `forget ID…`: the recovery points `refs` name (ids or unique prefixes; `snaps` are the readable
 // ones), all removed. A lock protects its point by id (locks/<snapshot id>/…), so a locked point

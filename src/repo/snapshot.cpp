@@ -31,7 +31,13 @@ json Snapshot::to_json() const {
             {"tags", tags},     {"tree", tree.hex()}, {"stats", s},         {"warnings", w},
             {"partial", partial}, {"metadata", metadata}, {"program_version", program_version}};
   j["parent"] = parent ? json(parent->hex()) : json(nullptr);
+  if (!key_id.empty()) j["key_id"] = key_id;
   return j;
+}
+
+std::string Snapshot::canonical_text(json j) {
+  if (j.is_object()) j.erase("signature");
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Snapshot Snapshot::from_json(const json& j, const Id& id) {
@@ -63,6 +69,12 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     s.partial = j.value("partial", false);
     s.metadata = j.value("metadata", json::object());
     s.program_version = j.value("program_version", "");
+    s.key_id = j.value("key_id", "");
+    if (j.contains("signature")) {
+      s.signature = j.at("signature").get<std::string>();
+      // A signed point copied under another name is not the point that was signed.
+      if (j.value("id", "") == id.hex()) s.signed_text = canonical_text(j);
+    }
     return s;
   } catch (const json::exception& e) {
     throw Error(ErrorKind::Corrupt, "snapshot " + id.short_hex() + " is malformed: " + e.what());

@@ -49,8 +49,18 @@ struct Snapshot {
   // Typed, source-specific facts: {"name": {"type": "lsn"|"offset"|"string"|…, "value": …}}.
   nlohmann::json metadata = nlohmann::json::object();
   std::string program_version;
+  // The key file ("keys/<id>") whose holder wrote the point; "" in points made before versions
+  // recorded it. Stated by the writer: see docs/security.md, "Future-dated recovery points".
+  std::string key_id;
+  // Ed25519 signature (base64) by that key file's signing key over `signed_text`; "" if unsigned.
+  // Neither is part of to_json(): Repository::save_snapshot signs, repo/point_signature.h verifies.
+  std::string signature;
+  std::string signed_text;  // the stored JSON without "signature", canonical; "" if its "id" is not the name's
 
   nlohmann::json to_json() const;
+  // The text a signature covers: `j` without "signature", compact, keys sorted, invalid UTF-8
+  // replaced (as stored).
+  static std::string canonical_text(nlohmann::json j);
   static Snapshot from_json(const nlohmann::json& j, const Id& id);
 };
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "repo/future_points.h"
 #include "repo/repository.h"
 #include "util/error.h"
 
@@ -167,10 +168,17 @@ std::vector<Snapshot> filter_snapshots(const std::vector<Snapshot>& all, const S
 Snapshot resolve_snapshot(const Repository& repo, const std::string& ref, const SnapshotFilter& f) {
   if (f.empty()) return repo.find_snapshot(ref);
   if (ref == "latest") {
-    auto hits = filter_snapshots(repo.list_snapshots(), f);  // sorted by time: the last is the newest
-    if (hits.empty())
-      throw Error(ErrorKind::NotFound, "no recovery point matches " + f.describe() + " (see 'arca snapshots')");
-    return hits.back();
+    auto all = repo.list_snapshots();
+    filter_snapshots(all, f);  // an unknown --kind is a usage error, not "nothing matches"
+    // Never a future-dated point (see docs/security.md), with a warning naming any passed over.
+    std::vector<std::string> skipped;
+    auto newest = newest_point(all, [&](const Snapshot& s) { return f.matches(s); }, clock_now(), skipped);
+    for (const auto& m : skipped) repo.warning(m);
+    if (!newest)
+      throw Error(ErrorKind::NotFound, "no recovery point matches " + f.describe() +
+                                           (skipped.empty() ? "" : " except future-dated ones, which 'latest' never picks") +
+                                           " (see 'arca snapshots')");
+    return *newest;
   }
   Snapshot s = repo.find_snapshot(ref);
   if (!f.matches(s))

@@ -5,10 +5,10 @@
 namespace arca {
 
 std::optional<Snapshot> latest_source_snapshot(Repository& repo, const std::string& kind, const std::string& source) {
-  std::optional<Snapshot> best;
-  for (const auto& s : repo.list_snapshots())  // sorted by time: the last match is the newest
-    if (s.source_kind == kind && (source.empty() || s.source_name == source)) best = s;
-  return best;
+  // Never a future-dated point (see docs/security.md): a planted one would otherwise be restored,
+  // or be what the next backup continues from.
+  return repo.latest_snapshot(
+      [&](const Snapshot& s) { return s.source_kind == kind && (source.empty() || s.source_name == source); });
 }
 
 Snapshot find_source_snapshot(Repository& repo, const std::string& ref, const std::string& kind, const std::string& source,

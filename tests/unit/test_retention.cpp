@@ -633,7 +633,7 @@ TEST(RetentionPlan, OldMultiPathPointsGroupByPathSet) {
       files_point("2026-01-02T00:00:00Z", {"/data/docs", "/data/src"}, "2 paths"),
       files_point("2026-01-03T00:00:00Z", {"/data/x", "/data/y"}, "2 paths"),
   };
-  auto plan = arca::plan_retention(snaps, keep_last(1), {});
+  auto plan = arca::plan_retention(snaps, keep_last(1), {}, 1800000000);  // 2027-01-15
   std::set<arca::Id> kept;
   for (const auto& p : plan.items)
     if (p.keep) kept.insert(p.snap->id);

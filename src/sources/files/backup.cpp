@@ -455,8 +455,10 @@ Snapshot FileBackup::run() {
     if (opts_.parent) {
       parent = repo_.find_snapshot(*opts_.parent);
     } else {
-      for (auto& s : repo_.list_snapshots())
-        if (s.source_kind == "files" && s.host == host && same_path_set(s.paths, paths)) parent = s;
+      // Never a future-dated point: it would stay the parent of every later backup, and its
+      // tree decides which files are not read again (see docs/security.md).
+      parent = repo_.latest_snapshot(
+          [&](const Snapshot& s) { return s.source_kind == "files" && s.host == host && same_path_set(s.paths, paths); });
     }
   }
   std::optional<Tree> parent_root;
