@@ -61,7 +61,13 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     if (j.contains("parent") && !j["parent"].is_null()) s.parent = Id::from_hex(j["parent"].get<std::string>());
     s.tree = Id::from_hex(j.at("tree").get<std::string>());
     const json& st = j.at("stats");
-    auto u = [&](const char* k) { return st.value(k, uint64_t(0)); };
+    // Counts only: nlohmann would cast a float like 1e300 to an integer (undefined behaviour).
+    auto u = [&](const char* k) {
+      if (!st.contains(k)) return uint64_t(0);
+      const json& v = st.at(k);
+      if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) return v.get<uint64_t>();
+      throw Error(ErrorKind::Corrupt, "snapshot " + id.short_hex() + " is malformed: stats." + k + " is not a count");
+    };
     s.stats = {u("files"), u("dirs"), u("symlinks"), u("files_new"), u("files_changed"), u("files_unchanged"),
                u("bytes"), u("bytes_read"), u("blobs_added"), u("bytes_added"), u("stored_added"), u("skipped"),
                st.value("duration_s", 0.0), u("special")};

@@ -9,6 +9,7 @@
 
 #include "crypto/sign.h"
 #include "repo/check.h"
+#include "util/error.h"
 #include "repo/point_signature.h"
 #include "repo/future_points.h"
 #include "repo/retention_plan.h"
@@ -203,6 +204,20 @@ TEST(FuturePoints, TimesOutOfRangeAreNotCast) {
   std::vector<std::string> skipped;
   EXPECT_EQ(arca::newest_point(snaps, [](const arca::Snapshot&) { return true; }, now, skipped)->id, snaps[2].id);
   EXPECT_EQ(skipped.size(), 1u);
+}
+
+TEST(FuturePoints, StatsThatAreNoCountsAreDamageNotCast) {
+  nlohmann::json j = point("2026-01-01T00:00:00Z").to_json();
+  for (nlohmann::json bad : {nlohmann::json(1e300), nlohmann::json(-1), nlohmann::json(2.5), nlohmann::json("7")}) {
+    j["stats"]["files"] = bad;
+    try {
+      arca::Snapshot::from_json(j, arca::random_id());
+      ADD_FAILURE() << bad.dump();
+    } catch (const arca::Error& e) {
+      EXPECT_EQ(e.kind(), arca::ErrorKind::Corrupt) << e.what();
+      EXPECT_NE(std::string(e.what()).find("stats.files"), std::string::npos) << e.what();
+    }
+  }
 }
 
 // One newer point that makes a run remove more than it keeps (a source resuming after a pause, or
