@@ -79,7 +79,19 @@ class FileRestore {
  private:
   bool selected(const std::string& rel) const;
   bool any_selected_below(const std::string& rel) const;
-  void plan_dir(const Id& tree, const std::string& rel);
+  // One directory being planned (see plan_tree).
+  struct PlanFrame {
+    Tree tree;
+    size_t next = 0;  // the next entry of `tree`
+    std::string rel;
+    std::optional<Node> node;  // the directory's entry (none for the target itself)
+    bool sel = false;          // selected itself (not only as a parent of included entries)
+    size_t meta_pos = 0;       // meta_'s size when it was entered
+  };
+  void plan_tree(const Id& root);
+  bool begin_dir(const Node& n, const std::string& child, PlanFrame& sub);
+  bool load_dir(const Id& tree, PlanFrame& f);
+  void end_dir(const PlanFrame& f);
   void plan_entry(const Node& n, const std::string& child);
   int open_dir(const std::string& rel);  // creates it (replacing a non-directory); returns fd
   void plan_file(const std::string& rel, const Node& node);
@@ -116,7 +128,6 @@ class FileRestore {
   ProgressCounters& progress_;
   UniqueFd root_;
   std::map<std::string, UniqueFd> dir_fds_;  // open directories during planning
-  size_t depth_ = 0;                          // plan_dir's nesting
   std::string snap_what_;                     // "snapshot ab12cd34", for errors
   std::vector<std::unique_ptr<PlannedFile>> files_;
   struct MetaEntry {
@@ -534,37 +545,40 @@ void FileRestore::finish_file(PlannedFile& f) {
   f.done = true;
 }
 
-void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
-  // Planning recurses once per directory level: a planted chain of nested trees stops at the
-  // depth bound with an error for its path, the rest of the point is restored (docs/security.md).
-  if (depth_ >= kMaxTreeDepth) {
-    problem(result_.errors, rel, tree_too_deep(snap_what_, rel).what(), RestoreProblemSource::Repository);
-    return;
-  }
-  depth_++;
-  struct Leave {
-    size_t& d;
-    ~Leave() { d--; }
-  } leave{depth_};
-  Tree t;
-  try {
-    t = repo_.load_tree(tree);
-  } catch (const Error& e) {
-    if (rel.empty()) throw;  // no snapshot tree: nothing to restore
-    problem(result_.errors, rel, e.what(), RestoreProblemSource::Repository);
-    return;
-  }
-  // --delete works inside restored directories, never on the target directory itself.
-  if (opts_.delete_extra && !rel.empty() && selected(rel)) {
-    int dfd = open_dir(rel);
-    if (dfd >= 0) delete_extra(dfd, t, rel);
-  }
-  for (const auto& n : t.nodes) {
+// Planning walks the tree with an explicit stack, one frame per open directory: a planted chain
+// of nested trees cannot exhaust the thread's stack, and it stops at kMaxTreeDepth with an error
+// for its path while the rest of the point is restored (docs/security.md, "Tree depth").
+void FileRestore::plan_tree(const Id& root) {
+  std::vector<PlanFrame> stack(1);
+  stack[0].tree = repo_.load_tree(root);  // no snapshot tree: nothing to restore
+  while (!stack.empty()) {
+    PlanFrame& f = stack.back();
     if (cancelled()) stop_ = true;
-    if (stop_) return;  // the target filesystem is full (creating more would only fail), or a signal
-    std::string child = rel.empty() ? n.name : rel + "/" + n.name;
+    // Done, or stopped (the target filesystem is full, or a signal): settle the directory.
+    if (stop_ || f.next == f.tree.nodes.size()) {
+      end_dir(f);
+      stack.pop_back();
+      continue;
+    }
+    const Node& n = f.tree.nodes[f.next++];
+    std::string child = f.rel.empty() ? n.name : f.rel + "/" + n.name;
     try {
-      plan_entry(n, child);
+      if (n.type != NodeType::Dir) {
+        plan_entry(n, child);
+        continue;
+      }
+      PlanFrame sub;
+      if (!begin_dir(n, child, sub)) continue;
+      if (stack.size() >= kMaxTreeDepth) {
+        problem(result_.errors, child, tree_too_deep(snap_what_, child).what(), RestoreProblemSource::Repository);
+        end_dir(sub);
+        continue;
+      }
+      if (!load_dir(*n.subtree, sub)) {
+        end_dir(sub);
+        continue;
+      }
+      stack.push_back(std::move(sub));  // `f` and `n` are not used after this
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::NoSpace) throw;
       problem(result_.errors, child, e.what());  // one bad entry does not stop the restore
@@ -572,25 +586,52 @@ void FileRestore::plan_dir(const Id& tree, const std::string& rel) {
   }
 }
 
+// A directory entry's work before its contents; false if it is not restored at all.
+bool FileRestore::begin_dir(const Node& n, const std::string& child, PlanFrame& sub) {
+  bool sel = selected(child);
+  if (!sel && !any_selected_below(child)) return false;
+  for (size_t i = 0; i < opts_.excludes.size(); i++)
+    if (path_matches(opts_.excludes[i], child)) return exclude_used_[i] = true, false;
+  sub.meta_pos = meta_.size();
+  if (sel) {
+    open_dir(child);
+    result_.dirs++;
+    meta_.push_back({child, n});
+  }
+  sub.rel = child;
+  sub.node = n;
+  sub.sel = sel;
+  return true;
+}
+
+// Reads a directory's tree into its frame; a damaged one is an error of that directory.
+bool FileRestore::load_dir(const Id& tree, PlanFrame& f) {
+  try {
+    f.tree = repo_.load_tree(tree);
+  } catch (const Error& e) {
+    problem(result_.errors, f.rel, e.what(), RestoreProblemSource::Repository);
+    return false;
+  }
+  // --delete works inside restored directories, never on the target directory itself.
+  if (opts_.delete_extra && selected(f.rel)) {
+    int dfd = open_dir(f.rel);
+    if (dfd >= 0) delete_extra(dfd, f.tree, f.rel);
+  }
+  return true;
+}
+
+// A directory entry's work after its contents.
+void FileRestore::end_dir(const PlanFrame& f) {
+  if (!f.node) return;  // the target directory itself
+  // A directory created only as the parent of included entries gets its metadata too; it
+  // goes before its children so that (applied in reverse) it lands after them.
+  if (!f.sel && dir_fds_.count(f.rel)) meta_.insert(meta_.begin() + ptrdiff_t(f.meta_pos), MetaEntry{f.rel, *f.node});
+  dir_fds_.erase(f.rel);
+}
+
+// Entries other than directories (plan_tree walks those).
 void FileRestore::plan_entry(const Node& n, const std::string& child) {
   bool sel = selected(child);
-  if (n.type == NodeType::Dir) {
-    if (!sel && !any_selected_below(child)) return;
-    for (size_t i = 0; i < opts_.excludes.size(); i++)
-      if (path_matches(opts_.excludes[i], child)) return void(exclude_used_[i] = true);
-    size_t meta_pos = meta_.size();
-    if (sel) {
-      open_dir(child);
-      result_.dirs++;
-      meta_.push_back({child, n});
-    }
-    plan_dir(*n.subtree, child);
-    // A directory created only as the parent of included entries gets its metadata too; it
-    // goes before its children so that (applied in reverse) it lands after them.
-    if (!sel && dir_fds_.count(child)) meta_.insert(meta_.begin() + ptrdiff_t(meta_pos), MetaEntry{child, n});
-    dir_fds_.erase(child);
-    return;
-  }
   if (!sel) return;
   if (n.type == NodeType::File) {
     plan_file(child, n);
@@ -918,7 +959,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     std::exception_ptr planning_error;
     try {
       snap_what_ = "snapshot " + snap.id.short_hex();
-      plan_dir(content_root(repo_, snap), "");
+      plan_tree(content_root(repo_, snap));
     } catch (...) {
       planning_error = std::current_exception();
       stop_ = true;
