@@ -88,6 +88,9 @@ restore "$ID" "$T/r7" -q
 [ "$(stat -c %U "$T/r7/PG_VERSION")" = postgres ] || fail "PG_VERSION owned by $(stat -c %U "$T/r7/PG_VERSION"), not postgres"
 [ "$(stat -c %U "$T/r7/postgresql.auto.conf")" = postgres ] || fail "postgresql.auto.conf not owned by postgres"
 [ "$(stat -c %U "$T/r7/recovery.signal")" = postgres ] || fail "recovery.signal not owned by postgres"
+# The cluster's own settings are kept, Arca's block follows them.
+[ "$(sed -n 2p "$T/r7/postgresql.auto.conf")" = "work_mem = '7MB'" ] || fail "postgresql.auto.conf lost its settings"
+grep -q "^# Added by arca pg restore" "$T/r7/postgresql.auto.conf" || fail "no recovery settings written"
 mkdir "$T/r8"; chown nobody: "$T/r8"
 restore "$ID" "$T/r8" -q
 [ "$(stat -c %U "$T/r8/PG_VERSION")" = nobody ] || fail "an existing --to directory's owner was not used"

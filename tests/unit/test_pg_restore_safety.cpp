@@ -39,6 +39,17 @@ TEST(PgRestoreSafety, TablespaceNames) {
   EXPECT_FALSE(is_tablespace_version_dir("etc"));
 }
 
+TEST(PgRestoreSafety, BackupRefusesWhatPostgresNeverSends) {
+  EXPECT_EQ(refused_backup_entry(false, "pg_tblspc/16384", true), "");
+  EXPECT_EQ(refused_backup_entry(false, "base/1/1259", false), "");
+  EXPECT_EQ(refused_backup_entry(true, "PG_16_202307071/5/16390", false), "");
+  EXPECT_EQ(refused_backup_entry(true, "PG_16_202307071", false), "");
+  EXPECT_NE(refused_backup_entry(false, "postgresql.auto.conf", true), "");
+  EXPECT_NE(refused_backup_entry(false, "pg_tblspc/x", true), "");
+  EXPECT_NE(refused_backup_entry(true, "PG_16_202307071/link", true), "");
+  EXPECT_NE(refused_backup_entry(true, "etc/passwd", false), "");
+}
+
 TEST(PgRestoreSafety, RecordedLocationsNeedConsent) {
   Snapshot s = with_tablespaces({{{"oid", "16384"}, {"location", "/srv/tbs"}}});
   EXPECT_EQ(kind_of([&] { place_tablespaces(s, {}, "/data"); }), ErrorKind::Usage);

@@ -83,13 +83,11 @@ class ArchiveSink {
   }
   void entry(const TarEntry& e) {
     if (e.path.empty() || e.path == ".") return;
-    if (e.type == TarEntry::Type::Symlink && (in_tablespace_ || !is_tablespace_link(e.path)))
-      refuse("sent a symlink " + prefix_ + e.path + " -> " + e.link_target +
-             ": only pg_tblspc/<OID> may be a symlink in a base backup (a data directory with other symlinks, such "
-             "as a linked log directory or configuration file, cannot be backed up: make them real directories or "
-             "files, or keep them outside the data directory)");
-    if (in_tablespace_ && !is_tablespace_version_dir(e.path.substr(0, e.path.find('/'))))
-      refuse("sent " + prefix_ + e.path + " outside the tablespace's version directory (PG_<major>_<catalog version>)");
+    bool symlink = e.type == TarEntry::Type::Symlink;
+    std::string why = refused_backup_entry(in_tablespace_, e.path, symlink);
+    if (!why.empty())
+      refuse("sent " + std::string(symlink ? "a symlink " : "") + prefix_ + e.path +
+             (symlink ? " -> " + e.link_target : std::string()) + ": " + why);
     Node n;
     n.mode = e.mode;
     n.uid = e.uid;

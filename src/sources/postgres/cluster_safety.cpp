@@ -37,6 +37,14 @@ bool is_tablespace_version_dir(const std::string& name) {
   return digits_dots(rest.substr(0, us)) && is_tablespace_oid(rest.substr(us + 1));
 }
 
+std::string refused_backup_entry(bool tablespace, const std::string& path, bool symlink) {
+  if (symlink && (tablespace || !is_tablespace_link(path)))
+    return "only pg_tblspc/<OID> may be a symlink in a base backup (PostgreSQL skips any other)";
+  if (tablespace && !is_tablespace_version_dir(path.substr(0, path.find('/'))))
+    return "a tablespace holds only its version directory (PG_<major>_<catalog version>)";
+  return "";
+}
+
 void check_cluster_tree(Repository& repo, const Snapshot& snap, const Id& data_tree,
                         const std::optional<Id>& tablespaces_tree, const std::vector<std::string>& known_oids) {
   auto refuse = [&](const std::string& path, const std::string& why) {

@@ -22,6 +22,11 @@ bool is_tablespace_link(const std::string& rel_path);
 // "PG_16_202307071": the only entries PostgreSQL keeps at the top of a tablespace location.
 bool is_tablespace_version_dir(const std::string& name);
 
+// Why a base backup's tar entry is refused ("" if it is not): a symlink anywhere but
+// pg_tblspc/<oid> of the data directory, or a tablespace entry outside its version directory.
+// `tablespace`: the entry is in a tablespace's archive; `path` is relative to the archive.
+std::string refused_backup_entry(bool tablespace, const std::string& path, bool symlink);
+
 // Throws Error(Corrupt), naming the path, if the point's data directory or tablespaces hold what
 // a PostgreSQL base backup never does: a symlink other than data/pg_tblspc/<oid> (and those only
 // for OIDs in `known_oids`), a FIFO, socket or device node, a setuid or setgid file, extended
