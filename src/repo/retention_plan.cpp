@@ -262,7 +262,7 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
   for (auto& [key, all_members] : groups) {
     const RetentionRule& rule = cfg.rules[key.first];
     const std::string& group = group_names[key];
-    // Future-dated points are evidence, kept and left out of the rules: counted, one planted
+    // Future-dated points are evidence, kept and left out of the rules: if counted, one planted
     // point dated 2099 would anchor --keep-within and fill --keep-last (see docs/security.md).
     std::vector<const Snapshot*> members, future;
     for (const Snapshot* s : all_members) (future_dated(*s, now).empty() ? members : future).push_back(s);
