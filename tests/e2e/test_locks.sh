@@ -109,7 +109,7 @@ gone "${ids[0]}" || fail "the unlocked recovery point was not forgotten"
 
 step "a legal hold holds until released (with a code), then the recovery point can go"
 expect_exit 15 a forget --repo "$REPO" "${ids[2]}"
-next=$(totp "$secret" 1)
+next=$(totp "$secret" 1); nstep=$(( $(date +%s) / 30 + 1 ))
 a lock release --repo "$REPO" "$hold" --totp "$next" -q
 a forget --repo "$REPO" "${ids[2]}" -q
 gone "${ids[2]}" || fail "the released recovery point was not forgotten"
@@ -124,8 +124,12 @@ a lock add --repo "$REPO" "${ids[3]}" --mode legal-hold -q
 mapfile -t race < <(a lock list --repo "$REPO" --json | python3 -c '
 import json,sys; print("\n".join(l["id"][:8] for l in json.load(sys.stdin) if l["mode"] != "compliance"))')
 [ "${#race[@]}" = 3 ] || fail "expected 3 liftable locks, got ${race[*]}"
-now=$(( $(date +%s) / 30 ))   # a code of the window that neither earlier release spent
-if [ $((now + 1)) != $((gstep + 1)) ]; then s=$((now + 1)); else s=$((now - 1)); fi
+pick() {  # a step of the window that no earlier release spent (not the oldest: it may expire)
+  local now=$(( $(date +%s) / 30 ))
+  for s in $((now + 1)) $now; do [ "$s" != "$gstep" ] && [ "$s" != "$nstep" ] && return 0; done
+  return 1
+}
+pick || { sleep $((30 - $(date +%s) % 30)); pick; }
 code=$(totp "$secret" 0 "$s")
 for i in 0 1 2; do (set +e; a lock release --repo "$REPO" "${race[$i]}" --totp "$code" -q 2> "$T/race$i.err"; echo $? > "$T/race$i.rc") & done
 wait
