@@ -270,8 +270,10 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   int port = free_port();
   PgServer server(bin, ro.target_dir);
   auto t1 = Clock::now();
+  // max_wal_senders stays as backed up: archive recovery (a point-in-time verify) refuses to
+  // start with a lower value than the primary had; no TCP and a private socket keep it unreachable.
   server.start(port, {"listen_addresses=", "unix_socket_directories=" + sock, "hba_file=" + hba, "archive_mode=off",
-                      "max_wal_senders=0", "synchronous_standby_names="},
+                      "synchronous_standby_names="},
                opts.start_timeout);
   if (pitr) server.wait_promoted(opts.start_timeout);
   res.start_s = seconds_since(t1);
