@@ -7,6 +7,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "crypto/hash.h"
@@ -17,6 +18,7 @@
 #include "repo/locks.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
+#include "repo/tree_walk.h"
 #include "repo/writer_sessions.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
@@ -52,6 +54,8 @@ class Checker {
   void forgive_blobs_stored_intact_elsewhere();
   void map_affected();
   void map_tree(const std::string& snap, const Id& root);
+  bool damage_below(const Id& root);
+  static constexpr size_t kMaxAffectedPerPoint = 100000;
   void error(const std::string& object, const std::string& msg) {
     std::lock_guard lk(mu_);
     result_.errors.push_back({object, without_name(msg, object)});  // the object is named once
@@ -72,7 +76,9 @@ class Checker {
   uint64_t wal_bytes_ = 0;
   std::vector<Snapshot> snapshots_;
   std::unordered_set<Id, IdHash> trees_seen_;
+  std::unordered_map<Id, TreeShape, IdHash> shapes_;  // trees read, for the expanded sizes of points
   std::unordered_set<Id, IdHash> bad_blobs_;     // blobs with a damaged or missing copy
+  std::unordered_map<Id, bool, IdHash> damaged_below_;  // tree -> anything below it damaged (map_tree)
   std::set<std::pair<Id, Id>> bad_copies_;       // (blob, pack) copies found damaged or missing
   std::unordered_set<Id, IdHash> packs_read_;    // packs read in full (their other blobs are intact)
   std::mutex mu_;
@@ -331,9 +337,14 @@ void Checker::check_tree(const Id& root, const std::string& snap) {
       bad_blobs_.insert(tree);
       continue;
     }
+    shapes_.emplace(tree, tree_shape(t));
     size_t first_child = stack.size();
     for (const auto& n : t.nodes) {
       std::string p = path.empty() ? n.name : path + "/" + n.name;
+      if (p.size() > kMaxPathBytes) {
+        error("snapshot " + snap, path_too_long("snapshot " + snap, p).what());
+        continue;
+      }
       for (const auto& id : n.content) {
         if (!index_.has(id) && !find(id, "snapshot " + snap + " file '" + p + "'")) {
           error("blob " + id.short_hex(), "missing: needed by snapshot " + snap + " file '" + p + "'");
@@ -363,6 +374,16 @@ void Checker::check_snapshots() {
   }
   result_.snapshots = snapshots_.size();
   for (const auto& s : snapshots_) check_tree(s.tree, s.id.short_hex());
+  // Each tree was read once above; a point repeating subtrees until it expands to billions of
+  // entries is named here, in O(unique trees) (docs/security.md, "Tree depth").
+  std::unordered_map<Id, uint64_t, IdHash> memo;
+  auto shape = [&](const Id& id) -> std::optional<TreeShape> {
+    auto it = shapes_.find(id);
+    return it == shapes_.end() ? std::nullopt : std::optional<TreeShape>(it->second);
+  };
+  for (const auto& s : snapshots_)
+    if (expanded_entries(s.tree, shape, memo) > kMaxTreeEntries)
+      error("snapshot " + s.id.short_hex(), tree_too_large("snapshot " + s.id.short_hex()).what());
 }
 
 void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
@@ -454,39 +475,92 @@ void Checker::read_packs() {
   for (auto& t : pool) t.join();
 }
 
+// Whether anything below `root` is damaged, each tree read once (memoized in damaged_below_
+// across points): map_tree then skips intact subtrees however often a point repeats them.
+bool Checker::damage_below(const Id& root) {
+  struct Frame {
+    Id tree;
+    std::vector<Id> subdirs;
+    size_t next = 0;
+    bool bad = false;
+  };
+  auto frame = [&](const Id& id) {
+    Frame f{id, {}, 0, false};
+    auto loc = find(id, "");
+    try {
+      if (!loc || bad_blobs_.count(id)) throw Error(ErrorKind::Corrupt, "tree unavailable");
+      Tree t = decode_tree(repo_.read_blob(id, *loc), "tree " + id.short_hex());
+      for (const auto& n : t.nodes) {
+        if (n.type == NodeType::Dir && n.subtree) f.subdirs.push_back(*n.subtree);
+        for (const auto& c : n.content) f.bad = f.bad || bad_blobs_.count(c);
+      }
+    } catch (const Error&) {
+      f.bad = true;
+    }
+    return f;
+  };
+  if (auto it = damaged_below_.find(root); it != damaged_below_.end()) return it->second;
+  std::vector<Frame> stack;
+  stack.push_back(frame(root));
+  bool result = false;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.next < f.subdirs.size() && stack.size() < kMaxTreeDepth) {
+      Id child = f.subdirs[f.next++];
+      if (auto it = damaged_below_.find(child); it != damaged_below_.end()) f.bad = f.bad || it->second;
+      else stack.push_back(frame(child));  // `f` is not used after this
+      continue;
+    }
+    result = f.bad;
+    damaged_below_[f.tree] = result;
+    stack.pop_back();
+    if (!stack.empty()) stack.back().bad = stack.back().bad || result;
+  }
+  return result;
+}
+
 // Walks with the checker's own index (which skipped damaged index files) and goes on past
-// damaged trees, reporting a directory whose listing is lost as "dir/".
+// damaged trees, reporting a directory whose listing is lost as "dir/". Only subtrees holding
+// damage are entered, and at most kMaxAffectedPerPoint paths are listed per point: a planted
+// point repeating one damaged subtree 2^64 times is listed briefly (docs/security.md).
 void Checker::map_tree(const std::string& snap, const Id& root) {
   struct Todo {
     Id tree;
     std::string path;
     size_t depth;
   };
+  size_t listed = 0;
+  auto affected = [&](std::string path) {
+    if (listed++ == kMaxAffectedPerPoint) path = "… (more paths of this point not listed)";
+    if (listed <= kMaxAffectedPerPoint + 1) result_.affected.push_back({snap, std::move(path)});
+  };
   std::vector<Todo> stack{{root, "", 1}};
-  while (!stack.empty()) {
+  while (!stack.empty() && listed <= kMaxAffectedPerPoint) {
     Todo todo = std::move(stack.back());
     stack.pop_back();
     if (todo.depth > kMaxTreeDepth) continue;  // check_tree reported it
     const std::string& path = todo.path;
+    if (!damage_below(todo.tree)) continue;
     auto loc = find(todo.tree, "");
     Tree t;
     try {
       if (!loc || bad_blobs_.count(todo.tree)) throw Error(ErrorKind::Corrupt, "tree unavailable");
       t = decode_tree(repo_.read_blob(todo.tree, *loc), "tree " + todo.tree.short_hex());
     } catch (const Error&) {
-      result_.affected.push_back({snap, path.empty() ? "/" : path + "/"});
+      affected(path.empty() ? "/" : path + "/");
       continue;
     }
     size_t first_child = stack.size();
     for (const auto& n : t.nodes) {
       std::string p = path.empty() ? n.name : path + "/" + n.name;
+      if (p.size() > kMaxPathBytes) continue;  // check_tree reported it
       if (n.type == NodeType::Dir) {
         stack.push_back({*n.subtree, std::move(p), todo.depth + 1});
         continue;
       }
       for (const auto& id : n.content)
         if (bad_blobs_.count(id)) {
-          result_.affected.push_back({snap, p});
+          affected(p);
           break;
         }
     }

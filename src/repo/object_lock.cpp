@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "repo/decode_guard.h"
 #include "repo/tree_walk.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
@@ -49,12 +50,24 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
   for (const auto& p : packs) pack_ids.insert(Id::from_hex(p.substr(p.size() - 64)));
   std::vector<std::string> index_files;
   b.list("index/", [&](const ObjectInfo& o) { index_files.push_back(o.name); });
-  for (const auto& f : index_files)
-    for (const auto& ip : decode_index_file(repo.load_object(f), f))
+  for (const auto& f : index_files) {
+    std::vector<IndexPack> listed;
+    try {
+      listed = decode_guarded(f, [&] { return decode_index_file(repo.load_object(f), f); });
+    } catch (const Error& e) {
+      // Skipped as the repository skips it when loading the index (a key holder can plant one):
+      // the packs it may name are locked all the same, and 'arca repair index' rebuilds it from them.
+      if (e.kind() != ErrorKind::Corrupt) throw;
+      repo.warning(std::string(e.what()) + ": this damaged index object is not locked for recovery point " +
+                   snap.id.short_hex() + " (its packs are); run 'arca check' and 'arca repair index'");
+      continue;
+    }
+    for (const auto& ip : listed)
       if (pack_ids.count(ip.pack)) {
         names.push_back(f);
         break;
       }
+  }
   names.push_back(lock_object_name(lock));
   names.push_back("config");
   b.list("keyring/", [&](const ObjectInfo& o) { names.push_back(o.name); });

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,6 +18,8 @@
 #include "repo/check.h"
 #include "repo/envelope.h"
 #include "repo/index.h"
+#include "repo/locks.h"
+#include "repo/object_lock.h"
 #include "repo/tree_walk.h"
 #include "sources/common/stream_tree.h"
 #include "sources/files/restore.h"
@@ -358,4 +361,209 @@ TEST(HostileCompression, BlobIsBoundedByTheLengthTheIndexRecords) {
   CheckResult c = check_repository(*repo, {}, cp);
   EXPECT_FALSE(c.ok());
   h.expect_good_point_restores(*repo);
+}
+
+namespace {
+
+// A point of host "evil" whose every one of `levels` levels names the same subtree twice ("a"
+// and "b"): 2^levels paths in a few KB. The leaf holds file "f" whose content blob is missing
+// (so check maps damage through the DAG) unless `intact_leaf`.
+Snapshot plant_dag(Repository& repo, size_t levels, bool intact_leaf = true) {
+  Snapshot s;
+  BlobWriter w(repo);
+  Tree leaf;
+  Node f;
+  f.name = "f";
+  f.mode = 0644;
+  if (!intact_leaf) {
+    f.size = 1;
+    f.content = {random_id()};
+  }
+  leaf.nodes = {f};
+  Bytes enc = encode_tree(leaf);
+  Id id = repo.blob_id(enc);
+  w.add(BlobType::Tree, id, enc);
+  for (size_t i = 0; i < levels; i++) {
+    Tree t;
+    for (const char* name : {"a", "b"}) {
+      Node n;
+      n.name = name;
+      n.type = NodeType::Dir;
+      n.mode = 0755;
+      n.subtree = id;
+      t.nodes.push_back(n);
+    }
+    enc = encode_tree(t);
+    id = repo.blob_id(enc);
+    w.add(BlobType::Tree, id, enc);
+  }
+  w.flush();
+  s.tree = id;
+  s.host = "evil";
+  s.time = now_rfc3339();
+  repo.save_snapshot(s);
+  return s;
+}
+
+// A chain of `depth` directories, each named by `name_len` bytes: a path of depth*(name_len+1).
+Snapshot plant_long_path(Repository& repo, size_t depth, size_t name_len) {
+  Snapshot s;
+  BlobWriter w(repo);
+  Bytes enc = encode_tree(Tree{});
+  Id id = repo.blob_id(enc);
+  w.add(BlobType::Tree, id, enc);
+  for (size_t i = 0; i < depth; i++) {
+    Tree t;
+    Node n;
+    n.name = std::string(name_len, 'x');
+    n.type = NodeType::Dir;
+    n.mode = 0755;
+    n.subtree = id;
+    t.nodes = {n};
+    enc = encode_tree(t);
+    id = repo.blob_id(enc);
+    w.add(BlobType::Tree, id, enc);
+  }
+  w.flush();
+  s.tree = id;
+  s.host = "evil";
+  s.time = now_rfc3339();
+  repo.save_snapshot(s);
+  return s;
+}
+
+// Runs `fn` in a child process: true if it returned true within `seconds` (today's code walked
+// the 2^64 paths for ever, and a thread cannot be stopped).
+bool within(int seconds, const std::function<bool()>& fn) {
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    bool ok = false;
+    try {
+      ok = fn();
+    } catch (...) {
+    }
+    _exit(ok ? 0 : 1);
+  }
+  for (int i = 0; i < seconds * 10; i++) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    usleep(100000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ADD_FAILURE() << "still running after " << seconds << " s";
+  return false;
+}
+
+bool corrupt_with(const std::function<void()>& fn, const std::string& text) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Corrupt && std::string(e.what()).find(text) != std::string::npos) return true;
+    std::fprintf(stderr, "%s\n", e.what());
+  }
+  return false;
+}
+
+// Records what would be locked instead of locking (a store with S3 Object Lock).
+class LockingBackend : public LocalBackend {
+ public:
+  using LocalBackend::LocalBackend;
+  bool supports_object_lock() const override { return true; }
+  void lock_object(const std::string& name, const StoreLock&) override {
+    std::lock_guard lk(mu_);
+    locked.push_back(name);
+  }
+  std::vector<std::string> locked;
+
+ private:
+  std::mutex mu_;
+};
+
+}  // namespace
+
+// One point with 2^64 paths stopped the repository-wide check (its damage map walked every path).
+TEST(HostileDag, CheckNamesAPointOfTwoToTheSixtyFourPathsInSeconds) {
+  HostileRepo h;
+  Snapshot dag = plant_dag(*h.attacker(), 64, false);
+  std::string snap = "snapshot " + dag.id.short_hex();
+  EXPECT_TRUE(within(30, [&] {
+    ProgressCounters cp;
+    CheckResult c = check_repository(*h.open(kOperator), {}, cp);
+    bool named = false;
+    for (const auto& e : c.errors)
+      if (e.object == snap && e.message.find("expand to more than 1000000000 entries") != std::string::npos) named = true;
+    return named && c.affected.size() <= 100001 && !c.affected.empty();
+  }));
+}
+
+TEST(HostileDag, RestoreAndWalksRefuseThePointUpFrontAndOthersRestore) {
+  HostileRepo h;
+  Snapshot dag = plant_dag(*h.attacker(), 64);
+  std::string snap = "snapshot " + dag.id.short_hex();
+  std::string target = h.dir.path + "/dag";
+  EXPECT_TRUE(within(30, [&] {
+    auto repo = h.open(kOperator);
+    size_t calls = 0;
+    bool walk = corrupt_with([&] { walk_tree(*repo, dag.tree, [&](const std::string&, const Node&) { return ++calls, true; }, "", snap); },
+                             snap + ": its directories expand to more than");
+    RestoreOptions o;
+    o.target = target;
+    ProgressCounters p;
+    bool restore = corrupt_with([&] { restore_files(*repo, dag, o, p); }, snap + ": its directories expand");
+    return walk && restore && calls == 0;
+  }));
+  EXPECT_FALSE(std::filesystem::exists(target + "/a")) << "nothing is written";
+  // A legitimate DAG (the same subtree twice per level, 2^10 paths) is walked in full.
+  Snapshot small = plant_dag(*h.attacker(), 10);
+  auto repo = h.open(kOperator);
+  size_t files = 0;
+  walk_tree(*repo, small.tree, [&](const std::string&, const Node& n) { return files += n.type == NodeType::File, true; });
+  EXPECT_EQ(files, 1024u);
+  h.expect_good_point_restores(*repo);
+}
+
+// 300 levels of 250-byte names: a 75 KB path, beyond the 64 KiB bound of paths.
+TEST(HostileDag, PathsLongerThanTheBoundAreCorruptNamingThePoint) {
+  HostileRepo h;
+  Snapshot longp = plant_long_path(*h.attacker(), 300, 250);
+  std::string snap = "snapshot " + longp.id.short_hex();
+  auto repo = h.open(kOperator);
+  EXPECT_TRUE(corrupt_with([&] { walk_tree(*repo, longp.tree, [](const std::string&, const Node&) { return true; }, "", snap); },
+                           snap + ": a path of 65"));
+  RestoreOptions o;
+  o.target = h.dir.path + "/long";
+  ProgressCounters p;
+  auto r = restore_files(*repo, longp, o, p);
+  bool reported = false;
+  for (const auto& e : r.errors) reported = reported || e.message.find("a path of 65") != std::string::npos;
+  EXPECT_TRUE(reported);
+  remove_deep(o.target);
+  ProgressCounters cp;
+  CheckResult c = check_repository(*repo, {}, cp);
+  bool named = false;
+  for (const auto& e : c.errors) named = named || (e.object == snap && e.message.find("more than 65536") != std::string::npos);
+  EXPECT_TRUE(named);
+  h.expect_good_point_restores(*repo);
+}
+
+// 'lock add' failed outright on a planted index object.
+TEST(HostileIndex, StoreLockSkipsADamagedIndexObjectAndNamesIt) {
+  HostileRepo h;
+  std::string bad = plant_huge_index(*h.attacker());
+  auto backend = std::make_unique<LockingBackend>(h.path);
+  LockingBackend* b = backend.get();
+  auto repo = Repository::open(std::move(backend), kOperator);
+  std::vector<std::string> warnings;
+  repo->set_warning_handler([&](const std::string& m) { warnings.push_back(m); });
+  SnapshotLock l = add_lock(*repo, h.good.id, LockMode::Governance, time(nullptr) + 3600, "audit");
+  StoreLockResult r = apply_store_lock(*repo, h.good, l, true);
+  EXPECT_GT(r.objects, 3u);
+  EXPECT_TRUE(any_contains(b->locked, "snapshots/" + h.good.id.hex()));
+  EXPECT_TRUE(any_contains(b->locked, "index/"));  // the genuine index object naming its packs
+  EXPECT_FALSE(any_contains(b->locked, bad));
+  bool named = false;
+  for (const auto& w : warnings) named = named || (w.find(bad) != std::string::npos && w.find("is not locked") != std::string::npos);
+  EXPECT_TRUE(named) << "the skipped object is named";
 }

@@ -562,6 +562,10 @@ void FileRestore::plan_tree(const Id& root) {
     }
     const Node& n = f.tree.nodes[f.next++];
     std::string child = f.rel.empty() ? n.name : f.rel + "/" + n.name;
+    if (child.size() > kMaxPathBytes) {  // an error of the repository, like a tree too deep
+      problem(result_.errors, f.rel, path_too_long(snap_what_, child).what(), RestoreProblemSource::Repository);
+      continue;
+    }
     try {
       if (n.type != NodeType::Dir) {
         plan_entry(n, child);
@@ -919,6 +923,9 @@ void FileRestore::settle_files() {
 RestoreResult FileRestore::run(const Snapshot& snap) {
   auto start = std::chrono::steady_clock::now();
   if (opts_.target.empty()) throw Error(ErrorKind::Usage, "no restore target given (--target DIR)");
+  // Before anything is written: a point expanding to billions of entries through repeated
+  // subtrees would restore for ever (docs/security.md, "Tree depth").
+  refuse_tree_bomb(repo_, content_root(repo_, snap), "snapshot " + snap.id.short_hex());
   include_used_.assign(opts_.includes.size(), false);
   exclude_used_.assign(opts_.excludes.size(), false);
   if (opts_.dry_run && !opts_.no_sparse) {
