@@ -31,7 +31,10 @@ void add_cluster_options(CLI::App& cmd, KafkaOptions& k) {
 
 int64_t time_ms(const std::string& s, const char* flag) {
   auto t = parse_time(s);
-  if (!t) throw Error(ErrorKind::Usage, std::string(flag) + " '" + s + "': give a time like 2026-12-01T10:00:00Z");
+  // Years 1..9999 only: "…T10:00:1e300Z" parses as a number of seconds that no int64 of
+  // milliseconds holds, and converting it would be undefined behaviour.
+  if (!t || !(*t >= -62135596800.0 && *t < 253402300800.0))
+    throw Error(ErrorKind::Usage, std::string(flag) + " '" + s + "': give a time like 2026-12-01T10:00:00Z (years 1 to 9999)");
   return int64_t(*t * 1000);
 }
 
