@@ -23,6 +23,7 @@
 #include "repo/tree_walk.h"
 #include "sources/common/stream_tree.h"
 #include "sources/files/restore.h"
+#include "sources/postgres/cluster_safety.h"
 #include "storage/local_backend.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -566,4 +567,16 @@ TEST(HostileIndex, StoreLockSkipsADamagedIndexObjectAndNamesIt) {
   bool named = false;
   for (const auto& w : warnings) named = named || (w.find(bad) != std::string::npos && w.find("is not locked") != std::string::npos);
   EXPECT_TRUE(named) << "the skipped object is named";
+}
+
+// pg restore's check of what a base backup may hold walked every path of a planted DAG.
+TEST(HostileDag, PgRestoreRefusesTheDagBeforeWalkingIt) {
+  HostileRepo h;
+  Snapshot dag = plant_dag(*h.attacker(), 64);
+  std::string what = "base backup " + dag.id.short_hex();
+  EXPECT_TRUE(within(30, [&] {
+    auto repo = h.open(kOperator);
+    return corrupt_with([&] { check_cluster_tree(*repo, dag, dag.tree, std::nullopt, {}); },
+                        what + ": its directories expand to more than");
+  }));
 }

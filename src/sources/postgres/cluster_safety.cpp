@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "repo/tree_walk.h"
 #include "util/beneath.h"
 #include "util/error.h"
 
@@ -58,6 +59,9 @@ void check_cluster_tree(Repository& repo, const Snapshot& snap, const Id& data_t
     std::string path;  // shown path of the directory ("data", "tablespaces/16384", …)
     int kind;          // 0: data directory, 1: tablespaces/, 2: tablespaces/<oid>/, 3: inside a tablespace
   };
+  // A planted tree that repeats a subtree at every level has 2^depth paths: refuse it before walking.
+  refuse_tree_bomb(repo, data_tree, "base backup " + snap.id.short_hex());
+  if (tablespaces_tree) refuse_tree_bomb(repo, *tablespaces_tree, "base backup " + snap.id.short_hex());
   std::vector<Pending> stack{{data_tree, "data", 0}};
   if (tablespaces_tree) stack.push_back({*tablespaces_tree, "tablespaces", 1});
   while (!stack.empty()) {
