@@ -11,13 +11,17 @@ chown postgres: "$T/pw"; chmod 600 "$T/pw"
 PW=$T/pw
 
 pg_cleanup() {
+  # The script's exit status goes on to cleanup (which exits with $?): without this a failed
+  # PostgreSQL test exited 0. errexit is off so that handing it on does not end the trap early.
+  local rc=$?
+  set +e
   # arca runs under runuser: killing the job leaves it orphaned, so it goes by its path.
   pkill -9 -f "^$T/arca " 2>/dev/null || true
   # Servers are daemons, not jobs of this shell: stop every one started under $T.
   for f in $(find "$T" -maxdepth 4 -name postmaster.pid 2>/dev/null); do
     kill -9 "$(head -1 "$f")" 2>/dev/null || true
   done
-  cleanup
+  (exit $rc); cleanup
 }
 trap pg_cleanup EXIT
 
