@@ -3,7 +3,10 @@
 // archive's idempotent pushes and pieces, and time parsing for recovery targets.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -13,6 +16,7 @@
 #include "sources/common/tar_reader.h"
 #include "sources/postgres/checks_file.h"
 #include "sources/postgres/cluster_restore.h"
+#include "sources/postgres/pg_server.h"
 #include "sources/postgres/wal_archive.h"
 #include "sources/postgres/wal_names.h"
 #include "storage/local_backend.h"
@@ -345,4 +349,28 @@ TEST(PgRestoreProblems, TargetProblemsAreNotRepositoryDamage) {
   EXPECT_NE(t2.find("base/1/2: blob 1a2b3c4d"), std::string::npos) << t2;
   EXPECT_NE(t2.find("1 more could not be written"), std::string::npos) << t2;
   EXPECT_NE(t2.find("check --read-data"), std::string::npos) << t2;
+}
+
+// A server that accepts (read-only) connections and has removed recovery.signal may still be
+// finishing recovery: pg_is_in_recovery() is true until pg_control says "in production". The
+// old wait returned here, and pg verify then failed with "read-only transaction".
+TEST(PgServer, WaitPromotedWaitsForProductionState) {
+  TempDir d;
+  std::filesystem::create_directories(d.path + "/global");
+  std::ofstream(d.path + "/postmaster.pid") << getpid() << "\n" << d.path << "\n0\n5432\n/tmp\n*\n0 0\nready   \n";
+  auto control = [&](int32_t state) {
+    std::string file(8192, '\0');
+    std::memcpy(file.data() + 16, &state, sizeof state);
+    std::ofstream(d.path + "/global/pg_control", std::ios::binary) << file;
+  };
+  PgServer server("/nonexistent-pg-bin", d.path);
+  control(5);  // DB_IN_ARCHIVE_RECOVERY
+  try {
+    server.wait_promoted(1);
+    FAIL() << "returned while pg_control says archive recovery";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did not finish recovery"), std::string::npos) << e.what();
+  }
+  control(6);  // DB_IN_PRODUCTION
+  server.wait_promoted(5);
 }

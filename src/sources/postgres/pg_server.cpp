@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <chrono>
@@ -112,9 +113,25 @@ void PgServer::fail(const std::string& what, const std::string& output) {
                                       "):\n" + tail + hint);
 }
 
+// The cluster state pg_control records on disk (DBState after system_identifier, pg_control_version
+// and catalog_version_no: the same in every supported version), or -1 if it cannot be read.
+static int control_file_state(const std::string& datadir) {
+  std::ifstream in(datadir + "/global/pg_control", std::ios::binary);
+  char head[20];
+  if (!in.read(head, sizeof head)) return -1;
+  int32_t state;
+  std::memcpy(&state, head + 16, sizeof state);
+  return state;
+}
+
 void PgServer::wait_promoted(int timeout_s) {
-  // postmaster.pid's 8th line is the server's state ("ready" also while it serves read-only
-  // queries in hot standby); archive recovery has ended when the server removed recovery.signal.
+  // postmaster.pid's 8th line is the server's state: "ready" also while it serves read-only
+  // queries in hot standby. recovery.signal goes before the end-of-recovery work, so neither
+  // says the server is a primary. pg_control says DB_IN_PRODUCTION (6) only once recovery is
+  // over: the startup process writes it after it lets sessions write, so from then on
+  // pg_is_in_recovery() is false. It needs no connection (the restored cluster's pg_hba.conf
+  // may require passwords).
+  constexpr int kInProduction = 6;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (true) {
     std::ifstream in(datadir_ + "/postmaster.pid");
@@ -125,8 +142,7 @@ void PgServer::wait_promoted(int timeout_s) {
       if (i == 7) status = line;
     }
     while (!status.empty() && status.back() == ' ') status.pop_back();
-    struct stat st;
-    if (status == "ready" && stat((datadir_ + "/recovery.signal").c_str(), &st) != 0) return;
+    if (status == "ready" && control_file_state(datadir_) == kInProduction) return;
     if (pid <= 0 || kill(pid_t(pid), 0) != 0) {
       running_ = false;
       fail("stopped during recovery", "");
