@@ -44,11 +44,21 @@ if [ "$mode" = e2e ] || [ "$mode" = all ]; then
   rm -rf "$logs" "$out"
   mkdir -p "$logs" "$out"
   scripts=()
-  for s in "${suites[@]}"; do scripts+=("$root"/tests/e2e/"$s"_*.sh); done
+  for s in "${suites[@]}"; do
+    for f in "$root"/tests/e2e/"$s"_*.sh; do
+      # Runs arca in a chroot without /proc, where the sanitizer runtime can neither read its
+      # options nor stop threads for its exit check (docs/security.md).
+      if [ "$(basename "$f")" = test_backup_root.sh ]; then echo "skip test_backup_root (chroot without /proc)"; continue; fi
+      scripts+=("$f")
+    done
+  done
   echo "== ${#scripts[@]} end-to-end scripts against $san/arca (logs: $out)"
   export ARCA=$san/arca KAFKA_TOOL=${KAFKA_TOOL:-$root/build/tests/kafka_tool}
   # Reports go to files: an e2e script may expect a failure and would not notice one on stderr.
-  export ASAN_OPTIONS=log_path=$logs/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$logs/ubsan
+  # No leak checks (a leak in a process that exits is no hazard; the unit tests and fuzz targets
+  # check leaks); core dump settings stay arca's own (test_secrets checks them).
+  export ASAN_OPTIONS=log_path=$logs/asan:detect_leaks=0:disable_coredump=0
+  export UBSAN_OPTIONS=print_stacktrace=1:log_path=$logs/ubsan
   printf '%s\n' "${scripts[@]}" | xargs -P 2 -I{} bash -c '
     n=$(basename {} .sh)
     if bash {} >"'"$out"'/$n.log" 2>&1; then echo "pass $n"; else echo "FAIL $n (see '"$out"'/$n.log)"; exit 1; fi' ||
