@@ -6,6 +6,7 @@ KT() { "$KAFKA_TOOL" "$@"; }
 MOCK_PIDS=()
 kafka_cleanup() {
   local rc=$?
+  set +e  # with errexit on, '(exit $rc)' of a failed test would end the trap before cleanup
   for p in "${MOCK_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   (exit $rc); cleanup
 }

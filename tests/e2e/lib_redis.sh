@@ -6,6 +6,7 @@ FILL=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/redis_fill.py
 REDIS_DIRS=()
 redis_cleanup() {
   local rc=$?
+  set +e  # with errexit on, '(exit $rc)' of a failed test would end the trap before cleanup
   for d in "${REDIS_DIRS[@]}"; do "$SERVERS/redis.sh" stop "$d" || true; done
   (exit $rc); cleanup
 }
