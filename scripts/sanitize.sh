@@ -13,15 +13,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD san=$PWD/build-san
 
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 mode=${1:-all}
 [ $# -gt 0 ] && shift
+case $mode in
+  -h | --help) usage; exit 0 ;;
+  build | unit | e2e | all) ;;
+  *) echo "sanitize.sh: unknown mode '$mode'" >&2; usage >&2; exit 2 ;;
+esac
 build=1 suites=(test) targets=()
 [ "$mode" = build ] && targets=("$@") && set --
 for a in "$@"; do
   case $a in
     --no-build) build=0 ;;
     pg | redis | kafka) suites+=("$a") ;;
-    *) echo "sanitize.sh: unknown argument '$a'" >&2; exit 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "sanitize.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
   esac
 done
 [ "$mode" = all ] && suites=(test pg redis kafka)
