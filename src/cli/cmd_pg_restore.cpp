@@ -90,14 +90,17 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
     int port = a->port;
     if (a->start) {
       auto ts = std::chrono::steady_clock::now();
+    std::string socket_dir;
       PgServer server(bin, std::filesystem::absolute(a->o.target_dir).string());
-      server.start(port, {}, a->start_timeout);
+      server.start(port, {}, a->start_timeout, a->o.restore_command, false);
+      socket_dir = server.run_dir();
       // pg_ctl returns once the server accepts (read-only) connections, which may be long before
       // the recovery target: with promotion, the wait goes on until it is a primary.
       if (a->o.target.action == "promote") {
         server.wait_promoted(a->start_timeout);
         std::error_code ec;  // recovery is over: segments fetched ahead are not needed any more
         std::filesystem::remove_all(default_wal_spool(std::filesystem::absolute(a->o.target_dir).string()), ec);
+        server.drop_credentials();
       }
       start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
       server.release();  // keeps running after arca exits
@@ -117,7 +120,9 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
                 << "\n  recovery target: " << a->o.target.describe() << "\n";
       if (a->start)
         std::cout << "  server started" << (port ? " on port " + std::to_string(port) : std::string()) << " and accepts connections after " << human_duration(start_s)
-                  << " (" << human_duration(total_s) << " from the start of the restore)\n";
+                  << " (" << human_duration(total_s) << " from the start of the restore)\n  its socket directory is "
+                  << socket_dir << " (the backup's settings for programs, libraries and paths are overridden: "
+                     "docs/postgres.md)\n";
       else
         std::cout << "  start it with: pg_ctl -D " << a->o.target_dir << " start\n";
     }

@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +94,18 @@ void register_wal_push(CLI::App& pg, GlobalOptions& g) {
   });
 }
 
+// Only the names restore_command may need: a file cannot set anything else (see docs/security.md).
+static void load_credentials_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorKind::Io, "cannot read the credentials file " + path + ": " + std::strerror(errno));
+  for (std::string line; std::getline(in, line);) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = line.substr(0, eq);
+    if (name == "ARCA_PASSWORD" || name.rfind("AWS_", 0) == 0) setenv(name.c_str(), line.c_str() + eq + 1, 1);
+  }
+}
+
 void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
   auto* cmd = pg.add_subcommand("wal-fetch",
                                 "Fetch one WAL file from the archive (restore_command = 'arca pg wal-fetch … %f %p'). "
@@ -111,8 +125,13 @@ void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--prefetch", *prefetch, "Also fetch this many following segments into the spool (0: none)")
       ->capture_default_str()->check(CLI::Range(0, 256));
   cmd->add_option("--spool", *spool, "Directory for prefetched segments (default: pg_wal/arca-prefetch)");
-  set_command(*cmd, [&g, file, dest, sysid, pgdata, prefetch, spool] {
+  auto creds = std::make_shared<std::string>();
+  cmd->add_option("--credentials-file", *creds,
+                  "File of NAME=VALUE lines (ARCA_PASSWORD, AWS_*) to use as environment variables: how a server "
+                  "Arca starts gets the repository's credentials without them in its own environment");
+  set_command(*cmd, [&g, file, dest, sysid, pgdata, prefetch, spool, creds] {
     try {
+      if (!creds->empty()) load_credentials_file(*creds);
       std::string datadir = pgdata->empty() ? "." : *pgdata;
       std::string sp = spool->empty() ? default_wal_spool(datadir) : *spool;
       if (take_spooled_wal(sp, *file, *dest)) return 0;  // fetched ahead by an earlier call

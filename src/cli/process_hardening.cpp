@@ -57,19 +57,28 @@ void scrub_urls(char* s, std::set<SecretKind>& found) {
   }
 }
 
-// A libpq conninfo's password=VALUE (or password='quoted value'), or a URI's ?password=/&password=.
+// A libpq conninfo's password=VALUE (libpq allows spaces around '=': "password = VALUE", and a
+// 'quoted value' with \' and \\ escapes), or a URI's ?password=/&password=.
 void scrub_conninfo(char* s, std::set<SecretKind>& found) {
-  static constexpr std::string_view kKey = "password=";
+  static constexpr std::string_view kKey = "password";
   for (char* p = std::strstr(s, kKey.data()); p; p = std::strstr(p + 1, kKey.data())) {
     char before = p == s ? ' ' : p[-1];
     if (!std::isspace(uint8_t(before)) && before != '=' && before != '?' && before != '&') continue;
+    bool uri = before == '?' || before == '&';
     char* v = p + kKey.size();
+    if (!uri)
+      while (std::isspace(uint8_t(*v))) v++;
+    if (*v != '=') continue;
+    v++;
+    if (!uri)
+      while (std::isspace(uint8_t(*v))) v++;
     char* end = v;
-    if (*v == '\'') {
+    if (*v == '\'' && !uri) {
       for (end = v + 1; *end && *end != '\''; end++)
         if (*end == '\\' && end[1]) end++;
+      if (*end) end++;
     } else {
-      end = v + std::strcspn(v, before == '?' || before == '&' ? "&# \t" : " \t\n");
+      end = v + std::strcspn(v, uri ? "&# \t" : " \t\n");
     }
     if (end > v) {
       mask(v, end);

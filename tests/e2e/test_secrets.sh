@@ -32,6 +32,15 @@ expect_exit 10 a pg check --repo "$REPO" -d "host=127.0.0.1 port=1 user=u passwo
   --password-command "tr '\\0' ' ' < /proc/\$PPID/cmdline > $T/cmdline; echo $PW"
 grep -q "password=\*\*\*\*\*\*\*\*\*" "$T/cmdline" || fail "conninfo not scrubbed: $(cat "$T/cmdline")"
 grep -q pg-pw-456 "$T/cmdline" && fail "the PostgreSQL password is in arca's /proc/PID/cmdline"
+# libpq also accepts spaces around '=' and quoted values with spaces and escapes.
+expect_exit 10 a pg check --repo "$REPO" -d "host=127.0.0.1 port=1 user=u password = pg-pw-789 sslmode = disable" \
+  --password-command "tr '\\0' ' ' < /proc/\$PPID/cmdline > $T/cmdline; echo $PW"
+grep -q pg-pw-789 "$T/cmdline" && fail "a password with spaces around '=' is in arca's /proc/PID/cmdline"
+grep -q "sslmode = disable" "$T/cmdline" || fail "more than the password was overwritten: $(cat "$T/cmdline")"
+expect_exit 10 a pg check --repo "$REPO" -d "host=127.0.0.1 port=1 password= 'pg pw \\' 987' user=u" \
+  --password-command "tr '\\0' ' ' < /proc/\$PPID/cmdline > $T/cmdline; echo $PW"
+grep -q "987" "$T/cmdline" && fail "a quoted password is in arca's /proc/PID/cmdline: $(cat "$T/cmdline")"
+grep -q "user=u" "$T/cmdline" || fail "more than the quoted password was overwritten: $(cat "$T/cmdline")"
 err_contains "PGPASSWORD, ~/.pgpass, PGPASSFILE or passfile=FILE"
 
 step "children get no ARCA_PASSWORD; the password command keeps cloud credentials, nothing of arca's"

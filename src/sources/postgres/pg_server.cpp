@@ -1,6 +1,7 @@
 #include "sources/postgres/pg_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -12,13 +13,19 @@
 #include <cstring>
 #include <fstream>
 #include <chrono>
+#include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <signal.h>
 #include <thread>
 
+#include "sources/postgres/server_confinement.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/io.h"
 #include "util/subprocess.h"
+
+extern char** environ;
 
 namespace arca {
 
@@ -46,6 +53,8 @@ PgServer::~PgServer() {
     stop();
   } catch (...) {
   }
+  std::error_code ec;
+  if (!released_ && !run_dir_.empty()) std::filesystem::remove_all(run_dir_, ec);
 }
 
 std::vector<std::string> PgServer::as_owner(std::vector<std::string> argv) const {
@@ -77,18 +86,77 @@ std::string PgServer::log_tail(size_t lines) const {
   return out;
 }
 
-void PgServer::start(int port, const std::vector<std::string>& settings, int timeout_s) {
+std::string PgServer::config_value(const std::string& name) const {
+  // `postgres -C` reads the configuration files and prints one setting; it starts nothing.
+  auto [rc, out] = run_program(as_owner({bin_ + "/postgres", "-D", datadir_, "-C", name}));
+  if (rc != 0) throw Error(ErrorKind::Generic, "reading " + name + " of the restored cluster in " + datadir_ + " failed: " + out);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+void PgServer::make_run_dir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/arca-pg-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw_errno("create a private directory in", tmpl.substr(0, tmpl.rfind('/')), errno);
+  run_dir_ = tmpl;
+  if (geteuid() == 0) {
+    struct stat st;
+    if (stat(datadir_.c_str(), &st) != 0) throw_errno("stat", datadir_, errno);
+    if (chown(run_dir_.c_str(), st.st_uid, st.st_gid) != 0) throw_errno("chown", run_dir_, errno);
+  }
+}
+
+// The repository's secrets restore_command needs, as NAME=VALUE lines: the password unless the
+// command names a key or password file, the object store's AWS_* for an S3 repository.
+static std::string restore_credentials(const std::string& restore_command) {
+  bool password = restore_command.find(" --key-file ") == std::string::npos &&
+                  restore_command.find(" --password-file ") == std::string::npos;
+  bool s3 = restore_command.find(" --repo 's3:") != std::string::npos;
+  std::string out;
+  for (char** e = environ; *e; e++) {
+    std::string_view entry(*e);
+    if ((password && entry.rfind("ARCA_PASSWORD=", 0) == 0) || (s3 && entry.rfind("AWS_", 0) == 0)) {
+      if (entry.find('\n') != std::string_view::npos) continue;
+      out += std::string(entry) + "\n";
+    }
+  }
+  return out;
+}
+
+void PgServer::start(int port, const std::vector<std::string>& settings, int timeout_s,
+                     const std::string& restore_command, bool scratch) {
+  make_run_dir();
+  std::string command = restore_command;
+  if (std::string creds = restore_credentials(restore_command); !command.empty() && !creds.empty()) {
+    // Readable by the server's user only, as is the data directory (see docs/security.md).
+    std::string file = run_dir_ + "/credentials";
+    UniqueFd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("create", file, errno);
+    struct stat st;
+    if (geteuid() == 0 && (stat(datadir_.c_str(), &st) != 0 || fchown(fd.get(), st.st_uid, st.st_gid) != 0))
+      throw_errno("chown", file, errno);
+    write_all(fd.get(), ByteView(reinterpret_cast<const uint8_t*>(creds.data()), creds.size()), file);
+    std::string q;
+    for (char c : shell_quote(file)) q += c == '%' ? "%%" : std::string(1, c);
+    command += " --credentials-file " + q;
+  }
+  PgConfinement c{datadir_, run_dir_, command, scratch};
+  std::vector<std::string> all = pg_confining_settings(c, [this](const std::string& n) { return config_value(n); });
+  all.insert(all.end(), settings.begin(), settings.end());
   std::string opts = port ? "-p " + std::to_string(port) : "";
-  for (const auto& s : settings) opts += " -c " + shell_quote(s);  // pg_ctl runs the server through a shell
-  // The log file is created by the server's user (pg_ctl opens it). The server keeps Arca's and
-  // the store's credentials from our environment: its restore_command (`arca pg wal-fetch`)
-  // opens the repository with them; other secrets stay here (docs/security.md).
+  for (const auto& s : all) opts += " -c " + shell_quote(s);  // pg_ctl runs the server through a shell
+  // The log file is created by the server's user (pg_ctl opens it). No secret of ours reaches
+  // the server's environment (docs/security.md, "PostgreSQL restores").
   auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t",
                                          std::to_string(timeout_s), "-o", opts, "start"}),
-                               {}, ChildEnv::RepositoryAccess);
+                               {}, ChildEnv::NoSecrets);
   port_ = port;
   if (rc != 0) fail("did not start", out);
   running_ = true;
+}
+
+void PgServer::drop_credentials() {
+  if (!run_dir_.empty()) unlink((run_dir_ + "/credentials").c_str());
 }
 
 void PgServer::fail(const std::string& what, const std::string& output) {

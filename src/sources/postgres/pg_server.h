@@ -14,15 +14,24 @@ std::string find_pg_bin(int major, const std::string& explicit_dir);
 class PgServer {
  public:
   PgServer(std::string bin_dir, std::string datadir);
-  // Starts (on `port`, 0 = as configured) with `settings` (-c name=value each) and waits up to `timeout_s` until the server
-  // accepts connections; throws Error with the end of the server log if it does not.
-  void start(int port, const std::vector<std::string>& settings, int timeout_s);
+  // Starts (on `port`, 0 = as configured) and waits up to `timeout_s` until the server accepts
+  // connections; throws Error with the end of the server log if it does not. The recovery
+  // point's command, library and path settings are overridden (server_confinement.h), then
+  // `settings` (-c name=value each) apply; `restore_command` is Arca's own ("" = none), and
+  // `scratch` a throwaway server (no TCP, no SSL). The server's environment holds no secret: the
+  // repository's credentials reach restore_command in a 0600 file in the private run directory.
+  void start(int port, const std::vector<std::string>& settings, int timeout_s, const std::string& restore_command,
+             bool scratch);
   // Waits until recovery has ended and the server runs as a primary; throws Error with the end
   // of the log if it stops or does not get there within `timeout_s`.
   void wait_promoted(int timeout_s);
   void stop();  // fast shutdown; no-op if not running
   bool running() const { return running_; }
-  void release() { running_ = false; }  // leave it running when this object goes
+  void release() { running_ = false, released_ = true; }  // leave it running (and its run directory) when this object goes
+  // Removes the credentials file (recovery is over: restore_command will not run again).
+  void drop_credentials();
+  // Arca's private directory with the server's socket (and the credentials file during recovery).
+  const std::string& run_dir() const { return run_dir_; }
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
@@ -36,9 +45,11 @@ class PgServer {
 
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& output);
-  std::string bin_, datadir_, log_;
+  std::string config_value(const std::string& name) const;
+  void make_run_dir();
+  std::string bin_, datadir_, log_, run_dir_;
   int port_ = 0;
-  bool running_ = false;
+  bool running_ = false, released_ = false;
 };
 
 }  // namespace arca

@@ -274,7 +274,7 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   // start with a lower value than the primary had; no TCP and a private socket keep it unreachable.
   server.start(port, {"listen_addresses=", "unix_socket_directories=" + sock, "hba_file=" + hba, "archive_mode=off",
                       "synchronous_standby_names="},
-               opts.start_timeout);
+               opts.start_timeout, ro.restore_command, true);
   if (pitr) server.wait_promoted(opts.start_timeout);
   res.start_s = seconds_since(t1);
 
