@@ -39,7 +39,9 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--source", a->o.source_name, "Only consider base backups of this source name");
   add_target_options(*cmd, a->target, true);
   cmd->add_flag("--delta", a->o.delta,
-                "Restore into a non-empty directory: compare what is there and write only what differs");
+                "Update a previous restore in place: write only what differs and REMOVE every file the backup does "
+                "not hold. Only for a PostgreSQL data directory (it must hold PG_VERSION) and tablespace locations "
+                "holding only PG_* directories; never / or a system directory");
   cmd->add_option("--tablespace-map", a->tablespace_map,
                   "Put tablespace OID at DIR (OID=DIR); repeatable. A backup with tablespaces needs each placed, "
                   "or --tablespace-map-all, or --tablespace-map-all-original")

@@ -99,4 +99,71 @@ restore "$ID" "$T/r9" --owner nobody -q
 expect_exit 2 restore "$ID" "$T/r10" --owner no-such-user-here
 err_contains "no such user"
 untouched owner
+step "--delta deletes nothing outside a PostgreSQL data directory"
+ID=$(craft owner "")
+expect_exit 2 restore "$ID" "$T/outside"
+err_contains "is not empty"
+err_contains "REMOVES every file the backup does not hold"
+expect_exit 2 restore "$ID" "$T/outside" --delta
+err_contains "holds no PG_VERSION"
+expect_exit 2 restore "$ID" / --delta
+err_contains "/ is a system directory"
+expect_exit 2 restore "$ID" /etc --delta
+err_contains "system directory"
+ln -s / "$T/root-link"
+expect_exit 2 restore "$ID" "$T/root-link" --delta
+err_contains "system directory"
+# A directory holding the repository (even one that looks like a data directory) is never cleaned.
+echo 16 > "$T/PG_VERSION"
+expect_exit 2 restore "$ID" "$T" --delta
+err_contains "and the repository $REPO overlap"
+rm "$T/PG_VERSION"
+[ -f "$REPO/config" ] || fail "the repository was touched"
+a pg restore --help | grep "REMOVE every file" >/dev/null || fail "--help does not say that --delta removes files"
+untouched delta
+
+step "--delta on a tablespace location: only PG_* directories, and only the restored tree is chowned"
+mkdir -p "$T/outside/tbs/.ssh"
+echo key > "$T/outside/tbs/.ssh/authorized_keys"
+manifest "$T/outside" > "$T/outside.before"
+ID=$(craft tablespace "$T/outside/tbs")
+expect_exit 2 restore "$ID" "$T/r11" --tablespace-map-all-original --delta
+err_contains "holds .ssh, which is not a PostgreSQL version directory"
+[ "$(stat -c %U "$T/outside/tbs/.ssh/authorized_keys")" = root ] || fail "authorized_keys was chowned"
+untouched tbs-delta
+restore "$ID" "$T/r11" --tablespace-map "16384=$T/r11-tbs" -q
+mkdir "$T/r11-tbs/PG_15_202209061"; echo other > "$T/r11-tbs/PG_15_202209061/keep"
+restore "$ID" "$T/r11" --tablespace-map "16384=$T/r11-tbs" --delta -q
+[ "$(stat -c %U "$T/r11-tbs/PG_15_202209061/keep")" = root ] || fail "another version's directory was chowned"
+[ "$(stat -c %U "$T/r11-tbs/PG_16_202307071/5/16390")" = postgres ] || fail "the restored tablespace is not postgres's"
+
+step "modes are PostgreSQL's, not the point's"
+ID=$(craft loose-modes /nonexistent)
+restore "$ID" "$T/r12" --tablespace-map "16384=$T/r12-tbs" -q
+for f in "$T/r12/base" "$T/r12/base/1" "$T/r12-tbs" "$T/r12-tbs/PG_16_202307071" "$T/r12-tbs/PG_16_202307071/5"; do
+  [ "$(stat -c %a "$f")" = 700 ] || fail "$f has mode $(stat -c %a "$f"), not 700"
+done
+for f in "$T/r12/base/1/1259" "$T/r12-tbs/PG_16_202307071/5/16390" "$T/r12/PG_VERSION"; do
+  [ "$(stat -c %a "$f")" = 600 ] || fail "$f has mode $(stat -c %a "$f"), not 600"
+done
+
+step "a tablespace the metadata lists but the point lacks is refused before writing"
+ID=$(craft missing-tbs /etc)
+expect_exit 12 restore "$ID" "$T/r13" --tablespace-map "16384=$T/r13-tbs"
+err_contains "tablespaces/16384 is missing"
+[ ! -e "$T/r13" ] || fail "a refused restore wrote $T/r13"
+ID=$(craft tblspc-dir /etc)
+expect_exit 12 restore "$ID" "$T/r13" --tablespace-map "16384=$T/r13-tbs"
+err_contains "data/pg_tblspc/16384 is a dir,"
+[ ! -e "$T/r13" ] || fail "a refused restore wrote $T/r13"
+
+step "a tablespace map through a symlink into the data directory is refused"
+ID=$(craft tablespace /nonexistent)
+mkdir "$T/r14"; mkdir "$T/x"; ln -s "$T/r14" "$T/x/tsl"
+expect_exit 2 restore "$ID" "$T/r14" --tablespace-map "16384=$T/x/tsl/ts"
+err_contains "overlap"
+expect_exit 2 restore "$ID" "$T/r14" --tablespace-map "16384=$T/x/tsl"
+err_contains "is a symlink"
+[ ! -e "$T/r14/PG_VERSION" ] || fail "a refused restore wrote the data directory"
+untouched final
 echo "PASS"

@@ -1,6 +1,12 @@
 // Tablespace placement and the names `arca pg restore` accepts from a recovery point
 // (docs/security.md, "PostgreSQL restores").
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
 
 #include "sources/postgres/cluster_safety.h"
 #include "sources/postgres/tablespace_map.h"
@@ -97,4 +103,102 @@ TEST(PgRestoreSafety, MalformedTablespaceMetadataIsCorrupt) {
     Snapshot s = with_tablespaces(list);
     EXPECT_EQ(kind_of([&] { place_tablespaces(s, all, "/data"); }), ErrorKind::Corrupt) << list.dump();
   }
+}
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/arca-pgsafety-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+void touch(const std::string& p, const std::string& content = "x") { std::ofstream(p) << content; }
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(PgRestoreSafety, DeltaOnlyOnAPreviousRestore) {
+  TempDir t;
+  const auto data = RestoreTargetKind::DataDirectory;
+  const auto tbs = RestoreTargetKind::TablespaceLocation;
+  // System directories never, with or without --delta, also through a symlink.
+  for (std::string d : {"/", "/etc", "/home", "/usr/lib", "/var/lib/"})
+    EXPECT_NE(message_of([&] { check_restore_target(d, true, data, "the data directory", ""); }).find("system directory"),
+              std::string::npos) << d;
+  std::filesystem::create_directory_symlink("/", t.path + "/root");
+  EXPECT_EQ(kind_of([&] { check_restore_target(t.path + "/root", true, data, "d", ""); }), ErrorKind::Usage);
+  // A non-empty directory: the error says what --delta does, and --delta needs PG_VERSION.
+  touch(t.path + "/home-file");
+  std::string m = message_of([&] { check_restore_target(t.path, false, data, "d", ""); });
+  EXPECT_NE(m.find("REMOVES"), std::string::npos) << m;
+  m = message_of([&] { check_restore_target(t.path, true, data, "d", ""); });
+  EXPECT_NE(m.find("holds no PG_VERSION"), std::string::npos) << m;
+  touch(t.path + "/PG_VERSION", "16\n");
+  EXPECT_NO_THROW(check_restore_target(t.path, true, data, "d", ""));
+  // Never the repository, nor a directory holding it.
+  std::filesystem::create_directory(t.path + "/repo");
+  EXPECT_EQ(kind_of([&] { check_restore_target(t.path, true, data, "d", t.path + "/repo"); }), ErrorKind::Usage);
+  EXPECT_EQ(kind_of([&] { check_restore_target(t.path + "/repo/x", false, data, "d", t.path + "/repo"); }),
+            ErrorKind::Usage);
+  // A tablespace location: only version directories, the first other entry named.
+  std::string loc = t.path + "/tbs";
+  std::filesystem::create_directories(loc + "/PG_15_202209061");
+  EXPECT_NO_THROW(check_restore_target(loc, true, tbs, "t", ""));
+  std::filesystem::create_directories(loc + "/.ssh");
+  m = message_of([&] { check_restore_target(loc, true, tbs, "t", ""); });
+  EXPECT_NE(m.find("holds .ssh"), std::string::npos) << m;
+}
+
+TEST(PgRestoreSafety, ModesArePostgresOwn) {
+  EXPECT_EQ(cluster_modes(0600).dir, mode_t(0700));
+  EXPECT_EQ(cluster_modes(0644).file, mode_t(0640));
+  EXPECT_EQ(cluster_modes(0640).dir, mode_t(0750));
+  TempDir t;
+  std::filesystem::create_directories(t.path + "/base/1");
+  touch(t.path + "/base/1/1259");
+  chmod((t.path + "/base").c_str(), 0777);
+  chmod((t.path + "/base/1/1259").c_str(), 0666);
+  std::filesystem::create_symlink("/etc/hostname", t.path + "/link");
+  struct stat before;
+  ASSERT_EQ(stat("/etc/hostname", &before), 0);
+  settle_beneath(open_directory(t.path).get(), t.path, cluster_modes(0600), nullptr);
+  struct stat st;
+  ASSERT_EQ(stat((t.path + "/base").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, mode_t(0700));
+  ASSERT_EQ(stat((t.path + "/base/1/1259").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, mode_t(0600));
+  ASSERT_EQ(stat("/etc/hostname", &st), 0);
+  EXPECT_EQ(st.st_mode, before.st_mode);  // a symlink is never followed
+}
+
+TEST(PgRestoreSafety, OverlapIsCheckedResolved) {
+  TempDir t;
+  std::string data = t.path + "/data";
+  std::filesystem::create_directory(data);
+  std::filesystem::create_directory(t.path + "/x");
+  std::filesystem::create_directory_symlink(data, t.path + "/x/tsl");
+  EXPECT_EQ(resolve_existing_prefix(t.path + "/x/tsl/a/b"), resolve_existing_prefix(data) + "/a/b");
+  Snapshot s = with_tablespaces({{{"oid", "16384"}, {"location", "/srv/tbs"}}});
+  TablespaceChoice c;
+  c.map["16384"] = t.path + "/x/tsl/ts";
+  EXPECT_NE(message_of([&] { place_tablespaces(s, c, data); }).find("overlap"), std::string::npos);
+  c.map["16384"] = t.path + "/x/tsl";
+  EXPECT_NE(message_of([&] { place_tablespaces(s, c, data); }).find("is a symlink"), std::string::npos);
+  c.map["16384"] = t.path + "/x/ts";
+  EXPECT_NO_THROW(place_tablespaces(s, c, data));
 }

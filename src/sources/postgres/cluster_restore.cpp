@@ -115,19 +115,6 @@ Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts
   return all.back();  // latest, immediate, xid, name: the newest base backup
 }
 
-static bool dir_empty(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return true;
-  bool empty = true;
-  while (dirent* e = readdir(d))
-    if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) {
-      empty = false;
-      break;
-    }
-  closedir(d);
-  return empty;
-}
-
 static void refuse_running_server(const std::string& dir) {
   std::ifstream pidf(dir + "/postmaster.pid");
   long pid = 0;
@@ -156,13 +143,14 @@ static std::optional<std::string> running_server_using(const std::string& loc) {
   return std::nullopt;
 }
 
-static void check_target_dir(const std::string& dir, bool delta, const std::string& what) {
-  if (dir_empty(dir)) return;
-  if (!delta)
-    throw Error(ErrorKind::Usage, what + " " + dir +
-                                      " is not empty: pass --delta to update it in place (only what differs is "
-                                      "written, extra files are removed), or choose an empty directory");
-  refuse_running_server(dir);
+// Before anything is written: never a system directory or the repository, and --delta (which
+// removes what the backup lacks) only on a previous restore (see docs/security.md).
+static void check_target_dir(const Repository& repo, const std::string& dir, bool delta, RestoreTargetKind kind,
+                             const std::string& what) {
+  std::string loc = repo.backend().location();
+  bool local = loc.find("://") == std::string::npos && loc.rfind("s3:", 0) != 0;
+  check_restore_target(dir, delta, kind, what, local ? loc : "");
+  if (delta) refuse_running_server(dir);
 }
 
 // A configuration-file string: quotes doubled and backslashes escaped, as ALTER SYSTEM writes them.
@@ -283,7 +271,7 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   if (opts.target_dir.empty()) throw Error(ErrorKind::Usage, "no data directory given (--to DIR)");
   std::string dir = std::filesystem::absolute(opts.target_dir).lexically_normal().string();
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  check_target_dir(dir, opts.delta, "the data directory");
+  check_target_dir(repo, dir, opts.delta, RestoreTargetKind::DataDirectory, "the data directory");
   int major = backup_major_version(snap);
   // "immediate" with a restore_command is archive recovery that stops at the backup's consistent
   // point and promotes to a new timeline, so the copy's WAL never takes names from the original's.
@@ -313,7 +301,7 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   TablespaceChoice choice{opts.tablespace_map, opts.tablespace_map_all, opts.tablespace_map_all_original};
   std::vector<TablespacePlacement> placements = place_tablespaces(snap, choice, dir);
   for (const auto& [oid, loc] : placements) {
-    check_target_dir(loc, opts.delta, "tablespace " + oid + " location");
+    check_target_dir(repo, loc, opts.delta, RestoreTargetKind::TablespaceLocation, "tablespace " + oid + " location");
     if (auto user = running_server_using(loc))
       throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is in use by the running server of " +
                                         *user + ": map it elsewhere with --tablespace-map " + oid + "=DIR");
@@ -326,12 +314,14 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   // Ownership as root: never the uid/gid the point records (it would choose which local
   // account runs the server it configures); decided before writing anything.
   std::optional<ClusterOwner> owner;
-  if (geteuid() == 0) {
-    std::string recorded;
-    for (const auto& n : repo.load_tree(*data_tree).nodes)
-      if (n.name == "PG_VERSION") recorded = n.user;
-    owner = choose_cluster_owner(opts.owner, dir, recorded);
-  }
+  std::string recorded;
+  ClusterModes modes;
+  for (const auto& n : repo.load_tree(*data_tree).nodes)
+    if (n.name == "PG_VERSION") {
+      recorded = n.user;
+      modes = cluster_modes(n.mode);
+    }
+  if (geteuid() == 0) owner = choose_cluster_owner(opts.owner, dir, recorded);
 
   RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, true, opts.threads, progress);
   res.bytes += r.bytes;
@@ -361,12 +351,24 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
     if (symlinkat(loc.c_str(), links.get(), oid.c_str()) != 0) throw_errno("symlink", shown, errno);
   }
 
-  // Ownership: PostgreSQL runs as the files' owner and insists on a private data directory.
-  if (owner) {
-    chown_beneath(dirfd.get(), dir, owner->uid, owner->gid);
-    for (const auto& p : placements) chown_beneath(open_directory(p.location).get(), p.location, owner->uid, owner->gid);
+  // Ownership and modes: PostgreSQL runs as the files' owner and insists on a private data
+  // directory; a point's modes are not kept (a 0666 relation file would let any local user alter
+  // the database). In a tablespace location only what was restored is changed, never the other
+  // entries a --delta location may hold (see docs/security.md).
+  const ClusterOwner* settle_owner = owner ? &*owner : nullptr;
+  settle_beneath(dirfd.get(), dir, modes, settle_owner);
+  for (const auto& [oid, loc] : placements) {
+    UniqueFd locfd = open_directory(loc);
+    if (settle_owner && fchown(locfd.get(), settle_owner->uid, settle_owner->gid) != 0) throw_errno("chown", loc, errno);
+    if (fchmod(locfd.get(), modes.dir) != 0) throw_errno("chmod", loc, errno);
+    for (const auto& x : tbs->nodes)
+      if (x.name == oid && x.subtree)
+        for (const auto& v : repo.load_tree(*x.subtree).nodes) {
+          UniqueFd vfd(open_beneath(locfd.get(), v.name, O_RDONLY | O_DIRECTORY));
+          if (!vfd) throw_errno("open", loc + "/" + v.name, errno);
+          settle_beneath(vfd.get(), loc + "/" + v.name, modes, settle_owner);
+        }
   }
-  if (fchmod(dirfd.get(), 0700) != 0) throw_errno("chmod", dir, errno);
 
   const ClusterOwner* own = owner ? &*owner : nullptr;
   write_recovery_settings(dirfd.get(), dir, snap, opts, needs_recovery, archive_off, own);

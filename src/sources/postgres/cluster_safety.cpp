@@ -8,7 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <set>
 #include <vector>
 
 #include "repo/tree_walk.h"
@@ -62,6 +66,7 @@ void check_cluster_tree(Repository& repo, const Snapshot& snap, const Id& data_t
   // A planted tree that repeats a subtree at every level has 2^depth paths: refuse it before walking.
   refuse_tree_bomb(repo, data_tree, "base backup " + snap.id.short_hex());
   if (tablespaces_tree) refuse_tree_bomb(repo, *tablespaces_tree, "base backup " + snap.id.short_hex());
+  std::vector<std::string> present;  // tablespaces/<oid> directories the point holds
   std::vector<Pending> stack{{data_tree, "data", 0}};
   if (tablespaces_tree) stack.push_back({*tablespaces_tree, "tablespaces", 1});
   while (!stack.empty()) {
@@ -83,13 +88,22 @@ void check_cluster_tree(Repository& repo, const Snapshot& snap, const Id& data_t
           refuse(path, "is a symlink (to " + n.link_target + ") for a tablespace the point's metadata does not list");
         continue;
       }
+      // Arca puts its own link there; a directory or file in its place would stop the restore
+      // half-way (or be removed as root).
+      bool listed = std::find(known_oids.begin(), known_oids.end(), n.name) != known_oids.end();
+      if (p.kind == 0 && p.path == "data/pg_tblspc" && listed)
+        refuse(path, std::string("is a ") + node_type_name(n.type) + ", where PostgreSQL keeps the symlink of tablespace " + n.name);
       if (p.kind == 1 && !(n.type == NodeType::Dir && is_tablespace_oid(n.name)))
         refuse(path, "is not a tablespace directory named by its OID");
+      if (p.kind == 1) present.push_back(n.name);
       if (p.kind == 2 && !(n.type == NodeType::Dir && is_tablespace_version_dir(n.name)))
         refuse(path, "is not a PostgreSQL version directory (PG_<major>_<catalog version>)");
       if (n.type == NodeType::Dir && n.subtree) stack.push_back({*n.subtree, path, p.kind == 0 ? 0 : std::min(p.kind + 1, 3)});
     }
   }
+  for (const auto& oid : known_oids)
+    if (std::find(present.begin(), present.end(), oid) == present.end())
+      refuse("tablespaces/" + oid, "is missing although the point's metadata lists tablespace " + oid);
 }
 
 ClusterOwner choose_cluster_owner(const std::string& explicit_user, const std::string& dir,
@@ -119,8 +133,95 @@ UniqueFd open_directory(const std::string& dir) {
   return fd;
 }
 
-void chown_beneath(int dirfd, const std::string& shown, uid_t uid, gid_t gid) {
-  if (fchown(dirfd, uid, gid) != 0) throw_errno("chown", shown, errno);
+std::string resolve_existing_prefix(const std::string& p) {
+  std::filesystem::path path = std::filesystem::path(p).lexically_normal(), rest;
+  while (true) {
+    char buf[PATH_MAX];
+    if (realpath(path.c_str(), buf)) {
+      std::string out = (std::filesystem::path(buf) / rest).lexically_normal().string();
+      while (out.size() > 1 && out.back() == '/') out.pop_back();
+      return out;
+    }
+    if (!path.has_relative_path()) return p;
+    rest = rest.empty() ? path.filename() : path.filename() / rest;
+    path = path.parent_path();
+  }
+}
+
+bool is_system_directory(const std::string& p) {
+  static const std::set<std::string> kSystem = {
+      "/",          "/bin",         "/boot",     "/dev",       "/etc",       "/home",         "/lib",
+      "/lib32",     "/lib64",       "/libx32",   "/media",     "/mnt",       "/opt",          "/proc",
+      "/root",      "/run",         "/sbin",     "/srv",       "/sys",       "/tmp",          "/usr",
+      "/var",       "/usr/bin",     "/usr/lib",  "/usr/lib64", "/usr/local", "/usr/sbin",     "/usr/share",
+      "/usr/include", "/usr/src",   "/var/lib",  "/var/log",   "/var/tmp",   "/var/cache",    "/var/spool",
+      "/var/mail",  "/var/backups", "/var/opt",  "/var/www",   "/var/run",   "/var/lib/postgresql"};
+  std::string s = std::filesystem::path(p).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return kSystem.count(s) > 0;
+}
+
+static bool inside_or_same(const std::string& x, const std::string& y) {
+  return x == y || y == "/" || x.rfind(y + "/", 0) == 0;
+}
+
+void check_restore_target(const std::string& dir, bool delta, RestoreTargetKind kind, const std::string& what,
+                          const std::string& repo_dir) {
+  std::string real = resolve_existing_prefix(dir);
+  if (is_system_directory(dir) || is_system_directory(real))
+    throw Error(ErrorKind::Usage, what + " " + dir + (real != dir ? " (" + real + ")" : std::string()) +
+                                      " is a system directory: a restore never writes there; choose a directory of "
+                                      "its own, e.g. " + (dir == "/" ? std::string() : dir) + "/pg-restore");
+  if (!repo_dir.empty()) {
+    std::string repo = resolve_existing_prefix(std::filesystem::absolute(repo_dir).lexically_normal().string());
+    if (inside_or_same(repo, real) || inside_or_same(real, repo))
+      throw Error(ErrorKind::Usage, what + " " + dir + " and the repository " + repo_dir +
+                                        " overlap: a restore never writes into (or deletes) the repository; "
+                                        "choose a directory outside it");
+  }
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;  // missing (created by the restore) or not a directory (the restore reports it)
+  std::vector<std::string> entries;
+  while (dirent* e = readdir(d))
+    if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) entries.push_back(e->d_name);
+  closedir(d);
+  if (entries.empty()) return;
+  const std::string delta_is =
+      "--delta updates a previous restore of this cluster in place: it writes what differs and REMOVES every "
+      "file the backup does not hold";
+  if (!delta)
+    throw Error(ErrorKind::Usage, what + " " + dir + " is not empty: choose an empty or new directory. (" + delta_is +
+                                      "; use it only on " +
+                                      (kind == RestoreTargetKind::DataDirectory ? "a PostgreSQL data directory"
+                                                                                : "a tablespace location") +
+                                      " restored before.)");
+  if (kind == RestoreTargetKind::DataDirectory) {
+    struct stat st;
+    if (lstat((dir + "/PG_VERSION").c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw Error(ErrorKind::Usage, what + " " + dir + " holds no PG_VERSION, so it is not a PostgreSQL data "
+                                        "directory: --delta is refused there (" + delta_is +
+                                        "); choose an empty or new directory");
+    return;
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& name : entries) {
+    struct stat st;
+    if (is_tablespace_version_dir(name) && lstat((dir + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      continue;
+    throw Error(ErrorKind::Usage, what + " " + dir + " holds " + name +
+                                      ", which is not a PostgreSQL version directory (PG_<major>_<catalog>): --delta "
+                                      "is refused there (" + delta_is + "); choose an empty or new directory");
+  }
+}
+
+ClusterModes cluster_modes(mode_t pg_version_mode) {
+  if (pg_version_mode & S_IRGRP) return {0750, 0640};
+  return {};
+}
+
+void settle_beneath(int dirfd, const std::string& shown, const ClusterModes& modes, const ClusterOwner* owner) {
+  if (owner && fchown(dirfd, owner->uid, owner->gid) != 0) throw_errno("chown", shown, errno);
+  if (fchmod(dirfd, modes.dir) != 0) throw_errno("chmod", shown, errno);
   std::vector<std::string> stack{""};  // directories below dirfd still to walk, relative
   while (!stack.empty()) {
     std::string rel = std::move(stack.back());
@@ -136,17 +237,18 @@ void chown_beneath(int dirfd, const std::string& shown, uid_t uid, gid_t gid) {
     while (dirent* e = readdir(d)) {
       if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
       std::string child = rel.empty() ? e->d_name : rel + "/" + e->d_name;
-      if (fchownat(fd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-        int err = errno;
+      struct stat st;
+      int err = 0;
+      if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) err = errno;
+      else if (owner && fchownat(fd, e->d_name, owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0) err = errno;
+      // fchmodat never follows here: symlinks are skipped, and nothing below is a symlink's target.
+      else if (S_ISDIR(st.st_mode) && fchmodat(fd, e->d_name, modes.dir, 0) != 0) err = errno;
+      else if (S_ISREG(st.st_mode) && fchmodat(fd, e->d_name, modes.file, 0) != 0) err = errno;
+      if (err) {
         closedir(d);
-        throw_errno("chown", shown + "/" + child, err);
+        throw_errno("chown/chmod", shown + "/" + child, err);
       }
-      bool is_dir = e->d_type == DT_DIR;
-      if (e->d_type == DT_UNKNOWN) {
-        struct stat st;
-        is_dir = fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-      }
-      if (is_dir) stack.push_back(child);
+      if (S_ISDIR(st.st_mode)) stack.push_back(child);
     }
     closedir(d);
   }

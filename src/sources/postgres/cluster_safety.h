@@ -48,12 +48,37 @@ struct ClusterOwner {
 ClusterOwner choose_cluster_owner(const std::string& explicit_user, const std::string& dir,
                                   const std::string& recorded_user);
 
+// `p` (absolute) with its longest existing prefix resolved by realpath and the rest appended
+// lexically: what the path will name once its missing directories are created.
+std::string resolve_existing_prefix(const std::string& p);
+// "/", "/etc", "/home", "/usr/lib", …: never a restore target, whatever the flags.
+bool is_system_directory(const std::string& p);
+
+enum class RestoreTargetKind { DataDirectory, TablespaceLocation };
+// Checked before anything is written (see docs/security.md, "PostgreSQL restores"): `dir`
+// (absolute) is not "/" or a system directory (also once resolved) and neither holds nor lies
+// in the local repository `repo_dir` ("" for a remote one). A non-empty `dir` needs `delta`,
+// and even then a data directory must hold PG_VERSION (as pgBackRest requires) and a tablespace
+// location nothing but PG_<major>_<catalog> directories, since a delta restore removes what the
+// backup lacks. Error(Usage) naming the directory (or the offending entry) otherwise.
+void check_restore_target(const std::string& dir, bool delta, RestoreTargetKind kind, const std::string& what,
+                          const std::string& repo_dir);
+
+// The modes PostgreSQL creates (pg_dir_create_mode / pg_file_create_mode): 0700 and 0600, or
+// 0750 and 0640 when the cluster allows group access (data_directory_mode).
+struct ClusterModes {
+  mode_t dir = 0700, file = 0600;
+};
+// Group access if the point's PG_VERSION is group-readable, as initdb -g makes it.
+ClusterModes cluster_modes(mode_t pg_version_mode);
+
 // A directory to work below, opened once. Throws Error(Io) naming it.
 UniqueFd open_directory(const std::string& dir);
-// Changes the owner of `dirfd` and everything below it; symlinks are changed themselves
-// (AT_SYMLINK_NOFOLLOW), never followed, and every directory is opened below `dirfd` without
-// following a symlink. `shown` names the directory in errors.
-void chown_beneath(int dirfd, const std::string& shown, uid_t uid, gid_t gid);
+// Sets `dirfd` and everything below it to `modes` (a point's 0777 directory or 0666 relation file
+// would let any local user alter the database) and, with `owner`, to that owner. Symlinks are
+// changed themselves (AT_SYMLINK_NOFOLLOW), never followed; every directory is opened below
+// `dirfd` without following a symlink. `shown` names the directory in errors.
+void settle_beneath(int dirfd, const std::string& shown, const ClusterModes& modes, const ClusterOwner* owner);
 // The content of the regular file `name` in `dirfd` ("" if there is none), never through a symlink.
 std::string read_file_beneath(int dirfd, const std::string& name, const std::string& shown);
 // Replaces (or creates) the regular file `name` in `dirfd` with `content`, mode 0600, owned by

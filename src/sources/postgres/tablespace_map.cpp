@@ -1,5 +1,7 @@
 #include "sources/postgres/tablespace_map.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "sources/postgres/cluster_safety.h"
@@ -73,16 +75,25 @@ std::vector<TablespacePlacement> place_tablespaces(const Snapshot& snap, const T
                 "unless you say so (a recovery point could name any directory):" + unplaced +
                 "\n  put each where it belongs with --tablespace-map OID=DIR (or all under one directory with "
                 "--tablespace-map-all DIR), or confirm the recorded locations with --tablespace-map-all-original");
+  // Compared as written and as resolved: a symlink among the existing directories (/x/tsl -> the
+  // data directory) must not put a tablespace inside the data directory (see docs/security.md).
+  const std::string real_data = resolve_existing_prefix(data_dir);
+  std::vector<std::string> real(out.size());
   for (size_t i = 0; i < out.size(); i++) {
     const auto& [oid, loc] = out[i];
-    if (loc == "/")
+    real[i] = resolve_existing_prefix(loc);
+    if (loc == "/" || real[i] == "/")
       throw Error(ErrorKind::Usage, "tablespace " + oid + " location / cannot be used: map it with --tablespace-map " +
                                         oid + "=DIR");
-    if (overlap(loc, data_dir))
+    struct stat st;
+    if (lstat(loc.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+      throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is a symlink (to " +
+                                        real[i] + "): give the directory itself with --tablespace-map " + oid + "=DIR");
+    if (overlap(loc, data_dir) || overlap(real[i], real_data))
       throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " and the data directory " + data_dir +
                                         " overlap: map the tablespace elsewhere with --tablespace-map " + oid + "=DIR");
     for (size_t j = 0; j < i; j++)
-      if (overlap(loc, out[j].location))
+      if (overlap(loc, out[j].location) || overlap(real[i], real[j]))
         throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " and tablespace " + out[j].oid +
                                           " location " + out[j].location +
                                           " overlap: give each its own directory with --tablespace-map OID=DIR");
