@@ -4,6 +4,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -103,6 +105,26 @@ std::optional<double> parse_time(const std::string& s) {
   t.tm_min = mi;
   t.tm_sec = 0;
   return double(timegm(&t)) + sec - double(offset);
+}
+
+std::string utc_time(const std::string& s) {
+  std::optional<double> t = parse_time(s);
+  // Range first: a double outside int64_t's range is undefined behaviour to convert.
+  if (!t || !std::isfinite(*t) || *t < -62135596800.0 || *t >= 253402300800.0) return s;
+  auto whole = int64_t(std::floor(*t));
+  std::string frac;  // the offset is whole minutes, so the fraction is the one written
+  if (size_t dot = s.find('.'); dot == 19) {
+    size_t end = dot + 1;
+    while (end < s.size() && std::isdigit(uint8_t(s[end]))) end++;
+    if (end > dot + 1) frac = s.substr(dot, end - dot);
+  }
+  time_t tt = time_t(whole);
+  tm g{};
+  if (!gmtime_r(&tt, &g)) return s;
+  char buf[40];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", g.tm_year + 1900, g.tm_mon + 1, g.tm_mday, g.tm_hour, g.tm_min,
+           g.tm_sec);
+  return buf + frac + "Z";
 }
 
 std::string local_hostname() {

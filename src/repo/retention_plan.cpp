@@ -187,27 +187,43 @@ size_t RetentionPlan::removed() const {
   return size_t(std::count_if(items.begin(), items.end(), [](const PlannedSnapshot& p) { return !p.keep; }));
 }
 
-// One newest point far ahead of the rest (a source resuming after a pause, a host clock that
-// jumped, or a point planted within the clock-skew allowance) moves every "within" window: the
-// run asks first when the points removed only because of it outnumber those kept. `items` and
-// `members` are oldest first; "" when the run needs no confirmation on this account.
-static std::string newest_point_effect(const RetentionPolicy& keep, const std::vector<RetentionItem>& items,
-                                       const std::vector<RetentionDecision>& decisions,
-                                       const std::vector<const Snapshot*>& members, const std::string& group) {
+// A few newest points far ahead of the rest (a source resuming after a pause, a host clock that
+// jumped, or points planted within the clock-skew allowance) move every "within" window: the run
+// asks first when, for some k, the points removed only because of the group's k newest outnumber
+// all those the run keeps by half again. Trying every k up to the number kept (at most 64) catches
+// two or more planted points, which one newest alone would not; the half again spares a source
+// back after a short gap, whose k newest shift the window by the gap too (see docs/security.md).
+// `items` and `members` are oldest first; "" when the run needs no confirmation on this account.
+static std::string newest_points_effect(const RetentionPolicy& keep, const std::vector<RetentionItem>& items,
+                                        const std::vector<RetentionDecision>& decisions,
+                                        const std::vector<const Snapshot*>& members, const std::string& group) {
   if (items.size() < 3 || keep.empty()) return "";
   size_t kept = size_t(std::count_if(decisions.begin(), decisions.end(), [](const RetentionDecision& d) { return d.keep; }));
   size_t removed = decisions.size() - kept;
+  // `caused` never exceeds `removed`: unless the run removes more than it keeps, no k can.
   if (removed <= kept) return "";
-  std::vector<RetentionItem> rest(items.begin(), items.end() - 1);
-  auto without = apply_retention(keep, rest);
-  size_t caused = 0;
-  for (size_t i = 0; i < rest.size(); i++) caused += !decisions[i].keep && without[i].keep;
-  if (caused <= kept) return "";
-  const Snapshot& n = *members.back();
-  return group + ": the newest recovery point " + n.id.short_hex() + " (" + printable(n.time) + ", written by key " +
-         (n.key_id.empty() ? std::string("unknown") : printable(n.key_id.substr(0, 8))) + ") makes this run remove " +
-         std::to_string(caused) + " point(s) that would be kept without it (" + std::to_string(removed) + " removed, " +
-         std::to_string(kept) + " kept); make sure it is genuine ('arca snapshots --long')";
+  constexpr size_t kMaxNewest = 64;  // bounds the work: one re-plan per k
+  size_t max_k = std::min({kept, kMaxNewest, items.size() - 1});
+  for (size_t k = 1; k <= max_k; k++) {
+    std::vector<RetentionItem> rest(items.begin(), items.end() - std::ptrdiff_t(k));
+    auto without = apply_retention(keep, rest);
+    size_t caused = 0;
+    for (size_t i = 0; i < rest.size(); i++) caused += !decisions[i].keep && without[i].keep;
+    if (2 * caused <= 3 * kept) continue;
+    std::string names;
+    for (size_t i = members.size(); i-- > members.size() - k;) {
+      const Snapshot& n = *members[i];
+      names += (names.empty() ? "" : ", ") + n.id.short_hex() + " (" + printable(n.time) + ", written by key " +
+               (n.key_id.empty() ? std::string("unknown") : printable(n.key_id.substr(0, 8))) +
+               (n.signature.empty() ? ", unsigned" : ", signed") + ")";
+    }
+    std::string counts = std::to_string(caused) + " point(s) that would be kept without " + (k == 1 ? "it" : "them") + " (" +
+                         std::to_string(removed) + " removed, " + std::to_string(kept) + " kept); make sure " +
+                         (k == 1 ? "it is" : "they are") + " genuine ('arca snapshots --long' verifies signatures)";
+    if (k == 1) return group + ": the newest recovery point " + names + " makes this run remove " + counts;
+    return group + ": the " + std::to_string(k) + " newest recovery points " + names + " make this run remove " + counts;
+  }
+  return "";
 }
 
 RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const RetentionConfig& cfg,
@@ -280,7 +296,7 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     std::vector<RetentionItem> items;
     for (const Snapshot* s : members) items.push_back({*point_time(*s), s->tags});
     auto decisions = apply_retention(rule.keep, items);
-    if (std::string why = newest_point_effect(rule.keep, items, decisions, members, group); !why.empty())
+    if (std::string why = newest_points_effect(rule.keep, items, decisions, members, group); !why.empty())
       plan.confirm.push_back(std::move(why));
     std::reverse(members.begin(), members.end());  // shown newest first
     std::reverse(decisions.begin(), decisions.end());

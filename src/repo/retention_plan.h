@@ -56,8 +56,9 @@ struct RetentionPlan {
 
 // `locks`: active locks by snapshot; a locked recovery point is always kept. Points dated in the
 // future of `now` (repo/future_points.h) are kept and left out of the rules: they never anchor
-// "within" or push genuine points out of "last"/"daily"… (docs/security.md). A group where one
-// newest point makes the run remove more points than it keeps adds a reason to `confirm`.
+// "within" or push genuine points out of "last"/"daily"… (docs/security.md). A group where its k
+// newest points (k = 1 … min(kept, 64)) make the run remove more points than it keeps adds a
+// reason to `confirm`.
 RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const RetentionConfig& cfg,
                              const std::map<Id, std::vector<SnapshotLock>>& locks, int64_t now);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "repo/config.h"
 #include "repo/snapshot_filter.h"
 #include "util/error.h"
 
@@ -44,7 +45,8 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
   try {
     Snapshot s;
     s.id = id;
-    s.time = j.at("time");
+    // Read as UTC: every listing, sort and comparison of times is then right (see docs/security.md).
+    s.time = utc_time(j.at("time").get<std::string>());
     s.host = trim_space(j.value("host", ""));  // older versions stored --host ' vm' as given
     s.user = j.value("user", "");
     s.source_kind = j.at("source").at("kind");

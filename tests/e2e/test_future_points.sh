@@ -148,4 +148,24 @@ err_contains "re-run with --yes"
 a forget --repo "$R2" --keep-within 30d --yes -q
 [ "$(a snapshots --repo "$R2" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
   fail "forget --yes did not go ahead"
+
+step "two points planted just inside the allowance on a source that stopped ask too (not only one)"
+R3=$T/repo3
+init_repo "$R3"
+a key add --repo "$R3" --append-only --new-password-file "$T/host-pw" --kdf-memory 8192 --kdf-time 1 -q
+host_key3=$(a key list --repo "$R3" --json | python3 -c 'import json,sys; print([k["id"] for k in json.load(sys.stdin) if k["role"]=="append-only"][0])')
+for d in 45 44 43 42 41; do
+  echo "stopped $d" > "$SRC/file.txt"
+  at $((-d * DAY)) backup --repo "$R3" --host web3 "$SRC" -q
+done
+echo "planted" > "$SRC/file.txt"
+ARCA_PASSWORD=host-secret at 200 backup --repo "$R3" --host web3 "$SRC" -q
+expect_exit 15 a forget --repo "$R3" --keep-within 30d < /dev/null
+err_contains "the newest recovery point .*makes this run remove 5 point(s)"
+ARCA_PASSWORD=host-secret at 230 backup --repo "$R3" --host web3 "$SRC" -q
+expect_exit 15 a forget --repo "$R3" --keep-within 30d < /dev/null
+err_contains "the 2 newest recovery points .*written by key ${host_key3:0:8}, signed)"
+err_contains "make this run remove 5 point(s) that would be kept without them (5 removed, 2 kept)"
+[ "$(a snapshots --repo "$R3" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 7 ] ||
+  fail "a refused forget removed genuine points"
 echo "OK"

@@ -246,4 +246,94 @@ TEST(FuturePoints, OneNewerPointThatRemovesMoreThanItKeepsAsks) {
   EXPECT_TRUE(arca::plan_retention(hourly, within30, {}, now).confirm.empty());
 }
 
+
+// Two points planted just inside the allowance on a source that stopped (issue 18 #5 of the
+// review): one asked first, but a second made the newest one's re-plan keep nothing more, and
+// forget removed all five genuine points without asking. Every k newest up to the number kept
+// is tried.
+TEST(FuturePoints, SeveralNewerPointsThatRemoveMoreThanTheRunKeepsAsk) {
+  int64_t now = 1800000000;
+  auto within30 = rule([](arca::RetentionPolicy& p) { p.within = arca::parse_span("30d"); });
+  std::vector<arca::Snapshot> snaps;
+  for (int d : {45, 44, 43, 42, 41}) snaps.push_back(point(rfc3339(now - d * kDay)));
+  snaps.push_back(point(rfc3339(now + 200)));
+  for (auto& s : snaps) s.id = arca::random_id();
+  auto plan = arca::plan_retention(snaps, within30, {}, now);
+  ASSERT_EQ(plan.confirm.size(), 1u);
+  EXPECT_NE(plan.confirm[0].find("the newest recovery point " + snaps[5].id.short_hex()), std::string::npos) << plan.confirm[0];
+
+  snaps.push_back(point(rfc3339(now + 230)));
+  snaps.back().id = arca::random_id();
+  snaps.back().key_id = "feedc0de12345678";
+  plan = arca::plan_retention(snaps, within30, {}, now);
+  ASSERT_EQ(plan.removed(), 5u);
+  ASSERT_EQ(plan.confirm.size(), 1u) << "two planted points must ask too";
+  const std::string& why = plan.confirm[0];
+  EXPECT_NE(why.find("the 2 newest recovery points " + snaps[6].id.short_hex()), std::string::npos) << why;
+  EXPECT_NE(why.find(snaps[5].id.short_hex()), std::string::npos) << why;
+  EXPECT_NE(why.find("written by key feedc0de, unsigned"), std::string::npos) << why;
+  EXPECT_NE(why.find("remove 5 point(s) that would be kept without them (5 removed, 2 kept)"), std::string::npos) << why;
+
+  // Three: still asked (5 removed because of them > 1.5 x 3 kept).
+  snaps.push_back(point(rfc3339(now + 260)));
+  snaps.back().id = arca::random_id();
+  plan = arca::plan_retention(snaps, within30, {}, now);
+  ASSERT_EQ(plan.confirm.size(), 1u);
+  EXPECT_NE(plan.confirm[0].find("the 3 newest recovery points"), std::string::npos) << plan.confirm[0];
+}
+
+// The generalised question stays quiet on ordinary schedules, also on a first run over a long
+// history (where the run removes far more than it keeps).
+TEST(FuturePoints, OrdinarySchedulesDoNotAsk) {
+  int64_t now = 1800000000;
+  auto ids = [](std::vector<arca::Snapshot>& v) {
+    for (auto& s : v) s.id = arca::random_id();
+  };
+  std::vector<arca::Snapshot> daily, hourly, resumed, twice_daily;
+  for (int d = 400; d >= 0; d--) daily.push_back(point(rfc3339(now - d * kDay)));
+  for (int h = 60 * 24; h >= 0; h--) hourly.push_back(point(rfc3339(now - h * 3600)));
+  // Daily for a year, a pause of 5 days, then three days of backups again.
+  for (int d = 370; d >= 8; d--) resumed.push_back(point(rfc3339(now - d * kDay)));
+  for (int d = 2; d >= 0; d--) resumed.push_back(point(rfc3339(now - d * kDay)));
+  for (int h = 90 * 24; h >= 0; h -= 12) twice_daily.push_back(point(rfc3339(now - h * 3600)));
+  for (auto* v : {&daily, &hourly, &resumed, &twice_daily}) ids(*v);
+  std::vector<std::pair<std::string, arca::RetentionConfig>> rules{
+      {"within 30d", rule([](arca::RetentionPolicy& p) { p.within = arca::parse_span("30d"); })},
+      {"last 1", rule([](arca::RetentionPolicy& p) { p.last = 1; })},
+      {"last 7", rule([](arca::RetentionPolicy& p) { p.last = 7; })},
+      {"daily 7 weekly 4 monthly 12", rule([](arca::RetentionPolicy& p) { p.daily = 7, p.weekly = 4, p.monthly = 12; })},
+      {"hourly 24 daily 7", rule([](arca::RetentionPolicy& p) { p.hourly = 24, p.daily = 7; })},
+      {"within-daily 30d", rule([](arca::RetentionPolicy& p) { p.within_daily = arca::parse_span("30d"); })},
+  };
+  for (const auto& [name, cfg] : rules)
+    for (const auto* v : {&daily, &hourly, &resumed, &twice_daily}) {
+      auto plan = arca::plan_retention(*v, cfg, {}, now);
+      EXPECT_TRUE(plan.confirm.empty()) << name << " over " << v->size() << " points: " << plan.confirm[0];
+    }
+}
+
+// A time with an offset ("23:00+22:00" is 01:00Z) is read as UTC: shown, sorted and compared as
+// such everywhere, not as "23:00 (UTC)" (issue 18 #8 of the review).
+TEST(FuturePoints, TimesWithAnOffsetAreReadAsUtc) {
+  auto read = [](const std::string& time) { return arca::Snapshot::from_json(point(time).to_json(), arca::random_id()).time; };
+  EXPECT_EQ(read("2026-12-07T23:00:00+22:00"), "2026-12-07T01:00:00Z");
+  EXPECT_EQ(read("2026-12-07T23:00:00.123456-02:30"), "2026-12-08T01:30:00.123456Z");
+  EXPECT_EQ(read("2026-01-01T00:30:00+01:00"), "2025-12-31T23:30:00Z");
+  EXPECT_EQ(read("2026-12-07T01:00:00.500000Z"), "2026-12-07T01:00:00.500000Z");
+  EXPECT_EQ(read("2026-01-01T00:00:1e300Z"), "2026-01-01T00:00:1e300Z") << "not a time: left as written";
+  EXPECT_EQ(read("not a time"), "not a time");
+
+  TempDir dir;
+  auto repo = make_test_repo(dir.path + "/repo");
+  arca::Snapshot late = point("2026-12-07T02:00:00Z"), early = point("2026-12-07T23:00:00+22:00");
+  repo->save_snapshot(late);
+  repo->save_snapshot(early);
+  auto snaps = repo->list_snapshots();
+  ASSERT_EQ(snaps.size(), 2u);
+  EXPECT_EQ(snaps[0].id, early.id) << "01:00Z sorts before 02:00Z";
+  EXPECT_EQ(snaps[0].time, "2026-12-07T01:00:00Z");
+  EXPECT_EQ(arca::verify_point(snaps[0], arca::signing_public_keys(repo->backend())), arca::PointSignature::Verified)
+      << "the signature covers the stored text, not the UTC reading";
+}
+
 }  // namespace
