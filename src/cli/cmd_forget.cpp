@@ -111,7 +111,8 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--keep-weekly", a->weekly, "… of the last N ISO weeks")->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-monthly", a->monthly, "… of the last N months")->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-yearly", a->yearly, "… of the last N years")->check(CLI::Range(-1, 1000000));
-  cmd->add_option("--keep-within", a->within, "Keep all made within SPAN (e.g. 30d, 1y6mo) of the group's newest");
+  cmd->add_option("--keep-within", a->within, "Keep all made within SPAN (e.g. 30d, 1y6mo) of the group's newest recovery point that is not "
+                  "future-dated (points dated after this machine's clock are kept and not counted)");
   cmd->add_option("--keep-within-hourly", a->within_hourly, "Keep the newest of each hour within SPAN");
   cmd->add_option("--keep-within-daily", a->within_daily, "… of each day within SPAN");
   cmd->add_option("--keep-within-weekly", a->within_weekly, "… of each week within SPAN");
@@ -130,7 +131,7 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
                   "repeatable: all of them)");
   cmd->add_flag("-n,--dry-run", a->dry_run, "Show every recovery point as kept or removed, with the rule that decided; remove nothing");
   cmd->add_flag("-y,--yes", a->yes, "Confirm a plan that removes every recovery point of a source, has contradicting rules, or removes "
-              "more than it keeps because of one newer point");
+              "more than it keeps because of its newest points");
   cmd->add_flag("--prune", a->prune, "Run 'arca prune' afterwards");
   add_prune_options(*cmd, a->prune_args, "--prune-");
   set_command(*cmd, [&g, a] {

@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <iostream>
 
+#include "repo/config.h"
 #include "sources/postgres/wal_names.h"
 #include "util/error.h"
 #include "util/subprocess.h"
@@ -52,7 +55,19 @@ RecoveryTarget parse_target(const TargetArgs& a, RecoveryTarget::Kind fallback) 
   if (!a.name.empty()) t = RecoveryTarget::of(RecoveryTarget::Kind::Name, a.name);
   if (a.target == "immediate") t.kind = RecoveryTarget::Kind::Immediate;
   else if (a.target == "latest") t.kind = RecoveryTarget::Kind::Latest;
-  else if (!a.target.empty()) throw Error(ErrorKind::Usage, "--target " + a.target + ": expected 'latest' or 'immediate'");
+  else if (!a.target.empty())
+    throw Error(ErrorKind::Usage, "--target " + a.target + ": expected 'latest' or 'immediate'" +
+                                      (parse_time(a.target) ? "; to recover to that time use --time '" + a.target + "'"
+                                                            : "; for a time, WAL position, transaction or named restore point "
+                                                              "use --time, --lsn, --xid or --restore-point"));
+  // pgBackRest habit: a restore asks nothing, so a target after now is a warning, not a question.
+  // No WAL reaches it: recovery replays the whole archive, and PostgreSQL 13 and later then stop
+  // with "recovery ended before configured recovery target was reached".
+  if (auto when = parse_time(a.time); when && *when > double(time(nullptr)))
+    std::cerr << "warning: --time " << a.time << " is ahead of this machine's clock (now " << now_rfc3339()
+              << "): recovery replays to the end of the archive and PostgreSQL 13 and later then refuse to finish "
+                 "('recovery ended before configured recovery target was reached'); to replay everything archived use "
+                 "--target latest\n";
   t.inclusive = !a.exclusive;
   if (a.action != "promote" && a.action != "pause" && a.action != "shutdown")
     throw Error(ErrorKind::Usage, "--action " + a.action + ": expected promote, pause or shutdown");

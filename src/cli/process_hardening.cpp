@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -12,7 +13,15 @@
 namespace arca {
 
 void disable_core_dumps() {
-  if (const char* e = std::getenv("ARCA_ALLOW_CORE_DUMPS"); e && std::strcmp(e, "1") == 0) return;
+  // 1, yes or true (any case) allow them; any other value is warned about, not silently ignored.
+  if (const char* e = std::getenv("ARCA_ALLOW_CORE_DUMPS"); e && *e) {
+    std::string v(e);
+    for (char& c : v) c = char(std::tolower(uint8_t(c)));
+    if (v == "1" || v == "yes" || v == "true") return;
+    if (v != "0" && v != "no" && v != "false")
+      std::fprintf(stderr, "warning: ARCA_ALLOW_CORE_DUMPS=%.40s is not 1, yes or true (nor 0, no or false): core dumps "
+                           "stay disabled\n", e);
+  }
   // Non-dumpable: no core file (and no ptrace or /proc/PID/mem, environ by other users). The
   // soft limit covers systems whose fs.suid_dumpable=2 still dumps non-dumpable processes; the
   // hard limit stays, so a child that wants cores (pg_ctl -c) can raise it again.

@@ -7,8 +7,8 @@
 namespace arca {
 
 // No core dumps while keys may be in memory: the process becomes non-dumpable and its soft
-// core size limit 0 (children inherit the limit). ARCA_ALLOW_CORE_DUMPS=1 keeps both as they
-// were, for debugging. Call first thing, before any secret is read.
+// core size limit 0 (children inherit the limit). ARCA_ALLOW_CORE_DUMPS=1 (or yes, true) keeps
+// both as they were, for debugging; another value is warned about. Call first thing, before any secret is read.
 void disable_core_dumps();
 
 // Passwords in the arguments — a URL's user information (redis://:PW@…, postgresql://u:PW@…),
