@@ -154,7 +154,7 @@ err_contains "tablespaces/16384 is missing"
 [ ! -e "$T/r13" ] || fail "a refused restore wrote $T/r13"
 ID=$(craft tblspc-dir /etc)
 expect_exit 12 restore "$ID" "$T/r13" --tablespace-map "16384=$T/r13-tbs"
-err_contains "data/pg_tblspc/16384 is a dir,"
+err_contains "data/pg_tblspc/16384 is a directory"
 [ ! -e "$T/r13" ] || fail "a refused restore wrote $T/r13"
 
 step "a tablespace map through a symlink into the data directory is refused"

@@ -92,7 +92,8 @@ void check_cluster_tree(Repository& repo, const Snapshot& snap, const Id& data_t
       // half-way (or be removed as root).
       bool listed = std::find(known_oids.begin(), known_oids.end(), n.name) != known_oids.end();
       if (p.kind == 0 && p.path == "data/pg_tblspc" && listed)
-        refuse(path, std::string("is a ") + node_type_name(n.type) + ", where PostgreSQL keeps the symlink of tablespace " + n.name);
+        refuse(path, std::string("is a ") + (n.type == NodeType::Dir ? "directory" : node_type_name(n.type)) +
+                         ", where PostgreSQL keeps the symlink of tablespace " + n.name + " (Arca makes that link)");
       if (p.kind == 1 && !(n.type == NodeType::Dir && is_tablespace_oid(n.name)))
         refuse(path, "is not a tablespace directory named by its OID");
       if (p.kind == 1) present.push_back(n.name);
@@ -103,7 +104,8 @@ void check_cluster_tree(Repository& repo, const Snapshot& snap, const Id& data_t
   }
   for (const auto& oid : known_oids)
     if (std::find(present.begin(), present.end(), oid) == present.end())
-      refuse("tablespaces/" + oid, "is missing although the point's metadata lists tablespace " + oid);
+      refuse("tablespaces/" + oid, "is missing, yet the point's metadata lists tablespace " + oid +
+                                       ": a tablespace listed without its files");
 }
 
 ClusterOwner choose_cluster_owner(const std::string& explicit_user, const std::string& dir,
