@@ -10,6 +10,7 @@
 #include "cli/name_format.h"
 #include "cli/prune_command.h"
 #include "repo/config.h"
+#include "repo/key_files.h"
 #include "repo/locks.h"
 #include "repo/retention_plan.h"
 #include "repo/snapshot_filter.h"
@@ -154,7 +155,8 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
           a->host.empty() && a->tags.empty())
         require_known_source(snaps, a->source, cfg.rules[0].paths);
       if (a->policy_file.empty()) require_known_tags(snaps, a->keep_tags);
-      plan = plan_retention(snaps, cfg, active, now);
+      auto public_keys = signing_public_keys(repo->backend());  // to say whether the points it asks about are genuine
+      plan = plan_retention(snaps, cfg, active, now, &public_keys);
     }
     for (const auto& p : plan.items)
       if (!p.future.empty())

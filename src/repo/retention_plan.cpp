@@ -5,6 +5,7 @@
 
 #include "repo/config.h"
 #include "repo/future_points.h"
+#include "repo/point_signature.h"
 #include "repo/repair_scan.h"
 #include "repo/repository.h"
 #include "repo/snapshot_filter.h"
@@ -196,7 +197,8 @@ size_t RetentionPlan::removed() const {
 // `items` and `members` are oldest first; "" when the run needs no confirmation on this account.
 static std::string newest_points_effect(const RetentionPolicy& keep, const std::vector<RetentionItem>& items,
                                         const std::vector<RetentionDecision>& decisions,
-                                        const std::vector<const Snapshot*>& members, const std::string& group) {
+                                        const std::vector<const Snapshot*>& members, const std::string& group,
+                                        const std::map<std::string, Bytes>* public_keys) {
   if (items.size() < 3 || keep.empty()) return "";
   size_t kept = size_t(std::count_if(decisions.begin(), decisions.end(), [](const RetentionDecision& d) { return d.keep; }));
   size_t removed = decisions.size() - kept;
@@ -215,7 +217,8 @@ static std::string newest_points_effect(const RetentionPolicy& keep, const std::
       const Snapshot& n = *members[i];
       names += (names.empty() ? "" : ", ") + n.id.short_hex() + " (" + printable(n.time) + ", written by key " +
                (n.key_id.empty() ? std::string("unknown") : printable(n.key_id.substr(0, 8))) +
-               (n.signature.empty() ? ", unsigned" : ", signed") + ")";
+               ", " + (public_keys ? std::string(signature_name(verify_point(n, *public_keys)))
+                                   : n.signature.empty() ? "unsigned" : "signed, not verified") + ")";
     }
     std::string counts = std::to_string(caused) + " point(s) that would be kept without " + (k == 1 ? "it" : "them") + " (" +
                          std::to_string(removed) + " removed, " + std::to_string(kept) + " kept); make sure " +
@@ -227,7 +230,8 @@ static std::string newest_points_effect(const RetentionPolicy& keep, const std::
 }
 
 RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const RetentionConfig& cfg,
-                             const std::map<Id, std::vector<SnapshotLock>>& locks, int64_t now) {
+                             const std::map<Id, std::vector<SnapshotLock>>& locks, int64_t now,
+                             const std::map<std::string, Bytes>* public_keys) {
   RetentionPlan plan;
   for (size_t j = 0; j < cfg.rules.size(); j++)
     for (size_t i = 0; i < j; i++)
@@ -296,7 +300,7 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     std::vector<RetentionItem> items;
     for (const Snapshot* s : members) items.push_back({*point_time(*s), s->tags});
     auto decisions = apply_retention(rule.keep, items);
-    if (std::string why = newest_points_effect(rule.keep, items, decisions, members, group); !why.empty())
+    if (std::string why = newest_points_effect(rule.keep, items, decisions, members, group, public_keys); !why.empty())
       plan.confirm.push_back(std::move(why));
     std::reverse(members.begin(), members.end());  // shown newest first
     std::reverse(decisions.begin(), decisions.end());

@@ -12,6 +12,7 @@
 #include "repo/locks.h"
 #include "repo/retention.h"
 #include "repo/snapshot.h"
+#include "util/bytes.h"
 
 namespace arca {
 
@@ -58,9 +59,11 @@ struct RetentionPlan {
 // future of `now` (repo/future_points.h) are kept and left out of the rules: they never anchor
 // "within" or push genuine points out of "last"/"daily"… (docs/security.md). A group where its k
 // newest points (k = 1 … min(kept, 64)) make the run remove more points than it keeps adds a
-// reason to `confirm`.
+// reason to `confirm`, naming each of those points with its key and, given `public_keys`
+// (signing_public_keys()), whether its signature verifies: a key id alone is only a claim.
 RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const RetentionConfig& cfg,
-                             const std::map<Id, std::vector<SnapshotLock>>& locks, int64_t now);
+                             const std::map<Id, std::vector<SnapshotLock>>& locks, int64_t now,
+                             const std::map<std::string, Bytes>* public_keys = nullptr);
 
 // `forget ID…`: the recovery points `refs` name (ids or unique prefixes; `snaps` are the readable
 // ones), all removed. A lock protects its point by id (locks/<snapshot id>/…), so a locked point

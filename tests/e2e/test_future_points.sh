@@ -164,7 +164,7 @@ expect_exit 15 a forget --repo "$R3" --keep-within 30d < /dev/null
 err_contains "the newest recovery point .*makes this run remove 5 point(s)"
 ARCA_PASSWORD=host-secret at 230 backup --repo "$R3" --host web3 "$SRC" -q
 expect_exit 15 a forget --repo "$R3" --keep-within 30d < /dev/null
-err_contains "the 2 newest recovery points .*written by key ${host_key3:0:8}, signed)"
+err_contains "the 2 newest recovery points .*written by key ${host_key3:0:8}, verified)"
 err_contains "make this run remove 5 point(s) that would be kept without them (5 removed, 2 kept)"
 [ "$(a snapshots --repo "$R3" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 7 ] ||
   fail "a refused forget removed genuine points"
