@@ -33,7 +33,6 @@ bool child_env_keeps(std::string_view name, ChildEnv policy) {
   switch (policy) {
     case ChildEnv::NoSecrets: return !(arca || service || store || other);
     case ChildEnv::OperatorCommand: return !(arca || service);
-    case ChildEnv::RepositoryAccess: return !(service || other);
   }
   return false;
 }

@@ -21,8 +21,9 @@ namespace arca {
 enum class ChildEnv {
   NoSecrets,         // servers and tools (redis-server, pg_dump, pg_ctl stop, …)
   OperatorCommand,   // --password-command: may ask a secret store, so keeps cloud and other tokens
-  RepositoryAccess,  // a PostgreSQL server whose restore_command runs `arca pg wal-fetch`
 };
+// PostgreSQL servers Arca starts get NoSecrets too: restore_command reads the repository's
+// credentials from a file (docs/security.md, "PostgreSQL restores").
 bool child_env_keeps(std::string_view name, ChildEnv policy);
 
 class Subprocess {
