@@ -227,8 +227,6 @@ static void write_recovery_settings(int dirfd, const std::string& dir, const Sna
   static const char* kEnd = "# End of arca pg restore settings";
   const std::string shown = dir + "/postgresql.auto.conf";
   std::string kept;
-  // The point's commands would run on this host with the server's rights (docs/security.md).
-  for (const auto& name : pg_command_settings()) out << name << " = ''\n";
   {
     std::istringstream in(read_file_beneath(dirfd, "postgresql.auto.conf", shown));
     bool skipping = false;
@@ -241,6 +239,8 @@ static void write_recovery_settings(int dirfd, const std::string& dir, const Sna
   std::ostringstream out;
   out << kBegin << " at " << now_rfc3339() << " from base backup " << snap.id.hex() << "\n";
   if (archive_off) out << "archive_mode = off\n";
+  // The point's commands would run on this host with the server's rights (docs/security.md).
+  for (const auto& name : pg_command_settings()) out << name << " = ''\n";
   if (recovery) {
     const auto& t = opts.target;
     out << "restore_command = " << conf_quote(opts.restore_command) << "\n";
@@ -371,13 +371,13 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   }
 
   const ClusterOwner* own = owner ? &*owner : nullptr;
-  write_recovery_settings(dirfd.get(), dir, snap, opts, needs_recovery, archive_off, own);
-  if (faccessat(dirfd.get(), "postgresql.conf", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
   for (const auto& [name, original] : pg_command_settings_found(dirfd.get(), dir))
     res.warnings.push_back("the backup sets " + name + " = '" + original +
                            "': emptied in postgresql.auto.conf (Arca's block), as a restored cluster must not run "
                            "commands chosen by the backed-up server; set it again only if you trust it "
                            "(docs/security.md)");
+  write_recovery_settings(dirfd.get(), dir, snap, opts, needs_recovery, archive_off, own);
+  if (faccessat(dirfd.get(), "postgresql.conf", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
     res.warnings.push_back("the backup has no postgresql.conf (the cluster keeps its configuration elsewhere, e.g. "
                            "/etc/postgresql/<version>/<cluster>): copy the configuration into " + dir +
                            " or start the server with config_file pointing at it");
