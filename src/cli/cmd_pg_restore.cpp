@@ -90,9 +90,9 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
     }
     double start_s = 0;
     int port = a->port;
+    std::string socket_dir;
     if (a->start) {
       auto ts = std::chrono::steady_clock::now();
-    std::string socket_dir;
       PgServer server(bin, std::filesystem::absolute(a->o.target_dir).string());
       server.start(port, {}, a->start_timeout, a->o.restore_command, false);
       socket_dir = server.run_dir();
@@ -100,9 +100,9 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
       // the recovery target: with promotion, the wait goes on until it is a primary.
       if (a->o.target.action == "promote") {
         server.wait_promoted(a->start_timeout);
+        server.drop_credentials();
         std::error_code ec;  // recovery is over: segments fetched ahead are not needed any more
         std::filesystem::remove_all(default_wal_spool(std::filesystem::absolute(a->o.target_dir).string()), ec);
-        server.drop_credentials();
       }
       start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
       server.release();  // keeps running after arca exits
