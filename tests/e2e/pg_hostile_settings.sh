@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib_pg.sh"
 
 start_pg
 pg_init_repo
+enable_archiving  # the restored primary must keep archive_mode (checked below)
 q -c "CREATE TABLE t (id int PRIMARY KEY)" -c "INSERT INTO t SELECT generate_series(1, 100)"
 mkdir -p "$T/hostile"; chmod 777 "$T/hostile"
 M=$T/hostile/marker
@@ -46,6 +47,15 @@ grep -q '^ARCA_PASSWORD=' "$T/server.env" && fail "the restored server's environ
 grep -q '^AWS_SECRET_ACCESS_KEY=' "$T/server.env" && fail "the restored server's environment holds AWS_SECRET_ACCESS_KEY"
 [ "$(qp "$P" -U postgres -d postgres -c 'SELECT count(*) FROM t')" = 100 ] || fail "the restored server lacks the data"
 [ "$(qp "$P" -U postgres -d postgres -c 'SHOW recovery_end_command')" = "" ] || fail "recovery_end_command is not neutralised"
+step "the restored primary keeps archive_mode: its emptied archive_command holds WAL until the operator sets it"
+[ "$(qp "$P" -U postgres -d postgres -c 'SHOW archive_mode')" = on ] || fail "the restored primary does not keep archive_mode"
+[ "$(qp "$P" -U postgres -d postgres -c 'SHOW archive_command')" = "" ] || fail "the point's archive_command is in effect"
+qp "$P" -U postgres -d postgres -c "SELECT pg_switch_wal()" >/dev/null
+mkdir -p "$T/arch"; chown postgres: "$T/arch"
+qp "$P" -U postgres -d postgres -c "ALTER SYSTEM SET archive_command = 'cp %p $T/arch/%f'" >/dev/null
+qp "$P" -U postgres -d postgres -c "SELECT pg_reload_conf()" >/dev/null
+for _ in $(seq 50); do [ -n "$(ls "$T/arch")" ] && break; sleep 0.2; done
+[ -n "$(ls "$T/arch")" ] || fail "archive_command set with ALTER SYSTEM does not take effect (a command-line setting overrides it)"
 stop_restored "$T/r1/data"
 
 step "pg restore without --start neutralises the commands in postgresql.auto.conf and says so"

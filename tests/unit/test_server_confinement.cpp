@@ -27,17 +27,23 @@ TEST(ServerConfinement, CommandLineOverridesEverySettingThatRunsOrWrites) {
     return n == "shared_preload_libraries" ? std::string("/tmp/evil,pg_stat_statements") : std::string("/tmp/x");
   });
   auto has = [&](const std::string& x) { return std::find(s.begin(), s.end(), x) != s.end(); };
-  for (const char* x : {"recovery_end_command=", "archive_cleanup_command=", "archive_command=", "archive_library=",
-                        "ssl_passphrase_command=", "archive_mode=off", "restore_command=arca pg wal-fetch",
+  for (const char* x : {"recovery_end_command=", "archive_cleanup_command=", "restore_command=arca pg wal-fetch",
                         "data_directory=/d", "external_pid_file=", "promote_trigger_file=", "unix_socket_directories=/run/x",
                         "dynamic_library_path=$libdir", "shared_preload_libraries=pg_stat_statements",
                         "session_preload_libraries=", "local_preload_libraries=", "jit_provider=llvmjit",
                         "log_directory=log", "hba_file=/d/pg_hba.conf", "ident_file=/d/pg_ident.conf"})
     EXPECT_TRUE(has(x)) << x;
   EXPECT_FALSE(has("ssl=off"));
+  // A restored primary keeps archive_mode, and its command settings stay in postgresql.auto.conf
+  // (emptied there), where ALTER SYSTEM can set archive_command again: WAL waits in pg_wal.
+  EXPECT_FALSE(has("archive_mode=off"));
+  EXPECT_FALSE(has("archive_command="));
   c.scratch = true;
   s = pg_confining_settings(c, [](const std::string&) { return std::string(); });
   EXPECT_TRUE(has("ssl=off"));
+  for (const char* x : {"recovery_end_command=", "archive_cleanup_command=", "archive_command=", "archive_library=",
+                        "ssl_passphrase_command=", "archive_mode=off"})
+    EXPECT_TRUE(has(x)) << x;
   EXPECT_TRUE(has("listen_addresses="));
 }
 

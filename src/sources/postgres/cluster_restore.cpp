@@ -375,7 +375,12 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
     res.warnings.push_back("the backup sets " + name + " = '" + original +
                            "': emptied in postgresql.auto.conf (Arca's block), as a restored cluster must not run "
                            "commands chosen by the backed-up server; set it again only if you trust it "
-                           "(docs/security.md)");
+                           "(docs/security.md)" +
+                           (name == "archive_command" || name == "archive_library"
+                                ? std::string(". Until then the server archives nothing and keeps its WAL in "
+                                              "pg_wal (archive_mode on): ALTER SYSTEM SET " + name +
+                                              " = '…'; SELECT pg_reload_conf();")
+                                : std::string()));
   write_recovery_settings(dirfd.get(), dir, snap, opts, needs_recovery, archive_off, own);
   if (faccessat(dirfd.get(), "postgresql.conf", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
     res.warnings.push_back("the backup has no postgresql.conf (the cluster keeps its configuration elsewhere, e.g. "

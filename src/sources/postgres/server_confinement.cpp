@@ -78,10 +78,15 @@ std::string pg_bare_libraries(const std::string& list) {
 std::vector<std::string> pg_confining_settings(const PgConfinement& c,
                                                const std::function<std::string(const std::string&)>& current) {
   std::vector<std::string> s;
-  for (const auto& name : pg_command_settings()) s.push_back(name + "=");
+  // A scratch server never archives. A restored primary (--start) keeps archive_mode as
+  // configured: the command settings are emptied in Arca's block of postgresql.auto.conf, so
+  // with archive_mode on PostgreSQL keeps every WAL segment in pg_wal until the operator sets
+  // archive_command (ALTER SYSTEM + reload, which a command-line setting would override for
+  // good); no WAL is lost meanwhile.
+  for (const auto& name : pg_command_settings())
+    if (c.scratch || name == "recovery_end_command" || name == "archive_cleanup_command") s.push_back(name + "=");
+  if (c.scratch) s.push_back("archive_mode=off");
   s.push_back("restore_command=" + c.restore_command);
-  // Archiving would run the point's archive_command or library; the operator turns it on again.
-  s.push_back("archive_mode=off");
   // Files the server would write or delete wherever the point says.
   s.push_back("data_directory=" + c.datadir);
   s.push_back("external_pid_file=");
