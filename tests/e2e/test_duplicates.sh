@@ -65,7 +65,12 @@ grep "$good" "$T/c6" | grep -q "only intact copy" || fail "check did not say the
 step "prune keeps the intact copy, never the damaged one"
 a prune --repo "$REPO" --grace 0 > "$T/p.out" 2>&1 || { cat "$T/p.out"; fail "prune failed"; }
 cat "$T/p.out"
-[ ! -e "$REPO/data/${bad:0:2}/$bad" ] || fail "prune kept the damaged pack (or its damaged copy)"
+# The damaged pack may stay when every blob prune keeps from it is intact (its damaged copy is
+# then unused, outside every index, and goes when the pack is repacked): what must never happen
+# is an index listing the damaged copy.
+damaged=$(grep "^error: data/${bad:0:2}/$bad: blob" "$T/c6" | sed 's/.*: blob \([0-9a-f]*\) .*/\1/' | head -1)
+[ -n "$damaged" ] || fail "test premise: check named no damaged blob in the damaged pack"
+if pack_index "$REPO" | grep "^$bad " | grep -q " $damaged"; then fail "prune kept the damaged copy of $damaged indexed"; fi
 a check --repo "$REPO" --read-data -q
 for id in $(ids "$REPO"); do
   rm -rf "$T/out"
