@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "repo/config.h"
+#include "repo/json_int.h"
 #include "repo/snapshot_filter.h"
 #include "util/error.h"
 
@@ -67,7 +68,7 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     auto u = [&](const char* k) {
       if (!st.contains(k)) return uint64_t(0);
       const json& v = st.at(k);
-      if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) return v.get<uint64_t>();
+      if (auto n = json_integer<uint64_t>(v)) return *n;
       throw Error(ErrorKind::Corrupt, "snapshot " + id.short_hex() + " is malformed: stats." + k + " is not a count");
     };
     s.stats = {u("files"), u("dirs"), u("symlinks"), u("files_new"), u("files_changed"), u("files_unchanged"),

@@ -1,4 +1,5 @@
 #include "repo/tree.h"
+#include "repo/json_int.h"
 
 #include <nlohmann/json.hpp>
 
@@ -87,25 +88,12 @@ static std::string get_text(const json& j, const char* field, bool required) {
   return j.value(field, "");
 }
 
-// A JSON number as an integer of type T. Trees are written with integers; a number the field
-// cannot hold (1e300 as a time, -1 as a size, 2^40 as a uid) is Corrupt rather than a silent
-// truncation or an undefined float conversion (docs/security.md, "Declared sizes and counts").
+// A JSON number as an integer of type T; a number the field cannot hold (1e300 as a time, -1 as
+// a size, 2^40 as a uid) is Corrupt rather than a silent truncation or an undefined conversion.
 template <typename T>
 static T int_field(const json& j, const char* field, const std::string& what) {
   const json& v = j.at(field);
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
-    if (std::in_range<T>(u)) return T(u);
-  } else if (v.is_number_integer()) {
-    int64_t i = v.get<int64_t>();
-    if (std::in_range<T>(i)) return T(i);
-  } else if (v.is_number_float()) {
-    double d = v.get<double>();
-    // [min, 2^digits): both ends are exact powers of two (or zero) as doubles.
-    if (std::isfinite(d) && d == std::trunc(d) && d >= double(std::numeric_limits<T>::min()) &&
-        d < std::ldexp(1.0, std::numeric_limits<T>::digits))
-      return T(d);
-  }
+  if (auto n = json_integer<T>(v)) return *n;
   throw Error(ErrorKind::Corrupt, what + ": '" + field + "' is " + v.dump() + ", not an integer the field can hold");
 }
 

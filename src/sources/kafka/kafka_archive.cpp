@@ -7,6 +7,7 @@
 
 #include "crypto/hash.h"
 #include "repo/content_reader.h"
+#include "repo/json_int.h"
 #include "util/error.h"
 
 namespace arca {
@@ -27,13 +28,7 @@ namespace {
 // (see docs/security.md, "Kafka records"). Arca writes only integers, so anything else is damage.
 template <class T>
 T json_int(const json& v, const std::string& field) {
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
-    if (std::in_range<T>(u)) return T(u);
-  } else if (v.is_number_integer()) {
-    int64_t i = v.get<int64_t>();
-    if (std::in_range<T>(i)) return T(i);
-  }
+  if (auto n = json_integer<T>(v)) return *n;
   std::string shown = v.dump();
   if (shown.size() > 40) shown = shown.substr(0, 40) + "…";
   throw Error(ErrorKind::Corrupt, field + " is " + shown + ", not an integer from " +
