@@ -18,6 +18,7 @@
 #include "sources/kafka/kafka_archive.h"
 #include "sources/kafka/record_codec.h"
 #include "sources/redis/crc64.h"
+#include "../unit/tar_build.h"
 
 using namespace arca;
 using namespace std::string_literals;
@@ -41,41 +42,19 @@ static Id id_of(int n) {
   return id;
 }
 
-// One ustar header block with a valid checksum (the layout PostgreSQL's BASE_BACKUP sends).
-static void tar_entry(Bytes& tar, const std::string& name, char type, const std::string& data = "", const std::string& link = "") {
-  Bytes h(512, 0);
-  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
-  std::snprintf(reinterpret_cast<char*>(h.data() + 100), 8, "%07o", type == '5' ? 0700 : 0600);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 108), 8, "%07o", 26);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 116), 8, "%07o", 27);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 124), 12, "%011zo", data.size());
-  std::snprintf(reinterpret_cast<char*>(h.data() + 136), 12, "%011o", 1700000000);
-  h[156] = uint8_t(type);
-  std::memcpy(h.data() + 157, link.data(), std::min<size_t>(link.size(), 100));
-  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
-  std::memcpy(h.data() + 265, "postgres", 8);
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (uint8_t b : h) sum += b;
-  std::snprintf(reinterpret_cast<char*>(h.data() + 148), 8, "%06o", sum);
-  tar.insert(tar.end(), h.begin(), h.end());
-  tar.insert(tar.end(), data.begin(), data.end());
-  tar.resize(tar.size() + (512 - data.size() % 512) % 512, 0);
-}
-
 static void tar_seeds() {
   Bytes a;
-  tar_entry(a, "PG_VERSION", '0', "15\n");
-  tar_entry(a, "base", '5');
-  tar_entry(a, "base/1/1259", '0', std::string(700, 'p'));
-  tar_entry(a, "pg_tblspc/16384", '2', "", "/srv/tblspc");
+  test::append_entry(a, "PG_VERSION", '0', "15\n");
+  test::append_entry(a, "base", '5', "", "", 0700);
+  test::append_entry(a, "base/1/1259", '0', std::string(700, 'p'));
+  test::append_entry(a, "pg_tblspc/16384", '2', "", "/srv/tblspc");
   a.resize(a.size() + 1024, 0);
   put("tar_reader", "basebackup.tar", a, {0});
   put("tar_reader", "basebackup-small-pieces.tar", a, {1});
   Bytes b;
   std::string long_name = "base/1/" + std::string(150, 'n');
-  tar_entry(b, "././@LongLink", 'L', long_name + '\0');
-  tar_entry(b, long_name.substr(0, 99), '0', "content");
+  test::append_entry(b, "././@LongLink", 'L', long_name + '\0');
+  test::append_entry(b, long_name.substr(0, 99), '0', "content");
   b.resize(b.size() + 1024, 0);
   put("tar_reader", "gnu-long-name.tar", b, {3});
 }

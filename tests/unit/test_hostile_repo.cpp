@@ -109,8 +109,9 @@ struct HostileRepo {
   int restores = 0;
 };
 
-// A snapshot of `host` whose root is a chain of `depth` nested directories "d".
-Snapshot plant_deep_chain(Repository& repo, size_t depth) {
+// A point of host "evil" whose root is a chain of `depth` nested directories, each named by
+// `name_len` bytes: a path of depth*(name_len+1).
+Snapshot plant_deep_chain(Repository& repo, size_t depth, size_t name_len = 1) {
   Snapshot s;
   BlobWriter w(repo);
   Tree leaf;
@@ -120,7 +121,7 @@ Snapshot plant_deep_chain(Repository& repo, size_t depth) {
   for (size_t i = 0; i < depth; i++) {
     Tree t;
     Node n;
-    n.name = "d";
+    n.name = std::string(name_len, 'd');
     n.type = NodeType::Dir;
     n.mode = 0755;
     n.subtree = id;
@@ -406,33 +407,6 @@ Snapshot plant_dag(Repository& repo, size_t levels, bool intact_leaf = true) {
   return s;
 }
 
-// A chain of `depth` directories, each named by `name_len` bytes: a path of depth*(name_len+1).
-Snapshot plant_long_path(Repository& repo, size_t depth, size_t name_len) {
-  Snapshot s;
-  BlobWriter w(repo);
-  Bytes enc = encode_tree(Tree{});
-  Id id = repo.blob_id(enc);
-  w.add(BlobType::Tree, id, enc);
-  for (size_t i = 0; i < depth; i++) {
-    Tree t;
-    Node n;
-    n.name = std::string(name_len, 'x');
-    n.type = NodeType::Dir;
-    n.mode = 0755;
-    n.subtree = id;
-    t.nodes = {n};
-    enc = encode_tree(t);
-    id = repo.blob_id(enc);
-    w.add(BlobType::Tree, id, enc);
-  }
-  w.flush();
-  s.tree = id;
-  s.host = "evil";
-  s.time = now_rfc3339();
-  repo.save_snapshot(s);
-  return s;
-}
-
 // Runs `fn` in a child process: true if it returned true within `seconds` (today's code walked
 // the 2^64 paths for ever, and a thread cannot be stopped).
 bool within(int seconds, const std::function<bool()>& fn) {
@@ -528,7 +502,7 @@ TEST(HostileDag, RestoreAndWalksRefuseThePointUpFrontAndOthersRestore) {
 // 300 levels of 250-byte names: a 75 KB path, beyond the 64 KiB bound of paths.
 TEST(HostileDag, PathsLongerThanTheBoundAreCorruptNamingThePoint) {
   HostileRepo h;
-  Snapshot longp = plant_long_path(*h.attacker(), 300, 250);
+  Snapshot longp = plant_deep_chain(*h.attacker(), 300, 250);
   std::string snap = "snapshot " + longp.id.short_hex();
   auto repo = h.open(kOperator);
   EXPECT_TRUE(corrupt_with([&] { walk_tree(*repo, longp.tree, [](const std::string&, const Node&) { return true; }, "", snap); },

@@ -23,58 +23,16 @@
 #include "sources/redis/crc64.h"
 #include "sources/redis/rdb_parser.h"
 #include "sources/redis/resp_reader.h"
+#include "tar_build.h"
 #include "test_util.h"
 #include "util/error.h"
 
 using namespace arca;
+using namespace arca::test;
 
 namespace {
 
 // ---- tar ----
-
-void tar_checksum(Bytes& h) {
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (size_t i = 0; i < 512; i++) sum += h[i];
-  std::snprintf(reinterpret_cast<char*>(h.data() + 148), 8, "%06o", sum);
-}
-
-Bytes tar_header(const std::string& name, char type, uint64_t size) {
-  Bytes h(512, 0);
-  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
-  std::snprintf(reinterpret_cast<char*>(h.data() + 100), 8, "%07o", 0600);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 108), 8, "%07o", 26);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 116), 8, "%07o", 27);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 124), 12, "%011llo", static_cast<unsigned long long>(size));
-  std::snprintf(reinterpret_cast<char*>(h.data() + 136), 12, "%011o", 1700000000);
-  h[156] = uint8_t(type);
-  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
-  tar_checksum(h);
-  return h;
-}
-
-void append(Bytes& tar, const Bytes& h, const std::string& data) {
-  tar.insert(tar.end(), h.begin(), h.end());
-  tar.insert(tar.end(), data.begin(), data.end());
-  tar.resize(tar.size() + (512 - data.size() % 512) % 512, 0);
-}
-
-void append_entry(Bytes& tar, const std::string& name, char type, const std::string& data = "") {
-  append(tar, tar_header(name, type, data.size()), data);
-}
-
-struct Collected {
-  std::vector<TarEntry> entries;
-  std::vector<std::string> contents;
-};
-
-TarReader::Callbacks collector(Collected& c) {
-  return {[&c](const TarEntry& e) {
-            c.entries.push_back(e);
-            c.contents.emplace_back();
-          },
-          [&c](ByteView d) { c.contents.back().append(reinterpret_cast<const char*>(d.data()), d.size()); }, nullptr};
-}
 
 // Feeds the archive (in 64 KiB pieces) and returns the Corrupt error's message, or "" if none.
 std::string read_tar(const Bytes& tar, Collected& c) {
@@ -161,7 +119,7 @@ TEST(HostileTar, LongLinkTargetsAndPaxNamesAreBounded) {
   EXPECT_NE(read_tar(big, c2).find("linkpath of 4097 bytes"), std::string::npos);
 
   Bytes huge;
-  append(huge, tar_header("PaxHeader", 'x', 1ull << 30), "");  // declares 1 GiB, sends nothing
+  tar_append(huge, tar_header("PaxHeader", 'x', 1ull << 30), "");  // declares 1 GiB, sends nothing
   Collected c3;
   EXPECT_NE(read_tar(huge, c3).find("pax extended header"), std::string::npos);
 
@@ -207,7 +165,7 @@ TEST(HostileTar, MtimesBeyondNanosecondsAreClamped) {
     base256(h, 136, k.hi, k.lo);
     tar_checksum(h);
     Bytes tar;
-    append(tar, h, "abc");
+    tar_append(tar, h, "abc");
     Collected c;
     EXPECT_EQ(read_tar(tar, c), "");
     ASSERT_EQ(c.entries.size(), 1u);

@@ -20,56 +20,12 @@
 #include "sources/postgres/wal_archive.h"
 #include "sources/postgres/wal_names.h"
 #include "storage/local_backend.h"
+#include "tar_build.h"
 #include "test_util.h"
 #include "util/error.h"
 
 using namespace arca;
-
-namespace {
-
-// One ustar header block (with a valid checksum) for `name`.
-Bytes tar_header(const std::string& name, char type, size_t size, const std::string& link = "") {
-  Bytes h(512, 0);
-  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 100));
-  std::snprintf(reinterpret_cast<char*>(h.data() + 100), 8, "%07o", 0600);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 108), 8, "%07o", 26);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 116), 8, "%07o", 27);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 124), 12, "%011zo", size);
-  std::snprintf(reinterpret_cast<char*>(h.data() + 136), 12, "%011o", 1700000000);
-  h[156] = uint8_t(type);
-  std::memcpy(h.data() + 157, link.data(), std::min<size_t>(link.size(), 100));
-  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
-  std::memcpy(h.data() + 265, "postgres", 8);
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (uint8_t b : h) sum += b;
-  std::snprintf(reinterpret_cast<char*>(h.data() + 148), 8, "%06o", sum);
-  return h;
-}
-
-void append_entry(Bytes& tar, const std::string& name, char type, const std::string& data = "",
-                  const std::string& link = "") {
-  Bytes h = tar_header(name, type, data.size(), link);
-  tar.insert(tar.end(), h.begin(), h.end());
-  tar.insert(tar.end(), data.begin(), data.end());
-  tar.resize(tar.size() + (512 - data.size() % 512) % 512, 0);
-}
-
-struct Collected {
-  std::vector<TarEntry> entries;
-  std::vector<std::string> contents;
-};
-
-TarReader::Callbacks collector(Collected& c) {
-  return {[&c](const TarEntry& e) {
-            c.entries.push_back(e);
-            c.contents.emplace_back();
-          },
-          [&c](ByteView d) { c.contents.back().append(reinterpret_cast<const char*>(d.data()), d.size()); },
-          nullptr};
-}
-
-}  // namespace
+using namespace arca::test;
 
 TEST(WalNames, LsnRoundTripAndSegments) {
   EXPECT_EQ(parse_lsn("16/B374D848"), (uint64_t(0x16) << 32) | 0xB374D848);
