@@ -121,10 +121,18 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
     if (o.dry_run) {
       const auto& s = snap.stats;
       if (g.json) {
-        print_json({{"dry_run", true}, {"files", s.files}, {"dirs", s.dirs}, {"symlinks", s.symlinks},
-                    {"special", s.special}, {"bytes", s.bytes}, {"files_new", s.files_new},
-                    {"files_changed", s.files_changed}, {"files_unchanged", s.files_unchanged},
-                    {"bytes_read", s.bytes_read}, {"new_data", s.bytes_added}, {"new_blobs", s.blobs_added},
+        print_json({{"dry_run", true},
+                    {"files", s.files},
+                    {"dirs", s.dirs},
+                    {"symlinks", s.symlinks},
+                    {"special", s.special},
+                    {"bytes", s.bytes},
+                    {"files_new", s.files_new},
+                    {"files_changed", s.files_changed},
+                    {"files_unchanged", s.files_unchanged},
+                    {"bytes_read", s.bytes_read},
+                    {"new_data", s.bytes_added},
+                    {"new_blobs", s.blobs_added},
                     {"partial", snap.partial},
                     {"warnings", snap.to_json().value("warnings", nlohmann::json::array())}});
       } else if (!g.quiet) {
@@ -148,8 +156,8 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
     } else if (!g.quiet) {
       for (const auto& w : snap.warnings) print_warning(w);
       double rate = s.duration_s > 0 ? double(s.bytes) / s.duration_s : 0;
-      std::cout << "snapshot " << snap.id.short_hex() << " saved" << (snap.partial ? " (PARTIAL: some files could not be read)" : "")
-                << "\n"
+      std::cout << "snapshot " << snap.id.short_hex() << " saved"
+                << (snap.partial ? " (PARTIAL: some files could not be read)" : "") << "\n"
                 << "  files:  " << s.files_new << " new, " << s.files_changed << " changed, " << s.files_unchanged
                 << " unchanged; " << s.dirs << " dirs, " << s.symlinks << " symlinks"
                 << (s.special ? ", " + std::to_string(s.special) + " special files" : std::string()) << "\n"

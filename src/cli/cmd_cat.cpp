@@ -39,7 +39,8 @@ static Id blob_by_prefix(Repository& repo, const std::string& text, bool tree) {
   repo.index().for_each([&](const Id& id, const BlobLocation& loc) {
     if ((!tree || loc.type == BlobType::Tree) && id.hex().compare(0, text.size(), text) == 0) hits.push_back(id);
   });
-  if (hits.empty()) throw Error(ErrorKind::NotFound, std::string("no ") + (tree ? "tree " : "blob ") + text + " in the index");
+  if (hits.empty())
+    throw Error(ErrorKind::NotFound, std::string("no ") + (tree ? "tree " : "blob ") + text + " in the index");
   if (hits.size() > 1) throw Error(ErrorKind::Usage, "id prefix " + text + " is ambiguous; give more digits");
   return hits[0];
 }
@@ -58,19 +59,25 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
   set_command(*cmd, [&g, args, filter] {
     auto& a = *args;
     auto need = [&](size_t n) {
-      if (a.size() != n) throw Error(ErrorKind::Usage, "'arca cat " + a[0] + "' takes " + std::to_string(n - 1) + " argument(s)");
+      if (a.size() != n)
+        throw Error(ErrorKind::Usage, "'arca cat " + a[0] + "' takes " + std::to_string(n - 1) + " argument(s)");
     };
     auto repo = open_repository(g);
     const std::string& kind = a[0];
     if (kind == "config") {
       need(1);
       const auto& c = repo->config();
-      print_json({{"format", c.format}, {"id", c.repo_id.hex()}, {"created", c.created},
-                  {"chunker", {{"min_size", c.chunker.min_size}, {"avg_size", c.chunker.avg_size},
-                               {"max_size", c.chunker.max_size}}},
-                  {"zstd_level", c.zstd_level}, {"data_pack_size", c.data_pack_size},
-                  {"meta_pack_size", c.meta_pack_size}, {"data_key_versions", repo->keys().data_keys.size()},
-                  {"current_data_key_version", repo->keys().current_version()}});
+      print_json(
+          {{"format", c.format},
+           {"id", c.repo_id.hex()},
+           {"created", c.created},
+           {"chunker",
+            {{"min_size", c.chunker.min_size}, {"avg_size", c.chunker.avg_size}, {"max_size", c.chunker.max_size}}},
+           {"zstd_level", c.zstd_level},
+           {"data_pack_size", c.data_pack_size},
+           {"meta_pack_size", c.meta_pack_size},
+           {"data_key_versions", repo->keys().data_keys.size()},
+           {"current_data_key_version", repo->keys().current_version()}});
     } else if (kind == "snapshot") {
       need(2);
       print_json(resolve_snapshot(*repo, a[1], *filter).to_json());
@@ -82,8 +89,10 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
       for (const auto& p : decode_index_file(repo->load_object(name), name)) {
         nlohmann::json blobs = nlohmann::json::array();
         for (const auto& b : p.blobs)
-          blobs.push_back({{"id", b.id.hex()}, {"offset", b.offset}, {"length", b.length}, {"raw_length", b.raw_length}});
-        packs.push_back({{"pack", p.pack.hex()}, {"type", p.type == BlobType::Data ? "data" : "tree"}, {"blobs", blobs}});
+          blobs.push_back(
+              {{"id", b.id.hex()}, {"offset", b.offset}, {"length", b.length}, {"raw_length", b.raw_length}});
+        packs.push_back(
+            {{"pack", p.pack.hex()}, {"type", p.type == BlobType::Data ? "data" : "tree"}, {"blobs", blobs}});
       }
       print_json({{"packs", packs}});
     } else if (kind == "pack") {
@@ -115,14 +124,17 @@ void register_cat(CLI::App& app, GlobalOptions& g) {
       std::string want = a[2];
       while (!want.empty() && want.front() == '/') want.erase(0, 1);
       bool found = false;
-      walk_tree(*repo, s.tree, [&](const std::string& p, const Node& n) {
-        if (p == want && n.type == NodeType::File) {
-          found = true;
-          for (const auto& id : n.content) write_stdout(repo->read_blob(id));
-          return false;
-        }
-        return want.rfind(p + "/", 0) == 0;
-      }, "", "snapshot " + s.id.short_hex());
+      walk_tree(
+          *repo, s.tree,
+          [&](const std::string& p, const Node& n) {
+            if (p == want && n.type == NodeType::File) {
+              found = true;
+              for (const auto& id : n.content) write_stdout(repo->read_blob(id));
+              return false;
+            }
+            return want.rfind(p + "/", 0) == 0;
+          },
+          "", "snapshot " + s.id.short_hex());
       if (!found) throw Error(ErrorKind::NotFound, "no file '" + want + "' in snapshot " + s.id.short_hex());
     } else {
       throw Error(ErrorKind::Usage, "unknown object kind '" + kind + "' (see 'arca cat --help')");

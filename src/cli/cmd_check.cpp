@@ -26,10 +26,10 @@ static void parse_subset(const std::string& s, CheckOptions& o) {
         return;
       }
     }
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorKind::Usage, "--read-data-subset '" + s + "': give a percentage like 10% (random packs) or n/t "
-                                "with 1 <= n <= t like 3/7 (group n of t fixed groups, as in restic)");
+  } catch (const std::exception&) {}
+  throw Error(ErrorKind::Usage, "--read-data-subset '" + s +
+                                    "': give a percentage like 10% (random packs) or n/t "
+                                    "with 1 <= n <= t like 3/7 (group n of t fixed groups, as in restic)");
 }
 
 void register_check(CLI::App& app, GlobalOptions& g) {
@@ -63,24 +63,33 @@ void register_check(CLI::App& app, GlobalOptions& g) {
       nlohmann::json warns = nlohmann::json::array();
       for (const auto& e : r.warnings) warns.push_back({{"object", e.object}, {"message", e.message}});
       for (const auto& e : r.affected) aff.push_back({{"snapshot", e.snapshot}, {"path", e.path}});
-      print_json({{"ok", r.ok()}, {"snapshots", r.snapshots}, {"trees", r.trees}, {"data_blobs", r.data_blobs},
-                  {"packs", r.packs}, {"packs_read", r.packs_read}, {"bytes_read", r.bytes_read},
-                  {"wal_objects", r.wal_objects}, {"wal_read", r.wal_read},
-                  {"errors", errs}, {"warnings", warns}, {"notes", notes}, {"affected_files", aff}});
+      print_json({{"ok", r.ok()},
+                  {"snapshots", r.snapshots},
+                  {"trees", r.trees},
+                  {"data_blobs", r.data_blobs},
+                  {"packs", r.packs},
+                  {"packs_read", r.packs_read},
+                  {"bytes_read", r.bytes_read},
+                  {"wal_objects", r.wal_objects},
+                  {"wal_read", r.wal_read},
+                  {"errors", errs},
+                  {"warnings", warns},
+                  {"notes", notes},
+                  {"affected_files", aff}});
     } else {
       for (const auto& e : r.errors) std::cerr << "error: " << e.object << ": " << e.message << "\n";
       for (const auto& e : r.warnings) std::cerr << "warning: " << e.object << ": " << e.message << "\n";
       if (!g.quiet)
         for (const auto& e : r.notes) std::cout << "note: " << e.object << ": " << e.message << "\n";
-      for (const auto& f : r.affected)
-        std::cerr << "damaged: snapshot " << f.snapshot << " file " << f.path << "\n";
+      for (const auto& f : r.affected) std::cerr << "damaged: snapshot " << f.snapshot << " file " << f.path << "\n";
       if (!g.quiet) {
         std::cout << "checked " << r.snapshots << " snapshots, " << r.trees << " trees, " << r.data_blobs
                   << " data blobs in " << r.packs << " packs";
         if (r.wal_objects) std::cout << ", " << r.wal_objects << " WAL archive objects";
         if (o.read_data)
-          std::cout << "; read " << r.packs_read << " packs" << (r.wal_objects ? " and " + std::to_string(r.wal_read) + " WAL objects" : "")
-                    << " (" << human_bytes(r.bytes_read) << ")";
+          std::cout << "; read " << r.packs_read << " packs"
+                    << (r.wal_objects ? " and " + std::to_string(r.wal_read) + " WAL objects" : "") << " ("
+                    << human_bytes(r.bytes_read) << ")";
         std::cout << "\n";
       }
       if (r.ok()) {

@@ -32,7 +32,8 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
   add_global_options(*cmd, g);
   auto ids = std::make_shared<std::pair<std::string, std::string>>();
   auto filter = std::make_shared<SnapshotFilter>();
-  cmd->add_option("from", ids->first, "Older snapshot: id (or unique prefix), or 'latest' (the newest the selectors match)")
+  cmd->add_option("from", ids->first,
+                  "Older snapshot: id (or unique prefix), or 'latest' (the newest the selectors match)")
       ->required();
   cmd->add_option("to", ids->second, "Newer snapshot: id (or unique prefix), or 'latest'")->required();
   add_snapshot_filter_options(*cmd, *filter);
@@ -51,10 +52,13 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
       std::map<std::string, Entry, TreeOrder> m;
       // Identical subtrees are identical everywhere below: the walk still visits them, which is
       // simple and fast enough since trees are cached by the OS.
-      walk_tree(*repo, content_root(*repo, s), [&](const std::string& p, const Node& n) {
-        m[p] = {n.type, n.size, n.content, n.mode, n.uid, n.gid, n.mtime_ns, n.link_target};
-        return true;
-      }, "", "snapshot " + s.id.short_hex());
+      walk_tree(
+          *repo, content_root(*repo, s),
+          [&](const std::string& p, const Node& n) {
+            m[p] = {n.type, n.size, n.content, n.mode, n.uid, n.gid, n.mtime_ns, n.link_target};
+            return true;
+          },
+          "", "snapshot " + s.id.short_hex());
       return m;
     };
     auto ma = collect(a), mb = collect(b);
@@ -98,10 +102,16 @@ void register_diff(CLI::App& app, GlobalOptions& g) {
       }
     }
     if (g.json)
-      print_json({{"from", a.id.hex()}, {"to", b.id.hex()}, {"changes", out},
-                  {"added", added}, {"removed", removed}, {"modified", modified}, {"metadata_changed", meta}});
+      print_json({{"from", a.id.hex()},
+                  {"to", b.id.hex()},
+                  {"changes", out},
+                  {"added", added},
+                  {"removed", removed},
+                  {"modified", modified},
+                  {"metadata_changed", meta}});
     else
-      std::cout << "\n" << added << " added, " << removed << " removed, " << modified << " modified, " << meta
+      std::cout << "\n"
+                << added << " added, " << removed << " removed, " << modified << " modified, " << meta
                 << " with changed metadata only\n";
     return kExitOk;
   });

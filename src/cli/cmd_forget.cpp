@@ -44,7 +44,8 @@ RetentionConfig config_from_flags(const ForgetArgs& a) {
   r.tags = a.tags;
   r.paths = absolute_paths(a.paths);
   RetentionPolicy& p = r.keep;
-  p.last = a.last, p.hourly = a.hourly, p.daily = a.daily, p.weekly = a.weekly, p.monthly = a.monthly, p.yearly = a.yearly;
+  p.last = a.last, p.hourly = a.hourly, p.daily = a.daily, p.weekly = a.weekly, p.monthly = a.monthly,
+  p.yearly = a.yearly;
   auto span = [](const std::string& s, std::optional<CalendarSpan>& out) {
     if (!s.empty()) out = parse_span(s);
   };
@@ -56,8 +57,9 @@ RetentionConfig config_from_flags(const ForgetArgs& a) {
   span(a.within_yearly, p.within_yearly);
   p.tags = a.keep_tags;
   if (p.empty())
-    throw Error(ErrorKind::Usage, "no retention rule given: use --keep-last, --keep-daily, --keep-within … or --policy FILE, "
-                                  "or name the recovery points to forget");
+    throw Error(ErrorKind::Usage,
+                "no retention rule given: use --keep-last, --keep-daily, --keep-within … or --policy FILE, "
+                "or name the recovery points to forget");
   cfg.rules.push_back(std::move(r));
   return cfg;
 }
@@ -77,9 +79,9 @@ RetentionConfig config_from_file(const std::string& path) {
 }
 
 bool any_keep_flag(const ForgetArgs& a) {
-  return a.last || a.hourly || a.daily || a.weekly || a.monthly || a.yearly || !a.within.empty() || !a.within_hourly.empty() ||
-         !a.within_daily.empty() || !a.within_weekly.empty() || !a.within_monthly.empty() || !a.within_yearly.empty() ||
-         !a.keep_tags.empty();
+  return a.last || a.hourly || a.daily || a.weekly || a.monthly || a.yearly || !a.within.empty() ||
+         !a.within_hourly.empty() || !a.within_daily.empty() || !a.within_weekly.empty() || !a.within_monthly.empty() ||
+         !a.within_yearly.empty() || !a.keep_tags.empty();
 }
 
 // Plans that remove every recovery point of a source, or whose rules contradict, go ahead only
@@ -89,7 +91,8 @@ bool confirmed(const GlobalOptions& g, const std::vector<std::string>& reasons, 
   for (const auto& r : reasons) std::cerr << "warning: " << r << "\n";
   if (dry_run) return true;
   if (!isatty(0) || g.json)
-    throw Error(ErrorKind::Refused, "refusing without confirmation (see the warnings above); re-run with --yes to go ahead");
+    throw Error(ErrorKind::Refused,
+                "refusing without confirmation (see the warnings above); re-run with --yes to go ahead");
   std::cerr << "Type 'yes' to go ahead: " << std::flush;
   std::string answer;
   std::getline(std::cin, answer);
@@ -100,27 +103,32 @@ bool confirmed(const GlobalOptions& g, const std::vector<std::string>& reasons, 
 }  // namespace
 
 void register_forget(CLI::App& app, GlobalOptions& g) {
-  auto* cmd = app.add_subcommand("forget",
-                                 "Remove recovery points by a retention policy, or by id (metadata only; 'arca prune' frees the "
-                                 "space). Locked recovery points are always kept");
+  auto* cmd = app.add_subcommand(
+      "forget",
+      "Remove recovery points by a retention policy, or by id (metadata only; 'arca prune' frees the "
+      "space). Locked recovery points are always kept");
   add_global_options(*cmd, g);
   auto a = std::make_shared<ForgetArgs>();
   cmd->add_option("ids", a->ids, "Recovery points to remove (ids or unique prefixes) instead of a policy");
   cmd->add_option("--keep-last", a->last, "Keep the N newest")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--keep-hourly", a->hourly, "Keep the newest of each of the last N hours (-1: all hours)")->check(CLI::Range(-1, 1000000));
+  cmd->add_option("--keep-hourly", a->hourly, "Keep the newest of each of the last N hours (-1: all hours)")
+      ->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-daily", a->daily, "… of the last N days")->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-weekly", a->weekly, "… of the last N ISO weeks")->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-monthly", a->monthly, "… of the last N months")->check(CLI::Range(-1, 1000000));
   cmd->add_option("--keep-yearly", a->yearly, "… of the last N years")->check(CLI::Range(-1, 1000000));
-  cmd->add_option("--keep-within", a->within, "Keep all made within SPAN (e.g. 30d, 1y6mo) of the group's newest recovery point that is not "
+  cmd->add_option("--keep-within", a->within,
+                  "Keep all made within SPAN (e.g. 30d, 1y6mo) of the group's newest recovery point that is not "
                   "future-dated (points dated after this machine's clock are kept and not counted)");
   cmd->add_option("--keep-within-hourly", a->within_hourly, "Keep the newest of each hour within SPAN");
   cmd->add_option("--keep-within-daily", a->within_daily, "… of each day within SPAN");
   cmd->add_option("--keep-within-weekly", a->within_weekly, "… of each week within SPAN");
   cmd->add_option("--keep-within-monthly", a->within_monthly, "… of each month within SPAN");
   cmd->add_option("--keep-within-yearly", a->within_yearly, "… of each year within SPAN");
-  add_tags_option(*cmd, "--keep-tag", a->keep_tags, "Keep every recovery point with this tag (a,b or repeated: any of them)");
-  cmd->add_option("--policy", a->policy_file, "A JSON retention table: rules by kind, source, host and tags (docs/retention.md)");
+  add_tags_option(*cmd, "--keep-tag", a->keep_tags,
+                  "Keep every recovery point with this tag (a,b or repeated: any of them)");
+  cmd->add_option("--policy", a->policy_file,
+                  "A JSON retention table: rules by kind, source, host and tags (docs/retention.md)");
   cmd->add_option("--group-by", a->group_by, "Apply the rules per group: host, source, tags (comma-separated) or none")
       ->capture_default_str();
   cmd->add_option("--kind", a->kind, "Only recovery points of this source kind (files, postgres, redis, kafka, …)");
@@ -130,9 +138,11 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--path", a->paths,
                   "Only recovery points that backed up this path (relative paths are made absolute as backup does; "
                   "repeatable: all of them)");
-  cmd->add_flag("-n,--dry-run", a->dry_run, "Show every recovery point as kept or removed, with the rule that decided; remove nothing");
-  cmd->add_flag("-y,--yes", a->yes, "Confirm a plan that removes every recovery point of a source, has contradicting rules, or removes "
-              "more than it keeps because of its newest points");
+  cmd->add_flag("-n,--dry-run", a->dry_run,
+                "Show every recovery point as kept or removed, with the rule that decided; remove nothing");
+  cmd->add_flag("-y,--yes", a->yes,
+                "Confirm a plan that removes every recovery point of a source, has contradicting rules, or removes "
+                "more than it keeps because of its newest points");
   cmd->add_flag("--prune", a->prune, "Run 'arca prune' afterwards");
   add_prune_options(*cmd, a->prune_args, "--prune-");
   set_command(*cmd, [&g, a] {
@@ -148,11 +158,12 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
     } else {
       if (!a->policy_file.empty() && (any_keep_flag(*a) || !a->kind.empty() || !a->host.empty() || !a->source.empty() ||
                                       !a->tags.empty() || !a->paths.empty()))
-        throw Error(ErrorKind::Usage, "--policy FILE holds the whole policy: do not combine it with --keep-* or filter options");
+        throw Error(ErrorKind::Usage,
+                    "--policy FILE holds the whole policy: do not combine it with --keep-* or filter options");
       RetentionConfig cfg = a->policy_file.empty() ? config_from_flags(*a) : config_from_file(a->policy_file);
       // Alone, a --source or --path that names nothing is a typo (not "remove 0 of 12").
-      if (a->policy_file.empty() && (!a->source.empty() || !a->paths.empty()) && a->kind.empty() &&
-          a->host.empty() && a->tags.empty())
+      if (a->policy_file.empty() && (!a->source.empty() || !a->paths.empty()) && a->kind.empty() && a->host.empty() &&
+          a->tags.empty())
         require_known_source(snaps, a->source, cfg.rules[0].paths);
       if (a->policy_file.empty()) require_known_tags(snaps, a->keep_tags);
       auto public_keys = signing_public_keys(repo->backend());  // to say whether the points it asks about are genuine
@@ -174,12 +185,23 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
     if (g.json) {
       nlohmann::json items = nlohmann::json::array();
       for (const auto& p : plan.items)
-        items.push_back({{"id", p.snap->id.hex()}, {"short_id", p.snap->id.short_hex()}, {"time", p.snap->time},
-                         {"host", p.snap->host}, {"kind", p.snap->source_kind}, {"source", source_name_of(*p.snap)},
-                         {"tags", p.snap->tags}, {"group", p.group}, {"rule", p.rule}, {"keep", p.keep},
-                         {"reasons", p.reasons}, {"future_dated", !p.future.empty()}});
-      nlohmann::json out = {{"dry_run", a->dry_run}, {"snapshots", items}, {"removed", doomed.size()},
-                            {"kept", plan.items.size() - doomed.size()}, {"warnings", plan.confirm}};
+        items.push_back({{"id", p.snap->id.hex()},
+                         {"short_id", p.snap->id.short_hex()},
+                         {"time", p.snap->time},
+                         {"host", p.snap->host},
+                         {"kind", p.snap->source_kind},
+                         {"source", source_name_of(*p.snap)},
+                         {"tags", p.snap->tags},
+                         {"group", p.group},
+                         {"rule", p.rule},
+                         {"keep", p.keep},
+                         {"reasons", p.reasons},
+                         {"future_dated", !p.future.empty()}});
+      nlohmann::json out = {{"dry_run", a->dry_run},
+                            {"snapshots", items},
+                            {"removed", doomed.size()},
+                            {"kept", plan.items.size() - doomed.size()},
+                            {"warnings", plan.confirm}};
       if (a->prune && !a->dry_run) out["prune"] = run_prune_command(g, *repo, a->prune_args, true);
       print_json(out);
       return kExitOk;
@@ -200,13 +222,15 @@ void register_forget(CLI::App& app, GlobalOptions& g) {
         std::string tags, why;
         for (const auto& t : p.snap->tags) tags += (tags.empty() ? "" : ",") + t;
         for (const auto& r : p.reasons) why += (why.empty() ? "" : "; ") + r;
-        rows.push_back({p.snap->id.short_hex(), short_time(p.snap->time), p.snap->source_kind, escape_name(tags),
-                        p.keep ? (p.future.empty() ? "keep" : "keep (future-dated)") : (a->dry_run ? "would remove" : "removed"),
-                        why});
+        rows.push_back(
+            {p.snap->id.short_hex(), short_time(p.snap->time), p.snap->source_kind, escape_name(tags),
+             p.keep ? (p.future.empty() ? "keep" : "keep (future-dated)") : (a->dry_run ? "would remove" : "removed"),
+             why});
       }
       flush();
       std::cout << (a->dry_run ? "would remove " : "removed ") << doomed.size() << " of "
-                << counted(plan.items.size(), "recovery point", "recovery points") << (a->dry_run ? " (dry run: nothing was changed)" : "") << "\n";
+                << counted(plan.items.size(), "recovery point", "recovery points")
+                << (a->dry_run ? " (dry run: nothing was changed)" : "") << "\n";
     }
     if (a->prune && !a->dry_run) run_prune_command(g, *repo, a->prune_args, false);
     return kExitOk;

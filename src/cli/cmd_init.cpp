@@ -21,7 +21,9 @@ void register_init(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--compression", opts->zstd_level, "zstd level 1-19, 0 = off")
       ->check(CLI::Range(0, 19))
       ->capture_default_str();
-  cmd->add_option("--pack-size", *pack_mib, "Target data pack size in MiB")->check(CLI::Range(1, 512))->capture_default_str();
+  cmd->add_option("--pack-size", *pack_mib, "Target data pack size in MiB")
+      ->check(CLI::Range(1, 512))
+      ->capture_default_str();
   cmd->add_option("--kdf-memory", opts->kdf.memory_kib, "Argon2id memory for password keys, KiB")
       ->check(CLI::Range(64, 4 * 1024 * 1024))
       ->capture_default_str();
@@ -36,8 +38,9 @@ void register_init(CLI::App& app, GlobalOptions& g) {
     // Checked here in the unit the options take (the library's own check speaks in bytes).
     auto [min_kib, avg_kib, max_kib] = *kib;
     if (avg_kib == 0 || (avg_kib & (avg_kib - 1)) != 0)
-      throw Error(ErrorKind::Usage, "--chunk-avg " + std::to_string(avg_kib) + " KiB: the average chunk size must be a power "
-                                    "of two (in KiB: 1, 2, 4, … 512, 1024, …)");
+      throw Error(ErrorKind::Usage, "--chunk-avg " + std::to_string(avg_kib) +
+                                        " KiB: the average chunk size must be a power "
+                                        "of two (in KiB: 1, 2, 4, … 512, 1024, …)");
     if (!(min_kib >= 1 && min_kib < avg_kib && avg_kib < max_kib))
       throw Error(ErrorKind::Usage, "chunk sizes must satisfy 1 KiB <= --chunk-min < --chunk-avg < --chunk-max (got " +
                                         std::to_string(min_kib) + ", " + std::to_string(avg_kib) + ", " +
@@ -46,8 +49,9 @@ void register_init(CLI::App& app, GlobalOptions& g) {
     opts->chunker = {min_kib * 1024, avg_kib * 1024, max_kib * 1024};
     opts->data_pack_size = *pack_mib * 1024 * 1024;
     if (*object_lock && !*create_bucket)
-      throw Error(ErrorKind::Usage, "--object-lock applies to a bucket that --create-bucket creates; Object Lock "
-                                    "cannot be enabled on an existing bucket here");
+      throw Error(ErrorKind::Usage,
+                  "--object-lock applies to a bucket that --create-bucket creates; Object Lock "
+                  "cannot be enabled on an existing bucket here");
     BackendOptions extra;
     if (*create_bucket) extra["s3.create-bucket"] = "true";
     if (*object_lock) extra["s3.bucket-object-lock"] = "true";
@@ -56,8 +60,9 @@ void register_init(CLI::App& app, GlobalOptions& g) {
     std::error_code ec;
     if (where.rfind("s3:", 0) != 0 && std::filesystem::is_directory(where, ec) &&
         !std::filesystem::exists(where + "/config", ec) && !std::filesystem::is_empty(where, ec))
-      throw Error(ErrorKind::Refused, "directory " + where + " is not empty and holds no Arca repository: give an empty "
-                                      "or new directory");
+      throw Error(ErrorKind::Refused, "directory " + where +
+                                          " is not empty and holds no Arca repository: give an empty "
+                                          "or new directory");
     auto backend = open_repo_backend(g, extra);
     Credentials creds = get_credentials(g, true, "Password for the new repository: ");
     Repository::init(*backend, creds, *opts);

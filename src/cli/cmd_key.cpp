@@ -26,9 +26,12 @@ Credentials new_credentials(const NewKeyArgs& a) {
     c.passphrase = read_password_file(a.new_password_file);
   } else {
     // Without a terminal the error is about the new password (the current one was given).
-    if (int fd = open("/dev/tty", O_RDWR | O_CLOEXEC); fd >= 0) close(fd);
-    else throw Error(ErrorKind::Usage, "no new password given and no terminal to ask on: use --new-password-file"
-                                        " (or --new-key-file where offered)");
+    if (int fd = open("/dev/tty", O_RDWR | O_CLOEXEC); fd >= 0)
+      close(fd);
+    else
+      throw Error(ErrorKind::Usage,
+                  "no new password given and no terminal to ask on: use --new-password-file"
+                  " (or --new-key-file where offered)");
     c.passphrase = prompt_secret("New password: ");
     if (prompt_secret("Repeat the new password: ") != *c.passphrase)
       throw Error(ErrorKind::Usage, "the passwords do not match");
@@ -64,8 +67,13 @@ void register_key(CLI::App& app, GlobalOptions& g) {
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& k : keys)
-        j.push_back({{"id", k.id}, {"kind", k.kind}, {"created", k.created}, {"host", k.host}, {"user", k.user},
-                     {"role", k.role == KeyRole::AppendOnly ? "append-only" : "full"}, {"current", k.id == repo->key_id()}});
+        j.push_back({{"id", k.id},
+                     {"kind", k.kind},
+                     {"created", k.created},
+                     {"host", k.host},
+                     {"user", k.user},
+                     {"role", k.role == KeyRole::AppendOnly ? "append-only" : "full"},
+                     {"current", k.id == repo->key_id()}});
       print_json(j);
       return kExitOk;
     }
@@ -91,8 +99,10 @@ void register_key(CLI::App& app, GlobalOptions& g) {
                                           " can only add append-only keys (give --append-only), never full ones");
     std::string id = add_key_file(repo->backend(), repo->keys().master, new_credentials(*add_args), add_args->kdf,
                                   add_args->append_only ? KeyRole::AppendOnly : KeyRole::Full);
-    if (g.json) print_json({{"id", id}});
-    else if (!g.quiet) std::cout << "added key " << id.substr(0, 8) << "\n";
+    if (g.json)
+      print_json({{"id", id}});
+    else if (!g.quiet)
+      std::cout << "added key " << id.substr(0, 8) << "\n";
     return kExitOk;
   });
 
@@ -104,15 +114,19 @@ void register_key(CLI::App& app, GlobalOptions& g) {
     auto repo = open_repository(g);
     std::string id = resolve_key_id(repo->backend(), *rm_id);
     if (id == repo->key_id())
-      throw Error(ErrorKind::Refused, "refusing to remove the key in use; open the repository with another key to remove it");
+      throw Error(ErrorKind::Refused,
+                  "refusing to remove the key in use; open the repository with another key to remove it");
     if (list_key_files(repo->backend()).size() < 2) throw Error(ErrorKind::Refused, "refusing to remove the last key");
     remove_key_file(repo->backend(), id);
-    if (g.json) print_json({{"removed", id}});
-    else if (!g.quiet) std::cout << "removed key " << id.substr(0, 8) << "\n";
+    if (g.json)
+      print_json({{"removed", id}});
+    else if (!g.quiet)
+      std::cout << "removed key " << id.substr(0, 8) << "\n";
     return kExitOk;
   });
 
-  auto* passwd = key->add_subcommand("passwd", "Change the password of the key in use (adds the new key, then removes the old)");
+  auto* passwd =
+      key->add_subcommand("passwd", "Change the password of the key in use (adds the new key, then removes the old)");
   add_global_options(*passwd, g);
   auto pw_args = std::make_shared<NewKeyArgs>();
   add_new_key_options(*passwd, *pw_args, false);
@@ -120,12 +134,15 @@ void register_key(CLI::App& app, GlobalOptions& g) {
     auto repo = open_repository(g);
     // (It adds a key and removes the old one: an append-only key could do the first half only.)
     if (repo->append_only())
-      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) +
-                                          " cannot change its password (that removes a key); ask an operator to replace it");
+      throw Error(ErrorKind::Refused,
+                  "append-only key " + repo->key_id().substr(0, 8) +
+                      " cannot change its password (that removes a key); ask an operator to replace it");
     std::string id = add_key_file(repo->backend(), repo->keys().master, new_credentials(*pw_args), pw_args->kdf);
     remove_key_file(repo->backend(), repo->key_id());
-    if (g.json) print_json({{"id", id}, {"removed", repo->key_id()}});
-    else if (!g.quiet) std::cout << "password changed: key " << id.substr(0, 8) << " replaces " << repo->key_id().substr(0, 8) << "\n";
+    if (g.json)
+      print_json({{"id", id}, {"removed", repo->key_id()}});
+    else if (!g.quiet)
+      std::cout << "password changed: key " << id.substr(0, 8) << " replaces " << repo->key_id().substr(0, 8) << "\n";
     return kExitOk;
   });
 
@@ -136,8 +153,10 @@ void register_key(CLI::App& app, GlobalOptions& g) {
   set_command(*rotate, [&g] {
     auto repo = open_repository(g);
     uint32_t v = repo->rotate_data_key();
-    if (g.json) print_json({{"data_key_version", v}});
-    else if (!g.quiet) std::cout << "data key version " << v << " is now used for new data\n";
+    if (g.json)
+      print_json({{"data_key_version", v}});
+    else if (!g.quiet)
+      std::cout << "data key version " << v << " is now used for new data\n";
     return kExitOk;
   });
 }

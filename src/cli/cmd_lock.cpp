@@ -24,7 +24,9 @@ int64_t parse_until(const std::string& until, const std::string& span) {
   }
   if (until.empty()) throw Error(ErrorKind::Usage, "governance and compliance locks need --until TIME or --for SPAN");
   auto t = parse_time(until);
-  if (!t) throw Error(ErrorKind::Usage, "--until '" + until + "': give an RFC 3339 time with a zone, e.g. 2027-01-31T00:00:00Z");
+  if (!t)
+    throw Error(ErrorKind::Usage,
+                "--until '" + until + "': give an RFC 3339 time with a zone, e.g. 2027-01-31T00:00:00Z");
   if (int64_t(*t) <= now) throw Error(ErrorKind::Usage, "--until " + until + " is in the past");
   return int64_t(*t);
 }
@@ -46,10 +48,10 @@ void confirm_compliance(size_t points, int64_t until, bool yes) {
                      : left >= 7200    ? std::to_string(left / 3600) + " hours"
                                        : std::to_string((left + 59) / 60) + " minutes";
   std::string what = "a compliance lock on " + std::to_string(points) + " recovery point(s) until " + utc_text(until) +
-                     " (" + span + " from now): nobody can lift or shorten it, and their data cannot be deleted before then";
+                     " (" + span +
+                     " from now): nobody can lift or shorten it, and their data cannot be deleted before then";
   if (yes) return;
-  if (!isatty(STDIN_FILENO))
-    throw Error(ErrorKind::Refused, "this would add " + what + "; add --yes to confirm");
+  if (!isatty(STDIN_FILENO)) throw Error(ErrorKind::Refused, "this would add " + what + "; add --yes to confirm");
   std::cerr << "This adds " << what << ".\nType yes to confirm: " << std::flush;
   std::string answer;
   std::getline(std::cin, answer);
@@ -60,15 +62,22 @@ SnapshotLock find_lock(const std::vector<SnapshotLock>& all, const std::string& 
   std::vector<const SnapshotLock*> hits;
   for (const auto& l : all)
     if (l.id.hex().rfind(prefix, 0) == 0) hits.push_back(&l);
-  if (prefix.size() < 4 || hits.empty()) throw Error(ErrorKind::NotFound, "no lock " + prefix + " (see 'arca lock list')");
+  if (prefix.size() < 4 || hits.empty())
+    throw Error(ErrorKind::NotFound, "no lock " + prefix + " (see 'arca lock list')");
   if (hits.size() > 1) throw Error(ErrorKind::Usage, "lock id prefix " + prefix + " is ambiguous; give more digits");
   return *hits[0];
 }
 
 nlohmann::json lock_json(const SnapshotLock& l, int64_t now) {
-  return {{"id", l.id.hex()}, {"snapshot", l.snapshot.hex()}, {"mode", lock_mode_name(l.mode)},
-          {"until", l.until.empty() ? nlohmann::json(nullptr) : nlohmann::json(l.until)}, {"created", l.created},
-          {"host", l.host}, {"user", l.user}, {"reason", l.reason}, {"released", l.released},
+  return {{"id", l.id.hex()},
+          {"snapshot", l.snapshot.hex()},
+          {"mode", lock_mode_name(l.mode)},
+          {"until", l.until.empty() ? nlohmann::json(nullptr) : nlohmann::json(l.until)},
+          {"created", l.created},
+          {"host", l.host},
+          {"user", l.user},
+          {"reason", l.reason},
+          {"released", l.released},
           {"active", l.active(now)}};
 }
 
@@ -90,26 +99,31 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
   };
   auto aa = std::make_shared<AddArgs>();
   add->add_option("snapshots", aa->snapshots, "Recovery points (ids, unique prefixes or 'latest')")->required();
-  add->add_option("--mode", aa->mode, "governance (liftable with a TOTP code), compliance (nobody can lift it) or legal-hold "
-                                      "(no end date, until released)")
+  add->add_option("--mode", aa->mode,
+                  "governance (liftable with a TOTP code), compliance (nobody can lift it) or legal-hold "
+                  "(no end date, until released)")
       ->capture_default_str();
   add->add_option("--until", aa->until, "Retain until this time (RFC 3339)");
   add->add_option("--for", aa->span, "Retain for this span from now (e.g. 90d, 6mo, 7y, 30min; a bare m is refused)");
   add->add_option("--reason", aa->reason, "Why (shown in listings and refusals)");
   add->add_flag("-y,--yes", aa->yes, "Confirm a compliance lock without the prompt (it shows the end date)");
-  add->add_option("--store-lock", aa->store, "Also set Object Lock retention on the stored objects: auto (when the store "
-                                             "has it), on (fail without it) or off")
+  add->add_option("--store-lock", aa->store,
+                  "Also set Object Lock retention on the stored objects: auto (when the store "
+                  "has it), on (fail without it) or off")
       ->capture_default_str();
   set_command(*add, [&g, aa] {
     auto repo = open_repository(g);
     LockMode mode = parse_lock_mode(aa->mode);
     // A compliance lock binds storage for years with no way back: not for a backed-up host's key.
     if (mode == LockMode::Compliance && repo->append_only())
-      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) +
-                                          " cannot add compliance locks (nobody could lift them); use an operator's key");
+      throw Error(ErrorKind::Refused,
+                  "append-only key " + repo->key_id().substr(0, 8) +
+                      " cannot add compliance locks (nobody could lift them); use an operator's key");
     int64_t until = 0;
-    if (mode != LockMode::LegalHold) until = parse_until(aa->until, aa->span);
-    else if (!aa->until.empty() || !aa->span.empty()) throw Error(ErrorKind::Usage, "a legal hold has no end date: drop --until/--for");
+    if (mode != LockMode::LegalHold)
+      until = parse_until(aa->until, aa->span);
+    else if (!aa->until.empty() || !aa->span.empty())
+      throw Error(ErrorKind::Usage, "a legal hold has no end date: drop --until/--for");
     if (aa->store != "auto" && aa->store != "on" && aa->store != "off")
       throw Error(ErrorKind::Usage, "--store-lock takes auto, on or off");
     if (mode == LockMode::Compliance) confirm_compliance(aa->snapshots.size(), until, aa->yes);
@@ -126,8 +140,10 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
         out.push_back(j);
       } else if (!g.quiet) {
         std::cout << "recovery point " << s.id.short_hex() << ": " << l.describe() << "\n";
-        if (st.objects) std::cout << "  the store holds " << st.objects << " objects it needs under Object Lock\n";
-        else if (!st.note.empty()) std::cout << "  note: " << st.note << "\n";
+        if (st.objects)
+          std::cout << "  the store holds " << st.objects << " objects it needs under Object Lock\n";
+        else if (!st.note.empty())
+          std::cout << "  note: " << st.note << "\n";
       }
     }
     if (g.json) print_json(out);
@@ -142,7 +158,8 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
     auto repo = open_repository(g);
     int64_t now = time(nullptr);
     auto locks = load_locks(*repo);
-    std::sort(locks.begin(), locks.end(), [](const SnapshotLock& a, const SnapshotLock& b) { return a.created < b.created; });
+    std::sort(locks.begin(), locks.end(),
+              [](const SnapshotLock& a, const SnapshotLock& b) { return a.created < b.created; });
     if (g.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& l : locks)
@@ -154,16 +171,17 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
     for (const auto& l : locks) {
       if (!*all && !l.active(now)) continue;
       std::string state = l.released ? "released" : l.active(now) ? "active" : "expired";
-      rows.push_back({l.id.short_hex(), l.snapshot.short_hex(), lock_mode_name(l.mode), l.until.empty() ? "-" : short_time(l.until),
-                      state, l.reason});
+      rows.push_back({l.id.short_hex(), l.snapshot.short_hex(), lock_mode_name(l.mode),
+                      l.until.empty() ? "-" : short_time(l.until), state, l.reason});
     }
     print_table({"Lock", "Recovery point", "Mode", "Until (UTC)", "State", "Reason"}, rows);
     return kExitOk;
   });
 
-  auto* release = lock->add_subcommand("release",
-                                       "Lift a governance lock or release a legal hold (needs a TOTP code from the second "
-                                       "factor enrolled with 'arca mfa enroll'); compliance locks cannot be lifted");
+  auto* release =
+      lock->add_subcommand("release",
+                           "Lift a governance lock or release a legal hold (needs a TOTP code from the second "
+                           "factor enrolled with 'arca mfa enroll'); compliance locks cannot be lifted");
   add_global_options(*release, g);
   struct ReleaseArgs {
     std::string id, totp, reason;
@@ -177,14 +195,18 @@ void register_lock(CLI::App& app, GlobalOptions& g) {
     int64_t now = time(nullptr);
     SnapshotLock l = find_lock(load_locks(*repo), ra->id);
     if (l.mode == LockMode::Compliance)
-      throw Error(ErrorKind::Refused, l.describe() + " is a compliance lock: nobody can lift or shorten it before it expires");
+      throw Error(ErrorKind::Refused,
+                  l.describe() + " is a compliance lock: nobody can lift or shorten it before it expires");
     if (!l.active(now)) throw Error(ErrorKind::Usage, l.describe() + " is no longer active");
     if (repo->append_only())
-      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) + " cannot release locks; use an operator's key");
+      throw Error(ErrorKind::Refused,
+                  "append-only key " + repo->key_id().substr(0, 8) + " cannot release locks; use an operator's key");
     mfa_verify(*repo, ra->totp);
     release_lock(*repo, l, ra->reason);
-    if (g.json) print_json({{"released", l.id.hex()}});
-    else if (!g.quiet) std::cout << "released " << l.describe() << " on recovery point " << l.snapshot.short_hex() << "\n";
+    if (g.json)
+      print_json({{"released", l.id.hex()}});
+    else if (!g.quiet)
+      std::cout << "released " << l.describe() << " on recovery point " << l.snapshot.short_hex() << "\n";
     return kExitOk;
   });
 }
@@ -200,12 +222,15 @@ void register_mfa(CLI::App& app, GlobalOptions& g) {
   set_command(*enroll, [&g, account] {
     auto repo = open_repository(g);
     if (repo->append_only())
-      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) + " cannot enroll a second factor");
+      throw Error(ErrorKind::Refused,
+                  "append-only key " + repo->key_id().substr(0, 8) + " cannot enroll a second factor");
     std::string acct = account->empty() ? local_username() + "@" + local_hostname() : *account;
     MfaEnrollment e = mfa_enroll(*repo, acct);
-    if (g.json) print_json({{"secret", e.secret_base32}, {"uri", e.uri}});
+    if (g.json)
+      print_json({{"secret", e.secret_base32}, {"uri", e.uri}});
     else
-      std::cout << "second factor enrolled.\nsecret (base32): " << e.secret_base32 << "\nURI for authenticator apps: " << e.uri
+      std::cout << "second factor enrolled.\nsecret (base32): " << e.secret_base32
+                << "\nURI for authenticator apps: " << e.uri
                 << "\nThis secret is shown once; 'arca lock release' asks for its current 6-digit code.\n";
     return kExitOk;
   });

@@ -44,7 +44,8 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
     SnapshotFilter filter;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("snapshot", a->snapshot, "Snapshot id (or unique prefix), or 'latest' (the newest the selectors match)")
+  cmd->add_option("snapshot", a->snapshot,
+                  "Snapshot id (or unique prefix), or 'latest' (the newest the selectors match)")
       ->required();
   add_snapshot_filter_options(*cmd, a->filter);
   cmd->add_option("path", a->path, "Only list this path and what is below it (e.g. 'dir/sub')");
@@ -58,45 +59,54 @@ void register_ls(CLI::App& app, GlobalOptions& g) {
     if (!prefix.empty() && prefix.front() == '/') {
       try {
         prefix = tree_pattern(snap, prefix, "path");
-      } catch (const Error&) {
-      }
+      } catch (const Error&) {}
     }
     while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
     while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
     nlohmann::json out = nlohmann::json::array();
     bool found = prefix.empty();
-    walk_tree(*repo, content_root(*repo, snap), [&](const std::string& p, const Node& n) {
-      bool inside = prefix.empty() || p == prefix || p.rfind(prefix + "/", 0) == 0;
-      bool above = !inside && prefix.rfind(p + "/", 0) == 0;
-      if (!inside) return above;
-      found = true;
-      if (g.json) {
-        nlohmann::json j = {{"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
-                            {"gid", n.gid}, {"user", n.user}, {"group", n.group}, {"size", n.size},
-                            {"mtime_ns", n.mtime_ns}};
-        set_name_field(j, "path", p);  // names that are not UTF-8 also as path_b64, losslessly
-        if (n.type == NodeType::Symlink) set_name_field(j, "link_target", n.link_target);
-        if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) {
-          j["major"] = major(dev_t(n.rdev));
-          j["minor"] = minor(dev_t(n.rdev));
-        }
-        out.push_back(std::move(j));
-      } else if (a->long_format) {
-        std::string owner = (n.user.empty() ? std::to_string(n.uid) : escape_name(n.user)) + " " +
-                            (n.group.empty() ? std::to_string(n.gid) : escape_name(n.group));
-        char size[32];
-        if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev)  // as ls -l: major, minor
-          snprintf(size, sizeof size, "%7u,%4u", major(dev_t(n.rdev)), minor(dev_t(n.rdev)));
-        else
-          snprintf(size, sizeof size, "%12llu", static_cast<unsigned long long>(n.size));
-        std::cout << mode_string(n) << " " << owner << " " << size << " " << node_time(n.mtime_ns) << " "
-                  << escape_name(p) << (n.type == NodeType::Symlink ? " -> " + escape_name(n.link_target) : "") << "\n";
-      } else {
-        std::cout << escape_name(p) << (n.type == NodeType::Dir ? "/" : "") << "\n";
-      }
-      return true;
-    }, "", "snapshot " + snap.id.short_hex());
-    if (!found) throw Error(ErrorKind::NotFound, "path '" + escape_name(a->path) + "' is not in snapshot " + snap.id.short_hex());
+    walk_tree(
+        *repo, content_root(*repo, snap),
+        [&](const std::string& p, const Node& n) {
+          bool inside = prefix.empty() || p == prefix || p.rfind(prefix + "/", 0) == 0;
+          bool above = !inside && prefix.rfind(p + "/", 0) == 0;
+          if (!inside) return above;
+          found = true;
+          if (g.json) {
+            nlohmann::json j = {{"type", node_type_name(n.type)},
+                                {"mode", n.mode},
+                                {"uid", n.uid},
+                                {"gid", n.gid},
+                                {"user", n.user},
+                                {"group", n.group},
+                                {"size", n.size},
+                                {"mtime_ns", n.mtime_ns}};
+            set_name_field(j, "path", p);  // names that are not UTF-8 also as path_b64, losslessly
+            if (n.type == NodeType::Symlink) set_name_field(j, "link_target", n.link_target);
+            if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) {
+              j["major"] = major(dev_t(n.rdev));
+              j["minor"] = minor(dev_t(n.rdev));
+            }
+            out.push_back(std::move(j));
+          } else if (a->long_format) {
+            std::string owner = (n.user.empty() ? std::to_string(n.uid) : escape_name(n.user)) + " " +
+                                (n.group.empty() ? std::to_string(n.gid) : escape_name(n.group));
+            char size[32];
+            if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev)  // as ls -l: major, minor
+              snprintf(size, sizeof size, "%7u,%4u", major(dev_t(n.rdev)), minor(dev_t(n.rdev)));
+            else
+              snprintf(size, sizeof size, "%12llu", static_cast<unsigned long long>(n.size));
+            std::cout << mode_string(n) << " " << owner << " " << size << " " << node_time(n.mtime_ns) << " "
+                      << escape_name(p) << (n.type == NodeType::Symlink ? " -> " + escape_name(n.link_target) : "")
+                      << "\n";
+          } else {
+            std::cout << escape_name(p) << (n.type == NodeType::Dir ? "/" : "") << "\n";
+          }
+          return true;
+        },
+        "", "snapshot " + snap.id.short_hex());
+    if (!found)
+      throw Error(ErrorKind::NotFound, "path '" + escape_name(a->path) + "' is not in snapshot " + snap.id.short_hex());
     if (g.json) print_json(out);
     return kExitOk;
   });

@@ -54,19 +54,24 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--owner", a->o.owner,
                   "User to own the restored files when run as root (default: the owner of an existing --to directory "
                   "if not root, else 'postgres'; never the owner the backup records)");
-  cmd->add_flag("--no-archive", a->o.archive_off,
-                "Set archive_mode = off in the restored cluster (a test copy must not archive into the original's archive)");
+  cmd->add_flag(
+      "--no-archive", a->o.archive_off,
+      "Set archive_mode = off in the restored cluster (a test copy must not archive into the original's archive)");
   cmd->add_flag("--start", a->start, "Start the restored server and wait until it accepts connections");
   cmd->add_option("--port", a->port, "Port for --start (default: as configured)")->check(CLI::Range(1, 65535));
-  cmd->add_option("--start-timeout", a->start_timeout, "Seconds to wait for recovery and startup")->capture_default_str();
-  cmd->add_option("--pg-bin", a->pg_bin, "Directory with pg_ctl and postgres (default: found for the backup's version)");
-  cmd->add_option("--threads", a->o.threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));
+  cmd->add_option("--start-timeout", a->start_timeout, "Seconds to wait for recovery and startup")
+      ->capture_default_str();
+  cmd->add_option("--pg-bin", a->pg_bin,
+                  "Directory with pg_ctl and postgres (default: found for the backup's version)");
+  cmd->add_option("--threads", a->o.threads, "Parallel restore threads (default: 2 × cores)")
+      ->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, a] {
     auto t0 = std::chrono::steady_clock::now();
     a->o.target = parse_target(a->target, RecoveryTarget::Kind::Latest);
     if (!a->snapshot.empty()) a->o.snapshot = a->snapshot;
     if (!a->o.tablespace_map_all.empty() && a->o.tablespace_map_all_original)
-      throw Error(ErrorKind::Usage, "--tablespace-map-all and --tablespace-map-all-original exclude each other: choose one");
+      throw Error(ErrorKind::Usage,
+                  "--tablespace-map-all and --tablespace-map-all-original exclude each other: choose one");
     for (const auto& m : a->tablespace_map) {
       auto eq = m.find('=');
       if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
@@ -109,10 +114,18 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
     }
     double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (g.json) {
-      print_json({{"snapshot", r.snapshot.id.hex()}, {"data_directory", a->o.target_dir},
-                  {"target", a->o.target.describe()}, {"bytes", r.bytes}, {"bytes_written", r.bytes_written},
-                  {"files", r.files}, {"restore_s", r.restore_s}, {"started", a->start}, {"port", a->start ? port : 0},
-                  {"start_s", start_s}, {"total_s", total_s}, {"warnings", r.warnings}});
+      print_json({{"snapshot", r.snapshot.id.hex()},
+                  {"data_directory", a->o.target_dir},
+                  {"target", a->o.target.describe()},
+                  {"bytes", r.bytes},
+                  {"bytes_written", r.bytes_written},
+                  {"files", r.files},
+                  {"restore_s", r.restore_s},
+                  {"started", a->start},
+                  {"port", a->start ? port : 0},
+                  {"start_s", start_s},
+                  {"total_s", total_s},
+                  {"warnings", r.warnings}});
     } else if (!g.quiet) {
       for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
       if (!note.empty()) std::cerr << "note: " << note << "\n";
@@ -121,9 +134,10 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
                 << r.files << " files, wrote " << human_bytes(r.bytes_written) << " in " << human_duration(r.restore_s)
                 << "\n  recovery target: " << a->o.target.describe() << "\n";
       if (a->start)
-        std::cout << "  server started" << (port ? " on port " + std::to_string(port) : std::string()) << " and accepts connections after " << human_duration(start_s)
-                  << " (" << human_duration(total_s) << " from the start of the restore)\n  its socket directory is "
-                  << socket_dir << " (the backup's settings for programs, libraries and paths are overridden: "
+        std::cout << "  server started" << (port ? " on port " + std::to_string(port) : std::string())
+                  << " and accepts connections after " << human_duration(start_s) << " (" << human_duration(total_s)
+                  << " from the start of the restore)\n  its socket directory is " << socket_dir
+                  << " (the backup's settings for programs, libraries and paths are overridden: "
                      "docs/postgres.md)\n";
       else
         std::cout << "  start it with: pg_ctl -D " << a->o.target_dir << " start\n";

@@ -16,15 +16,21 @@ void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
                                 "integrity checks, clean up. Exit 12 if a check fails");
   add_global_options(*cmd, g);
   auto o = std::make_shared<PgVerifyOptions>();
-  cmd->add_option("snapshot", o->snapshot,
-                  "Base backup (snapshot id or 'latest'); with --time, --lsn, --xid, --restore-point or --target latest "
-                  "the restore replays archived WAL to that point (default: the backup's own consistent point)")
+  cmd->add_option(
+         "snapshot", o->snapshot,
+         "Base backup (snapshot id or 'latest'); with --time, --lsn, --xid, --restore-point or --target latest "
+         "the restore replays archived WAL to that point (default: the backup's own consistent point)")
       ->capture_default_str();
   cmd->add_option("--source", o->source_name, "With 'latest': the newest base backup of this source name");
-  cmd->add_option("--checks", o->checks_file, "File of your own SQL checks, each with an expectation (see docs/postgres.md)");
-  cmd->add_option("--scratch", o->scratch_parent, "Directory for the scratch data directory (default: $TMPDIR or /tmp)");
-  cmd->add_option("--pg-bin", o->pg_bin, "Directory with pg_ctl and postgres (default: found for the backup's version)");
-  cmd->add_option("--owner", o->owner, "User to run the scratch server as when run as root (default: 'postgres'; never the owner the backup records)");
+  cmd->add_option("--checks", o->checks_file,
+                  "File of your own SQL checks, each with an expectation (see docs/postgres.md)");
+  cmd->add_option("--scratch", o->scratch_parent,
+                  "Directory for the scratch data directory (default: $TMPDIR or /tmp)");
+  cmd->add_option("--pg-bin", o->pg_bin,
+                  "Directory with pg_ctl and postgres (default: found for the backup's version)");
+  cmd->add_option(
+      "--owner", o->owner,
+      "User to run the scratch server as when run as root (default: 'postgres'; never the owner the backup records)");
   cmd->add_flag("--thorough", o->thorough, "amcheck also verifies that every heap row is indexed (slower)");
   cmd->add_flag("--keep", o->keep, "Keep the scratch data directory for inspection");
   cmd->add_option("--threads", o->threads, "Parallel restore threads (default: 2 × cores)")->check(CLI::Range(1, 256));
@@ -53,11 +59,21 @@ void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
     if (g.json) {
       nlohmann::json checks = nlohmann::json::array();
       for (const auto& c : r.checks)
-        checks.push_back({{"name", c.name}, {"database", c.database},
-                          {"status", c.skipped ? "skipped" : c.passed ? "passed" : "failed"}, {"detail", c.detail}});
-      print_json({{"snapshot", r.snapshot.id.hex()}, {"source", r.snapshot.source_name}, {"passed", ok},
-                  {"restore_s", r.restore_s}, {"start_s", r.start_s}, {"rto_sample_s", rto}, {"checks_s", r.checks_s},
-                  {"recovery_point_age_s", r.recovery_point_age_s}, {"checks", checks},
+        checks.push_back({{"name", c.name},
+                          {"database", c.database},
+                          {"status", c.skipped  ? "skipped"
+                                     : c.passed ? "passed"
+                                                : "failed"},
+                          {"detail", c.detail}});
+      print_json({{"snapshot", r.snapshot.id.hex()},
+                  {"source", r.snapshot.source_name},
+                  {"passed", ok},
+                  {"restore_s", r.restore_s},
+                  {"start_s", r.start_s},
+                  {"rto_sample_s", rto},
+                  {"checks_s", r.checks_s},
+                  {"recovery_point_age_s", r.recovery_point_age_s},
+                  {"checks", checks},
                   {"scratch", r.scratch.empty() ? nlohmann::json() : nlohmann::json(r.scratch)}});
     } else if (!g.quiet) {
       std::cout << "verify of base backup " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name << ", "

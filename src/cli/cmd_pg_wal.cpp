@@ -27,14 +27,12 @@ namespace arca {
 
 namespace {
 
-
 uint64_t parse_system_id(const std::string& s) {
   try {
     size_t used = 0;
     uint64_t v = std::stoull(s, &used, 10);
     if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   throw Error(ErrorKind::Usage, "--system-id " + s + ": expected the decimal number pg_controldata shows");
 }
 
@@ -48,9 +46,10 @@ uint64_t wal_system_id(const std::string& explicit_id, const std::string& pgdata
 }  // namespace
 
 void register_wal_push(CLI::App& pg, GlobalOptions& g) {
-  auto* cmd = pg.add_subcommand("wal-push",
-                                "Archive one WAL file (use as archive_command = 'arca pg wal-push … %p'); the same file "
-                                "again is accepted, a different one under an archived name is refused");
+  auto* cmd =
+      pg.add_subcommand("wal-push",
+                        "Archive one WAL file (use as archive_command = 'arca pg wal-push … %p'); the same file "
+                        "again is accepted, a different one under an archived name is refused");
   add_global_options(*cmd, g);
   auto path = std::make_shared<std::string>();
   auto sysid = std::make_shared<std::string>();
@@ -62,8 +61,10 @@ void register_wal_push(CLI::App& pg, GlobalOptions& g) {
   auto spool = std::make_shared<std::string>();
   cmd->add_option("--batch", *batch,
                   "Also push up to this many other segments waiting to be archived, in parallel (0: only this one)")
-      ->capture_default_str()->check(CLI::Range(0, 256));
-  cmd->add_option("--spool", *spool, "Directory for the markers of segments pushed ahead (default: pg_wal/arca-pushed/…)");
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--spool", *spool,
+                  "Directory for the markers of segments pushed ahead (default: pg_wal/arca-pushed/…)");
   set_command(*cmd, [&g, path, sysid, pgdata, batch, spool] {
     std::string name = std::filesystem::path(*path).filename().string();
     if (!parse_wal_file_name(name, 16u << 20))
@@ -83,11 +84,15 @@ void register_wal_push(CLI::App& pg, GlobalOptions& g) {
     std::vector<std::string> warnings;
     size_t ahead = 0;
     if (*batch > 0 && read_wal_segment_header(content))
-      ahead = push_ready_segments(archive, wal_dir, sp, name, *batch, std::max(4u, repo->backend().parallelism()), warnings);
+      ahead = push_ready_segments(archive, wal_dir, sp, name, *batch, std::max(4u, repo->backend().parallelism()),
+                                  warnings);
     for (const auto& w : warnings) std::cerr << "arca: warning: pushing ahead: " << w << "\n";
-    if (g.json) print_json({{"file", name}, {"system_id", std::to_string(id)}, {"bytes", content.size()},
-                            {"result", result == WalArchive::PushResult::Stored ? "stored" : "already_archived"},
-                            {"pushed_ahead", ahead}});
+    if (g.json)
+      print_json({{"file", name},
+                  {"system_id", std::to_string(id)},
+                  {"bytes", content.size()},
+                  {"result", result == WalArchive::PushResult::Stored ? "stored" : "already_archived"},
+                  {"pushed_ahead", ahead}});
     else if (!g.quiet && result == WalArchive::PushResult::AlreadyArchived)
       std::cerr << "arca: " << name << " was already archived with the same content\n";
     return kExitOk;
@@ -123,7 +128,8 @@ void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
   auto prefetch = std::make_shared<unsigned>(8);
   auto spool = std::make_shared<std::string>();
   cmd->add_option("--prefetch", *prefetch, "Also fetch this many following segments into the spool (0: none)")
-      ->capture_default_str()->check(CLI::Range(0, 256));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
   cmd->add_option("--spool", *spool, "Directory for prefetched segments (default: pg_wal/arca-prefetch)");
   auto creds = std::make_shared<std::string>();
   cmd->add_option("--credentials-file", *creds,
@@ -157,7 +163,6 @@ void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
   });
 }
 
-
 namespace {
 std::atomic<bool> g_stop{false};
 }  // namespace
@@ -173,8 +178,10 @@ void register_wal_stream(CLI::App& pg, GlobalOptions& g) {
   cmd->add_flag("--create-slot", o->create_slot, "Create the slot if it does not exist");
   cmd->add_option("--flush-interval", o->flush_interval,
                   "Seconds between stores of the segment being written (the data-loss window)")
-      ->capture_default_str()->check(CLI::Range(0.05, 3600.0));
-  cmd->add_option("--retry-interval", o->retry_interval, "Seconds between reconnection attempts")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 3600.0));
+  cmd->add_option("--retry-interval", o->retry_interval, "Seconds between reconnection attempts")
+      ->capture_default_str();
   cmd->add_option("--give-up-after", o->give_up_after, "Fail after this many seconds without a connection (0: never)")
       ->capture_default_str();
   set_command(*cmd, [&g, o] {
@@ -187,24 +194,32 @@ void register_wal_stream(CLI::App& pg, GlobalOptions& g) {
     sigaction(SIGTERM, &sa, nullptr);
     WalStreamStatus st;
     auto log = [&g](const std::string& m) {
-      if (g.json) print_json({{"time", now_rfc3339()}, {"event", m}});
-      else if (!g.quiet) std::cerr << now_rfc3339().substr(0, 19) << " arca pg wal-stream: " << m << std::endl;
+      if (g.json)
+        print_json({{"time", now_rfc3339()}, {"event", m}});
+      else if (!g.quiet)
+        std::cerr << now_rfc3339().substr(0, 19) << " arca pg wal-stream: " << m << std::endl;
     };
     pg_wal_stream(*repo, *o, st, g_stop, log);
-    if (g.json) print_json({{"stopped", true}, {"received", st.received.load()}, {"segments", st.segments.load()},
-                            {"pieces", st.pieces.load()}, {"flushed_lsn", format_lsn(st.flushed_lsn)},
-                            {"reconnects", st.reconnects.load()}});
+    if (g.json)
+      print_json({{"stopped", true},
+                  {"received", st.received.load()},
+                  {"segments", st.segments.load()},
+                  {"pieces", st.pieces.load()},
+                  {"flushed_lsn", format_lsn(st.flushed_lsn)},
+                  {"reconnects", st.reconnects.load()}});
     else if (!g.quiet)
-      std::cerr << "stopped: received " << human_bytes(st.received) << ", stored " << st.segments << " whole segments and "
-                << st.pieces << " pieces; archived up to " << format_lsn(st.flushed_lsn) << "\n";
+      std::cerr << "stopped: received " << human_bytes(st.received) << ", stored " << st.segments
+                << " whole segments and " << st.pieces << " pieces; archived up to " << format_lsn(st.flushed_lsn)
+                << "\n";
     return kExitOk;
   });
 }
 
 void register_pg_check(CLI::App& pg, GlobalOptions& g) {
-  auto* cmd = pg.add_subcommand("check",
-                                "Check that the WAL archive is continuous from every base backup to its newest WAL, per "
-                                "timeline; exit 12 if there is a gap");
+  auto* cmd =
+      pg.add_subcommand("check",
+                        "Check that the WAL archive is continuous from every base backup to its newest WAL, per "
+                        "timeline; exit 12 if there is a gap");
   add_global_options(*cmd, g);
   auto sysid = std::make_shared<std::string>();
   auto conninfo = std::make_shared<std::string>();
@@ -223,37 +238,54 @@ void register_pg_check(CLI::App& pg, GlobalOptions& g) {
       nlohmann::json tls = nlohmann::json::array(), bks = nlohmann::json::array();
       for (const auto& t : rep.timelines) {
         nlohmann::json gaps = nlohmann::json::array();
-        for (const auto& gp : t.gaps) gaps.push_back({{"first_missing", gp.first_missing}, {"last_missing", gp.last_missing}});
-        tls.push_back({{"timeline", t.timeline}, {"first", t.first}, {"last", t.last}, {"segments", t.segments},
-                       {"last_is_partial", t.last_is_partial}, {"parent", t.parent ? nlohmann::json(*t.parent) : nlohmann::json()},
+        for (const auto& gp : t.gaps)
+          gaps.push_back({{"first_missing", gp.first_missing}, {"last_missing", gp.last_missing}});
+        tls.push_back({{"timeline", t.timeline},
+                       {"first", t.first},
+                       {"last", t.last},
+                       {"segments", t.segments},
+                       {"last_is_partial", t.last_is_partial},
+                       {"parent", t.parent ? nlohmann::json(*t.parent) : nlohmann::json()},
                        {"gaps", gaps}});
       }
       for (const auto& b : rep.backups)
-        bks.push_back({{"snapshot", b.snapshot.id.hex()}, {"time", b.snapshot.time}, {"continuous", b.continuous},
-                       {"recoverable_to", b.recoverable_to}, {"timeline", b.end_timeline},
+        bks.push_back({{"snapshot", b.snapshot.id.hex()},
+                       {"time", b.snapshot.time},
+                       {"continuous", b.continuous},
+                       {"recoverable_to", b.recoverable_to},
+                       {"timeline", b.end_timeline},
                        {"first_gap", b.first_gap ? nlohmann::json{{"first_missing", b.first_gap->first_missing},
-                                                                   {"last_missing", b.first_gap->last_missing}}
+                                                                  {"last_missing", b.first_gap->last_missing}}
                                                  : nlohmann::json()}});
-      nlohmann::json j = {{"system_id", std::to_string(rep.system_id)}, {"ok", rep.ok()}, {"timelines", tls}, {"backups", bks}};
+      nlohmann::json j = {
+          {"system_id", std::to_string(rep.system_id)}, {"ok", rep.ok()}, {"timelines", tls}, {"backups", bks}};
       if (rep.server_lsn) {
         j["server_lsn"] = format_lsn(*rep.server_lsn);
         j["segments_behind"] = rep.segments_behind;
       }
       print_json(j);
     } else {
-      std::cout << "WAL archive of cluster " << rep.system_id << ": " << (rep.ok() ? "continuous" : "GAPS FOUND") << "\n";
+      std::cout << "WAL archive of cluster " << rep.system_id << ": " << (rep.ok() ? "continuous" : "GAPS FOUND")
+                << "\n";
       for (const auto& t : rep.timelines) {
         std::cout << "  timeline " << t.timeline;
-        if (t.parent) std::cout << " (from timeline " << *t.parent << (t.switch_lsn ? " at " + format_lsn(*t.switch_lsn) : "") << ")";
-        if (t.segments) std::cout << ": " << t.segments << " segments " << t.first << " .. " << t.last << (t.last_is_partial ? " (newest in progress)" : "");
+        if (t.parent)
+          std::cout << " (from timeline " << *t.parent << (t.switch_lsn ? " at " + format_lsn(*t.switch_lsn) : "")
+                    << ")";
+        if (t.segments)
+          std::cout << ": " << t.segments << " segments " << t.first << " .. " << t.last
+                    << (t.last_is_partial ? " (newest in progress)" : "");
         std::cout << "\n";
-        for (const auto& gp : t.gaps) std::cout << "    GAP: " << gp.first_missing << " .. " << gp.last_missing << " missing\n";
+        for (const auto& gp : t.gaps)
+          std::cout << "    GAP: " << gp.first_missing << " .. " << gp.last_missing << " missing\n";
       }
       for (const auto& b : rep.backups) {
         std::cout << "  base backup " << b.snapshot.id.short_hex() << " (" << short_time(b.snapshot.time) << "): ";
-        if (b.continuous) std::cout << "recoverable to " << b.recoverable_to << " (timeline " << b.end_timeline << ")\n";
-        else std::cout << "recoverable only to " << b.recoverable_to << "; then missing " << b.first_gap->first_missing << " .. "
-                       << b.first_gap->last_missing << "\n";
+        if (b.continuous)
+          std::cout << "recoverable to " << b.recoverable_to << " (timeline " << b.end_timeline << ")\n";
+        else
+          std::cout << "recoverable only to " << b.recoverable_to << "; then missing " << b.first_gap->first_missing
+                    << " .. " << b.first_gap->last_missing << "\n";
       }
       if (rep.server_lsn)
         std::cout << "  server is at " << format_lsn(*rep.server_lsn) << ": the archive is " << rep.segments_behind

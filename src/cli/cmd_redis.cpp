@@ -6,11 +6,11 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/progress_display.h"
+#include "sources/files/restore.h"
 #include "sources/redis/rdb_capture.h"
 #include "sources/redis/redis_restore.h"
 #include "sources/redis/redis_server.h"
 #include "sources/redis/redis_verify.h"
-#include "sources/files/restore.h"
 #include "util/error.h"
 #include "util/io.h"
 
@@ -58,7 +58,8 @@ std::vector<std::pair<std::string, std::string>> server_settings(const std::vect
   for (const auto& opt : all) {
     auto eq = opt.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw Error(ErrorKind::Usage, "a redis-server setting is NAME=VALUE, not '" + opt.substr(0, opt.find('=')) + "…'");
+      throw Error(ErrorKind::Usage,
+                  "a redis-server setting is NAME=VALUE, not '" + opt.substr(0, opt.find('=')) + "…'");
     out.emplace_back(opt.substr(0, eq), opt.substr(eq + 1));
   }
   return out;
@@ -71,16 +72,19 @@ void print_keys(const Snapshot& snap) {
 }
 
 void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
-  auto* cmd = redis.add_subcommand("backup", "Capture a consistent RDB snapshot over the replication protocol (and AOF files)");
+  auto* cmd =
+      redis.add_subcommand("backup", "Capture a consistent RDB snapshot over the replication protocol (and AOF files)");
   add_global_options(*cmd, g);
   auto o = std::make_shared<RedisBackupOptions>();
-  cmd->add_option("--url", o->url, "redis://[user:password@]host:port (rediss:// for TLS; password also from REDISCLI_AUTH)")
+  cmd->add_option("--url", o->url,
+                  "redis://[user:password@]host:port (rediss:// for TLS; password also from REDISCLI_AUTH)")
       ->required();
   auto password_file = std::make_shared<std::string>();
   add_password_file_option(*cmd, *password_file);
   add_tls_options(*cmd, o->tls);
-  cmd->add_option("--aof-dir", o->aof_dir, "Also back up the AOF: Redis 7's appendonlydir/ (or the data directory holding it), "
-                                           "or an appendonly.aof file");
+  cmd->add_option("--aof-dir", o->aof_dir,
+                  "Also back up the AOF: Redis 7's appendonlydir/ (or the data directory holding it), "
+                  "or an appendonly.aof file");
   cmd->add_option("--name", o->name, "Source name for these recovery points (default: redis-<host>-<port>)");
   add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
   host_option(cmd->add_option("--host", o->host, "Host name to record (default: this machine's)"));
@@ -119,11 +123,13 @@ void register_redis_backup(CLI::App& redis, GlobalOptions& g) {
 
 void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
   auto* cmd = redis.add_subcommand(
-      "restore", "Restore a recovery point: dump.rdb (and AOF) into a directory, optionally started; or load its keys into a "
-                 "running server");
+      "restore",
+      "Restore a recovery point: dump.rdb (and AOF) into a directory, optionally started; or load its keys into a "
+      "running server");
   add_global_options(*cmd, g);
   struct Opts {
-    std::string snapshot = "latest", source, to, port_bind = "127.0.0.1", redis_server, server_option_file, password_file;
+    std::string snapshot = "latest", source, to, port_bind = "127.0.0.1", redis_server, server_option_file,
+                password_file;
     std::vector<std::string> server_options;
     int port = 0, timeout_s = 600;
     bool start = false, force = false;
@@ -132,9 +138,11 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("snapshot", o->snapshot, "Recovery point (snapshot id or 'latest')")->capture_default_str();
   cmd->add_option("--source", o->source, "With 'latest': the newest recovery point of this source name");
-  cmd->add_option("--to,--target", o->to, "Directory to write dump.rdb (and appendonlydir/) into (--target is the same)");
+  cmd->add_option("--to,--target", o->to,
+                  "Directory to write dump.rdb (and appendonlydir/) into (--target is the same)");
   cmd->add_flag("--force", o->force, "With --to: replace an existing dump.rdb or appendonlydir/ (default: refuse)");
-  cmd->add_flag("--start", o->start, "Start a redis-server on the restored files (needs --port) and wait until it has loaded");
+  cmd->add_flag("--start", o->start,
+                "Start a redis-server on the restored files (needs --port) and wait until it has loaded");
   cmd->add_option("--port", o->port, "Port for --start")->check(CLI::Range(1, 65535));
   cmd->add_option("--bind", o->port_bind, "Address for --start to listen on")->capture_default_str();
   cmd->add_option("--redis-server", o->redis_server, "redis-server binary for --start (default: from PATH)");
@@ -153,15 +161,18 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
   add_tls_options(*cmd, o->load.tls);
   cmd->add_option("--match", o->load.match, "With --into: only keys matching this glob (e.g. 'session:*')");
   cmd->add_option("--db", o->load.source_db, "With --into: only keys of this database");
-  cmd->add_flag("--replace", o->load.replace, "With --into: overwrite existing keys (default: keep them and count them)");
+  cmd->add_flag("--replace", o->load.replace,
+                "With --into: overwrite existing keys (default: keep them and count them)");
   set_command(*cmd, [&g, o] {
     if (o->to.empty() == o->load.url.empty()) throw Error(ErrorKind::Usage, "give either --to DIR or --into redis://…");
     if (o->start && o->port == 0) throw Error(ErrorKind::Usage, "--start needs --port N");
     if (o->start && o->to.empty()) throw Error(ErrorKind::Usage, "--start goes with --to DIR");
     std::vector<std::string> extra = {"--bind", o->port_bind};
     auto settings = server_settings(o->server_options, o->server_option_file);
-    if (!o->load.url.empty()) o->load.url = url_with_password_file(o->load.url, o->password_file);
-    else if (!o->password_file.empty()) throw Error(ErrorKind::Usage, "--redis-password-file goes with --into");
+    if (!o->load.url.empty())
+      o->load.url = url_with_password_file(o->load.url, o->password_file);
+    else if (!o->password_file.empty())
+      throw Error(ErrorKind::Usage, "--redis-password-file goes with --into");
     auto repo = open_repository(g);
     Snapshot snap = find_redis_snapshot(*repo, o->snapshot, o->source);
     ProgressCounters progress;
@@ -172,8 +183,12 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
         r = redis_load_into(*repo, snap, o->load, progress);
       }
       if (g.json)
-        print_json({{"snapshot", snap.id.hex()}, {"restored", r.restored}, {"kept_existing", r.kept_existing},
-                    {"filtered", r.filtered}, {"expired", r.expired}, {"duration_s", r.duration_s}});
+        print_json({{"snapshot", snap.id.hex()},
+                    {"restored", r.restored},
+                    {"kept_existing", r.kept_existing},
+                    {"filtered", r.filtered},
+                    {"expired", r.expired},
+                    {"duration_s", r.duration_s}});
       else if (!g.quiet)
         std::cout << "loaded " << r.restored << " keys from " << snap.id.short_hex() << " into "
                   << RedisUrl::parse(o->load.url).describe() << " in " << human_duration(r.duration_s) << "; "
@@ -201,16 +216,18 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
       std::cerr << "the recovery point's data is damaged; run 'arca check --read-data'\n";
       return kExitCorrupt;
     }
-    nlohmann::json out = {{"snapshot", snap.id.hex()}, {"to", o->to}, {"bytes", rr.bytes}, {"restore_s", rr.duration_s}};
+    nlohmann::json out = {
+        {"snapshot", snap.id.hex()}, {"to", o->to}, {"bytes", rr.bytes}, {"restore_s", rr.duration_s}};
     if (!g.json && !g.quiet)
       std::cout << "restored " << snap.id.short_hex() << " (" << snap.source_name << ", "
-                << snap.metadata["keys"]["value"].get<uint64_t>() << " keys) into " << o->to << ": " << human_bytes(rr.bytes)
-                << " in " << human_duration(rr.duration_s) << "\n";
+                << snap.metadata["keys"]["value"].get<uint64_t>() << " keys) into " << o->to << ": "
+                << human_bytes(rr.bytes) << " in " << human_duration(rr.duration_s) << "\n";
     if (o->start) {
       RedisServer server(find_redis_server(o->redis_server), std::filesystem::absolute(o->to).string(), o->port);
       for (const auto& [name, value] : settings)
         if (name == "requirepass") server.set_password(value);
-      if (snap.metadata.contains("aof_files") && std::filesystem::exists(std::filesystem::path(o->to) / "appendonlydir"))
+      if (snap.metadata.contains("aof_files") &&
+          std::filesystem::exists(std::filesystem::path(o->to) / "appendonlydir"))
         extra.insert(extra.end(), {"--appendonly", "yes", "--appenddirname", "appendonlydir"});
       auto t = std::chrono::steady_clock::now();
       server.start(extra, o->timeout_s, settings);
@@ -234,14 +251,16 @@ void register_redis_restore(CLI::App& redis, GlobalOptions& g) {
 }
 
 void register_redis_verify(CLI::App& redis, GlobalOptions& g) {
-  auto* cmd = redis.add_subcommand("verify", "Prove a recovery point restores: load it into a scratch redis-server, compare key "
-                                             "counts and sampled values. Exit 12 if a check fails");
+  auto* cmd = redis.add_subcommand("verify",
+                                   "Prove a recovery point restores: load it into a scratch redis-server, compare key "
+                                   "counts and sampled values. Exit 12 if a check fails");
   add_global_options(*cmd, g);
   auto o = std::make_shared<RedisVerifyOptions>();
   cmd->add_option("snapshot", o->snapshot, "Recovery point (snapshot id or 'latest')")->capture_default_str();
   cmd->add_option("--source", o->source, "With 'latest': the newest recovery point of this source name");
   cmd->add_option("--samples", o->samples, "Keys compared value by value")->capture_default_str();
-  cmd->add_option("--scratch", o->scratch_parent, "Directory for the scratch server's files (default: $TMPDIR or /tmp)");
+  cmd->add_option("--scratch", o->scratch_parent,
+                  "Directory for the scratch server's files (default: $TMPDIR or /tmp)");
   cmd->add_option("--redis-server", o->redis_server, "redis-server binary (default: from PATH)");
   cmd->add_flag("--keep", o->keep, "Keep the scratch directory");
   set_command(*cmd, [&g, o] {
@@ -258,17 +277,25 @@ void register_redis_verify(CLI::App& redis, GlobalOptions& g) {
       nlohmann::json checks = nlohmann::json::array();
       for (const auto& c : r.checks)
         checks.push_back({{"name", c.name}, {"status", c.passed ? "passed" : "failed"}, {"detail", c.detail}});
-      print_json({{"snapshot", r.snapshot.id.hex()}, {"source", r.snapshot.source_name}, {"passed", ok},
-                  {"restore_s", r.restore_s}, {"load_s", r.load_s}, {"rto_sample_s", rto}, {"checks_s", r.checks_s},
-                  {"keys_loaded", r.keys_loaded}, {"recovery_point_age_s", r.recovery_point_age_s}, {"checks", checks},
+      print_json({{"snapshot", r.snapshot.id.hex()},
+                  {"source", r.snapshot.source_name},
+                  {"passed", ok},
+                  {"restore_s", r.restore_s},
+                  {"load_s", r.load_s},
+                  {"rto_sample_s", rto},
+                  {"checks_s", r.checks_s},
+                  {"keys_loaded", r.keys_loaded},
+                  {"recovery_point_age_s", r.recovery_point_age_s},
+                  {"checks", checks},
                   {"scratch", r.scratch.empty() ? nlohmann::json() : nlohmann::json(r.scratch)}});
     } else if (!g.quiet) {
-      std::cout << "verify of redis recovery point " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name << ", "
-                << short_time(r.snapshot.time) << "): " << (ok ? "PASSED" : "FAILED") << "\n"
+      std::cout << "verify of redis recovery point " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name
+                << ", " << short_time(r.snapshot.time) << "): " << (ok ? "PASSED" : "FAILED") << "\n"
                 << "  restore " << human_duration(r.restore_s) << " + load " << human_duration(r.load_s)
                 << " = RTO sample " << human_duration(rto) << "; recovery point age (RPO sample) "
                 << human_duration(r.recovery_point_age_s) << "\n";
-      for (const auto& c : r.checks) std::cout << "  [" << (c.passed ? " ok " : "FAIL") << "] " << c.name << ": " << c.detail << "\n";
+      for (const auto& c : r.checks)
+        std::cout << "  [" << (c.passed ? " ok " : "FAIL") << "] " << c.name << ": " << c.detail << "\n";
       if (!r.scratch.empty()) std::cout << "  scratch directory kept: " << r.scratch << "\n";
     }
     return ok ? kExitOk : kExitCorrupt;
@@ -278,7 +305,8 @@ void register_redis_verify(CLI::App& redis, GlobalOptions& g) {
 }  // namespace
 
 void register_redis(CLI::App& app, GlobalOptions& g) {
-  auto* redis = app.add_subcommand("redis", "Redis: RDB snapshots over the replication protocol, AOF, restore, verification");
+  auto* redis =
+      app.add_subcommand("redis", "Redis: RDB snapshots over the replication protocol, AOF, restore, verification");
   redis->require_subcommand(1);
   register_redis_backup(*redis, g);
   register_redis_restore(*redis, g);

@@ -28,10 +28,17 @@ int repair_index_command(const GlobalOptions& g, bool dry_run, const std::vector
   }
   int rc = r.complete() ? kExitOk : kExitPartial;
   if (g.json) {
-    print_json({{"dry_run", dry_run}, {"complete", r.complete()}, {"packs", r.packs}, {"blobs", r.blobs},
-                {"packs_added", r.packs_added}, {"index_files_written", r.index_files_written},
-                {"damaged_index", r.damaged_index}, {"removed", r.removed}, {"remove_failed", r.remove_failed},
-                {"unreadable_packs", r.unreadable_packs}, {"kept_from_old_index", r.kept_from_old},
+    print_json({{"dry_run", dry_run},
+                {"complete", r.complete()},
+                {"packs", r.packs},
+                {"blobs", r.blobs},
+                {"packs_added", r.packs_added},
+                {"index_files_written", r.index_files_written},
+                {"damaged_index", r.damaged_index},
+                {"removed", r.removed},
+                {"remove_failed", r.remove_failed},
+                {"unreadable_packs", r.unreadable_packs},
+                {"kept_from_old_index", r.kept_from_old},
                 {"missing_packs", r.missing_packs}});
     return rc;
   }
@@ -108,8 +115,9 @@ int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes, con
   }
   size_t locked = std::count_if(damaged.begin(), damaged.end(), [](const auto& d) { return !d.locked_by.empty(); });
   if (kept > locked)
-    std::cerr << "error: kept " << kept - locked << " recovery point(s) that are unreadable only because a keyring entry is "
-              << "missing or damaged: restore it (from a copy of the repository or a backup of it) and they read again\n";
+    std::cerr
+        << "error: kept " << kept - locked << " recovery point(s) that are unreadable only because a keyring entry is "
+        << "missing or damaged: restore it (from a copy of the repository or a backup of it) and they read again\n";
   if (locked)
     std::cerr << "error: kept " << locked << " damaged recovery point(s) that an active lock protects; prune stays "
               << "blocked until the lock ends or is released ('arca lock list')\n";

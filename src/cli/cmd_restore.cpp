@@ -33,7 +33,8 @@ class StopOnSignal {
   const std::atomic<bool>& flag() const { return g_stop; }
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 std::string plural(uint64_t n, const char* one, const char* many) {
@@ -47,7 +48,8 @@ void print_partial_warning(const Snapshot& snap) {
   size_t shown = 0;
   for (const auto& w : snap.warnings) {
     if (shown++ == 10) {
-      std::cerr << "\n  … and " << snap.warnings.size() - 10 << " more (arca cat snapshot " << snap.id.short_hex() << ")";
+      std::cerr << "\n  … and " << snap.warnings.size() - 10 << " more (arca cat snapshot " << snap.id.short_hex()
+                << ")";
       break;
     }
     std::cerr << "\n  not backed up: " << w.path << ": " << w.message;
@@ -63,12 +65,13 @@ void print_summary(const RestoreResult& r, const RestoreOptions& a, const Snapsh
             << plural(r.symlinks, "symlink", "symlinks") << ", " << plural(r.hardlinks, "hard link", "hard links");
   if (r.specials) std::cout << ", " << plural(r.specials, "special file", "special files") << " (FIFO, socket, device)";
   if (!a.dry_run)
-    std::cout << " from snapshot " << snap.id.short_hex() << " to " << a.target << " in " << human_duration(r.duration_s)
-              << " (" << human_bytes(uint64_t(rate)) << "/s)";
-  std::cout << "\n  " << (a.dry_run ? "would write " : "wrote ") << human_bytes(r.bytes_written) << ": "
-            << r.files_new << " new, " << r.files_replaced << " replaced, " << r.files_unchanged << " unchanged";
+    std::cout << " from snapshot " << snap.id.short_hex() << " to " << a.target << " in "
+              << human_duration(r.duration_s) << " (" << human_bytes(uint64_t(rate)) << "/s)";
+  std::cout << "\n  " << (a.dry_run ? "would write " : "wrote ") << human_bytes(r.bytes_written) << ": " << r.files_new
+            << " new, " << r.files_replaced << " replaced, " << r.files_unchanged << " unchanged";
   if (a.delete_extra)
-    std::cout << (a.dry_run ? "; would delete " : "; deleted ") << plural(r.deleted_paths.size(), "extra entry", "extra entries");
+    std::cout << (a.dry_run ? "; would delete " : "; deleted ")
+              << plural(r.deleted_paths.size(), "extra entry", "extra entries");
   std::cout << "\n";
   if (a.dry_run) {
     for (const auto& p : r.replaced_paths) std::cout << "  would replace " << p << "\n";
@@ -96,8 +99,8 @@ int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot
     std::string paths;
     for (const auto& p : snap.paths) paths += (paths.empty() ? "" : ", ") + p;
     for (const auto& i : r.unmatched_includes) std::cerr << "error: --include '" << i << "' matched nothing\n";
-    std::cerr << "  in snapshot " << snap.id.short_hex() << " of " << short_time(snap.time) << " UTC, host " << snap.host
-              << ", paths " << paths << "\n  (list its contents with 'arca ls " << snap.id.short_hex()
+    std::cerr << "  in snapshot " << snap.id.short_hex() << " of " << short_time(snap.time) << " UTC, host "
+              << snap.host << ", paths " << paths << "\n  (list its contents with 'arca ls " << snap.id.short_hex()
               << "'";
     if (snapshot_arg == "latest")
       std::cerr << "; 'latest' is the newest point of any backup job: name the point by id, or select it with --path, "
@@ -108,8 +111,10 @@ int restore_exit(const RestoreResult& r, const RestoreOptions& a, const Snapshot
   size_t target = 0;
   std::vector<std::string> damaged;  // each path once
   for (const auto& e : r.errors)
-    if (e.source == RestoreProblemSource::Target) target++;
-    else if (std::find(damaged.begin(), damaged.end(), e.path) == damaged.end()) damaged.push_back(e.path);
+    if (e.source == RestoreProblemSource::Target)
+      target++;
+    else if (std::find(damaged.begin(), damaged.end(), e.path) == damaged.end())
+      damaged.push_back(e.path);
   if (!g.json && !damaged.empty()) {
     std::cerr << plural(damaged.size(), "entry is", "entries are") << " damaged in the repository and "
               << (damaged.size() == 1 ? "was" : "were") << " not restored";
@@ -173,21 +178,39 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
     if (g.json) {
       nlohmann::json errs = nlohmann::json::array(), warns = nlohmann::json::array(), partial = nlohmann::json::array();
       for (const auto& e : r.errors)
-        errs.push_back({{"path", e.path}, {"message", e.message},
+        errs.push_back({{"path", e.path},
+                        {"message", e.message},
                         {"source", e.source == RestoreProblemSource::Repository ? "repository" : "target"}});
       for (const auto& e : r.warnings) warns.push_back({{"path", e.path}, {"message", e.message}});
       for (const auto& w : snap.warnings) partial.push_back({{"path", w.path}, {"message", w.message}});
-      print_json({{"snapshot", snap.id.hex()}, {"target", a->target}, {"dry_run", a->dry_run},
-                  {"files", r.files}, {"dirs", r.dirs}, {"symlinks", r.symlinks}, {"hardlinks", r.hardlinks},
-                  {"specials", r.specials}, {"replaced_other", r.replaced_paths},
-                  {"bytes", r.bytes}, {"bytes_written", r.bytes_written}, {"files_new", r.files_new},
-                  {"files_replaced", r.files_replaced}, {"files_unchanged", r.files_unchanged}, {"deleted", r.deleted_paths},
-                  {"damaged", r.damaged}, {"interrupted", r.interrupted}, {"unfinished_removed", r.unfinished_removed},
+      print_json({{"snapshot", snap.id.hex()},
+                  {"target", a->target},
+                  {"dry_run", a->dry_run},
+                  {"files", r.files},
+                  {"dirs", r.dirs},
+                  {"symlinks", r.symlinks},
+                  {"hardlinks", r.hardlinks},
+                  {"specials", r.specials},
+                  {"replaced_other", r.replaced_paths},
+                  {"bytes", r.bytes},
+                  {"bytes_written", r.bytes_written},
+                  {"files_new", r.files_new},
+                  {"files_replaced", r.files_replaced},
+                  {"files_unchanged", r.files_unchanged},
+                  {"deleted", r.deleted_paths},
+                  {"damaged", r.damaged},
+                  {"interrupted", r.interrupted},
+                  {"unfinished_removed", r.unfinished_removed},
                   {"unmatched_includes", r.unmatched_includes},
-                  {"unmatched_excludes", r.unmatched_excludes}, {"stale_tmp_removed", r.stale_tmp_removed},
-                  {"partial_snapshot", snap.partial}, {"not_backed_up", partial},
-                  {"verified", a->verify}, {"files_verified", r.files_verified}, {"duration_s", r.duration_s},
-                  {"errors", errs}, {"warnings", warns}});
+                  {"unmatched_excludes", r.unmatched_excludes},
+                  {"stale_tmp_removed", r.stale_tmp_removed},
+                  {"partial_snapshot", snap.partial},
+                  {"not_backed_up", partial},
+                  {"verified", a->verify},
+                  {"files_verified", r.files_verified},
+                  {"duration_s", r.duration_s},
+                  {"errors", errs},
+                  {"warnings", warns}});
     } else {
       for (const auto& e : r.warnings)
         if (!g.quiet) std::cerr << "warning: " << e.path << ": " << e.message << "\n";
@@ -195,7 +218,8 @@ void register_restore(CLI::App& app, GlobalOptions& g) {
         std::cerr << "removed " << plural(r.stale_tmp_removed.size(), "temporary file", "temporary files")
                   << " left by an earlier, killed restore (first: " << r.stale_tmp_removed[0] << ")\n";
       for (const auto& e : r.unmatched_excludes)
-        if (!g.quiet) std::cerr << "warning: --exclude '" << e << "' matched nothing in snapshot " << snap.id.short_hex() << "\n";
+        if (!g.quiet)
+          std::cerr << "warning: --exclude '" << e << "' matched nothing in snapshot " << snap.id.short_hex() << "\n";
       for (const auto& e : r.errors) std::cerr << "error: " << e.path << ": " << e.message << "\n";
       if (!g.quiet) print_summary(r, *a, snap);
     }

@@ -45,7 +45,8 @@ void register_snapshots(CLI::App& app, GlobalOptions& g) {
         if (future.count(s.id)) x["future_dated_reason"] = future[s.id];
         nlohmann::json lj = nlohmann::json::array();
         if (auto it = locks.find(s.id); it != locks.end())
-          for (const auto& l : it->second) lj.push_back({{"id", l.id.hex()}, {"mode", lock_mode_name(l.mode)}, {"until", l.until}});
+          for (const auto& l : it->second)
+            lj.push_back({{"id", l.id.hex()}, {"mode", lock_mode_name(l.mode)}, {"until", l.until}});
         x["locks"] = std::move(lj);
         j.push_back(std::move(x));
       }
@@ -59,12 +60,19 @@ void register_snapshots(CLI::App& app, GlobalOptions& g) {
         // The strongest: compliance, then legal hold, then governance.
         const SnapshotLock* best = &it->second[0];
         for (const auto& l : it->second)
-          if (l.mode == LockMode::Compliance || (l.mode == LockMode::LegalHold && best->mode == LockMode::Governance)) best = &l;
-        lock = best->mode == LockMode::LegalHold ? "legal hold" : std::string(lock_mode_name(best->mode)) + " " + best->until.substr(0, 10);
+          if (l.mode == LockMode::Compliance || (l.mode == LockMode::LegalHold && best->mode == LockMode::Governance))
+            best = &l;
+        lock = best->mode == LockMode::LegalHold
+                   ? "legal hold"
+                   : std::string(lock_mode_name(best->mode)) + " " + best->until.substr(0, 10);
       }
-      std::vector<std::string> row{s.id.short_hex(), escape_name(short_time(s.time)) + (future.count(s.id) ? " (future!)" : ""),
-                                   escape_name(s.host), s.source_kind, escape_name(join(s.tags, ",")),
-                                   human_bytes(s.stats.bytes), lock,
+      std::vector<std::string> row{s.id.short_hex(),
+                                   escape_name(short_time(s.time)) + (future.count(s.id) ? " (future!)" : ""),
+                                   escape_name(s.host),
+                                   s.source_kind,
+                                   escape_name(join(s.tags, ",")),
+                                   human_bytes(s.stats.bytes),
+                                   lock,
                                    escape_name(join(s.paths, " ")) + (s.partial ? "  (partial)" : "")};
       if (*long_format) {
         PointSignature v = verify_point(s, public_keys);

@@ -24,7 +24,8 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
     const Index& index = repo->index();
     std::vector<Snapshot> snaps;
     bool whole = refs->empty() && filter->empty();  // then the whole index counts, not just the walked trees
-    if (refs->empty()) snaps = filter_snapshots(repo->list_snapshots(), *filter);
+    if (refs->empty())
+      snaps = filter_snapshots(repo->list_snapshots(), *filter);
     else
       for (const auto& r : *refs) snaps.push_back(resolve_snapshot(*repo, r, *filter));
     uint64_t logical = 0, files = 0;
@@ -49,16 +50,19 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
     } else {
       std::unordered_set<Id, IdHash> seen;
       for (const auto& s : snaps)
-        walk_tree(*repo, s.tree, [&](const std::string&, const Node& n) {
-          for (const auto& id : n.content)
-            if (seen.insert(id).second)
-              if (auto loc = repo->find_blob(id)) {
-                unique_raw += loc->raw_length;
-                unique_stored += loc->length;
-                blobs++;
-              }
-          return true;
-        }, "", "snapshot " + s.id.short_hex());
+        walk_tree(
+            *repo, s.tree,
+            [&](const std::string&, const Node& n) {
+              for (const auto& id : n.content)
+                if (seen.insert(id).second)
+                  if (auto loc = repo->find_blob(id)) {
+                    unique_raw += loc->raw_length;
+                    unique_stored += loc->length;
+                    blobs++;
+                  }
+              return true;
+            },
+            "", "snapshot " + s.id.short_hex());
     }
     uint64_t repo_bytes = 0, pack_count = 0;
     for (const char* dir : {"data/", "meta/", "index/", "snapshots/"})
@@ -76,12 +80,21 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
     double comp = compressed ? double(unique_raw) / double(compressed) : 0;
     double per_blob = index.blob_count() ? double(index.memory_bytes()) / double(index.blob_count()) : 0;
     if (g.json) {
-      print_json({{"snapshots", snaps.size()}, {"files", files}, {"logical_bytes", logical},
-                  {"unique_bytes", unique_raw}, {"unique_stored_bytes", unique_stored}, {"data_blobs", blobs},
-                  {"repository_bytes", repo_bytes}, {"packs", pack_count}, {"dedup_ratio", dedup},
-                  {"compression_ratio", comp}, {"compressed_bytes", compressed}, {"envelope_bytes", overhead},
+      print_json({{"snapshots", snaps.size()},
+                  {"files", files},
+                  {"logical_bytes", logical},
+                  {"unique_bytes", unique_raw},
+                  {"unique_stored_bytes", unique_stored},
+                  {"data_blobs", blobs},
+                  {"repository_bytes", repo_bytes},
+                  {"packs", pack_count},
+                  {"dedup_ratio", dedup},
+                  {"compression_ratio", comp},
+                  {"compressed_bytes", compressed},
+                  {"envelope_bytes", overhead},
                   {"index_blobs", index.blob_count()},
-                  {"index_memory_bytes", index.memory_bytes()}, {"index_bytes_per_blob", per_blob}});
+                  {"index_memory_bytes", index.memory_bytes()},
+                  {"index_bytes_per_blob", per_blob}});
       return kExitOk;
     }
     char buf[64];
@@ -92,11 +105,13 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
     };
     std::cout << "snapshots:            " << snaps.size() << " (" << counted(files, "file", "files") << ")\n"
               << "logical size:         " << human_bytes(logical) << "\n"
-              << "after deduplication:  " << human_bytes(unique_raw) << " in " << counted(blobs, "blob", "blobs") << "\n"
+              << "after deduplication:  " << human_bytes(unique_raw) << " in " << counted(blobs, "blob", "blobs")
+              << "\n"
               << "stored:               " << human_bytes(unique_stored) << " (" << human_bytes(compressed)
               << " compressed data + " << human_bytes(overhead) << " encryption envelopes, " << kEnvelopeOverhead
               << " bytes per blob)\n"
-              << "repository on disk:   " << human_bytes(repo_bytes) << " (" << counted(pack_count, "pack", "packs") << ")\n"
+              << "repository on disk:   " << human_bytes(repo_bytes) << " (" << counted(pack_count, "pack", "packs")
+              << ")\n"
               << "deduplication ratio:  " << ratio(dedup) << "\n"
               << "compression ratio:    " << ratio(comp) << " (data / compressed data, envelopes not counted)\n";
     snprintf(buf, sizeof buf, "%.1f", per_blob);

@@ -42,7 +42,8 @@ void register_unlock(CLI::App& app, GlobalOptions& g) {
         if (!g.quiet) std::cout << "kept: prune lock " << describe(*prune) << " (running, or on another host)\n";
       }
     }
-    if (g.json) print_json({{"removed", removed}, {"kept", kept}});
+    if (g.json)
+      print_json({{"removed", removed}, {"kept", kept}});
     else if (!g.quiet) {
       std::cout << "removed " << removed << (removed == 1 ? " stale lock" : " stale locks");
       if (kept) std::cout << "; use --remove-all for locks of processes you know are gone";

@@ -6,8 +6,8 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -21,14 +21,22 @@ namespace arca {
 
 int exit_code_for(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::Usage: return kExitUsage;
-    case ErrorKind::NotFound: return kExitNotFound;
-    case ErrorKind::Auth: return kExitAuth;
-    case ErrorKind::Corrupt: return kExitCorrupt;
-    case ErrorKind::NoSpace: return kExitNoSpace;
-    case ErrorKind::FormatVersion: return kExitFormat;
-    case ErrorKind::Refused: return kExitRefused;
-    default: return kExitError;
+    case ErrorKind::Usage:
+      return kExitUsage;
+    case ErrorKind::NotFound:
+      return kExitNotFound;
+    case ErrorKind::Auth:
+      return kExitAuth;
+    case ErrorKind::Corrupt:
+      return kExitCorrupt;
+    case ErrorKind::NoSpace:
+      return kExitNoSpace;
+    case ErrorKind::FormatVersion:
+      return kExitFormat;
+    case ErrorKind::Refused:
+      return kExitRefused;
+    default:
+      return kExitError;
   }
 }
 
@@ -40,12 +48,14 @@ void add_global_options(CLI::App& cmd, GlobalOptions& g) {
   cmd.add_option("--password-command", g.password_command,
                  "Run this shell command and read the password from the first line of its output, e.g. 'pass show "
                  "arca' ($ARCA_PASSWORD_COMMAND)");
-  cmd.add_option("--key-file", g.key_file, "Open the repository with a key file instead of a password ($ARCA_KEY_FILE)");
+  cmd.add_option("--key-file", g.key_file,
+                 "Open the repository with a key file instead of a password ($ARCA_KEY_FILE)");
   cmd.add_flag("--json", g.json, "Machine-readable JSON output on stdout");
   cmd.add_flag("-q,--quiet", g.quiet, "Print only errors (and the warnings that made a result partial)");
   cmd.add_flag("--no-progress", g.no_progress, "Do not show progress on the terminal");
-  cmd.add_option("-o,--option", g.options, "Backend setting KEY=VALUE, repeatable (e.g. -o s3.region=eu-west-1; "
-                                           "list: arca help-options)")
+  cmd.add_option("-o,--option", g.options,
+                 "Backend setting KEY=VALUE, repeatable (e.g. -o s3.region=eu-west-1; "
+                 "list: arca help-options)")
       ->allow_extra_args(false);
 }
 
@@ -119,8 +129,8 @@ static std::string run_password_command(const std::string& command) {
   }
   int rc = p.wait();
   if (rc != 0)
-    throw Error(ErrorKind::Auth, "the password command '" + command + "' failed (exit " + std::to_string(rc) +
-                                     "): " + p.stderr_text());
+    throw Error(ErrorKind::Auth,
+                "the password command '" + command + "' failed (exit " + std::to_string(rc) + "): " + p.stderr_text());
   std::string line = out.substr(0, out.find('\n'));
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
@@ -131,8 +141,7 @@ Credentials get_credentials(const GlobalOptions& g, bool confirm, const std::str
   // Two ways of giving the secret on one command line are a mistake: say so, rather than use one
   // and report the other's repository as a wrong password.
   int given = !g.key_file.empty() + !g.password_file.empty() + !g.password_command.empty();
-  if (given > 1)
-    throw Error(ErrorKind::Usage, "give only one of --key-file, --password-file and --password-command");
+  if (given > 1) throw Error(ErrorKind::Usage, "give only one of --key-file, --password-file and --password-command");
   if (!g.password_command.empty()) {
     c.passphrase = run_password_command(g.password_command);
     if (c.passphrase->empty()) throw Error(ErrorKind::Usage, "the password command printed an empty password");
@@ -170,10 +179,12 @@ std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
     bool s3 = where.rfind("s3:", 0) == 0;
     struct stat st;
     if (!s3 && ::stat(where.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
-      throw Error(ErrorKind::NotFound, "repository " + where + " is not a directory (it is a file): give the directory "
-                                       "'arca init' created");
-    throw Error(ErrorKind::NotFound, "repository " + backend->location() + " does not exist (create it with 'arca init'" +
-                                         (s3 ? "; for an S3 bucket that does not exist yet, add --create-bucket)" : ")"));
+      throw Error(ErrorKind::NotFound, "repository " + where +
+                                           " is not a directory (it is a file): give the directory "
+                                           "'arca init' created");
+    throw Error(ErrorKind::NotFound,
+                "repository " + backend->location() + " does not exist (create it with 'arca init'" +
+                    (s3 ? "; for an S3 bucket that does not exist yet, add --create-bucket)" : ")"));
   }
   auto repo = Repository::open(std::move(backend), get_credentials(g));
   repo->set_warning_handler([](const std::string& m) { std::cerr << "warning: " << m << std::endl; });
@@ -208,17 +219,22 @@ std::string human_bytes(uint64_t n) {
     u++;
   }
   char buf[32];
-  if (u == 0) snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  else snprintf(buf, sizeof buf, "%.2f %s", v, units[u]);
+  if (u == 0)
+    snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  else
+    snprintf(buf, sizeof buf, "%.2f %s", v, units[u]);
   return buf;
 }
 
 std::string human_duration(double s) {
   char buf[32];
   long t = long(s + 0.5);
-  if (s < 60) snprintf(buf, sizeof buf, "%.2fs", s);
-  else if (t < 3600) snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
-  else snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  if (s < 60)
+    snprintf(buf, sizeof buf, "%.2fs", s);
+  else if (t < 3600)
+    snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  else
+    snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
   return buf;
 }
 
@@ -229,7 +245,9 @@ std::string short_time(const std::string& t) {
   return s;
 }
 
-std::string counted(uint64_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
+std::string counted(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  const std::vector<bool>& right) {
@@ -254,7 +272,8 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
   for (const auto& r : rows) line(r);
 }
 
-CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags, const std::string& help) {
+CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags,
+                             const std::string& help) {
   auto split = [&tags](const std::vector<std::string>& given) {
     try {
       tags = split_tags(given);
@@ -287,9 +306,10 @@ void add_snapshot_filter_options(CLI::App& cmd, SnapshotFilter& f) {
       throw CLI::ValidationError(e.what());
     }
   };
-  cmd.add_option_function<std::vector<std::string>>("--path", paths,
-                                                    "Only recovery points that backed up this path (relative paths are made "
-                                                    "absolute as backup does; repeatable: all of them)")
+  cmd.add_option_function<std::vector<std::string>>(
+         "--path", paths,
+         "Only recovery points that backed up this path (relative paths are made "
+         "absolute as backup does; repeatable: all of them)")
       ->allow_extra_args(false);
   add_tags_option(cmd, "--tag", f.tags, "Only recovery points with this tag (a,b or repeated: all of them)");
 }

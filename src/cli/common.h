@@ -1,9 +1,9 @@
 // What every command shares: global options, opening the repository, output helpers.
 #pragma once
-#include <CLI/CLI.hpp>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "repo/repository.h"
 #include "repo/snapshot_filter.h"
@@ -37,7 +37,8 @@ void print_json(const nlohmann::json& j);
 // After a command saved a recovery point: its warnings on stderr (unless --quiet) and, with
 // --json, the snapshot (plus `extra` fields) on stdout. Returns true if the caller should print
 // its own human-readable summary.
-bool report_saved_snapshot(const GlobalOptions& g, const Snapshot& snap, const nlohmann::json& extra = nlohmann::json::object());
+bool report_saved_snapshot(const GlobalOptions& g, const Snapshot& snap,
+                           const nlohmann::json& extra = nlohmann::json::object());
 std::string human_bytes(uint64_t n);
 std::string human_duration(double seconds);
 std::string short_time(const std::string& rfc3339);  // "2026-11-25 15:04:05"
@@ -49,7 +50,8 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
                  const std::vector<bool>& right = {});
 
 // A --tag style option, repeatable: "a,b" is two tags (restic); an empty tag is a usage error.
-CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags, const std::string& help);
+CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags,
+                             const std::string& help);
 // Makes a --host option trim its value and refuse a whitespace-only one (a usage error).
 CLI::Option* host_option(CLI::Option* opt);
 // restic's selectors --host, --path (made absolute like backup's paths) and --tag: they choose

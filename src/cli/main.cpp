@@ -64,7 +64,8 @@ static std::string unknown_command(CLI::App& app, const std::string& word) {
 int main(int argc, char** argv) {
   disable_core_dumps();  // before any key is read: see docs/security.md
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"arca " ARCA_VERSION " — encrypted, deduplicating backup and recovery.\n"
+  CLI::App app{"arca " ARCA_VERSION
+               " — encrypted, deduplicating backup and recovery.\n"
                "Exit codes: 0 ok, 1 error, 2 usage, 3 partial (some files unreadable/unrestorable),\n"
                "10 not found, 11 wrong password/key, 12 corruption, 13 disk full, 14 unsupported format,\n"
                "15 refused (a lock, an append-only key, a safety rule, a plan that needs --yes).",
@@ -108,7 +109,8 @@ int main(int argc, char** argv) {
       if (start == 2 && line.find('=') != std::string::npos) {
         size_t eq = line.find('='), gap = line.find("  ", eq);
         std::string desc = gap == std::string::npos ? "" : line.substr(line.find_first_not_of(' ', gap));
-        out.push_back({{"key", line.substr(2, eq - 2)}, {"value", line.substr(eq + 1, gap - eq - 1)}, {"description", desc}});
+        out.push_back(
+            {{"key", line.substr(2, eq - 2)}, {"value", line.substr(eq + 1, gap - eq - 1)}, {"description", desc}});
       } else if (start != std::string::npos && start > 2 && !out.empty()) {
         out.back()["description"] = out.back()["description"].get<std::string>() + " " + line.substr(start);
       }

@@ -15,7 +15,8 @@ size_t sequence_length(std::string_view s, size_t i) {
   size_t len;
   unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
   if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  if (c >= 0xC2 && c <= 0xDF)
+    len = 2;
   else if (c >= 0xE0 && c <= 0xEF) {
     len = 3;
     if (c == 0xE0) lo = 0xA0;  // no overlong forms
@@ -62,12 +63,18 @@ std::string escape_name(std::string_view s) {
       continue;
     }
     if (n == 1) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\r') out += "\\r";
-      else if (c < 0x20 || c == 0x7f) out += hex_escape(c);
-      else out += char(c);
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c < 0x20 || c == 0x7f)
+        out += hex_escape(c);
+      else
+        out += char(c);
     } else if (n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) {
       out += hex_escape(c) + hex_escape(static_cast<unsigned char>(s[i + 1]));  // C1 controls (U+0080..U+009F)
     } else {

@@ -1,9 +1,9 @@
 // Showing file names, which are arbitrary bytes, on a terminal and in JSON without losing or
 // injecting anything.
 #pragma once
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <nlohmann/json.hpp>
 
 namespace arca {
 

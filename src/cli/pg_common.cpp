@@ -41,7 +41,8 @@ RecoveryTarget parse_target(const TargetArgs& a, RecoveryTarget::Kind fallback) 
   RecoveryTarget t;
   t.kind = fallback;
   int n = !a.time.empty() + !a.lsn.empty() + !a.xid.empty() + !a.name.empty() + !a.target.empty();
-  if (n > 1) throw Error(ErrorKind::Usage, "give one recovery target: --time, --lsn, --xid, --restore-point or --target");
+  if (n > 1)
+    throw Error(ErrorKind::Usage, "give one recovery target: --time, --lsn, --xid, --restore-point or --target");
   if (!a.time.empty()) t = RecoveryTarget::of(RecoveryTarget::Kind::Time, a.time);
   if (!a.lsn.empty()) {
     parse_lsn(a.lsn);
@@ -53,13 +54,16 @@ RecoveryTarget parse_target(const TargetArgs& a, RecoveryTarget::Kind fallback) 
     t = RecoveryTarget::of(RecoveryTarget::Kind::Xid, a.xid);
   }
   if (!a.name.empty()) t = RecoveryTarget::of(RecoveryTarget::Kind::Name, a.name);
-  if (a.target == "immediate") t.kind = RecoveryTarget::Kind::Immediate;
-  else if (a.target == "latest") t.kind = RecoveryTarget::Kind::Latest;
+  if (a.target == "immediate")
+    t.kind = RecoveryTarget::Kind::Immediate;
+  else if (a.target == "latest")
+    t.kind = RecoveryTarget::Kind::Latest;
   else if (!a.target.empty())
-    throw Error(ErrorKind::Usage, "--target " + a.target + ": expected 'latest' or 'immediate'" +
-                                      (parse_time(a.target) ? "; to recover to that time use --time '" + a.target + "'"
-                                                            : "; for a time, WAL position, transaction or named restore point "
-                                                              "use --time, --lsn, --xid or --restore-point"));
+    throw Error(ErrorKind::Usage,
+                "--target " + a.target + ": expected 'latest' or 'immediate'" +
+                    (parse_time(a.target) ? "; to recover to that time use --time '" + a.target + "'"
+                                          : "; for a time, WAL position, transaction or named restore point "
+                                            "use --time, --lsn, --xid or --restore-point"));
   // pgBackRest habit: a restore asks nothing, so a target after now is a warning, not a question.
   // No WAL reaches it: recovery replays the whole archive, and PostgreSQL 13 and later then stop
   // with "recovery ended before configured recovery target was reached".
@@ -93,11 +97,14 @@ std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_
     if (const char* e = std::getenv("ARCA_KEY_FILE")) key_file = e;
   if (pw_file.empty())
     if (const char* e = std::getenv("ARCA_PASSWORD_FILE")) pw_file = e;
-  if (!key_file.empty()) cmd += " --key-file " + arg(abs(key_file));
-  else if (!pw_file.empty()) cmd += " --password-file " + arg(abs(pw_file));
+  if (!key_file.empty())
+    cmd += " --key-file " + arg(abs(key_file));
+  else if (!pw_file.empty())
+    cmd += " --password-file " + arg(abs(pw_file));
   else if (std::getenv("ARCA_PASSWORD"))
-    note = "the restore_command reads the password from ARCA_PASSWORD: a server started later needs it in its "
-           "environment (or restore with --password-file)";
+    note =
+        "the restore_command reads the password from ARCA_PASSWORD: a server started later needs it in its "
+        "environment (or restore with --password-file)";
   else
     return "";
   for (const auto& o : g.options) cmd += " -o " + arg(o);

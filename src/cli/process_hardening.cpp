@@ -19,8 +19,10 @@ void disable_core_dumps() {
     for (char& c : v) c = char(std::tolower(uint8_t(c)));
     if (v == "1" || v == "yes" || v == "true") return;
     if (v != "0" && v != "no" && v != "false")
-      std::fprintf(stderr, "warning: ARCA_ALLOW_CORE_DUMPS=%.40s is not 1, yes or true (nor 0, no or false): core dumps "
-                           "stay disabled\n", e);
+      std::fprintf(stderr,
+                   "warning: ARCA_ALLOW_CORE_DUMPS=%.40s is not 1, yes or true (nor 0, no or false): core dumps "
+                   "stay disabled\n",
+                   e);
   }
   // Non-dumpable: no core file (and no ptrace or /proc/PID/mem, environ by other users). The
   // soft limit covers systems whose fs.suid_dumpable=2 still dumps non-dumpable processes; the
@@ -60,7 +62,7 @@ void scrub_urls(char* s, std::set<SecretKind>& found) {
     char* pw = colon ? colon + 1 : redis ? auth : at;
     if (pw >= at) continue;
     mask(pw, at);
-    found.insert(redis ? SecretKind::RedisUrl
+    found.insert(redis                            ? SecretKind::RedisUrl
                  : name.rfind("postgres", 0) == 0 ? SecretKind::PgConn
                                                   : SecretKind::OtherUrl);
   }

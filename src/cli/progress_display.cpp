@@ -11,7 +11,11 @@
 namespace arca {
 
 ProgressDisplay::ProgressDisplay(const ProgressCounters& c, std::string verb, std::string unit, bool enabled)
-    : c_(c), verb_(std::move(verb)), unit_(std::move(unit)), enabled_(enabled), start_(std::chrono::steady_clock::now()) {
+    : c_(c),
+      verb_(std::move(verb)),
+      unit_(std::move(unit)),
+      enabled_(enabled),
+      start_(std::chrono::steady_clock::now()) {
   if (!enabled_) return;
   thread_ = std::thread([this] {
     while (!stop_) {

@@ -1,9 +1,9 @@
 // `arca prune`, shared with `arca forget --prune`: options, the run (packs, then the WAL
 // archive), and its report.
 #pragma once
+#include <string>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <string>
 
 #include "cli/common.h"
 

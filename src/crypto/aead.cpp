@@ -55,8 +55,7 @@ bool aead_open(const Key& key, ByteView aad, ByteView sealed, uint8_t* plain) {
   bool ok = EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), nullptr, key.b.data(), nonce) == 1;
   if (ok && !aad.empty()) ok = EVP_DecryptUpdate(c, nullptr, &len, aad.data(), int(aad.size())) == 1;
   ok = ok && EVP_DecryptUpdate(c, plain, &len, nonce + kNonceSize, int(n)) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, kTagSize,
-                                 const_cast<uint8_t*>(nonce + kNonceSize + n)) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, kTagSize, const_cast<uint8_t*>(nonce + kNonceSize + n)) == 1;
   return ok && EVP_DecryptFinal_ex(c, plain + len, &len) == 1;
 }
 

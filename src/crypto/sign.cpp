@@ -25,7 +25,7 @@ PKey private_key(ByteView seed) {
 SigningKeyPair new_signing_key() {
   EVP_PKEY* raw = nullptr;
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr),
-                                                                 EVP_PKEY_CTX_free);
+                                                                  EVP_PKEY_CTX_free);
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &raw) != 1)
     throw Error(ErrorKind::Generic, "OpenSSL cannot make an Ed25519 key");
   PKey k(raw, EVP_PKEY_free);

@@ -8,7 +8,7 @@ namespace arca {
 constexpr size_t kSigningSeedSize = 32, kSigningPublicSize = 32, kSignatureSize = 64;
 
 struct SigningKeyPair {
-  Bytes seed;    // the private key (RFC 8032's 32-byte seed)
+  Bytes seed;  // the private key (RFC 8032's 32-byte seed)
   Bytes public_key;
 };
 

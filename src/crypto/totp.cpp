@@ -34,9 +34,12 @@ Bytes base32_decode(const std::string& text) {
     if (c == ' ' || c == '=' || c == '-') continue;
     char u = char(c >= 'a' && c <= 'z' ? c - 32 : c);
     int v;
-    if (u >= 'A' && u <= 'Z') v = u - 'A';
-    else if (u >= '2' && u <= '7') v = u - '2' + 26;
-    else throw Error(ErrorKind::Usage, "not base32 text: '" + std::string(1, c) + "' (letters A-Z and digits 2-7 only)");
+    if (u >= 'A' && u <= 'Z')
+      v = u - 'A';
+    else if (u >= '2' && u <= '7')
+      v = u - '2' + 26;
+    else
+      throw Error(ErrorKind::Usage, "not base32 text: '" + std::string(1, c) + "' (letters A-Z and digits 2-7 only)");
     buf = (buf << 5) | uint32_t(v);
     bits += 5;
     if (bits >= 8) {
@@ -56,7 +59,8 @@ std::string totp_code(ByteView secret, int64_t unix_time, int digits, int step_s
   if (!HMAC(EVP_sha1(), secret.data(), int(secret.size()), msg, sizeof msg, mac, &len) || len < 20)
     throw Error(ErrorKind::Generic, "HMAC-SHA-1 failed");
   int off = mac[len - 1] & 0x0f;  // dynamic truncation (RFC 4226 §5.3)
-  uint32_t bin = (uint32_t(mac[off] & 0x7f) << 24) | (uint32_t(mac[off + 1]) << 16) | (uint32_t(mac[off + 2]) << 8) | mac[off + 3];
+  uint32_t bin =
+      (uint32_t(mac[off] & 0x7f) << 24) | (uint32_t(mac[off + 1]) << 16) | (uint32_t(mac[off + 2]) << 8) | mac[off + 3];
   uint32_t mod = 1;
   for (int i = 0; i < digits; i++) mod *= 10;
   std::string s = std::to_string(bin % mod);
@@ -77,7 +81,8 @@ std::string totp_uri(const std::string& issuer, const std::string& account, Byte
   auto esc = [](const std::string& s) {
     std::string o;
     for (unsigned char c : s) {
-      if (isalnum(c) || c == '-' || c == '.' || c == '_') o += char(c);
+      if (isalnum(c) || c == '-' || c == '.' || c == '_')
+        o += char(c);
       else {
         char b[4];
         snprintf(b, sizeof b, "%%%02X", c);

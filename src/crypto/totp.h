@@ -9,8 +9,8 @@
 
 namespace arca {
 
-std::string base32_encode(ByteView data);                 // no padding
-Bytes base32_decode(const std::string& text);               // ignores case, spaces and '='; throws Error(Usage)
+std::string base32_encode(ByteView data);      // no padding
+Bytes base32_decode(const std::string& text);  // ignores case, spaces and '='; throws Error(Usage)
 std::string totp_code(ByteView secret, int64_t unix_time, int digits = 6, int step_s = 30);
 // The time step the code belongs to, if it matches one within ±`window` steps of `unix_time`
 // (clocks drift); compared in constant time.

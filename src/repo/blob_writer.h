@@ -86,8 +86,8 @@ class BlobWriter {
   std::vector<bool> reused_;  // by index position: blobs this session referenced without storing
   std::mutex stored_mu_;
   std::unordered_set<Id, IdHash> stored_packs_;  // packs this session stored
-  std::string session_;      // writers/<id>, empty if not registered
-  bool index_changed_ = false;  // an index file read at the start was gone when the session registered
+  std::string session_;                          // writers/<id>, empty if not registered
+  bool index_changed_ = false;                   // an index file read at the start was gone when the session registered
   std::atomic<uint64_t> blobs_added_{0}, bytes_added_{0}, stored_bytes_{0};
 };
 

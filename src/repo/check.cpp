@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
-#include <set>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -14,8 +14,8 @@
 #include "repo/decode_guard.h"
 #include "repo/envelope.h"
 #include "repo/future_points.h"
-#include "repo/point_signature.h"
 #include "repo/locks.h"
+#include "repo/point_signature.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
 #include "repo/tree_walk.h"
@@ -66,21 +66,21 @@ class Checker {
   ProgressCounters& progress_;
   Index index_;
   std::map<Id, std::vector<std::pair<Id, PackedBlob>>> by_pack_;  // pack -> blobs per index
-  std::map<std::string, uint64_t> pack_files_;                   // name -> size
-  Index unindexed_;                                              // packs no intact index lists, from their headers
-  std::map<std::string, std::string> unreadable_unindexed_;      // pack -> why its header cannot be read
-  std::map<std::string, std::string> needed_unindexed_;          // pack -> a snapshot path that needs it
-  std::map<uint32_t, std::set<std::string>> missing_key_users_;  // lost key version -> objects sealed with it
+  std::map<std::string, uint64_t> pack_files_;                    // name -> size
+  Index unindexed_;                                               // packs no intact index lists, from their headers
+  std::map<std::string, std::string> unreadable_unindexed_;       // pack -> why its header cannot be read
+  std::map<std::string, std::string> needed_unindexed_;           // pack -> a snapshot path that needs it
+  std::map<uint32_t, std::set<std::string>> missing_key_users_;   // lost key version -> objects sealed with it
   uint64_t damaged_snapshots_ = 0, damaged_index_ = 0;
   std::vector<std::string> wal_names_;
   uint64_t wal_bytes_ = 0;
   std::vector<Snapshot> snapshots_;
   std::unordered_set<Id, IdHash> trees_seen_;
-  std::unordered_map<Id, TreeShape, IdHash> shapes_;  // trees read, for the expanded sizes of points
-  std::unordered_set<Id, IdHash> bad_blobs_;     // blobs with a damaged or missing copy
+  std::unordered_map<Id, TreeShape, IdHash> shapes_;    // trees read, for the expanded sizes of points
+  std::unordered_set<Id, IdHash> bad_blobs_;            // blobs with a damaged or missing copy
   std::unordered_map<Id, bool, IdHash> damaged_below_;  // tree -> anything below it damaged (map_tree)
-  std::set<std::pair<Id, Id>> bad_copies_;       // (blob, pack) copies found damaged or missing
-  std::unordered_set<Id, IdHash> packs_read_;    // packs read in full (their other blobs are intact)
+  std::set<std::pair<Id, Id>> bad_copies_;              // (blob, pack) copies found damaged or missing
+  std::unordered_set<Id, IdHash> packs_read_;           // packs read in full (their other blobs are intact)
   std::mutex mu_;
   CheckResult result_;
 };
@@ -93,9 +93,8 @@ void Checker::load_index() {
     try {
       Bytes sealed = repo_.backend().get(names[i]);
       note_key_version(names[i], sealed_key_version(sealed));
-      auto packs = decode_guarded(names[i], [&] {
-        return decode_index_file(unseal(repo_.keys(), sealed, names[i], names[i]), names[i]);
-      });
+      auto packs = decode_guarded(
+          names[i], [&] { return decode_index_file(unseal(repo_.keys(), sealed, names[i], names[i]), names[i]); });
       std::lock_guard lk(mu);
       for (const auto& p : packs) {
         index_.add(p);
@@ -108,7 +107,9 @@ void Checker::load_index() {
         error(names[i], e.what());
         return;
       }
-      error(names[i], std::string(e.what()) + "; the packs it listed are read from their headers until 'arca repair index' rebuilds the index");
+      error(names[i],
+            std::string(e.what()) +
+                "; the packs it listed are read from their headers until 'arca repair index' rebuilds the index");
       std::lock_guard lk(mu);
       damaged_index_++;
     }
@@ -194,8 +195,10 @@ bool Checker::intact_copy(const Id& blob, const Index& ix) {
 // damages no file: restores read the intact copy. The damaged copy stays an error.
 void Checker::forgive_blobs_stored_intact_elsewhere() {
   for (auto it = bad_blobs_.begin(); it != bad_blobs_.end();)
-    if (opts_.read_data && (intact_copy(*it, index_) || intact_copy(*it, unindexed_))) it = bad_blobs_.erase(it);
-    else ++it;
+    if (opts_.read_data && (intact_copy(*it, index_) || intact_copy(*it, unindexed_)))
+      it = bad_blobs_.erase(it);
+    else
+      ++it;
 }
 
 // Only a pack whose every blob is also in an indexed pack (intact, if this run read it) is called
@@ -210,8 +213,9 @@ void Checker::classify_unindexed_packs() {
     size_t n = 0;
     for (const auto& w : list_writers(repo_))
       if (!writer_is_stale(w) && n++ == 0) running = describe(w);
-    if (n) running = (n == 1 ? "a backup is running (" : std::to_string(n) + " backups are running (first: ") + running +
-                     ", registered in writers/): the pack is most likely its data, indexed when it ends";
+    if (n)
+      running = (n == 1 ? "a backup is running (" : std::to_string(n) + " backups are running (first: ") + running +
+                ", registered in writers/): the pack is most likely its data, indexed when it ends";
   }
   for (const auto& [id, type] : unindexed_.packs()) {
     std::string name = pack_name(type, id);
@@ -230,19 +234,24 @@ void Checker::classify_unindexed_packs() {
     if (!only_here.empty()) {
       std::string list;
       for (const auto& b : only_here) list += (list.empty() ? "" : ", ") + b;
-      error(name, "pack is in no index and holds the only intact copy of blob(s) whose indexed copy is damaged or "
-                  "missing (" + list + "): keep it; run 'arca repair index'");
+      error(name,
+            "pack is in no index and holds the only intact copy of blob(s) whose indexed copy is damaged or "
+            "missing (" +
+                list + "): keep it; run 'arca repair index'");
     } else if (!running.empty() && !damaged_snapshots_)
       result_.notes.push_back({name, "pack is in no index yet: " + running});
     else if (elsewhere)
-      result_.notes.push_back({name, "pack is in no index; every blob in it is also stored in an indexed pack "
-                                     "(a duplicate left by an interrupted backup or prune; harmless, 'arca prune' removes it)"});
+      result_.notes.push_back(
+          {name,
+           "pack is in no index; every blob in it is also stored in an indexed pack "
+           "(a duplicate left by an interrupted backup or prune; harmless, 'arca prune' removes it)"});
     else if (damaged_snapshots_)
       error(name, "pack is in no index, and " + std::to_string(damaged_snapshots_) +
                       " damaged snapshot object(s) may need its data: keep it (run 'arca repair index')");
     else
-      result_.notes.push_back({name, "pack is in no index and no snapshot needs its data (left by an interrupted "
-                                     "backup; 'arca prune' removes it)"});
+      result_.notes.push_back({name,
+                               "pack is in no index and no snapshot needs its data (left by an interrupted "
+                               "backup; 'arca prune' removes it)"});
   }
 }
 
@@ -274,11 +283,15 @@ void Checker::report_missing_key_versions() {
   for (const auto& [v, users] : missing_key_users_) {
     size_t idx = 0, snaps = 0, packs = 0;
     for (const auto& u : users) {
-      if (u.rfind("index/", 0) == 0) idx++;
-      else if (u.rfind("snapshots/", 0) == 0) snaps++;
-      else packs++;
+      if (u.rfind("index/", 0) == 0)
+        idx++;
+      else if (u.rfind("snapshots/", 0) == 0)
+        snaps++;
+      else
+        packs++;
     }
-    std::string msg = "data key version " + std::to_string(v) + " is not available (its keyring object is missing or damaged); ";
+    std::string msg =
+        "data key version " + std::to_string(v) + " is not available (its keyring object is missing or damaged); ";
     if (users.empty()) {
       msg += "no object checked is sealed with it";
     } else {
@@ -295,10 +308,14 @@ void Checker::report_missing_key_versions() {
       msg += ")";
     }
     std::string n = std::to_string(v);
-    error(keyring_object(v), msg + ". This is not damage of those objects, and recovery points whose data uses other "
-                                 "key versions stay restorable. Restore " + keyring_object(v) + " first (from a copy of "
+    error(keyring_object(v), msg +
+                                 ". This is not damage of those objects, and recovery points whose data uses other "
+                                 "key versions stay restorable. Restore " +
+                                 keyring_object(v) +
+                                 " first (from a copy of "
                                  "the repository or a backup of it); only if it is truly lost for good, 'arca repair "
-                                 "snapshots --lost-key-version " + n + "' and 'arca repair index --lost-key-version " + n +
+                                 "snapshots --lost-key-version " +
+                                 n + "' and 'arca repair index --lost-key-version " + n +
                                  "' clear what cannot be read");
   }
 }
@@ -365,8 +382,8 @@ void Checker::check_snapshots() {
       Bytes sealed = repo_.backend().get(n);
       note_key_version(n, sealed_key_version(sealed));
       Bytes plain = unseal(repo_.keys(), sealed, n, n);
-      snapshots_.push_back(Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()),
-                                               Id::from_hex(n.substr(10))));
+      snapshots_.push_back(
+          Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), Id::from_hex(n.substr(10))));
     } catch (const std::exception& e) {
       error(n, e.what());
       damaged_snapshots_++;
@@ -417,7 +434,8 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
   for (const auto& [bid, b] : by_pack_.at(id)) {
     std::string what = "blob " + bid.short_hex();  // error() names the pack
     try {
-      if (uint64_t(b.offset) + b.length > data.size()) throw Error(ErrorKind::Corrupt, what + " lies beyond the pack's end");
+      if (uint64_t(b.offset) + b.length > data.size())
+        throw Error(ErrorKind::Corrupt, what + " lies beyond the pack's end");
       ByteView sealed = ByteView(data).subspan(b.offset, b.length);
       note_key_version(name, sealed_key_version(sealed));
       Bytes plain = unseal(repo_.keys(), sealed, what, {}, b.raw_length);  // docs/security.md, "Decompression"
@@ -507,8 +525,10 @@ bool Checker::damage_below(const Id& root) {
     Frame& f = stack.back();
     if (f.next < f.subdirs.size() && stack.size() < kMaxTreeDepth) {
       Id child = f.subdirs[f.next++];
-      if (auto it = damaged_below_.find(child); it != damaged_below_.end()) f.bad = f.bad || it->second;
-      else stack.push_back(frame(child));  // `f` is not used after this
+      if (auto it = damaged_below_.find(child); it != damaged_below_.end())
+        f.bad = f.bad || it->second;
+      else
+        stack.push_back(frame(child));  // `f` is not used after this
       continue;
     }
     result = f.bad;
@@ -586,7 +606,8 @@ void Checker::check_wal() {
   result_.wal_objects = names.size();
   if (!opts_.read_data || names.empty()) return;
   std::mutex mu;
-  unsigned threads = opts_.threads ? opts_.threads : std::max(std::thread::hardware_concurrency(), repo_.backend().parallelism());
+  unsigned threads =
+      opts_.threads ? opts_.threads : std::max(std::thread::hardware_concurrency(), repo_.backend().parallelism());
   parallel_for(names.size(), threads, [&](size_t i) {
     try {
       Bytes b = repo_.load_object(names[i]);
@@ -625,13 +646,17 @@ CheckResult Checker::run() {
   check_snapshots();
   // A warning, not damage (see docs/security.md, "Future-dated recovery points").
   for (auto& [id, why] : future_dated_points(snapshots_, clock_now()))
-    result_.warnings.push_back({"snapshots/" + id.hex(), "future-dated: " + why + "; it is never 'latest' and forget "
-                                "does not count it (a host clock set forward, or a point planted with a host's key)"});
+    result_.warnings.push_back(
+        {"snapshots/" + id.hex(),
+         "future-dated: " + why +
+             "; it is never 'latest' and forget "
+             "does not count it (a host clock set forward, or a point planted with a host's key)"});
   auto public_keys = signing_public_keys(repo_.backend());
   for (const auto& s : snapshots_)
     if (verify_point(s, public_keys) == PointSignature::Bad)
-      result_.warnings.push_back({"snapshots/" + s.id.hex(), "its signature does not verify for key " + printable(s.key_id.substr(0, 8)) +
-                                  ": the key record was forged by another key holder (or the object copied)"});
+      result_.warnings.push_back(
+          {"snapshots/" + s.id.hex(), "its signature does not verify for key " + printable(s.key_id.substr(0, 8)) +
+                                          ": the key record was forged by another key holder (or the object copied)"});
   for (const Index* ix : {&index_, &unindexed_})
     for (const auto& p : ix->packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
   list_wal();

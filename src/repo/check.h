@@ -35,7 +35,7 @@ struct CheckResult {
   uint64_t snapshots = 0, trees = 0, data_blobs = 0, packs = 0, packs_read = 0, bytes_read = 0;
   uint64_t wal_objects = 0, wal_read = 0;  // PostgreSQL WAL archive objects (wal/)
   std::vector<CheckProblem> errors;
-  std::vector<CheckProblem> notes;  // findings that need no action (e.g. packs left by an interrupted backup)
+  std::vector<CheckProblem> notes;     // findings that need no action (e.g. packs left by an interrupted backup)
   std::vector<CheckProblem> warnings;  // not damage, but to look into (future-dated recovery points)
   std::vector<AffectedFile> affected;
   bool ok() const { return errors.empty(); }

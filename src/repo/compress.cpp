@@ -73,7 +73,8 @@ static uint64_t decoded_size(Codec codec, ByteView data, const std::string& what
   uint64_t possible = (uint64_t(data.size()) / 3 + 1) * ZSTD_BLOCKSIZE_MAX;
   if (size > possible)
     throw Error(ErrorKind::Corrupt, what + ": compressed frame of " + std::to_string(data.size()) + " bytes declares " +
-                                        std::to_string(size) + " decoded bytes, more than it can hold (damaged or crafted)");
+                                        std::to_string(size) +
+                                        " decoded bytes, more than it can hold (damaged or crafted)");
   return size;
 }
 
@@ -91,8 +92,8 @@ Bytes decompress(Codec codec, ByteView data, const std::string& what, uint64_t m
 
 void decompress_into(Codec codec, ByteView data, std::span<uint8_t> out, const std::string& what) {
   if (uint64_t size = decoded_size(codec, data, what); size != out.size())
-    throw Error(ErrorKind::Corrupt, what + " holds " + std::to_string(size) + " bytes, " +
-                                        std::to_string(out.size()) + " expected");
+    throw Error(ErrorKind::Corrupt,
+                what + " holds " + std::to_string(size) + " bytes, " + std::to_string(out.size()) + " expected");
   if (codec == Codec::None) {
     if (!data.empty()) std::memcpy(out.data(), data.data(), data.size());
     return;

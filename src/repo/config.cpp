@@ -26,15 +26,16 @@ static Key b64_key(const std::string& s) {
 }
 
 Bytes RepoConfig::encode() const {
-  json j = {{"format", format},
-            {"id", repo_id.hex()},
-            {"created", created},
-            {"chunker", {{"min_size", chunker.min_size}, {"avg_size", chunker.avg_size}, {"max_size", chunker.max_size}}},
-            {"zstd_level", zstd_level},
-            {"data_pack_size", data_pack_size},
-            {"meta_pack_size", meta_pack_size},
-            {"id_key", key_b64(id_key)},
-            {"chunker_seed", key_b64(chunker_seed)}};
+  json j = {
+      {"format", format},
+      {"id", repo_id.hex()},
+      {"created", created},
+      {"chunker", {{"min_size", chunker.min_size}, {"avg_size", chunker.avg_size}, {"max_size", chunker.max_size}}},
+      {"zstd_level", zstd_level},
+      {"data_pack_size", data_pack_size},
+      {"meta_pack_size", meta_pack_size},
+      {"id_key", key_b64(id_key)},
+      {"chunker_seed", key_b64(chunker_seed)}};
   std::string s = j.dump();
   return Bytes(s.begin(), s.end());
 }
@@ -79,7 +80,8 @@ std::optional<double> parse_time(const std::string& s) {
   int y, mo, d, h, mi;
   double sec;
   int used = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return std::nullopt;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
+    return std::nullopt;
   std::string zone = s.substr(size_t(used));
   while (!zone.empty() && zone.front() == ' ') zone.erase(0, 1);
   long offset = 0;
@@ -88,8 +90,7 @@ std::optional<double> parse_time(const std::string& s) {
   } else {
     int zh = 0, zm = 0;
     char sign = 0;
-    if (zone.size() < 3 || (zone[0] != '+' && zone[0] != '-') ||
-        std::sscanf(zone.c_str() + 1, "%2d", &zh) != 1)
+    if (zone.size() < 3 || (zone[0] != '+' && zone[0] != '-') || std::sscanf(zone.c_str() + 1, "%2d", &zh) != 1)
       return std::nullopt;  // no (or an unknown) zone: ambiguous
     sign = zone[0];
     size_t rest = 3;
@@ -122,8 +123,8 @@ std::string utc_time(const std::string& s) {
   tm g{};
   if (!gmtime_r(&tt, &g)) return s;
   char buf[40];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", g.tm_year + 1900, g.tm_mon + 1, g.tm_mday, g.tm_hour, g.tm_min,
-           g.tm_sec);
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", g.tm_year + 1900, g.tm_mon + 1, g.tm_mday, g.tm_hour,
+           g.tm_min, g.tm_sec);
   return buf + frac + "Z";
 }
 

@@ -16,8 +16,8 @@ const Key* Keyring::find(uint32_t version) const {
 const Key& Keyring::key(uint32_t version) const {
   const Key* k = find(version);
   if (!k)
-    throw KeyVersionUnavailable(version, "data key version " + std::to_string(version) + " is not available: " +
-                                             unavailable_reason(version));
+    throw KeyVersionUnavailable(
+        version, "data key version " + std::to_string(version) + " is not available: " + unavailable_reason(version));
   return *k;
 }
 
@@ -43,8 +43,9 @@ std::string Keyring::unavailable_note() const {
   for (const auto& [v, why] : damaged_entries)
     if (v >= current_version()) list += (list.empty() ? "" : ", ") + unavailable_reason(v);
   if (list.empty()) return list;
-  return list + ": data sealed with that key version cannot be read until the entry is restored (from a copy of "
-                "the repository or a backup of it); restore it first";
+  return list +
+         ": data sealed with that key version cannot be read until the entry is restored (from a copy of "
+         "the repository or a backup of it); restore it first";
 }
 
 static Bytes associated_data(const uint8_t* header, std::string_view name) {
@@ -83,9 +84,10 @@ static Codec open_envelope(const Keyring& keys, ByteView sealed, const std::stri
   const Key* key = keys.find(version);
   if (!key)
     throw KeyVersionUnavailable(
-        version, what + " is sealed with data key version " + std::to_string(version) + ", but " +
-                     keys.unavailable_reason(version) + ": restore " + keyring_entry_name(version) +
-                     " first (from a copy of the repository or a backup of it); the object itself is not known to be damaged");
+        version,
+        what + " is sealed with data key version " + std::to_string(version) + ", but " +
+            keys.unavailable_reason(version) + ": restore " + keyring_entry_name(version) +
+            " first (from a copy of the repository or a backup of it); the object itself is not known to be damaged");
   plain.resize(sealed.size() - kEnvelopeHeader - kAeadOverhead);
   if (!aead_open(*key, associated_data(sealed.data(), name), sealed.subspan(kEnvelopeHeader), plain.data()))
     throw Error(ErrorKind::Corrupt, what + " failed authentication (corrupted or tampered with)");

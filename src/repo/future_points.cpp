@@ -45,17 +45,18 @@ std::string future_dated(const Snapshot& s, int64_t now) {
 
 int64_t clock_now() { return int64_t(std::time(nullptr)); }
 
-std::optional<Snapshot> newest_point(const std::vector<Snapshot>& points, const std::function<bool(const Snapshot&)>& match,
-                                     int64_t now, std::vector<std::string>& skipped) {
+std::optional<Snapshot> newest_point(const std::vector<Snapshot>& points,
+                                     const std::function<bool(const Snapshot&)>& match, int64_t now,
+                                     std::vector<std::string>& skipped) {
   const Snapshot* best = nullptr;
   int64_t best_time = 0;
   for (const auto& s : points) {
     if (!match(s)) continue;
     if (std::string why = future_dated(s, now); !why.empty()) {
-      skipped.push_back("recovery point " + s.id.short_hex() + " (host " + printable(s.host) + ", " +
-                        printable(s.source_kind) + ") is " +
-                        (why.rfind("its ", 0) == 0 ? "not placeable in time: " + why : why) +
-                        "; 'latest' never picks a future-dated point (give its id to use it anyway; see docs/security.md)");
+      skipped.push_back(
+          "recovery point " + s.id.short_hex() + " (host " + printable(s.host) + ", " + printable(s.source_kind) +
+          ") is " + (why.rfind("its ", 0) == 0 ? "not placeable in time: " + why : why) +
+          "; 'latest' never picks a future-dated point (give its id to use it anyway; see docs/security.md)");
       continue;
     }
     int64_t t = *point_time(s);

@@ -38,8 +38,9 @@ int64_t clock_now();
 // The newest of `points` that `match` accepts and that is not future-dated (by parsed time; on
 // equal times the later in `points` wins). `skipped` receives a sentence for every matching
 // future-dated point passed over. nullopt when no matching point qualifies.
-std::optional<Snapshot> newest_point(const std::vector<Snapshot>& points, const std::function<bool(const Snapshot&)>& match,
-                                     int64_t now, std::vector<std::string>& skipped);
+std::optional<Snapshot> newest_point(const std::vector<Snapshot>& points,
+                                     const std::function<bool(const Snapshot&)>& match, int64_t now,
+                                     std::vector<std::string>& skipped);
 
 // Sentences naming each future-dated point of `points` (for check and snapshots).
 std::vector<std::pair<Id, std::string>> future_dated_points(const std::vector<Snapshot>& points, int64_t now);

@@ -87,8 +87,10 @@ void Index::finalize() {
   // The other copies are remembered (few: only concurrent writers store a blob twice).
   size_t w = 0;
   for (size_t r = 0; r < entries_.size(); r++) {
-    if (w > 0 && entries_[w - 1].id == entries_[r].id) others_.push_back(entries_[r]);
-    else entries_[w++] = entries_[r];
+    if (w > 0 && entries_[w - 1].id == entries_[r].id)
+      others_.push_back(entries_[r]);
+    else
+      entries_[w++] = entries_[r];
   }
   entries_.resize(w);
   entries_.shrink_to_fit();
@@ -96,7 +98,8 @@ void Index::finalize() {
 }
 
 const Index::Entry* Index::lookup(const Id& blob) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), blob, [](const Entry& e, const Id& id) { return e.id < id; });
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), blob, [](const Entry& e, const Id& id) { return e.id < id; });
   if (it == entries_.end() || it->id != blob) return nullptr;
   return &*it;
 }
@@ -112,7 +115,8 @@ std::vector<BlobLocation> Index::copies(const Id& blob) const {
   const Entry* e = lookup(blob);
   if (!e) return out;
   out.push_back(location(*e));
-  auto it = std::lower_bound(others_.begin(), others_.end(), blob, [](const Entry& x, const Id& id) { return x.id < id; });
+  auto it =
+      std::lower_bound(others_.begin(), others_.end(), blob, [](const Entry& x, const Id& id) { return x.id < id; });
   for (; it != others_.end() && it->id == blob; ++it) out.push_back(location(*it));
   return out;
 }

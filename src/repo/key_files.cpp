@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+#include <nlohmann/json.hpp>
 
 #include "crypto/aead.h"
 #include "crypto/random.h"
@@ -29,7 +29,9 @@ std::string wrap_aad(KeyRole role, const std::string& signing_public) {
   return signing_public.empty() ? wrap_aad(role) : wrap_aad(role) + " signing " + signing_public;
 }
 std::string signing_aad(const std::string& signing_public) { return "arca signing key v1 " + signing_public; }
-KeyRole role_of(const json& j) { return j.value("role", "full") == "append-only" ? KeyRole::AppendOnly : KeyRole::Full; }
+KeyRole role_of(const json& j) {
+  return j.value("role", "full") == "append-only" ? KeyRole::AppendOnly : KeyRole::Full;
+}
 
 Bytes read_key_file_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -66,8 +68,10 @@ std::string key_json_problem(const json& j) {
     if (j.value("arca_format", 0) != kRepoFormat) return "";  // another version's: not judged here
     if (from_base64(j.at("salt").get<std::string>()).size() < 16) return "salt too short";
     std::string kind = j.at("kind");
-    if (kind == "passphrase") kdf_from(j.at("kdf"));
-    else if (kind != "keyfile") return "unknown kind '" + kind + "'";
+    if (kind == "passphrase")
+      kdf_from(j.at("kdf"));
+    else if (kind != "keyfile")
+      return "unknown kind '" + kind + "'";
     if (from_base64(j.at("wrapped_master_key").get<std::string>()).size() != 32 + kAeadOverhead)
       return "wrapped master key has the wrong length";
   } catch (const json::exception& e) {
@@ -90,7 +94,8 @@ std::vector<std::pair<std::string, std::string>> damaged_key_files(const Backend
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Io) throw;
       why = e.what();
-      if (auto pos = why.find(" is malformed: "); pos != std::string::npos) why = "truncated or not JSON: " + why.substr(pos + 15);
+      if (auto pos = why.find(" is malformed: "); pos != std::string::npos)
+        why = "truncated or not JSON: " + why.substr(pos + 15);
     }
     if (!why.empty()) out.emplace_back(id, why);
   });
@@ -116,7 +121,9 @@ KeyFileText make_key_file(const Key& master, const Credentials& creds, const Arg
   } else if (creds.passphrase) {
     if (creds.passphrase->empty()) throw Error(ErrorKind::Usage, "an empty password is not allowed");
     j["kind"] = "passphrase";
-    j["kdf"] = {{"algorithm", "argon2id"}, {"time", kdf.time_cost}, {"memory_kib", kdf.memory_kib},
+    j["kdf"] = {{"algorithm", "argon2id"},
+                {"time", kdf.time_cost},
+                {"memory_kib", kdf.memory_kib},
                 {"parallelism", kdf.parallelism}};
     kek = derive_from_passphrase(*creds.passphrase, salt, kdf);
   } else {
@@ -150,10 +157,12 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
   backend.list("keys/", [&](const ObjectInfo& o) { ids.push_back(o.name.substr(5)); });
   if (ids.empty()) {
     if (!backend.exists())
-      throw Error(ErrorKind::NotFound, "repository " + backend.location() + " does not exist (create it with 'arca init')");
+      throw Error(ErrorKind::NotFound,
+                  "repository " + backend.location() + " does not exist (create it with 'arca init')");
     if (backend.stat("config"))
-      throw Error(ErrorKind::NotFound, backend.location() + " is an incomplete repository (an interrupted 'arca init' "
-                                       "left no key); it holds no data: remove it and run 'arca init' again");
+      throw Error(ErrorKind::NotFound, backend.location() +
+                                           " is an incomplete repository (an interrupted 'arca init' "
+                                           "left no key); it holds no data: remove it and run 'arca init' again");
     throw Error(ErrorKind::NotFound, backend.location() + " is not an Arca repository (it has no keys/)");
   }
   std::optional<Bytes> key_file_bytes;
@@ -207,7 +216,8 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
         UnlockedKey out{k, id, role, {}};
         // A signing key that does not open or fit its public key is not used: points go unsigned.
         if (!pub.empty() && j.contains("wrapped_signing_key")) {
-          auto seed = aead_open(kek, as_view(signing_aad(pub)), from_base64(j.at("wrapped_signing_key").get<std::string>()));
+          auto seed =
+              aead_open(kek, as_view(signing_aad(pub)), from_base64(j.at("wrapped_signing_key").get<std::string>()));
           if (seed && seed->size() == kSigningSeedSize && signing_public_key(*seed) == from_base64(pub))
             out.signing_seed = std::move(*seed);
         }
@@ -234,7 +244,8 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
                                         "; put back a copy of it, or use another key ('arca key list' shows them)");
   std::string note = damaged.empty() ? "" : "; damaged key file(s) that could not be tried: " + list;
   throw Error(ErrorKind::Auth, std::string("wrong ") + (creds.key_file ? "key file" : "password") + ": none of the " +
-                                   std::to_string(ids.size()) + " key(s) of " + backend.location() + " accepts it" + note);
+                                   std::to_string(ids.size()) + " key(s) of " + backend.location() + " accepts it" +
+                                   note);
 }
 
 std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
@@ -244,7 +255,8 @@ std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
     try {
       json j = load_key_json(backend, id);
       if (!j.is_object()) throw Error(ErrorKind::Corrupt, "not an object");
-      out.push_back({id, j.value("kind", "?"), j.value("created", ""), j.value("host", ""), j.value("user", ""), role_of(j)});
+      out.push_back(
+          {id, j.value("kind", "?"), j.value("created", ""), j.value("host", ""), j.value("user", ""), role_of(j)});
     } catch (const std::exception&) {
       out.push_back({id, "damaged", "", "", "", KeyRole::Full});  // listed so that it can be removed
     }
@@ -265,8 +277,7 @@ std::map<std::string, Bytes> signing_public_keys(const Backend& backend) {
       }
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Io) throw;  // damaged key files: check reports them
-    } catch (const json::exception&) {
-    }
+    } catch (const json::exception&) {}
   });
   return out;
 }

@@ -40,7 +40,8 @@ std::string keyring_entry_name(uint32_t version);
 // Kind Corrupt (exit 12), so code that does not know about it still stops.
 class KeyVersionUnavailable : public Error {
  public:
-  KeyVersionUnavailable(uint32_t version, const std::string& what) : Error(ErrorKind::Corrupt, what), version_(version) {}
+  KeyVersionUnavailable(uint32_t version, const std::string& what)
+      : Error(ErrorKind::Corrupt, what), version_(version) {}
   uint32_t version() const { return version_; }
 
  private:

@@ -13,9 +13,12 @@ using nlohmann::json;
 
 const char* lock_mode_name(LockMode m) {
   switch (m) {
-    case LockMode::Governance: return "governance";
-    case LockMode::Compliance: return "compliance";
-    case LockMode::LegalHold: return "legal-hold";
+    case LockMode::Governance:
+      return "governance";
+    case LockMode::Compliance:
+      return "compliance";
+    case LockMode::LegalHold:
+      return "legal-hold";
   }
   return "?";
 }
@@ -28,8 +31,9 @@ LockMode parse_lock_mode(const std::string& s) {
 }
 
 std::string SnapshotLock::describe() const {
-  std::string s = mode == LockMode::LegalHold ? "legal hold " + id.short_hex()
-                                              : std::string(lock_mode_name(mode)) + " lock " + id.short_hex() + " until " + until;
+  std::string s = mode == LockMode::LegalHold
+                      ? "legal hold " + id.short_hex()
+                      : std::string(lock_mode_name(mode)) + " lock " + id.short_hex() + " until " + until;
   return s;
 }
 
@@ -48,8 +52,10 @@ std::vector<SnapshotLock> load_locks(const Repository& repo) {
   std::vector<std::string> locks, releases;
   repo.backend().list("locks/", [&](const ObjectInfo& o) {
     // locks/<64>/<64>[.release]
-    if (o.name.size() == 6 + 64 + 1 + 64) locks.push_back(o.name);
-    else if (o.name.size() == 6 + 64 + 1 + 64 + 8 && o.name.ends_with(".release")) releases.push_back(o.name);
+    if (o.name.size() == 6 + 64 + 1 + 64)
+      locks.push_back(o.name);
+    else if (o.name.size() == 6 + 64 + 1 + 64 + 8 && o.name.ends_with(".release"))
+      releases.push_back(o.name);
   });
   std::map<std::string, json> released;
   for (const auto& name : releases) {
@@ -99,7 +105,8 @@ std::map<Id, std::vector<SnapshotLock>> active_locks(const std::vector<SnapshotL
   return out;
 }
 
-SnapshotLock add_lock(Repository& repo, const Id& snapshot, LockMode mode, int64_t until_unix, const std::string& reason) {
+SnapshotLock add_lock(Repository& repo, const Id& snapshot, LockMode mode, int64_t until_unix,
+                      const std::string& reason) {
   SnapshotLock l;
   l.id = random_id();
   l.snapshot = snapshot;
@@ -108,7 +115,8 @@ SnapshotLock add_lock(Repository& repo, const Id& snapshot, LockMode mode, int64
   l.host = local_hostname();
   l.user = local_username();
   l.reason = reason;
-  json j = {{"mode", lock_mode_name(mode)}, {"created", l.created}, {"host", l.host}, {"user", l.user}, {"reason", reason}};
+  json j = {
+      {"mode", lock_mode_name(mode)}, {"created", l.created}, {"host", l.host}, {"user", l.user}, {"reason", reason}};
   if (mode != LockMode::LegalHold) {
     l.until_unix = until_unix;
     l.until = rfc3339_of(until_unix);
@@ -122,7 +130,8 @@ SnapshotLock add_lock(Repository& repo, const Id& snapshot, LockMode mode, int64
 
 void release_lock(Repository& repo, const SnapshotLock& lock, const std::string& reason) {
   if (lock.mode == LockMode::Compliance)
-    throw Error(ErrorKind::Refused, lock.describe() + " is a compliance lock: nobody can lift or shorten it before it expires");
+    throw Error(ErrorKind::Refused,
+                lock.describe() + " is a compliance lock: nobody can lift or shorten it before it expires");
   json j = {{"released", now_rfc3339()}, {"host", local_hostname()}, {"user", local_username()}, {"reason", reason}};
   std::string s = j.dump();
   if (!repo.save_object_if_absent(lock_object_name(lock) + ".release", as_view(s)))

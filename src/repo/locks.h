@@ -18,7 +18,7 @@ namespace arca {
 class Repository;
 
 enum class LockMode { Governance, Compliance, LegalHold };
-const char* lock_mode_name(LockMode m);  // "governance", "compliance", "legal-hold"
+const char* lock_mode_name(LockMode m);          // "governance", "compliance", "legal-hold"
 LockMode parse_lock_mode(const std::string& s);  // throws Error(Usage)
 
 struct SnapshotLock {
@@ -41,7 +41,8 @@ std::vector<SnapshotLock> load_locks(const Repository& repo);
 // Active locks by snapshot.
 std::map<Id, std::vector<SnapshotLock>> active_locks(const std::vector<SnapshotLock>& all, int64_t now);
 
-SnapshotLock add_lock(Repository& repo, const Id& snapshot, LockMode mode, int64_t until_unix, const std::string& reason);
+SnapshotLock add_lock(Repository& repo, const Id& snapshot, LockMode mode, int64_t until_unix,
+                      const std::string& reason);
 // Writes the release object. Refuses (Error Refused) compliance locks; the caller has checked the
 // second factor.
 void release_lock(Repository& repo, const SnapshotLock& lock, const std::string& reason);

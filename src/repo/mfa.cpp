@@ -55,10 +55,10 @@ static void spend_without_conditional_writes(Repository& repo, const std::string
 }
 
 void mfa_verify(Repository& repo, const std::string& code) {
-  if (!mfa_enrolled(repo))
-    throw Error(ErrorKind::Refused, "no second factor is enrolled: run 'arca mfa enroll' first");
+  if (!mfa_enrolled(repo)) throw Error(ErrorKind::Refused, "no second factor is enrolled: run 'arca mfa enroll' first");
   if (code.size() != 6 || code.find_first_not_of("0123456789") != std::string::npos)
-    throw Error(ErrorKind::Usage, "a TOTP code is 6 digits (from the authenticator app enrolled with 'arca mfa enroll')");
+    throw Error(ErrorKind::Usage,
+                "a TOTP code is 6 digits (from the authenticator app enrolled with 'arca mfa enroll')");
   Bytes plain = unseal(repo.keys(), repo.backend().get(kName), kName, kName);
   Bytes secret;
   try {
@@ -68,7 +68,8 @@ void mfa_verify(Repository& repo, const std::string& code) {
     throw Error(ErrorKind::Corrupt, std::string(kName) + " is malformed: " + e.what());
   }
   auto step = totp_match(secret, code, time(nullptr));
-  if (!step) throw Error(ErrorKind::Auth, "wrong or expired TOTP code (check the authenticator app and this machine's clock)");
+  if (!step)
+    throw Error(ErrorKind::Auth, "wrong or expired TOTP code (check the authenticator app and this machine's clock)");
   json used = {{"used", now_rfc3339()}, {"host", local_hostname()}};
   std::string s = used.dump();
   std::string marker = "mfa/used-" + std::to_string(*step);

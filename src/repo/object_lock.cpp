@@ -13,7 +13,8 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
   StoreLockResult r;
   Backend& b = repo.backend();
   if (!b.supports_object_lock()) {
-    if (required) throw Error(ErrorKind::Usage, "the store at " + b.location() + " has no per-object locks (S3 Object Lock)");
+    if (required)
+      throw Error(ErrorKind::Usage, "the store at " + b.location() + " has no per-object locks (S3 Object Lock)");
     r.note = "this store has no per-object locks: Arca's forget and prune honour the lock, the store does not";
     return r;
   }
@@ -35,7 +36,9 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
   std::set<std::string> packs;
   auto add_blob = [&](const Id& id) {
     auto loc = repo.find_blob(id);  // packs in no index too: they hold the point's data all the same
-    if (!loc) throw Error(ErrorKind::Corrupt, "blob " + id.short_hex() + " of recovery point " + snap.id.short_hex() + " is not indexed");
+    if (!loc)
+      throw Error(ErrorKind::Corrupt,
+                  "blob " + id.short_hex() + " of recovery point " + snap.id.short_hex() + " is not indexed");
     packs.insert(pack_name(loc->type, loc->pack));
   };
   add_blob(snap.tree);

@@ -2,16 +2,16 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include "crypto/hash.h"
 #include "repo/decode_guard.h"
 #include "repo/envelope.h"
 #include "util/error.h"
 #include "util/io.h"
-#include <algorithm>
 
+#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
-#include <cerrno>
 
 namespace arca {
 

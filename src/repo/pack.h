@@ -12,8 +12,8 @@
 #include "repo/keyring.h"
 #include "storage/backend.h"
 #include "util/aligned_buffer.h"
-#include "util/fd.h"
 #include "util/bytes.h"
+#include "util/fd.h"
 
 namespace arca {
 

@@ -22,10 +22,14 @@ PointSignature verify_point(const Snapshot& s, const std::map<std::string, Bytes
 
 const char* signature_name(PointSignature v) {
   switch (v) {
-    case PointSignature::Verified: return "verified";
-    case PointSignature::Unsigned: return "unsigned";
-    case PointSignature::KeyGone: return "key removed";
-    case PointSignature::Bad: return "bad signature";
+    case PointSignature::Verified:
+      return "verified";
+    case PointSignature::Unsigned:
+      return "unsigned";
+    case PointSignature::KeyGone:
+      return "key removed";
+    case PointSignature::Bad:
+      return "bad signature";
   }
   return "?";
 }

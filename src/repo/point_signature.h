@@ -11,10 +11,10 @@
 namespace arca {
 
 enum class PointSignature {
-  Verified,   // signed by the key file `key_id` names
-  Unsigned,   // no signature: points and key files made before issue 18 (naming a key that signs: Bad)
-  KeyGone,    // signed, but keys/<key_id> is gone (removed) or has no signing key: cannot be checked
-  Bad,        // a signature that does not verify: the key record is forged (or the object was copied)
+  Verified,  // signed by the key file `key_id` names
+  Unsigned,  // no signature: points and key files made before issue 18 (naming a key that signs: Bad)
+  KeyGone,   // signed, but keys/<key_id> is gone (removed) or has no signing key: cannot be checked
+  Bad,       // a signature that does not verify: the key record is forged (or the object was copied)
 };
 
 // `public_keys`: key id -> signing public key (signing_public_keys()).

@@ -10,11 +10,11 @@
 #include <ctime>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <nlohmann/json.hpp>
 
 #include "crypto/random.h"
 #include "repo/blob_writer.h"
@@ -63,7 +63,8 @@ class Pruner {
  public:
   Pruner(Repository& repo, const PruneOptions& opts, ProgressCounters& progress)
       : repo_(repo), opts_(opts), progress_(progress), now_(time(nullptr)) {
-    threads_ = opts.threads ? opts.threads : std::max({2u, std::thread::hardware_concurrency(), repo.backend().parallelism()});
+    threads_ =
+        opts.threads ? opts.threads : std::max({2u, std::thread::hardware_concurrency(), repo.backend().parallelism()});
   }
 
   PruneStats run() {
@@ -103,7 +104,8 @@ class Pruner {
         throw KeyVersionUnavailable(e.version(), std::string(e.what()) + "; prune stopped before deleting anything");
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Corrupt) throw;
-        throw Error(ErrorKind::Corrupt, std::string(e.what()) + ": prune stopped before deleting anything; run 'arca repair index'");
+        throw Error(ErrorKind::Corrupt,
+                    std::string(e.what()) + ": prune stopped before deleting anything; run 'arca repair index'");
       }
       std::lock_guard lk(mu);
       for (auto& ip : decoded) {
@@ -155,9 +157,10 @@ class Pruner {
   size_t position(const Id& blob, const Snapshot& snap) const {
     auto pos = index_.position(blob);
     if (!pos)
-      throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " needs blob " + blob.short_hex() +
-                                          ", which no index lists: prune stopped before deleting anything; run 'arca repair index' (it "
-                                          "rebuilds the index from the pack headers), then prune again");
+      throw Error(ErrorKind::Corrupt,
+                  "snapshot " + snap.id.short_hex() + " needs blob " + blob.short_hex() +
+                      ", which no index lists: prune stopped before deleting anything; run 'arca repair index' (it "
+                      "rebuilds the index from the pack headers), then prune again");
     return *pos;
   }
 
@@ -241,7 +244,8 @@ class Pruner {
           if (size_t pos = *index_.position(b.id); referenced_[pos] && count[pos] < 2) count[pos]++;
       for (size_t i = 0; i < packs_.size(); i++)
         for (size_t k = 0; k < packs_[i].blobs.size(); k++)
-          if (size_t pos = *index_.position(packs_[i].blobs[k].id); count[pos] > 1) dups[pos].push_back({rank[i], i, k});
+          if (size_t pos = *index_.position(packs_[i].blobs[k].id); count[pos] > 1)
+            dups[pos].push_back({rank[i], i, k});
     }
     std::vector<std::pair<size_t, std::vector<std::array<size_t, 3>>>> todo(dups.begin(), dups.end());
     dups.clear();
@@ -270,7 +274,8 @@ class Pruner {
     for (size_t j = 0; j < todo.size(); j++) {
       dup_choice.emplace(todo[j].first, chosen[j]);
       if (!chosen[j])
-        stats_.notes.push_back("every copy of blob " + packs_[todo[j].second[0][1]].blobs[todo[j].second[0][2]].id.short_hex() +
+        stats_.notes.push_back("every copy of blob " +
+                               packs_[todo[j].second[0][1]].blobs[todo[j].second[0][2]].id.short_hex() +
                                " is damaged: all are kept (run 'arca check --read-data')");
     }
     std::vector<bool> taken(index_.blob_count(), false);
@@ -313,7 +318,8 @@ class Pruner {
         p.fate = now_ < p.mark->created_unix + grace ? F::Wait : F::Delete;
       } else if (unused) {
         p.fate = F::Mark;
-      } else if (!p.pinned && (p.damaged_copy || double(p.total_bytes - p.live_bytes) >= opts_.max_unused * double(p.total_bytes))) {
+      } else if (!p.pinned &&
+                 (p.damaged_copy || double(p.total_bytes - p.live_bytes) >= opts_.max_unused * double(p.total_bytes))) {
         p.fate = F::Repack;
       }
       // Without a grace period, what this run marks is deleted by this run.
@@ -325,10 +331,10 @@ class Pruner {
 
   // The counts again, after repack() kept damaged packs as they are.
   void retally() {
-    for (uint64_t PruneStats::*f : {&PruneStats::marked_packs, &PruneStats::marked_bytes, &PruneStats::repacked_packs,
-                    &PruneStats::copied_blobs, &PruneStats::copied_bytes, &PruneStats::deleted_packs,
-                    &PruneStats::deleted_bytes, &PruneStats::waiting_packs, &PruneStats::waiting_bytes,
-                    &PruneStats::rescued_packs})
+    for (uint64_t PruneStats::*f :
+         {&PruneStats::marked_packs, &PruneStats::marked_bytes, &PruneStats::repacked_packs, &PruneStats::copied_blobs,
+          &PruneStats::copied_bytes, &PruneStats::deleted_packs, &PruneStats::deleted_bytes, &PruneStats::waiting_packs,
+          &PruneStats::waiting_bytes, &PruneStats::rescued_packs})
       stats_.*f = 0;
     tally();
   }
@@ -367,18 +373,29 @@ class Pruner {
     using F = PackInfo::Fate;
     for (const auto& p : packs_) {
       switch (p.fate) {
-        case F::Mark: stats_.marked_packs++, stats_.marked_bytes += p.size; break;
+        case F::Mark:
+          stats_.marked_packs++, stats_.marked_bytes += p.size;
+          break;
         case F::Repack:
           stats_.repacked_packs++;
-          if (opts_.grace_s == 0) stats_.deleted_packs++, stats_.deleted_bytes += p.size;
-          else stats_.marked_packs++, stats_.marked_bytes += p.size;
+          if (opts_.grace_s == 0)
+            stats_.deleted_packs++, stats_.deleted_bytes += p.size;
+          else
+            stats_.marked_packs++, stats_.marked_bytes += p.size;
           for (size_t k = 0; k < p.blobs.size(); k++)
             if (p.keep[k]) stats_.copied_blobs++, stats_.copied_bytes += p.blobs[k].length;
           break;
-        case F::Delete: stats_.deleted_packs++, stats_.deleted_bytes += p.size; break;
-        case F::Wait: stats_.waiting_packs++, stats_.waiting_bytes += p.size; break;
-        case F::Rescue: stats_.rescued_packs++; break;
-        case F::Keep: break;
+        case F::Delete:
+          stats_.deleted_packs++, stats_.deleted_bytes += p.size;
+          break;
+        case F::Wait:
+          stats_.waiting_packs++, stats_.waiting_bytes += p.size;
+          break;
+        case F::Rescue:
+          stats_.rescued_packs++;
+          break;
+        case F::Keep:
+          break;
       }
     }
   }
@@ -412,7 +429,8 @@ class Pruner {
     if (opts_.grace_s == 0)
       for (auto& p : packs_)
         if (p.fate == F::Repack) p.fate = F::Delete;
-    bool rewrite_index = std::any_of(packs_.begin(), packs_.end(), [](const PackInfo& p) { return p.indexed && p.fate == F::Delete; });
+    bool rewrite_index =
+        std::any_of(packs_.begin(), packs_.end(), [](const PackInfo& p) { return p.indexed && p.fate == F::Delete; });
     if (rewrite_index || index_files_.size() > 64) {
       progress_.set_current("rewriting the index");
       write_index();
@@ -565,8 +583,8 @@ class Pruner {
       rest.id = Id{};
       rest.packs.clear();
       for (const auto& name : m.packs)
-        if (auto it = by_name_.find(name); it != by_name_.end() && packs_[it->second].fate == F::Wait &&
-                                           packs_[it->second].mark == &m)
+        if (auto it = by_name_.find(name);
+            it != by_name_.end() && packs_[it->second].fate == F::Wait && packs_[it->second].mark == &m)
           rest.packs.push_back(name);
       if (rest.packs.size() == m.packs.size()) continue;  // unchanged
       step_pause();
@@ -603,7 +621,10 @@ PruneStats prune_repository(Repository& repo, const PruneOptions& opts, Progress
 }
 
 PruneLock::PruneLock(Repository& repo, bool exclusive) : repo_(repo) {
-  nlohmann::json me = {{"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()},
+  nlohmann::json me = {{"host", local_hostname()},
+                       {"domain", process_domain()},
+                       {"pid", getpid()},
+                       {"started", now_rfc3339()},
                        {"exclusive", exclusive}};
   std::string text = me.dump();
   for (int attempt = 0; attempt < 2; attempt++) {
@@ -629,8 +650,7 @@ PruneLock::PruneLock(Repository& repo, bool exclusive) : repo_(repo) {
         repo_.backend().remove(kLockName);
         continue;
       }
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     throw Error(ErrorKind::Generic, "another prune is running (" + holder + "); if it is not, remove its lock with " +
                                         "'arca prune --unlock' and run prune again");
   }
@@ -647,24 +667,27 @@ std::optional<WriterRecord> prune_lock_holder(const Repository& repo) {
 void PruneLock::refuse_if_writing() {
   std::vector<std::string> running;
   for (const auto& w : list_writers(repo_)) {
-    if (writer_is_stale(w)) remove_writer(repo_, w);  // ended, or its process is gone (this host)
-    else running.push_back(describe(w));
+    if (writer_is_stale(w))
+      remove_writer(repo_, w);  // ended, or its process is gone (this host)
+    else
+      running.push_back(describe(w));
   }
   if (running.empty()) return;
   std::string list;
   for (size_t i = 0; i < running.size() && i < 3; i++) list += (i ? "; " : "") + running[i];
   if (running.size() > 3) list += "; and " + std::to_string(running.size() - 3) + " more";
-  throw Error(ErrorKind::Refused, std::to_string(running.size()) + " backup(s) are running (" + list + "): --grace 0 deletes at "
-                                  "once and could delete data they are about to reference. Run prune with a grace period "
-                                  "(the default 24h is safe while backups run), or wait for them to end; if none is running "
-                                  "(a crashed backup on another host), 'arca unlock' removes its registration");
+  throw Error(ErrorKind::Refused,
+              std::to_string(running.size()) + " backup(s) are running (" + list +
+                  "): --grace 0 deletes at "
+                  "once and could delete data they are about to reference. Run prune with a grace period "
+                  "(the default 24h is safe while backups run), or wait for them to end; if none is running "
+                  "(a crashed backup on another host), 'arca unlock' removes its registration");
 }
 
 void PruneLock::release() noexcept {
   try {
     repo_.backend().remove(kLockName);
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
 }
 
 PruneLock::~PruneLock() { release(); }

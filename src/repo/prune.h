@@ -27,7 +27,7 @@ struct PruneOptions {
   // writes that name such packs get the store's Object Lock too (the strongest mode and latest
   // date among the locks, and a legal hold if any lock is one), like the files they replace.
   std::vector<SnapshotLock> locks;
-  unsigned threads = 0;         // 0: cores or the backend's parallelism, whichever is larger
+  unsigned threads = 0;  // 0: cores or the backend's parallelism, whichever is larger
 };
 
 // A pack kept as it is (not repacked, not deleted) because blobs recovery points need failed
@@ -41,12 +41,12 @@ struct PruneDamage {
 struct PruneStats {
   uint64_t snapshots = 0, trees = 0, packs = 0, blobs = 0, referenced_blobs = 0;
   uint64_t index_files_read = 0, index_files_written = 0;
-  uint64_t marked_packs = 0, marked_bytes = 0;        // newly marked by this run
+  uint64_t marked_packs = 0, marked_bytes = 0;  // newly marked by this run
   uint64_t repacked_packs = 0, copied_blobs = 0, copied_bytes = 0;
-  uint64_t deleted_packs = 0, deleted_bytes = 0;      // removed by this run
-  uint64_t waiting_packs = 0, waiting_bytes = 0;      // marked, grace period not over
-  uint64_t rescued_packs = 0;                         // marked earlier, needed again: kept
-  uint64_t unindexed_packs = 0;                       // stored but in no index (interrupted writers)
+  uint64_t deleted_packs = 0, deleted_bytes = 0;             // removed by this run
+  uint64_t waiting_packs = 0, waiting_bytes = 0;             // marked, grace period not over
+  uint64_t rescued_packs = 0;                                // marked earlier, needed again: kept
+  uint64_t unindexed_packs = 0;                              // stored but in no index (interrupted writers)
   uint64_t stored_bytes_before = 0, stored_bytes_after = 0;  // packs only
   std::vector<std::string> notes;
   std::vector<PruneDamage> damaged;  // the run went on without these packs; the command exits 12

@@ -49,8 +49,8 @@ std::vector<PruneMark> load_prune_marks(const Repository& repo) {
 
 void save_prune_mark(Repository& repo, PruneMark& mark) {
   if (mark.id.is_zero()) mark.id = random_id();
-  json j = {{"created", mark.created}, {"created_unix", mark.created_unix}, {"grace_s", mark.grace_s},
-            {"packs", mark.packs}};
+  json j = {
+      {"created", mark.created}, {"created_unix", mark.created_unix}, {"grace_s", mark.grace_s}, {"packs", mark.packs}};
   std::string s = j.dump();
   repo.save_object(prune_mark_name(mark.id), as_view(s));
 }

@@ -13,8 +13,8 @@ namespace arca {
 class Repository;
 
 struct PruneMark {
-  Id id;                           // the object name's id
-  std::string created;             // RFC 3339
+  Id id;                // the object name's id
+  std::string created;  // RFC 3339
   int64_t created_unix = 0;
   // The marking run's grace period: a promise that the packs stay at least until
   // created_unix + grace_s (only `prune --grace 0` overrides it). Writers rely on it.

@@ -17,12 +17,15 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
   Backend& backend = repo.backend();
   if (repo.append_only() && !opts.dry_run)
     throw Error(ErrorKind::Refused, "'repair index' removes the old index objects, which append-only key " +
-                                        repo.key_id().substr(0, 8) + " cannot delete; run it with an operator's key "
+                                        repo.key_id().substr(0, 8) +
+                                        " cannot delete; run it with an operator's key "
                                         "(restores already read damaged index objects' packs from their headers)");
   if (backend.stat("prune/running"))
-    throw Error(ErrorKind::Refused, "a prune is running (prune/running exists): it replaces index files and deletes "
-                                    "packs; run 'arca repair index' when it has finished");
-  unsigned threads = opts.threads ? opts.threads : std::max({4u, std::thread::hardware_concurrency(), backend.parallelism()});
+    throw Error(ErrorKind::Refused,
+                "a prune is running (prune/running exists): it replaces index files and deletes "
+                "packs; run 'arca repair index' when it has finished");
+  unsigned threads =
+      opts.threads ? opts.threads : std::max({4u, std::thread::hardware_concurrency(), backend.parallelism()});
   RepairIndexResult r;
 
   // Index files first, then packs: every pack an index file listed was stored before that file,
@@ -59,10 +62,11 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
         !opts.lost_key_versions.count(*s.key_version) && !unavailable)
       unavailable.emplace(*s.key_version, s.name + ": " + s.error);
   if (unavailable && !opts.dry_run)
-    throw KeyVersionUnavailable(unavailable->first,
-                                unavailable->second + "; 'repair index' stopped before changing anything (if data key version " +
-                                    std::to_string(unavailable->first) + " is truly lost for good: --lost-key-version " +
-                                    std::to_string(unavailable->first) + ")");
+    throw KeyVersionUnavailable(
+        unavailable->first, unavailable->second +
+                                "; 'repair index' stopped before changing anything (if data key version " +
+                                std::to_string(unavailable->first) + " is truly lost for good: --lost-key-version " +
+                                std::to_string(unavailable->first) + ")");
   for (auto& s : scanned) {
     auto it = old.find(s.pack.pack);
     if (s.error.empty()) {
@@ -107,7 +111,8 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
       r.removed.push_back(name);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::NotFound) continue;
-      r.remove_failed.push_back(without_name(e.what(), name).empty() ? name : name + ": " + without_name(e.what(), name));
+      r.remove_failed.push_back(without_name(e.what(), name).empty() ? name
+                                                                     : name + ": " + without_name(e.what(), name));
     }
   }
   return r;

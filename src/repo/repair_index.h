@@ -22,16 +22,16 @@ struct RepairIndexOptions {
 };
 
 struct RepairIndexResult {
-  uint64_t packs = 0;         // packs in the new index
-  uint64_t blobs = 0;         // blobs in the new index
-  uint64_t packs_added = 0;   // packs no intact old index file listed
+  uint64_t packs = 0;        // packs in the new index
+  uint64_t blobs = 0;        // blobs in the new index
+  uint64_t packs_added = 0;  // packs no intact old index file listed
   uint64_t index_files_written = 0;
-  std::vector<std::string> damaged_index;    // damaged old index objects (with the reason)
-  std::vector<std::string> removed;          // old index objects removed
-  std::vector<std::string> remove_failed;    // old index objects that could not be removed (with the reason)
-  std::vector<std::string> unreadable_packs; // packs whose header could not be read and no old index listed
-  std::vector<std::string> kept_from_old;    // packs with an unreadable header, kept as the old index listed them
-  uint64_t missing_packs = 0;                // packs old index files listed that are not stored (dropped)
+  std::vector<std::string> damaged_index;     // damaged old index objects (with the reason)
+  std::vector<std::string> removed;           // old index objects removed
+  std::vector<std::string> remove_failed;     // old index objects that could not be removed (with the reason)
+  std::vector<std::string> unreadable_packs;  // packs whose header could not be read and no old index listed
+  std::vector<std::string> kept_from_old;     // packs with an unreadable header, kept as the old index listed them
+  uint64_t missing_packs = 0;                 // packs old index files listed that are not stored (dropped)
   bool complete() const { return remove_failed.empty() && unreadable_packs.empty(); }
 };
 

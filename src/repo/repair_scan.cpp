@@ -39,7 +39,8 @@ std::vector<ScannedPack> scan_pack_headers(const Backend& backend, const Keyring
     try {
       Bytes tail = read_pack_tail(backend, name, size);
       s.key_version = pack_header_key_version(tail);
-      if (pack_id_of(tail, name) != s.pack.pack) throw Error(ErrorKind::Corrupt, "pack header does not match the pack's name");
+      if (pack_id_of(tail, name) != s.pack.pack)
+        throw Error(ErrorKind::Corrupt, "pack header does not match the pack's name");
       BlobType type;
       s.pack.blobs = parse_pack_header(keys, tail, size, name, &type);
       if (type != s.pack.type) throw Error(ErrorKind::Corrupt, "pack header type does not match its directory");
@@ -82,8 +83,9 @@ void index_packs_from_headers(const Backend& backend, const Keyring& keys, const
   if (!no_key.empty()) {
     std::string entries;
     for (uint32_t v : no_key) entries += (entries.empty() ? "" : ", ") + keys.unavailable_reason(v);
-    warn(msg + ". " + entries + ": restore it first (from a copy of the repository or a backup of it); "
-                                "the packs sealed with it are not damaged");
+    warn(msg + ". " + entries +
+         ": restore it first (from a copy of the repository or a backup of it); "
+         "the packs sealed with it are not damaged");
     return;
   }
   warn(msg + ". Run 'arca repair index' to rebuild the index");

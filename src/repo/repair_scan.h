@@ -19,8 +19,8 @@ std::map<std::string, uint64_t> list_stored_packs(const Backend& backend);
 
 struct ScannedPack {
   std::string name;
-  IndexPack pack;     // id, type and blobs from the header (when `error` is empty)
-  std::string error;  // why the header could not be read
+  IndexPack pack;                       // id, type and blobs from the header (when `error` is empty)
+  std::string error;                    // why the header could not be read
   std::optional<uint32_t> key_version;  // the key version the header is sealed with, if known
 };
 

@@ -45,7 +45,8 @@ std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
   if (!out.empty()) {
     auto locks = active_locks(load_locks(repo), time(nullptr));
     for (auto& d : out)
-      if (d.name.size() != 10 + 64 || d.name.find_first_not_of("0123456789abcdef", 10) != std::string::npos) continue;
+      if (d.name.size() != 10 + 64 || d.name.find_first_not_of("0123456789abcdef", 10) != std::string::npos)
+        continue;
       else if (auto it = locks.find(Id::from_hex(d.name.substr(10))); it != locks.end())
         d.locked_by = it->second.front().describe();
   }
@@ -62,8 +63,9 @@ size_t remove_damaged_snapshots(Repository& repo, const std::vector<DamagedSnaps
   size_t n = 0;
   for (const auto& d : damaged) n += removable(d, lost_key_versions);
   if (repo.append_only() && n)
-    throw Error(ErrorKind::Refused, "append-only key " + repo.key_id().substr(0, 8) +
-                                        " cannot remove snapshot objects; run 'arca repair snapshots' with an operator's key");
+    throw Error(ErrorKind::Refused,
+                "append-only key " + repo.key_id().substr(0, 8) +
+                    " cannot remove snapshot objects; run 'arca repair snapshots' with an operator's key");
   size_t removed = 0;
   for (const auto& d : damaged) {
     if (!removable(d, lost_key_versions)) continue;

@@ -14,8 +14,8 @@
 namespace arca {
 
 struct DamagedSnapshot {
-  std::string name;    // snapshots/<id>
-  std::string reason;  // why it cannot be read
+  std::string name;                         // snapshots/<id>
+  std::string reason;                       // why it cannot be read
   std::optional<uint32_t> unavailable_key;  // set when only its key version is missing/damaged
   std::string locked_by;  // an active lock naming its id ("compliance lock 1a2b3c4d until …"): never removed
 };

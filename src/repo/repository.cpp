@@ -61,8 +61,10 @@ void Repository::init(Backend& backend, const Credentials& creds, const InitOpti
   store_key_file(backend, key);
 }
 
-Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id, KeyRole role)
-    : backend_(role == KeyRole::AppendOnly ? std::make_unique<AppendOnlyBackend>(std::move(backend), key_id) : std::move(backend)),
+Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id,
+                       KeyRole role)
+    : backend_(role == KeyRole::AppendOnly ? std::make_unique<AppendOnlyBackend>(std::move(backend), key_id)
+                                           : std::move(backend)),
       keys_(std::move(keys)),
       config_(std::move(config)),
       key_id_(std::move(key_id)),
@@ -109,7 +111,8 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
   if (keys.data_keys.empty())
     throw Error(ErrorKind::Corrupt, "repository has no usable data keys (keyring/ is empty or damaged" +
                                         (damaged_keyring.empty() ? std::string() : ": " + damaged_keyring[0]) + ")");
-  auto repo = std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), unlocked.id, unlocked.role));
+  auto repo = std::unique_ptr<Repository>(
+      new Repository(std::move(backend), std::move(keys), std::move(cfg), unlocked.id, unlocked.role));
   repo->damaged_keyring_ = std::move(damaged_keyring);
   repo->signing_seed_ = std::move(unlocked.signing_seed);
   return repo;
@@ -117,9 +120,7 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
 
 Id Repository::blob_id(ByteView plain) const { return hmac_sha256(keys_.id_key, plain); }
 
-Bytes Repository::load_object(const std::string& name) const {
-  return unseal(keys_, backend_->get(name), name, name);
-}
+Bytes Repository::load_object(const std::string& name) const { return unseal(keys_, backend_->get(name), name, name); }
 
 void Repository::save_object(const std::string& name, ByteView payload) {
   if (!save_object_if_absent(name, payload)) throw Error(ErrorKind::Generic, "object " + name + " already exists");
@@ -162,7 +163,8 @@ const Index& Repository::index() {
       });
       done.insert(names.begin(), names.end());
       if (!vanished) break;
-      if (attempt == 10) throw Error(ErrorKind::Io, "index files keep vanishing while they are read; run the command again");
+      if (attempt == 10)
+        throw Error(ErrorKind::Io, "index files keep vanishing while they are read; run the command again");
     }
     // One damaged index object must not hide the packs it listed: those no intact index file
     // lists are read from their own headers (and not deduplicated against until repaired).
@@ -182,8 +184,9 @@ const Index& Repository::index() {
           if (pack.size() > 64) index_.condemn(Id::from_hex(pack.substr(pack.size() - 64)));
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::Usage) throw;
-      warn(std::string(e.what()) + ": new data is not deduplicated against existing packs until it is mended "
-                                   "(run 'arca check'; 'arca prune' will not run meanwhile)");
+      warn(std::string(e.what()) +
+           ": new data is not deduplicated against existing packs until it is mended "
+           "(run 'arca check'; 'arca prune' will not run meanwhile)");
       index_.condemn_all();
     }
     for (const auto& p : from_headers) index_.condemn(p);
@@ -280,7 +283,8 @@ const Index& Repository::unindexed_packs() {
 const Index& Repository::unlisted(const std::string& why) const {
   std::call_once(unlisted_once_, [&] {
     std::vector<Id> added;
-    index_packs_from_headers(*backend_, keys_, index_, unlisted_, why, true, added, [&](const std::string& m) { warn(m); });
+    index_packs_from_headers(*backend_, keys_, index_, unlisted_, why, true, added,
+                             [&](const std::string& m) { warn(m); });
     unlisted_.finalize();
   });
   return unlisted_;
@@ -314,7 +318,8 @@ Snapshot Repository::load_snapshot(const std::string& name) const {
 
 std::string Repository::snapshot_object_name(const std::string& ref) const {
   if (ref.size() < 4 || ref.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw Error(ErrorKind::Usage, "'" + ref + "' is not a snapshot id: give 'latest' or at least 4 lowercase hex digits");
+    throw Error(ErrorKind::Usage,
+                "'" + ref + "' is not a snapshot id: give 'latest' or at least 4 lowercase hex digits");
   std::vector<std::string> hits;
   backend_->list("snapshots/", [&](const ObjectInfo& o) {
     if (o.name.size() >= 10 + ref.size() && o.name.compare(10, ref.size(), ref) == 0) hits.push_back(o.name);
@@ -346,8 +351,9 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
       if (e.kind() != ErrorKind::Corrupt) throw;
       // The way out of a damaged snapshot object (it blocks prune, and forget cannot plan with it).
       if (strict)
-        throw Error(ErrorKind::Corrupt, std::string(e.what()) + "; stopped before changing anything: run 'arca repair "
-                                                                "snapshots' to list and remove damaged snapshot objects");
+        throw Error(ErrorKind::Corrupt, std::string(e.what()) +
+                                            "; stopped before changing anything: run 'arca repair "
+                                            "snapshots' to list and remove damaged snapshot objects");
       damaged[i] = std::string(e.what()) + "; skipped ('arca forget " + names[i].substr(10, 8) +
                    "' or 'arca repair snapshots' removes it)";
     }
@@ -365,11 +371,13 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
     auto all = list_snapshots();
     if (all.empty()) throw Error(ErrorKind::NotFound, "the repository has no readable snapshots");
     std::vector<std::string> skipped;
-    auto newest = newest_point(all, [](const Snapshot&) { return true; }, clock_now(), skipped);
+    auto newest = newest_point(
+        all, [](const Snapshot&) { return true; }, clock_now(), skipped);
     for (const auto& m : skipped) warn(m);
     if (!newest)
-      throw Error(ErrorKind::NotFound, "every readable snapshot is dated in the future, and 'latest' never picks such a "
-                                       "point: give its id (see 'arca snapshots')");
+      throw Error(ErrorKind::NotFound,
+                  "every readable snapshot is dated in the future, and 'latest' never picks such a "
+                  "point: give its id (see 'arca snapshots')");
     return *newest;
   }
   // By name: only the chosen snapshot is read, so other damaged snapshots do not matter.
@@ -380,7 +388,8 @@ Snapshot Repository::find_snapshot(const std::string& ref) const {
     throw;  // recoverable: no advice to remove it
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Corrupt) throw;
-    throw Error(ErrorKind::Corrupt, std::string(e.what()) + " (to remove it: 'arca forget " + ref + "' or 'arca repair snapshots')");
+    throw Error(ErrorKind::Corrupt,
+                std::string(e.what()) + " (to remove it: 'arca forget " + ref + "' or 'arca repair snapshots')");
   }
 }
 

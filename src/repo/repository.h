@@ -14,9 +14,9 @@
 #include "chunk/fastcdc.h"
 #include "repo/config.h"
 #include "repo/index.h"
-#include "repo/pack_read_ahead.h"
 #include "repo/key_files.h"
 #include "repo/keyring.h"
+#include "repo/pack_read_ahead.h"
 #include "repo/snapshot.h"
 #include "repo/tree.h"
 #include "storage/backend.h"
@@ -132,7 +132,7 @@ class Repository {
   std::atomic<bool> index_ready_{false};
   // A cache, built on first need (also by const readers falling back to another copy).
   mutable std::once_flag unlisted_once_;
-  mutable Index unlisted_;  // packs no index object lists, from their headers (find_blob's fallback)
+  mutable Index unlisted_;                     // packs no index object lists, from their headers (find_blob's fallback)
   std::unique_ptr<PackReadAhead> read_ahead_;  // only for backends that want parallel transfers
 };
 

@@ -52,17 +52,22 @@ Civil civil(int64_t t) {
 
 enum Unit { kHour, kDay, kWeek, kMonth, kYear };
 constexpr const char* kCountRule[] = {"hourly", "daily", "weekly", "monthly", "yearly"};
-constexpr const char* kWithinRule[] = {"within-hourly", "within-daily", "within-weekly",
-                                       "within-monthly", "within-yearly"};
+constexpr const char* kWithinRule[] = {"within-hourly", "within-daily", "within-weekly", "within-monthly",
+                                       "within-yearly"};
 
 // Equal keys <=> same bucket; cheaper to compare than labels.
 int64_t bucket_key(const Civil& c, Unit unit) {
   switch (unit) {
-    case kHour: return c.day_number * 24 + c.hour;
-    case kDay: return c.day_number;
-    case kWeek: return int64_t(c.iso_year) * 100 + c.iso_week;
-    case kMonth: return int64_t(c.year) * 12 + c.month;
-    case kYear: return c.year;
+    case kHour:
+      return c.day_number * 24 + c.hour;
+    case kDay:
+      return c.day_number;
+    case kWeek:
+      return int64_t(c.iso_year) * 100 + c.iso_week;
+    case kMonth:
+      return int64_t(c.year) * 12 + c.month;
+    case kYear:
+      return c.year;
   }
   return 0;
 }
@@ -70,11 +75,21 @@ int64_t bucket_key(const Civil& c, Unit unit) {
 std::string bucket_label(const Civil& c, Unit unit) {
   char buf[64];
   switch (unit) {
-    case kHour: std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u", c.year, c.month, c.day, c.hour); break;
-    case kDay: std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day); break;
-    case kWeek: std::snprintf(buf, sizeof buf, "%04d-W%02u", c.iso_year, c.iso_week); break;
-    case kMonth: std::snprintf(buf, sizeof buf, "%04d-%02u", c.year, c.month); break;
-    case kYear: std::snprintf(buf, sizeof buf, "%04d", c.year); break;
+    case kHour:
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u", c.year, c.month, c.day, c.hour);
+      break;
+    case kDay:
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
+      break;
+    case kWeek:
+      std::snprintf(buf, sizeof buf, "%04d-W%02u", c.iso_year, c.iso_week);
+      break;
+    case kMonth:
+      std::snprintf(buf, sizeof buf, "%04d-%02u", c.year, c.month);
+      break;
+    case kYear:
+      std::snprintf(buf, sizeof buf, "%04d", c.year);
+      break;
   }
   return buf;
 }
@@ -83,10 +98,9 @@ std::string bucket_label(const Civil& c, Unit unit) {
 // minutes to others (a 30-month compliance lock meant as 30 minutes cannot be undone).
 constexpr int kUnitCount = 7;
 constexpr const char* kUnits[kUnitCount] = {"y", "mo", "w", "d", "h", "min", "s"};
-constexpr const char* kUnitWords[kUnitCount][3] = {{"year", "years", "yr"},      {"month", "months", "mon"},
-                                                   {"week", "weeks", "wk"},      {"day", "days", ""},
-                                                   {"hour", "hours", "hr"},      {"minute", "minutes", "mins"},
-                                                   {"sec", "second", "seconds"}};
+constexpr const char* kUnitWords[kUnitCount][3] = {
+    {"year", "years", "yr"}, {"month", "months", "mon"},    {"week", "weeks", "wk"},     {"day", "days", ""},
+    {"hour", "hours", "hr"}, {"minute", "minutes", "mins"}, {"sec", "second", "seconds"}};
 // About 10000 years per unit: years/months stay inside std::chrono::year's range even together.
 constexpr int64_t kUnitMax[kUnitCount] = {10000, 120000, 520000, 3650000, 87600000, 2000000000, 2000000000};
 
@@ -143,15 +157,15 @@ CalendarSpan parse_span(const std::string& text) {
     std::string number = text.substr(start, i - start);
     if (i == text.size()) throw bad("the number " + number + " has no unit");
     size_t word_start = i;
-    for (; i < text.size() && text[i] >= 'a' && text[i] <= 'z'; ++i) {
-    }
+    for (; i < text.size() && text[i] >= 'a' && text[i] <= 'z'; ++i) {}
     std::string word = text.substr(word_start, i - word_start);
     if (word.empty()) throw bad("unexpected character '" + std::string(1, text[i]) + "'");
     if (word == "m")
       throw bad("'m' is ambiguous: write " + (number.empty() ? std::string("mo") : number + "mo") + " for months or " +
                 (number.empty() ? std::string("min") : number + "min") + " for minutes");
     int unit = unit_of(word);
-    if (number.empty()) throw bad(unit >= 0 ? "unit '" + word + "' has no number before it" : "unexpected text '" + word + "'");
+    if (number.empty())
+      throw bad(unit >= 0 ? "unit '" + word + "' has no number before it" : "unexpected text '" + word + "'");
     if (unit < 0) throw bad("unknown unit '" + word + "'");
     if (unit < next_unit) throw bad("unit '" + word + "' is repeated or out of order");
     if (value == 0) throw bad("'" + number + word + "' is zero");
@@ -169,8 +183,8 @@ int64_t subtract_span(int64_t unix_seconds, const CalendarSpan& span) {
   if (span.years != 0 || span.months != 0) {
     ch::year_month_day ymd{ch::sys_days{ch::days{day}}};
     // Month arithmetic by hand on a 64-bit month count, then check the year fits std::chrono.
-    int64_t months = int64_t(int(ymd.year())) * 12 + (unsigned(ymd.month()) - 1) -
-                     (int64_t(span.years) * 12 + span.months);
+    int64_t months =
+        int64_t(int(ymd.year())) * 12 + (unsigned(ymd.month()) - 1) - (int64_t(span.years) * 12 + span.months);
     int64_t year = floor_div(months, 12);
     if (year < int(ch::year::min()) || year > int(ch::year::max()))
       throw Error(ErrorKind::Usage, "time span '" + span.str() + "' reaches outside the supported calendar");
@@ -179,14 +193,13 @@ int64_t subtract_span(int64_t unix_seconds, const CalendarSpan& span) {
     ch::day clamped = std::min(ymd.day(), month_end);
     day = ch::sys_days{ym / clamped}.time_since_epoch().count();
   }
-  return (day - (int64_t(span.weeks) * 7 + span.days)) * kDaySeconds + time_of_day -
-         int64_t(span.hours) * 3600 - int64_t(span.minutes) * 60 - span.seconds;
+  return (day - (int64_t(span.weeks) * 7 + span.days)) * kDaySeconds + time_of_day - int64_t(span.hours) * 3600 -
+         int64_t(span.minutes) * 60 - span.seconds;
 }
 
 bool RetentionPolicy::empty() const {
-  return last == 0 && hourly == 0 && daily == 0 && weekly == 0 && monthly == 0 && yearly == 0 &&
-         !within && !within_hourly && !within_daily && !within_weekly && !within_monthly &&
-         !within_yearly && tags.empty();
+  return last == 0 && hourly == 0 && daily == 0 && weekly == 0 && monthly == 0 && yearly == 0 && !within &&
+         !within_hourly && !within_daily && !within_weekly && !within_monthly && !within_yearly && tags.empty();
 }
 
 std::string RetentionPolicy::describe() const {
@@ -196,8 +209,8 @@ std::string RetentionPolicy::describe() const {
   for (int u = 0; u < 5; ++u)
     if (counts[u] != 0) parts.push_back(std::string(kCountRule[u]) + " " + count_text(counts[u]));
   if (within) parts.push_back("within " + within->str());
-  const std::optional<CalendarSpan>* spans[] = {&within_hourly, &within_daily, &within_weekly,
-                                                &within_monthly, &within_yearly};
+  const std::optional<CalendarSpan>* spans[] = {&within_hourly, &within_daily, &within_weekly, &within_monthly,
+                                                &within_yearly};
   for (int u = 0; u < 5; ++u)
     if (*spans[u]) parts.push_back(std::string(kWithinRule[u]) + " " + (*spans[u])->str());
   if (!tags.empty()) {
@@ -211,8 +224,7 @@ std::string RetentionPolicy::describe() const {
   return out;
 }
 
-std::vector<RetentionDecision> apply_retention(const RetentionPolicy& policy,
-                                               const std::vector<RetentionItem>& items) {
+std::vector<RetentionDecision> apply_retention(const RetentionPolicy& policy, const std::vector<RetentionItem>& items) {
   const int counts[] = {policy.hourly, policy.daily, policy.weekly, policy.monthly, policy.yearly};
   check_count("last", policy.last);
   for (int u = 0; u < 5; ++u) check_count(kCountRule[u], counts[u]);
@@ -223,16 +235,14 @@ std::vector<RetentionDecision> apply_retention(const RetentionPolicy& policy,
   // Newest first; equal times by index so the result does not depend on the sort algorithm.
   std::vector<size_t> order(items.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return items[a].time != items[b].time ? items[a].time > items[b].time : a > b;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return items[a].time != items[b].time ? items[a].time > items[b].time : a > b; });
   std::vector<Civil> cal(items.size());
   for (size_t i = 0; i < items.size(); ++i) cal[i] = civil(items[i].time);
   auto keep = [&](size_t i, std::string reason) { out[i].reasons.push_back(std::move(reason)); };
 
   if (policy.last != 0) {
-    for (size_t k = 0; k < order.size() && (policy.last < 0 || k < size_t(policy.last)); ++k)
-      keep(order[k], "last");
+    for (size_t k = 0; k < order.size() && (policy.last < 0 || k < size_t(policy.last)); ++k) keep(order[k], "last");
   }
 
   // Keeps the newest item of each bucket among `order[0..end)`, up to `limit` buckets (-1: all).
@@ -262,9 +272,8 @@ std::vector<RetentionDecision> apply_retention(const RetentionPolicy& policy,
     size_t n = count_within(*policy.within);
     for (size_t k = 0; k < n; ++k) keep(order[k], "within " + policy.within->str());
   }
-  const std::optional<CalendarSpan>* spans[] = {&policy.within_hourly, &policy.within_daily,
-                                                &policy.within_weekly, &policy.within_monthly,
-                                                &policy.within_yearly};
+  const std::optional<CalendarSpan>* spans[] = {&policy.within_hourly, &policy.within_daily, &policy.within_weekly,
+                                                &policy.within_monthly, &policy.within_yearly};
   for (int u = 0; u < 5; ++u) {
     if (!*spans[u]) continue;
     const CalendarSpan& span = **spans[u];

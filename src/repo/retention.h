@@ -35,8 +35,7 @@ struct RetentionPolicy {
   // Counts: 0 = rule off, -1 = unlimited (every bucket), N > 0 = the N newest buckets.
   int last = 0, hourly = 0, daily = 0, weekly = 0, monthly = 0, yearly = 0;
   // Relative to the newest item, not to now, so a source that stopped backing up keeps its history.
-  std::optional<CalendarSpan> within, within_hourly, within_daily, within_weekly, within_monthly,
-      within_yearly;
+  std::optional<CalendarSpan> within, within_hourly, within_daily, within_weekly, within_monthly, within_yearly;
   std::vector<std::string> tags;  // keep every item carrying any of these tags
   bool empty() const;             // no rule at all
   // E.g. "last 3, daily 7, within 30d, within-daily 1y, tags monthly,legal"; "no rules" if empty.
@@ -57,7 +56,6 @@ struct RetentionDecision {
 // are ordered by index: the later index counts as newer. A non-empty policy always keeps the newest
 // item (reason "newest" if no rule kept it); an empty policy keeps nothing. Throws Error(Usage) for
 // a count below -1.
-std::vector<RetentionDecision> apply_retention(const RetentionPolicy& policy,
-                                               const std::vector<RetentionItem>& items);
+std::vector<RetentionDecision> apply_retention(const RetentionPolicy& policy, const std::vector<RetentionItem>& items);
 
 }  // namespace arca

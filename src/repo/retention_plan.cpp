@@ -80,16 +80,20 @@ std::vector<std::string> parse_group_by(const std::string& text) {
 }
 
 static RetentionPolicy parse_keep(const json& k, const std::string& where) {
-  only_keys(k, {"last", "hourly", "daily", "weekly", "monthly", "yearly", "within", "within_hourly", "within_daily",
-                "within_weekly", "within_monthly", "within_yearly", "tags"},
+  only_keys(k,
+            {"last", "hourly", "daily", "weekly", "monthly", "yearly", "within", "within_hourly", "within_daily",
+             "within_weekly", "within_monthly", "within_yearly", "tags"},
             where);
   RetentionPolicy p;
   auto count = [&](const char* name, int& out) {
     if (!k.contains(name)) return;
     const json& v = k.at(name);
-    if (v.is_string() && v.get<std::string>() == "all") out = -1;
-    else if (v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 1000000) out = v.get<int>();
-    else throw Error(ErrorKind::Usage, where + "." + name + " must be a count of at least 1, or \"all\"");
+    if (v.is_string() && v.get<std::string>() == "all")
+      out = -1;
+    else if (v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 1000000)
+      out = v.get<int>();
+    else
+      throw Error(ErrorKind::Usage, where + "." + name + " must be a count of at least 1, or \"all\"");
   };
   auto span = [&](const char* name, std::optional<CalendarSpan>& out) {
     if (!k.contains(name)) return;
@@ -131,7 +135,8 @@ RetentionConfig parse_retention_config(const json& j, const std::string& what) {
     std::string where = what + ": rule " + std::to_string(++n);
     only_keys(r, {"name", "match", "keep"}, where);
     RetentionRule rule;
-    rule.name = r.contains("name") && r.at("name").is_string() ? r.at("name").get<std::string>() : "rule " + std::to_string(n);
+    rule.name =
+        r.contains("name") && r.at("name").is_string() ? r.at("name").get<std::string>() : "rule " + std::to_string(n);
     where = what + ": rule '" + rule.name + "'";
     if (r.contains("match")) {
       const json& m = r.at("match");
@@ -174,7 +179,8 @@ static bool shadows(const RetentionRule& earlier, const RetentionRule& later) {
   if (!covers(earlier.kind, later.kind) || !covers(earlier.source, later.source) || !covers(earlier.host, later.host))
     return false;
   auto subset = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
-    return std::all_of(a.begin(), a.end(), [&](const std::string& x) { return std::find(b.begin(), b.end(), x) != b.end(); });
+    return std::all_of(a.begin(), a.end(),
+                       [&](const std::string& x) { return std::find(b.begin(), b.end(), x) != b.end(); });
   };
   return subset(earlier.tags, later.tags) && subset(earlier.paths, later.paths);
 }
@@ -200,7 +206,8 @@ static std::string newest_points_effect(const RetentionPolicy& keep, const std::
                                         const std::vector<const Snapshot*>& members, const std::string& group,
                                         const std::map<std::string, Bytes>* public_keys) {
   if (items.size() < 3 || keep.empty()) return "";
-  size_t kept = size_t(std::count_if(decisions.begin(), decisions.end(), [](const RetentionDecision& d) { return d.keep; }));
+  size_t kept =
+      size_t(std::count_if(decisions.begin(), decisions.end(), [](const RetentionDecision& d) { return d.keep; }));
   size_t removed = decisions.size() - kept;
   // `caused` never exceeds `removed`: unless the run removes more than it keeps, no k can.
   if (removed <= kept) return "";
@@ -216,15 +223,18 @@ static std::string newest_points_effect(const RetentionPolicy& keep, const std::
     for (size_t i = members.size(); i-- > members.size() - k;) {
       const Snapshot& n = *members[i];
       names += (names.empty() ? "" : ", ") + n.id.short_hex() + " (" + printable(n.time) + ", written by key " +
-               (n.key_id.empty() ? std::string("unknown") : printable(n.key_id.substr(0, 8))) +
-               ", " + (public_keys ? std::string(signature_name(verify_point(n, *public_keys)))
-                                   : n.signature.empty() ? "unsigned" : "signed, not verified") + ")";
+               (n.key_id.empty() ? std::string("unknown") : printable(n.key_id.substr(0, 8))) + ", " +
+               (public_keys           ? std::string(signature_name(verify_point(n, *public_keys)))
+                : n.signature.empty() ? "unsigned"
+                                      : "signed, not verified") +
+               ")";
     }
-    std::string counts = std::to_string(caused) + " point(s) that would be kept without " + (k == 1 ? "it" : "them") + " (" +
-                         std::to_string(removed) + " removed, " + std::to_string(kept) + " kept); make sure " +
+    std::string counts = std::to_string(caused) + " point(s) that would be kept without " + (k == 1 ? "it" : "them") +
+                         " (" + std::to_string(removed) + " removed, " + std::to_string(kept) + " kept); make sure " +
                          (k == 1 ? "it is" : "they are") + " genuine ('arca snapshots --long' verifies signatures)";
     if (k == 1) return group + ": the newest recovery point " + names + " makes this run remove " + counts;
-    return group + ": the " + std::to_string(k) + " newest recovery points " + names + " make this run remove " + counts;
+    return group + ": the " + std::to_string(k) + " newest recovery points " + names + " make this run remove " +
+           counts;
   }
   return "";
 }
@@ -236,8 +246,9 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
   for (size_t j = 0; j < cfg.rules.size(); j++)
     for (size_t i = 0; i < j; i++)
       if (shadows(cfg.rules[i], cfg.rules[j])) {
-        plan.confirm.push_back("rule '" + cfg.rules[j].name + "' (" + cfg.rules[j].describe_match() + ") never applies: the earlier rule '" +
-                               cfg.rules[i].name + "' (" + cfg.rules[i].describe_match() + ") matches everything it would");
+        plan.confirm.push_back("rule '" + cfg.rules[j].name + "' (" + cfg.rules[j].describe_match() +
+                               ") never applies: the earlier rule '" + cfg.rules[i].name + "' (" +
+                               cfg.rules[i].describe_match() + ") matches everything it would");
         break;
       }
   // (rule index, group key) -> its recovery points; the key is exact, the name is for display.
@@ -254,14 +265,14 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     std::string name, key;
     for (const auto& g : cfg.group_by) {
       name += name.empty() ? "" : " ";
-      if (g == "host") name += "host " + s.host, key += s.host + '\0';
+      if (g == "host")
+        name += "host " + s.host, key += s.host + '\0';
       else if (g == "source") {
         // By job (restic: host + paths), not by the recorded name ("2 paths" in older versions).
         std::string src = source_name_of(s);
         name += "source " + s.source_kind + (src.empty() ? "" : ":" + src);
         key += source_key(s) + '\0';
-      }
-      else if (g == "tags") {
+      } else if (g == "tags") {
         auto tags = s.tags;
         std::sort(tags.begin(), tags.end());
         std::string t;
@@ -289,14 +300,17 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
     std::sort(future.begin(), future.end(), [](const Snapshot* a, const Snapshot* b) { return a->time > b->time; });
     for (const Snapshot* s : future) {
       std::string why = future_dated(*s, now);
-      PlannedSnapshot p{s, true, {"future-dated: " + why + "; kept as evidence, not counted by the rules"}, group, rule.name, "", why};
+      PlannedSnapshot p{s,     true,      {"future-dated: " + why + "; kept as evidence, not counted by the rules"},
+                        group, rule.name, "",
+                        why};
       lock_reasons(*s, p);
       plan.items.push_back(std::move(p));
     }
     // Oldest first by the parsed time (times in other zones compare right); within one second by
     // the recorded text, and then a later index counts as newer.
     auto when = [](const Snapshot* s) { return std::make_pair(*point_time(*s), s->time); };
-    std::stable_sort(members.begin(), members.end(), [&](const Snapshot* a, const Snapshot* b) { return when(a) < when(b); });
+    std::stable_sort(members.begin(), members.end(),
+                     [&](const Snapshot* a, const Snapshot* b) { return when(a) < when(b); });
     std::vector<RetentionItem> items;
     for (const Snapshot* s : members) items.push_back({*point_time(*s), s->tags});
     auto decisions = apply_retention(rule.keep, items);
@@ -324,7 +338,8 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
   return plan;
 }
 
-std::vector<std::string> sources_emptied(const std::vector<Snapshot>& all, const std::vector<const Snapshot*>& removed) {
+std::vector<std::string> sources_emptied(const std::vector<Snapshot>& all,
+                                         const std::vector<const Snapshot*>& removed) {
   // Counted by exact source (host and job), named for display.
   std::map<std::string, size_t> total, gone;
   std::map<std::string, std::string> names;
@@ -338,8 +353,8 @@ std::vector<std::string> sources_emptied(const std::vector<Snapshot>& all, const
   return out;
 }
 
-RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>& refs, const std::vector<Snapshot>& snaps,
-                         const std::map<Id, std::vector<SnapshotLock>>& locks) {
+RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>& refs,
+                         const std::vector<Snapshot>& snaps, const std::map<Id, std::vector<SnapshotLock>>& locks) {
   RetentionPlan plan;
   std::set<Id> chosen;
   for (const auto& ref : refs) {
@@ -347,8 +362,8 @@ RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>&
     Id id = Id::from_hex(name.substr(10));
     if (!chosen.insert(id).second) continue;
     if (auto it = locks.find(id); it != locks.end())
-      throw Error(ErrorKind::Refused, "recovery point " + id.short_hex() + " is protected by " + it->second[0].describe() +
-                                          "; nothing was removed");
+      throw Error(ErrorKind::Refused, "recovery point " + id.short_hex() + " is protected by " +
+                                          it->second[0].describe() + "; nothing was removed");
     auto s = std::find_if(snaps.begin(), snaps.end(), [&](const Snapshot& x) { return x.id == id; });
     if (s != snaps.end()) {
       plan.items.push_back({&*s, false, {"named on the command line"}, "named", "", "", ""});
@@ -362,9 +377,12 @@ RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>&
       *held = repo.find_snapshot(id.hex());
     } catch (const KeyVersionUnavailable& e) {
       // Recoverable, not damaged: forget never removes it on the way to "cleaning up".
-      throw KeyVersionUnavailable(e.version(), std::string(e.what()) + "; nothing was removed (only if data key version " +
-                                                   std::to_string(e.version()) + " is truly lost for good: 'arca repair "
-                                                   "snapshots --lost-key-version " + std::to_string(e.version()) + "')");
+      throw KeyVersionUnavailable(e.version(), std::string(e.what()) +
+                                                   "; nothing was removed (only if data key version " +
+                                                   std::to_string(e.version()) +
+                                                   " is truly lost for good: 'arca repair "
+                                                   "snapshots --lost-key-version " +
+                                                   std::to_string(e.version()) + "')");
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt) throw;
       damage = without_name(e.what(), name);
@@ -376,8 +394,10 @@ RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>&
       plan.items.push_back({held.get(), false, {"named on the command line"}, "named", "", "", ""});
       continue;
     }
-    plan.items.push_back({held.get(), false, {"named on the command line; damaged: " + damage}, "damaged", "", damage, ""});
-    plan.confirm.push_back(name + " cannot be read (" + damage + "); removing it loses whatever that recovery point held");
+    plan.items.push_back(
+        {held.get(), false, {"named on the command line; damaged: " + damage}, "damaged", "", damage, ""});
+    plan.confirm.push_back(name + " cannot be read (" + damage +
+                           "); removing it loses whatever that recovery point held");
   }
   std::vector<const Snapshot*> removed;
   for (const auto& p : plan.items)

@@ -24,14 +24,14 @@ struct RetentionRule {
   std::string kind, source, host;
   std::vector<std::string> tags;
   std::vector<std::string> paths;  // absolute; the point must have backed up every one (forget --path)
-  RetentionPolicy keep;  // empty: remove everything the rule matches
-  bool from_flags = false;  // made of forget's --keep-* options, not a policy file's rule
-  std::string title() const;  // how reasons name it: "rule 'NAME'" or "the --keep options"
+  RetentionPolicy keep;            // empty: remove everything the rule matches
+  bool from_flags = false;         // made of forget's --keep-* options, not a policy file's rule
+  std::string title() const;       // how reasons name it: "rule 'NAME'" or "the --keep options"
   std::string describe_match() const;
 };
 
 struct RetentionConfig {
-  std::vector<RetentionRule> rules;                 // first match wins
+  std::vector<RetentionRule> rules;                     // first match wins
   std::vector<std::string> group_by{"host", "source"};  // host, source, tags; empty = one group
 };
 
@@ -49,8 +49,8 @@ struct PlannedSnapshot {
 };
 
 struct RetentionPlan {
-  std::vector<PlannedSnapshot> items;   // newest first within each group, groups in order
-  std::vector<std::string> confirm;     // why the plan needs an explicit --yes (empty: it does not)
+  std::vector<PlannedSnapshot> items;                 // newest first within each group, groups in order
+  std::vector<std::string> confirm;                   // why the plan needs an explicit --yes (empty: it does not)
   std::vector<std::shared_ptr<const Snapshot>> held;  // what `snap` points to when not in the caller's list
   size_t removed() const;
 };
@@ -70,8 +70,8 @@ RetentionPlan plan_retention(const std::vector<Snapshot>& snaps, const Retention
 // is refused (Error Refused) even when its snapshot object is damaged. A damaged snapshot object
 // named explicitly is removed too (the way out besides 'arca repair snapshots'); it always needs
 // confirmation, since what it held cannot be shown.
-RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>& refs, const std::vector<Snapshot>& snaps,
-                         const std::map<Id, std::vector<SnapshotLock>>& locks);
+RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>& refs,
+                         const std::vector<Snapshot>& snaps, const std::map<Id, std::vector<SnapshotLock>>& locks);
 
 // Refuses (Error Refused) a plan that removes anything when the repository was opened with an
 // append-only key. Call before asking for confirmation.

@@ -28,10 +28,19 @@ json Snapshot::to_json() const {
             {"duration_s", stats.duration_s}};
   json w = json::array();
   for (const auto& x : warnings) w.push_back({{"path", x.path}, {"message", x.message}});
-  json j = {{"id", id.hex()},   {"time", time},      {"host", host},         {"user", user},
-            {"source", {{"kind", source_kind}, {"name", source_name}}},    {"paths", paths},
-            {"tags", tags},     {"tree", tree.hex()}, {"stats", s},         {"warnings", w},
-            {"partial", partial}, {"metadata", metadata}, {"program_version", program_version}};
+  json j = {{"id", id.hex()},
+            {"time", time},
+            {"host", host},
+            {"user", user},
+            {"source", {{"kind", source_kind}, {"name", source_name}}},
+            {"paths", paths},
+            {"tags", tags},
+            {"tree", tree.hex()},
+            {"stats", s},
+            {"warnings", w},
+            {"partial", partial},
+            {"metadata", metadata},
+            {"program_version", program_version}};
   j["parent"] = parent ? json(parent->hex()) : json(nullptr);
   if (!key_id.empty()) j["key_id"] = key_id;
   return j;
@@ -58,7 +67,8 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
     for (const std::string& given : j.value("tags", std::vector<std::string>{}))
       for (size_t start = 0, comma = 0; comma != std::string::npos; start = comma + 1) {
         comma = given.find(',', start);
-        std::string tag = trim_space(given.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        std::string tag =
+            trim_space(given.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (!tag.empty() && std::find(s.tags.begin(), s.tags.end(), tag) == s.tags.end()) s.tags.push_back(tag);
       }
     if (j.contains("parent") && !j["parent"].is_null()) s.parent = Id::from_hex(j["parent"].get<std::string>());
@@ -71,9 +81,20 @@ Snapshot Snapshot::from_json(const json& j, const Id& id) {
       if (auto n = json_integer<uint64_t>(v)) return *n;
       throw Error(ErrorKind::Corrupt, "snapshot " + id.short_hex() + " is malformed: stats." + k + " is not a count");
     };
-    s.stats = {u("files"), u("dirs"), u("symlinks"), u("files_new"), u("files_changed"), u("files_unchanged"),
-               u("bytes"), u("bytes_read"), u("blobs_added"), u("bytes_added"), u("stored_added"), u("skipped"),
-               st.value("duration_s", 0.0), u("special")};
+    s.stats = {u("files"),
+               u("dirs"),
+               u("symlinks"),
+               u("files_new"),
+               u("files_changed"),
+               u("files_unchanged"),
+               u("bytes"),
+               u("bytes_read"),
+               u("blobs_added"),
+               u("bytes_added"),
+               u("stored_added"),
+               u("skipped"),
+               st.value("duration_s", 0.0),
+               u("special")};
     for (const auto& w : j.value("warnings", json::array())) s.warnings.push_back({w.at("path"), w.at("message")});
     s.partial = j.value("partial", false);
     s.metadata = j.value("metadata", json::object());

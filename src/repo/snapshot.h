@@ -14,14 +14,14 @@ namespace arca {
 struct SnapshotStats {
   uint64_t files = 0, dirs = 0, symlinks = 0;
   uint64_t files_new = 0, files_changed = 0, files_unchanged = 0;
-  uint64_t bytes = 0;          // logical size of all files in the snapshot
-  uint64_t bytes_read = 0;     // bytes actually read from the source
+  uint64_t bytes = 0;       // logical size of all files in the snapshot
+  uint64_t bytes_read = 0;  // bytes actually read from the source
   uint64_t blobs_added = 0;
-  uint64_t bytes_added = 0;    // plaintext bytes of new blobs
-  uint64_t stored_added = 0;   // bytes written to the repository (packs + index)
-  uint64_t skipped = 0;        // special files not stored (older versions skipped every one)
+  uint64_t bytes_added = 0;   // plaintext bytes of new blobs
+  uint64_t stored_added = 0;  // bytes written to the repository (packs + index)
+  uint64_t skipped = 0;       // special files not stored (older versions skipped every one)
   double duration_s = 0;
-  uint64_t special = 0;        // FIFOs, sockets and device nodes stored
+  uint64_t special = 0;  // FIFOs, sockets and device nodes stored
 };
 
 struct SnapshotWarning {
@@ -34,7 +34,7 @@ inline nlohmann::json typed_meta(const char* type, nlohmann::json value) {
 }
 
 struct Snapshot {
-  Id id;  // random; the object name
+  Id id;             // random; the object name
   std::string time;  // RFC 3339, UTC
   std::string host, user;
   std::string source_kind = "files";  // files, postgres, redis, kafka, …

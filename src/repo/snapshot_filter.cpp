@@ -33,7 +33,8 @@ std::string source_name_of(const Snapshot& s) {
 
 std::string source_key(const Snapshot& s) {
   // '\0' cannot occur in a path or a name, so distinct path sets never share a key.
-  if (s.source_kind == "files" && !s.paths.empty()) return s.source_kind + '\0' + join(sorted_paths(s), std::string(1, '\0'));
+  if (s.source_kind == "files" && !s.paths.empty())
+    return s.source_kind + '\0' + join(sorted_paths(s), std::string(1, '\0'));
   return s.source_kind + '\0' + s.source_name;
 }
 
@@ -94,8 +95,9 @@ void require_known_source(const std::vector<Snapshot>& all, const std::string& s
   if (known.size() > 12) list += "; …";
   std::string what = !source.empty() ? "source '" + source + "'" : "";
   for (const auto& p : paths) what += (what.empty() ? "path " : ", path ") + p;
-  throw Error(ErrorKind::NotFound, "no recovery point has " + what + (known.empty() ? " (the repository has none)" :
-                                   " (known sources: " + list + "; see 'arca snapshots')"));
+  throw Error(ErrorKind::NotFound, "no recovery point has " + what +
+                                       (known.empty() ? " (the repository has none)"
+                                                      : " (known sources: " + list + "; see 'arca snapshots')"));
 }
 
 void require_known_tags(const std::vector<Snapshot>& all, const std::vector<std::string>& tags) {
@@ -172,12 +174,14 @@ Snapshot resolve_snapshot(const Repository& repo, const std::string& ref, const 
     filter_snapshots(all, f);  // an unknown --kind is a usage error, not "nothing matches"
     // Never a future-dated point (see docs/security.md), with a warning naming any passed over.
     std::vector<std::string> skipped;
-    auto newest = newest_point(all, [&](const Snapshot& s) { return f.matches(s); }, clock_now(), skipped);
+    auto newest = newest_point(
+        all, [&](const Snapshot& s) { return f.matches(s); }, clock_now(), skipped);
     for (const auto& m : skipped) repo.warning(m);
     if (!newest)
-      throw Error(ErrorKind::NotFound, "no recovery point matches " + f.describe() +
-                                           (skipped.empty() ? "" : " except future-dated ones, which 'latest' never picks") +
-                                           " (see 'arca snapshots')");
+      throw Error(ErrorKind::NotFound,
+                  "no recovery point matches " + f.describe() +
+                      (skipped.empty() ? "" : " except future-dated ones, which 'latest' never picks") +
+                      " (see 'arca snapshots')");
     return *newest;
   }
   Snapshot s = repo.find_snapshot(ref);

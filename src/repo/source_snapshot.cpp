@@ -11,8 +11,8 @@ std::optional<Snapshot> latest_source_snapshot(Repository& repo, const std::stri
       [&](const Snapshot& s) { return s.source_kind == kind && (source.empty() || s.source_name == source); });
 }
 
-Snapshot find_source_snapshot(Repository& repo, const std::string& ref, const std::string& kind, const std::string& source,
-                              const std::string& maker) {
+Snapshot find_source_snapshot(Repository& repo, const std::string& ref, const std::string& kind,
+                              const std::string& source, const std::string& maker) {
   Snapshot snap;
   if (ref == "latest") {
     auto s = latest_source_snapshot(repo, kind, source);

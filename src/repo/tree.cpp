@@ -16,13 +16,20 @@ using nlohmann::json;
 
 const char* node_type_name(NodeType t) {
   switch (t) {
-    case NodeType::File: return "file";
-    case NodeType::Dir: return "dir";
-    case NodeType::Symlink: return "symlink";
-    case NodeType::Fifo: return "fifo";
-    case NodeType::Socket: return "socket";
-    case NodeType::CharDev: return "chardev";
-    case NodeType::BlockDev: return "blockdev";
+    case NodeType::File:
+      return "file";
+    case NodeType::Dir:
+      return "dir";
+    case NodeType::Symlink:
+      return "symlink";
+    case NodeType::Fifo:
+      return "fifo";
+    case NodeType::Socket:
+      return "socket";
+    case NodeType::CharDev:
+      return "chardev";
+    case NodeType::BlockDev:
+      return "blockdev";
   }
   return "?";
 }
@@ -38,8 +45,8 @@ Error tree_too_deep(const std::string& what, const std::string& path) {
     while (i > 0 && i < path.size() && (static_cast<unsigned char>(path[i]) & 0xC0) == 0x80) i--;
     return i;
   };
-  std::string shown = path.size() <= 120 ? path
-                                         : path.substr(0, boundary(60)) + "…" + path.substr(boundary(path.size() - 40));
+  std::string shown =
+      path.size() <= 120 ? path : path.substr(0, boundary(60)) + "…" + path.substr(boundary(path.size() - 40));
   return Error(ErrorKind::Corrupt, what + ": directories nested deeper than " + std::to_string(kMaxTreeDepth) +
                                        " levels at '" + shown + "' (damaged or crafted; nothing below is read)");
 }
@@ -54,8 +61,10 @@ static bool valid_utf8(const std::string& s) {
     unsigned char c = byte(i);
     size_t len;
     unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c < 0x80) len = 1;
-    else if (c >= 0xC2 && c <= 0xDF) len = 2;
+    if (c < 0x80)
+      len = 1;
+    else if (c >= 0xC2 && c <= 0xDF)
+      len = 2;
     else if (c >= 0xE0 && c <= 0xEF) {
       len = 3;
       if (c == 0xE0) lo = 0xA0;
@@ -77,8 +86,10 @@ static bool valid_utf8(const std::string& s) {
 }
 
 static void put_text(json& j, const char* field, const std::string& value) {
-  if (valid_utf8(value)) j[field] = value;
-  else j[std::string(field) + "_b64"] = to_base64(as_view(value));
+  if (valid_utf8(value))
+    j[field] = value;
+  else
+    j[std::string(field) + "_b64"] = to_base64(as_view(value));
 }
 
 static std::string get_text(const json& j, const char* field, bool required) {
@@ -100,9 +111,8 @@ static T int_field(const json& j, const char* field, const std::string& what) {
 Bytes encode_tree(const Tree& tree) {
   json nodes = json::array();
   for (const auto& n : tree.nodes) {
-    json j = {{"type", node_type_name(n.type)}, {"mode", n.mode}, {"uid", n.uid},
-              {"gid", n.gid}, {"mtime_ns", n.mtime_ns}, {"ctime_ns", n.ctime_ns},
-              {"inode", n.inode}, {"device", n.device}};
+    json j = {{"type", node_type_name(n.type)}, {"mode", n.mode},         {"uid", n.uid},     {"gid", n.gid},
+              {"mtime_ns", n.mtime_ns},         {"ctime_ns", n.ctime_ns}, {"inode", n.inode}, {"device", n.device}};
     put_text(j, "name", n.name);
     if (!n.user.empty()) put_text(j, "user", n.user);
     if (!n.group.empty()) put_text(j, "group", n.group);
@@ -140,14 +150,22 @@ Tree decode_tree(ByteView data, const std::string& what) {
       n.name = get_text(jn, "name", true);
       if (!is_safe_name(n.name)) throw Error(ErrorKind::Corrupt, what + ": unsafe entry name '" + n.name + "'");
       std::string type = jn.at("type");
-      if (type == "file") n.type = NodeType::File;
-      else if (type == "dir") n.type = NodeType::Dir;
-      else if (type == "symlink") n.type = NodeType::Symlink;
-      else if (type == "fifo") n.type = NodeType::Fifo;
-      else if (type == "socket") n.type = NodeType::Socket;
-      else if (type == "chardev") n.type = NodeType::CharDev;
-      else if (type == "blockdev") n.type = NodeType::BlockDev;
-      else throw Error(ErrorKind::Corrupt, what + ": unknown node type '" + type + "'");
+      if (type == "file")
+        n.type = NodeType::File;
+      else if (type == "dir")
+        n.type = NodeType::Dir;
+      else if (type == "symlink")
+        n.type = NodeType::Symlink;
+      else if (type == "fifo")
+        n.type = NodeType::Fifo;
+      else if (type == "socket")
+        n.type = NodeType::Socket;
+      else if (type == "chardev")
+        n.type = NodeType::CharDev;
+      else if (type == "blockdev")
+        n.type = NodeType::BlockDev;
+      else
+        throw Error(ErrorKind::Corrupt, what + ": unknown node type '" + type + "'");
       n.mode = int_field<uint32_t>(jn, "mode", what);
       n.uid = int_field<uint32_t>(jn, "uid", what);
       n.gid = int_field<uint32_t>(jn, "gid", what);

@@ -26,10 +26,10 @@ struct Node {
   uint64_t inode = 0, device = 0;
   uint32_t links = 1;
   uint64_t size = 0;
-  std::vector<Id> content;     // files: data blob ids in order
-  std::optional<Id> subtree;   // directories
-  std::string link_target;     // symlinks
-  uint64_t rdev = 0;           // character and block devices: the device number (st_rdev)
+  std::vector<Id> content;    // files: data blob ids in order
+  std::optional<Id> subtree;  // directories
+  std::string link_target;    // symlinks
+  uint64_t rdev = 0;          // character and block devices: the device number (st_rdev)
   std::vector<std::pair<std::string, Bytes>> xattrs;
 };
 

@@ -36,8 +36,10 @@ uint64_t expanded_entries(const Id& root, const std::function<std::optional<Tree
     Frame& f = stack.back();
     if (f.next < f.shape.subdirs.size()) {
       Id child = f.shape.subdirs[f.next++];
-      if (auto it = memo.find(child); it != memo.end()) f.sum = add(f.sum, it->second);
-      else stack.push_back(frame(child));  // `f` is not used after this
+      if (auto it = memo.find(child); it != memo.end())
+        f.sum = add(f.sum, it->second);
+      else
+        stack.push_back(frame(child));  // `f` is not used after this
       continue;
     }
     result = f.sum;
@@ -109,8 +111,8 @@ void walk_tree(Repository& repo, const Id& tree, const std::function<bool(const 
 }
 
 Id content_root(Repository& repo, const Snapshot& snap) {
-  bool old_whole_system = snap.source_kind == "files" && snap.paths == std::vector<std::string>{"/"} &&
-                          !snap.metadata.contains("layout");
+  bool old_whole_system =
+      snap.source_kind == "files" && snap.paths == std::vector<std::string>{"/"} && !snap.metadata.contains("layout");
   if (!old_whole_system) return snap.tree;
   Tree t = repo.load_tree(snap.tree);
   if (t.nodes.size() == 1 && t.nodes[0].name == "root" && t.nodes[0].type == NodeType::Dir && t.nodes[0].subtree)

@@ -5,8 +5,8 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <set>
+#include <nlohmann/json.hpp>
 
 #include "crypto/random.h"
 #include "repo/config.h"
@@ -41,7 +41,8 @@ bool writer_is_running_here(const WriterRecord& w) {
 }
 
 std::string register_writer(Repository& repo) {
-  nlohmann::json me = {{"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()}};
+  nlohmann::json me = {
+      {"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()}};
   std::string text = me.dump();
   for (;;) {
     std::string name = kPrefix + random_id().hex();
@@ -55,18 +56,18 @@ void unregister_writer(Repository& repo, const std::string& name) noexcept {
   } catch (const Error& e) {
     try {
       if (e.kind() == ErrorKind::Refused) repo.save_object_if_absent(name + ".done", as_view(std::string("{}")));
-    } catch (const std::exception&) {
-    }
-  } catch (const std::exception&) {
-  }
+    } catch (const std::exception&) {}
+  } catch (const std::exception&) {}
 }
 
 std::vector<WriterRecord> list_writers(const Repository& repo) {
   std::vector<std::string> names;
   std::set<std::string> done;
   repo.backend().list(kPrefix, [&](const ObjectInfo& o) {
-    if (o.name.size() == kNameSize) names.push_back(o.name);
-    else if (o.name.size() == kNameSize + 5 && o.name.ends_with(".done")) done.insert(o.name.substr(0, kNameSize));
+    if (o.name.size() == kNameSize)
+      names.push_back(o.name);
+    else if (o.name.size() == kNameSize + 5 && o.name.ends_with(".done"))
+      done.insert(o.name.substr(0, kNameSize));
   });
   std::vector<WriterRecord> out;
   for (const auto& name : names) {

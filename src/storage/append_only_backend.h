@@ -42,7 +42,8 @@ class AppendOnlyBackend : public Backend {
  private:
   [[noreturn]] void refuse(const char* what, const std::string& name) const {
     throw Error(ErrorKind::Refused, "cannot " + std::string(what) + " " + name + ": the repository was opened with " +
-                                        "append-only key " + key_id_.substr(0, 8) + ", which adds recovery points but " +
+                                        "append-only key " + key_id_.substr(0, 8) +
+                                        ", which adds recovery points but " +
                                         "never deletes or replaces anything; use an operator's key");
   }
   std::unique_ptr<Backend> inner_;

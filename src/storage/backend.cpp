@@ -13,7 +13,8 @@ Bytes Backend::get_range(const std::string& name, uint64_t offset, uint64_t leng
 }
 
 void Backend::lock_object(const std::string& name, const StoreLock&) {
-  throw Error(ErrorKind::Usage, "cannot lock " + name + ": the store at " + location() + " has no per-object locks (S3 Object Lock)");
+  throw Error(ErrorKind::Usage,
+              "cannot lock " + name + ": the store at " + location() + " has no per-object locks (S3 Object Lock)");
 }
 
 }  // namespace arca

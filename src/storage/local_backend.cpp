@@ -120,7 +120,6 @@ Bytes LocalBackend::get_range_upto(const std::string& name, uint64_t offset, uin
   return out;
 }
 
-
 std::optional<ObjectInfo> LocalBackend::stat(const std::string& name) const {
   struct stat st;
   if (::stat(path(name).c_str(), &st) != 0) {

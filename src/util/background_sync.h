@@ -19,7 +19,7 @@ namespace arca {
 class BackgroundSync {
  public:
   BackgroundSync(std::function<void()> flush, uint64_t every);  // every = 0: never
-  ~BackgroundSync();  // stops the thread, after a flush that is running
+  ~BackgroundSync();                                            // stops the thread, after a flush that is running
   BackgroundSync(const BackgroundSync&) = delete;
   BackgroundSync& operator=(const BackgroundSync&) = delete;
 

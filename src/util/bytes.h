@@ -5,10 +5,10 @@
 #include <cstring>
 #include <memory>
 #include <new>
-#include <utility>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace arca {
@@ -59,9 +59,7 @@ Bytes from_hex(std::string_view s);  // throws Error(Usage)
 std::string to_base64(ByteView data);
 Bytes from_base64(std::string_view s);  // throws Error(Corrupt)
 
-inline ByteView as_view(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+inline ByteView as_view(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 inline std::string as_string(ByteView v) { return {reinterpret_cast<const char*>(v.data()), v.size()}; }
 
 inline void put_u32(Bytes& out, uint32_t v) {

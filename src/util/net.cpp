@@ -31,7 +31,8 @@ int connect_one(int fd, const addrinfo* a, int timeout_ms) {
   if (err == EINPROGRESS) {
     pollfd p{fd, POLLOUT, 0};
     int n;
-    do n = poll(&p, 1, timeout_ms); while (n < 0 && errno == EINTR);
+    do n = poll(&p, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
     if (n == 0) return ETIMEDOUT;
     socklen_t len = sizeof err;
     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -50,7 +51,8 @@ UniqueFd tcp_connect(const std::string& host, int port, int timeout_ms, const st
   std::string service = std::to_string(port);
   int g = getaddrinfo(host.c_str(), service.c_str(), &hints, &raw);
   if (g != 0)
-    throw Error(ErrorKind::NotFound, "cannot reach " + what + ": unknown host '" + host + "' (" + gai_strerror(g) + ")");
+    throw Error(ErrorKind::NotFound,
+                "cannot reach " + what + ": unknown host '" + host + "' (" + gai_strerror(g) + ")");
   std::unique_ptr<addrinfo, AddrInfoFree> list(raw);
   int last = 0;
   for (const addrinfo* a = list.get(); a; a = a->ai_next) {
@@ -66,8 +68,10 @@ UniqueFd tcp_connect(const std::string& host, int port, int timeout_ms, const st
       return fd;
     }
   }
-  std::string reason = last == ETIMEDOUT ? "timed out after " + std::to_string(timeout_ms / 1000) + " s" : std::strerror(last);
-  throw Error(ErrorKind::NotFound, "cannot reach " + what + ": " + reason + " (is the server running and listening there?)");
+  std::string reason =
+      last == ETIMEDOUT ? "timed out after " + std::to_string(timeout_ms / 1000) + " s" : std::strerror(last);
+  throw Error(ErrorKind::NotFound,
+              "cannot reach " + what + ": " + reason + " (is the server running and listening there?)");
 }
 
 void set_socket_timeouts(int fd, int timeout_ms) {

@@ -2,8 +2,8 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
-#include <string>
 #include <mutex>
+#include <string>
 
 namespace arca {
 

@@ -19,7 +19,8 @@ namespace arca {
 static constexpr size_t kErrKeep = 64 * 1024;
 
 bool child_env_keeps(std::string_view name, ChildEnv policy) {
-  static constexpr std::string_view kArca[] = {"ARCA_PASSWORD", "ARCA_PASSWORD_FILE", "ARCA_PASSWORD_COMMAND", "ARCA_KEY_FILE"};
+  static constexpr std::string_view kArca[] = {"ARCA_PASSWORD", "ARCA_PASSWORD_FILE", "ARCA_PASSWORD_COMMAND",
+                                               "ARCA_KEY_FILE"};
   static constexpr std::string_view kService[] = {"PGPASSWORD", "REDISCLI_AUTH"};
   static constexpr std::string_view kWords[] = {"PASSWORD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL"};
   bool arca = false, service = false, store = name.rfind("AWS_", 0) == 0, other = false;
@@ -31,8 +32,10 @@ bool child_env_keeps(std::string_view name, ChildEnv policy) {
     for (auto w : kWords) other |= upper.find(w) != std::string::npos;
   }
   switch (policy) {
-    case ChildEnv::NoSecrets: return !(arca || service || store || other);
-    case ChildEnv::OperatorCommand: return !(arca || service);
+    case ChildEnv::NoSecrets:
+      return !(arca || service || store || other);
+    case ChildEnv::OperatorCommand:
+      return !(arca || service);
   }
   return false;
 }
@@ -52,8 +55,10 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const s
   if (out == Stdout::Pipe) posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
   if (out == Stdout::Null) posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
-  if (in == Stdin::Pipe) posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
-  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (in == Stdin::Pipe)
+    posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
+  else
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -63,7 +68,8 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const s
     std::string_view entry(*e);
     if (!child_env_keeps(entry.substr(0, entry.find('=')), policy)) continue;
     bool overridden = false;
-    for (const auto& x : env) overridden |= entry.substr(0, entry.find('=') + 1) == std::string_view(x).substr(0, x.find('=') + 1);
+    for (const auto& x : env)
+      overridden |= entry.substr(0, entry.find('=') + 1) == std::string_view(x).substr(0, x.find('=') + 1);
     if (!overridden) envp.push_back(*e);
   }
   for (const auto& x : env) envp.push_back(const_cast<char*>(x.c_str()));
@@ -99,8 +105,7 @@ int Subprocess::wait() {
   in_.reset();   // a child reading its input sees the end
   out_.reset();  // a child still writing gets EPIPE instead of blocking forever
   int st = 0;
-  while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid_, &st, 0) < 0 && errno == EINTR) {}
   waited_ = true;
   status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   if (err_reader_.joinable()) err_reader_.join();
@@ -132,8 +137,10 @@ std::pair<int, std::string> run_program(const std::vector<std::string>& argv, co
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

@@ -19,8 +19,8 @@ namespace arca {
 // and any other name holding PASSWORD, PASSPHRASE, SECRET, TOKEN or CREDENTIAL. A secret a child
 // does need is passed explicitly in `env`.
 enum class ChildEnv {
-  NoSecrets,         // servers and tools (redis-server, pg_dump, pg_ctl stop, …)
-  OperatorCommand,   // --password-command: may ask a secret store, so keeps cloud and other tokens
+  NoSecrets,        // servers and tools (redis-server, pg_dump, pg_ctl stop, …)
+  OperatorCommand,  // --password-command: may ask a secret store, so keeps cloud and other tokens
 };
 // PostgreSQL servers Arca starts get NoSecrets too: restore_command reads the repository's
 // credentials from a file (docs/security.md, "PostgreSQL restores").

@@ -11,8 +11,7 @@ ARCA_FUZZ_TARGET(data, size) {
       arca::Bytes again;
       arca::encode_record(r, again);
     }
-  } catch (const arca::Error&) {
-  }
+  } catch (const arca::Error&) {}
   pos = 0;
   arca::KafkaRecordView v;
   while (pos < d.size()) arca::decode_record_view(d, pos, "fuzz.seg", v);

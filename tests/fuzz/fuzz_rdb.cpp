@@ -13,5 +13,6 @@ ARCA_FUZZ_TARGET(data, size) {
     return n;
   });
   uint64_t seen = 0;
-  arca::parse_rdb(in, [&](const arca::RdbKey& k) { seen += k.key.size() + (k.value ? k.value->size() : 0); }, true);
+  arca::parse_rdb(
+      in, [&](const arca::RdbKey& k) { seen += k.key.size() + (k.value ? k.value->size() : 0); }, true);
 }

@@ -7,7 +7,7 @@
 static const std::vector<arca::Snapshot>& points() {
   static std::vector<arca::Snapshot> s = [] {
     std::vector<arca::Snapshot> v;
-    const char* times[] = {"2024-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2024-03-01T12:00:00Z",
+    const char* times[] = {"2024-01-01T00:00:00Z",           "2024-02-29T23:59:59Z", "2024-03-01T12:00:00Z",
                            "2025-06-15T08:30:00.123456789Z", "1970-01-01T00:00:00Z", "2262-04-11T23:47:16Z"};
     int n = 0;
     for (const char* t : times) {
@@ -39,7 +39,8 @@ ARCA_FUZZ_TARGET(data, size) {
     return;  // `forget --policy` refuses invalid JSON with Usage before parsing the policy
   }
   arca::RetentionConfig cfg = arca::parse_retention_config(j, "policy file fuzz.json");
-  arca::RetentionPlan plan = arca::plan_retention(points(), cfg, {}, 1'750'000'000);  // 2025: one point is in the future
+  arca::RetentionPlan plan =
+      arca::plan_retention(points(), cfg, {}, 1'750'000'000);  // 2025: one point is in the future
   (void)plan.removed();
   for (const auto& r : cfg.rules) (void)r.keep.describe(), (void)r.describe_match();
 }

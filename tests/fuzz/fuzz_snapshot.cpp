@@ -7,6 +7,5 @@ ARCA_FUZZ_TARGET(data, size) {
   try {
     arca::Snapshot s = arca::Snapshot::from_json(nlohmann::json::parse(data, data + size), arca::Id{});
     (void)s.to_json().dump();
-  } catch (const nlohmann::json::exception&) {
-  }
+  } catch (const nlohmann::json::exception&) {}
 }

@@ -11,8 +11,7 @@ ARCA_FUZZ_TARGET(data, size) {
   arca::ByteView payload = arca_fuzz::view(data + 4, size - 4);
   try {
     (void)arca::decompress(arca::Codec::Zstd, payload, "blob fuzz", recorded);
-  } catch (const arca::Error&) {
-  }
+  } catch (const arca::Error&) {}
   std::vector<uint8_t> out(recorded % (1 << 20));  // the caller allocates this; kept small here
   arca::decompress_into(arca::Codec::Zstd, payload, out, "blob fuzz");
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "../unit/tar_build.h"
 #include "crypto/random.h"
 #include "repo/compress.h"
 #include "repo/envelope.h"
@@ -18,7 +19,6 @@
 #include "sources/kafka/kafka_archive.h"
 #include "sources/kafka/record_codec.h"
 #include "sources/redis/crc64.h"
-#include "../unit/tar_build.h"
 
 using namespace arca;
 using namespace std::string_literals;
@@ -128,8 +128,9 @@ static void xml_seeds() {
   put("s3_xml", "error.xml",
       "<Error><Code>SlowDown</Code><Message>Please reduce your request rate &lt;now&gt;.</Message>"
       "<RequestId>tx1</RequestId></Error>");
-  put("s3_xml", "multipart.xml", "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u-1</UploadId>"
-                                 "</InitiateMultipartUploadResult>");
+  put("s3_xml", "multipart.xml",
+      "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u-1</UploadId>"
+      "</InitiateMultipartUploadResult>");
 }
 
 static void tree_seeds() {
@@ -209,7 +210,8 @@ static void policy_seeds() {
   put("retention_policy", "daily.json", R"({"rules":[{"name":"db","match":{"kind":"postgres","tags":["monthly"]},
     "keep":{"last":3,"daily":7,"weekly":4,"monthly":-1,"within":"30d","tags":["legal"]}},
     {"name":"rest","keep":{"within_daily":"1y6mo","yearly":2}}],"group_by":["host","source"]})");
-  put("retention_policy", "remove.json", R"({"rules":[{"match":{"host":"web"},"keep":{}},{"keep":{"hourly":24}}],"group_by":["none"]})");
+  put("retention_policy", "remove.json",
+      R"({"rules":[{"match":{"host":"web"},"keep":{}},{"keep":{"hourly":24}}],"group_by":["none"]})");
   put("retention_policy", "span", "~1y2mo3w4d5h6min7s");
   put("retention_policy", "span-days", "~30d");
 }
@@ -225,8 +227,9 @@ static void checks_seeds() {
 
 static void resp_seeds() {
   // The first byte: 0 = replies only, 1 = a line first (the replication handshake).
-  put("redis_resp", "replies", "\0+OK\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*3\r\n$3\r\nset\r\n:-7\r\n*-1\r\n-ERR unknown\r\n"
-                               "*2\r\n*1\r\n+nested\r\n$0\r\n\r\n"s);
+  put("redis_resp", "replies",
+      "\0+OK\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*3\r\n$3\r\nset\r\n:-7\r\n*-1\r\n-ERR unknown\r\n"
+      "*2\r\n*1\r\n+nested\r\n$0\r\n\r\n"s);
   put("redis_resp", "info", "\0$56\r\n# Server\r\nredis_version:7.0.15\r\nrole:master\r\nconnected:1\r\n\r\n"s);
   put("redis_resp", "fullresync", "\1+FULLRESYNC 8f3a 0\r\n$EOF:0123456789abcdef0123456789abcdef01234567\r\n"s);
 }

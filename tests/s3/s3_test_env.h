@@ -11,7 +11,8 @@
 inline std::string s3_test_endpoint() {
   static std::string endpoint = [] {
     const char* path = std::getenv("ARCA_TEST_S3_ENV");
-    if (!path) throw std::runtime_error("ARCA_TEST_S3_ENV is not set: run S3 tests through ctest (it starts the server)");
+    if (!path)
+      throw std::runtime_error("ARCA_TEST_S3_ENV is not set: run S3 tests through ctest (it starts the server)");
     std::ifstream in(path);
     if (!in) throw std::runtime_error(std::string("cannot read ") + path + ": the S3 test server did not start");
     std::string line, ep;

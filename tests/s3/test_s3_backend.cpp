@@ -32,9 +32,11 @@ ErrorKind kind_of(const std::function<void()>& fn, std::string* message = nullpt
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(S3, BackendConformance,
-                         ::testing::Values(BackendFactory{"s3", [](const BackendOptions& o) -> std::unique_ptr<Backend> {
-                           return s3_backend(s3_test_location(), o);
-                         }, s3_test_kind() != "swift"}),
+                         ::testing::Values(BackendFactory{"s3",
+                                                          [](const BackendOptions& o) -> std::unique_ptr<Backend> {
+                                                            return s3_backend(s3_test_location(), o);
+                                                          },
+                                                          s3_test_kind() != "swift"}),
                          [](const auto& info) { return info.param.name; });
 
 TEST(S3Backend, WrongSecretIsAnAuthErrorNamingTheFix) {
@@ -47,7 +49,8 @@ TEST(S3Backend, WrongSecretIsAnAuthErrorNamingTheFix) {
   std::string msg;
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(kind_of([&] { bad->get("config"); }, &msg), ErrorKind::Auth);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << "credential errors must not be retried";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5))
+      << "credential errors must not be retried";
   EXPECT_NE(msg.find("credentials"), std::string::npos) << msg;
   EXPECT_NE(msg.find("SignatureDoesNotMatch"), std::string::npos) << msg;
 }
@@ -64,7 +67,8 @@ TEST(S3Backend, MissingBucketSaysHowToCreateIt) {
 
 TEST(S3Backend, UnreachableEndpointFailsAfterTheRetryBudget) {
   // A port nothing listens on: connection refused, retried, then a final error naming the endpoint.
-  auto b = std::make_unique<S3Backend>(parse_s3_options("s3:http://127.0.0.1:9/bucket", {{"s3.retries", "3"}, {"s3.retry-base", "0.05"}}));
+  auto b = std::make_unique<S3Backend>(
+      parse_s3_options("s3:http://127.0.0.1:9/bucket", {{"s3.retries", "3"}, {"s3.retry-base", "0.05"}}));
   std::string msg;
   EXPECT_EQ(kind_of([&] { b->get("config"); }, &msg), ErrorKind::Io);
   EXPECT_NE(msg.find("gave up after 4 attempts"), std::string::npos) << msg;

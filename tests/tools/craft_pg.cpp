@@ -38,8 +38,8 @@ int main(int argc, char** argv) try {
   ProgressCounters progress;
   BlobWriter writer(*repo);
   StreamTree tree(*repo, writer, progress, 1);
-  auto file = [&](const std::string& path, const std::string& content, uint32_t uid = 101, const std::string& user = "postgres",
-                  uint32_t mode = 0600) {
+  auto file = [&](const std::string& path, const std::string& content, uint32_t uid = 101,
+                  const std::string& user = "postgres", uint32_t mode = 0600) {
     Node n;
     n.mode = mode;
     n.uid = n.gid = uid;
@@ -59,10 +59,14 @@ int main(int argc, char** argv) try {
   file("data/global/pg_control", std::string(8192, 'c'));
   file("data/postgresql.conf", "# crafted\n");
   nlohmann::json tbs = nlohmann::json::array();
-  if (mode == "auto-conf") link("data/postgresql.auto.conf", victim);
-  else if (mode == "signal") link("data/recovery.signal", victim);
-  else if (mode == "other-link") link("data/pg_log", victim);
-  else if (mode == "unlisted-link") link("data/pg_tblspc/16385", victim);
+  if (mode == "auto-conf")
+    link("data/postgresql.auto.conf", victim);
+  else if (mode == "signal")
+    link("data/recovery.signal", victim);
+  else if (mode == "other-link")
+    link("data/pg_log", victim);
+  else if (mode == "unlisted-link")
+    link("data/pg_tblspc/16385", victim);
   else if (mode == "tablespace") {
     link("data/pg_tblspc/16384", victim);
     file("tablespaces/16384/PG_16_202307071/5/16390", "planted by a key holder\n");
@@ -74,7 +78,7 @@ int main(int argc, char** argv) try {
     Node n;
     n.type = NodeType::BlockDev;
     n.mode = 0666;
-    n.rdev = (8u << 8) | 0u;  // sda
+    n.rdev = (8u << 8) | 0u;       // sda
     tree.add_dir("data/disk", n);  // replaced below: StreamTree has no special-file entry
   } else if (mode == "xattr") {
     Node n;

@@ -36,7 +36,8 @@ volatile sig_atomic_t g_stop = 0, g_down = 0, g_up = 0;
   std::exit(1);
 }
 
-rd_kafka_t* client(rd_kafka_type_t type, const std::string& bootstrap, const std::map<std::string, std::string>& extra = {}) {
+rd_kafka_t* client(rd_kafka_type_t type, const std::string& bootstrap,
+                   const std::map<std::string, std::string>& extra = {}) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   std::map<std::string, std::string> all = {{"bootstrap.servers", bootstrap}, {"log_level", "3"}};
@@ -55,11 +56,16 @@ int mock(int argc, char** argv) {
   for (int i = 2; i < argc; i++) {
     std::string a = argv[i];
     if (i + 1 >= argc) die("missing value for " + a);
-    if (a == "-b") brokers = std::atoi(argv[++i]);
-    else if (a == "-t") topics.push_back(argv[++i]);
-    else if (a == "-f") file = argv[++i];
-    else if (a == "-k") toggle = std::atoi(argv[++i]);
-    else die("unknown option " + a);
+    if (a == "-b")
+      brokers = std::atoi(argv[++i]);
+    else if (a == "-t")
+      topics.push_back(argv[++i]);
+    else if (a == "-f")
+      file = argv[++i];
+    else if (a == "-k")
+      toggle = std::atoi(argv[++i]);
+    else
+      die("unknown option " + a);
   }
   rd_kafka_t* rk = client(RD_KAFKA_PRODUCER, "", {{"bootstrap.servers", ""}});
   rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(rk, brokers);
@@ -81,19 +87,24 @@ int mock(int argc, char** argv) {
   }
   struct sigaction sa {};
   sa.sa_handler = [](int s) {
-    if (s == SIGUSR1) g_down = 1;
-    else if (s == SIGUSR2) g_up = 1;
-    else g_stop = 1;
+    if (s == SIGUSR1)
+      g_down = 1;
+    else if (s == SIGUSR2)
+      g_up = 1;
+    else
+      g_stop = 1;
   };
   for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2}) sigaction(s, &sa, nullptr);
   while (!g_stop) {
     if (g_down) {
       g_down = 0;
-      std::cerr << "mock: broker " << toggle << " down: " << rd_kafka_err2str(rd_kafka_mock_broker_set_down(mc, toggle)) << "\n";
+      std::cerr << "mock: broker " << toggle << " down: " << rd_kafka_err2str(rd_kafka_mock_broker_set_down(mc, toggle))
+                << "\n";
     }
     if (g_up) {
       g_up = 0;
-      std::cerr << "mock: broker " << toggle << " up: " << rd_kafka_err2str(rd_kafka_mock_broker_set_up(mc, toggle)) << "\n";
+      std::cerr << "mock: broker " << toggle << " up: " << rd_kafka_err2str(rd_kafka_mock_broker_set_up(mc, toggle))
+                << "\n";
     }
     usleep(20'000);
   }
@@ -104,7 +115,8 @@ int mock(int argc, char** argv) {
 
 int produce(int argc, char** argv) {
   if (argc < 5) die("produce BOOTSTRAP TOPIC COUNT [FIRST] [VALUE_BYTES]");
-  long count = std::atol(argv[4]), first = argc > 5 ? std::atol(argv[5]) : 0, vbytes = argc > 6 ? std::atol(argv[6]) : 40;
+  long count = std::atol(argv[4]), first = argc > 5 ? std::atol(argv[5]) : 0,
+       vbytes = argc > 6 ? std::atol(argv[6]) : 40;
   rd_kafka_t* rk = client(RD_KAFKA_PRODUCER, argv[2],
                           {{"enable.idempotence", "true"}, {"linger.ms", "5"}, {"message.timeout.ms", "120000"}});
   std::string pad(size_t(std::max(0L, vbytes)), 'x');
@@ -119,11 +131,11 @@ int produce(int argc, char** argv) {
     if (n % 3 == 0) rd_kafka_header_add(h, "trace", -1, "\x00\x01\xff", 3);
     if (n % 5 == 0) rd_kafka_header_add(h, "empty", -1, nullptr, 0);
     while (true) {
-      rd_kafka_resp_err_t e = rd_kafka_producev(
-          rk, RD_KAFKA_V_TOPIC(argv[3]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(null_key ? nullptr : key.data(), null_key ? 0 : key.size()),
-          RD_KAFKA_V_VALUE(null_value ? nullptr : value.data(), null_value ? 0 : value.size()),
-          RD_KAFKA_V_TIMESTAMP(base + n * 10), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t e =
+          rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(argv[3]), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(null_key ? nullptr : key.data(), null_key ? 0 : key.size()),
+                            RD_KAFKA_V_VALUE(null_value ? nullptr : value.data(), null_value ? 0 : value.size()),
+                            RD_KAFKA_V_TIMESTAMP(base + n * 10), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
       if (!e) break;
       if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) die(std::string("produce: ") + rd_kafka_err2str(e));
       rd_kafka_poll(rk, 50);
@@ -185,8 +197,9 @@ int num_partitions(rd_kafka_t* rk, const std::string& topic) {
 // Records of `topic` (all partitions, or one from `offset`, at most `limit`) in partition/offset order.
 std::vector<std::string> read_topic(const std::string& bs, const std::string& topic, bool offsets, int only = -1,
                                     int64_t from = -2, long limit = -1) {
-  rd_kafka_t* rk = client(RD_KAFKA_CONSUMER, bs,
-                          {{"group.id", "kafka-tool"}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}});
+  rd_kafka_t* rk =
+      client(RD_KAFKA_CONSUMER, bs,
+             {{"group.id", "kafka-tool"}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}});
   int n = num_partitions(rk, topic);
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(n);
   std::map<int, int64_t> high;
@@ -211,7 +224,8 @@ std::vector<std::string> read_topic(const std::string& bs, const std::string& to
     } else if (high.count(m->partition)) {
       auto& v = out[m->partition];
       if (limit < 0 || long(v.size()) < limit) v.push_back(line(m, offsets));
-      if (m->offset + 1 >= high[m->partition] || (limit >= 0 && long(v.size()) >= limit)) high.erase(m->partition), done++;
+      if (m->offset + 1 >= high[m->partition] || (limit >= 0 && long(v.size()) >= limit))
+        high.erase(m->partition), done++;
     }
     rd_kafka_message_destroy(m);
   }
@@ -229,7 +243,8 @@ int commit(int argc, char** argv, bool show) {
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
   if (show) {
     for (int p = 0; p < std::atoi(argv[5]); p++) rd_kafka_topic_partition_list_add(list, argv[4], p);
-    if (rd_kafka_resp_err_t e = rd_kafka_committed(rk, list, 10'000)) die(std::string("committed: ") + rd_kafka_err2str(e));
+    if (rd_kafka_resp_err_t e = rd_kafka_committed(rk, list, 10'000))
+      die(std::string("committed: ") + rd_kafka_err2str(e));
     for (int i = 0; i < list->cnt; i++) std::cout << list->elems[i].partition << " " << list->elems[i].offset << "\n";
   } else {
     for (int i = 5; i < argc; i++) {
@@ -260,7 +275,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "get") {
     if (argc < 6) die("get BOOTSTRAP TOPIC PARTITION OFFSET");
-    for (const auto& l : read_topic(argv[2], argv[3], true, std::atoi(argv[4]), std::atoll(argv[5]), 1)) std::cout << l << "\n";
+    for (const auto& l : read_topic(argv[2], argv[3], true, std::atoi(argv[4]), std::atoll(argv[5]), 1))
+      std::cout << l << "\n";
     return 0;
   }
   if (cmd == "commit") return commit(argc, argv, false);

@@ -32,7 +32,10 @@ inline Bytes tar_header(const std::string& name, char type, uint64_t size, const
   std::snprintf(reinterpret_cast<char*>(h.data() + 136), 12, "%011o", 1700000000);
   h[156] = uint8_t(type);
   std::memcpy(h.data() + 157, link.data(), std::min<size_t>(link.size(), 100));
-  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(h.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memcpy(h.data() + 265, "postgres", 8);
   tar_checksum(h);
   return h;

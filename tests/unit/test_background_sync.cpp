@@ -72,5 +72,5 @@ TEST(BackgroundSync, StopsWhenDestroyedAndIsInertWithoutAFlush) {
   }
   EXPECT_EQ(calls, 0);
   BackgroundSync none(std::function<void()>(), 1);  // nothing to flush through (no target)
-  none.wrote(100);  // nothing happens, nothing crashes
+  none.wrote(100);                                  // nothing happens, nothing crashes
 }

@@ -96,9 +96,9 @@ TEST(Chunker, ShortInputIsOneChunk) {
 }
 
 TEST(Chunker, RejectsBadParameters) {
-  EXPECT_THROW(Chunker(ChunkerParams{1024, 3000, 9000}, seed_key(1)), Error);   // avg not power of two
-  EXPECT_THROW(Chunker(ChunkerParams{8192, 4096, 9000}, seed_key(1)), Error);   // min > avg
-  EXPECT_THROW(Chunker(ChunkerParams{1024, 4096, 4096}, seed_key(1)), Error);   // max == avg
+  EXPECT_THROW(Chunker(ChunkerParams{1024, 3000, 9000}, seed_key(1)), Error);  // avg not power of two
+  EXPECT_THROW(Chunker(ChunkerParams{8192, 4096, 9000}, seed_key(1)), Error);  // min > avg
+  EXPECT_THROW(Chunker(ChunkerParams{1024, 4096, 4096}, seed_key(1)), Error);  // max == avg
 }
 
 // The chunker's boundaries are part of the format (deduplication across versions depends on

@@ -77,7 +77,8 @@ TEST(Envelope, UnsealIntoTheCallersBufferChecksTheSize) {
         FAIL() << "a " << wrong << "-byte buffer for a " << whole.size() << "-byte payload was accepted";
       } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
-        EXPECT_NE(std::string(e.what()).find("blob Y holds " + std::to_string(whole.size()) + " bytes"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("blob Y holds " + std::to_string(whole.size()) + " bytes"),
+                  std::string::npos)
             << e.what();
       }
     }

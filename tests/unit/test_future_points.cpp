@@ -9,13 +9,13 @@
 
 #include "crypto/sign.h"
 #include "repo/check.h"
-#include "util/error.h"
-#include "repo/point_signature.h"
 #include "repo/future_points.h"
+#include "repo/point_signature.h"
 #include "repo/retention_plan.h"
 #include "repo/snapshot_filter.h"
 #include "repo/source_snapshot.h"
 #include "test_util.h"
+#include "util/error.h"
 
 namespace {
 
@@ -90,7 +90,8 @@ struct PlantedRepo : ::testing::Test {
 TEST_F(PlantedRepo, KeepWithinAndKeepLastCountFromGenuinePoints) {
   auto snaps = repo->list_snapshots();
   ASSERT_EQ(snaps.size(), 5u);
-  auto plan = arca::plan_retention(snaps, rule([](arca::RetentionPolicy& p) { p.within = arca::parse_span("30d"); }), {}, now);
+  auto plan =
+      arca::plan_retention(snaps, rule([](arca::RetentionPolicy& p) { p.within = arca::parse_span("30d"); }), {}, now);
   auto k = kept(plan);
   EXPECT_TRUE(has(k, planted.id)) << "a future-dated point is evidence: kept";
   EXPECT_FALSE(has(k, genuine[0].id)) << "40 days before the newest genuine point";
@@ -148,7 +149,8 @@ TEST_F(PlantedRepo, SignaturesProveTheKeyRecord) {
   nlohmann::json claim = point(rfc3339(now - 3600)).to_json();
   claim["key_id"] = repo->key_id();  // the operator's key, unsigned
   arca::Id unsigned_claim = plant(claim);
-  claim["signature"] = arca::to_base64(arca::sign_message(arca::new_signing_key().seed, arca::as_view(std::string("x"))));
+  claim["signature"] =
+      arca::to_base64(arca::sign_message(arca::new_signing_key().seed, arca::as_view(std::string("x"))));
   arca::Id bad_signature = plant(claim);
   // A genuine signed point copied under another name.
   arca::Bytes genuine_text = repo->load_object("snapshots/" + genuine.back().id.hex());
@@ -178,7 +180,8 @@ TEST(FuturePoints, ClockSkewAllowance) {
   int64_t now = 1800000000;
   EXPECT_EQ(arca::future_dated(point(rfc3339(now + arca::kClockSkewSeconds)), now), "");
   EXPECT_NE(arca::future_dated(point(rfc3339(now + arca::kClockSkewSeconds + 1)), now), "");
-  EXPECT_NE(arca::future_dated(point("2099-01-01T00:00:00Z"), now).find("ahead of this machine's clock"), std::string::npos);
+  EXPECT_NE(arca::future_dated(point("2099-01-01T00:00:00Z"), now).find("ahead of this machine's clock"),
+            std::string::npos);
   // Another zone: 23:00-05:00 is 04:00Z the next day.
   EXPECT_NE(arca::future_dated(point(rfc3339(now).substr(0, 10) + "T23:00:00-23:00"), now), "");
 }
@@ -196,13 +199,17 @@ TEST(FuturePoints, TimesOutOfRangeAreNotCast) {
   std::vector<arca::Snapshot> snaps{point(rfc3339(now - 40 * kDay)), point("2026-01-01T00:00:1e300Z"),
                                     point(rfc3339(now - kDay))};
   for (auto& s : snaps) s.id = arca::random_id();
-  auto plan = arca::plan_retention(snaps, rule([](arca::RetentionPolicy& p) { p.within = arca::parse_span("30d"); }), {}, now);
+  auto plan =
+      arca::plan_retention(snaps, rule([](arca::RetentionPolicy& p) { p.within = arca::parse_span("30d"); }), {}, now);
   auto k = kept(plan);
   EXPECT_EQ(k.size(), 2u);
   EXPECT_TRUE(has(k, snaps[1].id));
   EXPECT_TRUE(has(k, snaps[2].id));
   std::vector<std::string> skipped;
-  EXPECT_EQ(arca::newest_point(snaps, [](const arca::Snapshot&) { return true; }, now, skipped)->id, snaps[2].id);
+  EXPECT_EQ(arca::newest_point(
+                snaps, [](const arca::Snapshot&) { return true; }, now, skipped)
+                ->id,
+            snaps[2].id);
   EXPECT_EQ(skipped.size(), 1u);
 }
 
@@ -231,7 +238,8 @@ TEST(FuturePoints, OneNewerPointThatRemovesMoreThanItKeepsAsks) {
   auto plan = arca::plan_retention(snaps, within30, {}, now);
   ASSERT_EQ(plan.confirm.size(), 1u);
   EXPECT_NE(plan.confirm[0].find(snaps.back().id.short_hex()), std::string::npos) << plan.confirm[0];
-  EXPECT_NE(plan.confirm[0].find("remove 4 point(s) that would be kept without it"), std::string::npos) << plan.confirm[0];
+  EXPECT_NE(plan.confirm[0].find("remove 4 point(s) that would be kept without it"), std::string::npos)
+      << plan.confirm[0];
 
   // Daily points for 90 days, hourly for 40 days: the usual rules need no confirmation.
   std::vector<arca::Snapshot> daily, hourly;
@@ -246,7 +254,6 @@ TEST(FuturePoints, OneNewerPointThatRemovesMoreThanItKeepsAsks) {
   EXPECT_TRUE(arca::plan_retention(hourly, within30, {}, now).confirm.empty());
 }
 
-
 // Two points planted just inside the allowance on a source that stopped (issue 18 #5 of the
 // review): one asked first, but a second made the newest one's re-plan keep nothing more, and
 // forget removed all five genuine points without asking. Every k newest up to the number kept
@@ -260,7 +267,8 @@ TEST(FuturePoints, SeveralNewerPointsThatRemoveMoreThanTheRunKeepsAsk) {
   for (auto& s : snaps) s.id = arca::random_id();
   auto plan = arca::plan_retention(snaps, within30, {}, now);
   ASSERT_EQ(plan.confirm.size(), 1u);
-  EXPECT_NE(plan.confirm[0].find("the newest recovery point " + snaps[5].id.short_hex()), std::string::npos) << plan.confirm[0];
+  EXPECT_NE(plan.confirm[0].find("the newest recovery point " + snaps[5].id.short_hex()), std::string::npos)
+      << plan.confirm[0];
 
   snaps.push_back(point(rfc3339(now + 230)));
   snaps.back().id = arca::random_id();
@@ -272,7 +280,8 @@ TEST(FuturePoints, SeveralNewerPointsThatRemoveMoreThanTheRunKeepsAsk) {
   EXPECT_NE(why.find("the 2 newest recovery points " + snaps[6].id.short_hex()), std::string::npos) << why;
   EXPECT_NE(why.find(snaps[5].id.short_hex()), std::string::npos) << why;
   EXPECT_NE(why.find("written by key feedc0de, unsigned"), std::string::npos) << why;
-  EXPECT_NE(why.find("remove 5 point(s) that would be kept without them (5 removed, 2 kept)"), std::string::npos) << why;
+  EXPECT_NE(why.find("remove 5 point(s) that would be kept without them (5 removed, 2 kept)"), std::string::npos)
+      << why;
 
   // Three: still asked (5 removed because of them > 1.5 x 3 kept).
   snaps.push_back(point(rfc3339(now + 260)));
@@ -301,7 +310,8 @@ TEST(FuturePoints, OrdinarySchedulesDoNotAsk) {
       {"within 30d", rule([](arca::RetentionPolicy& p) { p.within = arca::parse_span("30d"); })},
       {"last 1", rule([](arca::RetentionPolicy& p) { p.last = 1; })},
       {"last 7", rule([](arca::RetentionPolicy& p) { p.last = 7; })},
-      {"daily 7 weekly 4 monthly 12", rule([](arca::RetentionPolicy& p) { p.daily = 7, p.weekly = 4, p.monthly = 12; })},
+      {"daily 7 weekly 4 monthly 12",
+       rule([](arca::RetentionPolicy& p) { p.daily = 7, p.weekly = 4, p.monthly = 12; })},
       {"hourly 24 daily 7", rule([](arca::RetentionPolicy& p) { p.hourly = 24, p.daily = 7; })},
       {"within-daily 30d", rule([](arca::RetentionPolicy& p) { p.within_daily = arca::parse_span("30d"); })},
   };
@@ -315,7 +325,9 @@ TEST(FuturePoints, OrdinarySchedulesDoNotAsk) {
 // A time with an offset ("23:00+22:00" is 01:00Z) is read as UTC: shown, sorted and compared as
 // such everywhere, not as "23:00 (UTC)" (issue 18 #8 of the review).
 TEST(FuturePoints, TimesWithAnOffsetAreReadAsUtc) {
-  auto read = [](const std::string& time) { return arca::Snapshot::from_json(point(time).to_json(), arca::random_id()).time; };
+  auto read = [](const std::string& time) {
+    return arca::Snapshot::from_json(point(time).to_json(), arca::random_id()).time;
+  };
   EXPECT_EQ(read("2026-12-07T23:00:00+22:00"), "2026-12-07T01:00:00Z");
   EXPECT_EQ(read("2026-12-07T23:00:00.123456-02:30"), "2026-12-08T01:30:00.123456Z");
   EXPECT_EQ(read("2026-01-01T00:30:00+01:00"), "2025-12-31T23:30:00Z");

@@ -3,9 +3,9 @@
 // gigabytes. Each is written through the project's own code with an append-only key; the
 // operator's ordinary commands must report it clearly, not crash, and keep other points usable.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -261,7 +261,8 @@ TEST(HostileTree, DeepChainIsAnErrorForRestoreLsAndCheckNotACrash) {
   std::string snap = "snapshot " + deep.id.short_hex();
   // ls, diff, find, stats, cat: walk_tree.
   try {
-    walk_tree(*repo, deep.tree, [](const std::string&, const Node&) { return true; }, "", snap);
+    walk_tree(
+        *repo, deep.tree, [](const std::string&, const Node&) { return true; }, "", snap);
     FAIL() << "walked";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
@@ -416,8 +417,7 @@ bool within(int seconds, const std::function<bool()>& fn) {
     bool ok = false;
     try {
       ok = fn();
-    } catch (...) {
-    }
+    } catch (...) {}
     _exit(ok ? 0 : 1);
   }
   for (int i = 0; i < seconds * 10; i++) {
@@ -468,7 +468,8 @@ TEST(HostileDag, CheckNamesAPointOfTwoToTheSixtyFourPathsInSeconds) {
     CheckResult c = check_repository(*h.open(kOperator), {}, cp);
     bool named = false;
     for (const auto& e : c.errors)
-      if (e.object == snap && e.message.find("expand to more than 1000000000 entries") != std::string::npos) named = true;
+      if (e.object == snap && e.message.find("expand to more than 1000000000 entries") != std::string::npos)
+        named = true;
     return named && c.affected.size() <= 100001 && !c.affected.empty();
   }));
 }
@@ -481,8 +482,12 @@ TEST(HostileDag, RestoreAndWalksRefuseThePointUpFrontAndOthersRestore) {
   EXPECT_TRUE(within(30, [&] {
     auto repo = h.open(kOperator);
     size_t calls = 0;
-    bool walk = corrupt_with([&] { walk_tree(*repo, dag.tree, [&](const std::string&, const Node&) { return ++calls, true; }, "", snap); },
-                             snap + ": its directories expand to more than");
+    bool walk = corrupt_with(
+        [&] {
+          walk_tree(
+              *repo, dag.tree, [&](const std::string&, const Node&) { return ++calls, true; }, "", snap);
+        },
+        snap + ": its directories expand to more than");
     RestoreOptions o;
     o.target = target;
     ProgressCounters p;
@@ -494,7 +499,8 @@ TEST(HostileDag, RestoreAndWalksRefuseThePointUpFrontAndOthersRestore) {
   Snapshot small = plant_dag(*h.attacker(), 10);
   auto repo = h.open(kOperator);
   size_t files = 0;
-  walk_tree(*repo, small.tree, [&](const std::string&, const Node& n) { return files += n.type == NodeType::File, true; });
+  walk_tree(*repo, small.tree,
+            [&](const std::string&, const Node& n) { return files += n.type == NodeType::File, true; });
   EXPECT_EQ(files, 1024u);
   h.expect_good_point_restores(*repo);
 }
@@ -505,8 +511,12 @@ TEST(HostileDag, PathsLongerThanTheBoundAreCorruptNamingThePoint) {
   Snapshot longp = plant_deep_chain(*h.attacker(), 300, 250);
   std::string snap = "snapshot " + longp.id.short_hex();
   auto repo = h.open(kOperator);
-  EXPECT_TRUE(corrupt_with([&] { walk_tree(*repo, longp.tree, [](const std::string&, const Node&) { return true; }, "", snap); },
-                           snap + ": a path of 65"));
+  EXPECT_TRUE(corrupt_with(
+      [&] {
+        walk_tree(
+            *repo, longp.tree, [](const std::string&, const Node&) { return true; }, "", snap);
+      },
+      snap + ": a path of 65"));
   RestoreOptions o;
   o.target = h.dir.path + "/long";
   ProgressCounters p;
@@ -518,7 +528,8 @@ TEST(HostileDag, PathsLongerThanTheBoundAreCorruptNamingThePoint) {
   ProgressCounters cp;
   CheckResult c = check_repository(*repo, {}, cp);
   bool named = false;
-  for (const auto& e : c.errors) named = named || (e.object == snap && e.message.find("more than 65536") != std::string::npos);
+  for (const auto& e : c.errors)
+    named = named || (e.object == snap && e.message.find("more than 65536") != std::string::npos);
   EXPECT_TRUE(named);
   h.expect_good_point_restores(*repo);
 }
@@ -539,7 +550,8 @@ TEST(HostileIndex, StoreLockSkipsADamagedIndexObjectAndNamesIt) {
   EXPECT_TRUE(any_contains(b->locked, "index/"));  // the genuine index object naming its packs
   EXPECT_FALSE(any_contains(b->locked, bad));
   bool named = false;
-  for (const auto& w : warnings) named = named || (w.find(bad) != std::string::npos && w.find("is not locked") != std::string::npos);
+  for (const auto& w : warnings)
+    named = named || (w.find(bad) != std::string::npos && w.find("is not locked") != std::string::npos);
   EXPECT_TRUE(named) << "the skipped object is named";
 }
 

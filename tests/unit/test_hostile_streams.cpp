@@ -152,13 +152,13 @@ TEST(HostileTar, MtimesBeyondNanosecondsAreClamped) {
     uint64_t lo;
     int64_t want;
   } cases[] = {
-      {0, uint64_t(1) << 63, kMaxTarMtime},             // 2^63
-      {0x7fffff, ~uint64_t(0), kMaxTarMtime},           // 2^87 - 1: more than 64 bits
-      {0, uint64_t(kMaxTarMtime) + 1, kMaxTarMtime},    // just past 2262-04-11
-      {0, uint64_t(kMaxTarMtime), kMaxTarMtime},        // 2262-04-11: kept
-      {-1, ~uint64_t(0), -1},                           // -1 s: kept (1969)
-      {-1, uint64_t(1) << 63, kMinTarMtime},            // -2^63
-      {-0x800000, 0, kMinTarMtime},                     // far below
+      {0, uint64_t(1) << 63, kMaxTarMtime},           // 2^63
+      {0x7fffff, ~uint64_t(0), kMaxTarMtime},         // 2^87 - 1: more than 64 bits
+      {0, uint64_t(kMaxTarMtime) + 1, kMaxTarMtime},  // just past 2262-04-11
+      {0, uint64_t(kMaxTarMtime), kMaxTarMtime},      // 2262-04-11: kept
+      {-1, ~uint64_t(0), -1},                         // -1 s: kept (1969)
+      {-1, uint64_t(1) << 63, kMinTarMtime},          // -2^63
+      {-0x800000, 0, kMinTarMtime},                   // far below
   };
   for (const auto& k : cases) {
     Bytes h = tar_header("f", '0', 3);

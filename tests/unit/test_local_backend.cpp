@@ -10,10 +10,12 @@ std::vector<std::unique_ptr<TempDir>> g_dirs;  // live until the test program en
 }
 
 INSTANTIATE_TEST_SUITE_P(Local, BackendConformance,
-                         ::testing::Values(BackendFactory{"local", [](const BackendOptions&) -> std::unique_ptr<Backend> {
-                           g_dirs.push_back(std::make_unique<TempDir>());
-                           return std::make_unique<LocalBackend>(g_dirs.back()->path + "/repo");
-                         }}),
+                         ::testing::Values(BackendFactory{"local",
+                                                          [](const BackendOptions&) -> std::unique_ptr<Backend> {
+                                                            g_dirs.push_back(std::make_unique<TempDir>());
+                                                            return std::make_unique<LocalBackend>(g_dirs.back()->path +
+                                                                                                  "/repo");
+                                                          }}),
                          [](const auto& info) { return info.param.name; });
 
 TEST(LocalBackend, MissingRootIsReportedAsAbsent) {

@@ -108,7 +108,7 @@ TEST(PackReadAhead, AnnouncedReadsNeverMadeStopHoldingTheirWindow) {
   // And once the reader says it is done, nothing it announced holds a window either.
   ra.expect("data/p", 20, 100);
   ra.forget_expected();
-  ra.read("data/p", 30, 100);  // window 0 again (fetch 4), evicting window 2
+  ra.read("data/p", 30, 100);    // window 0 again (fetch 4), evicting window 2
   ra.read("data/p", 4100, 100);  // cached
   EXPECT_EQ(fx.backend.fetches, 4);
 }

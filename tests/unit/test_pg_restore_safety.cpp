@@ -138,8 +138,10 @@ TEST(PgRestoreSafety, DeltaOnlyOnAPreviousRestore) {
   const auto tbs = RestoreTargetKind::TablespaceLocation;
   // System directories never, with or without --delta, also through a symlink.
   for (std::string d : {"/", "/etc", "/home", "/usr/lib", "/var/lib/"})
-    EXPECT_NE(message_of([&] { check_restore_target(d, true, data, "the data directory", ""); }).find("system directory"),
-              std::string::npos) << d;
+    EXPECT_NE(
+        message_of([&] { check_restore_target(d, true, data, "the data directory", ""); }).find("system directory"),
+        std::string::npos)
+        << d;
   std::filesystem::create_directory_symlink("/", t.path + "/root");
   EXPECT_EQ(kind_of([&] { check_restore_target(t.path + "/root", true, data, "d", ""); }), ErrorKind::Usage);
   // A non-empty directory: the error says what --delta does, and --delta needs PG_VERSION.

@@ -131,7 +131,8 @@ TEST(StreamTree, BuildsTreesFromEntriesInAnyOrder) {
   Node meta;
   meta.mode = 0600;
   tree.begin_file("base/1/1259", meta, 65536);
-  for (size_t i = 0; i < big.size(); i += 1000) tree.write(ByteView(big.data() + i, std::min<size_t>(1000, big.size() - i)));
+  for (size_t i = 0; i < big.size(); i += 1000)
+    tree.write(ByteView(big.data() + i, std::min<size_t>(1000, big.size() - i)));
   tree.end_file();
   tree.add_dir("base", meta);  // after its child: the directory entry still gets the metadata
   Node link;
@@ -260,7 +261,8 @@ TEST(VerifyChecks, ChecksFile) {
   {
     std::ofstream f(path);
     f << "-- a comment before the first check\n"
-         "-- check: balances\n-- database: orders\n-- expect: = 0\nSELECT count(*)\n  FROM accounts WHERE balance < 0;\n"
+         "-- check: balances\n-- database: orders\n-- expect: = 0\nSELECT count(*)\n  FROM accounts WHERE balance < "
+         "0;\n"
          "-- check: recent\n-- expect: nonempty\nSELECT 1;\n";
   }
   auto checks = parse_checks(path);

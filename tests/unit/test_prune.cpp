@@ -160,7 +160,7 @@ TEST(Prune, RepacksMostlyUnusedPacks) {
   TempDir d;
   auto repo = make_test_repo(d.path);
   Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(300000);
-  Snapshot a = save_point(*repo, {x, y, z});  // one data pack with three blobs
+  Snapshot a = save_point(*repo, {x, y, z});      // one data pack with three blobs
   Snapshot b = save_point(*reopen(d.path), {y});  // a fresh view of the index: y is reused, not stored twice
   repo->backend().remove("snapshots/" + a.id.hex());
   auto s = prune(d.path, 0, 0.5);
@@ -249,7 +249,7 @@ TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
   BlobWriter early_writer(*early);
   ASSERT_TRUE(early_writer.known(repo->blob_id(y)));
   repo->backend().remove("snapshots/" + a.id.hex());
-  EXPECT_EQ(prune(d.path, 1, 0.5).repacked_packs, 1u);  // y copied to a new pack, the old one marked
+  EXPECT_EQ(prune(d.path, 1, 0.5).repacked_packs, 1u);     // y copied to a new pack, the old one marked
   Snapshot late = save_point(*early, {y}, &early_writer);  // y has a copy outside marked packs
   EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(y)), y);
 }

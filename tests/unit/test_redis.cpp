@@ -30,7 +30,7 @@ TEST(RedisLzf, LiteralsAndBackReferences) {
   Bytes in = {2, 'a', 'b', 'c', uint8_t((4 << 5) | 0), 2};
   Bytes out = lzf_decompress(in, 9);
   EXPECT_EQ(std::string(out.begin(), out.end()), "abcabcabc");
-  EXPECT_THROW(lzf_decompress(in, 8), Error);                 // wrong length
+  EXPECT_THROW(lzf_decompress(in, 8), Error);                         // wrong length
   EXPECT_THROW(lzf_decompress(Bytes{uint8_t(1 << 5), 9}, 3), Error);  // reference before the start
 }
 

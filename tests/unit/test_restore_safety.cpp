@@ -108,11 +108,11 @@ TEST(RestoreSafety, OpenBeneathRefusesSymlinksAnywhereInThePath) {
 
 TEST(RestoreHoles, ZeroRunsAreBlockAlignedAndLong) {
   Bytes data(1 << 20, 0);
-  data[100] = 1;                      // block 0 has data
-  data[(512 << 10) + 5] = 2;          // so does the block at 512 KiB
+  data[100] = 1;                                          // block 0 has data
+  data[(512 << 10) + 5] = 2;                              // so does the block at 512 KiB
   auto runs = zero_runs(data.data(), 1000, data.size());  // the buffer starts at file offset 1000
   ASSERT_EQ(runs.size(), 2u);
-  EXPECT_EQ(runs[0].first, 4096u);    // first whole block after the data at 1100
+  EXPECT_EQ(runs[0].first, 4096u);  // first whole block after the data at 1100
   EXPECT_EQ(runs[0].second, 1000u + (512 << 10) + 5 - ((1000u + (512 << 10) + 5) % 4096));
   EXPECT_EQ(runs[1].second % 4096, 0u);
   EXPECT_LE(runs[1].second, 1000u + data.size());

@@ -55,9 +55,9 @@ int64_t ref_subtract(int64_t t, const CalendarSpan& s) {
 }
 
 struct BucketKind {
-  const char* rule;     // "daily"
-  const char* within;   // "within-daily"
-  const char* format;   // strftime format of the bucket label
+  const char* rule;    // "daily"
+  const char* within;  // "within-daily"
+  const char* format;  // strftime format of the bucket label
   int RetentionPolicy::*count;
   std::optional<CalendarSpan> RetentionPolicy::*span;
 };
@@ -91,10 +91,17 @@ std::vector<RetentionItem> random_calendar(Gen& g) {
     if (!items.empty()) {
       int64_t earlier = items[size_t(g.uniform(0, int64_t(items.size()) - 1))].time;
       switch (g.uniform(0, 9)) {
-        case 0: item.time = earlier; break;
-        case 1: item.time = earlier / 3600 * 3600 + g.uniform(0, 3599); break;
-        case 2: item.time = earlier / 86400 * 86400 + g.uniform(0, 86399); break;
-        default: break;
+        case 0:
+          item.time = earlier;
+          break;
+        case 1:
+          item.time = earlier / 3600 * 3600 + g.uniform(0, 3599);
+          break;
+        case 2:
+          item.time = earlier / 86400 * 86400 + g.uniform(0, 86399);
+          break;
+        default:
+          break;
       }
     }
     for (const std::string& tag : kTagPool)
@@ -124,8 +131,8 @@ RetentionPolicy random_policy(Gen& g) {
     if (g.chance(0.15)) p.*k.span = random_span(g);
   }
   if (g.chance(0.2)) p.within = random_span(g);
-  if (g.chance(0.25)) p.tags = g.chance(0.5) ? std::vector<std::string>{"legal"}
-                                              : std::vector<std::string>{"nightly", "archive"};
+  if (g.chance(0.25))
+    p.tags = g.chance(0.5) ? std::vector<std::string>{"legal"} : std::vector<std::string>{"nightly", "archive"};
   return p;
 }
 
@@ -202,8 +209,8 @@ TEST(RetentionSpan, ParsesValidForms) {
 }
 
 TEST(RetentionSpan, RejectsMalformedText) {
-  for (const std::string bad : {"", "0d", "5", "3x", "1d2y", "-1d", "d", "99999999999999999999d", "1d1d", " 1d",
-                                "1d ", "1y0mo", "10001y", "1.5d", "1D", "+1d", "y1"}) {
+  for (const std::string bad : {"", "0d", "5", "3x", "1d2y", "-1d", "d", "99999999999999999999d", "1d1d", " 1d", "1d ",
+                                "1y0mo", "10001y", "1.5d", "1D", "+1d", "y1"}) {
     try {
       parse_span(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
@@ -237,7 +244,8 @@ TEST(RetentionSpan, RefusesAmbiguousMAndAcceptsMoAndMin) {
 }
 
 TEST(RetentionSpan, StrRoundTrips) {
-  for (const std::string text : {"30d", "1y6mo", "12h", "2w", "7y", "90d", "1y2mo3w4d5h", "3mo1h", "1w2d", "30min", "1h30min10s"}) {
+  for (const std::string text :
+       {"30d", "1y6mo", "12h", "2w", "7y", "90d", "1y2mo3w4d5h", "3mo1h", "1w2d", "30min", "1h30min10s"}) {
     EXPECT_EQ(parse_span(text).str(), text);
   }
   EXPECT_EQ(CalendarSpan{}.str(), "0d");
@@ -303,9 +311,9 @@ TEST(Retention, BucketLabels) {
 
 TEST(Retention, IsoWeeksAcrossYearBoundaries) {
   const std::pair<int64_t, std::string> cases[] = {
-      {utc(2021, 1, 3, 23), "2020-W53"}, {utc(2021, 1, 4), "2021-W01"},   {utc(2024, 12, 30), "2025-W01"},
-      {utc(2024, 12, 29), "2024-W52"},   {utc(2010, 1, 3), "2009-W53"},   {utc(2005, 1, 1), "2004-W53"},
-      {utc(2008, 12, 29), "2009-W01"},   {utc(1970, 1, 1), "1970-W01"},   {utc(2199, 12, 31), "2200-W01"},
+      {utc(2021, 1, 3, 23), "2020-W53"}, {utc(2021, 1, 4), "2021-W01"}, {utc(2024, 12, 30), "2025-W01"},
+      {utc(2024, 12, 29), "2024-W52"},   {utc(2010, 1, 3), "2009-W53"}, {utc(2005, 1, 1), "2004-W53"},
+      {utc(2008, 12, 29), "2009-W01"},   {utc(1970, 1, 1), "1970-W01"}, {utc(2199, 12, 31), "2200-W01"},
       {utc(2026, 1, 1), "2026-W01"},     {utc(2027, 1, 1), "2026-W53"},
   };
   RetentionPolicy p;
@@ -319,7 +327,7 @@ TEST(Retention, IsoWeeksAcrossYearBoundaries) {
 
 TEST(Retention, DailyKeepsNewestOfEachDay) {
   std::vector<RetentionItem> items = {
-      {utc(2026, 11, 28, 9), {}}, {utc(2026, 11, 30, 8), {}}, {utc(2026, 11, 30, 20), {}},
+      {utc(2026, 11, 28, 9), {}},  {utc(2026, 11, 30, 8), {}}, {utc(2026, 11, 30, 20), {}},
       {utc(2026, 11, 29, 23), {}}, {utc(2026, 11, 29, 1), {}},
   };
   RetentionPolicy p;
@@ -339,7 +347,10 @@ TEST(Retention, EqualTimesLaterIndexIsNewer) {
 
 TEST(Retention, WithinIsRelativeToNewestItem) {
   std::vector<RetentionItem> items = {
-      {utc(2001, 1, 1), {}}, {utc(2001, 1, 30), {}}, {utc(2001, 1, 31), {}}, {utc(2001, 2, 28, 12), {}},
+      {utc(2001, 1, 1), {}},
+      {utc(2001, 1, 30), {}},
+      {utc(2001, 1, 31), {}},
+      {utc(2001, 2, 28, 12), {}},
   };
   RetentionPolicy p;
   p.within = parse_span("1mo");  // 2001-02-28T12 minus 1m = 2001-01-28T12

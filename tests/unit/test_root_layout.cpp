@@ -56,7 +56,8 @@ TEST(RootLayout, OldPointOfSlashRestoresWhereFilesWere) {
   TempDir dir;
   auto repo = make_test_repo(dir.path + "/repo");
   Snapshot s = whole_system_point(*repo, false);
-  repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"), Credentials{"pw", {}});  // reads the new index
+  repo = Repository::open(std::make_unique<LocalBackend>(dir.path + "/repo"),
+                          Credentials{"pw", {}});  // reads the new index
   RestoreOptions o;
   o.target = dir.path + "/newroot";
   ProgressCounters p;

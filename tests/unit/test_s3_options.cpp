@@ -18,13 +18,17 @@ struct EnvGuard {
   void set(const std::string& k, const std::optional<std::string>& v) {
     const char* old = std::getenv(k.c_str());
     saved.emplace_back(k, old ? std::optional<std::string>(old) : std::nullopt);
-    if (v) setenv(k.c_str(), v->c_str(), 1);
-    else unsetenv(k.c_str());
+    if (v)
+      setenv(k.c_str(), v->c_str(), 1);
+    else
+      unsetenv(k.c_str());
   }
   ~EnvGuard() {
     for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
-      if (it->second) setenv(it->first.c_str(), it->second->c_str(), 1);
-      else unsetenv(it->first.c_str());
+      if (it->second)
+        setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        unsetenv(it->first.c_str());
     }
   }
 };
@@ -59,9 +63,11 @@ TEST(S3Options, ParsesLocationsAndOptions) {
   EXPECT_TRUE(o.path_style);
   EXPECT_EQ(o.region, "us-east-1");
   EXPECT_EQ(o.access_key, "AK");
-  auto aws = parse_s3_options("s3:https://s3.eu-west-1.amazonaws.com/bkt",
-                              {{"s3.region", "eu-west-1"}, {"s3.connections", "16"}, {"s3.retries", "3"},
-                               {"s3.object-lock-mode", "COMPLIANCE"}, {"s3.object-lock-days", "30"}});
+  auto aws = parse_s3_options("s3:https://s3.eu-west-1.amazonaws.com/bkt", {{"s3.region", "eu-west-1"},
+                                                                            {"s3.connections", "16"},
+                                                                            {"s3.retries", "3"},
+                                                                            {"s3.object-lock-mode", "COMPLIANCE"},
+                                                                            {"s3.object-lock-days", "30"}});
   EXPECT_FALSE(aws.path_style);
   EXPECT_EQ(aws.prefix, "");
   EXPECT_EQ(aws.region, "eu-west-1");

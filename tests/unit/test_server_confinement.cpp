@@ -1,7 +1,7 @@
 // What a server started from a recovery point may run and load (docs/security.md, "PostgreSQL
 // restores").
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,11 +27,11 @@ TEST(ServerConfinement, CommandLineOverridesEverySettingThatRunsOrWrites) {
     return n == "shared_preload_libraries" ? std::string("/tmp/evil,pg_stat_statements") : std::string("/tmp/x");
   });
   auto has = [&](const std::string& x) { return std::find(s.begin(), s.end(), x) != s.end(); };
-  for (const char* x : {"recovery_end_command=", "archive_cleanup_command=", "restore_command=arca pg wal-fetch",
-                        "data_directory=/d", "external_pid_file=", "promote_trigger_file=", "unix_socket_directories=/run/x",
-                        "dynamic_library_path=$libdir", "shared_preload_libraries=pg_stat_statements",
-                        "session_preload_libraries=", "local_preload_libraries=", "jit_provider=llvmjit",
-                        "log_directory=log", "hba_file=/d/pg_hba.conf", "ident_file=/d/pg_ident.conf"})
+  for (const char* x :
+       {"recovery_end_command=", "archive_cleanup_command=", "restore_command=arca pg wal-fetch", "data_directory=/d",
+        "external_pid_file=", "promote_trigger_file=", "unix_socket_directories=/run/x", "dynamic_library_path=$libdir",
+        "shared_preload_libraries=pg_stat_statements", "session_preload_libraries=", "local_preload_libraries=",
+        "jit_provider=llvmjit", "log_directory=log", "hba_file=/d/pg_hba.conf", "ident_file=/d/pg_ident.conf"})
     EXPECT_TRUE(has(x)) << x;
   EXPECT_FALSE(has("ssl=off"));
   // A restored primary keeps archive_mode, and its command settings stay in postgresql.auto.conf

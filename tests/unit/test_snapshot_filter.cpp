@@ -102,8 +102,7 @@ TEST(Tags, PolicyTagsSplitAndRejectEmpty) {
       nlohmann::json::parse(R"({"rules": [{"match": {"tags": "x,y"}, "keep": {"tags": ["a,b"]}}]})"), "p");
   EXPECT_EQ(cfg.rules[0].tags, (std::vector<std::string>{"x", "y"}));
   EXPECT_EQ(cfg.rules[0].keep.tags, (std::vector<std::string>{"a", "b"}));
-  EXPECT_THROW(arca::parse_retention_config(
-                   nlohmann::json::parse(R"({"rules": [{"keep": {"tags": ["a,"]}}]})"), "p"),
+  EXPECT_THROW(arca::parse_retention_config(nlohmann::json::parse(R"({"rules": [{"keep": {"tags": ["a,"]}}]})"), "p"),
                arca::Error);
 }
 
@@ -164,8 +163,9 @@ TEST(SnapshotTags, HostTrimmedWhitespaceOnlyRefused) {
 }
 
 TEST(SnapshotTags, StoredTagsAndHostReadTrimmed) {
-  nlohmann::json j = {{"time", "2026-01-01T00:00:00Z"}, {"host", " vm"}, {"source", {{"kind", "files"}}},
-                      {"tags", {"a", " b", "c, d", " "}}, {"tree", std::string(64, '0')}, {"stats", nlohmann::json::object()}};
+  nlohmann::json j = {{"time", "2026-01-01T00:00:00Z"}, {"host", " vm"},
+                      {"source", {{"kind", "files"}}},  {"tags", {"a", " b", "c, d", " "}},
+                      {"tree", std::string(64, '0')},   {"stats", nlohmann::json::object()}};
   Snapshot s = Snapshot::from_json(j, Id{});
   EXPECT_EQ(s.host, "vm");
   EXPECT_EQ(s.tags, (std::vector<std::string>{"a", "b", "c", "d"}));

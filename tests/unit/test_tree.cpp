@@ -78,8 +78,7 @@ TEST(Tree, UnsortedOrDuplicateEntriesAreRejected) {
 TEST(Tree, SpecialFilesRoundTrip) {
   Tree t;
   const std::pair<const char*, NodeType> kinds[] = {
-      {"blk", NodeType::BlockDev}, {"chr", NodeType::CharDev},
-      {"fifo", NodeType::Fifo},    {"sock", NodeType::Socket}};
+      {"blk", NodeType::BlockDev}, {"chr", NodeType::CharDev}, {"fifo", NodeType::Fifo}, {"sock", NodeType::Socket}};
   for (auto [name, type] : kinds) {
     Node n;
     n.name = name;
@@ -106,7 +105,7 @@ TEST(Tree, SpecialFilesRoundTrip) {
 // truncation (issue 18: `1e300` as a time aborted a sanitizer build).
 TEST(Tree, OutOfRangeNumbersAreCorrupt) {
   auto tree = [](const std::string& field, const std::string& value) {
-    std::map<std::string, std::string> f = {{"mode", "420"}, {"uid", "0"}, {"gid", "0"}, {"mtime_ns", "0"},
+    std::map<std::string, std::string> f = {{"mode", "420"},   {"uid", "0"},   {"gid", "0"},    {"mtime_ns", "0"},
                                             {"ctime_ns", "0"}, {"inode", "1"}, {"device", "1"}, {"size", "0"}};
     f[field] = value;
     std::string s = R"({"nodes":[{"name":"a","type":"file","content":[])";
@@ -115,10 +114,17 @@ TEST(Tree, OutOfRangeNumbersAreCorrupt) {
   };
   EXPECT_EQ(decode_tree(as_view(tree("mtime_ns", "-1000")), "t").nodes[0].mtime_ns, -1000);
   EXPECT_EQ(decode_tree(as_view(tree("size", "1e3")), "t").nodes[0].size, 1000u);  // integral: accepted
-  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
-           {"mtime_ns", "1e300"}, {"ctime_ns", "-1e300"}, {"mtime_ns", "9223372036854775808"}, {"size", "-1"},
-           {"size", "1.5"}, {"size", "1e20"}, {"uid", "4294967296"}, {"mode", "-1"}, {"inode", "\"1\""},
-           {"links", "1e10"}}) {
+  for (const auto& [field, value] :
+       std::vector<std::pair<std::string, std::string>>{{"mtime_ns", "1e300"},
+                                                        {"ctime_ns", "-1e300"},
+                                                        {"mtime_ns", "9223372036854775808"},
+                                                        {"size", "-1"},
+                                                        {"size", "1.5"},
+                                                        {"size", "1e20"},
+                                                        {"uid", "4294967296"},
+                                                        {"mode", "-1"},
+                                                        {"inode", "\"1\""},
+                                                        {"links", "1e10"}}) {
     try {
       decode_tree(as_view(tree(field, value)), "tree ab12");
       ADD_FAILURE() << field << " = " << value << " accepted";

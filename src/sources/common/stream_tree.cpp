@@ -171,7 +171,8 @@ Id StreamTree::store_dir(const std::string& path, const std::map<std::string, Id
   // contiguous, sorting before "c0") are jumped over, so deep paths cost no quadratic scan.
   Tree t;
   std::string prefix = path.empty() ? "" : path + "/";
-  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+  for (auto it = entries_.lower_bound(prefix);
+       it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
     if (it->first.find('/', prefix.size()) != std::string::npos) {  // not reached: parents are entries
       ++it;
       continue;

@@ -37,8 +37,10 @@ TarNumber number(const uint8_t* p, size_t n, bool* malformed) {
       m = (m << 8) | (negative ? uint8_t(~p[i]) : p[i]);
     }
     if (!r.over && m > uint64_t(INT64_MAX)) r.over = negative ? -1 : 1;
-    if (r.over) r.v = r.over > 0 ? INT64_MAX : INT64_MIN;
-    else r.v = negative ? -int64_t(m) - 1 : int64_t(m);
+    if (r.over)
+      r.v = r.over > 0 ? INT64_MAX : INT64_MIN;
+    else
+      r.v = negative ? -int64_t(m) - 1 : int64_t(m);
     return r;
   }
   uint64_t v = 0;
@@ -88,8 +90,9 @@ void TarReader::header() {
   // (see docs/security.md, "Tar streams").
   if (type == 'L' || type == 'K' || type == 'x') {
     if (malformed) bad("('" + name + "') has a malformed number in its header");
-    const char* kind = type == 'L' ? "a GNU long name ('L')" : type == 'K' ? "a GNU long link target ('K')"
-                                                                           : "a pax extended header ('x')";
+    const char* kind = type == 'L'   ? "a GNU long name ('L')"
+                       : type == 'K' ? "a GNU long link target ('K')"
+                                     : "a pax extended header ('x')";
     uint64_t limit = type == 'x' ? kMaxTarPaxHeader : kMaxTarName + 1;  // + 1: the terminating NUL
     if (declared > limit)
       bad("is " + std::string(kind) + " of " + std::to_string(declared) + " bytes; more than " + std::to_string(limit) +
@@ -129,11 +132,22 @@ void TarReader::header() {
   pad_left_ = (512 - e.size % 512) % 512;
   data_left_ = e.size;
   switch (type) {
-    case '0': case '\0': case '7': e.type = TarEntry::Type::File; break;
-    case '5': e.type = TarEntry::Type::Dir; data_left_ = pad_left_ = 0; break;
-    case '2': e.type = TarEntry::Type::Symlink; data_left_ = pad_left_ = 0; break;
+    case '0':
+    case '\0':
+    case '7':
+      e.type = TarEntry::Type::File;
+      break;
+    case '5':
+      e.type = TarEntry::Type::Dir;
+      data_left_ = pad_left_ = 0;
+      break;
+    case '2':
+      e.type = TarEntry::Type::Symlink;
+      data_left_ = pad_left_ = 0;
+      break;
     default:
-      throw Error(ErrorKind::Corrupt, what_ + ": unsupported tar entry type '" + std::string(1, type) + "' for " + name);
+      throw Error(ErrorKind::Corrupt,
+                  what_ + ": unsupported tar entry type '" + std::string(1, type) + "' for " + name);
   }
   cur_ = e;
   if (cb_.begin) cb_.begin(cur_);
@@ -192,8 +206,11 @@ void TarReader::meta_done() {
       long_link_ = until_nul(meta_buf_);
       have_link_ = true;
       break;
-    case Meta::Pax: parse_pax(); break;
-    case Meta::None: break;
+    case Meta::Pax:
+      parse_pax();
+      break;
+    case Meta::None:
+      break;
   }
   meta_ = Meta::None;
   meta_buf_.clear();
@@ -206,8 +223,10 @@ void TarReader::feed(ByteView data) {
     if (data_left_ > 0) {
       size_t n = size_t(std::min<uint64_t>(data_left_, data.size() - pos));
       // meta_buf_ never exceeds the bound checked in header(): data_left_ started there.
-      if (meta_ != Meta::None) meta_buf_.append(reinterpret_cast<const char*>(data.data() + pos), n);
-      else if (cb_.data) cb_.data(ByteView(data.data() + pos, n));
+      if (meta_ != Meta::None)
+        meta_buf_.append(reinterpret_cast<const char*>(data.data() + pos), n);
+      else if (cb_.data)
+        cb_.data(ByteView(data.data() + pos, n));
       pos += n;
       offset_ += n;
       data_left_ -= n;

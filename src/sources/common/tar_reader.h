@@ -67,8 +67,8 @@ class TarReader {
   uint64_t offset_ = 0, entry_at_ = 0;  // bytes consumed; where the current header began
   bool in_file_ = false, ended_ = false;
   Meta meta_ = Meta::None;
-  std::string meta_buf_;                   // the extension's data, at most kMaxTarPaxHeader bytes
-  std::string long_name_, long_link_;      // for the next entry ('L', 'K', pax path/linkpath)
+  std::string meta_buf_;               // the extension's data, at most kMaxTarPaxHeader bytes
+  std::string long_name_, long_link_;  // for the next entry ('L', 'K', pax path/linkpath)
   bool have_name_ = false, have_link_ = false, have_size_ = false;
   uint64_t pax_size_ = 0;
   TarEntry cur_;

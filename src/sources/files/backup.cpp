@@ -61,7 +61,7 @@ struct DirState {
   std::shared_ptr<DirState> parent;
   size_t slot = 0;  // index in parent->nodes
   std::vector<Node> nodes;
-  std::vector<uint8_t> skip;  // entries dropped (unreadable)
+  std::vector<uint8_t> skip;    // entries dropped (unreadable)
   std::atomic<int> pending{1};  // the walker holds one reference until it has listed everything
 };
 
@@ -93,8 +93,8 @@ class FileBackup {
 
  private:
   void walk_dir(const std::shared_ptr<DirState>& dir, const std::string& path, const Tree* parent_tree, dev_t dev);
-  void handle_entry(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path,
-                    const struct stat& st, const Node* parent_node, dev_t dev);
+  void handle_entry(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path, const struct stat& st,
+                    const Node* parent_node, dev_t dev);
   void read_file(const std::shared_ptr<DirState>& dir, size_t slot, const std::string& path, const struct stat& st,
                  bool changed);
   void worker();
@@ -126,7 +126,7 @@ class FileBackup {
   SnapshotStats stats_;
   std::atomic<uint64_t> bytes_read_{0};
   Bytes read_buf_;
-  std::vector<bool> exclude_hits_;  // by pattern: matched something (walker thread only)
+  std::vector<bool> exclude_hits_;               // by pattern: matched something (walker thread only)
   std::unordered_set<Id, IdHash> dry_run_seen_;  // new blobs a dry run would store
   uint64_t dry_run_blobs_ = 0, dry_run_bytes_ = 0;
 };
@@ -312,11 +312,10 @@ void FileBackup::handle_entry(const std::shared_ptr<DirState>& dir, size_t slot,
     return;
   }
   // Regular file: counted in the stats once it is in the tree (with the size actually stored).
-  if (!opts_.force_reread && parent_node && parent_node->type == NodeType::File &&
-      parent_node->size == node.size && parent_node->mtime_ns == node.mtime_ns &&
-      parent_node->ctime_ns == node.ctime_ns && parent_node->inode == node.inode &&
-      std::all_of(parent_node->content.begin(), parent_node->content.end(),
-                  [&](const Id& id) { return known(id); })) {
+  if (!opts_.force_reread && parent_node && parent_node->type == NodeType::File && parent_node->size == node.size &&
+      parent_node->mtime_ns == node.mtime_ns && parent_node->ctime_ns == node.ctime_ns &&
+      parent_node->inode == node.inode &&
+      std::all_of(parent_node->content.begin(), parent_node->content.end(), [&](const Id& id) { return known(id); })) {
     node.content = parent_node->content;
     progress_.files_done++;
     progress_.bytes_done += node.size;
@@ -457,8 +456,9 @@ Snapshot FileBackup::run() {
     } else {
       // Never a future-dated point: it would stay the parent of every later backup, and its
       // tree decides which files are not read again (see docs/security.md).
-      parent = repo_.latest_snapshot(
-          [&](const Snapshot& s) { return s.source_kind == "files" && s.host == host && same_path_set(s.paths, paths); });
+      parent = repo_.latest_snapshot([&](const Snapshot& s) {
+        return s.source_kind == "files" && s.host == host && same_path_set(s.paths, paths);
+      });
     }
   }
   std::optional<Tree> parent_root;
@@ -504,11 +504,12 @@ Snapshot FileBackup::run() {
   // Only the given directories, nothing beneath any of them, because excludes took it all: such
   // a point restores nothing, and saving it would look like a successful backup.
   if (!whole_system && std::find(exclude_hits_.begin(), exclude_hits_.end(), true) != exclude_hits_.end()) {
-    uint64_t root_dirs = std::count_if(root->nodes.begin(), root->nodes.end(),
-                                       [](const Node& n) { return n.type == NodeType::Dir; });
+    uint64_t root_dirs =
+        std::count_if(root->nodes.begin(), root->nodes.end(), [](const Node& n) { return n.type == NodeType::Dir; });
     if (stats_.files + stats_.symlinks + stats_.special == 0 && stats_.dirs <= root_dirs)
-      throw Error(ErrorKind::Usage, "the recovery point is empty: every entry was excluded (check the --exclude "
-                                    "patterns); nothing was saved");
+      throw Error(ErrorKind::Usage,
+                  "the recovery point is empty: every entry was excluded (check the --exclude "
+                  "patterns); nothing was saved");
   }
   if (writer_) writer_->flush();
   check_failed();  // interrupted while flushing: still nothing published

@@ -20,12 +20,12 @@ namespace arca {
 struct BackupOptions {
   std::vector<std::string> paths;
   std::vector<std::string> tags;
-  std::string host;                        // defaults to this machine's name
+  std::string host;  // defaults to this machine's name
   ExcludeMatcher excludes;
   bool one_file_system = false;
-  std::optional<std::string> parent;       // snapshot ref; default: latest with same host+paths
-  bool force_reread = false;               // ignore the parent: read every file
-  unsigned threads = 0;                    // 0 = number of cores
+  std::optional<std::string> parent;  // snapshot ref; default: latest with same host+paths
+  bool force_reread = false;          // ignore the parent: read every file
+  unsigned threads = 0;               // 0 = number of cores
   // Reads and chunks everything but writes nothing: the returned snapshot (not saved, no id)
   // says what would be stored; stats.bytes_added/blobs_added estimate the new data.
   bool dry_run = false;

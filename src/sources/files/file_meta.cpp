@@ -78,13 +78,20 @@ void read_xattrs(const std::string& path, Node& node) {
 Node node_from_stat(const std::string& name, const std::string& path, const struct stat& st) {
   Node n;
   n.name = name;
-  if (S_ISDIR(st.st_mode)) n.type = NodeType::Dir;
-  else if (S_ISLNK(st.st_mode)) n.type = NodeType::Symlink;
-  else if (S_ISFIFO(st.st_mode)) n.type = NodeType::Fifo;
-  else if (S_ISSOCK(st.st_mode)) n.type = NodeType::Socket;
-  else if (S_ISCHR(st.st_mode)) n.type = NodeType::CharDev;
-  else if (S_ISBLK(st.st_mode)) n.type = NodeType::BlockDev;
-  else n.type = NodeType::File;
+  if (S_ISDIR(st.st_mode))
+    n.type = NodeType::Dir;
+  else if (S_ISLNK(st.st_mode))
+    n.type = NodeType::Symlink;
+  else if (S_ISFIFO(st.st_mode))
+    n.type = NodeType::Fifo;
+  else if (S_ISSOCK(st.st_mode))
+    n.type = NodeType::Socket;
+  else if (S_ISCHR(st.st_mode))
+    n.type = NodeType::CharDev;
+  else if (S_ISBLK(st.st_mode))
+    n.type = NodeType::BlockDev;
+  else
+    n.type = NodeType::File;
   if (n.type == NodeType::CharDev || n.type == NodeType::BlockDev) n.rdev = st.st_rdev;
   n.mode = st.st_mode & 07777;
   n.uid = st.st_uid;
@@ -102,7 +109,7 @@ Node node_from_stat(const std::string& name, const std::string& path, const stru
 }
 
 int make_special(int dirfd, const std::string& name, const Node& node) {
-  mode_t type = node.type == NodeType::Fifo     ? S_IFIFO
+  mode_t type = node.type == NodeType::Fifo      ? S_IFIFO
                 : node.type == NodeType::Socket  ? S_IFSOCK
                 : node.type == NodeType::CharDev ? S_IFCHR
                                                  : S_IFBLK;

@@ -33,11 +33,11 @@ struct PlannedFile {
   std::string write_rel;  // what the writers open: the temporary name's path
   std::mutex copy_mu;
   Node node;
-  bool existed = false;    // an existing regular file: compared chunk by chunk, only differing chunks written
-  bool replaces = false;   // something else (or a read-only or hard-linked file) stood at rel
-  bool resized = false;    // existed with another size
-  bool allocated = false;  // fallocate'd: zero runs must be punched, not just skipped
-  std::vector<uint64_t> offsets;      // of each chunk
+  bool existed = false;           // an existing regular file: compared chunk by chunk, only differing chunks written
+  bool replaces = false;          // something else (or a read-only or hard-linked file) stood at rel
+  bool resized = false;           // existed with another size
+  bool allocated = false;         // fallocate'd: zero runs must be punched, not just skipped
+  std::vector<uint64_t> offsets;  // of each chunk
   std::vector<BlobLocation> locs;
   std::atomic<bool> failed{false};      // a problem was recorded for it
   std::atomic<bool> damaged{false};     // ... because the repository's data is damaged
@@ -53,7 +53,7 @@ struct PendingLink {  // a further name of a hard-linked file, made once the fir
 };
 
 struct WorkItem {
-  PlannedFile* file;  // owned by files_; stable while the planner keeps adding files
+  PlannedFile* file;   // owned by files_; stable while the planner keeps adding files
   size_t first, last;  // chunk range [first, last)
 };
 
@@ -116,22 +116,23 @@ class FileRestore {
   ProgressCounters& progress_;
   UniqueFd root_;
   std::map<std::string, UniqueFd> dir_fds_;  // open directories during planning
-  std::string snap_what_;                     // "snapshot ab12cd34", for errors
+  std::string snap_what_;                    // "snapshot ab12cd34", for errors
   std::vector<std::unique_ptr<PlannedFile>> files_;
   struct MetaEntry {
     std::string rel;
     Node node;
     const PlannedFile* file = nullptr;  // files: metadata is skipped if the content failed
   };
-  std::vector<MetaEntry> meta_;  // entries needing metadata, in creation order
+  std::vector<MetaEntry> meta_;                                      // entries needing metadata, in creation order
   std::map<std::pair<uint64_t, uint64_t>, PlannedFile*> hardlinks_;  // first name of each linked inode
   std::vector<PendingLink> links_;
   std::set<std::string> noted_other_;  // paths counted by note_other_kind (a dry run asks again)
   mutable std::vector<bool> include_used_;
-  mutable std::vector<bool> exclude_used_;  // per --exclude: did it leave anything out  // per --include: did it select anything
+  mutable std::vector<bool>
+      exclude_used_;  // per --exclude: did it leave anything out  // per --include: did it select anything
   std::atomic<uint64_t> tmp_seq_{0};
   std::atomic<bool> punch_ok_{true};
-  Id zero_chunk_id_;            // a dry run: the id of a chunk of zeros of the largest chunk size
+  Id zero_chunk_id_;  // a dry run: the id of a chunk of zeros of the largest chunk size
   uint64_t zero_chunk_len_ = 0;
   // Planning (creating directories and files, one thread) feeds the writers through this queue,
   // so writing starts with the first file instead of after the last one is created.

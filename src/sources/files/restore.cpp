@@ -71,8 +71,9 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
     const Repository& repo;
     ~ForgetReads() { repo.forget_blob_reads(); }
   } forget_reads{repo_};
-  unsigned n = opts_.threads ? opts_.threads
-                             : std::max(2 * std::max(1u, std::thread::hardware_concurrency()), repo_.backend().parallelism());
+  unsigned n = opts_.threads
+                   ? opts_.threads
+                   : std::max(2 * std::max(1u, std::thread::hardware_concurrency()), repo_.backend().parallelism());
   {
     std::vector<std::thread> pool;
     if (!opts_.dry_run) {
@@ -127,8 +128,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
           bool ok = false;
           try {
             ok = verify_file(f);
-          } catch (const std::exception&) {
-          }
+          } catch (const std::exception&) {}
           if (ok) {
             std::lock_guard lk(mu_);
             result_.files_verified++;

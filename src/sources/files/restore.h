@@ -28,8 +28,8 @@ struct RestoreOptions {
   bool delete_extra = false;  // remove target entries the snapshot does not have (restored dirs only)
   bool verify = false;
   bool dry_run = false;
-  bool no_sparse = false;  // write runs of zeros as data, no holes (a swap file must have none)
-  unsigned threads = 0;  // 0 = 2 × cores
+  bool no_sparse = false;                     // write runs of zeros as data, no holes (a swap file must have none)
+  unsigned threads = 0;                       // 0 = 2 × cores
   const std::atomic<bool>* cancel = nullptr;  // set (by a signal handler): stop cleanly
 };
 
@@ -55,15 +55,16 @@ struct RestoreResult {
   // Entries of another kind replaced ("path (file, by a dir)"), also counted in files_replaced.
   std::vector<std::string> replaced_paths;
   std::vector<std::string> deleted_paths;
-  std::vector<std::string> stale_tmp_removed;  // temporary files left by a killed restore, removed  // removed by delete_extra (or, in a dry run, would be)
-  std::vector<RestoreProblem> errors;    // what could not be restored, and why (see source)
-  std::vector<std::string> damaged;      // files not restored because the repository's data is damaged
-  std::vector<RestoreProblem> warnings;  // metadata that could not be applied
+  std::vector<std::string>
+      stale_tmp_removed;  // temporary files left by a killed restore, removed  // removed by delete_extra (or, in a dry run, would be)
+  std::vector<RestoreProblem> errors;           // what could not be restored, and why (see source)
+  std::vector<std::string> damaged;             // files not restored because the repository's data is damaged
+  std::vector<RestoreProblem> warnings;         // metadata that could not be applied
   std::vector<std::string> unmatched_includes;  // --include patterns that matched nothing
   std::vector<std::string> unmatched_excludes;  // --exclude patterns that left nothing out (a warning)
-  bool no_space = false;         // stopped because the target filesystem is full
-  bool interrupted = false;      // stopped by opts.cancel
-  uint64_t unfinished_removed = 0;  // new files left incomplete by a stop, removed
+  bool no_space = false;                        // stopped because the target filesystem is full
+  bool interrupted = false;                     // stopped by opts.cancel
+  uint64_t unfinished_removed = 0;              // new files left incomplete by a stop, removed
   double duration_s = 0;
 };
 

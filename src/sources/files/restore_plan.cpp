@@ -53,8 +53,10 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     auto it = hardlinks_.find(key);
     if (it != hardlinks_.end()) {
       // The first name is still a temporary one: the link is made once that file is complete.
-      if (opts_.dry_run) result_.hardlinks++;
-      else links_.push_back({rel, it->second});
+      if (opts_.dry_run)
+        result_.hardlinks++;
+      else
+        links_.push_back({rel, it->second});
       return;
     }
   }
@@ -70,7 +72,11 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     if (!loc) {
       // Not found may mean unreadable: packs sealed with a missing key version are not indexed.
       std::string keys_note = repo_.keys().unavailable_note();
-      fail(*f, "data blob " + id.short_hex() + (keys_note.empty() ? " is missing from the repository" : " is in no readable index or pack; " + keys_note), RestoreProblemSource::Repository);
+      fail(*f,
+           "data blob " + id.short_hex() +
+               (keys_note.empty() ? " is missing from the repository"
+                                  : " is in no readable index or pack; " + keys_note),
+           RestoreProblemSource::Repository);
       break;
     }
     f->offsets.push_back(off);
@@ -88,8 +94,10 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
       throw Error(ErrorKind::Usage, "cannot restore " + rel + ": a directory of that name exists in the target");
     // Anything but a regular file of one link is replaced (never written through: a hard link
     // would change the other names' content too).
-    if (S_ISREG(st.st_mode) && st.st_nlink == 1) f->existed = true;
-    else f->replaces = true;
+    if (S_ISREG(st.st_mode) && st.st_nlink == 1)
+      f->existed = true;
+    else
+      f->replaces = true;
     f->resized = f->existed && uint64_t(st.st_size) != off;
   }
   if (opts_.dry_run && !f->existed) {  // would be written whole, but for its holes
@@ -115,8 +123,10 @@ void FileRestore::plan_file(const std::string& rel, const Node& node) {
     UniqueFd fd = create_tmp(dfd, *f);
     // Allocating all blocks up front keeps a file that several threads write at once contiguous.
     if (off > 0) {
-      if (fallocate(fd.get(), 0, 0, off_t(off)) == 0) f->allocated = true;
-      else if (errno != EOPNOTSUPP && errno != ENOSYS) throw_errno("allocate space for", rel, errno);
+      if (fallocate(fd.get(), 0, 0, off_t(off)) == 0)
+        f->allocated = true;
+      else if (errno != EOPNOTSUPP && errno != ENOSYS)
+        throw_errno("allocate space for", rel, errno);
     }
     if (ftruncate(fd.get(), off_t(off)) != 0) throw_errno("resize", rel, errno);
   }
@@ -246,8 +256,7 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
     result_.specials++;
     if (opts_.dry_run) return;
     replace_non_dir(dfd, name, child);
-    if (int err = make_special(dfd, name, n))
-      throw_errno(std::string("create ") + node_type_name(n.type), child, err);
+    if (int err = make_special(dfd, name, n)) throw_errno(std::string("create ") + node_type_name(n.type), child, err);
     meta_.push_back({child, n});
     return;
   }

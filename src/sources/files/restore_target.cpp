@@ -1,9 +1,9 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/stat.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <linux/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,11 +29,13 @@ namespace arca::files_detail {
 void check_target_writable(int root, const std::string& target) {
   struct statvfs vfs;
   if (fstatvfs(root, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
-    throw Error(ErrorKind::Io, "cannot restore into " + target +
-                                   ": its filesystem is mounted read-only; remount it read-write or choose another --target");
+    throw Error(ErrorKind::Io,
+                "cannot restore into " + target +
+                    ": its filesystem is mounted read-only; remount it read-write or choose another --target");
   if (faccessat(root, ".", W_OK | X_OK, AT_EACCESS) != 0 && errno == EACCES)
-    throw Error(ErrorKind::Io, "cannot restore into " + target +
-                                   ": permission denied; restore as a user who may write there, or choose another --target");
+    throw Error(ErrorKind::Io,
+                "cannot restore into " + target +
+                    ": permission denied; restore as a user who may write there, or choose another --target");
 }
 
 std::pair<std::string, std::string> FileRestore::split(const std::string& rel) {
@@ -63,10 +65,14 @@ static const char* kind_name(mode_t m) {
 
 static bool same_kind(mode_t m, NodeType t) {
   switch (t) {
-    case NodeType::Dir: return S_ISDIR(m);
-    case NodeType::Symlink: return S_ISLNK(m);
-    case NodeType::File: return S_ISREG(m);
-    default: return !S_ISREG(m) && !S_ISDIR(m) && !S_ISLNK(m);  // a special file is recreated anyway
+    case NodeType::Dir:
+      return S_ISDIR(m);
+    case NodeType::Symlink:
+      return S_ISLNK(m);
+    case NodeType::File:
+      return S_ISREG(m);
+    default:
+      return !S_ISREG(m) && !S_ISDIR(m) && !S_ISLNK(m);  // a special file is recreated anyway
   }
 }
 
@@ -137,8 +143,10 @@ void FileRestore::remove_stale_tmp(int dirfd, const std::string& rel) {
     struct stat st;
     if (fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
     std::string path = rel.empty() ? n : rel + "/" + n;
-    if (unlinkat(dirfd, n.c_str(), 0) == 0) result_.stale_tmp_removed.push_back(path);
-    else problem(result_.warnings, path, std::string("cannot remove a leftover temporary file: ") + std::strerror(errno));
+    if (unlinkat(dirfd, n.c_str(), 0) == 0)
+      result_.stale_tmp_removed.push_back(path);
+    else
+      problem(result_.warnings, path, std::string("cannot remove a leftover temporary file: ") + std::strerror(errno));
   }
 }
 
@@ -286,7 +294,8 @@ void FileRestore::make_links() {
                                         : open_beneath(root_.get(), first_parent, O_PATH | O_DIRECTORY));
       if (!dfd || !src) throw_errno("open the directory of", l.rel, errno);
       replace_non_dir(dfd.get(), name, l.rel);
-      if (linkat(src.get(), first_name.c_str(), dfd.get(), name.c_str(), 0) != 0) throw_errno("hard link", l.rel, errno);
+      if (linkat(src.get(), first_name.c_str(), dfd.get(), name.c_str(), 0) != 0)
+        throw_errno("hard link", l.rel, errno);
       result_.hardlinks++;
     } catch (const Error& e) {
       problem(result_.errors, l.rel, e.what());
@@ -302,9 +311,12 @@ void FileRestore::settle_files() {
     if (f.done) {
       files++;
       bytes += f.node.size;
-      if (f.existed && f.written == 0 && !f.resized) result_.files_unchanged++;
-      else if (f.existed || f.replaces) result_.files_replaced++;
-      else result_.files_new++;
+      if (f.existed && f.written == 0 && !f.resized)
+        result_.files_unchanged++;
+      else if (f.existed || f.replaces)
+        result_.files_replaced++;
+      else
+        result_.files_new++;
       continue;
     }
     if (f.damaged) result_.damaged.push_back(f.rel);
@@ -313,7 +325,8 @@ void FileRestore::settle_files() {
       auto [parent, name] = split(f.rel);
       UniqueFd pfd(parent.empty() ? dup(root_.get()) : open_beneath(root_.get(), parent, O_RDONLY | O_DIRECTORY));
       if (pfd && unlinkat(pfd.get(), f.tmp.c_str(), 0) != 0 && errno != ENOENT)
-        problem(result_.warnings, f.rel, "cannot remove the unfinished temporary file " + f.tmp + ": " + std::strerror(errno));
+        problem(result_.warnings, f.rel,
+                "cannot remove the unfinished temporary file " + f.tmp + ": " + std::strerror(errno));
       if (!f.failed && !f.existed) result_.unfinished_removed++;
     }
   }

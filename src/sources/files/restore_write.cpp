@@ -39,8 +39,10 @@ void FileRestore::restore_range(const WorkItem& item) {
   // An existing file is compared with the snapshot as it is (it is never changed) and the
   // differing chunks written to its copy; a new file is written under its temporary name.
   UniqueFd fd, cmp;
-  if (f.existed) cmp = UniqueFd(open_beneath(root_.get(), f.rel, O_RDONLY));
-  else fd = UniqueFd(open_beneath(root_.get(), f.write_rel, O_WRONLY));
+  if (f.existed)
+    cmp = UniqueFd(open_beneath(root_.get(), f.rel, O_RDONLY));
+  else
+    fd = UniqueFd(open_beneath(root_.get(), f.write_rel, O_WRONLY));
   if (!fd && !cmp) {
     fail(f, std::string(f.existed ? "cannot open: " : "cannot open for writing: ") + std::strerror(errno));
     return;

@@ -76,15 +76,27 @@ json KafkaPartitionArchive::to_json() const {
     json blobs = json::array();
     for (const auto& b : s.blobs)
       blobs.push_back({b.id.hex(), b.sha256.hex(), b.first, b.last, b.records, b.bytes, b.min_ts, b.max_ts});
-    segs.push_back({{"name", s.name()}, {"first", s.first}, {"last", s.last}, {"records", s.records}, {"bytes", s.bytes},
-                    {"min_timestamp", s.min_ts}, {"max_timestamp", s.max_ts}, {"sha256", s.checksum().hex()},
+    segs.push_back({{"name", s.name()},
+                    {"first", s.first},
+                    {"last", s.last},
+                    {"records", s.records},
+                    {"bytes", s.bytes},
+                    {"min_timestamp", s.min_ts},
+                    {"max_timestamp", s.max_ts},
+                    {"sha256", s.checksum().hex()},
                     {"blobs", blobs}});
   }
   json gs = json::array();
   for (const auto& g : gaps) gs.push_back({{"from", g.from}, {"to", g.to}, {"reason", g.reason}});
-  return {{"partition", partition}, {"next_offset", next_offset}, {"records", records}, {"bytes", bytes},
-          {"absent_offsets", absent}, {"log_start", log_start}, {"high_watermark", high_watermark},
-          {"segments", segs}, {"gaps", gs}};
+  return {{"partition", partition},
+          {"next_offset", next_offset},
+          {"records", records},
+          {"bytes", bytes},
+          {"absent_offsets", absent},
+          {"log_start", log_start},
+          {"high_watermark", high_watermark},
+          {"segments", segs},
+          {"gaps", gs}};
 }
 
 KafkaPartitionArchive KafkaPartitionArchive::from_json(const json& j, const std::string& what) {
@@ -112,10 +124,13 @@ KafkaPartitionArchive KafkaPartitionArchive::from_json(const json& j, const std:
         seg.add({Id::from_hex(at(0).get<std::string>()), Id::from_hex(at(1).get<std::string>()),
                  json_int<int64_t>(at(2), field(2, "first offset")), json_int<int64_t>(at(3), field(3, "last offset")),
                  json_int<uint64_t>(at(4), field(4, "records")), json_int<uint64_t>(at(5), field(5, "bytes")),
-                 json_int<int64_t>(at(6), field(6, "min timestamp")), json_int<int64_t>(at(7), field(7, "max timestamp"))});
+                 json_int<int64_t>(at(6), field(6, "min timestamp")),
+                 json_int<int64_t>(at(7), field(7, "max timestamp"))});
       }
-      if (seg.records != json_int<uint64_t>(s, "records", sw) || seg.checksum().hex() != s.at("sha256").get<std::string>())
-        throw Error(ErrorKind::Corrupt, "segment " + s.value("name", std::string("?")) + " disagrees with its blob list");
+      if (seg.records != json_int<uint64_t>(s, "records", sw) ||
+          seg.checksum().hex() != s.at("sha256").get<std::string>())
+        throw Error(ErrorKind::Corrupt,
+                    "segment " + s.value("name", std::string("?")) + " disagrees with its blob list");
       p.segments.push_back(std::move(seg));
     }
     size_t gi = 0;
@@ -159,7 +174,8 @@ void check_groups(const json& groups) {
     if (!topics.is_object()) bad("group '" + g + "' is not an object");
     for (const auto& [t, parts] : topics.items()) {
       if (!parts.is_object()) bad("group '" + g + "', topic '" + t + "' is not an object");
-      for (const auto& [p, off] : parts.items()) json_int<int64_t>(off, "groups.json: group '" + g + "', " + t + "/" + p);
+      for (const auto& [p, off] : parts.items())
+        json_int<int64_t>(off, "groups.json: group '" + g + "', " + t + "/" + p);
     }
   }
 }
@@ -171,7 +187,8 @@ const Node* child(const Tree& t, const std::string& name) {
 }
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 Node file_node(Repository& repo, BlobWriter& writer, const std::string& name, const std::string& text) {

@@ -55,7 +55,7 @@ struct KafkaPartitionArchive {
   int partition = 0;
   int64_t next_offset = -1;  // the offset the archive continues from; -1: nothing archived yet
   uint64_t records = 0, bytes = 0;
-  uint64_t absent = 0;       // offsets the log did not hold (compaction, transaction markers)
+  uint64_t absent = 0;                          // offsets the log did not hold (compaction, transaction markers)
   int64_t log_start = -1, high_watermark = -1;  // the cluster's, when last seen
   std::vector<KafkaSegment> segments;
   std::vector<KafkaGap> gaps;  // offsets lost before they could be archived (retention)
@@ -66,9 +66,9 @@ struct KafkaPartitionArchive {
 struct KafkaTopicArchive {
   std::string name;
   int partitions = 0, replication_factor = 0;
-  nlohmann::json config;     // name → value (settings made for the topic); null: unknown
-  std::string config_error;  // why it is unknown
-  std::string missing_since; // the topic disappeared from the cluster at this time
+  nlohmann::json config;      // name → value (settings made for the topic); null: unknown
+  std::string config_error;   // why it is unknown
+  std::string missing_since;  // the topic disappeared from the cluster at this time
   std::map<int, KafkaPartitionArchive> parts;
 };
 

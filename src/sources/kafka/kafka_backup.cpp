@@ -41,8 +41,9 @@ void to_record(const rd_kafka_message_t* m, KafkaRecordView& r) {
     const void* val;
     size_t size;
     for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
-      r.headers.emplace_back(name, val ? std::optional<std::string_view>(std::string_view(static_cast<const char*>(val), size))
-                                       : std::nullopt);
+      r.headers.emplace_back(
+          name,
+          val ? std::optional<std::string_view>(std::string_view(static_cast<const char*>(val), size)) : std::nullopt);
   }
 }
 
@@ -50,11 +51,11 @@ void to_record(const rd_kafka_message_t* m, KafkaRecordView& r) {
 struct Live {
   std::string topic;
   int partition = 0;
-  int64_t expected = -1;  // next offset wanted
-  int64_t target = -1;    // one-shot: the high watermark when it was first reached (-1: not yet known)
-  bool contacted = false; // a record or end-of-partition has been seen
+  int64_t expected = -1;   // next offset wanted
+  int64_t target = -1;     // one-shot: the high watermark when it was first reached (-1: not yet known)
+  bool contacted = false;  // a record or end-of-partition has been seen
   bool done = false;
-  bool stuck = false;     // the log no longer reaches the archive's position: not archived further
+  bool stuck = false;  // the log no longer reaches the archive's position: not archived further
   // The blob being filled.
   Bytes buf;
   KafkaBlobEntry cur;
@@ -74,7 +75,13 @@ class Archiver {
  public:
   Archiver(Repository& repo, const KafkaBackupOptions& opts, ProgressCounters& progress, const std::atomic<bool>& stop,
            const KafkaLog& log)
-      : repo_(repo), opts_(opts), progress_(progress), stop_(stop), log_(log), writer_(repo), pool_(repo, writer_, opts.threads),
+      : repo_(repo),
+        opts_(opts),
+        progress_(progress),
+        stop_(stop),
+        log_(log),
+        writer_(repo),
+        pool_(repo, writer_, opts.threads),
         client_(opts.kafka, KafkaClient::Kind::Consumer, consumer_settings()) {
     name_ = opts.name.empty() ? "kafka-" + opts.kafka.brokers.substr(0, opts.kafka.brokers.find(',')) : opts.name;
     try {
@@ -95,7 +102,8 @@ class Archiver {
     }
     refresh_topics(true);
     if (lives_.empty() && archive_.topics.empty())
-      throw Error(ErrorKind::NotFound, "no topic on the cluster at " + opts_.kafka.brokers + " matches '" + opts_.topics + "'");
+      throw Error(ErrorKind::NotFound,
+                  "no topic on the cluster at " + opts_.kafka.brokers + " matches '" + opts_.topics + "'");
     // Admin calls a cluster may not answer (or answer slowly) run beside the archiving.
     start_admin();
     assign();
@@ -139,12 +147,9 @@ class Archiver {
  private:
   static std::map<std::string, std::string> consumer_settings() {
     return {{"group.id", "arca-archiver"},  // needed by the consumer API; never joined or committed
-            {"enable.auto.commit", "false"},
-            {"enable.auto.offset.store", "false"},
-            {"enable.partition.eof", "true"},
-            {"auto.offset.reset", "earliest"},
-            {"check.crcs", "true"},
-            {"queued.min.messages", "200000"},
+            {"enable.auto.commit", "false"},  {"enable.auto.offset.store", "false"},
+            {"enable.partition.eof", "true"}, {"auto.offset.reset", "earliest"},
+            {"check.crcs", "true"},           {"queued.min.messages", "200000"},
             {"fetch.wait.max.ms", "100"}};
   }
 
@@ -181,7 +186,8 @@ class Archiver {
       ta.name = t.name;
       ta.missing_since.clear();
       if (ta.partitions != t.partitions) {
-        if (!first && ta.partitions) log_("topic " + t.name + " now has " + std::to_string(t.partitions) + " partitions");
+        if (!first && ta.partitions)
+          log_("topic " + t.name + " now has " + std::to_string(t.partitions) + " partitions");
         ta.partitions = t.partitions;
       }
       ta.replication_factor = t.replication_factor;
@@ -256,8 +262,8 @@ class Archiver {
       int64_t to = std::min(lo, offset) - 1;
       KafkaGap g{l.expected, to, "deleted by the cluster (retention) before it was archived"};
       arc.gaps.push_back(g);
-      warn(l.topic + "/" + std::to_string(l.partition) + ": offsets " + std::to_string(g.from) + ".." + std::to_string(g.to) +
-           " were deleted by the cluster before they were archived (recorded as a gap)");
+      warn(l.topic + "/" + std::to_string(l.partition) + ": offsets " + std::to_string(g.from) + ".." +
+           std::to_string(g.to) + " were deleted by the cluster before they were archived (recorded as a gap)");
       l.expected = to + 1;
     }
     if (offset > l.expected) arc.absent += uint64_t(offset - l.expected);
@@ -269,7 +275,8 @@ class Archiver {
     for (const auto& [k, l] : lives_) {
       if ((l.done && !opts_.continuous) || l.stuck) continue;
       auto* tp = rd_kafka_topic_partition_list_add(list.get(), l.topic.c_str(), l.partition);
-      tp->offset = l.expected >= 0 ? l.expected : (opts_.start == "latest" ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
+      tp->offset =
+          l.expected >= 0 ? l.expected : (opts_.start == "latest" ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
     }
     rd_kafka_resp_err_t e = rd_kafka_assign(client_.get(), list.get());
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) throw_kafka(e, "cannot assign the partitions to archive");
@@ -300,8 +307,9 @@ class Archiver {
       if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
           m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
         if (l && !l->done) {
-          std::string w = std::string(topic) + "/" + std::to_string(m->partition) + " disappeared while being archived (" +
-                          rd_kafka_err2str(m->err) + "); what was archived is kept";
+          std::string w = std::string(topic) + "/" + std::to_string(m->partition) +
+                          " disappeared while being archived (" + rd_kafka_err2str(m->err) +
+                          "); what was archived is kept";
           warn(w);
           l->done = true;
           archive_.topics[l->topic].missing_since = now_rfc3339();
@@ -444,7 +452,8 @@ class Archiver {
     }
     json groups_before = archive_.groups;
     // Group offsets: at every recovery point of a one-shot run, at most every 5 s when continuous.
-    if (!groups_.empty() && (force || stop_ || groups_fetched_.time_since_epoch().count() == 0 || since(groups_fetched_) >= 5)) {
+    if (!groups_.empty() &&
+        (force || stop_ || groups_fetched_.time_since_epoch().count() == 0 || since(groups_fetched_) >= 5)) {
       fetch_group_offsets();
       groups_fetched_ = Clock::now();
     }

@@ -26,19 +26,19 @@ namespace arca {
 
 struct KafkaBackupOptions {
   KafkaOptions kafka;
-  std::string topics = ".*";           // regular expression on topic names
-  std::vector<std::string> groups;     // consumer groups by name
-  std::string groups_regex;            // and by pattern (ListConsumerGroups)
-  std::string name;                    // source name (default: kafka-<first broker>)
+  std::string topics = ".*";        // regular expression on topic names
+  std::vector<std::string> groups;  // consumer groups by name
+  std::string groups_regex;         // and by pattern (ListConsumerGroups)
+  std::string name;                 // source name (default: kafka-<first broker>)
   std::vector<std::string> tags;
   std::string host;
   bool continuous = false;
-  double interval_s = 10;              // continuous: seconds between recovery points
-  std::string start = "earliest";      // a partition never archived before starts at: earliest | latest
-  size_t blob_size = 1 << 20;          // records are grouped into blobs of about this size
-  uint64_t segment_size = 64ull << 20; // a partition's segment file is closed at this size
-  int admin_timeout_ms = 3000;         // DescribeConfigs, ListConsumerGroups, committed offsets
-  double stall_timeout_s = 60;         // one-shot: stop waiting for partitions that make no progress
+  double interval_s = 10;               // continuous: seconds between recovery points
+  std::string start = "earliest";       // a partition never archived before starts at: earliest | latest
+  size_t blob_size = 1 << 20;           // records are grouped into blobs of about this size
+  uint64_t segment_size = 64ull << 20;  // a partition's segment file is closed at this size
+  int admin_timeout_ms = 3000;          // DescribeConfigs, ListConsumerGroups, committed offsets
+  double stall_timeout_s = 60;          // one-shot: stop waiting for partitions that make no progress
   unsigned threads = 0;
 };
 

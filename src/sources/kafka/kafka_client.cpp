@@ -9,8 +9,10 @@
 namespace arca {
 
 void KafkaDeleter::operator()(rd_kafka_t* k) const {
-  if (rd_kafka_type(k) == RD_KAFKA_PRODUCER) rd_kafka_flush(k, 10'000);  // deliver what is queued
-  else rd_kafka_consumer_close(k);
+  if (rd_kafka_type(k) == RD_KAFKA_PRODUCER)
+    rd_kafka_flush(k, 10'000);  // deliver what is queued
+  else
+    rd_kafka_consumer_close(k);
   rd_kafka_destroy(k);
 }
 
@@ -23,13 +25,18 @@ void throw_kafka(rd_kafka_resp_err_t err, const std::string& what) {
     case RD_KAFKA_RESP_ERR__RESOLVE:
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION: kind = ErrorKind::NotFound; break;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      kind = ErrorKind::NotFound;
+      break;
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED: kind = ErrorKind::Auth; break;
-    default: break;
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+      kind = ErrorKind::Auth;
+      break;
+    default:
+      break;
   }
   throw Error(kind, what + ": " + rd_kafka_err2str(err));
 }
@@ -37,7 +44,8 @@ void throw_kafka(rd_kafka_resp_err_t err, const std::string& what) {
 KafkaClient::KafkaClient(const KafkaOptions& opts, Kind kind, const std::map<std::string, std::string>& extra,
                          rd_kafka_conf_t* preset)
     : opts_(opts) {
-  if (opts.brokers.empty()) throw Error(ErrorKind::Usage, "give the Kafka bootstrap brokers with --brokers host:port,…");
+  if (opts.brokers.empty())
+    throw Error(ErrorKind::Usage, "give the Kafka bootstrap brokers with --brokers host:port,…");
   rd_kafka_conf_t* conf = preset ? preset : rd_kafka_conf_new();
   std::unique_ptr<rd_kafka_conf_t, KafkaDeleter> owned(conf);
   char err[512];
@@ -130,13 +138,14 @@ EventPtr admin_call(rd_kafka_t* rk, rd_kafka_admin_op_t op, int timeout_ms, Star
 
 }  // namespace
 
-std::optional<KafkaClient::TopicConfigs> KafkaClient::topic_configs(const std::vector<std::string>& topics, int timeout_ms,
-                                                                   std::string& error) {
+std::optional<KafkaClient::TopicConfigs> KafkaClient::topic_configs(const std::vector<std::string>& topics,
+                                                                    int timeout_ms, std::string& error) {
   std::vector<rd_kafka_ConfigResource_t*> res;
   for (const auto& t : topics) res.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
-  EventPtr ev = admin_call(rk_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_ms, [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
-    rd_kafka_DescribeConfigs(rk_.get(), res.data(), res.size(), o, q);
-  });
+  EventPtr ev = admin_call(rk_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_ms,
+                           [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                             rd_kafka_DescribeConfigs(rk_.get(), res.data(), res.size(), o, q);
+                           });
   for (auto* r : res) rd_kafka_ConfigResource_destroy(r);
   if (!ev) {
     error = "no answer to DescribeConfigs within " + std::to_string(timeout_ms / 1000) + " s";
@@ -172,24 +181,30 @@ void KafkaClient::create_topic(const std::string& name, int partitions, int repl
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor, err, sizeof err);
   if (!nt) throw Error(ErrorKind::Usage, "cannot describe the new topic " + name + ": " + err);
   for (const auto& [k, v] : config) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
-  EventPtr ev = admin_call(rk_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, opts_.timeout_ms,
-                           [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) { rd_kafka_CreateTopics(rk_.get(), &nt, 1, o, q); });
+  EventPtr ev = admin_call(
+      rk_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, opts_.timeout_ms,
+      [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) { rd_kafka_CreateTopics(rk_.get(), &nt, 1, o, q); });
   rd_kafka_NewTopic_destroy(nt);
-  std::string hint = "\n  create the topic yourself with " + std::to_string(partitions) + " partitions, then run the restore again";
+  std::string hint =
+      "\n  create the topic yourself with " + std::to_string(partitions) + " partitions, then run the restore again";
   if (!ev) throw Error(ErrorKind::Generic, "the cluster did not answer CreateTopics for " + name + " in time" + hint);
   if (rd_kafka_event_error(ev.get()))
-    throw Error(ErrorKind::Generic, "creating topic " + name + " failed: " + rd_kafka_event_error_string(ev.get()) + hint);
+    throw Error(ErrorKind::Generic,
+                "creating topic " + name + " failed: " + rd_kafka_event_error_string(ev.get()) + hint);
   size_t n = 0;
-  const rd_kafka_topic_result_t** tr = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
+  const rd_kafka_topic_result_t** tr =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
   for (size_t i = 0; i < n; i++)
     if (rd_kafka_topic_result_error(tr[i]) != RD_KAFKA_RESP_ERR_NO_ERROR &&
         rd_kafka_topic_result_error(tr[i]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-      throw Error(ErrorKind::Generic, "creating topic " + name + " failed: " + rd_kafka_topic_result_error_string(tr[i]) + hint);
+      throw Error(ErrorKind::Generic,
+                  "creating topic " + name + " failed: " + rd_kafka_topic_result_error_string(tr[i]) + hint);
 }
 
 std::optional<std::vector<std::string>> KafkaClient::list_groups(int timeout_ms, std::string& error) {
-  EventPtr ev = admin_call(rk_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout_ms,
-                           [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) { rd_kafka_ListConsumerGroups(rk_.get(), o, q); });
+  EventPtr ev = admin_call(
+      rk_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout_ms,
+      [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) { rd_kafka_ListConsumerGroups(rk_.get(), o, q); });
   if (!ev) {
     error = "no answer within " + std::to_string(timeout_ms / 1000) + " s";
     return std::nullopt;
@@ -211,14 +226,15 @@ std::optional<std::vector<std::string>> KafkaClient::list_groups(int timeout_ms,
   return out;
 }
 
-std::map<std::pair<std::string, int>, int64_t> KafkaClient::committed(const std::string& group,
-                                                                      const std::vector<std::pair<std::string, int>>& parts,
-                                                                      int timeout_ms) {
+std::map<std::pair<std::string, int>, int64_t> KafkaClient::committed(
+    const std::string& group, const std::vector<std::pair<std::string, int>>& parts, int timeout_ms) {
   KafkaPartitions list(rd_kafka_topic_partition_list_new(int(parts.size())));
   for (const auto& [t, p] : parts) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), p);
   rd_kafka_ListConsumerGroupOffsets_t* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list.get());
   EventPtr ev = admin_call(rk_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_ms,
-                           [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) { rd_kafka_ListConsumerGroupOffsets(rk_.get(), &req, 1, o, q); });
+                           [&](rd_kafka_AdminOptions_t* o, rd_kafka_queue_t* q) {
+                             rd_kafka_ListConsumerGroupOffsets(rk_.get(), &req, 1, o, q);
+                           });
   rd_kafka_ListConsumerGroupOffsets_destroy(req);
   std::string what = "cannot read the committed offsets of group " + group;
   if (!ev) throw Error(ErrorKind::Generic, what + ": no answer within " + std::to_string(timeout_ms) + " ms");

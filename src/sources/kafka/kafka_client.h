@@ -14,9 +14,9 @@
 namespace arca {
 
 struct KafkaOptions {
-  std::string brokers;                      // host:port,…
-  std::vector<std::string> properties;      // librdkafka NAME=VALUE settings
-  int timeout_ms = 30'000;                  // metadata and admin calls
+  std::string brokers;                  // host:port,…
+  std::vector<std::string> properties;  // librdkafka NAME=VALUE settings
+  int timeout_ms = 30'000;              // metadata and admin calls
 };
 
 struct KafkaDeleter {
@@ -63,7 +63,8 @@ class KafkaClient {
   std::optional<std::vector<std::string>> list_groups(int timeout_ms, std::string& error);
   // The committed offsets of `group` for the given partitions (-1 = none).
   std::map<std::pair<std::string, int>, int64_t> committed(const std::string& group,
-                                                           const std::vector<std::pair<std::string, int>>& parts, int timeout_ms);
+                                                           const std::vector<std::pair<std::string, int>>& parts,
+                                                           int timeout_ms);
 
  private:
   const rd_kafka_metadata_t* metadata(const std::string* topic);

@@ -1,8 +1,8 @@
 #include "sources/kafka/kafka_restore.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
-#include <algorithm>
 #include <thread>
 
 #include "repo/source_snapshot.h"
@@ -25,8 +25,10 @@ struct SentRuns {
   size_t run = 0;
   int64_t in_run = 0;
   void add(int64_t offset) {
-    if (!runs.empty() && runs.back().first + runs.back().second == offset) runs.back().second++;
-    else runs.emplace_back(offset, 1);
+    if (!runs.empty() && runs.back().first + runs.back().second == offset)
+      runs.back().second++;
+    else
+      runs.emplace_back(offset, 1);
   }
   int64_t next() {
     int64_t o = runs[run].first + in_run;
@@ -75,8 +77,9 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   runs.push_back({old_offset, m->offset, 1, m->partition});
 }
 
-bool wanted(const std::vector<int>& list, int p) { return list.empty() || std::find(list.begin(), list.end(), p) != list.end(); }
-
+bool wanted(const std::vector<int>& list, int p) {
+  return list.empty() || std::find(list.begin(), list.end(), p) != list.end();
+}
 
 struct ReplayItem {
   int partition, target_partition;
@@ -95,9 +98,12 @@ struct Worker {
 
   static std::map<std::string, std::string> settings() {
     // No auto-creation: a missing topic is created with the recorded partitions and settings.
-    return {{"enable.idempotence", "true"}, {"allow.auto.create.topics", "false"}, {"linger.ms", "20"},
+    return {{"enable.idempotence", "true"},
+            {"allow.auto.create.topics", "false"},
+            {"linger.ms", "20"},
             {"batch.num.messages", "10000"},
-            {"queue.buffering.max.messages", "200000"}, {"queue.buffering.max.kbytes", "65536"},
+            {"queue.buffering.max.messages", "200000"},
+            {"queue.buffering.max.kbytes", "65536"},
             {"message.timeout.ms", "300000"}};
   }
   static rd_kafka_conf_t* conf(Deliveries* d) {
@@ -147,7 +153,8 @@ struct Worker {
         if (!r.headers.empty()) {
           hdrs = rd_kafka_headers_new(r.headers.size());
           for (const auto& [hn, hv] : r.headers)
-            rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr, hv ? ssize_t(hv->size()) : 0);
+            rd_kafka_header_add(hdrs, hn.data(), ssize_t(hn.size()), hv ? hv->data() : nullptr,
+                                hv ? ssize_t(hv->size()) : 0);
         }
         sent.add(r.offset);
         void* opaque = reinterpret_cast<void*>(intptr_t(pn));
@@ -157,10 +164,11 @@ struct Worker {
         size_t value_len = r.value ? r.value->size() : 0;
         int64_t ts = r.timestamp >= 0 ? r.timestamp : 0;  // 0: now
         while (true) {
-          rd_kafka_resp_err_t e = rd_kafka_producev(
-              producer.get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_PARTITION(target_p),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
-              RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+          rd_kafka_resp_err_t e =
+              rd_kafka_producev(producer.get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_PARTITION(target_p),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
           if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
           if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(producer.get(), 50);
@@ -204,7 +212,8 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
     for (const auto& [n, _] : archive.topics) names.push_back(n);
   for (const auto& n : names)
     if (!archive.topics.count(n))
-      throw Error(ErrorKind::NotFound, "recovery point " + snap.id.short_hex() + " has no archive of topic '" + n + "'");
+      throw Error(ErrorKind::NotFound,
+                  "recovery point " + snap.id.short_hex() + " has no archive of topic '" + n + "'");
   if (!opts.to_topic.empty() && names.size() != 1)
     throw Error(ErrorKind::Usage, "--to-topic renames one topic: choose it with --topic (or use --topic-prefix)");
 
@@ -231,25 +240,29 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
     int needed = p.parts.empty() ? 0 : p.parts.back() + 1;
     auto info = producer.topic(p.target);
     if (!info) {
-      int rf = opts.replication_factor > 0 ? opts.replication_factor : (t.replication_factor > 0 ? t.replication_factor : -1);
+      int rf = opts.replication_factor > 0 ? opts.replication_factor
+                                           : (t.replication_factor > 0 ? t.replication_factor : -1);
       std::map<std::string, std::string> cfg;
       if (t.config.is_object())
         for (const auto& [k, v] : t.config.items()) cfg[k] = v.get<std::string>();
       producer.create_topic(p.target, std::max(t.partitions, needed), rf, cfg);
       res.created_topics.push_back(p.target);
-      for (int i = 0; i < 100 && !(info = producer.topic(p.target)); i++) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (!info) throw Error(ErrorKind::Generic, "topic " + p.target + " was created but does not appear in the metadata");
+      for (int i = 0; i < 100 && !(info = producer.topic(p.target)); i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!info)
+        throw Error(ErrorKind::Generic, "topic " + p.target + " was created but does not appear in the metadata");
     }
     p.target_partitions = info->partitions;
     if (info->partitions < needed && !opts.remap_partitions)
-      throw Error(ErrorKind::Usage, "topic " + p.target + " has " + std::to_string(info->partitions) + " partitions, the archive of " +
-                                        name + " has " + std::to_string(needed) +
-                                        ": records would change partition (and key order). Add partitions to the target, "
-                                        "restore fewer with --partition, or allow --remap-partitions (partition p goes to p mod " +
-                                        std::to_string(info->partitions) + ")");
+      throw Error(ErrorKind::Usage,
+                  "topic " + p.target + " has " + std::to_string(info->partitions) + " partitions, the archive of " +
+                      name + " has " + std::to_string(needed) +
+                      ": records would change partition (and key order). Add partitions to the target, "
+                      "restore fewer with --partition, or allow --remap-partitions (partition p goes to p mod " +
+                      std::to_string(info->partitions) + ")");
     if (info->partitions < needed)
-      res.warnings.push_back("partitions of " + name + " remapped onto " + std::to_string(info->partitions) + " partitions of " +
-                             p.target + " (p mod " + std::to_string(info->partitions) + ")");
+      res.warnings.push_back("partitions of " + name + " remapped onto " + std::to_string(info->partitions) +
+                             " partitions of " + p.target + " (p mod " + std::to_string(info->partitions) + ")");
     for (int pn : p.parts) progress.files_total += t.parts.at(pn).records;
     plans.push_back(std::move(p));
   }
@@ -297,8 +310,8 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
       if (wk->error) std::rethrow_exception(wk->error);
       Deliveries& d = wk->d;
       if (d.failed)
-        throw Error(ErrorKind::Generic, std::to_string(d.failed) + " record(s) could not be delivered to " + plan.target +
-                                            ": " + d.first_error + "\n  " + std::to_string(d.delivered) +
+        throw Error(ErrorKind::Generic, std::to_string(d.failed) + " record(s) could not be delivered to " +
+                                            plan.target + ": " + d.first_error + "\n  " + std::to_string(d.delivered) +
                                             " were; restoring again duplicates those: restore into a new topic, or "
                                             "limit the range with --from-offset");
       for (size_t pn = 0; pn < d.parts.size(); pn++)
@@ -332,18 +345,21 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
           if (!t) continue;
           auto key = std::make_pair(target, t->first);
           commit[key] = commit.count(key) ? std::min(commit[key], t->second) : t->second;
-          report[topic][p] = {{"old", committed}, {"new", t->second}, {"target", target + "/" + std::to_string(t->first)}};
+          report[topic][p] = {
+              {"old", committed}, {"new", t->second}, {"target", target + "/" + std::to_string(t->first)}};
         }
       }
       if (commit.empty()) continue;
       std::string name = opts.group_prefix + g;
       KafkaClient c(opts.kafka, KafkaClient::Kind::Consumer, {{"group.id", name}, {"enable.auto.commit", "false"}});
       KafkaPartitions list(rd_kafka_topic_partition_list_new(int(commit.size())));
-      for (const auto& [tp, off] : commit) rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = off;
+      for (const auto& [tp, off] : commit)
+        rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = off;
       rd_kafka_resp_err_t e = rd_kafka_commit(c.get(), list.get(), 0);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw_kafka(e, "committing the translated offsets of group " + name +
-                           " (stop the group's consumers first; a group with active members refuses commits from others)");
+        throw_kafka(e,
+                    "committing the translated offsets of group " + name +
+                        " (stop the group's consumers first; a group with active members refuses commits from others)");
       for (int i = 0; i < list->cnt; i++)
         if (list->elems[i].err)
           throw_kafka(list->elems[i].err, "committing the translated offset of group " + name + " for " +

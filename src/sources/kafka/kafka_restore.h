@@ -16,19 +16,19 @@
 namespace arca {
 
 struct KafkaRestoreOptions {
-  KafkaOptions kafka;                 // the target cluster
+  KafkaOptions kafka;  // the target cluster
   std::string snapshot = "latest", source;
-  std::vector<std::string> topics;    // archived topics to replay (default: all)
-  std::string to_topic;               // target name (one topic only)
-  std::string topic_prefix;           // or: prefix for every target name
-  std::vector<int> partitions;        // default: all
-  int64_t from_offset = -1, to_offset = -1;                 // inclusive; -1: open
-  std::optional<int64_t> from_time_ms, to_time_ms;          // record timestamps, inclusive
-  bool remap_partitions = false;      // target has fewer partitions: partition p goes to p % n
-  int replication_factor = -1;        // for created topics (-1: the recorded one, else the broker's default)
+  std::vector<std::string> topics;                  // archived topics to replay (default: all)
+  std::string to_topic;                             // target name (one topic only)
+  std::string topic_prefix;                         // or: prefix for every target name
+  std::vector<int> partitions;                      // default: all
+  int64_t from_offset = -1, to_offset = -1;         // inclusive; -1: open
+  std::optional<int64_t> from_time_ms, to_time_ms;  // record timestamps, inclusive
+  bool remap_partitions = false;                    // target has fewer partitions: partition p goes to p % n
+  int replication_factor = -1;  // for created topics (-1: the recorded one, else the broker's default)
   bool restore_groups = true;
-  std::vector<std::string> groups;    // default: every recorded group
-  std::string group_prefix;           // committed under <prefix><group>
+  std::vector<std::string> groups;  // default: every recorded group
+  std::string group_prefix;         // committed under <prefix><group>
 };
 
 struct KafkaRestoreResult {

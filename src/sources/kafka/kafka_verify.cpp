@@ -57,7 +57,8 @@ KafkaVerifyResult kafka_verify(Repository& repo, const std::string& snapshot, co
             KafkaRecordView r;
             for (size_t pos = 0; pos < data.size();) {
               decode_record_view(data, pos, where, r);
-              if (r.offset <= prev) fail(where, "offset " + std::to_string(r.offset) + " does not follow " + std::to_string(prev));
+              if (r.offset <= prev)
+                fail(where, "offset " + std::to_string(r.offset) + " does not follow " + std::to_string(prev));
               prev = r.offset;
               if (first < 0) first = r.offset;
               last = r.offset;
@@ -68,9 +69,9 @@ KafkaVerifyResult kafka_verify(Repository& repo, const std::string& snapshot, co
             fail(where, e.what());
           }
           if (n != b.records || first != b.first || last != b.last)
-            fail(where, "holds " + std::to_string(n) + " records at offsets " + std::to_string(first) + ".." + std::to_string(last) +
-                            ", recorded " + std::to_string(b.records) + " at " + std::to_string(b.first) + ".." +
-                            std::to_string(b.last));
+            fail(where, "holds " + std::to_string(n) + " records at offsets " + std::to_string(first) + ".." +
+                            std::to_string(last) + ", recorded " + std::to_string(b.records) + " at " +
+                            std::to_string(b.first) + ".." + std::to_string(b.last));
           if (n && (min_ts != b.min_ts || max_ts != b.max_ts)) fail(where, "timestamps differ from the recorded range");
           seg_records += n;
           progress.files_done += n;
@@ -83,11 +84,11 @@ KafkaVerifyResult kafka_verify(Repository& repo, const std::string& snapshot, co
         v.last = seg.last;
       }
       if (v.passed && v.records != arc.records)
-        fail("topics/" + name + "/" + std::to_string(pn), std::to_string(v.records) + " records, recorded " +
-                                                              std::to_string(arc.records));
+        fail("topics/" + name + "/" + std::to_string(pn),
+             std::to_string(v.records) + " records, recorded " + std::to_string(arc.records));
       if (v.passed && v.last >= 0 && arc.next_offset <= v.last)
-        fail("topics/" + name + "/" + std::to_string(pn), "next offset " + std::to_string(arc.next_offset) +
-                                                              " is not past the last archived record");
+        fail("topics/" + name + "/" + std::to_string(pn),
+             "next offset " + std::to_string(arc.next_offset) + " is not past the last archived record");
       res.records += v.records;
       res.bytes += v.bytes;
       res.partitions.push_back(std::move(v));

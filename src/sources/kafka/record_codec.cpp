@@ -77,7 +77,9 @@ size_t varint_size(uint64_t v) {
   return n;
 }
 
-size_t nullable_size(const std::optional<std::string_view>& s) { return s ? varint_size(s->size() + 1) + s->size() : 1; }
+size_t nullable_size(const std::optional<std::string_view>& s) {
+  return s ? varint_size(s->size() + 1) + s->size() : 1;
+}
 
 void encode_record(const KafkaRecordView& r, Bytes& out) {
   // The length prefix comes first, so the body's size is worked out before writing it in place.
@@ -99,7 +101,8 @@ void encode_record(const KafkaRecordView& r, Bytes& out) {
     w.nullable(value);
   }
   // The size above and the writing must describe the same layout (the unit tests end here).
-  if (w.p != out.data() + out.size()) throw Error(ErrorKind::Generic, "internal error: a Kafka record's encoded size is wrong");
+  if (w.p != out.data() + out.size())
+    throw Error(ErrorKind::Generic, "internal error: a Kafka record's encoded size is wrong");
 }
 
 void encode_record(const KafkaRecord& r, Bytes& out) {

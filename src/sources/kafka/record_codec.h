@@ -15,8 +15,8 @@ namespace arca {
 
 struct KafkaRecord {
   int64_t offset = 0;
-  int64_t timestamp = -1;   // ms since the epoch; -1 = none
-  uint8_t timestamp_type = 0;  // 0 none, 1 CreateTime, 2 LogAppendTime
+  int64_t timestamp = -1;                 // ms since the epoch; -1 = none
+  uint8_t timestamp_type = 0;             // 0 none, 1 CreateTime, 2 LogAppendTime
   std::optional<std::string> key, value;  // nullopt = null (a tombstone has a null value)
   std::vector<std::pair<std::string, std::optional<std::string>>> headers;
 };

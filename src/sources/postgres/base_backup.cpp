@@ -38,7 +38,8 @@ struct Tablespace {
 // pg_tblspc/<oid>, and tablespace entries outside PostgreSQL's version directory, are refused.
 class ArchiveSink {
  public:
-  ArchiveSink(StreamTree& tree, size_t chunk, std::string server) : tree_(tree), chunk_(chunk), server_(std::move(server)) {}
+  ArchiveSink(StreamTree& tree, size_t chunk, std::string server)
+      : tree_(tree), chunk_(chunk), server_(std::move(server)) {}
 
   // `oid`: empty for the data directory, else the tablespace's (all digits).
   void begin_archive(const std::string& oid, const std::string& what) {
@@ -47,17 +48,19 @@ class ArchiveSink {
     end_archive();
     prefix_ = oid.empty() ? "data/" : "tablespaces/" + oid + "/";
     in_tablespace_ = !oid.empty();
-    reader_ = std::make_unique<TarReader>(what, TarReader::Callbacks{
-        [this](const TarEntry& e) { entry(e); },
-        [this](ByteView d) { tree_.write(d); },
-        [this] { tree_.end_file(); }});
+    reader_ = std::make_unique<TarReader>(
+        what, TarReader::Callbacks{[this](const TarEntry& e) { entry(e); }, [this](ByteView d) { tree_.write(d); },
+                                   [this] { tree_.end_file(); }});
   }
   // The manifest goes straight into the tree as it arrives, like any file: nothing of it is held
   // in memory, so an endless one costs no more than an endless data file.
   void data(ByteView d) {
-    if (manifest_) tree_.write(d);
-    else if (reader_) reader_->feed(d);
-    else throw Error(ErrorKind::Corrupt, "the server sent backup data before naming an archive");
+    if (manifest_)
+      tree_.write(d);
+    else if (reader_)
+      reader_->feed(d);
+    else
+      throw Error(ErrorKind::Corrupt, "the server sent backup data before naming an archive");
   }
   void begin_manifest() {
     if (manifest_) refuse("sent a second backup manifest");
@@ -98,12 +101,16 @@ class ArchiveSink {
     n.ctime_ns = n.mtime_ns;
     std::string path = prefix_ + e.path;
     switch (e.type) {
-      case TarEntry::Type::Dir: tree_.add_dir(path, n); break;
+      case TarEntry::Type::Dir:
+        tree_.add_dir(path, n);
+        break;
       case TarEntry::Type::Symlink:
         n.link_target = e.link_target;
         tree_.add_symlink(path, n);
         break;
-      case TarEntry::Type::File: tree_.begin_file(path, n, chunk_); break;
+      case TarEntry::Type::File:
+        tree_.begin_file(path, n, chunk_);
+        break;
     }
   }
   StreamTree& tree_;
@@ -155,7 +162,8 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   // A temporary slot on this connection keeps the WAL the backup needs from being recycled
   // while the backup runs; it disappears with the connection.
   std::string slot = "arca_" + random_id().hex().substr(0, 12);
-  conn.exec("CREATE_REPLICATION_SLOT " + slot + " TEMPORARY PHYSICAL RESERVE_WAL", "creating a temporary replication slot");
+  conn.exec("CREATE_REPLICATION_SLOT " + slot + " TEMPORARY PHYSICAL RESERVE_WAL",
+            "creating a temporary replication slot");
 
   std::string label = pg_quote_literal("arca base backup " + start_time);
   std::string cmd;
@@ -185,7 +193,8 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
       std::unique_ptr<char, PgFree> buf(raw);
       if (n == -1) break;
       if (n == -2)
-        throw Error(ErrorKind::Generic, "the base backup stream from " + conn.describe() + " broke: " + conn.last_error() +
+        throw Error(ErrorKind::Generic, "the base backup stream from " + conn.describe() +
+                                            " broke: " + conn.last_error() +
                                             "\n  (did the server stop?) nothing was recorded; run the backup again");
       ByteView d(reinterpret_cast<const uint8_t*>(raw), size_t(n));
       received += d.size();
@@ -196,17 +205,26 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
       if (d.empty()) continue;
       switch (d[0]) {
         case 'n': {  // new archive: name NUL location NUL
-          std::string name(reinterpret_cast<const char*>(d.data() + 1), strnlen(reinterpret_cast<const char*>(d.data() + 1), d.size() - 1));
-          if (name == "base.tar") sink.begin_archive("", name);
+          std::string name(reinterpret_cast<const char*>(d.data() + 1),
+                           strnlen(reinterpret_cast<const char*>(d.data() + 1), d.size() - 1));
+          if (name == "base.tar")
+            sink.begin_archive("", name);
           else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tar") == 0)
             sink.begin_archive(name.substr(0, name.size() - 4), name);
-          else throw Error(ErrorKind::Corrupt, "the server sent an unexpected archive '" + name + "'");
+          else
+            throw Error(ErrorKind::Corrupt, "the server sent an unexpected archive '" + name + "'");
           break;
         }
-        case 'd': sink.data(d.subspan(1)); break;
-        case 'm': sink.begin_manifest(); break;
-        case 'p': break;  // progress: our own byte count is the same
-        default: throw Error(ErrorKind::Corrupt, "unknown base backup message type '" + std::string(1, char(d[0])) + "'");
+        case 'd':
+          sink.data(d.subspan(1));
+          break;
+        case 'm':
+          sink.begin_manifest();
+          break;
+        case 'p':
+          break;  // progress: our own byte count is the same
+        default:
+          throw Error(ErrorKind::Corrupt, "unknown base backup message type '" + std::string(1, char(d[0])) + "'");
       }
     }
   };
@@ -224,7 +242,8 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
               throw Error(ErrorKind::Corrupt, "the server at " + conn.describe() + " listed tablespace OID '" + t.oid +
                                                   "', which is not a number; nothing was recorded");
             if (!PQgetisnull(r.get(), i, 1)) t.location = PQgetvalue(r.get(), i, 1);
-            if (PQnfields(r.get()) > 2 && !PQgetisnull(r.get(), i, 2)) t.size_kb = std::stoull(PQgetvalue(r.get(), i, 2));
+            if (PQnfields(r.get()) > 2 && !PQgetisnull(r.get(), i, 2))
+              t.size_kb = std::stoull(PQgetvalue(r.get(), i, 2));
             total += t.size_kb * 1024;
             tablespaces.push_back(t);
           }
@@ -251,7 +270,8 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
         }
         copies++;
         break;
-      case PGRES_COMMAND_OK: break;
+      case PGRES_COMMAND_OK:
+        break;
       default: {
         std::string msg = PQresultErrorMessage(r.get());
         while (!msg.empty() && msg.back() == '\n') msg.pop_back();
@@ -266,7 +286,8 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
       }
     }
   }
-  if (!start || !stop) throw Error(ErrorKind::Generic, "the server ended the base backup without its start and stop positions");
+  if (!start || !stop)
+    throw Error(ErrorKind::Generic, "the server ended the base backup without its start and stop positions");
   sink.finish();
   Id root = tree.finish();
   writer.flush();

@@ -22,12 +22,12 @@
 namespace arca {
 
 struct PgBackupOptions {
-  std::string conninfo;             // libpq connection string or URI
-  std::string name;                 // source name (default: "postgres-<system id>")
+  std::string conninfo;  // libpq connection string or URI
+  std::string name;      // source name (default: "postgres-<system id>")
   std::vector<std::string> tags;
-  std::string host;                 // default: this machine's name
+  std::string host;  // default: this machine's name
   bool fast_checkpoint = true;
-  bool row_counts = true;           // count rows per table after the backup (for verify)
+  bool row_counts = true;                 // count rows per table after the backup (for verify)
   uint64_t row_count_limit = 10'000'000;  // skip tables estimated larger than this
   size_t chunk_size = 64 * 1024;
   unsigned threads = 0;

@@ -37,7 +37,8 @@ std::vector<UserCheck> parse_checks(const std::string& path) {
       out.back().name = v.empty() ? "check at line " + std::to_string(lineno) : v;
     } else if (out.empty()) {
       if (!l.empty() && l.rfind("--", 0) != 0)
-        throw Error(ErrorKind::Usage, path + ":" + std::to_string(lineno) + ": SQL before the first '-- check: NAME' line");
+        throw Error(ErrorKind::Usage,
+                    path + ":" + std::to_string(lineno) + ": SQL before the first '-- check: NAME' line");
     } else if (directive(l, "database", v)) {
       out.back().database = v;
     } else if (directive(l, "expect", v)) {
@@ -49,8 +50,9 @@ std::vector<UserCheck> parse_checks(const std::string& path) {
   for (const auto& c : out) {
     if (trim(c.sql).empty()) throw Error(ErrorKind::Usage, path + ": check '" + c.name + "' has no query");
     if (c.expect.empty())
-      throw Error(ErrorKind::Usage, path + ": check '" + c.name +
-                                        "' has no '-- expect:' line (empty, nonempty, = V, != V, < N, <= N, > N, >= N)");
+      throw Error(ErrorKind::Usage,
+                  path + ": check '" + c.name +
+                      "' has no '-- expect:' line (empty, nonempty, = V, != V, < N, <= N, > N, >= N)");
   }
   return out;
 }
@@ -76,8 +78,7 @@ std::string judge_expectation(const std::string& expect, int rows, const std::op
     if (!eq) {
       try {
         eq = std::stod(got) == std::stod(want);
-      } catch (const std::exception&) {
-      }
+      } catch (const std::exception&) {}
     }
     ok = op == "=" ? eq : !eq;
   } else {
@@ -92,7 +93,6 @@ std::string judge_expectation(const std::string& expect, int rows, const std::op
   }
   return ok ? "" : "expected " + expect + ", got " + got;
 }
-
 
 std::string count_mismatch(int64_t got, int64_t recorded, int64_t tolerance) {
   int64_t diff = got > recorded ? got - recorded : recorded - got;

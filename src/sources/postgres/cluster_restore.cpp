@@ -39,12 +39,18 @@ int backup_major_version(const Snapshot& s) {
 
 std::string RecoveryTarget::describe() const {
   switch (kind) {
-    case Kind::Latest: return "the end of the archived WAL";
-    case Kind::Immediate: return "the end of the base backup (first consistent point)";
-    case Kind::Time: return "time " + value;
-    case Kind::Lsn: return "WAL position " + value;
-    case Kind::Xid: return "transaction " + value;
-    case Kind::Name: return "restore point '" + value + "'";
+    case Kind::Latest:
+      return "the end of the archived WAL";
+    case Kind::Immediate:
+      return "the end of the base backup (first consistent point)";
+    case Kind::Time:
+      return "time " + value;
+    case Kind::Lsn:
+      return "WAL position " + value;
+    case Kind::Xid:
+      return "transaction " + value;
+    case Kind::Name:
+      return "restore point '" + value + "'";
   }
   return "?";
 }
@@ -53,8 +59,8 @@ Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts
   if (opts.snapshot) {
     Snapshot s = repo.find_snapshot(*opts.snapshot);
     if (s.source_kind != "postgres")
-      throw Error(ErrorKind::Usage, "snapshot " + s.id.short_hex() + " is a " + s.source_kind +
-                                        " backup, not a PostgreSQL base backup");
+      throw Error(ErrorKind::Usage,
+                  "snapshot " + s.id.short_hex() + " is a " + s.source_kind + " backup, not a PostgreSQL base backup");
     return s;
   }
   std::vector<Snapshot> all;
@@ -80,15 +86,16 @@ Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts
   if (sources.size() > 1) {
     std::string list;
     for (const auto& n : sources) list += (list.empty() ? "" : ", ") + n;
-    throw Error(ErrorKind::Usage, "the repository holds base backups of several clusters (" + list +
-                                      "): choose one with --source NAME");
+    throw Error(ErrorKind::Usage,
+                "the repository holds base backups of several clusters (" + list + "): choose one with --source NAME");
   }
   const auto& t = opts.target;
   if (t.kind == RecoveryTarget::Kind::Time) {
     auto when = parse_time(t.value);
     if (!when)
-      throw Error(ErrorKind::Usage, "recovery target time '" + t.value +
-                                        "' is not understood: write it like 2026-11-25 14:30:00+00 (the zone is required)");
+      throw Error(ErrorKind::Usage,
+                  "recovery target time '" + t.value +
+                      "' is not understood: write it like 2026-11-25 14:30:00+00 (the zone is required)");
     const Snapshot* best = nullptr;
     for (const auto& s : all) {
       auto stop = parse_time(snapshot_meta(s, "stop_time"));
@@ -97,7 +104,8 @@ Snapshot choose_base_backup(const Repository& repo, const PgRestoreOptions& opts
     if (!best)
       throw Error(ErrorKind::NotFound, "recovery target time " + t.value +
                                            " is before the oldest base backup in the repository, which is consistent "
-                                           "from " + snapshot_meta(all.front(), "stop_time") +
+                                           "from " +
+                                           snapshot_meta(all.front(), "stop_time") +
                                            "; the repository cannot recover to an earlier time");
     return *best;
   }
@@ -188,7 +196,9 @@ static RestoreResult restore_subtree(Repository& repo, const Snapshot& snap, con
   ro.delete_extra = delta;
   ro.threads = threads;
   RestoreResult r = restore_files(repo, part, ro, progress);
-  if (r.no_space) throw Error(ErrorKind::NoSpace, "the filesystem of " + dir + " is full; free space and run the restore again with --delta");
+  if (r.no_space)
+    throw Error(ErrorKind::NoSpace,
+                "the filesystem of " + dir + " is full; free space and run the restore again with --delta");
   throw_restore_problems(r.errors, dir);
   return r;
 }
@@ -198,20 +208,23 @@ void throw_restore_problems(const std::vector<RestoreProblem>& problems, const s
   const RestoreProblem* damaged = nullptr;
   size_t target = 0;
   for (const auto& p : problems) {
-    if (p.source == RestoreProblemSource::Target) target++;
-    else if (!damaged) damaged = &p;
+    if (p.source == RestoreProblemSource::Target)
+      target++;
+    else if (!damaged)
+      damaged = &p;
   }
   const std::string incomplete = "\n  the data directory is incomplete and must not be started; ";
   if (damaged)
     throw Error(ErrorKind::Corrupt,
-                std::to_string(problems.size() - target) + " file(s) are damaged in the repository and were not restored, first: " +
-                    damaged->path + ": " + damaged->message +
-                    (target ? "; " + std::to_string(target) + " more could not be written to " + dir : "") + incomplete +
-                    "run 'arca check --read-data'");
+                std::to_string(problems.size() - target) +
+                    " file(s) are damaged in the repository and were not restored, first: " + damaged->path + ": " +
+                    damaged->message +
+                    (target ? "; " + std::to_string(target) + " more could not be written to " + dir : "") +
+                    incomplete + "run 'arca check --read-data'");
   // Only the target is at fault (permissions, a read-only filesystem, a name clash): checking the
   // repository would not help, fixing the target and restoring again does.
-  throw Error(ErrorKind::Io, std::to_string(target) + " file(s) could not be written to " + dir + ", first: " +
-                                 problems[0].path + ": " + problems[0].message + incomplete +
+  throw Error(ErrorKind::Io, std::to_string(target) + " file(s) could not be written to " + dir +
+                                 ", first: " + problems[0].path + ": " + problems[0].message + incomplete +
                                  "the repository is not at fault: fix the target (permissions, a read-only filesystem, "
                                  "a name clash) and run the restore again with --delta");
 }
@@ -221,8 +234,9 @@ void throw_restore_problems(const std::vector<RestoreProblem>& problems, const s
 // carries that restore's block in every later backup: earlier blocks are removed, and every
 // recovery target is written (empty if unused) so nothing older can combine with this one.
 // Read and written below the data directory's descriptor, never through a symlink.
-static void write_recovery_settings(int dirfd, const std::string& dir, const Snapshot& snap, const PgRestoreOptions& opts,
-                                    bool recovery, bool archive_off, const ClusterOwner* owner) {
+static void write_recovery_settings(int dirfd, const std::string& dir, const Snapshot& snap,
+                                    const PgRestoreOptions& opts, bool recovery, bool archive_off,
+                                    const ClusterOwner* owner) {
   static const char* kBegin = "# Added by arca pg restore";
   static const char* kEnd = "# End of arca pg restore settings";
   const std::string shown = dir + "/postgresql.auto.conf";
@@ -247,8 +261,10 @@ static void write_recovery_settings(int dirfd, const std::string& dir, const Sna
     // The server refuses a second target once one is set, even an empty one, so the unused
     // targets are reset first and the chosen one comes last.
     const std::pair<RecoveryTarget::Kind, const char*> targets[] = {
-        {RecoveryTarget::Kind::Immediate, "recovery_target"}, {RecoveryTarget::Kind::Time, "recovery_target_time"},
-        {RecoveryTarget::Kind::Lsn, "recovery_target_lsn"},    {RecoveryTarget::Kind::Xid, "recovery_target_xid"},
+        {RecoveryTarget::Kind::Immediate, "recovery_target"},
+        {RecoveryTarget::Kind::Time, "recovery_target_time"},
+        {RecoveryTarget::Kind::Lsn, "recovery_target_lsn"},
+        {RecoveryTarget::Kind::Xid, "recovery_target_xid"},
         {RecoveryTarget::Kind::Name, "recovery_target_name"}};
     for (const auto& [kind, name] : targets)
       if (kind != t.kind) out << name << " = ''\n";
@@ -280,8 +296,9 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   bool needs_recovery = opts.target.kind != RecoveryTarget::Kind::Immediate || !opts.restore_command.empty();
   bool archive_off = opts.archive_off || !needs_recovery;
   if (needs_recovery && major < 12)
-    throw Error(ErrorKind::Usage, "recovery targets need PostgreSQL 12 or newer (recovery.signal); this backup is from " +
-                                      std::to_string(major));
+    throw Error(
+        ErrorKind::Usage,
+        "recovery targets need PostgreSQL 12 or newer (recovery.signal); this backup is from " + std::to_string(major));
   if (opts.target.kind != RecoveryTarget::Kind::Immediate && opts.restore_command.empty())
     throw Error(ErrorKind::Usage, "recovering to " + opts.target.describe() +
                                       " needs WAL from the archive, fetched by the restored server with 'arca pg "
@@ -336,7 +353,8 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
     if (tbs)
       for (const auto& x : tbs->nodes)
         if (x.name == oid) n = &x;
-    if (!n || !n->subtree) throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " lacks tablespace " + oid);
+    if (!n || !n->subtree)
+      throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " lacks tablespace " + oid);
     RestoreResult tr = restore_subtree(repo, snap, *n->subtree, loc, opts.delta, false, opts.threads, progress);
     res.bytes += tr.bytes;
     res.bytes_written += tr.bytes_written;
@@ -344,7 +362,8 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
     // The link is Arca's own, to the checked location; the point's link (to the recorded
     // location) is replaced, below the data directory and without following anything.
     const std::string shown = dir + "/pg_tblspc/" + oid;
-    if (mkdirat(dirfd.get(), "pg_tblspc", 0700) != 0 && errno != EEXIST) throw_errno("create", dir + "/pg_tblspc", errno);
+    if (mkdirat(dirfd.get(), "pg_tblspc", 0700) != 0 && errno != EEXIST)
+      throw_errno("create", dir + "/pg_tblspc", errno);
     UniqueFd links(open_beneath(dirfd.get(), "pg_tblspc", O_RDONLY | O_DIRECTORY));
     if (!links) throw_errno("open", dir + "/pg_tblspc", errno);
     if (unlinkat(links.get(), oid.c_str(), 0) != 0 && errno != ENOENT) throw_errno("remove", shown, errno);
@@ -359,7 +378,8 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
   settle_beneath(dirfd.get(), dir, modes, settle_owner);
   for (const auto& [oid, loc] : placements) {
     UniqueFd locfd = open_directory(loc);
-    if (settle_owner && fchown(locfd.get(), settle_owner->uid, settle_owner->gid) != 0) throw_errno("chown", loc, errno);
+    if (settle_owner && fchown(locfd.get(), settle_owner->uid, settle_owner->gid) != 0)
+      throw_errno("chown", loc, errno);
     if (fchmod(locfd.get(), modes.dir) != 0) throw_errno("chmod", loc, errno);
     for (const auto& x : tbs->nodes)
       if (x.name == oid && x.subtree)
@@ -378,14 +398,15 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
                            "(docs/security.md)" +
                            (name == "archive_command" || name == "archive_library"
                                 ? std::string(". Until then the server archives nothing and keeps its WAL in "
-                                              "pg_wal (archive_mode on): ALTER SYSTEM SET " + name +
-                                              " = '…'; SELECT pg_reload_conf();")
+                                              "pg_wal (archive_mode on): ALTER SYSTEM SET " +
+                                              name + " = '…'; SELECT pg_reload_conf();")
                                 : std::string()));
   write_recovery_settings(dirfd.get(), dir, snap, opts, needs_recovery, archive_off, own);
   if (faccessat(dirfd.get(), "postgresql.conf", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
-    res.warnings.push_back("the backup has no postgresql.conf (the cluster keeps its configuration elsewhere, e.g. "
-                           "/etc/postgresql/<version>/<cluster>): copy the configuration into " + dir +
-                           " or start the server with config_file pointing at it");
+    res.warnings.push_back(
+        "the backup has no postgresql.conf (the cluster keeps its configuration elsewhere, e.g. "
+        "/etc/postgresql/<version>/<cluster>): copy the configuration into " +
+        dir + " or start the server with config_file pointing at it");
   if (needs_recovery) write_file_beneath(dirfd.get(), "recovery.signal", "", dir + "/recovery.signal", own);
   res.restore_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -15,7 +15,7 @@ namespace arca {
 
 struct RecoveryTarget {
   enum class Kind { Latest, Immediate, Time, Lsn, Xid, Name } kind = Kind::Latest;
-  std::string value;     // time (as PostgreSQL accepts it), LSN, xid or restore point name
+  std::string value;  // time (as PostgreSQL accepts it), LSN, xid or restore point name
   bool inclusive = true;
   std::string action = "promote";  // promote, pause, shutdown
   std::string describe() const;
@@ -29,20 +29,20 @@ struct RecoveryTarget {
 
 struct PgRestoreOptions {
   std::string target_dir;
-  std::optional<std::string> snapshot;    // explicit base backup; default: chosen for the target
-  std::string source_name;                // limit the choice to this source (default: any postgres)
+  std::optional<std::string> snapshot;  // explicit base backup; default: chosen for the target
+  std::string source_name;              // limit the choice to this source (default: any postgres)
   RecoveryTarget target;
-  bool delta = false;                     // allow restoring into a non-empty directory
+  bool delta = false;  // allow restoring into a non-empty directory
   // Tablespaces: each mapped, all under one directory, or the recorded locations confirmed;
   // never the recorded ones silently (see tablespace_map.h).
   std::map<std::string, std::string> tablespace_map;  // oid -> new location
-  std::string tablespace_map_all;         // the others go to <dir>/<oid>
-  bool tablespace_map_all_original = false;  // the others go where the recovery point says
+  std::string tablespace_map_all;                     // the others go to <dir>/<oid>
+  bool tablespace_map_all_original = false;           // the others go where the recovery point says
   // User to own the files when run as root (default: the owner of an existing target directory
   // if not root, else "postgres"; never the uid the point records, see cluster_safety.h).
   std::string owner;
-  bool archive_off = false;               // the restored server must not archive WAL
-  std::string restore_command;            // how the restored server fetches WAL ("" = none needed)
+  bool archive_off = false;     // the restored server must not archive WAL
+  std::string restore_command;  // how the restored server fetches WAL ("" = none needed)
   unsigned threads = 0;
 };
 

@@ -99,7 +99,8 @@ void check_cluster_tree(Repository& repo, const Snapshot& snap, const Id& data_t
       if (p.kind == 1) present.push_back(n.name);
       if (p.kind == 2 && !(n.type == NodeType::Dir && is_tablespace_version_dir(n.name)))
         refuse(path, "is not a PostgreSQL version directory (PG_<major>_<catalog version>)");
-      if (n.type == NodeType::Dir && n.subtree) stack.push_back({*n.subtree, path, p.kind == 0 ? 0 : std::min(p.kind + 1, 3)});
+      if (n.type == NodeType::Dir && n.subtree)
+        stack.push_back({*n.subtree, path, p.kind == 0 ? 0 : std::min(p.kind + 1, 3)});
     }
   }
   for (const auto& oid : known_oids)
@@ -122,11 +123,12 @@ ClusterOwner choose_cluster_owner(const std::string& explicit_user, const std::s
     return {st.st_uid, st.st_gid, std::to_string(st.st_uid)};
   }
   if (passwd* pw = getpwnam("postgres")) return {pw->pw_uid, pw->pw_gid, pw->pw_name};
-  throw Error(ErrorKind::Usage,
-              "running as root, and this machine has no user 'postgres': say which user will run the restored "
-              "server with --owner USER" +
-                  (recorded_user.empty() ? std::string() : " (the backed-up files belonged to '" + recorded_user + "')") +
-                  ", or create " + dir + " owned by that user first");
+  throw Error(
+      ErrorKind::Usage,
+      "running as root, and this machine has no user 'postgres': say which user will run the restored "
+      "server with --owner USER" +
+          (recorded_user.empty() ? std::string() : " (the backed-up files belonged to '" + recorded_user + "')") +
+          ", or create " + dir + " owned by that user first");
 }
 
 UniqueFd open_directory(const std::string& dir) {
@@ -151,13 +153,47 @@ std::string resolve_existing_prefix(const std::string& p) {
 }
 
 bool is_system_directory(const std::string& p) {
-  static const std::set<std::string> kSystem = {
-      "/",          "/bin",         "/boot",     "/dev",       "/etc",       "/home",         "/lib",
-      "/lib32",     "/lib64",       "/libx32",   "/media",     "/mnt",       "/opt",          "/proc",
-      "/root",      "/run",         "/sbin",     "/srv",       "/sys",       "/tmp",          "/usr",
-      "/var",       "/usr/bin",     "/usr/lib",  "/usr/lib64", "/usr/local", "/usr/sbin",     "/usr/share",
-      "/usr/include", "/usr/src",   "/var/lib",  "/var/log",   "/var/tmp",   "/var/cache",    "/var/spool",
-      "/var/mail",  "/var/backups", "/var/opt",  "/var/www",   "/var/run",   "/var/lib/postgresql"};
+  static const std::set<std::string> kSystem = {"/",
+                                                "/bin",
+                                                "/boot",
+                                                "/dev",
+                                                "/etc",
+                                                "/home",
+                                                "/lib",
+                                                "/lib32",
+                                                "/lib64",
+                                                "/libx32",
+                                                "/media",
+                                                "/mnt",
+                                                "/opt",
+                                                "/proc",
+                                                "/root",
+                                                "/run",
+                                                "/sbin",
+                                                "/srv",
+                                                "/sys",
+                                                "/tmp",
+                                                "/usr",
+                                                "/var",
+                                                "/usr/bin",
+                                                "/usr/lib",
+                                                "/usr/lib64",
+                                                "/usr/local",
+                                                "/usr/sbin",
+                                                "/usr/share",
+                                                "/usr/include",
+                                                "/usr/src",
+                                                "/var/lib",
+                                                "/var/log",
+                                                "/var/tmp",
+                                                "/var/cache",
+                                                "/var/spool",
+                                                "/var/mail",
+                                                "/var/backups",
+                                                "/var/opt",
+                                                "/var/www",
+                                                "/var/run",
+                                                "/var/lib/postgresql"};
   std::string s = std::filesystem::path(p).lexically_normal().string();
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return kSystem.count(s) > 0;
@@ -173,7 +209,8 @@ void check_restore_target(const std::string& dir, bool delta, RestoreTargetKind 
   if (is_system_directory(dir) || is_system_directory(real))
     throw Error(ErrorKind::Usage, what + " " + dir + (real != dir ? " (" + real + ")" : std::string()) +
                                       " is a system directory: a restore never writes there; choose a directory of "
-                                      "its own, e.g. " + (dir == "/" ? std::string() : dir) + "/pg-restore");
+                                      "its own, e.g. " +
+                                      (dir == "/" ? std::string() : dir) + "/pg-restore");
   if (!repo_dir.empty()) {
     std::string repo = resolve_existing_prefix(std::filesystem::absolute(repo_dir).lexically_normal().string());
     if (inside_or_same(repo, real) || inside_or_same(real, repo))
@@ -192,27 +229,28 @@ void check_restore_target(const std::string& dir, bool delta, RestoreTargetKind 
       "--delta updates a previous restore of this cluster in place: it writes what differs and REMOVES every "
       "file the backup does not hold";
   if (!delta)
-    throw Error(ErrorKind::Usage, what + " " + dir + " is not empty: choose an empty or new directory. (" + delta_is +
-                                      "; use it only on " +
-                                      (kind == RestoreTargetKind::DataDirectory ? "a PostgreSQL data directory"
-                                                                                : "a tablespace location") +
-                                      " restored before.)");
+    throw Error(
+        ErrorKind::Usage,
+        what + " " + dir + " is not empty: choose an empty or new directory. (" + delta_is + "; use it only on " +
+            (kind == RestoreTargetKind::DataDirectory ? "a PostgreSQL data directory" : "a tablespace location") +
+            " restored before.)");
   if (kind == RestoreTargetKind::DataDirectory) {
     struct stat st;
     if (lstat((dir + "/PG_VERSION").c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-      throw Error(ErrorKind::Usage, what + " " + dir + " holds no PG_VERSION, so it is not a PostgreSQL data "
-                                        "directory: --delta is refused there (" + delta_is +
-                                        "); choose an empty or new directory");
+      throw Error(ErrorKind::Usage, what + " " + dir +
+                                        " holds no PG_VERSION, so it is not a PostgreSQL data "
+                                        "directory: --delta is refused there (" +
+                                        delta_is + "); choose an empty or new directory");
     return;
   }
   std::sort(entries.begin(), entries.end());
   for (const auto& name : entries) {
     struct stat st;
-    if (is_tablespace_version_dir(name) && lstat((dir + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-      continue;
+    if (is_tablespace_version_dir(name) && lstat((dir + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
     throw Error(ErrorKind::Usage, what + " " + dir + " holds " + name +
                                       ", which is not a PostgreSQL version directory (PG_<major>_<catalog>): --delta "
-                                      "is refused there (" + delta_is + "); choose an empty or new directory");
+                                      "is refused there (" +
+                                      delta_is + "); choose an empty or new directory");
   }
 }
 
@@ -241,11 +279,15 @@ void settle_beneath(int dirfd, const std::string& shown, const ClusterModes& mod
       std::string child = rel.empty() ? e->d_name : rel + "/" + e->d_name;
       struct stat st;
       int err = 0;
-      if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) err = errno;
-      else if (owner && fchownat(fd, e->d_name, owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0) err = errno;
+      if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        err = errno;
+      else if (owner && fchownat(fd, e->d_name, owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) != 0)
+        err = errno;
       // fchmodat never follows here: symlinks are skipped, and nothing below is a symlink's target.
-      else if (S_ISDIR(st.st_mode) && fchmodat(fd, e->d_name, modes.dir, 0) != 0) err = errno;
-      else if (S_ISREG(st.st_mode) && fchmodat(fd, e->d_name, modes.file, 0) != 0) err = errno;
+      else if (S_ISDIR(st.st_mode) && fchmodat(fd, e->d_name, modes.dir, 0) != 0)
+        err = errno;
+      else if (S_ISREG(st.st_mode) && fchmodat(fd, e->d_name, modes.file, 0) != 0)
+        err = errno;
       if (err) {
         closedir(d);
         throw_errno("chown/chmod", shown + "/" + child, err);
@@ -263,16 +305,18 @@ static int open_settings_file(int dirfd, const std::string& name, int flags, con
   if (fd < 0) {
     if (errno == ENOENT) return -1;
     if (errno == ELOOP || errno == EXDEV || errno == ENXIO)
-      throw Error(ErrorKind::Corrupt, shown + " is a symlink or a special file, which PostgreSQL never makes there: "
-                                               "Arca does not write through it (nothing outside the data directory "
-                                               "was touched); the recovery point may have been planted, see "
-                                               "docs/security.md");
+      throw Error(ErrorKind::Corrupt, shown +
+                                          " is a symlink or a special file, which PostgreSQL never makes there: "
+                                          "Arca does not write through it (nothing outside the data directory "
+                                          "was touched); the recovery point may have been planted, see "
+                                          "docs/security.md");
     throw_errno("open", shown, errno);
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    throw Error(ErrorKind::Corrupt, shown + " is not a regular file: Arca does not write into it (see docs/security.md)");
+    throw Error(ErrorKind::Corrupt,
+                shown + " is not a regular file: Arca does not write into it (see docs/security.md)");
   }
   return fd;
 }

@@ -58,8 +58,8 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
     tree.end_file();
     int rc = p.wait();
     if (rc != 0)
-      throw Error(ErrorKind::Generic, "pg_dump of database " + db + " failed (exit " + std::to_string(rc) + "): " +
-                                          p.stderr_text() + "\n  nothing was recorded");
+      throw Error(ErrorKind::Generic, "pg_dump of database " + db + " failed (exit " + std::to_string(rc) +
+                                          "): " + p.stderr_text() + "\n  nothing was recorded");
   }
   Id root = tree.finish();
   writer.flush();
@@ -90,8 +90,8 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
 uint64_t pg_restore_logical(Repository& repo, const PgRestoreLogicalOptions& opts) {
   Snapshot snap = repo.find_snapshot(opts.snapshot);
   if (snap.source_kind != "postgres-dump")
-    throw Error(ErrorKind::Usage, "snapshot " + snap.id.short_hex() + " is not a logical dump (it is " + snap.source_kind +
-                                      "); 'arca pg dump' makes those");
+    throw Error(ErrorKind::Usage, "snapshot " + snap.id.short_hex() + " is not a logical dump (it is " +
+                                      snap.source_kind + "); 'arca pg dump' makes those");
   Tree root = repo.load_tree(snap.tree);
   const Node* file = nullptr;
   std::string names;
@@ -101,7 +101,8 @@ uint64_t pg_restore_logical(Repository& repo, const PgRestoreLogicalOptions& opt
   }
   if (!file)
     throw Error(opts.database.empty() ? ErrorKind::Usage : ErrorKind::NotFound,
-                (opts.database.empty() ? "the dump holds several databases" : "the dump has no database '" + opts.database + "'") +
+                (opts.database.empty() ? "the dump holds several databases"
+                                       : "the dump has no database '" + opts.database + "'") +
                     ": choose one with --db (" + names + ")");
   std::unique_ptr<Subprocess> proc;
   int fd = 1;
@@ -109,8 +110,8 @@ uint64_t pg_restore_logical(Repository& repo, const PgRestoreLogicalOptions& opt
     if (opts.conninfo.empty()) throw Error(ErrorKind::Usage, "give -d CONNECTION to restore into, or --stdout");
     PgConn c(opts.conninfo, PgConn::Mode::Normal);  // fails early and clearly if unreachable
     auto [conninfo, password] = pg_conninfo_split_password(opts.conninfo);
-    std::vector<std::string> argv = {find_pg_bin(c.server_version() / 10000, opts.pg_bin) + "/pg_restore", "--no-password",
-                                     "-d", conninfo, "--exit-on-error"};
+    std::vector<std::string> argv = {find_pg_bin(c.server_version() / 10000, opts.pg_bin) + "/pg_restore",
+                                     "--no-password", "-d", conninfo, "--exit-on-error"};
     if (opts.clean) argv.insert(argv.end(), {"--clean", "--if-exists"});
     if (opts.create) argv.push_back("--create");
     if (opts.single_transaction && !opts.create) argv.push_back("--single-transaction");

@@ -17,9 +17,9 @@ namespace arca {
 
 struct PgDumpOptions {
   std::string conninfo;
-  std::vector<std::string> databases;  // empty: every database that accepts connections
+  std::vector<std::string> databases;                        // empty: every database that accepts connections
   std::vector<std::string> schemas, tables, exclude_tables;  // passed to pg_dump -n / -t / -T
-  std::string name;  // source name (default: "postgres-dump")
+  std::string name;                                          // source name (default: "postgres-dump")
   std::vector<std::string> tags;
   std::string pg_bin;
 };
@@ -28,9 +28,9 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
 
 struct PgRestoreLogicalOptions {
   std::string snapshot;
-  std::string database;     // which dump (default: the only one)
-  std::string conninfo;     // restore into this database with pg_restore
-  bool to_stdout = false;   // write the dump to stdout instead
+  std::string database;    // which dump (default: the only one)
+  std::string conninfo;    // restore into this database with pg_restore
+  bool to_stdout = false;  // write the dump to stdout instead
   bool clean = false, create = false, single_transaction = true;
   std::vector<std::string> tables;  // pg_restore -t
   std::string pg_bin;

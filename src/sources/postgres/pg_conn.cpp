@@ -62,8 +62,10 @@ std::pair<std::string, std::string> pg_conninfo_split_password(const std::string
   std::string rest, password;
   for (PQconninfoOption* o = opts; o->keyword; o++) {
     if (!o->val) continue;
-    if (std::strcmp(o->keyword, "password") == 0) password = o->val;
-    else rest = pg_conninfo_with(rest, o->keyword, o->val);
+    if (std::strcmp(o->keyword, "password") == 0)
+      password = o->val;
+    else
+      rest = pg_conninfo_with(rest, o->keyword, o->val);
   }
   PQconninfoFree(opts);
   // Children do not inherit PGPASSWORD (util/subprocess.h): it is handed on explicitly.
@@ -84,10 +86,10 @@ PgConn::PgConn(const std::string& conninfo, Mode mode) {
     std::string msg = trim(PQerrorMessage(conn_.get()));
     std::string where = describe();
     if (msg.find("password authentication failed") != std::string::npos ||
-        msg.find("no password supplied") != std::string::npos ||
-        msg.find("authentication failed") != std::string::npos)
-      throw Error(ErrorKind::Auth, "PostgreSQL at " + where + " refused the login: " + msg +
-                                       "\n  check the user and password (PGPASSWORD, ~/.pgpass or the connection string)");
+        msg.find("no password supplied") != std::string::npos || msg.find("authentication failed") != std::string::npos)
+      throw Error(ErrorKind::Auth,
+                  "PostgreSQL at " + where + " refused the login: " + msg +
+                      "\n  check the user and password (PGPASSWORD, ~/.pgpass or the connection string)");
     if (msg.find("no pg_hba.conf entry for replication") != std::string::npos ||
         msg.find("must have replication permission") != std::string::npos ||
         msg.find("permission denied to start WAL sender") != std::string::npos ||
@@ -96,11 +98,13 @@ PgConn::PgConn(const std::string& conninfo, Mode mode) {
                                        "\n  the role needs the REPLICATION attribute (ALTER ROLE … REPLICATION) and "
                                        "pg_hba.conf a 'replication' line for this host");
     if (msg.find("exceeds max_wal_senders") != std::string::npos)
-      throw Error(ErrorKind::Usage, "PostgreSQL at " + where + " has no free WAL sender: " + msg +
-                                        "\n  set max_wal_senders above 0 (with wal_level = replica) in postgresql.conf and "
-                                        "restart the server; each backup or stream uses one");
-    if (msg.find("Connection refused") != std::string::npos || msg.find("could not translate host") != std::string::npos ||
-        msg.find("timeout expired") != std::string::npos || msg.find("No such file or directory") != std::string::npos)
+      throw Error(ErrorKind::Usage,
+                  "PostgreSQL at " + where + " has no free WAL sender: " + msg +
+                      "\n  set max_wal_senders above 0 (with wal_level = replica) in postgresql.conf and "
+                      "restart the server; each backup or stream uses one");
+    if (msg.find("Connection refused") != std::string::npos ||
+        msg.find("could not translate host") != std::string::npos || msg.find("timeout expired") != std::string::npos ||
+        msg.find("No such file or directory") != std::string::npos)
       throw Error(ErrorKind::NotFound, "cannot reach PostgreSQL at " + where + ": " + msg +
                                            "\n  is the server running, and are host and port right?");
     if (msg.find("does not exist") != std::string::npos)
@@ -134,8 +138,7 @@ static void check_result(const PgResult& r, PGconn* conn, const std::string& wha
   ErrorKind kind = ErrorKind::Generic;
   const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
   if (state && std::strncmp(state, "42501", 5) == 0) kind = ErrorKind::Auth;  // insufficient privilege
-  if (PQstatus(conn) == CONNECTION_BAD)
-    msg += " (the connection to the server was lost: did it stop or restart?)";
+  if (PQstatus(conn) == CONNECTION_BAD) msg += " (the connection to the server was lost: did it stop or restart?)";
   throw Error(kind, what + " failed: " + msg);
 }
 

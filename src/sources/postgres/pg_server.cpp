@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdint>
-#include <cstring>
-#include <fstream>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
-#include <signal.h>
+#include <fstream>
 #include <thread>
+#include <signal.h>
 
 #include "sources/postgres/server_confinement.h"
 #include "util/error.h"
@@ -42,7 +42,8 @@ std::string find_pg_bin(int major, const std::string& explicit_dir) {
   if (!p.empty()) return p.substr(0, p.rfind('/'));
   throw Error(ErrorKind::NotFound, "PostgreSQL " + std::to_string(major) +
                                        " server programs (pg_ctl, postgres) were not found: install them (Debian: "
-                                       "postgresql-" + std::to_string(major) + ") or pass --pg-bin DIR");
+                                       "postgresql-" +
+                                       std::to_string(major) + ") or pass --pg-bin DIR");
 }
 
 PgServer::PgServer(std::string bin_dir, std::string datadir)
@@ -51,8 +52,7 @@ PgServer::PgServer(std::string bin_dir, std::string datadir)
 PgServer::~PgServer() {
   try {
     stop();
-  } catch (...) {
-  }
+  } catch (...) {}
   std::error_code ec;
   if (!released_ && !run_dir_.empty()) std::filesystem::remove_all(run_dir_, ec);
 }
@@ -163,20 +163,20 @@ void PgServer::drop_credentials() {
 void PgServer::fail(const std::string& what, const std::string& output) {
   std::string tail = log_tail(15);
   std::string hint;
-    if (tail.find("recovery ended before configured recovery target was reached") != std::string::npos)
-      hint = "\n  the archive does not hold WAL up to the recovery target: pick an earlier target, or check "
-             "'arca pg check' for gaps";
-    else if (tail.find("could not find redo location") != std::string::npos ||
-             tail.find("could not locate required checkpoint") != std::string::npos)
-      hint = "\n  WAL the backup needs is missing from the archive";
-    else if (tail.find("Address already in use") != std::string::npos)
-      hint = "\n  the port is taken: choose another with --port";
-    // A server still running (pg_ctl timed out) is stopped so nothing is left behind.
-    running_ = true;
-    try {
-      stop();
-    } catch (...) {
-    }
+  if (tail.find("recovery ended before configured recovery target was reached") != std::string::npos)
+    hint =
+        "\n  the archive does not hold WAL up to the recovery target: pick an earlier target, or check "
+        "'arca pg check' for gaps";
+  else if (tail.find("could not find redo location") != std::string::npos ||
+           tail.find("could not locate required checkpoint") != std::string::npos)
+    hint = "\n  WAL the backup needs is missing from the archive";
+  else if (tail.find("Address already in use") != std::string::npos)
+    hint = "\n  the port is taken: choose another with --port";
+  // A server still running (pg_ctl timed out) is stopped so nothing is left behind.
+  running_ = true;
+  try {
+    stop();
+  } catch (...) {}
   throw Error(ErrorKind::Generic, "PostgreSQL " + what + " on the restored data directory " + datadir_ + ":" +
                                       (output.empty() ? "" : "\n    " + output) + "\n  end of the server log (" + log_ +
                                       "):\n" + tail + hint);
@@ -216,7 +216,8 @@ void PgServer::wait_promoted(int timeout_s) {
       running_ = false;
       fail("stopped during recovery", "");
     }
-    if (std::chrono::steady_clock::now() > deadline) fail("did not finish recovery within " + std::to_string(timeout_s) + " s", "");
+    if (std::chrono::steady_clock::now() > deadline)
+      fail("did not finish recovery within " + std::to_string(timeout_s) + " s", "");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

@@ -27,7 +27,9 @@ class PgServer {
   void wait_promoted(int timeout_s);
   void stop();  // fast shutdown; no-op if not running
   bool running() const { return running_; }
-  void release() { running_ = false, released_ = true; }  // leave it running (and its run directory) when this object goes
+  void release() {
+    running_ = false, released_ = true;
+  }  // leave it running (and its run directory) when this object goes
   // Removes the credentials file (recovery is over: restore_command will not run again).
   void drop_credentials();
   // Arca's private directory with the server's socket (and the credentials file during recovery).

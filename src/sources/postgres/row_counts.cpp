@@ -31,7 +31,8 @@ RowCountSnapshot capture_write_stats(const std::string& conninfo) {
     PgResult r = c.exec(kUserTables, "reading table statistics in " + db);
     auto& m = s.changes[db];
     for (int i = 0; i < PQntuples(r.get()); i++)
-      m[std::string(PQgetvalue(r.get(), i, 0)) + "." + PQgetvalue(r.get(), i, 1)] = std::stoll(PQgetvalue(r.get(), i, 2));
+      m[std::string(PQgetvalue(r.get(), i, 0)) + "." + PQgetvalue(r.get(), i, 1)] =
+          std::stoll(PQgetvalue(r.get(), i, 2));
   }
   return s;
 }
@@ -47,12 +48,15 @@ json capture_row_counts(const std::string& conninfo, const RowCountSnapshot& bef
     for (int i = 0; i < PQntuples(r.get()); i++) {
       std::string schema = PQgetvalue(r.get(), i, 0), table = PQgetvalue(r.get(), i, 1);
       if (std::stoll(PQgetvalue(r.get(), i, 3)) > int64_t(limit)) continue;
-      PgResult q = c.exec_params("SELECT format('SELECT count(*) FROM ONLY %I.%I', $1::text, $2::text)", {schema, table},
-                                 "quoting a table name");
+      PgResult q = c.exec_params("SELECT format('SELECT count(*) FROM ONLY %I.%I', $1::text, $2::text)",
+                                 {schema, table}, "quoting a table name");
       std::string rows = c.value(PQgetvalue(q.get(), 0, 0), "counting rows of " + schema + "." + table);
-      tables.push_back({{"schema", schema}, {"table", table}, {"rows", std::stoll(rows)},
+      tables.push_back({{"schema", schema},
+                        {"table", table},
+                        {"rows", std::stoll(rows)},
                         {"changes_before", b != before.changes.end() && b->second.count(schema + "." + table)
-                                               ? b->second.at(schema + "." + table) : 0}});
+                                               ? b->second.at(schema + "." + table)
+                                               : 0}});
     }
     c.exec("COMMIT", "ending the transaction in " + db);
     // Changes up to now (after counting) bound what concurrent writers did around the backup.

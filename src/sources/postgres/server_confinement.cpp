@@ -22,7 +22,9 @@ const std::vector<std::string>& pg_command_settings() {
 // be quoted with '' or \' inside); false for comments, blank lines and include directives.
 static bool parse_conf_line(const std::string& line, std::string& name, std::string& value) {
   size_t i = 0, n = line.size();
-  auto skip = [&] { while (i < n && std::isspace(uint8_t(line[i]))) i++; };
+  auto skip = [&] {
+    while (i < n && std::isspace(uint8_t(line[i]))) i++;
+  };
   skip();
   size_t start = i;
   while (i < n && (std::isalnum(uint8_t(line[i])) || line[i] == '_' || line[i] == '.')) i++;
@@ -35,10 +37,14 @@ static bool parse_conf_line(const std::string& line, std::string& name, std::str
   value.clear();
   if (i < n && line[i] == '\'') {
     for (i++; i < n; i++) {
-      if (line[i] == '\\' && i + 1 < n) value += line[++i];
-      else if (line[i] == '\'' && i + 1 < n && line[i + 1] == '\'') value += line[++i];
-      else if (line[i] == '\'') break;
-      else value += line[i];
+      if (line[i] == '\\' && i + 1 < n)
+        value += line[++i];
+      else if (line[i] == '\'' && i + 1 < n && line[i + 1] == '\'')
+        value += line[++i];
+      else if (line[i] == '\'')
+        break;
+      else
+        value += line[i];
     }
   } else {
     while (i < n && !std::isspace(uint8_t(line[i])) && line[i] != '#') value += line[i++];

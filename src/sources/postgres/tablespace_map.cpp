@@ -12,7 +12,8 @@ namespace arca {
 std::vector<std::pair<std::string, std::string>> recorded_tablespaces(const Snapshot& snap) {
   std::vector<std::pair<std::string, std::string>> out;
   if (!snap.metadata.contains("tablespaces")) return out;
-  const auto& v = snap.metadata["tablespaces"].contains("value") ? snap.metadata["tablespaces"]["value"] : nlohmann::json();
+  const auto& v =
+      snap.metadata["tablespaces"].contains("value") ? snap.metadata["tablespaces"]["value"] : nlohmann::json();
   auto bad = [&](const std::string& why) {
     throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + ": the tablespace list " + why);
   };
@@ -39,7 +40,9 @@ static std::string normal_absolute(const std::string& p) {
 
 // a == b, or one inside the other.
 static bool overlap(const std::string& a, const std::string& b) {
-  auto inside = [](const std::string& x, const std::string& y) { return x == y || y == "/" || x.rfind(y + "/", 0) == 0; };
+  auto inside = [](const std::string& x, const std::string& y) {
+    return x == y || y == "/" || x.rfind(y + "/", 0) == 0;
+  };
   return inside(a, b) || inside(b, a);
 }
 
@@ -49,7 +52,8 @@ std::vector<TablespacePlacement> place_tablespaces(const Snapshot& snap, const T
   for (const auto& [oid, dir] : choice.map) {
     bool known = false;
     for (const auto& r : recorded) known |= r.first == oid;
-    if (!known) throw Error(ErrorKind::Usage, "--tablespace-map " + oid + ": the backup has no tablespace with that OID");
+    if (!known)
+      throw Error(ErrorKind::Usage, "--tablespace-map " + oid + ": the backup has no tablespace with that OID");
   }
   std::vector<TablespacePlacement> out;
   std::string unplaced;
@@ -63,7 +67,8 @@ std::vector<TablespacePlacement> place_tablespaces(const Snapshot& snap, const T
       if (loc.empty() || loc[0] != '/' || normal_absolute(loc) != loc)
         throw Error(ErrorKind::Usage, "tablespace " + oid + ": the recorded location '" + loc +
                                           "' is not a normalised absolute path and cannot be used as it is: map it "
-                                          "with --tablespace-map " + oid + "=DIR");
+                                          "with --tablespace-map " +
+                                          oid + "=DIR");
       out.push_back({oid, loc});
     } else {
       unplaced += "\n    " + oid + " at " + loc;
@@ -71,10 +76,12 @@ std::vector<TablespacePlacement> place_tablespaces(const Snapshot& snap, const T
   }
   if (!unplaced.empty())
     throw Error(ErrorKind::Usage,
-                "base backup " + snap.id.short_hex() + " has tablespaces; their recorded locations are not used "
-                "unless you say so (a recovery point could name any directory):" + unplaced +
-                "\n  put each where it belongs with --tablespace-map OID=DIR (or all under one directory with "
-                "--tablespace-map-all DIR), or confirm the recorded locations with --tablespace-map-all-original");
+                "base backup " + snap.id.short_hex() +
+                    " has tablespaces; their recorded locations are not used "
+                    "unless you say so (a recovery point could name any directory):" +
+                    unplaced +
+                    "\n  put each where it belongs with --tablespace-map OID=DIR (or all under one directory with "
+                    "--tablespace-map-all DIR), or confirm the recorded locations with --tablespace-map-all-original");
   // Compared as written and as resolved: a symlink among the existing directories (/x/tsl -> the
   // data directory) must not put a tablespace inside the data directory (see docs/security.md).
   const std::string real_data = resolve_existing_prefix(data_dir);
@@ -83,12 +90,12 @@ std::vector<TablespacePlacement> place_tablespaces(const Snapshot& snap, const T
     const auto& [oid, loc] = out[i];
     real[i] = resolve_existing_prefix(loc);
     if (loc == "/" || real[i] == "/")
-      throw Error(ErrorKind::Usage, "tablespace " + oid + " location / cannot be used: map it with --tablespace-map " +
-                                        oid + "=DIR");
+      throw Error(ErrorKind::Usage,
+                  "tablespace " + oid + " location / cannot be used: map it with --tablespace-map " + oid + "=DIR");
     struct stat st;
     if (lstat(loc.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
-      throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is a symlink (to " +
-                                        real[i] + "): give the directory itself with --tablespace-map " + oid + "=DIR");
+      throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " is a symlink (to " + real[i] +
+                                        "): give the directory itself with --tablespace-map " + oid + "=DIR");
     if (overlap(loc, data_dir) || overlap(real[i], real_data))
       throw Error(ErrorKind::Usage, "tablespace " + oid + " location " + loc + " and the data directory " + data_dir +
                                         " overlap: map the tablespace elsewhere with --tablespace-map " + oid + "=DIR");

@@ -43,7 +43,8 @@ class Verifier {
 
   void run(const Snapshot& snap, const std::vector<UserCheck>& user_checks, bool at_backup_point) {
     std::vector<std::string> dbs = pg_list_databases(conninfo_);
-    json counts = snap.metadata.contains("row_counts") && at_backup_point ? snap.metadata["row_counts"]["value"] : json();
+    json counts =
+        snap.metadata.contains("row_counts") && at_backup_point ? snap.metadata["row_counts"]["value"] : json();
     for (const auto& db : dbs) {
       PgConn c(pg_conninfo_with(conninfo_, "dbname", db), PgConn::Mode::Normal);
       if (counts.is_object()) row_counts(c, db, counts.contains(db) ? counts[db] : json::array());
@@ -69,8 +70,8 @@ class Verifier {
     for (const auto& t : tables) {
       std::string schema = t.at("schema"), table = t.at("table");
       int64_t want = t.at("rows"), tol = t.value("tolerance", int64_t(0));
-      PgResult q = c.exec_params("SELECT format('SELECT count(*) FROM ONLY %I.%I', $1::text, $2::text)", {schema, table},
-                                 "quoting a table name");
+      PgResult q = c.exec_params("SELECT format('SELECT count(*) FROM ONLY %I.%I', $1::text, $2::text)",
+                                 {schema, table}, "quoting a table name");
       int64_t got;
       try {
         got = std::stoll(c.value(PQgetvalue(q.get(), 0, 0), "counting " + schema + "." + table));
@@ -79,7 +80,8 @@ class Verifier {
         continue;
       }
       checked++;
-      if (std::string m = count_mismatch(got, want, tol); !m.empty()) problems += "\n    " + schema + "." + table + ": " + m;
+      if (std::string m = count_mismatch(got, want, tol); !m.empty())
+        problems += "\n    " + schema + "." + table + ": " + m;
     }
     add("row counts", db, problems.empty() ? "" : "row counts differ:" + problems,
         std::to_string(checked) + " tables match the counts recorded at backup time");
@@ -88,12 +90,15 @@ class Verifier {
   void foreign_keys(PgConn& c, const std::string& db) {
     PgResult fks = c.exec(
         "SELECT c.conname, c.conrelid::regclass::text, c.confrelid::regclass::text, "
-        "  (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(att, n) "
+        "  (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(att, "
+        "n) "
         "     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att), "
-        "  (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY k.n) FROM unnest(c.confkey) WITH ORDINALITY k(att, n) "
+        "  (SELECT string_agg(quote_ident(a.attname), ',' ORDER BY k.n) FROM unnest(c.confkey) WITH ORDINALITY k(att, "
+        "n) "
         "     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.att), "
         "  (SELECT relkind FROM pg_class WHERE oid = c.confrelid) "
-        "FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid WHERE c.contype = 'f' AND r.relkind = 'r' ORDER BY 1",
+        "FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid WHERE c.contype = 'f' AND r.relkind = 'r' ORDER BY "
+        "1",
         "listing foreign keys in " + db);
     std::string problems;
     int n = PQntuples(fks.get());
@@ -110,8 +115,9 @@ class Verifier {
         notnull += " AND t." + cc[k] + " IS NOT NULL";
         match += std::string(k ? " AND " : "") + "p." + pc[k] + " = t." + cc[k];
       }
-      std::string sql = "SELECT count(*) FROM ONLY " + child + " t WHERE true" + notnull + " AND NOT EXISTS (SELECT 1 FROM " +
-                        (pkind == "p" ? "" : "ONLY ") + parent + " p WHERE " + match + ")";
+      std::string sql = "SELECT count(*) FROM ONLY " + child + " t WHERE true" + notnull +
+                        " AND NOT EXISTS (SELECT 1 FROM " + (pkind == "p" ? "" : "ONLY ") + parent + " p WHERE " +
+                        match + ")";
       try {
         std::string orphans = c.value(sql, "checking foreign key " + name);
         if (orphans != "0")
@@ -249,8 +255,8 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   UniqueFd data_fd = open_directory(ro.target_dir);  // never written through a symlink (docs/security.md)
   bool own_conf = faccessat(data_fd.get(), "postgresql.conf", F_OK, AT_SYMLINK_NOFOLLOW) != 0;
   if (own_conf)
-    write_file_beneath(data_fd.get(), "postgresql.conf", "# written by arca pg verify: the backup had no postgresql.conf\n",
-                       conf, nullptr);
+    write_file_beneath(data_fd.get(), "postgresql.conf",
+                       "# written by arca pg verify: the backup had no postgresql.conf\n", conf, nullptr);
 
   // A private socket directory and trust authentication only over that socket; no TCP at all.
   struct stat st;
@@ -272,8 +278,9 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   auto t1 = Clock::now();
   // max_wal_senders stays as backed up: archive recovery (a point-in-time verify) refuses to
   // start with a lower value than the primary had; no TCP and a private socket keep it unreachable.
-  server.start(port, {"listen_addresses=", "unix_socket_directories=" + sock, "hba_file=" + hba, "archive_mode=off",
-                      "synchronous_standby_names="},
+  server.start(port,
+               {"listen_addresses=", "unix_socket_directories=" + sock, "hba_file=" + hba, "archive_mode=off",
+                "synchronous_standby_names="},
                opts.start_timeout, ro.restore_command, true);
   if (pitr) server.wait_promoted(opts.start_timeout);
   res.start_s = seconds_since(t1);
@@ -290,7 +297,8 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   std::optional<double> newest;
   if (pitr) {
     PgConn c(conninfo, PgConn::Mode::Normal);
-    std::string ts = c.value("SELECT extract(epoch FROM pg_last_xact_replay_timestamp())", "reading the replay position");
+    std::string ts =
+        c.value("SELECT extract(epoch FROM pg_last_xact_replay_timestamp())", "reading the replay position");
     if (!ts.empty()) newest = std::stod(ts);
   }
   server.stop();

@@ -23,9 +23,9 @@ struct PgVerifyOptions {
   std::string scratch_parent;       // default: $TMPDIR or /tmp
   std::string checks_file;
   std::string pg_bin;
-  std::string owner;                // user to run the scratch server as when root
-  bool keep = false;                // leave the scratch directory (and print where)
-  bool thorough = false;            // amcheck with heapallindexed
+  std::string owner;      // user to run the scratch server as when root
+  bool keep = false;      // leave the scratch directory (and print where)
+  bool thorough = false;  // amcheck with heapallindexed
   int start_timeout = 1800;
   unsigned threads = 0;
   // Default: the base backup's own consistent point. Any other target (a time, LSN, …, or the

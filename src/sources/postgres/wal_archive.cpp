@@ -21,9 +21,21 @@ std::string system_id_hex(uint64_t id) {
 std::optional<WalSegmentHeader> read_wal_segment_header(ByteView seg) {
   constexpr uint16_t kLongHeader = 0x0002;  // XLP_LONG_HEADER
   if (seg.size() < 40) return std::nullopt;
-  auto u16 = [&](size_t o) { uint16_t v; std::memcpy(&v, seg.data() + o, 2); return v; };
-  auto u32 = [&](size_t o) { uint32_t v; std::memcpy(&v, seg.data() + o, 4); return v; };
-  auto u64 = [&](size_t o) { uint64_t v; std::memcpy(&v, seg.data() + o, 8); return v; };
+  auto u16 = [&](size_t o) {
+    uint16_t v;
+    std::memcpy(&v, seg.data() + o, 2);
+    return v;
+  };
+  auto u32 = [&](size_t o) {
+    uint32_t v;
+    std::memcpy(&v, seg.data() + o, 4);
+    return v;
+  };
+  auto u64 = [&](size_t o) {
+    uint64_t v;
+    std::memcpy(&v, seg.data() + o, 8);
+    return v;
+  };
   // Layout (host byte order, as the server wrote it): magic u16, info u16, tli u32,
   // pageaddr u64, rem_len u32, padding to 24, then sysid u64, seg_size u32, blcksz u32.
   if (!(u16(2) & kLongHeader)) return std::nullopt;
@@ -68,9 +80,10 @@ WalArchive::PushResult WalArchive::push(const std::string& file, ByteView conten
   if (existing && existing->size() == content.size() && std::equal(existing->begin(), existing->end(), content.begin()))
     return PushResult::AlreadyArchived;
   throw Error(ErrorKind::Generic,
-              "WAL file " + file + " is already archived with different content; refusing to overwrite it.\n"
-              "  Two clusters with the same system identifier (a restored copy still archiving?) may be writing to "
-              "this repository: check archive_command on every server that uses it");
+              "WAL file " + file +
+                  " is already archived with different content; refusing to overwrite it.\n"
+                  "  Two clusters with the same system identifier (a restored copy still archiving?) may be writing to "
+                  "this repository: check archive_command on every server that uses it");
 }
 
 std::optional<Bytes> WalArchive::fetch(const std::string& file, bool with_pieces) const {
@@ -122,8 +135,7 @@ std::vector<std::pair<uint32_t, std::string>> WalArchive::pieces(const std::stri
   repo_.backend().list(prefix, [&](const ObjectInfo& o) {
     try {
       out.emplace_back(uint32_t(std::stoul(o.name.substr(prefix.size()), nullptr, 16)), o.name);
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
   });
   std::sort(out.begin(), out.end());
   return out;

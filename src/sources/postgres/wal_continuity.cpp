@@ -30,8 +30,7 @@ static void parse_history(const Bytes& content, TimelineCoverage& t) {
       t.parent = parent;
       try {
         t.switch_lsn = parse_lsn(lsn);
-      } catch (const Error&) {
-      }
+      } catch (const Error&) {}
     }
   }
 }
@@ -43,7 +42,8 @@ WalContinuityReport check_wal_continuity(Repository& repo, uint64_t system_id,
   for (auto& s : repo.list_snapshots())
     if (s.source_kind == "postgres") backups.push_back(std::move(s));
   if (system_id == 0) {
-    if (backups.empty()) throw Error(ErrorKind::NotFound, "the repository has no PostgreSQL base backups; pass --system-id");
+    if (backups.empty())
+      throw Error(ErrorKind::NotFound, "the repository has no PostgreSQL base backups; pass --system-id");
     system_id = std::stoull(snapshot_meta(backups.back(), "system_id"));
   }
   rep.system_id = system_id;

@@ -19,7 +19,7 @@ struct WalGap {
 
 struct TimelineCoverage {
   uint32_t timeline;
-  std::string first, last;     // segment names present (whole or, for the newest, in pieces)
+  std::string first, last;  // segment names present (whole or, for the newest, in pieces)
   uint64_t segments = 0;
   bool last_is_partial = false;
   std::optional<uint32_t> parent;  // from the history file
@@ -29,9 +29,9 @@ struct TimelineCoverage {
 
 struct BackupCoverage {
   Snapshot snapshot;
-  bool continuous = true;     // no gap from the backup's end to `recoverable_to`
+  bool continuous = true;  // no gap from the backup's end to `recoverable_to`
   uint32_t end_timeline = 0;
-  std::string recoverable_to; // last segment reachable without a gap
+  std::string recoverable_to;  // last segment reachable without a gap
   std::optional<WalGap> first_gap;
 };
 
@@ -45,6 +45,7 @@ struct WalContinuityReport {
 };
 
 // For the cluster `system_id` (0 = the one of the newest base backup).
-WalContinuityReport check_wal_continuity(Repository& repo, uint64_t system_id, std::optional<std::pair<uint32_t, Lsn>> server);
+WalContinuityReport check_wal_continuity(Repository& repo, uint64_t system_id,
+                                         std::optional<std::pair<uint32_t, Lsn>> server);
 
 }  // namespace arca

@@ -10,7 +10,8 @@ namespace arca {
 static bool all_hex(const std::string& s, size_t from, size_t n) {
   if (s.size() < from + n) return false;
   for (size_t i = from; i < from + n; i++)
-    if (!std::isxdigit(static_cast<unsigned char>(s[i])) || std::islower(static_cast<unsigned char>(s[i]))) return false;
+    if (!std::isxdigit(static_cast<unsigned char>(s[i])) || std::islower(static_cast<unsigned char>(s[i])))
+      return false;
   return true;
 }
 

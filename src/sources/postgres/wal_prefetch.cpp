@@ -54,8 +54,7 @@ void prefetch_wal(const WalArchive& archive, const std::string& spool, const std
     auto c = archive.fetch(file, false);
     if (!c) {
       uint64_t cur = first_missing;
-      while (segno < cur && !first_missing.compare_exchange_weak(cur, segno)) {
-      }
+      while (segno < cur && !first_missing.compare_exchange_weak(cur, segno)) {}
       return;
     }
     write_wal_file(spool + "/" + file, *c);

@@ -57,7 +57,8 @@ WalPruneStats prune_wal_archive(Repository& repo, const std::vector<Snapshot>& s
   }
   for (const auto& d : doomed) stats.objects++, stats.bytes += d.second;
   if (!dry_run)
-    parallel_for(doomed.size(), std::max(2u, repo.backend().parallelism()), [&](size_t i) { repo.backend().remove(doomed[i].first); });
+    parallel_for(doomed.size(), std::max(2u, repo.backend().parallelism()),
+                 [&](size_t i) { repo.backend().remove(doomed[i].first); });
   return stats;
 }
 

@@ -13,7 +13,7 @@
 namespace arca {
 
 struct WalPruneStats {
-  uint64_t objects = 0, bytes = 0;        // removed (or, dry run, to remove)
+  uint64_t objects = 0, bytes = 0;  // removed (or, dry run, to remove)
   std::vector<std::string> notes;
 };
 

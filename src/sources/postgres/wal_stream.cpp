@@ -65,7 +65,9 @@ class Session {
     tli_ = uint32_t(std::stoul(PQgetvalue(ident.get(), 0, 1)));
     Lsn server_pos = parse_lsn(PQgetvalue(ident.get(), 0, 2));
     std::string segsz = conn_->value("SHOW wal_segment_size", "SHOW wal_segment_size");
-    seg_size_ = std::stoull(segsz) << (segsz.find("GB") != std::string::npos ? 30 : segsz.find("MB") != std::string::npos ? 20 : 10);
+    seg_size_ = std::stoull(segsz) << (segsz.find("GB") != std::string::npos   ? 30
+                                       : segsz.find("MB") != std::string::npos ? 20
+                                                                               : 10);
     archive_ = std::make_unique<WalArchive>(repo_, sysid);
 
     // After a promotion the timeline's history file must be archived too, or a restore cannot
@@ -82,20 +84,21 @@ class Session {
         if (line.empty() || line[0] == '#' || !(l >> parent >> lsn)) continue;
         try {
           switch_lsn_ = parse_lsn(lsn);
-        } catch (const Error&) {
-        }
+        } catch (const Error&) {}
       }
     }
     std::optional<Lsn> slot_restart = ensure_slot();
     Lsn start = resume_point(server_pos, slot_restart);
-    std::string cmd = "START_REPLICATION SLOT " + o_.slot + " PHYSICAL " + format_lsn(start) + " TIMELINE " + std::to_string(tli_);
+    std::string cmd =
+        "START_REPLICATION SLOT " + o_.slot + " PHYSICAL " + format_lsn(start) + " TIMELINE " + std::to_string(tli_);
     PgResult r(PQexec(conn_->get(), cmd.c_str()));
     if (PQresultStatus(r.get()) != PGRES_COPY_BOTH) {
       std::string msg = PQresultErrorMessage(r.get());
       throw Error(ErrorKind::Generic, "the server refused to stream WAL from " + format_lsn(start) + ": " + msg);
     }
     touch();
-    log_("streaming WAL from " + format_lsn(start) + " on timeline " + std::to_string(tli_) + " (slot " + o_.slot + ")");
+    log_("streaming WAL from " + format_lsn(start) + " on timeline " + std::to_string(tli_) + " (slot " + o_.slot +
+         ")");
     try {
       loop();
     } catch (const Retryable&) {
@@ -112,16 +115,19 @@ class Session {
   std::optional<Lsn> ensure_slot() {
     if (conn_->server_version() < 150000) {
       // "already exists" is fine here; any other problem shows when streaming starts.
-      if (o_.create_slot) PgResult(PQexec(conn_->get(), ("CREATE_REPLICATION_SLOT " + o_.slot + " PHYSICAL RESERVE_WAL").c_str()));
+      if (o_.create_slot)
+        PgResult(PQexec(conn_->get(), ("CREATE_REPLICATION_SLOT " + o_.slot + " PHYSICAL RESERVE_WAL").c_str()));
       return std::nullopt;
     }
     PgResult r = conn_->exec("READ_REPLICATION_SLOT " + o_.slot, "reading replication slot " + o_.slot);
     bool exists = PQntuples(r.get()) > 0 && !PQgetisnull(r.get(), 0, 0);
     if (!exists) {
       if (!o_.create_slot)
-        throw Error(ErrorKind::Usage, "replication slot '" + o_.slot + "' does not exist on " + conn_->describe() +
-                                          ": pass --create-slot (a slot makes the server keep WAL until Arca has stored it)");
-      conn_->exec("CREATE_REPLICATION_SLOT " + o_.slot + " PHYSICAL RESERVE_WAL", "creating replication slot " + o_.slot);
+        throw Error(ErrorKind::Usage,
+                    "replication slot '" + o_.slot + "' does not exist on " + conn_->describe() +
+                        ": pass --create-slot (a slot makes the server keep WAL until Arca has stored it)");
+      conn_->exec("CREATE_REPLICATION_SLOT " + o_.slot + " PHYSICAL RESERVE_WAL",
+                  "creating replication slot " + o_.slot);
       log_("created replication slot " + o_.slot);
       return std::nullopt;
     }
@@ -140,8 +146,10 @@ class Session {
       const std::string& base = w.piece ? w.segment : w.file;
       auto n = parse_wal_file_name(base, seg_size_);
       if (!n || (n->kind != WalFileName::Kind::Segment)) continue;
-      if (w.piece) last_piece_seg = std::max(last_piece_seg.value_or(0), n->segno);
-      else last_full = std::max(last_full.value_or(0), n->segno);
+      if (w.piece)
+        last_piece_seg = std::max(last_piece_seg.value_or(0), n->segno);
+      else
+        last_full = std::max(last_full.value_or(0), n->segno);
     }
     Lsn start;
     bool have_buffer = false;
@@ -317,12 +325,14 @@ void pg_wal_stream(Repository& repo, const WalStreamOptions& opts, WalStreamStat
       Clock::time_point last{Clock::duration(status.last_contact_ns.load())};
       double down = std::chrono::duration<double>(Clock::now() - last).count();
       if (opts.give_up_after > 0 && down > opts.give_up_after)
-        throw Error(ErrorKind::Generic, std::string("no WAL stream for ") + std::to_string(int(down)) + " s: " + e.what());
+        throw Error(ErrorKind::Generic,
+                    std::string("no WAL stream for ") + std::to_string(int(down)) + " s: " + e.what());
       char wait[32];
       std::snprintf(wait, sizeof wait, "%.1f", opts.retry_interval);
       log(std::string(e.what()) + "; retrying in " + wait + " s");
       status.reconnects++;
-      auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.retry_interval));
+      auto until = Clock::now() +
+                   std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.retry_interval));
       while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }

@@ -25,10 +25,10 @@ struct WalStreamOptions {
 };
 
 struct WalStreamStatus {
-  std::atomic<uint64_t> received{0};        // bytes of WAL received
-  std::atomic<uint64_t> flushed_lsn{0};     // durable in the repository up to here
-  std::atomic<uint64_t> segments{0};        // whole segments stored
-  std::atomic<uint64_t> pieces{0};          // pieces stored
+  std::atomic<uint64_t> received{0};     // bytes of WAL received
+  std::atomic<uint64_t> flushed_lsn{0};  // durable in the repository up to here
+  std::atomic<uint64_t> segments{0};     // whole segments stored
+  std::atomic<uint64_t> pieces{0};       // pieces stored
   std::atomic<uint64_t> reconnects{0};
   std::atomic<int64_t> last_contact_ns{0};  // steady clock: the server last sent something
 };

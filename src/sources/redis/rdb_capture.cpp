@@ -71,7 +71,8 @@ void add_file(StreamTree& tree, const std::string& path, const std::string& name
 // (aof-load-truncated, on by default).
 json add_aof(StreamTree& tree, const std::string& given) {
   std::string dir = given;
-  if (fs::is_directory(given) && fs::is_directory(fs::path(given) / "appendonlydir")) dir = (fs::path(given) / "appendonlydir").string();
+  if (fs::is_directory(given) && fs::is_directory(fs::path(given) / "appendonlydir"))
+    dir = (fs::path(given) / "appendonlydir").string();
   json files = json::array();
   if (fs::is_regular_file(dir)) {  // Redis < 7: one appendonly.aof
     add_file(tree, dir, "appendonly.aof");
@@ -120,7 +121,8 @@ json add_aof(StreamTree& tree, const std::string& given) {
       files = json::array();  // replaced during the copy: start again (later entries replace these)
     }
   }
-  throw Error(ErrorKind::Generic, "the AOF files in " + dir + " kept changing (rewrites) while Arca copied them; try again");
+  throw Error(ErrorKind::Generic,
+              "the AOF files in " + dir + " kept changing (rewrites) while Arca copied them; try again");
 }
 
 }  // namespace
@@ -174,7 +176,8 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
   progress.files_total = link.expected_keys;
   std::string line = next_line(conn);
   if (line[0] != '$')
-    throw Error(ErrorKind::Generic, "Redis at " + conn.describe() + " sent '" + line.substr(0, 80) + "' instead of the RDB payload");
+    throw Error(ErrorKind::Generic,
+                "Redis at " + conn.describe() + " sent '" + line.substr(0, 80) + "' instead of the RDB payload");
   std::string eof_mark;
   uint64_t remaining = 0;
   if (line.rfind("$EOF:", 0) == 0) {
@@ -206,7 +209,8 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
   if (sized) in.set_size(remaining);  // declared lengths beyond the announced payload are refused at once
   RdbSummary summary;
   try {
-    summary = parse_rdb(in, [&](const RdbKey&) { progress.files_done++; }, false);
+    summary = parse_rdb(
+        in, [&](const RdbKey&) { progress.files_done++; }, false);
   } catch (const Error& e) {
     throw Error(e.kind(), std::string(e.what()) + "\n  nothing was recorded; run the backup again");
   }

@@ -35,7 +35,7 @@ struct RedisCaptureLink {
   std::unique_ptr<RedisConn> conn;
   std::string start_time, server_version, replication_id;
   uint64_t replication_offset = 0, expected_keys = 0;
-  double started_s = 0;     // steady clock, for the duration
+  double started_s = 0;  // steady clock, for the duration
 };
 
 RedisCaptureLink redis_start_capture(const RedisBackupOptions& opts);

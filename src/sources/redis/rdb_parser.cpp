@@ -92,7 +92,8 @@ class Parser {
   explicit Parser(RdbInput& in) : in_(in) {}
 
   [[noreturn]] void corrupt(const std::string& what) {
-    throw Error(ErrorKind::Corrupt, in_.context() + " is damaged at byte " + std::to_string(in_.consumed()) + ": " + what);
+    throw Error(ErrorKind::Corrupt,
+                in_.context() + " is damaged at byte " + std::to_string(in_.consumed()) + ": " + what);
   }
 
   uint64_t le(size_t n) {
@@ -115,8 +116,10 @@ class Parser {
     uint8_t b = in_.u8();
     if (encoded) *encoded = false;
     switch (b >> 6) {
-      case 0: return b & 0x3F;
-      case 1: return (uint64_t(b & 0x3F) << 8) | in_.u8();
+      case 0:
+        return b & 0x3F;
+      case 1:
+        return (uint64_t(b & 0x3F) << 8) | in_.u8();
       case 2:
         if (b == 0x80) return be(4);
         if (b == 0x81) return be(8);
@@ -163,16 +166,20 @@ class Parser {
       return in_.skip(n);
     }
     switch (n) {
-      case 0: return in_.skip(1);
-      case 1: return in_.skip(2);
-      case 2: return in_.skip(4);
+      case 0:
+        return in_.skip(1);
+      case 1:
+        return in_.skip(2);
+      case 2:
+        return in_.skip(4);
       case 3: {
         uint64_t clen = checked_len();
         checked_len();
         need(clen, "a compressed string");
         return in_.skip(clen);
       }
-      default: corrupt("unknown string encoding " + std::to_string(n));
+      default:
+        corrupt("unknown string encoding " + std::to_string(n));
     }
   }
 
@@ -184,9 +191,12 @@ class Parser {
       return read_bytes<std::string>(n, "a string");
     }
     switch (n) {
-      case 0: return std::to_string(int8_t(in_.u8()));
-      case 1: return std::to_string(int16_t(le(2)));
-      case 2: return std::to_string(int32_t(le(4)));
+      case 0:
+        return std::to_string(int8_t(in_.u8()));
+      case 1:
+        return std::to_string(int16_t(le(2)));
+      case 2:
+        return std::to_string(int32_t(le(4)));
       case 3: {
         uint64_t clen = checked_len(kMaxString), ulen = checked_len(kMaxString);
         if (ulen > clen * kLzfMaxRatio)
@@ -201,7 +211,8 @@ class Parser {
         }
         return std::string(u.begin(), u.end());
       }
-      default: corrupt("unknown string encoding " + std::to_string(n));
+      default:
+        corrupt("unknown string encoding " + std::to_string(n));
     }
   }
 
@@ -210,12 +221,23 @@ class Parser {
     while (true) {
       uint64_t op = len();
       switch (op) {
-        case 0: return;
-        case 1: case 2: len(); break;
-        case 3: in_.skip(4); break;
-        case 4: in_.skip(8); break;
-        case 5: skip_string(); break;
-        default: corrupt("unknown module data opcode " + std::to_string(op));
+        case 0:
+          return;
+        case 1:
+        case 2:
+          len();
+          break;
+        case 3:
+          in_.skip(4);
+          break;
+        case 4:
+          in_.skip(8);
+          break;
+        case 5:
+          skip_string();
+          break;
+        default:
+          corrupt("unknown module data opcode " + std::to_string(op));
       }
     }
   }
@@ -237,7 +259,7 @@ class Parser {
       skip_string();
       skip_string();
     }
-    len();  // length
+    len();         // length
     len(), len();  // last id
     if (type >= 19) {
       len(), len();  // first id
@@ -253,7 +275,7 @@ class Parser {
       uint64_t consumers = checked_len();
       for (uint64_t c = 0; c < consumers; c++) {
         skip_string();
-        in_.skip(8);                // seen time
+        in_.skip(8);                  // seen time
         if (type >= 21) in_.skip(8);  // active time
         skip_pel(false);
       }
@@ -262,8 +284,11 @@ class Parser {
 
   void skip_value(uint8_t type) {
     switch (type) {
-      case 0: return skip_string();
-      case 1: case 2: case 14: {
+      case 0:
+        return skip_string();
+      case 1:
+      case 2:
+      case 14: {
         uint64_t n = checked_len();
         for (uint64_t i = 0; i < n; i++) skip_string();
         return;
@@ -293,7 +318,15 @@ class Parser {
       case 7:
         len();  // module id
         return skip_module_data();
-      case 9: case 10: case 11: case 12: case 13: case 16: case 17: case 20: return skip_string();
+      case 9:
+      case 10:
+      case 11:
+      case 12:
+      case 13:
+      case 16:
+      case 17:
+      case 20:
+        return skip_string();
       case 18: {
         uint64_t n = checked_len();
         for (uint64_t i = 0; i < n; i++) {
@@ -302,7 +335,10 @@ class Parser {
         }
         return;
       }
-      case 15: case 19: case 21: return skip_stream(type);
+      case 15:
+      case 19:
+      case 21:
+        return skip_stream(type);
       default:
         corrupt("value type " + std::to_string(type) +
                 " is not one Arca knows (written by a newer Redis, or a module type of Redis < 4?)");
@@ -322,14 +358,36 @@ uint64_t RdbSummary::keys() const {
 
 const char* rdb_type_name(uint8_t type) {
   switch (type) {
-    case 0: return "string";
-    case 1: case 10: case 14: case 18: return "list";
-    case 2: case 11: case 20: return "set";
-    case 3: case 5: case 12: case 17: return "zset";
-    case 4: case 9: case 13: case 16: return "hash";
-    case 6: case 7: return "module";
-    case 15: case 19: case 21: return "stream";
-    default: return "unknown";
+    case 0:
+      return "string";
+    case 1:
+    case 10:
+    case 14:
+    case 18:
+      return "list";
+    case 2:
+    case 11:
+    case 20:
+      return "set";
+    case 3:
+    case 5:
+    case 12:
+    case 17:
+      return "zset";
+    case 4:
+    case 9:
+    case 13:
+    case 16:
+      return "hash";
+    case 6:
+    case 7:
+      return "module";
+    case 15:
+    case 19:
+    case 21:
+      return "stream";
+    default:
+      return "unknown";
   }
 }
 
@@ -364,17 +422,29 @@ RdbSummary parse_rdb(RdbInput& in, const std::function<void(const RdbKey&)>& on_
         s.bytes = in.consumed();
         return s;
       }
-      case kOpSelectDb: key.db = uint32_t(p.checked_len(1 << 24)); break;
-      case kOpResizeDb: p.len(), p.len(); break;
+      case kOpSelectDb:
+        key.db = uint32_t(p.checked_len(1 << 24));
+        break;
+      case kOpResizeDb:
+        p.len(), p.len();
+        break;
       case kOpAux: {
         std::string k = p.string();
         s.aux[k] = p.string();
         break;
       }
-      case kOpExpireSec: key.expire_ms = int64_t(p.le(4)) * 1000; break;
-      case kOpExpireMs: key.expire_ms = int64_t(p.le(8)); break;
-      case kOpFreq: in.skip(1); break;
-      case kOpIdle: p.len(); break;
+      case kOpExpireSec:
+        key.expire_ms = int64_t(p.le(4)) * 1000;
+        break;
+      case kOpExpireMs:
+        key.expire_ms = int64_t(p.le(8));
+        break;
+      case kOpFreq:
+        in.skip(1);
+        break;
+      case kOpIdle:
+        p.len();
+        break;
       case kOpModuleAux:
         p.len(), p.len(), p.len();
         p.skip_module_data();
@@ -383,8 +453,11 @@ RdbSummary parse_rdb(RdbInput& in, const std::function<void(const RdbKey&)>& on_
         p.skip_string();
         s.functions++;
         break;
-      case kOpFunctionPreGa: p.corrupt("functions in the pre-release Redis 7.0 format are not supported");
-      case kOpSlotInfo: p.len(), p.len(), p.len(); break;
+      case kOpFunctionPreGa:
+        p.corrupt("functions in the pre-release Redis 7.0 format are not supported");
+      case kOpSlotInfo:
+        p.len(), p.len(), p.len();
+        break;
       default: {
         key.type = op;
         key.key = p.string();

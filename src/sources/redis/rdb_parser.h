@@ -59,8 +59,8 @@ class RdbInput {
 struct RdbKey {
   uint32_t db = 0;
   std::string key;
-  uint8_t type = 0;         // RDB value type byte
-  int64_t expire_ms = -1;   // absolute Unix time in ms; -1 = none
+  uint8_t type = 0;              // RDB value type byte
+  int64_t expire_ms = -1;        // absolute Unix time in ms; -1 = none
   const Bytes* value = nullptr;  // the value's bytes (type byte not included), when asked for
 };
 
@@ -70,11 +70,11 @@ struct RdbDbCounts {
 
 struct RdbSummary {
   int version = 0;
-  std::map<std::string, std::string> aux;     // redis-ver, repl-id, repl-offset, …
-  std::map<uint32_t, RdbDbCounts> dbs;        // databases that hold keys
-  std::map<std::string, uint64_t> types;      // keys per type name
-  uint64_t functions = 0;                     // function libraries (Redis 7)
-  bool checksummed = false;                   // false: written with rdbchecksum no
+  std::map<std::string, std::string> aux;  // redis-ver, repl-id, repl-offset, …
+  std::map<uint32_t, RdbDbCounts> dbs;     // databases that hold keys
+  std::map<std::string, uint64_t> types;   // keys per type name
+  uint64_t functions = 0;                  // function libraries (Redis 7)
+  bool checksummed = false;                // false: written with rdbchecksum no
   uint64_t bytes = 0;
   uint64_t keys() const;
 };

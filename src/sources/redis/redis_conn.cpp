@@ -49,19 +49,22 @@ std::string ssl_error_text() {
 RedisUrl RedisUrl::parse(const std::string& url) {
   RedisUrl u;
   std::string rest;
-  if (url.rfind("redis://", 0) == 0) rest = url.substr(8);
+  if (url.rfind("redis://", 0) == 0)
+    rest = url.substr(8);
   else if (url.rfind("rediss://", 0) == 0) {
     rest = url.substr(9);
     u.tls = true;
   } else {
-    throw Error(ErrorKind::Usage, "'" + redact(url) + "' is not a Redis URL: write redis://[user:password@]host[:port][/db] "
-                                  "(rediss:// for TLS)");
+    throw Error(ErrorKind::Usage, "'" + redact(url) +
+                                      "' is not a Redis URL: write redis://[user:password@]host[:port][/db] "
+                                      "(rediss:// for TLS)");
   }
   if (auto at = rest.rfind('@'); at != std::string::npos) {
     std::string cred = rest.substr(0, at);
     rest = rest.substr(at + 1);
     auto colon = cred.find(':');
-    if (colon == std::string::npos) u.password = percent_decode(cred);  // redis://password@host, as redis-cli
+    if (colon == std::string::npos)
+      u.password = percent_decode(cred);  // redis://password@host, as redis-cli
     else {
       u.user = percent_decode(cred.substr(0, colon));
       u.password = percent_decode(cred.substr(colon + 1));
@@ -108,8 +111,9 @@ std::string redis_url_with_password(const std::string& url, const std::string& p
     std::string cred = rest.substr(0, at);
     auto colon = cred.find(':');
     if (colon == std::string::npos || colon + 1 < cred.size())
-      throw Error(ErrorKind::Usage, "the Redis URL already holds a password: give it once, in the URL or in the password "
-                                    "file (a user name goes before a colon: redis://USER:@host)");
+      throw Error(ErrorKind::Usage,
+                  "the Redis URL already holds a password: give it once, in the URL or in the password "
+                  "file (a user name goes before a colon: redis://USER:@host)");
     user = cred.substr(0, colon);  // still percent-encoded
     rest = rest.substr(at + 1);
   }
@@ -128,8 +132,10 @@ std::string redis_url_with_password(const std::string& url, const std::string& p
 std::string RedisUrl::describe() const {
   std::string s = tls ? "rediss://" : "redis://";
   if (!user.empty()) s.append(user).append("@");
-  if (host.find(':') != std::string::npos) s.append("[").append(host).append("]");
-  else s.append(host);
+  if (host.find(':') != std::string::npos)
+    s.append("[").append(host).append("]");
+  else
+    s.append(host);
   s.append(":").append(std::to_string(port));
   if (db >= 0) s.append("/").append(std::to_string(db));
   return s;
@@ -161,9 +167,10 @@ RedisConn::RedisConn(const RedisUrl& url, const RedisTls& tls, int timeout_ms) :
     if (!tls.insecure) SSL_set1_host(ssl_.get(), url.host.c_str());
     if (SSL_connect(ssl_.get()) != 1) {
       long v = SSL_get_verify_result(ssl_.get());
-      std::string why = v != X509_V_OK ? std::string("certificate verification failed: ") + X509_verify_cert_error_string(v) +
-                                             " (give the CA with --tls-ca, or --tls-insecure to skip the check)"
-                                       : ssl_error_text();
+      std::string why = v != X509_V_OK
+                            ? std::string("certificate verification failed: ") + X509_verify_cert_error_string(v) +
+                                  " (give the CA with --tls-ca, or --tls-insecure to skip the check)"
+                            : ssl_error_text();
       throw Error(ErrorKind::Auth, "TLS connection to Redis at " + url.describe() + " failed: " + why);
     }
   }

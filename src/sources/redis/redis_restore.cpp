@@ -39,7 +39,8 @@ void restrict_to_owner(const std::string& to, const Tree& top) {
     auto path = std::filesystem::path(to) / n.name;
     if (n.type == NodeType::File) restrict_one(path, false);
     std::error_code ec;
-    if (n.type != NodeType::Dir || std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::directory)
+    if (n.type != NodeType::Dir ||
+        std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::directory)
       continue;
     restrict_one(path, true);  // appendonlydir/: its files too
     for (const auto& e : std::filesystem::directory_iterator(path, ec))
@@ -57,9 +58,10 @@ RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const 
       std::error_code ec;
       auto path = std::filesystem::path(to) / n.name;
       if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found)
-        throw Error(ErrorKind::Refused, path.string() + " exists (a server's data?): not overwritten; stop the server "
-                                                        "and move it away, restore into another --to directory, or "
-                                                        "pass --force to replace it");
+        throw Error(ErrorKind::Refused, path.string() +
+                                            " exists (a server's data?): not overwritten; stop the server "
+                                            "and move it away, restore into another --to directory, or "
+                                            "pass --force to replace it");
     }
   RestoreOptions ro;
   ro.target = to;
@@ -137,12 +139,13 @@ RedisLoadResult redis_load_into(Repository& repo, const Snapshot& snap, const Re
       if (p.select)
         throw Error(ErrorKind::Usage, "Redis at " + conn.describe() + " refused SELECT: " + r.str +
                                           " (the target has fewer databases; choose one in the --into URL)");
-      throw Error(r.str.rfind("NOPERM", 0) == 0 ? ErrorKind::Auth : ErrorKind::Generic,
-                  "Redis at " + conn.describe() + " refused to RESTORE key '" + p.key + "': " + r.str +
-                      (r.str.find("payload version") != std::string::npos || r.str.find("DUMP payload") != std::string::npos
-                           ? "\n  the target server is older than the one backed up (RDB version " +
-                                 std::to_string(rdb_version) + "); restore with --to and use a matching redis-server"
-                           : ""));
+      throw Error(
+          r.str.rfind("NOPERM", 0) == 0 ? ErrorKind::Auth : ErrorKind::Generic,
+          "Redis at " + conn.describe() + " refused to RESTORE key '" + p.key + "': " + r.str +
+              (r.str.find("payload version") != std::string::npos || r.str.find("DUMP payload") != std::string::npos
+                   ? "\n  the target server is older than the one backed up (RDB version " +
+                         std::to_string(rdb_version) + "); restore with --to and use a matching redis-server"
+                   : ""));
     }
   };
   RdbSummary summary = parse_snapshot_rdb(
@@ -154,8 +157,9 @@ RedisLoadResult redis_load_into(Repository& repo, const Snapshot& snap, const Re
           res.filtered++;
           return;
         }
-        int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
+        int64_t now_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         if (k.expire_ms >= 0 && k.expire_ms <= now_ms) {
           res.expired++;
           return;

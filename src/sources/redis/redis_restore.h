@@ -20,9 +20,9 @@ Snapshot find_redis_snapshot(Repository& repo, const std::string& ref, const std
 struct RedisLoadOptions {
   std::string url;
   RedisTls tls;
-  std::string match;    // glob on key names (Redis's KEYS syntax); empty = all
-  int source_db = -1;   // only keys of this database; -1 = all
-  bool replace = false; // overwrite existing keys (else they are kept and counted)
+  std::string match;     // glob on key names (Redis's KEYS syntax); empty = all
+  int source_db = -1;    // only keys of this database; -1 = all
+  bool replace = false;  // overwrite existing keys (else they are kept and counted)
   size_t pipeline = 512;
 };
 

@@ -17,9 +17,11 @@ namespace arca {
 std::string find_redis_server(const std::string& explicit_path) {
   std::string p = find_program(explicit_path.empty() ? "redis-server" : explicit_path);
   if (p.empty())
-    throw Error(ErrorKind::NotFound, "redis-server not found" +
-                                         (explicit_path.empty() ? std::string(" in PATH: install it (Debian: redis-server) or give --redis-server")
-                                                                : ": " + explicit_path));
+    throw Error(
+        ErrorKind::NotFound,
+        "redis-server not found" +
+            (explicit_path.empty() ? std::string(" in PATH: install it (Debian: redis-server) or give --redis-server")
+                                   : ": " + explicit_path));
   return p;
 }
 
@@ -29,8 +31,7 @@ RedisServer::RedisServer(std::string binary, std::string dir, int port)
 RedisServer::~RedisServer() {
   try {
     stop();
-  } catch (...) {
-  }
+  } catch (...) {}
 }
 
 RedisUrl RedisServer::url() const {
@@ -56,7 +57,8 @@ namespace {
 // One redis.conf line: the value as one double-quoted argument (Redis's sdssplitargs reads \\,
 // \" and \xHH in it), so that no value can start another line.
 std::string config_line(const std::string& name, const std::string& value) {
-  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+  if (name.empty() ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
     throw Error(ErrorKind::Usage, "'" + name + "' is not a redis-server setting name");
   std::string out = name + " \"";
   for (unsigned char c : value) {
@@ -78,8 +80,9 @@ std::string config_line(const std::string& name, const std::string& value) {
 void RedisServer::start(const std::vector<std::string>& extra, int timeout_s,
                         const std::vector<std::pair<std::string, std::string>>& settings) {
   // "-" first: the configuration comes from standard input (Redis 6 and 7 both read it so).
-  std::vector<std::string> argv = {binary_, "-", "--port", std::to_string(port_), "--dir", dir_, "--dbfilename", "dump.rdb",
-                                   "--daemonize", "yes", "--pidfile", dir_ + "/redis.pid", "--logfile", log_file()};
+  std::vector<std::string> argv = {
+      binary_,       "-",   "--port",    std::to_string(port_), "--dir",     dir_,      "--dbfilename", "dump.rdb",
+      "--daemonize", "yes", "--pidfile", dir_ + "/redis.pid",   "--logfile", log_file()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   std::string config;
   for (const auto& [name, value] : settings) config += config_line(name, value);
@@ -113,8 +116,7 @@ void RedisServer::start(const std::vector<std::string>& extra, int timeout_s,
       try {
         Bytes p = read_whole_file(dir_ + "/redis.pid");
         pid_ = std::stoi(std::string(p.begin(), p.end()));
-      } catch (const std::exception&) {
-      }
+      } catch (const std::exception&) {}
     }
     if (pid_ > 0 && kill(pid_, 0) != 0) {
       pid_ = -1;

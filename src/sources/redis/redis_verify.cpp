@@ -26,7 +26,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -94,8 +95,10 @@ RedisVerifyResult redis_verify(Repository& repo, const RedisVerifyOptions& opts,
             size_t slot = eligible <= opts.samples ? samples.size() : size_t(rng() % eligible);
             if (slot >= opts.samples) return;
             Sample smp{k.db, k.key, rdb_restore_payload(k.type, *k.value, rdb_version)};
-            if (slot == samples.size()) samples.push_back(std::move(smp));
-            else samples[slot] = std::move(smp);
+            if (slot == samples.size())
+              samples.push_back(std::move(smp));
+            else
+              samples[slot] = std::move(smp);
           },
           true,
           [&](ByteView d) {
@@ -140,7 +143,8 @@ RedisVerifyResult redis_verify(Repository& repo, const RedisVerifyOptions& opts,
   {
     std::map<uint32_t, uint64_t> loaded;
     for (const auto& [db, v] : c.info("keyspace"))
-      if (db.rfind("db", 0) == 0 && v.rfind("keys=", 0) == 0) loaded[uint32_t(std::stoul(db.substr(2)))] = std::stoull(v.substr(5));
+      if (db.rfind("db", 0) == 0 && v.rfind("keys=", 0) == 0)
+        loaded[uint32_t(std::stoul(db.substr(2)))] = std::stoull(v.substr(5));
     bool ok = true;
     std::string detail;
     std::set<uint32_t> all;
@@ -150,8 +154,10 @@ RedisVerifyResult redis_verify(Repository& repo, const RedisVerifyOptions& opts,
       // Keys that expired before the load are dropped by the server; those expiring during it may or may not be.
       uint64_t hi = parsed.count(db) ? parsed[db] : 0, lo = hi;
       for (int64_t e : expiries[db]) {
-        if (e <= before_ms) hi--, lo--;
-        else if (e <= after_ms) lo--;
+        if (e <= before_ms)
+          hi--, lo--;
+        else if (e <= after_ms)
+          lo--;
       }
       uint64_t got = loaded.count(db) ? loaded[db] : 0;
       r.keys_loaded += got;
@@ -173,7 +179,8 @@ RedisVerifyResult redis_verify(Repository& repo, const RedisVerifyOptions& opts,
         db = s.db;
       }
       std::string tmp = "__arca_verify_sample__";
-      c.command({"RESTORE", tmp, "0", std::string(s.payload.begin(), s.payload.end()), "REPLACE"}, "RESTORE of a sample");
+      c.command({"RESTORE", tmp, "0", std::string(s.payload.begin(), s.payload.end()), "REPLACE"},
+                "RESTORE of a sample");
       RedisReply d = c.command({"DEBUG", "DIGEST-VALUE", s.key, tmp}, "DEBUG DIGEST-VALUE");
       c.command({"DEL", tmp}, "DEL");
       if (d.elements.size() != 2 || d.elements[0].str != d.elements[1].str) {

@@ -8,9 +8,7 @@
 
 namespace arca {
 
-void RespReader::violation(const std::string& how) const {
-  throw Error(ErrorKind::Corrupt, peer_() + " " + how);
-}
+void RespReader::violation(const std::string& how) const { throw Error(ErrorKind::Corrupt, peer_() + " " + how); }
 
 void RespReader::fill() {
   if (pos_ == end_) pos_ = end_ = 0;
@@ -77,9 +75,18 @@ RedisReply RespReader::reply_at(int depth, size_t& budget) {
     return int64_t(v);
   };
   switch (kind) {
-    case '+': r.type = RedisReply::Type::Status; r.str = body; break;
-    case '-': r.type = RedisReply::Type::Error; r.str = body; break;
-    case ':': r.type = RedisReply::Type::Integer; r.integer = number(); break;
+    case '+':
+      r.type = RedisReply::Type::Status;
+      r.str = body;
+      break;
+    case '-':
+      r.type = RedisReply::Type::Error;
+      r.str = body;
+      break;
+    case ':':
+      r.type = RedisReply::Type::Integer;
+      r.integer = number();
+      break;
     case '$': {
       int64_t len = number();
       if (len < 0) break;  // nil
@@ -95,7 +102,8 @@ RedisReply RespReader::reply_at(int depth, size_t& budget) {
       scanned_ = 0;
       uint8_t crlf[2];
       for (size_t g = 0; g < 2;) g += read_some(crlf + g, 2 - g);
-      if (crlf[0] != '\r' || crlf[1] != '\n') violation("sent a bulk reply longer than it announced: not the Redis protocol");
+      if (crlf[0] != '\r' || crlf[1] != '\n')
+        violation("sent a bulk reply longer than it announced: not the Redis protocol");
       break;
     }
     case '*': {
@@ -111,7 +119,8 @@ RedisReply RespReader::reply_at(int depth, size_t& budget) {
       for (int64_t i = 0; i < n; i++) r.elements.push_back(reply_at(depth + 1, budget));
       break;
     }
-    default: violation("sent '" + line.substr(0, 40) + "': not the Redis protocol (is this a Redis server?)");
+    default:
+      violation("sent '" + line.substr(0, 40) + "': not the Redis protocol (is this a Redis server?)");
   }
   return r;
 }

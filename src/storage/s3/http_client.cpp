@@ -47,7 +47,8 @@ size_t read_body(char* buf, size_t size, size_t n, void* user) {
     size_t k = size_t(std::min<uint64_t>(left, want));
     if (k == 0) return 0;
     try {
-      size_t got = pread_full(r.body_fd, {reinterpret_cast<uint8_t*>(buf), k}, off_t(r.body_offset + t->sent), "upload source");
+      size_t got =
+          pread_full(r.body_fd, {reinterpret_cast<uint8_t*>(buf), k}, off_t(r.body_offset + t->sent), "upload source");
       if (got != k) throw Error(ErrorKind::Io, "upload source file shrank while being sent");
     } catch (const std::exception& e) {
       t->callback_error = e.what();
@@ -130,7 +131,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) try {
     return 0;
   }
   std::string line(data, k);
-  if (line.rfind("HTTP/", 0) == 0) t->resp->headers.clear();  // a new response (e.g. after 100 Continue)
+  if (line.rfind("HTTP/", 0) == 0) t->resp->headers.clear();        // a new response (e.g. after 100 Continue)
   if (line == "\r\n" || line == "\n") acknowledge_now(*t->socket);  // the end of the headers
   auto colon = line.find(':');
   if (colon != std::string::npos) {

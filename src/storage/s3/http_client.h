@@ -16,7 +16,7 @@ namespace arca {
 
 struct HttpConfig {
   unsigned max_connections = 8;  // requests in flight at once, whatever the callers' threads
-  std::string sigv4;  // "aws:amz:<region>:s3"
+  std::string sigv4;             // "aws:amz:<region>:s3"
   std::string access_key, secret_key;
   std::string ca_bundle;  // empty: the system's CA store
   bool verify_tls = true;

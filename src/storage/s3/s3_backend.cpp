@@ -85,7 +85,8 @@ std::vector<std::string> S3Backend::object_headers() const {
   std::vector<std::string> h{"Content-Type: application/octet-stream"};
   if (!opts_.storage_class.empty()) h.push_back("x-amz-storage-class: " + opts_.storage_class);
   if (!opts_.sse.empty()) h.push_back("x-amz-server-side-encryption: " + opts_.sse);
-  if (!opts_.sse_kms_key_id.empty()) h.push_back("x-amz-server-side-encryption-aws-kms-key-id: " + opts_.sse_kms_key_id);
+  if (!opts_.sse_kms_key_id.empty())
+    h.push_back("x-amz-server-side-encryption-aws-kms-key-id: " + opts_.sse_kms_key_id);
   if (!opts_.lock_mode.empty()) {
     h.push_back("x-amz-object-lock-mode: " + opts_.lock_mode);
     h.push_back("x-amz-object-lock-retain-until-date: " + iso8601_after_days(opts_.lock_days));
@@ -104,10 +105,9 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
     bool network = false;
     if (r.transport_error) {
       if (HttpClient::certificate_failure(r.transport_error))
-        throw Error(ErrorKind::Io, what + ": TLS failure talking to " + opts_.host + ": " + r.transport_message + ". " +
-                                       kTlsHint);
-      if (!HttpClient::transient(r.transport_error))
-        throw Error(ErrorKind::Io, what + ": " + r.transport_message);
+        throw Error(ErrorKind::Io,
+                    what + ": TLS failure talking to " + opts_.host + ": " + r.transport_message + ". " + kTlsHint);
+      if (!HttpClient::transient(r.transport_error)) throw Error(ErrorKind::Io, what + ": " + r.transport_message);
       reason = r.transport_message;
       if (HttpClient::handshake_failure(r.transport_error)) reason += std::string(" (") + kTlsHint + ")";
       out.ambiguous = true;
@@ -122,18 +122,20 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
       if (r.status >= 500 || is_2xx(r.status)) out.ambiguous = true;
     } else if (req.method != "HEAD" && !r.header("content-length").empty() &&
                std::strtoull(r.header("content-length").c_str(), nullptr, 10) != r.body.size()) {
-      reason = "truncated response body (" + std::to_string(r.body.size()) + " of " + r.header("content-length") + " bytes)";
+      reason =
+          "truncated response body (" + std::to_string(r.body.size()) + " of " + r.header("content-length") + " bytes)";
       network = true;
     } else {
       return out;
     }
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (attempt >= opts_.max_attempts)
-      throw Error(ErrorKind::Io, what + ": gave up after " + std::to_string(attempt) + " attempt" +
-                                     (attempt == 1 ? "" : "s") + " in " + std::to_string(int(elapsed + 0.5)) +
-                                     " s; last error: " + reason + " (endpoint " + opts_.scheme + "://" + opts_.host +
-                                     "). " + (network ? "Check that the server is up and reachable" : "The server kept failing") +
-                                     "; raise -o s3.retries=N to wait longer");
+      throw Error(ErrorKind::Io,
+                  what + ": gave up after " + std::to_string(attempt) + " attempt" + (attempt == 1 ? "" : "s") +
+                      " in " + std::to_string(int(elapsed + 0.5)) + " s; last error: " + reason + " (endpoint " +
+                      opts_.scheme + "://" + opts_.host + "). " +
+                      (network ? "Check that the server is up and reachable" : "The server kept failing") +
+                      "; raise -o s3.retries=N to wait longer");
     retries_++;
     double cap = std::min(opts_.retry_cap_s, opts_.retry_base_s * double(1ull << std::min(attempt - 1, 20u)));
     double delay = std::uniform_real_distribution<double>(cap / 2, cap)(rng);  // jitter: clients do not retry in step
@@ -141,7 +143,8 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
   }
 }
 
-HttpResponse S3Backend::error_body_for(const HttpResponse& head, const std::string& key, const std::string& what) const {
+HttpResponse S3Backend::error_body_for(const HttpResponse& head, const std::string& key,
+                                       const std::string& what) const {
   if (!head.body.empty()) return head;
   // A HEAD answer has no body, so no error code: ask again with a GET to learn why it failed.
   HttpRequest req{.method = "GET", .url = url(key), .headers = base_headers(kEmptySha256), .max_bytes = 1 << 20};
@@ -154,8 +157,10 @@ bool S3Backend::exists() const {
   // A listing under the prefix, not HeadBucket: credentials limited to the repository's prefix
   // may list there without any right on the bucket as a whole.
   std::string what = "checking bucket " + opts_.bucket;
-  HttpRequest req{.method = "GET", .url = url("", {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", opts_.prefix}}),
-                  .headers = base_headers(kEmptySha256), .max_bytes = 1 << 20};
+  HttpRequest req{.method = "GET",
+                  .url = url("", {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", opts_.prefix}}),
+                  .headers = base_headers(kEmptySha256),
+                  .max_bytes = 1 << 20};
   auto s = send(req, what);
   if (is_2xx(s.resp.status)) return true;
   if (s.resp.status == 404 && error_code(s.resp) == "NoSuchBucket") return false;
@@ -167,8 +172,9 @@ void S3Backend::create() {
     if (!opts_.bucket_object_lock) return;
     // Asked for Object Lock on a bucket that is already there: only fine if it has it.
     if (bucket_has_object_lock()) return;
-    throw Error(ErrorKind::Usage, "bucket '" + opts_.bucket + "' exists without Object Lock, which cannot be "
-                                  "enabled here: use a new bucket, or enable it with the store's own tools");
+    throw Error(ErrorKind::Usage, "bucket '" + opts_.bucket +
+                                      "' exists without Object Lock, which cannot be "
+                                      "enabled here: use a new bucket, or enable it with the store's own tools");
   }
   if (!opts_.create_bucket)
     throw Error(ErrorKind::NotFound, "bucket '" + opts_.bucket + "' does not exist at " + opts_.host +
@@ -215,7 +221,8 @@ void S3Backend::probe_conditional_writes() {
   std::string key = opts_.prefix + "tmp/probe-" + random_id().hex();
   std::string what = "probing conditional writes with " + key;
   auto put_once = [&] {
-    HttpRequest req{.method = "PUT", .url = url(key), .headers = base_headers(digest_of(as_view("probe"), false).sha256_hex)};
+    HttpRequest req{
+        .method = "PUT", .url = url(key), .headers = base_headers(digest_of(as_view("probe"), false).sha256_hex)};
     req.headers.push_back("If-None-Match: *");
     req.body = as_view("probe");
     return send(req, what);
@@ -260,7 +267,10 @@ void S3Backend::put_file(const std::string& name, const std::string& path) {
   if (size >= opts_.multipart_threshold) {
     put_multipart(name, fd.get(), size);
   } else {
-    Body b{.fd = fd.get(), .offset = 0, .length = size, .digests = digest_file(fd.get(), 0, size, !opts_.lock_mode.empty(), path)};
+    Body b{.fd = fd.get(),
+           .offset = 0,
+           .length = size,
+           .digests = digest_file(fd.get(), 0, size, !opts_.lock_mode.empty(), path)};
     put_body(name, b, false);
   }
   ::unlink(path.c_str());
@@ -289,8 +299,7 @@ Bytes S3Backend::get_range_upto(const std::string& name, uint64_t offset, uint64
     // A proxy or store answering another range than asked must not pass for the blob's bytes.
     std::string range = s.resp.header("content-range");  // "bytes FIRST-LAST/TOTAL"
     size_t digits = range.find_first_of("0123456789");
-    if (!range.empty() &&
-        (digits == std::string::npos || std::strtoull(range.c_str() + digits, nullptr, 10) != offset))
+    if (!range.empty() && (digits == std::string::npos || std::strtoull(range.c_str() + digits, nullptr, 10) != offset))
       throw Error(ErrorKind::Io, what + ": the server answered another range (" + range + ")");
     if (b.size() > length) throw Error(ErrorKind::Io, what + ": the server sent more than the range asked for");
     return std::move(b);
@@ -304,7 +313,6 @@ Bytes S3Backend::get_range_upto(const std::string& name, uint64_t offset, uint64
     throw Error(ErrorKind::NotFound, "object " + name + " is missing from the repository");
   fail(s.resp, what);
 }
-
 
 std::optional<ObjectInfo> S3Backend::stat(const std::string& name) const {
   std::string key = opts_.prefix + name;
@@ -333,7 +341,8 @@ void S3Backend::list(const std::string& prefix, const std::function<void(const O
     }
     if (xml::text(body, "IsTruncated") != "true") break;
     std::string next = xml::text(body, "NextContinuationToken");
-    if (next.empty() || next == token) throw Error(ErrorKind::Io, what + ": the server's listing is truncated but gives no continuation token");
+    if (next.empty() || next == token)
+      throw Error(ErrorKind::Io, what + ": the server's listing is truncated but gives no continuation token");
     token = next;
   }
 }
@@ -378,7 +387,9 @@ std::string S3Backend::staging_dir() {
 
 bool S3Backend::bucket_has_object_lock() const {
   std::call_once(lock_probe_once_, [&] {
-    HttpRequest req{.method = "GET", .url = url("", {{"object-lock", ""}}), .headers = base_headers(kEmptySha256),
+    HttpRequest req{.method = "GET",
+                    .url = url("", {{"object-lock", ""}}),
+                    .headers = base_headers(kEmptySha256),
                     .max_bytes = 1 << 20};
     auto s = send(req, "checking Object Lock on bucket " + opts_.bucket);
     bucket_object_lock_ = is_2xx(s.resp.status) && xml::text(body_text(s.resp), "ObjectLockEnabled") == "Enabled";
@@ -392,8 +403,10 @@ void S3Backend::lock_object(const std::string& name, const StoreLock& lock) {
   // Asked first: a store that does not know the ?retention subresource may take the PUT for an
   // ordinary upload and replace the object with the request body.
   if (!bucket_has_object_lock())
-    throw Error(ErrorKind::Usage, "cannot lock " + key + ": bucket '" + opts_.bucket + "' has no Object Lock; create "
-                                  "repositories that need store-enforced locks in a bucket made with --create-bucket --object-lock");
+    throw Error(ErrorKind::Usage,
+                "cannot lock " + key + ": bucket '" + opts_.bucket +
+                    "' has no Object Lock; create "
+                    "repositories that need store-enforced locks in a bucket made with --create-bucket --object-lock");
   const char* ns = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
   std::string body, sub;
   if (lock.mode == StoreLock::Mode::LegalHold) {
@@ -401,8 +414,9 @@ void S3Backend::lock_object(const std::string& name, const StoreLock& lock) {
     body = std::string("<LegalHold ") + ns + "><Status>ON</Status></LegalHold>";
   } else {
     sub = "retention";
-    body = std::string("<Retention ") + ns + "><Mode>" + (lock.mode == StoreLock::Mode::Compliance ? "COMPLIANCE" : "GOVERNANCE") +
-           "</Mode><RetainUntilDate>" + iso8601_at(std::time_t(lock.until_unix)) + "</RetainUntilDate></Retention>";
+    body = std::string("<Retention ") + ns + "><Mode>" +
+           (lock.mode == StoreLock::Mode::Compliance ? "COMPLIANCE" : "GOVERNANCE") + "</Mode><RetainUntilDate>" +
+           iso8601_at(std::time_t(lock.until_unix)) + "</RetainUntilDate></Retention>";
   }
   std::string what = "setting Object Lock " + sub + " on " + key;
   Digests d = digest_of(as_view(body), true);

@@ -18,16 +18,19 @@ void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
     throw Error(ErrorKind::Io, what + ": HTTP " + std::to_string(r.status) + " " + code +
                                    ": this machine's clock is off; signed requests must be within 15 minutes of the "
                                    "server's time (fix NTP)");
-  std::string server = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
-                       (message.empty() ? "" : ": " + message);
+  std::string server =
+      "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) + (message.empty() ? "" : ": " + message);
   if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "InvalidToken" ||
       code == "ExpiredToken" || code == "InvalidSecurity")
-    throw Error(ErrorKind::Auth, what + ": the server refused the credentials (" + server + "). Credentials came from " +
-                                     opts_.credentials_source + "; check the access key, the secret and the region (" +
-                                     opts_.region + ", -o s3.region=R)");
+    throw Error(ErrorKind::Auth, what + ": the server refused the credentials (" + server +
+                                     "). Credentials came from " + opts_.credentials_source +
+                                     "; check the access key, the secret and the region (" + opts_.region +
+                                     ", -o s3.region=R)");
   if (code == "AuthorizationHeaderMalformed" || code == "PermanentRedirect" || r.status == 301)
     throw Error(ErrorKind::Usage, what + ": wrong region or endpoint (" + server + "); set -o s3.region=R" +
-                                      (r.header("x-amz-bucket-region").empty() ? "" : " (the bucket says " + r.header("x-amz-bucket-region") + ")"));
+                                      (r.header("x-amz-bucket-region").empty()
+                                           ? ""
+                                           : " (the bucket says " + r.header("x-amz-bucket-region") + ")"));
   if (code == "NoSuchBucket")
     throw Error(ErrorKind::NotFound, what + ": bucket '" + opts_.bucket + "' does not exist at " + opts_.host +
                                          " (create it, or run `arca init --create-bucket`)");
@@ -39,8 +42,9 @@ void S3Backend::fail(const HttpResponse& r, const std::string& what) const {
   bool refused = code == "InvalidRequest" || code == "InvalidArgument" || code == "NotImplemented" ||
                  code == "InvalidStorageClass" || code == "InvalidEncryptionAlgorithmError";
   if (refused && !opts_.lock_mode.empty() && (message.empty() || message.find("ock") != std::string::npos))
-    hint = "; the bucket may not have Object Lock enabled (create it with -o s3.bucket-object-lock=true) — or drop "
-           "s3.object-lock-mode/-days";
+    hint =
+        "; the bucket may not have Object Lock enabled (create it with -o s3.bucket-object-lock=true) — or drop "
+        "s3.object-lock-mode/-days";
   else if (refused && !opts_.storage_class.empty())
     hint = "; the store may not offer storage class '" + opts_.storage_class + "' (-o s3.storage-class)";
   else if (refused && !opts_.sse.empty())

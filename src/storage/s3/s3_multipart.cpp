@@ -23,8 +23,10 @@ void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
     unsigned part = 1;
     for (uint64_t off = 0; off < size; off += opts_.part_size, part++) {
       uint64_t len = std::min<uint64_t>(opts_.part_size, size - off);
-      Body b{.fd = fd, .offset = off, .length = len, .digests = digest_file(fd, off, len, !opts_.lock_mode.empty(), key)};
-      HttpRequest req{.method = "PUT", .url = url(key, {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}}),
+      Body b{
+          .fd = fd, .offset = off, .length = len, .digests = digest_file(fd, off, len, !opts_.lock_mode.empty(), key)};
+      HttpRequest req{.method = "PUT",
+                      .url = url(key, {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}}),
                       .headers = base_headers(b.digests.sha256_hex)};
       if (!b.digests.md5_b64.empty()) req.headers.push_back("Content-MD5: " + b.digests.md5_b64);
       b.attach(req);
@@ -33,10 +35,13 @@ void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
       if (!is_2xx(ps.resp.status)) fail(ps.resp, pwhat);
       std::string etag = ps.resp.header("etag");
       if (etag.empty()) throw Error(ErrorKind::Io, pwhat + ": the server returned no ETag");
-      complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + xml::escape(etag) + "</ETag></Part>";
+      complete +=
+          "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + xml::escape(etag) + "</ETag></Part>";
     }
     complete += "</CompleteMultipartUpload>";
-    HttpRequest fin{.method = "POST", .url = url(key, {{"uploadId", upload_id}}), .headers = base_headers(digest_of(as_view(complete), false).sha256_hex)};
+    HttpRequest fin{.method = "POST",
+                    .url = url(key, {{"uploadId", upload_id}}),
+                    .headers = base_headers(digest_of(as_view(complete), false).sha256_hex)};
     fin.body = as_view(complete);
     auto fs = send(fin, what + " (complete)");
     std::string fbody = body_text(fs.resp);
@@ -49,11 +54,11 @@ void S3Backend::put_multipart(const std::string& name, int fd, uint64_t size) {
     if (!done) fail(fs.resp, what + " (complete)");
   } catch (...) {
     // Abandoned parts cost storage until aborted; best effort, the original error matters more.
-    HttpRequest abort{.method = "DELETE", .url = url(key, {{"uploadId", upload_id}}), .headers = base_headers(kEmptySha256)};
+    HttpRequest abort{
+        .method = "DELETE", .url = url(key, {{"uploadId", upload_id}}), .headers = base_headers(kEmptySha256)};
     try {
       send(abort, what + " (abort)");
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     throw;
   }
 }

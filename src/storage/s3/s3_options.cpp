@@ -75,8 +75,9 @@ void parse_url(const std::string& location, S3Options& o) {
   std::string url = location.substr(3);  // after "s3:"
   auto sep = url.find("://");
   if (sep == std::string::npos)
-    throw Error(ErrorKind::Usage, "repository location '" + location +
-                                      "': expected s3:https://host[:port]/bucket[/prefix] (or s3:http://… for a local test server)");
+    throw Error(ErrorKind::Usage,
+                "repository location '" + location +
+                    "': expected s3:https://host[:port]/bucket[/prefix] (or s3:http://… for a local test server)");
   o.scheme = url.substr(0, sep);
   if (o.scheme != "http" && o.scheme != "https")
     throw Error(ErrorKind::Usage, "repository location '" + location + "': scheme must be http or https");
@@ -84,8 +85,9 @@ void parse_url(const std::string& location, S3Options& o) {
   auto slash = rest.find('/');
   o.host = rest.substr(0, slash);
   if (o.host.find('@') != std::string::npos)  // not echoed: the part before '@' may be a secret
-    throw Error(ErrorKind::Usage, "the repository location contains credentials ('user:secret@'); they never go in "
-                                  "the URL: use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
+    throw Error(ErrorKind::Usage,
+                "the repository location contains credentials ('user:secret@'); they never go in "
+                "the URL: use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile");
   if (o.host.empty()) throw Error(ErrorKind::Usage, "repository location '" + location + "': missing host");
   std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
   auto bslash = path.find('/');
@@ -101,8 +103,9 @@ void parse_url(const std::string& location, S3Options& o) {
     size_t e = std::min(o.prefix.find('/', b), o.prefix.size());
     std::string seg = o.prefix.substr(b, e - b);
     if (seg.empty() || seg == "." || seg == ".." || seg.find_first_of("?#") != std::string::npos)
-      throw Error(ErrorKind::Usage, "repository location '" + location + "': the prefix may not contain empty, '.' "
-                                    "or '..' segments, '?' or '#'");
+      throw Error(ErrorKind::Usage, "repository location '" + location +
+                                        "': the prefix may not contain empty, '.' "
+                                        "or '..' segments, '?' or '#'");
     b = e + 1;
   }
   if (!o.prefix.empty()) o.prefix += '/';
@@ -117,8 +120,7 @@ void load_credentials(S3Options& o, const std::string& profile, bool explicit_pr
     o.secret_key = env("AWS_SECRET_ACCESS_KEY");
     o.session_token = env("AWS_SESSION_TOKEN");
     o.credentials_source = "the environment (AWS_ACCESS_KEY_ID)";
-    if (o.secret_key.empty())
-      throw Error(ErrorKind::Auth, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+    if (o.secret_key.empty()) throw Error(ErrorKind::Auth, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
     return;
   }
   std::string file = env("AWS_SHARED_CREDENTIALS_FILE");
@@ -157,42 +159,63 @@ S3Options parse_s3_options(const std::string& location, const BackendOptions& op
   if (region.empty()) region = region_from_config(profile);
   if (!region.empty()) o.region = region;
 
-  static const std::set<std::string> known = {
-      "s3.region", "s3.path-style", "s3.profile", "s3.ca-bundle", "s3.insecure-tls", "s3.connections",
-      "s3.retries", "s3.retry-base", "s3.connect-timeout", "s3.stall-timeout", "s3.part-size",
-      "s3.multipart-threshold", "s3.storage-class", "s3.sse", "s3.sse-kms-key-id", "s3.object-lock-mode",
-      "s3.object-lock-days", "s3.conditional-writes", "s3.create-bucket", "s3.bucket-object-lock"};
+  static const std::set<std::string> known = {"s3.region",           "s3.path-style",
+                                              "s3.profile",          "s3.ca-bundle",
+                                              "s3.insecure-tls",     "s3.connections",
+                                              "s3.retries",          "s3.retry-base",
+                                              "s3.connect-timeout",  "s3.stall-timeout",
+                                              "s3.part-size",        "s3.multipart-threshold",
+                                              "s3.storage-class",    "s3.sse",
+                                              "s3.sse-kms-key-id",   "s3.object-lock-mode",
+                                              "s3.object-lock-days", "s3.conditional-writes",
+                                              "s3.create-bucket",    "s3.bucket-object-lock"};
   for (const auto& [k, v] : opts) {
     if (k.rfind("s3.", 0) != 0) continue;
     if (!known.count(k)) throw Error(ErrorKind::Usage, "unknown option " + k + " (see `arca help-options`)");
-    if (k == "s3.region") o.region = v;
-    else if (k == "s3.path-style") o.path_style = parse_bool(k, v);
-    else if (k == "s3.ca-bundle") o.ca_bundle = v;
-    else if (k == "s3.insecure-tls") o.verify_tls = !parse_bool(k, v);
-    else if (k == "s3.connections") o.connections = unsigned(parse_uint(k, v, 1, 256));
-    else if (k == "s3.retries") o.max_attempts = unsigned(parse_uint(k, v, 0, 100)) + 1;
-    else if (k == "s3.retry-base") o.retry_base_s = parse_seconds(k, v);
-    else if (k == "s3.connect-timeout") o.connect_timeout_s = long(parse_uint(k, v, 1, 3600));
-    else if (k == "s3.stall-timeout") o.stall_timeout_s = long(parse_uint(k, v, 1, 3600));
-    else if (k == "s3.part-size") o.part_size = parse_uint(k, v, 5, 5120) << 20;
-    else if (k == "s3.multipart-threshold") o.multipart_threshold = parse_uint(k, v, 5, 5120) << 20;
-    else if (k == "s3.storage-class") o.storage_class = v;
+    if (k == "s3.region")
+      o.region = v;
+    else if (k == "s3.path-style")
+      o.path_style = parse_bool(k, v);
+    else if (k == "s3.ca-bundle")
+      o.ca_bundle = v;
+    else if (k == "s3.insecure-tls")
+      o.verify_tls = !parse_bool(k, v);
+    else if (k == "s3.connections")
+      o.connections = unsigned(parse_uint(k, v, 1, 256));
+    else if (k == "s3.retries")
+      o.max_attempts = unsigned(parse_uint(k, v, 0, 100)) + 1;
+    else if (k == "s3.retry-base")
+      o.retry_base_s = parse_seconds(k, v);
+    else if (k == "s3.connect-timeout")
+      o.connect_timeout_s = long(parse_uint(k, v, 1, 3600));
+    else if (k == "s3.stall-timeout")
+      o.stall_timeout_s = long(parse_uint(k, v, 1, 3600));
+    else if (k == "s3.part-size")
+      o.part_size = parse_uint(k, v, 5, 5120) << 20;
+    else if (k == "s3.multipart-threshold")
+      o.multipart_threshold = parse_uint(k, v, 5, 5120) << 20;
+    else if (k == "s3.storage-class")
+      o.storage_class = v;
     else if (k == "s3.sse") {
       if (v != "AES256" && v != "aws:kms" && v != "aws:kms:dsse")
         throw Error(ErrorKind::Usage, "option s3.sse=" + v + ": expected AES256 or aws:kms");
       o.sse = v;
-    } else if (k == "s3.sse-kms-key-id") o.sse_kms_key_id = v;
+    } else if (k == "s3.sse-kms-key-id")
+      o.sse_kms_key_id = v;
     else if (k == "s3.object-lock-mode") {
       if (v != "GOVERNANCE" && v != "COMPLIANCE")
         throw Error(ErrorKind::Usage, "option s3.object-lock-mode=" + v + ": expected GOVERNANCE or COMPLIANCE");
       o.lock_mode = v;
-    } else if (k == "s3.object-lock-days") o.lock_days = uint32_t(parse_uint(k, v, 1, 36500));
+    } else if (k == "s3.object-lock-days")
+      o.lock_days = uint32_t(parse_uint(k, v, 1, 36500));
     else if (k == "s3.conditional-writes") {
       if (v != "auto" && v != "on" && v != "off")
         throw Error(ErrorKind::Usage, "option s3.conditional-writes=" + v + ": expected auto, on or off");
       o.conditional_writes = v;
-    } else if (k == "s3.create-bucket") o.create_bucket = parse_bool(k, v);
-    else if (k == "s3.bucket-object-lock") o.bucket_object_lock = parse_bool(k, v);
+    } else if (k == "s3.create-bucket")
+      o.create_bucket = parse_bool(k, v);
+    else if (k == "s3.bucket-object-lock")
+      o.bucket_object_lock = parse_bool(k, v);
   }
   if (o.lock_mode.empty() != (o.lock_days == 0))
     throw Error(ErrorKind::Usage, "options s3.object-lock-mode and s3.object-lock-days go together");

@@ -21,14 +21,14 @@ struct S3Options {
   std::string credentials_source;  // for messages: "environment", "profile 'x' in FILE"
   std::string ca_bundle;
   bool verify_tls = true;
-  unsigned connections = 8;   // parallel transfers
+  unsigned connections = 8;    // parallel transfers
   unsigned max_attempts = 10;  // per request, including the first
   double retry_base_s = 0.25, retry_cap_s = 16;
   long connect_timeout_s = 10, stall_timeout_s = 60;
   uint64_t part_size = 16ull << 20, multipart_threshold = 64ull << 20;
-  std::string storage_class;             // x-amz-storage-class
-  std::string sse, sse_kms_key_id;       // x-amz-server-side-encryption (AES256 | aws:kms)
-  std::string lock_mode;                 // GOVERNANCE | COMPLIANCE (object lock on every object written)
+  std::string storage_class;        // x-amz-storage-class
+  std::string sse, sse_kms_key_id;  // x-amz-server-side-encryption (AES256 | aws:kms)
+  std::string lock_mode;            // GOVERNANCE | COMPLIANCE (object lock on every object written)
   uint32_t lock_days = 0;
   std::string conditional_writes = "auto";  // auto | on | off (If-None-Match: * on create-if-absent)
   bool create_bucket = false;               // init: create the bucket if missing
