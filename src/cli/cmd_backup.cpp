@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/progress_display.h"
 #include "sources/files/backup.h"
 

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "repo/envelope.h"
 #include "repo/tree_walk.h"
 

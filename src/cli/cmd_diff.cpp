@@ -2,7 +2,7 @@
 #include <map>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/name_format.h"
 #include "repo/tree_walk.h"
 

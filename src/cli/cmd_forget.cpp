@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/name_format.h"
 #include "cli/prune_command.h"
 #include "repo/config.h"

@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "repo/repository.h"
 #include "storage/backend.h"
 #include "util/error.h"

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/name_format.h"
 #include "repo/tree_walk.h"
 #include "sources/files/restore.h"

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/pg_common.h"
 #include "cli/progress_display.h"
 #include "sources/postgres/verify.h"

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/pg_common.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/progress_display.h"
 #include "sources/files/restore.h"
 #include "sources/redis/rdb_capture.h"

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/progress_display.h"
 #include "repo/repair_index.h"
 #include "repo/repair_snapshots.h"

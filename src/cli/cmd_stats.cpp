@@ -2,7 +2,7 @@
 #include <unordered_set>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "repo/envelope.h"
 #include "repo/tree_walk.h"
 

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "repo/prune.h"
 #include "repo/writer_sessions.h"
 

@@ -11,34 +11,13 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/name_format.h"
 #include "storage/backend.h"
 #include "util/error.h"
 #include "util/subprocess.h"
 
 namespace arca {
-
-int exit_code_for(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::Usage:
-      return kExitUsage;
-    case ErrorKind::NotFound:
-      return kExitNotFound;
-    case ErrorKind::Auth:
-      return kExitAuth;
-    case ErrorKind::Corrupt:
-      return kExitCorrupt;
-    case ErrorKind::NoSpace:
-      return kExitNoSpace;
-    case ErrorKind::FormatVersion:
-      return kExitFormat;
-    case ErrorKind::Refused:
-      return kExitRefused;
-    default:
-      return kExitError;
-  }
-}
 
 void add_global_options(CLI::App& cmd, GlobalOptions& g) {
   cmd.add_option("-r,--repo", g.repo, "Repository location (default: $ARCA_REPOSITORY)");

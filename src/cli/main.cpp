@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/exit_codes.h"
+#include "ops/error_table.h"
 #include "cli/process_hardening.h"
 #include "storage/s3/s3_options.h"
 #include "util/error.h"
@@ -61,15 +61,25 @@ static std::string unknown_command(CLI::App& app, const std::string& word) {
   return "unknown command '" + word + "'" + (best.empty() ? "; see 'arca --help'" : ", did you mean '" + best + "'?");
 }
 
+// "Exit codes: 0 ok, 1 error, ..." from the one table, wrapped for a terminal.
+static std::string exit_codes_help() {
+  std::string out = "Exit codes:", line;
+  for (const auto& d : exit_code_docs()) {
+    std::string item = " " + std::to_string(d.code) + " " + d.meaning + ";";
+    if (line.size() + item.size() > 100) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += item;
+  }
+  line.pop_back();
+  return out + line + ".";
+}
+
 int main(int argc, char** argv) {
   disable_core_dumps();  // before any key is read: see docs/security.md
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"arca " ARCA_VERSION
-               " — encrypted, deduplicating backup and recovery.\n"
-               "Exit codes: 0 ok, 1 error, 2 usage, 3 partial (some files unreadable/unrestorable),\n"
-               "10 not found, 11 wrong password/key, 12 corruption, 13 disk full, 14 unsupported format,\n"
-               "15 refused (a lock, an append-only key, a safety rule, a plan that needs --yes).",
-               "arca"};
+  CLI::App app{"arca " ARCA_VERSION " — encrypted, deduplicating backup and recovery.\n" + exit_codes_help(), "arca"};
   app.require_subcommand(1);
   app.set_version_flag("--version", ARCA_VERSION);
   GlobalOptions g;

@@ -1,4 +1,5 @@
-// One error style for all of Arca: throw arca::Error with a kind; the CLI maps kinds to exit codes.
+// One error style for all of Arca: throw arca::Error with a kind. src/ops/error_table.h maps each
+// kind to its exit code and HTTP status, in one table.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,9 @@ enum class ErrorKind {
   FormatVersion,  // repository written by an unsupported format version
   Io,             // other I/O errors
   Refused,        // a lock, an access role or a safety rule forbids the operation
+  Conflict,       // another operation holds what this one needs (a running prune, a lock): retry later
+  Unreachable,    // a server (PostgreSQL, Redis, Kafka, S3, ...) cannot be reached or does not answer
+  Cancelled,      // the operation was cancelled (SIGINT/SIGTERM, an API call, a window closing)
 };
 
 class Error : public std::runtime_error {
