@@ -49,16 +49,6 @@ struct PackInfo {
 
 Id pack_id_from_name(const std::string& name) { return Id::from_hex(name.substr(name.size() - 64)); }
 
-// Fault-injection aid for tests: ARCA_TEST_PRUNE_STEP_MS=N sleeps N ms before each step that
-// changes the repository, so that a test killing prune at random times lands between any two.
-void step_pause() {
-  static const long ms = [] {
-    const char* v = getenv("ARCA_TEST_PRUNE_STEP_MS");
-    return v ? std::strtol(v, nullptr, 10) : 0L;
-  }();
-  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
 class Pruner {
  public:
   Pruner(Repository& repo, const PruneOptions& opts, ProgressCounters& progress)
@@ -435,7 +425,6 @@ class Pruner {
       progress_.set_current("rewriting the index");
       write_index();
       parallel_for(index_files_.size(), threads_, [&](size_t i) {
-        step_pause();
         repo_.backend().remove(index_files_[i]);
       });
     }
@@ -444,7 +433,6 @@ class Pruner {
     for (const auto& p : packs_)
       if (p.fate == F::Delete) doomed.push_back(&p);
     parallel_for(doomed.size(), threads_, [&](size_t i) {
-      step_pause();
       repo_.backend().remove(doomed[i]->name);
       progress_.bytes_done += doomed[i]->size;
     });
@@ -472,7 +460,6 @@ class Pruner {
     constexpr uint64_t kMaxRun = 4 << 20;
     parallel_for(todo.size(), std::min(threads_, 4u), [&](size_t i) {
       const PackInfo& p = *todo[i];
-      step_pause();
       std::vector<PackedBlob> live;
       for (size_t k = 0; k < p.blobs.size(); k++)
         if (p.keep[k]) live.push_back(p.blobs[k]);
@@ -523,7 +510,6 @@ class Pruner {
     bool pinned = false;
     auto flush = [&] {
       if (batch.empty()) return;
-      step_pause();
       std::string name = "index/" + random_id().hex();
       repo_.save_object(name, encode_index_file(batch));
       if (pinned) store_lock(name);
@@ -576,7 +562,6 @@ class Pruner {
     fresh.grace_s = opts_.grace_s;
     for (const auto& p : packs_)
       if (p.fate == F::Mark || p.fate == F::Repack) fresh.packs.push_back(p.name);
-    step_pause();
     if (!fresh.packs.empty()) save_prune_mark(repo_, fresh);
     for (const auto& m : marks_) {
       PruneMark rest = m;
@@ -587,9 +572,7 @@ class Pruner {
             it != by_name_.end() && packs_[it->second].fate == F::Wait && packs_[it->second].mark == &m)
           rest.packs.push_back(name);
       if (rest.packs.size() == m.packs.size()) continue;  // unchanged
-      step_pause();
       if (!rest.packs.empty()) save_prune_mark(repo_, rest);
-      step_pause();
       repo_.backend().remove(prune_mark_name(m.id));
     }
   }
