@@ -24,9 +24,9 @@ err_contains "no S3 credentials"
 step "wrong repository password on S3: exit 11"
 ARCA_PASSWORD=wrong expect_exit 11 a snapshots --repo "$R"
 
-step "unreachable endpoint: exit 1 after the retry budget, naming the endpoint"
-expect_exit 1 a snapshots --repo "s3:http://127.0.0.1:9/bucket" "${FAST[@]}"
-err_contains "gave up after 2 attempts"; err_contains "127.0.0.1:9"
+step "unreachable endpoint: exit 10 (like an unreachable database) after the retry budget, naming the endpoint"
+expect_exit 10 a snapshots --repo "s3:http://127.0.0.1:9/bucket" "${FAST[@]}"
+err_contains "gave up after 2 attempts"; err_contains "127.0.0.1:9"; err_contains "cannot reach the S3 endpoint"
 
 step "TLS to a plain HTTP server: exit 1, a TLS error"
 expect_exit 1 a snapshots --repo "s3:https://${ARCA_TEST_S3_ENDPOINT#http://}/bucket" "${FAST[@]}"

@@ -25,7 +25,7 @@ for _ in $(seq 1 400); do [ "$(stored_objects)" -ge $((base + 30)) ] && break; s
 kill -9 "$(cat "$T/swift/run/proxy.pid")"
 wait "$pid"; rc=$?
 set -e
-[ "$rc" = 1 ] || { cat "$T/err" >&2; fail "backup should fail with exit 1 when the server dies, got $rc"; }
+[ "$rc" = 10 ] || { cat "$T/err" >&2; fail "backup should fail with exit 10 (unreachable) when the server dies, got $rc"; }
 err_contains "gave up after 3 attempts"
 err_contains "$ARCA_TEST_S3_ENDPOINT"
 a snapshots --repo "$REPO" "${O[@]}" --json > /dev/null 2>&1 && fail "the server is still answering"

@@ -70,7 +70,7 @@ TEST(S3Backend, UnreachableEndpointFailsAfterTheRetryBudget) {
   auto b = std::make_unique<S3Backend>(
       parse_s3_options("s3:http://127.0.0.1:9/bucket", {{"s3.retries", "3"}, {"s3.retry-base", "0.05"}}));
   std::string msg;
-  EXPECT_EQ(kind_of([&] { b->get("config"); }, &msg), ErrorKind::Io);
+  EXPECT_EQ(kind_of([&] { b->get("config"); }, &msg), ErrorKind::Unreachable);
   EXPECT_NE(msg.find("gave up after 4 attempts"), std::string::npos) << msg;
   EXPECT_NE(msg.find("127.0.0.1:9"), std::string::npos) << msg;
   EXPECT_EQ(b->retries(), 3u);

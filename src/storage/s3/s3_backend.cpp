@@ -14,6 +14,7 @@
 
 #include "crypto/random.h"
 #include "storage/s3/s3_wire.h"
+#include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -41,9 +42,7 @@ std::string iso8601_after_days(uint32_t days) { return iso8601_at(std::time(null
 S3Backend::S3Backend(S3Options opts)
     : opts_(std::move(opts)),
       http_(HttpConfig{.max_connections = opts_.connections,
-                       .sigv4 = "aws:amz:" + opts_.region + ":s3",
-                       .access_key = opts_.access_key,
-                       .secret_key = opts_.secret_key,
+                       .setup_request = sigv4_signer(opts_),
                        .ca_bundle = opts_.ca_bundle,
                        .verify_tls = opts_.verify_tls,
                        .connect_timeout_s = opts_.connect_timeout_s,
@@ -102,7 +101,7 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
     out.resp = http_.perform(req);
     const HttpResponse& r = out.resp;
     std::string reason;
-    bool network = false;
+    bool network = false, unreachable = false;
     if (r.transport_error) {
       if (HttpClient::certificate_failure(r.transport_error))
         throw Error(ErrorKind::Io,
@@ -112,6 +111,7 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
       if (HttpClient::handshake_failure(r.transport_error)) reason += std::string(" (") + kTlsHint + ")";
       out.ambiguous = true;
       network = true;
+      unreachable = HttpClient::unreachable(r.transport_error);
     } else if ((r.status >= 500 && r.status != 501) || r.status == 429 ||
                (r.status == 400 && error_code(r) == "RequestTimeout") ||
                (r.status == 409 && error_code(r) == "ConditionalRequestConflict") ||
@@ -129,6 +129,14 @@ S3Backend::Sent S3Backend::send(HttpRequest req, const std::string& what) const 
       return out;
     }
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Like an unreachable PostgreSQL, Redis or Kafka: its own kind and exit code (10).
+    if (attempt >= opts_.max_attempts && unreachable)
+      throw Error(ErrorKind::Unreachable,
+                  what + ": cannot reach the S3 endpoint " + opts_.scheme + "://" + opts_.host + " (gave up after " +
+                      std::to_string(attempt) + " attempt" + (attempt == 1 ? "" : "s") + " in " +
+                      std::to_string(int(elapsed + 0.5)) + " s; last error: " + reason +
+                      "). Check that the server is up, that the host name resolves and the port is right, and that "
+                      "no firewall or proxy is in the way; raise -o s3.retries=N to wait longer");
     if (attempt >= opts_.max_attempts)
       throw Error(ErrorKind::Io,
                   what + ": gave up after " + std::to_string(attempt) + " attempt" + (attempt == 1 ? "" : "s") +

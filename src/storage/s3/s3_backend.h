@@ -6,8 +6,8 @@
 #include <atomic>
 #include <mutex>
 
+#include "net/http_client.h"
 #include "storage/backend.h"
-#include "storage/s3/http_client.h"
 #include "storage/s3/s3_options.h"
 #include "storage/s3/s3_wire.h"
 #include "util/fd.h"

@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "storage/s3/http_client.h"
+#include "net/http_client.h"
 #include "util/bytes.h"
 
 namespace arca {

@@ -1,4 +1,4 @@
-#include "storage/s3/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -206,16 +206,12 @@ HttpResponse HttpClient::perform(const HttpRequest& req) const {
   if (req.expect_bytes) resp.body.reserve(req.expect_bytes);
   SList headers;
   for (const auto& hd : req.headers) headers.add(hd);
-  // No "Expect:" override: libcurl's SigV4 would sign the empty header it then leaves out.
+  // No "Expect:" override: a signing hook (SigV4) would sign the empty header curl then leaves out.
 
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  if (curl_easy_setopt(c, CURLOPT_AWS_SIGV4, cfg_.sigv4.c_str()) != CURLE_OK)
-    throw Error(ErrorKind::Generic, "this libcurl cannot sign requests (AWS SigV4 needs libcurl 7.75 or newer)");
-  curl_easy_setopt(c, CURLOPT_USERNAME, cfg_.access_key.c_str());  // may contain ':' (Swift's "account:user")
-  curl_easy_setopt(c, CURLOPT_PASSWORD, cfg_.secret_key.c_str());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, cfg_.connect_timeout_s);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, cfg_.stall_timeout_s);
@@ -250,6 +246,7 @@ HttpResponse HttpClient::perform(const HttpRequest& req) const {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
+  if (cfg_.setup_request) cfg_.setup_request(c);
 
   CURLcode rc = curl_easy_perform(c);
   // The connection kept for the next request (a handle's newest socket may have lost a race
@@ -298,5 +295,17 @@ bool HttpClient::certificate_failure(int e) {
 }
 
 bool HttpClient::handshake_failure(int e) { return CURLcode(e) == CURLE_SSL_CONNECT_ERROR; }
+
+bool HttpClient::unreachable(int e) {
+  switch (CURLcode(e)) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+      return true;
+    default:
+      return false;
+  }
+}
 
 }  // namespace arca

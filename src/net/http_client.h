@@ -1,8 +1,11 @@
-// One HTTP exchange at a time per calling thread over libcurl, signed with libcurl's built-in
-// AWS SigV4, reusing connections through a pool of easy handles. It reports transport failures
-// instead of throwing, so that the caller (S3Backend) decides what to retry.
+// A generic HTTP client over libcurl (the S3 backend today; webhooks and the Kubernetes source
+// later): one exchange at a time per calling thread, reusing connections through a pool of easy
+// handles. It knows no protocol on top of HTTP: request signing (S3's SigV4, in storage/s3) is
+// added by the caller's per-request setup hook. It reports transport failures instead of
+// throwing, so that the caller decides what to retry.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,8 +19,9 @@ namespace arca {
 
 struct HttpConfig {
   unsigned max_connections = 8;  // requests in flight at once, whatever the callers' threads
-  std::string sigv4;             // "aws:amz:<region>:s3"
-  std::string access_key, secret_key;
+  // Called with each request's curl easy handle (a CURL*) after the client's own options: for
+  // authentication schemes the client does not know (storage/s3 sets libcurl's SigV4 here).
+  std::function<void(void* curl)> setup_request;
   std::string ca_bundle;  // empty: the system's CA store
   bool verify_tls = true;
   long connect_timeout_s = 10;
@@ -62,6 +66,9 @@ class HttpClient {
   static bool certificate_failure(int transport_error);
   // A TLS handshake that failed: a restarting server, or one that does not speak TLS.
   static bool handshake_failure(int transport_error);
+  // The server could not be reached or did not answer: name resolution failed, the connection
+  // was refused, or the exchange timed out.
+  static bool unreachable(int transport_error);
 
  private:
   struct Handle;  // a curl easy handle and what it keeps between requests
