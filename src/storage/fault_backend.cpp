@@ -78,7 +78,10 @@ int FaultBackend::sleep_on_each(BackendCall call, int ms, const std::string& pre
 void FaultBackend::clear_rules() {
   release_all();
   std::lock_guard lk(mu_);
-  for (auto& r : rules_) r.rule.nth = UINT64_MAX, r.rule.and_later = false;  // handles stay valid
+  for (auto& r : rules_) {  // disarmed, not erased: handles stay valid
+    r.rule.nth = UINT64_MAX;
+    r.rule.and_later = false;
+  }
 }
 
 bool FaultBackend::wait_paused(int id, int timeout_ms) {
