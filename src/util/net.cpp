@@ -51,7 +51,7 @@ UniqueFd tcp_connect(const std::string& host, int port, int timeout_ms, const st
   std::string service = std::to_string(port);
   int g = getaddrinfo(host.c_str(), service.c_str(), &hints, &raw);
   if (g != 0)
-    throw Error(ErrorKind::NotFound,
+    throw Error(ErrorKind::Unreachable,
                 "cannot reach " + what + ": unknown host '" + host + "' (" + gai_strerror(g) + ")");
   std::unique_ptr<addrinfo, AddrInfoFree> list(raw);
   int last = 0;
@@ -70,7 +70,7 @@ UniqueFd tcp_connect(const std::string& host, int port, int timeout_ms, const st
   }
   std::string reason =
       last == ETIMEDOUT ? "timed out after " + std::to_string(timeout_ms / 1000) + " s" : std::strerror(last);
-  throw Error(ErrorKind::NotFound,
+  throw Error(ErrorKind::Unreachable,
               "cannot reach " + what + ": " + reason + " (is the server running and listening there?)");
 }
 

@@ -8,7 +8,7 @@
 namespace arca {
 
 // Connects to host:port (names resolved, every address tried) within `timeout_ms`; throws
-// Error(NotFound) naming `what` and the reason (refused, unreachable, timed out, unknown host).
+// Error(Unreachable) naming `what` and the reason (refused, unreachable, timed out, unknown host).
 UniqueFd tcp_connect(const std::string& host, int port, int timeout_ms, const std::string& what);
 // Sets send and receive timeouts on a socket (0 = none).
 void set_socket_timeouts(int fd, int timeout_ms);

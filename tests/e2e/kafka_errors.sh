@@ -12,6 +12,7 @@ step "unreachable brokers, bad options"
 FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 expect_exit 10 a kafka backup --repo "$REPO" --brokers "127.0.0.1:$FREE" --kafka-timeout 2000
 err_contains "cannot read the metadata of the Kafka cluster at 127.0.0.1:$FREE"
+err_contains "are the brokers running"
 # A time whose seconds overflow int64 milliseconds: a usage error, not undefined behaviour.
 expect_exit 2 a kafka restore latest --repo "$REPO" --brokers "127.0.0.1:$FREE" --from-time '2026-12-01T10:00:1e300Z'
 err_contains "years 1 to 9999"

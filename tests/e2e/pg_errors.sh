@@ -13,6 +13,7 @@ step "unreachable server"
 FREE=$(free_port)
 expect_exit 10 pa pg backup --repo "$REPO" --password-file "$PW" -d "host=127.0.0.1 port=$FREE"
 err_contains "cannot reach PostgreSQL at 127.0.0.1:$FREE"
+err_contains "is the server running"
 
 step "wrong password"
 q -c "CREATE ROLE backup LOGIN REPLICATION PASSWORD 'right'" -c "CREATE ROLE norepl LOGIN PASSWORD 'pw'"

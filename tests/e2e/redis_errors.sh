@@ -11,6 +11,7 @@ step "unreachable server"
 FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 expect_exit 10 a redis backup --repo "$REPO" --url "redis://127.0.0.1:$FREE"
 err_contains "cannot reach Redis at redis://127.0.0.1:$FREE"
+err_contains "is the server running"
 expect_exit 2 a redis backup --repo "$REPO" --url "http://127.0.0.1:$FREE"
 err_contains "not a Redis URL"
 

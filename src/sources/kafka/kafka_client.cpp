@@ -23,6 +23,8 @@ void throw_kafka(rd_kafka_resp_err_t err, const std::string& what) {
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR__RESOLVE:
+      kind = ErrorKind::Unreachable;
+      break;
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
@@ -187,7 +189,8 @@ void KafkaClient::create_topic(const std::string& name, int partitions, int repl
   rd_kafka_NewTopic_destroy(nt);
   std::string hint =
       "\n  create the topic yourself with " + std::to_string(partitions) + " partitions, then run the restore again";
-  if (!ev) throw Error(ErrorKind::Generic, "the cluster did not answer CreateTopics for " + name + " in time" + hint);
+  if (!ev)
+    throw Error(ErrorKind::Unreachable, "the cluster did not answer CreateTopics for " + name + " in time" + hint);
   if (rd_kafka_event_error(ev.get()))
     throw Error(ErrorKind::Generic,
                 "creating topic " + name + " failed: " + rd_kafka_event_error_string(ev.get()) + hint);
@@ -237,7 +240,7 @@ std::map<std::pair<std::string, int>, int64_t> KafkaClient::committed(
                            });
   rd_kafka_ListConsumerGroupOffsets_destroy(req);
   std::string what = "cannot read the committed offsets of group " + group;
-  if (!ev) throw Error(ErrorKind::Generic, what + ": no answer within " + std::to_string(timeout_ms) + " ms");
+  if (!ev) throw Error(ErrorKind::Unreachable, what + ": no answer within " + std::to_string(timeout_ms) + " ms");
   if (rd_kafka_event_error(ev.get())) throw_kafka(rd_kafka_event_error(ev.get()), what);
   size_t n = 0;
   const rd_kafka_group_result_t** groups =

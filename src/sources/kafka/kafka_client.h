@@ -48,7 +48,7 @@ class KafkaClient {
   rd_kafka_t* get() const { return rk_.get(); }
   const std::string& brokers() const { return opts_.brokers; }
 
-  // Topics (internal ones excluded) whose name matches; throws Error(NotFound) when the cluster
+  // Topics (internal ones excluded) whose name matches; throws Error(Unreachable) when the cluster
   // cannot be reached.
   std::vector<TopicInfo> topics(const std::optional<std::regex>& match);
   std::optional<TopicInfo> topic(const std::string& name);

@@ -102,11 +102,16 @@ PgConn::PgConn(const std::string& conninfo, Mode mode) {
                   "PostgreSQL at " + where + " has no free WAL sender: " + msg +
                       "\n  set max_wal_senders above 0 (with wal_level = replica) in postgresql.conf and "
                       "restart the server; each backup or stream uses one");
-    if (msg.find("Connection refused") != std::string::npos ||
-        msg.find("could not translate host") != std::string::npos || msg.find("timeout expired") != std::string::npos ||
-        msg.find("No such file or directory") != std::string::npos)
-      throw Error(ErrorKind::NotFound, "cannot reach PostgreSQL at " + where + ": " + msg +
-                                           "\n  is the server running, and are host and port right?");
+    // Refused, unknown host, no route, a connect or TLS handshake that times out, a socket that is
+    // not there, a server that hangs up before answering: all one "unreachable" (exit 10).
+    for (const char* unreachable :
+         {"Connection refused", "could not translate host", "timeout expired", "Connection timed out",
+          "No route to host", "Network is unreachable", "No such file or directory",
+          "server closed the connection unexpectedly", "SSL SYSCALL error", "the database system is starting up",
+          "the database system is shutting down"})
+      if (msg.find(unreachable) != std::string::npos)
+        throw Error(ErrorKind::Unreachable, "cannot reach PostgreSQL at " + where + ": " + msg +
+                                                "\n  is the server running, and are host and port right?");
     if (msg.find("does not exist") != std::string::npos)
       throw Error(ErrorKind::NotFound, "PostgreSQL at " + where + ": " + msg);
     throw Error(ErrorKind::Generic, "cannot connect to PostgreSQL at " + where + ": " + msg);

@@ -21,7 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 // Problems a new connection may cure (server restarting, network); anything else stops.
 struct Retryable : Error {
-  explicit Retryable(const std::string& m) : Error(ErrorKind::Generic, m) {}
+  explicit Retryable(const std::string& m) : Error(ErrorKind::Unreachable, m) {}
 };
 
 uint64_t be64(const uint8_t* p) {
@@ -325,7 +325,7 @@ void pg_wal_stream(Repository& repo, const WalStreamOptions& opts, WalStreamStat
       Clock::time_point last{Clock::duration(status.last_contact_ns.load())};
       double down = std::chrono::duration<double>(Clock::now() - last).count();
       if (opts.give_up_after > 0 && down > opts.give_up_after)
-        throw Error(ErrorKind::Generic,
+        throw Error(ErrorKind::Unreachable,
                     std::string("no WAL stream for ") + std::to_string(int(down)) + " s: " + e.what());
       char wait[32];
       std::snprintf(wait, sizeof wait, "%.1f", opts.retry_interval);

@@ -167,11 +167,15 @@ RedisConn::RedisConn(const RedisUrl& url, const RedisTls& tls, int timeout_ms) :
     if (!tls.insecure) SSL_set1_host(ssl_.get(), url.host.c_str());
     if (SSL_connect(ssl_.get()) != 1) {
       long v = SSL_get_verify_result(ssl_.get());
-      std::string why = v != X509_V_OK
-                            ? std::string("certificate verification failed: ") + X509_verify_cert_error_string(v) +
-                                  " (give the CA with --tls-ca, or --tls-insecure to skip the check)"
-                            : ssl_error_text();
-      throw Error(ErrorKind::Auth, "TLS connection to Redis at " + url.describe() + " failed: " + why);
+      if (v != X509_V_OK)
+        throw Error(ErrorKind::Auth,
+                    "TLS connection to Redis at " + url.describe() +
+                        " failed: certificate verification failed: " + X509_verify_cert_error_string(v) +
+                        " (give the CA with --tls-ca, or --tls-insecure to skip the check)");
+      // No certificate to judge: the server hung up, did not answer in time, or does not speak TLS.
+      throw Error(ErrorKind::Unreachable, "cannot reach Redis at " + url.describe() +
+                                              ": the TLS handshake failed: " + ssl_error_text() +
+                                              "\n  is the server running, and does it accept TLS on this port?");
     }
   }
   if (!url.password.empty()) {
@@ -193,7 +197,12 @@ RedisConn::~RedisConn() = default;
 void RedisConn::set_timeout(int timeout_ms) { set_socket_timeouts(fd_.get(), timeout_ms); }
 
 void RedisConn::broken(const std::string& how) {
-  throw Error(ErrorKind::Generic, "the connection to Redis at " + url_.describe() + " " + how);
+  // Silent or gone before its first byte: a server that does not answer (exit 10, as refused).
+  if (!answered_)
+    throw Error(ErrorKind::Unreachable, "the connection to Redis at " + url_.describe() + " " + how +
+                                            " before any answer\n  is it a Redis server, running and answering "
+                                            "on this port?");
+  throw Error(ErrorKind::Io, "the connection to Redis at " + url_.describe() + " " + how);
 }
 
 void RedisConn::write_raw(const uint8_t* p, size_t n) {
@@ -268,6 +277,7 @@ RedisReply RedisConn::command(const std::vector<std::string>& args, const std::s
   send(args);
   RedisReply r = read_reply();
   if (r.is_error()) {
+    answered_ = true;
     ErrorKind kind = r.str.rfind("NOAUTH", 0) == 0 || r.str.rfind("NOPERM", 0) == 0 || r.str.rfind("WRONGPASS", 0) == 0
                          ? ErrorKind::Auth
                          : ErrorKind::Generic;

@@ -41,7 +41,8 @@ std::string redis_url_with_password(const std::string& url, const std::string& p
 
 class RedisConn {
  public:
-  // Connects and authenticates; throws Error (NotFound: unreachable, Auth: refused login).
+  // Connects and authenticates; throws Error (Unreachable: nothing listening, or no answer before
+  // the connection broke or timed out; Auth: refused login).
   RedisConn(const RedisUrl& url, const RedisTls& tls, int timeout_ms = 30'000);
   ~RedisConn();
   RedisConn(const RedisConn&) = delete;
@@ -78,6 +79,7 @@ class RedisConn {
   std::unique_ptr<SSL_CTX, SslFree> ctx_;
   std::unique_ptr<SSL, SslFree> ssl_;
   RespReader in_{[this] { return "Redis at " + describe(); }, [this](uint8_t* p, size_t n) { return recv_some(p, n); }};
+  bool answered_ = false;  // a byte has arrived: a break after this is an I/O error, not "unreachable"
   std::string out_;
 };
 
