@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "repo/blob_writer.h"
+#include "repo/publish.h"
 #include "repo/snapshot_filter.h"
 #include "repo/tree_walk.h"
 #include "sources/files/file_meta.h"
@@ -449,7 +450,8 @@ Snapshot FileBackup::run() {
   std::vector<std::string> paths = normalize_paths(opts_.paths);
   // Pick the parent snapshot: explicit, or the newest with the same host and paths.
   std::optional<Snapshot> parent;
-  std::string host = opts_.host.empty() ? local_hostname() : opts_.host;
+  PointIdentity who{opts_.host, start_time};
+  std::string host = who.host = who.host_name();
   if (!opts_.force_reread) {
     if (opts_.parent) {
       parent = repo_.find_snapshot(*opts_.parent);
@@ -515,9 +517,6 @@ Snapshot FileBackup::run() {
   check_failed();  // interrupted while flushing: still nothing published
 
   Snapshot snap;
-  snap.time = start_time;
-  snap.host = host;
-  snap.user = local_username();
   snap.source_kind = "files";
   snap.paths = paths;
   snap.source_name = source_name_of(snap);  // the job: its path set (forget groups by it)
@@ -533,10 +532,11 @@ Snapshot FileBackup::run() {
   snap.stats.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   snap.warnings = warnings_;
   snap.partial = partial_;
-  snap.program_version = ARCA_VERSION;
-  if (opts_.dry_run) return snap;
-  writer_->check_publishable();
-  repo_.save_snapshot(snap);
+  if (opts_.dry_run) {
+    stamp_point(snap, who);
+    return snap;
+  }
+  publish_point(repo_, *writer_, snap, who);
   return snap;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "repo/blob_writer.h"
+#include "repo/publish.h"
 #include "repo/config.h"
 #include "repo/source_snapshot.h"
 #include "sources/common/blob_pool.h"
@@ -462,9 +463,6 @@ class Archiver {
     Id root = archive_.store(repo_, writer_);
     writer_.checkpoint();  // everything the recovery point needs is durable before it is written
     Snapshot snap;
-    snap.time = now_rfc3339();
-    snap.host = opts_.host.empty() ? local_hostname() : opts_.host;
-    snap.user = local_username();
     snap.source_kind = "kafka";
     snap.source_name = name_;
     snap.paths = {opts_.kafka.brokers};
@@ -494,11 +492,10 @@ class Archiver {
     snap.stats.bytes_added = writer_.bytes_added();
     snap.stats.stored_added = writer_.stored_bytes();
     snap.stats.duration_s = since(started_);
-    snap.program_version = ARCA_VERSION;
     for (const auto& w : result_.warnings) snap.warnings.push_back({"kafka", w});
     snap.partial = result_.partial;
-    writer_.check_publishable();
-    repo_.save_snapshot(snap);
+    // No cancel token here: the run decides what a stop means (a continuous archive ends with this point).
+    publish_point(repo_, writer_, snap, {opts_.host, ""});
     parent_ = snap.id;
     result_.recovery_points.push_back(snap.id.hex());
     result_.last = snap;

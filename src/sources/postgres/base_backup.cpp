@@ -9,6 +9,7 @@
 
 #include "crypto/random.h"
 #include "repo/blob_writer.h"
+#include "repo/publish.h"
 #include "sources/common/stream_tree.h"
 #include "sources/common/tar_reader.h"
 #include "sources/postgres/cluster_safety.h"
@@ -297,9 +298,6 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   for (const auto& t : tablespaces)
     if (!t.oid.empty()) tbs.push_back({{"oid", t.oid}, {"location", t.location}, {"size", t.size_kb * 1024}});
   Snapshot snap;
-  snap.time = start_time;
-  snap.host = opts.host.empty() ? local_hostname() : opts.host;
-  snap.user = local_username();
   snap.source_kind = "postgres";
   snap.source_name = opts.name.empty() ? "postgres-" + system_id : opts.name;
   snap.paths = {conn.describe()};
@@ -331,9 +329,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   }
   snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   snap.stats.bytes_read = received;  // tar headers included
-  snap.program_version = ARCA_VERSION;
-  writer.check_publishable();
-  repo.save_snapshot(snap);
+  publish_point(repo, writer, snap, {opts.host, start_time});
   return snap;
 }
 

@@ -7,6 +7,7 @@
 
 #include "repo/blob_writer.h"
 #include "repo/content_reader.h"
+#include "repo/publish.h"
 #include "sources/common/stream_tree.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/pg_server.h"
@@ -65,9 +66,6 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
   writer.flush();
 
   Snapshot snap;
-  snap.time = start_time;
-  snap.host = local_hostname();
-  snap.user = local_username();
   snap.source_kind = "postgres-dump";
   snap.source_name = opts.name.empty() ? "postgres-dump" : opts.name;
   snap.paths = dbs;
@@ -81,9 +79,7 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
                    {"server_version_num", typed_meta("int", version)},
                    {"format", typed_meta("string", "pg_dump custom (-Fc -Z0)")}};
   snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  snap.program_version = ARCA_VERSION;
-  writer.check_publishable();
-  repo.save_snapshot(snap);
+  publish_point(repo, writer, snap, {opts.host, start_time});
   return snap;
 }
 

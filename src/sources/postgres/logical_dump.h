@@ -20,6 +20,7 @@ struct PgDumpOptions {
   std::vector<std::string> databases;                        // empty: every database that accepts connections
   std::vector<std::string> schemas, tables, exclude_tables;  // passed to pg_dump -n / -t / -T
   std::string name;                                          // source name (default: "postgres-dump")
+  std::string host;                                          // host to record (default: this machine's name)
   std::vector<std::string> tags;
   std::string pg_bin;
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "repo/blob_writer.h"
+#include "repo/publish.h"
 #include "sources/common/stream_tree.h"
 #include "sources/redis/rdb_parser.h"
 #include "util/error.h"
@@ -239,9 +240,6 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
   json dbs = json::object();
   for (const auto& [db, c] : summary.dbs) dbs[std::to_string(db)] = {{"keys", c.keys}, {"expires", c.expires}};
   Snapshot snap;
-  snap.time = link.start_time;
-  snap.host = opts.host.empty() ? local_hostname() : opts.host;
-  snap.user = local_username();
   snap.source_kind = "redis";
   snap.source_name = opts.name.empty() ? "redis-" + link.url.host + "-" + std::to_string(link.url.port) : opts.name;
   RedisUrl shown = link.url;
@@ -266,9 +264,7 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
     snap.warnings.push_back({"dump.rdb", "the server writes RDB files without a checksum (rdbchecksum no)"});
   snap.stats = tree.stats(writer, steady_s() - link.started_s);
   snap.stats.bytes_read = summary.bytes;
-  snap.program_version = ARCA_VERSION;
-  writer.check_publishable();
-  repo.save_snapshot(snap);
+  publish_point(repo, writer, snap, {opts.host, link.start_time});
   return snap;
 }
 
