@@ -7,7 +7,7 @@
 #include "ops/error_table.h"
 #include "cli/name_format.h"
 #include "repo/tree_walk.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 
 namespace arca {
 

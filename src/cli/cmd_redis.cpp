@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "ops/error_table.h"
 #include "cli/progress_display.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 #include "sources/redis/rdb_capture.h"
 #include "sources/redis/redis_restore.h"
 #include "sources/redis/redis_server.h"

@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "ops/error_table.h"
 #include "cli/progress_display.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 
 namespace arca {
 

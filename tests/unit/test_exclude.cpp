@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "restore/path_select.h"
 #include "sources/files/backup.h"
 #include "sources/files/exclude.h"
 #include "util/error.h"

@@ -22,7 +22,7 @@
 #include "repo/object_lock.h"
 #include "repo/tree_walk.h"
 #include "sources/common/stream_tree.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 #include "sources/postgres/cluster_safety.h"
 #include "storage/local_backend.h"
 #include "test_util.h"

@@ -8,7 +8,7 @@
 
 #include "repo/blob_writer.h"
 #include "repo/tree_walk.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 #include "test_util.h"
 
 using namespace arca;

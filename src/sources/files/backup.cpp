@@ -22,7 +22,7 @@
 #include "repo/publish.h"
 #include "repo/snapshot_filter.h"
 #include "repo/tree_walk.h"
-#include "sources/files/file_meta.h"
+#include "restore/file_meta.h"
 #include "util/bounded_queue.h"
 #include "util/error.h"
 #include "util/fd.h"

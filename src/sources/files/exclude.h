@@ -43,8 +43,4 @@ class ExcludeMatcher {
 // Throws Error(Usage) naming `what` if the file cannot be read.
 std::vector<std::string> read_list_file(const std::string& path, const std::string& what);
 
-// Restore-side selection: a pattern matches a snapshot path ("dir/sub/file", no leading '/')
-// if it matches the whole path, any parent of it, or (without '/') any single name in it.
-bool path_matches(const std::string& pattern, const std::string& rel_path);
-
 }  // namespace arca

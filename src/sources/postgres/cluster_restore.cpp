@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "repo/future_points.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 #include "sources/postgres/cluster_safety.h"
 #include "sources/postgres/server_confinement.h"
 #include "sources/postgres/tablespace_map.h"

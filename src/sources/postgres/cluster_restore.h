@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "repo/repository.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 #include "util/progress.h"
 
 namespace arca {

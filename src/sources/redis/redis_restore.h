@@ -7,7 +7,7 @@
 #include <string>
 
 #include "repo/repository.h"
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 #include "sources/redis/rdb_parser.h"
 #include "sources/redis/redis_conn.h"
 #include "util/progress.h"

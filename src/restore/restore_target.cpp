@@ -14,16 +14,16 @@
 #include <string>
 #include <vector>
 
-#include "sources/files/exclude.h"
-#include "sources/files/file_restore.h"
-#include "sources/files/sparse_copy.h"
+#include "restore/path_select.h"
+#include "restore/file_restore.h"
+#include "restore/sparse_copy.h"
 #include "util/beneath.h"
 #include "util/error.h"
 #include "util/fd.h"
 
 // The target side of a restore: operations on the target's filesystem (directories, temporary
 // files and their copies, renames into place, hard links, removals).
-namespace arca::files_detail {
+namespace arca::restore_detail {
 
 // A read-only or forbidden target fails once, clearly, instead of once per file.
 void check_target_writable(int root, const std::string& target) {
@@ -334,4 +334,4 @@ void FileRestore::settle_files() {
   result_.bytes = bytes;
 }
 
-}  // namespace arca::files_detail
+}  // namespace arca::restore_detail

@@ -11,15 +11,15 @@
 #include <vector>
 
 #include "repo/tree_walk.h"
-#include "sources/files/exclude.h"
-#include "sources/files/file_meta.h"
-#include "sources/files/file_restore.h"
+#include "restore/path_select.h"
+#include "restore/file_meta.h"
+#include "restore/file_restore.h"
 #include "util/error.h"
 #include "util/fd.h"
 
 // Planning: walking the snapshot's tree, choosing what is restored, creating directories, files
 // and other entries, and queueing the files' chunks for the writers.
-namespace arca::files_detail {
+namespace arca::restore_detail {
 
 constexpr uint64_t kItemBytes = 4 << 20;
 
@@ -269,4 +269,4 @@ void FileRestore::plan_entry(const Node& n, const std::string& child) {
   meta_.push_back({child, n});
 }
 
-}  // namespace arca::files_detail
+}  // namespace arca::restore_detail

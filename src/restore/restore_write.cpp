@@ -9,8 +9,8 @@
 #include <exception>
 #include <string>
 
-#include "sources/files/file_restore.h"
-#include "sources/files/holes.h"
+#include "restore/file_restore.h"
+#include "restore/holes.h"
 #include "util/aligned_buffer.h"
 #include "util/beneath.h"
 #include "util/error.h"
@@ -19,7 +19,7 @@
 
 // Writing: the writers' loop, restoring (or, in a dry run, comparing) ranges of chunks, holes,
 // direct I/O, and verifying restored files.
-namespace arca::files_detail {
+namespace arca::restore_detail {
 
 constexpr uint64_t kDirectMin = 1 << 20;  // smaller ranges: a direct write's latency would dominate
 
@@ -231,4 +231,4 @@ void FileRestore::work() {
   }
 }
 
-}  // namespace arca::files_detail
+}  // namespace arca::restore_detail

@@ -1,4 +1,4 @@
-// Internal to src/sources/files: the restore's state and its steps, split by job over
+// Internal to src/restore: the restore's state and its steps, split by job over
 // restore.cpp (the run and the public functions), restore_plan.cpp (walking the snapshot's tree,
 // creating directories and files), restore_write.cpp (writing and comparing data) and
 // restore_target.cpp (operations on the target's filesystem). Not included elsewhere.
@@ -17,13 +17,13 @@
 #include <utility>
 #include <vector>
 
-#include "sources/files/holes.h"
-#include "sources/files/restore.h"
+#include "restore/holes.h"
+#include "restore/restore.h"
 #include "util/background_sync.h"
 #include "util/bounded_queue.h"
 #include "util/fd.h"
 
-namespace arca::files_detail {
+namespace arca::restore_detail {
 
 struct PlannedFile {
   std::string rel;
@@ -154,4 +154,4 @@ class FileRestore {
 // A read-only or forbidden target fails once, clearly, instead of once per file.
 void check_target_writable(int root, const std::string& target);
 
-}  // namespace arca::files_detail
+}  // namespace arca::restore_detail

@@ -1,4 +1,4 @@
-#include "sources/files/restore.h"
+#include "restore/restore.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,14 +16,14 @@
 #include <thread>
 
 #include "repo/tree_walk.h"
-#include "sources/files/file_meta.h"
-#include "sources/files/file_restore.h"
+#include "restore/file_meta.h"
+#include "restore/file_restore.h"
 #include "util/beneath.h"
 #include "util/error.h"
 #include "util/fd.h"
 
 namespace arca {
-namespace files_detail {
+namespace restore_detail {
 
 // Flush every this much (see BackgroundSync). Direct writes count too: they are durable only once
 // the device's write cache is flushed, and some devices cache gigabytes (a VM disk cached by its host).
@@ -160,7 +160,7 @@ RestoreResult FileRestore::run(const Snapshot& snap) {
   return result_;
 }
 
-}  // namespace files_detail
+}  // namespace restore_detail
 
 std::string tree_pattern(const Snapshot& snap, const std::string& pattern, const std::string& what) {
   if (pattern.empty() || pattern[0] != '/') return pattern;
@@ -183,7 +183,7 @@ RestoreResult restore_files(Repository& repo, const Snapshot& snap, const Restor
   RestoreOptions o = opts;
   for (auto& p : o.includes) p = tree_pattern(snap, p, "--include");
   for (auto& p : o.excludes) p = tree_pattern(snap, p, "--exclude");
-  files_detail::FileRestore r(repo, o, progress);
+  restore_detail::FileRestore r(repo, o, progress);
   RestoreResult res = r.run(snap);
   // Unmatched patterns are reported as the user wrote them.
   auto as_given = [](std::vector<std::string>& list, const std::vector<std::string>& mapped,

@@ -1,4 +1,4 @@
-#include "sources/files/file_meta.h"
+#include "restore/file_meta.h"
 
 #include <fcntl.h>
 #include <grp.h>
