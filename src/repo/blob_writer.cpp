@@ -75,7 +75,7 @@ void BlobWriter::start_session() {
       }
       if (exclusive)
         throw Error(
-            ErrorKind::Refused,
+            ErrorKind::Conflict,
             "a prune that deletes at once (--grace 0) is running (" + holder +
                 "): a backup now could lose its data. Run the backup again when it has ended; if no prune is running "
                 "(it crashed on another host), 'arca unlock' removes its lock");
@@ -108,7 +108,7 @@ void BlobWriter::check_reused_packs_exist() {
       if (o.name.size() >= 64) packs.erase(Id::from_hex(o.name.substr(o.name.size() - 64)));
     });
   if (!packs.empty())
-    throw Error(ErrorKind::Generic,
+    throw Error(ErrorKind::Conflict,
                 std::to_string(packs.size()) +
                     " pack(s) this session reused data from were deleted by a "
                     "prune as it started: the recovery point is not saved. Run it again (it stores that "
@@ -183,10 +183,11 @@ void BlobWriter::check_publishable() {
   // Without its registration a 'prune --grace 0' may have run meanwhile and deleted what this
   // session stored or reused (someone ran 'arca unlock --remove-all' elsewhere, or removed it).
   if (!session_.empty() && !repo_.backend().stat(session_))
-    throw Error(ErrorKind::Generic, "this backup's registration " + session_ +
-                                        " was removed while it ran (by 'arca unlock "
-                                        "--remove-all' on another host?): a 'prune --grace 0' may have deleted data it "
-                                        "needs, so the recovery point is not saved. Run the backup again");
+    throw Error(ErrorKind::Conflict,
+                "this backup's registration " + session_ +
+                    " was removed while it ran (by 'arca unlock "
+                    "--remove-all' on another host?): a 'prune --grace 0' may have deleted data it "
+                    "needs, so the recovery point is not saved. Run the backup again");
   bool reused_any;
   {
     std::lock_guard lk(reused_mu_);
@@ -212,13 +213,13 @@ void BlobWriter::check_publishable() {
   // A pack this session stored was marked (no recovery point needed it yet) by a prune whose
   // grace period is over: a later prune may delete it before this point is seen.
   if (own_at_risk)
-    throw Error(ErrorKind::Generic, std::to_string(own_at_risk) +
-                                        " pack(s) this session stored were marked for deletion by a "
-                                        "prune whose grace period is over (or ends within " +
-                                        std::to_string(kReuseSafetyS) +
-                                        " s, the time allowed "
-                                        "for publishing): the recovery point is not saved. Run it again, and "
-                                        "give prune a --grace longer than your longest backup");
+    throw Error(ErrorKind::Conflict, std::to_string(own_at_risk) +
+                                         " pack(s) this session stored were marked for deletion by a "
+                                         "prune whose grace period is over (or ends within " +
+                                         std::to_string(kReuseSafetyS) +
+                                         " s, the time allowed "
+                                         "for publishing): the recovery point is not saved. Run it again, and "
+                                         "give prune a --grace longer than your longest backup");
   if (!reused_any || risky.empty()) return;
   std::unordered_set<Id, IdHash> exposed;
   {
@@ -244,7 +245,7 @@ void BlobWriter::check_publishable() {
     }
   }
   if (!exposed.empty())
-    throw Error(ErrorKind::Generic,
+    throw Error(ErrorKind::Conflict,
                 std::to_string(exposed.size()) +
                     " blob(s) this session reused are now only in packs a prune "
                     "marked for deletion after the session began, and that prune's grace period is over (or ends "

@@ -142,7 +142,8 @@ KeyFileText make_key_file(const Key& master, const Credentials& creds, const Arg
 }
 
 void store_key_file(Backend& backend, const KeyFileText& key) {
-  if (!backend.put_if_absent("keys/" + key.id, as_view(key.text))) throw Error(ErrorKind::Generic, "key id collision");
+  if (!backend.put_if_absent("keys/" + key.id, as_view(key.text)))
+    throw Error(ErrorKind::Conflict, "key id collision");
 }
 
 std::string add_key_file(Backend& backend, const Key& master, const Credentials& creds, const Argon2Params& kdf,

@@ -49,8 +49,8 @@ static void spend_without_conditional_writes(Repository& repo, const std::string
     seen |= o.name == mine;
   });
   if (!seen)
-    throw Error(ErrorKind::Generic, "cannot spend the TOTP code safely: the listing of " + prefix +
-                                        " does not show the claim just written there; try again with the next code");
+    throw Error(ErrorKind::Io, "cannot spend the TOTP code safely: the listing of " + prefix +
+                                   " does not show the claim just written there; try again with the next code");
   if (claims != 1) throw Error(ErrorKind::Auth, used + " (or another release is using it at this moment)");
 }
 

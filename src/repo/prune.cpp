@@ -659,7 +659,7 @@ void PruneLock::refuse_if_writing() {
   std::string list;
   for (size_t i = 0; i < running.size() && i < 3; i++) list += (i ? "; " : "") + running[i];
   if (running.size() > 3) list += "; and " + std::to_string(running.size() - 3) + " more";
-  throw Error(ErrorKind::Refused,
+  throw Error(ErrorKind::Conflict,
               std::to_string(running.size()) + " backup(s) are running (" + list +
                   "): --grace 0 deletes at "
                   "once and could delete data they are about to reference. Run prune with a grace period "

@@ -21,7 +21,7 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
                                         " cannot delete; run it with an operator's key "
                                         "(restores already read damaged index objects' packs from their headers)");
   if (backend.stat("prune/running"))
-    throw Error(ErrorKind::Refused,
+    throw Error(ErrorKind::Conflict,
                 "a prune is running (prune/running exists): it replaces index files and deletes "
                 "packs; run 'arca repair index' when it has finished");
   unsigned threads =

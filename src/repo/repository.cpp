@@ -32,7 +32,8 @@ void Repository::save_keyring_entry(Backend& backend, const Keyring& keys, uint3
   std::string s = j.dump();
   Bytes sealed = seal(keys, 0, as_view(s), 0, keyring_name(version));
   if (!backend.put_if_absent(keyring_name(version), sealed))
-    throw Error(ErrorKind::Generic, "data key version " + std::to_string(version) + " was created concurrently; retry");
+    throw Error(ErrorKind::Conflict,
+                "data key version " + std::to_string(version) + " was created concurrently; retry");
 }
 
 void Repository::init(Backend& backend, const Credentials& creds, const InitOptions& opts) {
@@ -123,7 +124,7 @@ Id Repository::blob_id(ByteView plain) const { return hmac_sha256(keys_.id_key, 
 Bytes Repository::load_object(const std::string& name) const { return unseal(keys_, backend_->get(name), name, name); }
 
 void Repository::save_object(const std::string& name, ByteView payload) {
-  if (!save_object_if_absent(name, payload)) throw Error(ErrorKind::Generic, "object " + name + " already exists");
+  if (!save_object_if_absent(name, payload)) throw Error(ErrorKind::Conflict, "object " + name + " already exists");
 }
 
 bool Repository::save_object_if_absent(const std::string& name, ByteView payload) {

@@ -93,7 +93,7 @@ cp "$T/seg" "$T/$SEG"; chown postgres: "$T/$SEG"
 (cd "$PGDATA" && pa pg wal-push --repo "$REPO" --password-file "$PW" "$T/$SEG")
 printf 'X' | dd of="$T/$SEG" bs=1 seek=100000 conv=notrunc 2>/dev/null
 cd "$PGDATA"
-expect_exit 1 pa pg wal-push --repo "$REPO" --password-file "$PW" "$T/$SEG"
+expect_exit 15 pa pg wal-push --repo "$REPO" --password-file "$PW" "$T/$SEG"
 err_contains "different content"
 cd "$T"
 

@@ -29,7 +29,7 @@ echo more >> "$T/src/base"; head -c 1M /dev/urandom >> "$T/src/big"
 start_backup
 rm -f "$REPO"/writers/*
 set +e; wait $BK; rc=$?; set -e
-[ "$rc" = 1 ] || { cat "$T/bk.out" >&2; fail "expected exit 1, got $rc"; }
+[ "$rc" = 16 ] || { cat "$T/bk.out" >&2; fail "expected exit 16 (conflict), got $rc"; }
 grep -q "registration .* was removed while it ran" "$T/bk.out" || { cat "$T/bk.out" >&2; fail "no reason given"; }
 [ "$(ls "$REPO/snapshots" | wc -l)" = "$n" ] || fail "a point was published without its registration"
 a check -q

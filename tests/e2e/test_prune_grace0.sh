@@ -23,7 +23,7 @@ for round in 1 2 3; do
   wait
   brc=$(cat "$T/b.rc")
   echo "backup exit $brc, prune exit $prc"
-  if [ "$prc" = 15 ]; then
+  if [ "$prc" = 16 ]; then
     refused=$((refused + 1))
     grep -q "backup(s) are running" "$T/p.err" || { cat "$T/p.err"; fail "prune refused for another reason"; }
   else

@@ -306,7 +306,7 @@ TEST(Prune, ImmediatePruneAndBackupsExcludeEachOther) {
       PruneLock lock(*repo, true);
       FAIL() << "an exclusive prune started while a backup was writing";
     } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::Refused);
+      EXPECT_EQ(e.kind(), ErrorKind::Conflict);
     }
     PruneLock ordinary(*repo, false);  // with a grace period prune runs alongside backups
   }
@@ -317,7 +317,7 @@ TEST(Prune, ImmediatePruneAndBackupsExcludeEachOther) {
       BlobWriter w(*r);
       FAIL() << "a backup started while an exclusive prune was running";
     } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::Refused);
+      EXPECT_EQ(e.kind(), ErrorKind::Conflict);
     }
   }
   BlobWriter after(*repo);  // and it leaves no registration behind

@@ -177,7 +177,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
           (version >= 130000 ? " MANIFEST 'yes'" : "");
   }
   if (!PQsendQuery(conn.get(), cmd.c_str()))
-    throw Error(ErrorKind::Generic, "starting the base backup failed: " + conn.last_error());
+    throw Error(ErrorKind::Io, "starting the base backup failed: " + conn.last_error());
 
   BlobWriter writer(repo);
   StreamTree tree(repo, writer, progress, opts.threads);
@@ -194,9 +194,8 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
       std::unique_ptr<char, PgFree> buf(raw);
       if (n == -1) break;
       if (n == -2)
-        throw Error(ErrorKind::Generic, "the base backup stream from " + conn.describe() +
-                                            " broke: " + conn.last_error() +
-                                            "\n  (did the server stop?) nothing was recorded; run the backup again");
+        throw Error(ErrorKind::Io, "the base backup stream from " + conn.describe() + " broke: " + conn.last_error() +
+                                       "\n  (did the server stop?) nothing was recorded; run the backup again");
       ByteView d(reinterpret_cast<const uint8_t*>(raw), size_t(n));
       received += d.size();
       if (!framed) {
@@ -288,7 +287,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
     }
   }
   if (!start || !stop)
-    throw Error(ErrorKind::Generic, "the server ended the base backup without its start and stop positions");
+    throw Error(ErrorKind::Corrupt, "the server ended the base backup without its start and stop positions");
   sink.finish();
   Id root = tree.finish();
   writer.flush();

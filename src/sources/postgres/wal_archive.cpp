@@ -79,7 +79,7 @@ WalArchive::PushResult WalArchive::push(const std::string& file, ByteView conten
   auto existing = fetch(file);
   if (existing && existing->size() == content.size() && std::equal(existing->begin(), existing->end(), content.begin()))
     return PushResult::AlreadyArchived;
-  throw Error(ErrorKind::Generic,
+  throw Error(ErrorKind::Refused,
               "WAL file " + file +
                   " is already archived with different content; refusing to overwrite it.\n"
                   "  Two clusters with the same system identifier (a restored copy still archiving?) may be writing to "
@@ -125,7 +125,7 @@ void WalArchive::push_piece(const std::string& segment, uint32_t offset, ByteVie
   // same WAL; anything else would mix two histories in one segment.
   Bytes existing = repo_.load_object(name);
   if (existing.size() >= content.size() && std::equal(content.begin(), content.end(), existing.begin())) return;
-  throw Error(ErrorKind::Generic, "WAL segment " + segment + " already has a different piece at offset " + off +
+  throw Error(ErrorKind::Refused, "WAL segment " + segment + " already has a different piece at offset " + off +
                                       " in the archive (was the server rewound or restored?); refusing to mix them");
 }
 

@@ -122,7 +122,7 @@ json add_aof(StreamTree& tree, const std::string& given) {
       files = json::array();  // replaced during the copy: start again (later entries replace these)
     }
   }
-  throw Error(ErrorKind::Generic,
+  throw Error(ErrorKind::Conflict,
               "the AOF files in " + dir + " kept changing (rewrites) while Arca copied them; try again");
 }
 
@@ -177,7 +177,7 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
   progress.files_total = link.expected_keys;
   std::string line = next_line(conn);
   if (line[0] != '$')
-    throw Error(ErrorKind::Generic,
+    throw Error(ErrorKind::Corrupt,
                 "Redis at " + conn.describe() + " sent '" + line.substr(0, 80) + "' instead of the RDB payload");
   std::string eof_mark;
   uint64_t remaining = 0;
