@@ -21,6 +21,7 @@
 #include "repo/tree_walk.h"
 #include "repo/writer_sessions.h"
 #include "util/error.h"
+#include "util/cancel.h"
 #include "util/parallel_for.h"
 
 namespace arca {
@@ -113,7 +114,7 @@ void Checker::load_index() {
       std::lock_guard lk(mu);
       damaged_index_++;
     }
-  });
+  }, opts_.cancel, "check");
   index_.finalize();
 }
 
@@ -330,6 +331,7 @@ void Checker::check_tree(const Id& root, const std::string& snap) {
   };
   std::vector<Todo> stack{{root, "", 1}};
   while (!stack.empty()) {
+    check_cancel(opts_.cancel, "check");
     Todo todo = std::move(stack.back());
     stack.pop_back();
     const Id& tree = todo.tree;
@@ -378,6 +380,7 @@ void Checker::check_snapshots() {
   std::vector<std::string> names;
   repo_.backend().list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
   for (const auto& n : names) {
+    check_cancel(opts_.cancel, "check");
     try {
       Bytes sealed = repo_.backend().get(n);
       note_key_version(n, sealed_key_version(sealed));
@@ -432,6 +435,7 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
   }
   // Every blob the index places in this pack must authenticate and match its id.
   for (const auto& [bid, b] : by_pack_.at(id)) {
+    if (cancel_requested(opts_.cancel)) return;  // not counted as read; read_packs() throws
     std::string what = "blob " + bid.short_hex();  // error() names the pack
     try {
       if (uint64_t(b.offset) + b.length > data.size())
@@ -485,12 +489,13 @@ void Checker::read_packs() {
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < n; i++)
     pool.emplace_back([&] {
-      for (size_t k; (k = next++) < packs.size();) {
+      for (size_t k; !cancel_requested(opts_.cancel) && (k = next++) < packs.size();) {
         read_pack(pack_name(packs[k].second, packs[k].first), packs[k].second, packs[k].first);
         progress_.files_done++;
       }
     });
   for (auto& t : pool) t.join();
+  check_cancel(opts_.cancel, "check");  // packs left unread: no verdict
 }
 
 // Whether anything below `root` is damaged, each tree read once (memoized in damaged_below_
@@ -639,10 +644,13 @@ void Checker::check_marks_and_locks() {
 }
 
 CheckResult Checker::run() {
+  const CancelToken* cancel = opts_.cancel;
   check_keys();
   load_index();
   check_packs_exist();
+  check_cancel(cancel, "check");
   scan_unindexed_packs();
+  check_cancel(cancel, "check");
   check_snapshots();
   // A warning, not damage (see docs/security.md, "Future-dated recovery points").
   for (auto& [id, why] : future_dated_points(snapshots_, clock_now()))
@@ -667,6 +675,7 @@ CheckResult Checker::run() {
   check_marks_and_locks();
   report_missing_key_versions();
   if (!bad_blobs_.empty()) map_affected();
+  check_cancel(cancel, "check");
   return std::move(result_);
 }
 

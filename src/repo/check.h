@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -21,6 +22,7 @@ struct CheckOptions {
   // 1/7 … 7/7 (cron: $(date +%u)/7) reads every pack exactly once. 0: no groups.
   uint32_t group = 0, groups = 0;
   unsigned threads = 0;
+  const CancelToken* cancel = nullptr;  // cancelled: stops reading, throws Error(Cancelled)
 };
 
 struct CheckProblem {

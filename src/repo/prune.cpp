@@ -23,6 +23,7 @@
 #include "repo/prune_marks.h"
 #include "repo/writer_sessions.h"
 #include "util/error.h"
+#include "util/cancel.h"
 #include "util/parallel_for.h"
 
 namespace arca {
@@ -72,9 +73,13 @@ class Pruner {
           auto& p = packs_[it->second];
           if (!p.mark || p.mark->created_unix < m.created_unix) p.mark = &m;  // the later mark rules
         }
+    // Until apply() nothing is changed: a cancel anywhere before it leaves the repository as it was.
     progress_.set_current("finding what recovery points need");
+    check_cancel(opts_.cancel, "prune");
     mark_referenced();
+    check_cancel(opts_.cancel, "prune");
     classify();
+    check_cancel(opts_.cancel, "prune");
     if (!opts_.dry_run) apply();
     for (const auto& p : packs_)
       if (p.stored && p.fate != PackInfo::Fate::Delete) stats_.stored_bytes_after += p.size;
@@ -110,7 +115,7 @@ class Pruner {
         p.indexed = true;
         packs_.push_back(std::move(p));
       }
-    });
+    }, opts_.cancel, "prune");
     stats_.index_files_read = index_files_.size();
     for (const auto& p : packs_) index_.add({p.id, p.type, p.blobs});
     index_.finalize();
@@ -159,6 +164,7 @@ class Pruner {
   void walk(const Snapshot& snap, std::vector<bool>& bits, std::vector<bool>& visited) {
     std::vector<Id> stack{snap.tree};
     while (!stack.empty()) {
+      check_cancel(opts_.cancel, "prune");
       Id id = stack.back();
       stack.pop_back();
       size_t pos = position(id, snap);
@@ -412,9 +418,14 @@ class Pruner {
         p.fate = F::Rescue;
   }
 
+  // A cancel is honoured between steps and between items of a step, never inside one: every
+  // such point leaves at most unindexed packs, duplicate index entries or stale marks, which
+  // check accepts and the next run finishes (the order below is what makes that true).
   void apply() {
     using F = PackInfo::Fate;
+    const CancelToken* cancel = opts_.cancel;
     repack();
+    check_cancel(cancel, "prune");
     // Without a grace period the repacked originals go at once: their needed blobs are copied.
     if (opts_.grace_s == 0)
       for (auto& p : packs_)
@@ -424,9 +435,10 @@ class Pruner {
     if (rewrite_index || index_files_.size() > 64) {
       progress_.set_current("rewriting the index");
       write_index();
+      check_cancel(cancel, "prune");
       parallel_for(index_files_.size(), threads_, [&](size_t i) {
         repo_.backend().remove(index_files_[i]);
-      });
+      }, cancel, "prune");
     }
     progress_.set_current("deleting packs");
     std::vector<const PackInfo*> doomed;
@@ -435,7 +447,7 @@ class Pruner {
     parallel_for(doomed.size(), threads_, [&](size_t i) {
       repo_.backend().remove(doomed[i]->name);
       progress_.bytes_done += doomed[i]->size;
-    });
+    }, cancel, "prune");
     update_marks();
     // Ended sessions of append-only writers, which could not remove their registration.
     for (const auto& w : list_writers(repo_))
@@ -466,6 +478,8 @@ class Pruner {
       std::sort(live.begin(), live.end(), [](const PackedBlob& a, const PackedBlob& b) { return a.offset < b.offset; });
       PruneDamage damage;
       for (size_t k = 0; k < live.size();) {
+        // Cancelled: the writer is dropped unflushed, its packs stay unindexed (nothing refers to them).
+        check_cancel(opts_.cancel, "prune");
         size_t end = k + 1;
         uint64_t start = live[k].offset, stop = start + live[k].length;
         while (end < live.size() && live[end].offset == stop && stop + live[end].length - start <= kMaxRun)
@@ -494,11 +508,12 @@ class Pruner {
       std::lock_guard lk(mu);
       todo[i]->fate = F::Keep;
       stats_.damaged.push_back(std::move(damage));
-    });
+    }, opts_.cancel, "prune");
     if (!stats_.damaged.empty()) {
       retally();
       name_affected_files();
     }
+    check_cancel(opts_.cancel, "prune");
     writer.flush();
     stats_.index_files_written += (writer.blobs_added() > 0);
     stats_.stored_bytes_after += writer.stored_bytes();
@@ -519,6 +534,7 @@ class Pruner {
       pinned = false;
     };
     for (const auto& p : packs_) {
+      check_cancel(opts_.cancel, "prune");  // the old index files all remain: nothing lost
       if (!p.indexed || p.fate == PackInfo::Fate::Delete) continue;
       batch.push_back({p.id, p.type, p.blobs});
       blobs += p.blobs.size();

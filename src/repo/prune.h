@@ -15,6 +15,7 @@
 #include "repo/locks.h"
 #include "repo/repository.h"
 #include "repo/writer_sessions.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -28,6 +29,9 @@ struct PruneOptions {
   // date among the locks, and a legal hold if any lock is one), like the files they replace.
   std::vector<SnapshotLock> locks;
   unsigned threads = 0;  // 0: cores or the backend's parallelism, whichever is larger
+  // Cancelled: stops at the next point where the repository is consistent (see above) and
+  // throws Error(Cancelled); the next run finishes the work.
+  const CancelToken* cancel = nullptr;
 };
 
 // A pack kept as it is (not repacked, not deleted) because blobs recovery points need failed

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/cancel.h"
 #include "util/error.h"
 
 extern char** environ;
@@ -118,11 +119,13 @@ std::string Subprocess::stderr_text() {
   return s;
 }
 
-std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd, ChildEnv policy) {
+std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd, ChildEnv policy,
+                                        const CancelToken* cancel, const char* what) {
   Subprocess p(argv, Subprocess::Stdout::Pipe, cwd, Subprocess::Stdin::Null, {}, policy);
   std::string out;
   char buf[4096];
   while (true) {
+    await_readable(p.stdout_fd(), cancel, what);  // a cancel kills the program (~Subprocess)
     ssize_t n = read(p.stdout_fd(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;

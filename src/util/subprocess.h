@@ -56,9 +56,13 @@ class Subprocess {
   int status_ = 0;
 };
 
-// Runs to completion; returns (exit status, stdout + stderr text).
+class CancelToken;
+
+// Runs to completion; returns (exit status, stdout + stderr text). A cancel (looked at every
+// 100 ms) kills the program (SIGTERM) and throws Error(Cancelled, "<what> cancelled").
 std::pair<int, std::string> run_program(const std::vector<std::string>& argv, const std::string& cwd = {},
-                                        ChildEnv policy = ChildEnv::NoSecrets);
+                                        ChildEnv policy = ChildEnv::NoSecrets, const CancelToken* cancel = nullptr,
+                                        const char* what = "operation");
 // `s` as one word for /bin/sh ('…', with embedded quotes as '\'').
 std::string shell_quote(const std::string& s);
 // The program's full path: absolute paths as they are, otherwise searched in PATH ("" if absent).

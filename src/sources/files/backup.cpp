@@ -24,6 +24,7 @@
 #include "repo/tree_walk.h"
 #include "restore/file_meta.h"
 #include "util/bounded_queue.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -104,7 +105,7 @@ class FileBackup {
   void warn(const std::string& path, const std::string& msg, bool partial);
   void fail(std::exception_ptr e);
   void check_failed();
-  bool stopped() const { return opts_.stop && opts_.stop->load(); }
+  bool stopped() const { return (opts_.stop && opts_.stop->load()) || cancel_requested(opts_.cancel); }
   // Stores a blob, or in a dry run only counts it if new.
   void store(BlobType type, const Id& id, ByteView data);
   bool known(const Id& id) { return writer_ ? writer_->known(id) : repo_.index().usable(id); }
@@ -150,7 +151,7 @@ void FileBackup::fail(std::exception_ptr e) {
 }
 
 void FileBackup::check_failed() {
-  if (stopped()) throw Error(ErrorKind::Generic, "interrupted");
+  if (stopped()) throw Error(ErrorKind::Cancelled, "backup cancelled: nothing was published");
   if (!failed_) return;
   std::lock_guard lk(mu_);
   std::rethrow_exception(error_);
@@ -498,7 +499,7 @@ Snapshot FileBackup::run() {
   }
   queue_.close();
   for (auto& w : workers) w.join();
-  check_failed();
+  check_failed();  // a cancel (or failure) before the root is stored: nothing published
   Id tree = root_.get_future().get();
   for (size_t i = 0; i < exclude_hits_.size(); i++)
     if (!exclude_hits_[i])
@@ -513,6 +514,7 @@ Snapshot FileBackup::run() {
                   "the recovery point is empty: every entry was excluded (check the --exclude "
                   "patterns); nothing was saved");
   }
+  check_failed();  // cancelled: skip the flush too (the writer's destructor drops its packs)
   if (writer_) writer_->flush();
   check_failed();  // interrupted while flushing: still nothing published
 
@@ -536,7 +538,7 @@ Snapshot FileBackup::run() {
     stamp_point(snap, who);
     return snap;
   }
-  publish_point(repo_, *writer_, snap, who);
+  publish_point(repo_, *writer_, snap, who, opts_.cancel);
   return snap;
 }
 
@@ -555,7 +557,7 @@ void scan_totals(const BackupOptions& opts, ProgressCounters& progress) {
     if (!d) return;
     std::unique_ptr<DIR, int (*)(DIR*)> guard(d, closedir);
     while (dirent* e = readdir(d)) {
-      if (opts.stop && *opts.stop) return;
+      if ((opts.stop && *opts.stop) || cancel_requested(opts.cancel)) return;
       std::string name = e->d_name;
       if (name == "." || name == "..") continue;
       std::string child = join_path(path, name);

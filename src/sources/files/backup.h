@@ -13,6 +13,7 @@
 
 #include "repo/repository.h"
 #include "sources/files/exclude.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -31,6 +32,8 @@ struct BackupOptions {
   bool dry_run = false;
   // Set (by a signal handler) to stop: the backup throws before publishing anything.
   const std::atomic<bool>* stop = nullptr;
+  // Cancelled: the backup throws Error(Cancelled) within a second, having published nothing.
+  const CancelToken* cancel = nullptr;
 };
 
 // What a caller needs besides the snapshot.

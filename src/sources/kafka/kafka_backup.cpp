@@ -14,6 +14,7 @@
 #include "sources/common/blob_pool.h"
 #include "sources/kafka/kafka_archive.h"
 #include "sources/kafka/record_codec.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace arca {
@@ -112,6 +113,9 @@ class Archiver {
     std::unique_ptr<rd_kafka_queue_t, KafkaDeleter> queue(rd_kafka_queue_get_consumer(client_.get()));
     std::vector<rd_kafka_message_t*> batch(1024);
     while (true) {
+      // A cancel abandons what was archived since the last recovery point (none is written);
+      // `stop` ends the run normally, with a recovery point.
+      check_cancel(opts_.cancel, "Kafka backup");
       if (stop_) break;
       if (!opts_.continuous && all_done()) break;
       // Messages in batches: one queue operation for many records.
@@ -141,6 +145,7 @@ class Archiver {
         break;
       }
     }
+    check_cancel(opts_.cancel, "Kafka backup");
     checkpoint(!opts_.continuous);  // one-shot: always a recovery point, even if nothing was new
     return result_;
   }

@@ -20,6 +20,7 @@
 
 #include "repo/repository.h"
 #include "sources/kafka/kafka_client.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -40,6 +41,9 @@ struct KafkaBackupOptions {
   int admin_timeout_ms = 3000;          // DescribeConfigs, ListConsumerGroups, committed offsets
   double stall_timeout_s = 60;          // one-shot: stop waiting for partitions that make no progress
   unsigned threads = 0;
+  // Cancelled: throws Error(Cancelled) without writing a recovery point (points a continuous run
+  // wrote before stay); the `stop` flag instead ends the run normally, with a recovery point.
+  const CancelToken* cancel = nullptr;
 };
 
 struct KafkaBackupResult {

@@ -8,6 +8,7 @@
 #include "repo/source_snapshot.h"
 #include "sources/kafka/kafka_archive.h"
 #include "sources/kafka/record_codec.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace arca {
@@ -134,7 +135,7 @@ struct Worker {
     std::future<Bytes> next;
     if (!items.empty()) next = std::async(std::launch::async, fetch, std::cref(items[0]));
     KafkaRecordView r;
-    for (size_t i = 0; i < items.size() && !d.failed; i++) {
+    for (size_t i = 0; i < items.size() && !d.failed && !cancel_requested(opts.cancel); i++) {
       Bytes data = next.get();
       if (i + 1 < items.size()) next = std::async(std::launch::async, fetch, std::cref(items[i + 1]));
       const int pn = items[i].partition, target_p = items[i].target_partition;
@@ -186,7 +187,13 @@ struct Worker {
       progress.bytes_done += value_bytes;
     }
     if (next.valid()) next.wait();
-    while (rd_kafka_outq_len(producer.get()) > 0 && !d.failed) rd_kafka_poll(producer.get(), 100);
+    while (rd_kafka_outq_len(producer.get()) > 0 && !d.failed) {
+      if (cancel_requested(opts.cancel)) {  // what is in flight gets half a second to be delivered (and counted)
+        rd_kafka_flush(producer.get(), 500);
+        break;
+      }
+      rd_kafka_poll(producer.get(), 100);
+    }
   }
 };
 }  // namespace
@@ -269,6 +276,7 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
   progress.totals_known = true;
 
   for (const auto& plan : plans) {
+    check_cancel(opts.cancel, "Kafka restore");
     const auto& t = archive.topics[plan.source];
     // The blobs to replay (the index skips those outside the range); each worker takes them
     // round-robin across its partitions, so that its producer fills batches for all at once.
@@ -305,6 +313,14 @@ KafkaRestoreResult kafka_restore(Repository& repo, const KafkaRestoreOptions& op
       });
     }
     for (auto& th : threads) th.join();
+    if (cancel_requested(opts.cancel)) {
+      uint64_t delivered = res.records;
+      for (auto& wk : workers) delivered += wk->d.delivered;
+      throw Error(ErrorKind::Cancelled, "Kafka restore cancelled: " + std::to_string(delivered) +
+                                            " records delivered (to " + plan.target +
+                                            " and the topics restored before it); restoring again duplicates "
+                                            "those: restore into a new topic, or limit the range with --from-offset");
+    }
     json parts = json::object();
     for (auto& wk : workers) {
       if (wk->error) std::rethrow_exception(wk->error);

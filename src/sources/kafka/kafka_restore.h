@@ -11,6 +11,7 @@
 
 #include "repo/repository.h"
 #include "sources/kafka/kafka_client.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -29,6 +30,7 @@ struct KafkaRestoreOptions {
   bool restore_groups = true;
   std::vector<std::string> groups;  // default: every recorded group
   std::string group_prefix;         // committed under <prefix><group>
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 struct KafkaRestoreResult {

@@ -6,6 +6,7 @@
 #include "repo/source_snapshot.h"
 #include "sources/kafka/kafka_archive.h"
 #include "sources/kafka/record_codec.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace arca {
@@ -17,7 +18,7 @@ bool KafkaVerifyResult::passed() const {
 }
 
 KafkaVerifyResult kafka_verify(Repository& repo, const std::string& snapshot, const std::string& source,
-                               ProgressCounters& progress) {
+                               ProgressCounters& progress, const CancelToken* cancel) {
   auto started = std::chrono::steady_clock::now();
   KafkaVerifyResult res;
   res.snapshot = find_source_snapshot(repo, snapshot, "kafka", source, "arca kafka backup");
@@ -40,6 +41,7 @@ KafkaVerifyResult kafka_verify(Repository& repo, const std::string& snapshot, co
         std::string segname = "topics/" + name + "/" + std::to_string(pn) + "/" + seg.name();
         uint64_t seg_records = 0;
         for (size_t bi = 0; bi < seg.blobs.size() && v.passed; bi++) {
+          check_cancel(cancel, "Kafka verify");
           const auto& b = seg.blobs[bi];
           std::string where = segname + " blob " + std::to_string(bi);
           Bytes data;

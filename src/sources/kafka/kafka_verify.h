@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -29,6 +30,6 @@ struct KafkaVerifyResult {
 };
 
 KafkaVerifyResult kafka_verify(Repository& repo, const std::string& snapshot, const std::string& source,
-                               ProgressCounters& progress);
+                               ProgressCounters& progress, const CancelToken* cancel = nullptr);
 
 }  // namespace arca

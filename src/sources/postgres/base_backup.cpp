@@ -16,6 +16,7 @@
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/row_counts.h"
 #include "sources/postgres/wal_names.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace arca {
@@ -190,7 +191,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   auto read_copy = [&](bool framed) {
     while (true) {
       char* raw = nullptr;
-      int n = PQgetCopyData(conn.get(), &raw, 0);
+      int n = conn.get_copy_data(&raw, opts.cancel, "PostgreSQL backup");
       std::unique_ptr<char, PgFree> buf(raw);
       if (n == -1) break;
       if (n == -2)
@@ -229,7 +230,12 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
     }
   };
 
-  while (PGresult* raw = PQgetResult(conn.get())) {
+  // Each wait (the checkpoint before the data, the stream) looks at the cancel token: a cancel
+  // closes the connection, which ends the backup on the server and drops its temporary slot.
+  while (true) {
+    conn.await_result(opts.cancel, "PostgreSQL backup");
+    PGresult* raw = PQgetResult(conn.get());
+    if (!raw) break;
     PgResult r(raw);
     switch (PQresultStatus(r.get())) {
       case PGRES_TUPLES_OK: {
@@ -288,8 +294,10 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   }
   if (!start || !stop)
     throw Error(ErrorKind::Corrupt, "the server ended the base backup without its start and stop positions");
+  check_cancel(opts.cancel, "PostgreSQL backup");
   sink.finish();
   Id root = tree.finish();
+  check_cancel(opts.cancel, "PostgreSQL backup");
   writer.flush();
   std::string stop_time = now_rfc3339();
 
@@ -318,6 +326,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   };
   for (const auto& n : conn.notices())  // the WAL is in the backup, so this one does not apply
     if (n.find("WAL archiving is not enabled") == std::string::npos) snap.warnings.push_back({"server", n});
+  check_cancel(opts.cancel, "PostgreSQL backup");
   if (opts.row_counts) {
     try {
       json counts = capture_row_counts(opts.conninfo, *stats_before, opts.row_count_limit);
@@ -328,7 +337,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   }
   snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   snap.stats.bytes_read = received;  // tar headers included
-  publish_point(repo, writer, snap, {opts.host, start_time});
+  publish_point(repo, writer, snap, {opts.host, start_time}, opts.cancel);
   return snap;
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -31,6 +32,7 @@ struct PgBackupOptions {
   uint64_t row_count_limit = 10'000'000;  // skip tables estimated larger than this
   size_t chunk_size = 64 * 1024;
   unsigned threads = 0;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressCounters& progress);

@@ -22,6 +22,7 @@
 #include "sources/postgres/tablespace_map.h"
 #include "sources/postgres/wal_names.h"
 #include "util/beneath.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace arca {
@@ -187,7 +188,9 @@ static void remove_extra_top_entries(Repository& repo, const Id& tree, const std
 // `clean_top`: for the data directory only; a tablespace location may hold other clusters'
 // (other major versions') directories, which are not ours to remove.
 static RestoreResult restore_subtree(Repository& repo, const Snapshot& snap, const Id& tree, const std::string& dir,
-                                     bool delta, bool clean_top, unsigned threads, ProgressCounters& progress) {
+                                     bool delta, bool clean_top, unsigned threads, ProgressCounters& progress,
+                                     const CancelToken* cancel) {
+  check_cancel(cancel, "PostgreSQL restore");
   if (delta && clean_top) remove_extra_top_entries(repo, tree, dir);
   Snapshot part = snap;
   part.tree = tree;
@@ -195,7 +198,14 @@ static RestoreResult restore_subtree(Repository& repo, const Snapshot& snap, con
   ro.target = dir;
   ro.delete_extra = delta;
   ro.threads = threads;
+  if (cancel) ro.cancel = &cancel->flag();
   RestoreResult r = restore_files(repo, part, ro, progress);
+  // Files left unfinished are removed by the restore; no recovery settings are written, so the
+  // directory is never taken for a cluster ready to start.
+  if (r.interrupted)
+    throw Error(ErrorKind::Cancelled, "PostgreSQL restore cancelled: " + std::to_string(r.files) + " files (" +
+                                          std::to_string(r.bytes_written) + " bytes) written to " + dir +
+                                          ", the cluster is incomplete; run the restore again with --delta");
   if (r.no_space)
     throw Error(ErrorKind::NoSpace,
                 "the filesystem of " + dir + " is full; free space and run the restore again with --delta");
@@ -340,7 +350,7 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
     }
   if (geteuid() == 0) owner = choose_cluster_owner(opts.owner, dir, recorded);
 
-  RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, true, opts.threads, progress);
+  RestoreResult r = restore_subtree(repo, snap, *data_tree, dir, opts.delta, true, opts.threads, progress, opts.cancel);
   res.bytes += r.bytes;
   res.bytes_written += r.bytes_written;
   res.files += r.files;
@@ -355,7 +365,7 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
         if (x.name == oid) n = &x;
     if (!n || !n->subtree)
       throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " lacks tablespace " + oid);
-    RestoreResult tr = restore_subtree(repo, snap, *n->subtree, loc, opts.delta, false, opts.threads, progress);
+    RestoreResult tr = restore_subtree(repo, snap, *n->subtree, loc, opts.delta, false, opts.threads, progress, opts.cancel);
     res.bytes += tr.bytes;
     res.bytes_written += tr.bytes_written;
     res.files += tr.files;

@@ -9,6 +9,7 @@
 
 #include "repo/repository.h"
 #include "restore/restore.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -44,6 +45,7 @@ struct PgRestoreOptions {
   bool archive_off = false;     // the restored server must not archive WAL
   std::string restore_command;  // how the restored server fetches WAL ("" = none needed)
   unsigned threads = 0;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 struct PgRestoreResult {

@@ -12,6 +12,7 @@
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/pg_server.h"
 #include "sources/postgres/row_counts.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/io.h"
 #include "util/subprocess.h"
@@ -50,6 +51,7 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
     n.mtime_ns = n.ctime_ns = int64_t(std::chrono::system_clock::now().time_since_epoch().count());
     tree.begin_file(db + ".dump", n);
     while (true) {
+      await_readable(p.stdout_fd(), opts.cancel, "PostgreSQL dump");  // a cancel kills pg_dump (~Subprocess)
       ssize_t r = read(p.stdout_fd(), buf.data(), buf.size());
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) throw_errno("read", "pg_dump output", errno);
@@ -62,7 +64,9 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
       throw Error(ErrorKind::Generic, "pg_dump of database " + db + " failed (exit " + std::to_string(rc) +
                                           "): " + p.stderr_text() + "\n  nothing was recorded");
   }
+  check_cancel(opts.cancel, "PostgreSQL dump");
   Id root = tree.finish();
+  check_cancel(opts.cancel, "PostgreSQL dump");
   writer.flush();
 
   Snapshot snap;
@@ -79,7 +83,7 @@ Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCo
                    {"server_version_num", typed_meta("int", version)},
                    {"format", typed_meta("string", "pg_dump custom (-Fc -Z0)")}};
   snap.stats = tree.stats(writer, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  publish_point(repo, writer, snap, {opts.host, start_time});
+  publish_point(repo, writer, snap, {opts.host, start_time}, opts.cancel);
   return snap;
 }
 
@@ -121,6 +125,7 @@ uint64_t pg_restore_logical(Repository& repo, const PgRestoreLogicalOptions& opt
   ContentReader reader(repo, file->content);  // reads the next chunk while this one is written
   Bytes buf(1 << 20);
   while (size_t n = reader.read(buf.data(), buf.size())) {
+    check_cancel(opts.cancel, "PostgreSQL logical restore");  // pg_restore is killed: its transaction rolls back
     try {
       write_all(fd, ByteView(buf.data(), n), opts.to_stdout ? "stdout" : "pg_restore's input");
     } catch (const Error&) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -23,6 +24,7 @@ struct PgDumpOptions {
   std::string host;                                          // host to record (default: this machine's name)
   std::vector<std::string> tags;
   std::string pg_bin;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 Snapshot pg_dump_to_repo(Repository& repo, const PgDumpOptions& opts, ProgressCounters& progress);
@@ -35,6 +37,7 @@ struct PgRestoreLogicalOptions {
   bool clean = false, create = false, single_transaction = true;
   std::vector<std::string> tables;  // pg_restore -t
   std::string pg_bin;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 // Returns the number of bytes streamed.

@@ -5,6 +5,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <poll.h>
+
+#include <cerrno>
+
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace arca {
@@ -134,6 +139,33 @@ std::string PgConn::describe() const {
 }
 
 std::string PgConn::last_error() const { return trim(PQerrorMessage(conn_.get())); }
+
+namespace {
+// Waits up to one cancel slice for the connection's socket to become readable, then lets libpq
+// read what arrived; false if the connection broke (libpq then reports it).
+bool wait_socket(PGconn* c) {
+  pollfd p{PQsocket(c), POLLIN, 0};
+  if (p.fd < 0) return false;
+  if (poll(&p, 1, int(kCancelSlice.count())) < 0 && errno != EINTR) return false;
+  return PQconsumeInput(c) == 1;
+}
+}  // namespace
+
+void PgConn::await_result(const CancelToken* cancel, const char* what) const {
+  while (PQisBusy(conn_.get())) {
+    check_cancel(cancel, what);
+    if (!wait_socket(conn_.get())) return;
+  }
+}
+
+int PgConn::get_copy_data(char** buf, const CancelToken* cancel, const char* what) const {
+  while (true) {
+    check_cancel(cancel, what);
+    int n = PQgetCopyData(conn_.get(), buf, 1);
+    if (n != 0) return n;
+    if (!wait_socket(conn_.get())) return PQgetCopyData(conn_.get(), buf, 0);  // blocking: returns -1 or -2
+  }
+}
 
 static void check_result(const PgResult& r, PGconn* conn, const std::string& what) {
   ExecStatusType st = PQresultStatus(r.get());

@@ -10,6 +10,8 @@
 
 namespace arca {
 
+class CancelToken;
+
 struct PgResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -30,6 +32,12 @@ class PgConn {
   PgResult exec_params(const std::string& sql, const std::vector<std::string>& params, const std::string& what) const;
   std::string value(const std::string& sql, const std::string& what) const;  // first column of first row
   std::string last_error() const;
+  // Waits until PQgetResult would not block (the server answered, or the connection broke),
+  // looking at `cancel` every 100 ms; throws Error(Cancelled, "<what> cancelled") once set.
+  void await_result(const CancelToken* cancel, const char* what) const;
+  // PQgetCopyData that waits in slices of 100 ms, looking at `cancel` between them; returns what
+  // PQgetCopyData returns (bytes, -1 at the end, -2 on failure), never 0.
+  int get_copy_data(char** buf, const CancelToken* cancel, const char* what) const;
   // Notices and warnings the server sent (e.g. checksum failures during a base backup).
   const std::vector<std::string>& notices() const { return *notices_; }
 

@@ -21,6 +21,7 @@
 
 #include "sources/postgres/server_confinement.h"
 #include "util/error.h"
+#include "util/job_context.h"
 #include "util/fd.h"
 #include "util/io.h"
 #include "util/subprocess.h"
@@ -148,10 +149,22 @@ void PgServer::start(int port, const std::vector<std::string>& settings, int tim
   for (const auto& s : all) opts += " -c " + shell_quote(s);  // pg_ctl runs the server through a shell
   // The log file is created by the server's user (pg_ctl opens it). No secret of ours reaches
   // the server's environment (docs/security.md, "PostgreSQL restores").
-  auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t",
-                                         std::to_string(timeout_s), "-o", opts, "start"}),
-                               {}, ChildEnv::NoSecrets);
   port_ = port;
+  std::pair<int, std::string> started;
+  try {
+    started = run_program(
+        as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t", std::to_string(timeout_s), "-o", opts,
+                  "start"}),
+        {}, ChildEnv::NoSecrets, cancel_, "starting PostgreSQL");
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Cancelled) throw;
+    running_ = true;  // pg_ctl was killed; the server it launched may be up or starting
+    try {
+      stop();
+    } catch (...) {}
+    throw;
+  }
+  auto& [rc, out] = started;
   if (rc != 0) fail("did not start", out);
   running_ = true;
 }
@@ -218,6 +231,12 @@ void PgServer::wait_promoted(int timeout_s) {
     }
     if (std::chrono::steady_clock::now() > deadline)
       fail("did not finish recovery within " + std::to_string(timeout_s) + " s", "");
+    if (cancel_ && cancel_->cancelled()) {
+      try {
+        stop();
+      } catch (...) {}
+      cancel_->check("PostgreSQL recovery");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

@@ -7,6 +7,8 @@
 
 namespace arca {
 
+class CancelToken;
+
 // The directory with pg_ctl and postgres for `major` (e.g. 15): `explicit_dir` if given, else
 // /usr/lib/postgresql/<major>/bin, else pg_ctl's directory in PATH. Throws Error(NotFound).
 std::string find_pg_bin(int major, const std::string& explicit_dir);
@@ -25,6 +27,9 @@ class PgServer {
   // Waits until recovery has ended and the server runs as a primary; throws Error with the end
   // of the log if it stops or does not get there within `timeout_s`.
   void wait_promoted(int timeout_s);
+  // Waits in start() and wait_promoted() look at `cancel` every 100 ms: a cancel stops the
+  // server (fast shutdown) and throws Error(Cancelled).
+  void set_cancel(const CancelToken* cancel) { cancel_ = cancel; }
   void stop();  // fast shutdown; no-op if not running
   bool running() const { return running_; }
   void release() {
@@ -52,6 +57,7 @@ class PgServer {
   std::string bin_, datadir_, log_, run_dir_;
   int port_ = 0;
   bool running_ = false, released_ = false;
+  const CancelToken* cancel_ = nullptr;
 };
 
 }  // namespace arca

@@ -17,6 +17,7 @@
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/pg_server.h"
 #include "sources/postgres/row_counts.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/net.h"
 #include "util/subprocess.h"
@@ -45,18 +46,27 @@ class Verifier {
     std::vector<std::string> dbs = pg_list_databases(conninfo_);
     json counts =
         snap.metadata.contains("row_counts") && at_backup_point ? snap.metadata["row_counts"]["value"] : json();
+    // Between checks the cancel token is looked at; the scratch server is stopped and the scratch
+    // directory removed by their owners' destructors on the way out.
     for (const auto& db : dbs) {
+      check_cancel(opts_.cancel, "PostgreSQL verify");
       PgConn c(pg_conninfo_with(conninfo_, "dbname", db), PgConn::Mode::Normal);
       if (counts.is_object()) row_counts(c, db, counts.contains(db) ? counts[db] : json::array());
+      check_cancel(opts_.cancel, "PostgreSQL verify");
       foreign_keys(c, db);
+      check_cancel(opts_.cancel, "PostgreSQL verify");
       primary_keys(c, db);
+      check_cancel(opts_.cancel, "PostgreSQL verify");
       amcheck(c, db);
     }
     if (!counts.is_object())
       res_.checks.push_back({"row counts", "", true, true,
                              at_backup_point ? "no counts were recorded with this backup"
                                              : "counts are recorded for the base backup's own point, not this target"});
-    for (const auto& u : user_checks) user_check(u);
+    for (const auto& u : user_checks) {
+      check_cancel(opts_.cancel, "PostgreSQL verify");
+      user_check(u);
+    }
   }
 
  private:
@@ -68,6 +78,7 @@ class Verifier {
     int checked = 0;
     std::string problems;
     for (const auto& t : tables) {
+      check_cancel(opts_.cancel, "PostgreSQL verify");
       std::string schema = t.at("schema"), table = t.at("table");
       int64_t want = t.at("rows"), tol = t.value("tolerance", int64_t(0));
       PgResult q = c.exec_params("SELECT format('SELECT count(*) FROM ONLY %I.%I', $1::text, $2::text)",
@@ -220,6 +231,7 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   ro.archive_off = true;
   ro.owner = opts.owner;
   ro.threads = opts.threads;
+  ro.cancel = opts.cancel;
   // Problems that need no restore to find come first.
   std::vector<UserCheck> user_checks;
   if (!opts.checks_file.empty()) user_checks = parse_checks(opts.checks_file);
@@ -274,7 +286,9 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
       throw_errno("chown", sock, errno);
   }
   int port = free_port();
+  check_cancel(opts.cancel, "PostgreSQL verify");
   PgServer server(bin, ro.target_dir);
+  server.set_cancel(opts.cancel);
   auto t1 = Clock::now();
   // max_wal_senders stays as backed up: archive recovery (a point-in-time verify) refuses to
   // start with a lower value than the primary had; no TCP and a private socket keep it unreachable.
@@ -305,7 +319,8 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   if (snapshot_meta(snap, "data_checksums") == "true") {
     std::string tool = bin + "/pg_checksums";
     if (access(tool.c_str(), X_OK) == 0) {
-      auto [rc, out] = run_program(server.as_owner({tool, "--check", "-D", ro.target_dir}));
+      auto [rc, out] = run_program(server.as_owner({tool, "--check", "-D", ro.target_dir}), {}, ChildEnv::NoSecrets,
+                                   opts.cancel, "PostgreSQL verify");
       res.checks.push_back({"data checksums", "", rc == 0, false, rc == 0 ? "every page's checksum is valid" : out});
     } else {
       res.checks.push_back({"data checksums", "", true, true, "not checked: " + tool + " is not installed"});

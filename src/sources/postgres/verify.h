@@ -13,6 +13,7 @@
 
 #include "repo/repository.h"
 #include "sources/postgres/cluster_restore.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -33,6 +34,7 @@ struct PgVerifyOptions {
   // backup time then do not apply and are skipped.
   RecoveryTarget target = RecoveryTarget::of(RecoveryTarget::Kind::Immediate);
   std::string restore_command;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 struct PgCheck {

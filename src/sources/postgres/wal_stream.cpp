@@ -11,6 +11,7 @@
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"
 #include "sources/postgres/wal_names.h"
+#include "util/cancel.h"
 #include "util/error.h"
 
 namespace arca {
@@ -252,7 +253,7 @@ class Session {
     auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o_.flush_interval));
     auto next_flush = Clock::now() + interval;
     auto next_status = Clock::now() + std::chrono::seconds(10);
-    while (!stop_) {
+    while (!stop_ && !cancel_requested(o_.cancel)) {
       char* raw = nullptr;
       int n = PQgetCopyData(conn_->get(), &raw, 1);
       std::unique_ptr<char, PgFree> buf(raw);
@@ -317,7 +318,9 @@ class Session {
 void pg_wal_stream(Repository& repo, const WalStreamOptions& opts, WalStreamStatus& status,
                    const std::atomic<bool>& stop, const std::function<void(const std::string&)>& log) {
   status.last_contact_ns = Clock::now().time_since_epoch().count();
-  while (!stop) {
+  // A cancel is this command's normal end, like `stop`: what was received is stored, no error.
+  auto stopped = [&] { return stop || cancel_requested(opts.cancel); };
+  while (!stopped()) {
     try {
       Session(repo, opts, status, stop, log).run();
     } catch (const Retryable& e) {
@@ -333,7 +336,7 @@ void pg_wal_stream(Repository& repo, const WalStreamOptions& opts, WalStreamStat
       status.reconnects++;
       auto until = Clock::now() +
                    std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.retry_interval));
-      while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      while (!stopped() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
 }

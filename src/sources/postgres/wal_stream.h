@@ -12,6 +12,7 @@
 #include <string>
 
 #include "repo/repository.h"
+#include "util/job_context.h"
 
 namespace arca {
 
@@ -22,6 +23,7 @@ struct WalStreamOptions {
   double flush_interval = 1.0;  // seconds
   double retry_interval = 5.0;  // seconds between reconnection attempts
   double give_up_after = 0;     // seconds without a connection before failing (0 = never)
+  const CancelToken* cancel = nullptr;  // cancelled: ends the stream as `stop` does (stores, returns)
 };
 
 struct WalStreamStatus {

@@ -11,6 +11,7 @@
 #include "repo/publish.h"
 #include "sources/common/stream_tree.h"
 #include "sources/redis/rdb_parser.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/io.h"
@@ -45,7 +46,7 @@ std::string next_line(RedisConn& c) {
   }
 }
 
-void add_file(StreamTree& tree, const std::string& path, const std::string& name) {
+void add_file(StreamTree& tree, const std::string& path, const std::string& name, const CancelToken* cancel) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("open", path, errno);
   struct stat st;
@@ -57,6 +58,7 @@ void add_file(StreamTree& tree, const std::string& path, const std::string& name
   tree.begin_file(name, n);
   Bytes buf(1 << 20);
   while (true) {
+    check_cancel(cancel, "Redis backup");
     ssize_t r = read(fd.get(), buf.data(), buf.size());
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) throw_errno("read", path, errno);
@@ -70,13 +72,13 @@ void add_file(StreamTree& tree, const std::string& path, const std::string& name
 // may replace them while we copy, so the manifest is read first and the copy retried if a file
 // it names has gone. The last incremental file may end mid-command; Redis loads that
 // (aof-load-truncated, on by default).
-json add_aof(StreamTree& tree, const std::string& given) {
+json add_aof(StreamTree& tree, const std::string& given, const CancelToken* cancel) {
   std::string dir = given;
   if (fs::is_directory(given) && fs::is_directory(fs::path(given) / "appendonlydir"))
     dir = (fs::path(given) / "appendonlydir").string();
   json files = json::array();
   if (fs::is_regular_file(dir)) {  // Redis < 7: one appendonly.aof
-    add_file(tree, dir, "appendonly.aof");
+    add_file(tree, dir, "appendonly.aof", cancel);
     files.push_back("appendonly.aof");
     return files;
   }
@@ -113,7 +115,7 @@ json add_aof(StreamTree& tree, const std::string& given) {
     files.push_back(mname);
     try {
       for (const auto& n : names) {
-        add_file(tree, (fs::path(dir) / n).string(), "appendonlydir/" + n);
+        add_file(tree, (fs::path(dir) / n).string(), "appendonlydir/" + n, cancel);
         files.push_back(n);
       }
       return files;
@@ -138,6 +140,7 @@ RedisCaptureLink redis_start_capture(const RedisBackupOptions& opts) {
   link.start_time = now_rfc3339();
   link.url = RedisUrl::parse(opts.url);
   link.conn = std::make_unique<RedisConn>(link.url, opts.tls, opts.timeout_s * 1000);
+  link.conn->set_cancel(opts.cancel, "Redis backup");  // the server's fork and the payload are waited for in slices
   RedisConn& conn = *link.conn;
   link.server_version = info_value(conn.info("server"), "redis_version");
   for (const auto& [db, v] : conn.info("keyspace"))
@@ -174,6 +177,7 @@ RedisCaptureLink redis_start_capture(const RedisBackupOptions& opts) {
 Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const RedisBackupOptions& opts,
                               ProgressCounters& progress) {
   RedisConn& conn = *link.conn;
+  conn.set_cancel(opts.cancel, "Redis backup");
   progress.files_total = link.expected_keys;
   std::string line = next_line(conn);
   if (line[0] != '$')
@@ -232,9 +236,11 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
   json aof_files;
   if (!opts.aof_dir.empty()) {
     progress.set_current("AOF files");
-    aof_files = add_aof(tree, opts.aof_dir);
+    aof_files = add_aof(tree, opts.aof_dir, opts.cancel);
   }
+  check_cancel(opts.cancel, "Redis backup");
   Id root = tree.finish();
+  check_cancel(opts.cancel, "Redis backup");
   writer.flush();
 
   json dbs = json::object();
@@ -264,7 +270,7 @@ Snapshot redis_finish_capture(Repository& repo, RedisCaptureLink& link, const Re
     snap.warnings.push_back({"dump.rdb", "the server writes RDB files without a checksum (rdbchecksum no)"});
   snap.stats = tree.stats(writer, steady_s() - link.started_s);
   snap.stats.bytes_read = summary.bytes;
-  publish_point(repo, writer, snap, {opts.host, link.start_time});
+  publish_point(repo, writer, snap, {opts.host, link.start_time}, opts.cancel);
   return snap;
 }
 

@@ -13,6 +13,7 @@
 
 #include "repo/repository.h"
 #include "sources/redis/redis_conn.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -26,6 +27,7 @@ struct RedisBackupOptions {
   std::string aof_dir;  // an appendonlydir/, a data directory holding one, or an appendonly.aof file
   int timeout_s = 60;   // no byte from the server for this long fails the capture
   unsigned threads = 0;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 // A replication link on which the primary has started producing the snapshot. Split from the

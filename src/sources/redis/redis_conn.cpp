@@ -5,9 +5,11 @@
 
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/net.h"
 
@@ -144,6 +146,7 @@ std::string RedisUrl::describe() const {
 RedisConn::RedisConn(const RedisUrl& url, const RedisTls& tls, int timeout_ms) : url_(url) {
   fd_ = tcp_connect(url.host, url.port, timeout_ms, "Redis at " + url.describe());
   set_socket_timeouts(fd_.get(), timeout_ms);
+  timeout_ms_ = timeout_ms;
   if (url.tls || tls.enabled) {
     url_.tls = true;
     ctx_.reset(SSL_CTX_new(TLS_client_method()));
@@ -194,7 +197,23 @@ RedisConn::RedisConn(const RedisUrl& url, const RedisTls& tls, int timeout_ms) :
 
 RedisConn::~RedisConn() = default;
 
-void RedisConn::set_timeout(int timeout_ms) { set_socket_timeouts(fd_.get(), timeout_ms); }
+void RedisConn::set_timeout(int timeout_ms) {
+  set_socket_timeouts(fd_.get(), timeout_ms);
+  timeout_ms_ = timeout_ms;
+}
+
+// With a cancel token: polls for input in slices until it arrives or the timeout has passed
+// (then the recv that follows times out as before).
+void RedisConn::await_input() {
+  if (!cancel_ || (ssl_ && SSL_pending(ssl_.get()) > 0)) return;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  while (true) {
+    cancel_->check(cancel_what_);
+    pollfd p{fd_.get(), POLLIN, 0};
+    if (poll(&p, 1, int(kCancelSlice.count())) != 0) return;
+    if (timeout_ms_ > 0 && std::chrono::steady_clock::now() >= deadline) return;
+  }
+}
 
 void RedisConn::broken(const std::string& how) {
   // Silent or gone before its first byte: a server that does not answer (exit 10, as refused).
@@ -236,6 +255,7 @@ void RedisConn::flush() {
 
 size_t RedisConn::recv_some(uint8_t* out, size_t max) {
   max = std::min<size_t>(max, 1 << 30);
+  await_input();
   while (true) {
     ssize_t n;
     if (ssl_) {

@@ -39,6 +39,8 @@ struct RedisUrl {
 // holds one.
 std::string redis_url_with_password(const std::string& url, const std::string& password);
 
+class CancelToken;
+
 class RedisConn {
  public:
   // Connects and authenticates; throws Error (Unreachable: nothing listening, or no answer before
@@ -59,6 +61,9 @@ class RedisConn {
   // Raw bytes: whatever is buffered or arrives next (0 only at end of stream, which throws).
   size_t read_some(uint8_t* out, size_t max);
   void set_timeout(int timeout_ms);
+  // Waits for the server look at `cancel` every 100 ms (the timeout still bounds each wait): a
+  // cancel throws Error(Cancelled, "<what> cancelled").
+  void set_cancel(const CancelToken* cancel, const char* what) { cancel_ = cancel, cancel_what_ = what; }
 
   const RedisUrl& url() const { return url_; }
   std::string describe() const { return url_.describe(); }
@@ -68,6 +73,7 @@ class RedisConn {
  private:
   size_t recv_some(uint8_t* out, size_t max);
   void write_raw(const uint8_t* p, size_t n);
+  void await_input();
   [[noreturn]] void broken(const std::string& how);
 
   RedisUrl url_;
@@ -79,8 +85,11 @@ class RedisConn {
   std::unique_ptr<SSL_CTX, SslFree> ctx_;
   std::unique_ptr<SSL, SslFree> ssl_;
   RespReader in_{[this] { return "Redis at " + describe(); }, [this](uint8_t* p, size_t n) { return recv_some(p, n); }};
-  bool answered_ = false;  // a byte has arrived: a break after this is an I/O error, not "unreachable"
   std::string out_;
+  int timeout_ms_ = 0;
+  const CancelToken* cancel_ = nullptr;
+  const char* cancel_what_ = "Redis transfer";
+  bool answered_ = false;  // a byte has arrived: a break after this is an I/O error, not "unreachable"
 };
 
 }  // namespace arca

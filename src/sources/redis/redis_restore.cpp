@@ -12,6 +12,7 @@
 #include "repo/config.h"
 #include "repo/content_reader.h"
 #include "repo/source_snapshot.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -51,7 +52,7 @@ void restrict_to_owner(const std::string& to, const Tree& top) {
 }  // namespace
 
 RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const std::string& to, bool force,
-                                  ProgressCounters& progress) {
+                                  ProgressCounters& progress, const CancelToken* cancel) {
   Tree top = repo.load_tree(snap.tree);
   if (!force)
     for (const auto& n : top.nodes) {
@@ -65,8 +66,15 @@ RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const 
     }
   RestoreOptions ro;
   ro.target = to;
+  if (cancel) ro.cancel = &cancel->flag();
   RestoreResult r = restore_files(repo, snap, ro, progress);
   restrict_to_owner(to, top);
+  // Unfinished files are gone (the restore removes them); what is complete is said, and nothing
+  // may start a server on a partial data set.
+  if (r.interrupted)
+    throw Error(ErrorKind::Cancelled, "Redis restore cancelled: " + std::to_string(r.files) + " of the point's files (" +
+                                          std::to_string(r.bytes_written) + " bytes) written to " + to +
+                                          "; run the restore again with --force to complete it");
   // A time of 0 means none was stored: the point's time says when the data is from.
   auto when = parse_time(snap.time);
   if (when)
@@ -115,6 +123,7 @@ RedisLoadResult redis_load_into(Repository& repo, const Snapshot& snap, const Re
   progress.totals_known = true;
 
   RedisConn conn(url, opts.tls);
+  conn.set_cancel(opts.cancel, "Redis restore");
   int rdb_version = snap.metadata.value("rdb_version", nlohmann::json::object()).value("value", 0);
   RedisLoadResult res;
   struct Pending {
@@ -151,6 +160,10 @@ RedisLoadResult redis_load_into(Repository& repo, const Snapshot& snap, const Re
   RdbSummary summary = parse_snapshot_rdb(
       repo, snap,
       [&](const RdbKey& k) {
+        if (cancel_requested(opts.cancel))
+          throw Error(ErrorKind::Cancelled, "Redis restore cancelled: " + std::to_string(res.restored) +
+                                                " keys restored into " + conn.describe() +
+                                                " so far (they stay; run the restore again with --replace to finish)");
         if (opts.source_db >= 0 && int(k.db) != opts.source_db) return;
         progress.files_done++;
         if (!opts.match.empty() && fnmatch(opts.match.c_str(), k.key.c_str(), 0) != 0) {

@@ -10,6 +10,7 @@
 #include "restore/restore.h"
 #include "sources/redis/rdb_parser.h"
 #include "sources/redis/redis_conn.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -24,6 +25,7 @@ struct RedisLoadOptions {
   int source_db = -1;    // only keys of this database; -1 = all
   bool replace = false;  // overwrite existing keys (else they are kept and counted)
   size_t pipeline = 512;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 struct RedisLoadResult {
@@ -39,7 +41,7 @@ RedisLoadResult redis_load_into(Repository& repo, const Snapshot& snap, const Re
 // to overwrite any of them that exists unless `force`: it may be a live server's data. Files
 // stored without a time (a dump.rdb received from the server) get the point's time, not 1970.
 RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const std::string& to, bool force,
-                                  ProgressCounters& progress);
+                                  ProgressCounters& progress, const CancelToken* cancel = nullptr);
 
 // parse_rdb over the recovery point's dump.rdb, read from the repository; `tee` gets its bytes.
 RdbSummary parse_snapshot_rdb(Repository& repo, const Snapshot& snap, const std::function<void(const RdbKey&)>& on_key,

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "util/error.h"
+#include "util/job_context.h"
 #include "util/io.h"
 #include "util/subprocess.h"
 
@@ -112,6 +113,16 @@ void RedisServer::start(const std::vector<std::string>& extra, int timeout_s,
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   std::string last;
   while (std::chrono::steady_clock::now() < deadline) {
+    if (cancel_ && cancel_->cancelled()) {
+      if (pid_ < 0) {  // daemonized already: its pid file names it
+        try {
+          Bytes p = read_whole_file(dir_ + "/redis.pid");
+          pid_ = std::stoi(std::string(p.begin(), p.end()));
+        } catch (const std::exception&) {}
+      }
+      stop();
+      cancel_->check("starting redis-server");
+    }
     if (pid_ < 0) {
       try {
         Bytes p = read_whole_file(dir_ + "/redis.pid");

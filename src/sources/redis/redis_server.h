@@ -9,6 +9,8 @@
 
 namespace arca {
 
+class CancelToken;
+
 // `explicit_path` if given, else redis-server from PATH; throws Error(NotFound).
 std::string find_redis_server(const std::string& explicit_path);
 
@@ -27,6 +29,9 @@ class RedisServer {
              const std::vector<std::pair<std::string, std::string>>& settings = {});
   void stop();
   void release() { pid_ = -1; }
+  // The wait in start() looks at `cancel` every 50 ms: a cancel stops the server and throws
+  // Error(Cancelled).
+  void set_cancel(const CancelToken* cancel) { cancel_ = cancel; }
   // The password the server will require (its requirepass), for the readiness checks.
   void set_password(std::string pw) { password_ = std::move(pw); }
   RedisUrl url() const;
@@ -39,6 +44,7 @@ class RedisServer {
   int port_;
   int pid_ = -1;
   std::string password_;
+  const CancelToken* cancel_ = nullptr;
 };
 
 }  // namespace arca

@@ -12,6 +12,7 @@
 #include "repo/config.h"
 #include "sources/redis/redis_restore.h"
 #include "sources/redis/redis_server.h"
+#include "util/cancel.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/io.h"
@@ -83,6 +84,7 @@ RedisVerifyResult redis_verify(Repository& repo, const RedisVerifyOptions& opts,
       RdbSummary s = parse_snapshot_rdb(
           repo, r.snapshot,
           [&](const RdbKey& k) {
+            check_cancel(opts.cancel, "Redis verify");
             progress.files_done++;
             parsed[k.db]++;
             if (k.expire_ms >= 0) {
@@ -131,7 +133,9 @@ RedisVerifyResult redis_verify(Repository& repo, const RedisVerifyOptions& opts,
   // 2. Load it into a scratch server.
   auto t1 = Clock::now();
   int64_t before_ms = now_ms();
-  RedisServer server(binary, dir, free_port());
+  check_cancel(opts.cancel, "Redis verify");
+  RedisServer server(binary, dir, free_port());  // stopped by its destructor on a cancel
+  server.set_cancel(opts.cancel);
   server.start({"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "local",
                 "--protected-mode", "no"},
                opts.timeout_s);
@@ -173,6 +177,7 @@ RedisVerifyResult redis_verify(Repository& repo, const RedisVerifyOptions& opts,
     std::string first_bad;
     int64_t db = -1;
     for (size_t i = 0; i < samples.size(); i++) {
+      check_cancel(opts.cancel, "Redis verify");
       const auto& s = samples[i];
       if (int64_t(s.db) != db) {
         c.command({"SELECT", std::to_string(s.db)}, "SELECT");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "repo/repository.h"
+#include "util/job_context.h"
 #include "util/progress.h"
 
 namespace arca {
@@ -20,6 +21,7 @@ struct RedisVerifyOptions {
   size_t samples = 200;
   bool keep = false;
   int timeout_s = 600;
+  const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 
 struct RedisVerifyCheck {
