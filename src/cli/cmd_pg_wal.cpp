@@ -20,6 +20,7 @@
 #include "sources/postgres/wal_continuity.h"
 #include "sources/postgres/wal_prefetch.h"
 #include "sources/postgres/wal_stream.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/io.h"
 

@@ -7,6 +7,7 @@
 #include "repo/future_points.h"
 #include "repo/locks.h"
 #include "repo/point_signature.h"
+#include "util/clock.h"
 
 namespace arca {
 

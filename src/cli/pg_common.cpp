@@ -9,6 +9,7 @@
 
 #include "repo/config.h"
 #include "sources/postgres/wal_names.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/subprocess.h"
 

@@ -11,6 +11,7 @@
 #include "repo/envelope.h"
 #include "repo/prune_marks.h"
 #include "repo/writer_sessions.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 
 #include <unistd.h>
@@ -56,11 +57,11 @@ BlobWriter::~BlobWriter() {
 void BlobWriter::start_session() {
   session_ = register_writer(repo_);
   try {
-    if (repo_.backend().stat("prune/running")) {
+    if (repo_.backend().stat(names::kPruneLock)) {
       std::string holder;
       bool exclusive = false;
       try {
-        Bytes b = repo_.load_object("prune/running");
+        Bytes b = repo_.load_object(names::kPruneLock);
         auto j = nlohmann::json::parse(b.begin(), b.end());
         WriterRecord prune;
         prune.host = j.value("host", "?");
@@ -83,7 +84,7 @@ void BlobWriter::start_session() {
     // The index was read before the registration: a prune that ended in between may have
     // deleted packs it names. Then check_publishable() verifies the packs that were reused.
     std::unordered_set<std::string> now;
-    repo_.backend().list("index/", [&](const ObjectInfo& o) { now.insert(o.name); });
+    repo_.backend().list(names::kIndexPrefix, [&](const ObjectInfo& o) { now.insert(o.name); });
     for (const auto& f : repo_.index_files())
       if (!now.count(f)) index_changed_ = true;
   } catch (...) {
@@ -105,7 +106,7 @@ void BlobWriter::check_reused_packs_exist() {
   if (packs.empty()) return;
   for (BlobType t : {BlobType::Data, BlobType::Tree})
     repo_.backend().list(pack_dir(t), [&](const ObjectInfo& o) {
-      if (o.name.size() >= 64) packs.erase(Id::from_hex(o.name.substr(o.name.size() - 64)));
+      if (auto p = names::parse_pack(o.name)) packs.erase(p->id);
     });
   if (!packs.empty())
     throw Error(ErrorKind::Conflict,
@@ -200,8 +201,9 @@ void BlobWriter::check_publishable() {
   size_t own_at_risk = 0;
   for (const auto& m : marks)
     for (const auto& name : m.packs) {
-      if (name.size() < 64) continue;
-      Id pack = Id::from_hex(name.substr(name.size() - 64));
+      auto parsed = names::parse_pack(name);
+      if (!parsed) continue;
+      Id pack = parsed->id;
       marked.insert(pack);
       if (now + kReuseSafetyS < m.created_unix + m.grace_s) continue;
       std::lock_guard lk(stored_mu_);
@@ -232,7 +234,7 @@ void BlobWriter::check_publishable() {
   if (exposed.empty()) return;
   // A copy in a pack no mark names is safe (a repacked pack's needed blobs have one).
   std::vector<std::string> files;
-  repo_.backend().list("index/", [&](const ObjectInfo& o) { files.push_back(o.name); });
+  repo_.backend().list(names::kIndexPrefix, [&](const ObjectInfo& o) { files.push_back(o.name); });
   for (const auto& f : files) {
     try {
       for (const auto& ip : decode_index_file(repo_.load_object(f), f))
@@ -309,7 +311,7 @@ void BlobWriter::upload_loop() {
 
 void BlobWriter::write_index(std::vector<IndexPack>& packs) {
   Bytes plain = encode_index_file(packs);
-  repo_.save_object("index/" + random_id().hex(), plain);
+  repo_.save_object(names::index_file(random_id()), plain);
   stored_bytes_ += plain.size();  // close enough: index files are compressed and small
 }
 

@@ -15,11 +15,14 @@
 #include "repo/envelope.h"
 #include "repo/future_points.h"
 #include "repo/locks.h"
+#include "repo/object_families.h"
+#include "repo/object_names.h"
 #include "repo/point_signature.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
 #include "repo/tree_walk.h"
 #include "repo/writer_sessions.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/cancel.h"
 #include "util/parallel_for.h"
@@ -48,9 +51,9 @@ class Checker {
   void check_tree(const Id& root, const std::string& snap);
   void read_packs();
   void read_pack(const std::string& name, BlobType type, const Id& id);
-  void list_wal();
-  void check_wal();
-  void check_marks_and_locks();
+  void list_families();
+  void check_authenticated_families();
+  void check_loaded_families();
   bool intact_copy(const Id& blob, const Index& ix);
   void forgive_blobs_stored_intact_elsewhere();
   void map_affected();
@@ -73,8 +76,12 @@ class Checker {
   std::map<std::string, std::string> needed_unindexed_;           // pack -> a snapshot path that needs it
   std::map<uint32_t, std::set<std::string>> missing_key_users_;   // lost key version -> objects sealed with it
   uint64_t damaged_snapshots_ = 0, damaged_index_ = 0;
-  std::vector<std::string> wal_names_;
-  uint64_t wal_bytes_ = 0;
+  struct FamilyObjects {
+    const ObjectFamily* family;
+    std::vector<std::string> names;
+    uint64_t bytes = 0;
+  };
+  std::vector<FamilyObjects> authenticated_;  // objects of CheckRule::Authenticate families
   std::vector<Snapshot> snapshots_;
   std::unordered_set<Id, IdHash> trees_seen_;
   std::unordered_map<Id, TreeShape, IdHash> shapes_;    // trees read, for the expanded sizes of points
@@ -88,7 +95,7 @@ class Checker {
 
 void Checker::load_index() {
   std::vector<std::string> names;
-  repo_.backend().list("index/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  repo_.backend().list(names::kIndexPrefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
   std::mutex mu;  // each file is merged as soon as it is decoded
   parallel_for(names.size(), repo_.backend().parallelism(), [&](size_t i) {
     try {
@@ -119,8 +126,8 @@ void Checker::load_index() {
 }
 
 void Checker::check_packs_exist() {
-  for (const char* dir : {"data/", "meta/"})
-    repo_.backend().list(dir, [&](const ObjectInfo& o) { pack_files_[o.name] = o.size; });
+  for (BlobType t : {BlobType::Data, BlobType::Tree})
+    repo_.backend().list(names::pack_prefix(t), [&](const ObjectInfo& o) { pack_files_[o.name] = o.size; });
   for (const auto& [id, type] : index_.packs()) {
     std::string name = pack_name(type, id);
     auto it = pack_files_.find(name);
@@ -139,9 +146,9 @@ void Checker::check_packs_exist() {
   }
   result_.packs = pack_files_.size();
   uint64_t staging = 0;
-  repo_.backend().list("tmp/", [&](const ObjectInfo&) { staging++; });
+  repo_.backend().list(names::kStagingPrefix, [&](const ObjectInfo&) { staging++; });
   if (staging)
-    result_.notes.push_back({"tmp/", std::to_string(staging) +
+    result_.notes.push_back({names::kStagingPrefix, std::to_string(staging) +
                                          " staging file(s) of interrupted or running backups (harmless; safe to "
                                          "delete when no backup is running)"});
 }
@@ -260,12 +267,11 @@ void Checker::classify_unindexed_packs() {
 // in the keyring's versions.
 void Checker::check_keys() {
   for (const auto& [id, why] : damaged_key_files(repo_.backend()))
-    error("keys/" + id, "key file is damaged (" + why + "); it opens nothing: remove it with 'arca key remove " +
+    error(names::key_file(id), "key file is damaged (" + why + "); it opens nothing: remove it with 'arca key remove " +
                             id.substr(0, 8) + "' or put back a copy");
   for (const auto& d : repo_.damaged_keyring()) {
     // "keyring/00000002 …": its version is missing for this session.
-    if (d.size() >= 16 && d.compare(0, 8, "keyring/") == 0 && d.find_first_not_of("0123456789", 8) == 16)
-      missing_key_users_[uint32_t(std::stoul(d.substr(8, 8)))];
+    if (auto v = names::parse_keyring_entry(std::string_view(d).substr(0, d.find(' ')))) missing_key_users_[*v];
     error(d.substr(0, d.find(' ')), d);
   }
   uint32_t newest = repo_.keys().current_version();
@@ -273,20 +279,16 @@ void Checker::check_keys() {
     if (!repo_.keys().find(v)) missing_key_users_[v];
 }
 
-static std::string keyring_object(uint32_t version) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "keyring/%08u", version);
-  return buf;
-}
+static std::string keyring_object(uint32_t version) { return names::keyring_entry(version); }
 
 // One error per lost data key version, naming what is sealed with it.
 void Checker::report_missing_key_versions() {
   for (const auto& [v, users] : missing_key_users_) {
     size_t idx = 0, snaps = 0, packs = 0;
     for (const auto& u : users) {
-      if (u.rfind("index/", 0) == 0)
+      if (names::parse_index_file(u))
         idx++;
-      else if (u.rfind("snapshots/", 0) == 0)
+      else if (names::parse_snapshot(u))
         snaps++;
       else
         packs++;
@@ -378,7 +380,7 @@ void Checker::check_tree(const Id& root, const std::string& snap) {
 
 void Checker::check_snapshots() {
   std::vector<std::string> names;
-  repo_.backend().list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  repo_.backend().list(names::kSnapshotsPrefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
   for (const auto& n : names) {
     check_cancel(opts_.cancel, "check");
     try {
@@ -386,7 +388,7 @@ void Checker::check_snapshots() {
       note_key_version(n, sealed_key_version(sealed));
       Bytes plain = unseal(repo_.keys(), sealed, n, n);
       snapshots_.push_back(
-          Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), Id::from_hex(n.substr(10))));
+          Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), Id::from_hex(names::snapshot_id_text(n))));
     } catch (const std::exception& e) {
       error(n, e.what());
       damaged_snapshots_++;
@@ -476,11 +478,12 @@ void Checker::read_packs() {
     if (packs.size() > keep) packs.resize(keep);
   }
   // Totals before the first read (so the display never shows 0/0 or 100% early); the WAL
-  // objects check_wal() reads next count as items too.
+  // objects check_authenticated_families() reads next count as items too.
   uint64_t bytes = 0;
   for (const auto& p : packs) bytes += pack_files_[pack_name(p.second, p.first)];
-  progress_.files_total = packs.size() + wal_names_.size();
-  progress_.bytes_total = bytes + wal_bytes_;
+  progress_.files_total = packs.size();
+  progress_.bytes_total = bytes;
+  for (const auto& f : authenticated_) progress_.files_total += f.names.size(), progress_.bytes_total += f.bytes;
   progress_.totals_known = true;
   std::atomic<size_t> next{0};
   // One reader per core, or per transfer slot where reads are round trips (object stores).
@@ -597,49 +600,60 @@ void Checker::map_affected() {
   for (const auto& s : snapshots_) map_tree(s.id.short_hex(), s.tree);
 }
 
-// The PostgreSQL WAL archive lives outside packs: each object is sealed on its own. Listing
-// counts them; reading data authenticates every one.
-void Checker::list_wal() {
-  repo_.backend().list("wal/", [&](const ObjectInfo& o) {
-    wal_names_.push_back(o.name);
-    wal_bytes_ += o.size;
-  });
-}
-
-void Checker::check_wal() {
-  const auto& names = wal_names_;
-  result_.wal_objects = names.size();
-  if (!opts_.read_data || names.empty()) return;
-  std::mutex mu;
-  unsigned threads =
-      opts_.threads ? opts_.threads : std::max(std::thread::hardware_concurrency(), repo_.backend().parallelism());
-  parallel_for(names.size(), threads, [&](size_t i) {
-    try {
-      Bytes b = repo_.load_object(names[i]);
-      progress_.files_done++;
-      progress_.bytes_done += b.size();
-      std::lock_guard lk(mu);
-      result_.wal_read++;
-      result_.bytes_read += b.size();
-    } catch (const Error& e) {
-      std::lock_guard lk(mu);
-      error(names[i], e.what());
-    }
-  });
-}
-
-// Prune marks and locks steer what prune may delete: one that cannot be read is an error (prune
-// refuses to run, and writers stop deduplicating) until it is mended.
-void Checker::check_marks_and_locks() {
-  try {
-    load_prune_marks(repo_);
-  } catch (const Error& e) {
-    error("prune/", e.what());
+// Families outside packs are sealed object by object (repo/object_families.h): listing counts
+// them; reading data authenticates every one.
+void Checker::list_families() {
+  for (const auto& family : object_families()) {
+    if (family.check != CheckRule::Authenticate) continue;
+    FamilyObjects f{&family, {}, 0};
+    repo_.backend().list(std::string(family.prefix), [&](const ObjectInfo& o) {
+      f.names.push_back(o.name);
+      f.bytes += o.size;
+    });
+    authenticated_.push_back(std::move(f));
   }
-  try {
-    load_locks(repo_);
-  } catch (const Error& e) {
-    error("locks/", e.what());
+}
+
+void Checker::check_authenticated_families() {
+  for (const auto& f : authenticated_) {
+    FamilyCount count{std::string(f.family->id), f.names.size(), 0};
+    const auto& names = f.names;
+    if (opts_.read_data && !names.empty()) {
+      std::mutex mu;
+      unsigned threads = opts_.threads ? opts_.threads
+                                       : std::max(std::thread::hardware_concurrency(), repo_.backend().parallelism());
+      parallel_for(names.size(), threads, [&](size_t i) {
+        try {
+          Bytes b = repo_.load_object(names[i]);
+          progress_.files_done++;
+          progress_.bytes_done += b.size();
+          std::lock_guard lk(mu);
+          count.read++;
+          count.bytes_read += b.size();
+        } catch (const Error& e) {
+          if (e.kind() == ErrorKind::NotFound && f.family->retention != Retention::Never) return;  // removed since
+          std::lock_guard lk(mu);
+          error(names[i], e.what());
+        }
+      }, opts_.cancel, "check");
+    }
+    result_.families.push_back(std::move(count));
+  }
+  // The WAL archive's figures are reported on their own (and its bytes with the packs').
+  for (const auto& c : result_.families)
+    if (c.family == "wal") result_.wal_objects = c.objects, result_.wal_read = c.read, result_.bytes_read += c.bytes_read;
+}
+
+// Families such as prune marks and locks steer what prune may delete: one that cannot be read is
+// an error (prune refuses to run, and writers stop deduplicating) until it is mended.
+void Checker::check_loaded_families() {
+  for (const auto& family : object_families()) {
+    if (family.check != CheckRule::Load || !family.load) continue;
+    try {
+      family.load(repo_);
+    } catch (const Error& e) {
+      error(std::string(family.prefix), e.what());
+    }
   }
 }
 
@@ -655,7 +669,7 @@ CheckResult Checker::run() {
   // A warning, not damage (see docs/security.md, "Future-dated recovery points").
   for (auto& [id, why] : future_dated_points(snapshots_, clock_now()))
     result_.warnings.push_back(
-        {"snapshots/" + id.hex(),
+        {names::snapshot(id),
          "future-dated: " + why +
              "; it is never 'latest' and forget "
              "does not count it (a host clock set forward, or a point planted with a host's key)"});
@@ -663,16 +677,18 @@ CheckResult Checker::run() {
   for (const auto& s : snapshots_)
     if (verify_point(s, public_keys) == PointSignature::Bad)
       result_.warnings.push_back(
-          {"snapshots/" + s.id.hex(), "its signature does not verify for key " + printable(s.key_id.substr(0, 8)) +
+          {names::snapshot(s.id), "its signature does not verify for key " + printable(s.key_id.substr(0, 8)) +
                                           ": the key record was forged by another key holder (or the object copied)"});
   for (const Index* ix : {&index_, &unindexed_})
     for (const auto& p : ix->packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
-  list_wal();
+  list_families();
+  check_cancel(cancel, "check");
   if (opts_.read_data) read_packs();
   classify_unindexed_packs();  // after reading: only intact copies count as "stored elsewhere"
   forgive_blobs_stored_intact_elsewhere();
-  check_wal();
-  check_marks_and_locks();
+  check_cancel(cancel, "check");
+  check_authenticated_families();
+  check_loaded_families();
   report_missing_key_versions();
   if (!bad_blobs_.empty()) map_affected();
   check_cancel(cancel, "check");

@@ -2,7 +2,8 @@
 // blob a snapshot needs is indexed, every indexed pack exists with a plausible size. With
 // read_data, packs are read in full: pack hash, header, and every blob authenticated and
 // compared with its keyed id. Damaged or missing blobs are mapped back to the files they hold.
-// WAL archive objects are counted, and with read_data each is authenticated. Packs no intact
+// Objects of the families outside packs (WAL archive, writer registrations, second factor) are
+// counted, and with read_data each is authenticated; prune marks and locks are read and parsed. Packs no intact
 // index lists are read from their headers: needed ones are errors, and only packs whose blobs
 // are all stored in indexed packs are called harmless. Key files and keyring versions too.
 #pragma once
@@ -33,9 +34,16 @@ struct AffectedFile {
   std::string snapshot, path;
 };
 
+// The objects of one family outside packs that check lists (repo/object_families.h).
+struct FamilyCount {
+  std::string family;                           // ObjectFamily::id
+  uint64_t objects = 0, read = 0, bytes_read = 0;  // read: authenticated (with read_data)
+};
+
 struct CheckResult {
   uint64_t snapshots = 0, trees = 0, data_blobs = 0, packs = 0, packs_read = 0, bytes_read = 0;
   uint64_t wal_objects = 0, wal_read = 0;  // PostgreSQL WAL archive objects (wal/)
+  std::vector<FamilyCount> families;       // every family check authenticates, WAL included
   std::vector<CheckProblem> errors;
   std::vector<CheckProblem> notes;     // findings that need no action (e.g. packs left by an interrupted backup)
   std::vector<CheckProblem> warnings;  // not damage, but to look into (future-dated recovery points)

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "crypto/aead.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 
 namespace arca {
@@ -21,11 +22,7 @@ const Key& Keyring::key(uint32_t version) const {
   return *k;
 }
 
-std::string keyring_entry_name(uint32_t version) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "keyring/%08u", version);
-  return buf;
-}
+std::string keyring_entry_name(uint32_t version) { return names::keyring_entry(version); }
 
 std::string Keyring::unavailable_reason(uint32_t version) const {
   if (auto it = damaged_entries.find(version); it != damaged_entries.end())

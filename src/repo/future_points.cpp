@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "repo/config.h"
+#include "util/clock.h"
 
 namespace arca {
 
@@ -42,8 +43,6 @@ std::string future_dated(const Snapshot& s, int64_t now) {
   if (*t <= now + kClockSkewSeconds) return "";
   return "dated " + printable(s.time) + ", " + ahead_text(*t - now) + " ahead of this machine's clock";
 }
-
-int64_t clock_now() { return int64_t(std::time(nullptr)); }
 
 std::optional<Snapshot> newest_point(const std::vector<Snapshot>& points,
                                      const std::function<bool(const Snapshot&)>& match, int64_t now,

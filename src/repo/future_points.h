@@ -32,9 +32,6 @@ std::string future_dated(const Snapshot& s, int64_t now);
 // crafted point quoted in a warning must not drive the terminal.
 std::string printable(const std::string& s);
 
-// The current time of this machine, in unix seconds.
-int64_t clock_now();
-
 // The newest of `points` that `match` accepts and that is not future-dated (by parsed time; on
 // equal times the later in `points` wins). `skipped` receives a sentence for every matching
 // future-dated point passed over. nullopt when no matching point qualifies.

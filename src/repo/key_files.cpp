@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -11,8 +12,11 @@
 #include "crypto/random.h"
 #include "crypto/sign.h"
 #include "repo/config.h"
+#include "repo/object_names.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/host.h"
 
 namespace arca {
 
@@ -52,7 +56,7 @@ Argon2Params kdf_from(const json& j) {
 }
 
 json load_key_json(const Backend& backend, const std::string& id) {
-  Bytes raw = backend.get("keys/" + id);
+  Bytes raw = backend.get(names::key_file(id));
   try {
     return json::parse(raw.begin(), raw.end());
   } catch (const json::exception& e) {
@@ -86,8 +90,8 @@ std::string key_json_problem(const json& j) {
 
 std::vector<std::pair<std::string, std::string>> damaged_key_files(const Backend& backend) {
   std::vector<std::pair<std::string, std::string>> out;
-  backend.list("keys/", [&](const ObjectInfo& o) {
-    std::string id = o.name.substr(5);
+  backend.list(names::kKeysPrefix, [&](const ObjectInfo& o) {
+    std::string id = o.name.substr(names::kKeysPrefix.size());
     std::string why;
     try {
       why = key_json_problem(load_key_json(backend, id));
@@ -142,7 +146,7 @@ KeyFileText make_key_file(const Key& master, const Credentials& creds, const Arg
 }
 
 void store_key_file(Backend& backend, const KeyFileText& key) {
-  if (!backend.put_if_absent("keys/" + key.id, as_view(key.text)))
+  if (!backend.put_if_absent(names::key_file(key.id), as_view(key.text)))
     throw Error(ErrorKind::Conflict, "key id collision");
 }
 
@@ -153,14 +157,19 @@ std::string add_key_file(Backend& backend, const Key& master, const Credentials&
   return key.id;
 }
 
+// Every key-encryption key unlock_master_key derived in this process (see key_derivations()).
+static std::atomic<uint64_t> unlock_derivations_count{0};
+
+uint64_t key_derivations() { return unlock_derivations_count.load(); }
+
 UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) {
   std::vector<std::string> ids;
-  backend.list("keys/", [&](const ObjectInfo& o) { ids.push_back(o.name.substr(5)); });
+  backend.list(names::kKeysPrefix, [&](const ObjectInfo& o) { ids.push_back(o.name.substr(names::kKeysPrefix.size())); });
   if (ids.empty()) {
     if (!backend.exists())
       throw Error(ErrorKind::NotFound,
                   "repository " + backend.location() + " does not exist (create it with 'arca init')");
-    if (backend.stat("config"))
+    if (backend.stat(names::kConfig))
       throw Error(ErrorKind::NotFound, backend.location() +
                                            " is an incomplete repository (an interrupted 'arca init' "
                                            "left no key); it holds no data: remove it and run 'arca init' again");
@@ -179,11 +188,11 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
         j = load_key_json(backend, id);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Corrupt) throw;
-        damaged.push_back("keys/" + id + " (truncated or not JSON)");
+        damaged.push_back(names::key_file(id) + " (truncated or not JSON)");
         continue;
       }
       if (std::string why = key_json_problem(j); !why.empty()) {
-        damaged.push_back("keys/" + id + " (" + why + ")");
+        damaged.push_back(names::key_file(id) + " (" + why + ")");
         continue;
       }
       int format = j.value("arca_format", 0);
@@ -207,6 +216,7 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
         continue;
       }
       tried++;
+      unlock_derivations_count++;
       Bytes wrapped = from_base64(j.at("wrapped_master_key").get<std::string>());
       KeyRole role = role_of(j);
       std::string pub = j.value("signing_public_key", "");
@@ -251,8 +261,8 @@ UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) 
 
 std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
   std::vector<KeyFileInfo> out;
-  backend.list("keys/", [&](const ObjectInfo& o) {
-    std::string id = o.name.substr(5);
+  backend.list(names::kKeysPrefix, [&](const ObjectInfo& o) {
+    std::string id = o.name.substr(names::kKeysPrefix.size());
     try {
       json j = load_key_json(backend, id);
       if (!j.is_object()) throw Error(ErrorKind::Corrupt, "not an object");
@@ -268,8 +278,8 @@ std::vector<KeyFileInfo> list_key_files(const Backend& backend) {
 
 std::map<std::string, Bytes> signing_public_keys(const Backend& backend) {
   std::map<std::string, Bytes> out;
-  backend.list("keys/", [&](const ObjectInfo& o) {
-    std::string id = o.name.substr(5);
+  backend.list(names::kKeysPrefix, [&](const ObjectInfo& o) {
+    std::string id = o.name.substr(names::kKeysPrefix.size());
     try {
       json j = load_key_json(backend, id);
       if (j.is_object() && j.contains("signing_public_key")) {
@@ -292,7 +302,7 @@ std::string resolve_key_id(const Backend& backend, const std::string& prefix) {
   return hits[0];
 }
 
-void remove_key_file(Backend& backend, const std::string& id) { backend.remove("keys/" + id); }
+void remove_key_file(Backend& backend, const std::string& id) { backend.remove(names::key_file(id)); }
 
 void write_new_key_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));

@@ -54,6 +54,9 @@ std::string add_key_file(Backend& backend, const Key& master, const Credentials&
                          KeyRole role = KeyRole::Full);
 // Finds the key file the credentials open; returns the master key, that key file's id and role.
 UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds);
+// How many key-encryption keys unlock_master_key has derived in this process (Argon2id for a
+// passphrase: the costly part of opening): a long-lived handle derives once (tests count it).
+uint64_t key_derivations();
 std::vector<KeyFileInfo> list_key_files(const Backend& backend);
 // The signing public key of every key file that has one (id -> 32 bytes), to verify recovery
 // points (see docs/security.md, "Future-dated recovery points").

@@ -5,7 +5,10 @@
 #include "crypto/random.h"
 #include "repo/config.h"
 #include "repo/repository.h"
+#include "repo/object_names.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/host.h"
 
 namespace arca {
 
@@ -37,7 +40,7 @@ std::string SnapshotLock::describe() const {
   return s;
 }
 
-std::string lock_object_name(const SnapshotLock& l) { return "locks/" + l.snapshot.hex() + "/" + l.id.hex(); }
+std::string lock_object_name(const SnapshotLock& l) { return names::lock(l.snapshot, l.id); }
 
 static std::string rfc3339_of(int64_t t) {
   time_t tt = time_t(t);
@@ -50,18 +53,19 @@ static std::string rfc3339_of(int64_t t) {
 
 std::vector<SnapshotLock> load_locks(const Repository& repo) {
   std::vector<std::string> locks, releases;
-  repo.backend().list("locks/", [&](const ObjectInfo& o) {
-    // locks/<64>/<64>[.release]
-    if (o.name.size() == 6 + 64 + 1 + 64)
-      locks.push_back(o.name);
-    else if (o.name.size() == 6 + 64 + 1 + 64 + 8 && o.name.ends_with(".release"))
-      releases.push_back(o.name);
+  std::map<std::string, names::LockName> parsed;
+  repo.backend().list(names::kLocksPrefix, [&](const ObjectInfo& o) {
+    auto l = names::parse_lock(o.name);
+    if (!l) return;
+    (l->release ? releases : locks).push_back(o.name);
+    parsed.emplace(o.name, *l);
   });
   std::map<std::string, json> released;
   for (const auto& name : releases) {
     Bytes b = repo.load_object(name);
     try {
-      released[name.substr(0, name.size() - 8)] = json::parse(b.begin(), b.end());
+      const auto& l = parsed.at(name);
+      released[names::lock(l.snapshot, l.lock)] = json::parse(b.begin(), b.end());
     } catch (const json::exception& e) {
       throw Error(ErrorKind::Corrupt, name + " is malformed: " + e.what());
     }
@@ -72,8 +76,8 @@ std::vector<SnapshotLock> load_locks(const Repository& repo) {
     try {
       json j = json::parse(b.begin(), b.end());
       SnapshotLock l;
-      l.snapshot = Id::from_hex(name.substr(6, 64));
-      l.id = Id::from_hex(name.substr(6 + 65));
+      l.snapshot = parsed.at(name).snapshot;
+      l.id = parsed.at(name).lock;
       l.mode = parse_lock_mode(j.at("mode").get<std::string>());
       if (l.mode != LockMode::LegalHold) {
         l.until_unix = j.at("until_unix").get<int64_t>();
@@ -134,7 +138,7 @@ void release_lock(Repository& repo, const SnapshotLock& lock, const std::string&
                 lock.describe() + " is a compliance lock: nobody can lift or shorten it before it expires");
   json j = {{"released", now_rfc3339()}, {"host", local_hostname()}, {"user", local_username()}, {"reason", reason}};
   std::string s = j.dump();
-  if (!repo.save_object_if_absent(lock_object_name(lock) + ".release", as_view(s)))
+  if (!repo.save_object_if_absent(names::lock_release(lock.snapshot, lock.id), as_view(s)))
     throw Error(ErrorKind::Usage, lock.describe() + " was already released");
 }
 

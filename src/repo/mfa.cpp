@@ -8,13 +8,16 @@
 #include "repo/config.h"
 #include "repo/envelope.h"
 #include "repo/repository.h"
+#include "repo/object_names.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/host.h"
 
 namespace arca {
 
 using nlohmann::json;
 
-static constexpr const char* kName = "mfa/totp";
+static const std::string& kName = names::kMfaTotp;
 
 bool mfa_enrolled(const Repository& repo) { return repo.backend().stat(kName).has_value(); }
 
@@ -39,8 +42,8 @@ static void spend_without_conditional_writes(Repository& repo, const std::string
                                              const std::string& record) {
   const std::string used = "this TOTP code was already used; wait for the next one";
   if (repo.backend().stat(marker)) throw Error(ErrorKind::Auth, used);  // spent on a store with conditional writes
-  std::string prefix = "mfa/claims/" + std::to_string(step) + "/";
-  std::string mine = prefix + random_id().hex();
+  std::string prefix = names::mfa_claims_prefix(step);
+  std::string mine = names::mfa_claim(step, random_id());
   repo.save_object(mine, as_view(record));
   size_t claims = 0;
   bool seen = false;
@@ -72,7 +75,7 @@ void mfa_verify(Repository& repo, const std::string& code) {
     throw Error(ErrorKind::Auth, "wrong or expired TOTP code (check the authenticator app and this machine's clock)");
   json used = {{"used", now_rfc3339()}, {"host", local_hostname()}};
   std::string s = used.dump();
-  std::string marker = "mfa/used-" + std::to_string(*step);
+  std::string marker = names::mfa_used(*step);
   if (repo.backend().atomic_put_if_absent()) {
     if (!repo.save_object_if_absent(marker, as_view(s)))
       throw Error(ErrorKind::Auth, "this TOTP code was already used; wait for the next one");

@@ -4,6 +4,7 @@
 
 #include "repo/decode_guard.h"
 #include "repo/tree_walk.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -25,7 +26,7 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
   sl.until_unix = lock.until_unix;
   // The snapshot first: if the bucket has no Object Lock, this says so before anything else.
   try {
-    b.lock_object("snapshots/" + snap.id.hex(), sl);
+    b.lock_object(names::snapshot(snap.id), sl);
   } catch (const Error& e) {
     if (required || e.kind() != ErrorKind::Usage) throw;
     r.note = std::string(e.what()) + "; Arca's forget and prune still honour the lock";
@@ -34,12 +35,14 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
   r.objects = 1;
   // Every pack holding a blob of the recovery point.
   std::set<std::string> packs;
+  std::set<Id> pack_ids;
   auto add_blob = [&](const Id& id) {
     auto loc = repo.find_blob(id);  // packs in no index too: they hold the point's data all the same
     if (!loc)
       throw Error(ErrorKind::Corrupt,
                   "blob " + id.short_hex() + " of recovery point " + snap.id.short_hex() + " is not indexed");
     packs.insert(pack_name(loc->type, loc->pack));
+    pack_ids.insert(loc->pack);
   };
   add_blob(snap.tree);
   walk_tree(repo, snap.tree, [&](const std::string&, const Node& n) {
@@ -49,10 +52,8 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
   });
   std::vector<std::string> names(packs.begin(), packs.end());
   // Index files that name those packs.
-  std::set<Id> pack_ids;
-  for (const auto& p : packs) pack_ids.insert(Id::from_hex(p.substr(p.size() - 64)));
   std::vector<std::string> index_files;
-  b.list("index/", [&](const ObjectInfo& o) { index_files.push_back(o.name); });
+  b.list(names::kIndexPrefix, [&](const ObjectInfo& o) { index_files.push_back(o.name); });
   for (const auto& f : index_files) {
     std::vector<IndexPack> listed;
     try {
@@ -72,8 +73,8 @@ StoreLockResult apply_store_lock(Repository& repo, const Snapshot& snap, const S
       }
   }
   names.push_back(lock_object_name(lock));
-  names.push_back("config");
-  b.list("keyring/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  names.push_back(names::kConfig);
+  b.list(names::kKeyringPrefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
   parallel_for(names.size(), std::max(2u, b.parallelism()), [&](size_t i) { b.lock_object(names[i], sl); });
   r.objects += names.size();
   return r;

@@ -6,6 +6,7 @@
 #include "crypto/hash.h"
 #include "repo/decode_guard.h"
 #include "repo/envelope.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/io.h"
 
@@ -17,12 +18,9 @@ namespace arca {
 
 static const char kPackMagic[8] = {'A', 'R', 'C', 'A', 'P', 'C', 'K', '1'};
 
-const char* pack_dir(BlobType type) { return type == BlobType::Data ? "data/" : "meta/"; }
+const std::string& pack_dir(BlobType type) { return names::pack_prefix(type); }
 
-std::string pack_name(BlobType type, const Id& pack_id) {
-  std::string hex = pack_id.hex();
-  return pack_dir(type) + hex.substr(0, 2) + "/" + hex;
-}
+std::string pack_name(BlobType type, const Id& pack_id) { return names::pack(type, pack_id); }
 
 // Packs are written around the page cache (O_DIRECT) where the filesystem allows: a backup
 // does not evict the machine's working set, and the final fsync has almost nothing left to do.
@@ -164,18 +162,9 @@ std::optional<uint32_t> pack_header_key_version(ByteView tail) {
 }
 
 std::optional<std::pair<Id, BlobType>> parse_pack_name(const std::string& name) {
-  if (name.size() != 5 + 3 + 64 || name[7] != '/') return std::nullopt;
-  BlobType type;
-  if (name.compare(0, 5, "data/") == 0)
-    type = BlobType::Data;
-  else if (name.compare(0, 5, "meta/") == 0)
-    type = BlobType::Tree;
-  else
-    return std::nullopt;
-  std::string hex = name.substr(8);
-  if (hex.find_first_not_of("0123456789abcdef") != std::string::npos || name.compare(5, 2, hex, 0, 2) != 0)
-    return std::nullopt;
-  return std::make_pair(Id::from_hex(hex), type);
+  auto p = names::parse_pack(name);
+  if (!p) return std::nullopt;
+  return std::make_pair(p->id, p->type);
 }
 
 }  // namespace arca

@@ -20,7 +20,7 @@ namespace arca {
 enum class BlobType : uint8_t { Data = 0, Tree = 1 };
 
 std::string pack_name(BlobType type, const Id& pack_id);
-const char* pack_dir(BlobType type);  // "data/" or "meta/"
+const std::string& pack_dir(BlobType type);  // "data/" or "meta/" (repo/object_names.h)
 
 struct PackedBlob {
   Id id;

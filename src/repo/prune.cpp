@@ -20,10 +20,13 @@
 #include "repo/blob_writer.h"
 #include "repo/config.h"
 #include "repo/envelope.h"
+#include "repo/object_names.h"
 #include "repo/prune_marks.h"
 #include "repo/writer_sessions.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/cancel.h"
+#include "util/host.h"
 #include "util/parallel_for.h"
 
 namespace arca {
@@ -47,8 +50,6 @@ struct PackInfo {
   const PruneMark* mark = nullptr;
   enum class Fate { Keep, Mark, Repack, Delete, Wait, Rescue } fate = Fate::Keep;
 };
-
-Id pack_id_from_name(const std::string& name) { return Id::from_hex(name.substr(name.size() - 64)); }
 
 class Pruner {
  public:
@@ -88,7 +89,7 @@ class Pruner {
 
  private:
   void load_index() {
-    repo_.backend().list("index/", [&](const ObjectInfo& o) { index_files_.push_back(o.name); });
+    repo_.backend().list(names::kIndexPrefix, [&](const ObjectInfo& o) { index_files_.push_back(o.name); });
     std::mutex mu;
     parallel_for(index_files_.size(), threads_, [&](size_t i) {
       std::vector<IndexPack> decoded;
@@ -127,11 +128,12 @@ class Pruner {
   void list_packs() {
     for (BlobType t : {BlobType::Data, BlobType::Tree})
       repo_.backend().list(pack_dir(t), [&](const ObjectInfo& o) {
-        if (o.name.size() != 5 + 3 + 64) return;  // "data/xx/<64 hex>"
+        auto parsed = names::parse_pack(o.name);
+        if (!parsed) return;  // not a pack (a stray file)
         auto [it, fresh] = by_name_.try_emplace(o.name, packs_.size());
         if (fresh) {
           PackInfo p;
-          p.id = pack_id_from_name(o.name);
+          p.id = parsed->id;
           p.type = t;
           p.name = o.name;
           packs_.push_back(std::move(p));
@@ -525,7 +527,7 @@ class Pruner {
     bool pinned = false;
     auto flush = [&] {
       if (batch.empty()) return;
-      std::string name = "index/" + random_id().hex();
+      std::string name = names::index_file(random_id());
       repo_.save_object(name, encode_index_file(batch));
       if (pinned) store_lock(name);
       stats_.index_files_written++;
@@ -608,7 +610,7 @@ class Pruner {
   std::vector<Snapshot> snaps_;
 };
 
-const char* kLockName = "prune/running";
+const std::string kLockName(names::kPruneLock);
 
 }  // namespace
 
@@ -650,10 +652,10 @@ PruneLock::PruneLock(Repository& repo, bool exclusive) : repo_(repo) {
         continue;
       }
     } catch (const std::exception&) {}
-    throw Error(ErrorKind::Generic, "another prune is running (" + holder + "); if it is not, remove its lock with " +
+    throw Error(ErrorKind::Conflict, "another prune is running (" + holder + "); if it is not, remove its lock with " +
                                         "'arca prune --unlock' and run prune again");
   }
-  throw Error(ErrorKind::Generic, "could not take the prune lock; run prune again");
+  throw Error(ErrorKind::Conflict, "could not take the prune lock; run prune again");
 }
 
 std::optional<WriterRecord> prune_lock_holder(const Repository& repo) {

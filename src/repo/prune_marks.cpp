@@ -4,32 +4,31 @@
 
 #include "crypto/random.h"
 #include "repo/repository.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 
 namespace arca {
 
 using nlohmann::json;
 
-static constexpr const char* kPrefix = "prune/";
-
-std::string prune_mark_name(const Id& id) { return kPrefix + id.hex(); }
+std::string prune_mark_name(const Id& id) { return names::prune_mark(id); }
 
 std::vector<PruneMark> load_prune_marks(const Repository& repo) {
   // A prune replaces a mark by writing the new one before removing the old: a mark that vanished
   // since the listing means its replacement may be missing from that listing, so list again.
   for (int attempt = 1;; attempt++) {
-    std::vector<std::string> names;
-    repo.backend().list(kPrefix, [&](const ObjectInfo& o) {
-      if (o.name.size() == 6 + 64) names.push_back(o.name);  // others (prune/running) are not marks
+    std::vector<std::string> marks;
+    repo.backend().list(names::kPrunePrefix, [&](const ObjectInfo& o) {
+      if (names::parse_prune_mark(o.name)) marks.push_back(o.name);  // others (prune/running) are not marks
     });
     std::vector<PruneMark> out;
     try {
-      for (const auto& name : names) {
+      for (const auto& name : marks) {
         Bytes plain = repo.load_object(name);
         try {
           json j = json::parse(plain.begin(), plain.end());
           PruneMark m;
-          m.id = Id::from_hex(name.substr(6));
+          m.id = *names::parse_prune_mark(name);
           m.created = j.at("created").get<std::string>();
           m.created_unix = j.at("created_unix").get<int64_t>();
           m.grace_s = j.value("grace_s", int64_t(0));

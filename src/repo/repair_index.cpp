@@ -6,6 +6,7 @@
 
 #include "crypto/random.h"
 #include "repo/repair_scan.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -20,7 +21,7 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
                                         repo.key_id().substr(0, 8) +
                                         " cannot delete; run it with an operator's key "
                                         "(restores already read damaged index objects' packs from their headers)");
-  if (backend.stat("prune/running"))
+  if (backend.stat(names::kPruneLock))
     throw Error(ErrorKind::Conflict,
                 "a prune is running (prune/running exists): it replaces index files and deletes "
                 "packs; run 'arca repair index' when it has finished");
@@ -31,7 +32,7 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
   // Index files first, then packs: every pack an index file listed was stored before that file,
   // so it is in the pack listing (a backup stores its packs before its index file).
   std::vector<std::string> old_files;
-  backend.list("index/", [&](const ObjectInfo& o) { old_files.push_back(o.name); });
+  backend.list(names::kIndexPrefix, [&](const ObjectInfo& o) { old_files.push_back(o.name); });
   std::map<Id, IndexPack> old;  // intact old entries, for packs whose header cannot be read
   std::mutex mu;
   std::optional<std::pair<uint32_t, std::string>> unavailable;  // the first object sealed with a missing key version
@@ -94,7 +95,7 @@ RepairIndexResult repair_index(Repository& repo, const RepairIndexOptions& opts,
   size_t blobs = 0;
   auto flush = [&] {
     if (batch.empty()) return;
-    repo.save_object("index/" + random_id().hex(), encode_index_file(batch));
+    repo.save_object(names::index_file(random_id()), encode_index_file(batch));
     r.index_files_written++;
     batch.clear();
     blobs = 0;

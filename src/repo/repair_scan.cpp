@@ -3,6 +3,7 @@
 #include <mutex>
 #include <set>
 
+#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -17,8 +18,8 @@ std::string without_name(const std::string& msg, const std::string& name) {
 
 std::map<std::string, uint64_t> list_stored_packs(const Backend& backend) {
   std::map<std::string, uint64_t> out;
-  for (const char* dir : {"data/", "meta/"})
-    backend.list(dir, [&](const ObjectInfo& o) {
+  for (BlobType t : {BlobType::Data, BlobType::Tree})
+    backend.list(names::pack_prefix(t), [&](const ObjectInfo& o) {
       if (parse_pack_name(o.name)) out[o.name] = o.size;
     });
   return out;

@@ -6,6 +6,7 @@
 
 #include "repo/locks.h"
 #include "repo/repair_scan.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -13,16 +14,16 @@ namespace arca {
 
 std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
   std::vector<std::string> names;
-  repo.backend().list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
+  repo.backend().list(names::kSnapshotsPrefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
   std::vector<DamagedSnapshot> out;
   std::mutex mu;
   parallel_for(names.size(), std::max(2u, repo.backend().parallelism()), [&](size_t i) {
     std::string reason;
     try {
-      if (names[i].size() != 10 + 64 || names[i].find_first_not_of("0123456789abcdef", 10) != std::string::npos)
-        throw Error(ErrorKind::Corrupt, "not a snapshot name");
+      auto id = names::parse_snapshot(names[i]);
+      if (!id) throw Error(ErrorKind::Corrupt, "not a snapshot name");
       Bytes plain = repo.load_object(names[i]);
-      Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), Id::from_hex(names[i].substr(10)));
+      Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), *id);
       return;
     } catch (const KeyVersionUnavailable& e) {
       std::lock_guard lk(mu);
@@ -45,10 +46,8 @@ std::vector<DamagedSnapshot> find_damaged_snapshots(const Repository& repo) {
   if (!out.empty()) {
     auto locks = active_locks(load_locks(repo), time(nullptr));
     for (auto& d : out)
-      if (d.name.size() != 10 + 64 || d.name.find_first_not_of("0123456789abcdef", 10) != std::string::npos)
-        continue;
-      else if (auto it = locks.find(Id::from_hex(d.name.substr(10))); it != locks.end())
-        d.locked_by = it->second.front().describe();
+      if (auto id = names::parse_snapshot(d.name))
+        if (auto it = locks.find(*id); it != locks.end()) d.locked_by = it->second.front().describe();
   }
   return out;
 }

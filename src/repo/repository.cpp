@@ -8,12 +8,14 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/sign.h"
+#include "repo/object_names.h"
 #include "repo/decode_guard.h"
 #include "repo/envelope.h"
 #include "repo/future_points.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
 #include "storage/append_only_backend.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -21,24 +23,19 @@ namespace arca {
 
 using nlohmann::json;
 
-static std::string keyring_name(uint32_t version) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "keyring/%08u", version);
-  return buf;
-}
-
 void Repository::save_keyring_entry(Backend& backend, const Keyring& keys, uint32_t version, const Key& key) {
   json j = {{"version", version}, {"key", to_base64(key.b)}, {"created", now_rfc3339()}};
   std::string s = j.dump();
-  Bytes sealed = seal(keys, 0, as_view(s), 0, keyring_name(version));
-  if (!backend.put_if_absent(keyring_name(version), sealed))
+  std::string name = names::keyring_entry(version);
+  Bytes sealed = seal(keys, 0, as_view(s), 0, name);
+  if (!backend.put_if_absent(name, sealed))
     throw Error(ErrorKind::Conflict,
                 "data key version " + std::to_string(version) + " was created concurrently; retry");
 }
 
 void Repository::init(Backend& backend, const Credentials& creds, const InitOptions& opts) {
   opts.chunker.validate();
-  if (backend.exists() && (backend.stat("config") || !list_key_files(backend).empty()))
+  if (backend.exists() && (backend.stat(names::kConfig) || !list_key_files(backend).empty()))
     throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
   backend.create();
   Keyring keys;
@@ -56,7 +53,7 @@ void Repository::init(Backend& backend, const Credentials& creds, const InitOpti
   // until it exists, nothing can open a half-made repository.
   KeyFileText key = make_key_file(keys.master, creds, opts.kdf);
   Bytes cfg_plain = cfg.encode();
-  if (!backend.put_if_absent("config", seal(keys, 0, cfg_plain, 0, "config")))
+  if (!backend.put_if_absent(names::kConfig, seal(keys, 0, cfg_plain, 0, names::kConfig)))
     throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
   save_keyring_entry(backend, keys, 1, random_key());
   store_key_file(backend, key);
@@ -77,25 +74,19 @@ Repository::Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfi
   if (unsigned n = backend_->parallelism(); n > 1) read_ahead_ = std::make_unique<PackReadAhead>(*backend_, 4 << 20, n);
 }
 
-std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, const Credentials& creds) {
-  UnlockedKey unlocked = unlock_master_key(*backend, creds);
-  Keyring keys;
-  keys.master = unlocked.master;
-  RepoConfig cfg = RepoConfig::decode(unseal(keys, backend->get("config"), "config", "config"));
-  keys.id_key = cfg.id_key;
-  keys.chunker_seed = cfg.chunker_seed;
+std::vector<std::string> Repository::load_keyring(const Backend& backend, Keyring& keys) {
+  std::vector<std::string> damaged_keyring;
   // A damaged keyring entry makes only the data sealed with its version unreadable: the
   // repository still opens, and `check` names the version and what depends on it.
-  std::vector<std::string> damaged_keyring;
-  backend->list("keyring/", [&](const ObjectInfo& o) {
+  backend.list(names::kKeyringPrefix, [&](const ObjectInfo& o) {
     // A damaged entry's version comes from its name, so messages can say "damaged", not "unknown".
     auto note_damaged = [&](const std::string& why) {
       damaged_keyring.push_back(why);
-      if (o.name.size() == 16 && o.name.find_first_not_of("0123456789", 8) == std::string::npos)
-        keys.damaged_entries[uint32_t(std::stoul(o.name.substr(8)))] = without_name(why, o.name);
+      if (auto version = names::parse_keyring_entry(o.name))
+        keys.damaged_entries[*version] = without_name(why, o.name);
     };
     try {
-      Bytes plain = unseal(keys, backend->get(o.name), o.name, o.name);
+      Bytes plain = unseal(keys, backend.get(o.name), o.name, o.name);
       json j = json::parse(plain.begin(), plain.end());
       Bytes k = from_base64(j.at("key").get<std::string>());
       if (k.size() != 32) throw Error(ErrorKind::Corrupt, o.name + ": key of wrong length");
@@ -112,6 +103,17 @@ std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, c
   if (keys.data_keys.empty())
     throw Error(ErrorKind::Corrupt, "repository has no usable data keys (keyring/ is empty or damaged" +
                                         (damaged_keyring.empty() ? std::string() : ": " + damaged_keyring[0]) + ")");
+  return damaged_keyring;
+}
+
+std::unique_ptr<Repository> Repository::open(std::unique_ptr<Backend> backend, const Credentials& creds) {
+  UnlockedKey unlocked = unlock_master_key(*backend, creds);
+  Keyring keys;
+  keys.master = unlocked.master;
+  RepoConfig cfg = RepoConfig::decode(unseal(keys, backend->get(names::kConfig), names::kConfig, names::kConfig));
+  keys.id_key = cfg.id_key;
+  keys.chunker_seed = cfg.chunker_seed;
+  std::vector<std::string> damaged_keyring = load_keyring(*backend, keys);
   auto repo = std::unique_ptr<Repository>(
       new Repository(std::move(backend), std::move(keys), std::move(cfg), unlocked.id, unlocked.role));
   repo->damaged_keyring_ = std::move(damaged_keyring);
@@ -132,7 +134,9 @@ bool Repository::save_object_if_absent(const std::string& name, ByteView payload
 }
 
 const Index& Repository::index() {
-  std::call_once(index_once_, [&] {
+  if (index_ready_.load(std::memory_order_acquire)) return index_;
+  std::lock_guard load_lock(index_mu_);
+  if (!index_ready_) [&] {
     // A prune replaces index files (new ones first, then the old ones go): one that vanished
     // between listing and reading means the listing is stale, so the new files are listed and
     // read too (packs listed twice are added once).
@@ -141,7 +145,7 @@ const Index& Repository::index() {
     std::vector<std::string> damaged_index;
     for (int attempt = 1;; attempt++) {
       std::vector<std::string> names;
-      backend_->list("index/", [&](const ObjectInfo& o) {
+      backend_->list(names::kIndexPrefix, [&](const ObjectInfo& o) {
         if (!done.count(o.name)) names.push_back(o.name);
       });
       // Fetched in parallel where each GET is a round trip; each file is added as soon as it is
@@ -182,7 +186,10 @@ const Index& Repository::index() {
     try {
       for (const auto& mark : load_prune_marks(*this))
         for (const auto& pack : mark.packs)
-          if (pack.size() > 64) index_.condemn(Id::from_hex(pack.substr(pack.size() - 64)));
+          if (auto p = names::parse_pack(pack))
+            index_.condemn(p->id);
+          else
+            throw Error(ErrorKind::Corrupt, "prune mark " + mark.id.hex() + " lists '" + pack + "', not a pack name");
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::Usage) throw;
       warn(std::string(e.what()) +
@@ -194,7 +201,7 @@ const Index& Repository::index() {
     index_.finalize();
     index_files_.assign(done.begin(), done.end());
     index_ready_ = true;
-  });
+  }();
   return index_;
 }
 
@@ -282,12 +289,15 @@ const Index& Repository::unindexed_packs() {
 // no index: their headers say where the blob is. Read once; the result is immutable. Needs the
 // index loaded.
 const Index& Repository::unlisted(const std::string& why) const {
-  std::call_once(unlisted_once_, [&] {
+  if (unlisted_ready_.load(std::memory_order_acquire)) return unlisted_;
+  std::lock_guard load_lock(unlisted_mu_);
+  if (!unlisted_ready_) {
     std::vector<Id> added;
     index_packs_from_headers(*backend_, keys_, index_, unlisted_, why, true, added,
                              [&](const std::string& m) { warn(m); });
     unlisted_.finalize();
-  });
+    unlisted_ready_ = true;
+  }
   return unlisted_;
 }
 
@@ -303,12 +313,9 @@ Tree Repository::load_tree(const Id& id) {
 }
 
 Snapshot Repository::load_snapshot(const std::string& name) const {
-  Id id;
-  try {
-    id = Id::from_hex(name.substr(10));
-  } catch (const Error&) {
-    throw Error(ErrorKind::Corrupt, name + " is not a snapshot name");
-  }
+  auto parsed = names::parse_snapshot(name);
+  if (!parsed) throw Error(ErrorKind::Corrupt, name + " is not a snapshot name");
+  Id id = *parsed;
   Bytes plain = load_object(name);
   try {
     return decode_guarded(name, [&] { return Snapshot::from_json(json::parse(plain.begin(), plain.end()), id); });
@@ -322,8 +329,8 @@ std::string Repository::snapshot_object_name(const std::string& ref) const {
     throw Error(ErrorKind::Usage,
                 "'" + ref + "' is not a snapshot id: give 'latest' or at least 4 lowercase hex digits");
   std::vector<std::string> hits;
-  backend_->list("snapshots/", [&](const ObjectInfo& o) {
-    if (o.name.size() >= 10 + ref.size() && o.name.compare(10, ref.size(), ref) == 0) hits.push_back(o.name);
+  backend_->list(names::kSnapshotsPrefix, [&](const ObjectInfo& o) {
+    if (names::snapshot_id_text(o.name).starts_with(ref)) hits.push_back(o.name);
   });
   if (hits.empty()) throw Error(ErrorKind::NotFound, "no snapshot " + ref + " (see 'arca snapshots')");
   if (hits.size() > 1) throw Error(ErrorKind::Usage, "snapshot id prefix " + ref + " is ambiguous; give more digits");
@@ -335,13 +342,13 @@ std::vector<Snapshot> Repository::list_snapshots_strict() const { return load_sn
 
 std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
   std::vector<Snapshot> out;
-  std::vector<std::string> names;
-  backend_->list("snapshots/", [&](const ObjectInfo& o) { names.push_back(o.name); });
-  std::vector<std::optional<Snapshot>> loaded(names.size());
-  std::vector<std::string> damaged(names.size());
-  parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
+  std::vector<std::string> objects;
+  backend_->list(names::kSnapshotsPrefix, [&](const ObjectInfo& o) { objects.push_back(o.name); });
+  std::vector<std::optional<Snapshot>> loaded(objects.size());
+  std::vector<std::string> damaged(objects.size());
+  parallel_for(objects.size(), backend_->parallelism(), [&](size_t i) {
     try {
-      loaded[i] = load_snapshot(names[i]);
+      loaded[i] = load_snapshot(objects[i]);
     } catch (const KeyVersionUnavailable& e) {
       // Not damage: the point comes back when the keyring entry does, so nothing suggests removing it.
       if (strict)
@@ -355,11 +362,11 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
         throw Error(ErrorKind::Corrupt, std::string(e.what()) +
                                             "; stopped before changing anything: run 'arca repair "
                                             "snapshots' to list and remove damaged snapshot objects");
-      damaged[i] = std::string(e.what()) + "; skipped ('arca forget " + names[i].substr(10, 8) +
+      damaged[i] = std::string(e.what()) + "; skipped ('arca forget " + std::string(names::snapshot_id_text(objects[i]).substr(0, 8)) +
                    "' or 'arca repair snapshots' removes it)";
     }
   });
-  for (size_t i = 0; i < names.size(); i++) {
+  for (size_t i = 0; i < objects.size(); i++) {
     if (!damaged[i].empty()) warn(damaged[i]);
     if (loaded[i]) out.push_back(std::move(*loaded[i]));
   }
@@ -416,7 +423,7 @@ void Repository::save_snapshot(Snapshot& snap) {
     j["signature"] = snap.signature;
     s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  save_object("snapshots/" + snap.id.hex(), as_view(s));
+  save_object(names::snapshot(snap.id), as_view(s));
 }
 
 // A version number is never used twice: a missing or damaged entry (moved away, being restored)
@@ -426,9 +433,9 @@ uint32_t Repository::rotate_data_key() {
   if (std::string note = keys_.unavailable_note(); !note.empty())
     throw Error(ErrorKind::Refused, "key rotate refused: " + note);
   uint32_t highest = keys_.current_version();
-  for (const char* prefix : {"index/", "snapshots/"}) {
+  for (const std::string* prefix : {&names::kIndexPrefix, &names::kSnapshotsPrefix}) {
     std::vector<std::string> names;
-    backend_->list(prefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
+    backend_->list(*prefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
     for (const auto& name : names) {
       Bytes h;
       try {
@@ -451,6 +458,22 @@ uint32_t Repository::rotate_data_key() {
   save_keyring_entry(*backend_, keys_, v, k);
   keys_.data_keys[v] = k;
   return v;
+}
+
+void Repository::refresh() {
+  Keyring keys;
+  keys.master = keys_.master;
+  keys.id_key = keys_.id_key;
+  keys.chunker_seed = keys_.chunker_seed;
+  damaged_keyring_ = load_keyring(*backend_, keys);
+  keys_ = std::move(keys);
+  std::lock_guard index_lock(index_mu_);
+  std::lock_guard unlisted_lock(unlisted_mu_);
+  index_ = Index();
+  index_files_.clear();
+  index_ready_ = false;
+  unlisted_ = Index();
+  unlisted_ready_ = false;
 }
 
 }  // namespace arca

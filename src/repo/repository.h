@@ -1,7 +1,6 @@
 // An open repository: its backend, keys, config and (lazily) index; reading blobs, trees and
-// snapshots. Layout of objects in the backend:
-//   keys/<id>  config  keyring/<version>  snapshots/<id>  index/<id>  data/xx/<pack>  meta/xx/<pack>
-//   wal/<system id>/<timeline>/<file>  (PostgreSQL WAL archive, sources/postgres/wal_archive.h)
+// snapshots. The objects in the backend and their names: repo/object_names.h and
+// repo/object_families.h (docs/repository-format.md §1).
 #pragma once
 #include <atomic>
 #include <functional>
@@ -100,6 +99,14 @@ class Repository {
   // Adds a new data key version used by all later writes; returns it.
   uint32_t rotate_data_key();
 
+  // For a long-lived handle (a daemon running job after job on one open repository, so that the
+  // key is derived once): forgets what it caches of state others change, so that the next use
+  // sees their writes. The keyring is read again at once (versions added by 'key rotate'); the
+  // index, the condemned set (prune marks) and the packs no index lists are read again on next
+  // use. No key derivation. Not while another thread uses the handle: references returned by
+  // index() and unindexed_packs() are invalid afterwards.
+  void refresh();
+
   // Damaged snapshot or index objects are skipped (so one bad object cannot block every restore)
   // and reported here; `check` reports them as errors.
   void set_warning_handler(std::function<void(const std::string&)> fn) { on_warning_ = std::move(fn); }
@@ -108,6 +115,8 @@ class Repository {
  private:
   Repository(std::unique_ptr<Backend> backend, Keyring keys, RepoConfig config, std::string key_id, KeyRole role);
   static void save_keyring_entry(Backend& backend, const Keyring& keys, uint32_t version, const Key& key);
+  // Reads every keyring entry into `keys` (whose master key is set); returns the damaged ones.
+  static std::vector<std::string> load_keyring(const Backend& backend, Keyring& keys);
   std::unique_ptr<Backend> backend_;
   Keyring keys_;
   RepoConfig config_;
@@ -123,7 +132,7 @@ class Repository {
   std::function<void(const std::string&)> on_warning_;
   std::vector<std::string> damaged_keyring_;
   Bytes signing_seed_;  // the opened key file's signing key: new points are signed with it (may be empty)
-  std::once_flag index_once_;
+  std::mutex index_mu_;  // loading the index (index_ready_ is the fast path)
   Index index_;
   std::vector<std::string> index_files_;
   // The blob's copies other than `failed`, once the index is loaded (else none).
@@ -131,7 +140,8 @@ class Repository {
   const Index& unlisted(const std::string& why) const;  // `why` the packs are read, if they are
   std::atomic<bool> index_ready_{false};
   // A cache, built on first need (also by const readers falling back to another copy).
-  mutable std::once_flag unlisted_once_;
+  mutable std::mutex unlisted_mu_;
+  mutable std::atomic<bool> unlisted_ready_{false};
   mutable Index unlisted_;                     // packs no index object lists, from their headers (find_blob's fallback)
   std::unique_ptr<PackReadAhead> read_ahead_;  // only for backends that want parallel transfers
 };

@@ -9,6 +9,7 @@
 #include "repo/repair_scan.h"
 #include "repo/repository.h"
 #include "repo/snapshot_filter.h"
+#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 
@@ -359,7 +360,7 @@ RetentionPlan plan_named(const Repository& repo, const std::vector<std::string>&
   std::set<Id> chosen;
   for (const auto& ref : refs) {
     std::string name = repo.snapshot_object_name(ref);
-    Id id = Id::from_hex(name.substr(10));
+    Id id = Id::from_hex(names::snapshot_id_text(name));
     if (!chosen.insert(id).second) continue;
     if (auto it = locks.find(id); it != locks.end())
       throw Error(ErrorKind::Refused, "recovery point " + id.short_hex() + " is protected by " +
@@ -416,7 +417,7 @@ void apply_retention(Repository& repo, const RetentionPlan& plan) {
   refuse_append_only(repo, plan);
   std::vector<std::string> doomed;
   for (const auto& p : plan.items)
-    if (!p.keep) doomed.push_back("snapshots/" + p.snap->id.hex());
+    if (!p.keep) doomed.push_back(names::snapshot(p.snap->id));
   parallel_for(doomed.size(), std::max(2u, repo.backend().parallelism()), [&](size_t i) {
     try {
       repo.backend().remove(doomed[i]);

@@ -5,6 +5,7 @@
 #include "repo/config.h"
 #include "repo/json_int.h"
 #include "repo/snapshot_filter.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace arca {

@@ -6,6 +6,7 @@
 
 #include "repo/future_points.h"
 #include "repo/repository.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace arca {

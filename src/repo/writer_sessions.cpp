@@ -11,12 +11,13 @@
 #include "crypto/random.h"
 #include "repo/config.h"
 #include "repo/repository.h"
+#include "repo/object_names.h"
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/host.h"
 
 namespace arca {
 
-static constexpr const char* kPrefix = "writers/";
-static constexpr size_t kNameSize = 8 + 64;
 
 std::string process_domain() {
   std::string boot;
@@ -45,7 +46,7 @@ std::string register_writer(Repository& repo) {
       {"host", local_hostname()}, {"domain", process_domain()}, {"pid", getpid()}, {"started", now_rfc3339()}};
   std::string text = me.dump();
   for (;;) {
-    std::string name = kPrefix + random_id().hex();
+    std::string name = names::writer_session(random_id());
     if (repo.save_object_if_absent(name, as_view(text))) return name;
   }
 }
@@ -55,22 +56,24 @@ void unregister_writer(Repository& repo, const std::string& name) noexcept {
     repo.backend().remove(name);
   } catch (const Error& e) {
     try {
-      if (e.kind() == ErrorKind::Refused) repo.save_object_if_absent(name + ".done", as_view(std::string("{}")));
+      if (e.kind() == ErrorKind::Refused) repo.save_object_if_absent(names::writer_done(name), as_view(std::string("{}")));
     } catch (const std::exception&) {}
   } catch (const std::exception&) {}
 }
 
 std::vector<WriterRecord> list_writers(const Repository& repo) {
-  std::vector<std::string> names;
+  std::vector<std::string> sessions;
   std::set<std::string> done;
-  repo.backend().list(kPrefix, [&](const ObjectInfo& o) {
-    if (o.name.size() == kNameSize)
-      names.push_back(o.name);
-    else if (o.name.size() == kNameSize + 5 && o.name.ends_with(".done"))
-      done.insert(o.name.substr(0, kNameSize));
+  repo.backend().list(names::kWritersPrefix, [&](const ObjectInfo& o) {
+    auto w = names::parse_writer(o.name);
+    if (!w) return;
+    if (w->done)
+      done.insert(names::writer_session(w->id));
+    else
+      sessions.push_back(o.name);
   });
   std::vector<WriterRecord> out;
-  for (const auto& name : names) {
+  for (const auto& name : sessions) {
     auto w = read_writer_record(repo, name);
     if (!w) continue;  // it ended meanwhile
     w->done = done.count(name) != 0;
@@ -100,7 +103,7 @@ std::optional<WriterRecord> read_writer_record(const Repository& repo, const std
 
 void remove_writer(Repository& repo, const WriterRecord& w) {
   repo.backend().remove(w.name);
-  if (w.done) repo.backend().remove(w.name + ".done");
+  if (w.done) repo.backend().remove(names::writer_done(w.name));
 }
 
 std::string describe(const WriterRecord& w) {

@@ -21,6 +21,7 @@
 #include "repo/repository.h"
 #include "sources/common/stream_tree.h"
 #include "storage/backend.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 using namespace arca;

@@ -15,6 +15,7 @@
 #include "repo/snapshot_filter.h"
 #include "repo/source_snapshot.h"
 #include "test_util.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace {

@@ -6,6 +6,7 @@
 #include "repo/pack.h"
 #include "storage/local_backend.h"
 #include "test_util.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 using namespace arca;

@@ -22,6 +22,7 @@
 #include "storage/local_backend.h"
 #include "tar_build.h"
 #include "test_util.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 using namespace arca;

@@ -7,16 +7,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/fd.h"
 
 namespace arca {
-
-std::string system_id_hex(uint64_t id) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
-  return buf;
-}
 
 std::optional<WalSegmentHeader> read_wal_segment_header(ByteView seg) {
   constexpr uint16_t kLongHeader = 0x0002;  // XLP_LONG_HEADER
@@ -61,15 +56,13 @@ uint64_t read_system_id(const std::string& datadir) {
 }
 
 WalArchive::WalArchive(Repository& repo, uint64_t system_id)
-    : repo_(repo), prefix_("wal/" + system_id_hex(system_id) + "/") {}
+    : repo_(repo), system_id_(system_id), prefix_(names::wal_system_prefix(system_id)) {}
 
 std::string WalArchive::object_name(const std::string& file) const {
   // Any segment size is accepted here: the timeline is all the name needs.
   auto w = parse_wal_file_name(file, 16u << 20);
   if (!w) throw Error(ErrorKind::Usage, "'" + file + "' is not a WAL file name PostgreSQL archives");
-  char tli[16];
-  std::snprintf(tli, sizeof tli, "%08X", w->timeline);
-  return prefix_ + tli + "/" + file;
+  return names::wal_file(system_id_, w->timeline, file);
 }
 
 WalArchive::PushResult WalArchive::push(const std::string& file, ByteView content) {
@@ -109,17 +102,21 @@ std::optional<Bytes> WalArchive::fetch(const std::string& file, bool with_pieces
   return out;
 }
 
+// The timeline a segment's name carries; throws Error(Usage) for a name that is not a segment's.
+static uint32_t segment_timeline(const std::string& segment) {
+  auto w = parse_wal_file_name(segment, 16u << 20);
+  if (!w || w->kind != WalFileName::Kind::Segment)
+    throw Error(ErrorKind::Usage, "'" + segment + "' is not a WAL segment name");
+  return w->timeline;
+}
+
 std::string WalArchive::pieces_prefix(const std::string& segment) const {
-  // A directory PostgreSQL's own names (which include "<segment>.partial") can never collide with.
-  std::string whole = object_name(segment);
-  size_t slash = whole.rfind('/');
-  return whole.substr(0, slash) + "/pieces/" + segment + "/";
+  return names::wal_pieces_prefix(system_id_, segment_timeline(segment), segment);
 }
 
 void WalArchive::push_piece(const std::string& segment, uint32_t offset, ByteView content) {
-  char off[16];
-  std::snprintf(off, sizeof off, "%08X", offset);
-  std::string name = pieces_prefix(segment) + off;
+  std::string name = names::wal_piece(system_id_, segment_timeline(segment), segment, offset);
+  std::string off = name.substr(name.rfind('/') + 1);
   if (repo_.save_object_if_absent(name, content)) return;
   // A piece at this offset from an earlier run that died before going on: fine if it holds the
   // same WAL; anything else would mix two histories in one segment.
@@ -133,9 +130,7 @@ std::vector<std::pair<uint32_t, std::string>> WalArchive::pieces(const std::stri
   std::string prefix = pieces_prefix(segment);
   std::vector<std::pair<uint32_t, std::string>> out;
   repo_.backend().list(prefix, [&](const ObjectInfo& o) {
-    try {
-      out.emplace_back(uint32_t(std::stoul(o.name.substr(prefix.size()), nullptr, 16)), o.name);
-    } catch (const std::exception&) {}
+    if (auto offset = names::parse_wal_piece_offset(o.name, prefix)) out.emplace_back(*offset, o.name);
   });
   std::sort(out.begin(), out.end());
   return out;
@@ -151,19 +146,16 @@ void WalArchive::remove_pieces(const std::string& segment) {
 std::vector<WalObject> WalArchive::list() const {
   std::vector<WalObject> out;
   repo_.backend().list(prefix_, [&](const ObjectInfo& o) {
-    std::string rest = o.name.substr(prefix_.size());
-    size_t slash = rest.find('/');
-    if (slash == std::string::npos) return;
+    auto name = names::parse_wal(o.name);
+    if (!name) return;  // not a WAL object (a stray file)
     WalObject w;
-    w.file = rest.substr(slash + 1);
-    if (w.file.rfind("pieces/", 0) == 0) {  // pieces/<segment>/<offset>
-      w.piece = true;
-      w.segment = w.file.substr(7, w.file.find('/', 7) - 7);
-    }
-    try {
-      w.timeline = uint32_t(std::stoul(rest.substr(0, slash), nullptr, 16));
-    } catch (const std::exception&) {
-      return;
+    w.timeline = name->timeline;
+    w.piece = name->piece;
+    if (name->piece) {
+      w.segment = name->file;
+      w.file = o.name.substr(o.name.find("/pieces/") + 1);  // pieces/<segment>/<offset>, as listed before
+    } else {
+      w.file = name->file;
     }
     w.stored_size = o.size;
     out.push_back(std::move(w));

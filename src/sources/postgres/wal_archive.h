@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "repo/repository.h"
-#include "sources/postgres/wal_names.h"
+#include "repo/wal_names.h"
 
 namespace arca {
 
@@ -38,7 +38,6 @@ struct WalSegmentHeader {
 std::optional<WalSegmentHeader> read_wal_segment_header(ByteView segment);
 // The system identifier in DATADIR/global/pg_control; throws Error(NotFound) if unreadable.
 uint64_t read_system_id(const std::string& datadir);
-std::string system_id_hex(uint64_t id);
 
 class WalArchive {
  public:
@@ -65,6 +64,7 @@ class WalArchive {
  private:
   std::string pieces_prefix(const std::string& segment) const;
   Repository& repo_;
+  uint64_t system_id_;
   std::string prefix_;  // wal/<system id>/
 };
 

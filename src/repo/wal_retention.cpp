@@ -1,12 +1,21 @@
-#include "sources/postgres/wal_retention.h"
+#include "repo/wal_retention.h"
 
+#include <algorithm>
 #include <map>
 
-#include "sources/postgres/cluster_restore.h"
-#include "sources/postgres/wal_archive.h"
+#include "repo/object_names.h"
+#include "repo/repository.h"
+#include "repo/wal_names.h"
 #include "util/parallel_for.h"
 
 namespace arca {
+
+// A metadata value as text ("" if absent), as base backups record them (§10).
+static std::string meta_text(const Snapshot& s, const std::string& key) {
+  if (!s.metadata.contains(key)) return "";
+  const auto& v = s.metadata[key]["value"];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 WalPruneStats prune_wal_archive(Repository& repo, const std::vector<Snapshot>& snapshots, bool dry_run) {
   WalPruneStats stats;
@@ -18,9 +27,9 @@ WalPruneStats prune_wal_archive(Repository& repo, const std::vector<Snapshot>& s
   for (const auto& s : snapshots) {
     if (s.source_kind != "postgres") continue;
     try {
-      std::string sys = system_id_hex(std::stoull(snapshot_meta(s, "system_id")));
-      uint64_t size = std::stoull(snapshot_meta(s, "wal_segment_size"));
-      uint64_t segno = wal_segno(parse_lsn(snapshot_meta(s, "start_lsn")), size);
+      std::string sys = names::wal_system_id(std::stoull(meta_text(s, "system_id")));
+      uint64_t size = std::stoull(meta_text(s, "wal_segment_size"));
+      uint64_t segno = wal_segno(parse_lsn(meta_text(s, "start_lsn")), size);
       auto& o = oldest[sys];
       if (segno < o.segno) o = {segno, size};
     } catch (const std::exception&) {
@@ -29,31 +38,24 @@ WalPruneStats prune_wal_archive(Repository& repo, const std::vector<Snapshot>& s
       return stats;
     }
   }
-  std::map<std::string, bool> clusters;
-  repo.backend().list("wal/", [&](const ObjectInfo& o) {
-    size_t slash = o.name.find('/', 4);
-    if (slash != std::string::npos) clusters[o.name.substr(4, slash - 4)] = true;
+  // wal/<sys>/<timeline>/<file> or wal/<sys>/<timeline>/pieces/<segment>/<offset>, by cluster
+  std::map<std::string, std::vector<std::pair<names::WalName, ObjectInfo>>> clusters;
+  repo.backend().list(names::kWalPrefix, [&](const ObjectInfo& o) {
+    if (auto w = names::parse_wal(o.name)) clusters[w->system].emplace_back(std::move(*w), o);
   });
   std::vector<std::pair<std::string, uint64_t>> doomed;  // object name, size
-  for (const auto& [sys, _] : clusters) {
+  for (const auto& [sys, objects] : clusters) {
     auto it = oldest.find(sys);
     if (it == oldest.end()) {
       stats.notes.push_back("cluster " + sys + " has no base backup left: all its WAL is kept");
       continue;
     }
     const Oldest& o = it->second;
-    std::string prefix = "wal/" + sys + "/";
-    repo.backend().list(prefix, [&](const ObjectInfo& obj) {
-      // wal/<sys>/<timeline>/<file> or wal/<sys>/<timeline>/pieces/<segment>/<offset>
-      std::string rest = obj.name.substr(prefix.size());
-      size_t slash = rest.find('/');
-      if (slash == std::string::npos) return;
-      std::string file = rest.substr(slash + 1);
-      if (file.rfind("pieces/", 0) == 0) file = file.substr(7, file.find('/', 7) - 7);
-      auto name = parse_wal_file_name(file, o.segment_size);
-      if (!name || name->kind == WalFileName::Kind::History) return;
+    for (const auto& [w, obj] : objects) {
+      auto name = parse_wal_file_name(w.file, o.segment_size);
+      if (!name || name->kind == WalFileName::Kind::History) continue;
       if (name->segno < o.segno) doomed.emplace_back(obj.name, obj.size);
-    });
+    }
   }
   for (const auto& d : doomed) stats.objects++, stats.bytes += d.second;
   if (!dry_run)

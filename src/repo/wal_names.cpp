@@ -1,4 +1,4 @@
-#include "sources/postgres/wal_names.h"
+#include "repo/wal_names.h"
 
 #include <cctype>
 #include <cstdio>
