@@ -10,6 +10,7 @@
 #include "repo/prune.h"
 #include "repo/prune_marks.h"
 #include "test_util.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 using namespace arca;

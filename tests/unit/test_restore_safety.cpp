@@ -13,6 +13,7 @@
 #include "storage/local_backend.h"
 #include "test_util.h"
 #include "util/beneath.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fd.h"
 

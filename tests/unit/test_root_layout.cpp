@@ -10,6 +10,7 @@
 #include "repo/tree_walk.h"
 #include "restore/restore.h"
 #include "test_util.h"
+#include "util/clock.h"
 
 using namespace arca;
 

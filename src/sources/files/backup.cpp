@@ -25,6 +25,7 @@
 #include "restore/file_meta.h"
 #include "util/bounded_queue.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fd.h"
 

@@ -15,6 +15,7 @@
 #include "sources/kafka/kafka_archive.h"
 #include "sources/kafka/record_codec.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace arca {

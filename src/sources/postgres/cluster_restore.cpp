@@ -23,6 +23,7 @@
 #include "sources/postgres/wal_names.h"
 #include "util/beneath.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace arca {

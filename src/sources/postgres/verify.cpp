@@ -18,6 +18,7 @@
 #include "sources/postgres/pg_server.h"
 #include "sources/postgres/row_counts.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/net.h"
 #include "util/subprocess.h"

@@ -12,6 +12,7 @@
 #include "sources/common/stream_tree.h"
 #include "sources/redis/rdb_parser.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/io.h"

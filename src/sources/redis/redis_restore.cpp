@@ -13,6 +13,7 @@
 #include "repo/content_reader.h"
 #include "repo/source_snapshot.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fd.h"
 

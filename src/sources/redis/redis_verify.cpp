@@ -13,6 +13,7 @@
 #include "sources/redis/redis_restore.h"
 #include "sources/redis/redis_server.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/io.h"
