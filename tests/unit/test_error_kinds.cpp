@@ -6,6 +6,7 @@
 
 #include "ops/error_table.h"
 #include "repo/blob_writer.h"
+#include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -54,4 +55,20 @@ TEST(ErrorKinds, DifferentWalUnderAnArchivedNameIsRefused) {
   EXPECT_EQ(archive.push("000000010000000000000003", a), WalArchive::PushResult::AlreadyArchived);
   EXPECT_EQ(kind_of([&] { archive.push("000000010000000000000003", b); }), ErrorKind::Refused);
   EXPECT_EQ(exit_code_for(ErrorKind::Refused), 15);
+}
+
+// A number a (hostile or broken) PostgreSQL server sent that is not one is damaged data naming
+// where it came from, not std::invalid_argument from stoull (exit 1, "stoull").
+TEST(ErrorKinds, NonNumberFromPostgresIsCorrupt) {
+  EXPECT_EQ(pg_number("16", "x"), 16u);
+  EXPECT_EQ(pg_number("18446744073709551615", "x"), UINT64_MAX);
+  for (const char* bad : {"", "abc", "-1", "12MB", "18446744073709551616", "99999999999999999999"})
+    EXPECT_EQ(kind_of([&] { pg_number(bad, "IDENTIFY_SYSTEM timeline"); }), ErrorKind::Corrupt) << bad;
+  try {
+    pg_number("x1", "IDENTIFY_SYSTEM from db:5432, timeline");
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("IDENTIFY_SYSTEM from db:5432, timeline: 'x1' is not a number"),
+              std::string::npos)
+        << e.what();
+  }
 }

@@ -128,7 +128,7 @@ std::string show(const PgConn& c, const std::string& setting) { return c.value("
 
 uint64_t parse_size_setting(const std::string& v) {
   // wal_segment_size shows as "16MB", "1GB", …
-  uint64_t n = std::stoull(v);
+  uint64_t n = pg_number(v.substr(0, v.find_first_not_of("0123456789")), "wal_segment_size");
   if (v.find("GB") != std::string::npos) return n << 30;
   if (v.find("MB") != std::string::npos) return n << 20;
   if (v.find("kB") != std::string::npos) return n << 10;
@@ -249,7 +249,7 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
                                                   "', which is not a number; nothing was recorded");
             if (!PQgetisnull(r.get(), i, 1)) t.location = PQgetvalue(r.get(), i, 1);
             if (PQnfields(r.get()) > 2 && !PQgetisnull(r.get(), i, 2))
-              t.size_kb = std::stoull(PQgetvalue(r.get(), i, 2));
+              t.size_kb = pg_number(PQgetvalue(r.get(), i, 2), "the size of tablespace " + t.oid);
             total += t.size_kb * 1024;
             tablespaces.push_back(t);
           }
@@ -312,8 +312,8 @@ Snapshot pg_base_backup(Repository& repo, const PgBackupOptions& opts, ProgressC
   snap.tree = root;
   snap.metadata = {
       {"system_id", typed_meta("string", system_id)},
-      {"timeline", typed_meta("int", std::stoul(start->second))},
-      {"stop_timeline", typed_meta("int", std::stoul(stop->second))},
+      {"timeline", typed_meta("int", pg_number(start->second, "the base backup's start timeline"))},
+      {"stop_timeline", typed_meta("int", pg_number(stop->second, "the base backup's stop timeline"))},
       {"start_lsn", typed_meta("lsn", start->first)},
       {"stop_lsn", typed_meta("lsn", stop->first)},
       {"stop_time", typed_meta("time", stop_time)},

@@ -51,6 +51,17 @@ std::string pg_conninfo_with(const std::string& conninfo, const std::string& key
   return conninfo + (conninfo.empty() ? "" : " ") + key + "=" + conninfo_value(value);
 }
 
+uint64_t pg_number(const std::string& s, const std::string& what) {
+  uint64_t v = 0;
+  bool ok = !s.empty() && s.size() <= 20 && s.find_first_not_of("0123456789") == std::string::npos;
+  for (size_t i = 0; ok && i < s.size(); i++) {
+    ok = v <= (UINT64_MAX - uint64_t(s[i] - '0')) / 10;
+    v = v * 10 + uint64_t(s[i] - '0');
+  }
+  if (!ok) throw Error(ErrorKind::Corrupt, what + ": '" + s.substr(0, 40) + "' is not a number");
+  return v;
+}
+
 static std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;

@@ -4,6 +4,7 @@
 #pragma once
 #include <libpq-fe.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,5 +57,8 @@ std::string pg_quote_literal(const std::string& s);
 std::pair<std::string, std::string> pg_conninfo_split_password(const std::string& conninfo);
 // The conninfo with one keyword set (key=value appended, which libpq lets override).
 std::string pg_conninfo_with(const std::string& conninfo, const std::string& key, const std::string& value);
+// A decimal number the server sent; Error(Corrupt) naming `what` if it is not one (std::stoull
+// would throw std::invalid_argument, which says neither what nor where).
+uint64_t pg_number(const std::string& s, const std::string& what);
 
 }  // namespace arca

@@ -62,13 +62,13 @@ class Session {
     }
     conn_ = conn.get();
     PgResult ident = conn_->exec("IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM");
-    uint64_t sysid = std::stoull(PQgetvalue(ident.get(), 0, 0));
-    tli_ = uint32_t(std::stoul(PQgetvalue(ident.get(), 0, 1)));
+    std::string who = "IDENTIFY_SYSTEM from " + conn_->describe();
+    uint64_t sysid = pg_number(PQgetvalue(ident.get(), 0, 0), who + ", system identifier");
+    tli_ = uint32_t(pg_number(PQgetvalue(ident.get(), 0, 1), who + ", timeline"));
     Lsn server_pos = parse_lsn(PQgetvalue(ident.get(), 0, 2));
     std::string segsz = conn_->value("SHOW wal_segment_size", "SHOW wal_segment_size");
-    seg_size_ = std::stoull(segsz) << (segsz.find("GB") != std::string::npos   ? 30
-                                       : segsz.find("MB") != std::string::npos ? 20
-                                                                               : 10);
+    uint64_t seg_n = pg_number(segsz.substr(0, segsz.find_first_not_of("0123456789")), "SHOW wal_segment_size");
+    seg_size_ = seg_n << (segsz.find("GB") != std::string::npos ? 30 : segsz.find("MB") != std::string::npos ? 20 : 10);
     archive_ = std::make_unique<WalArchive>(repo_, sysid);
 
     // After a promotion the timeline's history file must be archived too, or a restore cannot
