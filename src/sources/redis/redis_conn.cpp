@@ -277,6 +277,7 @@ size_t RedisConn::recv_some(uint8_t* out, size_t max) {
       }
       if (n == 0) broken("was closed by the server (did it stop or restart?)");
     }
+    answered_ = true;
     return size_t(n);
   }
 }
@@ -297,7 +298,6 @@ RedisReply RedisConn::command(const std::vector<std::string>& args, const std::s
   send(args);
   RedisReply r = read_reply();
   if (r.is_error()) {
-    answered_ = true;
     ErrorKind kind = r.str.rfind("NOAUTH", 0) == 0 || r.str.rfind("NOPERM", 0) == 0 || r.str.rfind("WRONGPASS", 0) == 0
                          ? ErrorKind::Auth
                          : ErrorKind::Generic;
