@@ -3,8 +3,10 @@
 
 #include <iostream>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "ops/error_table.h"
+#include "ops/keys.h"
 #include "repo/key_files.h"
 
 namespace arca {
@@ -63,26 +65,17 @@ void register_key(CLI::App& app, GlobalOptions& g) {
   add_global_options(*list, g);
   set_command(*list, [&g] {
     auto repo = open_repository(g);
-    auto keys = list_key_files(repo->backend());
+    ops::KeyListResult r = ops::list_keys(*repo);
     if (g.json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& k : keys)
-        j.push_back({{"id", k.id},
-                     {"kind", k.kind},
-                     {"created", k.created},
-                     {"host", k.host},
-                     {"user", k.user},
-                     {"role", k.role == KeyRole::AppendOnly ? "append-only" : "full"},
-                     {"current", k.id == repo->key_id()}});
-      print_json(j);
+      print_json(r.to_json());
       return kExitOk;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& k : keys)
-      rows.push_back({(k.id == repo->key_id() ? "*" : " ") + k.id.substr(0, 8), k.kind,
+    for (const auto& k : r.keys)
+      rows.push_back({(k.id == r.current ? "*" : " ") + k.id.substr(0, 8), k.kind,
                       k.role == KeyRole::AppendOnly ? "append-only" : "full", short_time(k.created), k.host, k.user});
     print_table({" ID", "Kind", "Role", "Created (UTC)", "Host", "User"}, rows);
-    std::cout << "* = the key used now; data key version " << repo->keys().current_version() << " is current\n";
+    std::cout << "* = the key used now; data key version " << r.data_key_version << " is current\n";
     return kExitOk;
   });
 
@@ -94,15 +87,13 @@ void register_key(CLI::App& app, GlobalOptions& g) {
                 "The new key adds recovery points but can never delete or replace anything (for backed-up hosts)");
   set_command(*add, [&g, add_args] {
     auto repo = open_repository(g);
-    if (repo->append_only() && !add_args->append_only)
-      throw Error(ErrorKind::Refused, "append-only key " + repo->key_id().substr(0, 8) +
-                                          " can only add append-only keys (give --append-only), never full ones");
-    std::string id = add_key_file(repo->backend(), repo->keys().master, new_credentials(*add_args), add_args->kdf,
-                                  add_args->append_only ? KeyRole::AppendOnly : KeyRole::Full);
+    CliJob job(g);
+    ops::refuse_key_add(*repo, add_args->append_only);  // before asking for the new password
+    auto r = ops::add_key(*repo, {new_credentials(*add_args), add_args->kdf, add_args->append_only}, job.ctx());
     if (g.json)
-      print_json({{"id", id}});
+      print_json(r.to_json());
     else if (!g.quiet)
-      std::cout << "added key " << id.substr(0, 8) << "\n";
+      std::cout << "added key " << r.id.substr(0, 8) << "\n";
     return kExitOk;
   });
 
@@ -112,16 +103,12 @@ void register_key(CLI::App& app, GlobalOptions& g) {
   rm->add_option("id", *rm_id, "Key id or unique prefix (see 'arca key list')")->required();
   set_command(*rm, [&g, rm_id] {
     auto repo = open_repository(g);
-    std::string id = resolve_key_id(repo->backend(), *rm_id);
-    if (id == repo->key_id())
-      throw Error(ErrorKind::Refused,
-                  "refusing to remove the key in use; open the repository with another key to remove it");
-    if (list_key_files(repo->backend()).size() < 2) throw Error(ErrorKind::Refused, "refusing to remove the last key");
-    remove_key_file(repo->backend(), id);
+    CliJob job(g);
+    auto r = ops::remove_key(*repo, *rm_id, job.ctx());
     if (g.json)
-      print_json({{"removed", id}});
+      print_json(r.to_json());
     else if (!g.quiet)
-      std::cout << "removed key " << id.substr(0, 8) << "\n";
+      std::cout << "removed key " << r.removed.substr(0, 8) << "\n";
     return kExitOk;
   });
 
@@ -132,17 +119,13 @@ void register_key(CLI::App& app, GlobalOptions& g) {
   add_new_key_options(*passwd, *pw_args, false);
   set_command(*passwd, [&g, pw_args] {
     auto repo = open_repository(g);
-    // (It adds a key and removes the old one: an append-only key could do the first half only.)
-    if (repo->append_only())
-      throw Error(ErrorKind::Refused,
-                  "append-only key " + repo->key_id().substr(0, 8) +
-                      " cannot change its password (that removes a key); ask an operator to replace it");
-    std::string id = add_key_file(repo->backend(), repo->keys().master, new_credentials(*pw_args), pw_args->kdf);
-    remove_key_file(repo->backend(), repo->key_id());
+    CliJob job(g);
+    ops::refuse_password_change(*repo);  // before asking for the new password
+    auto r = ops::change_password(*repo, {new_credentials(*pw_args), pw_args->kdf, false}, job.ctx());
     if (g.json)
-      print_json({{"id", id}, {"removed", repo->key_id()}});
+      print_json(r.to_json());
     else if (!g.quiet)
-      std::cout << "password changed: key " << id.substr(0, 8) << " replaces " << repo->key_id().substr(0, 8) << "\n";
+      std::cout << "password changed: key " << r.id.substr(0, 8) << " replaces " << r.removed.substr(0, 8) << "\n";
     return kExitOk;
   });
 
@@ -152,7 +135,8 @@ void register_key(CLI::App& app, GlobalOptions& g) {
   add_global_options(*rotate, g);
   set_command(*rotate, [&g] {
     auto repo = open_repository(g);
-    uint32_t v = repo->rotate_data_key();
+    CliJob job(g);
+    uint32_t v = ops::rotate_data_key(*repo, job.ctx());
     if (g.json)
       print_json({{"data_key_version", v}});
     else if (!g.quiet)

@@ -1,15 +1,12 @@
 // arca repair index | snapshots: the ways out of damaged index and snapshot objects.
 #include <unistd.h>
 
-#include <algorithm>
 #include <iostream>
-#include <set>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "ops/error_table.h"
-#include "cli/progress_display.h"
-#include "repo/repair_index.h"
-#include "repo/repair_snapshots.h"
+#include "ops/repair.h"
 
 namespace arca {
 
@@ -17,29 +14,14 @@ namespace {
 
 int repair_index_command(const GlobalOptions& g, bool dry_run, const std::vector<uint32_t>& lost) {
   auto repo = open_repository(g);
-  RepairIndexOptions o;
-  o.dry_run = dry_run;
-  o.lost_key_versions.insert(lost.begin(), lost.end());
-  ProgressCounters progress;
-  RepairIndexResult r;
-  {
-    ProgressDisplay display(progress, "repair index: read", "pack headers", show_progress(g));
-    r = repair_index(*repo, o, progress);
-  }
+  CliJob job(g);
+  job.show_progress("repair index: read", "pack headers");
+  auto report = ops::repair_index(*repo, {dry_run, {lost.begin(), lost.end()}}, job.ctx());
+  job.stop_progress();
+  const RepairIndexResult& r = report.result;
   int rc = r.complete() ? kExitOk : kExitPartial;
   if (g.json) {
-    print_json({{"dry_run", dry_run},
-                {"complete", r.complete()},
-                {"packs", r.packs},
-                {"blobs", r.blobs},
-                {"packs_added", r.packs_added},
-                {"index_files_written", r.index_files_written},
-                {"damaged_index", r.damaged_index},
-                {"removed", r.removed},
-                {"remove_failed", r.remove_failed},
-                {"unreadable_packs", r.unreadable_packs},
-                {"kept_from_old_index", r.kept_from_old},
-                {"missing_packs", r.missing_packs}});
+    print_json(report.to_json());
     return rc;
   }
   for (const auto& d : r.damaged_index) std::cerr << "damaged: " << d << "\n";
@@ -63,61 +45,60 @@ int repair_index_command(const GlobalOptions& g, bool dry_run, const std::vector
   return rc;
 }
 
+void list_damaged(const ops::RepairSnapshotsResult& r) {
+  for (const auto& d : r.damaged) {
+    if (!d.locked_by.empty())
+      std::cerr << "kept: " << d.name << ": " << d.reason << " (protected by " << d.locked_by << ")\n";
+    else if (!d.unavailable_key)
+      std::cerr << "damaged: " << d.name << ": " << d.reason << "\n";
+    else if (removable(d, r.lost_key_versions))
+      std::cerr << "key version lost: " << d.name << ": " << d.reason << "\n";
+    else
+      std::cerr << "kept: " << d.name << ": " << d.reason << " (only if data key version " << *d.unavailable_key
+                << " is truly lost for good: --lost-key-version " << *d.unavailable_key << ")\n";
+  }
+}
+
 int repair_snapshots_command(const GlobalOptions& g, bool dry_run, bool yes, const std::vector<uint32_t>& lost) {
   auto repo = open_repository(g);
-  std::set<uint32_t> lost_versions(lost.begin(), lost.end());
-  auto damaged = find_damaged_snapshots(*repo);
-  size_t removable_n = 0, kept = 0;
-  for (const auto& d : damaged) (removable(d, lost_versions) ? removable_n : kept)++;
-  bool remove = !dry_run && removable_n;
-  if (!g.json)
-    for (const auto& d : damaged) {
-      if (!d.locked_by.empty())
-        std::cerr << "kept: " << d.name << ": " << d.reason << " (protected by " << d.locked_by << ")\n";
-      else if (!d.unavailable_key)
-        std::cerr << "damaged: " << d.name << ": " << d.reason << "\n";
-      else if (removable(d, lost_versions))
-        std::cerr << "key version lost: " << d.name << ": " << d.reason << "\n";
-      else
-        std::cerr << "kept: " << d.name << ": " << d.reason << " (only if data key version " << *d.unavailable_key
-                  << " is truly lost for good: --lost-key-version " << *d.unavailable_key << ")\n";
-    }
-  if (remove && !yes) {
-    if (!isatty(0) || g.json)
-      throw Error(ErrorKind::Refused, "refusing to remove " + std::to_string(removable_n) +
-                                          " snapshot object(s) without confirmation; re-run with --yes");
-    std::cerr << "Remove these " << removable_n << " snapshot object(s)? Type 'yes' to go ahead: " << std::flush;
+  CliJob job(g);
+  bool listed = false;
+  ops::RepairSnapshotsRequest req{dry_run, yes, {lost.begin(), lost.end()}, nullptr};
+  req.ask = [&](const ops::RepairSnapshotsResult& found) {
+    if (!g.json) list_damaged(found);
+    listed = true;
+    if (!isatty(0) || g.json) return false;
+    std::cerr << "Remove these " << found.removable << " snapshot object(s)? Type 'yes' to go ahead: " << std::flush;
     std::string answer;
     std::getline(std::cin, answer);
     if (answer != "yes") throw Error(ErrorKind::Refused, "not confirmed; nothing was removed");
-  }
-  size_t removed = remove ? remove_damaged_snapshots(*repo, damaged, lost_versions) : 0;
+    return true;
+  };
+  auto r = ops::repair_snapshots(*repo, req, job.ctx());
+  if (r.needs_confirmation)
+    throw Error(ErrorKind::Refused, "refusing to remove " + std::to_string(r.removable) +
+                                        " snapshot object(s) without confirmation; re-run with --yes");
   // Points kept (a keyring entry is missing, or a lock protects them) still block prune: not a clean result.
-  int rc = kept ? kExitCorrupt : kExitOk;
+  int rc = r.kept ? kExitCorrupt : kExitOk;
   if (g.json) {
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& d : damaged) {
-      nlohmann::json item = {{"object", d.name}, {"reason", d.reason}, {"removable", removable(d, lost_versions)}};
-      if (d.unavailable_key) item["unavailable_key_version"] = *d.unavailable_key;
-      if (!d.locked_by.empty()) item["locked_by"] = d.locked_by;
-      items.push_back(item);
-    }
-    print_json({{"dry_run", dry_run}, {"damaged", items}, {"removed", removed}, {"kept", kept}});
+    print_json(r.to_json());
     return rc;
   }
-  if (!g.quiet || kept) {
-    if (damaged.empty())
+  if (!listed) list_damaged(r);
+  if (!g.quiet || r.kept) {
+    if (r.damaged.empty())
       std::cout << "no damaged snapshot objects\n";
-    else if (remove)
-      std::cout << "removed " << removed << " snapshot object(s); run 'arca prune' to free the data only they needed\n";
-    else if (removable_n)
-      std::cout << removable_n << " snapshot object(s) would be removed\n";
+    else if (r.removes())
+      std::cout << "removed " << r.removed
+                << " snapshot object(s); run 'arca prune' to free the data only they needed\n";
+    else if (r.removable)
+      std::cout << r.removable << " snapshot object(s) would be removed\n";
   }
-  size_t locked = std::count_if(damaged.begin(), damaged.end(), [](const auto& d) { return !d.locked_by.empty(); });
-  if (kept > locked)
-    std::cerr
-        << "error: kept " << kept - locked << " recovery point(s) that are unreadable only because a keyring entry is "
-        << "missing or damaged: restore it (from a copy of the repository or a backup of it) and they read again\n";
+  size_t locked = r.locked();
+  if (r.kept > locked)
+    std::cerr << "error: kept " << r.kept - locked << " recovery point(s) that are unreadable only because a keyring "
+              << "entry is missing or damaged: restore it (from a copy of the repository or a backup of it) and they "
+              << "read again\n";
   if (locked)
     std::cerr << "error: kept " << locked << " damaged recovery point(s) that an active lock protects; prune stays "
               << "blocked until the lock ends or is released ('arca lock list')\n";

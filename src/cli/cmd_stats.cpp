@@ -1,10 +1,10 @@
 #include <iostream>
-#include <unordered_set>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "ops/error_table.h"
+#include "ops/stats.h"
 #include "repo/envelope.h"
-#include "repo/tree_walk.h"
 
 namespace arca {
 
@@ -21,80 +21,10 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
   add_snapshot_filter_options(*cmd, *filter);
   set_command(*cmd, [&g, refs, filter] {
     auto repo = open_repository(g);
-    const Index& index = repo->index();
-    std::vector<Snapshot> snaps;
-    bool whole = refs->empty() && filter->empty();  // then the whole index counts, not just the walked trees
-    if (refs->empty())
-      snaps = filter_snapshots(repo->list_snapshots(), *filter);
-    else
-      for (const auto& r : *refs) snaps.push_back(resolve_snapshot(*repo, r, *filter));
-    uint64_t logical = 0, files = 0;
-    for (const auto& s : snaps) {
-      logical += s.stats.bytes;
-      files += s.stats.files;
-    }
-    // Unique data: blobs referenced by the chosen snapshots (the whole index if all of them).
-    uint64_t unique_raw = 0, unique_stored = 0, blobs = 0;
-    if (whole) {
-      auto count = [&](const BlobLocation& loc) {
-        if (loc.type != BlobType::Data) return;
-        unique_raw += loc.raw_length;
-        unique_stored += loc.length;
-        blobs++;
-      };
-      index.for_each([&](const Id&, const BlobLocation& loc) { count(loc); });
-      // Packs whose index object is gone or damaged count too (read from their headers, with a warning).
-      repo->unindexed_packs().for_each([&](const Id& id, const BlobLocation& loc) {
-        if (!index.has(id)) count(loc);
-      });
-    } else {
-      std::unordered_set<Id, IdHash> seen;
-      for (const auto& s : snaps)
-        walk_tree(
-            *repo, s.tree,
-            [&](const std::string&, const Node& n) {
-              for (const auto& id : n.content)
-                if (seen.insert(id).second)
-                  if (auto loc = repo->find_blob(id)) {
-                    unique_raw += loc->raw_length;
-                    unique_stored += loc->length;
-                    blobs++;
-                  }
-              return true;
-            },
-            "", "snapshot " + s.id.short_hex());
-    }
-    uint64_t repo_bytes = 0, pack_count = 0;
-    for (const char* dir : {"data/", "meta/", "index/", "snapshots/"})
-      repo->backend().list(dir, [&](const ObjectInfo& o) {
-        repo_bytes += o.size;
-        pack_count += std::string(dir) != "index/" && std::string(dir) != "snapshots/";
-      });
-    // Every stored blob carries a fixed envelope (key version, nonce, tag, codec byte). On tiny
-    // points that overhead outweighs compression, so it is shown apart: the compression ratio
-    // compares the data with its compressed form only, and is never below 1 (data that does not
-    // shrink is stored uncompressed).
-    uint64_t overhead = std::min<uint64_t>(unique_stored, blobs * kEnvelopeOverhead);
-    uint64_t compressed = unique_stored - overhead;
-    double dedup = unique_raw ? double(logical) / double(unique_raw) : 0;
-    double comp = compressed ? double(unique_raw) / double(compressed) : 0;
-    double per_blob = index.blob_count() ? double(index.memory_bytes()) / double(index.blob_count()) : 0;
+    CliJob job(g);
+    ops::StatsResult r = ops::stats(*repo, {*refs, *filter}, job.ctx());
     if (g.json) {
-      print_json({{"snapshots", snaps.size()},
-                  {"files", files},
-                  {"logical_bytes", logical},
-                  {"unique_bytes", unique_raw},
-                  {"unique_stored_bytes", unique_stored},
-                  {"data_blobs", blobs},
-                  {"repository_bytes", repo_bytes},
-                  {"packs", pack_count},
-                  {"dedup_ratio", dedup},
-                  {"compression_ratio", comp},
-                  {"compressed_bytes", compressed},
-                  {"envelope_bytes", overhead},
-                  {"index_blobs", index.blob_count()},
-                  {"index_memory_bytes", index.memory_bytes()},
-                  {"index_bytes_per_blob", per_blob}});
+      print_json(r.to_json());
       return kExitOk;
     }
     char buf[64];
@@ -103,20 +33,21 @@ void register_stats(CLI::App& app, GlobalOptions& g) {
       snprintf(buf, sizeof buf, "%.2fx", r);
       return std::string(buf);
     };
-    std::cout << "snapshots:            " << snaps.size() << " (" << counted(files, "file", "files") << ")\n"
-              << "logical size:         " << human_bytes(logical) << "\n"
-              << "after deduplication:  " << human_bytes(unique_raw) << " in " << counted(blobs, "blob", "blobs")
+    std::cout << "snapshots:            " << r.snapshots << " (" << counted(r.files, "file", "files") << ")\n"
+              << "logical size:         " << human_bytes(r.logical) << "\n"
+              << "after deduplication:  " << human_bytes(r.unique_raw) << " in " << counted(r.blobs, "blob", "blobs")
               << "\n"
-              << "stored:               " << human_bytes(unique_stored) << " (" << human_bytes(compressed)
-              << " compressed data + " << human_bytes(overhead) << " encryption envelopes, " << kEnvelopeOverhead
+              << "stored:               " << human_bytes(r.unique_stored) << " (" << human_bytes(r.compressed)
+              << " compressed data + " << human_bytes(r.overhead) << " encryption envelopes, " << kEnvelopeOverhead
               << " bytes per blob)\n"
-              << "repository on disk:   " << human_bytes(repo_bytes) << " (" << counted(pack_count, "pack", "packs")
+              << "repository on disk:   " << human_bytes(r.repo_bytes) << " (" << counted(r.packs, "pack", "packs")
               << ")\n"
-              << "deduplication ratio:  " << ratio(dedup) << "\n"
-              << "compression ratio:    " << ratio(comp) << " (data / compressed data, envelopes not counted)\n";
-    snprintf(buf, sizeof buf, "%.1f", per_blob);
-    std::cout << "index in memory:      " << human_bytes(index.memory_bytes()) << " for "
-              << counted(index.blob_count(), "blob", "blobs") << " (" << buf << " bytes/blob)\n";
+              << "deduplication ratio:  " << ratio(r.dedup) << "\n"
+              << "compression ratio:    " << ratio(r.compression)
+              << " (data / compressed data, envelopes not counted)\n";
+    snprintf(buf, sizeof buf, "%.1f", r.index_bytes_per_blob);
+    std::cout << "index in memory:      " << human_bytes(r.index_memory) << " for "
+              << counted(r.index_blobs, "blob", "blobs") << " (" << buf << " bytes/blob)\n";
     return kExitOk;
   });
 }

@@ -2,12 +2,11 @@
 // registrations (docs/retention.md) whose process is known to be gone on this host; with
 // --remove-all also those of other hosts, which only the operator can know are gone.
 #include <iostream>
-#include <optional>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "ops/error_table.h"
-#include "repo/prune.h"
-#include "repo/writer_sessions.h"
+#include "ops/locks.h"
 
 namespace arca {
 
@@ -22,31 +21,14 @@ void register_unlock(CLI::App& app, GlobalOptions& g) {
                 "running on this host is never removed");
   set_command(*cmd, [&g, all] {
     auto repo = open_repository(g);
-    size_t removed = 0, kept = 0;
-    for (const auto& w : list_writers(*repo)) {
-      if (writer_is_stale(w) || (*all && !writer_is_running_here(w))) {
-        remove_writer(*repo, w);
-        removed++;
-      } else {
-        kept++;
-        if (!g.quiet) std::cout << "kept: backup registration " << describe(w) << " (running, or on another host)\n";
-      }
-    }
-    std::optional<WriterRecord> prune = prune_lock_holder(*repo);
-    if (prune) {
-      if (writer_is_stale(*prune) || (*all && !writer_is_running_here(*prune))) {
-        PruneLock::force_remove(*repo);
-        removed++;
-      } else {
-        kept++;
-        if (!g.quiet) std::cout << "kept: prune lock " << describe(*prune) << " (running, or on another host)\n";
-      }
-    }
-    if (g.json)
-      print_json({{"removed", removed}, {"kept", kept}});
-    else if (!g.quiet) {
-      std::cout << "removed " << removed << (removed == 1 ? " stale lock" : " stale locks");
-      if (kept) std::cout << "; use --remove-all for locks of processes you know are gone";
+    CliJob job(g);
+    ops::UnlockResult r = ops::unlock(*repo, *all, job.ctx());
+    if (g.json) {
+      print_json(r.to_json());
+    } else if (!g.quiet) {
+      for (const auto& k : r.kept) std::cout << "kept: " << k << " (running, or on another host)\n";
+      std::cout << "removed " << r.removed << (r.removed == 1 ? " stale lock" : " stale locks");
+      if (!r.kept.empty()) std::cout << "; use --remove-all for locks of processes you know are gone";
       std::cout << "\n";
     }
     return kExitOk;

@@ -1,24 +1,19 @@
-// `arca prune`, shared with `arca forget --prune`: options, the run (packs, then the WAL
-// archive), and its report.
+// `arca prune`, shared with `arca forget --prune`: options, the run (ops/prune.h) and its report.
 #pragma once
 #include <string>
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
+#include "cli/cli_job.h"
 #include "cli/common.h"
+#include "ops/prune.h"
 
 namespace arca {
 
-struct PruneArgs {
-  std::string grace = "24h";
-  std::string max_unused = "25%";
-  bool dry_run = false;
-};
-
 // `prefix` is "--" for prune itself and "--prune-" inside forget.
-void add_prune_options(CLI::App& cmd, PruneArgs& a, const std::string& prefix);
-// Runs prune (taking the prune lock unless dry run) and prints its report (text unless `json`);
-// returns the report as JSON.
-nlohmann::json run_prune_command(const GlobalOptions& g, Repository& repo, const PruneArgs& a, bool json);
+void add_prune_options(CLI::App& cmd, ops::PruneRequest& a, const std::string& prefix);
+// Runs prune in `job` (progress on the terminal) and prints its report unless `json`; throws the
+// damage error (exit 12) after printing when not `json`.
+ops::PruneResult run_prune_command(const GlobalOptions& g, CliJob& job, Repository& repo, const ops::PruneRequest& a,
+                                   bool json);
 
 }  // namespace arca
