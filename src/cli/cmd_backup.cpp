@@ -1,34 +1,41 @@
-#include <signal.h>
-
-#include <atomic>
+// `arca backup`: flags and printing; the backup itself is ops::backup_files.
 #include <iostream>
-#include <thread>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
+#include "ops/backup_files.h"
 #include "ops/error_table.h"
-#include "cli/progress_display.h"
-#include "sources/files/backup.h"
 
 namespace arca {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
-
-// SIGINT/SIGTERM ask the backup to stop before it publishes anything; a second signal kills at
-// once (SA_RESETHAND restores the default action). SA_RESTART: no thread's I/O fails with EINTR
-// (the walker polls the flag between chunks).
-void catch_interrupts() {
-  struct sigaction sa {};
-  sa.sa_handler = [](int) { g_interrupted = true; };
-  sa.sa_flags = SA_RESETHAND | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
 void print_warning(const SnapshotWarning& w) {
   std::cerr << "warning: " << (w.path.empty() ? "" : w.path + ": ") << w.message << "\n";
+}
+
+void print_summary(const ops::BackupFilesResult& r) {
+  const Snapshot& snap = r.snapshot;
+  const auto& s = snap.stats;
+  if (r.dry_run) {
+    std::cout << "dry run: nothing was written\n"
+              << "  would store: " << s.files << " files (" << s.files_new << " new, " << s.files_changed
+              << " changed, " << s.files_unchanged << " unchanged), " << s.dirs << " dirs, " << s.symlinks
+              << " symlinks, " << s.special << " special files; " << human_bytes(s.bytes) << "\n"
+              << "  new data:    " << human_bytes(s.bytes_added) << " (before compression) in " << s.blobs_added
+              << " new chunks\n";
+    return;
+  }
+  double rate = s.duration_s > 0 ? double(s.bytes) / s.duration_s : 0;
+  std::cout << "snapshot " << snap.id.short_hex() << " saved"
+            << (snap.partial ? " (PARTIAL: some files could not be read)" : "") << "\n"
+            << "  files:  " << s.files_new << " new, " << s.files_changed << " changed, " << s.files_unchanged
+            << " unchanged; " << s.dirs << " dirs, " << s.symlinks << " symlinks"
+            << (s.special ? ", " + std::to_string(s.special) + " special files" : std::string()) << "\n"
+            << "  data:   " << human_bytes(s.bytes) << " in " << human_duration(s.duration_s) << " ("
+            << human_bytes(uint64_t(rate)) << "/s), read " << human_bytes(s.bytes_read) << "\n"
+            << "  added:  " << human_bytes(s.bytes_added) << " new data, " << human_bytes(s.stored_added)
+            << " stored after compression and encryption\n";
 }
 
 }  // namespace
@@ -70,108 +77,48 @@ void register_backup(CLI::App& app, GlobalOptions& g) {
   cmd->add_option("--threads", a->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, a] {
     auto repo = open_repository(g);
-    BackupOptions o;
-    o.paths = a->paths;
-    for (const auto& f : a->files_from)
-      for (auto& p : read_list_file(f, "--files-from file")) o.paths.push_back(std::move(p));
-    o.tags = a->tags;
-    o.host = a->host;
-    for (const auto& e : a->excludes) o.excludes.add(e);
-    for (const auto& f : a->exclude_files) o.excludes.add_file(f);
-    for (const auto& e : a->iexcludes) o.excludes.add(e, true);
-    for (const auto& f : a->iexclude_files) o.excludes.add_file(f, true);
-    o.dry_run = a->dry_run;
-    o.stop = &g_interrupted;
-    o.one_file_system = a->one_fs;
-    if (!a->parent.empty()) o.parent = a->parent;
-    o.force_reread = a->force;
-    o.threads = a->threads;
-    ProgressCounters progress;
-    std::thread scanner;
-    bool live = show_progress(g);
-    normalize_paths(o.paths);  // usage errors surface here, not in the scanner thread
-    catch_interrupts();
-    if (live)
-      scanner = std::thread([&] {
-        try {
-          scan_totals(o, progress);
-        } catch (const std::exception&) {
-          // Totals are only for the ETA; the backup itself reports every problem.
-        }
-      });
-    Snapshot snap;
-    BackupReport report;
-    bool interrupted = false;
+    ops::BackupFilesRequest req;
+    req.paths = a->paths;
+    req.files_from = a->files_from;
+    req.tags = a->tags;
+    req.host = a->host;
+    req.excludes = a->excludes;
+    req.exclude_files = a->exclude_files;
+    req.iexcludes = a->iexcludes;
+    req.iexclude_files = a->iexclude_files;
+    req.dry_run = a->dry_run;
+    req.one_file_system = a->one_fs;
+    if (!a->parent.empty()) req.parent = a->parent;
+    req.force_reread = a->force;
+    req.threads = a->threads;
+    req.count_totals = show_progress(g);
+    ops::BackupFilesResult r;
     {
-      ProgressDisplay display(progress, "backup", "files", live);
+      CliJob job(g);
+      job.show_progress("backup", "files");
       try {
-        snap = backup_files(*repo, o, progress, &report);
+        r = ops::backup_files(*repo, req, job.ctx());
       } catch (...) {
-        if (scanner.joinable()) scanner.join();
-        if (!g_interrupted) throw;
-        interrupted = true;
+        if (!job.ctx().cancel.cancelled()) throw;  // whatever stopped it after a signal, nothing was published
+        job.stop_progress();
+        // Nothing was published; packs already stored are reused by the next backup (or pruned).
+        std::cerr << "interrupted: no recovery point saved\n";
+        return kExitInterrupted;
       }
     }
-    if (scanner.joinable()) scanner.join();
-    if (interrupted) {
-      // Nothing was published; packs already stored are reused by the next backup (or pruned).
-      std::cerr << "interrupted: no recovery point saved\n";
-      return kExitInterrupted;
-    }
-    if (o.dry_run) {
-      const auto& s = snap.stats;
-      if (g.json) {
-        print_json({{"dry_run", true},
-                    {"files", s.files},
-                    {"dirs", s.dirs},
-                    {"symlinks", s.symlinks},
-                    {"special", s.special},
-                    {"bytes", s.bytes},
-                    {"files_new", s.files_new},
-                    {"files_changed", s.files_changed},
-                    {"files_unchanged", s.files_unchanged},
-                    {"bytes_read", s.bytes_read},
-                    {"new_data", s.bytes_added},
-                    {"new_blobs", s.blobs_added},
-                    {"partial", snap.partial},
-                    {"warnings", snap.to_json().value("warnings", nlohmann::json::array())}});
-      } else if (!g.quiet) {
-        for (const auto& w : snap.warnings) print_warning(w);
-        std::cout << "dry run: nothing was written\n"
-                  << "  would store: " << s.files << " files (" << s.files_new << " new, " << s.files_changed
-                  << " changed, " << s.files_unchanged << " unchanged), " << s.dirs << " dirs, " << s.symlinks
-                  << " symlinks, " << s.special << " special files; " << human_bytes(s.bytes) << "\n"
-                  << "  new data:    " << human_bytes(s.bytes_added) << " (before compression) in " << s.blobs_added
-                  << " new chunks\n";
-      }
-      if (g.quiet)
-        for (const auto& w : report.outcome_warnings) print_warning(w);
-      return snap.partial ? kExitPartial : kExitOk;
-    }
-    const auto& s = snap.stats;
+    const Snapshot& snap = r.snapshot;
     if (g.json) {
-      nlohmann::json j = snap.to_json();
-      j["short_id"] = snap.id.short_hex();
-      print_json(j);
+      print_json(r.to_json());
+      if (!r.dry_run && !g.quiet)
+        for (const auto& w : snap.warnings) print_warning(w);
     } else if (!g.quiet) {
       for (const auto& w : snap.warnings) print_warning(w);
-      double rate = s.duration_s > 0 ? double(s.bytes) / s.duration_s : 0;
-      std::cout << "snapshot " << snap.id.short_hex() << " saved"
-                << (snap.partial ? " (PARTIAL: some files could not be read)" : "") << "\n"
-                << "  files:  " << s.files_new << " new, " << s.files_changed << " changed, " << s.files_unchanged
-                << " unchanged; " << s.dirs << " dirs, " << s.symlinks << " symlinks"
-                << (s.special ? ", " + std::to_string(s.special) + " special files" : std::string()) << "\n"
-                << "  data:   " << human_bytes(s.bytes) << " in " << human_duration(s.duration_s) << " ("
-                << human_bytes(uint64_t(rate)) << "/s), read " << human_bytes(s.bytes_read) << "\n"
-                << "  added:  " << human_bytes(s.bytes_added) << " new data, " << human_bytes(s.stored_added)
-                << " stored after compression and encryption\n";
+      print_summary(r);
     }
-    if (g.json && !g.quiet)
-      for (const auto& w : snap.warnings) print_warning(w);
     // -q hides advice, not the reasons a point is partial (a cron job gets exit 3 and the list).
     if (g.quiet)
-      for (const auto& w : report.outcome_warnings) print_warning(w);
-    return snap.partial ? kExitPartial : kExitOk;
+      for (const auto& w : r.outcome_warnings) print_warning(w);
+    return r.partial() ? kExitPartial : kExitOk;
   });
 }
 
