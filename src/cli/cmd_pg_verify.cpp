@@ -1,14 +1,32 @@
 // `arca pg verify`: restore a recovery point into a scratch server, run integrity checks,
 // report them with the measured restore time (RTO sample) and recovery point age (RPO sample).
+// Flags and printing; the work is ops::pg_verify (ops/pg_verify.h).
 #include <iostream>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
-#include "ops/error_table.h"
 #include "cli/pg_common.h"
-#include "cli/progress_display.h"
-#include "sources/postgres/verify.h"
+#include "ops/pg_verify.h"
 
 namespace arca {
+
+namespace {
+
+void print_verify(const PgVerifyResult& r) {
+  std::cout << "verify of base backup " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name << ", "
+            << short_time(r.snapshot.time) << "): " << (r.passed() ? "PASSED" : "FAILED") << "\n"
+            << "  restore " << human_duration(r.restore_s) << " + start " << human_duration(r.start_s)
+            << " = RTO sample " << human_duration(r.restore_s + r.start_s) << "; recovery point age (RPO sample) "
+            << human_duration(r.recovery_point_age_s) << "\n";
+  for (const auto& c : r.checks) {
+    std::string status = c.skipped ? "skip" : c.passed ? " ok " : "FAIL";
+    std::cout << "  [" << status << "] " << c.name << (c.database.empty() ? "" : " (" + c.database + ")") << ": "
+              << c.detail << "\n";
+  }
+  if (!r.scratch.empty()) std::cout << "  scratch data directory kept: " << r.scratch << "/data\n";
+}
+
+}  // namespace
 
 void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
   auto* cmd = pg.add_subcommand("verify",
@@ -39,56 +57,21 @@ void register_pg_verify(CLI::App& pg, GlobalOptions& g) {
   set_command(*cmd, [&g, o, target] {
     o->target = parse_target(*target, RecoveryTarget::Kind::Immediate);
     auto repo = open_repository(g);
-    if (o->target.kind != RecoveryTarget::Kind::Immediate) {
-      std::string sysid;
-      PgRestoreOptions ro;
-      if (o->snapshot != "latest") ro.snapshot = o->snapshot;
-      ro.source_name = o->source_name;
-      ro.target = o->target;
+    if (auto base = ops::pg_verify_replay_point(*repo, *o)) {
       std::string note;
-      o->restore_command = wal_fetch_command(g, snapshot_meta(choose_base_backup(*repo, ro), "system_id"), note);
+      o->restore_command = wal_fetch_command(g, snapshot_meta(*base, "system_id"), note);
     }
-    ProgressCounters progress;
-    PgVerifyResult r;
+    ops::PgVerifyOpResult res;
     {
-      ProgressDisplay display(progress, "pg verify: restore", "files", show_progress(g));
-      r = pg_verify(*repo, *o, progress);
+      CliJob job(g);
+      job.show_progress("pg verify: restore", "files");
+      res = ops::pg_verify(*repo, *o, job.ctx());
     }
-    bool ok = r.passed();
-    double rto = r.restore_s + r.start_s;
-    if (g.json) {
-      nlohmann::json checks = nlohmann::json::array();
-      for (const auto& c : r.checks)
-        checks.push_back({{"name", c.name},
-                          {"database", c.database},
-                          {"status", c.skipped  ? "skipped"
-                                     : c.passed ? "passed"
-                                                : "failed"},
-                          {"detail", c.detail}});
-      print_json({{"snapshot", r.snapshot.id.hex()},
-                  {"source", r.snapshot.source_name},
-                  {"passed", ok},
-                  {"restore_s", r.restore_s},
-                  {"start_s", r.start_s},
-                  {"rto_sample_s", rto},
-                  {"checks_s", r.checks_s},
-                  {"recovery_point_age_s", r.recovery_point_age_s},
-                  {"checks", checks},
-                  {"scratch", r.scratch.empty() ? nlohmann::json() : nlohmann::json(r.scratch)}});
-    } else if (!g.quiet) {
-      std::cout << "verify of base backup " << r.snapshot.id.short_hex() << " (" << r.snapshot.source_name << ", "
-                << short_time(r.snapshot.time) << "): " << (ok ? "PASSED" : "FAILED") << "\n"
-                << "  restore " << human_duration(r.restore_s) << " + start " << human_duration(r.start_s)
-                << " = RTO sample " << human_duration(rto) << "; recovery point age (RPO sample) "
-                << human_duration(r.recovery_point_age_s) << "\n";
-      for (const auto& c : r.checks) {
-        std::string status = c.skipped ? "skip" : c.passed ? " ok " : "FAIL";
-        std::cout << "  [" << status << "] " << c.name << (c.database.empty() ? "" : " (" + c.database + ")") << ": "
-                  << c.detail << "\n";
-      }
-      if (!r.scratch.empty()) std::cout << "  scratch data directory kept: " << r.scratch << "/data\n";
-    }
-    return ok ? kExitOk : kExitCorrupt;
+    if (g.json)
+      print_json(res.to_json());
+    else if (!g.quiet)
+      print_verify(res.verify);
+    return res.exit_code();
   });
 }
 
