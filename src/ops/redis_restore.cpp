@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "restore/restore_outcome.h"
 #include "sources/redis/redis_server.h"
 #include "util/error.h"
 #include "util/io.h"
@@ -17,12 +18,8 @@ void RedisRestoreRequest::validate() const {
 
 std::optional<ErrorKind> RedisRestoreResult::failure() const {
   if (loaded_into) return std::nullopt;
-  if (files.no_space) return ErrorKind::NoSpace;
-  if (files.errors.empty()) return std::nullopt;
-  // A problem writing the target is not damage in the repository.
-  for (const auto& e : files.errors)
-    if (e.source == RestoreProblemSource::Target) return ErrorKind::Io;
-  return ErrorKind::Corrupt;
+  // A data set is usable only whole: judged like a cluster (restore/restore_outcome.h).
+  return restore_outcome_error(judge_restore(files, RestoreScope::AllOrNothing).outcome);
 }
 
 nlohmann::json RedisRestoreResult::to_json() const {

@@ -45,9 +45,9 @@ struct RedisRestoreResult {
   RedisLoadResult load;
   RestoreResult files;
   std::optional<RedisStartedServer> server;  // started (and left running)
-  // Why the files restore failed, if it did: NoSpace (the target is full), Io (the target's
-  // fault: permissions, a read-only filesystem), Corrupt (the repository's data is damaged).
-  // No server is started after a failure.
+  // Why the files restore failed, if it did (restore/restore_outcome.h, all or nothing):
+  // NoSpace (the target is full), Corrupt (damaged data kept a file out), Io (the target's
+  // fault: permissions, a read-only filesystem). No server is started after a failure.
   std::optional<ErrorKind> failure() const;
   nlohmann::json to_json() const;  // redis restore --json
 };
