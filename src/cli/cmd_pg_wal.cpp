@@ -11,8 +11,10 @@
 #include <regex>
 #include <thread>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "ops/error_table.h"
+#include "ops/pg_wal.h"
 #include "cli/pg_common.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"
@@ -164,10 +166,6 @@ void register_wal_fetch(CLI::App& pg, GlobalOptions& g) {
   });
 }
 
-namespace {
-std::atomic<bool> g_stop{false};
-}  // namespace
-
 void register_wal_stream(CLI::App& pg, GlobalOptions& g) {
   auto* cmd = pg.add_subcommand("wal-stream",
                                 "Stream WAL continuously over a replication slot into the archive (as pg_receivewal "
@@ -186,28 +184,22 @@ void register_wal_stream(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--give-up-after", o->give_up_after, "Fail after this many seconds without a connection (0: never)")
       ->capture_default_str();
   set_command(*cmd, [&g, o] {
-    if (!std::regex_match(o->slot, std::regex("[a-z0-9_]{1,63}")))
-      throw Error(ErrorKind::Usage, "--slot " + o->slot + ": slot names are 1-63 lowercase letters, digits and '_'");
-    auto repo = open_repository(g);
-    struct sigaction sa {};
-    sa.sa_handler = [](int) { g_stop = true; };
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    WalStreamStatus st;
-    auto log = [&g](const std::string& m) {
+    ops::WalStreamRequest req;
+    req.options = *o;
+    req.log = [&g](const std::string& m) {
       if (g.json)
         print_json({{"time", now_rfc3339()}, {"event", m}});
       else if (!g.quiet)
         std::cerr << now_rfc3339().substr(0, 19) << " arca pg wal-stream: " << m << std::endl;
     };
-    pg_wal_stream(*repo, *o, st, g_stop, log);
+    auto repo = open_repository(g);
+    ops::WalStreamResult st;
+    {
+      CliJob job(g);  // SIGINT/SIGTERM end the stream: its normal end, exit 0
+      st = ops::wal_stream(*repo, req, job.ctx());
+    }
     if (g.json)
-      print_json({{"stopped", true},
-                  {"received", st.received.load()},
-                  {"segments", st.segments.load()},
-                  {"pieces", st.pieces.load()},
-                  {"flushed_lsn", format_lsn(st.flushed_lsn)},
-                  {"reconnects", st.reconnects.load()}});
+      print_json(st.to_json());
     else if (!g.quiet)
       std::cerr << "stopped: received " << human_bytes(st.received) << ", stored " << st.segments
                 << " whole segments and " << st.pieces << " pieces; archived up to " << format_lsn(st.flushed_lsn)
