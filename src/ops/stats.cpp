@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "repo/envelope.h"
+#include "repo/object_names.h"
 #include "repo/tree_walk.h"
 
 namespace arca::ops {
@@ -69,11 +70,14 @@ StatsResult stats(Repository& repo, const StatsRequest& req, JobContext& ctx) {
           "", "snapshot " + s.id.short_hex());
     }
   }
-  for (const char* dir : {"data/", "meta/", "index/", "snapshots/"})
-    repo.backend().list(dir, [&](const ObjectInfo& o) {
+  for (const std::string* dir :
+       {&names::kDataPacksPrefix, &names::kMetaPacksPrefix, &names::kIndexPrefix, &names::kSnapshotsPrefix}) {
+    bool pack = dir == &names::kDataPacksPrefix || dir == &names::kMetaPacksPrefix;
+    repo.backend().list(*dir, [&](const ObjectInfo& o) {
       r.repo_bytes += o.size;
-      r.packs += std::string(dir) != "index/" && std::string(dir) != "snapshots/";
+      r.packs += pack;
     });
+  }
   // Every stored blob carries a fixed envelope (key version, nonce, tag, codec byte). On tiny
   // points that overhead outweighs compression, so it is shown apart: the compression ratio
   // compares the data with its compressed form only, and is never below 1 (data that does not

@@ -10,6 +10,7 @@
 #include "ops/keys.h"
 #include "ops/locks.h"
 #include "ops/prune.h"
+#include "ops/snapshots.h"
 #include "repo/blob_writer.h"
 #include "repo/config.h"
 #include "repo/key_files.h"
@@ -281,4 +282,21 @@ TEST(OpsPrune, AppendOnlyKeyIsRefusedAndBadOptionsAreUsageErrors) {
   ops::PruneRequest bad;
   bad.max_unused = "150%";
   EXPECT_EQ(kind_of([&] { ops::prune(*repo, bad, ctx); }), ErrorKind::Usage);
+}
+
+TEST(OpsSnapshots, ListShowsLocksAndTheJsonView) {
+  LockedRepo t;
+  save_point(*t.repo, "h2");
+  auto list = ops::list_snapshots(*t.repo, SnapshotFilter{});
+  ASSERT_EQ(list.points.size(), 2u);
+  size_t locked = 0;
+  for (const auto& p : list.points) locked += p.locks.size();
+  EXPECT_EQ(locked, 1u);
+  auto j = list.to_json();
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["future_dated"], false);
+  EXPECT_TRUE(j[0].contains("locks"));
+  SnapshotFilter only_h2;
+  only_h2.hosts = {"h2"};
+  EXPECT_EQ(ops::list_snapshots(*t.repo, only_h2).points.size(), 1u);
 }
