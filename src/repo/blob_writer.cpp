@@ -9,9 +9,9 @@
 
 #include "crypto/random.h"
 #include "repo/envelope.h"
+#include "repo/object_names.h"
 #include "repo/prune_marks.h"
 #include "repo/writer_sessions.h"
-#include "repo/object_names.h"
 #include "util/error.h"
 
 #include <unistd.h>

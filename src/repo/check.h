@@ -36,7 +36,7 @@ struct AffectedFile {
 
 // The objects of one family outside packs that check lists (repo/object_families.h).
 struct FamilyCount {
-  std::string family;                           // ObjectFamily::id
+  std::string family;                              // ObjectFamily::id
   uint64_t objects = 0, read = 0, bytes_read = 0;  // read: authenticated (with read_data)
 };
 

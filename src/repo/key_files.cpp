@@ -164,7 +164,8 @@ uint64_t key_derivations() { return unlock_derivations_count.load(); }
 
 UnlockedKey unlock_master_key(const Backend& backend, const Credentials& creds) {
   std::vector<std::string> ids;
-  backend.list(names::kKeysPrefix, [&](const ObjectInfo& o) { ids.push_back(o.name.substr(names::kKeysPrefix.size())); });
+  backend.list(names::kKeysPrefix,
+               [&](const ObjectInfo& o) { ids.push_back(o.name.substr(names::kKeysPrefix.size())); });
   if (ids.empty()) {
     if (!backend.exists())
       throw Error(ErrorKind::NotFound,

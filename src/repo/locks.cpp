@@ -4,8 +4,8 @@
 
 #include "crypto/random.h"
 #include "repo/config.h"
-#include "repo/repository.h"
 #include "repo/object_names.h"
+#include "repo/repository.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/host.h"

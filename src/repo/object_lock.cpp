@@ -3,8 +3,8 @@
 #include <set>
 
 #include "repo/decode_guard.h"
-#include "repo/tree_walk.h"
 #include "repo/object_names.h"
+#include "repo/tree_walk.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 

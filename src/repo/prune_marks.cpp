@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/random.h"
-#include "repo/repository.h"
 #include "repo/object_names.h"
+#include "repo/repository.h"
 #include "util/error.h"
 
 namespace arca {

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "crypto/random.h"
-#include "repo/repair_scan.h"
 #include "repo/object_names.h"
+#include "repo/repair_scan.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/locks.h"
-#include "repo/repair_scan.h"
 #include "repo/object_names.h"
+#include "repo/repair_scan.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 

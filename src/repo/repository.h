@@ -131,7 +131,7 @@ class Repository {
   }
   std::function<void(const std::string&)> on_warning_;
   std::vector<std::string> damaged_keyring_;
-  Bytes signing_seed_;  // the opened key file's signing key: new points are signed with it (may be empty)
+  Bytes signing_seed_;   // the opened key file's signing key: new points are signed with it (may be empty)
   std::mutex index_mu_;  // loading the index (index_ready_ is the fast path)
   Index index_;
   std::vector<std::string> index_files_;

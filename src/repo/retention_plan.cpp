@@ -5,11 +5,11 @@
 
 #include "repo/config.h"
 #include "repo/future_points.h"
+#include "repo/object_names.h"
 #include "repo/point_signature.h"
 #include "repo/repair_scan.h"
 #include "repo/repository.h"
 #include "repo/snapshot_filter.h"
-#include "repo/object_names.h"
 #include "util/error.h"
 #include "util/parallel_for.h"
 

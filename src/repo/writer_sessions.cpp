@@ -10,14 +10,13 @@
 
 #include "crypto/random.h"
 #include "repo/config.h"
-#include "repo/repository.h"
 #include "repo/object_names.h"
+#include "repo/repository.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/host.h"
 
 namespace arca {
-
 
 std::string process_domain() {
   std::string boot;
@@ -56,7 +55,8 @@ void unregister_writer(Repository& repo, const std::string& name) noexcept {
     repo.backend().remove(name);
   } catch (const Error& e) {
     try {
-      if (e.kind() == ErrorKind::Refused) repo.save_object_if_absent(names::writer_done(name), as_view(std::string("{}")));
+      if (e.kind() == ErrorKind::Refused)
+        repo.save_object_if_absent(names::writer_done(name), as_view(std::string("{}")));
     } catch (const std::exception&) {}
   } catch (const std::exception&) {}
 }
