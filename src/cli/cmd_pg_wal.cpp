@@ -220,43 +220,14 @@ void register_pg_check(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("-d,--conn", *conninfo, "Also compare with the live server's current WAL position");
   set_command(*cmd, [&g, sysid, conninfo] {
     auto repo = open_repository(g);
-    std::optional<std::pair<uint32_t, Lsn>> server;
-    if (!conninfo->empty()) {
-      PgConn c(*conninfo, PgConn::Mode::Replication);
-      PgResult r = c.exec("IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM");
-      server = std::make_pair(uint32_t(std::stoul(PQgetvalue(r.get(), 0, 1))), parse_lsn(PQgetvalue(r.get(), 0, 2)));
-    }
-    auto rep = check_wal_continuity(*repo, sysid->empty() ? 0 : parse_system_id(*sysid), server);
+    ops::PgCheckRequest req;
+    req.system_id = sysid->empty() ? 0 : parse_system_id(*sysid);
+    req.conninfo = *conninfo;
+    CliJob job(g);
+    auto res = ops::pg_check(*repo, req, job.ctx());
+    const auto& rep = res.report;
     if (g.json) {
-      nlohmann::json tls = nlohmann::json::array(), bks = nlohmann::json::array();
-      for (const auto& t : rep.timelines) {
-        nlohmann::json gaps = nlohmann::json::array();
-        for (const auto& gp : t.gaps)
-          gaps.push_back({{"first_missing", gp.first_missing}, {"last_missing", gp.last_missing}});
-        tls.push_back({{"timeline", t.timeline},
-                       {"first", t.first},
-                       {"last", t.last},
-                       {"segments", t.segments},
-                       {"last_is_partial", t.last_is_partial},
-                       {"parent", t.parent ? nlohmann::json(*t.parent) : nlohmann::json()},
-                       {"gaps", gaps}});
-      }
-      for (const auto& b : rep.backups)
-        bks.push_back({{"snapshot", b.snapshot.id.hex()},
-                       {"time", b.snapshot.time},
-                       {"continuous", b.continuous},
-                       {"recoverable_to", b.recoverable_to},
-                       {"timeline", b.end_timeline},
-                       {"first_gap", b.first_gap ? nlohmann::json{{"first_missing", b.first_gap->first_missing},
-                                                                  {"last_missing", b.first_gap->last_missing}}
-                                                 : nlohmann::json()}});
-      nlohmann::json j = {
-          {"system_id", std::to_string(rep.system_id)}, {"ok", rep.ok()}, {"timelines", tls}, {"backups", bks}};
-      if (rep.server_lsn) {
-        j["server_lsn"] = format_lsn(*rep.server_lsn);
-        j["segments_behind"] = rep.segments_behind;
-      }
-      print_json(j);
+      print_json(res.to_json());
     } else {
       std::cout << "WAL archive of cluster " << rep.system_id << ": " << (rep.ok() ? "continuous" : "GAPS FOUND")
                 << "\n";
@@ -284,7 +255,7 @@ void register_pg_check(CLI::App& pg, GlobalOptions& g) {
         std::cout << "  server is at " << format_lsn(*rep.server_lsn) << ": the archive is " << rep.segments_behind
                   << " segment(s) behind\n";
     }
-    return rep.ok() ? kExitOk : kExitCorrupt;
+    return res.exit_code();
   });
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/repository.h"
+#include "sources/postgres/wal_continuity.h"
 #include "sources/postgres/wal_stream.h"
 #include "util/job_context.h"
 
@@ -21,6 +22,20 @@ struct WalStreamResult {
   uint64_t received = 0, segments = 0, pieces = 0, flushed_lsn = 0, reconnects = 0;
   nlohmann::json to_json() const;  // pg wal-stream --json, last line
 };
+
+// `pg check`: is the WAL archive continuous from every base backup, per timeline (exit 12 if not)?
+struct PgCheckRequest {
+  uint64_t system_id = 0;  // 0: that of the newest base backup
+  std::string conninfo;    // also compare with this live server's WAL position ("" = none)
+};
+
+struct PgCheckResult {
+  WalContinuityReport report;
+  int exit_code() const;           // 0 continuous, 12 a gap
+  nlohmann::json to_json() const;  // pg check --json
+};
+
+PgCheckResult pg_check(Repository& repo, const PgCheckRequest& req, JobContext& ctx);
 
 // Throws Error(Usage) for a malformed slot name before connecting.
 WalStreamResult wal_stream(Repository& repo, const WalStreamRequest& req, JobContext& ctx);
