@@ -244,7 +244,10 @@ void PgServer::wait_promoted(int timeout_s) {
 void PgServer::stop() {
   if (!running_) return;
   running_ = false;
-  auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-m", "fast", "-w", "-t", "120", "stop"}));
+  // A cancelled job's server stops at once: a fast shutdown's checkpoint can take seconds after
+  // recovery, and what a cancelled verify or restore leaves is thrown away or restored again.
+  const char* mode = cancel_ && cancel_->cancelled() ? "immediate" : "fast";
+  auto [rc, out] = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-m", mode, "-w", "-t", "120", "stop"}));
   if (rc != 0 && out.find("is the server running") == std::string::npos)
     throw Error(ErrorKind::Generic, "stopping the restored server in " + datadir_ + " failed: " + out);
 }

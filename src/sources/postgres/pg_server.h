@@ -30,7 +30,7 @@ class PgServer {
   // Waits in start() and wait_promoted() look at `cancel` every 100 ms: a cancel stops the
   // server (fast shutdown) and throws Error(Cancelled).
   void set_cancel(const CancelToken* cancel) { cancel_ = cancel; }
-  void stop();  // fast shutdown; no-op if not running
+  void stop();  // fast shutdown (immediate once cancelled, see set_cancel); no-op if not running
   bool running() const { return running_; }
   void release() {
     running_ = false, released_ = true;
