@@ -1,12 +1,11 @@
 // `arca pg`: the PostgreSQL commands, and `arca pg backup` (base backups).
 #include <iostream>
 
+#include "cli/cli_job.h"
 #include "cli/commands.h"
-#include "ops/error_table.h"
 #include "cli/pg_common.h"
-#include "cli/progress_display.h"
-#include "sources/postgres/base_backup.h"
-#include "sources/postgres/logical_dump.h"
+#include "ops/error_table.h"
+#include "ops/pg_backup.h"
 #include "sources/postgres/wal_archive.h"
 #include "util/error.h"
 
@@ -35,11 +34,11 @@ void register_pg_backup(CLI::App& pg, GlobalOptions& g) {
   cmd->add_option("--threads", o->threads, "Worker threads (default: number of cores)")->check(CLI::Range(1, 256));
   set_command(*cmd, [&g, o] {
     auto repo = open_repository(g);
-    ProgressCounters progress;
     Snapshot snap;
     {
-      ProgressDisplay display(progress, "pg backup", "files", show_progress(g));
-      snap = pg_base_backup(*repo, *o, progress);
+      CliJob job(g);
+      job.show_progress("pg backup", "files");
+      snap = ops::pg_backup(*repo, *o, job.ctx()).snapshot;
     }
     if (report_saved_snapshot(g, snap)) {
       const auto& s = snap.stats;
@@ -76,14 +75,15 @@ void register_pg_dump(CLI::App& pg, GlobalOptions& g) {
       ->allow_extra_args(false);
   cmd->add_option("--name", o->name, "Source name for these exports (default: postgres-dump)");
   add_tags_option(*cmd, "--tag", o->tags, "Tag the recovery point (a,b is two tags; repeatable)");
+  host_option(cmd->add_option("--host", o->host, "Host name to record (default: this machine's)"));
   cmd->add_option("--pg-bin", o->pg_bin, "Directory with pg_dump (default: found for the server's version)");
   set_command(*cmd, [&g, o] {
     auto repo = open_repository(g);
-    ProgressCounters progress;
     Snapshot snap;
     {
-      ProgressDisplay display(progress, "pg dump", "databases", show_progress(g));
-      snap = pg_dump_to_repo(*repo, *o, progress);
+      CliJob job(g);
+      job.show_progress("pg dump", "databases");
+      snap = ops::pg_dump(*repo, *o, job.ctx()).snapshot;
     }
     if (report_saved_snapshot(g, snap)) {
       std::cout << "logical dump " << snap.id.short_hex() << " saved: " << snap.paths.size() << " database(s), "

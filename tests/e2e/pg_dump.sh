@@ -28,8 +28,14 @@ q -c "CREATE DATABASE shop_stream"
 pa pg restore-logical --repo "$REPO" --password-file "$PW" "$D1" --stdout | "$PG_BIN/pg_restore" -d shop_stream
 [ "$(q -d shop_stream -c "SELECT count(*) FROM sales.orders")" = 20000 ] || fail "streamed restore incomplete"
 
-step "a second dump of unchanged data stores almost nothing"
-pa pg dump --repo "$REPO" --password-file "$PW" --db shop -n sales --json > "$T/d2.json"
+step "a second dump of unchanged data stores almost nothing; --host is recorded"
+pa pg dump --repo "$REPO" --password-file "$PW" --db shop -n sales --host dump-host-7 --json > "$T/d2.json"
+[ "$(json_field "$T/d2.json" '["host"]')" = dump-host-7 ] || fail "pg dump --json shows host $(json_field "$T/d2.json" '["host"]'), not --host"
+D2=$(json_field "$T/d2.json" '["id"]')
+pa snapshots --repo "$REPO" --password-file "$PW" --json | python3 -c '
+import json, sys
+p = [s for s in json.load(sys.stdin) if s["id"] == sys.argv[1]]
+assert p and p[0]["host"] == "dump-host-7", p' "$D2" || fail "the dump's recovery point does not record --host"
 python3 - "$T/d1.json" "$T/d2.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:])
