@@ -4,7 +4,7 @@
 
 #include "cli/cli_job.h"
 #include "cli/commands.h"
-#include "cli/name_format.h"
+#include "util/name_format.h"
 #include "cli/prune_command.h"
 #include "ops/error_table.h"
 #include "ops/forget.h"

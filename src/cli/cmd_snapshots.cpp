@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/name_format.h"
+#include "util/name_format.h"
 #include "ops/error_table.h"
 #include "ops/snapshots.h"
 

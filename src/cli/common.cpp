@@ -12,7 +12,7 @@
 #include <iostream>
 
 #include "ops/error_table.h"
-#include "cli/name_format.h"
+#include "util/name_format.h"
 #include "storage/backend.h"
 #include "util/error.h"
 #include "util/subprocess.h"

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "cli/common.h"
-#include "cli/name_format.h"
+#include "util/name_format.h"
 
 namespace arca {
 

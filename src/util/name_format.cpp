@@ -1,4 +1,4 @@
-#include "cli/name_format.h"
+#include "util/name_format.h"
 
 #include <cstdio>
 
