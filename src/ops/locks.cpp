@@ -109,9 +109,12 @@ LockAddResult add_locks(Repository& repo, const LockAddRequest& req, JobContext&
       return r;
     }
   }
-  for (const auto& ref : req.snapshots) {
+  // All or nothing: every point is resolved before the first lock is written, so an unknown or
+  // ambiguous id leaves nothing locked.
+  std::vector<Snapshot> points;
+  for (const auto& ref : req.snapshots) points.push_back(repo.find_snapshot(ref));
+  for (const auto& s : points) {
     ctx.cancel.check("lock add");
-    Snapshot s = repo.find_snapshot(ref);
     AddedLock a{add_lock(repo, s.id, mode, until, req.reason), {}};
     if (req.store != "off") a.store = apply_store_lock(repo, s, a.lock, req.store == "on");
     r.added.push_back(std::move(a));

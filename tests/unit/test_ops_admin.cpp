@@ -169,6 +169,23 @@ TEST(OpsLockAdd, ComplianceNeedsConfirmationAndAppendOnlyCannotAddIt) {
   EXPECT_EQ(ops::add_locks(*repo, req, ctx).added.size(), 1u);
 }
 
+// All or nothing: an unknown id after a good one leaves the good one unlocked too.
+TEST(OpsLockAdd, UnknownPointLocksNothing) {
+  TempDir dir;
+  auto repo = make_test_repo(dir.path + "/repo");
+  Snapshot s = save_point(*repo, "h1");
+  JobContext ctx;
+  ops::LockAddRequest req;
+  req.snapshots = {s.id.hex(), std::string(64, 'e')};
+  req.span = "1h";
+  req.store = "off";
+  EXPECT_EQ(kind_of([&] { ops::add_locks(*repo, req, ctx); }), ErrorKind::NotFound);
+  EXPECT_TRUE(load_locks(*repo).empty());
+  req.snapshots = {s.id.hex(), "ffffffff"};
+  EXPECT_EQ(kind_of([&] { ops::add_locks(*repo, req, ctx); }), ErrorKind::NotFound);
+  EXPECT_TRUE(load_locks(*repo).empty());
+}
+
 TEST(OpsKeys, AppendOnlyKeyCannotAddFullKeysRemoveOrChangePassword) {
   TempDir dir;
   auto repo = make_test_repo(dir.path + "/repo");
