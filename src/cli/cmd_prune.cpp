@@ -12,7 +12,7 @@ namespace {
 
 void print_report(const ops::PruneResult& r, const std::string& grace) {
   const PruneStats& s = r.packs;
-  const WalPruneStats& w = r.wal;
+  const FamilySweepResult& w = r.wal;
   bool dry = r.dry_run;
   std::cout << "recovery points: " << s.snapshots << ", trees " << s.trees << ", blobs " << s.referenced_blobs
             << " needed of " << s.blobs << ", packs " << s.packs << " (" << human_bytes(s.stored_bytes_before) << ")\n";

@@ -105,7 +105,9 @@ PruneResult prune(Repository& repo, const PruneRequest& req, JobContext& ctx) {
   r.grace_s = o.grace_s;
   r.packs = prune_repository(repo, o, ctx.progress);
   ctx.cancel.check("prune");
-  r.wal = prune_wal_archive(repo, repo.list_snapshots_strict(), req.dry_run);
+  r.sweeps = sweep_object_families(repo, repo.list_snapshots_strict(), req.dry_run);
+  for (const auto& [id, swept] : r.sweeps)
+    if (id == "wal") r.wal = swept;
   return r;
 }
 

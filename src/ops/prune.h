@@ -1,13 +1,16 @@
 // `arca prune` (also run by `forget --prune`): the prune lock, the active recovery point locks,
-// garbage collection of packs (repo/prune.h), then the retention of the WAL archive.
+// garbage collection of packs (repo/prune.h), then the sweep of every out-of-pack object family
+// (repo/object_families.h: the WAL archive's retention).
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "repo/object_families.h"
 #include "repo/prune.h"
 #include "repo/repository.h"
-#include "sources/postgres/wal_retention.h"
 #include "util/job_context.h"
 
 namespace arca::ops {
@@ -22,7 +25,9 @@ struct PruneResult {
   bool dry_run = false;
   int64_t grace_s = 0;
   PruneStats packs;
-  WalPruneStats wal;
+  // Per family with a sweep (object_families.h), what it removed, in registry order.
+  std::vector<std::pair<std::string, FamilySweepResult>> sweeps;
+  FamilySweepResult wal;  // the "wal" entry of `sweeps`: prune --json reports it by name
   bool damaged() const { return !packs.damaged.empty(); }
   // What prune did and did not do about damaged packs, and what to run (Error Corrupt, exit 12).
   Error damage_error() const;
