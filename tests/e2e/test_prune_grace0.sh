@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `prune --grace 0` against a backup that started before it (issue 17 A4): the dry run speaks in
-# the conditional, also about packs a late backup needs again.
+# `prune --grace 0` after a backup that started before a mark published a point needing marked
+# packs (issue 17 A4): the dry run speaks in the conditional, also about the packs it keeps.
 #
 # Tested in-process, with the pausing backend instead of timing: an immediate prune and a backup
 # never run together (tests/unit/test_prune_faults.cpp, PruneFaults.*CannotStartWhile*), and a
@@ -12,15 +12,14 @@ R2=$T/repo2
 init_repo "$R2" --pack-size 1
 mkdir -p "$T/d2"; head -c 3000000 /dev/urandom > "$T/d2/x"
 a backup --repo "$R2" "$T/d2" -q
-# A backup that read the index before the mark reuses x (and stores y, slowly); it publishes
-# after the mark.
-head -c 100000 /dev/urandom > "$T/d2/y"
-( ARCA_TEST_WRITER_PACK_MS=2500 "$ARCA" backup --repo "$R2" "$T/d2" --tag late -q ) &
-sleep 0.8
+# A backup that read the index before the mark reuses x and publishes after it: here its point
+# is the forgotten one's object put back after the mark (no race, no timing).
 first=$(a snapshots --repo "$R2" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+cp "$R2/snapshots/$first" "$T/late-point"
 a forget --repo "$R2" "$first" --yes -q
 a prune --repo "$R2" --grace 1h -q   # marks x's packs: no recovery point needs them now
-wait
+ls "$R2/prune" | grep -q . || fail "no pack was marked (test premise)"
+cp "$T/late-point" "$R2/snapshots/$first"
 a prune --repo "$R2" --grace 0 --dry-run > "$T/dry.out"
 cat "$T/dry.out"
 grep -q "would be kept" "$T/dry.out" || fail "the dry run did not report the rescue in the conditional"
