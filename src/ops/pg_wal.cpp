@@ -1,13 +1,102 @@
 #include "ops/pg_wal.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <regex>
 
 #include "ops/error_table.h"
 #include "repo/wal_names.h"
 #include "sources/postgres/pg_conn.h"
+#include "sources/postgres/wal_archive.h"
+#include "sources/postgres/wal_batch.h"
+#include "sources/postgres/wal_prefetch.h"
 #include "util/error.h"
+#include "util/io.h"
 
 namespace arca::ops {
+
+uint64_t parse_system_id(const std::string& s) {
+  try {
+    size_t used = 0;
+    uint64_t v = std::stoull(s, &used, 10);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {}
+  throw Error(ErrorKind::Usage, "--system-id " + s + ": expected the decimal number pg_controldata shows");
+}
+
+namespace {
+
+// The cluster a WAL file belongs to: --system-id, the segment's own header, or pg_control.
+uint64_t wal_system_id(const std::string& explicit_id, const std::string& pgdata, ByteView content) {
+  if (!explicit_id.empty()) return parse_system_id(explicit_id);
+  if (auto h = read_wal_segment_header(content)) return h->system_id;
+  return read_system_id(pgdata.empty() ? "." : pgdata);
+}
+
+}  // namespace
+
+WalPushResult wal_push(const std::function<Repository&()>& repo, const WalPushRequest& req, JobContext& ctx) {
+  WalPushResult res;
+  res.file = std::filesystem::path(req.path).filename().string();
+  const std::string& name = res.file;
+  if (!parse_wal_file_name(name, 16u << 20))
+    throw Error(ErrorKind::Usage, "'" + name + "' is not a WAL file name; archive_command must pass %p");
+  std::string wal_dir = std::filesystem::path(req.path).parent_path().string();
+  if (wal_dir.empty()) wal_dir = ".";
+  std::string sp = req.spool.empty() ? default_push_spool(wal_dir, req.repository) : req.spool;
+  if (take_pushed_marker(sp, name)) {
+    res.status = WalPushResult::Status::PushedAhead;  // stored by an earlier call's batch
+    return res;
+  }
+  Bytes content = read_whole_file(req.path);
+  res.system_id = wal_system_id(req.system_id, req.pgdata, content);
+  res.bytes = content.size();
+  Repository& r = repo();
+  WalArchive archive(r, res.system_id);
+  res.status = archive.push(name, content) == WalArchive::PushResult::Stored ? WalPushResult::Status::Stored
+                                                                             : WalPushResult::Status::AlreadyArchived;
+  std::vector<std::string> warnings;
+  if (req.batch > 0 && read_wal_segment_header(content))
+    res.pushed_ahead =
+        push_ready_segments(archive, wal_dir, sp, name, req.batch, std::max(4u, r.backend().parallelism()), warnings);
+  for (const auto& w : warnings) ctx.warn("pg.wal_push_ahead_failed", "pushing ahead: " + w, {{"file", name}});
+  return res;
+}
+
+nlohmann::json WalPushResult::to_json() const {
+  if (status == Status::PushedAhead) return {{"file", file}, {"result", "pushed_ahead"}};
+  return {{"file", file},
+          {"system_id", std::to_string(system_id)},
+          {"bytes", bytes},
+          {"result", status == Status::Stored ? "stored" : "already_archived"},
+          {"pushed_ahead", pushed_ahead}};
+}
+
+WalFetchResult wal_fetch(const std::function<Repository&()>& repo, const WalFetchRequest& req, JobContext& ctx) {
+  WalFetchResult res;
+  std::string datadir = req.pgdata.empty() ? "." : req.pgdata;
+  std::string sp = req.spool.empty() ? default_wal_spool(datadir) : req.spool;
+  if (take_spooled_wal(sp, req.file, req.destination)) {
+    res.status = WalFetchResult::Status::FromSpool;  // fetched ahead by an earlier call
+    return res;
+  }
+  uint64_t id = req.system_id.empty() ? read_system_id(datadir) : parse_system_id(req.system_id);
+  Repository& r = repo();
+  WalArchive archive(r, id);
+  auto content = archive.fetch(req.file);
+  if (!content) {
+    res.status = WalFetchResult::Status::NotInArchive;
+    return res;
+  }
+  write_wal_file(req.destination, *content);
+  res.bytes = content->size();
+  try {
+    prefetch_wal(archive, sp, req.file, *content, req.prefetch, std::max(4u, r.backend().parallelism()));
+  } catch (const Error& e) {
+    ctx.warn("pg.wal_prefetch_failed", "prefetching WAL after " + req.file + ": " + e.what(), {{"file", req.file}});
+  }
+  return res;
+}
 
 WalStreamResult wal_stream(Repository& repo, const WalStreamRequest& req, JobContext& ctx) {
   const auto& o = req.options;

@@ -1,7 +1,10 @@
-// The WAL commands as operations. `pg wal-stream`: WAL streamed over a replication slot into
+// The WAL commands as operations. `pg wal-push` / `pg wal-fetch`: one WAL file into or out of
+// the archive (PostgreSQL's archive_command / restore_command), with the batch pushed and the
+// segments prefetched alongside. `pg wal-stream`: WAL streamed over a replication slot into
 // the archive until the job is cancelled (its normal end: the result says what was archived).
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +15,54 @@
 #include "util/job_context.h"
 
 namespace arca::ops {
+
+// --system-id as given: the decimal number pg_controldata shows; else Error(Usage).
+uint64_t parse_system_id(const std::string& s);
+
+// `pg wal-push`: archive one WAL file; the same content again is accepted, different content
+// under an archived name is refused (Error from WalArchive::push).
+struct WalPushRequest {
+  std::string path;        // the WAL file (PostgreSQL's %p)
+  std::string system_id;   // "" = from the segment's header, else pg_control in `pgdata`
+  std::string pgdata;      // "" = the current directory
+  unsigned batch = 8;      // also push up to this many other ready segments (0: none)
+  std::string spool;       // markers of segments pushed ahead; "" = next to pg_wal
+  std::string repository;  // the repository's location, names the default spool
+};
+
+struct WalPushResult {
+  enum class Status { Stored, AlreadyArchived, PushedAhead } status = Status::Stored;
+  std::string file;
+  uint64_t system_id = 0, bytes = 0;
+  size_t pushed_ahead = 0;
+  nlohmann::json to_json() const;  // pg wal-push --json
+};
+
+// `repo` is called only when the file was not already pushed by an earlier call's batch.
+// Segments that fail to push ahead are warnings (event "pg.wal_push_ahead_failed").
+WalPushResult wal_push(const std::function<Repository&()>& repo, const WalPushRequest& req, JobContext& ctx);
+
+// `pg wal-fetch`: one WAL file out of the archive into `destination`, then the following ones
+// into the spool. Throws on any failure to read (the CLI's exit 126: recovery must stop, not end
+// early); a file that is not archived is a result (exit 1: recovery ends there).
+struct WalFetchRequest {
+  std::string file;         // WAL file name (PostgreSQL's %f)
+  std::string destination;  // PostgreSQL's %p
+  std::string system_id;    // "" = from pg_control in `pgdata`
+  std::string pgdata;       // "" = the current directory
+  unsigned prefetch = 8;    // also fetch this many following segments into the spool (0: none)
+  std::string spool;        // "" = pg_wal/arca-prefetch
+};
+
+struct WalFetchResult {
+  enum class Status { Fetched, FromSpool, NotInArchive } status = Status::Fetched;
+  uint64_t bytes = 0;  // when Fetched
+  int exit_code() const { return status == Status::NotInArchive ? 1 : 0; }
+};
+
+// `repo` is called only when the file was not prefetched by an earlier call. A failed prefetch
+// is a warning (event "pg.wal_prefetch_failed").
+WalFetchResult wal_fetch(const std::function<Repository&()>& repo, const WalFetchRequest& req, JobContext& ctx);
 
 struct WalStreamRequest {
   WalStreamOptions options;
