@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "repo/config.h"
-#include "sources/postgres/wal_names.h"
+#include "repo/wal_names.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/subprocess.h"

@@ -10,12 +10,12 @@
 #include "crypto/random.h"
 #include "repo/blob_writer.h"
 #include "repo/publish.h"
+#include "repo/wal_names.h"
 #include "sources/common/stream_tree.h"
 #include "sources/common/tar_reader.h"
 #include "sources/postgres/cluster_safety.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/row_counts.h"
-#include "sources/postgres/wal_names.h"
 #include "util/cancel.h"
 #include "util/error.h"
 

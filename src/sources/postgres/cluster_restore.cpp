@@ -16,11 +16,11 @@
 #include <sstream>
 
 #include "repo/future_points.h"
+#include "repo/wal_names.h"
 #include "restore/restore.h"
 #include "sources/postgres/cluster_safety.h"
 #include "sources/postgres/server_confinement.h"
 #include "sources/postgres/tablespace_map.h"
-#include "sources/postgres/wal_names.h"
 #include "util/beneath.h"
 #include "util/cancel.h"
 #include "util/clock.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "repo/repository.h"
-#include "sources/postgres/wal_names.h"
+#include "repo/wal_names.h"
 
 namespace arca {
 

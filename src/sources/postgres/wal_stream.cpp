@@ -8,9 +8,9 @@
 #include <sstream>
 #include <thread>
 
+#include "repo/wal_names.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"
-#include "sources/postgres/wal_names.h"
 #include "util/cancel.h"
 #include "util/error.h"
 
