@@ -21,11 +21,12 @@
 #include "repo/locks.h"
 #include "repo/object_lock.h"
 #include "repo/tree_walk.h"
-#include "sources/common/stream_tree.h"
 #include "restore/restore.h"
+#include "sources/common/stream_tree.h"
 #include "sources/postgres/cluster_safety.h"
 #include "storage/local_backend.h"
 #include "test_util.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 using namespace arca;

@@ -17,6 +17,7 @@
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/row_counts.h"
 #include "util/cancel.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace arca {
