@@ -1,7 +1,6 @@
 #include "repo/blob_writer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <unordered_set>
@@ -19,16 +18,6 @@
 namespace arca {
 
 static constexpr size_t kPacksPerIndexFile = 8;
-
-// Fault-injection aid for tests: ARCA_TEST_WRITER_PACK_MS=N sleeps N ms before each pack is
-// stored, so that a test can run another command while a backup is under way.
-static void test_pause() {
-  static const long ms = [] {
-    const char* v = getenv("ARCA_TEST_WRITER_PACK_MS");
-    return v ? std::strtol(v, nullptr, 10) : 0L;
-  }();
-  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
 
 BlobWriter::BlobWriter(Repository& repo, bool register_session)
     : repo_(repo),
@@ -286,7 +275,6 @@ void BlobWriter::upload_loop() {
         ::unlink(pack->path.c_str());
         continue;
       }
-      test_pause();
       repo_.backend().put_file(pack_name(pack->type, pack->id), pack->path);
       stored_bytes_ += pack->size;
       {

@@ -79,16 +79,28 @@ err_contains "not in range"
 expect_exit 2 a redis backup --repo "$REPO" --url redis://127.0.0.1:1 --timeout 0
 
 step "progress: a newline in a file name is escaped, a long UTF-8 name is cut between characters"
+# Each name is a sparse terabyte: the progress line shows it for as long as the test looks (no
+# slowed-down backup, no fixed sleep); the backup is interrupted once the line was seen.
 mkdir -p "$T/prog1" "$T/prog2"
-head -c 6000000 /dev/urandom > "$T/prog1/$(printf 'line\nbreak')"
+truncate -s 1T "$T/prog1/$(printf 'line\nbreak')"
 long=$(python3 -c 'print("é" * 120)')
-head -c 6000000 /dev/urandom > "$T/prog2/$long"
-tty_backup() {
-  ARCA_TEST_WRITER_PACK_MS=700 script -q -e -c "stty cols 100; $(printf '%q' "$ARCA") backup --repo $(printf '%q' "$REPO") $(printf '%q' "$1")" /dev/null > "$2" 2>&1
+truncate -s 1T "$T/prog2/$long"
+tty_backup() {  # dir output fixed-string-seen-on-the-line
+  rm -rf "$T/tty-repo"; cp -a "$REPO" "$T/tty-repo"
+  script -q -e -c "stty cols 100; exec $(printf '%q' "$ARCA") backup --repo $(printf '%q' "$T/tty-repo") $(printf '%q' "$1")" /dev/null > "$2" 2>&1 &
+  local spid=$! apid="" i
+  for i in $(seq 1 600); do
+    grep -aqF -- "$3" "$2" 2>/dev/null && break
+    kill -0 $spid 2>/dev/null || break
+    sleep 0.1
+  done
+  apid=$(pgrep -P $spid || true)  # the backup (exec'd by script's shell)
+  if [ -n "$apid" ]; then kill -INT $apid 2>/dev/null || true; else kill $spid 2>/dev/null || true; fi
+  wait $spid || true
 }
-tty_backup "$T/prog1" "$T/tty1.out"
+tty_backup "$T/prog1" "$T/tty1.out" 'line\nbreak'
 grep -aqF 'line\nbreak' "$T/tty1.out" || { cat -A "$T/tty1.out" | head -20; fail "the progress line did not escape the newline"; }
-tty_backup "$T/prog2" "$T/tty2.out"
+tty_backup "$T/prog2" "$T/tty2.out" '…é'
 grep -aq '…é' "$T/tty2.out" || { cat -A "$T/tty2.out" | head -5; fail "the long name was not cut"; }
 python3 - "$T/tty2.out" <<'P' || fail "the progress line split a UTF-8 character"
 import sys
