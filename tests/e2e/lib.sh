@@ -98,3 +98,35 @@ json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); prin
 flip_byte() {
   python3 -c "import sys; f=open(sys.argv[1],'r+b'); f.seek(int(sys.argv[2])); b=f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0]^0xff]))" "$1" "$2"
 }
+
+# interrupt_and_time NAME SIGNAL READY-TEST -- COMMAND...: starts COMMAND, waits until READY-TEST
+# (eval'd) succeeds, i.e. the command is busy with its long part, sends SIGNAL, and requires
+# exit 130 within $CANCEL_LIMIT_S s (default 1.5) with a message saying so; prints the measured
+# latency. The command's stderr is left in $T/err.
+interrupt_and_time() {
+  local name=$1 sig=$2 ready=$3 limit=${CANCEL_LIMIT_S:-1.5}
+  shift 4
+  set +e
+  "$@" > "$T/.stdout" 2> "$T/err" &
+  local pid=$! waited=0
+  until eval "$ready"; do
+    sleep 0.02
+    waited=$((waited + 1))
+    if ! kill -0 $pid 2>/dev/null; then
+      wait $pid; cat "$T/err" >&2
+      fail "$name ended before it could be cancelled (test inconclusive: more data needed)"
+    fi
+    [ $waited -lt 3000 ] || { kill -9 $pid; fail "$name never got busy"; }
+  done
+  local t0 t1 rc latency
+  t0=$(date +%s.%N); kill -"$sig" $pid; wait $pid; rc=$?; t1=$(date +%s.%N)
+  set -e
+  latency=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
+  echo "cancel latency $name: $latency s (SIG$sig)"
+  [ $rc = 130 ] || { cat "$T/err" >&2; fail "$name: exit $rc after SIG$sig, expected 130"; }
+  grep -Eqi "cancelled|interrupted" "$T/err" || { cat "$T/err" >&2; fail "$name: no 'cancelled' or 'interrupted' message"; }
+  python3 -c "import sys; sys.exit(0 if $latency <= $limit else 1)" || fail "$name took $latency s to stop (limit $limit s)"
+}
+
+# The number of recovery points in $REPO.
+points() { a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }

@@ -5,45 +5,6 @@
 # measured latency per operation.
 source "$(dirname "$0")/lib.sh"
 
-LIMIT=${CANCEL_LIMIT_S:-1.5}
-now() { date +%s.%N; }
-
-# cancel_run NAME SIGNAL READY-TEST -- COMMAND...: starts COMMAND, waits until READY-TEST
-# succeeds (the command is busy with the long part), sends SIGNAL, and requires exit 130 within
-# $LIMIT s, with a message saying so. The command's stderr is left in $T/err.
-cancel_run() {
-  local name=$1 sig=$2 ready=$3
-  shift 4
-  set +e
-  "$@" > "$T/.stdout" 2> "$T/err" &
-  local pid=$!
-  local waited=0
-  until eval "$ready"; do
-    sleep 0.02
-    waited=$((waited + 1))
-    if ! kill -0 $pid 2>/dev/null; then
-      wait $pid
-      cat "$T/err" >&2
-      fail "$name ended before it could be cancelled (test inconclusive: more data needed)"
-    fi
-    [ $waited -lt 3000 ] || { kill -9 $pid; fail "$name never got busy"; }
-  done
-  local t0 t1 rc
-  t0=$(now)
-  kill -"$sig" $pid
-  wait $pid
-  rc=$?
-  t1=$(now)
-  set -e
-  local latency
-  latency=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
-  echo "cancel latency $name: $latency s (SIG$sig)"
-  [ $rc = 130 ] || { cat "$T/err" >&2; fail "$name: exit $rc after SIG$sig, expected 130"; }
-  grep -Eqi "cancelled|interrupted" "$T/err" || { cat "$T/err" >&2; fail "$name: no 'cancelled' or 'interrupted' message"; }
-  python3 -c "import sys; sys.exit(0 if $latency <= $LIMIT else 1)" || fail "$name took $latency s to stop (limit $LIMIT s)"
-}
-
-points() { a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 no_staging() {
   [ -z "$(find "$REPO/tmp" -type f 2>/dev/null | head -1)" ] || { find "$REPO/tmp" -type f >&2; fail "$1: staging files left"; }
 }
@@ -60,7 +21,7 @@ init_repo "$REPO" --pack-size 4
 base=$(du -sm "$REPO" | cut -f1)
 
 step "backup: SIGINT stops it, nothing is published"
-cancel_run "backup" INT "repo_grew $((base + 20))" -- "$ARCA" backup --repo "$REPO" "$SRC" --no-progress
+interrupt_and_time "backup" INT "repo_grew $((base + 20))" -- "$ARCA" backup --repo "$REPO" "$SRC" --no-progress
 [ "$(points)" = 0 ] || fail "backup: a recovery point was published"
 no_staging backup
 check_passes backup
@@ -71,14 +32,14 @@ a backup --repo "$REPO" "$SRC" -q
 step "backup: SIGTERM too"
 for i in $(seq 1 30); do head -c 10000000 /dev/urandom > "$SRC/g$i"; done
 size=$(du -sm "$REPO" | cut -f1)
-cancel_run "backup (SIGTERM)" TERM "repo_grew $((size + 20))" -- "$ARCA" backup --repo "$REPO" "$SRC" --no-progress
+interrupt_and_time "backup (SIGTERM)" TERM "repo_grew $((size + 20))" -- "$ARCA" backup --repo "$REPO" "$SRC" --no-progress
 [ "$(points)" = 1 ] || fail "backup (SIGTERM): a recovery point was published"
 no_staging "backup (SIGTERM)"
 check_passes "backup (SIGTERM)"
 rm -f "$SRC"/g*
 
 step "restore: SIGINT stops it, unfinished files removed, it says what it wrote"
-cancel_run "restore" INT 'compgen -G "$T/out/src/.arca-restore.*" > /dev/null' -- \
+interrupt_and_time "restore" INT 'compgen -G "$T/out/src/.arca-restore.*" > /dev/null' -- \
   "$ARCA" restore --repo "$REPO" latest --target "$T/out" --threads 1 --no-progress
 ! compgen -G "$T/out/src/.arca-restore.*" > /dev/null || fail "restore: temporary files left"
 a restore --repo "$REPO" latest --target "$T/out" -q
@@ -86,7 +47,7 @@ for i in 1 17 30; do cmp "$SRC/f$i" "$T/out/src/f$i"; done
 rm -rf "$T/out"
 
 step "check --read-data: SIGINT stops it"
-cancel_run "check --read-data" INT "sleep 0.3" -- "$ARCA" check --repo "$REPO" --read-data --no-progress
+interrupt_and_time "check --read-data" INT "sleep 0.3" -- "$ARCA" check --repo "$REPO" --read-data --no-progress
 check_passes "check --read-data"
 
 step "prune: SIGINT stops it at a safe point; check passes; the next prune finishes"
@@ -95,7 +56,7 @@ for i in $(seq 2 2 30); do rm "$SRC/f$i"; done
 a backup --repo "$REPO" "$SRC" -q
 first=$(a snapshots --repo "$REPO" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 a forget --repo "$REPO" "$first" -q
-cancel_run "prune" INT "sleep 0.5" -- "$ARCA" prune --repo "$REPO" --grace 0 --max-unused 0.1 --no-progress
+interrupt_and_time "prune" INT "sleep 0.5" -- "$ARCA" prune --repo "$REPO" --grace 0 --max-unused 0.1 --no-progress
 no_staging prune
 check_passes prune
 [ "$(points)" = 1 ] || fail "prune: the kept recovery point is gone"
