@@ -11,7 +11,8 @@ namespace {
 
 // The token of the job running now; a lock-free atomic pointer is async-signal-safe to read.
 std::atomic<CancelToken*> g_token{nullptr};
-struct sigaction g_old_int{}, g_old_term{};
+struct sigaction g_old_int {
+}, g_old_term{};
 
 void on_signal(int) {
   if (CancelToken* t = g_token.load()) t->cancel();
@@ -32,7 +33,7 @@ CliJob::CliJob(const GlobalOptions& g, bool verbose) : g_(g), events_(g.quiet, v
   g_token.store(&ctx_.cancel);
   // SA_RESETHAND: a second signal ends the process at once. SA_RESTART: no thread's I/O fails
   // with EINTR; the operation polls the token instead.
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sa.sa_flags = SA_RESETHAND | SA_RESTART;
   sigemptyset(&sa.sa_mask);
@@ -48,7 +49,8 @@ CliJob::~CliJob() {
 }
 
 void CliJob::show_progress(std::string verb, std::string unit) {
-  display_ = std::make_unique<ProgressDisplay>(ctx_.progress, std::move(verb), std::move(unit), arca::show_progress(g_));
+  display_ =
+      std::make_unique<ProgressDisplay>(ctx_.progress, std::move(verb), std::move(unit), arca::show_progress(g_));
 }
 
 }  // namespace arca

@@ -4,10 +4,10 @@
 
 #include "cli/cli_job.h"
 #include "cli/commands.h"
-#include "util/name_format.h"
 #include "cli/prune_command.h"
 #include "ops/error_table.h"
 #include "ops/forget.h"
+#include "util/name_format.h"
 
 namespace arca {
 

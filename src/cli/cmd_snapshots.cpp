@@ -1,9 +1,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "util/name_format.h"
 #include "ops/error_table.h"
 #include "ops/snapshots.h"
+#include "util/name_format.h"
 
 namespace arca {
 

@@ -12,9 +12,9 @@
 #include <iostream>
 
 #include "ops/error_table.h"
-#include "util/name_format.h"
 #include "storage/backend.h"
 #include "util/error.h"
+#include "util/name_format.h"
 #include "util/subprocess.h"
 
 namespace arca {

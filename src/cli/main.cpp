@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "ops/error_table.h"
 #include "cli/process_hardening.h"
+#include "ops/error_table.h"
 #include "storage/s3/s3_options.h"
 #include "util/error.h"
 

@@ -22,9 +22,9 @@
 #include "repo/repair_scan.h"
 #include "repo/tree_walk.h"
 #include "repo/writer_sessions.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/error.h"
-#include "util/cancel.h"
 #include "util/parallel_for.h"
 
 namespace arca {
@@ -97,31 +97,34 @@ void Checker::load_index() {
   std::vector<std::string> names;
   repo_.backend().list(names::kIndexPrefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
   std::mutex mu;  // each file is merged as soon as it is decoded
-  parallel_for(names.size(), repo_.backend().parallelism(), [&](size_t i) {
-    try {
-      Bytes sealed = repo_.backend().get(names[i]);
-      note_key_version(names[i], sealed_key_version(sealed));
-      auto packs = decode_guarded(
-          names[i], [&] { return decode_index_file(unseal(repo_.keys(), sealed, names[i], names[i]), names[i]); });
-      std::lock_guard lk(mu);
-      for (const auto& p : packs) {
-        index_.add(p);
-        auto& v = by_pack_[p.pack];
-        if (v.empty())
-          for (const auto& b : p.blobs) v.emplace_back(b.id, b);
-      }
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::Corrupt) {
-        error(names[i], e.what());
-        return;
-      }
-      error(names[i],
-            std::string(e.what()) +
-                "; the packs it listed are read from their headers until 'arca repair index' rebuilds the index");
-      std::lock_guard lk(mu);
-      damaged_index_++;
-    }
-  }, opts_.cancel, "check");
+  parallel_for(
+      names.size(), repo_.backend().parallelism(),
+      [&](size_t i) {
+        try {
+          Bytes sealed = repo_.backend().get(names[i]);
+          note_key_version(names[i], sealed_key_version(sealed));
+          auto packs = decode_guarded(
+              names[i], [&] { return decode_index_file(unseal(repo_.keys(), sealed, names[i], names[i]), names[i]); });
+          std::lock_guard lk(mu);
+          for (const auto& p : packs) {
+            index_.add(p);
+            auto& v = by_pack_[p.pack];
+            if (v.empty())
+              for (const auto& b : p.blobs) v.emplace_back(b.id, b);
+          }
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::Corrupt) {
+            error(names[i], e.what());
+            return;
+          }
+          error(names[i],
+                std::string(e.what()) +
+                    "; the packs it listed are read from their headers until 'arca repair index' rebuilds the index");
+          std::lock_guard lk(mu);
+          damaged_index_++;
+        }
+      },
+      opts_.cancel, "check");
   index_.finalize();
 }
 
@@ -148,9 +151,10 @@ void Checker::check_packs_exist() {
   uint64_t staging = 0;
   repo_.backend().list(names::kStagingPrefix, [&](const ObjectInfo&) { staging++; });
   if (staging)
-    result_.notes.push_back({names::kStagingPrefix, std::to_string(staging) +
-                                         " staging file(s) of interrupted or running backups (harmless; safe to "
-                                         "delete when no backup is running)"});
+    result_.notes.push_back(
+        {names::kStagingPrefix, std::to_string(staging) +
+                                    " staging file(s) of interrupted or running backups (harmless; safe to "
+                                    "delete when no backup is running)"});
 }
 
 bool Checker::note_key_version(const std::string& object, std::optional<uint32_t> version) {
@@ -268,7 +272,7 @@ void Checker::classify_unindexed_packs() {
 void Checker::check_keys() {
   for (const auto& [id, why] : damaged_key_files(repo_.backend()))
     error(names::key_file(id), "key file is damaged (" + why + "); it opens nothing: remove it with 'arca key remove " +
-                            id.substr(0, 8) + "' or put back a copy");
+                                   id.substr(0, 8) + "' or put back a copy");
   for (const auto& d : repo_.damaged_keyring()) {
     // "keyring/00000002 …": its version is missing for this session.
     if (auto v = names::parse_keyring_entry(std::string_view(d).substr(0, d.find(' ')))) missing_key_users_[*v];
@@ -387,8 +391,8 @@ void Checker::check_snapshots() {
       Bytes sealed = repo_.backend().get(n);
       note_key_version(n, sealed_key_version(sealed));
       Bytes plain = unseal(repo_.keys(), sealed, n, n);
-      snapshots_.push_back(
-          Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()), Id::from_hex(names::snapshot_id_text(n))));
+      snapshots_.push_back(Snapshot::from_json(nlohmann::json::parse(plain.begin(), plain.end()),
+                                               Id::from_hex(names::snapshot_id_text(n))));
     } catch (const std::exception& e) {
       error(n, e.what());
       damaged_snapshots_++;
@@ -437,7 +441,7 @@ void Checker::read_pack(const std::string& name, BlobType type, const Id& id) {
   }
   // Every blob the index places in this pack must authenticate and match its id.
   for (const auto& [bid, b] : by_pack_.at(id)) {
-    if (cancel_requested(opts_.cancel)) return;  // not counted as read; read_packs() throws
+    if (cancel_requested(opts_.cancel)) return;    // not counted as read; read_packs() throws
     std::string what = "blob " + bid.short_hex();  // error() names the pack
     try {
       if (uint64_t(b.offset) + b.length > data.size())
@@ -620,28 +624,32 @@ void Checker::check_authenticated_families() {
     const auto& names = f.names;
     if (opts_.read_data && !names.empty()) {
       std::mutex mu;
-      unsigned threads = opts_.threads ? opts_.threads
-                                       : std::max(std::thread::hardware_concurrency(), repo_.backend().parallelism());
-      parallel_for(names.size(), threads, [&](size_t i) {
-        try {
-          Bytes b = repo_.load_object(names[i]);
-          progress_.files_done++;
-          progress_.bytes_done += b.size();
-          std::lock_guard lk(mu);
-          count.read++;
-          count.bytes_read += b.size();
-        } catch (const Error& e) {
-          if (e.kind() == ErrorKind::NotFound && f.family->retention != Retention::Never) return;  // removed since
-          std::lock_guard lk(mu);
-          error(names[i], e.what());
-        }
-      }, opts_.cancel, "check");
+      unsigned threads =
+          opts_.threads ? opts_.threads : std::max(std::thread::hardware_concurrency(), repo_.backend().parallelism());
+      parallel_for(
+          names.size(), threads,
+          [&](size_t i) {
+            try {
+              Bytes b = repo_.load_object(names[i]);
+              progress_.files_done++;
+              progress_.bytes_done += b.size();
+              std::lock_guard lk(mu);
+              count.read++;
+              count.bytes_read += b.size();
+            } catch (const Error& e) {
+              if (e.kind() == ErrorKind::NotFound && f.family->retention != Retention::Never) return;  // removed since
+              std::lock_guard lk(mu);
+              error(names[i], e.what());
+            }
+          },
+          opts_.cancel, "check");
     }
     result_.families.push_back(std::move(count));
   }
   // The WAL archive's figures are reported on their own (and its bytes with the packs').
   for (const auto& c : result_.families)
-    if (c.family == "wal") result_.wal_objects = c.objects, result_.wal_read = c.read, result_.bytes_read += c.bytes_read;
+    if (c.family == "wal")
+      result_.wal_objects = c.objects, result_.wal_read = c.read, result_.bytes_read += c.bytes_read;
 }
 
 // Families such as prune marks and locks steer what prune may delete: one that cannot be read is
@@ -678,7 +686,7 @@ CheckResult Checker::run() {
     if (verify_point(s, public_keys) == PointSignature::Bad)
       result_.warnings.push_back(
           {names::snapshot(s.id), "its signature does not verify for key " + printable(s.key_id.substr(0, 8)) +
-                                          ": the key record was forged by another key holder (or the object copied)"});
+                                      ": the key record was forged by another key holder (or the object copied)"});
   for (const Index* ix : {&index_, &unindexed_})
     for (const auto& p : ix->packs()) result_.data_blobs += p.second == BlobType::Data ? by_pack_[p.first].size() : 0;
   list_families();

@@ -23,9 +23,9 @@
 #include "repo/object_names.h"
 #include "repo/prune_marks.h"
 #include "repo/writer_sessions.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/error.h"
-#include "util/cancel.h"
 #include "util/host.h"
 #include "util/parallel_for.h"
 
@@ -91,32 +91,36 @@ class Pruner {
   void load_index() {
     repo_.backend().list(names::kIndexPrefix, [&](const ObjectInfo& o) { index_files_.push_back(o.name); });
     std::mutex mu;
-    parallel_for(index_files_.size(), threads_, [&](size_t i) {
-      std::vector<IndexPack> decoded;
-      try {
-        decoded = decode_index_file(repo_.load_object(index_files_[i]), index_files_[i]);
-      } catch (const KeyVersionUnavailable& e) {
-        // Its packs would look unused: deleting them would destroy data a restored keyring entry reads.
-        throw KeyVersionUnavailable(e.version(), std::string(e.what()) + "; prune stopped before deleting anything");
-      } catch (const Error& e) {
-        if (e.kind() != ErrorKind::Corrupt) throw;
-        throw Error(ErrorKind::Corrupt,
-                    std::string(e.what()) + ": prune stopped before deleting anything; run 'arca repair index'");
-      }
-      std::lock_guard lk(mu);
-      for (auto& ip : decoded) {
-        std::string name = pack_name(ip.type, ip.pack);
-        auto [it, fresh] = by_name_.try_emplace(name, packs_.size());
-        if (!fresh) continue;  // listed by two index files
-        PackInfo p;
-        p.id = ip.pack;
-        p.type = ip.type;
-        p.name = name;
-        p.blobs = std::move(ip.blobs);
-        p.indexed = true;
-        packs_.push_back(std::move(p));
-      }
-    }, opts_.cancel, "prune");
+    parallel_for(
+        index_files_.size(), threads_,
+        [&](size_t i) {
+          std::vector<IndexPack> decoded;
+          try {
+            decoded = decode_index_file(repo_.load_object(index_files_[i]), index_files_[i]);
+          } catch (const KeyVersionUnavailable& e) {
+            // Its packs would look unused: deleting them would destroy data a restored keyring entry reads.
+            throw KeyVersionUnavailable(e.version(),
+                                        std::string(e.what()) + "; prune stopped before deleting anything");
+          } catch (const Error& e) {
+            if (e.kind() != ErrorKind::Corrupt) throw;
+            throw Error(ErrorKind::Corrupt,
+                        std::string(e.what()) + ": prune stopped before deleting anything; run 'arca repair index'");
+          }
+          std::lock_guard lk(mu);
+          for (auto& ip : decoded) {
+            std::string name = pack_name(ip.type, ip.pack);
+            auto [it, fresh] = by_name_.try_emplace(name, packs_.size());
+            if (!fresh) continue;  // listed by two index files
+            PackInfo p;
+            p.id = ip.pack;
+            p.type = ip.type;
+            p.name = name;
+            p.blobs = std::move(ip.blobs);
+            p.indexed = true;
+            packs_.push_back(std::move(p));
+          }
+        },
+        opts_.cancel, "prune");
     stats_.index_files_read = index_files_.size();
     for (const auto& p : packs_) index_.add({p.id, p.type, p.blobs});
     index_.finalize();
@@ -438,18 +442,20 @@ class Pruner {
       progress_.set_current("rewriting the index");
       write_index();
       check_cancel(cancel, "prune");
-      parallel_for(index_files_.size(), threads_, [&](size_t i) {
-        repo_.backend().remove(index_files_[i]);
-      }, cancel, "prune");
+      parallel_for(
+          index_files_.size(), threads_, [&](size_t i) { repo_.backend().remove(index_files_[i]); }, cancel, "prune");
     }
     progress_.set_current("deleting packs");
     std::vector<const PackInfo*> doomed;
     for (const auto& p : packs_)
       if (p.fate == F::Delete) doomed.push_back(&p);
-    parallel_for(doomed.size(), threads_, [&](size_t i) {
-      repo_.backend().remove(doomed[i]->name);
-      progress_.bytes_done += doomed[i]->size;
-    }, cancel, "prune");
+    parallel_for(
+        doomed.size(), threads_,
+        [&](size_t i) {
+          repo_.backend().remove(doomed[i]->name);
+          progress_.bytes_done += doomed[i]->size;
+        },
+        cancel, "prune");
     update_marks();
     // Ended sessions of append-only writers, which could not remove their registration.
     for (const auto& w : list_writers(repo_))
@@ -472,45 +478,49 @@ class Pruner {
     // Needed blobs are read in runs of adjacent ones of at most 4 MiB, not whole packs: memory
     // stays a few MiB per thread, and unneeded bytes are not transferred.
     constexpr uint64_t kMaxRun = 4 << 20;
-    parallel_for(todo.size(), std::min(threads_, 4u), [&](size_t i) {
-      const PackInfo& p = *todo[i];
-      std::vector<PackedBlob> live;
-      for (size_t k = 0; k < p.blobs.size(); k++)
-        if (p.keep[k]) live.push_back(p.blobs[k]);
-      std::sort(live.begin(), live.end(), [](const PackedBlob& a, const PackedBlob& b) { return a.offset < b.offset; });
-      PruneDamage damage;
-      for (size_t k = 0; k < live.size();) {
-        // Cancelled: the writer is dropped unflushed, its packs stay unindexed (nothing refers to them).
-        check_cancel(opts_.cancel, "prune");
-        size_t end = k + 1;
-        uint64_t start = live[k].offset, stop = start + live[k].length;
-        while (end < live.size() && live[end].offset == stop && stop + live[end].length - start <= kMaxRun)
-          stop += live[end++].length;
-        Bytes run = repo_.backend().get_range(p.name, start, stop - start);
-        for (; k < end; k++) {
-          const PackedBlob& b = live[k];
-          ByteView sealed(run.data() + (b.offset - start), b.length);
-          std::string what = "blob " + b.id.short_hex() + " in pack " + p.name;
-          try {
-            Bytes plain = unseal(repo_.keys(), sealed, what, {}, b.raw_length);  // bounded: docs/security.md
-            if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
-              throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
-          } catch (const Error& e) {
-            if (e.kind() != ErrorKind::Corrupt) throw;
-            damage.blobs.push_back(b.id);
-            continue;
+    parallel_for(
+        todo.size(), std::min(threads_, 4u),
+        [&](size_t i) {
+          const PackInfo& p = *todo[i];
+          std::vector<PackedBlob> live;
+          for (size_t k = 0; k < p.blobs.size(); k++)
+            if (p.keep[k]) live.push_back(p.blobs[k]);
+          std::sort(live.begin(), live.end(),
+                    [](const PackedBlob& a, const PackedBlob& b) { return a.offset < b.offset; });
+          PruneDamage damage;
+          for (size_t k = 0; k < live.size();) {
+            // Cancelled: the writer is dropped unflushed, its packs stay unindexed (nothing refers to them).
+            check_cancel(opts_.cancel, "prune");
+            size_t end = k + 1;
+            uint64_t start = live[k].offset, stop = start + live[k].length;
+            while (end < live.size() && live[end].offset == stop && stop + live[end].length - start <= kMaxRun)
+              stop += live[end++].length;
+            Bytes run = repo_.backend().get_range(p.name, start, stop - start);
+            for (; k < end; k++) {
+              const PackedBlob& b = live[k];
+              ByteView sealed(run.data() + (b.offset - start), b.length);
+              std::string what = "blob " + b.id.short_hex() + " in pack " + p.name;
+              try {
+                Bytes plain = unseal(repo_.keys(), sealed, what, {}, b.raw_length);  // bounded: docs/security.md
+                if (plain.size() != b.raw_length || repo_.blob_id(plain) != b.id)
+                  throw Error(ErrorKind::Corrupt, what + ": content does not match its id");
+              } catch (const Error& e) {
+                if (e.kind() != ErrorKind::Corrupt) throw;
+                damage.blobs.push_back(b.id);
+                continue;
+              }
+              // Blobs already copied from a pack found damaged later are harmless duplicates.
+              if (damage.blobs.empty()) writer.copy_sealed(p.type, b.id, b.raw_length, sealed);
+            }
           }
-          // Blobs already copied from a pack found damaged later are harmless duplicates.
-          if (damage.blobs.empty()) writer.copy_sealed(p.type, b.id, b.raw_length, sealed);
-        }
-      }
-      progress_.bytes_done += p.size;
-      if (damage.blobs.empty()) return;
-      damage.pack = p.name;
-      std::lock_guard lk(mu);
-      todo[i]->fate = F::Keep;
-      stats_.damaged.push_back(std::move(damage));
-    }, opts_.cancel, "prune");
+          progress_.bytes_done += p.size;
+          if (damage.blobs.empty()) return;
+          damage.pack = p.name;
+          std::lock_guard lk(mu);
+          todo[i]->fate = F::Keep;
+          stats_.damaged.push_back(std::move(damage));
+        },
+        opts_.cancel, "prune");
     if (!stats_.damaged.empty()) {
       retally();
       name_affected_files();
@@ -653,7 +663,7 @@ PruneLock::PruneLock(Repository& repo, bool exclusive) : repo_(repo) {
       }
     } catch (const std::exception&) {}
     throw Error(ErrorKind::Conflict, "another prune is running (" + holder + "); if it is not, remove its lock with " +
-                                        "'arca prune --unlock' and run prune again");
+                                         "'arca prune --unlock' and run prune again");
   }
   throw Error(ErrorKind::Conflict, "could not take the prune lock; run prune again");
 }

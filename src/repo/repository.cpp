@@ -8,10 +8,10 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/sign.h"
-#include "repo/object_names.h"
 #include "repo/decode_guard.h"
 #include "repo/envelope.h"
 #include "repo/future_points.h"
+#include "repo/object_names.h"
 #include "repo/prune_marks.h"
 #include "repo/repair_scan.h"
 #include "storage/append_only_backend.h"
@@ -82,8 +82,7 @@ std::vector<std::string> Repository::load_keyring(const Backend& backend, Keyrin
     // A damaged entry's version comes from its name, so messages can say "damaged", not "unknown".
     auto note_damaged = [&](const std::string& why) {
       damaged_keyring.push_back(why);
-      if (auto version = names::parse_keyring_entry(o.name))
-        keys.damaged_entries[*version] = without_name(why, o.name);
+      if (auto version = names::parse_keyring_entry(o.name)) keys.damaged_entries[*version] = without_name(why, o.name);
     };
     try {
       Bytes plain = unseal(keys, backend.get(o.name), o.name, o.name);
@@ -136,72 +135,73 @@ bool Repository::save_object_if_absent(const std::string& name, ByteView payload
 const Index& Repository::index() {
   if (index_ready_.load(std::memory_order_acquire)) return index_;
   std::lock_guard load_lock(index_mu_);
-  if (!index_ready_) [&] {
-    // A prune replaces index files (new ones first, then the old ones go): one that vanished
-    // between listing and reading means the listing is stale, so the new files are listed and
-    // read too (packs listed twice are added once).
-    std::set<std::string> done;
-    std::mutex mu;
-    std::vector<std::string> damaged_index;
-    for (int attempt = 1;; attempt++) {
-      std::vector<std::string> names;
-      backend_->list(names::kIndexPrefix, [&](const ObjectInfo& o) {
-        if (!done.count(o.name)) names.push_back(o.name);
-      });
-      // Fetched in parallel where each GET is a round trip; each file is added as soon as it is
-      // decoded, so memory holds the index plus only the files in flight.
-      std::atomic<bool> vanished{false};
-      parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
-        try {
-          auto packs = decode_guarded(names[i], [&] { return decode_index_file(load_object(names[i]), names[i]); });
-          std::lock_guard lk(mu);
-          for (const auto& p : packs) index_.add(p);
-        } catch (const Error& e) {
-          if (e.kind() == ErrorKind::NotFound) {
-            vanished = true;
-            return;
+  if (!index_ready_)
+    [&] {
+      // A prune replaces index files (new ones first, then the old ones go): one that vanished
+      // between listing and reading means the listing is stale, so the new files are listed and
+      // read too (packs listed twice are added once).
+      std::set<std::string> done;
+      std::mutex mu;
+      std::vector<std::string> damaged_index;
+      for (int attempt = 1;; attempt++) {
+        std::vector<std::string> names;
+        backend_->list(names::kIndexPrefix, [&](const ObjectInfo& o) {
+          if (!done.count(o.name)) names.push_back(o.name);
+        });
+        // Fetched in parallel where each GET is a round trip; each file is added as soon as it is
+        // decoded, so memory holds the index plus only the files in flight.
+        std::atomic<bool> vanished{false};
+        parallel_for(names.size(), backend_->parallelism(), [&](size_t i) {
+          try {
+            auto packs = decode_guarded(names[i], [&] { return decode_index_file(load_object(names[i]), names[i]); });
+            std::lock_guard lk(mu);
+            for (const auto& p : packs) index_.add(p);
+          } catch (const Error& e) {
+            if (e.kind() == ErrorKind::NotFound) {
+              vanished = true;
+              return;
+            }
+            if (e.kind() != ErrorKind::Corrupt) throw;
+            std::lock_guard lk(mu);
+            damaged_index.push_back(e.what());
           }
-          if (e.kind() != ErrorKind::Corrupt) throw;
-          std::lock_guard lk(mu);
-          damaged_index.push_back(e.what());
-        }
-      });
-      done.insert(names.begin(), names.end());
-      if (!vanished) break;
-      if (attempt == 10)
-        throw Error(ErrorKind::Io, "index files keep vanishing while they are read; run the command again");
-    }
-    // One damaged index object must not hide the packs it listed: those no intact index file
-    // lists are read from their own headers (and not deduplicated against until repaired).
-    std::vector<Id> from_headers;
-    if (!damaged_index.empty()) {
-      std::string why = damaged_index.size() == 1 ? "damaged index object: " : "damaged index objects: ";
-      for (size_t i = 0; i < damaged_index.size(); i++) why += (i ? "; " : "") + damaged_index[i];
-      index_packs_from_headers(*backend_, keys_, index_, index_, why, false, from_headers,
-                               [&](const std::string& m) { warn(m); });
-    }
-    // Packs a prune has marked for deletion stay readable but are not deduplicated against. If
-    // the marks cannot be read, no pack is trusted for deduplication (writers store everything
-    // again): deduplicating against a pack a prune is deleting would lose data.
-    try {
-      for (const auto& mark : load_prune_marks(*this))
-        for (const auto& pack : mark.packs)
-          if (auto p = names::parse_pack(pack))
-            index_.condemn(p->id);
-          else
-            throw Error(ErrorKind::Corrupt, "prune mark " + mark.id.hex() + " lists '" + pack + "', not a pack name");
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::Usage) throw;
-      warn(std::string(e.what()) +
-           ": new data is not deduplicated against existing packs until it is mended "
-           "(run 'arca check'; 'arca prune' will not run meanwhile)");
-      index_.condemn_all();
-    }
-    for (const auto& p : from_headers) index_.condemn(p);
-    index_.finalize();
-    index_files_.assign(done.begin(), done.end());
-    index_ready_ = true;
-  }();
+        });
+        done.insert(names.begin(), names.end());
+        if (!vanished) break;
+        if (attempt == 10)
+          throw Error(ErrorKind::Io, "index files keep vanishing while they are read; run the command again");
+      }
+      // One damaged index object must not hide the packs it listed: those no intact index file
+      // lists are read from their own headers (and not deduplicated against until repaired).
+      std::vector<Id> from_headers;
+      if (!damaged_index.empty()) {
+        std::string why = damaged_index.size() == 1 ? "damaged index object: " : "damaged index objects: ";
+        for (size_t i = 0; i < damaged_index.size(); i++) why += (i ? "; " : "") + damaged_index[i];
+        index_packs_from_headers(*backend_, keys_, index_, index_, why, false, from_headers,
+                                 [&](const std::string& m) { warn(m); });
+      }
+      // Packs a prune has marked for deletion stay readable but are not deduplicated against. If
+      // the marks cannot be read, no pack is trusted for deduplication (writers store everything
+      // again): deduplicating against a pack a prune is deleting would lose data.
+      try {
+        for (const auto& mark : load_prune_marks(*this))
+          for (const auto& pack : mark.packs)
+            if (auto p = names::parse_pack(pack))
+              index_.condemn(p->id);
+            else
+              throw Error(ErrorKind::Corrupt, "prune mark " + mark.id.hex() + " lists '" + pack + "', not a pack name");
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::Usage) throw;
+        warn(std::string(e.what()) +
+             ": new data is not deduplicated against existing packs until it is mended "
+             "(run 'arca check'; 'arca prune' will not run meanwhile)");
+        index_.condemn_all();
+      }
+      for (const auto& p : from_headers) index_.condemn(p);
+      index_.finalize();
+      index_files_.assign(done.begin(), done.end());
+      index_ready_ = true;
+    }();
   return index_;
 }
 
@@ -362,7 +362,8 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
         throw Error(ErrorKind::Corrupt, std::string(e.what()) +
                                             "; stopped before changing anything: run 'arca repair "
                                             "snapshots' to list and remove damaged snapshot objects");
-      damaged[i] = std::string(e.what()) + "; skipped ('arca forget " + std::string(names::snapshot_id_text(objects[i]).substr(0, 8)) +
+      damaged[i] = std::string(e.what()) + "; skipped ('arca forget " +
+                   std::string(names::snapshot_id_text(objects[i]).substr(0, 8)) +
                    "' or 'arca repair snapshots' removes it)";
     }
   });

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "repo/tree_walk.h"
-#include "restore/path_select.h"
 #include "restore/file_meta.h"
 #include "restore/file_restore.h"
+#include "restore/path_select.h"
 #include "util/error.h"
 #include "util/fd.h"
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "restore/path_select.h"
 #include "restore/file_restore.h"
+#include "restore/path_select.h"
 #include "restore/sparse_copy.h"
 #include "util/beneath.h"
 #include "util/error.h"

@@ -174,7 +174,8 @@ TEST(CancelHelpers, ParallelForStopsTakingItems) {
   // Without a token, or one never cancelled, everything runs.
   ran = 0;
   CancelToken never;
-  parallel_for(100, 4, [&](size_t) { ran++; }, &never);
+  parallel_for(
+      100, 4, [&](size_t) { ran++; }, &never);
   EXPECT_EQ(ran.load(), 100u);
 }
 

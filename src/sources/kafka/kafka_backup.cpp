@@ -8,8 +8,8 @@
 #include <set>
 
 #include "repo/blob_writer.h"
-#include "repo/publish.h"
 #include "repo/config.h"
+#include "repo/publish.h"
 #include "repo/source_snapshot.h"
 #include "sources/common/blob_pool.h"
 #include "sources/kafka/kafka_archive.h"

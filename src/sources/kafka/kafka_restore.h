@@ -28,8 +28,8 @@ struct KafkaRestoreOptions {
   bool remap_partitions = false;                    // target has fewer partitions: partition p goes to p % n
   int replication_factor = -1;  // for created topics (-1: the recorded one, else the broker's default)
   bool restore_groups = true;
-  std::vector<std::string> groups;  // default: every recorded group
-  std::string group_prefix;         // committed under <prefix><group>
+  std::vector<std::string> groups;      // default: every recorded group
+  std::string group_prefix;             // committed under <prefix><group>
   const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };
 

@@ -366,7 +366,8 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
         if (x.name == oid) n = &x;
     if (!n || !n->subtree)
       throw Error(ErrorKind::Corrupt, "snapshot " + snap.id.short_hex() + " lacks tablespace " + oid);
-    RestoreResult tr = restore_subtree(repo, snap, *n->subtree, loc, opts.delta, false, opts.threads, progress, opts.cancel);
+    RestoreResult tr =
+        restore_subtree(repo, snap, *n->subtree, loc, opts.delta, false, opts.threads, progress, opts.cancel);
     res.bytes += tr.bytes;
     res.bytes_written += tr.bytes_written;
     res.files += tr.files;

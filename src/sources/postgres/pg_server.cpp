@@ -21,9 +21,9 @@
 
 #include "sources/postgres/server_confinement.h"
 #include "util/error.h"
-#include "util/job_context.h"
 #include "util/fd.h"
 #include "util/io.h"
+#include "util/job_context.h"
 #include "util/subprocess.h"
 
 extern char** environ;
@@ -152,10 +152,9 @@ void PgServer::start(int port, const std::vector<std::string>& settings, int tim
   port_ = port;
   std::pair<int, std::string> started;
   try {
-    started = run_program(
-        as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t", std::to_string(timeout_s), "-o", opts,
-                  "start"}),
-        {}, ChildEnv::NoSecrets, cancel_, "starting PostgreSQL");
+    started = run_program(as_owner({bin_ + "/pg_ctl", "-D", datadir_, "-l", log_, "-w", "-t", std::to_string(timeout_s),
+                                    "-o", opts, "start"}),
+                          {}, ChildEnv::NoSecrets, cancel_, "starting PostgreSQL");
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Cancelled) throw;
     running_ = true;  // pg_ctl was killed; the server it launched may be up or starting

@@ -20,9 +20,9 @@ struct WalStreamOptions {
   std::string conninfo;
   std::string slot = "arca";
   bool create_slot = false;
-  double flush_interval = 1.0;  // seconds
-  double retry_interval = 5.0;  // seconds between reconnection attempts
-  double give_up_after = 0;     // seconds without a connection before failing (0 = never)
+  double flush_interval = 1.0;          // seconds
+  double retry_interval = 5.0;          // seconds between reconnection attempts
+  double give_up_after = 0;             // seconds without a connection before failing (0 = never)
   const CancelToken* cancel = nullptr;  // cancelled: ends the stream as `stop` does (stores, returns)
 };
 

@@ -73,8 +73,9 @@ RestoreResult redis_restore_files(Repository& repo, const Snapshot& snap, const 
   // Unfinished files are gone (the restore removes them); what is complete is said, and nothing
   // may start a server on a partial data set.
   if (r.interrupted)
-    throw Error(ErrorKind::Cancelled, "Redis restore cancelled: " + std::to_string(r.files) + " of the point's files (" +
-                                          std::to_string(r.bytes_written) + " bytes) written to " + to +
+    throw Error(ErrorKind::Cancelled, "Redis restore cancelled: " + std::to_string(r.files) +
+                                          " of the point's files (" + std::to_string(r.bytes_written) +
+                                          " bytes) written to " + to +
                                           "; run the restore again with --force to complete it");
   // A time of 0 means none was stored: the point's time says when the data is from.
   auto when = parse_time(snap.time);

@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "util/error.h"
-#include "util/job_context.h"
 #include "util/io.h"
+#include "util/job_context.h"
 #include "util/subprocess.h"
 
 namespace arca {
