@@ -38,38 +38,38 @@ int FaultBackend::add_rule(const FaultRule& rule) {
   return int(rules_.size() - 1);
 }
 
-int FaultBackend::fail_on(BackendCall call, uint64_t nth, ErrorKind kind, const std::string& prefix) {
+namespace {
+// A rule for the `nth` call of kind `call` on names starting with `prefix`; callers set the rest.
+FaultRule rule_on(BackendCall call, uint64_t nth, const std::string& prefix) {
   FaultRule r;
   r.call = call;
   r.nth = nth;
-  r.kind = kind;
   r.prefix = prefix;
+  return r;
+}
+}  // namespace
+
+int FaultBackend::fail_on(BackendCall call, uint64_t nth, ErrorKind kind, const std::string& prefix) {
+  FaultRule r = rule_on(call, nth, prefix);
+  r.kind = kind;
   return add_rule(r);
 }
 
 int FaultBackend::crash_at(BackendCall call, uint64_t nth, const std::string& prefix) {
-  FaultRule r;
-  r.call = call;
-  r.nth = nth;
+  FaultRule r = rule_on(call, nth, prefix);
   r.and_later = true;
-  r.prefix = prefix;
   return add_rule(r);
 }
 
 int FaultBackend::pause_on(BackendCall call, uint64_t nth, const std::string& prefix) {
-  FaultRule r;
-  r.call = call;
-  r.nth = nth;
-  r.prefix = prefix;
+  FaultRule r = rule_on(call, nth, prefix);
   r.action = FaultRule::Action::Pause;
   return add_rule(r);
 }
 
 int FaultBackend::sleep_on_each(BackendCall call, int ms, const std::string& prefix) {
-  FaultRule r;
-  r.call = call;
+  FaultRule r = rule_on(call, 1, prefix);  // the first call and every one after it
   r.and_later = true;
-  r.prefix = prefix;
   r.action = FaultRule::Action::Sleep;
   r.sleep_ms = ms;
   return add_rule(r);
