@@ -57,6 +57,26 @@ struct MemRepo {
   }
 };
 
+// Stores a tree of one file "f" made of `chunks` (each one blob) through `writer` and flushes;
+// returns the tree's id.
+inline Id store_file_tree(Repository& repo, BlobWriter& writer, const std::vector<Bytes>& chunks) {
+  Node f;
+  f.name = "f";
+  for (const auto& c : chunks) {
+    Id id = repo.blob_id(c);
+    if (!writer.known(id)) writer.add(BlobType::Data, id, c);
+    f.content.push_back(id);
+    f.size += c.size();
+  }
+  Tree t;
+  t.nodes.push_back(f);
+  Bytes tb = encode_tree(t);
+  Id tid = repo.blob_id(tb);
+  writer.add(BlobType::Tree, tid, tb);
+  writer.flush();
+  return tid;
+}
+
 // A recovery point holding one file "f" made of `chunks` (each one blob); with `writer` given,
 // that session is used, as a backup that started earlier would.
 inline Snapshot save_file_point(Repository& repo, const std::vector<Bytes>& chunks, BlobWriter* writer = nullptr,
@@ -66,20 +86,7 @@ inline Snapshot save_file_point(Repository& repo, const std::vector<Bytes>& chun
     own = std::make_unique<BlobWriter>(repo);
     writer = own.get();
   }
-  Node f;
-  f.name = "f";
-  for (const auto& c : chunks) {
-    Id id = repo.blob_id(c);
-    if (!writer->known(id)) writer->add(BlobType::Data, id, c);
-    f.content.push_back(id);
-    f.size += c.size();
-  }
-  Tree t;
-  t.nodes.push_back(f);
-  Bytes tb = encode_tree(t);
-  Id tid = repo.blob_id(tb);
-  writer->add(BlobType::Tree, tid, tb);
-  writer->flush();
+  Id tid = store_file_tree(repo, *writer, chunks);
   writer->check_publishable();
   Snapshot s;
   s.time = now_rfc3339();

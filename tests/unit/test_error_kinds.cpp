@@ -12,21 +12,7 @@
 #include "util/error.h"
 
 using namespace arca;
-
-namespace {
-
-template <typename F>
-ErrorKind kind_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return ErrorKind::Generic;
-}
-
-}  // namespace
+using arca::testing::kind_of;
 
 // `arca unlock --remove-all` elsewhere removed the running backup's registration: it must not
 // publish, and the reason is a conflict with another operation (retry), not a generic failure.

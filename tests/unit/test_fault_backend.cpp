@@ -6,9 +6,11 @@
 #include "backend_conformance.h"
 #include "storage/fault_backend.h"
 #include "storage/memory_backend.h"
+#include "test_util.h"
 #include "util/error.h"
 
 using namespace arca;
+using arca::testing::kind_of;
 
 INSTANTIATE_TEST_SUITE_P(Fault, BackendConformance,
                          ::testing::Values(BackendFactory{"fault_over_memory",
@@ -19,16 +21,6 @@ INSTANTIATE_TEST_SUITE_P(Fault, BackendConformance,
                          [](const auto& info) { return info.param.name; });
 
 namespace {
-
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return ErrorKind::Generic;
-}
 
 struct Fixture {
   std::shared_ptr<MemoryBackend> mem = std::make_shared<MemoryBackend>();

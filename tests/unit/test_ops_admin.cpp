@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "crypto/totp.h"
+#include "mem_repo.h"
 #include "ops/error_table.h"
 #include "ops/forget.h"
 #include "ops/keys.h"
@@ -19,38 +20,17 @@
 #include "util/error.h"
 
 using namespace arca;
+using arca::testing::kind_of;
+using arca::testing::store_file_tree;
 
 namespace {
 
 const Argon2Params kCheapKdf{1, 8, 1};
 
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return ErrorKind::Generic;
-}
-
 // A recovery point of host `host` holding one small file.
 Snapshot save_point(Repository& repo, const std::string& host) {
   BlobWriter w(repo);
-  Bytes data(1000);
-  random_bytes(data);
-  Node f;
-  f.name = "f";
-  Id id = repo.blob_id(data);
-  if (!w.known(id)) w.add(BlobType::Data, id, data);
-  f.content.push_back(id);
-  f.size = data.size();
-  Tree t;
-  t.nodes.push_back(f);
-  Bytes tb = encode_tree(t);
-  Id tid = repo.blob_id(tb);
-  w.add(BlobType::Tree, tid, tb);
-  w.flush();
+  Id tid = store_file_tree(repo, w, {arca::testing::noise(1000)});
   w.check_publishable();
   Snapshot s;
   s.time = now_rfc3339();

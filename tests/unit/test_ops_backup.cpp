@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mem_repo.h"
 #include "ops/backup_files.h"
 #include "repo/blob_writer.h"
 #include "repo/config.h"
@@ -17,6 +18,8 @@
 #include "util/host.h"
 
 using namespace arca;
+using arca::testing::kind_of;
+using arca::testing::store_file_tree;
 
 namespace {
 
@@ -32,37 +35,10 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return ErrorKind::Generic;
-}
-
 std::vector<std::string> objects(Repository& repo, const std::string& prefix) {
   std::vector<std::string> names;
   repo.backend().list(prefix, [&](const ObjectInfo& o) { names.push_back(o.name); });
   return names;
-}
-
-// A tree of one file made of `data`, stored through `w`; returns the tree's id.
-Id store_one_file(Repository& repo, BlobWriter& w, const Bytes& data) {
-  Node f;
-  f.name = "f";
-  Id id = repo.blob_id(data);
-  if (!w.known(id)) w.add(BlobType::Data, id, data);
-  f.content.push_back(id);
-  f.size = data.size();
-  Tree t;
-  t.nodes.push_back(f);
-  Bytes tb = encode_tree(t);
-  Id tid = repo.blob_id(tb);
-  w.add(BlobType::Tree, tid, tb);
-  w.flush();
-  return tid;
 }
 
 }  // namespace
@@ -144,7 +120,7 @@ TEST(PublishPoint, SavesAndSignsThePoint) {
   auto repo = make_test_repo(d.path + "/repo");
   BlobWriter w(*repo);
   Snapshot s;
-  s.tree = store_one_file(*repo, w, Bytes(1000, 7));
+  s.tree = store_file_tree(*repo, w, {Bytes(1000, 7)});
   publish_point(*repo, w, s, {"h1", ""});
   Snapshot back = repo->find_snapshot(s.id.hex());
   EXPECT_EQ(back.host, "h1");
@@ -156,7 +132,7 @@ TEST(PublishPoint, CancelledJobPublishesNothing) {
   auto repo = make_test_repo(d.path + "/repo");
   BlobWriter w(*repo);
   Snapshot s;
-  s.tree = store_one_file(*repo, w, Bytes(1000, 7));
+  s.tree = store_file_tree(*repo, w, {Bytes(1000, 7)});
   CancelToken cancel;
   cancel.cancel();
   EXPECT_EQ(kind_of([&] { publish_point(*repo, w, s, {}, &cancel); }), ErrorKind::Cancelled);
@@ -172,7 +148,7 @@ TEST(PublishPoint, RefusesAPointWhoseReusedPackVanished) {
   {
     BlobWriter w(*repo);
     Snapshot s;
-    s.tree = store_one_file(*repo, w, data);
+    s.tree = store_file_tree(*repo, w, {data});
     publish_point(*repo, w, s, {});
   }
   Credentials c;
@@ -183,7 +159,7 @@ TEST(PublishPoint, RefusesAPointWhoseReusedPackVanished) {
   for (const auto& name : objects(*later, "index/")) later->backend().remove(name);
   BlobWriter w(*later);
   Snapshot s;
-  s.tree = store_one_file(*later, w, data);  // the data blob is reused from the vanished pack
+  s.tree = store_file_tree(*later, w, {data});  // the data blob is reused from the vanished pack
   EXPECT_THROW(publish_point(*later, w, s, {}), Error);
   EXPECT_EQ(later->list_snapshots().size(), 1u);
 }

@@ -13,18 +13,9 @@
 #include "util/error.h"
 
 using namespace arca;
+using arca::testing::kind_of;
 
 namespace {
-
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return ErrorKind::Generic;
-}
 
 // A recovery point of /data holding `files` (name -> contents) in one flat directory.
 Snapshot save_point(Repository& repo, const std::map<std::string, std::string>& files) {

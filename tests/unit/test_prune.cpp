@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "mem_repo.h"
 #include "repo/blob_writer.h"
 #include "repo/check.h"
 #include "repo/config.h"
@@ -14,44 +15,10 @@
 #include "util/error.h"
 
 using namespace arca;
+using arca::testing::noise;
+using arca::testing::save_file_point;
 
 namespace {
-
-Bytes random_blob(size_t n) {
-  Bytes b(n);
-  random_bytes(b);
-  return b;
-}
-
-// A recovery point holding one file made of `chunks`; with `writer` given, that session (and
-// its view of the index) is used, as a backup that started earlier would.
-Snapshot save_point(Repository& repo, const std::vector<Bytes>& chunks, BlobWriter* writer = nullptr) {
-  std::unique_ptr<BlobWriter> own;
-  if (!writer) {
-    own = std::make_unique<BlobWriter>(repo);
-    writer = own.get();
-  }
-  Node f;
-  f.name = "f";
-  for (const auto& c : chunks) {
-    Id id = repo.blob_id(c);
-    if (!writer->known(id)) writer->add(BlobType::Data, id, c);
-    f.content.push_back(id);
-    f.size += c.size();
-  }
-  Tree t;
-  t.nodes.push_back(f);
-  Bytes tb = encode_tree(t);
-  Id tid = repo.blob_id(tb);
-  writer->add(BlobType::Tree, tid, tb);
-  writer->flush();
-  writer->check_publishable();
-  Snapshot s;
-  s.time = now_rfc3339();
-  s.tree = tid;
-  repo.save_snapshot(s);
-  return s;
-}
 
 std::unique_ptr<Repository> reopen(const std::string& path) {
   Credentials c;
@@ -90,9 +57,9 @@ size_t count_objects(const std::string& dir) {
 TEST(Prune, MarksFirstAndDeletesOnlyAfterTheGracePeriod) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(100000), y = random_blob(100000);
-  Snapshot a = save_point(*repo, {x});
-  Snapshot b = save_point(*repo, {y});
+  Bytes x = noise(100000), y = noise(100000);
+  Snapshot a = save_file_point(*repo, {x});
+  Snapshot b = save_file_point(*repo, {y});
   repo->backend().remove("snapshots/" + a.id.hex());
 
   auto s1 = prune(d.path, 3600);
@@ -116,8 +83,8 @@ TEST(Prune, MarksFirstAndDeletesOnlyAfterTheGracePeriod) {
 TEST(Prune, BackupThatStartedBeforeTheMarkRescuesThePack) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(100000);
-  Snapshot a = save_point(*repo, {x});
+  Bytes x = noise(100000);
+  Snapshot a = save_file_point(*repo, {x});
   // A backup starts: it has read the index, and will reuse x.
   auto early = reopen(d.path);
   BlobWriter early_writer(*early);
@@ -126,7 +93,7 @@ TEST(Prune, BackupThatStartedBeforeTheMarkRescuesThePack) {
   repo->backend().remove("snapshots/" + a.id.hex());
   EXPECT_GE(prune(d.path, 3600).marked_packs, 1u);
   // The early backup finishes, referencing x without storing it again.
-  Snapshot late = save_point(*early, {x}, &early_writer);
+  Snapshot late = save_file_point(*early, {x}, &early_writer);
   EXPECT_EQ(early_writer.blobs_added(), 0u);  // x and the (identical) tree are both reused
   // After the grace period the pack is needed again: kept, and taken out of the marks.
   auto s = prune(d.path, 0);
@@ -142,14 +109,14 @@ TEST(Prune, BackupThatStartedBeforeTheMarkRescuesThePack) {
 TEST(Prune, BackupsAfterTheMarkDoNotDeduplicateAgainstMarkedPacks) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(100000);
-  Snapshot a = save_point(*repo, {x});
+  Bytes x = noise(100000);
+  Snapshot a = save_file_point(*repo, {x});
   repo->backend().remove("snapshots/" + a.id.hex());
   prune(d.path, 3600);
   auto later = reopen(d.path);
   BlobWriter w(*later);
   EXPECT_FALSE(w.known(repo->blob_id(x)));
-  save_point(*later, {x}, &w);
+  save_file_point(*later, {x}, &w);
   EXPECT_EQ(w.blobs_added(), 2u);  // x stored again, and the tree
   auto s = prune(d.path, 0);       // the marked originals go; the new copy stays
   EXPECT_GE(s.deleted_packs, 1u);
@@ -160,9 +127,9 @@ TEST(Prune, BackupsAfterTheMarkDoNotDeduplicateAgainstMarkedPacks) {
 TEST(Prune, RepacksMostlyUnusedPacks) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(300000);
-  Snapshot a = save_point(*repo, {x, y, z});      // one data pack with three blobs
-  Snapshot b = save_point(*reopen(d.path), {y});  // a fresh view of the index: y is reused, not stored twice
+  Bytes x = noise(300000), y = noise(300000), z = noise(300000);
+  Snapshot a = save_file_point(*repo, {x, y, z});      // one data pack with three blobs
+  Snapshot b = save_file_point(*reopen(d.path), {y});  // a fresh view of the index: y is reused, not stored twice
   repo->backend().remove("snapshots/" + a.id.hex());
   auto s = prune(d.path, 0, 0.5);
   EXPECT_EQ(s.repacked_packs, 1u);
@@ -179,8 +146,8 @@ TEST(Prune, RepacksMostlyUnusedPacks) {
 TEST(Prune, DamagedSnapshotStopsPruneBeforeAnyDeletion) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Snapshot a = save_point(*repo, {random_blob(100000)});
-  Snapshot b = save_point(*repo, {random_blob(100000)});
+  Snapshot a = save_file_point(*repo, {noise(100000)});
+  Snapshot b = save_file_point(*repo, {noise(100000)});
   std::string name = d.path + "/snapshots/" + b.id.hex();
   std::filesystem::permissions(name, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
   {
@@ -203,8 +170,8 @@ TEST(Prune, DamagedSnapshotStopsPruneBeforeAnyDeletion) {
 TEST(Prune, UnreadableMarkMeansNoPackIsTrustedForDeduplication) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(100000);
-  save_point(*repo, {x});
+  Bytes x = noise(100000);
+  save_file_point(*repo, {x});
   repo->backend().put_if_absent("prune/" + random_id().hex(), as_view(std::string("not a sealed object")));
   auto later = reopen(d.path);
   std::vector<std::string> warnings;
@@ -224,15 +191,15 @@ TEST(Prune, UnreadableMarkMeansNoPackIsTrustedForDeduplication) {
 TEST(Prune, SessionOutlivingTheGracePeriodRefusesToPublish) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(100000);
-  Snapshot a = save_point(*repo, {x});
+  Bytes x = noise(100000);
+  Snapshot a = save_file_point(*repo, {x});
   auto early = reopen(d.path);
   BlobWriter early_writer(*early);
   ASSERT_TRUE(early_writer.known(repo->blob_id(x)));
   repo->backend().remove("snapshots/" + a.id.hex());
   EXPECT_GE(prune(d.path, 1).marked_packs, 1u);  // a 1 s grace: over before the session ends
   try {
-    save_point(*early, {x}, &early_writer);
+    save_file_point(*early, {x}, &early_writer);
     FAIL() << "a session that reused data past its prune's grace period published a recovery point";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("grace period is over"), std::string::npos) << e.what();
@@ -243,15 +210,15 @@ TEST(Prune, SessionOutlivingTheGracePeriodRefusesToPublish) {
 TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(300000);
-  Snapshot a = save_point(*repo, {x, y, z});
-  Snapshot b = save_point(*reopen(d.path), {y});
+  Bytes x = noise(300000), y = noise(300000), z = noise(300000);
+  Snapshot a = save_file_point(*repo, {x, y, z});
+  Snapshot b = save_file_point(*reopen(d.path), {y});
   auto early = reopen(d.path);
   BlobWriter early_writer(*early);
   ASSERT_TRUE(early_writer.known(repo->blob_id(y)));
   repo->backend().remove("snapshots/" + a.id.hex());
-  EXPECT_EQ(prune(d.path, 1, 0.5).repacked_packs, 1u);     // y copied to a new pack, the old one marked
-  Snapshot late = save_point(*early, {y}, &early_writer);  // y has a copy outside marked packs
+  EXPECT_EQ(prune(d.path, 1, 0.5).repacked_packs, 1u);          // y copied to a new pack, the old one marked
+  Snapshot late = save_file_point(*early, {y}, &early_writer);  // y has a copy outside marked packs
   EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(y)), y);
 }
 
@@ -260,11 +227,11 @@ TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
 TEST(Prune, DuplicateCopiesFromConcurrentSessionsAreReclaimed) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(300000), y = random_blob(300000);
+  Bytes x = noise(300000), y = noise(300000);
   auto r1 = reopen(d.path), r2 = reopen(d.path);
   BlobWriter w1(*r1), w2(*r2);
-  save_point(*r1, {x, y}, &w1);
-  save_point(*r2, {x, y}, &w2);
+  save_file_point(*r1, {x, y}, &w1);
+  save_file_point(*r2, {x, y}, &w2);
   ASSERT_EQ(w2.blobs_added(), 3u);  // x, y and the tree stored twice
   auto s1 = prune(d.path, 3600, 0.01);
   EXPECT_GE(s1.marked_packs, 2u);  // one data pack and one tree pack are duplicates
@@ -282,11 +249,11 @@ TEST(Prune, DuplicateCopiesFromConcurrentSessionsAreReclaimed) {
 TEST(Prune, PartlyDuplicatedPacksAreRepacked) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  Bytes x = random_blob(300000), y = random_blob(300000), z = random_blob(30000);
+  Bytes x = noise(300000), y = noise(300000), z = noise(30000);
   auto r1 = reopen(d.path), r2 = reopen(d.path);
   BlobWriter w1(*r1), w2(*r2);
-  save_point(*r1, {x, y}, &w1);
-  save_point(*r2, {x, y, z}, &w2);
+  save_file_point(*r1, {x, y}, &w1);
+  save_file_point(*r2, {x, y, z}, &w2);
   auto s = prune(d.path, 0, 0.25);
   EXPECT_GE(s.repacked_packs + s.deleted_packs, 1u);
   EXPECT_LT(s.stored_bytes_after, s.stored_bytes_before * 7 / 10);
@@ -331,12 +298,12 @@ TEST(Prune, SessionWhoseOwnPacksWereMarkedRefusesToPublish) {
   auto repo = make_test_repo(d.path);
   auto r = reopen(d.path);
   BlobWriter w(*r);
-  Bytes x = random_blob(100000);
+  Bytes x = noise(100000);
   w.add(BlobType::Data, repo->blob_id(x), x);
   w.checkpoint();                                // the pack is stored and indexed, no point yet
   EXPECT_GE(prune(d.path, 1).marked_packs, 1u);  // a 1 s grace: over before the session ends
   try {
-    save_point(*r, {x}, &w);
+    save_file_point(*r, {x}, &w);
     FAIL() << "a session whose own pack was marked past its grace period published a recovery point";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("grace period is over"), std::string::npos) << e.what();

@@ -1,7 +1,6 @@
 // Locks in-process on the memory backend: the prune lock (acquire, conflict, stale takeover,
 // release) and retention locks on recovery points (add, active, release, compliance refused).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -11,23 +10,11 @@
 #include "repo/locks.h"
 #include "repo/object_names.h"
 #include "repo/prune.h"
+#include "test_util.h"
 #include "util/error.h"
 
 using namespace arca;
 using namespace arca::testing;
-
-namespace {
-
-// A pid that existed and is gone: a child that has exited and been reaped.
-int dead_pid() {
-  pid_t p = fork();
-  if (p == 0) _exit(0);
-  int st;
-  waitpid(p, &st, 0);
-  return p;
-}
-
-}  // namespace
 
 TEST(PruneLock, AcquireConflictRelease) {
   MemRepo r;

@@ -1,13 +1,20 @@
-// Helpers for unit tests: a temporary directory removed at the end of the test; random keyrings.
+// Helpers for unit tests: a temporary directory removed at the end of the test; random keyrings;
+// the kind of error a call throws; a dead pid.
 #pragma once
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "crypto/random.h"
 #include "repo/keyring.h"
 #include "repo/repository.h"
 #include "storage/local_backend.h"
+#include "util/error.h"
 
 struct TempDir {
   std::string path;
@@ -37,3 +44,28 @@ inline std::unique_ptr<arca::Repository> make_test_repo(const std::string& path)
   arca::Repository::init(b, c, o);
   return arca::Repository::open(std::make_unique<arca::LocalBackend>(path), c);
 }
+
+namespace arca::testing {
+
+// The kind of the arca::Error `fn` throws (a test failure if it throws none).
+inline ErrorKind kind_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error thrown";
+  return ErrorKind::Generic;
+}
+
+// The pid of a process of this host that has ended: a child that has exited and been reaped
+// (what a stale lock or writer registration records).
+inline int dead_pid() {
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return pid;
+}
+
+}  // namespace arca::testing

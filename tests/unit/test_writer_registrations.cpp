@@ -4,9 +4,6 @@
 // backup running in this process, not even unlock --remove-all; it goes when the backup ends.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
 #include "mem_repo.h"
@@ -14,6 +11,7 @@
 #include "ops/prune.h"
 #include "repo/object_names.h"
 #include "repo/writer_sessions.h"
+#include "test_util.h"
 #include "util/clock.h"
 #include "util/host.h"
 
@@ -21,15 +19,6 @@ using namespace arca;
 using namespace arca::testing;
 
 namespace {
-
-// The pid of a process of this host that has ended.
-int dead_pid() {
-  pid_t pid = fork();
-  if (pid == 0) _exit(0);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return pid;
-}
 
 // What a backup of this host killed with -9 leaves: its registration.
 std::string crashed_backup_registration(Repository& repo) {
