@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "crypto/random.h"
+#include "mem_repo.h"
 #include "repo/check.h"
 #include "repo/config.h"
 #include "repo/prune.h"
@@ -21,6 +22,7 @@
 #include "util/parallel_for.h"
 
 using namespace arca;
+using arca::testing::check_clean;
 namespace fs = std::filesystem;
 
 namespace {
@@ -103,21 +105,6 @@ std::unique_ptr<Repository> make_repo(const std::string& path) {
   return Repository::open(std::make_unique<LocalBackend>(path), c);
 }
 
-std::unique_ptr<Repository> reopen(const std::string& path) {
-  Credentials c;
-  c.passphrase = "pw";
-  return Repository::open(std::make_unique<LocalBackend>(path), c);
-}
-
-void expect_check_ok(const std::string& path) {
-  auto repo = reopen(path);
-  CheckOptions o;
-  o.read_data = true;
-  ProgressCounters p;
-  auto r = check_repository(*repo, o, p);
-  for (const auto& e : r.errors) ADD_FAILURE() << e.object << ": " << e.message;
-}
-
 Snapshot backup(Repository& repo, const std::string& data, const CancelToken* cancel = nullptr) {
   BackupOptions o;
   o.paths = {data};
@@ -190,11 +177,11 @@ TEST(CancelFiles, BackupStopsPublishesNothing) {
   ASSERT_TRUE(o.cancelled) << "the backup ended before the cancel: more data needed";
   std::printf("cancel latency files backup: %.3f s\n", o.latency_s);
   EXPECT_LT(o.latency_s, kLimitS);
-  EXPECT_TRUE(reopen(t.path + "/repo")->list_snapshots().empty());
+  EXPECT_TRUE(open_test_repo(t.path + "/repo")->list_snapshots().empty());
   EXPECT_EQ(staging_files(t.path + "/repo"), 0u);
-  expect_check_ok(t.path + "/repo");
-  backup(*reopen(t.path + "/repo"), t.path + "/data");
-  EXPECT_EQ(reopen(t.path + "/repo")->list_snapshots().size(), 1u);
+  check_clean(*open_test_repo(t.path + "/repo"));
+  backup(*open_test_repo(t.path + "/repo"), t.path + "/data");
+  EXPECT_EQ(open_test_repo(t.path + "/repo")->list_snapshots().size(), 1u);
 }
 
 TEST(CancelFiles, CancelledBeforeStartThrowsAtOnce) {
@@ -209,8 +196,8 @@ TEST(CancelFiles, CancelledBeforeStartThrowsAtOnce) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
   }
-  EXPECT_TRUE(reopen(t.path + "/repo")->list_snapshots().empty());
-  expect_check_ok(t.path + "/repo");
+  EXPECT_TRUE(open_test_repo(t.path + "/repo")->list_snapshots().empty());
+  check_clean(*open_test_repo(t.path + "/repo"));
 }
 
 TEST(CancelCheck, ReadDataStopsWithinASecond) {
@@ -242,10 +229,10 @@ TEST(CancelPrune, AnyMomentLeavesARepositoryThatChecks) {
   std::vector<std::string> ids;
   for (int round = 0; round < 6; round++) {
     make_data(t.path + "/data" + std::to_string(round), 6, 1 << 20);
-    ids.push_back(backup(*reopen(path), t.path + "/data" + std::to_string(round)).id.hex());
+    ids.push_back(backup(*open_test_repo(path), t.path + "/data" + std::to_string(round)).id.hex());
   }
   // Forget most points: their packs become garbage (and partly-used packs repack).
-  for (size_t i = 0; i + 1 < ids.size(); i++) reopen(path)->backend().remove("snapshots/" + ids[i]);
+  for (size_t i = 0; i + 1 < ids.size(); i++) open_test_repo(path)->backend().remove("snapshots/" + ids[i]);
   int stopped = 0;
   for (int delay_ms : {0, 5, 20, 50, 100, 200}) {
     CancelToken token;
@@ -255,7 +242,7 @@ TEST(CancelPrune, AnyMomentLeavesARepositoryThatChecks) {
       po.threads = 2;
       po.cancel = &token;
       ProgressCounters p;
-      auto repo = reopen(path);
+      auto repo = open_test_repo(path);
       prune_repository(*repo, po, p);
     });
     if (o.cancelled) {
@@ -263,14 +250,14 @@ TEST(CancelPrune, AnyMomentLeavesARepositoryThatChecks) {
       std::printf("cancel latency prune (after %d ms): %.3f s\n", delay_ms, o.latency_s);
       EXPECT_LT(o.latency_s, kLimitS);
     }
-    expect_check_ok(path);
+    check_clean(*open_test_repo(path));
     EXPECT_EQ(staging_files(path), 0u);
   }
   EXPECT_GE(stopped, 1);  // at least the one cancelled before it started
   PruneOptions po;
   po.grace_s = 0;
   ProgressCounters p;
-  prune_repository(*reopen(path), po, p);
-  expect_check_ok(path);
-  EXPECT_EQ(reopen(path)->list_snapshots().size(), 1u);
+  prune_repository(*open_test_repo(path), po, p);
+  check_clean(*open_test_repo(path));
+  EXPECT_EQ(open_test_repo(path)->list_snapshots().size(), 1u);
 }

@@ -42,18 +42,12 @@ Snapshot save_point(Repository& repo, const std::string& host) {
   return s;
 }
 
-std::unique_ptr<Repository> open_with(const std::string& path, const std::string& password) {
-  Credentials c;
-  c.passphrase = password;
-  return Repository::open(std::make_unique<LocalBackend>(path), c);
-}
-
 // The repository at `path` opened with a new append-only key.
 std::unique_ptr<Repository> open_append_only(Repository& full, const std::string& path) {
   Credentials c;
   c.passphrase = "host-pw";
   add_key_file(full.backend(), full.keys().master, c, kCheapKdf, KeyRole::AppendOnly);
-  auto repo = open_with(path, "host-pw");
+  auto repo = open_test_repo(path, "host-pw");
   EXPECT_TRUE(repo->append_only());
   return repo;
 }

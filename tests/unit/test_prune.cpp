@@ -15,34 +15,19 @@
 #include "util/error.h"
 
 using namespace arca;
+using arca::testing::check_clean;
 using arca::testing::noise;
 using arca::testing::save_file_point;
 
 namespace {
 
-std::unique_ptr<Repository> reopen(const std::string& path) {
-  Credentials c;
-  c.passphrase = "pw";
-  return Repository::open(std::make_unique<LocalBackend>(path), c);
-}
-
 PruneStats prune(const std::string& path, int64_t grace_s, double max_unused = 0.25) {
-  auto repo = reopen(path);
+  auto repo = open_test_repo(path);
   PruneOptions o;
   o.grace_s = grace_s;
   o.max_unused = max_unused;
   ProgressCounters p;
   return prune_repository(*repo, o, p);
-}
-
-bool check_ok(const std::string& path) {
-  auto repo = reopen(path);
-  CheckOptions o;
-  o.read_data = true;
-  ProgressCounters p;
-  auto r = check_repository(*repo, o, p);
-  for (const auto& e : r.errors) ADD_FAILURE() << e.object << ": " << e.message;
-  return r.ok();
 }
 
 size_t count_objects(const std::string& dir) {
@@ -65,7 +50,7 @@ TEST(Prune, MarksFirstAndDeletesOnlyAfterTheGracePeriod) {
   auto s1 = prune(d.path, 3600);
   EXPECT_EQ(s1.deleted_packs, 0u);
   EXPECT_GE(s1.marked_packs, 2u);  // a's data pack and tree pack
-  EXPECT_EQ(load_prune_marks(*reopen(d.path)).size(), 1u);
+  EXPECT_EQ(load_prune_marks(*open_test_repo(d.path)).size(), 1u);
 
   auto s2 = prune(d.path, 3600);  // too early: the packs wait
   EXPECT_EQ(s2.deleted_packs, 0u);
@@ -73,9 +58,9 @@ TEST(Prune, MarksFirstAndDeletesOnlyAfterTheGracePeriod) {
 
   auto s3 = prune(d.path, 0);  // grace over (0: now)
   EXPECT_EQ(s3.deleted_packs, s1.marked_packs);
-  EXPECT_TRUE(load_prune_marks(*reopen(d.path)).empty());
-  EXPECT_TRUE(check_ok(d.path));
-  auto r = reopen(d.path);
+  EXPECT_TRUE(load_prune_marks(*open_test_repo(d.path)).empty());
+  EXPECT_TRUE(check_clean(*open_test_repo(d.path)));
+  auto r = open_test_repo(d.path);
   EXPECT_EQ(r->read_blob(repo->blob_id(y)), y);
   EXPECT_FALSE(r->index().has(repo->blob_id(x)));
 }
@@ -86,7 +71,7 @@ TEST(Prune, BackupThatStartedBeforeTheMarkRescuesThePack) {
   Bytes x = noise(100000);
   Snapshot a = save_file_point(*repo, {x});
   // A backup starts: it has read the index, and will reuse x.
-  auto early = reopen(d.path);
+  auto early = open_test_repo(d.path);
   BlobWriter early_writer(*early);
   ASSERT_TRUE(early_writer.known(repo->blob_id(x)));
   // Meanwhile a is forgotten and a prune marks x's pack.
@@ -98,10 +83,10 @@ TEST(Prune, BackupThatStartedBeforeTheMarkRescuesThePack) {
   // After the grace period the pack is needed again: kept, and taken out of the marks.
   auto s = prune(d.path, 0);
   EXPECT_GE(s.rescued_packs, 1u);
-  EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(x)), x);
-  EXPECT_TRUE(check_ok(d.path));
+  EXPECT_EQ(open_test_repo(d.path)->read_blob(repo->blob_id(x)), x);
+  EXPECT_TRUE(check_clean(*open_test_repo(d.path)));
   // Rescued packs can be deduplicated against again.
-  auto fresh = reopen(d.path);
+  auto fresh = open_test_repo(d.path);
   BlobWriter w(*fresh);
   EXPECT_TRUE(w.known(repo->blob_id(x)));
 }
@@ -113,32 +98,33 @@ TEST(Prune, BackupsAfterTheMarkDoNotDeduplicateAgainstMarkedPacks) {
   Snapshot a = save_file_point(*repo, {x});
   repo->backend().remove("snapshots/" + a.id.hex());
   prune(d.path, 3600);
-  auto later = reopen(d.path);
+  auto later = open_test_repo(d.path);
   BlobWriter w(*later);
   EXPECT_FALSE(w.known(repo->blob_id(x)));
   save_file_point(*later, {x}, &w);
   EXPECT_EQ(w.blobs_added(), 2u);  // x stored again, and the tree
   auto s = prune(d.path, 0);       // the marked originals go; the new copy stays
   EXPECT_GE(s.deleted_packs, 1u);
-  EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(x)), x);
-  EXPECT_TRUE(check_ok(d.path));
+  EXPECT_EQ(open_test_repo(d.path)->read_blob(repo->blob_id(x)), x);
+  EXPECT_TRUE(check_clean(*open_test_repo(d.path)));
 }
 
 TEST(Prune, RepacksMostlyUnusedPacks) {
   TempDir d;
   auto repo = make_test_repo(d.path);
   Bytes x = noise(300000), y = noise(300000), z = noise(300000);
-  Snapshot a = save_file_point(*repo, {x, y, z});      // one data pack with three blobs
-  Snapshot b = save_file_point(*reopen(d.path), {y});  // a fresh view of the index: y is reused, not stored twice
+  Snapshot a = save_file_point(*repo, {x, y, z});  // one data pack with three blobs
+  Snapshot b =
+      save_file_point(*open_test_repo(d.path), {y});  // a fresh view of the index: y is reused, not stored twice
   repo->backend().remove("snapshots/" + a.id.hex());
   auto s = prune(d.path, 0, 0.5);
   EXPECT_EQ(s.repacked_packs, 1u);
   EXPECT_EQ(s.copied_blobs, 1u);
   EXPECT_LT(s.stored_bytes_after, s.stored_bytes_before - 500000);
-  auto r = reopen(d.path);
+  auto r = open_test_repo(d.path);
   EXPECT_EQ(r->read_blob(repo->blob_id(y)), y);
   EXPECT_FALSE(r->index().has(repo->blob_id(x)));
-  EXPECT_TRUE(check_ok(d.path));
+  EXPECT_TRUE(check_clean(*open_test_repo(d.path)));
   // Below the threshold nothing is repacked.
   EXPECT_EQ(prune(d.path, 0, 0.5).repacked_packs, 0u);
 }
@@ -173,7 +159,7 @@ TEST(Prune, UnreadableMarkMeansNoPackIsTrustedForDeduplication) {
   Bytes x = noise(100000);
   save_file_point(*repo, {x});
   repo->backend().put_if_absent("prune/" + random_id().hex(), as_view(std::string("not a sealed object")));
-  auto later = reopen(d.path);
+  auto later = open_test_repo(d.path);
   std::vector<std::string> warnings;
   later->set_warning_handler([&](const std::string& w) { warnings.push_back(w); });
   BlobWriter w(*later);
@@ -193,7 +179,7 @@ TEST(Prune, SessionOutlivingTheGracePeriodRefusesToPublish) {
   auto repo = make_test_repo(d.path);
   Bytes x = noise(100000);
   Snapshot a = save_file_point(*repo, {x});
-  auto early = reopen(d.path);
+  auto early = open_test_repo(d.path);
   BlobWriter early_writer(*early);
   ASSERT_TRUE(early_writer.known(repo->blob_id(x)));
   repo->backend().remove("snapshots/" + a.id.hex());
@@ -204,7 +190,7 @@ TEST(Prune, SessionOutlivingTheGracePeriodRefusesToPublish) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("grace period is over"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(reopen(d.path)->list_snapshots().size(), 0u);
+  EXPECT_EQ(open_test_repo(d.path)->list_snapshots().size(), 0u);
 }
 
 TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
@@ -212,14 +198,14 @@ TEST(Prune, ReuseOfRepackedBlobsIsSafeAfterTheGracePeriod) {
   auto repo = make_test_repo(d.path);
   Bytes x = noise(300000), y = noise(300000), z = noise(300000);
   Snapshot a = save_file_point(*repo, {x, y, z});
-  Snapshot b = save_file_point(*reopen(d.path), {y});
-  auto early = reopen(d.path);
+  Snapshot b = save_file_point(*open_test_repo(d.path), {y});
+  auto early = open_test_repo(d.path);
   BlobWriter early_writer(*early);
   ASSERT_TRUE(early_writer.known(repo->blob_id(y)));
   repo->backend().remove("snapshots/" + a.id.hex());
   EXPECT_EQ(prune(d.path, 1, 0.5).repacked_packs, 1u);          // y copied to a new pack, the old one marked
   Snapshot late = save_file_point(*early, {y}, &early_writer);  // y has a copy outside marked packs
-  EXPECT_EQ(reopen(d.path)->read_blob(repo->blob_id(y)), y);
+  EXPECT_EQ(open_test_repo(d.path)->read_blob(repo->blob_id(y)), y);
 }
 
 // Two backups of the same data at the same time each store it (neither sees the other's packs):
@@ -228,7 +214,7 @@ TEST(Prune, DuplicateCopiesFromConcurrentSessionsAreReclaimed) {
   TempDir d;
   auto repo = make_test_repo(d.path);
   Bytes x = noise(300000), y = noise(300000);
-  auto r1 = reopen(d.path), r2 = reopen(d.path);
+  auto r1 = open_test_repo(d.path), r2 = open_test_repo(d.path);
   BlobWriter w1(*r1), w2(*r2);
   save_file_point(*r1, {x, y}, &w1);
   save_file_point(*r2, {x, y}, &w2);
@@ -238,8 +224,8 @@ TEST(Prune, DuplicateCopiesFromConcurrentSessionsAreReclaimed) {
   auto s2 = prune(d.path, 0, 0.01);
   EXPECT_EQ(s2.deleted_packs, s1.marked_packs);
   EXPECT_LT(s2.stored_bytes_after, s1.stored_bytes_before * 6 / 10);
-  EXPECT_TRUE(check_ok(d.path));
-  auto r = reopen(d.path);
+  EXPECT_TRUE(check_clean(*open_test_repo(d.path)));
+  auto r = open_test_repo(d.path);
   EXPECT_EQ(r->read_blob(repo->blob_id(x)), x);
   EXPECT_EQ(r->read_blob(repo->blob_id(y)), y);
   EXPECT_EQ(prune(d.path, 0, 0.01).deleted_packs, 0u);  // nothing left to reclaim
@@ -250,15 +236,15 @@ TEST(Prune, PartlyDuplicatedPacksAreRepacked) {
   TempDir d;
   auto repo = make_test_repo(d.path);
   Bytes x = noise(300000), y = noise(300000), z = noise(30000);
-  auto r1 = reopen(d.path), r2 = reopen(d.path);
+  auto r1 = open_test_repo(d.path), r2 = open_test_repo(d.path);
   BlobWriter w1(*r1), w2(*r2);
   save_file_point(*r1, {x, y}, &w1);
   save_file_point(*r2, {x, y, z}, &w2);
   auto s = prune(d.path, 0, 0.25);
   EXPECT_GE(s.repacked_packs + s.deleted_packs, 1u);
   EXPECT_LT(s.stored_bytes_after, s.stored_bytes_before * 7 / 10);
-  EXPECT_TRUE(check_ok(d.path));
-  auto r = reopen(d.path);
+  EXPECT_TRUE(check_clean(*open_test_repo(d.path)));
+  auto r = open_test_repo(d.path);
   EXPECT_EQ(r->read_blob(repo->blob_id(z)), z);
   EXPECT_EQ(r->read_blob(repo->blob_id(x)), x);
 }
@@ -268,7 +254,7 @@ TEST(Prune, ImmediatePruneAndBackupsExcludeEachOther) {
   TempDir d;
   auto repo = make_test_repo(d.path);
   {
-    auto r = reopen(d.path);
+    auto r = open_test_repo(d.path);
     BlobWriter running(*r);
     try {
       PruneLock lock(*repo, true);
@@ -280,7 +266,7 @@ TEST(Prune, ImmediatePruneAndBackupsExcludeEachOther) {
   }
   {
     PruneLock lock(*repo, true);  // the backup has ended: its registration is gone
-    auto r = reopen(d.path);
+    auto r = open_test_repo(d.path);
     try {
       BlobWriter w(*r);
       FAIL() << "a backup started while an exclusive prune was running";
@@ -296,7 +282,7 @@ TEST(Prune, ImmediatePruneAndBackupsExcludeEachOther) {
 TEST(Prune, SessionWhoseOwnPacksWereMarkedRefusesToPublish) {
   TempDir d;
   auto repo = make_test_repo(d.path);
-  auto r = reopen(d.path);
+  auto r = open_test_repo(d.path);
   BlobWriter w(*r);
   Bytes x = noise(100000);
   w.add(BlobType::Data, repo->blob_id(x), x);

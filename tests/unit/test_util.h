@@ -34,6 +34,13 @@ inline arca::Keyring random_keyring(uint32_t versions = 1) {
   return k;
 }
 
+// The local repository at `path`, opened (again) with `password`.
+inline std::unique_ptr<arca::Repository> open_test_repo(const std::string& path, const std::string& password = "pw") {
+  arca::Credentials c;
+  c.passphrase = password;
+  return arca::Repository::open(std::make_unique<arca::LocalBackend>(path), c);
+}
+
 // A new local repository at `path` (password "pw", a cheap KDF), opened.
 inline std::unique_ptr<arca::Repository> make_test_repo(const std::string& path) {
   arca::LocalBackend b(path);
@@ -42,7 +49,7 @@ inline std::unique_ptr<arca::Repository> make_test_repo(const std::string& path)
   arca::InitOptions o;
   o.kdf = {1, 8, 1};
   arca::Repository::init(b, c, o);
-  return arca::Repository::open(std::make_unique<arca::LocalBackend>(path), c);
+  return open_test_repo(path);
 }
 
 namespace arca::testing {
