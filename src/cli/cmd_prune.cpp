@@ -48,7 +48,7 @@ void add_prune_options(CLI::App& cmd, ops::PruneRequest& a, const std::string& p
   cmd.add_option(prefix + "grace", a.grace,
                  "Delete only packs found unneeded at least this long ago by an earlier prune: longer than any backup "
                  "runs (24h, 2d, 1w, 30min, 90s; months are mo, a bare m is refused). 0 deletes at once and is refused "
-                 "while a backup runs (backups wait for it)")
+                 "while a backup runs (exit 16), and a backup started while it runs is refused too (exit 16)")
       ->capture_default_str();
   cmd.add_option(prefix + "max-unused", a.max_unused, "Repack packs with at least this share of unused bytes")
       ->capture_default_str();

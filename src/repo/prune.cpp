@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <map>
@@ -59,7 +61,36 @@ class Pruner {
         opts.threads ? opts.threads : std::max({2u, std::thread::hardware_concurrency(), repo.backend().parallelism()});
   }
 
+  // A cancel says what was already deleted: with --grace 0 packs may be gone for good.
   PruneStats run() {
+    try {
+      return run_steps();
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Cancelled) throw;
+      throw Error(ErrorKind::Cancelled, cancelled_message());
+    }
+  }
+
+ private:
+  std::string cancelled_message() const {
+    auto count = [](uint64_t n, const char* one, const char* many) {
+      return std::to_string(n) + " " + (n == 1 ? one : many);
+    };
+    std::vector<std::string> parts;
+    if (uint64_t n = packs_deleted_.load()) {
+      char size[32];
+      snprintf(size, sizeof size, "%.1f MiB", double(bytes_deleted_.load()) / (1024.0 * 1024.0));
+      parts.push_back(count(n, "pack", "packs") + " (" + size + ")");
+    }
+    if (uint64_t n = index_deleted_.load()) parts.push_back(count(n, "index file", "index files"));
+    if (parts.empty())
+      return "prune cancelled before deleting anything; the repository is consistent, run prune again to finish";
+    std::string done = parts[0];
+    if (parts.size() > 1) done += " and " + parts[1];
+    return "prune cancelled after deleting " + done + "; the repository is consistent, run prune again to finish";
+  }
+
+  PruneStats run_steps() {
     // Snapshots before the index: a snapshot is written after the index files it needs, so every
     // snapshot listed here finds its blobs in the index read next.
     progress_.set_current("reading recovery points");
@@ -87,7 +118,6 @@ class Pruner {
     return std::move(stats_);
   }
 
- private:
   void load_index() {
     repo_.backend().list(names::kIndexPrefix, [&](const ObjectInfo& o) { index_files_.push_back(o.name); });
     std::mutex mu;
@@ -443,7 +473,12 @@ class Pruner {
       write_index();
       check_cancel(cancel, "prune");
       parallel_for(
-          index_files_.size(), threads_, [&](size_t i) { repo_.backend().remove(index_files_[i]); }, cancel, "prune");
+          index_files_.size(), threads_,
+          [&](size_t i) {
+            repo_.backend().remove(index_files_[i]);
+            index_deleted_++;
+          },
+          cancel, "prune");
     }
     progress_.set_current("deleting packs");
     std::vector<const PackInfo*> doomed;
@@ -453,6 +488,8 @@ class Pruner {
         doomed.size(), threads_,
         [&](size_t i) {
           repo_.backend().remove(doomed[i]->name);
+          packs_deleted_++;
+          bytes_deleted_ += doomed[i]->size;
           progress_.bytes_done += doomed[i]->size;
         },
         cancel, "prune");
@@ -618,6 +655,8 @@ class Pruner {
   std::vector<bool> referenced_, pinned_;
   std::vector<PruneMark> marks_;
   std::vector<Snapshot> snaps_;
+  // What apply() has deleted so far, for the message of a cancelled prune.
+  std::atomic<uint64_t> packs_deleted_{0}, bytes_deleted_{0}, index_deleted_{0};
 };
 
 const std::string kLockName(names::kPruneLock);
@@ -651,17 +690,25 @@ PruneLock::PruneLock(Repository& repo, bool exclusive) : repo_(repo) {
       return;
     }
     std::string holder = "unknown";
+    bool alive_here = false;  // the holder is a live process we can see: unlocking would be wrong
     try {
       Bytes b = repo_.load_object(kLockName);
       auto j = nlohmann::json::parse(b.begin(), b.end());
       int pid = j.value("pid", 0);
       holder = "host " + j.value("host", "?") + ", pid " + std::to_string(pid) + ", since " + j.value("started", "?");
+      bool here = j.value("domain", "") == process_domain() && pid > 0;
       // The same host, boot and pid namespace, and the process is gone: a crashed prune left it.
-      if (attempt == 0 && j.value("domain", "") == process_domain() && pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
-        repo_.backend().remove(kLockName);
-        continue;
+      if (here && kill(pid, 0) != 0 && errno == ESRCH) {
+        if (attempt == 0) {
+          repo_.backend().remove(kLockName);
+          continue;
+        }
+      } else if (here) {
+        alive_here = true;
       }
     } catch (const std::exception&) {}
+    if (alive_here)
+      throw Error(ErrorKind::Conflict, "another prune is running (" + holder + "); retry when it has ended");
     throw Error(ErrorKind::Conflict, "another prune is running (" + holder + "); if it is not, remove its lock with " +
                                          "'arca prune --unlock' and run prune again");
   }
