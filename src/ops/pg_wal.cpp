@@ -41,8 +41,9 @@ WalPushResult wal_push(const std::function<Repository&()>& repo, const WalPushRe
   const std::string& name = res.file;
   if (!parse_wal_file_name(name, 16u << 20))
     throw Error(ErrorKind::Usage, "'" + name + "' is not a WAL file name; archive_command must pass %p");
-  std::string wal_dir = std::filesystem::path(req.path).parent_path().string();
-  if (wal_dir.empty()) wal_dir = ".";
+  // Constructed, not assigned: GCC 12 warns (-Wrestrict, a false positive) on `wal_dir = "."`.
+  auto parent = std::filesystem::path(req.path).parent_path();
+  std::string wal_dir = parent.empty() ? std::string(".") : parent.string();
   std::string sp = req.spool.empty() ? default_push_spool(wal_dir, req.repository) : req.spool;
   if (take_pushed_marker(sp, name)) {
     res.status = WalPushResult::Status::PushedAhead;  // stored by an earlier call's batch
