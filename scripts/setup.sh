@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake pkg-config
   libssl-dev libcurl4-openssl-dev libpq-dev libzstd-dev libargon2-dev nlohmann-json3-dev libcli11-dev
   libjemalloc-dev
+  # arca server: configuration (YAML), the job catalog (SQLite), the HTTP API (cpp-httplib)
+  libyaml-cpp-dev libsqlite3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # clang with its sanitizer and libFuzzer runtimes: the sanitizer and fuzz build (build-san/)
   clang libclang-rt-14-dev
@@ -18,6 +20,8 @@ PACKAGES=(
   redis-server redis-tools librdkafka-dev kcat
   # S3 servers for the tests (tests/servers/): OpenStack Swift's S3 API and Ceph radosgw
   swift-proxy swift-object swift-container swift-account python3-swift radosgw ceph-mon ceph-osd
+  # arca server's tests: promtool and a real Prometheus and Alertmanager, an SMTP server (aiosmtpd)
+  prometheus prometheus-alertmanager python3-aiosmtpd
 )
 
 missing=()

@@ -25,5 +25,6 @@ void register_mfa(CLI::App& app, GlobalOptions& g);
 void register_pg(CLI::App& app, GlobalOptions& g);
 void register_redis(CLI::App& app, GlobalOptions& g);
 void register_kafka(CLI::App& app, GlobalOptions& g);
+void register_server(CLI::App& app, GlobalOptions& g);  // server, server check-config|catalog|token
 
 }  // namespace arca

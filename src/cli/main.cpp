@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/server_commands.h"
 #include "cli/process_hardening.h"
 #include "ops/error_table.h"
 #include "storage/s3/s3_options.h"
@@ -103,6 +104,8 @@ int main(int argc, char** argv) {
   register_pg(app, g);
   register_redis(app, g);
   register_kafka(app, g);
+  register_server(app, g);
+  register_server_clients(app, g);
   auto* help_opts = app.add_subcommand("help-options", "List the backend settings accepted by -o KEY=VALUE");
   auto help_json = std::make_shared<bool>(false);
   help_opts->add_flag("--json", *help_json, "As JSON: [{\"key\", \"value\", \"description\"}]");

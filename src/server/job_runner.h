@@ -1,0 +1,46 @@
+// Runs one job of a plan through the operation layer (src/ops) and turns what happened into an
+// outcome: SUCCESS, PARTIAL (counted warnings), FAILED (with the reason), CANCELED. Never throws
+// for a job's own failure; the scheduler records the outcome.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "repo/repository.h"
+#include "server/catalog.h"
+#include "server/config.h"
+#include "server/runtime.h"
+#include "util/job_context.h"
+
+namespace arca::server {
+
+struct JobOutcome {
+  JobState state = JobState::Failed;
+  std::string reason;  // failed/canceled: why; partial: the warnings in one sentence
+  int warnings = 0;
+  std::string snapshot_id;
+  uint64_t bytes_added = 0;
+  nlohmann::json result;                          // the operation's to_json()
+  std::vector<RecoveryPointRecord> points;        // points written or seen (the catalog index)
+  bool points_complete = false;                   // `points` is the repository's whole set (after prune/forget)
+  std::string points_repository;                  // ... of this repository
+  std::vector<VerificationRecord> verifications;  // verify/check jobs
+  int exit_code = 0;                              // the CLI's exit code for the same failure (ops/error_table.h)
+};
+
+// Opens a configured repository (the backend with its options, then the key from the password
+// or key file). Throws arca::Error (NotFound, Unreachable, Auth, ...).
+std::unique_ptr<Repository> open_configured_repository(const RepositoryConfig& repo);
+
+// The catalog records for a repository's recovery points (all of them, or those of `source`).
+std::vector<RecoveryPointRecord> point_records(const Repository& repo, const std::string& repository_name);
+
+// Runs `job` (its plan is `plan` in `config`). A stream job runs until ctx.cancel; it returns
+// FAILED when its stream ends by itself (the scheduler restarts it with backoff). Progress of
+// streams and reachability of repositories are reported into `runtime`.
+JobOutcome run_job(const ServerConfig& config, const PlanConfig& plan, const JobRecord& job, JobContext& ctx,
+                   Runtime& runtime);
+
+}  // namespace arca::server

@@ -1,0 +1,34 @@
+#include "server/runtime.h"
+
+namespace arca::server {
+
+void Runtime::update_stream(const std::string& source, const std::function<void(StreamStatus&)>& f) {
+  std::lock_guard lk(mu_);
+  f(streams_[source]);
+}
+std::optional<StreamStatus> Runtime::stream(const std::string& source) const {
+  std::lock_guard lk(mu_);
+  auto it = streams_.find(source);
+  if (it == streams_.end()) return std::nullopt;
+  return it->second;
+}
+void Runtime::update_repository(const std::string& repository, const std::function<void(RepositoryStatus&)>& f) {
+  std::lock_guard lk(mu_);
+  f(repos_[repository]);
+}
+std::optional<RepositoryStatus> Runtime::repository(const std::string& repository) const {
+  std::lock_guard lk(mu_);
+  auto it = repos_.find(repository);
+  if (it == repos_.end()) return std::nullopt;
+  return it->second;
+}
+std::map<std::string, StreamStatus> Runtime::streams() const {
+  std::lock_guard lk(mu_);
+  return streams_;
+}
+std::map<std::string, RepositoryStatus> Runtime::repositories() const {
+  std::lock_guard lk(mu_);
+  return repos_;
+}
+
+}  // namespace arca::server

@@ -1,0 +1,1 @@
+// Placeholder: implemented by the issue-20 work in progress (see scheduler.h).

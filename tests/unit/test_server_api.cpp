@@ -1,0 +1,1 @@
+// Tests of src/server (api): written with its implementation.

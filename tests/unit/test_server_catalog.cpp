@@ -1,0 +1,1 @@
+// Tests of src/server (catalog): written with its implementation.

@@ -1,0 +1,1 @@
+// Tests of src/server (config): written with its implementation.

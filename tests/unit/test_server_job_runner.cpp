@@ -1,0 +1,1 @@
+// Tests of src/server (job_runner): written with its implementation.

@@ -1,0 +1,1 @@
+// Tests of src/server (metrics): written with its implementation.

@@ -1,0 +1,1 @@
+// Tests of src/server (notifier): written with its implementation.

@@ -1,0 +1,1 @@
+// Tests of src/server (schedule): written with its implementation.

@@ -1,0 +1,1 @@
+// Tests of src/server (scheduler): written with its implementation.
