@@ -11,6 +11,7 @@
 #include "repo/repository.h"
 #include "server/catalog.h"
 #include "server/config.h"
+#include "server/repository_access.h"
 #include "server/runtime.h"
 #include "util/job_context.h"
 
@@ -29,13 +30,6 @@ struct JobOutcome {
   std::vector<VerificationRecord> verifications;  // verify/check jobs
   int exit_code = 0;                              // the CLI's exit code for the same failure (ops/error_table.h)
 };
-
-// Opens a configured repository (the backend with its options, then the key from the password
-// or key file). Throws arca::Error (NotFound, Unreachable, Auth, ...).
-std::unique_ptr<Repository> open_configured_repository(const RepositoryConfig& repo);
-
-// The catalog records for a repository's recovery points (all of them, or those of `source`).
-std::vector<RecoveryPointRecord> point_records(const Repository& repo, const std::string& repository_name);
 
 // Runs `job` (its plan is `plan` in `config`). A stream job runs until ctx.cancel; it returns
 // FAILED when its stream ends by itself (the scheduler restarts it with backoff). Progress of
