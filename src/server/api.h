@@ -17,11 +17,13 @@ namespace arca::server {
 
 struct ApiContext {
   Catalog& catalog;
-  Scheduler& scheduler;
+  PlanControl& control;  // the scheduler (a fake in tests)
   Runtime& runtime;
   JobMetrics& job_metrics;
   std::function<double()> now;
-  std::function<bool()> ready;  // readiness: catalog open, recovery done
+  std::function<bool()> ready;        // readiness: catalog open, recovery done
+  double started_at = 0;
+  std::function<double()> last_tick;  // the scheduler's last pass (metrics)
 };
 
 class ApiServer {

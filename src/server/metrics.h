@@ -30,7 +30,9 @@ class JobMetrics {
   std::map<std::string, uint64_t> added_bytes_;  // repository -> bytes added by jobs
 };
 
-std::string render_metrics(const ServerConfig& config, Catalog& catalog, Scheduler& scheduler,
-                           const Runtime& runtime, const JobMetrics& job_metrics, double now);
+// Everything /metrics shows. `last_tick_at`: the scheduler's last pass (its absence alarm).
+std::string render_metrics(const ServerConfig& config, Catalog& catalog, const std::vector<PlanView>& plans,
+                           const Runtime& runtime, const JobMetrics& job_metrics, double started_at,
+                           double last_tick_at, double now);
 
 }  // namespace arca::server

@@ -50,7 +50,23 @@ struct PlanView {
   std::optional<JobRecord> last_job, last_success;
 };
 
-class Scheduler {
+// What the API and the CLI may ask of the scheduler: an interface, so that front ends and their
+// tests do not need a running scheduler.
+class PlanControl {
+ public:
+  virtual ~PlanControl() = default;
+  // Error(NotFound) for an unknown plan or job; Error(Conflict) when the action cannot apply
+  // (cancel a job that already ended). Running a paused plan now is allowed.
+  virtual JobRecord run_now(const std::string& plan, const std::string& who) = 0;
+  virtual JobRecord cancel(int64_t job_id, const std::string& who) = 0;
+  virtual PlanView pause(const std::string& plan, const std::string& who) = 0;
+  virtual PlanView resume(const std::string& plan, const std::string& who) = 0;
+  virtual std::vector<PlanView> plans() = 0;
+  virtual std::optional<PlanView> plan(const std::string& name) = 0;
+  virtual std::shared_ptr<const ServerConfig> config() const = 0;
+};
+
+class Scheduler : public PlanControl {
  public:
   Scheduler(Catalog& catalog, std::shared_ptr<const ServerConfig> config, SchedulerHooks hooks, std::string owner);
   ~Scheduler();  // stop(0) if still running
@@ -76,17 +92,14 @@ class Scheduler {
   // A new configuration: plans added (Created), changed (Edited), removed (their pending jobs
   // are cancelled); running jobs keep the configuration they started with.
   void reload(std::shared_ptr<const ServerConfig> config);
-  std::shared_ptr<const ServerConfig> config() const;
+  std::shared_ptr<const ServerConfig> config() const override;
 
-  // Operator actions. Error(NotFound) for an unknown plan or job; Error(Conflict) when the
-  // action cannot apply (cancel a job that already ended; run a paused plan is allowed).
-  JobRecord run_now(const std::string& plan, const std::string& who);
-  JobRecord cancel(int64_t job_id, const std::string& who);
-  PlanView pause(const std::string& plan, const std::string& who);
-  PlanView resume(const std::string& plan, const std::string& who);
-
-  std::vector<PlanView> plans();
-  std::optional<PlanView> plan(const std::string& name);
+  JobRecord run_now(const std::string& plan, const std::string& who) override;
+  JobRecord cancel(int64_t job_id, const std::string& who) override;
+  PlanView pause(const std::string& plan, const std::string& who) override;
+  PlanView resume(const std::string& plan, const std::string& who) override;
+  std::vector<PlanView> plans() override;
+  std::optional<PlanView> plan(const std::string& name) override;
   double started_at() const { return started_at_; }
   double last_tick_at() const { return last_tick_.load(); }
 

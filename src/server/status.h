@@ -37,8 +37,9 @@ struct ServerStatus {
   int running_jobs = 0, pending_jobs = 0;
 };
 
-ServerStatus build_status(const ServerConfig& config, Catalog& catalog, Scheduler& scheduler, const Runtime& runtime,
-                          double now);
+// `plans` as PlanControl::plans() gives them.
+ServerStatus build_status(const ServerConfig& config, Catalog& catalog, const std::vector<PlanView>& plans,
+                          const Runtime& runtime, double started_at, double now);
 nlohmann::json to_json(const ComponentStatus& c);
 nlohmann::json to_json(const ServerStatus& s);
 
