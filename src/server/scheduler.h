@@ -32,6 +32,8 @@ struct SchedulerHooks {
   std::function<JobOutcome(const ServerConfig&, const PlanConfig&, const JobRecord&, JobContext&)> execute;
   // After a job's state changed (created, started, finished) — notifications. May be null.
   std::function<void(const JobRecord&)> on_job;
+  // After a job reached a final state (metrics). May be null.
+  std::function<void(const JobRecord&)> on_finished;
   // A line for the server's log (level, message). May be null.
   std::function<void(EventLevel, const std::string&)> log;
 };
@@ -83,9 +85,10 @@ class Scheduler : public PlanControl {
   // A thread that calls tick() when needed (and at once after any change). recover() first.
   void start();
   // Cancels every running job, waits up to grace_s for them to end (recorded CANCELED, reason
-  // "server shutting down"), then stops the thread. Jobs that do not stop in time stay RUNNING in
-  // the catalog and become INTERRUPTED at the next start.
-  void stop(double grace_s);
+  // "the server is shutting down"), then stops the thread. Jobs that do not stop in time stay
+  // RUNNING in the catalog and become INTERRUPTED at the next start: stop() returns false, and the
+  // caller should exit the process without destroying the scheduler.
+  bool stop(double grace_s);
   // Waits until no job runs or is pending-and-startable (tests).
   bool wait_idle(double timeout_s);
 
@@ -106,11 +109,19 @@ class Scheduler : public PlanControl {
  private:
   struct Running;
   struct PlanRuntime;
-  void decide_plan(const PlanConfig& p, PlanEvent event, double now);
-  void create_scheduled(const PlanConfig& p, double scheduled_at, const std::string& trigger, double now);
+  // All below run with mu_ held.
+  void seed_history(const std::string& plan, PlanRuntime& rt);
+  void decide_plan(const PlanConfig& p, PlanEvent event, PlanState st, double now);
+  JobRecord new_job(const PlanConfig& p, double scheduled_at, const std::string& trigger, double now) const;
+  std::optional<JobRecord> create_scheduled(const PlanConfig& p, double scheduled_at, const std::string& trigger,
+                                            double now);
+  void end_unstarted(JobRecord& j, JobState state, const std::string& reason, double now);
+  int count_plan(const std::string& plan, bool running, bool pending) const;
+  std::string blocked_by(const JobRecord& job) const;  // "" when the limits let it start
   void start_job(JobRecord job, const PlanConfig& p, double now);
-  bool limits_allow(const JobRecord& job) const;
-  void finish(int64_t id, JobOutcome outcome);
+  void finish(Running& r, double now);
+  PlanView view(const PlanConfig& p) const;
+  const PlanConfig& known_plan(const std::string& name) const;
   void log(EventLevel level, const std::string& msg) const;
   void notify(const JobRecord& j) const;
   void wake();
@@ -128,6 +139,8 @@ class Scheduler : public PlanControl {
   std::map<std::string, Schedule> schedules_;
   std::map<std::string, std::shared_ptr<PlanRuntime>> plan_rt_;
   std::map<int64_t, std::shared_ptr<Running>> running_;
+  std::vector<JobRecord> pending_;  // oldest first
+  double last_lease_renewal_ = 0;
   bool stopping_ = false, woken_ = false;
   std::thread thread_;
 };
