@@ -72,6 +72,22 @@ std::string job_repository(const ServerConfig& cfg, const PlanConfig& p) {
 
 }  // namespace
 
+std::vector<ConfigError> check_schedules(const ServerConfig& config) {
+  std::vector<ConfigError> out;
+  for (const auto& p : config.plans) {
+    try {
+      Schedule::compile(p.schedule);
+    } catch (const Error& e) {
+      ConfigError ce;
+      ce.line = p.line;
+      ce.field = "plans." + p.name + ".schedule";
+      ce.message = e.what();
+      out.push_back(ce);
+    }
+  }
+  return out;
+}
+
 struct Scheduler::Running {
   JobRecord job;
   std::shared_ptr<const ServerConfig> config;  // the configuration it started with (reloads do not change it)

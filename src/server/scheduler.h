@@ -38,6 +38,10 @@ struct SchedulerHooks {
   std::function<void(EventLevel, const std::string&)> log;
 };
 
+// Errors in the plans' schedules (cron fields, time zones) that the configuration's own checks
+// leave to the schedule compiler: check-config and reloads report them with the plan's line.
+std::vector<ConfigError> check_schedules(const ServerConfig& config);
+
 // What the API, the CLI and the metrics show for a plan.
 struct PlanView {
   std::string name;
