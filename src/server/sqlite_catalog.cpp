@@ -1,1 +1,587 @@
-// Placeholder: implemented by the issue-20 work in progress (see sqlite_catalog.h).
+// The embedded catalog: one SQLite file in WAL mode (schema: sqlite_schema.cpp, docs/catalog.md).
+// Two connections to the file, each behind its own mutex: every write goes through the writer
+// (short transactions, synchronous=FULL so a job's state transition survives a power loss), every
+// read through the reader, which WAL lets read the last committed state while a write is under
+// way, so the status API never waits for the scheduler's writes.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+#include "server/catalog.h"
+#include "server/sqlite_db.h"
+#include "server/sqlite_schema.h"
+#include "util/error.h"
+
+namespace arca::server {
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+// ---- the file -------------------------------------------------------------------------------
+
+// Creates the missing directories above `path` with mode 0700 and the file itself with 0600 (it
+// holds the API tokens' hashes); an existing file is left as it is.
+void prepare_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty())
+    throw Error(ErrorKind::Usage, "catalog path is empty: set `catalog` in the server configuration");
+  fs::path dir = fs::path(path).parent_path();
+  if (!dir.empty()) {
+    std::vector<fs::path> missing;
+    std::error_code ec;
+    for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+      missing.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+      if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST)
+        throw_errno("create the catalog's directory", it->string(), errno);
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode))
+      throw Error(ErrorKind::Usage, "catalog " + path + " is not a regular file: point `catalog` at a file");
+    return;
+  }
+  int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return;  // created meanwhile by another opener
+    throw_errno("create the catalog", path, errno);
+  }
+  int rc = ::fchmod(fd, 0600);  // whatever the umask
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) throw_errno("set the mode of the catalog", path, err);
+}
+
+// ---- rows -------------------------------------------------------------------------------------
+
+constexpr const char* kJobColumns =
+    "id, plan, kind, source, repository, state, trigger, scheduled_at, created_at, started_at, finished_at, "
+    "start_deadline, complete_deadline, attempt, retry_of, owner, lease_until, reason, warnings, snapshot_id, "
+    "bytes_added, result";
+
+JobKind kind_of(const Db& db, const std::string& s) {
+  if (auto k = parse_job_kind(s)) return *k;
+  throw Error(ErrorKind::Corrupt, "catalog " + db.path() + ": unknown job kind '" + s + "'");
+}
+JobState state_of(const Db& db, const std::string& s) {
+  if (auto k = parse_job_state(s)) return *k;
+  throw Error(ErrorKind::Corrupt, "catalog " + db.path() + ": unknown job state '" + s + "'");
+}
+
+JobRecord read_job(const Db& db, const Stmt& st) {
+  JobRecord j;
+  j.id = st.int64(0);
+  j.plan = st.text(1);
+  j.kind = kind_of(db, st.text(2));
+  j.source = st.text(3);
+  j.repository = st.text(4);
+  j.state = state_of(db, st.text(5));
+  j.trigger = st.text(6);
+  j.scheduled_at = st.real(7);
+  j.created_at = st.real(8);
+  j.started_at = st.real(9);
+  j.finished_at = st.real(10);
+  j.start_deadline = st.real(11);
+  j.complete_deadline = st.real(12);
+  j.attempt = static_cast<int>(st.int64(13));
+  j.retry_of = st.int64(14);
+  j.owner = st.text(15);
+  j.lease_until = st.real(16);
+  j.reason = st.text(17);
+  j.warnings = static_cast<int>(st.int64(18));
+  j.snapshot_id = st.text(19);
+  j.bytes_added = static_cast<uint64_t>(st.int64(20));
+  if (!st.is_null(21)) {
+    j.result = nlohmann::json::parse(st.text(21), nullptr, false);
+    if (j.result.is_discarded())
+      throw Error(ErrorKind::Corrupt, "catalog " + db.path() + ": job " + std::to_string(j.id) + " has a malformed result");
+  }
+  return j;
+}
+
+void bind_result(Stmt& st, int i, const nlohmann::json& result) {
+  if (result.is_null())
+    st.bind_null(i);
+  else
+    st.bind(i, result.dump());
+}
+
+std::string_view level_name(EventLevel l) {
+  switch (l) {
+    case EventLevel::Debug:
+      return "debug";
+    case EventLevel::Info:
+      return "info";
+    case EventLevel::Warning:
+      return "warning";
+    case EventLevel::Error:
+      return "error";
+  }
+  return "info";
+}
+EventLevel parse_level(const std::string& s) {
+  if (s == "debug") return EventLevel::Debug;
+  if (s == "warning") return EventLevel::Warning;
+  if (s == "error") return EventLevel::Error;
+  return EventLevel::Info;
+}
+
+// Fields as a JSON array of [key, value] pairs: their order and repeated keys survive.
+std::string fields_json(const std::vector<std::pair<std::string, std::string>>& fields) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& [k, v] : fields) a.push_back({k, v});
+  return a.dump();
+}
+std::vector<std::pair<std::string, std::string>> parse_fields(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto a = nlohmann::json::parse(text, nullptr, false);
+  if (!a.is_array()) return out;
+  for (const auto& p : a)
+    if (p.is_array() && p.size() == 2 && p[0].is_string() && p[1].is_string())
+      out.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+  return out;
+}
+
+constexpr const char* kPointColumns = "repository, snapshot_id, kind, source, host, time, data_time, size, partial";
+
+RecoveryPointRecord read_point(const Stmt& st) {
+  RecoveryPointRecord p;
+  p.repository = st.text(0);
+  p.snapshot_id = st.text(1);
+  p.kind = st.text(2);
+  p.source = st.text(3);
+  p.host = st.text(4);
+  p.time = st.real(5);
+  p.data_time = st.real(6);
+  p.size = static_cast<uint64_t>(st.int64(7));
+  p.partial = st.int64(8) != 0;
+  return p;
+}
+
+constexpr const char* kVerificationColumns = "job_id, source, repository, kind, time, ok, duration_s, detail";
+
+VerificationRecord read_verification(const Stmt& st) {
+  VerificationRecord v;
+  v.job_id = st.int64(0);
+  v.source = st.text(1);
+  v.repository = st.text(2);
+  v.kind = st.text(3);
+  v.time = st.real(4);
+  v.ok = st.int64(5) != 0;
+  v.duration_s = st.real(6);
+  v.detail = st.text(7);
+  return v;
+}
+
+constexpr const char* kTokenColumns = "id, name, role, hash, created_at, last_used_at, revoked";
+
+TokenRecord read_token(const Stmt& st) {
+  TokenRecord t;
+  t.id = st.text(0);
+  t.name = st.text(1);
+  t.role = st.text(2);
+  t.hash = st.text(3);
+  t.created_at = st.real(4);
+  t.last_used_at = st.real(5);
+  t.revoked = st.int64(6) != 0;
+  return t;
+}
+
+PlanState read_plan_state(const Stmt& st) {
+  PlanState s;
+  s.plan = st.text(0);
+  s.paused = st.int64(1) != 0;
+  s.next_due = st.real(2);
+  s.last_scheduled = st.real(3);
+  s.config_hash = st.text(4);
+  s.updated_at = st.real(5);
+  return s;
+}
+
+std::string sql(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (auto p : parts) s += p;
+  return s;
+}
+
+// SQL list of the states that are not final, for "WHERE state IN (...)".
+constexpr const char* kLiveStates = "('pending', 'running')";
+
+// ---- the catalog --------------------------------------------------------------------------------
+
+class SqliteCatalog : public Catalog {
+ public:
+  explicit SqliteCatalog(const std::string& path) : writer_((prepare_file(path), path), false), reader_(path, false) {
+    set_up_writer();
+    reader_.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1");
+  }
+
+  std::optional<PlanState> plan_state(const std::string& plan) override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, "SELECT plan, paused, next_due, last_scheduled, config_hash, updated_at FROM plan_state WHERE plan = ?");
+    st.bind(1, plan);
+    if (!st.step()) return std::nullopt;
+    return read_plan_state(st);
+  }
+
+  std::vector<PlanState> plan_states() override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, "SELECT plan, paused, next_due, last_scheduled, config_hash, updated_at FROM plan_state ORDER BY plan");
+    std::vector<PlanState> out;
+    while (st.step()) out.push_back(read_plan_state(st));
+    return out;
+  }
+
+  void put_plan_state(const PlanState& s) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_,
+            "INSERT INTO plan_state (plan, paused, next_due, last_scheduled, config_hash, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (plan) DO UPDATE SET paused = excluded.paused, "
+            "next_due = excluded.next_due, last_scheduled = excluded.last_scheduled, "
+            "config_hash = excluded.config_hash, updated_at = excluded.updated_at");
+    st.bind(1, s.plan).bind(2, s.paused ? 1 : 0).bind(3, s.next_due).bind(4, s.last_scheduled);
+    st.bind(5, s.config_hash).bind(6, s.updated_at);
+    st.run();
+  }
+
+  int64_t create_job(JobRecord& j) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_,
+            "INSERT INTO jobs (plan, kind, source, repository, state, trigger, scheduled_at, created_at, "
+            "started_at, finished_at, start_deadline, complete_deadline, attempt, retry_of, owner, lease_until, "
+            "reason, warnings, snapshot_id, bytes_added, result) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, j.plan).bind(2, to_string(j.kind)).bind(3, j.source).bind(4, j.repository);
+    st.bind(5, to_string(j.state)).bind(6, j.trigger).bind(7, j.scheduled_at).bind(8, j.created_at);
+    st.bind(9, j.started_at).bind(10, j.finished_at).bind(11, j.start_deadline).bind(12, j.complete_deadline);
+    st.bind(13, j.attempt).bind(14, j.retry_of).bind(15, j.owner).bind(16, j.lease_until).bind(17, j.reason);
+    st.bind(18, j.warnings).bind(19, j.snapshot_id).bind(20, static_cast<int64_t>(j.bytes_added));
+    bind_result(st, 21, j.result);
+    st.run();
+    j.id = writer_.last_insert_rowid();
+    return j.id;
+  }
+
+  bool start_job(int64_t id, const std::string& owner, double started_at, double lease_until) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_,
+            "UPDATE jobs SET state = 'running', owner = ?, started_at = ?, lease_until = ? "
+            "WHERE id = ? AND state = 'pending'");
+    st.bind(1, owner).bind(2, started_at).bind(3, lease_until).bind(4, id);
+    st.run();
+    return writer_.changes() == 1;
+  }
+
+  bool finish_job(const JobRecord& j) override {
+    if (!is_final(j.state))
+      throw Error(ErrorKind::Usage, "finish_job of job " + std::to_string(j.id) + " with state " +
+                                        std::string(to_string(j.state)) + ": a final state is required");
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_, sql({"UPDATE jobs SET state = ?, finished_at = ?, reason = ?, warnings = ?, snapshot_id = ?, "
+                          "bytes_added = ?, result = ? WHERE id = ? AND state IN ",
+                          kLiveStates}));
+    st.bind(1, to_string(j.state)).bind(2, j.finished_at).bind(3, j.reason).bind(4, j.warnings);
+    st.bind(5, j.snapshot_id).bind(6, static_cast<int64_t>(j.bytes_added));
+    bind_result(st, 7, j.result);
+    st.bind(8, j.id);
+    st.run();
+    return writer_.changes() == 1;
+  }
+
+  void renew_leases(const std::string& owner, double lease_until) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_, "UPDATE jobs SET lease_until = ? WHERE owner = ? AND state = 'running'");
+    st.bind(1, lease_until).bind(2, owner);
+    st.run();
+  }
+
+  std::optional<JobRecord> job(int64_t id) override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kJobColumns, " FROM jobs WHERE id = ?"}));
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return read_job(reader_, st);
+  }
+
+  std::vector<JobRecord> jobs(const JobFilter& f) override {
+    // Only the conditions asked for appear in the SQL, so that SQLite picks the index matching them
+    // (plan, state, source, repository: each with id for "newest first").
+    std::string q = sql({"SELECT ", kJobColumns, " FROM jobs WHERE 1"});
+    if (!f.plan.empty()) q += " AND plan = :plan";
+    if (!f.source.empty()) q += " AND source = :source";
+    if (!f.repository.empty()) q += " AND repository = :repository";
+    if (f.kind) q += " AND kind = :kind";
+    if (f.state) q += " AND state = :state";
+    if (f.since > 0) q += " AND created_at >= :since";
+    if (f.before_id > 0) q += " AND id < :before";
+    q += " ORDER BY id DESC LIMIT :limit";
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, q);
+    int i = 1;
+    if (!f.plan.empty()) st.bind(i++, f.plan);
+    if (!f.source.empty()) st.bind(i++, f.source);
+    if (!f.repository.empty()) st.bind(i++, f.repository);
+    if (f.kind) st.bind(i++, to_string(*f.kind));
+    if (f.state) st.bind(i++, to_string(*f.state));
+    if (f.since > 0) st.bind(i++, f.since);
+    if (f.before_id > 0) st.bind(i++, f.before_id);
+    st.bind(i, f.limit > 0 ? f.limit : 100);
+    std::vector<JobRecord> out;
+    while (st.step()) out.push_back(read_job(reader_, st));
+    return out;
+  }
+
+  std::vector<JobRecord> interrupt_running(double now, const std::string& reason) override {
+    std::lock_guard lk(wmu_);
+    Transaction tx(writer_);
+    Stmt up(writer_, "UPDATE jobs SET state = 'interrupted', finished_at = ?, reason = ? WHERE state = 'running' RETURNING id");
+    up.bind(1, now).bind(2, reason);
+    std::vector<int64_t> ids;
+    while (up.step()) ids.push_back(up.int64(0));
+    std::vector<JobRecord> out;
+    Stmt get(writer_, sql({"SELECT ", kJobColumns, " FROM jobs WHERE id = ?"}));
+    for (int64_t id : ids) {
+      get.reset();
+      get.bind(1, id);
+      if (get.step()) out.push_back(read_job(writer_, get));
+    }
+    tx.commit();
+    return out;
+  }
+
+  std::vector<JobRecord> pending_jobs() override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kJobColumns, " FROM jobs WHERE state = 'pending' ORDER BY id"}));
+    std::vector<JobRecord> out;
+    while (st.step()) out.push_back(read_job(reader_, st));
+    return out;
+  }
+
+  void add_events(int64_t job_id, const std::vector<JobEvent>& events) override {
+    if (events.empty()) return;
+    std::lock_guard lk(wmu_);
+    Transaction tx(writer_);
+    Stmt exists(writer_, "SELECT coalesce((SELECT max(seq) FROM job_events WHERE job_id = ?1), 0), "
+                         "EXISTS (SELECT 1 FROM jobs WHERE id = ?1)");
+    exists.bind(1, job_id);
+    exists.step();
+    if (exists.int64(1) == 0)
+      throw Error(ErrorKind::NotFound, "catalog " + writer_.path() + ": no job " + std::to_string(job_id) +
+                                           " to add events to");
+    int64_t next = exists.int64(0) + 1;
+    Stmt ins(writer_,
+             "INSERT INTO job_events (job_id, seq, time, level, code, message, fields) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (const JobEvent& e : events) {
+      // seq 0: the next one of the job (the usual case); a given seq must be new.
+      int64_t seq = e.seq > 0 ? e.seq : next;
+      next = std::max(next, seq + 1);
+      ins.reset();
+      ins.bind(1, job_id).bind(2, seq).bind(3, e.time).bind(4, level_name(e.event.level)).bind(5, e.event.code);
+      ins.bind(6, e.event.message).bind(7, fields_json(e.event.fields));
+      ins.run();
+    }
+    tx.commit();
+  }
+
+  std::vector<JobEvent> events(int64_t job_id, int64_t after_seq, int limit) override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_,
+            "SELECT job_id, seq, time, level, code, message, fields FROM job_events "
+            "WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    st.bind(1, job_id).bind(2, after_seq).bind(3, limit > 0 ? limit : 1000);
+    std::vector<JobEvent> out;
+    while (st.step()) {
+      JobEvent e;
+      e.job_id = st.int64(0);
+      e.seq = st.int64(1);
+      e.time = st.real(2);
+      e.event.level = parse_level(st.text(3));
+      e.event.code = st.text(4);
+      e.event.message = st.text(5);
+      e.event.fields = parse_fields(st.text(6));
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  void replace_points(const std::string& repository, const std::vector<RecoveryPointRecord>& points) override {
+    std::lock_guard lk(wmu_);
+    Transaction tx(writer_);
+    Stmt del(writer_, "DELETE FROM recovery_points WHERE repository = ?");
+    del.bind(1, repository);
+    del.run();
+    Stmt ins(writer_, kUpsertPoint);
+    for (RecoveryPointRecord p : points) {
+      p.repository = repository;
+      upsert_point(ins, p);
+    }
+    tx.commit();
+  }
+
+  void add_point(const RecoveryPointRecord& p) override {
+    std::lock_guard lk(wmu_);
+    Stmt ins(writer_, kUpsertPoint);
+    upsert_point(ins, p);
+  }
+
+  std::vector<RecoveryPointRecord> points(const std::string& source, const std::string& repository,
+                                          int limit) override {
+    std::string q = sql({"SELECT ", kPointColumns, " FROM recovery_points WHERE 1"});
+    if (!source.empty()) q += " AND source = ?";
+    if (!repository.empty()) q += " AND repository = ?";
+    q += " ORDER BY time DESC, snapshot_id DESC LIMIT ?";
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, q);
+    int i = 1;
+    if (!source.empty()) st.bind(i++, source);
+    if (!repository.empty()) st.bind(i++, repository);
+    st.bind(i, limit > 0 ? limit : 100);
+    std::vector<RecoveryPointRecord> out;
+    while (st.step()) out.push_back(read_point(st));
+    return out;
+  }
+
+  std::optional<RecoveryPointRecord> newest_point(const std::string& source) override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kPointColumns,
+                          " FROM recovery_points WHERE source = ? AND partial = 0 ORDER BY time DESC LIMIT 1"}));
+    st.bind(1, source);
+    if (!st.step()) return std::nullopt;
+    return read_point(st);
+  }
+
+  void add_verification(const VerificationRecord& v) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_, sql({"INSERT INTO verifications (", kVerificationColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"}));
+    st.bind(1, v.job_id).bind(2, v.source).bind(3, v.repository).bind(4, v.kind).bind(5, v.time);
+    st.bind(6, v.ok ? 1 : 0).bind(7, v.duration_s).bind(8, v.detail);
+    st.run();
+  }
+
+  std::vector<VerificationRecord> last_verifications() override {
+    // SQLite's documented bare-column rule: with one max() aggregate, the other columns come from
+    // the row holding the maximum. The scan follows verifications_source_kind_time.
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kVerificationColumns,
+                          ", max(time) FROM verifications GROUP BY source, kind ORDER BY source, kind"}));
+    std::vector<VerificationRecord> out;
+    while (st.step()) out.push_back(read_verification(st));
+    return out;
+  }
+
+  std::optional<VerificationRecord> last_successful_verification(const std::string& source,
+                                                                 const std::string& kind) override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kVerificationColumns,
+                          " FROM verifications WHERE source = ? AND kind = ? AND ok = 1 ORDER BY time DESC, id DESC "
+                          "LIMIT 1"}));
+    st.bind(1, source).bind(2, kind);
+    if (!st.step()) return std::nullopt;
+    return read_verification(st);
+  }
+
+  void add_token(const TokenRecord& t) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_, sql({"INSERT INTO tokens (", kTokenColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?)"}));
+    st.bind(1, t.id).bind(2, t.name).bind(3, t.role).bind(4, t.hash).bind(5, t.created_at);
+    st.bind(6, t.last_used_at).bind(7, t.revoked ? 1 : 0);
+    st.run();
+  }
+
+  std::optional<TokenRecord> token_by_hash(const std::string& hash) override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kTokenColumns, " FROM tokens WHERE hash = ?"}));
+    st.bind(1, hash);
+    if (!st.step()) return std::nullopt;
+    return read_token(st);
+  }
+
+  std::vector<TokenRecord> tokens() override {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kTokenColumns, " FROM tokens ORDER BY created_at, id"}));
+    std::vector<TokenRecord> out;
+    while (st.step()) out.push_back(read_token(st));
+    return out;
+  }
+
+  bool revoke_token(const std::string& id) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_, "UPDATE tokens SET revoked = 1 WHERE id = ?");
+    st.bind(1, id);
+    st.run();
+    return writer_.changes() == 1;
+  }
+
+  void touch_token(const std::string& id, double when) override {
+    std::lock_guard lk(wmu_);
+    Stmt st(writer_, "UPDATE tokens SET last_used_at = ? WHERE id = ?");
+    st.bind(1, when).bind(2, id);
+    st.run();
+  }
+
+  int64_t delete_jobs_before(double before) override {
+    std::lock_guard lk(wmu_);
+    Transaction tx(writer_);
+    // Events first (the foreign key would cascade too; explicit so that it never depends on the pragma).
+    std::string old = sql({"SELECT id FROM jobs WHERE finished_at < ? AND state NOT IN ", kLiveStates});
+    Stmt ev(writer_, "DELETE FROM job_events WHERE job_id IN (" + old + ")");
+    ev.bind(1, before);
+    ev.run();
+    Stmt jobs(writer_, sql({"DELETE FROM jobs WHERE finished_at < ? AND state NOT IN ", kLiveStates}));
+    jobs.bind(1, before);
+    jobs.run();
+    int64_t n = writer_.changes();
+    tx.commit();
+    return n;
+  }
+
+ private:
+  void set_up_writer() {
+    Db& db = writer_;
+    const std::string& path = db.path();
+    // The first statement reads the header: a file that is not a catalog fails here (Corrupt).
+    // FULL: each commit is synced to the WAL, so no acknowledged state transition is lost.
+    db.exec("PRAGMA busy_timeout = 10000");
+    {
+      Stmt st(db, "PRAGMA journal_mode = WAL");
+      if (!st.step() || st.text(0) != "wal")
+        throw Error(ErrorKind::Io, "catalog " + path + ": cannot switch to WAL mode (got '" + st.text(0) +
+                                       "'): put the catalog on a local filesystem");
+    }
+    db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON");
+    sqlite::migrate(db);
+  }
+
+  static constexpr const char* kUpsertPoint =
+      "INSERT OR REPLACE INTO recovery_points (repository, snapshot_id, kind, source, host, time, data_time, size, "
+      "partial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  // `st` is a statement of kUpsertPoint on writer_ (the caller holds wmu_).
+  static void upsert_point(Stmt& st, const RecoveryPointRecord& p) {
+    st.reset();
+    st.bind(1, p.repository).bind(2, p.snapshot_id).bind(3, p.kind).bind(4, p.source).bind(5, p.host);
+    st.bind(6, p.time).bind(7, p.data_time).bind(8, static_cast<int64_t>(p.size)).bind(9, p.partial ? 1 : 0);
+    st.run();
+  }
+
+  std::mutex wmu_;  // guards writer_
+  Db writer_;
+  std::mutex rmu_;  // guards reader_
+  Db reader_;
+};
+
+}  // namespace
+
+std::unique_ptr<Catalog> open_sqlite_catalog(const std::string& path) { return std::make_unique<SqliteCatalog>(path); }
+
+}  // namespace arca::server
