@@ -6,7 +6,9 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "server/catalog.h"
 #include "server/metrics.h"
@@ -41,11 +43,18 @@ class ApiServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Roles, each allowing what the one before allows: viewer (every GET), operator (plans' pause,
+// resume and run; job cancel), admin (everything; tokens are managed with the CLI on the catalog).
+enum class Role { Viewer, Operator, Admin };
+std::optional<Role> parse_role(std::string_view s);  // "viewer" | "operator" | "admin"
+std::string_view to_string(Role r);
+
 // Tokens: "arca_<id>_<secret>"; the catalog stores only SHA-256 of the whole token.
 struct NewToken {
   TokenRecord record;
   std::string token;  // shown once
 };
+// Throws Error(Usage) for an empty name or an unknown role.
 NewToken create_token(Catalog& catalog, const std::string& name, const std::string& role, double now);
 // The token's record if it is valid and not revoked; nullopt otherwise.
 std::optional<TokenRecord> authenticate(Catalog& catalog, const std::string& bearer);
