@@ -103,7 +103,8 @@ WalStreamResult wal_stream(Repository& repo, const WalStreamRequest& req, JobCon
   const auto& o = req.options;
   if (!std::regex_match(o.slot, std::regex("[a-z0-9_]{1,63}")))
     throw Error(ErrorKind::Usage, "--slot " + o.slot + ": slot names are 1-63 lowercase letters, digits and '_'");
-  WalStreamStatus st;
+  WalStreamStatus own;
+  WalStreamStatus& st = req.status ? *req.status : own;
   pg_wal_stream(
       repo, o, st, ctx.cancel.flag(), req.log ? req.log : [](const std::string&) {});
   WalStreamResult r;

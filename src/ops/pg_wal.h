@@ -67,6 +67,9 @@ WalFetchResult wal_fetch(const std::function<Repository&()>& repo, const WalFetc
 struct WalStreamRequest {
   WalStreamOptions options;
   std::function<void(const std::string&)> log;  // connection events, as they happen
+  // Counters the caller reads while the stream runs (a server's live stream status); null: the
+  // call keeps its own.
+  WalStreamStatus* status = nullptr;
 };
 
 struct WalStreamResult {

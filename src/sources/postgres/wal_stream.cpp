@@ -66,6 +66,7 @@ class Session {
     uint64_t sysid = pg_number(PQgetvalue(ident.get(), 0, 0), who + ", system identifier");
     tli_ = uint32_t(pg_number(PQgetvalue(ident.get(), 0, 1), who + ", timeline"));
     Lsn server_pos = parse_lsn(PQgetvalue(ident.get(), 0, 2));
+    st_.server_lsn = server_pos;
     std::string segsz = conn_->value("SHOW wal_segment_size", "SHOW wal_segment_size");
     uint64_t seg_n = pg_number(segsz.substr(0, segsz.find_first_not_of("0123456789")), "SHOW wal_segment_size");
     seg_size_ = seg_n << (segsz.find("GB") != std::string::npos ? 30 : segsz.find("MB") != std::string::npos ? 20 : 10);
@@ -98,6 +99,7 @@ class Session {
       throw Error(ErrorKind::Generic, "the server refused to stream WAL from " + format_lsn(start) + ": " + msg);
     }
     touch();
+    st_.streaming = true;
     log_("streaming WAL from " + format_lsn(start) + " on timeline " + std::to_string(tli_) + " (slot " + o_.slot +
          ")");
     try {
@@ -279,10 +281,13 @@ class Session {
         throw Retryable("the connection broke: " + conn_->last_error());
       } else {
         touch();
-        if (raw[0] == 'w' && n >= 25)  // XLogData: start, end, send time, then the WAL
+        if (raw[0] == 'w' && n >= 25) {  // XLogData: start, the server's end of WAL, send time, then the WAL
+          st_.server_lsn = be64(reinterpret_cast<uint8_t*>(raw) + 9);
           data(be64(reinterpret_cast<uint8_t*>(raw) + 1), reinterpret_cast<uint8_t*>(raw) + 25, size_t(n) - 25);
-        else if (raw[0] == 'k' && n >= 18 && raw[17])  // keepalive asking for a reply
-          send_status(false);
+        } else if (raw[0] == 'k' && n >= 18) {  // keepalive: the server's end of WAL, send time, reply wanted
+          st_.server_lsn = be64(reinterpret_cast<uint8_t*>(raw) + 1);
+          if (raw[17]) send_status(false);
+        }
       }
       auto now = Clock::now();
       if (now >= next_flush) {
@@ -322,6 +327,10 @@ void pg_wal_stream(Repository& repo, const WalStreamOptions& opts, WalStreamStat
   auto stopped = [&] { return stop || cancel_requested(opts.cancel); };
   while (!stopped()) {
     try {
+      struct NotStreaming {  // whatever ends the session, before a retry waits
+        WalStreamStatus& st;
+        ~NotStreaming() { st.streaming = false; }
+      } not_streaming{status};
       Session(repo, opts, status, stop, log).run();
     } catch (const Retryable& e) {
       // A stream is meant to outlive server restarts: keep trying unless told to give up.

@@ -29,6 +29,8 @@ struct WalStreamOptions {
 struct WalStreamStatus {
   std::atomic<uint64_t> received{0};     // bytes of WAL received
   std::atomic<uint64_t> flushed_lsn{0};  // durable in the repository up to here
+  std::atomic<uint64_t> server_lsn{0};   // the server's end of WAL as it last said (0: not yet)
+  std::atomic<bool> streaming{false};    // connected, and the server is streaming
   std::atomic<uint64_t> segments{0};     // whole segments stored
   std::atomic<uint64_t> pieces{0};       // pieces stored
   std::atomic<uint64_t> reconnects{0};
