@@ -20,7 +20,7 @@ namespace arca::server {
 class JobMetrics {
  public:
   void record(const JobRecord& finished);  // a job reached a final state
-  std::string render() const;              // arca_jobs_total, arca_job_duration_seconds, ...
+  std::string render() const;              // arca_job_runs_total, arca_job_duration_seconds, ...
 
  private:
   mutable std::mutex mu_;

@@ -1,1 +1,152 @@
-// Placeholder: implemented by the issue-20 work in progress (see status.h).
+#include "server/status.h"
+
+#include <algorithm>
+
+#include "server/api_json.h"
+
+namespace arca::server {
+namespace {
+
+// The newest of two optional records by `key` (either may be absent).
+template <typename T, typename Key>
+void keep_newest(std::optional<T>& best, const std::optional<T>& candidate, Key key) {
+  if (candidate && (!best || key(*candidate) > key(*best))) best = candidate;
+}
+
+bool backup_failed(const std::optional<JobRecord>& last) {
+  if (!last) return false;
+  return last->state == JobState::Failed || last->state == JobState::Partial || last->state == JobState::Expired;
+}
+
+ComponentStatus component(const SourceConfig& src, Catalog& catalog, const std::vector<PlanView>& plans,
+                          const std::vector<VerificationRecord>& verifications, const Runtime& runtime, double now) {
+  ComponentStatus c;
+  c.source = src.name;
+  c.kind = std::string(to_string(src.kind));
+  c.repository = src.repository;
+  c.rpo_objective_s = src.objectives.rpo_s;
+  c.rto_objective_s = src.objectives.rto_s;
+  c.newest_point = catalog.newest_point(src.name);
+
+  c.stream = runtime.stream(src.name);
+  if (!c.stream && src.stream.enabled) c.stream = StreamStatus{};  // configured, not started yet: down
+  c.stream_stalled = c.stream && stream_stalled(*c.stream, src.stream.stall_after_s, now);
+  bool stream_healthy = c.stream && c.stream->connected && !c.stream_stalled;
+
+  // Without a recovery point nothing is restorable, however far a stream got (WAL needs a base).
+  if (c.newest_point) {
+    double newest = c.newest_point->data_time > 0 ? c.newest_point->data_time : c.newest_point->time;
+    if (stream_healthy) newest = std::max(newest, c.stream->caught_up_at);
+    c.live_rpo_s = std::max(0.0, now - newest);
+  }
+  if (c.rpo_objective_s) c.rpo_ok = c.live_rpo_s && *c.live_rpo_s <= static_cast<double>(*c.rpo_objective_s);
+
+  for (const auto& v : verifications) {
+    if (v.source != src.name) continue;
+    keep_newest(c.last_verification, std::optional<VerificationRecord>(v), [](const auto& r) { return r.time; });
+    keep_newest(c.last_successful_verification, catalog.last_successful_verification(src.name, v.kind),
+                [](const auto& r) { return r.time; });
+  }
+
+  for (const auto& p : plans) {
+    if (p.kind != JobKind::Backup || p.source != src.name) continue;
+    if (p.next_due > 0 && (c.next_run == 0 || p.next_due < c.next_run)) c.next_run = p.next_due;
+    keep_newest(c.last_backup, p.last_job, [](const JobRecord& j) { return j.created_at; });
+    keep_newest(c.last_successful_backup, p.last_success, [](const JobRecord& j) { return j.finished_at; });
+  }
+
+  bool stream_down = c.stream && !c.stream->connected;
+  if (!c.newest_point)
+    c.state = "never-backed-up";
+  else if (!c.rpo_ok || c.stream_stalled || stream_down || backup_failed(c.last_backup))
+    c.state = "at-risk";
+  else
+    c.state = "ok";
+  return c;
+}
+
+template <typename T>
+nlohmann::json or_null(const std::optional<T>& v) {
+  return v ? nlohmann::json(to_json(*v)) : nlohmann::json();
+}
+template <typename T>
+nlohmann::json number_or_null(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json();
+}
+
+nlohmann::json stream_json(const StreamStatus& s, bool stalled) {
+  nlohmann::json j{{"connected", s.connected},
+                   {"stalled", stalled},
+                   {"bytes", s.bytes},
+                   {"lag_bytes", s.lag_bytes},
+                   {"restarts", s.restarts},
+                   {"last_error", s.last_error.empty() ? nlohmann::json() : nlohmann::json(s.last_error)}};
+  put_time(j, "started_at", s.started_at);
+  put_time(j, "last_progress_at", s.last_progress_at);
+  put_time(j, "caught_up_at", s.caught_up_at);
+  return j;
+}
+
+}  // namespace
+
+bool stream_stalled(const StreamStatus& s, int64_t stall_after_s, double now) {
+  if (!s.connected) return false;  // down, not stalled
+  double last = std::max({s.last_progress_at, s.caught_up_at, s.started_at});
+  return now - last > static_cast<double>(stall_after_s);
+}
+
+ServerStatus build_status(const ServerConfig& config, Catalog& catalog, const std::vector<PlanView>& plans,
+                          const Runtime& runtime, double started_at, double now) {
+  ServerStatus s;
+  s.now = now;
+  s.started_at = started_at;
+  auto verifications = catalog.last_verifications();
+  for (const auto& src : config.sources) s.components.push_back(component(src, catalog, plans, verifications, runtime, now));
+  for (const auto& r : config.repositories) s.repositories[r.name] = runtime.repository(r.name).value_or(RepositoryStatus{});
+  for (const auto& p : plans) {
+    s.running_jobs += p.running;
+    s.pending_jobs += p.pending;
+  }
+  return s;
+}
+
+nlohmann::json to_json(const ComponentStatus& c) {
+  nlohmann::json j{{"source", c.source},
+                   {"kind", c.kind},
+                   {"repository", c.repository},
+                   {"state", c.state},
+                   {"newest_point", or_null(c.newest_point)},
+                   {"live_rpo_s", number_or_null(c.live_rpo_s)},
+                   {"rpo_objective_s", number_or_null(c.rpo_objective_s)},
+                   {"rto_objective_s", number_or_null(c.rto_objective_s)},
+                   {"rpo_ok", c.rpo_ok},
+                   {"last_verification", or_null(c.last_verification)},
+                   {"last_successful_verification", or_null(c.last_successful_verification)},
+                   {"last_backup", or_null(c.last_backup)},
+                   {"last_successful_backup", or_null(c.last_successful_backup)},
+                   {"stream", c.stream ? stream_json(*c.stream, c.stream_stalled) : nlohmann::json()}};
+  put_time(j, "next_run", c.next_run);
+  return j;
+}
+
+nlohmann::json to_json(const ServerStatus& s) {
+  nlohmann::json j{{"components", nlohmann::json::array()},
+                   {"repositories", nlohmann::json::object()},
+                   {"running_jobs", s.running_jobs},
+                   {"pending_jobs", s.pending_jobs}};
+  put_time(j, "now", s.now);
+  put_time(j, "started_at", s.started_at);
+  for (const auto& c : s.components) j["components"].push_back(to_json(c));
+  for (const auto& [name, r] : s.repositories) {
+    // Not accessed since the start: reachability unknown (null), not assumed.
+    nlohmann::json rj{{"reachable", r.checked_at > 0 || !r.reachable ? nlohmann::json(r.reachable) : nlohmann::json()},
+                      {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
+                      {"stored_bytes", r.stored_bytes > 0 ? nlohmann::json(r.stored_bytes) : nlohmann::json()}};
+    put_time(rj, "checked_at", r.checked_at);
+    put_time(rj, "stored_bytes_at", r.stored_bytes_at);
+    j["repositories"][name] = rj;
+  }
+  return j;
+}
+
+}  // namespace arca::server

@@ -26,7 +26,8 @@ struct ComponentStatus {
   std::optional<VerificationRecord> last_verification, last_successful_verification;
   double next_run = 0;  // the soonest next_due of its backup plans (0: none)
   std::optional<JobRecord> last_backup, last_successful_backup;
-  std::optional<StreamStatus> stream;
+  std::optional<StreamStatus> stream;  // the source's continuous stream (not yet started: not connected)
+  bool stream_stalled = false;          // connected, but neither progress nor catch-up for stall_after_s
   std::string state;  // "ok", "at-risk" (RPO over objective, stream stalled, last backup failed), "never-backed-up"
 };
 
@@ -40,6 +41,9 @@ struct ServerStatus {
 // `plans` as PlanControl::plans() gives them.
 ServerStatus build_status(const ServerConfig& config, Catalog& catalog, const std::vector<PlanView>& plans,
                           const Runtime& runtime, double started_at, double now);
+// Connected, yet nothing stored and not caught up for longer than `stall_after_s` (counted from
+// the stream's start when it has done neither yet).
+bool stream_stalled(const StreamStatus& s, int64_t stall_after_s, double now);
 nlohmann::json to_json(const ComponentStatus& c);
 nlohmann::json to_json(const ServerStatus& s);
 
