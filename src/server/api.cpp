@@ -4,6 +4,7 @@
 #include "server/api.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <chrono>
@@ -176,6 +177,12 @@ struct ApiServer::Impl {
   }
 
   void configure() {
+    // cpp-httplib's default also sets SO_REUSEPORT, which lets a second server bind the same port
+    // and share its connections: only SO_REUSEADDR (restart while old connections linger).
+    http->set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     http->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
     http->set_payload_max_length(kMaxBody);
     http->set_read_timeout(10, 0);

@@ -112,7 +112,7 @@ class FakeControl : public PlanControl {
 };
 
 // A server on a free loopback port with a viewer, an operator and an admin token.
-struct ApiFixture : ::testing::Test {
+struct ServerApi : ::testing::Test {
   TempDir dir;
   std::unique_ptr<Catalog> catalog = open_sqlite_catalog(dir.path + "/catalog.db");
   FakeControl control{*catalog};
@@ -192,21 +192,33 @@ std::string error_kind(const httplib::Result& r) {
   return j["error"]["kind"].get<std::string>();
 }
 
-// Sends raw bytes on a new connection and returns what came back until the server closed it (or
-// a second passed).
+// Whether `r` holds a whole HTTP response (headers and a Content-Length body).
+bool complete_response(const std::string& r) {
+  size_t end = r.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  std::string head = r.substr(0, end);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t cl = head.find("\r\ncontent-length:");
+  size_t len = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 17));
+  return r.size() >= end + 4 + len;
+}
+
+// Sends raw bytes on a new connection and returns the answer: a whole response, or what came
+// before the server closed the connection or stayed silent for 150 ms.
 std::string raw_exchange(int port, const std::string& bytes) {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{1, 0};
+  timeval tv{0, 150000};
   ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string out;
   if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
     ::send(s, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     char buf[4096];
-    for (ssize_t n; (n = ::recv(s, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; !complete_response(out) && (n = ::recv(s, buf, sizeof buf, 0)) > 0;)
+      out.append(buf, static_cast<size_t>(n));
   }
   ::close(s);
   return out;
@@ -231,7 +243,7 @@ const std::vector<std::pair<std::string, std::string>> kGuarded = {
 
 }  // namespace
 
-TEST_F(ApiFixture, LivenessAndReadinessNeedNoToken) {
+TEST_F(ServerApi, LivenessAndReadinessNeedNoToken) {
   auto h = get("/healthz");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
@@ -245,7 +257,7 @@ TEST_F(ApiFixture, LivenessAndReadinessNeedNoToken) {
   EXPECT_EQ(get("/readyz")->status, 200);
 }
 
-TEST_F(ApiFixture, EveryGuardedEndpointRefusesMissingWrongAndRevokedTokens) {
+TEST_F(ServerApi, EveryGuardedEndpointRefusesMissingWrongAndRevokedTokens) {
   NewToken revoked = create_token(*catalog, "old", "admin", kNow);
   ASSERT_TRUE(catalog->revoke_token(revoked.record.id));
   std::string wrong = admin.substr(0, admin.size() - 1) + (admin.back() == '0' ? "1" : "0");
@@ -261,7 +273,7 @@ TEST_F(ApiFixture, EveryGuardedEndpointRefusesMissingWrongAndRevokedTokens) {
   }
 }
 
-TEST_F(ApiFixture, ViewerReadsButOnlyOperatorAndAdminAct) {
+TEST_F(ServerApi, ViewerReadsButOnlyOperatorAndAdminAct) {
   int64_t running = add_job("nightly", JobState::Pending, kNow - 10);
   for (const auto& [method, path] : kGuarded) {
     if (method != "POST") continue;
@@ -303,7 +315,7 @@ TEST_F(ApiFixture, ViewerReadsButOnlyOperatorAndAdminAct) {
   }
 }
 
-TEST_F(ApiFixture, ErrorKindsAnswerWithTheirStatus) {
+TEST_F(ServerApi, ErrorKindsAnswerWithTheirStatus) {
   auto unknown_plan = post("/api/v1/plans/nope/run", operator_);
   ASSERT_TRUE(unknown_plan);
   EXPECT_EQ(unknown_plan->status, 404);
@@ -321,7 +333,7 @@ TEST_F(ApiFixture, ErrorKindsAnswerWithTheirStatus) {
   EXPECT_NE(body_of(conflict)["error"]["message"].get<std::string>().find("already ended"), std::string::npos);
 }
 
-TEST_F(ApiFixture, JobsPageNewestFirstAndFilter) {
+TEST_F(ServerApi, JobsPageNewestFirstAndFilter) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 5; i++)
     ids.push_back(add_job("nightly", i == 2 ? JobState::Failed : JobState::Success, kNow - 1000 + i * 10));
@@ -351,7 +363,7 @@ TEST_F(ApiFixture, JobsPageNewestFirstAndFilter) {
   EXPECT_EQ(since["jobs"][0]["created_at_unix"], kNow - 500);
 }
 
-TEST_F(ApiFixture, JobEventsFollowWithAfterSeq) {
+TEST_F(ServerApi, JobEventsFollowWithAfterSeq) {
   int64_t id = add_job("nightly", JobState::Success, kNow - 100);
   std::vector<JobEvent> events;
   for (int i = 1; i <= 3; i++)
@@ -367,7 +379,7 @@ TEST_F(ApiFixture, JobEventsFollowWithAfterSeq) {
   EXPECT_EQ(rest["events"][0]["seq"], 3);
 }
 
-TEST_F(ApiFixture, PointsAndVerifications) {
+TEST_F(ServerApi, PointsAndVerifications) {
   catalog->add_point({"main", std::string(64, 'a'), "postgres", "db", "h1", kNow - 300, kNow - 310, 1234, false});
   catalog->add_point({"main", std::string(64, 'b'), "postgres", "db", "h1", kNow - 200, kNow - 210, 2345, false});
   auto pts = body_of(get("/api/v1/sources/db/points?limit=1", viewer));
@@ -382,7 +394,7 @@ TEST_F(ApiFixture, PointsAndVerifications) {
   EXPECT_EQ(v["verifications"][0]["ok"], true);
 }
 
-TEST_F(ApiFixture, MalformedQueryValuesAre400NamingTheParameter) {
+TEST_F(ServerApi, MalformedQueryValuesAre400NamingTheParameter) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"/api/v1/jobs?limit=abc", "limit"},        {"/api/v1/jobs?limit=0", "limit"},
       {"/api/v1/jobs?limit=1001", "limit"},       {"/api/v1/jobs?state=BOGUS", "state"},
@@ -400,7 +412,7 @@ TEST_F(ApiFixture, MalformedQueryValuesAre400NamingTheParameter) {
   }
 }
 
-TEST_F(ApiFixture, UnknownRoutesAre404AndWrongMethods405) {
+TEST_F(ServerApi, UnknownRoutesAre404AndWrongMethods405) {
   for (const std::string path : {"/", "/api", "/api/v1", "/api/v2/plans", "/api/v1/plans/nightly/explode", "/api/v1/plans/"}) {
     auto r = get(path, admin);
     ASSERT_TRUE(r) << path;
@@ -418,7 +430,7 @@ TEST_F(ApiFixture, UnknownRoutesAre404AndWrongMethods405) {
   EXPECT_EQ(error_kind(d), "method_not_allowed");
 }
 
-TEST_F(ApiFixture, PostBodiesMustBeJsonAndSmall) {
+TEST_F(ServerApi, PostBodiesMustBeJsonAndSmall) {
   auto bad = post("/api/v1/plans/nightly/pause", operator_, "pause please");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
@@ -430,7 +442,7 @@ TEST_F(ApiFixture, PostBodiesMustBeJsonAndSmall) {
   EXPECT_EQ(post("/api/v1/plans/nightly/pause", operator_, "{}")->status, 200);
 }
 
-TEST_F(ApiFixture, OddRequestsGetAnAnswerAndNeverStopTheServer) {
+TEST_F(ServerApi, OddRequestsGetAnAnswerAndNeverStopTheServer) {
   const std::vector<std::string> requests = {
       "GET /api/v1/plans/%zz%%/x%00y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
       "GET /" + std::string(2000, 'a') + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
@@ -458,7 +470,7 @@ TEST_F(ApiFixture, OddRequestsGetAnAnswerAndNeverStopTheServer) {
   EXPECT_EQ(h->status, 200);
 }
 
-TEST_F(ApiFixture, TokensAreStoredHashedAndTouchedAtMostOncePerMinute) {
+TEST_F(ServerApi, TokensAreStoredHashedAndTouchedAtMostOncePerMinute) {
   NewToken t = create_token(*catalog, "ci", "operator", kNow);
   EXPECT_EQ(t.token.rfind("arca_" + t.record.id + "_", 0), 0u);
   EXPECT_EQ(t.record.id.rfind("tok_", 0), 0u);
@@ -492,7 +504,7 @@ TEST_F(ApiFixture, TokensAreStoredHashedAndTouchedAtMostOncePerMinute) {
   EXPECT_EQ(last_used(), kNow + 75);
 }
 
-TEST_F(ApiFixture, ListenAddressErrors) {
+TEST_F(ServerApi, ListenAddressErrors) {
   ServerSettings s;
   for (const char* bad : {"localhost", "127.0.0.1:http", ":8670", "127.0.0.1:70000"}) {
     s.listen = bad;
@@ -502,7 +514,7 @@ TEST_F(ApiFixture, ListenAddressErrors) {
   EXPECT_EQ(kind_of([&] { start_server(s); }), ErrorKind::Io) << "the port is taken";
 }
 
-TEST_F(ApiFixture, TlsServesHttpsOnly) {
+TEST_F(ServerApi, TlsServesHttpsOnly) {
   std::string cert = dir.path + "/cert.pem", key = dir.path + "/key.pem";
   std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
                     "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert +
@@ -535,7 +547,7 @@ TEST_F(ApiFixture, TlsServesHttpsOnly) {
   EXPECT_TRUE(!p || p->status >= 400) << "plain HTTP gets no answer from the HTTPS server";
 }
 
-TEST_F(ApiFixture, TlsFilesThatCannotBeLoadedAreUsageErrorsNamingTheFile) {
+TEST_F(ServerApi, TlsFilesThatCannotBeLoadedAreUsageErrorsNamingTheFile) {
   ServerSettings s;
   s.listen = "127.0.0.1:0";
   s.tls_certificate = dir.path + "/missing.pem";
