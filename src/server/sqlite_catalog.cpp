@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/catalog.h"
+#include "server/sqlite_catalog.h"
 #include "server/sqlite_db.h"
 #include "server/sqlite_schema.h"
 #include "util/error.h"
@@ -583,5 +584,31 @@ class SqliteCatalog : public Catalog {
 }  // namespace
 
 std::unique_ptr<Catalog> open_sqlite_catalog(const std::string& path) { return std::make_unique<SqliteCatalog>(path); }
+
+SqliteCatalogInfo sqlite_catalog_info(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw Error(ErrorKind::NotFound, "no catalog at " + path + ": the server creates it at its first start");
+  SqliteCatalogInfo info;
+  info.path = path;
+  info.supported_version = sqlite::catalog_schema_version();
+  Db db(path, false);
+  db.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1");
+  info.schema_version = sqlite::user_version(db);
+  // Only the tables this build knows, and only those the file has (an old or newer schema).
+  for (const char* table : {"plan_state", "jobs", "job_events", "recovery_points", "verifications", "tokens"}) {
+    Stmt has(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?");
+    has.bind(1, table);
+    if (!has.step()) continue;
+    Stmt count(db, std::string("SELECT count(*) FROM ") + table);
+    info.rows[table] = count.step() ? count.int64(0) : 0;
+  }
+  for (const std::string& f : {path, path + "-wal"}) {
+    auto n = fs::file_size(f, ec);
+    if (!ec) info.file_bytes += n;
+  }
+  return info;
+}
 
 }  // namespace arca::server

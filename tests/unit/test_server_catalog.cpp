@@ -4,16 +4,23 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
+#include "mem_repo.h"
 #include "server/catalog.h"
+#include "server/catalog_rebuild.h"
+#include "server/sqlite_catalog.h"
 #include "server/sqlite_schema.h"
 #include "test_util.h"
 
 using namespace arca;
 using namespace arca::server;
 using arca::testing::kind_of;
+using arca::testing::noise;
+using arca::testing::save_file_point;
 
 namespace {
 
@@ -540,4 +547,75 @@ TEST(ServerCatalog, StatusQueriesUseIndexes) {
   uses("SELECT * FROM job_events WHERE job_id = 1 AND seq > 0 ORDER BY seq LIMIT 10", "PRIMARY KEY");
   uses("SELECT job_id, source, kind, max(time) FROM verifications GROUP BY source, kind ORDER BY source, kind",
        "verifications_source_kind_time");
+}
+
+TEST(ServerCatalog, InfoCountsWithoutCreating) {
+  TempDir d;
+  std::string path = d.path + "/c.db";
+  EXPECT_EQ(kind_of([&] { sqlite_catalog_info(path); }), ErrorKind::NotFound);
+  EXPECT_FALSE(std::filesystem::exists(path)) << "info never creates a catalog";
+  {
+    auto c = open_sqlite_catalog(path);
+    for (int i = 0; i < 3; i++) {
+      JobRecord j = pending("p", i);
+      c->create_job(j);
+    }
+    c->add_point(point("main", "s1", "db", 1));
+  }
+  auto info = sqlite_catalog_info(path);
+  EXPECT_EQ(info.path, path);
+  EXPECT_EQ(info.schema_version, sqlite::catalog_schema_version());
+  EXPECT_EQ(info.supported_version, sqlite::catalog_schema_version());
+  EXPECT_EQ(info.rows["jobs"], 3);
+  EXPECT_EQ(info.rows["recovery_points"], 1);
+  EXPECT_EQ(info.rows["tokens"], 0);
+  EXPECT_EQ(info.rows.size(), 6u);
+  EXPECT_GT(info.file_bytes, 0u);
+}
+
+// Two good repositories and one missing: the good ones are rebuilt (stale points dropped), the
+// missing one is reported and its catalog points are left alone.
+TEST(ServerCatalog, RebuildFromRepositories) {
+  TempDir d;
+  std::string pw = d.path + "/pw";
+  {
+    std::ofstream(pw) << "pw\n";
+  }
+  auto a = make_test_repo(d.path + "/a");
+  Snapshot s1 = save_file_point(*a, {noise(100)});
+  Snapshot s2 = save_file_point(*a, {noise(200)});
+  make_test_repo(d.path + "/b");  // empty
+
+  ServerConfig config;
+  for (const char* name : {"a", "b", "gone"}) {
+    RepositoryConfig rc;
+    rc.name = name;
+    rc.location = d.path + "/" + name;
+    rc.password.file = pw;
+    config.repositories.push_back(rc);
+  }
+  auto c = open_sqlite_catalog(d.path + "/c.db");
+  c->add_point(point("a", "stale", "db", 1));
+  c->add_point(point("b", "stale", "db", 1));
+  c->add_point(point("gone", "kept", "db", 1));
+
+  auto r = rebuild_points(config, *c);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0].ok) << r[0].error;
+  EXPECT_EQ(r[0].points, 2u);
+  EXPECT_TRUE(r[1].ok) << r[1].error;
+  EXPECT_EQ(r[1].points, 0u);
+  EXPECT_FALSE(r[2].ok);
+  EXPECT_EQ(r[2].error_kind, ErrorKind::NotFound);
+  EXPECT_NE(r[2].error.find("gone"), std::string::npos) << r[2].error;
+
+  auto pa = c->points("", "a");
+  ASSERT_EQ(pa.size(), 2u);
+  std::set<std::string> ids{pa[0].snapshot_id, pa[1].snapshot_id};
+  EXPECT_EQ(ids, (std::set<std::string>{s1.id.hex(), s2.id.hex()}));
+  EXPECT_EQ(pa[0].kind, "files");
+  EXPECT_TRUE(c->points("", "b").empty());
+  auto pg = c->points("", "gone");
+  ASSERT_EQ(pg.size(), 1u);
+  EXPECT_EQ(pg[0].snapshot_id, "kept");
 }
