@@ -12,6 +12,8 @@
 
 namespace arca::server {
 
+struct PlanState;  // server/catalog.h
+
 // A time zone read from the system's tz database (/usr/share/zoneinfo, TZif files).
 class TimeZone {
  public:
@@ -20,6 +22,12 @@ class TimeZone {
   virtual ~TimeZone() = default;
   virtual const std::string& name() const = 0;
   virtual int offset_at(int64_t utc) const = 0;  // seconds east of UTC at that instant
+  // The first instant after `utc` at which the offset may change (nullopt: never). Cron uses it
+  // to map local times to instants without scanning; a fixed-offset zone keeps the default.
+  virtual std::optional<int64_t> next_transition(int64_t utc) const {
+    (void)utc;
+    return std::nullopt;
+  }
 };
 
 // Cron semantics (docs/server.md, "Schedules"): fields minute hour day-of-month month
@@ -51,11 +59,14 @@ class Schedule {
   std::optional<int64_t> last_at_or_before(int64_t t, int64_t not_before) const;
   // The usual gap between two firings (seconds): interval, or cron's smallest gap over a week.
   int64_t expected_interval_s() const;
+  // How many firing times lie in [from, to] (cron: counted one by one, up to 1,000,000).
+  int64_t count_between(int64_t from, int64_t to) const;
   bool continuous() const { return continuous_; }
 
  private:
   std::optional<CronSchedule> cron_;
   int64_t interval_s_ = 0;
+  int64_t expected_s_ = 0;  // expected_interval_s(), computed once by compile()
   bool continuous_ = false;
 };
 
