@@ -14,7 +14,7 @@ namespace arca::server::sqlite {
 
 class Db {
  public:
-  // Opens (creating when `create`) the database file; flags as sqlite3_open_v2's, no mutex of its own.
+  // Opens the database file read-write (creating it when `create`); no mutex of its own.
   Db(const std::string& path, bool create);
   ~Db();
   Db(const Db&) = delete;
