@@ -5,6 +5,8 @@
 #include <set>
 
 #include "server/api_json.h"
+#include "server/metrics.h"
+#include "server/status.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -93,10 +95,20 @@ ApiResponse readyz(ApiContext& ctx, const ApiRequest& r) {
   return json_response({{"status", "ready"}, {"ready", true}});
 }
 
-// /metrics and /api/v1/status come from metrics.cpp and status.cpp; until those are written the
-// routes answer 503, so that a client learns it is the server, not its request.
-ApiResponse not_available(ApiContext&, const ApiRequest&) {
-  return json_response(error_body("unavailable", "not available in this build of the server yet"), 503);
+// The same computation as the metrics and `arca status` (status.h), so they never disagree.
+ApiResponse status(ApiContext& ctx, const ApiRequest& r) {
+  Query q(r.params, {});
+  auto config = ctx.control.config();
+  ServerStatus s = build_status(*config, ctx.catalog, ctx.control.plans(), ctx.runtime, ctx.started_at, ctx.now());
+  return json_response(to_json(s));
+}
+
+ApiResponse metrics(ApiContext& ctx, const ApiRequest& r) {
+  Query q(r.params, {});
+  auto config = ctx.control.config();
+  std::string text = render_metrics(*config, ctx.catalog, ctx.control.plans(), ctx.runtime, ctx.job_metrics,
+                                    ctx.started_at, ctx.last_tick ? ctx.last_tick() : 0, ctx.now());
+  return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(text)};
 }
 
 ApiResponse list_plans(ApiContext& ctx, const ApiRequest& r) {
@@ -213,8 +225,8 @@ std::vector<Route> api_routes() {
   return {
       {"GET", "/healthz", open, healthz},
       {"GET", "/readyz", open, readyz},
-      {"GET", "/metrics", Role::Viewer, not_available},
-      {"GET", "/api/v1/status", Role::Viewer, not_available},
+      {"GET", "/metrics", Role::Viewer, metrics},
+      {"GET", "/api/v1/status", Role::Viewer, status},
       {"GET", "/api/v1/plans", Role::Viewer, list_plans},
       {"GET", "/api/v1/plans/{}", Role::Viewer, get_plan},
       {"POST", "/api/v1/plans/{}/pause", Role::Operator, pause_plan},

@@ -307,12 +307,26 @@ TEST_F(ServerApi, ViewerReadsButOnlyOperatorAndAdminAct) {
   EXPECT_EQ(catalog->job(running)->state, JobState::Canceled);
 
   for (const auto& [method, path] : kGuarded) {
-    if (method != "GET" || path == "/metrics" || path == "/api/v1/status") continue;
+    if (method != "GET") continue;
     auto r = get(path, viewer);
     ASSERT_TRUE(r);
     EXPECT_TRUE(r->status == 200 || r->status == 404) << path << ": " << r->status << " " << r->body;
-    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << path;
+    EXPECT_EQ(r->get_header_value("Content-Type").rfind(path == "/metrics" ? "text/plain; version=0.0.4" : "application/json", 0), 0u)
+        << path;
   }
+}
+
+TEST_F(ServerApi, StatusAndMetricsComeFromTheSameCatalog) {
+  catalog->add_point({"main", std::string(64, 'c'), "postgres", "db", "h1", kNow - 300, kNow - 310, 1, false});
+  auto st = body_of(get("/api/v1/status", viewer));
+  ASSERT_EQ(st["components"].size(), 1u);
+  EXPECT_EQ(st["components"][0]["source"], "db");
+  EXPECT_EQ(st["components"][0]["live_rpo_s"], 310);
+  EXPECT_EQ(st["now"], rfc3339(kNow));
+  auto m = get("/metrics", viewer);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("source=\"db\""), std::string::npos) << m->body.substr(0, 500);
 }
 
 TEST_F(ServerApi, ErrorKindsAnswerWithTheirStatus) {
