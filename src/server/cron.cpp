@@ -17,9 +17,9 @@ namespace arca::server {
 struct CronSchedule::Fields {
   uint64_t minute = 0;  // bit n: minute n matches
   uint64_t hour = 0;
-  uint64_t dom = 0;    // bits 1-31
-  uint64_t month = 0;  // bits 1-12
-  uint64_t dow = 0;    // bits 0-6, Sunday 0
+  uint64_t dom = 0;                       // bits 1-31
+  uint64_t month = 0;                     // bits 1-12
+  uint64_t dow = 0;                       // bits 0-6, Sunday 0
   bool dom_any = false, dow_any = false;  // written as a bare "*"
 
   bool day_matches(int day_of_month, int day_of_week) const {
@@ -90,7 +90,8 @@ uint64_t parse_field(const FieldSpec& f, const std::string& text) {
     }
     if (slash != std::string::npos) {
       const std::string s = item.substr(slash + 1);
-      if (s.empty() || s.size() > 4 || !std::all_of(s.begin(), s.end(), [](unsigned char ch) { return std::isdigit(ch); }))
+      if (s.empty() || s.size() > 4 ||
+          !std::all_of(s.begin(), s.end(), [](unsigned char ch) { return std::isdigit(ch); }))
         bad(f, "step '" + s + "' is not a number");
       step = std::stoi(s);
       if (step == 0) bad(f, "step 0 is not allowed");
@@ -109,8 +110,8 @@ std::string expand_macro(const std::string& expr) {
   for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   for (const auto& [name, fields] : kMacros)
     if (lower == name) return fields;
-  throw Error(ErrorKind::Usage, "cron: unknown '" + expr +
-                                    "' (use @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually)");
+  throw Error(ErrorKind::Usage,
+              "cron: unknown '" + expr + "' (use @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually)");
 }
 
 // The first bit at or above `from` in `mask`, or -1.

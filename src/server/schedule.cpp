@@ -31,8 +31,7 @@ Schedule Schedule::compile(const ScheduleSpec& spec) {
     s.continuous_ = true;
     return s;
   }
-  if (has_cron && spec.interval_s > 0)
-    throw Error(ErrorKind::Usage, "schedule: set either cron or interval, not both");
+  if (has_cron && spec.interval_s > 0) throw Error(ErrorKind::Usage, "schedule: set either cron or interval, not both");
   if (has_cron) {
     s.cron_ = CronSchedule::parse(spec.cron, TimeZone::load(spec.time_zone.empty() ? "UTC" : spec.time_zone));
     // The smallest gap between firings, starting in the reference week and looking at least a
@@ -85,8 +84,7 @@ int64_t Schedule::expected_interval_s() const { return expected_s_; }
 
 int64_t Schedule::count_between(int64_t from, int64_t to) const {
   if (to < from) return 0;
-  if (interval_s_ > 0)
-    return civil::floor_div(to, interval_s_) - civil::floor_div(from - 1, interval_s_);
+  if (interval_s_ > 0) return civil::floor_div(to, interval_s_) - civil::floor_div(from - 1, interval_s_);
   int64_t n = 0;
   for (auto c = next_after(from - 1); c && *c <= to && n < kMaxCounted; c = next_after(*c)) ++n;
   return n;

@@ -53,7 +53,7 @@ class CronSchedule {
 // "every 1h" fires at whole hours UTC), or continuous (never fires; supervised instead).
 class Schedule {
  public:
-  static Schedule compile(const ScheduleSpec& spec);  // throws Error(Usage)
+  static Schedule compile(const ScheduleSpec& spec);   // throws Error(Usage)
   std::optional<int64_t> next_after(int64_t t) const;  // continuous: nullopt
   // The newest firing time at or before `t`, no earlier than `not_before` (nullopt: none).
   std::optional<int64_t> last_at_or_before(int64_t t, int64_t not_before) const;

@@ -275,7 +275,8 @@ std::shared_ptr<const TimeZone> parse_tzif(const std::string& name, const std::s
     size_t end = begin;
     while (end < b.size() && b[end] != '\n') ++end;
     if (end == b.size()) r.corrupt("unterminated footer");
-    const std::string footer(b.begin() + static_cast<std::ptrdiff_t>(begin), b.begin() + static_cast<std::ptrdiff_t>(end));
+    const std::string footer(b.begin() + static_cast<std::ptrdiff_t>(begin),
+                             b.begin() + static_cast<std::ptrdiff_t>(end));
     if (!footer.empty()) {
       rule = PosixRule::parse(footer);
       if (!rule) r.corrupt("footer '" + footer + "' is not a POSIX TZ rule");
@@ -301,7 +302,8 @@ bool valid_name(const std::string& name) {
 
 std::shared_ptr<const TimeZone> read_zone(const std::string& name) {
   if (!valid_name(name))
-    throw Error(ErrorKind::Usage, "time zone '" + name + "' is not a zone name (an IANA name such as Europe/Berlin or UTC)");
+    throw Error(ErrorKind::Usage,
+                "time zone '" + name + "' is not a zone name (an IANA name such as Europe/Berlin or UTC)");
   const std::string path = std::string(kZoneDir) + "/" + name;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {

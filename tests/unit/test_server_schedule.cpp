@@ -201,8 +201,8 @@ TEST(ServerSchedule, ZoneFarPast2037FollowsThePosixFooter) {
 }
 
 TEST(ServerSchedule, ZoneLoadRejectsUnknownNamesAndNonZoneFiles) {
-  for (const std::string name : {"Europe/Berln", "../etc/passwd", "Europe/../UTC", "/etc/localtime", "", "Europe",
-                                 "zone1970.tab"}) {
+  for (const std::string name :
+       {"Europe/Berln", "../etc/passwd", "Europe/../UTC", "/etc/localtime", "", "Europe", "zone1970.tab"}) {
     const std::string msg = usage_message([&] { TimeZone::load(name); });
     EXPECT_NE(msg.find("'" + name + "'"), std::string::npos) << msg;
   }
@@ -285,19 +285,18 @@ TEST(ServerSchedule, CronSyntaxNamesRangesStepsAndMacros) {
   EXPECT_EQ(cron("1-10/4 * * * *").next_after(utc(2024, 5, 15, 10, 5)), utc(2024, 5, 15, 10, 9));
   EXPECT_EQ(cron("5/20 * * * *").next_after(utc(2024, 5, 15, 10, 26)), utc(2024, 5, 15, 10, 45));
   EXPECT_EQ(cron("0 9 * JAN-Mar mon-fri").next_after(t), utc(2025, 1, 1, 9));  // 2025-01-01 is a Wednesday
-  EXPECT_EQ(cron("0 0 * * 7").next_after(t), utc(2024, 5, 19));  // Sunday as 7 ...
+  EXPECT_EQ(cron("0 0 * * 7").next_after(t), utc(2024, 5, 19));                // Sunday as 7 ...
   EXPECT_EQ(cron("0 0 * * sun").next_after(t), utc(2024, 5, 19));
   EXPECT_EQ(cron("0 0 * * 5-7").next_after(utc(2024, 5, 18, 1)), utc(2024, 5, 19));  // ... also in a range
   // Vixie: both day fields restricted, either matches; one of them "*", both must.
-  EXPECT_EQ(cron("0 0 13 * fri").next_after(t), utc(2024, 5, 17));  // a Friday, not the 13th
+  EXPECT_EQ(cron("0 0 13 * fri").next_after(t), utc(2024, 5, 17));                    // a Friday, not the 13th
   EXPECT_EQ(cron("0 0 13 * fri").next_after(utc(2024, 6, 12, 1)), utc(2024, 6, 13));  // the 13th, a Thursday
   EXPECT_EQ(cron("0 0 13 * *").next_after(t), utc(2024, 6, 13));
   EXPECT_EQ(cron("0 0 */10 * fri").next_after(utc(2024, 5, 16)), utc(2024, 5, 17)) << "*/10 is restricted";
   // Macros are their five-field equivalents.
-  const std::pair<const char*, const char*> macros[] = {{"@hourly", "0 * * * *"},   {"@daily", "0 0 * * *"},
-                                                        {"@midnight", "0 0 * * *"}, {"@weekly", "0 0 * * 0"},
-                                                        {"@monthly", "0 0 1 * *"},  {"@yearly", "0 0 1 1 *"},
-                                                        {"@annually", "0 0 1 1 *"}};
+  const std::pair<const char*, const char*> macros[] = {
+      {"@hourly", "0 * * * *"},  {"@daily", "0 0 * * *"},  {"@midnight", "0 0 * * *"}, {"@weekly", "0 0 * * 0"},
+      {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}};
   for (const auto& [macro, fields] : macros) {
     int64_t a = t, b = t;
     for (int k = 0; k < 3; ++k) {
@@ -348,7 +347,11 @@ TEST(ServerSchedule, CronNextAfterIsCheapFor1000Plans) {
 // ---- schedules -----------------------------------------------------------------------------
 
 TEST(ServerSchedule, IntervalIsAnchoredAtTheEpoch) {
-  const auto hourly = Schedule::compile([] { auto s = every(3600); s.time_zone = "Europe/Berlin"; return s; }());
+  const auto hourly = Schedule::compile([] {
+    auto s = every(3600);
+    s.time_zone = "Europe/Berlin";
+    return s;
+  }());
   EXPECT_EQ(hourly.next_after(utc(2024, 5, 5, 10, 17)), utc(2024, 5, 5, 11));
   EXPECT_EQ(hourly.next_after(utc(2024, 5, 5, 11)), utc(2024, 5, 5, 12));
   EXPECT_EQ(hourly.last_at_or_before(utc(2024, 5, 5, 10, 17), 0), utc(2024, 5, 5, 10));
@@ -379,17 +382,25 @@ TEST(ServerSchedule, CronScheduleLooksBackAndCounts) {
 }
 
 TEST(ServerSchedule, CompileRejectsIncompleteOrContradictorySpecs) {
-  EXPECT_NE(usage_message([] { Schedule::compile([] { auto s = cron_spec("0 2 * * *"); s.interval_s = 60; return s; }()); })
-                .find("either cron or interval"),
+  EXPECT_NE(usage_message([] {
+              Schedule::compile([] {
+                auto s = cron_spec("0 2 * * *");
+                s.interval_s = 60;
+                return s;
+              }());
+            }).find("either cron or interval"),
             std::string::npos);
   EXPECT_NE(usage_message([] { Schedule::compile(ScheduleSpec{}); }).find("needs a cron"), std::string::npos);
-  EXPECT_NE(usage_message([] { Schedule::compile([] { auto s = continuous(); s.cron = "* * * * *"; return s; }()); })
-                .find("continuous"),
+  EXPECT_NE(usage_message([] {
+              Schedule::compile([] {
+                auto s = continuous();
+                s.cron = "* * * * *";
+                return s;
+              }());
+            }).find("continuous"),
             std::string::npos);
-  EXPECT_NE(usage_message([] { Schedule::compile(every(-5)); }).find("positive"),
-            std::string::npos);
-  EXPECT_EQ(kind_of([] { Schedule::compile(cron_spec("0 2 * * *", "Mars/Olympus")); }),
-            ErrorKind::Usage);
+  EXPECT_NE(usage_message([] { Schedule::compile(every(-5)); }).find("positive"), std::string::npos);
+  EXPECT_EQ(kind_of([] { Schedule::compile(cron_spec("0 2 * * *", "Mars/Olympus")); }), ErrorKind::Usage);
   const auto stream = Schedule::compile(continuous());
   EXPECT_TRUE(stream.continuous());
   EXPECT_EQ(stream.next_after(utc(2024, 1, 1)), std::nullopt);
@@ -434,16 +445,20 @@ TEST(ServerSchedule, DecideStartAndResumeCatchUpOnlyInsideTheWindow) {
     std::optional<int64_t> fire;
     int64_t missed;
   };
-  const Case cases[] = {
-      {CatchUp::None, 0, std::nullopt, 4},        {CatchUp::None, kHour, std::nullopt, 4},
-      {CatchUp::One, 0, noon, 3},                 {CatchUp::One, kHour, noon, 3},
-      {CatchUp::One, 30 * 60, noon, 3},           // 12:00 + 30 min is now: still inside
-      {CatchUp::One, 10 * 60, std::nullopt, 4},  // 12:10 has passed: counted, not fired
-  };
+  const Case
+      cases[] =
+          {
+              {CatchUp::None, 0, std::nullopt, 4},
+              {CatchUp::None, kHour, std::nullopt, 4},
+              {CatchUp::One, 0, noon, 3},
+              {CatchUp::One, kHour, noon, 3},
+              {CatchUp::One, 30 * 60, noon, 3},          // 12:00 + 30 min is now: still inside
+              {CatchUp::One, 10 * 60, std::nullopt, 4},  // 12:10 has passed: counted, not fired
+          };
   for (const auto& [event, state] : gaps) {
     for (const auto& c : cases) {
-      SCOPED_TRACE("event " + std::to_string(static_cast<int>(event)) + " catch-up " + std::to_string(static_cast<int>(c.catch_up)) +
-                   " window " + std::to_string(c.window));
+      SCOPED_TRACE("event " + std::to_string(static_cast<int>(event)) + " catch-up " +
+                   std::to_string(static_cast<int>(c.catch_up)) + " window " + std::to_string(c.window));
       const auto d = decide(hourly, plan_with(c.catch_up, c.window), event, state, kNow);
       EXPECT_EQ(d.fire_now_for, c.fire);
       EXPECT_EQ(d.missed, c.missed);
