@@ -3,7 +3,10 @@
 // like AWS Backup's (BACKUP_JOB_STARTED, BACKUP_JOB_COMPLETED, BACKUP_JOB_FAILED,
 // BACKUP_JOB_EXPIRED, VERIFICATION_JOB_*, ...), deduplicated, and a daily digest option.
 // Delivery happens on its own thread; a slow receiver never holds up the scheduler.
+// docs/server_notifications.md lists the events, the body and the delivery rules.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +15,7 @@
 
 #include "server/catalog.h"
 #include "server/config.h"
+#include "util/job_context.h"
 
 namespace arca::server {
 
@@ -25,13 +29,36 @@ struct Notification {
 // The event for a job that changed state (nullopt: none, e.g. a pending job).
 std::optional<Notification> notification_for(const JobRecord& job);
 
+// How deliveries are paced. The defaults are production's; tests shorten the waits.
+struct NotifierOptions {
+  double dedup_window_s = 3600;  // a repeated failure of a plan is sent once per window
+  int max_attempts = 5;          // per delivery (webhook or mail)
+  double backoff_s = 1;          // before the second attempt; doubling (1, 2, 4, 8 s)
+  double timeout_s = 30;         // one attempt, connection included
+  double flush_s = 5;            // the destructor delivers what is queued for this long
+  // Delivery failures and dropped deliveries (never secrets). Null: stderr.
+  std::function<void(EventLevel, const std::string&)> log;
+};
+
+struct NotifierStats {
+  uint64_t delivered = 0;     // deliveries accepted by their receiver
+  uint64_t failed = 0;        // deliveries given up (attempts exhausted, permanent error, shutdown)
+  uint64_t retried = 0;       // attempts after the first
+  uint64_t deduplicated = 0;  // notifications not sent because their key was sent in the window
+};
+
 class Notifier {
  public:
-  explicit Notifier(std::shared_ptr<const ServerConfig> config);
+  explicit Notifier(std::shared_ptr<const ServerConfig> config, NotifierOptions options = {});
   ~Notifier();  // delivers what is queued for up to a few seconds, then stops
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
   void reload(std::shared_ptr<const ServerConfig> config);
   void post(Notification n);  // never blocks on the network
   void tick(double now);      // digest time
+  NotifierStats stats() const;
+  // Waits until nothing is queued or being delivered (tests); false on timeout.
+  bool wait_idle(double timeout_s);
 
  private:
   struct Impl;
