@@ -510,3 +510,41 @@ TEST(ServerMetrics, PromtoolAcceptsTheExposition) {
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(out, "");
 }
+
+// Every alert of the rules file has a severity, a runbook section in docs/runbooks.md, and a
+// promtool test that fires it (tests/prometheus/arca-rules.test.yml).
+TEST(ServerMetrics, EveryAlertHasASeverityARunbookAndAPromtoolTest) {
+  auto read = [](const std::string& rel) {
+    std::ifstream in(std::string(ARCA_SOURCE_DIR) + "/" + rel);
+    EXPECT_TRUE(in) << rel;
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  std::string rules = read("deploy/prometheus/arca-rules.yml");
+  std::string runbooks = read("docs/runbooks.md");
+  std::string tests = read("tests/prometheus/arca-rules.test.yml");
+
+  std::set<std::string> anchors;  // GitHub's anchors: lower case, spaces to dashes
+  static const std::regex heading("(^|\n)## ([^\n]+)");
+  for (auto it = std::sregex_iterator(runbooks.begin(), runbooks.end(), heading); it != std::sregex_iterator(); ++it) {
+    std::string a;
+    for (char c : (*it)[2].str())
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '-') a += static_cast<char>(std::tolower(c));
+      else if (c == ' ') a += '-';
+    anchors.insert(a);
+  }
+
+  // Each rule: from "- alert: NAME" to the next one.
+  static const std::regex alert("- alert: (\\w+)([\\s\\S]*?)(?=- alert:|\\n  - name:|$)");
+  int n = 0;
+  for (auto it = std::sregex_iterator(rules.begin(), rules.end(), alert); it != std::sregex_iterator(); ++it, ++n) {
+    std::string name = (*it)[1], body = (*it)[2];
+    SCOPED_TRACE(name);
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(body, std::regex("severity: P[012]\\n")));
+    ASSERT_TRUE(std::regex_search(body, m, std::regex("runbook_url: \"docs/runbooks.md#([a-z0-9-]+)\"")));
+    EXPECT_TRUE(anchors.count(m[1])) << "no section for #" << m[1];
+    EXPECT_NE(tests.find("alertname: " + name + "\n        exp_alerts:\n          - exp_labels"), std::string::npos)
+        << "no promtool test fires it";
+  }
+  EXPECT_GE(n, 17);
+}
