@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -411,7 +412,7 @@ TEST(ServerCatalog, DeleteJobsBeforeDeletesTheirEvents) {
 TEST(ServerCatalog, ConcurrentWritersLoseNothing) {
   TempDir d;
   auto c = open_sqlite_catalog(d.path + "/c.db");
-  constexpr int kThreads = 4, kJobs = 25;
+  constexpr int kThreads = 4, kJobs = 12;
   std::vector<std::thread> ts;
   std::atomic<int> started{0}, finished{0};
   for (int t = 0; t < kThreads; t++)
@@ -618,4 +619,26 @@ TEST(ServerCatalog, RebuildFromRepositories) {
   auto pg = c->points("", "gone");
   ASSERT_EQ(pg.size(), 1u);
   EXPECT_EQ(pg[0].snapshot_id, "kept");
+}
+
+// WAL mode: while another connection holds the write lock in the middle of a transaction, reads
+// answer at once with the last committed state.
+TEST(ServerCatalog, ReadsDoNotWaitForAWrite) {
+  TempDir d;
+  std::string path = d.path + "/c.db";
+  auto c = open_sqlite_catalog(path);
+  JobRecord j = pending("p", 1);
+  c->create_job(j);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE; UPDATE jobs SET state = 'failed'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto t0 = std::chrono::steady_clock::now();
+  auto got = c->job(j.id);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, JobState::Pending) << "the uncommitted write is not seen";
+  EXPECT_EQ(c->jobs(JobFilter{}).size(), 1u);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
 }
