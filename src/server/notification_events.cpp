@@ -90,6 +90,19 @@ std::string failure_event_of(const std::string& e) {
   return pos == std::string::npos ? e : e.substr(0, pos) + "_FAILED";
 }
 
+const std::vector<std::string>& notification_events() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const char* f : {"BACKUP_JOB_", "VERIFICATION_JOB_", "PRUNE_JOB_", "RESTORE_JOB_"})
+      for (const char* s : {"STARTED", "COMPLETED", "FAILED", "SKIPPED", "EXPIRED", "CANCELED", "INTERRUPTED"})
+        v.push_back(std::string(f) + s);
+    for (const char* s : {"STARTED", "RESTARTED", "STOPPED", "FAILED", "SKIPPED", "EXPIRED", "INTERRUPTED"})
+      v.push_back(std::string("STREAM_") + s);
+    return v;
+  }();
+  return names;
+}
+
 std::optional<Notification> notification_for(const JobRecord& j) {
   auto tail = suffix(j);
   if (!tail) return std::nullopt;

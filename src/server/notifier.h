@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,9 @@ struct Notification {
 
 // The event for a job that changed state (nullopt: none, e.g. a pending job).
 std::optional<Notification> notification_for(const JobRecord& job);
+// Every event name notification_for can produce, and the reserved RESTORE_JOB_* ones (for
+// checking the `events` lists of the configuration).
+const std::vector<std::string>& notification_events();
 
 // How deliveries are paced. The defaults are production's; tests shorten the waits.
 struct NotifierOptions {

@@ -158,6 +158,17 @@ TEST(ServerNotifier, EventNamesFollowAwsBackup) {
   restart.attempt = 2;
   EXPECT_EQ(notification_for(restart)->event, "STREAM_RESTARTED");
   EXPECT_FALSE(notification_for(job("p", JobState::Pending, 1, kT0)).has_value());
+  // Every event a job can produce is in the list the configuration checks against.
+  const auto& known = notification_events();
+  for (auto kind : {JobKind::Backup, JobKind::Verify, JobKind::Check, JobKind::Prune, JobKind::Stream})
+    for (auto state : {JobState::Running, JobState::Success, JobState::Partial, JobState::Failed, JobState::Skipped,
+                       JobState::Expired, JobState::Canceled, JobState::Interrupted})
+      for (int attempt : {1, 2}) {
+        auto j = job("p", state, 1, kT0, kind);
+        j.attempt = attempt;
+        auto e = notification_for(j)->event;
+        EXPECT_NE(std::find(known.begin(), known.end(), e), known.end()) << e;
+      }
 
   auto partial = job("nightly-db", JobState::Partial, 42, kT0);
   partial.warnings = 3;
