@@ -38,7 +38,8 @@ class Exposition {
   void sample(const std::string& family, const Labels& labels, double value, const std::string& suffix = "") {
     auto it = index_.find(family);
     if (it == index_.end())
-      throw Error(ErrorKind::Generic, "metrics: sample of undeclared family " + family + " (a bug in the metrics code)");
+      throw Error(ErrorKind::Generic,
+                  "metrics: sample of undeclared family " + family + " (a bug in the metrics code)");
     Family& f = families_[it->second];
     std::string line = family + suffix;
     if (!labels.empty()) {
@@ -70,19 +71,26 @@ class Exposition {
   static std::string escape_label(const std::string& v) {
     std::string out;
     for (char c : v) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '"') out += "\\\"";
-      else if (c == '\n') out += "\\n";
-      else out += c;
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '"')
+        out += "\\\"";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out += c;
     }
     return out;
   }
   static std::string escape_help(const std::string& v) {
     std::string out;
     for (char c : v) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else out += c;
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out += c;
     }
     return out;
   }

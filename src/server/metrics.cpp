@@ -12,8 +12,8 @@ namespace {
 constexpr std::array<double, 13> kDurationBuckets{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400};
 
 // Every final outcome, so that a plan's last-outcome state set always has all its members.
-constexpr std::array<JobState, 7> kOutcomes{JobState::Success, JobState::Partial,  JobState::Failed,
-                                            JobState::Skipped, JobState::Expired,  JobState::Canceled,
+constexpr std::array<JobState, 7> kOutcomes{JobState::Success,    JobState::Partial, JobState::Failed,
+                                            JobState::Skipped,    JobState::Expired, JobState::Canceled,
                                             JobState::Interrupted};
 
 std::string str(std::string_view v) { return std::string(v); }
@@ -21,7 +21,8 @@ std::string str(std::string_view v) { return std::string(v); }
 void job_families(Exposition& e) {
   e.family("arca_job_runs_total", "counter", "Jobs that reached a final state since the server started, by outcome.");
   e.family("arca_job_duration_seconds", "histogram", "Run time of jobs that started, since the server started.");
-  e.family("arca_job_added_bytes_total", "counter", "New data stored in the repository by jobs since the server started.");
+  e.family("arca_job_added_bytes_total", "counter",
+           "New data stored in the repository by jobs since the server started.");
 }
 
 void server_metrics(Exposition& e, double started_at, double last_tick_at) {
@@ -37,12 +38,15 @@ void server_metrics(Exposition& e, double started_at, double last_tick_at) {
 void plan_metrics(Exposition& e, const std::vector<PlanView>& plans) {
   e.family("arca_plan_last_success_timestamp_seconds", "gauge",
            "When the plan's newest successful job finished (unix seconds); absent when none ever did.");
-  e.family("arca_plan_last_run_timestamp_seconds", "gauge", "When the plan's newest finished job finished (unix seconds).");
-  e.family("arca_plan_last_run_outcome", "gauge", "1 for the outcome of the plan's newest finished job, 0 for the others.");
+  e.family("arca_plan_last_run_timestamp_seconds", "gauge",
+           "When the plan's newest finished job finished (unix seconds).");
+  e.family("arca_plan_last_run_outcome", "gauge",
+           "1 for the outcome of the plan's newest finished job, 0 for the others.");
   e.family("arca_plan_last_run_duration_seconds", "gauge", "Run time of the plan's newest finished job that started.");
   e.family("arca_plan_jobs_running", "gauge", "Jobs of the plan running now.");
   e.family("arca_plan_jobs_pending", "gauge", "Jobs of the plan waiting to start.");
-  e.family("arca_plan_next_run_timestamp_seconds", "gauge", "The plan's next scheduled time (unix seconds); absent when none.");
+  e.family("arca_plan_next_run_timestamp_seconds", "gauge",
+           "The plan's next scheduled time (unix seconds); absent when none.");
   e.family("arca_plan_expected_interval_seconds", "gauge", "The usual time between two runs of the plan's schedule.");
   e.family("arca_plan_paused", "gauge", "1 when the plan is paused.");
   e.family("arca_plan_skipped_overlap_total", "counter",
@@ -80,7 +84,8 @@ void source_metrics(Exposition& e, const ServerStatus& st) {
   e.family("arca_source_info", "gauge", "Always 1: a configured source, its kind and repository.");
   e.family("arca_source_newest_point_timestamp_seconds", "gauge",
            "Time of the source's newest restorable recovery point (unix seconds); absent when none.");
-  e.family("arca_source_newest_point_size_bytes", "gauge", "Logical size of the source's newest restorable recovery point.");
+  e.family("arca_source_newest_point_size_bytes", "gauge",
+           "Logical size of the source's newest restorable recovery point.");
   e.family("arca_source_live_rpo_seconds", "gauge",
            "Data that a restore now would lose: now minus the newest restorable data (recovery point, or a "
            "caught-up continuous stream).");
@@ -102,7 +107,8 @@ void source_metrics(Exposition& e, const ServerStatus& st) {
 
 // Per source and kind of verification (a PostgreSQL source may have pg-verify and check).
 void verification_metrics(Exposition& e, const ServerConfig& config, Catalog& catalog) {
-  e.family("arca_source_last_verification_timestamp_seconds", "gauge", "When the newest verification ended (unix seconds).");
+  e.family("arca_source_last_verification_timestamp_seconds", "gauge",
+           "When the newest verification ended (unix seconds).");
   e.family("arca_source_last_verification_ok", "gauge", "1 when the newest verification passed.");
   e.family("arca_source_last_verification_duration_seconds", "gauge", "Run time of the newest verification.");
   e.family("arca_source_last_verification_success_timestamp_seconds", "gauge",
@@ -125,7 +131,8 @@ void stream_metrics(Exposition& e, const ServerStatus& st) {
   e.family("arca_stream_up", "gauge", "1 when the source's continuous stream is connected.");
   e.family("arca_stream_stalled", "gauge",
            "1 when the stream is connected but has neither stored data nor caught up for longer than its stall_after.");
-  e.family("arca_stream_last_progress_timestamp_seconds", "gauge", "When the stream last made data durable (unix seconds).");
+  e.family("arca_stream_last_progress_timestamp_seconds", "gauge",
+           "When the stream last made data durable (unix seconds).");
   e.family("arca_stream_caught_up_timestamp_seconds", "gauge",
            "When the stream last had archived everything its source had (unix seconds).");
   e.family("arca_stream_lag_bytes", "gauge", "How far the source is ahead of the archive, when known.");
@@ -147,8 +154,10 @@ void stream_metrics(Exposition& e, const ServerStatus& st) {
 
 void repository_metrics(Exposition& e, const ServerStatus& st) {
   e.family("arca_repository_up", "gauge", "1 when the repository's last access succeeded; absent before the first.");
-  e.family("arca_repository_last_check_timestamp_seconds", "gauge", "When the repository was last accessed (unix seconds).");
-  e.family("arca_repository_stored_bytes", "gauge", "Bytes the repository stores, as last measured; absent when unknown.");
+  e.family("arca_repository_last_check_timestamp_seconds", "gauge",
+           "When the repository was last accessed (unix seconds).");
+  e.family("arca_repository_stored_bytes", "gauge",
+           "Bytes the repository stores, as last measured; absent when unknown.");
   for (const auto& [name, r] : st.repositories) {
     Labels l{{"repository", name}};
     if (r.checked_at > 0 || !r.reachable) {

@@ -101,8 +101,10 @@ ServerStatus build_status(const ServerConfig& config, Catalog& catalog, const st
   s.now = now;
   s.started_at = started_at;
   auto verifications = catalog.last_verifications();
-  for (const auto& src : config.sources) s.components.push_back(component(src, catalog, plans, verifications, runtime, now));
-  for (const auto& r : config.repositories) s.repositories[r.name] = runtime.repository(r.name).value_or(RepositoryStatus{});
+  for (const auto& src : config.sources)
+    s.components.push_back(component(src, catalog, plans, verifications, runtime, now));
+  for (const auto& r : config.repositories)
+    s.repositories[r.name] = runtime.repository(r.name).value_or(RepositoryStatus{});
   for (const auto& p : plans) {
     s.running_jobs += p.running;
     s.pending_jobs += p.pending;

@@ -99,9 +99,12 @@ std::vector<Sample> parse_exposition(const std::string& text) {
     }
     EXPECT_EQ(line[i], ' ');
     std::string v = line.substr(i + 1);
-    if (v == "+Inf") s.value = INFINITY;
-    else if (v == "-Inf") s.value = -INFINITY;
-    else if (v == "NaN") s.value = NAN;
+    if (v == "+Inf")
+      s.value = INFINITY;
+    else if (v == "-Inf")
+      s.value = -INFINITY;
+    else if (v == "NaN")
+      s.value = NAN;
     else {
       size_t used = 0;
       s.value = std::stod(v, &used);
@@ -437,11 +440,11 @@ TEST(ServerMetrics, ExpositionIsValidAndAgreesWithStatus) {
 
 TEST(ServerMetrics, JobRunsAndDurationHistogram) {
   JobMetrics jm;
-  jm.record(job("p", "s", JobState::Success, 100, 100.5));   // 0.5 s
-  jm.record(job("p", "s", JobState::Success, 100, 110));     // 10 s
-  jm.record(job("p", "s", JobState::Failed, 100, 5100));     // 5000 s
-  jm.record(job("p", "s", JobState::Success, 100, 20100));   // 20000 s: past the last bound
-  jm.record(job("p", "s", JobState::Running, 100, 0));       // not final: ignored
+  jm.record(job("p", "s", JobState::Success, 100, 100.5));  // 0.5 s
+  jm.record(job("p", "s", JobState::Success, 100, 110));    // 10 s
+  jm.record(job("p", "s", JobState::Failed, 100, 5100));    // 5000 s
+  jm.record(job("p", "s", JobState::Success, 100, 20100));  // 20000 s: past the last bound
+  jm.record(job("p", "s", JobState::Running, 100, 0));      // not final: ignored
   auto added = job("p", "s", JobState::Success, 0, 0);
   added.state = JobState::Canceled;
   added.bytes_added = 4096;
@@ -528,8 +531,10 @@ TEST(ServerMetrics, EveryAlertHasASeverityARunbookAndAPromtoolTest) {
   for (auto it = std::sregex_iterator(runbooks.begin(), runbooks.end(), heading); it != std::sregex_iterator(); ++it) {
     std::string a;
     for (char c : (*it)[2].str())
-      if (std::isalnum(static_cast<unsigned char>(c)) || c == '-') a += static_cast<char>(std::tolower(c));
-      else if (c == ' ') a += '-';
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '-')
+        a += static_cast<char>(std::tolower(c));
+      else if (c == ' ')
+        a += '-';
     anchors.insert(a);
   }
 
