@@ -161,11 +161,12 @@ void apply_retention(JobScope& s, JobOutcome& out) {
   j["needs_confirmation"] = r.needs_confirmation;
   out.result["retention"] = j;
   if (r.needs_confirmation) {
-    std::string why = "retention not applied, nothing was removed: the policy needs confirmation (" +
-                      r.confirmation_reason + "); review it with '" + forget_command(req.keep, s.repo.config().location) +
+    std::string reasons = r.confirmation_reason;  // one a line
+    for (size_t at = reasons.find('\n'); at != std::string::npos; at = reasons.find('\n', at))
+      reasons.replace(at, 1, "; ");
+    std::string why = "retention not applied, nothing was removed: the policy needs confirmation (" + reasons +
+                      "); review it with '" + forget_command(req.keep, s.repo.config().location) +
                       " --dry-run' and run it by hand with --yes if it is right, or change the plan's retention";
-    for (auto& c : why)
-      if (c == '\n') c = ' ';
     add_warning(out, why);
     s.ctx.warn("job.retention_needs_confirmation", why);
     return;
@@ -184,10 +185,18 @@ void apply_retention(JobScope& s, JobOutcome& out) {
 
 void run_backup(JobScope& s, JobOutcome& out) {
   switch (s.source->kind) {
-    case SourceKind::Files: backup_files(s, out); break;
-    case SourceKind::Postgres: backup_postgres(s, out); break;
-    case SourceKind::Redis: backup_redis(s, out); break;
-    case SourceKind::Kafka: backup_kafka(s, out); break;
+    case SourceKind::Files:
+      backup_files(s, out);
+      break;
+    case SourceKind::Postgres:
+      backup_postgres(s, out);
+      break;
+    case SourceKind::Redis:
+      backup_redis(s, out);
+      break;
+    case SourceKind::Kafka:
+      backup_kafka(s, out);
+      break;
   }
   if (s.plan.retention && (out.state == JobState::Success || out.state == JobState::Partial)) apply_retention(s, out);
 }

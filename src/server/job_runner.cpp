@@ -14,9 +14,7 @@ namespace arca::server {
 
 namespace jobs {
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 Repository& JobRepository::get() {
   if (!repo_) {
@@ -76,8 +74,9 @@ std::string warnings_sentence(const std::vector<std::string>& warnings) {
 
 void add_point(JobScope& s, JobOutcome& out, const Snapshot& snap) {
   out.points.push_back(point_record(snap, s.repo.name(), s.config.sources));
-  s.ctx.info("job.point_saved", "recovery point " + snap.id.short_hex() + " saved in repository " + s.repo.name(),
-             {{"snapshot", snap.id.hex()}, {"repository", s.repo.name()}, {"partial", snap.partial ? "true" : "false"}});
+  s.ctx.info(
+      "job.point_saved", "recovery point " + snap.id.short_hex() + " saved in repository " + s.repo.name(),
+      {{"snapshot", snap.id.hex()}, {"repository", s.repo.name()}, {"partial", snap.partial ? "true" : "false"}});
 }
 
 void run_prune(JobScope& s, JobOutcome& out) {
@@ -128,21 +127,29 @@ bool repository_only(JobKind k, const SourceConfig* src) {
 
 void run_step(JobScope& s, JobOutcome& out) {
   switch (s.job.kind) {
-    case JobKind::Backup: return jobs::run_backup(s, out);
-    case JobKind::Verify: return jobs::run_verify(s, out);
-    case JobKind::Check: return jobs::run_check(s, out);
-    case JobKind::Prune: return jobs::run_prune(s, out);
-    case JobKind::Stream: return jobs::run_stream(s, out);
+    case JobKind::Backup:
+      return jobs::run_backup(s, out);
+    case JobKind::Verify:
+      return jobs::run_verify(s, out);
+    case JobKind::Check:
+      return jobs::run_check(s, out);
+    case JobKind::Prune:
+      return jobs::run_prune(s, out);
+    case JobKind::Stream:
+      return jobs::run_stream(s, out);
   }
   throw Error(ErrorKind::Usage, "unknown job kind");
 }
 
 EventLevel level_of(JobState st) {
   switch (st) {
-    case JobState::Success: return EventLevel::Info;
+    case JobState::Success:
+      return EventLevel::Info;
     case JobState::Partial:
-    case JobState::Canceled: return EventLevel::Warning;
-    default: return EventLevel::Error;
+    case JobState::Canceled:
+      return EventLevel::Warning;
+    default:
+      return EventLevel::Error;
   }
 }
 
@@ -186,9 +193,8 @@ JobOutcome run_job(const ServerConfig& config, const PlanConfig& plan, const Job
   }
   if (out.state != JobState::Success && out.exit_code == 0)
     out.exit_code = out.state == JobState::Partial ? kExitPartial : kExitError;
-  std::vector<std::pair<std::string, std::string>> fields = {{"job", std::to_string(job.id)},
-                                                             {"plan", plan.name},
-                                                             {"state", std::string(state_label(out.state))}};
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"job", std::to_string(job.id)}, {"plan", plan.name}, {"state", std::string(state_label(out.state))}};
   if (!out.snapshot_id.empty()) fields.emplace_back("snapshot", out.snapshot_id);
   if (out.warnings) fields.emplace_back("warnings", std::to_string(out.warnings));
   ctx.emit(level_of(out.state), "job.finished",

@@ -55,8 +55,8 @@ void run_stream(JobScope& s, JobOutcome& out);
 
 // Shared by the steps.
 std::string source_host(const SourceConfig& src);  // the configured host, else this machine's name
-std::string pg_conninfo(const SourceConfig& src);   // with the password (memory only, never logged)
-std::string redis_url(const SourceConfig& src);     // likewise
+std::string pg_conninfo(const SourceConfig& src);  // with the password (memory only, never logged)
+std::string redis_url(const SourceConfig& src);    // likewise
 std::string join_brokers(const SourceConfig& src);
 // "1 warning: <first>" / "3 warnings: <first> (and 2 more)".
 std::string warnings_sentence(const std::vector<std::string>& warnings);

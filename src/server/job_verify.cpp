@@ -47,8 +47,9 @@ Finding check_finding(const ops::CheckReport& rep) {
   if (!f.ok) {
     std::vector<std::string> errs;
     for (const auto& e : r.errors) errs.push_back(e.object + ": " + e.message);
-    f.detail = std::to_string(r.errors.size()) + " error(s): " + first_problems(errs) +
-               (r.affected.empty() ? "" : "; " + std::to_string(r.affected.size()) + " file(s) in recovery points affected");
+    f.detail =
+        std::to_string(r.errors.size()) + " error(s): " + first_problems(errs) +
+        (r.affected.empty() ? "" : "; " + std::to_string(r.affected.size()) + " file(s) in recovery points affected");
     return f;
   }
   f.detail = std::to_string(r.snapshots) + " recovery points, " + std::to_string(r.packs) + " packs checked";
@@ -109,9 +110,9 @@ Finding verify_kafka(JobScope& s, Repository& repo) {
   std::vector<std::string> bad;
   for (const auto& p : r.partitions)
     if (!p.passed) bad.push_back(p.topic + "/" + std::to_string(p.partition) + ": " + p.problem);
-  f.detail = f.ok ? std::to_string(r.partitions.size()) + " partitions, " + std::to_string(r.records) +
-                        " records verified"
-                  : std::to_string(bad.size()) + " partition(s) differ: " + first_problems(bad);
+  f.detail =
+      f.ok ? std::to_string(r.partitions.size()) + " partitions, " + std::to_string(r.records) + " records verified"
+           : std::to_string(bad.size()) + " partition(s) differ: " + first_problems(bad);
   return f;
 }
 
@@ -158,9 +159,15 @@ void run_verify(JobScope& s, JobOutcome& out) {
       // A files point restores from its repository's packs: verify them by reading a share.
       f = run_check_op(repo, s.plan.read_data_subset.empty() ? "5%" : s.plan.read_data_subset, s.ctx);
       break;
-    case SourceKind::Postgres: f = verify_postgres(s, repo); break;
-    case SourceKind::Redis: f = verify_redis(s, repo); break;
-    case SourceKind::Kafka: f = verify_kafka(s, repo); break;
+    case SourceKind::Postgres:
+      f = verify_postgres(s, repo);
+      break;
+    case SourceKind::Redis:
+      f = verify_redis(s, repo);
+      break;
+    case SourceKind::Kafka:
+      f = verify_kafka(s, repo);
+      break;
   }
   record(s, out, std::move(f), s.source->name, started, seconds_since(t0));
 }

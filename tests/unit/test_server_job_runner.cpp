@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "mem_repo.h"
 #include "ops/error_table.h"
 #include "server/job_runner.h"
-#include "mem_repo.h"
 #include "test_util.h"
 
 using namespace arca;
@@ -109,7 +109,8 @@ class ServerJobRunner : public ::testing::Test {
   size_t points_of(const std::string& source) {
     auto repo = open_test_repo(repo_path);
     auto all = point_records(*repo, "main", config.sources);
-    return size_t(std::count_if(all.begin(), all.end(), [&](const RecoveryPointRecord& r) { return r.source == source; }));
+    return size_t(
+        std::count_if(all.begin(), all.end(), [&](const RecoveryPointRecord& r) { return r.source == source; }));
   }
 
   bool has_event(const std::string& code) {
