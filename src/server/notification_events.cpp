@@ -1,4 +1,5 @@
 // Job states as notification events (named like AWS Backup's), their JSON body, and their text.
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <sstream>
@@ -12,11 +13,15 @@ namespace {
 
 std::string family(JobKind k) {
   switch (k) {
-    case JobKind::Backup: return "BACKUP_JOB_";
+    case JobKind::Backup:
+      return "BACKUP_JOB_";
     case JobKind::Verify:
-    case JobKind::Check: return "VERIFICATION_JOB_";
-    case JobKind::Prune: return "PRUNE_JOB_";
-    case JobKind::Stream: return "STREAM_";
+    case JobKind::Check:
+      return "VERIFICATION_JOB_";
+    case JobKind::Prune:
+      return "PRUNE_JOB_";
+    case JobKind::Stream:
+      return "STREAM_";
   }
   return "JOB_";
 }
@@ -27,15 +32,23 @@ bool restarted(const JobRecord& j) { return j.attempt > 1 || j.retry_of != 0 || 
 std::optional<std::string> suffix(const JobRecord& j) {
   bool stream = j.kind == JobKind::Stream;
   switch (j.state) {
-    case JobState::Pending: return std::nullopt;
-    case JobState::Running: return stream && restarted(j) ? "RESTARTED" : "STARTED";
+    case JobState::Pending:
+      return std::nullopt;
+    case JobState::Running:
+      return stream && restarted(j) ? "RESTARTED" : "STARTED";
     case JobState::Success:
-    case JobState::Partial: return stream ? "STOPPED" : "COMPLETED";  // PARTIAL: job.state says so
-    case JobState::Failed: return "FAILED";
-    case JobState::Skipped: return "SKIPPED";
-    case JobState::Expired: return "EXPIRED";
-    case JobState::Canceled: return stream ? "STOPPED" : "CANCELED";  // a stream stops by cancel
-    case JobState::Interrupted: return "INTERRUPTED";
+    case JobState::Partial:
+      return stream ? "STOPPED" : "COMPLETED";  // PARTIAL: job.state says so
+    case JobState::Failed:
+      return "FAILED";
+    case JobState::Skipped:
+      return "SKIPPED";
+    case JobState::Expired:
+      return "EXPIRED";
+    case JobState::Canceled:
+      return stream ? "STOPPED" : "CANCELED";  // a stream stops by cancel
+    case JobState::Interrupted:
+      return "INTERRUPTED";
   }
   return std::nullopt;
 }
@@ -112,7 +125,8 @@ std::optional<Notification> notification_for(const JobRecord& j) {
   if (n.time <= 0) n.time = j.created_at > 0 ? j.created_at : double(clock_now());
   // A plan failing every minute must not send a notification every minute: failures share one
   // key per plan (the notifier's window); everything else is keyed by its job (sent once each).
-  n.dedup_key = is_failure_event(n.event) ? n.event + "|" + j.plan : n.event + "|" + j.plan + "|" + std::to_string(j.id);
+  n.dedup_key =
+      is_failure_event(n.event) ? n.event + "|" + j.plan : n.event + "|" + j.plan + "|" + std::to_string(j.id);
   double duration = j.started_at > 0 && j.finished_at >= j.started_at ? j.finished_at - j.started_at : -1;
   n.body = {
       {"event", n.event},
@@ -183,14 +197,15 @@ std::string digest_subject(const std::vector<Notification>& events, const std::s
   size_t failures = 0;
   for (const auto& n : events) failures += is_failure_event(n.event) ? 1 : 0;
   auto count = [](size_t k, const char* what) { return std::to_string(k) + " " + what + (k == 1 ? "" : "s"); };
-  return "[arca] daily digest: " + count(events.size(), "event") + ", " + count(failures, "failure") + " (" + host + ")";
+  return "[arca] daily digest: " + count(events.size(), "event") + ", " + count(failures, "failure") + " (" + host +
+         ")";
 }
 
 std::string digest_text(const std::vector<Notification>& events, double since, double until, const std::string& host) {
   constexpr size_t kMaxLines = 1000;  // a mail stays readable; the counts above still cover all
   std::ostringstream o;
-  o << "Arca on " << host << ": " << events.size() << " events from " << notification_time(since) << " to " << notification_time(until)
-    << ".\n";
+  o << "Arca on " << host << ": " << events.size() << " events from " << notification_time(since) << " to "
+    << notification_time(until) << ".\n";
   if (events.empty()) return o.str();
   std::map<std::string, size_t> counts;
   for (const auto& n : events) ++counts[n.event];

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -22,7 +23,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxQueued = 1000;        // deliveries waiting; more are dropped (and counted)
+constexpr size_t kMaxQueued = 1000;         // deliveries waiting; more are dropped (and counted)
 constexpr size_t kMaxDigestEvents = 20000;  // events kept for the next digest; the oldest go first
 constexpr size_t kMaxDedupKeys = 1024;      // above this, keys older than the window are forgotten
 
@@ -59,8 +60,7 @@ std::string new_id() {
 int64_t parse_hhmm(const std::string& s) {
   int h = 0, m = 0;
   char extra = 0;
-  if (s.size() != 5 || std::sscanf(s.c_str(), "%2d:%2d%c", &h, &m, &extra) != 2 || h > 23 || m > 59 || h < 0 ||
-      m < 0)
+  if (s.size() != 5 || std::sscanf(s.c_str(), "%2d:%2d%c", &h, &m, &extra) != 2 || h > 23 || m > 59 || h < 0 || m < 0)
     return -1;
   return int64_t(h) * 3600 + m * 60;
 }
@@ -85,7 +85,7 @@ struct Notifier::Impl {
   bool busy = false, stopping = false;
   Clock::time_point flush_deadline;
   std::map<std::string, Sent> sent;  // dedup key -> the last time it was sent
-  std::vector<Notification> digest;  // events since the last digest
+  std::deque<Notification> digest;   // events since the last digest
   std::string digest_at;             // the setting next_digest was computed for
   double next_digest = 0;
   NotifierStats stats;
@@ -186,7 +186,8 @@ struct Notifier::Impl {
       } else {
         ++stats.failed;
         level = EventLevel::Error;
-        msg = what + r.message + (r.retry ? "; given up after " + std::to_string(d.attempt) + " attempts" : "; not retried");
+        msg = what + r.message +
+              (r.retry ? "; given up after " + std::to_string(d.attempt) + " attempts" : "; not retried");
       }
       if (!msg.empty()) {
         lk.unlock();
@@ -239,7 +240,7 @@ void Notifier::post(Notification n) {
     // The digest lists every event, repeats included: it is one mail a day whatever happens.
     bool digest = cfg.email && !cfg.email->digest_at.empty();
     if (digest && wanted(cfg.email->events, n)) {
-      if (m.digest.size() >= kMaxDigestEvents) m.digest.erase(m.digest.begin());
+      if (m.digest.size() >= kMaxDigestEvents) m.digest.pop_front();
       m.digest.push_back(n);
     }
     if (!n.dedup_key.empty()) {

@@ -21,7 +21,7 @@
 namespace arca::server {
 
 struct Notification {
-  std::string event;  // BACKUP_JOB_FAILED, ...
+  std::string event;      // BACKUP_JOB_FAILED, ...
   std::string dedup_key;  // same key within the dedup window: sent once
   double time = 0;
   nlohmann::json body;  // {"event", "time", "plan", "job": {...}, "reason", ...}

@@ -18,7 +18,8 @@ namespace {
 // A header value on one line: a CR or LF in a plan name or reason cannot add headers.
 std::string one_line(const std::string& s) {
   std::string r = s;
-  std::replace_if(r.begin(), r.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      r.begin(), r.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
   return r;
 }
 
@@ -62,9 +63,8 @@ std::string rfc5322_date(double t) {
 
 // A domain for Message-ID: the host name if it is a plain one.
 std::string id_domain(const std::string& host) {
-  bool plain = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
-    return std::isalnum(uint8_t(c)) || c == '.' || c == '-';
-  });
+  bool plain = !host.empty() && std::all_of(host.begin(), host.end(),
+                                            [](char c) { return std::isalnum(uint8_t(c)) || c == '.' || c == '-'; });
   return plain ? host : "arca.invalid";
 }
 
@@ -193,7 +193,8 @@ DeliveryResult send_mail(const EmailConfig& mail, const std::string& message, do
   long reply = 0;  // the SMTP server's last reply code: 4xx is temporary, 5xx permanent
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
   r.retry = reply >= 400 && reply < 500 ? true : reply >= 500 ? false : HttpClient::transient(int(rc));
-  r.message = std::string("SMTP ") + (reply ? std::to_string(reply) + " " : "") + (errbuf[0] ? errbuf : curl_easy_strerror(rc));
+  r.message =
+      std::string("SMTP ") + (reply ? std::to_string(reply) + " " : "") + (errbuf[0] ? errbuf : curl_easy_strerror(rc));
   return r;
 }
 

@@ -44,15 +44,14 @@ WebhookSender::WebhookSender()
         return c;
       }()) {}
 
-DeliveryResult WebhookSender::send(const WebhookConfig& hook, const std::string& event,
-                                   const std::string& delivery_id, const std::string& body, double timeout_s) {
+DeliveryResult WebhookSender::send(const WebhookConfig& hook, const std::string& event, const std::string& delivery_id,
+                                   const std::string& body, double timeout_s) {
   timeout_ms_ = std::max(1L, long(timeout_s * 1000));
   HttpRequest req;
   req.method = "POST";
   req.url = hook.url;
   req.headers = {"Content-Type: application/json", "User-Agent: arca-notifier", "X-Arca-Event: " + event,
-                 "X-Arca-Delivery: " + delivery_id,
-                 "Expect:"};  // no 100-continue round trip for a small body
+                 "X-Arca-Delivery: " + delivery_id, "Expect:"};  // no 100-continue round trip for a small body
   if (!hook.secret.empty()) req.headers.push_back("X-Arca-Signature: " + webhook_signature(hook.secret.value(), body));
   req.body = ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size());
   req.max_bytes = 64 * 1024;  // the answer is not used; a receiver cannot make us hold much

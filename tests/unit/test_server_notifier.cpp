@@ -118,8 +118,8 @@ Notification note(const std::string& plan, JobState state, int64_t id, double at
   return *n;
 }
 
-std::shared_ptr<const ServerConfig> hooks_config(const std::vector<std::pair<std::string, std::vector<std::string>>>& hooks,
-                                                 const std::string& secret_file = "") {
+std::shared_ptr<const ServerConfig> hooks_config(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& hooks, const std::string& secret_file = "") {
   auto c = std::make_shared<ServerConfig>();
   for (const auto& [url, events] : hooks) {
     WebhookConfig w;
@@ -134,8 +134,8 @@ std::shared_ptr<const ServerConfig> hooks_config(const std::vector<std::pair<std
 std::string hmac_hex(const std::string& key, const std::string& data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       mac, &len);
+  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
+       &len);
   return to_hex(ByteView(mac, len));
 }
 
@@ -265,13 +265,13 @@ TEST(ServerNotifier, FailuresDeduplicatedUntilRecovery) {
   Logged logged;
   Notifier notifier(hooks_config({{hook.url(), {}}}), fast(logged));
   notifier.post(note("p", JobState::Failed, 1, kT0));
-  notifier.post(note("p", JobState::Failed, 2, kT0 + 60));         // same plan, inside the hour
-  notifier.post(note("q", JobState::Failed, 3, kT0 + 60));         // another plan
-  notifier.post(note("p", JobState::Failed, 4, kT0 + 3600 + 1));   // the window passed
-  notifier.post(note("p", JobState::Success, 5, kT0 + 3700));      // recovery
-  notifier.post(note("p", JobState::Failed, 6, kT0 + 3760));       // fails again: sent at once
-  notifier.post(note("p", JobState::Success, 7, kT0 + 3800));      // recovery again
-  notifier.post(note("p", JobState::Success, 8, kT0 + 3900));      // a plain success: no recovery
+  notifier.post(note("p", JobState::Failed, 2, kT0 + 60));        // same plan, inside the hour
+  notifier.post(note("q", JobState::Failed, 3, kT0 + 60));        // another plan
+  notifier.post(note("p", JobState::Failed, 4, kT0 + 3600 + 1));  // the window passed
+  notifier.post(note("p", JobState::Success, 5, kT0 + 3700));     // recovery
+  notifier.post(note("p", JobState::Failed, 6, kT0 + 3760));      // fails again: sent at once
+  notifier.post(note("p", JobState::Success, 7, kT0 + 3800));     // recovery again
+  notifier.post(note("p", JobState::Success, 8, kT0 + 3900));     // a plain success: no recovery
   ASSERT_TRUE(notifier.wait_idle(10));
   std::vector<int64_t> ids;
   for (const auto& r : hook.got()) {
@@ -306,7 +306,8 @@ TEST(ServerNotifier, EventFilterSelectsWebhooks) {
   ASSERT_TRUE(notifier.wait_idle(10));
   EXPECT_EQ(all.got().size(), 5u);
   std::vector<std::string> events;
-  for (const auto& r : failures.got()) events.push_back(r.event + "/" + nlohmann::json::parse(r.body)["job"]["id"].dump());
+  for (const auto& r : failures.got())
+    events.push_back(r.event + "/" + nlohmann::json::parse(r.body)["job"]["id"].dump());
   std::sort(events.begin(), events.end());
   EXPECT_EQ(events, (std::vector<std::string>{"BACKUP_JOB_COMPLETED/3", "BACKUP_JOB_FAILED/1"}));
 }
@@ -342,10 +343,10 @@ class SmtpServer {
       throw std::runtime_error("python3-aiosmtpd is missing (" + std::string(kPython) +
                                " cannot import aiosmtpd): run scripts/setup.sh");
     port_ = free_port();
-    proc_ = std::make_unique<Subprocess>(std::vector<std::string>{kPython, "-m", "aiosmtpd", "-n", "-l",
-                                                                  "127.0.0.1:" + std::to_string(port_), "-c",
-                                                                  "aiosmtpd.handlers.Mailbox", maildir},
-                                         Subprocess::Stdout::Null);
+    proc_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{kPython, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_), "-c",
+                                 "aiosmtpd.handlers.Mailbox", maildir},
+        Subprocess::Stdout::Null);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (true) {
       try {
@@ -391,7 +392,8 @@ Mail parse_mail(const std::string& text) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) break;
     auto colon = line.find(':');
-    if (colon != std::string::npos) m.headers[line.substr(0, colon)] = line.substr(line.find_first_not_of(' ', colon + 1));
+    if (colon != std::string::npos)
+      m.headers[line.substr(0, colon)] = line.substr(line.find_first_not_of(' ', colon + 1));
   }
   std::stringstream rest;
   rest << in.rdbuf();
@@ -445,7 +447,7 @@ TEST(ServerNotifier, DailyDigestCollectsEventsIntoOneMail) {
   SmtpServer smtp(dir.path + "/mail");
   Logged logged;
   Notifier notifier(mail_config(smtp.port(), "06:00"), fast(logged));
-  double day = 1772323200;  // 2026-03-01T00:00:00Z
+  double day = 1772323200;        // 2026-03-01T00:00:00Z
   notifier.tick(day + 5 * 3600);  // 05:00: the first digest is at 06:00 today
   notifier.post(note("nightly-db", JobState::Failed, 1, day + 5 * 3600 + 60));
   notifier.post(note("nightly-db", JobState::Failed, 2, day + 5 * 3600 + 120));  // listed: a digest has repeats
@@ -454,7 +456,7 @@ TEST(ServerNotifier, DailyDigestCollectsEventsIntoOneMail) {
   notifier.tick(day + 5 * 3600 + 1800);  // 05:30: not yet
   ASSERT_TRUE(notifier.wait_idle(10));
   EXPECT_TRUE(smtp.messages().empty());
-  notifier.tick(day + 6 * 3600 + 1);  // 06:00:01: the digest
+  notifier.tick(day + 6 * 3600 + 1);   // 06:00:01: the digest
   notifier.tick(day + 6 * 3600 + 30);  // sent once
   ASSERT_TRUE(notifier.wait_idle(10));
   auto msgs = smtp.messages();
