@@ -592,8 +592,12 @@ ConfigLoad load_config(const std::string& path) {
                           " (or move the secret to a file named by password-file)"});
   for (const auto& fa : p.files) {
     struct stat fs{};
-    if (::stat(fa.value.c_str(), &fs) != 0)
-      more.push_back({fa.line, fa.column, fa.field, fa.value + ": " + std::strerror(errno)});
+    if (::stat(fa.value.c_str(), &fs) != 0) {
+      int err = errno;
+      more.push_back({fa.line, fa.column, fa.field,
+                      err == ENOENT ? "the file " + fa.value + " does not exist"
+                                    : "cannot use " + fa.value + ": " + std::strerror(err)});
+    }
   }
   if (!more.empty()) {
     p.load.config.reset();

@@ -582,3 +582,10 @@ TEST(ServerConfig, ExampleFileParses) {
   EXPECT_EQ(verify->schedule.time_zone, "UTC");
   EXPECT_EQ(c.plan("cache-verify")->schedule.cron, "0 2 1 * *");
 }
+
+TEST(ServerConfig, KeyGivenTwice) {
+  ConfigError e = only_error(with_base("server:\n  max-jobs: 2\n  max-jobs: 3\n"));
+  EXPECT_EQ(e.line, 7);
+  EXPECT_EQ(e.field, "server.max-jobs");
+  EXPECT_NE(e.message.find("twice"), std::string::npos);
+}
