@@ -29,24 +29,25 @@ const Keys kTopKeys{"server", "repositories", "sources", "plans", "notifications
 const Keys kServerKeys{"listen", "tls", "catalog", "log-format", "max-jobs", "shutdown-grace", "lease"};
 const Keys kTlsKeys{"certificate", "key"};
 const Keys kRepositoryKeys{"location", "options", "password-file", "password-env", "key-file", "max-jobs"};
-const Keys kSourceKeys{"kind",     "repository", "host",        "tags",          "objectives",   "max-jobs",
-                       "paths",    "excludes",   "one-file-system", "conninfo",  "password-file", "password-env",
-                       "wal-stream", "url",      "brokers",     "topics",        "groups",       "continuous"};
+const Keys kSourceKeys{
+    "kind",     "repository",      "host",     "tags",          "objectives",   "max-jobs",   "paths",
+    "excludes", "one-file-system", "conninfo", "password-file", "password-env", "wal-stream", "url",
+    "brokers",  "topics",          "groups",   "continuous"};
 const Keys kObjectiveKeys{"rpo", "rto"};
 const Keys kWalStreamKeys{"enabled", "slot", "backoff-min", "backoff-max", "stall-after"};
 const Keys kContinuousKeys{"enabled", "interval", "backoff-min", "backoff-max", "stall-after", "retention"};
-const Keys kPlanKeys{"kind",      "source",        "repository", "schedule",         "start-window",
-                     "completion-window", "overlap", "catch-up", "paused",           "run-on-create",
-                     "retention", "read-data-subset", "prune-grace", "max-unused"};
+const Keys kPlanKeys{"kind",        "source",    "repository", "schedule",      "start-window", "completion-window",
+                     "overlap",     "catch-up",  "paused",     "run-on-create", "retention",    "read-data-subset",
+                     "prune-grace", "max-unused"};
 const Keys kScheduleKeys{"cron", "time-zone", "every"};
-const Keys kRetentionKeys{"keep-last",          "keep-hourly",         "keep-daily",         "keep-weekly",
-                          "keep-monthly",       "keep-yearly",         "keep-within",        "keep-within-hourly",
-                          "keep-within-daily",  "keep-within-weekly",  "keep-within-monthly", "keep-within-yearly",
+const Keys kRetentionKeys{"keep-last",         "keep-hourly",        "keep-daily",          "keep-weekly",
+                          "keep-monthly",      "keep-yearly",        "keep-within",         "keep-within-hourly",
+                          "keep-within-daily", "keep-within-weekly", "keep-within-monthly", "keep-within-yearly",
                           "keep-tag"};
 const Keys kNotificationKeys{"webhooks", "email"};
 const Keys kWebhookKeys{"url", "secret-file", "secret-env", "events"};
-const Keys kEmailKeys{"smtp-host", "smtp-port", "starttls", "username", "password-file", "password-env",
-                      "from",      "to",        "events",   "digest-at"};
+const Keys kEmailKeys{"smtp-host",    "smtp-port", "starttls", "username", "password-file",
+                      "password-env", "from",      "to",       "events",   "digest-at"};
 
 // Which source kinds a kind-specific field belongs to (the common fields are not listed).
 struct KindField {
@@ -133,8 +134,9 @@ class Parser {
       bool cert = r_.text(t, "certificate", p + ".tls", s.tls_certificate);
       bool key = r_.text(t, "key", p + ".tls", s.tls_key);
       if (cert != key)
-        r_.error(t, p + ".tls", std::string("give both certificate and key (or neither, for plain HTTP); ") +
-                                    (cert ? "key" : "certificate") + " is missing");
+        r_.error(t, p + ".tls",
+                 std::string("give both certificate and key (or neither, for plain HTTP); ") +
+                     (cert ? "key" : "certificate") + " is missing");
       if (cert) file(t, "certificate", p + ".tls", s.tls_certificate);
       if (key) file(t, "key", p + ".tls", s.tls_key);
     }
@@ -224,7 +226,8 @@ class Parser {
     std::string kind_text;
     if (r_.require(n, "kind", p, "files, postgres, redis or kafka") && r_.text(n, "kind", p, kind_text)) {
       kind = parse_source_kind(kind_text);
-      if (!kind) r_.error(n["kind"], p + ".kind", "'" + kind_text + "' is not a source kind: files, postgres, redis or kafka");
+      if (!kind)
+        r_.error(n["kind"], p + ".kind", "'" + kind_text + "' is not a source kind: files, postgres, redis or kafka");
     }
     if (kind) s.kind = *kind;
     if (r_.require(n, "repository", p, "the name of a repository under 'repositories'") &&
@@ -244,10 +247,18 @@ class Parser {
         r_.error(key_node(n, f.key), p + "." + f.key,
                  "applies to " + kinds_text(f.kinds) + " sources only; this one is " + kind_text);
     switch (*kind) {
-      case SourceKind::Files: files_source(n, p, s); break;
-      case SourceKind::Postgres: postgres_source(n, p, s); break;
-      case SourceKind::Redis: redis_source(n, p, s); break;
-      case SourceKind::Kafka: kafka_source(n, p, s); break;
+      case SourceKind::Files:
+        files_source(n, p, s);
+        break;
+      case SourceKind::Postgres:
+        postgres_source(n, p, s);
+        break;
+      case SourceKind::Redis:
+        redis_source(n, p, s);
+        break;
+      case SourceKind::Kafka:
+        kafka_source(n, p, s);
+        break;
     }
     return s;
   }
@@ -375,7 +386,8 @@ class Parser {
     enum_field(n, "catch-up", p, pc.catch_up, parse_catch_up, "none or one");
     r_.boolean(n, "paused", p, pc.paused);
     r_.boolean(n, "run-on-create", p, pc.run_on_create);
-    if (pc.kind == JobKind::Backup && n["retention"].IsDefined()) pc.retention = retention(n["retention"], p + ".retention");
+    if (pc.kind == JobKind::Backup && n["retention"].IsDefined())
+      pc.retention = retention(n["retention"], p + ".retention");
     if (r_.checked(n, "read-data-subset", p, pc.read_data_subset, [](auto& v) { return cv::check_subset(v); }) &&
         pc.kind == JobKind::Verify && src && src->kind != SourceKind::Files)
       r_.error(n["read-data-subset"], p + ".read-data-subset",
@@ -391,8 +403,10 @@ class Parser {
                   const std::string& choices) {
     std::string v;
     if (!r_.text(n, key, p, v)) return;
-    if (auto e = parse(v)) out = *e;
-    else r_.error(n[key], p + "." + key, "'" + v + "' is not one of " + choices);
+    if (auto e = parse(v))
+      out = *e;
+    else
+      r_.error(n[key], p + "." + key, "'" + v + "' is not one of " + choices);
   }
 
   void schedule(const YAML::Node& n, const std::string& p, ScheduleSpec& s) {
@@ -417,17 +431,20 @@ class Parser {
                                                    {"keep-daily", &k.daily},     {"keep-weekly", &k.weekly},
                                                    {"keep-monthly", &k.monthly}, {"keep-yearly", &k.yearly}};
     for (auto [key, out] : counts) r_.integer(n, key, p, *out, -1, 1000000);
-    const std::pair<const char*, std::string*> spans[] = {
-        {"keep-within", &k.within},          {"keep-within-hourly", &k.within_hourly},
-        {"keep-within-daily", &k.within_daily}, {"keep-within-weekly", &k.within_weekly},
-        {"keep-within-monthly", &k.within_monthly}, {"keep-within-yearly", &k.within_yearly}};
+    const std::pair<const char*, std::string*> spans[] = {{"keep-within", &k.within},
+                                                          {"keep-within-hourly", &k.within_hourly},
+                                                          {"keep-within-daily", &k.within_daily},
+                                                          {"keep-within-weekly", &k.within_weekly},
+                                                          {"keep-within-monthly", &k.within_monthly},
+                                                          {"keep-within-yearly", &k.within_yearly}};
     for (auto [key, out] : spans) r_.checked(n, key, p, *out, [](auto& v) { return cv::check_span(v); });
     if (r_.list(n, "keep-tag", p, k.keep_tags))
       for (const auto& t : k.keep_tags)
         if (t.empty()) r_.error(n["keep-tag"], p + ".keep-tag", "has an empty tag");
     if (errors_.size() != errors_before) return std::nullopt;
     if (!k.any_keep() && k.keep_tags.empty()) {
-      r_.error(n, p, "keeps nothing: give keep-last, keep-daily, keep-within … (or remove retention to keep everything)");
+      r_.error(n, p,
+               "keeps nothing: give keep-last, keep-daily, keep-within … (or remove retention to keep everything)");
       return std::nullopt;
     }
     return k;
@@ -457,9 +474,11 @@ class Parser {
     const std::string p = "notifications";
     if (!r_.map(n, p, kNotificationKeys)) return;
     if (const YAML::Node& w = n["webhooks"]; w.IsDefined()) {
-      if (!w.IsSequence()) r_.error(w, p + ".webhooks", "must be a list of webhooks (- url: ...)");
+      if (!w.IsSequence())
+        r_.error(w, p + ".webhooks", "must be a list of webhooks (- url: ...)");
       else
-        for (size_t i = 0; i < w.size(); i++) c.webhooks.push_back(webhook(w[i], p + ".webhooks[" + std::to_string(i) + "]"));
+        for (size_t i = 0; i < w.size(); i++)
+          c.webhooks.push_back(webhook(w[i], p + ".webhooks[" + std::to_string(i) + "]"));
     }
     if (n["email"].IsDefined()) c.email = email(n["email"], p + ".email");
   }
@@ -505,7 +524,8 @@ class Parser {
   void events(const YAML::Node& n, const std::string& p, std::vector<std::string>& out) {
     if (!r_.list(n, "events", p, out)) return;
     for (size_t i = 0; i < out.size(); i++)
-      if (auto bad = cv::check_event_name(out[i])) r_.error(n["events"][i], p + ".events[" + std::to_string(i) + "]", *bad);
+      if (auto bad = cv::check_event_name(out[i]))
+        r_.error(n["events"][i], p + ".events[" + std::to_string(i) + "]", *bad);
   }
 
   std::vector<ConfigError>& errors_;
@@ -573,7 +593,7 @@ ConfigLoad parse_config(const std::string& text, const std::string& path) {
 }
 
 ConfigLoad load_config(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     int err = errno;
     if (err == ENOENT) throw Error(ErrorKind::NotFound, "configuration file " + path + " does not exist");
@@ -591,7 +611,7 @@ ConfigLoad load_config(const std::string& path) {
                       "holds a secret, and " + path + " is readable by group or others: chmod 600 " + path +
                           " (or move the secret to a file named by password-file)"});
   for (const auto& fa : p.files) {
-    struct stat fs{};
+    struct stat fs {};
     if (::stat(fa.value.c_str(), &fs) != 0) {
       int err = errno;
       more.push_back({fa.line, fa.column, fa.field,

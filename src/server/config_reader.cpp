@@ -151,7 +151,8 @@ bool ConfigReader::duration(const YAML::Node& m, const std::string& key, const s
   if (!scalar(v, field, "a duration")) return false;
   auto d = parse_duration(v.Scalar());
   if (!d) {
-    error(v, field, "'" + v.Scalar() + "' is not a duration: write 90s, 15m, 1h30m, 2d or 1w (a bare number is seconds)");
+    error(v, field,
+          "'" + v.Scalar() + "' is not a duration: write 90s, 15m, 1h30m, 2d or 1w (a bare number is seconds)");
     return false;
   }
   out = *d;

@@ -70,7 +70,9 @@ class ConfigReader {
   std::string resolve(const std::string& file) const;
   void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
 
-  void inline_secret(const YAML::Node& at, const std::string& field) { inline_secrets_.push_back(at_node(at, field, "")); }
+  void inline_secret(const YAML::Node& at, const std::string& field) {
+    inline_secrets_.push_back(at_node(at, field, ""));
+  }
   void file_named(const YAML::Node& at, const std::string& field, const std::string& file) {
     files_.push_back(at_node(at, field, file));
   }

@@ -126,7 +126,7 @@ Problem check_cron_shape(const std::string& s) {
 Problem check_time_zone(const std::string& s, const std::string& zoneinfo) {
   if (s.empty() || s[0] == '/' || s.find("..") != std::string::npos)
     return "'" + s + "' is not a time zone name: use an IANA name like UTC or Europe/Berlin";
-  struct stat st{};
+  struct stat st {};
   if (::stat((zoneinfo + "/" + s).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     return "unknown time zone '" + s + "' (not in " + zoneinfo + "): use an IANA name like UTC or Europe/Berlin";
   return std::nullopt;
@@ -139,8 +139,7 @@ Problem check_subset(const std::string& s) {
       size_t used = 0;
       double v = std::stod(s.substr(0, s.size() - 1), &used);
       if (used == s.size() - 1 && v > 0 && v <= 100) return std::nullopt;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     return form + " (above 0%, at most 100%)";
   }
   auto slash = s.find('/');
@@ -155,11 +154,12 @@ Problem check_share(const std::string& s) {
   try {
     size_t used = 0;
     double v = std::stod(s, &used);
-    if (used == s.size() - 1 && s.back() == '%') v /= 100;
-    else if (used != s.size()) v = -1;
+    if (used == s.size() - 1 && s.back() == '%')
+      v /= 100;
+    else if (used != s.size())
+      v = -1;
     if (v > 0 && v <= 1) return std::nullopt;
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   return "'" + s + "' is not a share: write 25% or 0.25 (above 0, at most 100%)";
 }
 

@@ -11,19 +11,19 @@ namespace arca::server::config_values {
 
 using Problem = std::optional<std::string>;
 
-Problem check_name(const std::string& s);          // [A-Za-z0-9._-]+
-Problem check_listen(const std::string& s);        // host:port, [v6]:port
-Problem check_host_port(const std::string& s);     // a Kafka broker: host:port
-Problem check_cron_shape(const std::string& s);    // 5 fields or @daily etc. (schedule.cpp parses it)
+Problem check_name(const std::string& s);        // [A-Za-z0-9._-]+
+Problem check_listen(const std::string& s);      // host:port, [v6]:port
+Problem check_host_port(const std::string& s);   // a Kafka broker: host:port
+Problem check_cron_shape(const std::string& s);  // 5 fields or @daily etc. (schedule.cpp parses it)
 Problem check_time_zone(const std::string& s, const std::string& zoneinfo = "/usr/share/zoneinfo");
-Problem check_subset(const std::string& s);        // "5%" or "n/t"
-Problem check_share(const std::string& s);         // prune's max-unused: "25%" or "0.25"
-Problem check_span(const std::string& s);          // forget's and prune's calendar spans ("30d", "1y6mo")
-Problem check_grace(const std::string& s);         // a span or "0"
-Problem check_regex(const std::string& s);         // std::regex (ECMAScript), as the Kafka source uses
-Problem check_clock_time(const std::string& s);    // "HH:MM"
-Problem check_event_name(const std::string& s);    // BACKUP_JOB_FAILED: upper-case words and '_'
-Problem check_http_url(const std::string& s);      // http:// or https://
+Problem check_subset(const std::string& s);      // "5%" or "n/t"
+Problem check_share(const std::string& s);       // prune's max-unused: "25%" or "0.25"
+Problem check_span(const std::string& s);        // forget's and prune's calendar spans ("30d", "1y6mo")
+Problem check_grace(const std::string& s);       // a span or "0"
+Problem check_regex(const std::string& s);       // std::regex (ECMAScript), as the Kafka source uses
+Problem check_clock_time(const std::string& s);  // "HH:MM"
+Problem check_event_name(const std::string& s);  // BACKUP_JOB_FAILED: upper-case words and '_'
+Problem check_http_url(const std::string& s);    // http:// or https://
 
 // A password written into a URL's user info ("redis://:pw@host", "s3:https://k:s@host/b").
 bool url_has_password(const std::string& s);

@@ -406,7 +406,8 @@ TEST(ServerConfig, ListenIsHostPort) {
 
 TEST(ServerConfig, CronShape) {
   for (const char* bad : {"0 2 * *", "0 2 * * 0 1", "@fortnightly", "0 2 * * SUN;"}) {
-    ConfigError e = only_error(with_base(std::string("plans:\n  a: {source: etc, schedule: {cron: \"") + bad + "\"}}\n"));
+    ConfigError e =
+        only_error(with_base(std::string("plans:\n  a: {source: etc, schedule: {cron: \"") + bad + "\"}}\n"));
     EXPECT_EQ(e.line, 6) << bad;
     EXPECT_EQ(e.field, "plans.a.schedule.cron") << bad;
   }
