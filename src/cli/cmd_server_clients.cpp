@@ -219,8 +219,11 @@ void print_job(const nlohmann::json& j, const nlohmann::json& events) {
   if (j.value("warnings", 0) > 0) line("warnings", text(j["warnings"]));
   if (events.empty()) return;
   std::cout << "\n";
-  for (const auto& e : events)
-    std::cout << time_cell(e["time"]) << "  " << text(e["level"]) << "  " << text(e["message"]) << "\n";
+  for (const auto& e : events) {
+    std::string level = text(e["level"]);
+    std::cout << time_cell(e["time"]) << "  " << level << std::string(level.size() < 8 ? 8 - level.size() : 0, ' ')
+              << text(e["message"]) << "\n";
+  }
 }
 
 // A parent command that also runs on its own: with a subcommand, that one runs instead.

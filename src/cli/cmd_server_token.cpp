@@ -32,8 +32,14 @@ std::unique_ptr<server::Catalog> open_catalog(const CatalogOptions& o) {
   if (!o.catalog.empty()) return server::open_sqlite_catalog(o.catalog);
   if (o.config.empty())
     throw Error(ErrorKind::Usage, "which server? give --config FILE (its server.catalog) or --catalog FILE");
-  // --config waits for the configuration loader (server/config.cpp): until then, --catalog.
-  throw Error(ErrorKind::Usage, "--config is not supported by this build yet: give --catalog FILE");
+  server::ConfigLoad load = server::load_config(o.config);
+  if (!load.config) {
+    std::string first = load.errors.empty() ? o.config + ": cannot be loaded" : load.errors[0].to_string(o.config);
+    throw Error(ErrorKind::Usage, first + (load.errors.size() > 1 ? " (and " + counted(load.errors.size() - 1, "more error", "more errors") +
+                                                                        "; see arca server check-config " + o.config + ")"
+                                                                  : ""));
+  }
+  return server::open_sqlite_catalog(load.config->server.catalog);
 }
 
 double now_unix() {

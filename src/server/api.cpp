@@ -48,9 +48,9 @@ HostPort parse_listen(const std::string& listen) {
 
 void check_readable(const std::string& path, const char* what) {
   std::ifstream f(path);
-  if (!f) throw Error(ErrorKind::Usage, std::string("cannot read the TLS ") + what + " " + path + " (server." +
-                                            (std::string(what) == "certificate" ? "tls_certificate" : "tls_key") +
-                                            "): check the path and that the server's user may read it");
+  if (!f)
+    throw Error(ErrorKind::Usage, std::string("cannot read the TLS ") + what + " " + path + " (server.tls." + what +
+                                      "): check the path and that the server's user may read it");
 }
 
 void write_json(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -223,7 +223,7 @@ struct ApiServer::Impl {
 ApiServer::ApiServer(ApiContext ctx, const ServerSettings& settings) : impl_(std::make_unique<Impl>(std::move(ctx))) {
   HostPort hp = parse_listen(settings.listen);
   if (settings.tls_certificate.empty() != settings.tls_key.empty())
-    throw Error(ErrorKind::Usage, "server.tls_certificate and server.tls_key go together: set both for HTTPS, or neither");
+    throw Error(ErrorKind::Usage, "server.tls needs both certificate and key: set both for HTTPS, or neither");
   if (!settings.tls_certificate.empty()) {
     check_readable(settings.tls_certificate, "certificate");
     check_readable(settings.tls_key, "key");

@@ -10,10 +10,15 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <set>
 #include <mutex>
 
+#include <yaml-cpp/yaml.h>
+
+#include "ops/error_table.h"
 #include "server/api.h"
 #include "server/api_json.h"
+#include "server/api_routes.h"
 #include "test_util.h"
 
 using namespace arca;
@@ -578,4 +583,26 @@ TEST_F(ServerApi, TlsFilesThatCannotBeLoadedAreUsageErrorsNamingTheFile) {
   EXPECT_EQ(kind_of([&] { start_server(s); }), ErrorKind::Usage);
   s.tls_key = "";
   EXPECT_EQ(kind_of([&] { start_server(s); }), ErrorKind::Usage) << "certificate without key";
+}
+
+TEST(ServerApiDoc, OpenApiDocumentListsEveryRouteAndErrorKind) {
+  YAML::Node doc = YAML::LoadFile(std::string(ARCA_SOURCE_DIR) + "/docs/openapi.yaml");
+  std::set<std::string> documented, routed;
+  for (const auto& path : doc["paths"]) {
+    std::string p = path.first.as<std::string>();
+    for (size_t open; (open = p.find('{')) != std::string::npos && p[open + 1] != '}';)
+      p.replace(open, p.find('}', open) - open + 1, "{}");  // "{name}" -> "{}", as api_routes() spells it
+    for (const auto& op : path.second)
+      if (op.first.as<std::string>() != "parameters") documented.insert(op.first.as<std::string>() + " " + p);
+  }
+  for (const auto& r : api_routes()) {
+    std::string m = r.method;
+    for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    routed.insert(m + " " + r.pattern);
+  }
+  EXPECT_EQ(documented, routed);
+  std::set<std::string> kinds;
+  for (const auto& k : doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["kind"]["enum"])
+    kinds.insert(k.as<std::string>());
+  for (const auto& k : error_kind_table()) EXPECT_TRUE(kinds.count(k.name)) << k.name << " is not in docs/openapi.yaml";
 }
