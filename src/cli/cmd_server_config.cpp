@@ -5,6 +5,7 @@
 #include "cli/server_commands.h"
 #include "ops/error_table.h"
 #include "server/config.h"
+#include "server/daemon.h"
 
 namespace arca {
 
@@ -16,7 +17,7 @@ void register_server_check_config(CLI::App& server, GlobalOptions& g) {
   cmd->add_option("FILE", *file, "The configuration file (YAML, docs/server.md)")->required();
   cmd->add_flag("--json", g.json, "Print {\"ok\": …, \"errors\": [{line, column, field, message}]}");
   set_command(*cmd, [&g, file] {
-    server::ConfigLoad r = server::load_config(*file);
+    server::ConfigLoad r = server::load_checked_config(*file);
     if (g.json) {
       nlohmann::json errors = nlohmann::json::array();
       for (const auto& e : r.errors)

@@ -126,11 +126,12 @@ std::map<CLI::App*, CommandFn>& commands() {
 void set_command(CLI::App& cmd, CommandFn fn) { commands()[&cmd] = std::move(fn); }
 
 int run_selected(CLI::App& app) {
+  // The deepest selected command runs: `arca server check-config` is not `arca server`.
   for (CLI::App* sub : app.get_subcommands()) {
-    auto it = commands().find(sub);
-    if (it != commands().end()) return it->second();
     int rc = run_selected(*sub);
     if (rc >= 0) return rc;
+    auto it = commands().find(sub);
+    if (it != commands().end()) return it->second();
   }
   return -1;
 }
