@@ -146,6 +146,12 @@ int run_server(const std::string& config_path) {
       stop_signal = sig;
     } else {
       notifier.tick(wall_now());
+      for (const Runtime::PointUpdate& u : runtime.take_point_updates()) {
+        if (!u.replace_repository.empty())
+          catalog->replace_points(u.replace_repository, u.points);
+        else
+          for (const RecoveryPointRecord& p : u.points) catalog->add_point(p);
+      }
     }
   }
   log.write(EventLevel::Info, std::string("stopping (") + (stop_signal == SIGTERM ? "SIGTERM" : "SIGINT") +

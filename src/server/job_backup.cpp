@@ -138,6 +138,8 @@ void add_warning(JobOutcome& out, const std::string& why) {
   out.reason += (out.reason.empty() ? "" : "; ") + why;
 }
 
+}  // namespace
+
 // Never confirmed here: a plan that needs confirmation removes nothing and the job says what the
 // operator runs instead (the same rule `arca forget` enforces without --yes).
 void apply_retention(JobScope& s, JobOutcome& out) {
@@ -180,8 +182,6 @@ void apply_retention(JobScope& s, JobOutcome& out) {
   out.points = point_records(repo, s.repo.name(), s.config.sources);
   out.points_complete = true;
 }
-
-}  // namespace
 
 void run_backup(JobScope& s, JobOutcome& out) {
   switch (s.source->kind) {

@@ -60,6 +60,8 @@ std::string redis_url(const SourceConfig& src);    // likewise
 std::string join_brokers(const SourceConfig& src);
 // "1 warning: <first>" / "3 warnings: <first> (and 2 more)".
 std::string warnings_sentence(const std::vector<std::string>& warnings);
+// The plan's retention for the job's source (after a backup; every hour in a continuous archive).
+void apply_retention(JobScope& s, JobOutcome& out);
 // The catalog record of a point this job saved, added to out.points.
 void add_point(JobScope& s, JobOutcome& out, const Snapshot& snap);
 

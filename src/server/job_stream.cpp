@@ -52,6 +52,7 @@ class Poller {
 };
 
 constexpr std::chrono::milliseconds kPollEvery{500};
+constexpr double kStreamRetentionEvery_s = 3600;
 
 // The stream's entry in the runtime: started now, not yet connected.
 void stream_started(Runtime& rt, const std::string& source) {
@@ -164,6 +165,17 @@ void stream_kafka(JobScope& s, JobOutcome& out) {
   req.host = source_host(src);
   req.continuous = true;
   req.interval_s = src.stream.interval_s;
+  // Each point reaches the catalog as it appears (through the runtime): the live RPO follows the
+  // archive. The plan's retention runs between two points (on this thread) once an hour.
+  double retention_at = 0;
+  req.on_point = [&s, &retention_at](const Snapshot& snap) {
+    s.runtime.add_point(point_record(snap, s.repo.name(), s.config.sources));
+    if (!s.plan.retention || now_s() - retention_at < kStreamRetentionEvery_s) return;
+    retention_at = now_s();
+    JobOutcome r;
+    apply_retention(s, r);
+    if (r.points_complete) s.runtime.replace_points(s.repo.name(), std::move(r.points));
+  };
   // The job's events pass through, and the runtime learns from them on the way.
   KafkaProgress progress(s.ctx.events, s.runtime, src.name);
   struct Restore {

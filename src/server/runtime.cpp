@@ -1,5 +1,7 @@
 #include "server/runtime.h"
 
+#include <utility>
+
 namespace arca::server {
 
 void Runtime::update_stream(const std::string& source, const std::function<void(StreamStatus&)>& f) {
@@ -29,6 +31,21 @@ std::map<std::string, StreamStatus> Runtime::streams() const {
 std::map<std::string, RepositoryStatus> Runtime::repositories() const {
   std::lock_guard lk(mu_);
   return repos_;
+}
+
+void Runtime::add_point(const RecoveryPointRecord& p) {
+  std::lock_guard lk(mu_);
+  point_updates_.push_back(PointUpdate{"", {p}});
+}
+
+void Runtime::replace_points(const std::string& repository, std::vector<RecoveryPointRecord> points) {
+  std::lock_guard lk(mu_);
+  point_updates_.push_back(PointUpdate{repository, std::move(points)});
+}
+
+std::vector<Runtime::PointUpdate> Runtime::take_point_updates() {
+  std::lock_guard lk(mu_);
+  return std::exchange(point_updates_, {});
 }
 
 }  // namespace arca::server

@@ -7,6 +7,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "server/catalog.h"
 
 namespace arca::server {
 
@@ -38,11 +41,21 @@ class Runtime {
   std::optional<RepositoryStatus> repository(const std::string& repository) const;
   std::map<std::string, StreamStatus> streams() const;
   std::map<std::string, RepositoryStatus> repositories() const;
+  // Changes to the catalog's index of recovery points that a running job (a continuous archive)
+  // makes before it ends: a point written, or a repository's whole set after its retention.
+  struct PointUpdate {
+    std::string replace_repository;          // set: `points` is this repository's whole set
+    std::vector<RecoveryPointRecord> points;  // else: points to add
+  };
+  void add_point(const RecoveryPointRecord& p);
+  void replace_points(const std::string& repository, std::vector<RecoveryPointRecord> points);
+  std::vector<PointUpdate> take_point_updates();  // in the order they happened
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, StreamStatus> streams_;
   std::map<std::string, RepositoryStatus> repos_;
+  std::vector<PointUpdate> point_updates_;
 };
 
 }  // namespace arca::server

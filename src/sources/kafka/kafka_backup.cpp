@@ -505,6 +505,7 @@ class Archiver {
     parent_ = snap.id;
     result_.recovery_points.push_back(snap.id.hex());
     result_.last = snap;
+    if (opts_.on_point) opts_.on_point(snap);
     if (opts_.continuous)
       log_("recovery point " + snap.id.short_hex() + ": " + std::to_string(archive_.records()) + " records archived");
   }

@@ -44,6 +44,9 @@ struct KafkaBackupOptions {
   // Cancelled: throws Error(Cancelled) without writing a recovery point (points a continuous run
   // wrote before stay); the `stop` flag instead ends the run normally, with a recovery point.
   const CancelToken* cancel = nullptr;
+  // Called after each recovery point is published (a server indexes a continuous archive's points
+  // as they appear, so its live RPO does not wait for the run to end). May be null.
+  std::function<void(const Snapshot&)> on_point;
 };
 
 struct KafkaBackupResult {
