@@ -3,7 +3,7 @@
 // like AWS Backup's (BACKUP_JOB_STARTED, BACKUP_JOB_COMPLETED, BACKUP_JOB_FAILED,
 // BACKUP_JOB_EXPIRED, VERIFICATION_JOB_*, ...), deduplicated, and a daily digest option.
 // Delivery happens on its own thread; a slow receiver never holds up the scheduler.
-// docs/server_notifications.md lists the events, the body and the delivery rules.
+// docs/server.md, "Notifications", lists the events, the body and the delivery rules.
 #pragma once
 #include <cstdint>
 #include <functional>
