@@ -5,6 +5,12 @@
 # the folder comes back, the next backup succeeds and the alert is delivered again as resolved.
 # A second plan whose folder never existed raises ArcaPlanNeverSucceeded. The rules are used as
 # written except their `for:` durations, shortened in a test copy (minutes would not fit a test).
+
+# The system's Python, not a version manager's shim: the test polls with it several times a second
+# and a shim costs a second or more per start on a busy machine.
+PY=/usr/bin/python3
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+SERVER_PORT=$(free_port)
 source "$(dirname "$0")/lib_server.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 RULES=$HERE/../../deploy/prometheus/arca-rules.yml
@@ -12,46 +18,52 @@ PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 ALERTMANAGER=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
 [ -x "$PROMETHEUS" ] && [ -x "$ALERTMANAGER" ] || fail "needs $PROMETHEUS and $ALERTMANAGER (Debian packages prometheus, prometheus-alertmanager)"
 
-# Every process this test starts, stopped by PID on exit (before lib.sh removes $T).
+# Every process this test starts, stopped by PID on exit; then lib.sh's cleanup removes $T and
+# exits with the test's status (given back to it as $?).
 PIDS=()
 stop_all() {
   local rc=$?
-  for p in "${PIDS[@]}" $SERVER_PID; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}" $SERVER_PID; do wait "$p" 2>/dev/null || true; done
+  set +e
+  for p in "${PIDS[@]}" $SERVER_PID; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}" $SERVER_PID; do wait "$p" 2>/dev/null; done
   if [ $rc != 0 ]; then
     for f in server.log prometheus.log alertmanager.log; do
       [ -s "$T/$f" ] && { echo "=== $f (tail)" >&2; tail -15 "$T/$f" >&2; }
     done
   fi
+  status() { return "$1"; }
+  status $rc
   cleanup
 }
 trap stop_all EXIT
 
-# Prometheus's HTTP API: `prom_query PROMQL` prints the result vector as JSON.
-prom_query() {
+# prom_has PROMQL: Prometheus's query API answers PROMQL with at least one series.
+prom_has() {
   curl -fsS --get --data-urlencode "query=$1" "http://127.0.0.1:$PROM_PORT/api/v1/query" |
-    python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["status"]=="success"; print(json.dumps(d["data"]["result"]))'
+    $PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["status"] == "success" and d["data"]["result"] else 1)'
 }
-# Succeeds when PROMQL has at least one series.
-prom_has() { [ "$(prom_query "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -gt 0 ]; }
 target_up() {
-  curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/targets" | python3 -c '
+  curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/targets" | $PY -c '
 import json, sys
 t = json.load(sys.stdin)["data"]["activeTargets"]
 sys.exit(0 if len(t) == 1 and t[0]["health"] == "up" else 1)'
 }
-# notified STATUS ALERTNAME [LABEL=VALUE…]: the webhook received a notification whose alert
-# ALERTNAME has status STATUS and every LABEL=VALUE; prints that alert's labels.
+# notified STATUS ALERTNAME [LABEL=VALUE…]: the webhook received, after the mark (below), a
+# notification whose alert ALERTNAME has status STATUS and every LABEL=VALUE; prints that alert's
+# labels and annotations.
+NOTIFIED_MARK=0
+mark_notifications() { NOTIFIED_MARK=$( (cat "$T/notifications.jsonl" 2>/dev/null || true) | wc -l); }
 notified() {
   [ -s "$T/notifications.jsonl" ] || return 1
-  python3 - "$T/notifications.jsonl" "$@" <<'EOF'
+  $PY - "$T/notifications.jsonl" "$NOTIFIED_MARK" "$@" <<'EOF'
 import json, sys
-log, status, name, want = sys.argv[1], sys.argv[2], sys.argv[3], dict(a.split("=", 1) for a in sys.argv[4:])
-for line in open(log):
+log, mark, status, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+want = dict(a.split("=", 1) for a in sys.argv[5:])
+for line in open(log).readlines()[mark:]:
     for a in json.loads(line)["alerts"]:
         l = a["labels"]
         if a["status"] == status and l.get("alertname") == name and all(l.get(k) == v for k, v in want.items()):
-            print(json.dumps(l, sort_keys=True))
+            print(json.dumps({"labels": l, "annotations": a["annotations"]}, sort_keys=True))
             sys.exit(0)
 sys.exit(1)
 EOF
@@ -84,10 +96,10 @@ make_token "$T/server.yaml" viewer
 start_server "$T/server.yaml"
 
 step "Alertmanager with a webhook receiver"
-python3 "$HERE/alert_receiver.py" "$T/receiver.port" "$T/notifications.jsonl" &
+$PY "$HERE/alert_receiver.py" "$T/receiver.port" "$T/notifications.jsonl" &
 PIDS+=($!)
 wait_for 5 test -s "$T/receiver.port"
-AM_PORT=$(server_free_port)
+AM_PORT=$(free_port)
 cat > "$T/alertmanager.yml" <<EOF
 route:
   receiver: hook
@@ -110,7 +122,7 @@ step "Prometheus scraping /metrics with the token, the rules with shortened for:
 # are the shipped ones.
 sed -E 's/^( +for: ).*$/\12s/' "$RULES" > "$T/arca-rules.yml"
 grep -q 'for: 2s' "$T/arca-rules.yml" || fail "no for: durations rewritten in the test copy of $RULES"
-PROM_PORT=$(server_free_port)
+PROM_PORT=$(free_port)
 cat > "$T/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
 rule_files: [$T/arca-rules.yml]
@@ -141,13 +153,20 @@ wait_for 20 notified firing ArcaPlanNeverSucceeded plan=lost-config-backup sourc
 notified firing ArcaPlanNeverSucceeded plan=app-config-backup && fail "ArcaPlanNeverSucceeded fired for a plan that succeeded"
 
 step "the source folder disappears: ArcaBackupIncomplete reaches the webhook with its labels"
+mark_notifications
 mv "$T/data" "$T/data.away"
-wait_for 20 notified firing ArcaBackupIncomplete plan=app-config-backup source=app-config kind=backup severity=P1
-echo "firing: $(notified firing ArcaBackupIncomplete plan=app-config-backup)"
+wait_for 20 notified firing ArcaBackupIncomplete plan=app-config-backup source=app-config kind=backup outcome=failed severity=P1
+notified firing ArcaBackupIncomplete plan=app-config-backup outcome=failed > "$T/alert.json"
+echo "firing: $(cat "$T/alert.json")"
+grep -q '"summary": "Backup plan app-config-backup ended failed"' "$T/alert.json" ||
+  fail "the alert's summary annotation is not the rule's template filled in"
+grep -q '"runbook_url": "docs/runbooks.md#arcabackupincomplete"' "$T/alert.json" || fail "the alert has no runbook_url"
 
 step "the folder comes back: the next backup succeeds and the alert resolves"
+mark_notifications
 mv "$T/data.away" "$T/data"
 wait_for 20 notified resolved ArcaBackupIncomplete plan=app-config-backup source=app-config
 prom_has 'arca_plan_last_run_outcome{plan="app-config-backup",outcome="success"} == 1' ||
   fail "the alert resolved but Prometheus does not see the plan's newest run as a success"
+notified firing ArcaBackupIncomplete plan=app-config-backup && fail "ArcaBackupIncomplete fired again after the folder came back"
 echo "PASS"
