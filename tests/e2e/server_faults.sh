@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# `arca server` under faults: malformed configuration files (check-config and the server refuse
+# them with FILE:LINE:COL, an inline secret in a readable file is refused), SIGHUP with a broken
+# file (the old plans keep running) then a good one (applied, a running job untouched), the
+# repository's disk full (that job FAILED, the server and other plans carry on, metrics count it),
+# a Redis source down then back, and kill -9 during a job (INTERRUPTED, retried, repository
+# clean). The API's error answers are in server_api_errors.sh. Needs root (tmpfs) and redis-server.
+source "$(dirname "$0")/lib_redis.sh"
+source "$(dirname "$0")/lib_server.sh"
+
+# jf ID FIELD: one field of a job as the API gives it (Python's str()).
+jf() { api "/api/v1/jobs/$1" > "$T/.job" && json_field "$T/.job" "['$2']"; }
+# state_of ID: the job's state. The API's JSON is compact with sorted keys, so the top-level
+# "state" is the last one (after "result"); grep instead of Python: this is polled.
+state_of() { api "/api/v1/jobs/$1" | grep -o '"state":"[A-Z]*"' | tail -1 | cut -d'"' -f4; }
+# run_plan PLAN: starts PLAN now through the API; prints the new job's id.
+run_plan() { api "/api/v1/plans/$1/run" -X POST -H 'Content-Type: application/json' -d '{}' | grep -o '"id":[0-9]*' | head -1 | cut -d: -f2; }
+job_in_state() { [ "$(state_of "$1")" = "$2" ]; }
+# job_ended ID: the job reached a final state (anything but PENDING or RUNNING).
+job_ended() { local s; s=$(state_of "$1") && [ -n "$s" ] && [ "$s" != PENDING ] && [ "$s" != RUNNING ]; }
+# jobs_of PLAN: how many jobs PLAN has in the catalog (up to 1000; "plan" is a top-level key only).
+jobs_of() { api "/api/v1/jobs?plan=$1&limit=1000" | grep -o '"plan":"[^"]*"' | grep -c "\"$1\"" || true; }
+# more_jobs_than PLAN N: PLAN has more than N jobs.
+more_jobs_than() { [ "$(jobs_of "$1")" -gt "$2" ]; }
+# require_job ID STATE REASON-PATTERN: the job ended in STATE with a reason matching the pattern.
+require_job() {
+  local id=$1 state=$2 pattern=$3 got reason
+  got=$(jf "$id" state); reason=$(jf "$id" reason)
+  [ "$got" = "$state" ] || { tail -20 "$T/server.log" >&2; fail "job $id is $got (reason: $reason), expected $state"; }
+  grep -Eqi -- "$pattern" <<< "$reason" || fail "job $id ($state): reason '$reason' does not match '$pattern'"
+}
+lineof() { grep -n -- "$1" "$2" | head -1 | cut -d: -f1; }  # lineof TEXT FILE: the first line holding TEXT
+log_has() { grep -Eq -- "$1" "$T/server.log"; }
+server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$T/server.log" >&2; fail "arca server died"; }; }
+
+# --- data and servers ------------------------------------------------------------------------
+mkdir -p "$T/conf" "$T/bulk" "$T/small"
+for i in $(seq 1 20); do echo "setting $i" > "$T/conf/s$i.conf"; done
+head -c 6000000 /dev/urandom > "$T/bulk/big.bin"   # twice what the 3 MiB repository disk holds
+init_repo
+echo "$ARCA_PASSWORD" > "$T/repo.pass"; chmod 600 "$T/repo.pass"
+mount -t tmpfs -o size=3m tmpfs "$T/small" || fail "cannot mount a small tmpfs (the test needs root)"
+init_repo "$T/small/repo"
+
+# slow: 40 keys; with rdb-key-save-delay (µs per key) its RDB streams as slowly as we like.
+start_redis slow
+for i in $(seq 1 40); do echo "SET key:$i value-$i"; done | rcli "$slow_PORT" > /dev/null
+start_redis down
+rcli "$down_PORT" SET greeting hello > /dev/null
+
+CONF=$T/server.yaml
+write_config() {  # write_config [EXTRA-PLAN-YAML]: the good configuration, plus extra plan lines
+  cat > "$CONF" <<EOF
+server:
+  listen: "127.0.0.1:$SERVER_PORT"
+  catalog: $T/catalog.db
+  shutdown-grace: 5s
+  lease: 3s
+repositories:
+  main: {location: $REPO, password-file: $T/repo.pass}
+  small: {location: $T/small/repo, password-file: $T/repo.pass}
+sources:
+  conf: {kind: files, repository: main, paths: [$T/conf]}
+  bulk: {kind: files, repository: small, paths: [$T/bulk]}
+  slowcache: {kind: redis, repository: main, url: "$slow_URL"}
+  downcache: {kind: redis, repository: main, url: "$down_URL"}
+plans:
+  tick: {source: conf, schedule: {every: 1s}}
+  slow: {source: slowcache, schedule: {cron: "@yearly"}}
+  down: {source: downcache, schedule: {cron: "@yearly"}}
+  fill: {source: bulk, schedule: {cron: "@yearly"}}
+${1:-}
+EOF
+  chmod 600 "$CONF"
+}
+write_config
+a server check-config "$CONF" > /dev/null
+
+# --- 6. malformed configuration files --------------------------------------------------------
+step "malformed configuration: check-config and the server report FILE:LINE:COL, exit 2, start nothing"
+printf 'server:\n  listen: "127.0.0.1:%s"\n  catalog: %s\n  listen: [unclosed\n' "$SERVER_PORT" "$T/bad.db" > "$T/bad-yaml.yaml"
+expect_exit 2 a server check-config "$T/bad-yaml.yaml"
+err_contains "bad-yaml.yaml:5:1: not valid YAML"
+expect_exit 2 a server --config "$T/bad-yaml.yaml"
+err_contains "bad-yaml.yaml:5:1: not valid YAML"
+err_contains "nothing started"
+# A file that is valid YAML with two errors: both reported, each at its line and column.
+sed -e 's/^  lease: 3s$/  lease: 3s\n  bogus-key: 1/' -e 's/source: downcache,/source: downcach,/' "$CONF" > "$T/bad-fields.yaml"
+sed -i "s#catalog: .*#catalog: $T/bad.db#" "$T/bad-fields.yaml"
+expect_exit 2 a server check-config "$T/bad-fields.yaml"
+err_contains "bad-fields.yaml:$(lineof bogus-key "$T/bad-fields.yaml"):3: server.bogus-key: unknown field"
+err_contains "bad-fields.yaml:$(lineof downcach, "$T/bad-fields.yaml"):18: plans.down.source: no source named 'downcach' under 'sources'"
+err_contains "bad-fields.yaml: 2 errors"
+expect_exit 2 a server --config "$T/bad-fields.yaml"
+err_contains "bad-fields.yaml:$(lineof bogus-key "$T/bad-fields.yaml"):3: server.bogus-key: unknown field"
+[ ! -e "$T/bad.db" ] || fail "a refused configuration still created its catalog"
+! curl -s "$ARCA_SERVER/healthz" > /dev/null || fail "something listens on the port of a refused configuration"
+# An inline secret (a password in the Redis URL) in a file others may read: refused with the hint.
+sed -e "s#url: \"redis://127.0.0.1:#url: \"redis://:hunter2@127.0.0.1:#" -e "s#catalog: .*#catalog: $T/bad.db#" "$CONF" > "$T/secret.yaml"
+chmod 644 "$T/secret.yaml"
+expect_exit 2 a server check-config "$T/secret.yaml"
+err_contains "secret.yaml:$(lineof hunter2 "$T/secret.yaml"):[0-9]*: sources.slowcache.url: holds a secret.*chmod 600 $T/secret.yaml"
+expect_exit 2 a server --config "$T/secret.yaml"
+err_contains "chmod 600"
+grep -q hunter2 "$T/err" && fail "the refusal echoes the secret"
+[ ! -e "$T/bad.db" ] || fail "a configuration with a readable secret still created its catalog"
+chmod 600 "$T/secret.yaml"
+a server check-config "$T/secret.yaml" > /dev/null || fail "the same file with mode 600 is refused"
+
+# --- the server ------------------------------------------------------------------------------
+make_token "$CONF"
+start_server "$CONF"
+wait_for 10 more_jobs_than tick 1
+
+# --- 2. SIGHUP with a broken file, then a good one -------------------------------------------
+step "SIGHUP with a broken file keeps the running plans and says why"
+reload_refused() {  # reload_refused NAME LOG-PATTERN: $CONF is broken; SIGHUP; old plans go on
+  local name=$1 pattern=$2 before n
+  n=$(grep -c "failed; the running configuration stays" "$T/server.log" || true)
+  kill -HUP "$SERVER_PID"
+  wait_for 5 eval "[ \$(grep -c 'failed; the running configuration stays' '$T/server.log') -gt $n ]"
+  log_has "$pattern" || { tail -10 "$T/server.log" >&2; fail "$name: the log does not say '$pattern'"; }
+  before=$(jobs_of tick)
+  wait_for 5 more_jobs_than tick "$((before + 1))"   # the old schedule still creates jobs
+  server_alive
+}
+cp "$CONF" "$T/good.yaml"
+printf '  broken: {source: conf, schedule: {every: [1s}\n' >> "$CONF"
+reload_refused "YAML error" "server.yaml:$(lineof broken: "$CONF"):[0-9]+: not valid YAML"
+cp "$T/good.yaml" "$CONF"
+sed -i 's/^  tick: {source: conf, schedule: {every: 1s}}$/  tick: {source: conf, schedule: {every: 1s}, colour: red}/' "$CONF"
+reload_refused "unknown key" "server.yaml:$(lineof colour "$CONF"):[0-9]+: plans.tick.colour: unknown field"
+cp "$T/good.yaml" "$CONF"
+sed -i 's/^  slow: {source: slowcache,/  slow: {source: nocache,/' "$CONF"
+reload_refused "unknown source" "server.yaml:$(lineof nocache "$CONF"):[0-9]+: plans.slow.source: no source named 'nocache'"
+a plans > "$T/plans.txt"
+grep -q "^added\b" "$T/plans.txt" && fail "a plan appeared before the good reload"
+
+step "SIGHUP with a good file applies it and leaves a running job alone"
+rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 60000 > /dev/null   # 40 keys: about 2.4 s
+running=$(run_plan slow)
+wait_for 10 job_in_state "$running" RUNNING
+write_config '  added: {source: conf, schedule: {cron: "@yearly"}}'
+kill -HUP "$SERVER_PID"
+wait_for 5 log_has "reloaded $CONF: 5 plans"
+a plans > "$T/plans.txt"
+grep -Eq "^added[[:space:]]" "$T/plans.txt" || { cat "$T/plans.txt" >&2; fail "the new plan is not listed after the reload"; }
+job_in_state "$running" RUNNING || fail "the reload ended the running job (state $(jf "$running" state))"
+wait_for 15 job_ended "$running"
+require_job "$running" SUCCESS "^None$"
+rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 0 > /dev/null
+
+# --- 3. the repository's disk full -----------------------------------------------------------
+step "disk full under a repository: that job FAILED naming it, the server and other plans go on"
+full=$(run_plan fill)
+wait_for 20 job_ended "$full"
+require_job "$full" FAILED "no space left"
+server_alive
+before=$(jobs_of tick)
+wait_for 6 more_jobs_than tick "$((before + 1))"
+last_tick=$(api "/api/v1/jobs?plan=tick&state=SUCCESS&since=$(jf "$full" finished_at_unix)" | grep -o '"plan":"tick"' | wc -l)
+[ "$last_tick" -ge 1 ] || fail "no job of another plan succeeded after the disk filled up"
+api /metrics > "$T/metrics"
+grep -Eq '^arca_job_runs_total\{plan="fill",kind="backup",outcome="failed"\} 1$' "$T/metrics" \
+  || { grep arca_job_runs_total "$T/metrics" >&2; fail "metrics do not count fill's failed run"; }
+grep -Eq '^arca_job_runs_total\{plan="tick",kind="backup",outcome="success"\} [1-9]' "$T/metrics" \
+  || fail "metrics do not count tick's successes"
+
+# --- 4. a source down ------------------------------------------------------------------------
+step "a Redis source down: FAILED naming the connection; up again: the next run succeeds"
+"$SERVERS/redis.sh" stop "$T/down"
+job=$(run_plan down)
+wait_for 15 job_ended "$job"
+require_job "$job" FAILED "127\.0\.0\.1:$down_PORT.*(connect|refused)|(connect|refused).*127\.0\.0\.1:$down_PORT"
+redis-server --port "$down_PORT" --bind 127.0.0.1 --dir "$T/down" --daemonize yes --pidfile "$T/down/redis.pid" \
+  --logfile "$T/down/redis.log" --save "" --repl-diskless-sync-delay 0
+wait_for 5 rcli "$down_PORT" ping
+job=$(run_plan down)
+wait_for 15 job_ended "$job"
+require_job "$job" SUCCESS "^None$"
+
+# --- 1. kill -9 during a job -----------------------------------------------------------------
+step "kill -9 during a job: INTERRUPTED at the next start, retried (attempt 2), repository clean"
+rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 200000 > /dev/null   # 40 keys: 8 s, killed before
+victim=$(run_plan slow)
+wait_for 10 job_in_state "$victim" RUNNING
+sleep 0.5   # into its RDB stream
+stop_server KILL
+[ "$SERVER_RC" = 137 ] || fail "arca server exited $SERVER_RC after kill -9"
+rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 0 > /dev/null
+restarted_at=$(date +%s.%N)
+start_server "$CONF"
+require_job "$victim" INTERRUPTED "server stopped while the job was running"
+log_has "job $victim \(plan slow\) was INTERRUPTED by a server stop" || fail "the log does not report job $victim INTERRUPTED"
+api "/api/v1/jobs?plan=slow&limit=1000" > "$T/slow-jobs.json"
+retry=$(python3 - "$T/slow-jobs.json" "$victim" <<'PY'
+import json, sys
+jobs = [j for j in json.load(open(sys.argv[1]))["jobs"] if j["retry_of"] == int(sys.argv[2])]
+assert len(jobs) == 1, f"{len(jobs)} retries of job {sys.argv[2]}"
+j = jobs[0]
+assert j["trigger"] == "retry" and j["attempt"] == 2, f"retry {j['id']}: trigger {j['trigger']}, attempt {j['attempt']}"
+print(j["id"])
+PY
+) || fail "no single retry (trigger retry, attempt 2) of job $victim"
+wait_for 15 job_ended "$retry"
+require_job "$retry" SUCCESS "^None$"
+# No job of the killed server is still RUNNING or PENDING: each one was interrupted or finished.
+api "/api/v1/jobs?limit=1000" | python3 -c '
+import json, sys
+left = [(j["id"], j["plan"], j["state"]) for j in json.load(sys.stdin)["jobs"]
+        if j["state"] in ("RUNNING", "PENDING") and j["created_at_unix"] < float(sys.argv[1])]
+sys.exit(f"jobs of the killed server left unfinished: {left}" if left else 0)' "$restarted_at" || fail "a job was left RUNNING"
+stop_server TERM
+[ "$SERVER_RC" = 0 ] || { tail -20 "$T/server.log" >&2; fail "arca server exited $SERVER_RC on SIGTERM"; }
+a check --repo "$REPO" -q || fail "the repository does not check clean after kill -9"
+a check --repo "$T/small/repo" -q || fail "the full repository does not check clean"
+
+echo PASS
