@@ -24,7 +24,7 @@ start_server() {
 stop_server() {
   local sig=${1:-TERM}
   kill -"$sig" "$SERVER_PID" 2>/dev/null || true
-  set +e; wait "$SERVER_PID"; SERVER_RC=$?; set -e
+  set +e; wait "$SERVER_PID" 2>/dev/null; SERVER_RC=$?; set -e  # no "Killed" line from bash
   SERVER_PID=
 }
 # make_token CONFIG [ROLE]: an API token in $ARCA_TOKEN_FILE (default role admin).

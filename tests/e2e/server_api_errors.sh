@@ -16,8 +16,9 @@ bearer() { echo "Authorization: Bearer $1"; }
 want() {
   local code=$1 kind=$2 got; shift 2
   got=$(status "$@")
-  [ "$got" = "$code" ] || { cat "$T/body" >&2; fail "$*: status $got, expected $code"; }
-  grep -q "^{\"error\":{\"kind\":\"$kind\"," "$T/body" || { cat "$T/body" >&2; fail "$*: error kind is not $kind"; }
+  # (the messages name the path only: the options hold tokens)
+  [ "$got" = "$code" ] || { cat "$T/body" >&2; fail "${*: -1}: status $got, expected $code"; }
+  grep -q "^{\"error\":{\"kind\":\"$kind\"," "$T/body" || { cat "$T/body" >&2; fail "${*: -1}: error kind is not $kind"; }
 }
 post() { echo -X POST -H Content-Type:application/json; }
 
