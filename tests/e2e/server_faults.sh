@@ -34,6 +34,19 @@ require_job() {
 }
 lineof() { grep -n -- "$1" "$2" | head -1 | cut -d: -f1; }  # lineof TEXT FILE: the first line holding TEXT
 log_has() { grep -Eq -- "$1" "$T/server.log"; }
+# slow_job PLAN: starts PLAN's Redis backup made slow (8 s), waits until it runs; prints its id.
+slow_job() {
+  local id
+  rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 200000 > /dev/null
+  id=$(run_plan "$1")
+  wait_for 10 job_in_state "$id" RUNNING
+  echo "$id"
+}
+stopped_slow_job() {  # after the server stopped: a quick Redis again (Redis's fork child would still
+  # stream the old RDB with the old delay to the next replica: stop it, by its parent's pid)
+  rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 0 > /dev/null
+  for c in $(pgrep -P "$(cat "$T/slow/redis.pid")" || true); do kill -9 "$c" 2>/dev/null || true; done
+}
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$T/server.log" >&2; fail "arca server died"; }; }
 
 # --- data and servers ------------------------------------------------------------------------
@@ -72,6 +85,7 @@ plans:
   slow: {source: slowcache, schedule: {cron: "@yearly"}}
   down: {source: downcache, schedule: {cron: "@yearly"}}
   fill: {source: bulk, schedule: {cron: "@yearly"}}
+  windowed: {source: slowcache, schedule: {cron: "@yearly"}, start-window: 2s}
 ${1:-}
 EOF
   chmod 600 "$CONF"
@@ -145,7 +159,7 @@ running=$(run_plan slow)
 wait_for 10 job_in_state "$running" RUNNING
 write_config '  added: {source: conf, schedule: {cron: "@yearly"}}'
 kill -HUP "$SERVER_PID"
-wait_for 5 log_has "reloaded $CONF: 5 plans"
+wait_for 5 log_has "reloaded $CONF: 6 plans"
 a plans > "$T/plans.txt"
 grep -Eq "^added[[:space:]]" "$T/plans.txt" || { cat "$T/plans.txt" >&2; fail "the new plan is not listed after the reload"; }
 job_in_state "$running" RUNNING || fail "the reload ended the running job (state $(state_of "$running"))"
@@ -181,17 +195,12 @@ wait_for 15 job_ended "$job"
 require_job "$job" SUCCESS "^null$"
 
 # --- 1. kill -9 during a job -----------------------------------------------------------------
-step "kill -9 during a job: INTERRUPTED at the next start, retried (attempt 2), repository clean"
-rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 200000 > /dev/null   # 40 keys: 8 s, killed before
-victim=$(run_plan slow)
-wait_for 10 job_in_state "$victim" RUNNING
+step "kill -9 during a job: INTERRUPTED at the next start, retried (attempt 2)"
+victim=$(slow_job slow)
 sleep 0.5   # into its RDB stream
 stop_server KILL
 [ "$SERVER_RC" = 137 ] || fail "arca server exited $SERVER_RC after kill -9"
-rcli "$slow_PORT" CONFIG SET rdb-key-save-delay 0 > /dev/null
-# Redis's fork child still streams the old RDB with the old delay, and a new replica would wait
-# for it: stop that child (by its parent's pid) so that the retry is quick.
-for c in $(pgrep -P "$(cat "$T/slow/redis.pid")" || true); do kill -9 "$c" 2>/dev/null || true; done
+stopped_slow_job
 start_server "$CONF"
 require_job "$victim" INTERRUPTED '^"the server stopped while the job was running"$'
 log_has "job $victim \(plan slow\) was INTERRUPTED by a server stop" || fail "the log does not report job $victim INTERRUPTED"
@@ -209,8 +218,26 @@ for s in RUNNING PENDING; do
     [ "$id" -gt "$retry" ] || fail "job $id of the killed server is still $s"
   done
 done
+
+step "kill -9, restarted after the job's start window: INTERRUPTED and not retried"
+late=$(slow_job windowed)
+stop_server KILL
+stopped_slow_job
+sleep 2.2   # the 2 s start window, counted from the job's creation, is over
+start_server "$CONF"
+require_job "$late" INTERRUPTED '^"the server stopped while the job was running'
+log_has "job $late is not retried: its start window closed at " || fail "the log does not say why job $late is not retried"
+! log_has "retries job $late\$" || fail "job $late was retried after its start window"
+[ "$(newest_job plan=windowed)" = "$late" ] || fail "a job of plan windowed was created after job $late"
+
+step "SIGTERM during a job: the job is CANCELED, the server exits 0"
+victim=$(slow_job slow)
 stop_server TERM
+stopped_slow_job
 [ "$SERVER_RC" = 0 ] || { tail -20 "$T/server.log" >&2; fail "arca server exited $SERVER_RC on SIGTERM"; }
+log_has "job $victim \(plan slow\) CANCELED after [0-9]+ s: the server is shutting down" \
+  || { tail -5 "$T/server.log" >&2; fail "job $victim is not reported CANCELED at the stop"; }
+step "the repositories check clean"
 a check --repo "$REPO" -q || fail "the repository does not check clean after kill -9"
 a check --repo "$T/small/repo" -q || fail "the full repository does not check clean"
 
