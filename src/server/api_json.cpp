@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <ctime>
+#include "util/clock.h"
 
 namespace arca::server {
 
@@ -21,18 +22,7 @@ nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json
 
 }  // namespace
 
-std::string rfc3339(double unix_seconds) {
-  // Years 1..9999 only: gmtime_r and %Y stay well defined and the text sorts as time.
-  if (unix_seconds == 0 || !std::isfinite(unix_seconds) || unix_seconds < -62135596800.0 ||
-      unix_seconds >= 253402300800.0)
-    return "";
-  std::time_t t = static_cast<std::time_t>(std::floor(unix_seconds));
-  std::tm tm{};
-  if (!gmtime_r(&t, &tm)) return "";
-  char buf[32];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
-}
+std::string rfc3339(double unix_seconds) { return rfc3339_utc(unix_seconds); }
 
 void put_time(nlohmann::json& j, const std::string& name, double unix_seconds) {
   std::string text = rfc3339(unix_seconds);

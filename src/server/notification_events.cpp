@@ -79,16 +79,7 @@ std::string state_word(const std::string& event) {
 
 }  // namespace
 
-std::string notification_time(double t) {
-  auto whole = std::time_t(t);
-  int ms = int((t - double(whole)) * 1000);
-  std::tm tm{};
-  gmtime_r(&whole, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
-}
+std::string notification_time(double t) { return rfc3339_utc(t, true); }
 
 bool is_failure_event(const std::string& e) {
   for (const char* tail : {"_FAILED", "_EXPIRED", "_INTERRUPTED", "_SKIPPED", "_RESTARTED"})

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "crypto/hash.h"
+#include "server/scheduler_internal.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 namespace arca::server {
@@ -14,33 +16,9 @@ namespace {
 
 constexpr int kMaxAttempts = 3;  // a job interrupted this often is not retried (it may be what kills the server)
 
-// A job's events, buffered between the operation's threads and the catalog (flushed each tick).
-class JobEventBuffer : public EventSink {
- public:
-  void emit(const Event& e) override {
-    std::lock_guard lk(mu_);
-    buf_.push_back(JobEvent{0, ++seq_, now_ ? now_() : 0, e});
-  }
-  std::vector<JobEvent> take() {
-    std::lock_guard lk(mu_);
-    return std::exchange(buf_, {});
-  }
-  std::function<double()> now_;
+}  // namespace
 
- private:
-  std::mutex mu_;
-  std::vector<JobEvent> buf_;
-  int64_t seq_ = 0;
-};
-
-std::string fmt_time(double t) {
-  char buf[32];
-  time_t s = static_cast<time_t>(t);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string fmt_time(double t) { return rfc3339_utc(t); }
 
 std::string schedule_text(const ScheduleSpec& s) {
   if (s.continuous) return "continuous";
@@ -70,8 +48,6 @@ std::string job_repository(const ServerConfig& cfg, const PlanConfig& p) {
   return s ? s->repository : "";
 }
 
-}  // namespace
-
 std::vector<ConfigError> check_schedules(const ServerConfig& config) {
   std::vector<ConfigError> out;
   for (const auto& p : config.plans) {
@@ -87,30 +63,6 @@ std::vector<ConfigError> check_schedules(const ServerConfig& config) {
   }
   return out;
 }
-
-struct Scheduler::Running {
-  JobRecord job;
-  std::shared_ptr<const ServerConfig> config;  // the configuration it started with (reloads do not change it)
-  PlanConfig plan;
-  JobContext ctx;
-  JobEventBuffer events;
-  std::thread thread;
-  bool done = false;  // under mu_
-  JobOutcome outcome;
-  std::string cancel_reason;  // set when the server cancelled it (window, operator, shutdown)
-};
-
-struct Scheduler::PlanRuntime {
-  double next_due = 0;
-  bool paused = false;
-  std::string hash;
-  int64_t expected_interval_s = 0;
-  uint64_t skipped_overlap = 0, missed = 0;
-  std::optional<JobRecord> last_job, last_success;
-  // Streams: restart with backoff.
-  double restart_at = 0;
-  int64_t backoff_s = 0;
-};
 
 Scheduler::Scheduler(Catalog& catalog, std::shared_ptr<const ServerConfig> config, SchedulerHooks hooks,
                      std::string owner)
@@ -684,145 +636,6 @@ void Scheduler::reload(std::shared_ptr<const ServerConfig> config) {
   }
   plan_rt_ = std::move(rts);
   wake();
-}
-
-PlanView Scheduler::view(const PlanConfig& p) const {
-  const PlanRuntime& rt = *plan_rt_.at(p.name);
-  PlanView v;
-  v.name = p.name;
-  v.kind = p.kind;
-  v.source = p.source;
-  v.repository = job_repository(*config_, p);
-  v.schedule = schedule_text(p.schedule);
-  v.paused = rt.paused;
-  v.next_due = rt.paused ? 0 : rt.next_due;
-  v.expected_interval_s = rt.expected_interval_s;
-  v.running = count_plan(p.name, true, false);
-  v.pending = count_plan(p.name, false, true);
-  v.skipped_overlap = rt.skipped_overlap;
-  v.missed = rt.missed;
-  v.last_job = rt.last_job;
-  v.last_success = rt.last_success;
-  return v;
-}
-
-std::vector<PlanView> Scheduler::plans() {
-  std::lock_guard lk(mu_);
-  std::vector<PlanView> out;
-  for (const auto& p : config_->plans) out.push_back(view(p));
-  return out;
-}
-
-std::optional<PlanView> Scheduler::plan(const std::string& name) {
-  std::lock_guard lk(mu_);
-  const PlanConfig* p = config_->plan(name);
-  if (!p) return std::nullopt;
-  return view(*p);
-}
-
-const PlanConfig& Scheduler::known_plan(const std::string& name) const {
-  const PlanConfig* p = config_->plan(name);
-  if (!p) throw Error(ErrorKind::NotFound, "no plan named '" + name + "' in " + config_->path);
-  return *p;
-}
-
-JobRecord Scheduler::run_now(const std::string& name, const std::string& who) {
-  std::lock_guard lk(mu_);
-  if (stopping_) throw Error(ErrorKind::Conflict, "the server is shutting down");
-  const PlanConfig& p = known_plan(name);
-  double now = hooks_.now();
-  if (p.kind == JobKind::Stream) {
-    if (count_plan(p.name, true, true) > 0)
-      throw Error(ErrorKind::Conflict, "stream " + p.name + " is already running");
-    PlanRuntime& rt = *plan_rt_.at(p.name);
-    rt.restart_at = 0;
-    rt.backoff_s = 0;
-  }
-  if (p.overlap == OverlapPolicy::Skip && count_plan(p.name, true, true) > 0)
-    throw Error(ErrorKind::Conflict, "plan " + p.name + " already has a job running or waiting (overlap: skip); " +
-                                         "cancel it first or wait");
-  std::optional<JobRecord> j = create_scheduled(p, now, "manual", now);
-  if (!j) throw Error(ErrorKind::Conflict, "plan " + p.name + " already has a job queued");
-  log(EventLevel::Info, "job " + std::to_string(j->id) + " (plan " + p.name + ") requested by " + who);
-  wake();
-  return *j;
-}
-
-JobRecord Scheduler::cancel(int64_t id, const std::string& who) {
-  std::lock_guard lk(mu_);
-  double now = hooks_.now();
-  std::string why = "cancelled by " + who;
-  for (auto it = pending_.begin(); it != pending_.end(); ++it)
-    if (it->id == id) {
-      JobRecord j = *it;
-      pending_.erase(it);
-      end_unstarted(j, JobState::Canceled, why, now);
-      return j;
-    }
-  if (auto it = running_.find(id); it != running_.end() && !it->second->done) {
-    Running& r = *it->second;
-    if (r.cancel_reason.empty()) r.cancel_reason = why;
-    r.ctx.cancel.cancel();
-    log(EventLevel::Info, "job " + std::to_string(id) + " (plan " + r.job.plan + "): " + why);
-    wake();
-    return r.job;
-  }
-  std::optional<JobRecord> j = catalog_.job(id);
-  if (!j) throw Error(ErrorKind::NotFound, "no job " + std::to_string(id));
-  throw Error(ErrorKind::Conflict,
-              "job " + std::to_string(id) + " already ended (" + std::string(state_label(j->state)) + ")");
-}
-
-PlanView Scheduler::pause(const std::string& name, const std::string& who) {
-  std::lock_guard lk(mu_);
-  const PlanConfig& p = known_plan(name);
-  double now = hooks_.now();
-  PlanRuntime& rt = *plan_rt_.at(name);
-  if (!rt.paused) {
-    rt.paused = true;
-    // Queued jobs do not start while paused; running ones finish (a stream is stopped).
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->plan == name) {
-        end_unstarted(*it, JobState::Canceled, "the plan was paused by " + who, now);
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    if (p.kind == JobKind::Stream)
-      for (auto& [id, r] : running_)
-        if (r->job.plan == name && !r->done && r->cancel_reason.empty()) {
-          r->cancel_reason = "the stream was paused by " + who;
-          r->ctx.cancel.cancel();
-        }
-    PlanState st = catalog_.plan_state(name).value_or(fresh_state(name));
-    st.paused = true;
-    st.next_due = rt.next_due;
-    st.config_hash = rt.hash;
-    st.updated_at = now;
-    catalog_.put_plan_state(st);
-    log(EventLevel::Info, "plan " + name + " paused by " + who);
-  }
-  return view(p);
-}
-
-PlanView Scheduler::resume(const std::string& name, const std::string& who) {
-  std::lock_guard lk(mu_);
-  const PlanConfig& p = known_plan(name);
-  double now = hooks_.now();
-  PlanRuntime& rt = *plan_rt_.at(name);
-  if (rt.paused) {
-    PlanState st = catalog_.plan_state(name).value_or(fresh_state(name));
-    st.paused = false;
-    st.next_due = rt.next_due;
-    rt.paused = false;
-    rt.restart_at = 0;
-    rt.backoff_s = 0;
-    decide_plan(p, PlanEvent::Resumed, st, now);
-    log(EventLevel::Info, "plan " + name + " resumed by " + who);
-    wake();
-  }
-  return view(p);
 }
 
 }  // namespace arca::server

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/clock.h"
+
 namespace arca::server {
 
 namespace {
@@ -27,11 +29,7 @@ void ServerLog::set_json(bool json) {
 void ServerLog::write(EventLevel level, const std::string& message) {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char when[64];
-  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+  std::string when = rfc3339_utc(static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9, true);
   std::string line;
   std::lock_guard lk(mu_);
   if (json_)
@@ -39,7 +37,7 @@ void ServerLog::write(EventLevel level, const std::string& message) {
                -1, ' ', false, nlohmann::json::error_handler_t::replace) +
            "\n";
   else
-    line = std::string(when) + " " + level_name(level) + " " + message + "\n";
+    line = when + " " + level_name(level) + " " + message + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }

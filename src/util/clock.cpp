@@ -2,6 +2,7 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,23 @@ std::string now_rfc3339() {
   char buf[64];
   size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
   snprintf(buf + n, sizeof buf - n, ".%06ldZ", ts.tv_nsec / 1000);
+  return buf;
+}
+
+std::string rfc3339_utc(double unix_seconds, bool millis) {
+  if (unix_seconds == 0 || !std::isfinite(unix_seconds) || unix_seconds < -62135596800.0 ||
+      unix_seconds >= 253402300800.0)
+    return "";
+  double whole = std::floor(unix_seconds);
+  time_t t = static_cast<time_t>(whole);
+  tm tm{};
+  if (!gmtime_r(&t, &tm)) return "";
+  char buf[48];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (millis)
+    snprintf(buf + n, sizeof buf - n, ".%03dZ", std::min(999, static_cast<int>((unix_seconds - whole) * 1000)));
+  else
+    snprintf(buf + n, sizeof buf - n, "Z");
   return buf;
 }
 

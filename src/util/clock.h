@@ -9,6 +9,9 @@ namespace arca {
 
 // Now, UTC, with microseconds: "2026-11-25T15:38:54.123456Z".
 std::string now_rfc3339();
+// A unix time as "2026-11-25T15:38:54Z" (with `millis`: "…:54.123Z"); "" for 0, for a value
+// that is not finite or outside years 1..9999 (so the text always sorts as time).
+std::string rfc3339_utc(double unix_seconds, bool millis = false);
 // The current time of this machine, in unix seconds.
 int64_t clock_now();
 // Seconds since the epoch for "YYYY-MM-DD[T ]HH:MM:SS[.frac]" followed by Z, UTC or ±HH[:MM];
