@@ -87,6 +87,7 @@ nlohmann::json to_json(const PlanView& p) {
                       {"skipped_overlap", p.skipped_overlap},
                       {"missed", p.missed},
                       {"last_job", p.last_job ? to_json(*p.last_job) : nlohmann::json()},
+                      {"last_finished", p.last_finished ? to_json(*p.last_finished) : nlohmann::json()},
                       {"last_success", p.last_success ? to_json(*p.last_success) : nlohmann::json()}};
   put_time(j, "next_due", p.next_due);
   return j;

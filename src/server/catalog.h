@@ -141,6 +141,11 @@ class Catalog {
 
   // Housekeeping: delete final jobs (and their events) that finished before `before`.
   virtual int64_t delete_jobs_before(double before) = 0;
+
+  // Claims the catalog for one scheduling server (`owner`: host:pid) until this object is
+  // destroyed; a second server on the same catalog would interrupt the first one's running jobs
+  // and run every plan twice. Throws Error(Conflict) naming the holder.
+  virtual void claim_for_server(const std::string& owner) = 0;
 };
 
 // The embedded default: one SQLite file (WAL mode), created with its schema or migrated.

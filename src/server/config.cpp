@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "repo/snapshot_filter.h"
 #include "server/config_reader.h"
 #include "server/config_values.h"
 #include "util/error.h"
@@ -549,6 +550,23 @@ Parsed parse(const std::string& text, const std::string& path, const std::string
     p.parse(root, c);
     out.inline_secrets = p.reader().inline_secrets();
     out.files = p.reader().files();
+    // Files points name their source by host and path set: two sources that share both could not
+    // be told apart (one's retention would remove the other's points).
+    for (size_t j = 0; j < c.sources.size(); ++j)
+      for (size_t i = 0; i < j; ++i) {
+        const SourceConfig &a = c.sources[i], &b = c.sources[j];
+        if (a.kind == SourceKind::Files && b.kind == SourceKind::Files && a.host == b.host &&
+            same_path_set(a.paths, b.paths)) {
+          ConfigError e;
+          e.line = b.line;
+          e.field = "sources." + b.name + ".paths";
+          e.message = "the same paths on the same host as source '" + a.name +
+                      "': their recovery points could not be told apart (one's retention would remove the "
+                      "other's); use one source with several plans";
+          errors.push_back(e);
+          break;
+        }
+      }
   } catch (const YAML::ParserException& e) {
     ConfigError err;
     if (!e.mark.is_null()) err.line = e.mark.line + 1, err.column = e.mark.column + 1;
@@ -599,6 +617,8 @@ ConfigLoad load_config(const std::string& path) {
     if (err == ENOENT) throw Error(ErrorKind::NotFound, "configuration file " + path + " does not exist");
     throw_errno("stat", path, err);
   }
+  if (S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::Usage, "configuration file " + path + " is a directory: give the YAML file");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorKind::Io, "cannot read configuration file " + path + ": " + std::strerror(errno));
   std::ostringstream text;

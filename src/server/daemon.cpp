@@ -49,6 +49,11 @@ ConfigLoad load_checked_config(const std::string& path) {
   ConfigLoad l = load_config(path);
   if (!l.config) return l;
   l.errors = check_schedules(*l.config);
+  // An empty file (or one emptied by a tool mid-write) would silently stop every schedule.
+  if (l.config->plans.empty())
+    l.errors.push_back({0, 0, "plans",
+                        "the file defines no plans: nothing for the server to run (examples/arca-server.yaml "
+                        "shows a complete file)"});
   if (!l.errors.empty()) l.config.reset();
   return l;
 }
@@ -75,6 +80,8 @@ int run_server(const std::string& config_path) {
   ServerLog log(config->server.log_format == "json");
   auto logf = [&log](EventLevel l, const std::string& m) { log.write(l, m); };
   std::unique_ptr<Catalog> catalog = open_sqlite_catalog(config->server.catalog);
+  std::string owner = local_hostname() + ":" + std::to_string(::getpid());
+  catalog->claim_for_server(owner);  // before recovery: another server's running jobs are not ours to interrupt
   Runtime runtime;
   JobMetrics job_metrics;
   NotifierOptions nopts;
@@ -90,15 +97,19 @@ int run_server(const std::string& config_path) {
   };
   hooks.on_finished = [&job_metrics](const JobRecord& j) { job_metrics.record(j); };
   hooks.log = logf;
-  std::string owner = local_hostname() + ":" + std::to_string(::getpid());
   Scheduler scheduler(*catalog, config, hooks, owner);
   scheduler.recover();
 
+  std::atomic<bool> ready{false};
+  ApiContext api_ctx{*catalog, scheduler, runtime, job_metrics, wall_now, [&ready] { return ready.load(); },
+                     scheduler.started_at(), [&scheduler] { return scheduler.last_tick_at(); }};
+  ApiServer api(api_ctx, config->server);
+  api.start();
   // A new or lost catalog learns the recovery points from the repositories (in the background:
   // an unreachable repository must not hold up the schedules).
-  std::thread rebuild;
+  std::jthread rebuild;  // joined however this function ends
   if (catalog->points("", "", 1).empty() && !config->repositories.empty()) {
-    rebuild = std::thread([&, cfg = config] {
+    rebuild = std::jthread([&, cfg = config] {
       try {
         for (const RepositoryRebuild& r : rebuild_points(*cfg, *catalog))
           log.write(r.ok ? EventLevel::Info : EventLevel::Warning,
@@ -110,11 +121,6 @@ int run_server(const std::string& config_path) {
     });
   }
 
-  std::atomic<bool> ready{false};
-  ApiContext api_ctx{*catalog, scheduler, runtime, job_metrics, wall_now, [&ready] { return ready.load(); },
-                     scheduler.started_at(), [&scheduler] { return scheduler.last_tick_at(); }};
-  ApiServer api(api_ctx, config->server);
-  api.start();
   scheduler.start();
   ready = true;
   log.write(EventLevel::Info, "arca server " ARCA_VERSION " started: " + std::to_string(config->plans.size()) +
@@ -128,10 +134,15 @@ int run_server(const std::string& config_path) {
     int sig = sigtimedwait(&sigs, nullptr, &one_second);
     if (sig == SIGHUP) {
       std::vector<std::string> errs;
-      auto next = load_checked(config_path, errs);
+      std::shared_ptr<const ServerConfig> next;
+      try {
+        next = load_checked(config_path, errs);
+      } catch (const std::exception& e) {  // the file gone (an editor's rename), unreadable
+        errs.push_back(e.what());
+      }
       if (!next) {
         log.write(EventLevel::Error, "reload of " + config_path + " failed; the running configuration stays (" +
-                                         std::to_string(errs.size()) + " errors):");
+                                         std::to_string(errs.size()) + (errs.size() == 1 ? " error" : " errors") + "):");
         for (const auto& e : errs) log.write(EventLevel::Error, "  " + e);
         continue;
       }

@@ -58,8 +58,8 @@ void plan_metrics(Exposition& e, const std::vector<PlanView>& plans) {
     Labels plan{{"plan", p.name}};
     if (p.last_success) e.sample("arca_plan_last_success_timestamp_seconds", who, p.last_success->finished_at);
     // The newest job may still be running; only a final one has an outcome.
-    if (p.last_job && is_final(p.last_job->state)) {
-      const JobRecord& j = *p.last_job;
+    if (p.last_finished) {  // kept while the next job waits or runs: the series never gaps
+      const JobRecord& j = *p.last_finished;
       e.sample("arca_plan_last_run_timestamp_seconds", who, j.finished_at);
       for (JobState s : kOutcomes) {
         Labels l = who;

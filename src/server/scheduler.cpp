@@ -56,7 +56,7 @@ std::vector<ConfigError> check_schedules(const ServerConfig& config) {
     } catch (const Error& e) {
       ConfigError ce;
       ce.line = p.line;
-      ce.field = "plans." + p.name + ".schedule";
+      ce.field = "plans." + p.name + ".schedule" + (p.schedule.cron.empty() ? "" : ".cron");
       ce.message = e.what();
       out.push_back(ce);
     }
@@ -120,6 +120,8 @@ void Scheduler::recover() {
     if (j.kind == JobKind::Stream) continue;
     if (!why.empty()) {
       log(EventLevel::Warning, "job " + std::to_string(j.id) + " is not retried: " + why);
+      Event e{EventLevel::Warning, "job.not_retried", "not retried: " + why, {}};
+      catalog_.add_events(j.id, {JobEvent{j.id, 0, now, e}});
       continue;
     }
     JobRecord retry = j;
@@ -160,8 +162,15 @@ void Scheduler::seed_history(const std::string& plan, PlanRuntime& rt) {
   JobFilter f;
   f.plan = plan;
   f.limit = 1;
+  f.limit = 20;
   auto last = catalog_.jobs(f);
   if (!last.empty()) rt.last_job = last.front();
+  for (const JobRecord& j : last)
+    if (is_final(j.state)) {
+      rt.last_finished = j;
+      break;
+    }
+  f.limit = 1;
   f.state = JobState::Success;
   auto ok = catalog_.jobs(f);
   if (!ok.empty()) rt.last_success = ok.front();
@@ -222,7 +231,10 @@ void Scheduler::end_unstarted(JobRecord& j, JobState state, const std::string& r
   j.reason = reason;
   j.finished_at = now;
   catalog_.finish_job(j);
-  if (auto it = plan_rt_.find(j.plan); it != plan_rt_.end()) it->second->last_job = j;
+  if (auto it = plan_rt_.find(j.plan); it != plan_rt_.end()) {
+    if (!it->second->last_job || it->second->last_job->id <= j.id) it->second->last_job = j;
+    it->second->last_finished = j;
+  }
   if (hooks_.on_finished) hooks_.on_finished(j);
   notify(j);
   log(state == JobState::Canceled ? EventLevel::Info : EventLevel::Warning,
@@ -348,7 +360,7 @@ void Scheduler::finish(Running& r, double now) {
   JobRecord& j = r.job;
   JobOutcome& o = r.outcome;
   j.state = is_final(o.state) ? o.state : JobState::Failed;
-  j.reason = o.reason;
+  if (!o.reason.empty() || j.trigger != "retry") j.reason = o.reason;  // a retry keeps "retry of job N" on success
   if (j.state == JobState::Canceled && !r.cancel_reason.empty()) j.reason = r.cancel_reason;
   j.warnings = o.warnings;
   j.snapshot_id = o.snapshot_id;
@@ -374,7 +386,8 @@ void Scheduler::finish(Running& r, double now) {
   auto rt_it = plan_rt_.find(j.plan);
   if (rt_it != plan_rt_.end()) {
     PlanRuntime& rt = *rt_it->second;
-    rt.last_job = j;
+    if (!rt.last_job || rt.last_job->id <= j.id) rt.last_job = j;
+    rt.last_finished = j;
     if (j.state == JobState::Success) rt.last_success = j;
     if (j.kind == JobKind::Stream) {
       // A stream that ran a while before failing starts again at the shortest backoff.
@@ -462,6 +475,13 @@ double Scheduler::tick() {
     std::string blocked = p ? blocked_by(j) : "";
     if (!p) {
       end_unstarted(j, JobState::Canceled, "its plan was removed from the configuration", now);
+      it = pending_.erase(it);
+    } else if (j.complete_deadline > 0 && now >= j.complete_deadline) {
+      // Starting it now could only end in a cancel: it never ran.
+      end_unstarted(j, JobState::Expired,
+                    "its completion window closed (at " + fmt_time(j.complete_deadline) + ") before it could start" +
+                        (blocked.empty() ? "" : ": " + blocked),
+                    now);
       it = pending_.erase(it);
     } else if (j.start_deadline > 0 && now > j.start_deadline) {
       end_unstarted(j, JobState::Expired,

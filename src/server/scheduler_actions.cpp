@@ -21,6 +21,7 @@ PlanView Scheduler::view(const PlanConfig& p) const {
   v.skipped_overlap = rt.skipped_overlap;
   v.missed = rt.missed;
   v.last_job = rt.last_job;
+  v.last_finished = rt.last_finished;
   v.last_success = rt.last_success;
   return v;
 }

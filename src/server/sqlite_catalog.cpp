@@ -4,6 +4,7 @@
 // read through the reader, which WAL lets read the last committed state while a write is under
 // way, so the status API never waits for the scheduler's writes.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,9 +223,38 @@ constexpr const char* kLiveStates = "('pending', 'running')";
 
 class SqliteCatalog : public Catalog {
  public:
-  explicit SqliteCatalog(const std::string& path) : writer_((prepare_file(path), path), false), reader_(path, false) {
+  explicit SqliteCatalog(const std::string& path)
+      : path_(path), writer_((prepare_file(path), path), false), reader_(path, false) {
     set_up_writer();
     reader_.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1");
+  }
+
+  // A lock file beside the catalog (flock: released by the kernel when the process dies, so a
+  // kill -9 never leaves it behind), holding the owner's name for the message.
+  void claim_for_server(const std::string& owner) override {
+    std::string lock_path = path_ + ".lock";
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw_errno("open", lock_path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      char buf[256] = {0};
+      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      if (err != EWOULDBLOCK) throw_errno("lock", lock_path, err);
+      std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "another process";
+      throw Error(ErrorKind::Conflict, "the catalog " + path_ + " is in use by another arca server (" + holder +
+                                           "): one server per catalog; stop that one first");
+    }
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, owner.data(), owner.size(), 0) < 0) {
+      int err = errno;
+      ::close(fd);
+      throw_errno("write", lock_path, err);
+    }
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_fd_ = fd;
+  }
+  ~SqliteCatalog() override {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
   }
 
   std::optional<PlanState> plan_state(const std::string& plan) override {
@@ -575,6 +605,8 @@ class SqliteCatalog : public Catalog {
     st.run();
   }
 
+  std::string path_;
+  int lock_fd_ = -1;
   std::mutex wmu_;  // guards writer_
   Db writer_;
   std::mutex rmu_;  // guards reader_

@@ -51,7 +51,7 @@ ComponentStatus component(const SourceConfig& src, Catalog& catalog, const std::
   for (const auto& p : plans) {
     if (p.kind != JobKind::Backup || p.source != src.name) continue;
     if (p.next_due > 0 && (c.next_run == 0 || p.next_due < c.next_run)) c.next_run = p.next_due;
-    keep_newest(c.last_backup, p.last_job, [](const JobRecord& j) { return j.created_at; });
+    keep_newest(c.last_backup, p.last_finished, [](const JobRecord& j) { return j.created_at; });
     keep_newest(c.last_successful_backup, p.last_success, [](const JobRecord& j) { return j.finished_at; });
   }
 

@@ -75,7 +75,20 @@ Subprocess::Subprocess(const std::vector<std::string>& argv, Stdout out, const s
   }
   for (const auto& x : env) envp.push_back(const_cast<char*>(x.c_str()));
   envp.push_back(nullptr);
-  int rc = posix_spawnp(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), envp.data());
+  // A child starts with no signal blocked and the stop signals at their defaults, whatever this
+  // process's threads do with them (arca server takes SIGTERM/SIGHUP on one thread by blocking
+  // them everywhere: a server it starts must still stop on SIGTERM).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  int rc = posix_spawnp(&pid_, argv[0].c_str(), &fa, &attr, args.data(), envp.data());
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw Error(ErrorKind::NotFound, "cannot run " + argv[0] + ": " + std::strerror(rc));
   in_ = std::move(in_w);

@@ -642,3 +642,21 @@ TEST(ServerCatalog, ReadsDoNotWaitForAWrite) {
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
 }
+
+// A second server on the same catalog would interrupt the first one's running jobs and run every
+// plan twice: the catalog is claimed by one server at a time, and freed when it closes.
+TEST(ServerCatalog, OneServerClaimsTheCatalogAtATime) {
+  TempDir d;
+  auto first = open_sqlite_catalog(d.path + "/catalog.db");
+  first->claim_for_server("host-a:100");
+  auto second = open_sqlite_catalog(d.path + "/catalog.db");
+  try {
+    second->claim_for_server("host-b:200");
+    FAIL() << "a second server claimed a catalog in use";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Conflict);
+    EXPECT_NE(std::string(e.what()).find("host-a:100"), std::string::npos) << e.what();
+  }
+  first.reset();
+  EXPECT_NO_THROW(second->claim_for_server("host-b:200"));
+}

@@ -590,3 +590,19 @@ TEST(ServerConfig, KeyGivenTwice) {
   EXPECT_EQ(e.field, "server.max-jobs");
   EXPECT_NE(e.message.find("twice"), std::string::npos);
 }
+
+// Files points name their source by host and path set: two sources sharing both could not be told
+// apart, and one's retention would remove the other's points.
+TEST(ServerConfig, TwoFilesSourcesWithTheSamePathsOnOneHostAreRefused) {
+  ConfigLoad r = parse(R"(repositories:
+  m: {location: /srv/r, password-env: P}
+sources:
+  a: {kind: files, repository: m, host: h, paths: [/etc, /srv/app]}
+  b: {kind: files, repository: m, host: h, paths: [/srv/app, /etc], tags: [other]}
+  c: {kind: files, repository: m, host: other, paths: [/etc, /srv/app]}
+)");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 5);
+  EXPECT_EQ(r.errors[0].field, "sources.b.paths");
+  EXPECT_NE(r.errors[0].message.find("source 'a'"), std::string::npos) << r.errors[0].message;
+}

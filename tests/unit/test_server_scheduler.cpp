@@ -266,6 +266,49 @@ TEST_F(ServerScheduler, AJobPastItsCompletionWindowIsCancelled) {
   EXPECT_NE(js[0].reason.find("completion window"), std::string::npos) << js[0].reason;
 }
 
+TEST_F(ServerScheduler, AJobWhoseCompletionWindowClosesBeforeItStartsExpiresWithoutRunning) {
+  cfg_.server.max_jobs = 1;
+  add_plan(interval_plan("busy", 3600));
+  auto w = interval_plan("w", 3600);
+  w.completion_window_s = 300;
+  add_plan(w);
+  make();
+  jobs_.hold("busy");
+  now_ = kT0 + 3600;
+  sched_->tick();
+  ASSERT_TRUE(jobs_.wait_started(1));
+  now_ = kT0 + 3600 + 300;
+  sched_->tick();
+  jobs_.release("busy");
+  at(kT0 + 3600 + 301);
+  auto js = jobs_of("w");
+  ASSERT_EQ(js.size(), 1u);
+  EXPECT_EQ(js[0].state, JobState::Expired);
+  EXPECT_NE(js[0].reason.find("completion window"), std::string::npos) << js[0].reason;
+  EXPECT_EQ(js[0].started_at, 0) << "it never started";
+  EXPECT_EQ(jobs_.started(), 1u);
+}
+
+TEST_F(ServerScheduler, ThePlanViewKeepsItsLastFinishedJobWhileTheNextRuns) {
+  add_plan(interval_plan("v", 60));
+  make();
+  at(kT0 + 60);
+  jobs_.hold("v");
+  now_ = kT0 + 120;
+  sched_->tick();
+  ASSERT_TRUE(jobs_.wait_started(2));
+  auto v = sched_->plan("v");
+  ASSERT_TRUE(v->last_job && v->last_finished);
+  EXPECT_EQ(v->last_job->state, JobState::Running);
+  EXPECT_EQ(v->last_finished->state, JobState::Success) << "metrics read the last finished job: it must not gap";
+  EXPECT_EQ(v->last_finished->scheduled_at, kT0 + 60);
+  jobs_.release("v");
+  at(kT0 + 121);
+  sched_.reset();
+  make();  // a restart learns it from the catalog
+  EXPECT_EQ(sched_->plan("v")->last_finished->scheduled_at, kT0 + 120);
+}
+
 TEST_F(ServerScheduler, LimitsPerRepositoryAndPerSource) {
   cfg_.repositories[0].max_jobs = 1;
   add_plan(interval_plan("x", 60));
@@ -321,8 +364,14 @@ TEST_F(ServerScheduler, KillDuringAJobInterruptsItAndRetriesInsideTheWindow) {
   EXPECT_EQ(retry.state, JobState::Success);
   EXPECT_EQ(retry.retry_of, crashed.id);
   EXPECT_EQ(retry.attempt, 2);
+  EXPECT_EQ(retry.reason, "retry of job " + std::to_string(crashed.id) + ", interrupted by a server stop")
+      << "a retry says what it retried, also when it succeeds";
   auto l = jobs_of("late");
   EXPECT_EQ(l.back().state, JobState::Interrupted) << "outside its window: not retried";
+  bool said_why = false;
+  for (const JobEvent& e : catalog_->events(l.back().id))
+    said_why = said_why || (e.event.code == "job.not_retried" && e.event.message.find("start window") != std::string::npos);
+  EXPECT_TRUE(said_why) << "the interrupted job's events say why it was not retried";
 }
 
 TEST_F(ServerScheduler, PauseStopsFiringAndResumeCatchesUpOnlyWhenAsked) {
