@@ -131,7 +131,11 @@ struct ApiServer::Impl {
       return;
     }
 
-    ApiRequest call{std::move(args), std::multimap<std::string, std::string>(req.params.begin(), req.params.end()), ""};
+    // The query string only: cpp-httplib also files a form-encoded body (curl -d '{}') under params.
+    httplib::Params query;
+    if (size_t q = req.target.find('?'); q != std::string::npos)
+      httplib::detail::parse_query_text(req.target.substr(q + 1), query);
+    ApiRequest call{std::move(args), std::multimap<std::string, std::string>(query.begin(), query.end()), ""};
     if (found->role) {
       std::optional<TokenRecord> token = check_token(req, res, *found->role);
       if (!token) return;
@@ -195,8 +199,12 @@ struct ApiServer::Impl {
         write_json(res, 414, error_body("uri_too_long", "the path is longer than " + std::to_string(kMaxPath) + " bytes"));
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE")
-        return httplib::Server::HandlerResponse::Unhandled;  // after cpp-httplib read the body (limit)
+      // A request with a body is routed after cpp-httplib has read it (within the limit). One
+      // without Content-Length or Transfer-Encoding has none (plain `curl -X POST`): cpp-httplib
+      // would refuse it with 400, so it is routed here.
+      bool body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+      if (body && (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE"))
+        return httplib::Server::HandlerResponse::Unhandled;
       dispatch(req, res);
       return httplib::Server::HandlerResponse::Handled;
     });

@@ -461,6 +461,24 @@ TEST_F(ServerApi, PostBodiesMustBeJsonAndSmall) {
   EXPECT_EQ(post("/api/v1/plans/nightly/pause", operator_, "{}")->status, 200);
 }
 
+// `curl -X POST URL` sends neither Content-Length nor a body; `curl -d '{}'` sends a form body,
+// which must not be read as query parameters.
+TEST_F(ServerApi, PostWithoutABodyOrWithAFormEncodedObjectIsAccepted) {
+  std::string bare = raw_exchange(server->port(), "POST /api/v1/plans/nightly/resume HTTP/1.1\r\nHost: a\r\n"
+                                                  "Authorization: Bearer " + operator_ + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(bare.rfind("HTTP/1.1 200", 0), 0u) << bare.substr(0, 300);
+  std::string viewer_post = raw_exchange(server->port(), "POST /api/v1/plans/nightly/pause HTTP/1.1\r\nHost: a\r\n"
+                                                         "Authorization: Bearer " + viewer + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(viewer_post.rfind("HTTP/1.1 403", 0), 0u) << viewer_post.substr(0, 300);
+  std::string form = raw_exchange(server->port(),
+                                  "POST /api/v1/plans/nightly/pause HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " +
+                                      operator_ +
+                                      "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 2\r\n"
+                                      "Connection: close\r\n\r\n{}");
+  EXPECT_EQ(form.rfind("HTTP/1.1 200", 0), 0u) << form.substr(0, 300);
+  EXPECT_TRUE(control.plan("nightly")->paused);
+}
+
 TEST_F(ServerApi, OddRequestsGetAnAnswerAndNeverStopTheServer) {
   const std::vector<std::string> requests = {
       "GET /api/v1/plans/%zz%%/x%00y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
