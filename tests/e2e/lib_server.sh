@@ -3,7 +3,7 @@
 # pointed at it. Source after lib.sh (or lib_pg.sh, which sources it).
 [ -n "${T:-}" ] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SERVER_PID=
-server_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+server_free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 SERVER_PORT=${SERVER_PORT:-$(server_free_port)}
 export ARCA_SERVER=http://127.0.0.1:$SERVER_PORT
 export ARCA_TOKEN_FILE=$T/token

@@ -212,7 +212,7 @@ log_has "job $victim \(plan slow\) was INTERRUPTED by a server stop" || fail "th
 retry=$(grep -o "job [0-9]* retries job $victim\$" "$T/server.log" | cut -d' ' -f2)
 [ -n "$retry" ] || { tail "$T/server.log" >&2; fail "the log names no retry of job $victim"; }
 wait_for 15 job_ended "$retry"
-require_job "$retry" SUCCESS "^null$"
+require_job "$retry" SUCCESS "^\"retry of job $victim, interrupted by a server stop\"$"
 grep -q '^{"attempt":2,' "$T/job" || fail "retry $retry is not attempt 2: $(cat "$T/job")"
 grep -q "\"retry_of\":$victim," "$T/job" || fail "retry $retry is not retry_of $victim: $(cat "$T/job")"
 grep -q '"state":"SUCCESS","trigger":"retry","warnings":0}$' "$T/job" || fail "retry $retry: trigger is not retry: $(cat "$T/job")"
@@ -233,6 +233,23 @@ start_server "$CONF"
 require_job "$late" INTERRUPTED '^"the server stopped while the job was running'
 log_has "job $late is not retried: its start window closed at " || fail "the log does not say why job $late is not retried"
 ! log_has "retries job $late\$" || fail "job $late was retried after its start window"
+api "/api/v1/jobs/$late/events" | grep -q '"code":"job.not_retried".*start window closed' \
+  || fail "job $late's events do not say why it was not retried"
+
+step "a second server on the same catalog is refused and changes nothing"
+sed "s/127.0.0.1:[0-9]*/127.0.0.1:$(server_free_port)/" "$CONF" > "$T/second.yaml"
+chmod 600 "$T/second.yaml"
+expect_exit 16 a server --config "$T/second.yaml"
+err_contains "is in use by another arca server"
+server_alive
+
+step "SIGHUP while the file is away (an editor's rename) keeps the running configuration"
+mv "$CONF" "$T/away.yaml"
+reloads=$(grep -c "failed; the running configuration stays" "$T/server.log" || true)
+kill -HUP "$SERVER_PID"
+wait_for 5 eval "[ \$(grep -c 'failed; the running configuration stays' '$T/server.log') -gt $reloads ]"
+server_alive
+mv "$T/away.yaml" "$CONF"
 [ "$(newest_job plan=windowed)" = "$late" ] || fail "a job of plan windowed was created after job $late"
 
 step "SIGTERM during a job: the job is CANCELED, the server exits 0"
