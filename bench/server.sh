@@ -4,7 +4,7 @@
 #
 #   bench/server.sh [--arca BINARY] [--plans N] [--minutes M] [--max-jobs J] [--spread K] [--every D]
 #                   [--part schedule|api|all] [--filler BINARY] [--job-rows N] [--points N]
-#                   [--sources N] [--requests N] [--workdir DIR]
+#                   [--sources N] [--requests N] [--keep-catalog] [--workdir DIR]
 #
 # Part "schedule" (defaults: 1000 plans, 4 minutes, max-jobs 8): N plans, each backing up its own
 # tiny files source (a folder with one 20-byte file) into ONE shared local repository (arca init
@@ -26,6 +26,7 @@
 # there), which is copied to the work folder; then the server starts on it with 1,000 paused plans
 # on those 200 sources and N requests (default 1000) each go to /api/v1/status,
 # /api/v1/jobs?limit=50 and /metrics over one keep-alive connection (bench/server_probe.py).
+# --keep-catalog reuses the catalog of the previous api run (the fill takes minutes).
 #
 # Results (markdown) go to stdout, progress to stderr. The machine must be otherwise idle: the
 # script waits while a compiler or test runner is running and prints `uptime` before and after.
@@ -34,7 +35,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 CMDLINE="bench/server.sh${*:+ $*}"
 ARCA=$ROOT/build/arca PLANS=1000 MINUTES=4 MAX_JOBS=8 SPREAD=0 EVERY=1m PART=all FILLER=
-JOB_ROWS=1000000 POINTS=100000 SOURCES=200 REQUESTS=1000 WORKDIR=$BENCH_DIR/work
+JOB_ROWS=1000000 POINTS=100000 SOURCES=200 REQUESTS=1000 KEEP_CATALOG=0 WORKDIR=$BENCH_DIR/work
 while [ $# -gt 0 ]; do
   case $1 in
     --arca) ARCA=$2; shift 2 ;;
@@ -49,6 +50,7 @@ while [ $# -gt 0 ]; do
     --points) POINTS=$2; shift 2 ;;
     --sources) SOURCES=$2; shift 2 ;;
     --requests) REQUESTS=$2; shift 2 ;;
+    --keep-catalog) KEEP_CATALOG=1; shift ;;
     --workdir) WORKDIR=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "server.sh: unknown argument '$1'" >&2; exit 2 ;;
@@ -91,7 +93,7 @@ start_server() {  # start_server CONFIG
 }
 stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
 make_token() {  # make_token CONFIG
-  "$ARCA" server token create --config "$1" --name bench --role viewer > "$W/token" 2>/dev/null
+  "$ARCA" server token create --config "$1" --name bench --role viewer > "$W/token"
   chmod 600 "$W/token"
 }
 server_yaml() {  # server_yaml CATALOG MAX_JOBS: the server and repository sections
@@ -148,7 +150,7 @@ schedule_part() {
   stop_server
   echo "load after: $(uptime | sed 's/.*load average: //')"
   echo
-  echo "## Scheduling: $PLANS plans, $([ "$SPREAD" -gt 0 ] && echo "$SPREAD intervals around 60 s" || echo "every: 1m"), max-jobs $MAX_JOBS, $MINUTES min"
+  echo "## Scheduling: $PLANS plans, $([ "$SPREAD" -gt 0 ] && echo "$SPREAD intervals around 60 s" || echo "every: $EVERY"), max-jobs $MAX_JOBS, $MINUTES min"
   echo
   $PROBE schedule "$W/samples.txt" "$W/jobs.json" "$W/server.log" "$MAX_JOBS" "$t_from" "$t_end"
   echo
@@ -160,20 +162,26 @@ api_part() {
   [ -n "$filler" ] || filler=$(dirname "$ARCA")/bench/arca_server_fill
   [ -x "$filler" ] || die "no catalog filler at $filler: build bench/server_fill.cpp (target arca_server_fill) or give --filler"
   local W=$WBASE/api
-  rm -rf "$W"; mkdir -p "$W"
-  echo bench-password > "$W/repo.pass"; chmod 600 "$W/repo.pass"
-  ARCA_PASSWORD_FILE=$W/repo.pass "$ARCA" init --repo "$W/repo" --kdf-memory 8192 --kdf-time 1 -q
-  local shm=/dev/shm/arca-bench-catalog.db
-  rm -f "$shm"*
-  log "api: filling a catalog with $JOB_ROWS jobs, $POINTS points, $SOURCES sources, $PLANS plans"
-  "$filler" --catalog "$shm" --jobs "$JOB_ROWS" --points "$POINTS" --sources "$SOURCES" --plans "$PLANS" \
-    --measure-on "$W/measure.db" > "$W/fill.txt"
-  cp "$shm" "$W/catalog.db"; rm -f "$shm"*
+  if [ "$KEEP_CATALOG" = 1 ] && [ -f "$W/catalog.db" ] && [ -f "$W/fill.txt" ]; then
+    log "api: keeping the catalog filled by the previous run ($W/catalog.db)"
+    rm -rf "$W/src" "$W/server.log"
+  else
+    rm -rf "$W"; mkdir -p "$W"
+    echo bench-password > "$W/repo.pass"; chmod 600 "$W/repo.pass"
+    ARCA_PASSWORD_FILE=$W/repo.pass "$ARCA" init --repo "$W/repo" --kdf-memory 8192 --kdf-time 1 -q
+    local shm=/dev/shm/arca-bench-catalog.db
+    rm -f "$shm"*
+    log "api: filling a catalog with $JOB_ROWS jobs, $POINTS points, $SOURCES sources, $PLANS plans"
+    "$filler" --catalog "$shm" --jobs "$JOB_ROWS" --points "$POINTS" --sources "$SOURCES" --plans "$PLANS" \
+      --measure-on "$W/measure.db" > "$W/fill.txt"
+    cp "$shm" "$W/catalog.db"; rm -f "$shm"*  # the filler closed it: the WAL is checkpointed into it
+  fi
   local conf=$W/server.yaml i
   { server_yaml "$W/catalog.db" 4; echo "sources:"; } > "$conf"
   mkdir -p "$W/src"
   for i in $(seq 1 "$SOURCES"); do
-    echo "  s$i: {kind: files, repository: main, paths: [$W/src], objectives: {rpo: 1h, rto: 1h}}" >> "$conf"
+    mkdir -p "$W/src/s$i"
+    echo "  s$i: {kind: files, repository: main, paths: [$W/src/s$i], objectives: {rpo: 1h, rto: 1h}}" >> "$conf"
   done
   echo "plans:" >> "$conf"
   for i in $(seq 1 "$PLANS"); do
