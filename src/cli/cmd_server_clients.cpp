@@ -12,6 +12,7 @@
 
 #include "cli/server_commands.h"
 #include "ops/error_table.h"
+#include "repo/snapshot_filter.h"
 #include "util/error.h"
 
 namespace arca {
@@ -75,7 +76,12 @@ class ApiClient {
     std::string token;
     std::string file = !o.token_file.empty() ? o.token_file : std::getenv("ARCA_TOKEN_FILE") ? std::getenv("ARCA_TOKEN_FILE") : "";
     if (!file.empty()) {
-      token = read_password_file(file);
+      try {
+        token = trim_space(read_password_file(file));
+      } catch (const Error& e) {
+        throw Error(e.kind(), "cannot read the token file " + file + " (--token-file / $ARCA_TOKEN_FILE): " +
+                                  (e.kind() == ErrorKind::NotFound ? "it does not exist" : e.what()));
+      }
       if (token.empty()) throw Error(ErrorKind::Usage, "the token file " + file + " is empty");
     } else if (const char* t = std::getenv("ARCA_TOKEN")) {
       token = t;

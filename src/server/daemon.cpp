@@ -100,6 +100,10 @@ int run_server(const std::string& config_path) {
   Scheduler scheduler(*catalog, config, hooks, owner);
   scheduler.recover();
 
+  std::string host = config->server.listen.substr(0, config->server.listen.rfind(':'));
+  if (config->server.tls_certificate.empty() && host != "127.0.0.1" && host != "localhost" && host != "[::1]")
+    log.write(EventLevel::Warning, "the API listens on " + config->server.listen +
+                                       " without TLS: tokens cross the network in clear text (set server.tls)");
   std::atomic<bool> ready{false};
   ApiContext api_ctx{*catalog, scheduler, runtime, job_metrics, wall_now, [&ready] { return ready.load(); },
                      scheduler.started_at(), [&scheduler] { return scheduler.last_tick_at(); }};
@@ -125,7 +129,7 @@ int run_server(const std::string& config_path) {
   ready = true;
   log.write(EventLevel::Info, "arca server " ARCA_VERSION " started: " + std::to_string(config->plans.size()) +
                                   " plans, API on " + std::string(config->server.tls_certificate.empty() ? "http" : "https") +
-                                  "://" + config->server.listen.substr(0, config->server.listen.rfind(':')) + ":" +
+                                  "://" + host + ":" +
                                   std::to_string(api.port()) + ", catalog " + config->server.catalog);
 
   int stop_signal = 0;

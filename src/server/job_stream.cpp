@@ -58,6 +58,7 @@ constexpr double kStreamRetentionEvery_s = 3600;
 void stream_started(Runtime& rt, const std::string& source) {
   double now = now_s();
   rt.update_stream(source, [&](StreamStatus& x) {
+    if (x.started_at > 0) ++x.restarts;  // started before in this server's life
     x.connected = false;
     x.started_at = now;
     x.bytes = 0;

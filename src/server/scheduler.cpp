@@ -22,7 +22,16 @@ std::string fmt_time(double t) { return rfc3339_utc(t); }
 
 std::string schedule_text(const ScheduleSpec& s) {
   if (s.continuous) return "continuous";
-  if (s.interval_s > 0) return "every " + std::to_string(s.interval_s) + "s";
+  if (s.interval_s > 0) {  // "every 1d", "every 1h30m", "every 45s"
+    std::string text;
+    int64_t left = s.interval_s;
+    for (auto [unit, secs] : {std::pair{"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}})
+      if (left >= secs) {
+        text += std::to_string(left / secs) + unit;
+        left %= secs;
+      }
+    return "every " + text;
+  }
   return "cron " + s.cron + " (" + s.time_zone + ")";
 }
 
@@ -323,7 +332,9 @@ std::string Scheduler::blocked_by(const JobRecord& j) const {
   return "";
 }
 
-void Scheduler::start_job(JobRecord job, const PlanConfig& p, double now) {
+void Scheduler::start_job(JobRecord job, const PlanConfig& p, double pass_now) {
+  // The real start (a pass with many catalog writes takes a while): start delays are measured from it.
+  double now = std::max(pass_now, hooks_.now());
   if (!catalog_.start_job(job.id, owner_, now, now + static_cast<double>(config_->server.lease_s))) return;
   job.state = JobState::Running;
   job.started_at = now;
@@ -441,7 +452,12 @@ double Scheduler::tick() {
         due = static_cast<double>(*n);
         n = sched.next_after(*n);
       }
-      create_scheduled(p, due, "schedule", now);
+      // Started at once when the limits allow: with many plans due together, the first jobs
+      // must not wait for the rest of this pass's catalog writes.
+      if (std::optional<JobRecord> j = create_scheduled(p, due, "schedule", now); j && blocked_by(*j).empty()) {
+        std::erase_if(pending_, [&](const JobRecord& q) { return q.id == j->id; });
+        start_job(*j, p, now);
+      }
       rt.next_due = n ? static_cast<double>(*n) : 0;
       PlanState st = catalog_.plan_state(p.name).value_or(fresh_state(p.name));
       st.next_due = rt.next_due;

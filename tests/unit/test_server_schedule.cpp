@@ -326,7 +326,9 @@ TEST(ServerSchedule, CronErrorsNameTheField) {
       {"", "has 0 fields"},
       {"@reboot", "cron: unknown '@reboot'"},
   };
-  for (const auto& [expr, want] : cases) {
+  for (const auto& c : cases) {
+    const char* expr = c.first;  // not a structured binding: clang 14 cannot capture one in a lambda
+    const char* want = c.second;
     const std::string msg = usage_message([&] { cron(expr); });
     EXPECT_NE(msg.find(want), std::string::npos) << expr << " -> " << msg;
   }

@@ -158,6 +158,7 @@ TEST_F(ServerScheduler, IntervalPlanRunsOnceAtEachTimeAndNeverOnCreation) {
   ASSERT_TRUE(v && v->last_success);
   EXPECT_EQ(v->last_success->id, js[1].id);
   EXPECT_EQ(v->next_due, kT0 + 10800);
+  EXPECT_EQ(v->schedule, "every 1h");
 }
 
 TEST_F(ServerScheduler, OverlapSkipRecordsASkippedJobAndCountsIt) {
