@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/server_commands.h"
 #include "cli/process_hardening.h"
+#include "util/name_format.h"
 #include "ops/error_table.h"
 #include "storage/s3/s3_options.h"
 #include "util/error.h"
@@ -20,21 +21,6 @@ static int report_error(const GlobalOptions& g, const std::string& message, int 
   std::cerr << "arca: error: " << message << std::endl;
   if (g.json) print_json({{"error", {{"message", message}, {"exit_code", code}}}});
   return code;
-}
-
-static size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); j++) row[j] = j;
-  for (size_t i = 1; i <= a.size(); i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); j++) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // The command word of a command line CLI11 could not place: the first argument that is neither

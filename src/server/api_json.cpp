@@ -8,15 +8,6 @@ namespace arca::server {
 
 namespace {
 
-std::string_view level_name(EventLevel l) {
-  switch (l) {
-    case EventLevel::Debug: return "debug";
-    case EventLevel::Info: return "info";
-    case EventLevel::Warning: return "warning";
-    case EventLevel::Error: return "error";
-  }
-  return "info";
-}
 
 nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
 

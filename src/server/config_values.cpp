@@ -11,6 +11,7 @@
 #include "repo/retention.h"
 #include "server/config.h"
 #include "util/error.h"
+#include "util/name_format.h"
 
 namespace arca::server {
 
@@ -228,20 +229,6 @@ bool option_is_secret(const std::string& key) {
 }
 
 namespace {
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); j++) row[j] = j;
-  for (size_t i = 1; i <= a.size(); i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); j++) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 }  // namespace
 
 std::string nearest(std::string_view key, const std::vector<std::string_view>& known) {

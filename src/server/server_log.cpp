@@ -9,17 +9,6 @@
 
 namespace arca::server {
 
-namespace {
-const char* level_name(EventLevel l) {
-  switch (l) {
-    case EventLevel::Debug: return "debug";
-    case EventLevel::Info: return "info";
-    case EventLevel::Warning: return "warning";
-    case EventLevel::Error: return "error";
-  }
-  return "info";
-}
-}  // namespace
 
 void ServerLog::set_json(bool json) {
   std::lock_guard lk(mu_);

@@ -118,19 +118,6 @@ void bind_result(Stmt& st, int i, const nlohmann::json& result) {
     st.bind(i, result.dump());
 }
 
-std::string_view level_name(EventLevel l) {
-  switch (l) {
-    case EventLevel::Debug:
-      return "debug";
-    case EventLevel::Info:
-      return "info";
-    case EventLevel::Warning:
-      return "warning";
-    case EventLevel::Error:
-      return "error";
-  }
-  return "info";
-}
 EventLevel parse_level(const std::string& s) {
   if (s == "debug") return EventLevel::Debug;
   if (s == "warning") return EventLevel::Warning;

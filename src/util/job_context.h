@@ -33,6 +33,17 @@ class CancelToken {
 
 enum class EventLevel { Debug, Info, Warning, Error };
 
+// "debug", "info", "warning", "error": as logs and JSON spell them.
+inline const char* level_name(EventLevel l) {
+  switch (l) {
+    case EventLevel::Debug: return "debug";
+    case EventLevel::Info: return "info";
+    case EventLevel::Warning: return "warning";
+    case EventLevel::Error: return "error";
+  }
+  return "info";
+}
+
 // A structured event: a stable code machines can match ("prune.pack_removed"), a sentence for
 // people, and fields (key, value) for both.
 struct Event {

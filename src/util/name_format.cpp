@@ -1,5 +1,8 @@
 #include "util/name_format.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <cstdio>
 
 #include "util/bytes.h"
@@ -95,6 +98,21 @@ size_t display_width(std::string_view s) {
 void set_name_field(nlohmann::json& j, const std::string& field, const std::string& s) {
   j[field] = s;  // dumped with U+FFFD replacing bytes that are not UTF-8
   if (!is_valid_utf8(s)) j[field + "_b64"] = to_base64(as_view(s));
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); j++) row[j] = j;
+  for (size_t i = 1; i <= a.size(); i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); j++) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace arca

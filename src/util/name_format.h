@@ -17,6 +17,9 @@ std::string escape_name(std::string_view s);
 // Terminal columns of UTF-8 text: one per character (continuation bytes take none).
 size_t display_width(std::string_view s);
 
+// Levenshtein distance (bytes): for "did you mean …?" suggestions of commands and keys.
+size_t edit_distance(std::string_view a, std::string_view b);
+
 // Sets j[field] to `s`; if `s` is not valid UTF-8, j[field] holds it with U+FFFD for the bad
 // bytes (for reading) and j[field + "_b64"] the exact bytes in base64 (for programs).
 void set_name_field(nlohmann::json& j, const std::string& field, const std::string& s);
