@@ -52,14 +52,19 @@ std::string hex_id(unsigned tag, unsigned long n) {
   return std::string(buf, 64);
 }
 
-std::string source_name(long i) { return "s" + std::to_string(i); }
+// "s12", "p7": not "s" + to_string(i), on which GCC 12 warns falsely (-Wrestrict).
+std::string numbered(char prefix, long i) {
+  std::string name(1, prefix);
+  return name + std::to_string(i);
+}
+std::string source_name(long i) { return numbered('s', i); }
 
 // Job number k (0 = oldest) of `o.jobs`: plan, times, outcome.
 JobRecord make_job(const Options& o, long k) {
   JobRecord j;
   long plan = k % o.plans + 1;
   long round = (o.jobs - 1 - k) / o.plans;  // hours before now
-  j.plan = "p" + std::to_string(plan);
+  j.plan = numbered('p', plan);
   j.kind = arca::server::JobKind::Backup;
   j.source = source_name((plan - 1) % o.sources + 1);
   j.repository = "main";
@@ -148,7 +153,7 @@ void fill(const Options& o) {
   double t0 = mono();
   for (long i = 1; i <= o.plans; i++) {
     arca::server::PlanState s;
-    s.plan = "p" + std::to_string(i);
+    s.plan = numbered('p', i);
     s.paused = true;
     s.last_scheduled = static_cast<double>(static_cast<long>(o.now) / 3600 * 3600);
     s.updated_at = o.now;

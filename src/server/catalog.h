@@ -6,6 +6,7 @@
 // Every method is safe to call from several threads; errors throw arca::Error.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,11 @@ struct JobRecord {
   uint64_t bytes_added = 0;      // new data stored by the job
   nlohmann::json result;         // the operation's to_json() (null until it ends)
 };
+
+// A job as the scheduler last saw it, shared read-only by the plan views that show it: copying a
+// result document per plan and request would dominate the status page's cost.
+using JobRef = std::shared_ptr<const JobRecord>;
+inline JobRef job_ref(const JobRecord& j) { return std::make_shared<const JobRecord>(j); }
 
 struct JobFilter {
   std::string plan, source, repository;
@@ -126,12 +132,13 @@ class Catalog {
   virtual void add_point(const RecoveryPointRecord& p) = 0;
   virtual std::vector<RecoveryPointRecord> points(const std::string& source, const std::string& repository = "",
                                                   int limit = 100) = 0;  // newest first
-  virtual std::optional<RecoveryPointRecord> newest_point(const std::string& source) = 0;  // not partial
+  // The newest complete (not partial) point of each of `sources` that has one, keyed by source:
+  // one consistent read, however many sources (the status page asks for all of them at once).
+  virtual std::map<std::string, RecoveryPointRecord> newest_points(const std::vector<std::string>& sources) = 0;
 
   virtual void add_verification(const VerificationRecord& v) = 0;
-  virtual std::vector<VerificationRecord> last_verifications() = 0;  // newest per (source, kind)
-  virtual std::optional<VerificationRecord> last_successful_verification(const std::string& source,
-                                                                         const std::string& kind) = 0;
+  virtual std::vector<VerificationRecord> last_verifications() = 0;             // newest per (source, kind)
+  virtual std::vector<VerificationRecord> last_successful_verifications() = 0;  // newest ok per (source, kind)
 
   virtual void add_token(const TokenRecord& t) = 0;
   virtual std::optional<TokenRecord> token_by_hash(const std::string& hash) = 0;  // revoked ones too

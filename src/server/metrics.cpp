@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include <array>
+#include <map>
 
 #include "server/exposition.h"
 #include "server/status.h"
@@ -113,6 +114,8 @@ void verification_metrics(Exposition& e, const ServerConfig& config, Catalog& ca
   e.family("arca_source_last_verification_duration_seconds", "gauge", "Run time of the newest verification.");
   e.family("arca_source_last_verification_success_timestamp_seconds", "gauge",
            "When the newest successful verification ended (unix seconds); absent when none.");
+  std::map<std::pair<std::string, std::string>, double> last_ok;  // (source, kind) -> time
+  for (const auto& v : catalog.last_successful_verifications()) last_ok[{v.source, v.kind}] = v.time;
   for (const auto& v : catalog.last_verifications()) {
     const SourceConfig* src = nullptr;
     for (const auto& s : config.sources)
@@ -122,8 +125,8 @@ void verification_metrics(Exposition& e, const ServerConfig& config, Catalog& ca
     e.sample("arca_source_last_verification_timestamp_seconds", l, v.time);
     e.sample("arca_source_last_verification_ok", l, v.ok ? 1 : 0);
     e.sample("arca_source_last_verification_duration_seconds", l, v.duration_s);
-    auto ok = v.ok ? std::optional<VerificationRecord>(v) : catalog.last_successful_verification(v.source, v.kind);
-    if (ok) e.sample("arca_source_last_verification_success_timestamp_seconds", l, ok->time);
+    auto ok = last_ok.find({v.source, v.kind});
+    if (ok != last_ok.end()) e.sample("arca_source_last_verification_success_timestamp_seconds", l, ok->second);
   }
 }
 

@@ -170,19 +170,18 @@ void Scheduler::recover() {
 void Scheduler::seed_history(const std::string& plan, PlanRuntime& rt) {
   JobFilter f;
   f.plan = plan;
-  f.limit = 1;
   f.limit = 20;
   auto last = catalog_.jobs(f);
-  if (!last.empty()) rt.last_job = last.front();
+  if (!last.empty()) rt.last_job = job_ref(last.front());
   for (const JobRecord& j : last)
     if (is_final(j.state)) {
-      rt.last_finished = j;
+      rt.last_finished = job_ref(j);
       break;
     }
   f.limit = 1;
   f.state = JobState::Success;
   auto ok = catalog_.jobs(f);
-  if (!ok.empty()) rt.last_success = ok.front();
+  if (!ok.empty()) rt.last_success = job_ref(ok.front());
 }
 
 // Decides a plan's next time after a start, an edit, a creation or a resume, and fires the
@@ -241,8 +240,9 @@ void Scheduler::end_unstarted(JobRecord& j, JobState state, const std::string& r
   j.finished_at = now;
   catalog_.finish_job(j);
   if (auto it = plan_rt_.find(j.plan); it != plan_rt_.end()) {
-    if (!it->second->last_job || it->second->last_job->id <= j.id) it->second->last_job = j;
-    it->second->last_finished = j;
+    auto ref = job_ref(j);
+    if (!it->second->last_job || it->second->last_job->id <= j.id) it->second->last_job = ref;
+    it->second->last_finished = ref;
   }
   if (hooks_.on_finished) hooks_.on_finished(j);
   notify(j);
@@ -305,7 +305,7 @@ std::optional<JobRecord> Scheduler::create_scheduled(const PlanConfig& p, double
   }
   catalog_.create_job(j);
   pending_.push_back(j);
-  rt.last_job = j;
+  rt.last_job = job_ref(j);
   notify(j);
   return j;
 }
@@ -347,7 +347,7 @@ void Scheduler::start_job(JobRecord job, const PlanConfig& p, double pass_now) {
   r->events.now_ = hooks_.now;
   r->ctx.events = &r->events;
   running_[job.id] = r;
-  plan_rt_.at(p.name)->last_job = job;
+  plan_rt_.at(p.name)->last_job = job_ref(job);
   notify(job);
   log(EventLevel::Info, "job " + std::to_string(job.id) + " (plan " + p.name + ", " + std::string(to_string(p.kind)) +
                             (job.source.empty() ? "" : " of " + job.source) + ") started");
@@ -397,9 +397,10 @@ void Scheduler::finish(Running& r, double now) {
   auto rt_it = plan_rt_.find(j.plan);
   if (rt_it != plan_rt_.end()) {
     PlanRuntime& rt = *rt_it->second;
-    if (!rt.last_job || rt.last_job->id <= j.id) rt.last_job = j;
-    rt.last_finished = j;
-    if (j.state == JobState::Success) rt.last_success = j;
+    auto ref = job_ref(j);
+    if (!rt.last_job || rt.last_job->id <= j.id) rt.last_job = ref;
+    rt.last_finished = ref;
+    if (j.state == JobState::Success) rt.last_success = ref;
     if (j.kind == JobKind::Stream) {
       // A stream that ran a while before failing starts again at the shortest backoff.
       const SourceConfig* sc = r.config->source(j.source);

@@ -53,9 +53,9 @@ struct PlanView {
   int running = 0, pending = 0;
   uint64_t skipped_overlap = 0;  // since the server started
   uint64_t missed = 0;           // scheduled times that passed without a job (downtime, pause), since start
-  std::optional<JobRecord> last_job;       // the newest job, whatever its state (pending, running, ...)
-  std::optional<JobRecord> last_finished;  // the newest job that ended (any final state)
-  std::optional<JobRecord> last_success;
+  JobRef last_job;       // the newest job, whatever its state (pending, running, ...); null: none
+  JobRef last_finished;  // the newest job that ended (any final state)
+  JobRef last_success;
 };
 
 // What the API and the CLI may ask of the scheduler: an interface, so that front ends and their

@@ -49,7 +49,7 @@ struct Scheduler::PlanRuntime {
   std::string hash;
   int64_t expected_interval_s = 0;
   uint64_t skipped_overlap = 0, missed = 0;
-  std::optional<JobRecord> last_job, last_finished, last_success;
+  JobRef last_job, last_finished, last_success;
   // Streams: restart with backoff.
   double restart_at = 0;
   int64_t backoff_s = 0;

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
+#include <optional>
 #include <cerrno>
 #include <filesystem>
 #include <mutex>
@@ -444,12 +447,14 @@ class SqliteCatalog : public Catalog {
       upsert_point(ins, p);
     }
     tx.commit();
+    ++points_generation_;
   }
 
   void add_point(const RecoveryPointRecord& p) override {
     std::lock_guard lk(wmu_);
     Stmt ins(writer_, kUpsertPoint);
     upsert_point(ins, p);
+    ++points_generation_;
   }
 
   std::vector<RecoveryPointRecord> points(const std::string& source, const std::string& repository,
@@ -469,13 +474,34 @@ class SqliteCatalog : public Catalog {
     return out;
   }
 
-  std::optional<RecoveryPointRecord> newest_point(const std::string& source) override {
+  std::map<std::string, RecoveryPointRecord> newest_points(const std::vector<std::string>& sources) override {
+    // One index seek per source not yet remembered since the last write of points, with one
+    // prepared statement inside one read transaction: a GROUP BY would scan every point (100,000
+    // points: 0.3 s against 2.6 ms for 200 seeks; remembered: 0.1 ms).
     std::lock_guard lk(rmu_);
-    Stmt st(reader_, sql({"SELECT ", kPointColumns,
-                          " FROM recovery_points WHERE source = ? AND partial = 0 ORDER BY time DESC LIMIT 1"}));
-    st.bind(1, source);
-    if (!st.step()) return std::nullopt;
-    return read_point(st);
+    uint64_t generation = points_generation_;
+    if (newest_memo_generation_ != generation) newest_memo_.clear();
+    newest_memo_generation_ = generation;
+    std::optional<sqlite::ReadTransaction> tx;
+    std::optional<Stmt> st;
+    std::map<std::string, RecoveryPointRecord> out;
+    for (const auto& source : sources) {
+      auto memo = newest_memo_.find(source);
+      if (memo == newest_memo_.end()) {
+        if (!st) {
+          tx.emplace(reader_);
+          st.emplace(reader_, sql({"SELECT ", kPointColumns,
+                                   " FROM recovery_points WHERE source = ? AND partial = 0 ORDER BY time DESC LIMIT 1"}));
+        }
+        st->reset();
+        st->bind(1, source);
+        std::optional<RecoveryPointRecord> found;
+        if (st->step()) found = read_point(*st);
+        memo = newest_memo_.emplace(source, std::move(found)).first;
+      }
+      if (memo->second) out.emplace(source, *memo->second);
+    }
+    return out;
   }
 
   void add_verification(const VerificationRecord& v) override {
@@ -484,28 +510,17 @@ class SqliteCatalog : public Catalog {
     st.bind(1, v.job_id).bind(2, v.source).bind(3, v.repository).bind(4, v.kind).bind(5, v.time);
     st.bind(6, v.ok ? 1 : 0).bind(7, v.duration_s).bind(8, v.detail);
     st.run();
+    ++verifications_generation_;
   }
 
   std::vector<VerificationRecord> last_verifications() override {
-    // SQLite's documented bare-column rule: with one max() aggregate, the other columns come from
-    // the row holding the maximum. The scan follows verifications_source_kind_time.
     std::lock_guard lk(rmu_);
-    Stmt st(reader_, sql({"SELECT ", kVerificationColumns,
-                          ", max(time) FROM verifications GROUP BY source, kind ORDER BY source, kind"}));
-    std::vector<VerificationRecord> out;
-    while (st.step()) out.push_back(read_verification(st));
-    return out;
+    return remembered_verifications().last;
   }
 
-  std::optional<VerificationRecord> last_successful_verification(const std::string& source,
-                                                                 const std::string& kind) override {
+  std::vector<VerificationRecord> last_successful_verifications() override {
     std::lock_guard lk(rmu_);
-    Stmt st(reader_, sql({"SELECT ", kVerificationColumns,
-                          " FROM verifications WHERE source = ? AND kind = ? AND ok = 1 ORDER BY time DESC, id DESC "
-                          "LIMIT 1"}));
-    st.bind(1, source).bind(2, kind);
-    if (!st.step()) return std::nullopt;
-    return read_verification(st);
+    return remembered_verifications().last_ok;
   }
 
   void add_token(const TokenRecord& t) override {
@@ -564,6 +579,41 @@ class SqliteCatalog : public Catalog {
   }
 
  private:
+  struct NewestVerifications {
+    std::vector<VerificationRecord> last, last_ok;  // per (source, kind)
+  };
+
+  // The newest verification and the newest successful one per (source, kind), read again only
+  // after a verification was added; the caller holds rmu_. SQLite's documented bare-column rule:
+  // with one max() aggregate, the other columns come from the row holding the maximum (the scan
+  // follows verifications_source_kind_time). Usually the newest one passed and is also the newest
+  // success; only a failed one needs a seek back (grouping over `ok = 1` instead reads every row:
+  // 5 ms for 6,000 verifications).
+  const NewestVerifications& remembered_verifications() {
+    uint64_t generation = verifications_generation_;
+    if (verifications_memo_generation_ == generation) return verifications_memo_;
+    sqlite::ReadTransaction tx(reader_);
+    NewestVerifications memo;
+    Stmt st(reader_, sql({"SELECT ", kVerificationColumns,
+                          ", max(time) FROM verifications GROUP BY source, kind ORDER BY source, kind"}));
+    while (st.step()) memo.last.push_back(read_verification(st));
+    Stmt ok(reader_, sql({"SELECT ", kVerificationColumns,
+                          " FROM verifications WHERE source = ? AND kind = ? AND ok = 1 ORDER BY time DESC, id DESC "
+                          "LIMIT 1"}));
+    for (const auto& v : memo.last) {
+      if (v.ok) {
+        memo.last_ok.push_back(v);
+        continue;
+      }
+      ok.reset();
+      ok.bind(1, v.source).bind(2, v.kind);
+      if (ok.step()) memo.last_ok.push_back(read_verification(ok));
+    }
+    verifications_memo_ = std::move(memo);
+    verifications_memo_generation_ = generation;
+    return verifications_memo_;
+  }
+
   void set_up_writer() {
     Db& db = writer_;
     const std::string& path = db.path();
@@ -596,8 +646,18 @@ class SqliteCatalog : public Catalog {
   int lock_fd_ = -1;
   std::mutex wmu_;  // guards writer_
   Db writer_;
-  std::mutex rmu_;  // guards reader_
+  std::mutex rmu_;  // guards reader_ and the memos below
   Db reader_;
+
+  // What the status page asks on every request, remembered until this object next writes points
+  // or verifications. Only this object writes them while the server runs (it holds the catalog
+  // lock); a generation read before a query and bumped after a write keeps a memo from outliving
+  // a write (a write that lands between the two only causes one more read).
+  std::atomic<uint64_t> points_generation_{0}, verifications_generation_{0};
+  uint64_t newest_memo_generation_ = ~uint64_t{0};
+  std::map<std::string, std::optional<RecoveryPointRecord>> newest_memo_;
+  uint64_t verifications_memo_generation_ = ~uint64_t{0};
+  NewestVerifications verifications_memo_;
 };
 
 }  // namespace

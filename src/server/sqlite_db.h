@@ -80,4 +80,17 @@ class Transaction {
   bool done_ = false;
 };
 
+// BEGIN (deferred): several reads see one snapshot of the database and share one lock; ended by
+// the destructor (a read-only transaction has nothing to commit).
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Db& db);
+  ~ReadTransaction();
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Db& db_;
+};
+
 }  // namespace arca::server::sqlite

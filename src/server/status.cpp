@@ -1,32 +1,63 @@
 #include "server/status.h"
 
 #include <algorithm>
+#include <map>
 
 #include "server/api_json.h"
 
 namespace arca::server {
 namespace {
 
-// The newest of two optional records by `key` (either may be absent).
-template <typename T, typename Key>
-void keep_newest(std::optional<T>& best, const std::optional<T>& candidate, Key key) {
+// The newest of two records by `key`; either may be absent (an empty optional or a null JobRef).
+template <typename Maybe, typename Key>
+void keep_newest(Maybe& best, const Maybe& candidate, Key key) {
   if (candidate && (!best || key(*candidate) > key(*best))) best = candidate;
 }
 
-bool backup_failed(const std::optional<JobRecord>& last) {
+bool backup_failed(const JobRef& last) {
   if (!last) return false;
   return last->state == JobState::Failed || last->state == JobState::Partial || last->state == JobState::Expired;
 }
 
-ComponentStatus component(const SourceConfig& src, Catalog& catalog, const std::vector<PlanView>& plans,
-                          const std::vector<VerificationRecord>& verifications, const Runtime& runtime, double now) {
+// What the catalog and the plans say about one source, gathered in one pass over each list
+// (a status page of hundreds of sources and a thousand plans must not be quadratic).
+struct SourceFacts {
+  std::optional<RecoveryPointRecord> newest_point;
+  std::optional<VerificationRecord> last_verification, last_successful_verification;
+  std::vector<const PlanView*> backup_plans;
+};
+
+std::map<std::string, SourceFacts> gather(const ServerConfig& config, Catalog& catalog,
+                                          const std::vector<PlanView>& plans) {
+  std::map<std::string, SourceFacts> facts;
+  std::vector<std::string> names;
+  for (const auto& src : config.sources) {
+    names.push_back(src.name);
+    facts[src.name];
+  }
+  for (auto& [source, point] : catalog.newest_points(names)) facts[source].newest_point = std::move(point);
+  // Newest per source across the kinds of verification (pg-verify and check, ...).
+  auto by_time = [](const VerificationRecord& r) { return r.time; };
+  for (const auto& v : catalog.last_verifications())
+    if (auto it = facts.find(v.source); it != facts.end())
+      keep_newest(it->second.last_verification, std::optional<VerificationRecord>(v), by_time);
+  for (const auto& v : catalog.last_successful_verifications())
+    if (auto it = facts.find(v.source); it != facts.end())
+      keep_newest(it->second.last_successful_verification, std::optional<VerificationRecord>(v), by_time);
+  for (const auto& p : plans)
+    if (p.kind == JobKind::Backup)
+      if (auto it = facts.find(p.source); it != facts.end()) it->second.backup_plans.push_back(&p);
+  return facts;
+}
+
+ComponentStatus component(const SourceConfig& src, const SourceFacts& facts, const Runtime& runtime, double now) {
   ComponentStatus c;
   c.source = src.name;
   c.kind = std::string(to_string(src.kind));
   c.repository = src.repository;
   c.rpo_objective_s = src.objectives.rpo_s;
   c.rto_objective_s = src.objectives.rto_s;
-  c.newest_point = catalog.newest_point(src.name);
+  c.newest_point = facts.newest_point;
 
   c.stream = runtime.stream(src.name);
   if (!c.stream && src.stream.enabled) c.stream = StreamStatus{};  // configured, not started yet: down
@@ -41,15 +72,11 @@ ComponentStatus component(const SourceConfig& src, Catalog& catalog, const std::
   }
   if (c.rpo_objective_s) c.rpo_ok = c.live_rpo_s && *c.live_rpo_s <= static_cast<double>(*c.rpo_objective_s);
 
-  for (const auto& v : verifications) {
-    if (v.source != src.name) continue;
-    keep_newest(c.last_verification, std::optional<VerificationRecord>(v), [](const auto& r) { return r.time; });
-    keep_newest(c.last_successful_verification, catalog.last_successful_verification(src.name, v.kind),
-                [](const auto& r) { return r.time; });
-  }
+  c.last_verification = facts.last_verification;
+  c.last_successful_verification = facts.last_successful_verification;
 
-  for (const auto& p : plans) {
-    if (p.kind != JobKind::Backup || p.source != src.name) continue;
+  for (const PlanView* plan : facts.backup_plans) {
+    const PlanView& p = *plan;
     if (p.next_due > 0 && (c.next_run == 0 || p.next_due < c.next_run)) c.next_run = p.next_due;
     keep_newest(c.last_backup, p.last_finished, [](const JobRecord& j) { return j.created_at; });
     keep_newest(c.last_successful_backup, p.last_success, [](const JobRecord& j) { return j.finished_at; });
@@ -65,8 +92,8 @@ ComponentStatus component(const SourceConfig& src, Catalog& catalog, const std::
   return c;
 }
 
-template <typename T>
-nlohmann::json or_null(const std::optional<T>& v) {
+template <typename Maybe>  // std::optional or JobRef
+nlohmann::json or_null(const Maybe& v) {
   return v ? nlohmann::json(to_json(*v)) : nlohmann::json();
 }
 template <typename T>
@@ -100,9 +127,8 @@ ServerStatus build_status(const ServerConfig& config, Catalog& catalog, const st
   ServerStatus s;
   s.now = now;
   s.started_at = started_at;
-  auto verifications = catalog.last_verifications();
-  for (const auto& src : config.sources)
-    s.components.push_back(component(src, catalog, plans, verifications, runtime, now));
+  auto facts = gather(config, catalog, plans);
+  for (const auto& src : config.sources) s.components.push_back(component(src, facts.at(src.name), runtime, now));
   for (const auto& r : config.repositories)
     s.repositories[r.name] = runtime.repository(r.name).value_or(RepositoryStatus{});
   for (const auto& p : plans) {

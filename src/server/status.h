@@ -25,7 +25,7 @@ struct ComponentStatus {
   bool rpo_ok = true;  // false: live RPO over its objective (or no point at all with an objective)
   std::optional<VerificationRecord> last_verification, last_successful_verification;
   double next_run = 0;  // the soonest next_due of its backup plans (0: none)
-  std::optional<JobRecord> last_backup, last_successful_backup;
+  JobRef last_backup, last_successful_backup;
   std::optional<StreamStatus> stream;  // the source's continuous stream (not yet started: not connected)
   bool stream_stalled = false;          // connected, but neither progress nor catch-up for stall_after_s
   std::string state;  // "ok", "at-risk" (RPO over objective, stream stalled, last backup failed), "never-backed-up"

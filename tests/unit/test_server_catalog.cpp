@@ -274,18 +274,17 @@ TEST(ServerCatalog, PointsReplaceAddNewest) {
   EXPECT_EQ(c->points("db", "offsite").size(), 1u);
   EXPECT_EQ(c->points("db", "", 2).size(), 2u);
 
-  auto newest = c->newest_point("db");
-  ASSERT_TRUE(newest);
-  EXPECT_EQ(newest->snapshot_id, "s2") << "a partial point is not restorable";
-  EXPECT_DOUBLE_EQ(newest->data_time, 195);
-  EXPECT_EQ(newest->host, "h1");
-  EXPECT_FALSE(c->newest_point("nothing"));
+  auto newest = c->newest_points({"db", "nothing"});
+  ASSERT_EQ(newest.size(), 1u) << "a source without points has no entry";
+  EXPECT_EQ(newest.at("db").snapshot_id, "s2") << "a partial point is not restorable";
+  EXPECT_DOUBLE_EQ(newest.at("db").data_time, 195);
+  EXPECT_EQ(newest.at("db").host, "h1");
 
   // add_point updates a point it already has.
   auto s2 = point("main", "s2", "db", 200);
   s2.size = 7;
   c->add_point(s2);
-  EXPECT_EQ(c->newest_point("db")->size, 7u);
+  EXPECT_EQ(c->newest_points({"db"}).at("db").size, 7u);
 
   // After a prune the repository holds only s1: the catalog follows, other repositories untouched.
   c->replace_points("main", {point("main", "s1", "db", 100)});
@@ -328,11 +327,17 @@ TEST(ServerCatalog, Verifications) {
   EXPECT_EQ(last[2].detail, "checksum mismatch");
   EXPECT_EQ(last[2].job_id, 300);
 
-  auto ok = c->last_successful_verification("db", "pg-verify");
-  ASSERT_TRUE(ok);
-  EXPECT_DOUBLE_EQ(ok->time, 200);
-  EXPECT_DOUBLE_EQ(ok->duration_s, 1.5);
-  EXPECT_FALSE(c->last_successful_verification("db", "redis-verify"));
+  auto ok = c->last_successful_verifications();
+  ASSERT_EQ(ok.size(), 3u);
+  EXPECT_EQ(ok[2].kind, "pg-verify");
+  EXPECT_DOUBLE_EQ(ok[2].time, 200) << "the newest that passed, not the newest";
+  EXPECT_DOUBLE_EQ(ok[2].duration_s, 1.5);
+  EXPECT_TRUE(ok[2].ok);
+  c->add_verification(v("files", "check", 80, false));
+  EXPECT_EQ(c->last_verifications().size(), 4u) << "what the catalog remembers follows every new verification";
+  EXPECT_EQ(c->last_successful_verifications().size(), 3u) << "a source whose verifications all failed has none";
+  c->add_verification(v("db", "pg-verify", 400, true));
+  EXPECT_DOUBLE_EQ(c->last_successful_verifications()[2].time, 400);
 }
 
 TEST(ServerCatalog, PlanState) {
@@ -453,7 +458,7 @@ TEST(ServerCatalog, ReopenKeepsData) {
   }
   auto c = open_sqlite_catalog(path);
   EXPECT_EQ(c->job(id)->state, JobState::Running);
-  EXPECT_EQ(c->newest_point("db")->snapshot_id, "s1");
+  EXPECT_EQ(c->newest_points({"db"}).at("db").snapshot_id, "s1");
   EXPECT_TRUE(c->plan_state("p")->paused);
 }
 

@@ -330,11 +330,11 @@ TEST(ServerStatus, PlansVerificationsAndRepositories) {
   w.config.sources.push_back(source("etc", SourceKind::Files));
   w.catalog->add_point(point("a1", "etc", "files", kNow - 60));
   auto hourly = backup_plan("hourly", "etc", kNow + 900);
-  hourly.last_success = job("hourly", "etc", JobState::Success, kNow - 3700, kNow - 3650);
-  hourly.last_job = hourly.last_finished = job("hourly", "etc", JobState::Failed, kNow - 100, kNow - 90);
+  hourly.last_success = job_ref(job("hourly", "etc", JobState::Success, kNow - 3700, kNow - 3650));
+  hourly.last_job = hourly.last_finished = job_ref(job("hourly", "etc", JobState::Failed, kNow - 100, kNow - 90));
   hourly.running = 1;
   auto daily = backup_plan("daily", "etc", kNow + 300);
-  daily.last_success = job("daily", "etc", JobState::Success, kNow - 80000, kNow - 79000);
+  daily.last_success = job_ref(job("daily", "etc", JobState::Success, kNow - 80000, kNow - 79000));
   daily.last_job = daily.last_finished = daily.last_success;
   daily.pending = 2;
   PlanView verify = backup_plan("verify", "etc", kNow + 10);  // another kind: not a backup's next run
@@ -383,8 +383,8 @@ TEST(ServerMetrics, ExpositionIsValidAndAgreesWithStatus) {
   w.catalog->add_verification({1, "db", "main", "pg-verify", kNow - 9000, true, 40, ""});
   w.catalog->add_verification({2, "db", "main", "pg-verify", kNow - 100, false, 41, "count mismatch"});
   auto plan = backup_plan("pg-base", "db", kNow + 600);
-  plan.last_success = job("pg-base", "db", JobState::Success, kNow - 4000, kNow - 3600);
-  plan.last_job = plan.last_finished = job("pg-base", "db", JobState::Partial, kNow - 200, kNow - 50);
+  plan.last_success = job_ref(job("pg-base", "db", JobState::Success, kNow - 4000, kNow - 3600));
+  plan.last_job = plan.last_finished = job_ref(job("pg-base", "db", JobState::Partial, kNow - 200, kNow - 50));
   plan.skipped_overlap = 3;
   w.plans = {plan, backup_plan("redis-hourly", "cache", kNow + 60)};
   w.runtime.update_repository("main", [](RepositoryStatus& r) {
@@ -501,7 +501,7 @@ TEST(ServerMetrics, PromtoolAcceptsTheExposition) {
   w.catalog->add_point(point("b1", "db", "postgres", kNow - 3600));
   auto plan = backup_plan("pg-base", "db", kNow + 600);
   plan.last_job = plan.last_finished = plan.last_success =
-      job("pg-base", "db", JobState::Success, kNow - 4000, kNow - 3600);
+      job_ref(job("pg-base", "db", JobState::Success, kNow - 4000, kNow - 3600));
   w.plans = {plan};
   JobMetrics jm;
   jm.record(*plan.last_job);
