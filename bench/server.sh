@@ -2,7 +2,7 @@
 # `arca server` benchmark (issue 20, "Performance"): the scheduler under many plans, and the API
 # on a large catalog.
 #
-#   bench/server.sh [--arca BINARY] [--plans N] [--minutes M] [--max-jobs J] [--spread K] [--every D]
+#   bench/server.sh [--arca BINARY] [--plans N] [--minutes M] [--max-jobs J] [--offset O] [--every D]
 #                   [--part schedule|api|all] [--filler BINARY] [--job-rows N] [--points N]
 #                   [--sources N] [--requests N] [--keep-catalog] [--workdir DIR]
 #
@@ -15,10 +15,10 @@
 # creation delay (created_at − scheduled_at), the hand-off delay (start − the later of the
 # scheduled time and the moment a slot freed), CPU% of one core in the seconds in which no job was
 # pending or running, idle and peak RSS. `every: 1m` is anchored at the epoch, so all N plans are
-# due in the same second and max-jobs of them start at once; --spread K gives the plans K
-# different intervals 60-K/2 … 60+K/2-1 s instead (their due times then fall all over the minute,
-# ~N/K jobs per due time); --every D gives every plan `every: D` (`--every 1h`: nothing falls due
-# in the window, which measures the server holding N plans between runs).
+# due in the same second and max-jobs of them start at once; --offset auto gives every plan
+# `offset: auto` (each plan its own second of the minute, ~N/60 jobs per second); --every D
+# gives every plan `every: D` (`--every 1h`: nothing falls due in the window, which measures the
+# server holding N plans between runs).
 #
 # Part "api" (defaults: 1,000,000 job rows, 100,000 recovery points, 200 sources): the filler
 # (bench/server_fill.cpp, built as bench/arca_server_fill next to the Release arca; --filler to
@@ -34,7 +34,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 CMDLINE="bench/server.sh${*:+ $*}"
-ARCA=$ROOT/build/arca PLANS=1000 MINUTES=4 MAX_JOBS=8 SPREAD=0 EVERY=1m PART=all FILLER=
+ARCA=$ROOT/build/arca PLANS=1000 MINUTES=4 MAX_JOBS=8 OFFSET= EVERY=1m PART=all FILLER=
 JOB_ROWS=1000000 POINTS=100000 SOURCES=200 REQUESTS=1000 KEEP_CATALOG=0 WORKDIR=$BENCH_DIR/work
 while [ $# -gt 0 ]; do
   case $1 in
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --plans) PLANS=$2; shift 2 ;;
     --minutes) MINUTES=$2; shift 2 ;;
     --max-jobs) MAX_JOBS=$2; shift 2 ;;
-    --spread) SPREAD=$2; shift 2 ;;
+    --offset) OFFSET=$2; shift 2 ;;
     --every) EVERY=$2; shift 2 ;;
     --part) PART=$2; shift 2 ;;
     --filler) FILLER=$2; shift 2 ;;
@@ -118,7 +118,7 @@ schedule_part() {
   rm -rf "$W"; mkdir -p "$W/src"
   echo bench-password > "$W/repo.pass"; chmod 600 "$W/repo.pass"
   ARCA_PASSWORD_FILE=$W/repo.pass "$ARCA" init --repo "$W/repo" --kdf-memory 8192 --kdf-time 1 -q
-  local conf=$W/server.yaml i every
+  local conf=$W/server.yaml i
   { server_yaml "$W/catalog.db" "$MAX_JOBS"; echo "sources:"; } > "$conf"
   for i in $(seq 1 "$PLANS"); do
     mkdir -p "$W/src/s$i"; echo "tiny source number $i" > "$W/src/s$i/file.txt"
@@ -126,8 +126,7 @@ schedule_part() {
   done
   echo "plans:" >> "$conf"
   for i in $(seq 1 "$PLANS"); do
-    if [ "$SPREAD" -gt 0 ]; then every=$((60 - SPREAD / 2 + i % SPREAD))s; else every=$EVERY; fi
-    echo "  p$i: {source: s$i, schedule: {every: $every}, start-window: 10m}" >> "$conf"
+    echo "  p$i: {source: s$i, schedule: {every: $EVERY${OFFSET:+, offset: $OFFSET}}, start-window: 10m}" >> "$conf"
   done
   chmod 600 "$conf"
   "$ARCA" server check-config "$conf" >&2
@@ -150,7 +149,7 @@ schedule_part() {
   stop_server
   echo "load after: $(uptime | sed 's/.*load average: //')"
   echo
-  echo "## Scheduling: $PLANS plans, $([ "$SPREAD" -gt 0 ] && echo "$SPREAD intervals around 60 s" || echo "every: $EVERY"), max-jobs $MAX_JOBS, $MINUTES min"
+  echo "## Scheduling: $PLANS plans, every: $EVERY${OFFSET:+, offset: $OFFSET}, max-jobs $MAX_JOBS, $MINUTES min"
   echo
   $PROBE schedule "$W/samples.txt" "$W/jobs.json" "$W/server.log" "$MAX_JOBS" "$t_from" "$t_end"
   echo

@@ -17,6 +17,7 @@
 #include "repo/snapshot_filter.h"
 #include "server/config_reader.h"
 #include "server/config_values.h"
+#include "server/schedule.h"
 #include "util/error.h"
 
 namespace arca::server {
@@ -40,7 +41,7 @@ const Keys kContinuousKeys{"enabled", "interval", "backoff-min", "backoff-max", 
 const Keys kPlanKeys{"kind",        "source",    "repository", "schedule",      "start-window", "completion-window",
                      "overlap",     "catch-up",  "paused",     "run-on-create", "retention",    "read-data-subset",
                      "prune-grace", "max-unused"};
-const Keys kScheduleKeys{"cron", "time-zone", "every"};
+const Keys kScheduleKeys{"cron", "time-zone", "every", "offset"};
 const Keys kRetentionKeys{"keep-last",         "keep-hourly",        "keep-daily",          "keep-weekly",
                           "keep-monthly",      "keep-yearly",        "keep-within",         "keep-within-hourly",
                           "keep-within-daily", "keep-within-weekly", "keep-within-monthly", "keep-within-yearly",
@@ -380,6 +381,7 @@ class Parser {
       reference_repository(n["repository"], p + ".repository", pc.repository, c);
     if (r_.require(n, "schedule", p, "{cron: \"0 2 * * *\", time-zone: UTC} or {every: 1h}"))
       schedule(n["schedule"], p + ".schedule", pc.schedule);
+    if (pc.schedule.offset_auto) pc.schedule.offset_s = Schedule::auto_offset(pc.name, pc.schedule.interval_s);
     if (r_.duration(n, "start-window", p, pc.start_window_s) && pc.start_window_s <= 0)
       r_.error(n["start-window"], p + ".start-window", "must be above 0 (a job with no time to start always expires)");
     r_.duration(n, "completion-window", p, pc.completion_window_s);
@@ -422,6 +424,19 @@ class Parser {
     r_.checked(n, "time-zone", p, s.time_zone, [](auto& v) { return cv::check_time_zone(v); });
     if (every && r_.duration(n, "every", p, s.interval_s) && s.interval_s <= 0)
       r_.error(n["every"], p + ".every", "must be above 0");
+    if (!n["offset"].IsDefined()) return;
+    if (!every) {
+      r_.error(key_node(n, "offset"), p + ".offset",
+               "applies to every only (a cron expression names its own minute: \"7 * * * *\")");
+      return;
+    }
+    if (n["offset"].IsScalar() && n["offset"].Scalar() == "auto") {
+      s.offset_auto = true;
+    } else if (r_.duration(n, "offset", p, s.offset_s) && s.interval_s > 0 &&
+               (s.offset_s < 0 || s.offset_s >= s.interval_s)) {
+      r_.error(n["offset"], p + ".offset", "must be at least 0 and less than every (" +
+                                               std::to_string(s.interval_s) + "s), or auto");
+    }
   }
 
   std::optional<ops::KeepOptions> retention(const YAML::Node& n, const std::string& p) {

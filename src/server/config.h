@@ -75,6 +75,8 @@ struct ScheduleSpec {
   std::string cron;               // 5 fields: minute hour day-of-month month day-of-week
   std::string time_zone = "UTC";  // an IANA zone (/usr/share/zoneinfo)
   int64_t interval_s = 0;         // or an interval (then `cron` is empty)
+  int64_t offset_s = 0;           // an interval's grid is shifted by this (0 <= offset_s < interval_s)
+  bool offset_auto = false;       // `offset: auto`: the loader derives offset_s from the plan's name
   bool continuous = false;        // stream plans: no schedule, supervised
 };
 

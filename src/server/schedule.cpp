@@ -45,7 +45,11 @@ Schedule Schedule::compile(const ScheduleSpec& spec) {
       prev = next;
     }
   } else if (spec.interval_s > 0) {
+    if (spec.offset_s < 0 || spec.offset_s >= spec.interval_s)
+      throw Error(ErrorKind::Usage, "schedule: offset " + std::to_string(spec.offset_s) +
+                                        "s must be at least 0 and less than the interval");
     s.interval_s_ = spec.interval_s;
+    s.offset_s_ = spec.offset_s;
     s.expected_s_ = spec.interval_s;
   } else {
     throw Error(ErrorKind::Usage, "schedule: needs a cron expression, an interval or continuous");
@@ -53,16 +57,23 @@ Schedule Schedule::compile(const ScheduleSpec& spec) {
   return s;
 }
 
+int64_t Schedule::auto_offset(const std::string& plan_name, int64_t interval_s) {
+  if (interval_s <= 0) return 0;
+  uint64_t h = 14695981039346656037ull;  // FNV-1a: stable across builds and platforms, unlike std::hash
+  for (unsigned char c : plan_name) h = (h ^ c) * 1099511628211ull;
+  return static_cast<int64_t>(h % static_cast<uint64_t>(interval_s));
+}
+
 std::optional<int64_t> Schedule::next_after(int64_t t) const {
   if (cron_) return cron_->next_after(t);
-  if (interval_s_ > 0) return (civil::floor_div(t, interval_s_) + 1) * interval_s_;
+  if (interval_s_ > 0) return (civil::floor_div(t - offset_s_, interval_s_) + 1) * interval_s_ + offset_s_;
   return std::nullopt;
 }
 
 std::optional<int64_t> Schedule::last_at_or_before(int64_t t, int64_t not_before) const {
   if (t < not_before) return std::nullopt;
   if (interval_s_ > 0) {
-    const int64_t last = civil::floor_div(t, interval_s_) * interval_s_;
+    const int64_t last = civil::floor_div(t - offset_s_, interval_s_) * interval_s_ + offset_s_;
     return last >= not_before ? std::optional(last) : std::nullopt;
   }
   if (!cron_) return std::nullopt;
@@ -84,7 +95,8 @@ int64_t Schedule::expected_interval_s() const { return expected_s_; }
 
 int64_t Schedule::count_between(int64_t from, int64_t to) const {
   if (to < from) return 0;
-  if (interval_s_ > 0) return civil::floor_div(to, interval_s_) - civil::floor_div(from - 1, interval_s_);
+  if (interval_s_ > 0)
+    return civil::floor_div(to - offset_s_, interval_s_) - civil::floor_div(from - 1 - offset_s_, interval_s_);
   int64_t n = 0;
   for (auto c = next_after(from - 1); c && *c <= to && n < kMaxCounted; c = next_after(*c)) ++n;
   return n;

@@ -49,11 +49,15 @@ class CronSchedule {
   std::shared_ptr<const TimeZone> zone_;
 };
 
-// A plan's schedule: cron, an interval (anchored at the unix epoch, so restarts keep the grid:
-// "every 1h" fires at whole hours UTC), or continuous (never fires; supervised instead).
+// A plan's schedule: cron, an interval (anchored at the unix epoch plus the plan's offset, so
+// restarts keep the grid: "every 1h" fires at whole hours UTC, with offset 15m at hh:15), or
+// continuous (never fires; supervised instead).
 class Schedule {
  public:
-  static Schedule compile(const ScheduleSpec& spec);   // throws Error(Usage)
+  static Schedule compile(const ScheduleSpec& spec);   // throws Error(Usage); offset_auto must be resolved
+  // The offset `offset: auto` gives a plan: stable for its name, spread evenly over [0, interval)
+  // so that many plans on one interval do not all fire in the same second.
+  static int64_t auto_offset(const std::string& plan_name, int64_t interval_s);
   std::optional<int64_t> next_after(int64_t t) const;  // continuous: nullopt
   // The newest firing time at or before `t`, no earlier than `not_before` (nullopt: none).
   std::optional<int64_t> last_at_or_before(int64_t t, int64_t not_before) const;
@@ -66,6 +70,7 @@ class Schedule {
  private:
   std::optional<CronSchedule> cron_;
   int64_t interval_s_ = 0;
+  int64_t offset_s_ = 0;
   int64_t expected_s_ = 0;  // expected_interval_s(), computed once by compile()
   bool continuous_ = false;
 };

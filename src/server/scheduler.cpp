@@ -20,18 +20,25 @@ constexpr int kMaxAttempts = 3;  // a job interrupted this often is not retried 
 
 std::string fmt_time(double t) { return rfc3339_utc(t); }
 
+namespace {
+
+// "1d", "1h30m", "45s".
+std::string duration_text(int64_t seconds) {
+  std::string text;
+  for (auto [unit, secs] : {std::pair{"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}})
+    if (seconds >= secs) {
+      text += std::to_string(seconds / secs) + unit;
+      seconds %= secs;
+    }
+  return text;
+}
+
+}  // namespace
+
 std::string schedule_text(const ScheduleSpec& s) {
   if (s.continuous) return "continuous";
-  if (s.interval_s > 0) {  // "every 1d", "every 1h30m", "every 45s"
-    std::string text;
-    int64_t left = s.interval_s;
-    for (auto [unit, secs] : {std::pair{"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}})
-      if (left >= secs) {
-        text += std::to_string(left / secs) + unit;
-        left %= secs;
-      }
-    return "every " + text;
-  }
+  if (s.interval_s > 0)  // "every 1d", "every 1h30m", "every 1m offset 17s"
+    return "every " + duration_text(s.interval_s) + (s.offset_s > 0 ? " offset " + duration_text(s.offset_s) : "");
   return "cron " + s.cron + " (" + s.time_zone + ")";
 }
 

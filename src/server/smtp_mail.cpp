@@ -120,6 +120,18 @@ std::string mail_address(const std::string& s) {
   return b == std::string::npos ? "" : one_line(a.substr(b, e - b + 1));
 }
 
+namespace {
+
+// "<ops@example.com>" for the envelope (built by appending: GCC 12 warns falsely on "<" + s).
+std::string angle_address(const std::string& s) {
+  std::string out(1, '<');
+  out += mail_address(s);
+  out += '>';
+  return out;
+}
+
+}  // namespace
+
 std::string compose_mail(const EmailConfig& mail, const std::string& subject, const std::string& text, double time,
                          const std::string& host) {
   Bytes rnd(12);
@@ -156,10 +168,10 @@ DeliveryResult send_mail(const EmailConfig& mail, const std::string& message, do
   // upgraded with STARTTLS when configured (and then required: CURLUSESSL_ALL).
   std::string url = (mail.smtp_port == 465 ? "smtps://" : "smtp://") + host + ":" + std::to_string(mail.smtp_port);
   std::string password = mail.username.empty() ? "" : mail.password.value();
-  std::string from = "<" + mail_address(mail.from) + ">";
+  std::string from = angle_address(mail.from);
   std::unique_ptr<curl_slist, SlistDeleter> rcpt;
   for (const auto& to : mail.to) {
-    curl_slist* l = curl_slist_append(rcpt.get(), ("<" + mail_address(to) + ">").c_str());
+    curl_slist* l = curl_slist_append(rcpt.get(), angle_address(to).c_str());
     if (!l) throw std::bad_alloc();
     (void)rcpt.release();
     rcpt.reset(l);

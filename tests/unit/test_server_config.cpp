@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "server/config.h"
+#include "server/schedule.h"
 #include "test_util.h"
 
 using namespace arca::server;
@@ -275,6 +276,25 @@ TEST(ServerConfig, EveryErrorAtOnceInLineOrder) {
   EXPECT_EQ(r.errors[1].line, 7);
   EXPECT_EQ(r.errors[1].field, "plans.b.source");
   EXPECT_EQ(r.errors[1].to_string("x.yaml").rfind("x.yaml:7:", 0), 0u) << r.errors[1].to_string("x.yaml");
+}
+
+TEST(ServerConfig, IntervalOffsetFixedOrAutoAndItsErrors) {
+  ConfigLoad r = parse(with_base(R"(plans:
+  a: {source: etc, schedule: {every: 1h, offset: 15m}}
+  b: {source: etc, schedule: {every: 1m, offset: auto}}
+)"));
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
+  EXPECT_EQ(r.config->plan("a")->schedule.offset_s, 900);
+  EXPECT_EQ(r.config->plan("b")->schedule.offset_s, Schedule::auto_offset("b", 60));
+  r = parse(with_base(R"(plans:
+  a: {source: etc, schedule: {every: 1h, offset: 1h}}
+  b: {source: etc, schedule: {cron: "0 2 * * *", offset: 5m}}
+)"));
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].field, "plans.a.schedule.offset");
+  EXPECT_NE(r.errors[0].message.find("less than every"), std::string::npos) << r.errors[0].message;
+  EXPECT_EQ(r.errors[1].field, "plans.b.schedule.offset");
+  EXPECT_NE(r.errors[1].message.find("every only"), std::string::npos) << r.errors[1].message;
 }
 
 TEST(ServerConfig, InvalidYamlHasItsPosition) {

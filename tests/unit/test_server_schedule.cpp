@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <map>
 #include <random>
 #include <set>
 
@@ -364,6 +365,35 @@ TEST(ServerSchedule, IntervalIsAnchoredAtTheEpoch) {
   const auto ninety = Schedule::compile(every(5400));
   EXPECT_EQ(ninety.next_after(utc(2024, 5, 5, 0, 10)), utc(2024, 5, 5, 1, 30));  // 2024-05-05 00:00 is 5400·k
   EXPECT_FALSE(ninety.continuous());
+}
+
+TEST(ServerSchedule, IntervalOffsetShiftsTheGrid) {
+  auto spec = every(3600);
+  spec.offset_s = 15 * 60;
+  const auto at15 = Schedule::compile(spec);
+  EXPECT_EQ(at15.next_after(utc(2024, 5, 5, 10, 0)), utc(2024, 5, 5, 10, 15));
+  EXPECT_EQ(at15.next_after(utc(2024, 5, 5, 10, 15)), utc(2024, 5, 5, 11, 15));
+  EXPECT_EQ(at15.last_at_or_before(utc(2024, 5, 5, 10, 14), 0), utc(2024, 5, 5, 9, 15));
+  EXPECT_EQ(at15.last_at_or_before(utc(2024, 5, 5, 10, 15), 0), utc(2024, 5, 5, 10, 15));
+  EXPECT_EQ(at15.count_between(utc(2024, 5, 5, 9, 20), utc(2024, 5, 5, 12, 15)), 3);  // 10:15 11:15 12:15
+  EXPECT_EQ(at15.expected_interval_s(), 3600);
+  spec.offset_s = 3600;
+  EXPECT_THROW(Schedule::compile(spec), Error) << "an offset of a whole interval is no offset";
+
+  // auto: stable per name, inside the interval, and 1,000 one-minute plans spread over the minute.
+  EXPECT_EQ(Schedule::auto_offset("pg-base", 60), Schedule::auto_offset("pg-base", 60));
+  std::set<int64_t> seconds;
+  int most_in_one_second = 0;
+  std::map<int64_t, int> per_second;
+  for (int i = 0; i < 1000; ++i) {
+    int64_t o = Schedule::auto_offset("p" + std::to_string(i), 60);
+    ASSERT_GE(o, 0);
+    ASSERT_LT(o, 60);
+    seconds.insert(o);
+    most_in_one_second = std::max(most_in_one_second, ++per_second[o]);
+  }
+  EXPECT_EQ(seconds.size(), 60u);
+  EXPECT_LT(most_in_one_second, 35) << "1,000 plans over 60 seconds: ~17 a second, not a burst";
 }
 
 TEST(ServerSchedule, CronScheduleLooksBackAndCounts) {
