@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -140,7 +141,7 @@ class Parser {
                  std::string("give both certificate and key (or neither, for plain HTTP); ") +
                      (cert ? "key" : "certificate") + " is missing");
       if (cert) file(t, "certificate", p + ".tls", s.tls_certificate);
-      if (key) file(t, "key", p + ".tls", s.tls_key);
+      if (key) file(t, "key", p + ".tls", s.tls_key, true);
     }
     if (r_.text(n, "catalog", p, s.catalog)) {
       if (s.catalog.empty()) r_.error(n["catalog"], p + ".catalog", "is empty: name the catalog's file");
@@ -157,15 +158,16 @@ class Parser {
   }
 
   // A file the configuration names: relative to the configuration's folder; load_config checks
-  // that it exists.
-  void file(const YAML::Node& m, const std::string& key, const std::string& path, std::string& value) {
+  // that it exists, and that it is private when it holds a `secret`.
+  void file(const YAML::Node& m, const std::string& key, const std::string& path, std::string& value,
+            bool secret = false) {
     const std::string field = ConfigReader::join(path, key);
     if (value.empty()) {
       r_.error(m[key], field, "is empty: name a file");
       return;
     }
     value = r_.resolve(value);
-    r_.file_named(m[key], field, value);
+    r_.file_named(m[key], field, value, secret);
   }
 
   RepositoryConfig repository(const ConfigReader::Entry& e) {
@@ -185,7 +187,7 @@ class Parser {
     if (n["options"].IsDefined()) options(n["options"], p + ".options", rc.options);
     r_.secret(n, "password", p, rc.password);
     if (r_.text(n, "key-file", p, rc.key_file)) {
-      file(n, "key-file", p, rc.key_file);
+      file(n, "key-file", p, rc.key_file, true);
       if (!rc.password.empty())
         r_.error(key_node(n, "key-file"), p + ".key-file",
                  "give one of password-file, password-env or key-file, not several");
@@ -549,6 +551,19 @@ class Parser {
   std::map<std::string, ops::KeepOptions> stream_retention_;  // by source: continuous.retention
 };
 
+// The column (1-based) of a tab in the indentation of line `line` (1-based) of `text`, if any.
+std::optional<int> indentation_tab(const std::string& text, int line) {
+  if (line < 1) return std::nullopt;
+  size_t at = 0;
+  for (int l = 1; l < line && at != std::string::npos; l++) {
+    at = text.find('\n', at);
+    if (at != std::string::npos) at++;
+  }
+  for (size_t i = at; at != std::string::npos && i < text.size() && (text[i] == ' ' || text[i] == '\t'); i++)
+    if (text[i] == '\t') return static_cast<int>(i - at) + 1;
+  return std::nullopt;
+}
+
 struct Parsed {
   ConfigLoad load;
   std::vector<ValueAt> inline_secrets, files;
@@ -586,6 +601,12 @@ Parsed parse(const std::string& text, const std::string& path, const std::string
     ConfigError err;
     if (!e.mark.is_null()) err.line = e.mark.line + 1, err.column = e.mark.column + 1;
     err.message = "not valid YAML: " + e.msg;
+    // yaml-cpp's words for a tab in the indentation ("illegal map value", "illegal tab when
+    // looking for indentation") do not say what to change.
+    if (auto tab = indentation_tab(text, err.line)) {
+      err.column = *tab;
+      err.message = "tabs are not allowed for indentation in YAML: use spaces";
+    }
     errors.push_back(err);
   }
   std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
@@ -625,6 +646,13 @@ ConfigLoad parse_config(const std::string& text, const std::string& path) {
   return parse(text, path, std::filesystem::path(path).parent_path().string()).load;
 }
 
+std::optional<std::string> readable_by_others(const std::string& file, unsigned mode) {
+  if ((mode & 077) == 0) return std::nullopt;
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", mode & 07777);
+  return file + " is readable by group or others (mode " + octal + "): chmod 600 " + file;
+}
+
 ConfigLoad load_config(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -640,11 +668,10 @@ ConfigLoad load_config(const std::string& path) {
   text << f.rdbuf();
   Parsed p = parse(text.str(), path, std::filesystem::absolute(path).parent_path().string());
   std::vector<ConfigError> more;
-  if ((st.st_mode & 077) != 0)
+  if (auto open = readable_by_others(path, st.st_mode))
     for (const auto& s : p.inline_secrets)
       more.push_back({s.line, s.column, s.field,
-                      "holds a secret, and " + path + " is readable by group or others: chmod 600 " + path +
-                          " (or move the secret to a file named by password-file)"});
+                      "holds a secret, and " + *open + " (or move the secret to a file named by password-file)"});
   for (const auto& fa : p.files) {
     struct stat fs {};
     if (::stat(fa.value.c_str(), &fs) != 0) {
@@ -652,6 +679,8 @@ ConfigLoad load_config(const std::string& path) {
       more.push_back({fa.line, fa.column, fa.field,
                       err == ENOENT ? "the file " + fa.value + " does not exist"
                                     : "cannot use " + fa.value + ": " + std::strerror(err)});
+    } else if (auto open = fa.secret ? readable_by_others(fa.value, fs.st_mode) : std::nullopt) {
+      more.push_back({fa.line, fa.column, fa.field, "names a file that holds a secret, and " + *open});
     }
   }
   if (!more.empty()) {

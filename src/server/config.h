@@ -160,6 +160,11 @@ struct ConfigLoad {
 ConfigLoad parse_config(const std::string& text, const std::string& path);
 ConfigLoad load_config(const std::string& path);
 
+// The one rule for a file that holds secrets (the configuration with one written in, a password,
+// key or secret file, the TLS key): nullopt when `mode` (st_mode) keeps it from group and others,
+// else "FILE is readable by group or others (mode 0644): chmod 600 FILE".
+std::optional<std::string> readable_by_others(const std::string& file, unsigned mode);
+
 // "90s", "15m", "1h30m", "2d", "1w" -> seconds; nullopt for anything else.
 std::optional<int64_t> parse_duration(const std::string& s);
 

@@ -214,7 +214,7 @@ void ConfigReader::secret(const YAML::Node& m, const std::string& prefix, const 
   if (has_env && env.empty()) error(m[env_key], join(path, env_key), "is empty: name the environment variable");
   if (has_file && !file.empty()) {
     out.file = resolve(file);
-    file_named(m[file_key], join(path, file_key), out.file);
+    file_named(m[file_key], join(path, file_key), out.file, true);
   }
   if (has_env) out.env = env;
 }

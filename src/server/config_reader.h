@@ -19,10 +19,12 @@ namespace arca::server {
 
 // Where a value sits, for the checks only load_config makes: a secret written into the file itself
 // (a backend option, a URL or conninfo with a password; accepted only if the file is private,
-// docs/server.md "Secrets"), and the files the configuration names (they must exist).
+// docs/server.md "Secrets"), and the files the configuration names (they must exist; a file that
+// holds a secret must also be private).
 struct ValueAt {
   int line = 0, column = 0;
   std::string field, value;
+  bool secret = false;  // the file holds a secret (a password, a key)
 };
 
 class ConfigReader {
@@ -73,8 +75,9 @@ class ConfigReader {
   void inline_secret(const YAML::Node& at, const std::string& field) {
     inline_secrets_.push_back(at_node(at, field, ""));
   }
-  void file_named(const YAML::Node& at, const std::string& field, const std::string& file) {
+  void file_named(const YAML::Node& at, const std::string& field, const std::string& file, bool secret = false) {
     files_.push_back(at_node(at, field, file));
+    files_.back().secret = secret;
   }
   const std::vector<ValueAt>& inline_secrets() const { return inline_secrets_; }
   const std::vector<ValueAt>& files() const { return files_; }

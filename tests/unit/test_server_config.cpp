@@ -524,7 +524,9 @@ TEST(ServerConfig, InlineSecretsNeedAPrivateFile) {
   ASSERT_EQ(open.errors.size(), 2u);
   EXPECT_EQ(open.errors[0].line, 4);
   EXPECT_EQ(open.errors[0].field, "repositories.s3.options.s3.secret-key");
-  EXPECT_NE(open.errors[0].message.find("chmod 600 " + path), std::string::npos) << open.errors[0].message;
+  EXPECT_NE(open.errors[0].message.find(path + " is readable by group or others (mode 0644): chmod 600 " + path),
+            std::string::npos)
+      << open.errors[0].message;
   EXPECT_EQ(open.errors[1].line, 7);
   EXPECT_EQ(open.errors[1].field, "sources.r.url");
 
@@ -550,6 +552,7 @@ TEST(ServerConfig, LoadResolvesFilesAndChecksTheyExist) {
   TempDir dir;
   const std::string path = dir.path + "/server.yaml";
   std::ofstream(dir.path + "/repo.pass") << "pw\n";
+  ASSERT_EQ(chmod((dir.path + "/repo.pass").c_str(), 0600), 0);
   std::ofstream(path) << "repositories:\n  m: {location: /srv/r, password-file: repo.pass}\n"
                          "  n: {location: /srv/s, key-file: missing.key}\n";
   ConfigLoad r = load_config(path);
@@ -557,6 +560,67 @@ TEST(ServerConfig, LoadResolvesFilesAndChecksTheyExist) {
   EXPECT_EQ(r.errors[0].line, 3);
   EXPECT_EQ(r.errors[0].field, "repositories.n.key-file");
   EXPECT_NE(r.errors[0].message.find(dir.path + "/missing.key"), std::string::npos);
+}
+
+// Every file a secret is read from is refused when group or others can read it, like the
+// configuration itself: a password, key or secret file and the TLS key; the certificate is public.
+TEST(ServerConfig, SecretFilesMustBePrivate) {
+  TempDir dir;
+  const std::string path = dir.path + "/server.yaml";
+  for (const char* f : {"repo.pass", "repo.key", "pg.pass", "hook.key", "smtp.pass", "tls.key", "tls.crt"}) {
+    std::ofstream(dir.path + "/" + f) << "x\n";
+    ASSERT_EQ(chmod((dir.path + "/" + f).c_str(), 0644), 0);
+  }
+  std::ofstream(path) << "server:\n  tls: {certificate: tls.crt, key: tls.key}\n"
+                         "repositories:\n"
+                         "  m: {location: /srv/r, password-file: repo.pass}\n"
+                         "  n: {location: /srv/s, key-file: repo.key}\n"
+                         "sources:\n  pg: {kind: postgres, repository: m, conninfo: \"host=db\", password-file: pg.pass}\n"
+                         "notifications:\n"
+                         "  webhooks: [{url: \"https://hooks.example/x\", secret-file: hook.key}]\n"
+                         "  email: {smtp-host: mail, password-file: smtp.pass, from: a@b.example, to: [c@d.example]}\n";
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  ConfigLoad open = load_config(path);
+  EXPECT_FALSE(open.config);
+  ASSERT_EQ(open.errors.size(), 6u);
+  const std::vector<std::pair<int, std::string>> want{{2, "server.tls.key"},
+                                                      {4, "repositories.m.password-file"},
+                                                      {5, "repositories.n.key-file"},
+                                                      {7, "sources.pg.password-file"},
+                                                      {9, "notifications.webhooks[0].secret-file"},
+                                                      {10, "notifications.email.password-file"}};
+  for (size_t i = 0; i < want.size(); i++) {
+    EXPECT_EQ(open.errors[i].line, want[i].first) << open.errors[i].to_string(path);
+    EXPECT_EQ(open.errors[i].field, want[i].second) << open.errors[i].to_string(path);
+  }
+  const std::string pass = dir.path + "/repo.pass";
+  EXPECT_EQ(open.errors[1].message,
+            "names a file that holds a secret, and " + pass + " is readable by group or others (mode 0644): chmod 600 " + pass);
+
+  for (const char* f : {"repo.pass", "repo.key", "pg.pass", "hook.key", "smtp.pass", "tls.key"})
+    ASSERT_EQ(chmod((dir.path + "/" + f).c_str(), 0600), 0);
+  ASSERT_EQ(chmod((dir.path + "/repo.pass").c_str(), 0640), 0);  // group-readable is refused too
+  ConfigLoad group = load_config(path);
+  ASSERT_EQ(group.errors.size(), 1u);
+  EXPECT_NE(group.errors[0].message.find("(mode 0640)"), std::string::npos) << group.errors[0].message;
+
+  ASSERT_EQ(chmod((dir.path + "/repo.pass").c_str(), 0400), 0);
+  ConfigLoad closed = load_config(path);
+  for (const auto& e : closed.errors) ADD_FAILURE() << e.to_string(path);
+  EXPECT_TRUE(closed.config);
+}
+
+// yaml-cpp's own words for a tab in the indentation ("illegal map value") do not say what to fix.
+TEST(ServerConfig, TabIndentationIsNamed) {
+  for (const char* text : {"server:\n\tlisten: \"127.0.0.1:1\"\n", "server:\n  max-jobs: 2\n  \tlease: 9s\n"}) {
+    ConfigError e = only_error(text);
+    EXPECT_EQ(e.message, "tabs are not allowed for indentation in YAML: use spaces") << text;
+    EXPECT_EQ(e.line, std::string(text).find("max-jobs") == std::string::npos ? 2 : 3) << text;
+  }
+  // Elsewhere a tab is only white space (after a value's colon), and other syntax errors keep
+  // yaml-cpp's message.
+  EXPECT_TRUE(parse("server:\n  max-jobs:\t2\n").config);
+  EXPECT_NE(only_error("server:\n  listen: [unclosed\n").message.find("not valid YAML"), std::string::npos);
 }
 
 TEST(ServerConfig, MissingFileIsNotFound) {
