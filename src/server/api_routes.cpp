@@ -1,10 +1,12 @@
 #include "server/api_routes.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
 
 #include "server/api_json.h"
+#include "server/config_values.h"
 #include "server/metrics.h"
 #include "server/status.h"
 #include "util/clock.h"
@@ -76,6 +78,42 @@ int64_t job_id_arg(const std::string& s) {
   if (s.empty() || ec != std::errc() || end != s.data() + s.size() || id <= 0)
     throw Error(ErrorKind::Usage, "job id '" + s + "' is not a job number (a whole number above 0)");
   return id;
+}
+
+// A jobs filter (plan, source or repository) that names nothing: an error naming what exists, so
+// that a typo is not read as "no jobs". Called only when the filtered list came back empty; a
+// name the configuration no longer has is still good while the catalog has jobs of it.
+void check_filter_name(ApiContext& ctx, const char* param, const std::string& name) {
+  if (name.empty()) return;
+  auto config = ctx.control.config();
+  std::vector<std::string_view> names;
+  if (config) {
+    if (std::string_view(param) == "plan")
+      for (const auto& p : config->plans) names.push_back(p.name);
+    else if (std::string_view(param) == "source")
+      for (const auto& s : config->sources) names.push_back(s.name);
+    else
+      for (const auto& r : config->repositories) names.push_back(r.name);
+  }
+  if (std::find(names.begin(), names.end(), name) != names.end()) return;
+  JobFilter any;
+  (std::string_view(param) == "plan" ? any.plan : std::string_view(param) == "source" ? any.source : any.repository) =
+      name;
+  any.limit = 1;
+  if (!ctx.catalog.jobs(any).empty()) return;
+  std::string msg = "query parameter '" + std::string(param) + "': no " + param + " '" + name +
+                    "' in the configuration or the catalog";
+  if (std::string near = config_values::nearest(name, names); !near.empty()) {
+    msg += "; did you mean '" + near + "'?";
+  } else if (names.empty()) {
+    msg += std::string(" (the configuration has no ") + param + ")";
+  } else {
+    constexpr size_t kShown = 10;
+    msg += " (";
+    for (size_t i = 0; i < names.size() && i < kShown; i++) msg += (i ? ", " : "") + std::string(names[i]);
+    msg += names.size() > kShown ? ", … " + std::to_string(names.size()) + " in all)" : ")";
+  }
+  throw Error(ErrorKind::Usage, msg);
 }
 
 JobRecord job_or_404(Catalog& catalog, int64_t id) {
@@ -163,6 +201,11 @@ ApiResponse list_jobs(ApiContext& ctx, const ApiRequest& r) {
   int limit = static_cast<int>(q.integer("limit", 100, 1, kMaxLimit));
   f.limit = limit + 1;  // one more tells whether there is a next page
   std::vector<JobRecord> jobs = ctx.catalog.jobs(f);
+  if (jobs.empty()) {
+    check_filter_name(ctx, "plan", f.plan);
+    check_filter_name(ctx, "source", f.source);
+    check_filter_name(ctx, "repository", f.repository);
+  }
   nlohmann::json out = {{"jobs", nlohmann::json::array()}, {"next_before_id", nullptr}};
   for (size_t i = 0; i < jobs.size() && i < static_cast<size_t>(limit); i++) out["jobs"].push_back(to_json(jobs[i]));
   if (jobs.size() > static_cast<size_t>(limit)) out["next_before_id"] = jobs[limit - 1].id;

@@ -382,6 +382,30 @@ TEST_F(ServerApi, JobsPageNewestFirstAndFilter) {
   EXPECT_EQ(since["jobs"][0]["created_at_unix"], kNow - 500);
 }
 
+// A filter naming no plan, source or repository is a 400 that says so (with a suggestion), not an
+// empty list; a name only the catalog still knows (a plan removed from the configuration) works.
+TEST_F(ServerApi, JobsFilterNamingNothingIs400) {
+  add_job("retired-plan", JobState::Success, kNow - 100);
+  auto retired = body_of(get("/api/v1/jobs?plan=retired-plan", viewer));
+  EXPECT_EQ(retired["jobs"].size(), 1u);
+  auto none = get("/api/v1/jobs?source=db&state=RUNNING", viewer);  // known, just nothing running
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 200);
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/api/v1/jobs?plan=nosuch", "no plan 'nosuch' in the configuration or the catalog"},
+      {"/api/v1/jobs?source=dbb", "no source 'dbb' in the configuration or the catalog; did you mean 'db'?"},
+      {"/api/v1/jobs?repository=elsewhere", "no repository 'elsewhere'"},
+  };
+  for (const auto& [path, says] : cases) {
+    auto r = get(path, viewer);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path;
+    EXPECT_EQ(error_kind(r), "usage") << path;
+    EXPECT_NE(body_of(r)["error"]["message"].get<std::string>().find(says), std::string::npos) << path << ": " << r->body;
+  }
+}
+
 TEST_F(ServerApi, JobEventsFollowWithAfterSeq) {
   int64_t id = add_job("nightly", JobState::Success, kNow - 100);
   std::vector<JobEvent> events;
