@@ -35,8 +35,9 @@ std::string hint_for(int rc) {
   switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return " (the catalog file is damaged or not a catalog: move it away and run `arca server catalog rebuild`;"
-             " backups are not affected, only job history is lost)";
+      return " (the catalog file is damaged or not a catalog: move it away, with its -wal and -shm files, and run"
+             " `arca server catalog rebuild`; backups are not affected, job history and plan state are lost, and"
+             " API tokens live only in the catalog: create them again with `arca server token create`)";
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return " (another process holds the catalog: is a second server running on the same file?)";

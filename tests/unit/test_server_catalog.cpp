@@ -498,6 +498,10 @@ TEST(ServerCatalog, CorruptFileIsAClearError) {
     EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("rebuild"), std::string::npos) << e.what();
+    // A rebuild brings back recovery points, never tokens: the advice must say so.
+    EXPECT_NE(std::string(e.what()).find("API tokens live only in the catalog: create them again with `arca server token create`"),
+              std::string::npos)
+        << e.what();
   }
 }
 
