@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   register_mfa(app, g);
   register_pg(app, g);
   register_redis(app, g);
+  register_drill(app, g);
   register_kafka(app, g);
   register_server(app, g);
   register_server_clients(app, g);

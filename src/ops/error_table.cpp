@@ -22,7 +22,7 @@ constexpr std::array<ErrorKindInfo, 12> kKinds{{
     {ErrorKind::Cancelled, "cancelled", kExitInterrupted, 499},
 }};
 
-constexpr std::array<ExitCodeDoc, 12> kExitDocs{{
+constexpr std::array<ExitCodeDoc, 13> kExitDocs{{
     {kExitOk, "ok"},
     {kExitError, "error"},
     {kExitUsage, "usage"},
@@ -34,6 +34,7 @@ constexpr std::array<ExitCodeDoc, 12> kExitDocs{{
     {kExitFormat, "unsupported format"},
     {kExitRefused, "refused (a lock, an append-only key, a safety rule, a plan that needs --yes)"},
     {kExitConflict, "conflict (another operation, e.g. a prune, holds what this one needs: retry later)"},
+    {kExitObjective, "a drill restored and validated everything but missed an RTO or RPO objective"},
     {kExitInterrupted, "interrupted (SIGINT/SIGTERM; nothing was published)"},
 }};
 

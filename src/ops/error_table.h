@@ -20,6 +20,7 @@ enum ExitCode : int {
   kExitFormat = 14,        // unsupported repository format version
   kExitRefused = 15,       // refused: a recovery point lock, an append-only key or a safety rule
   kExitConflict = 16,      // another operation holds what this one needs (e.g. a running prune)
+  kExitObjective = 17,     // a drill restored and validated everything but missed an RTO or RPO objective
   kExitInterrupted = 130,  // cancelled by SIGINT/SIGTERM; nothing was published
 };
 

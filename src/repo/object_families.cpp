@@ -27,6 +27,7 @@ bool is_prune(std::string_view n) { return n == names::kPruneLock || names::pars
 bool is_writer(std::string_view n) { return names::parse_writer(n).has_value(); }
 bool is_lock(std::string_view n) { return names::parse_lock(n).has_value(); }
 bool is_mfa(std::string_view n) { return names::parse_mfa(n).has_value(); }
+bool is_drill(std::string_view n) { return names::parse_drill_record(n).has_value(); }
 
 void load_marks(const Repository& repo) { load_prune_marks(repo); }
 void load_all_locks(const Repository& repo) { load_locks(repo); }
@@ -143,6 +144,14 @@ std::vector<ObjectFamily> make_families() {
                "never deleted (a spent step must stay spent)",
                Authenticate,
                "with --read-data every object is authenticated"});
+  f.push_back({"drills",
+               names::kDrillsPrefix,
+               {"drills/<64 hex>"},
+               is_drill,
+               Never,
+               "never deleted: the drill history is evidence (docs/drills.md)",
+               Authenticate,
+               "with --read-data every drill record is authenticated"});
   return f;
 }
 

@@ -174,6 +174,13 @@ std::optional<Id> parse_prune_mark(std::string_view name) {
   return rest ? id_of(*rest) : std::nullopt;
 }
 
+std::string drill_record(const Id& id) { return kDrillsPrefix + id.hex(); }
+
+std::optional<Id> parse_drill_record(std::string_view name) {
+  auto rest = after(name, kDrillsPrefix);
+  return rest ? id_of(*rest) : std::nullopt;
+}
+
 std::string writer_session(const Id& id) { return kWritersPrefix + id.hex(); }
 std::string writer_done(std::string_view session) { return std::string(session) + ".done"; }
 

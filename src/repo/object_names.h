@@ -118,6 +118,11 @@ struct MfaName {
 };
 std::optional<MfaName> parse_mfa(std::string_view name);
 
+// drills/<64 hex>: the record of a drill, its report as JSON (§15).
+inline const std::string kDrillsPrefix = "drills/";
+std::string drill_record(const Id& id);
+std::optional<Id> parse_drill_record(std::string_view name);
+
 // tmp/: staging files of a local repository, not part of the repository (readers ignore them).
 inline const std::string kStagingPrefix = "tmp/";
 

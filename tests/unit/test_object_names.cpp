@@ -198,6 +198,7 @@ TEST(ObjectFamilies, EveryNameBelongsToItsFamily) {
       {"writers", {names::writer_session(a), names::writer_done(names::writer_session(a))}},
       {"locks", {names::lock(a, b), names::lock_release(a, b)}},
       {"mfa", {names::kMfaTotp, names::mfa_used(3), names::mfa_claim(3, a)}},
+      {"drills", {names::drill_record(a)}},
   };
   for (const auto& f : object_families()) {
     auto it = samples.find(std::string(f.id));
@@ -260,6 +261,9 @@ TEST(ObjectFamilies, CheckFindsADamagedObjectOfEachFamily) {
       } else if (id == "mfa") {
         mfa_enroll(*repo, "test");
         victim = names::kMfaTotp;
+      } else if (id == "drills") {
+        victim = names::drill_record(random_id());
+        repo->save_object(victim, as_view(std::string("{\"drill\": \"nightly\"}")));
       } else {
         victim =
             first_named(*m.mem, std::string(family.prefix), [&](const std::string& n) { return family.matches(n); });

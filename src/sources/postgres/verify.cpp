@@ -332,6 +332,7 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   res.checks_s = seconds_since(t2);
   if (!newest) newest = parse_time(snapshot_meta(snap, "stop_time"));
   if (newest) {
+    res.newest_data_time = *newest;
     timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     res.recovery_point_age_s = double(now.tv_sec) + now.tv_nsec / 1e9 - *newest;

@@ -49,6 +49,7 @@ struct PgVerifyResult {
   std::vector<PgCheck> checks;
   double restore_s = 0, start_s = 0, checks_s = 0;
   double recovery_point_age_s = 0;  // now - the time of the newest data the restore holds
+  double newest_data_time = 0;      // that time (unix seconds): the last commit replayed, else the backup's end
   std::string scratch;              // kept only with `keep`
   bool passed() const;
 };

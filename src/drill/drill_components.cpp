@@ -1,0 +1,410 @@
+#include "drill/drill_components.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ops/kafka_verify.h"
+#include "ops/pg_verify.h"
+#include "ops/redis_verify.h"
+#include "ops/restore_files.h"
+#include "repo/future_points.h"
+#include "repo/snapshot_filter.h"
+#include "sources/postgres/cluster_restore.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/subprocess.h"
+
+namespace arca::drill {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kMarker = ".arca-drill";
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Field 22 of /proc/PID/stat: the process's start time, which tells a live drill from a reused pid.
+std::string process_start(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+  }
+  return field;
+}
+
+// Times one step: a Phase from the drill's start, closed when the scope ends (also by a throw).
+class PhaseTimer {
+ public:
+  PhaseTimer(ComponentResult& r, double drill_start, std::string name) : r_(r), start_(drill_start) {
+    r_.phases.push_back({std::move(name), wall_now() - start_, 0});
+  }
+  ~PhaseTimer() { r_.phases.back().end_s = wall_now() - start_; }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+ private:
+  ComponentResult& r_;
+  double start_;
+};
+
+// A scratch directory removed when the component ends (kept: an explicit target).
+struct Scratch {
+  std::string path;
+  ~Scratch() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+// The newest point `match` accepts at or before the incident, or the one `ref` names.
+Snapshot locate(const Repository& repo, const ComponentRun& run, const std::function<bool(const Snapshot&)>& match,
+                const std::string& what) {
+  const ComponentSpec& c = run.component;
+  auto all = repo.list_snapshots();
+  if (c.snapshot != "latest") {
+    Snapshot s = resolve_snapshot(repo, c.snapshot, {});
+    if (!match(s)) throw Error(ErrorKind::Usage, "recovery point " + c.snapshot + " is not one of " + what);
+    return s;
+  }
+  std::vector<std::string> skipped;
+  auto newest = newest_point(all, match, static_cast<int64_t>(run.incident), skipped);
+  if (!newest)
+    throw Error(ErrorKind::NotFound, "no recovery point of " + what + " at or before the incident (" +
+                                         rfc3339_utc(run.incident) + ")");
+  return *newest;
+}
+
+void fill_point(ComponentResult& r, const Snapshot& s) {
+  r.snapshot_id = s.id.hex();
+  r.snapshot_time = s.time;
+}
+
+// Replaces every `from` in `s` by `to`.
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
+
+// A validator program, run in the restore root: "{dir}" in an argument becomes that root (where
+// the original absolute paths are), "{path}" the restored copy of the component's first path.
+CheckResult run_command(const CommandCheck& cmd, const std::string& dir, const std::string& path,
+                        const CancelToken* cancel) {
+  std::vector<std::string> argv = cmd.argv;
+  for (auto& a : argv) {
+    replace_all(a, "{dir}", dir);
+    replace_all(a, "{path}", path);
+  }
+  CheckResult c{cmd.name, true, false, ""};
+  auto [rc, output] = run_program(argv, dir, ChildEnv::NoSecrets, cancel, "drill validator");
+  while (!output.empty() && std::isspace(static_cast<unsigned char>(output.back()))) output.pop_back();
+  if (rc != cmd.expect_exit) {
+    c.passed = false;
+    c.detail = "exit " + std::to_string(rc) + ", expected " + std::to_string(cmd.expect_exit) +
+               (output.empty() ? "" : ": " + output.substr(0, 500));
+  } else if (cmd.expect_output && output != *cmd.expect_output) {
+    c.passed = false;
+    c.detail = "printed '" + output.substr(0, 200) + "', expected '" + *cmd.expect_output + "'";
+  } else {
+    c.detail = "exit " + std::to_string(rc);
+  }
+  return c;
+}
+
+void files_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
+  const ComponentSpec& c = run.component;
+  std::unique_ptr<Repository> repo;
+  Snapshot snap;
+  std::vector<std::string> paths = absolute_paths(c.paths);
+  {
+    PhaseTimer t(r, run.drill_start, "locate");
+    repo = run.env.open_repository();
+    snap = locate(
+        *repo, run,
+        [&](const Snapshot& s) {
+          return s.source_kind == "files" && !s.partial && same_path_set(s.paths, paths) &&
+                 (c.host.empty() || s.host == c.host);
+        },
+        "the paths " + r.source + (c.host.empty() ? "" : " of host " + c.host));
+    fill_point(r, snap);
+  }
+  Scratch scratch;
+  std::string dir = c.directory;
+  if (dir.empty()) dir = scratch.path = make_scratch(scratch_parent(run.spec), run.spec.name, c.name);
+  ops::RestoreFilesResult restored;
+  {
+    PhaseTimer t(r, run.drill_start, "restore");
+    ops::RestoreFilesRequest req;
+    req.snapshot = snap.id.hex();
+    req.options.target = c.directory.empty() ? dir + "/root" : dir;
+    restored = ops::restore_files(*repo, snap, req, ctx);
+  }
+  PhaseTimer t(r, run.drill_start, "validate");
+  const std::string root = restored.options.target;
+  const auto& f = restored.files;
+  const bool complete = restored.verdict.outcome == RestoreOutcome::Ok;
+  r.checks.push_back({"restore complete", complete, false,
+                      complete ? std::to_string(f.files) + " files, " + std::to_string(f.bytes) + " bytes"
+                               : std::string("outcome ") + restore_outcome_name(restored.verdict.outcome)});
+  // The manifest: what the recovery point says it holds against what was written.
+  const bool manifest = f.files + f.hardlinks == snap.stats.files && f.bytes == snap.stats.bytes;
+  r.checks.push_back({"manifest", manifest, false,
+                      "recovery point: " + std::to_string(snap.stats.files) + " files, " +
+                          std::to_string(snap.stats.bytes) + " bytes; restored: " + std::to_string(f.files + f.hardlinks) +
+                          " files, " + std::to_string(f.bytes) + " bytes"});
+  // An original path's restored copy: each backed-up path is restored under its last component
+  // (`/` as the root itself, docs/user-guide.md); a relative name is relative to the first path.
+  auto restored_at = [&](const std::string& original) -> std::string {
+    for (const auto& p : paths) {
+      const std::string top = p == "/" ? root : root + "/" + fs::path(p).filename().string();
+      if (original == p) return top;
+      if (p == "/") return root + original;
+      if (original.rfind(p + "/", 0) == 0) return top + original.substr(p.size());
+    }
+    return "";
+  };
+  const std::string first = restored_at(paths.front());
+  for (const auto& want : c.expect_files) {
+    const std::string at = want.front() == '/' ? restored_at(want) : first + "/" + want;
+    if (at.empty()) {
+      r.checks.push_back({"file " + want, false, false, "is under none of the component's paths"});
+      continue;
+    }
+    std::error_code ec;
+    const bool there = fs::exists(at, ec);
+    r.checks.push_back({"file " + want, there, false, there ? "present" : "missing from the restored tree"});
+  }
+  for (const auto& cmd : c.commands) r.checks.push_back(run_command(cmd, root, first, &ctx.cancel));
+  r.newest_data = parse_time(snap.time);
+}
+
+// The SQL checks as a pg verify checks file (src/sources/postgres/checks_file.h) in `dir`.
+std::string write_checks_file(const std::vector<SqlCheck>& checks, const std::string& dir) {
+  if (checks.empty()) return "";
+  std::string path = dir + "/checks.sql";
+  std::ofstream out(path);
+  for (const auto& s : checks) {
+    std::string name = s.name;
+    for (char& ch : name)
+      if (ch == '\n') ch = ' ';
+    out << "-- check: " << name << "\n-- database: " << s.database << "\n-- expect: " << s.expect << "\n"
+        << s.query << "\n\n";
+  }
+  if (!out) throw Error(ErrorKind::Io, "cannot write the drill's SQL checks to " + path);
+  return path;
+}
+
+RecoveryTarget pg_target(const ComponentRun& run) {
+  const PgRecoverTo& t = run.component.recover_to;
+  auto just_before_incident = [&] {
+    RecoveryTarget r = RecoveryTarget::of(RecoveryTarget::Kind::Time, rfc3339_utc(run.incident, true));
+    r.inclusive = false;
+    return r;
+  };
+  switch (t.kind) {
+    case PgRecoverTo::Kind::Latest:
+      return run.incident_given ? just_before_incident() : RecoveryTarget::of(RecoveryTarget::Kind::Latest);
+    case PgRecoverTo::Kind::Incident: return just_before_incident();
+    case PgRecoverTo::Kind::Backup: return RecoveryTarget::of(RecoveryTarget::Kind::Immediate);
+    case PgRecoverTo::Kind::Time: return RecoveryTarget::of(RecoveryTarget::Kind::Time, utc_time(t.value));
+    case PgRecoverTo::Kind::Lsn: return RecoveryTarget::of(RecoveryTarget::Kind::Lsn, t.value);
+    case PgRecoverTo::Kind::Name: return RecoveryTarget::of(RecoveryTarget::Kind::Name, t.value);
+  }
+  return RecoveryTarget::of(RecoveryTarget::Kind::Latest);
+}
+
+void postgres_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
+  const ComponentSpec& c = run.component;
+  std::unique_ptr<Repository> repo;
+  Scratch scratch;
+  scratch.path = make_scratch(scratch_parent(run.spec), run.spec.name, c.name);
+  PgVerifyOptions o;
+  o.source_name = c.source;
+  o.scratch_parent = scratch.path;
+  o.owner = run.env.pg_owner;
+  o.target = pg_target(run);
+  o.checks_file = write_checks_file(c.sql, scratch.path);
+  {
+    PhaseTimer t(r, run.drill_start, "locate");
+    repo = run.env.open_repository();
+    Snapshot base;
+    if (o.target.kind == RecoveryTarget::Kind::Immediate) {
+      base = locate(
+          *repo, run,
+          [&](const Snapshot& s) { return s.source_kind == "postgres" && s.source_name == c.source && !s.partial; },
+          "PostgreSQL source '" + c.source + "'");
+    } else {
+      if (c.snapshot != "latest") o.snapshot = c.snapshot;
+      base = *ops::pg_verify_replay_point(*repo, o);
+      o.restore_command = run.env.wal_fetch_command(snapshot_meta(base, "system_id"));
+    }
+    o.snapshot = base.id.hex();
+    fill_point(r, base);
+  }
+  // pg verify restores, starts (replaying WAL to the target) and checks in one call; its own
+  // timings split that span into phases.
+  const double began = wall_now() - run.drill_start;
+  ops::PgVerifyOpResult v = ops::pg_verify(*repo, o, ctx);
+  const auto& res = v.verify;
+  r.phases.push_back({"restore", began, began + res.restore_s});
+  r.phases.push_back({o.target.kind == RecoveryTarget::Kind::Immediate ? "start" : "start and WAL replay",
+                      began + res.restore_s, began + res.restore_s + res.start_s});
+  r.phases.push_back({"validate", began + res.restore_s + res.start_s, wall_now() - run.drill_start});
+  for (const auto& chk : res.checks)
+    r.checks.push_back({chk.name + (chk.database.empty() ? "" : " (" + chk.database + ")"), chk.passed, chk.skipped,
+                        chk.detail});
+  if (res.newest_data_time > 0) r.newest_data = res.newest_data_time;
+}
+
+void redis_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
+  const ComponentSpec& c = run.component;
+  std::unique_ptr<Repository> repo;
+  Scratch scratch;
+  scratch.path = make_scratch(scratch_parent(run.spec), run.spec.name, c.name);
+  ops::RedisVerifyRequest o;
+  {
+    PhaseTimer t(r, run.drill_start, "locate");
+    repo = run.env.open_repository();
+    Snapshot s = locate(
+        *repo, run,
+        [&](const Snapshot& s) { return s.source_kind == "redis" && s.source_name == c.source && !s.partial; },
+        "Redis source '" + c.source + "'");
+    fill_point(r, s);
+    o.snapshot = s.id.hex();
+  }
+  o.source = c.source;
+  o.scratch_parent = scratch.path;
+  o.samples = c.redis_samples;
+  const double began = wall_now() - run.drill_start;
+  ops::RedisVerifyOpResult v = ops::redis_verify(*repo, o, ctx);
+  r.phases.push_back({"restore", began, began + v.restore_s});
+  r.phases.push_back({"start", began + v.restore_s, began + v.restore_s + v.load_s});
+  r.phases.push_back({"validate", began + v.restore_s + v.load_s, wall_now() - run.drill_start});
+  for (const auto& chk : v.checks) r.checks.push_back({chk.name, chk.passed, false, chk.detail});
+  if (c.min_keys)
+    r.checks.push_back({"at least " + std::to_string(*c.min_keys) + " keys", v.keys_loaded >= *c.min_keys, false,
+                        std::to_string(v.keys_loaded) + " keys loaded"});
+  r.newest_data = parse_time(v.snapshot.time);
+}
+
+void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
+  const ComponentSpec& c = run.component;
+  std::unique_ptr<Repository> repo;
+  Snapshot s;
+  {
+    PhaseTimer t(r, run.drill_start, "locate");
+    repo = run.env.open_repository();
+    s = locate(
+        *repo, run, [&](const Snapshot& p) { return p.source_kind == "kafka" && p.source_name == c.source; },
+        "Kafka source '" + c.source + "'");
+    fill_point(r, s);
+  }
+  PhaseTimer t(r, run.drill_start, "validate");
+  ops::KafkaVerifyRequest req;
+  req.snapshot = s.id.hex();
+  req.source = c.source;
+  ops::KafkaVerifyOpResult v = ops::kafka_verify(*repo, req, ctx);
+  for (const auto& p : v.partitions)
+    r.checks.push_back({"archive " + p.topic + "/" + std::to_string(p.partition), p.passed, false,
+                        p.passed ? std::to_string(p.records) + " records, offsets " + std::to_string(p.first) + "-" +
+                                       std::to_string(p.last)
+                                 : p.problem});
+  if (c.min_records)
+    r.checks.push_back({"at least " + std::to_string(*c.min_records) + " records", v.records >= *c.min_records, false,
+                        std::to_string(v.records) + " records archived"});
+  // The newest record's own timestamp (milliseconds), recorded by the archive.
+  const auto& meta = s.metadata;
+  if (meta.contains("newest_record_time") && meta["newest_record_time"].contains("value") &&
+      meta["newest_record_time"]["value"].is_number())
+    r.newest_data = meta["newest_record_time"]["value"].get<double>() / 1000;
+  else
+    r.newest_data = parse_time(s.time);
+}
+
+}  // namespace
+
+std::string scratch_parent(const DrillSpec& spec) {
+  if (!spec.scratch_dir.empty()) return spec.scratch_dir;
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+std::string make_scratch(const std::string& parent, const std::string& drill, const std::string& component) {
+  std::string tmpl = parent + "/arca-drill-" + drill + "-" + component + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw_errno("mkdtemp", tmpl, errno);
+  std::ofstream marker(tmpl + "/" + kMarker);
+  marker << getpid() << " " << process_start(getpid()) << "\n";
+  if (!marker) throw Error(ErrorKind::Io, "cannot write the drill's marker in " + tmpl);
+  return tmpl;
+}
+
+std::vector<std::string> remove_stale_scratch(const std::string& parent) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("arca-drill-", 0) != 0 || !e.is_directory(ec) || e.is_symlink(ec)) continue;
+    std::ifstream marker(e.path() / kMarker);
+    pid_t pid = 0;
+    std::string started;
+    if (!(marker >> pid >> started)) continue;  // not (or not yet) a drill's: never touched
+    if (pid > 0 && process_start(pid) == started) continue;  // its drill still runs
+    // Servers the killed drill left running there (a scratch postgres or redis-server has its
+    // working directory inside): stopped before their files go.
+    const std::string root = fs::canonical(e.path(), ec).string();
+    DIR* proc = opendir("/proc");
+    for (dirent* d = proc ? readdir(proc) : nullptr; d; d = readdir(proc)) {
+      pid_t p = static_cast<pid_t>(std::atoi(d->d_name));
+      if (p <= 0) continue;
+      std::string cwd = fs::read_symlink("/proc/" + std::to_string(p) + "/cwd", ec).string();
+      if (!ec && !root.empty() && (cwd == root || cwd.rfind(root + "/", 0) == 0)) kill(p, SIGKILL);
+    }
+    if (proc) closedir(proc);
+    fs::remove_all(e.path(), ec);
+    if (!ec) removed.push_back(e.path().string());
+  }
+  return removed;
+}
+
+ComponentResult run_component(const ComponentRun& run) {
+  const ComponentSpec& c = run.component;
+  ComponentResult r;
+  r.name = c.name;
+  r.kind = c.kind;
+  r.objectives = c.objectives;
+  if (c.kind == ComponentKind::Files) {
+    for (const auto& p : c.paths) r.source += (r.source.empty() ? "" : " ") + p;
+  } else {
+    r.source = c.source;
+  }
+  JobContext local;
+  JobContext& ctx = run.env.ctx ? *run.env.ctx : local;
+  try {
+    switch (c.kind) {
+      case ComponentKind::Files: files_component(run, r, ctx); break;
+      case ComponentKind::Postgres: postgres_component(run, r, ctx); break;
+      case ComponentKind::Redis: redis_component(run, r, ctx); break;
+      case ComponentKind::Kafka: kafka_component(run, r, ctx); break;
+    }
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Cancelled) throw;
+    r.error = e.what();
+  } catch (const std::exception& e) {
+    r.error = e.what();
+  }
+  return r;
+}
+
+}  // namespace arca::drill

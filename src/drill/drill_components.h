@@ -1,0 +1,31 @@
+// One component of a drill: locate its recovery point (the newest at or before the incident),
+// restore it (to a scratch location the drill owns, or the explicit directory), start its service
+// where it has one, validate, clean up; every step timed as a Phase. Internal to src/drill.
+#pragma once
+#include "drill/drill_run.h"
+
+namespace arca::drill {
+
+struct ComponentRun {
+  const DrillSpec& spec;
+  const ComponentSpec& component;
+  const DrillEnvironment& env;
+  double drill_start = 0;  // unix seconds
+  double incident = 0;     // unix seconds
+  bool incident_given = false;
+};
+
+// Never throws for the component's own failures: they end up in ComponentResult::error (or a
+// failed check). A cancel is rethrown (Error(Cancelled)).
+ComponentResult run_component(const ComponentRun& run);
+
+// The scratch directory of one component: "<parent>/arca-drill-<drill>-<component>-XXXXXX",
+// holding a marker file naming the drill and its process, so that a later drill can tell its own
+// leftovers (from a killed run) from anything else.
+std::string make_scratch(const std::string& parent, const std::string& drill, const std::string& component);
+// Removes scratch directories under `parent` that a drill made and whose process is gone; returns
+// what it removed. Never touches a directory without the marker.
+std::vector<std::string> remove_stale_scratch(const std::string& parent);
+std::string scratch_parent(const DrillSpec& spec);  // spec.scratch_dir, else $TMPDIR, else /tmp
+
+}  // namespace arca::drill

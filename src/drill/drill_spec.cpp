@@ -1,0 +1,276 @@
+#include "drill/drill_spec.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "server/config_reader.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace arca::drill {
+
+using server::ConfigReader;
+
+std::string_view to_string(ComponentKind k) {
+  switch (k) {
+    case ComponentKind::Postgres: return "postgres";
+    case ComponentKind::Redis: return "redis";
+    case ComponentKind::Kafka: return "kafka";
+    case ComponentKind::Files: return "files";
+  }
+  return "files";
+}
+
+const ComponentSpec* DrillSpec::component(const std::string& name) const {
+  for (const auto& c : components)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+namespace {
+
+const ConfigReader::Keys kTopKeys{"drill", "incident-time", "scratch", "components"};
+const ConfigReader::Keys kComponentKeys{"kind",       "source",       "host",     "paths",    "snapshot",
+                                        "recover-to", "directory",    "objectives", "depends-on", "validate"};
+const ConfigReader::Keys kObjectiveKeys{"rto", "rpo"};
+const ConfigReader::Keys kValidateKeys{"sql", "commands", "files", "samples", "min-keys", "min-records"};
+const ConfigReader::Keys kSqlKeys{"name", "database", "query", "expect"};
+const ConfigReader::Keys kCommandKeys{"name", "run", "expect-exit", "expect-output"};
+
+class Parser {
+ public:
+  explicit Parser(std::vector<ConfigError>& errors) : errors_(errors), r_(errors) {}
+
+  void parse(const YAML::Node& root, DrillSpec& d) {
+    if (!r_.map(root, "", kTopKeys)) return;
+    r_.require(root, "drill", "", "the drill's name (drill: nightly)");
+    r_.text(root, "drill", "", d.name);
+    std::string incident;
+    if (r_.text(root, "incident-time", "", incident) && incident != "now") {
+      d.incident_time = parse_time(incident);
+      if (!d.incident_time)
+        r_.error(root["incident-time"], "incident-time",
+                 "'" + incident + "' is not a time: give RFC 3339 with a zone (2026-12-07T14:05:00Z) or now");
+    }
+    r_.text(root, "scratch", "", d.scratch_dir);
+    if (!r_.require(root, "components", "", "at least one component to restore")) return;
+    for (const auto& e : r_.named_map(root["components"], "components")) {
+      ComponentSpec c;
+      c.name = e.name;
+      c.line = ConfigReader::line_of(e.key);
+      component(e.value, "components." + e.name, c);
+      d.components.push_back(std::move(c));
+    }
+    if (d.components.empty() && root["components"].IsMap())
+      r_.error(root["components"], "components", "names no component: a drill restores at least one");
+    dependencies(root["components"], d);
+  }
+
+ private:
+  void component(const YAML::Node& n, const std::string& p, ComponentSpec& c) {
+    if (!r_.map(n, p, kComponentKeys)) return;
+    std::string kind;
+    if (r_.require(n, "kind", p, "postgres, redis, kafka or files") && r_.text(n, "kind", p, kind)) {
+      if (kind == "postgres") c.kind = ComponentKind::Postgres;
+      else if (kind == "redis") c.kind = ComponentKind::Redis;
+      else if (kind == "kafka") c.kind = ComponentKind::Kafka;
+      else if (kind == "files") c.kind = ComponentKind::Files;
+      else r_.error(n["kind"], p + ".kind", "'" + kind + "' is not one of postgres, redis, kafka or files");
+    }
+    const bool files = c.kind == ComponentKind::Files;
+    if (files) {
+      if (r_.require(n, "paths", p, "the backed-up paths whose newest recovery point is restored"))
+        r_.list(n, "paths", p, c.paths);
+      r_.text(n, "host", p, c.host);
+      if (n["source"].IsDefined())
+        r_.error(n["source"], p + ".source", "files components name their recovery points by paths (and host)");
+    } else {
+      if (r_.require(n, "source", p, "the source name its recovery points carry")) r_.text(n, "source", p, c.source);
+      for (const char* k : {"paths", "host", "directory"})
+        if (n[k].IsDefined()) r_.error(n[k], p + "." + k, "applies to files components only");
+    }
+    r_.text(n, "snapshot", p, c.snapshot);
+    if (n["recover-to"].IsDefined()) {
+      if (c.kind != ComponentKind::Postgres)
+        r_.error(n["recover-to"], p + ".recover-to", "applies to postgres components only");
+      else
+        recover_to(n, p, c.recover_to);
+    }
+    if (files && r_.text(n, "directory", p, c.directory) && !std::filesystem::path(c.directory).is_absolute())
+      r_.error(n["directory"], p + ".directory", "must be an absolute path");
+    if (n["objectives"].IsDefined() && r_.map(n["objectives"], p + ".objectives", kObjectiveKeys)) {
+      int64_t s = 0;
+      if (r_.duration(n["objectives"], "rto", p + ".objectives", s)) c.objectives.rto_s = s;
+      if (r_.duration(n["objectives"], "rpo", p + ".objectives", s)) c.objectives.rpo_s = s;
+    }
+    r_.list(n, "depends-on", p, c.depends_on);
+    if (n["validate"].IsDefined()) validate(n["validate"], p + ".validate", c);
+  }
+
+  void recover_to(const YAML::Node& n, const std::string& p, PgRecoverTo& t) {
+    const YAML::Node v = n["recover-to"];
+    const std::string field = p + ".recover-to";
+    if (v.IsScalar()) {
+      const std::string s = v.Scalar();
+      if (s == "latest") t.kind = PgRecoverTo::Kind::Latest;
+      else if (s == "incident") t.kind = PgRecoverTo::Kind::Incident;
+      else if (s == "backup") t.kind = PgRecoverTo::Kind::Backup;
+      else r_.error(v, field, "'" + s + "' is not latest, incident, backup, {time: …}, {lsn: …} or {name: …}");
+      return;
+    }
+    if (!r_.map(v, field, {"time", "lsn", "name"})) return;
+    if (v.size() != 1) {
+      r_.error(v, field, "give one of time, lsn or name");
+      return;
+    }
+    if (r_.text(v, "time", field, t.value)) {
+      t.kind = PgRecoverTo::Kind::Time;
+      if (!parse_time(t.value))
+        r_.error(v["time"], field + ".time", "'" + t.value + "' is not a time: give RFC 3339 with a zone");
+    } else if (r_.text(v, "lsn", field, t.value)) {
+      t.kind = PgRecoverTo::Kind::Lsn;
+      if (t.value.find('/') == std::string::npos)
+        r_.error(v["lsn"], field + ".lsn", "'" + t.value + "' is not an LSN (like 0/3000060)");
+    } else if (r_.text(v, "name", field, t.value)) {
+      t.kind = PgRecoverTo::Kind::Name;
+    }
+  }
+
+  void validate(const YAML::Node& n, const std::string& p, ComponentSpec& c) {
+    if (!r_.map(n, p, kValidateKeys)) return;
+    auto only = [&](const char* key, ComponentKind kind) {
+      if (n[key].IsDefined() && c.kind != kind) {
+        r_.error(n[key], p + "." + key, "applies to " + std::string(to_string(kind)) + " components only");
+        return false;
+      }
+      return n[key].IsDefined();
+    };
+    if (only("sql", ComponentKind::Postgres)) sql(n["sql"], p + ".sql", c.sql);
+    if (only("files", ComponentKind::Files)) r_.list(n, "files", p, c.expect_files);
+    int v = 0;
+    if (only("samples", ComponentKind::Redis) && r_.integer(n, "samples", p, v, 0, 100000))
+      c.redis_samples = size_t(v);
+    if (only("min-keys", ComponentKind::Redis) && r_.integer(n, "min-keys", p, v, 0, 2000000000))
+      c.min_keys = uint64_t(v);
+    if (only("min-records", ComponentKind::Kafka) && r_.integer(n, "min-records", p, v, 0, 2000000000))
+      c.min_records = uint64_t(v);
+    if (n["commands"].IsDefined()) commands(n["commands"], p + ".commands", c.commands);
+  }
+
+  void sql(const YAML::Node& list, const std::string& p, std::vector<SqlCheck>& out) {
+    if (!list.IsSequence()) {
+      r_.error(list, p, "must be a list of {query: …, expect: …}");
+      return;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string f = p + "[" + std::to_string(i) + "]";
+      SqlCheck s;
+      if (!r_.map(list[i], f, kSqlKeys)) continue;
+      r_.require(list[i], "query", f);
+      r_.require(list[i], "expect", f, "the value the query's first column must have");
+      r_.text(list[i], "query", f, s.query);
+      r_.text(list[i], "expect", f, s.expect);
+      r_.text(list[i], "database", f, s.database);
+      s.name = s.query;
+      r_.text(list[i], "name", f, s.name);
+      out.push_back(std::move(s));
+    }
+  }
+
+  void commands(const YAML::Node& list, const std::string& p, std::vector<CommandCheck>& out) {
+    if (!list.IsSequence()) {
+      r_.error(list, p, "must be a list of {run: [program, args…], expect-exit: 0}");
+      return;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string f = p + "[" + std::to_string(i) + "]";
+      CommandCheck cmd;
+      if (!r_.map(list[i], f, kCommandKeys)) continue;
+      if (r_.require(list[i], "run", f, "[program, args…] (no shell)") && r_.list(list[i], "run", f, cmd.argv) &&
+          cmd.argv.empty())
+        r_.error(list[i]["run"], f + ".run", "names no program");
+      r_.integer(list[i], "expect-exit", f, cmd.expect_exit, 0, 255);
+      std::string expect;
+      if (r_.text(list[i], "expect-output", f, expect)) cmd.expect_output = expect;
+      cmd.name = cmd.argv.empty() ? "command" : cmd.argv.front();
+      r_.text(list[i], "name", f, cmd.name);
+      out.push_back(std::move(cmd));
+    }
+  }
+
+  // Every name a component depends on exists, and the graph has no cycle.
+  void dependencies(const YAML::Node& components, const DrillSpec& d) {
+    for (const auto& c : d.components)
+      for (const auto& dep : c.depends_on)
+        if (!d.component(dep) || dep == c.name)
+          r_.error(components[c.name]["depends-on"], "components." + c.name + ".depends-on",
+                   dep == c.name ? "a component cannot depend on itself" : "no component named '" + dep + "'");
+    // Kahn's algorithm: whatever cannot be ordered lies on a cycle.
+    std::set<std::string> done;
+    bool progress = true;
+    while (progress) {
+      progress = false;
+      for (const auto& c : d.components) {
+        if (done.count(c.name)) continue;
+        bool ready = std::all_of(c.depends_on.begin(), c.depends_on.end(),
+                                 [&](const std::string& dep) { return done.count(dep) || !d.component(dep); });
+        if (ready) done.insert(c.name), progress = true;
+      }
+    }
+    for (const auto& c : d.components)
+      if (!done.count(c.name)) {
+        r_.error(components[c.name]["depends-on"], "components." + c.name + ".depends-on",
+                 "is part of a dependency cycle");
+        break;
+      }
+  }
+
+  std::vector<ConfigError>& errors_;
+  ConfigReader r_;
+};
+
+}  // namespace
+
+DrillLoad parse_drill(const std::string& text, const std::string& path) {
+  (void)path;
+  DrillLoad out;
+  DrillSpec d;
+  try {
+    YAML::Node root = YAML::Load(text);
+    Parser(out.errors).parse(root, d);
+  } catch (const YAML::ParserException& e) {
+    ConfigError err;
+    if (!e.mark.is_null()) err.line = e.mark.line + 1, err.column = e.mark.column + 1;
+    err.message = "not valid YAML: " + e.msg;
+    out.errors.push_back(err);
+  }
+  std::stable_sort(out.errors.begin(), out.errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  if (out.errors.empty()) out.spec = std::move(d);
+  return out;
+}
+
+DrillLoad load_drill(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT) throw Error(ErrorKind::NotFound, "drill file " + path + " does not exist");
+    throw_errno("stat", path, err);
+  }
+  if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::Usage, "drill file " + path + " is a directory: give the YAML file");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(ErrorKind::Io, "cannot read drill file " + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << f.rdbuf();
+  return parse_drill(text.str(), path);
+}
+
+}  // namespace arca::drill
