@@ -3,10 +3,15 @@
 // (--json: exactly that); the server's error kinds become the usual exit codes (401 -> 11,
 // 403 -> 15, 404 -> 10, 409 -> 16; no server answering -> 10).
 #include <httplib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -14,6 +19,7 @@
 #include "ops/error_table.h"
 #include "repo/snapshot_filter.h"
 #include "util/error.h"
+#include "util/name_format.h"
 
 namespace arca {
 
@@ -59,11 +65,11 @@ class ApiClient {
     // reverse proxy's) goes before every path.
     size_t scheme_end = url_.find("://");
     size_t path_start = url_.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-    std::string origin = path_start == std::string::npos ? url_ : url_.substr(0, path_start);
+    origin_ = path_start == std::string::npos ? url_ : url_.substr(0, path_start);
     prefix_ = path_start == std::string::npos ? "" : url_.substr(path_start);
     if (scheme_end == std::string::npos || (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0))
       throw Error(ErrorKind::Usage, "--server '" + url_ + "': expected http://HOST:PORT or https://HOST:PORT");
-    http_ = std::make_unique<httplib::Client>(origin);
+    http_ = std::make_unique<httplib::Client>(origin_);
     if (!http_->is_valid()) throw Error(ErrorKind::Usage, "--server '" + url_ + "' is not a usable URL");
     http_->set_connection_timeout(5);
     http_->set_read_timeout(30);
@@ -103,6 +109,13 @@ class ApiClient {
       if (e == httplib::Error::SSLServerVerification || e == httplib::Error::SSLLoadingCerts)
         throw Error(ErrorKind::Unreachable, "the server at " + url_ + " has a certificate this machine does not trust: " +
                                                 "give its CA with --cacert FILE");
+      if (e == httplib::Error::SSLConnection || e == httplib::Error::Read) {
+        bool https = url_.rfind("https://", 0) == 0;
+        if (other_scheme_answers(https))
+          throw Error(ErrorKind::Usage, "the server at " + url_ + (https ? " answered plain HTTP: use http://"
+                                                                          : " answered with TLS: use https://") +
+                                            url_.substr(url_.find("://") + 3));
+      }
       throw Error(ErrorKind::Unreachable, "no server answers at " + url_ + ": is `arca server` running? (" +
                                               httplib::to_string(e) + ")");
     }
@@ -120,7 +133,18 @@ class ApiClient {
     throw Error(kind_for(r->status, body), message);
   }
 
-  std::string url_, prefix_;
+  // After a TLS handshake or a read that failed: whether the server answers /healthz in the other
+  // protocol (https:// given for a plain-HTTP server, or http:// for a TLS one), the usual mistake
+  // behind those errors. The certificate does not matter here: nothing is sent but the probe.
+  bool other_scheme_answers(bool https) const {
+    httplib::Client probe((https ? "http://" : "https://") + origin_.substr(origin_.find("://") + 3));
+    probe.set_connection_timeout(2);
+    probe.set_read_timeout(5);
+    if (!https) probe.enable_server_certificate_verification(false);
+    return static_cast<bool>(probe.Get(prefix_ + "/healthz"));
+  }
+
+  std::string url_, origin_, prefix_;
   std::unique_ptr<httplib::Client> http_;
   httplib::Headers headers_;
 };
@@ -199,12 +223,55 @@ std::string duration_cell(const nlohmann::json& j) {
   return j["duration_s"].is_number() ? human_duration(j["duration_s"].get<double>()) : "-";
 }
 
+// The width the table must fit: the terminal's, or $COLUMNS when standard output is not one; 0
+// (no limit) for a pipe without $COLUMNS, so that scripts get whole lines.
+size_t output_columns() {
+  winsize ws{};
+  if (::isatty(STDOUT_FILENO) && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  const char* env = std::getenv("COLUMNS");
+  size_t n = 0;
+  if (env && *env) std::from_chars(env, env + std::strlen(env), n);
+  return n;
+}
+
+// `s` cut to at most `width` terminal columns, ending in "…" when cut (whole UTF-8 characters).
+std::string cut_to_width(const std::string& s, size_t width) {
+  if (display_width(s) <= width) return s;
+  std::string out;
+  size_t used = 0;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = 1;
+    while (i + len < s.size() && (static_cast<unsigned char>(s[i + len]) & 0xC0) == 0x80) len++;
+    if (used + 1 > width - 1) break;  // one column stays for the ellipsis
+    out.append(s, i, len);
+    used++;
+    i += len;
+  }
+  return out + "…";
+}
+
 void print_jobs(const nlohmann::json& jobs) {
+  const std::vector<std::string> header{"ID", "Plan", "Kind", "State", "Trigger", "Created (UTC)", "Duration", "Reason"};
   std::vector<std::vector<std::string>> rows;
   for (const auto& j : jobs["jobs"])
     rows.push_back({text(j["id"]), text(j["plan"]), text(j["kind"]), text(j["state"]), text(j["trigger"]),
                     time_cell(j["created_at"]), duration_cell(j), j["reason"].is_null() ? "" : text(j["reason"])});
-  print_table({"ID", "Plan", "Kind", "State", "Trigger", "Created (UTC)", "Duration", "Reason"}, rows, {true});
+  // Reasons can be long (a whole error message): the last column gets what the terminal has left
+  // (at least its title's width); `arca jobs show ID` and --json keep them whole.
+  bool cut = false;
+  if (size_t columns = output_columns(); columns > 0) {
+    size_t used = 0;
+    for (size_t c = 0; c + 1 < header.size(); c++) {
+      size_t w = display_width(header[c]);
+      for (const auto& r : rows) w = std::max(w, display_width(r[c]));
+      used += w + 2;
+    }
+    size_t room = std::max(columns > used ? columns - used : 0, display_width(header.back()));
+    for (auto& r : rows)
+      if (display_width(r.back()) > room) r.back() = cut_to_width(r.back(), room), cut = true;
+  }
+  print_table(header, rows, {true});
+  if (cut) std::cout << "(reasons cut to fit: arca jobs show ID, or --json, has them whole)\n";
   if (!jobs["next_before_id"].is_null())
     std::cout << "more: arca jobs --before-id " << text(jobs["next_before_id"]) << "\n";
 }

@@ -35,8 +35,10 @@ repositories:
   main: {location: $REPO, password-file: $T/repo.pass}
 sources:
   src: {kind: files, repository: main, paths: [$T/src]}
+  gone: {kind: files, repository: main, paths: [$T/$(printf 'gone%.0s' $(seq 30))]}
 plans:
   daily: {source: src, schedule: {cron: "@yearly"}}
+  lost: {source: gone, schedule: {cron: "@yearly"}}
 EOF
 chmod 600 "$CONF"
 make_token "$CONF"
@@ -90,6 +92,21 @@ wait_for 10 eval "api /api/v1/jobs/$job | grep -q '\"state\":\"SUCCESS\"'"
 want 409 conflict -H "$(bearer "$ADMIN")" $(post) -d '{}' "/api/v1/jobs/$job/cancel"
 expect_exit 16 a jobs cancel "$job"
 want 404 not_found -H "$(bearer "$ADMIN")" /api/v1/jobs/999999
+
+step "CLI clients: a filter naming nothing exits 2 naming it, https to plain HTTP says use http://, long reasons fit 80 columns"
+expect_exit 2 a jobs --plan dayly
+err_contains "no plan 'dayly' in the configuration or the catalog; did you mean 'daily'?"
+expect_exit 2 a jobs --since yesterday
+err_contains "RFC 3339"
+expect_exit 2 a status --server "https://127.0.0.1:$SERVER_PORT"
+err_contains "answered plain HTTP: use http://127.0.0.1:$SERVER_PORT"
+a plans run lost > /dev/null
+wait_for 10 eval "api '/api/v1/jobs?plan=lost' | grep -q '\"state\":\"FAILED\"'"
+COLUMNS=80 a jobs > "$T/jobs.txt"
+python3 -c 'import sys; w = max(len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")); sys.exit(w > 80)' "$T/jobs.txt" \
+  || { cat "$T/jobs.txt" >&2; fail "arca jobs is wider than COLUMNS=80"; }
+grep -q "…" "$T/jobs.txt" || { cat "$T/jobs.txt" >&2; fail "the long reason was not cut"; }
+a jobs --json | grep -q "$(printf 'gone%.0s' $(seq 30))" || fail "--json does not keep the whole reason"
 
 step "CLI clients: a wrong token exits 11, a viewer's run 15, no server 10"
 echo "arca_tok_000000000000_$(printf 'f%.0s' $(seq 64))" > "$T/wrong.token"
