@@ -84,7 +84,21 @@ void run_prune(JobScope& s, JobOutcome& out) {
   req.grace = s.plan.prune_grace;
   req.max_unused = s.plan.prune_max_unused;
   Repository& repo = s.repo.get();
-  ops::PruneResult r = ops::prune(repo, req, s.ctx);
+  ops::PruneResult r;
+  try {
+    r = ops::prune(repo, req, s.ctx);
+  } catch (const Error& e) {
+    // The refusal to delete at once while backups run speaks of the CLI's `--grace 0`; here the
+    // operator must change the plan's field instead.
+    if (e.kind() != ErrorKind::Conflict || req.grace != "0") throw;
+    std::string m = e.what();
+    auto replace = [&m](const std::string& from, const std::string& to) {
+      if (size_t at = m.find(from); at != std::string::npos) m.replace(at, from.size(), to);
+    };
+    replace("--grace 0", "prune-grace: 0 (plan '" + s.plan.name + "')");
+    replace("Run prune with a grace period", "Give the plan a prune-grace span");
+    throw Error(ErrorKind::Conflict, m);
+  }
   out.result = r.to_json();
   s.repo.report_stored_bytes(r.packs.stored_bytes_after);
   // The catalog's index of this repository becomes exactly what is left.

@@ -11,6 +11,7 @@
 
 #include "mem_repo.h"
 #include "ops/error_table.h"
+#include "repo/writer_sessions.h"
 #include "server/job_runner.h"
 #include "test_util.h"
 
@@ -308,6 +309,22 @@ TEST_F(ServerJobRunner, PruneReportsEveryPointOfTheRepository) {
   EXPECT_EQ(sources, (std::vector<std::string>{"docs", "other"}));
   EXPECT_TRUE(o.result.contains("packs"));
   EXPECT_GT(runtime.repository("main")->stored_bytes, 0u);
+}
+
+// A prune plan with prune-grace: 0 is refused while a backup runs; the reason names the plan's
+// field, not the CLI's --grace.
+TEST_F(ServerJobRunner, PruneGraceZeroRefusalNamesTheField) {
+  auto repo = open_test_repo(repo_path);
+  std::string writer = register_writer(*repo);  // a backup of this process, running
+  PlanConfig p = plan("weekly-prune", JobKind::Prune, "", "main");
+  p.prune_grace = "0";
+  JobOutcome o = run(p);
+  unregister_writer(*repo, writer);
+  EXPECT_EQ(o.state, JobState::Failed);
+  EXPECT_EQ(o.exit_code, kExitConflict) << o.reason;
+  EXPECT_NE(o.reason.find("prune-grace: 0 (plan 'weekly-prune') deletes at once"), std::string::npos) << o.reason;
+  EXPECT_NE(o.reason.find("Give the plan a prune-grace span"), std::string::npos) << o.reason;
+  EXPECT_EQ(o.reason.find("--grace"), std::string::npos) << o.reason;
 }
 
 TEST_F(ServerJobRunner, MissingRepositoryFailsWithNotFound) {
