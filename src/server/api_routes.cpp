@@ -105,13 +105,13 @@ void check_filter_name(ApiContext& ctx, const char* param, const std::string& na
                     "' in the configuration or the catalog";
   if (std::string near = config_values::nearest(name, names); !near.empty()) {
     msg += "; did you mean '" + near + "'?";
-  } else if (names.empty()) {
-    msg += std::string(" (the configuration has no ") + param + ")";
   } else {
+    const std::string plural = std::string_view(param) == "repository" ? "repositories" : param + std::string("s");
+    msg += "; the configuration's " + plural + ": ";
     constexpr size_t kShown = 10;
-    msg += " (";
     for (size_t i = 0; i < names.size() && i < kShown; i++) msg += (i ? ", " : "") + std::string(names[i]);
-    msg += names.size() > kShown ? ", … " + std::to_string(names.size()) + " in all)" : ")";
+    if (names.empty()) msg += "none";
+    if (names.size() > kShown) msg += ", … (" + std::to_string(names.size()) + " in all)";
   }
   throw Error(ErrorKind::Usage, msg);
 }

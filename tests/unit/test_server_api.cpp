@@ -395,7 +395,9 @@ TEST_F(ServerApi, JobsFilterNamingNothingIs400) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"/api/v1/jobs?plan=nosuch", "no plan 'nosuch' in the configuration or the catalog"},
       {"/api/v1/jobs?source=dbb", "no source 'dbb' in the configuration or the catalog; did you mean 'db'?"},
-      {"/api/v1/jobs?repository=elsewhere", "no repository 'elsewhere'"},
+      {"/api/v1/jobs?repository=elsewhere", "no repository 'elsewhere' in the configuration or the catalog; the "
+                                            "configuration's repositories: none"},
+      {"/api/v1/jobs?source=zzzzzz", "; the configuration's sources: db"},
   };
   for (const auto& [path, says] : cases) {
     auto r = get(path, viewer);
