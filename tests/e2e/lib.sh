@@ -50,17 +50,9 @@ expect_exit() {
 }
 err_contains() { grep -q -- "$1" "$T/err" || { cat "$T/err" >&2; fail "stderr lacks '$1'"; }; }
 
-# One line per entry: path, type, mode, owner, size, mtime, link target, content hash, xattrs.
-manifest() {
-  local dir=$1
-  (cd "$dir" && find . -mindepth 1 -printf '%P\t%y\t%m\t%U:%G\t%s\t%T@\t%l\n' | sort | while IFS=$'\t' read -r p y m o s t l; do
-    local h=- x=-
-    [ "$y" = f ] && h=$(sha256sum < "$p" | cut -c1-16)
-    [ "$y" = d ] && s=-
-    x=$(getfattr -h -d -m - --absolute-names "$p" 2>/dev/null | grep -v '^#' | tr '\n' ' ' || true)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$y" "$m" "$o" "$s" "$t" "$l" "$h" "$x"
-  done)
-}
+# One line per entry: path, type, mode, owner, size, mtime, link target, content hash, xattrs
+# (manifest.py: one process per tree).
+manifest() { python3 "$(dirname "${BASH_SOURCE[0]}")/manifest.py" "$1"; }
 
 # Requires two directory trees to be identical in content and metadata.
 same_tree() {

@@ -124,10 +124,14 @@ a lock add --repo "$REPO" "${ids[3]}" --mode legal-hold -q
 mapfile -t race < <(a lock list --repo "$REPO" --json | python3 -c '
 import json,sys; print("\n".join(l["id"][:8] for l in json.load(sys.stdin) if l["mode"] != "compliance"))')
 [ "${#race[@]}" = 3 ] || fail "expected 3 liftable locks, got ${race[*]}"
-pick() {  # a step of the window that no earlier release spent (not the oldest: it may expire)
-  local now=$(( $(date +%s) / 30 ))
+pick() {  # a step of the window (now ± 1) that no earlier release spent
+  local t now
+  t=$(date +%s); now=$((t / 30))
   for s in $((now + 1)) $now; do [ "$s" != "$gstep" ] && [ "$s" != "$nstep" ] && return 0; done
-  return 1
+  # The oldest only while 15 s of its validity are left for the three releases (it expires when the
+  # current step ends); waiting for the next step instead cost up to 30 s in most runs.
+  s=$((now - 1))
+  [ $((30 - t % 30)) -ge 15 ] && [ "$s" != "$gstep" ] && [ "$s" != "$nstep" ]
 }
 pick || { sleep $((30 - $(date +%s) % 30)); pick; }
 code=$(totp "$secret" 0 "$s")
