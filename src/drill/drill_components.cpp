@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -206,10 +207,18 @@ std::string write_checks_file(const std::vector<SqlCheck>& checks, const std::st
   return path;
 }
 
+// PostgreSQL's recovery_target_time takes "2026-12-07 16:00:24.403+00", not RFC 3339's T and Z.
+std::string pg_time(const std::string& rfc3339_utc_text) {
+  std::string s = rfc3339_utc_text;
+  if (auto t = s.find('T'); t != std::string::npos) s[t] = ' ';
+  if (!s.empty() && s.back() == 'Z') s.replace(s.size() - 1, 1, "+00");
+  return s;
+}
+
 RecoveryTarget pg_target(const ComponentRun& run) {
   const PgRecoverTo& t = run.component.recover_to;
   auto just_before_incident = [&] {
-    RecoveryTarget r = RecoveryTarget::of(RecoveryTarget::Kind::Time, rfc3339_utc(run.incident, true));
+    RecoveryTarget r = RecoveryTarget::of(RecoveryTarget::Kind::Time, pg_time(rfc3339_utc(run.incident, true)));
     r.inclusive = false;
     return r;
   };
@@ -218,7 +227,7 @@ RecoveryTarget pg_target(const ComponentRun& run) {
       return run.incident_given ? just_before_incident() : RecoveryTarget::of(RecoveryTarget::Kind::Latest);
     case PgRecoverTo::Kind::Incident: return just_before_incident();
     case PgRecoverTo::Kind::Backup: return RecoveryTarget::of(RecoveryTarget::Kind::Immediate);
-    case PgRecoverTo::Kind::Time: return RecoveryTarget::of(RecoveryTarget::Kind::Time, utc_time(t.value));
+    case PgRecoverTo::Kind::Time: return RecoveryTarget::of(RecoveryTarget::Kind::Time, pg_time(utc_time(t.value)));
     case PgRecoverTo::Kind::Lsn: return RecoveryTarget::of(RecoveryTarget::Kind::Lsn, t.value);
     case PgRecoverTo::Kind::Name: return RecoveryTarget::of(RecoveryTarget::Kind::Name, t.value);
   }
@@ -263,8 +272,9 @@ void postgres_component(const ComponentRun& run, ComponentResult& r, JobContext&
                       began + res.restore_s, began + res.restore_s + res.start_s});
   r.phases.push_back({"validate", began + res.restore_s + res.start_s, wall_now() - run.drill_start});
   for (const auto& chk : res.checks)
-    r.checks.push_back({chk.name + (chk.database.empty() ? "" : " (" + chk.database + ")"), chk.passed, chk.skipped,
-                        chk.detail});
+    // Checks run per database; the default database goes unnamed.
+    r.checks.push_back({chk.name + (chk.database.empty() || chk.database == "postgres" ? "" : " (" + chk.database + ")"),
+                        chk.passed, chk.skipped, chk.detail});
   if (res.newest_data_time > 0) r.newest_data = res.newest_data_time;
 }
 
@@ -344,6 +354,8 @@ std::string scratch_parent(const DrillSpec& spec) {
 std::string make_scratch(const std::string& parent, const std::string& drill, const std::string& component) {
   std::string tmpl = parent + "/arca-drill-" + drill + "-" + component + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) throw_errno("mkdtemp", tmpl, errno);
+  // Enterable (not listable) by others: a scratch PostgreSQL runs as its own user inside.
+  if (chmod(tmpl.c_str(), 0711) != 0) throw_errno("chmod", tmpl, errno);
   std::ofstream marker(tmpl + "/" + kMarker);
   marker << getpid() << " " << process_start(getpid()) << "\n";
   if (!marker) throw Error(ErrorKind::Io, "cannot write the drill's marker in " + tmpl);
@@ -403,6 +415,11 @@ ComponentResult run_component(const ComponentRun& run) {
     r.error = e.what();
   } catch (const std::exception& e) {
     r.error = e.what();
+  }
+  if (!r.error.empty()) {
+    // The time the failing step took, so that the timeline and the RTO show where it ended.
+    const double from = r.phases.empty() ? 0 : r.phases.back().end_s;
+    r.phases.push_back({"failed", from, std::max(from, wall_now() - run.drill_start)});
   }
   return r;
 }
