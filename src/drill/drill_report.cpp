@@ -55,10 +55,19 @@ std::string html_escape(const std::string& s) {
   return o;
 }
 
+// Text from names, details and errors in Markdown: on one line, no '|' to end a table cell, and
+// no markup a renderer would run (a detail is whatever a validator printed).
 std::string md_cell(std::string s) {
   std::replace(s.begin(), s.end(), '\n', ' ');
   std::string o;
-  for (char c : s) o += c == '|' ? std::string("\\|") : std::string(1, c);
+  for (char c : s) {
+    switch (c) {
+      case '|': o += "\\|"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      default: o += c;
+    }
+  }
   return o;
 }
 
@@ -157,8 +166,8 @@ DrillResult drill_result_from_json(const json& j) {
 
 std::string to_markdown(const DrillResult& r) {
   std::ostringstream o;
-  o << "# Drill " << r.name << ": " << (r.passed() ? "PASSED" : "FAILED") << "\n\n";
-  o << "- id `" << r.id.substr(0, 12) << "`, host " << r.host << "\n";
+  o << "# Drill " << md_cell(r.name) << ": " << (r.passed() ? "PASSED" : "FAILED") << "\n\n";
+  o << "- id `" << r.id.substr(0, 12) << "`, host " << md_cell(r.host) << "\n";
   o << "- started " << rfc3339_utc(r.started_at) << ", took " << span(r.finished_at - r.started_at) << "\n";
   o << "- incident time " << rfc3339_utc(r.incident_time, true)
     << (r.incident_given ? " (given)" : " (the drill's start)") << "\n\n";
@@ -174,7 +183,7 @@ std::string to_markdown(const DrillResult& r) {
       << status_word(c) << " |\n";
   }
   for (const auto& c : r.components) {
-    o << "\n## " << c.name << " (" << to_string(c.kind) << ", " << md_cell(c.source) << ")\n\n";
+    o << "\n## " << md_cell(c.name) << " (" << to_string(c.kind) << ", " << md_cell(c.source) << ")\n\n";
     if (!c.error.empty()) o << "**Error:** " << md_cell(c.error) << "\n\n";
     if (!c.phases.empty()) {
       o << "| phase | from | to | took |\n|---|---:|---:|---:|\n";

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <ctime>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +13,7 @@
 #include <sstream>
 
 #include "server/config_reader.h"
+#include "server/config_values.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -44,6 +47,22 @@ const ConfigReader::Keys kValidateKeys{"sql", "commands", "files", "samples", "m
 const ConfigReader::Keys kSqlKeys{"name", "database", "query", "expect"};
 const ConfigReader::Keys kCommandKeys{"name", "run", "expect-exit", "expect-output"};
 
+// parse_time normalises fields out of range (2026-12-32 is 2027-01-01): a drill refuses them,
+// since PostgreSQL would otherwise be sent a time the file does not say.
+std::optional<double> drill_time(const std::string& s) {
+  auto t = parse_time(s);
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+  double sec = 0;
+  if (!t || std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6) return std::nullopt;
+  tm cal{};
+  cal.tm_year = y - 1900, cal.tm_mon = mo - 1, cal.tm_mday = d;
+  const time_t day = timegm(&cal);
+  tm back{};
+  gmtime_r(&day, &back);
+  if (back.tm_mon != mo - 1 || back.tm_mday != d || h > 23 || mi > 59 || sec < 0 || sec >= 61) return std::nullopt;
+  return t;
+}
+
 class Parser {
  public:
   explicit Parser(std::vector<ConfigError>& errors) : errors_(errors), r_(errors) {}
@@ -51,10 +70,12 @@ class Parser {
   void parse(const YAML::Node& root, DrillSpec& d) {
     if (!r_.map(root, "", kTopKeys)) return;
     r_.require(root, "drill", "", "the drill's name (drill: nightly)");
-    r_.text(root, "drill", "", d.name);
+    if (r_.text(root, "drill", "", d.name))
+      if (auto bad = server::config_values::check_name(d.name))  // it names scratch directories
+        r_.error(root["drill"], "drill", *bad);
     std::string incident;
     if (r_.text(root, "incident-time", "", incident) && incident != "now") {
-      d.incident_time = parse_time(incident);
+      d.incident_time = drill_time(incident);
       if (!d.incident_time)
         r_.error(root["incident-time"], "incident-time",
                  "'" + incident + "' is not a time: give RFC 3339 with a zone (2026-12-07T14:05:00Z) or now");
@@ -77,13 +98,24 @@ class Parser {
   void component(const YAML::Node& n, const std::string& p, ComponentSpec& c) {
     if (!r_.map(n, p, kComponentKeys)) return;
     std::string kind;
+    bool known = false;  // without a kind, what it needs and refuses is unknown: not judged
     if (r_.require(n, "kind", p, "postgres, redis, kafka or files") && r_.text(n, "kind", p, kind)) {
+      known = true;
       if (kind == "postgres") c.kind = ComponentKind::Postgres;
       else if (kind == "redis") c.kind = ComponentKind::Redis;
       else if (kind == "kafka") c.kind = ComponentKind::Kafka;
       else if (kind == "files") c.kind = ComponentKind::Files;
-      else r_.error(n["kind"], p + ".kind", "'" + kind + "' is not one of postgres, redis, kafka or files");
+      else known = false, r_.error(n["kind"], p + ".kind", "'" + kind + "' is not one of postgres, redis, kafka or files");
     }
+    // What every kind has; then what depends on the kind.
+    r_.text(n, "snapshot", p, c.snapshot);
+    if (n["objectives"].IsDefined() && r_.map(n["objectives"], p + ".objectives", kObjectiveKeys)) {
+      int64_t s = 0;
+      if (r_.duration(n["objectives"], "rto", p + ".objectives", s)) c.objectives.rto_s = s;
+      if (r_.duration(n["objectives"], "rpo", p + ".objectives", s)) c.objectives.rpo_s = s;
+    }
+    r_.list(n, "depends-on", p, c.depends_on);
+    if (!known) return;
     const bool files = c.kind == ComponentKind::Files;
     if (files) {
       if (r_.require(n, "paths", p, "the backed-up paths whose newest recovery point is restored"))
@@ -96,7 +128,6 @@ class Parser {
       for (const char* k : {"paths", "host", "directory"})
         if (n[k].IsDefined()) r_.error(n[k], p + "." + k, "applies to files components only");
     }
-    r_.text(n, "snapshot", p, c.snapshot);
     if (n["recover-to"].IsDefined()) {
       if (c.kind != ComponentKind::Postgres)
         r_.error(n["recover-to"], p + ".recover-to", "applies to postgres components only");
@@ -105,12 +136,6 @@ class Parser {
     }
     if (files && r_.text(n, "directory", p, c.directory) && !std::filesystem::path(c.directory).is_absolute())
       r_.error(n["directory"], p + ".directory", "must be an absolute path");
-    if (n["objectives"].IsDefined() && r_.map(n["objectives"], p + ".objectives", kObjectiveKeys)) {
-      int64_t s = 0;
-      if (r_.duration(n["objectives"], "rto", p + ".objectives", s)) c.objectives.rto_s = s;
-      if (r_.duration(n["objectives"], "rpo", p + ".objectives", s)) c.objectives.rpo_s = s;
-    }
-    r_.list(n, "depends-on", p, c.depends_on);
     if (n["validate"].IsDefined()) validate(n["validate"], p + ".validate", c);
   }
 
@@ -132,7 +157,7 @@ class Parser {
     }
     if (r_.text(v, "time", field, t.value)) {
       t.kind = PgRecoverTo::Kind::Time;
-      if (!parse_time(t.value))
+      if (!drill_time(t.value))
         r_.error(v["time"], field + ".time", "'" + t.value + "' is not a time: give RFC 3339 with a zone");
     } else if (r_.text(v, "lsn", field, t.value)) {
       t.kind = PgRecoverTo::Kind::Lsn;
