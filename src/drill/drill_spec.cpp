@@ -80,7 +80,8 @@ class Parser {
         r_.error(root["incident-time"], "incident-time",
                  "'" + incident + "' is not a time: give RFC 3339 with a zone (2026-12-07T14:05:00Z) or now");
     }
-    r_.text(root, "scratch", "", d.scratch_dir);
+    if (r_.text(root, "scratch", "", d.scratch_dir) && !std::filesystem::path(d.scratch_dir).is_absolute())
+      r_.error(root["scratch"], "scratch", "must be an absolute path (scratch servers run in other directories)");
     if (!r_.require(root, "components", "", "at least one component to restore")) return;
     for (const auto& e : r_.named_map(root["components"], "components")) {
       ComponentSpec c;

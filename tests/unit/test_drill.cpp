@@ -296,6 +296,11 @@ TEST(DrillSpec, StructuralErrors) {
   e = one_error("drill: ../../etc/x\ncomponents: {f: {kind: files, paths: [/x]}}\n");
   EXPECT_EQ(e.line, 1);
   EXPECT_EQ(e.field, "drill");
+
+  e = one_error("drill: t\nscratch: rel/dir\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "scratch");
+  EXPECT_TRUE(has(e.message, "absolute")) << e.message;
 }
 
 TEST(DrillSpec, EveryErrorAtOnceSortedByLine) {
