@@ -42,6 +42,7 @@ void print_summary(const drill::DrillResult& r) {
               << human_duration(c.rto_s);
     if (c.objectives.rto_s) std::cout << " (objective " << human_duration(double(*c.objectives.rto_s)) << ")";
     if (c.rpo_s) std::cout << ", RPO " << human_duration(*c.rpo_s);
+    else if (c.objectives.rpo_s) std::cout << ", RPO none";  // nothing recovered
     if (c.objectives.rpo_s) std::cout << " (objective " << human_duration(double(*c.objectives.rpo_s)) << ")";
     std::cout << "\n";
     if (!c.error.empty()) std::cout << "    error: " << c.error << "\n";
@@ -70,6 +71,12 @@ void register_drill_run(CLI::App& drill, GlobalOptions& g) {
   cmd->add_flag("--no-record", o->no_record, "Do not store the report in the repository");
   set_command(*cmd, [&g, o] {
     drill::DrillSpec spec = checked_spec(o->file);
+    // Where it would write, before the password is asked or anything restored (and recorded as a
+    // failed drill, which it is not).
+    if (auto problems = drill::check_targets(spec); !problems.empty()) {
+      for (const auto& p : problems) std::cerr << o->file << ": " << p << "\n";
+      throw Error(ErrorKind::Usage, o->file + ": cannot restore where the drill file says: nothing was restored");
+    }
     // The password is asked once; each component opens its own repository handle with it.
     Credentials creds = get_credentials(g);
     auto repo = open_repository(g);
@@ -130,7 +137,8 @@ void register_drill_list(CLI::App& drill, GlobalOptions& g) {
     }
     for (const auto& r : records) {
       std::cout << r.id.substr(0, 12) << "  " << rfc3339_utc(r.started_at) << "  " << r.name << "  "
-                << (r.passed() ? "PASSED" : "FAILED") << "  " << r.components.size() << " components, "
+                << (r.passed() ? "PASSED" : "FAILED") << "  " << r.components.size()
+                << (r.components.size() == 1 ? " component, " : " components, ")
                 << human_duration(r.finished_at - r.started_at) << "\n";
     }
     return kExitOk;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "ops/kafka_verify.h"
@@ -76,9 +77,14 @@ Snapshot locate(const Repository& repo, const ComponentRun& run, const std::func
                 const std::string& what) {
   const ComponentSpec& c = run.component;
   auto all = repo.list_snapshots();
+  if (c.kind != ComponentKind::Files)
+    if (auto why = unknown_source(all, std::string(to_string(c.kind)), c.source); !why.empty())
+      throw Error(ErrorKind::NotFound, why);
   if (c.snapshot != "latest") {
     Snapshot s = resolve_snapshot(repo, c.snapshot, {});
-    if (!match(s)) throw Error(ErrorKind::Usage, "recovery point " + c.snapshot + " is not one of " + what);
+    if (!match(s))
+      throw Error(ErrorKind::Usage, "recovery point " + c.snapshot + " (" + s.source_kind + " '" + s.source_name + "'" +
+                                        (s.partial ? ", partial" : "") + ") is not one of " + what);
     return s;
   }
   std::vector<std::string> skipped;
@@ -141,6 +147,11 @@ void files_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
         "the paths " + r.source + (c.host.empty() ? "" : " of host " + c.host));
     fill_point(r, snap);
   }
+  // Checked again here (check_targets ran before the drill): something may have been written
+  // there since, and a drill never restores over data.
+  if (!c.directory.empty())
+    if (auto why = target_problem(c.directory); !why.empty())
+      throw Error(ErrorKind::Refused, "directory " + c.directory + " " + why);
   Scratch scratch;
   std::string dir = c.directory;
   if (dir.empty()) dir = scratch.path = make_scratch(scratch_parent(run.spec), run.spec.name, c.name);
@@ -255,6 +266,8 @@ void postgres_component(const ComponentRun& run, ComponentResult& r, JobContext&
           [&](const Snapshot& s) { return s.source_kind == "postgres" && s.source_name == c.source && !s.partial; },
           "PostgreSQL source '" + c.source + "'");
     } else {
+      if (auto why = unknown_source(repo->list_snapshots(), "postgres", c.source); !why.empty())
+        throw Error(ErrorKind::NotFound, why);
       if (c.snapshot != "latest") o.snapshot = c.snapshot;
       base = *ops::pg_verify_replay_point(*repo, o);
       o.restore_command = run.env.wal_fetch_command(snapshot_meta(base, "system_id"));
@@ -349,6 +362,65 @@ std::string scratch_parent(const DrillSpec& spec) {
   if (!spec.scratch_dir.empty()) return spec.scratch_dir;
   const char* tmp = std::getenv("TMPDIR");
   return tmp && *tmp ? tmp : "/tmp";
+}
+
+std::string unknown_source(const std::vector<Snapshot>& all, const std::string& kind, const std::string& source) {
+  std::set<std::string> names;
+  for (const auto& s : all)
+    if (s.source_kind == kind) {
+      if (s.source_name == source) return "";
+      names.insert(s.source_name);
+    }
+  std::string msg = "the repository holds no " + kind + " recovery point of source '" + source + "'";
+  if (names.empty()) return msg + " (nor of any other " + kind + " source)";
+  msg += "; its " + kind + " sources: ";
+  size_t n = 0;
+  for (const auto& name : names) {
+    if (n++ == 10) {
+      msg += ", …";
+      break;
+    }
+    msg += (n > 1 ? ", " : "") + name;
+  }
+  return msg + " ('arca snapshots --json' shows each point's source.name)";
+}
+
+std::string target_problem(const std::string& dir) {
+  std::error_code ec;
+  const auto st = fs::status(dir, ec);
+  if (st.type() == fs::file_type::not_found) return "";
+  if (ec) return "cannot be examined: " + ec.message();
+  if (st.type() != fs::file_type::directory) return "exists and is not a directory";
+  if (!fs::is_empty(dir, ec) || ec)
+    return ec ? "cannot be read: " + ec.message()
+              : "is not empty: a drill restores only into an absent or empty directory (never over data)";
+  return "";
+}
+
+std::vector<std::string> check_targets(const DrillSpec& spec) {
+  std::vector<std::string> problems;
+  bool scratch = false;
+  for (const auto& c : spec.components) {
+    if (c.kind != ComponentKind::Files || c.directory.empty()) {
+      scratch = true;
+      continue;
+    }
+    if (auto why = target_problem(c.directory); !why.empty())
+      problems.push_back("components." + c.name + ".directory: " + c.directory + " " + why);
+  }
+  if (scratch) {
+    const std::string parent = scratch_parent(spec);
+    std::error_code ec;
+    const bool dir = fs::is_directory(parent, ec);
+    const std::string fix = spec.scratch_dir.empty() ? "set scratch: in the drill file, or TMPDIR"
+                                                     : "create it, or change scratch: in the drill file";
+    if (!dir)
+      problems.push_back("scratch directory " + parent + (fs::exists(parent, ec) ? " is not a directory" : " does not exist") +
+                         ": " + fix);
+    else if (access(parent.c_str(), W_OK | X_OK) != 0)
+      problems.push_back("scratch directory " + parent + " is not writable by this user: " + fix);
+  }
+  return problems;
 }
 
 std::string make_scratch(const std::string& parent, const std::string& drill, const std::string& component) {

@@ -27,5 +27,16 @@ std::string make_scratch(const std::string& parent, const std::string& drill, co
 // what it removed. Never touches a directory without the marker.
 std::vector<std::string> remove_stale_scratch(const std::string& parent);
 std::string scratch_parent(const DrillSpec& spec);  // spec.scratch_dir, else $TMPDIR, else /tmp
+// "" when a recovery point of this kind carries `source`; else an error message naming the source
+// names of that kind that the repository holds (`arca snapshots` shows a server's address, not
+// its source name, and a drill file needs the name).
+std::string unknown_source(const std::vector<Snapshot>& all, const std::string& kind, const std::string& source);
+
+// What a drill writes to, checked before anything is restored: the scratch parent (when a
+// component uses one) an existing directory this process can write into, and each explicit
+// `directory` absent or empty, since a drill never restores over data. One message per problem.
+std::vector<std::string> check_targets(const DrillSpec& spec);
+// The `directory` rule alone: "" when `dir` is absent or an empty directory, else why not.
+std::string target_problem(const std::string& dir);
 
 }  // namespace arca::drill

@@ -1,6 +1,7 @@
 #include "drill/drill_record.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "drill/drill_report.h"
 #include "repo/object_names.h"
@@ -27,7 +28,7 @@ std::vector<DrillResult> list_drill_records(const Repository& repo) {
       Bytes b = repo.load_object(name);
       out.push_back(drill_result_from_json(nlohmann::json::parse(b.begin(), b.end())));
     } catch (const Error& e) {
-      repo.warning("drill record " + name + " skipped: " + e.what());
+      repo.warning("drill record skipped: " + std::string(e.what()) + " ('arca check --read-data' checks every record)");
     } catch (const nlohmann::json::exception& e) {
       repo.warning("drill record " + name + " skipped: not JSON (" + e.what() + ")");
     }
@@ -36,17 +37,24 @@ std::vector<DrillResult> list_drill_records(const Repository& repo) {
   return out;
 }
 
-DrillResult load_drill_record(const Repository& repo, const std::string& ref) {
-  std::vector<std::string> matches;
+DrillResult load_drill_record(const Repository& repo, const std::string& given) {
+  if (given.empty()) throw Error(ErrorKind::Usage, "no drill id given: 'arca drill list' shows them");
+  // Ids are lowercase hex; one copied from elsewhere may not be.
+  std::string ref = given;
+  for (char& ch : ref) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::vector<std::string> matches, ids;
   repo.backend().list(names::kDrillsPrefix, [&](const ObjectInfo& o) {
     auto id = names::parse_drill_record(o.name);
-    if (id && id->hex().rfind(ref, 0) == 0) matches.push_back(o.name);
+    if (id && id->hex().rfind(ref, 0) == 0) matches.push_back(o.name), ids.push_back(id->hex().substr(0, 12));
   });
-  if (ref.empty() || matches.empty())
-    throw Error(ErrorKind::NotFound, "no drill record " + ref + ": 'arca drill list' shows them");
-  if (matches.size() > 1)
-    throw Error(ErrorKind::Usage, "drill id prefix '" + ref + "' names " + std::to_string(matches.size()) +
-                                      " records: give more digits");
+  if (matches.empty()) throw Error(ErrorKind::NotFound, "no drill record " + given + ": 'arca drill list' shows them");
+  if (matches.size() > 1) {
+    std::sort(ids.begin(), ids.end());
+    std::string some;
+    for (size_t i = 0; i < ids.size() && i < 5; ++i) some += (i ? ", " : "") + ids[i];
+    throw Error(ErrorKind::Usage, "drill id prefix '" + given + "' names " + std::to_string(matches.size()) +
+                                      " records (" + some + (ids.size() > 5 ? ", …" : "") + "): give more digits");
+  }
   Bytes b = repo.load_object(matches.front());
   try {
     return drill_result_from_json(nlohmann::json::parse(b.begin(), b.end()));

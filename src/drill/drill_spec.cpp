@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -63,6 +64,16 @@ std::optional<double> drill_time(const std::string& s) {
   return t;
 }
 
+// PostgreSQL's text form of an LSN: two hexadecimal numbers of up to 8 digits, "0/3000060".
+bool is_lsn(const std::string& s) {
+  const auto slash = s.find('/');
+  auto hex = [](std::string_view part) {
+    return !part.empty() && part.size() <= 8 &&
+           std::all_of(part.begin(), part.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+  };
+  return slash != std::string::npos && hex(std::string_view(s).substr(0, slash)) && hex(std::string_view(s).substr(slash + 1));
+}
+
 class Parser {
  public:
   explicit Parser(std::vector<ConfigError>& errors) : errors_(errors), r_(errors) {}
@@ -79,6 +90,11 @@ class Parser {
       if (!d.incident_time)
         r_.error(root["incident-time"], "incident-time",
                  "'" + incident + "' is not a time: give RFC 3339 with a zone (2026-12-07T14:05:00Z) or now");
+      // A drill recovers from an incident that happened: a later time (a wrong year, a local time
+      // marked Z) would measure RPOs of years and send PostgreSQL after WAL that cannot exist.
+      else if (*d.incident_time > double(clock_now() + 1))
+        r_.error(root["incident-time"], "incident-time",
+                 "'" + incident + "' is in the future: give the time the incident happened, or now");
     }
     if (r_.text(root, "scratch", "", d.scratch_dir) && !std::filesystem::path(d.scratch_dir).is_absolute())
       r_.error(root["scratch"], "scratch", "must be an absolute path (scratch servers run in other directories)");
@@ -90,9 +106,16 @@ class Parser {
       component(e.value, "components." + e.name, c);
       d.components.push_back(std::move(c));
     }
-    if (d.components.empty() && root["components"].IsMap())
+    // (A map whose only names were refused already has their errors.)
+    if (root["components"].IsMap() && root["components"].size() == 0)
       r_.error(root["components"], "components", "names no component: a drill restores at least one");
     dependencies(root["components"], d);
+    // Components run at once: two restoring into one directory would write over each other.
+    std::set<std::string> targets;
+    for (const auto& c : d.components)
+      if (!c.directory.empty() && !targets.insert(std::filesystem::path(c.directory).lexically_normal().string()).second)
+        r_.error(root["components"][c.name]["directory"], "components." + c.name + ".directory",
+                 c.directory + " is the directory of another component too: give each its own");
   }
 
  private:
@@ -119,8 +142,9 @@ class Parser {
     if (!known) return;
     const bool files = c.kind == ComponentKind::Files;
     if (files) {
-      if (r_.require(n, "paths", p, "the backed-up paths whose newest recovery point is restored"))
-        r_.list(n, "paths", p, c.paths);
+      if (r_.require(n, "paths", p, "the backed-up paths whose newest recovery point is restored") &&
+          r_.list(n, "paths", p, c.paths) && c.paths.empty())
+        r_.error(n["paths"], p + ".paths", "names no path: give the paths as given to arca backup");
       r_.text(n, "host", p, c.host);
       if (n["source"].IsDefined())
         r_.error(n["source"], p + ".source", "files components name their recovery points by paths (and host)");
@@ -158,14 +182,18 @@ class Parser {
     }
     if (r_.text(v, "time", field, t.value)) {
       t.kind = PgRecoverTo::Kind::Time;
-      if (!drill_time(t.value))
+      const auto at = drill_time(t.value);
+      if (!at)
         r_.error(v["time"], field + ".time", "'" + t.value + "' is not a time: give RFC 3339 with a zone");
+      else if (*at > double(clock_now() + 1))  // WAL that does not exist yet: recovery would fail
+        r_.error(v["time"], field + ".time", "'" + t.value + "' is in the future: give a time already archived");
     } else if (r_.text(v, "lsn", field, t.value)) {
       t.kind = PgRecoverTo::Kind::Lsn;
-      if (t.value.find('/') == std::string::npos)
+      if (!is_lsn(t.value))
         r_.error(v["lsn"], field + ".lsn", "'" + t.value + "' is not an LSN (like 0/3000060)");
     } else if (r_.text(v, "name", field, t.value)) {
       t.kind = PgRecoverTo::Kind::Name;
+      if (t.value.empty()) r_.error(v["name"], field + ".name", "is empty: give the restore point's name");
     }
   }
 

@@ -16,6 +16,7 @@
 #include "drill/drill_spec.h"
 #include "ops/error_table.h"
 #include "test_util.h"
+#include "util/clock.h"
 
 namespace arca::drill {
 namespace {
@@ -240,7 +241,7 @@ TEST(DrillSpec, BadTimesAndDurationsAreNamed) {
   e = one_error("drill: t\nincident-time: 2026-12-32T10:00:00Z\ncomponents: {f: {kind: files, paths: [/x]}}\n");
   EXPECT_EQ(e.line, 2);
   EXPECT_EQ(e.field, "incident-time");
-  EXPECT_TRUE(parsed("drill: t\nincident-time: 2028-02-29T23:59:59.5+02:00\ncomponents: {f: {kind: files, paths: [/x]}}\n")
+  EXPECT_TRUE(parsed("drill: t\nincident-time: 2024-02-29T23:59:59.5+02:00\ncomponents: {f: {kind: files, paths: [/x]}}\n")
                   .incident_time);
 
   e = one_error(drill_with("  f:\n    kind: files\n    paths: [/x]\n    objectives: {rto: 5m, rpo: soon}\n"));
@@ -251,6 +252,49 @@ TEST(DrillSpec, BadTimesAndDurationsAreNamed) {
   e = one_error(drill_with("  db:\n    kind: postgres\n    source: x\n    recover-to: {time: 2026-13-45T99:00:00Z}\n"));
   EXPECT_EQ(e.line, 6);
   EXPECT_EQ(e.field, "components.db.recover-to.time");
+}
+
+TEST(DrillSpec, AnIncidentOrTargetTimeInTheFutureIsRefused) {
+  // A wrong year: recovery would wait for WAL that cannot exist, and RPOs would be a century.
+  const std::string later = rfc3339_utc(double(clock_now() + 3600));
+  ConfigError e = one_error("drill: t\nincident-time: " + later + "\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "incident-time");
+  EXPECT_TRUE(has(e.message, "in the future")) << e.message;
+  e = one_error(drill_with("  db:\n    kind: postgres\n    source: x\n    recover-to: {time: \"" + later + "\"}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.db.recover-to.time");
+  EXPECT_TRUE(has(e.message, "in the future")) << e.message;
+  // A moment ago is an incident.
+  const std::string before = rfc3339_utc(double(clock_now() - 5));
+  EXPECT_TRUE(parsed("drill: t\nincident-time: " + before + "\ncomponents: {f: {kind: files, paths: [/x]}}\n").incident_time);
+}
+
+TEST(DrillSpec, EmptyPathsBadLsnsEmptyNamesAndSharedDirectoriesAreRefused) {
+  ConfigError e = one_error(drill_with("  f:\n    kind: files\n    paths: []\n"));
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.field, "components.f.paths");
+  EXPECT_TRUE(has(e.message, "names no path")) << e.message;
+
+  for (const char* lsn : {"zz/yy", "0/", "/3000060", "123456789/0", "0/30 00"}) {
+    e = one_error(drill_with("  db: {kind: postgres, source: x, recover-to: {lsn: \"" + std::string(lsn) + "\"}}\n"));
+    EXPECT_EQ(e.field, "components.db.recover-to.lsn") << lsn;
+  }
+  EXPECT_EQ(parsed(drill_with("  db: {kind: postgres, source: x, recover-to: {lsn: 1A/FF000060}}\n"))
+                .components[0].recover_to.value, "1A/FF000060");
+
+  e = one_error(drill_with("  db: {kind: postgres, source: x, recover-to: {name: \"\"}}\n"));
+  EXPECT_EQ(e.field, "components.db.recover-to.name");
+
+  e = one_error(drill_with("  a: {kind: files, paths: [/x], directory: /srv/r}\n"
+                           "  b: {kind: files, paths: [/y], directory: /srv/./r}\n"));
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.field, "components.b.directory");
+  EXPECT_TRUE(has(e.message, "another component")) << e.message;
+
+  // A refused component name is the only error (not also "names no component").
+  e = one_error(drill_with("  \"a b\": {kind: files, paths: [/x]}\n"));
+  EXPECT_EQ(e.line, 3);
 }
 
 TEST(DrillSpec, DependenciesNameComponentsAndMakeNoCycle) {
@@ -594,6 +638,80 @@ TEST(DrillScratch, AServerLeftRunningInAStaleDirectoryIsStopped) {
     return;
   }
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+// A files component with `directory`, and a postgres one that needs the scratch parent.
+DrillSpec targets_spec(const std::string& directory, const std::string& scratch) {
+  DrillSpec d;
+  d.name = "t";
+  d.scratch_dir = scratch;
+  ComponentSpec f;
+  f.name = "conf";
+  f.kind = ComponentKind::Files;
+  f.paths = {"/etc/app"};
+  f.directory = directory;
+  d.components.push_back(f);
+  ComponentSpec db;
+  db.name = "db";
+  db.kind = ComponentKind::Postgres;
+  db.source = "db";
+  d.components.push_back(db);
+  return d;
+}
+
+TEST(DrillTargets, ADirectoryMustBeAbsentOrEmpty) {
+  TempDir t;
+  fs::create_directories(t.path + "/empty");
+  fs::create_directories(t.path + "/full");
+  std::ofstream(t.path + "/full/precious") << "data";
+  std::ofstream(t.path + "/file") << "x";
+  EXPECT_EQ(target_problem(t.path + "/absent"), "");
+  EXPECT_EQ(target_problem(t.path + "/empty"), "");
+  EXPECT_TRUE(has(target_problem(t.path + "/full"), "not empty")) << target_problem(t.path + "/full");
+  EXPECT_TRUE(has(target_problem("/"), "not empty"));
+  EXPECT_TRUE(has(target_problem(t.path + "/file"), "not a directory"));
+
+  EXPECT_TRUE(check_targets(targets_spec(t.path + "/empty", t.path)).empty());
+  auto problems = check_targets(targets_spec(t.path + "/full", t.path));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(has(problems[0], "components.conf.directory: " + t.path + "/full is not empty")) << problems[0];
+  EXPECT_TRUE(fs::exists(t.path + "/full/precious"));
+}
+
+TEST(DrillTargets, TheScratchParentMustBeAWritableDirectory) {
+  TempDir t;
+  std::ofstream(t.path + "/file") << "x";
+  auto problems = check_targets(targets_spec(t.path + "/out", t.path + "/missing"));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(has(problems[0], "scratch directory " + t.path + "/missing does not exist")) << problems[0];
+  problems = check_targets(targets_spec(t.path + "/out", t.path + "/file"));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(has(problems[0], "is not a directory")) << problems[0];
+  if (geteuid() != 0) {  // root writes anywhere
+    fs::create_directories(t.path + "/ro");
+    chmod((t.path + "/ro").c_str(), 0555);
+    problems = check_targets(targets_spec(t.path + "/out", t.path + "/ro"));
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_TRUE(has(problems[0], "not writable")) << problems[0];
+    chmod((t.path + "/ro").c_str(), 0755);
+  }
+  // Only files components with their own directory: no scratch is needed, none is checked.
+  DrillSpec only_files = targets_spec(t.path + "/out", t.path + "/missing");
+  only_files.components.pop_back();
+  EXPECT_TRUE(check_targets(only_files).empty());
+}
+
+TEST(DrillTargets, AnUnknownSourceNamesTheSourcesOfItsKind) {
+  std::vector<Snapshot> all(3);
+  all[0].source_kind = "postgres", all[0].source_name = "postgres-7716596439454850734";
+  all[1].source_kind = "redis", all[1].source_name = "redis-127.0.0.1-6379";
+  all[2].source_kind = "postgres", all[2].source_name = "orders";
+  EXPECT_EQ(unknown_source(all, "postgres", "orders"), "");
+  const std::string msg = unknown_source(all, "postgres", "127.0.0.1:5432");
+  EXPECT_TRUE(has(msg, "no postgres recovery point of source '127.0.0.1:5432'")) << msg;
+  EXPECT_TRUE(has(msg, "orders, postgres-7716596439454850734")) << msg;
+  EXPECT_FALSE(has(msg, "redis-127")) << msg;
+  EXPECT_TRUE(has(unknown_source(all, "kafka", "events"), "nor of any other kafka source"));
 }
 
 }  // namespace
