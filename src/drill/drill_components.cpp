@@ -446,17 +446,33 @@ std::vector<std::string> remove_stale_scratch(const std::string& parent) {
     if (!(marker >> pid >> started)) continue;  // not (or not yet) a drill's: never touched
     if (pid > 0 && process_start(pid) == started) continue;  // its drill still runs
     // Servers the killed drill left running there (a scratch postgres or redis-server has its
-    // working directory inside): stopped before their files go.
+    // working directory inside, and so has the arca wal-fetch a replaying postgres runs):
+    // stopped before their files go. Only those: an operator's shell looking at the leftovers
+    // also has its working directory there.
     const std::string root = fs::canonical(e.path(), ec).string();
+    const std::string self = fs::read_symlink("/proc/self/exe", ec).filename().string();
+    std::vector<pid_t> killed;
     DIR* proc = opendir("/proc");
     for (dirent* d = proc ? readdir(proc) : nullptr; d; d = readdir(proc)) {
       pid_t p = static_cast<pid_t>(std::atoi(d->d_name));
       if (p <= 0) continue;
       std::string cwd = fs::read_symlink("/proc/" + std::to_string(p) + "/cwd", ec).string();
-      if (!ec && !root.empty() && (cwd == root || cwd.rfind(root + "/", 0) == 0)) kill(p, SIGKILL);
+      if (ec || root.empty() || (cwd != root && cwd.rfind(root + "/", 0) != 0)) continue;
+      const std::string exe = fs::read_symlink("/proc/" + std::to_string(p) + "/exe", ec).filename().string();
+      if (!ec && (exe == "postgres" || exe == "redis-server" || exe == self) && kill(p, SIGKILL) == 0)
+        killed.push_back(p);
     }
     if (proc) closedir(proc);
+    // A killed process may still be writing there for a moment (its files would make the removal
+    // fail): wait, up to 2 s, until none has a working directory any more (exited, or a zombie).
+    for (int i = 0; i < 200; ++i) {
+      bool gone = true;
+      for (pid_t p : killed) gone = gone && fs::read_symlink("/proc/" + std::to_string(p) + "/cwd", ec).empty();
+      if (gone) break;
+      usleep(10000);
+    }
     fs::remove_all(e.path(), ec);
+    if (ec) fs::remove_all(e.path(), ec);  // once more: a file written while the first pass ran
     if (!ec) removed.push_back(e.path().string());
   }
   return removed;

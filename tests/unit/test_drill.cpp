@@ -607,24 +607,48 @@ TEST(DrillScratch, OnlyADeadDrillsMarkedDirectoriesAreRemoved) {
   EXPECT_TRUE(remove_stale_scratch(t.path + "/missing").empty());
 }
 
-TEST(DrillScratch, AServerLeftRunningInAStaleDirectoryIsStopped) {
-  TempDir t;
-  const std::string stale =
-      fake_scratch(t.path, "arca-drill-n-srv-AAAAAA", std::to_string(testing::dead_pid()) + " 12345\n");
-  pid_t server = fork();
-  if (server == 0) {
-    if (chdir((stale + "/data").c_str()) != 0) _exit(3);
-    execlp("sleep", "sleep", "30", nullptr);
+// A process whose program is `exe` (a copy of sleep under that name), working in `dir`.
+pid_t sleeper_in(const std::string& dir, const std::string& exe) {
+  pid_t child = fork();
+  if (child == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(3);
+    execl(exe.c_str(), exe.c_str(), "30", nullptr);
     _exit(4);
   }
-  ASSERT_GT(server, 0);
-  // Wait until the child sits in the directory (it must have chdir'ed before the sweep).
-  for (int i = 0; i < 500; ++i) {
-    std::error_code ec;
-    if (fs::read_symlink("/proc/" + std::to_string(server) + "/cwd", ec) == fs::path(stale + "/data")) break;
+  // Wait until the child runs the program in the directory (before the sweep looks at it).
+  for (int i = 0; i < 500 && child > 0; ++i) {
+    std::error_code ec, ec2;
+    const std::string proc = "/proc/" + std::to_string(child);
+    if (fs::read_symlink(proc + "/cwd", ec) == fs::path(dir) && fs::read_symlink(proc + "/exe", ec2) == fs::path(exe))
+      break;
     usleep(2000);
   }
+  return child;
+}
+
+TEST(DrillScratch, AServerLeftRunningInAStaleDirectoryIsStopped) {
+  TempDir t, bin;
+  const std::string stale =
+      fake_scratch(t.path, "arca-drill-n-srv-AAAAAA", std::to_string(testing::dead_pid()) + " 12345\n");
+  const std::string sleep_bin = fs::exists("/usr/bin/sleep") ? "/usr/bin/sleep" : "/bin/sleep";
+  fs::copy_file(sleep_bin, bin.path + "/redis-server");
+  fs::copy_file(sleep_bin, bin.path + "/bash");
+  pid_t server = sleeper_in(stale + "/data", bin.path + "/redis-server");
+  ASSERT_GT(server, 0);
+  // An operator's shell looking at the leftovers is not the drill's: it keeps running.
+  pid_t shell = sleeper_in(stale, bin.path + "/bash");
+  ASSERT_GT(shell, 0);
   EXPECT_EQ(remove_stale_scratch(t.path), std::vector<std::string>{stale});
+  // Checked once the server's kill arrived (below): a kill of the shell would have arrived too.
+  struct ShellCheck {
+    pid_t pid;
+    ~ShellCheck() {
+      int st = 0;
+      EXPECT_EQ(waitpid(pid, &st, WNOHANG), 0) << "the shell in the stale directory was killed";
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+    }
+  } shell_check{shell};
   int status = 0;
   pid_t got = 0;
   for (int i = 0; i < 500 && got == 0; ++i) {
