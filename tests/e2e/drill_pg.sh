@@ -143,6 +143,14 @@ done
 printf 'drill: cyc\ncomponents:\n  a: {kind: files, paths: [/x], depends-on: [b]}\n  b: {kind: files, paths: [/y], depends-on: [a]}\n' > "$T/cyc.yaml"
 expect_exit 2 a drill check "$T/cyc.yaml"
 err_contains "dependency cycle"
+# A place it would write that is not usable: refused the same way, nothing written over.
+printf 'drill: into-data\ncomponents:\n  f: {kind: files, paths: [%s], directory: %s}\n' "$T/etc/app" "$T/etc" > "$T/over.yaml"
+expect_exit 2 D run "$T/over.yaml"
+err_contains "is not empty"
+[ "$(ls "$T/etc")" = app ] || fail "a refused drill wrote into $T/etc"
+printf 'drill: noscratch\nscratch: %s\ncomponents:\n  f: {kind: files, paths: [%s]}\n' "$T/missing" "$T/etc/app" > "$T/noscratch.yaml"
+expect_exit 2 D run "$T/noscratch.yaml"
+err_contains "scratch directory $T/missing does not exist"
 [ "$(D list | wc -l)" = "$before" ] || fail "a refused drill recorded something"
 [ -z "$(scratch_left)" ] || fail "a refused drill created scratch directories"
 
