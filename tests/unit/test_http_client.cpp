@@ -31,10 +31,13 @@ int closed_port() {
 
 TEST(HttpClient, ConnectionRefusedIsAnUnreachableTransportError) {
   int setups = 0;
-  HttpClient http(HttpConfig{.max_connections = 2, .setup_request = [&](void* curl) {
-                               EXPECT_NE(curl, nullptr);
-                               setups++;
-                             }});
+  HttpConfig config;  // not a designated initializer: GCC 12 warns about the members it leaves out
+  config.max_connections = 2;
+  config.setup_request = [&](void* curl) {
+    EXPECT_NE(curl, nullptr);
+    setups++;
+  };
+  HttpClient http(config);
   std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/x";
   for (int i = 0; i < 2; i++) {
     HttpResponse r = http.perform(HttpRequest{.method = "GET", .url = url});
