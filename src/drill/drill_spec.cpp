@@ -76,7 +76,7 @@ bool is_lsn(const std::string& s) {
 
 class Parser {
  public:
-  explicit Parser(std::vector<ConfigError>& errors) : errors_(errors), r_(errors) {}
+  explicit Parser(std::vector<ConfigError>& errors) : r_(errors) {}
 
   void parse(const YAML::Node& root, DrillSpec& d) {
     if (!r_.map(root, "", kTopKeys)) return;
@@ -286,7 +286,6 @@ class Parser {
       }
   }
 
-  std::vector<ConfigError>& errors_;
   ConfigReader r_;
 };
 
