@@ -6,6 +6,7 @@
 #include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "cli/pg_common.h"
+#include "drill/dr_assess.h"
 #include "drill/drill_components.h"
 #include "drill/drill_record.h"
 #include "drill/drill_report.h"
@@ -164,7 +165,47 @@ void register_drill_show(CLI::App& drill, GlobalOptions& g) {
   });
 }
 
+void print_assessment(const drill::Assessment& a) {
+  std::cout << "disaster-recovery assessment at " << rfc3339_utc(a.now) << ": " << (a.go() ? "GO" : "NO-GO") << "\n";
+  for (const auto& c : a.components) {
+    std::cout << "  " << (c.go() ? "go    " : "NO-GO ") << c.name << " (" << drill::to_string(c.kind) << "): ";
+    if (c.snapshot_id.empty())
+      std::cout << "no restorable point";
+    else
+      std::cout << "newest point " << c.snapshot_id.substr(0, 8) << ", " << human_duration(c.age_s.value_or(0)) << " old";
+    if (c.objectives.rpo_s) std::cout << " (RPO objective " << human_duration(double(*c.objectives.rpo_s)) << ")";
+    if (c.last_drill_rto_s) std::cout << "; last drill RTO " << human_duration(*c.last_drill_rto_s);
+    if (c.objectives.rto_s) std::cout << " (RTO objective " << human_duration(double(*c.objectives.rto_s)) << ")";
+    std::cout << "\n";
+    for (const auto& p : c.problems) std::cout << "      " << p << "\n";
+  }
+}
+
 }  // namespace
+
+// `arca dr assess FILE`: go/no-go before a failover, from the repository alone (no restore).
+void register_dr(CLI::App& app, GlobalOptions& g) {
+  auto* dr = app.add_subcommand("dr", "Disaster recovery: readiness before a failover");
+  dr->require_subcommand(1);
+  auto* cmd = dr->add_subcommand(
+      "assess",
+      "For each component of a drill file: the newest restorable point and its age against the RPO objective, the "
+      "RTO of the last recorded drill against the RTO objective, and GO or NO-GO (exit 0 GO, 17 NO-GO). Restores "
+      "nothing");
+  add_global_options(*cmd, g);
+  auto file = std::make_shared<std::string>();
+  cmd->add_option("file", *file, "The drill file naming the components and their objectives")->required();
+  set_command(*cmd, [&g, file] {
+    drill::DrillSpec spec = checked_spec(*file);
+    auto repo = open_repository(g);
+    drill::Assessment a = drill::assess(spec, *repo, static_cast<double>(clock_now()));
+    if (g.json)
+      print_json(drill::to_json(a));
+    else if (!g.quiet)
+      print_assessment(a);
+    return a.go() ? kExitOk : kExitObjective;
+  });
+}
 
 void register_drill(CLI::App& app, GlobalOptions& g) {
   auto* drill = app.add_subcommand(

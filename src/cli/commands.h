@@ -25,6 +25,7 @@ void register_mfa(CLI::App& app, GlobalOptions& g);
 void register_pg(CLI::App& app, GlobalOptions& g);
 void register_redis(CLI::App& app, GlobalOptions& g);
 void register_drill(CLI::App& app, GlobalOptions& g);  // drill run|check|list|show
+void register_dr(CLI::App& app, GlobalOptions& g);     // dr assess
 void register_kafka(CLI::App& app, GlobalOptions& g);
 void register_server(CLI::App& app, GlobalOptions& g);  // server, server check-config|catalog|token
 

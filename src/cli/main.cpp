@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   register_pg(app, g);
   register_redis(app, g);
   register_drill(app, g);
+  register_dr(app, g);
   register_kafka(app, g);
   register_server(app, g);
   register_server_clients(app, g);

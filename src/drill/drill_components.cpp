@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -73,9 +74,8 @@ struct Scratch {
 };
 
 // The newest point `match` accepts at or before the incident, or the one `ref` names.
-Snapshot locate(const Repository& repo, const ComponentRun& run, const std::function<bool(const Snapshot&)>& match,
-                const std::string& what) {
-  const ComponentSpec& c = run.component;
+Snapshot locate(const Repository& repo, const ComponentSpec& c, double incident,
+                const std::function<bool(const Snapshot&)>& match, const std::string& what) {
   auto all = repo.list_snapshots();
   if (c.kind != ComponentKind::Files)
     if (auto why = unknown_source(all, std::string(to_string(c.kind)), c.source); !why.empty())
@@ -88,10 +88,10 @@ Snapshot locate(const Repository& repo, const ComponentRun& run, const std::func
     return s;
   }
   std::vector<std::string> skipped;
-  auto newest = newest_point(all, match, static_cast<int64_t>(run.incident), skipped);
+  auto newest = newest_point(all, match, static_cast<int64_t>(incident), skipped);
   if (!newest)
     throw Error(ErrorKind::NotFound, "no recovery point of " + what + " at or before the incident (" +
-                                         rfc3339_utc(run.incident) + ")");
+                                         rfc3339_utc(incident) + ")");
   return *newest;
 }
 
@@ -138,13 +138,7 @@ void files_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
   {
     PhaseTimer t(r, run.drill_start, "locate");
     repo = run.env.open_repository();
-    snap = locate(
-        *repo, run,
-        [&](const Snapshot& s) {
-          return s.source_kind == "files" && !s.partial && same_path_set(s.paths, paths) &&
-                 (c.host.empty() || s.host == c.host);
-        },
-        "the paths " + r.source + (c.host.empty() ? "" : " of host " + c.host));
+    snap = locate_point(*repo, c, run.incident);
     fill_point(r, snap);
   }
   // Checked again here (check_targets ran before the drill): something may have been written
@@ -261,10 +255,7 @@ void postgres_component(const ComponentRun& run, ComponentResult& r, JobContext&
     repo = run.env.open_repository();
     Snapshot base;
     if (o.target.kind == RecoveryTarget::Kind::Immediate) {
-      base = locate(
-          *repo, run,
-          [&](const Snapshot& s) { return s.source_kind == "postgres" && s.source_name == c.source && !s.partial; },
-          "PostgreSQL source '" + c.source + "'");
+      base = locate_point(*repo, c, run.incident);
     } else {
       if (auto why = unknown_source(repo->list_snapshots(), "postgres", c.source); !why.empty())
         throw Error(ErrorKind::NotFound, why);
@@ -300,10 +291,7 @@ void redis_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
   {
     PhaseTimer t(r, run.drill_start, "locate");
     repo = run.env.open_repository();
-    Snapshot s = locate(
-        *repo, run,
-        [&](const Snapshot& s) { return s.source_kind == "redis" && s.source_name == c.source && !s.partial; },
-        "Redis source '" + c.source + "'");
+    Snapshot s = locate_point(*repo, c, run.incident);
     fill_point(r, s);
     o.snapshot = s.id.hex();
   }
@@ -329,9 +317,7 @@ void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
   {
     PhaseTimer t(r, run.drill_start, "locate");
     repo = run.env.open_repository();
-    s = locate(
-        *repo, run, [&](const Snapshot& p) { return p.source_kind == "kafka" && p.source_name == c.source; },
-        "Kafka source '" + c.source + "'");
+    s = locate_point(*repo, c, run.incident);
     fill_point(r, s);
   }
   PhaseTimer t(r, run.drill_start, "validate");
@@ -357,6 +343,29 @@ void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
 }
 
 }  // namespace
+
+Snapshot locate_point(const Repository& repo, const ComponentSpec& c, double incident) {
+  if (c.kind == ComponentKind::Files) {
+    const std::vector<std::string> paths = absolute_paths(c.paths);
+    std::string listed;
+    for (const auto& p : paths) listed += (listed.empty() ? "" : " ") + p;
+    return locate(
+        repo, c, incident,
+        [&](const Snapshot& s) {
+          return s.source_kind == "files" && !s.partial && same_path_set(s.paths, paths) &&
+                 (c.host.empty() || s.host == c.host);
+        },
+        "the paths " + listed + (c.host.empty() ? "" : " of host " + c.host));
+  }
+  const std::string kind(to_string(c.kind));
+  // A Kafka archive point is never partial in the files sense: its segments are complete.
+  const bool kafka = c.kind == ComponentKind::Kafka;
+  static const std::map<std::string, std::string> kTitle{{"postgres", "PostgreSQL"}, {"redis", "Redis"}, {"kafka", "Kafka"}};
+  return locate(
+      repo, c, incident,
+      [&](const Snapshot& s) { return s.source_kind == kind && s.source_name == c.source && (kafka || !s.partial); },
+      kTitle.at(kind) + " source '" + c.source + "'");
+}
 
 std::string scratch_parent(const DrillSpec& spec) {
   if (!spec.scratch_dir.empty()) return spec.scratch_dir;

@@ -15,6 +15,11 @@ struct ComponentRun {
   bool incident_given = false;
 };
 
+// The recovery point a component restores: the newest of its source (files: of its paths and
+// host; never a partial one) at or before `incident`, or the one its `snapshot:` names. Throws
+// Error(NotFound) naming the source names the repository has when there is none.
+Snapshot locate_point(const Repository& repo, const ComponentSpec& component, double incident);
+
 // Never throws for the component's own failures: they end up in ComponentResult::error (or a
 // failed check). A cancel is rethrown (Error(Cancelled)).
 ComponentResult run_component(const ComponentRun& run);

@@ -98,6 +98,24 @@ ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"][:10])
 D show "$ID" > "$T/show.md"
 grep -q "marks up to the incident" "$T/show.md" || { cat "$T/show.md"; fail "drill show"; }
 
+step "dr assess: GO from the newest points and the last drill; NO-GO names why"
+D_assess() { a dr assess "$@" --repo "$REPO" --password-file "$PW"; }
+D_assess "$T/pitr.yaml" --json > "$T/assess.json" || { cat "$T/assess.json"; fail "dr assess said NO-GO"; }
+python3 - "$T/assess.json" "$ID" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["go"] is True, j
+c = {x["name"]: x for x in j["components"]}
+db = c["orders-db"]
+assert db["go"] and db["rpo_ok"] and db["rto_ok"] and db["last_drill"].startswith(sys.argv[2]), db
+assert 0 < db["age_s"] < 300 and db["last_drill_rto_s"] > 0, db
+PY
+sed 's/rpo: 5m/rpo: 1s/; s/app-config:/new-config:/' "$T/pitr.yaml" > "$T/assess-bad.yaml"
+expect_exit 17 D_assess "$T/assess-bad.yaml"
+grep -q "NO-GO orders-db" "$T/.stdout" || { cat "$T/.stdout"; fail "dr assess: the RPO miss is not NO-GO"; }
+grep -q "over the RPO objective of 1 s" "$T/.stdout" || { cat "$T/.stdout"; fail "dr assess: no reason for the RPO miss"; }
+grep -q "never drilled: no recorded drill restored a component named 'new-config'" "$T/.stdout" || { cat "$T/.stdout"; fail "dr assess: a never-drilled component"; }
+
 step "corruption scenario: restore to just before the DELETE, the rows are back"
 cat > "$T/undelete.yaml" <<YAML
 drill: e2e-undelete

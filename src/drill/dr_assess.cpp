@@ -1,0 +1,101 @@
+#include "drill/dr_assess.h"
+
+#include "drill/drill_components.h"
+#include "drill/drill_record.h"
+#include "sources/postgres/cluster_restore.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace arca::drill {
+
+bool Assessment::go() const {
+  for (const auto& c : components)
+    if (!c.go()) return false;
+  return !components.empty();
+}
+
+namespace {
+
+std::string seconds_text(double s) { return std::to_string(static_cast<long long>(s + 0.5)) + " s"; }
+
+}  // namespace
+
+Assessment assess(const DrillSpec& spec, const Repository& repo, double now) {
+  Assessment out;
+  out.now = now;
+  const std::vector<DrillResult> drills = list_drill_records(repo);
+  for (const auto& c : spec.components) {
+    ComponentAssessment a;
+    a.name = c.name;
+    a.kind = c.kind;
+    a.objectives = c.objectives;
+    try {
+      Snapshot s = locate_point(repo, c, now);
+      a.snapshot_id = s.id.hex();
+      a.snapshot_time = s.time;
+      // The newest data the point holds: a PostgreSQL base backup's end (WAL archived since then
+      // can only make it younger: this age is an upper bound), otherwise the point's time.
+      std::optional<double> t = parse_time(s.time);
+      if (c.kind == ComponentKind::Postgres)
+        if (auto stop = parse_time(snapshot_meta(s, "stop_time"))) t = stop;
+      if (t) a.age_s = now - *t;
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Cancelled) throw;
+      a.problems.push_back(std::string("no restorable recovery point: ") + e.what());
+    }
+    if (a.objectives.rpo_s && a.age_s) {
+      a.rpo_ok = *a.age_s <= double(*a.objectives.rpo_s);
+      if (!*a.rpo_ok)
+        a.problems.push_back("the newest point is " + seconds_text(*a.age_s) + " old, over the RPO objective of " +
+                             seconds_text(double(*a.objectives.rpo_s)));
+    }
+    // The newest drill of this component's name (the records keep no drill file: the name ties them).
+    for (auto it = drills.rbegin(); it != drills.rend(); ++it) {
+      const ComponentResult* found = nullptr;
+      for (const auto& r : it->components)
+        if (r.name == c.name && r.kind == c.kind) found = &r;
+      if (!found) continue;
+      a.last_drill_id = it->id;
+      a.last_drill_time = rfc3339_utc(it->started_at);
+      a.last_drill_validated = found->validated();
+      if (found->validated()) a.last_drill_rto_s = found->rto_s;
+      break;
+    }
+    if (a.last_drill_id.empty())
+      a.problems.push_back("never drilled: no recorded drill restored a component named '" + c.name + "'");
+    else if (!a.last_drill_validated)
+      a.problems.push_back("the last drill (" + a.last_drill_time + ") did not restore and validate it");
+    if (a.objectives.rto_s && a.last_drill_rto_s) {
+      a.rto_ok = *a.last_drill_rto_s <= double(*a.objectives.rto_s);
+      if (!*a.rto_ok)
+        a.problems.push_back("the last drill took " + seconds_text(*a.last_drill_rto_s) + ", over the RTO objective of " +
+                             seconds_text(double(*a.objectives.rto_s)));
+    }
+    out.components.push_back(std::move(a));
+  }
+  return out;
+}
+
+nlohmann::json to_json(const Assessment& a) {
+  using nlohmann::json;
+  auto opt = [](const auto& v) { return v ? json(*v) : json(); };
+  json comps = json::array();
+  for (const auto& c : a.components)
+    comps.push_back({{"name", c.name},
+                     {"kind", std::string(to_string(c.kind))},
+                     {"go", c.go()},
+                     {"snapshot", c.snapshot_id.empty() ? json() : json(c.snapshot_id)},
+                     {"snapshot_time", c.snapshot_time.empty() ? json() : json(c.snapshot_time)},
+                     {"age_s", opt(c.age_s)},
+                     {"rpo_objective_s", opt(c.objectives.rpo_s)},
+                     {"rpo_ok", opt(c.rpo_ok)},
+                     {"last_drill", c.last_drill_id.empty() ? json() : json(c.last_drill_id)},
+                     {"last_drill_time", c.last_drill_time.empty() ? json() : json(c.last_drill_time)},
+                     {"last_drill_rto_s", opt(c.last_drill_rto_s)},
+                     {"rto_objective_s", opt(c.objectives.rto_s)},
+                     {"rto_ok", opt(c.rto_ok)},
+                     {"problems", c.problems}});
+  return {{"now", rfc3339_utc(a.now)}, {"go", a.go()}, {"components", comps}};
+}
+
+}  // namespace arca::drill
