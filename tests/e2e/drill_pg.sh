@@ -18,7 +18,11 @@ q -c "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL)" \
   -c "INSERT INTO orders SELECT g, 1 + g % 200, g FROM generate_series(1, 2000) g"
 mkdir -p "$T/etc/app"; echo "listen=8080" > "$T/etc/app/app.conf"; head -c 50000 /dev/urandom > "$T/etc/app/blob"
 D() { a drill "$@" --repo "$REPO" --password-file "$PW"; }
-scratch_left() { ls -d /tmp/arca-drill-e2e-* 2>/dev/null || true; }
+# Its own scratch parent: another drill test running at the same time sweeps /tmp (and would take
+# this test's killed-drill leftovers away before this test's own sweep could report them).
+SCRATCH=$T/scratch
+mkdir -m 755 "$SCRATCH"
+scratch_left() { ls -d "$SCRATCH"/arca-drill-* 2>/dev/null || true; }
 
 step "backups: PostgreSQL, then two known transactions and a DELETE; a file tree"
 pa pg backup --repo "$REPO" --password-file "$PW" -q
@@ -41,6 +45,7 @@ step "a drill to an incident between the transactions: PostgreSQL and files vali
 cat > "$T/pitr.yaml" <<YAML
 drill: e2e-pitr
 incident-time: $INCIDENT
+scratch: $SCRATCH
 components:
   orders-db:
     kind: postgres
@@ -120,6 +125,7 @@ step "corruption scenario: restore to just before the DELETE, the rows are back"
 cat > "$T/undelete.yaml" <<YAML
 drill: e2e-undelete
 incident-time: $BEFORE_DELETE
+scratch: $SCRATCH
 components:
   orders-db:
     kind: postgres
@@ -177,7 +183,7 @@ sed 's/drill: e2e-fk/drill: e2e-killed/' "$T/fk.yaml" > "$T/killed.yaml"
 "$ARCA" drill run "$T/killed.yaml" --repo "$REPO" --password-file "$PW" > "$T/killed.out" 2>&1 &
 DRILL=$!  # arca itself (a function would put a subshell in between)
 for _ in $(seq 300); do
-  compgen -G "/tmp/arca-drill-e2e-killed-*/arca-verify-*/data/postmaster.pid" >/dev/null && break
+  compgen -G "$SCRATCH/arca-drill-e2e-killed-*/arca-verify-*/data/postmaster.pid" >/dev/null && break
   sleep 0.1
 done
 [ -n "$(scratch_left)" ] || { cat "$T/killed.out"; fail "the drill made no scratch directory to kill it in"; }
