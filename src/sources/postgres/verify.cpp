@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -274,8 +275,24 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   // A private socket directory and trust authentication only over that socket; no TCP at all.
   struct stat st;
   if (stat(ro.target_dir.c_str(), &st) != 0) throw_errno("stat", ro.target_dir, errno);
+  // A Unix socket path holds at most 107 bytes ("<dir>/.s.PGSQL.<port>"): a deep scratch
+  // directory (a drill's, or --scratch) gets its socket in a short private directory instead.
   std::string sock = scratch + "/socket";
-  if (mkdir(sock.c_str(), 0700) != 0) throw_errno("mkdir", sock, errno);
+  struct ShortSocketDir {
+    std::string path;
+    ~ShortSocketDir() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } short_sock;
+  if (sock.size() + std::strlen("/.s.PGSQL.65535") > 107) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp && std::strlen(tmp) < 60 ? tmp : "/tmp") + "/arca-pgsock-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw_errno("mkdtemp", tmpl, errno);
+    sock = short_sock.path = tmpl;
+  } else if (mkdir(sock.c_str(), 0700) != 0) {
+    throw_errno("mkdir", sock, errno);
+  }
   std::string hba = scratch + "/pg_hba.conf";
   {
     std::ofstream h(hba);
