@@ -480,6 +480,16 @@ std::vector<std::string> remove_stale_scratch(const std::string& parent) {
       if (gone) break;
       usleep(10000);
     }
+    // A scratch PostgreSQL whose scratch path was too long for a socket had its socket in a short
+    // directory of its own (sources/postgres/verify.cpp); postmaster.pid names it (line 5).
+    for (const auto& f : fs::recursive_directory_iterator(e.path(), fs::directory_options::skip_permission_denied, ec)) {
+      if (f.path().filename() != "postmaster.pid") continue;
+      std::ifstream pidfile(f.path());
+      std::string line, socket_dir;
+      for (int n = 1; n <= 5 && std::getline(pidfile, line); ++n)
+        if (n == 5) socket_dir = line;
+      if (fs::path(socket_dir).filename().string().rfind("arca-pgsock-", 0) == 0) fs::remove_all(socket_dir, ec);
+    }
     fs::remove_all(e.path(), ec);
     if (ec) fs::remove_all(e.path(), ec);  // once more: a file written while the first pass ran
     if (!ec) removed.push_back(e.path().string());

@@ -189,9 +189,14 @@ done
 [ -n "$(scratch_left)" ] || { cat "$T/killed.out"; fail "the drill made no scratch directory to kill it in"; }
 kill -9 "$DRILL"; wait "$DRILL" 2>/dev/null || true
 LEFT=$(scratch_left)
+# The scratch path is too deep for a Unix socket: the killed server's socket went to a short
+# directory of its own (named in its postmaster.pid), which the sweep must remove too.
+SOCKDIR=$(sed -n 5p "$(compgen -G "$SCRATCH/arca-drill-e2e-killed-*/arca-verify-*/data/postmaster.pid" | head -1)")
+[[ $SOCKDIR == */arca-pgsock-* ]] || fail "expected the killed server's socket in a short directory, got '$SOCKDIR'"
 D run "$T/undelete.yaml" --no-record > /dev/null 2> "$T/err" || { cat "$T/err"; fail "the drill after the killed one failed"; }
 err_contains "removed what a killed drill left"
 [ -z "$(scratch_left)" ] || fail "left behind: $(scratch_left)"
+[ ! -e "$SOCKDIR" ] || fail "the killed server's socket directory $SOCKDIR was left behind"
 for d in $LEFT; do
   ! pgrep -f -- "-D $d" >/dev/null || fail "a scratch server of the killed drill still runs in $d"
 done
