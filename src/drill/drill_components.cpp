@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <filesystem>
 #include <fstream>
@@ -32,10 +31,6 @@ namespace {
 
 constexpr const char* kMarker = ".arca-drill";
 
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Field 22 of /proc/PID/stat: the process's start time, which tells a live drill from a reused pid.
 std::string process_start(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -53,9 +48,9 @@ std::string process_start(pid_t pid) {
 class PhaseTimer {
  public:
   PhaseTimer(ComponentResult& r, double drill_start, std::string name) : r_(r), start_(drill_start) {
-    r_.phases.push_back({std::move(name), wall_now() - start_, 0});
+    r_.phases.push_back({std::move(name), clock_now_s() - start_, 0});
   }
-  ~PhaseTimer() { r_.phases.back().end_s = wall_now() - start_; }
+  ~PhaseTimer() { r_.phases.back().end_s = clock_now_s() - start_; }
   PhaseTimer(const PhaseTimer&) = delete;
   PhaseTimer& operator=(const PhaseTimer&) = delete;
 
@@ -268,13 +263,13 @@ void postgres_component(const ComponentRun& run, ComponentResult& r, JobContext&
   }
   // pg verify restores, starts (replaying WAL to the target) and checks in one call; its own
   // timings split that span into phases.
-  const double began = wall_now() - run.drill_start;
+  const double began = clock_now_s() - run.drill_start;
   ops::PgVerifyOpResult v = ops::pg_verify(*repo, o, ctx);
   const auto& res = v.verify;
   r.phases.push_back({"restore", began, began + res.restore_s});
   r.phases.push_back({o.target.kind == RecoveryTarget::Kind::Immediate ? "start" : "start and WAL replay",
                       began + res.restore_s, began + res.restore_s + res.start_s});
-  r.phases.push_back({"validate", began + res.restore_s + res.start_s, wall_now() - run.drill_start});
+  r.phases.push_back({"validate", began + res.restore_s + res.start_s, clock_now_s() - run.drill_start});
   for (const auto& chk : res.checks)
     // Checks run per database; the default database goes unnamed.
     r.checks.push_back({chk.name + (chk.database.empty() || chk.database == "postgres" ? "" : " (" + chk.database + ")"),
@@ -298,11 +293,11 @@ void redis_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
   o.source = c.source;
   o.scratch_parent = scratch.path;
   o.samples = c.redis_samples;
-  const double began = wall_now() - run.drill_start;
+  const double began = clock_now_s() - run.drill_start;
   ops::RedisVerifyOpResult v = ops::redis_verify(*repo, o, ctx);
   r.phases.push_back({"restore", began, began + v.restore_s});
   r.phases.push_back({"start", began + v.restore_s, began + v.restore_s + v.load_s});
-  r.phases.push_back({"validate", began + v.restore_s + v.load_s, wall_now() - run.drill_start});
+  r.phases.push_back({"validate", began + v.restore_s + v.load_s, clock_now_s() - run.drill_start});
   for (const auto& chk : v.checks) r.checks.push_back({chk.name, chk.passed, false, chk.detail});
   if (c.min_keys)
     r.checks.push_back({"at least " + std::to_string(*c.min_keys) + " keys", v.keys_loaded >= *c.min_keys, false,
@@ -526,7 +521,7 @@ ComponentResult run_component(const ComponentRun& run) {
   if (!r.error.empty()) {
     // The time the failing step took, so that the timeline and the RTO show where it ended.
     const double from = r.phases.empty() ? 0 : r.phases.back().end_s;
-    r.phases.push_back({"failed", from, std::max(from, wall_now() - run.drill_start)});
+    r.phases.push_back({"failed", from, std::max(from, clock_now_s() - run.drill_start)});
   }
   return r;
 }

@@ -2,7 +2,6 @@
 // each kind of component does is in drill_components.cpp.
 #include "drill/drill_run.h"
 
-#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -41,10 +40,6 @@ int DrillResult::exit_code() const {
 
 namespace {
 
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // RTO and RPO against the objectives, once the component's work ended.
 void judge(ComponentResult& r, double incident) {
   if (r.newest_data) r.rpo_s = incident - *r.newest_data;
@@ -60,7 +55,7 @@ DrillResult run_drill(const DrillSpec& spec, const DrillEnvironment& env) {
   out.id = random_id().hex();
   out.name = spec.name;
   out.host = local_hostname();
-  out.started_at = wall_now();
+  out.started_at = clock_now_s();
   out.incident_given = spec.incident_time.has_value();
   out.incident_time = spec.incident_time.value_or(out.started_at);
 
@@ -128,7 +123,7 @@ DrillResult run_drill(const DrillSpec& spec, const DrillEnvironment& env) {
   for (auto& w : workers) w.join();
   if (cancelled) throw Error(ErrorKind::Cancelled, "drill " + spec.name + " cancelled");
   for (const auto& c : spec.components) out.components.push_back(done.at(c.name));
-  out.finished_at = wall_now();
+  out.finished_at = clock_now_s();
   return out;
 }
 

@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <iostream>
 
 #include "ops/error_table.h"
@@ -17,15 +16,12 @@
 #include "server/runtime.h"
 #include "server/scheduler.h"
 #include "server/server_log.h"
+#include "util/clock.h"
 #include "util/host.h"
 
 namespace arca::server {
 
 namespace {
-
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::shared_ptr<const ServerConfig> load_checked(const std::string& path, std::vector<std::string>& errors) {
   ConfigLoad l = load_checked_config(path);
@@ -89,7 +85,7 @@ int run_server(const std::string& config_path) {
   Notifier notifier(config, nopts);
 
   SchedulerHooks hooks;
-  hooks.now = wall_now;
+  hooks.now = clock_now_s;
   hooks.execute = [&runtime](const ServerConfig& cfg, const PlanConfig& plan, const JobRecord& job,
                              JobContext& ctx) { return run_job(cfg, plan, job, ctx, runtime); };
   hooks.on_job = [&notifier](const JobRecord& j) {
@@ -105,7 +101,7 @@ int run_server(const std::string& config_path) {
     log.write(EventLevel::Warning, "the API listens on " + config->server.listen +
                                        " without TLS: tokens cross the network in clear text (set server.tls)");
   std::atomic<bool> ready{false};
-  ApiContext api_ctx{*catalog, scheduler, runtime, job_metrics, wall_now, [&ready] { return ready.load(); },
+  ApiContext api_ctx{*catalog, scheduler, runtime, job_metrics, clock_now_s, [&ready] { return ready.load(); },
                      scheduler.started_at(), [&scheduler] { return scheduler.last_tick_at(); }};
   ApiServer api(api_ctx, config->server);
   api.start();
@@ -160,7 +156,7 @@ int run_server(const std::string& config_path) {
     } else if (sig == SIGTERM || sig == SIGINT) {
       stop_signal = sig;
     } else {
-      notifier.tick(wall_now());
+      notifier.tick(clock_now_s());
       for (const Runtime::PointUpdate& u : runtime.take_point_updates()) {
         if (!u.replace_repository.empty())
           catalog->replace_points(u.replace_repository, u.points);

@@ -1,20 +1,20 @@
 // run_job: finds the plan's source and repository, runs the step for the job's kind (job_steps.h)
 // and maps what it throws to an outcome: Cancelled (or anything after a cancel) is CANCELED, any
 // other arca::Error is FAILED with its message and the CLI's exit code for the same failure.
-#include <chrono>
 
 #include "ops/error_table.h"
 #include "ops/prune.h"
 #include "server/job_steps.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/redis/redis_conn.h"
+#include "util/clock.h"
 #include "util/host.h"
 
 namespace arca::server {
 
 namespace jobs {
 
-double now_s() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+double now_s() { return clock_now_s(); }
 
 Repository& JobRepository::get() {
   if (!repo_) {

@@ -92,4 +92,10 @@ std::string utc_time(const std::string& s) {
 
 int64_t clock_now() { return int64_t(std::time(nullptr)); }
 
+double clock_now_s() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
 }  // namespace arca

@@ -14,6 +14,8 @@ std::string now_rfc3339();
 std::string rfc3339_utc(double unix_seconds, bool millis = false);
 // The current time of this machine, in unix seconds.
 int64_t clock_now();
+// The same with its fraction (the catalog's, the drills' and the server's event times).
+double clock_now_s();
 // Seconds since the epoch for "YYYY-MM-DD[T ]HH:MM:SS[.frac]" followed by Z, UTC or ±HH[:MM];
 // nullopt for anything else (a time without a zone is ambiguous).
 std::optional<double> parse_time(const std::string& s);

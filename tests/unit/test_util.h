@@ -16,6 +16,9 @@
 #include "storage/local_backend.h"
 #include "util/error.h"
 
+// Whether `text` contains `part` (for messages and rendered reports).
+inline bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 struct TempDir {
   std::string path;
   TempDir() {

@@ -1,0 +1,360 @@
+// Tests of the drill file (src/drill/drill_spec.h): read into its structs, and each error with its
+// line and field.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "drill/drill_components.h"
+#include "drill/drill_report.h"
+#include "drill/drill_spec.h"
+#include "ops/error_table.h"
+#include "test_util.h"
+#include "util/clock.h"
+
+namespace arca::drill {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Line 1 is empty (the raw string starts with a newline): "drill: nightly" is line 2.
+const char* kFull = R"(
+drill: nightly
+incident-time: 2026-12-07T14:05:00Z
+scratch: /var/tmp/drills
+components:
+  orders-db:
+    kind: postgres
+    source: orders
+    recover-to: incident
+    objectives: {rto: 15m, rpo: 5m}
+    validate:
+      sql:
+        - {name: customers, database: shop, query: "SELECT count(*) FROM customers", expect: "= 200"}
+        - {query: "SELECT 1", expect: "1"}
+      commands:
+        - {name: ready, run: [pg_isready, -q], expect-exit: 3, expect-output: "accepting"}
+  pg-time:
+    kind: postgres
+    source: orders
+    recover-to: {time: "2026-12-07T15:00:00+01:00"}
+  pg-lsn: {kind: postgres, source: orders, recover-to: {lsn: 0/3000060}}
+  pg-name: {kind: postgres, source: orders, recover-to: {name: before-migration}}
+  pg-backup: {kind: postgres, source: orders, recover-to: backup, snapshot: 1a2b3c4d}
+  pg-latest: {kind: postgres, source: orders, recover-to: latest}
+  cache:
+    kind: redis
+    source: cache
+    objectives: {rto: 5m, rpo: 1h}
+    depends-on: [orders-db]
+    validate: {samples: 50, min-keys: 1000}
+  events:
+    kind: kafka
+    source: events
+    depends-on: [orders-db, cache]
+    validate: {min-records: 5000}
+  config:
+    kind: files
+    paths: [/etc/app, /srv/conf]
+    host: web1
+    directory: /srv/restore/config
+    validate:
+      files: [app.conf, /srv/conf/x.yaml]
+      commands:
+        - run: [grep, -q, listen, "{path}/app.conf"]
+)";
+
+DrillSpec parsed(const std::string& text) {
+  DrillLoad l = parse_drill(text, "d.yaml");
+  for (const auto& e : l.errors) ADD_FAILURE() << e.to_string("d.yaml");
+  EXPECT_TRUE(l.spec.has_value());
+  return l.spec.value_or(DrillSpec{});
+}
+
+// The only error of a drill file (a test failure if there is not exactly one).
+ConfigError one_error(const std::string& text) {
+  DrillLoad l = parse_drill(text, "d.yaml");
+  EXPECT_FALSE(l.spec.has_value());
+  std::string all;
+  for (const auto& e : l.errors) all += "\n  " + e.to_string("d.yaml");
+  EXPECT_EQ(l.errors.size(), 1u) << all;
+  return l.errors.empty() ? ConfigError{} : l.errors.front();
+}
+
+// A drill named "t" whose components map is `components` (line 3 is its first component).
+std::string drill_with(const std::string& components) { return "drill: t\ncomponents:\n" + components; }
+
+TEST(DrillSpec, AFullFileIsReadIntoItsValues) {
+  DrillSpec d = parsed(kFull);
+  EXPECT_EQ(d.name, "nightly");
+  ASSERT_TRUE(d.incident_time);
+  EXPECT_DOUBLE_EQ(*d.incident_time, 1796652300.0);  // 2026-12-07T14:05:00Z
+  EXPECT_EQ(d.scratch_dir, "/var/tmp/drills");
+  ASSERT_EQ(d.components.size(), 9u);
+
+  const ComponentSpec& db = d.components[0];
+  EXPECT_EQ(db.name, "orders-db");
+  EXPECT_EQ(db.line, 6);
+  EXPECT_EQ(db.kind, ComponentKind::Postgres);
+  EXPECT_EQ(db.source, "orders");
+  EXPECT_EQ(db.snapshot, "latest");
+  EXPECT_EQ(db.recover_to.kind, PgRecoverTo::Kind::Incident);
+  EXPECT_EQ(db.objectives.rto_s, 900);
+  EXPECT_EQ(db.objectives.rpo_s, 300);
+  ASSERT_EQ(db.sql.size(), 2u);
+  EXPECT_EQ(db.sql[0].name, "customers");
+  EXPECT_EQ(db.sql[0].database, "shop");
+  EXPECT_EQ(db.sql[0].query, "SELECT count(*) FROM customers");
+  EXPECT_EQ(db.sql[0].expect, "= 200");
+  EXPECT_EQ(db.sql[1].name, "SELECT 1");  // unnamed: the query names it
+  EXPECT_EQ(db.sql[1].database, "postgres");
+  ASSERT_EQ(db.commands.size(), 1u);
+  EXPECT_EQ(db.commands[0].name, "ready");
+  EXPECT_EQ(db.commands[0].argv, (std::vector<std::string>{"pg_isready", "-q"}));
+  EXPECT_EQ(db.commands[0].expect_exit, 3);
+  EXPECT_EQ(db.commands[0].expect_output, "accepting");
+  EXPECT_TRUE(db.depends_on.empty());
+
+  EXPECT_EQ(d.component("pg-time")->recover_to.kind, PgRecoverTo::Kind::Time);
+  EXPECT_EQ(d.component("pg-time")->recover_to.value, "2026-12-07T15:00:00+01:00");
+  EXPECT_EQ(d.component("pg-time")->line, 17);
+  EXPECT_EQ(d.component("pg-lsn")->recover_to.kind, PgRecoverTo::Kind::Lsn);
+  EXPECT_EQ(d.component("pg-lsn")->recover_to.value, "0/3000060");
+  EXPECT_EQ(d.component("pg-name")->recover_to.kind, PgRecoverTo::Kind::Name);
+  EXPECT_EQ(d.component("pg-name")->recover_to.value, "before-migration");
+  EXPECT_EQ(d.component("pg-backup")->recover_to.kind, PgRecoverTo::Kind::Backup);
+  EXPECT_EQ(d.component("pg-backup")->snapshot, "1a2b3c4d");
+  EXPECT_EQ(d.component("pg-latest")->recover_to.kind, PgRecoverTo::Kind::Latest);
+
+  const ComponentSpec* cache = d.component("cache");
+  ASSERT_TRUE(cache);
+  EXPECT_EQ(cache->kind, ComponentKind::Redis);
+  EXPECT_EQ(cache->source, "cache");
+  EXPECT_EQ(cache->objectives.rto_s, 300);
+  EXPECT_EQ(cache->objectives.rpo_s, 3600);
+  EXPECT_EQ(cache->depends_on, std::vector<std::string>{"orders-db"});
+  EXPECT_EQ(cache->redis_samples, 50u);
+  EXPECT_EQ(cache->min_keys, 1000u);
+  EXPECT_FALSE(cache->min_records);
+
+  const ComponentSpec* events = d.component("events");
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->kind, ComponentKind::Kafka);
+  EXPECT_EQ(events->depends_on, (std::vector<std::string>{"orders-db", "cache"}));
+  EXPECT_EQ(events->min_records, 5000u);
+  EXPECT_FALSE(events->objectives.rto_s);
+  EXPECT_FALSE(events->objectives.rpo_s);
+  EXPECT_EQ(events->redis_samples, 200u);  // the default
+
+  const ComponentSpec* config = d.component("config");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->kind, ComponentKind::Files);
+  EXPECT_EQ(config->paths, (std::vector<std::string>{"/etc/app", "/srv/conf"}));
+  EXPECT_EQ(config->host, "web1");
+  EXPECT_TRUE(config->source.empty());
+  EXPECT_EQ(config->directory, "/srv/restore/config");
+  EXPECT_EQ(config->expect_files, (std::vector<std::string>{"app.conf", "/srv/conf/x.yaml"}));
+  ASSERT_EQ(config->commands.size(), 1u);
+  EXPECT_EQ(config->commands[0].name, "grep");  // unnamed: the program names it
+  EXPECT_EQ(config->commands[0].argv, (std::vector<std::string>{"grep", "-q", "listen", "{path}/app.conf"}));
+  EXPECT_EQ(config->commands[0].expect_exit, 0);
+  EXPECT_FALSE(config->commands[0].expect_output);
+  EXPECT_EQ(d.component("nope"), nullptr);
+}
+
+TEST(DrillSpec, IncidentTimeNowOrAbsentIsTheDrillsStart) {
+  EXPECT_FALSE(parsed("drill: t\nincident-time: now\ncomponents: {f: {kind: files, paths: [/x]}}\n").incident_time);
+  EXPECT_FALSE(parsed("drill: t\ncomponents: {f: {kind: files, paths: [/x]}}\n").incident_time);
+}
+
+TEST(DrillSpec, AnUnknownFieldSuggestsTheNearestKnownOne) {
+  ConfigError e = one_error(drill_with("  a:\n    kind: files\n    paths: [/x]\n    depend-on: [b]\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.a.depend-on");
+  EXPECT_TRUE(has(e.message, "did you mean 'depends-on'")) << e.message;
+
+  e = one_error("drill: t\nincident_time: now\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_TRUE(has(e.message, "did you mean 'incident-time'")) << e.message;
+
+  e = one_error(drill_with("  c:\n    kind: redis\n    source: c\n    validate: {min_keys: 5}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.c.validate.min_keys");
+  EXPECT_TRUE(has(e.message, "did you mean 'min-keys'")) << e.message;
+}
+
+TEST(DrillSpec, AWrongKindIsTheComponentsOnlyError) {
+  // Not also "paths required" or "source is for other kinds": the kind is unknown, so is what it needs.
+  ConfigError e = one_error(drill_with("  db:\n    kind: postgress\n    source: x\n"));
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.field, "components.db.kind");
+  EXPECT_TRUE(has(e.message, "'postgress' is not one of postgres, redis, kafka or files")) << e.message;
+  e = one_error(drill_with("  db:\n    source: x\n"));
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.field, "components.db.kind");
+}
+
+TEST(DrillSpec, FieldsOfAnotherKindAreRefusedWithTheirLine) {
+  ConfigError e = one_error(drill_with("  c:\n    kind: redis\n    source: c\n    recover-to: latest\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.c.recover-to");
+  EXPECT_TRUE(has(e.message, "postgres components only")) << e.message;
+
+  e = one_error(drill_with("  c:\n    kind: redis\n    source: c\n    paths: [/x]\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.c.paths");
+  EXPECT_TRUE(has(e.message, "files components only")) << e.message;
+
+  e = one_error(drill_with("  f:\n    kind: files\n    paths: [/x]\n    source: etc\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.f.source");
+  EXPECT_TRUE(has(e.message, "by paths")) << e.message;
+
+  e = one_error(drill_with("  c:\n    kind: redis\n    source: c\n    validate:\n      sql: [{query: SELECT 1, expect: 1}]\n"));
+  EXPECT_EQ(e.line, 7);
+  EXPECT_EQ(e.field, "components.c.validate.sql");
+  EXPECT_TRUE(has(e.message, "postgres components only")) << e.message;
+
+  e = one_error(drill_with("  k:\n    kind: kafka\n    source: k\n    validate: {min-keys: 3}\n"));
+  EXPECT_EQ(e.field, "components.k.validate.min-keys");
+  EXPECT_TRUE(has(e.message, "redis components only")) << e.message;
+}
+
+TEST(DrillSpec, BadTimesAndDurationsAreNamed) {
+  ConfigError e = one_error("drill: t\nincident-time: yesterday\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "incident-time");
+  EXPECT_TRUE(has(e.message, "'yesterday' is not a time")) << e.message;
+
+  // A time without a zone is ambiguous.
+  e = one_error("drill: t\nincident-time: 2026-12-07T14:05:00\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  // Nor a day that does not exist (it would silently become 2027-01-01).
+  e = one_error("drill: t\nincident-time: 2026-12-32T10:00:00Z\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "incident-time");
+  EXPECT_TRUE(parsed("drill: t\nincident-time: 2024-02-29T23:59:59.5+02:00\ncomponents: {f: {kind: files, paths: [/x]}}\n")
+                  .incident_time);
+
+  e = one_error(drill_with("  f:\n    kind: files\n    paths: [/x]\n    objectives: {rto: 5m, rpo: soon}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.f.objectives.rpo");
+  EXPECT_TRUE(has(e.message, "'soon' is not a duration")) << e.message;
+
+  e = one_error(drill_with("  db:\n    kind: postgres\n    source: x\n    recover-to: {time: 2026-13-45T99:00:00Z}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.db.recover-to.time");
+}
+
+TEST(DrillSpec, AnIncidentOrTargetTimeInTheFutureIsRefused) {
+  // A wrong year: recovery would wait for WAL that cannot exist, and RPOs would be a century.
+  const std::string later = rfc3339_utc(double(clock_now() + 3600));
+  ConfigError e = one_error("drill: t\nincident-time: " + later + "\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "incident-time");
+  EXPECT_TRUE(has(e.message, "in the future")) << e.message;
+  e = one_error(drill_with("  db:\n    kind: postgres\n    source: x\n    recover-to: {time: \"" + later + "\"}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.db.recover-to.time");
+  EXPECT_TRUE(has(e.message, "in the future")) << e.message;
+  // A moment ago is an incident.
+  const std::string before = rfc3339_utc(double(clock_now() - 5));
+  EXPECT_TRUE(parsed("drill: t\nincident-time: " + before + "\ncomponents: {f: {kind: files, paths: [/x]}}\n").incident_time);
+}
+
+TEST(DrillSpec, EmptyPathsBadLsnsEmptyNamesAndSharedDirectoriesAreRefused) {
+  ConfigError e = one_error(drill_with("  f:\n    kind: files\n    paths: []\n"));
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.field, "components.f.paths");
+  EXPECT_TRUE(has(e.message, "names no path")) << e.message;
+
+  for (const char* lsn : {"zz/yy", "0/", "/3000060", "123456789/0", "0/30 00"}) {
+    e = one_error(drill_with("  db: {kind: postgres, source: x, recover-to: {lsn: \"" + std::string(lsn) + "\"}}\n"));
+    EXPECT_EQ(e.field, "components.db.recover-to.lsn") << lsn;
+  }
+  EXPECT_EQ(parsed(drill_with("  db: {kind: postgres, source: x, recover-to: {lsn: 1A/FF000060}}\n"))
+                .components[0].recover_to.value, "1A/FF000060");
+
+  e = one_error(drill_with("  db: {kind: postgres, source: x, recover-to: {name: \"\"}}\n"));
+  EXPECT_EQ(e.field, "components.db.recover-to.name");
+
+  e = one_error(drill_with("  a: {kind: files, paths: [/x], directory: /srv/r}\n"
+                           "  b: {kind: files, paths: [/y], directory: /srv/./r}\n"));
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.field, "components.b.directory");
+  EXPECT_TRUE(has(e.message, "another component")) << e.message;
+
+  // A refused component name is the only error (not also "names no component").
+  e = one_error(drill_with("  \"a b\": {kind: files, paths: [/x]}\n"));
+  EXPECT_EQ(e.line, 3);
+}
+
+TEST(DrillSpec, DependenciesNameComponentsAndMakeNoCycle) {
+  ConfigError e = one_error(drill_with("  a: {kind: files, paths: [/x]}\n  b:\n    kind: files\n    paths: [/y]\n"
+                                       "    depends-on: [a, nope]\n"));
+  EXPECT_EQ(e.line, 7);
+  EXPECT_EQ(e.field, "components.b.depends-on");
+  EXPECT_TRUE(has(e.message, "no component named 'nope'")) << e.message;
+
+  e = one_error(drill_with("  a:\n    kind: files\n    paths: [/x]\n    depends-on: [c]\n"
+                           "  b: {kind: files, paths: [/y], depends-on: [a]}\n"
+                           "  c: {kind: files, paths: [/z], depends-on: [b]}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.a.depends-on");
+  EXPECT_TRUE(has(e.message, "dependency cycle")) << e.message;
+
+  DrillLoad self = parse_drill(drill_with("  a: {kind: files, paths: [/x], depends-on: [a]}\n"), "d.yaml");
+  ASSERT_FALSE(self.errors.empty());
+  EXPECT_EQ(self.errors[0].line, 3);
+  EXPECT_TRUE(has(self.errors[0].message, "cannot depend on itself")) << self.errors[0].message;
+}
+
+TEST(DrillSpec, StructuralErrors) {
+  ConfigError e = one_error("drill: t\ncomponents: {}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "components");
+  EXPECT_TRUE(has(e.message, "names no component")) << e.message;
+
+  e = one_error(drill_with("  f:\n    kind: files\n    paths: [/x]\n    validate:\n      commands:\n"
+                           "        - {name: check, expect-exit: 1}\n"));
+  EXPECT_EQ(e.line, 8);
+  EXPECT_EQ(e.field, "components.f.validate.commands[0].run");
+
+  e = one_error(drill_with("  f:\n    kind: files\n    paths: [/x]\n    validate:\n      commands: [{run: []}]\n"));
+  EXPECT_EQ(e.line, 7);
+  EXPECT_TRUE(has(e.message, "names no program")) << e.message;
+
+  e = one_error("drill: t\ncomponents:\n  a: {kind: files, paths: [/x]\n  b: 1\n");
+  EXPECT_GT(e.line, 0);
+  EXPECT_TRUE(has(e.message, "not valid YAML")) << e.message;
+
+  // The name goes into scratch directory names: a path is not a name.
+  e = one_error("drill: ../../etc/x\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 1);
+  EXPECT_EQ(e.field, "drill");
+
+  e = one_error("drill: t\nscratch: rel/dir\ncomponents: {f: {kind: files, paths: [/x]}}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.field, "scratch");
+  EXPECT_TRUE(has(e.message, "absolute")) << e.message;
+}
+
+TEST(DrillSpec, EveryErrorAtOnceSortedByLine) {
+  DrillLoad l = parse_drill(drill_with("  a:\n    kind: files\n    paths: [/x]\n    objectives: {rto: soon}\n"
+                                       "  b:\n    kind: redis\n    source: b\n    validate: {files: [x]}\n"
+                                       "  c: {kind: kafka, source: c, depends-on: [zz]}\n"),
+                            "d.yaml");
+  ASSERT_EQ(l.errors.size(), 3u);
+  EXPECT_EQ(l.errors[0].line, 6);
+  EXPECT_EQ(l.errors[1].line, 10);
+  EXPECT_EQ(l.errors[2].line, 11);
+  EXPECT_EQ(l.errors[0].to_string("d.yaml").rfind("d.yaml:6:", 0), 0u) << l.errors[0].to_string("d.yaml");
+}
+
+}  // namespace
+}  // namespace arca::drill
