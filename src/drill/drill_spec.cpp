@@ -13,14 +13,14 @@
 #include <set>
 #include <sstream>
 
-#include "server/config_reader.h"
-#include "server/config_values.h"
+#include "config/reader.h"
+#include "config/values.h"
 #include "util/clock.h"
 #include "util/error.h"
 
 namespace arca::drill {
 
-using server::ConfigReader;
+using config::ConfigReader;
 
 std::string_view to_string(ComponentKind k) {
   switch (k) {
@@ -82,7 +82,7 @@ class Parser {
     if (!r_.map(root, "", kTopKeys)) return;
     r_.require(root, "drill", "", "the drill's name (drill: nightly)");
     if (r_.text(root, "drill", "", d.name))
-      if (auto bad = server::config_values::check_name(d.name))  // it names scratch directories
+      if (auto bad = config::values::check_name(d.name))  // it names scratch directories
         r_.error(root["drill"], "drill", *bad);
     std::string incident;
     if (r_.text(root, "incident-time", "", incident) && incident != "now") {

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "server/config.h"  // ConfigError, Objectives
+#include "config/types.h"
 
 namespace arca::drill {
 
-using server::ConfigError;
-using server::Objectives;
+using config::ConfigError;
+using config::Objectives;
 
 enum class ComponentKind { Postgres, Redis, Kafka, Files };
 std::string_view to_string(ComponentKind k);

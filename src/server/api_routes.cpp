@@ -6,7 +6,7 @@
 #include <set>
 
 #include "server/api_json.h"
-#include "server/config_values.h"
+#include "config/values.h"
 #include "server/metrics.h"
 #include "server/status.h"
 #include "util/clock.h"
@@ -103,7 +103,7 @@ void check_filter_name(ApiContext& ctx, const char* param, const std::string& na
   if (!ctx.catalog.jobs(any).empty()) return;
   std::string msg = "query parameter '" + std::string(param) + "': no " + param + " '" + name +
                     "' in the configuration or the catalog";
-  if (std::string near = config_values::nearest(name, names); !near.empty()) {
+  if (std::string near = config::values::nearest(name, names); !near.empty()) {
     msg += "; did you mean '" + near + "'?";
   } else {
     const std::string plural = std::string_view(param) == "repository" ? "repositories" : param + std::string("s");

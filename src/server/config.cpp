@@ -1,6 +1,6 @@
 // The configuration's schema (docs/server.md, "Configuration"): each section read into its
 // struct, then the references between them, then the plans that sources with a continuous stream
-// imply. Single values are checked by config_values.h; the YAML walking is config_reader.h.
+// imply. Single values are checked by config/values.h; the YAML walking is config/reader.h.
 #include "server/config.h"
 
 #include <sys/stat.h>
@@ -16,8 +16,8 @@
 #include <sstream>
 
 #include "repo/snapshot_filter.h"
-#include "server/config_reader.h"
-#include "server/config_values.h"
+#include "config/reader.h"
+#include "config/values.h"
 #include "server/schedule.h"
 #include "util/error.h"
 
@@ -25,7 +25,9 @@ namespace arca::server {
 
 namespace {
 
-namespace cv = config_values;
+namespace cv = config::values;
+using config::ConfigReader;
+using config::ValueAt;
 using Keys = ConfigReader::Keys;
 
 const Keys kTopKeys{"server", "repositories", "sources", "plans", "notifications"};
@@ -634,23 +636,8 @@ const PlanConfig* ServerConfig::plan(const std::string& name) const {
   return nullptr;
 }
 
-std::string ConfigError::to_string(const std::string& file) const {
-  std::string s = file + ":";
-  if (line > 0) s += std::to_string(line) + ":" + std::to_string(column) + ":";
-  s += " ";
-  if (!field.empty()) s += field + ": ";
-  return s + message;
-}
-
 ConfigLoad parse_config(const std::string& text, const std::string& path) {
   return parse(text, path, std::filesystem::path(path).parent_path().string()).load;
-}
-
-std::optional<std::string> readable_by_others(const std::string& file, unsigned mode) {
-  if ((mode & 077) == 0) return std::nullopt;
-  char octal[8];
-  std::snprintf(octal, sizeof octal, "%04o", mode & 07777);
-  return file + " is readable by group or others (mode " + octal + "): chmod 600 " + file;
 }
 
 ConfigLoad load_config(const std::string& path) {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace arca::server::config_values {
+namespace arca::config::values {
 
 using Problem = std::optional<std::string>;
 
@@ -35,4 +35,4 @@ bool option_is_secret(const std::string& key);
 // The known key nearest to `key` (typo, or snake_case for kebab-case), or empty if none is close.
 std::string nearest(std::string_view key, const std::vector<std::string_view>& known);
 
-}  // namespace arca::server::config_values
+}  // namespace arca::config::values

@@ -1,4 +1,4 @@
-#include "server/config_values.h"
+#include "config/values.h"
 
 #include <sys/stat.h>
 
@@ -9,11 +9,11 @@
 #include <sstream>
 
 #include "repo/retention.h"
-#include "server/config.h"
+#include "config/types.h"
 #include "util/error.h"
 #include "util/name_format.h"
 
-namespace arca::server {
+namespace arca::config {
 
 namespace {
 
@@ -61,7 +61,7 @@ std::optional<int64_t> parse_duration(const std::string& s) {
   return total;
 }
 
-namespace config_values {
+namespace values {
 
 Problem check_name(const std::string& s) {
   static const std::regex re("[A-Za-z0-9._-]+");
@@ -243,5 +243,5 @@ std::string nearest(std::string_view key, const std::vector<std::string_view>& k
   return best;
 }
 
-}  // namespace config_values
-}  // namespace arca::server
+}  // namespace values
+}  // namespace arca::config

@@ -1,12 +1,12 @@
-#include "server/config_reader.h"
+#include "config/reader.h"
 
 #include <algorithm>
 #include <charconv>
 #include <set>
 
-#include "server/config_values.h"
+#include "config/values.h"
 
-namespace arca::server {
+namespace arca::config {
 
 namespace {
 const char* kind_of(const YAML::Node& v) {
@@ -56,7 +56,7 @@ bool ConfigReader::map(const YAML::Node& n, const std::string& path, const Keys&
     if (!has_alternative) {
       if (auto why = explain ? explain(key) : std::nullopt) {
         msg = *why;
-      } else if (auto near = config_values::nearest(key, known); !near.empty()) {
+      } else if (auto near = values::nearest(key, known); !near.empty()) {
         msg += "; did you mean '" + near + "'?";
       } else {
         std::string list;
@@ -78,7 +78,7 @@ std::vector<ConfigReader::Entry> ConfigReader::named_map(const YAML::Node& n, co
   std::set<std::string> seen;
   for (auto it = n.begin(); it != n.end(); ++it) {
     std::string name = it->first.Scalar();
-    if (auto bad = config_values::check_name(name)) {
+    if (auto bad = values::check_name(name)) {
       error(it->first, join(path, name), *bad);
       continue;
     }
@@ -224,4 +224,4 @@ std::string ConfigReader::resolve(const std::string& file) const {
   return base_dir_ + "/" + file;
 }
 
-}  // namespace arca::server
+}  // namespace arca::config

@@ -1,7 +1,8 @@
 // Reading the configuration's YAML tree while collecting every error with its line, column and
 // field path: mappings with known keys only (an unknown key names the nearest known one), typed
-// values, durations. Used by config.cpp; a read that fails records the error and leaves the
-// default in place, so loading goes on and reports everything at once.
+// values, durations. Used by the server's configuration (server/config.cpp) and drill files
+// (drill/drill_spec.cpp); a read that fails records the error and leaves the default in place, so
+// loading goes on and reports everything at once.
 #pragma once
 #include <yaml-cpp/yaml.h>
 
@@ -13,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "server/config.h"
+#include "config/types.h"
 
-namespace arca::server {
+namespace arca::config {
 
 // Where a value sits, for the checks only load_config makes: a secret written into the file itself
 // (a backend option, a URL or conninfo with a password; accepted only if the file is private,
@@ -92,4 +93,4 @@ class ConfigReader {
   std::string base_dir_;
 };
 
-}  // namespace arca::server
+}  // namespace arca::config
