@@ -12,6 +12,7 @@
 #include "sources/postgres/wal_prefetch.h"
 #include "util/error.h"
 #include "util/io.h"
+#include "util/subprocess.h"
 
 namespace arca::ops {
 
@@ -170,6 +171,27 @@ nlohmann::json PgCheckResult::to_json() const {
     j["segments_behind"] = rep.segments_behind;
   }
   return j;
+}
+
+std::string wal_fetch_command(const WalFetchCommand& c) {
+  auto arg = [](const std::string& s) {
+    std::string out;
+    for (char ch : shell_quote(s)) out += ch == '%' ? "%%" : std::string(1, ch);
+    return out;
+  };
+  auto abs = [](const std::string& f) { return std::filesystem::absolute(f).string(); };
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::string repo = c.repository.rfind("s3:", 0) == 0 ? c.repository : abs(c.repository);
+  std::string cmd = arg(ec ? "arca" : self.string()) + " pg wal-fetch --repo " + arg(repo);
+  if (!c.key_file.empty())
+    cmd += " --key-file " + arg(abs(c.key_file));
+  else if (!c.password_file.empty())
+    cmd += " --password-file " + arg(abs(c.password_file));
+  for (const auto& o : c.options) cmd += " -o " + arg(o);
+  if (!c.system_id.empty()) cmd += " --system-id " + arg(c.system_id);
+  if (c.quiet) cmd += " -q";
+  return cmd + " \"%f\" \"%p\"";
 }
 
 }  // namespace arca::ops

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -63,6 +64,18 @@ struct WalFetchResult {
 // `repo` is called only when the file was not prefetched by an earlier call. A failed prefetch
 // is a warning (event "pg.wal_prefetch_failed").
 WalFetchResult wal_fetch(const std::function<Repository&()>& repo, const WalFetchRequest& req, JobContext& ctx);
+
+// The restore_command that runs `pg wal-fetch` of this program against a repository, every
+// argument shell-quoted with its '%' doubled (PostgreSQL substitutes %f and %p in it). Credentials
+// go by file only: the command is written into postgresql.auto.conf and shown by ps.
+struct WalFetchCommand {
+  std::string repository;              // a location; a local path is made absolute (the command runs in the data directory)
+  std::string key_file, password_file;  // one of them, or neither (ARCA_PASSWORD in the server's environment)
+  std::vector<std::string> options;    // KEY=VALUE backend options
+  std::string system_id;               // "" = from the data directory's pg_control
+  bool quiet = false;
+};
+std::string wal_fetch_command(const WalFetchCommand& c);
 
 struct WalStreamRequest {
   WalStreamOptions options;

@@ -1,6 +1,7 @@
-// The job catalog: plans' state, jobs with their events, verification results, API tokens, and
-// the recovery points seen (a derived index of the repositories: `arca server catalog rebuild`
-// recreates it, so losing the catalog loses history, never backups). An interface: the embedded
+// The job catalog: plans' state, jobs with their events, verification and drill results, API
+// tokens, and the recovery points seen (a derived index of the repositories: `arca server catalog
+// rebuild` recreates it with the drill history, so losing the catalog loses job history, never
+// backups). An interface: the embedded
 // SQLite catalog is the default (sqlite_catalog.h); a PostgreSQL one for many hosts follows, so
 // nothing outside an implementation may assume SQLite. Times are unix seconds (UTC, fractional).
 // Every method is safe to call from several threads; errors throw arca::Error.
@@ -88,6 +89,23 @@ struct VerificationRecord {
   std::string detail;
 };
 
+// One component of one drill run (docs/drills.md): what the server ran, or what `catalog rebuild`
+// read back from the repository's drill records.
+struct DrillResultRecord {
+  std::string drill_id;            // the drill record's id (drills/<id> in the repository)
+  std::string component;           // the component's name in the drill file
+  int64_t job_id = 0;              // 0: read from the repository, not run by this server
+  std::string drill;               // the drill's name (its file's `drill:`)
+  std::string kind, source, repository;
+  double time = 0;                 // the drill's start
+  double rto_s = 0;                // drill start to validated service (or to the failure)
+  std::optional<double> rpo_s;     // unset: no data time was measured
+  std::optional<int64_t> rto_objective_s, rpo_objective_s;
+  bool validated = false;          // restored and every check passed
+  bool passed = false;             // validated and every objective met
+  std::string detail;              // why not ("" when passed)
+};
+
 struct TokenRecord {
   std::string id;    // public part, shown in lists ("tok_..."); the secret is never stored
   std::string name;  // what it is for
@@ -139,6 +157,12 @@ class Catalog {
   virtual void add_verification(const VerificationRecord& v) = 0;
   virtual std::vector<VerificationRecord> last_verifications() = 0;             // newest per (source, kind)
   virtual std::vector<VerificationRecord> last_successful_verifications() = 0;  // newest ok per (source, kind)
+
+  // Drill results; a (drill_id, component) already present is left as it is (a rebuild reads
+  // records the server itself wrote).
+  virtual void add_drill_results(const std::vector<DrillResultRecord>& results) = 0;
+  virtual std::vector<DrillResultRecord> last_drill_results() = 0;         // newest per (drill, component)
+  virtual std::vector<DrillResultRecord> last_passed_drill_results() = 0;  // newest passed per (drill, component)
 
   virtual void add_token(const TokenRecord& t) = 0;
   virtual std::optional<TokenRecord> token_by_hash(const std::string& hash) = 0;  // revoked ones too

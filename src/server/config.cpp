@@ -18,6 +18,7 @@
 #include "repo/snapshot_filter.h"
 #include "config/reader.h"
 #include "config/values.h"
+#include "server/config_drill.h"
 #include "server/schedule.h"
 #include "util/error.h"
 
@@ -43,7 +44,7 @@ const Keys kWalStreamKeys{"enabled", "slot", "backoff-min", "backoff-max", "stal
 const Keys kContinuousKeys{"enabled", "interval", "backoff-min", "backoff-max", "stall-after", "retention"};
 const Keys kPlanKeys{"kind",        "source",    "repository", "schedule",      "start-window", "completion-window",
                      "overlap",     "catch-up",  "paused",     "run-on-create", "retention",    "read-data-subset",
-                     "prune-grace", "max-unused"};
+                     "prune-grace", "max-unused", "drill"};
 const Keys kScheduleKeys{"cron", "time-zone", "every", "offset"};
 const Keys kRetentionKeys{"keep-last",         "keep-hourly",        "keep-daily",          "keep-weekly",
                           "keep-monthly",      "keep-yearly",        "keep-within",         "keep-within-hourly",
@@ -80,7 +81,8 @@ struct PlanKindField {
 };
 const std::vector<PlanKindField> kPlanKindFields{
     {"source", {JobKind::Backup, JobKind::Verify}},
-    {"repository", {JobKind::Check, JobKind::Prune}},
+    {"repository", {JobKind::Check, JobKind::Prune, JobKind::Drill}},
+    {"drill", {JobKind::Drill}},
     {"retention", {JobKind::Backup}},
     {"read-data-subset", {JobKind::Check, JobKind::Verify}},
     {"prune-grace", {JobKind::Prune}},
@@ -359,7 +361,7 @@ class Parser {
       if (!k || *k == JobKind::Stream) {
         r_.error(n["kind"], p + ".kind",
                  k ? "stream plans are made from a source's wal-stream or continuous setting, not written as plans"
-                   : "'" + kind_text + "' is not a plan kind: backup, verify, check or prune");
+                   : "'" + kind_text + "' is not a plan kind: backup, verify, check, prune or drill");
         kind_ok = false;
       } else {
         pc.kind = *k;
@@ -380,8 +382,11 @@ class Parser {
         r_.error(n["source"], p + ".source",
                  "no source named '" + pc.source + "' under 'sources'" + did_you_mean(pc.source, c.sources));
     }
-    if (kind_ok && !needs_source && r_.require(n, "repository", p, "a " + kind_text + " plan names its repository") &&
-        r_.text(n, "repository", p, pc.repository))
+    if (kind_ok && pc.kind == JobKind::Drill)
+      read_drill_plan(r_, n, p, pc, c);
+    else if (kind_ok && !needs_source &&
+             r_.require(n, "repository", p, "a " + kind_text + " plan names its repository") &&
+             r_.text(n, "repository", p, pc.repository))
       reference_repository(n["repository"], p + ".repository", pc.repository, c);
     if (r_.require(n, "schedule", p, "{cron: \"0 2 * * *\", time-zone: UTC} or {every: 1h}"))
       schedule(n["schedule"], p + ".schedule", pc.schedule);

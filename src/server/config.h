@@ -5,11 +5,13 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config/types.h"
+#include "drill/drill_spec.h"
 #include "ops/forget.h"
 #include "server/job_model.h"
 
@@ -78,7 +80,7 @@ struct PlanConfig {
   std::string name;
   JobKind kind = JobKind::Backup;
   std::string source;      // backup, verify, stream
-  std::string repository;  // check, prune (backup/verify: the source's)
+  std::string repository;  // check, prune, drill (backup/verify: the source's)
   ScheduleSpec schedule;
   int64_t start_window_s = 3600;   // a job that cannot start this long after its time is EXPIRED
   int64_t completion_window_s = 0; // 0: none; else a job still running this long after its time is cancelled
@@ -89,6 +91,9 @@ struct PlanConfig {
   std::optional<ops::KeepOptions> retention;  // backup: applied (forget) after each success
   std::string read_data_subset;               // check (and files verify): "5%" or "n/t"
   std::string prune_grace = "24h", prune_max_unused = "25%";  // prune
+  std::string drill_file;                         // drill: the drill file (absolute)
+  std::shared_ptr<const drill::DrillSpec> drill;  // drill: as read with the configuration, objectives
+                                                  // filled in from the sources where the file has none
   int line = 0;
 };
 

@@ -22,11 +22,12 @@ std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& ta
 constexpr std::array<std::pair<SourceKind, std::string_view>, 4> kSources{
     {{SourceKind::Files, "files"}, {SourceKind::Postgres, "postgres"}, {SourceKind::Redis, "redis"},
      {SourceKind::Kafka, "kafka"}}};
-constexpr std::array<std::pair<JobKind, std::string_view>, 5> kKinds{{{JobKind::Backup, "backup"},
+constexpr std::array<std::pair<JobKind, std::string_view>, 6> kKinds{{{JobKind::Backup, "backup"},
                                                                       {JobKind::Verify, "verify"},
                                                                       {JobKind::Check, "check"},
                                                                       {JobKind::Prune, "prune"},
-                                                                      {JobKind::Stream, "stream"}}};
+                                                                      {JobKind::Stream, "stream"},
+                                                                      {JobKind::Drill, "drill"}}};
 constexpr std::array<std::pair<JobState, std::string_view>, 9> kStates{
     {{JobState::Pending, "pending"},
      {JobState::Running, "running"},

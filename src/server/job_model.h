@@ -14,7 +14,8 @@ enum class SourceKind { Files, Postgres, Redis, Kafka };
 // the source's repository). check: `check` of a repository (optionally reading a subset).
 // prune: `prune` of a repository. stream: a continuous job supervised with restart and backoff
 // (PostgreSQL wal-stream, Kafka continuous archive), one per source that asks for it.
-enum class JobKind { Backup, Verify, Check, Prune, Stream };
+// drill: a drill file run (docs/drills.md), its record saved in the plan's repository.
+enum class JobKind { Backup, Verify, Check, Prune, Stream, Drill };
 
 // Pending: created, waiting for its start (window, limits, a queued overlap). Running: holds a
 // lease. The rest are final. Interrupted: the server died while it ran (found at the next start).

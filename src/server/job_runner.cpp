@@ -151,6 +151,8 @@ void run_step(JobScope& s, JobOutcome& out) {
       return jobs::run_prune(s, out);
     case JobKind::Stream:
       return jobs::run_stream(s, out);
+    case JobKind::Drill:
+      return jobs::run_drill(s, out);
   }
   throw Error(ErrorKind::Usage, "unknown job kind");
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drill/drill_run.h"
 #include "repo/repository.h"
 #include "server/catalog.h"
 #include "server/config.h"
@@ -28,6 +29,7 @@ struct JobOutcome {
   bool points_complete = false;                   // `points` is the repository's whole set (after prune/forget)
   std::string points_repository;                  // ... of this repository
   std::vector<VerificationRecord> verifications;  // verify/check jobs
+  std::vector<DrillResultRecord> drill_results;   // drill jobs: one per component
   int exit_code = 0;                              // the CLI's exit code for the same failure (ops/error_table.h)
 };
 
@@ -36,5 +38,10 @@ struct JobOutcome {
 // streams and reachability of repositories are reported into `runtime`.
 JobOutcome run_job(const ServerConfig& config, const PlanConfig& plan, const JobRecord& job, JobContext& ctx,
                    Runtime& runtime);
+
+// The catalog's records of a drill's components; `source` is the configured source a component
+// restored when there is one.
+std::vector<DrillResultRecord> drill_result_records(const drill::DrillResult& r, const std::string& repository,
+                                                    const std::vector<SourceConfig>& sources);
 
 }  // namespace arca::server

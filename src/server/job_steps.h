@@ -1,7 +1,8 @@
 // The parts of run_job (job_runner.h), one file per kind of work: backups with their retention
 // (job_backup.cpp), verification and check (job_verify.cpp), prune (job_runner.cpp), continuous
-// streams (job_stream.cpp). Internal to src/server: each step calls the operation layer (src/ops)
-// exactly as the CLI does and fills in the outcome; run_job maps what they throw.
+// streams (job_stream.cpp), drills (job_drill.cpp). Internal to src/server: each step calls the
+// operation layer (src/ops) exactly as the CLI does and fills in the outcome; run_job maps what
+// they throw.
 #pragma once
 #include <memory>
 #include <string>
@@ -52,6 +53,7 @@ void run_verify(JobScope& s, JobOutcome& out);
 void run_check(JobScope& s, JobOutcome& out);
 void run_prune(JobScope& s, JobOutcome& out);
 void run_stream(JobScope& s, JobOutcome& out);
+void run_drill(JobScope& s, JobOutcome& out);
 
 // Shared by the steps.
 std::string source_host(const SourceConfig& src);  // the configured host, else this machine's name

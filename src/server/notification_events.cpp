@@ -22,6 +22,8 @@ std::string family(JobKind k) {
       return "PRUNE_JOB_";
     case JobKind::Stream:
       return "STREAM_";
+    case JobKind::Drill:
+      return "DRILL_JOB_";
   }
   return "JOB_";
 }
@@ -66,7 +68,7 @@ std::string str(const nlohmann::json& j, const char* key) {
 
 // "VERIFICATION " for VERIFICATION_JOB_FAILED, "" for backups (the common case reads shortest).
 std::string family_words(const std::string& event) {
-  for (const char* f : {"VERIFICATION_JOB_", "PRUNE_JOB_", "RESTORE_JOB_"})
+  for (const char* f : {"VERIFICATION_JOB_", "PRUNE_JOB_", "RESTORE_JOB_", "DRILL_JOB_"})
     if (event.rfind(f, 0) == 0) return std::string(f).substr(0, std::string(f).find('_')) + " ";
   if (event.rfind("STREAM_", 0) == 0) return "STREAM ";
   return "";
@@ -97,7 +99,7 @@ std::string failure_event_of(const std::string& e) {
 const std::vector<std::string>& notification_events() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
-    for (const char* f : {"BACKUP_JOB_", "VERIFICATION_JOB_", "PRUNE_JOB_", "RESTORE_JOB_"})
+    for (const char* f : {"BACKUP_JOB_", "VERIFICATION_JOB_", "PRUNE_JOB_", "RESTORE_JOB_", "DRILL_JOB_"})
       for (const char* s : {"STARTED", "COMPLETED", "FAILED", "SKIPPED", "EXPIRED", "CANCELED", "INTERRUPTED"})
         v.push_back(std::string(f) + s);
     for (const char* s : {"STARTED", "RESTARTED", "STOPPED", "FAILED", "SKIPPED", "EXPIRED", "INTERRUPTED"})

@@ -397,6 +397,11 @@ void Scheduler::finish(Running& r, double now) {
       v.job_id = j.id;
       catalog_.add_verification(v);
     }
+    if (!o.drill_results.empty()) {
+      auto drills = o.drill_results;
+      for (auto& d : drills) d.job_id = j.id;
+      catalog_.add_drill_results(drills);
+    }
   } catch (const std::exception& e) {
     log(EventLevel::Error, "job " + std::to_string(j.id) + ": recording its results failed: " + e.what());
   }

@@ -175,6 +175,30 @@ VerificationRecord read_verification(const Stmt& st) {
   return v;
 }
 
+constexpr const char* kDrillColumns =
+    "drill_id, component, job_id, drill, kind, source, repository, time, rto_s, rpo_s, rto_objective_s, "
+    "rpo_objective_s, validated, passed, detail";
+
+DrillResultRecord read_drill_result(const Stmt& st) {
+  DrillResultRecord d;
+  d.drill_id = st.text(0);
+  d.component = st.text(1);
+  d.job_id = st.int64(2);
+  d.drill = st.text(3);
+  d.kind = st.text(4);
+  d.source = st.text(5);
+  d.repository = st.text(6);
+  d.time = st.real(7);
+  d.rto_s = st.real(8);
+  if (!st.is_null(9)) d.rpo_s = st.real(9);
+  if (!st.is_null(10)) d.rto_objective_s = st.int64(10);
+  if (!st.is_null(11)) d.rpo_objective_s = st.int64(11);
+  d.validated = st.int64(12) != 0;
+  d.passed = st.int64(13) != 0;
+  d.detail = st.text(14);
+  return d;
+}
+
 constexpr const char* kTokenColumns = "id, name, role, hash, created_at, last_used_at, revoked";
 
 TokenRecord read_token(const Stmt& st) {
@@ -523,6 +547,31 @@ class SqliteCatalog : public Catalog {
     return remembered_verifications().last_ok;
   }
 
+  void add_drill_results(const std::vector<DrillResultRecord>& results) override {
+    std::lock_guard lk(wmu_);
+    sqlite::Transaction tx(writer_);
+    Stmt st(writer_, sql({"INSERT OR IGNORE INTO drill_results (", kDrillColumns,
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}));
+    for (const auto& d : results) {
+      st.reset();
+      st.bind(1, d.drill_id).bind(2, d.component).bind(3, d.job_id).bind(4, d.drill).bind(5, d.kind);
+      st.bind(6, d.source).bind(7, d.repository).bind(8, d.time).bind(9, d.rto_s);
+      d.rpo_s ? st.bind(10, *d.rpo_s) : st.bind_null(10);
+      d.rto_objective_s ? st.bind(11, *d.rto_objective_s) : st.bind_null(11);
+      d.rpo_objective_s ? st.bind(12, *d.rpo_objective_s) : st.bind_null(12);
+      st.bind(13, d.validated ? 1 : 0).bind(14, d.passed ? 1 : 0).bind(15, d.detail);
+      st.run();
+    }
+    tx.commit();
+  }
+
+  // Few rows (a drill a day per component): grouped on each call, no memo. The bare columns of
+  // a max() aggregate come from the row holding the maximum (SQLite's documented rule).
+  std::vector<DrillResultRecord> last_drill_results() override { return newest_drill_results(""); }
+  std::vector<DrillResultRecord> last_passed_drill_results() override {
+    return newest_drill_results(" WHERE passed = 1");
+  }
+
   void add_token(const TokenRecord& t) override {
     std::lock_guard lk(wmu_);
     Stmt st(writer_, sql({"INSERT INTO tokens (", kTokenColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?)"}));
@@ -579,6 +628,15 @@ class SqliteCatalog : public Catalog {
   }
 
  private:
+  std::vector<DrillResultRecord> newest_drill_results(const char* where) {
+    std::lock_guard lk(rmu_);
+    Stmt st(reader_, sql({"SELECT ", kDrillColumns, ", max(time) FROM drill_results", where,
+                          " GROUP BY drill, component ORDER BY drill, component"}));
+    std::vector<DrillResultRecord> out;
+    while (st.step()) out.push_back(read_drill_result(st));
+    return out;
+  }
+
   struct NewestVerifications {
     std::vector<VerificationRecord> last, last_ok;  // per (source, kind)
   };

@@ -10,7 +10,7 @@ namespace {
 
 // Migration i (0-based) brings the schema from version i to i+1. Times are unix seconds (REAL);
 // enumerations are the lower-case names of job_model.h; JSON is stored as text.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 2> kMigrations{
     // 1: the first schema.
     R"sql(
 CREATE TABLE plan_state (
@@ -95,6 +95,28 @@ CREATE TABLE tokens (
   last_used_at REAL NOT NULL DEFAULT 0,
   revoked INTEGER NOT NULL DEFAULT 0
 );
+)sql",
+    // 2: drill results, one row per component of a drill run.
+    R"sql(
+CREATE TABLE drill_results (
+  drill_id TEXT NOT NULL,
+  component TEXT NOT NULL,
+  job_id INTEGER NOT NULL DEFAULT 0,
+  drill TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  repository TEXT NOT NULL DEFAULT '',
+  time REAL NOT NULL,
+  rto_s REAL NOT NULL,
+  rpo_s REAL,
+  rto_objective_s INTEGER,
+  rpo_objective_s INTEGER,
+  validated INTEGER NOT NULL,
+  passed INTEGER NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (drill_id, component)
+) WITHOUT ROWID;
+CREATE INDEX drill_results_component_time ON drill_results (drill, component, time);
 )sql",
 };
 

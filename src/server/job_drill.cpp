@@ -1,0 +1,128 @@
+// Drill jobs (docs/server.md, "Drill plans"): the plan's drill file run exactly as `arca drill
+// run` runs it — what a killed drill left removed first, each component on its own handle of the
+// plan's repository, the record saved into that repository — and each component's result kept in
+// the catalog for the status page, the metrics and their alerts.
+#include "drill/drill_components.h"
+#include "drill/drill_record.h"
+#include "drill/drill_report.h"
+#include "ops/error_table.h"
+#include "ops/pg_wal.h"
+#include "server/config_drill.h"
+#include "server/job_steps.h"
+#include "server/repository_access.h"
+
+namespace arca::server {
+
+std::vector<DrillResultRecord> drill_result_records(const drill::DrillResult& r, const std::string& repository,
+                                                    const std::vector<SourceConfig>& sources) {
+  std::vector<DrillResultRecord> out;
+  for (const auto& c : r.components) {
+    DrillResultRecord d;
+    d.drill_id = r.id;
+    d.component = c.name;
+    d.drill = r.name;
+    d.kind = std::string(drill::to_string(c.kind));
+    d.source = configured_source_name(d.kind, c.source, sources);
+    if (d.source.empty()) d.source = c.source;
+    d.repository = repository;
+    d.time = r.started_at;
+    d.rto_s = c.rto_s;
+    d.rpo_s = c.rpo_s;
+    d.rto_objective_s = c.objectives.rto_s;
+    d.rpo_objective_s = c.objectives.rpo_s;
+    d.validated = c.validated();
+    d.passed = c.passed();
+    if (!c.error.empty()) {
+      d.detail = c.error;
+    } else {
+      for (const auto& ch : c.checks)
+        if (!ch.passed && !ch.skipped) d.detail += (d.detail.empty() ? "" : "; ") + ch.name + ": " + ch.detail;
+      if (d.detail.empty() && c.rto_ok == false) d.detail = "RTO objective missed";
+      if (c.rpo_ok == false) d.detail += std::string(d.detail.empty() ? "" : "; ") + "RPO objective missed";
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+namespace jobs {
+
+namespace {
+
+// The restore_command of a scratch PostgreSQL: the server's own credentials by file. A password
+// that only the environment holds reaches `pg wal-fetch` as ARCA_PASSWORD, when that is its name.
+std::string server_wal_fetch_command(const RepositoryConfig& rc, const std::string& system_id) {
+  ops::WalFetchCommand c;
+  c.repository = rc.location;
+  c.key_file = rc.key_file;
+  c.password_file = rc.password.file;
+  if (c.key_file.empty() && c.password_file.empty() && rc.password.env != "ARCA_PASSWORD") return "";
+  for (const auto& [k, v] : rc.options) c.options.push_back(k + "=" + v);
+  c.system_id = system_id;
+  c.quiet = true;
+  return ops::wal_fetch_command(c);
+}
+
+std::string minutes(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, s < 120 ? "%.1f s" : "%.1f min", s < 120 ? s : s / 60);
+  return b;
+}
+
+// Why a drill did not pass, in one sentence naming the components.
+std::string drill_reason(const drill::DrillResult& r, const std::vector<DrillResultRecord>& recs) {
+  std::string failed, missed;
+  for (size_t i = 0; i < r.components.size(); i++) {
+    const auto& c = r.components[i];
+    if (!c.validated())
+      failed += (failed.empty() ? "" : "; ") + c.name + ": " + recs[i].detail;
+    else if (!c.passed())
+      missed += (missed.empty() ? "" : "; ") + c.name + " " +
+                (c.rto_ok == false ? "RTO " + minutes(c.rto_s) + " > " + minutes(double(*c.objectives.rto_s)) : "") +
+                (c.rto_ok == false && c.rpo_ok == false ? ", " : "") +
+                (c.rpo_ok == false && c.rpo_s
+                     ? "RPO " + minutes(*c.rpo_s) + " > " + minutes(double(*c.objectives.rpo_s))
+                     : "");
+  }
+  if (!failed.empty()) return "drill " + r.name + " failed: " + failed;
+  if (!missed.empty()) return "drill " + r.name + " missed objectives: " + missed;
+  return "drill " + r.name + " restored nothing";
+}
+
+}  // namespace
+
+void run_drill(JobScope& s, JobOutcome& out) {
+  if (!s.plan.drill)
+    throw Error(ErrorKind::Usage, "plan '" + s.plan.name + "' has no drill file read: check the configuration");
+  const drill::DrillSpec& spec = *s.plan.drill;
+  for (const auto& gone : drill::remove_stale_scratch(drill::scratch_parent(spec)))
+    s.ctx.emit(EventLevel::Warning, "drill.stale_removed", "removed what a killed drill left: " + gone, {});
+  if (auto problems = drill::check_targets(spec); !problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    throw Error(ErrorKind::Usage, "drill " + spec.name + " (" + s.plan.drill_file + "): " + all);
+  }
+  const RepositoryConfig& rc = s.repo.config();
+  Repository& repo = s.repo.get();  // opened first: an unreachable repository fails the job as such
+  drill::DrillEnvironment env;
+  env.open_repository = [&rc] { return open_configured_repository(rc); };
+  env.wal_fetch_command = [&rc](const std::string& system_id) { return server_wal_fetch_command(rc, system_id); };
+  env.ctx = &s.ctx;
+  drill::DrillResult r = drill::run_drill(spec, env);
+  drill::save_drill_record(repo, r);
+  out.result = drill::to_json(r);
+  out.drill_results = drill_result_records(r, rc.name, s.config.sources);
+  s.ctx.emit(r.passed() ? EventLevel::Info : EventLevel::Error, "drill.finished",
+             "drill " + r.name + " " + (r.passed() ? "passed" : "did not pass") + "; record " + r.id.substr(0, 12),
+             {{"drill", r.name}, {"record", r.id}});
+  if (r.passed()) {
+    out.state = JobState::Success;
+    return;
+  }
+  out.state = JobState::Failed;
+  out.reason = drill_reason(r, out.drill_results);
+  out.exit_code = r.exit_code();
+}
+
+}  // namespace jobs
+}  // namespace arca::server
