@@ -1,4 +1,5 @@
 #include "drill/drill_components.h"
+#include "drill/drill_kafka.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -12,7 +13,6 @@
 #include <set>
 #include <sstream>
 
-#include "ops/kafka_verify.h"
 #include "ops/pg_verify.h"
 #include "ops/redis_verify.h"
 #include "ops/restore_files.h"
@@ -44,21 +44,6 @@ std::string process_start(pid_t pid) {
   return field;
 }
 
-// Times one step: a Phase from the drill's start, closed when the scope ends (also by a throw).
-class PhaseTimer {
- public:
-  PhaseTimer(ComponentResult& r, double drill_start, std::string name) : r_(r), start_(drill_start) {
-    r_.phases.push_back({std::move(name), clock_now_s() - start_, 0});
-  }
-  ~PhaseTimer() { r_.phases.back().end_s = clock_now_s() - start_; }
-  PhaseTimer(const PhaseTimer&) = delete;
-  PhaseTimer& operator=(const PhaseTimer&) = delete;
-
- private:
-  ComponentResult& r_;
-  double start_;
-};
-
 // A scratch directory removed when the component ends (kept: an explicit target).
 struct Scratch {
   std::string path;
@@ -88,11 +73,6 @@ Snapshot locate(const Repository& repo, const ComponentSpec& c, double incident,
     throw Error(ErrorKind::NotFound, "no recovery point of " + what + " at or before the incident (" +
                                          rfc3339_utc(incident) + ")");
   return *newest;
-}
-
-void fill_point(ComponentResult& r, const Snapshot& s) {
-  r.snapshot_id = s.id.hex();
-  r.snapshot_time = s.time;
 }
 
 // Replaces every `from` in `s` by `to`.
@@ -305,39 +285,12 @@ void redis_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
   r.newest_data = parse_time(v.snapshot.time);
 }
 
-void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
-  const ComponentSpec& c = run.component;
-  std::unique_ptr<Repository> repo;
-  Snapshot s;
-  {
-    PhaseTimer t(r, run.drill_start, "locate");
-    repo = run.env.open_repository();
-    s = locate_point(*repo, c, run.incident);
-    fill_point(r, s);
-  }
-  PhaseTimer t(r, run.drill_start, "validate");
-  ops::KafkaVerifyRequest req;
-  req.snapshot = s.id.hex();
-  req.source = c.source;
-  ops::KafkaVerifyOpResult v = ops::kafka_verify(*repo, req, ctx);
-  for (const auto& p : v.partitions)
-    r.checks.push_back({"archive " + p.topic + "/" + std::to_string(p.partition), p.passed, false,
-                        p.passed ? std::to_string(p.records) + " records, offsets " + std::to_string(p.first) + "-" +
-                                       std::to_string(p.last)
-                                 : p.problem});
-  if (c.min_records)
-    r.checks.push_back({"at least " + std::to_string(*c.min_records) + " records", v.records >= *c.min_records, false,
-                        std::to_string(v.records) + " records archived"});
-  // The newest record's own timestamp (milliseconds), recorded by the archive.
-  const auto& meta = s.metadata;
-  if (meta.contains("newest_record_time") && meta["newest_record_time"].contains("value") &&
-      meta["newest_record_time"]["value"].is_number())
-    r.newest_data = meta["newest_record_time"]["value"].get<double>() / 1000;
-  else
-    r.newest_data = parse_time(s.time);
-}
-
 }  // namespace
+
+void fill_point(ComponentResult& r, const Snapshot& s) {
+  r.snapshot_id = s.id.hex();
+  r.snapshot_time = s.time;
+}
 
 Snapshot locate_point(const Repository& repo, const ComponentSpec& c, double incident) {
   if (c.kind == ComponentKind::Files) {
@@ -405,12 +358,16 @@ std::vector<std::string> check_targets(const DrillSpec& spec) {
   std::vector<std::string> problems;
   bool scratch = false;
   for (const auto& c : spec.components) {
-    if (c.kind != ComponentKind::Files || c.directory.empty()) {
-      scratch = true;
+    // A PostgreSQL data directory follows the files rule, whatever `production` says.
+    const bool pg = c.kind == ComponentKind::Postgres && c.target.given;
+    const std::string& dir = pg ? c.target.data_dir : c.directory;
+    if (!dir.empty()) {
+      if (auto why = target_problem(dir); !why.empty())
+        problems.push_back("components." + c.name + (pg ? ".target.data-dir: " : ".directory: ") + dir + " " + why);
       continue;
     }
-    if (auto why = target_problem(c.directory); !why.empty())
-      problems.push_back("components." + c.name + ".directory: " + c.directory + " " + why);
+    // Kafka's scratch cluster runs in this process, with nothing on disk; a target needs none.
+    if (c.kind != ComponentKind::Kafka && !c.target.given) scratch = true;
   }
   if (scratch) {
     const std::string parent = scratch_parent(spec);

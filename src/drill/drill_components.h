@@ -3,6 +3,7 @@
 // where it has one, validate, clean up; every step timed as a Phase. Internal to src/drill.
 #pragma once
 #include "drill/drill_run.h"
+#include "util/clock.h"
 
 namespace arca::drill {
 
@@ -19,6 +20,24 @@ struct ComponentRun {
 // host; never a partial one) at or before `incident`, or the one its `snapshot:` names. Throws
 // Error(NotFound) naming the source names the repository has when there is none.
 Snapshot locate_point(const Repository& repo, const ComponentSpec& component, double incident);
+
+// Times one step: a Phase from the drill's start, closed when the scope ends (also by a throw).
+class PhaseTimer {
+ public:
+  PhaseTimer(ComponentResult& r, double drill_start, std::string name) : r_(r), start_(drill_start) {
+    r_.phases.push_back({std::move(name), clock_now_s() - start_, 0});
+  }
+  ~PhaseTimer() { r_.phases.back().end_s = clock_now_s() - start_; }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+ private:
+  ComponentResult& r_;
+  double start_;
+};
+
+// The recovery point's id and time into the result.
+void fill_point(ComponentResult& r, const Snapshot& s);
 
 // Never throws for the component's own failures: they end up in ComponentResult::error (or a
 // failed check). A cancel is rethrown (Error(Cancelled)).

@@ -41,8 +41,12 @@ const ComponentSpec* DrillSpec::component(const std::string& name) const {
 namespace {
 
 const ConfigReader::Keys kTopKeys{"drill", "incident-time", "scratch", "components"};
-const ConfigReader::Keys kComponentKeys{"kind",       "source",       "host",     "paths",    "snapshot",
-                                        "recover-to", "directory",    "objectives", "depends-on", "validate"};
+const ConfigReader::Keys kComponentKeys{"kind",       "source",     "host",       "paths",  "snapshot", "recover-to",
+                                        "directory",  "target",     "production", "topics", "groups",   "objectives",
+                                        "depends-on", "validate"};
+const ConfigReader::Keys kKafkaTargetKeys{"brokers", "topic-prefix", "group-prefix"};
+const ConfigReader::Keys kPostgresTargetKeys{"data-dir", "port"};
+const ConfigReader::Keys kRedisTargetKeys{"url", "password-file", "password-env"};
 const ConfigReader::Keys kObjectiveKeys{"rto", "rpo"};
 const ConfigReader::Keys kValidateKeys{"sql", "commands", "files", "samples", "min-keys", "min-records"};
 const ConfigReader::Keys kSqlKeys{"name", "database", "query", "expect"};
@@ -72,6 +76,22 @@ bool is_lsn(const std::string& s) {
            std::all_of(part.begin(), part.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
   };
   return slash != std::string::npos && hex(std::string_view(s).substr(0, slash)) && hex(std::string_view(s).substr(slash + 1));
+}
+
+// host:port, as librdkafka takes a bootstrap broker.
+bool is_host_port(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  const std::string port = s.substr(colon + 1);
+  return port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+         std::stoi(port) > 0 && std::stoi(port) < 65536;
+}
+
+// Kafka allows [A-Za-z0-9._-] in topic names; a prefix is part of one.
+bool is_topic_part(const std::string& s) {
+  return s.size() < 200 && std::all_of(s.begin(), s.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+         });
 }
 
 class Parser {
@@ -112,10 +132,14 @@ class Parser {
     dependencies(root["components"], d);
     // Components run at once: two restoring into one directory would write over each other.
     std::set<std::string> targets;
-    for (const auto& c : d.components)
-      if (!c.directory.empty() && !targets.insert(std::filesystem::path(c.directory).lexically_normal().string()).second)
-        r_.error(root["components"][c.name]["directory"], "components." + c.name + ".directory",
-                 c.directory + " is the directory of another component too: give each its own");
+    for (const auto& c : d.components) {
+      const bool pg = !c.target.data_dir.empty();
+      const std::string& dir = pg ? c.target.data_dir : c.directory;
+      if (!dir.empty() && !targets.insert(std::filesystem::path(dir).lexically_normal().string()).second)
+        r_.error(pg ? root["components"][c.name]["target"]["data-dir"] : root["components"][c.name]["directory"],
+                 "components." + c.name + (pg ? ".target.data-dir" : ".directory"),
+                 dir + " is the directory of another component too: give each its own");
+    }
   }
 
  private:
@@ -161,7 +185,70 @@ class Parser {
     }
     if (files && r_.text(n, "directory", p, c.directory) && !std::filesystem::path(c.directory).is_absolute())
       r_.error(n["directory"], p + ".directory", "must be an absolute path");
+    for (const char* k : {"topics", "groups"}) {
+      if (!n[k].IsDefined()) continue;
+      if (c.kind != ComponentKind::Kafka) {
+        r_.error(n[k], p + "." + k, "applies to kafka components only");
+        continue;
+      }
+      const bool topics = std::string(k) == "topics";
+      auto& out = topics ? c.topics : c.groups;
+      if (r_.list(n, k, p, out) && out.empty())
+        r_.error(n[k], p + "." + k, std::string("names no ") + (topics ? "topic" : "group") +
+                                        ": leave it out for every recorded one");
+    }
+    if (r_.boolean(n, "production", p, c.production) && files)
+      r_.error(n["production"], p + ".production",
+               "applies to postgres, redis and kafka targets: a files directory must be absent or empty");
+    if (n["target"].IsDefined()) {
+      if (files)
+        r_.error(n["target"], p + ".target", "files components restore into directory: (an absolute path)");
+      else
+        target(n["target"], p + ".target", c);
+    } else if (c.production && !files) {
+      r_.error(n["production"], p + ".production", "applies to an explicit target: this component restores into scratch");
+    }
     if (n["validate"].IsDefined()) validate(n["validate"], p + ".validate", c);
+  }
+
+  // An explicit target; the production rule where the file alone can tell.
+  void target(const YAML::Node& n, const std::string& p, ComponentSpec& c) {
+    Target& t = c.target;
+    t.given = true;
+    if (c.kind == ComponentKind::Kafka) {
+      if (!r_.map(n, p, kKafkaTargetKeys)) return;
+      if (r_.require(n, "brokers", p, "the target cluster's bootstrap brokers ([host:port, …])") &&
+          r_.list(n, "brokers", p, t.brokers)) {
+        if (t.brokers.empty()) r_.error(n["brokers"], p + ".brokers", "names no broker: give [host:port, …]");
+        for (const auto& b : t.brokers)
+          if (!is_host_port(b)) r_.error(n["brokers"], p + ".brokers", "'" + b + "' is not host:port");
+      }
+      const bool has_prefix = r_.text(n, "topic-prefix", p, t.topic_prefix);
+      if (has_prefix && !is_topic_part(t.topic_prefix))
+        r_.error(n["topic-prefix"], p + ".topic-prefix",
+                 "'" + t.topic_prefix + "' has characters Kafka refuses in topic names (letters, digits, . _ - only)");
+      if (!r_.text(n, "group-prefix", p, t.group_prefix)) t.group_prefix = t.topic_prefix;
+      if (t.topic_prefix.empty() && !c.production)
+        r_.error(has_prefix ? n["topic-prefix"] : n, p + (has_prefix ? ".topic-prefix" : ""),
+                 "no topic-prefix: the drill would replay into the archived topics themselves and commit their "
+                 "groups' offsets, on a cluster that may be production. Give topic-prefix: (e.g. drill-), or "
+                 "production: true in the component if that is meant");
+    } else if (c.kind == ComponentKind::Postgres) {
+      if (!r_.map(n, p, kPostgresTargetKeys)) return;
+      if (r_.require(n, "data-dir", p, "the data directory to restore into (absent or empty)") &&
+          r_.text(n, "data-dir", p, t.data_dir) && !std::filesystem::path(t.data_dir).is_absolute())
+        r_.error(n["data-dir"], p + ".data-dir", "must be an absolute path");
+      if (r_.require(n, "port", p, "the port the restored server listens on")) r_.integer(n, "port", p, t.port, 1, 65535);
+    } else if (c.kind == ComponentKind::Redis) {
+      if (!r_.map(n, p, kRedisTargetKeys)) return;
+      if (r_.require(n, "url", p, "the server to load into (redis://host:port/db)") && r_.text(n, "url", p, t.url)) {
+        if (t.url.rfind("redis://", 0) != 0 && t.url.rfind("rediss://", 0) != 0)
+          r_.error(n["url"], p + ".url", "'" + t.url + "' is not a redis:// or rediss:// URL");
+        else if (config::values::url_has_password(t.url))
+          r_.error(n["url"], p + ".url", "holds a password: give it by password-file or password-env, never in the drill file");
+      }
+      r_.secret(n, "password", p, t.password);
+    }
   }
 
   void recover_to(const YAML::Node& n, const std::string& p, PgRecoverTo& t) {

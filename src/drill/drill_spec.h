@@ -38,6 +38,23 @@ struct SqlCheck {
   std::string name, database = "postgres", query, expect;
 };
 
+// Where a component is restored when not to a scratch location the drill creates and owns
+// (docs/drills.md "Targets"). Which fields apply depends on the kind; `given` says a `target:`
+// was written at all. A target that could hold data someone uses needs `production: true` in the
+// component; a PostgreSQL data directory holding data is refused always.
+struct Target {
+  bool given = false;
+  // kafka: replay into these brokers, topics named <topic_prefix><topic>, groups <group_prefix><group>
+  std::vector<std::string> brokers;
+  std::string topic_prefix, group_prefix;  // group_prefix defaults to topic_prefix
+  // postgres: restore into this data directory, start there on this port (left running)
+  std::string data_dir;
+  int port = 0;
+  // redis: load the recovery point's keys into this running server (password by reference)
+  std::string url;
+  config::SecretRef password;
+};
+
 struct ComponentSpec {
   std::string name;
   ComponentKind kind = ComponentKind::Files;
@@ -49,6 +66,9 @@ struct ComponentSpec {
   PgRecoverTo recover_to;           // postgres
   // Where to: a scratch location Arca creates and removes (default), or an explicit directory.
   std::string directory;  // files: restore here instead of scratch (must be empty or absent)
+  Target target;          // postgres, redis, kafka: an explicit target instead of scratch
+  bool production = false;  // the target may hold data someone uses, and the file says so
+  std::vector<std::string> topics, groups;  // kafka: what to replay and check (default: all recorded)
   Objectives objectives;
   std::vector<std::string> depends_on;
   // Validators, beyond each kind's built-in ones (pg verify's checks, redis key counts and sampled

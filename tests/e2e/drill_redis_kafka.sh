@@ -5,7 +5,10 @@
 # checks), Redis's RPO is the incident minus the recovery point's time and Kafka's the incident
 # minus the newest record's own timestamp; then a depends-on chain whose first component fails
 # (a file its validator names is missing): the dependent one is not run and says why (exit 12),
-# while a dependent of a passing component starts only after it ended.
+# while a dependent of a passing component starts only after it ended. Kafka is replayed: into a
+# scratch cluster the drill starts, and into an explicit cluster under a topic prefix, with a
+# consumer group's offsets translated and read back; too few records or a group the archive lacks
+# fail (exit 12) naming the check; a target without a prefix is refused before anything is restored.
 source "$(dirname "$0")/lib_kafka.sh"
 
 # From lib_redis.sh (which sources lib.sh again, with a new $T): servers in $T, stopped on exit.
@@ -38,14 +41,15 @@ fill "$cache_PORT" 2000 static
 start_mock kafka -t orders:3:1
 init_repo
 KT produce "$kafka_BS" orders "$RECORDS"
+KT commit "$kafka_BS" g1 orders 0=100 1=250 2=0
 # kafka_tool gives record n the CreateTime 1700000000000 + 10 n ms: the newest is known exactly.
 NEWEST_RECORD=$(python3 -c "print((1700000000000 + ($RECORDS - 1) * 10) / 1000)")
 mkdir -p "$T/etc/app"; echo "listen=8080" > "$T/etc/app/app.conf"; head -c 20000 /dev/urandom > "$T/etc/app/blob"
 
 step "backups: Redis, Kafka, a file tree"
 a redis backup --repo "$REPO" --url "$cache_URL" --json --no-progress > "$T/redis.json"
-a kafka backup --repo "$REPO" --brokers "$kafka_BS" --topics orders --name shop --admin-timeout 500 \
-  --json --no-progress > "$T/kafka.json"
+a kafka backup --repo "$REPO" --brokers "$kafka_BS" --topics orders --group g1 --name shop \
+  --admin-timeout 500 --json --no-progress > "$T/kafka.json"
 [ "$(json_field "$T/kafka.json" "['records_this_run']")" = "$RECORDS" ] || fail "the archive does not hold $RECORDS records"
 a backup --repo "$REPO" "$T/etc/app" -q
 REDIS_SOURCE=$(json_field "$T/redis.json" "['source']['name']")
@@ -94,10 +98,16 @@ cache, events, files = c["cache"], c["events"], c["app-config"]
 checks = lambda x: {k["name"]: k for k in x["checks"]}
 assert "at least 2000 keys" in checks(cache), checks(cache)
 assert "at least %d records" % records in checks(events), checks(events)
-assert checks(events)["at least %d records" % records]["detail"] == "%d records archived" % records
+assert checks(events)["at least %d records" % records]["detail"] == "%d records replayed" % records
+# Replayed into the drill's scratch cluster: counts and checksums per partition, the group's offsets.
+for p in range(3):
+    assert checks(events)["records orders/%d" % p]["status"] == "passed", checks(events)
+    assert "as archived" in checks(events)["checksum orders/%d" % p]["detail"], checks(events)
+assert sum(int(checks(events)["records orders/%d" % p]["detail"].split()[0]) for p in range(3)) == records
+assert checks(events)["group g1 offsets"]["status"] == "passed", checks(events)
 assert {"restore complete", "manifest", "file app.conf", "file blob", "listens on 8080"} <= set(checks(files))
 assert [p["name"] for p in cache["phases"]] == ["locate", "restore", "start", "validate"], cache["phases"]
-assert [p["name"] for p in events["phases"]] == ["locate", "validate"], events["phases"]
+assert [p["name"] for p in events["phases"]] == ["locate", "restore", "validate"], events["phases"]
 # Parallel: every component started before any of them ended.
 starts = [x["phases"][0]["start_s"] for x in c.values()]
 ends = [x["phases"][-1]["end_s"] for x in c.values()]
@@ -116,6 +126,64 @@ PY
 grep -q "^# Drill e2e-rk: PASSED" "$T/rk.md" || { cat "$T/rk.md"; fail "markdown report"; }
 [ -z "$(scratch_left)" ] || fail "the drill left scratch directories: $(scratch_left)"
 ! pgrep -f -- "--dir /tmp/arca-drill-e2e-rk-" >/dev/null || fail "the drill's scratch redis-server still runs"
+
+step "Kafka into an explicit cluster with a topic prefix: records as archived, the group's offsets translated"
+start_mock dst
+cat > "$T/kt.yaml" <<YAML
+drill: e2e-kt
+components:
+  events:
+    kind: kafka
+    source: shop
+    groups: [g1]
+    target: {brokers: [$dst_BS], topic-prefix: drill-}
+    validate: {min-records: $RECORDS}
+YAML
+D run "$T/kt.yaml" --report "$T/kt.json" > "$T/kt.out" || { cat "$T/kt.out"; fail "the Kafka drill into a target failed"; }
+records "$kafka_BS" orders > "$T/src.txt"
+records "$dst_BS" drill-orders > "$T/dst.txt"
+[ "$(wc -l < "$T/src.txt")" = "$RECORDS" ] || fail "the source topic does not hold $RECORDS records"
+cmp -s "$T/src.txt" "$T/dst.txt" || fail "the records replayed to drill-orders differ from the source's"
+# Into empty topics, offsets stay: the translated group (drill-g1) is where g1 was.
+KT committed "$dst_BS" drill-g1 drill-orders 3 > "$T/committed"
+[ "$(tr '\n' ' ' < "$T/committed")" = "0 100 1 250 2 0 " ] || { cat "$T/committed"; fail "drill-g1 is not at g1's translated offsets"; }
+python3 - "$T/kt.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["passed"] and j["exit_code"] == 0, j
+ev = j["components"][0]
+k = {c["name"]: c for c in ev["checks"]}
+assert "named drill-<topic>" in k["target"]["detail"], k["target"]
+assert k["group g1 offsets"]["status"] == "passed" and "drill-g1" in k["group g1 offsets"]["detail"], k
+assert all(k["checksum orders/%d" % p]["status"] == "passed" for p in range(3)), k
+PY
+
+step "Kafka: too few records and a group the archive lacks fail, naming the checks (exit 12)"
+cat > "$T/kbad.yaml" <<YAML
+drill: e2e-kbad
+components:
+  events:
+    kind: kafka
+    source: shop
+    groups: [g1, nosuch]
+    target: {brokers: [$dst_BS], topic-prefix: bad-}
+    validate: {min-records: $((RECORDS + 1))}
+YAML
+expect_exit 12 D run "$T/kbad.yaml" --no-record
+grep -q "FAIL\] at least $((RECORDS + 1)) records: $RECORDS records replayed" "$T/.stdout" || { cat "$T/.stdout"; fail "the record count check is not named"; }
+grep -q "FAIL\] group nosuch offsets: the recovery point records no committed offsets of group nosuch" "$T/.stdout" \
+  || { cat "$T/.stdout"; fail "the missing group is not named"; }
+! grep -q "FAIL\] group g1" "$T/.stdout" || { cat "$T/.stdout"; fail "the recorded group failed"; }
+
+step "Kafka: a target without topic-prefix and without production: true is refused before anything is restored"
+sed -e 's/drill: e2e-kt/drill: e2e-kprod/' -e 's/, topic-prefix: drill-//' "$T/kt.yaml" > "$T/kprod.yaml"
+expect_exit 2 a drill check "$T/kprod.yaml"
+err_contains "components.events.target: no topic-prefix"
+err_contains "production: true"
+expect_exit 2 D run "$T/kprod.yaml"
+err_contains "nothing was restored"
+KT committed "$dst_BS" g1 orders 3 > "$T/committed"
+[ "$(tr '\n' ' ' < "$T/committed")" = "0 -1001 1 -1001 2 -1001 " ] || { cat "$T/committed"; fail "the refused drill committed offsets"; }
 
 step "a depends-on chain whose first component fails: the dependent one is not run (exit 12)"
 cat > "$T/chain.yaml" <<YAML
@@ -161,4 +229,5 @@ step "both drills are recorded"
 D list > "$T/list.out"
 grep -q "e2e-rk  PASSED  3 components" "$T/list.out" || { cat "$T/list.out"; fail "drill list lacks the passed drill"; }
 grep -q "e2e-chain  FAILED  4 components" "$T/list.out" || { cat "$T/list.out"; fail "drill list lacks the failed drill"; }
+! grep -q "e2e-kprod" "$T/list.out" || fail "a refused drill was recorded"
 echo "PASS"
