@@ -129,15 +129,18 @@ void register_wal_push(CLI::App& pg, GlobalOptions& g);
 void register_wal_fetch(CLI::App& pg, GlobalOptions& g);
 void register_wal_stream(CLI::App& pg, GlobalOptions& g);
 void register_pg_check(CLI::App& pg, GlobalOptions& g);
+void register_pg_promote(CLI::App& pg, GlobalOptions& g);
 
 void register_pg(CLI::App& app, GlobalOptions& g) {
-  auto* pg = app.add_subcommand("pg", "PostgreSQL: base backups, WAL archiving, point-in-time restore, verification");
+  auto* pg = app.add_subcommand(
+      "pg", "PostgreSQL: base backups, WAL archiving, point-in-time restore, warm standby, verification");
   pg->require_subcommand(1);
   register_pg_backup(*pg, g);
   register_wal_push(*pg, g);
   register_wal_fetch(*pg, g);
   register_pg_restore(*pg, g);
   register_pg_verify(*pg, g);
+  register_pg_promote(*pg, g);
   register_wal_stream(*pg, g);
   register_pg_check(*pg, g);
   register_pg_dump(*pg, g);

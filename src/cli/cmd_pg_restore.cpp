@@ -30,13 +30,21 @@ void print_restored(const ops::PgRestoreOpResult& r, const std::string& note) {
             << short_time(snap.time) << ") to " << r.data_directory << ": " << human_bytes(r.restore.bytes) << " in "
             << r.restore.files << " files, wrote " << human_bytes(r.restore.bytes_written) << " in "
             << human_duration(r.restore.restore_s) << "\n  recovery target: " << r.target << "\n";
-  if (r.started)
+  if (r.started && r.standby)
+    std::cout << "  standby started" << (r.port ? " on port " + std::to_string(r.port) : std::string())
+              << " and accepts read-only connections after " << human_duration(r.start_s)
+              << "; it replays WAL as it is archived\n  its socket directory is " << r.socket_dir
+              << "\n  check its lag: SELECT now() - pg_last_xact_replay_timestamp();  promote it: arca pg promote "
+                 "--data-dir "
+              << r.data_directory << "\n";
+  else if (r.started)
     std::cout << "  server started" << (r.port ? " on port " + std::to_string(r.port) : std::string())
               << " and accepts connections after " << human_duration(r.start_s) << " (" << human_duration(r.total_s)
               << " from the start of the restore)\n  its socket directory is " << r.socket_dir
               << " (the backup's settings for programs, libraries and paths are overridden: docs/postgres.md)\n";
   else
-    std::cout << "  start it with: pg_ctl -D " << r.data_directory << " start\n";
+    std::cout << "  start it with: pg_ctl -D " << r.data_directory << " start"
+              << (r.standby ? " (it stays a standby until 'arca pg promote')" : "") << "\n";
 }
 
 }  // namespace
@@ -70,6 +78,9 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
   cmd->add_flag(
       "--no-archive", a->o.archive_off,
       "Set archive_mode = off in the restored cluster (a test copy must not archive into the original's archive)");
+  cmd->add_flag("--standby", a->o.standby,
+                "Set up a warm standby: no recovery target, standby.signal, hot standby; started, it keeps "
+                "replaying the WAL archived in the repository (read-only queries work) until 'arca pg promote'");
   cmd->add_flag("--start", a->req.start, "Start the restored server and wait until it accepts connections");
   cmd->add_option("--port", a->req.port, "Port for --start (default: as configured)")->check(CLI::Range(1, 65535));
   cmd->add_option("--start-timeout", a->req.start_timeout, "Seconds to wait for recovery and startup")
@@ -78,7 +89,18 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
                   "Directory with pg_ctl and postgres (default: found for the backup's version)");
   cmd->add_option("--threads", a->o.threads, "Parallel restore threads (default: 2 × cores)")
       ->check(CLI::Range(1, 256));
-  set_command(*cmd, [&g, a] {
+  set_command(*cmd, [&g, a, cmd] {
+    if (a->o.standby) {
+      const auto& t = a->target;
+      for (const char* flag : {"--time", "--lsn", "--xid", "--restore-point", "--action", "--exclusive"})
+        if (cmd->count(flag))
+          throw Error(ErrorKind::Usage, std::string("--standby and ") + flag +
+                                            " exclude each other: a standby has no recovery target, it replays "
+                                            "all archived WAL until you promote it ('arca pg promote')");
+      if (!t.target.empty() && t.target != "latest")
+        throw Error(ErrorKind::Usage, "--standby and --target " + t.target +
+                                          " exclude each other: a standby replays all archived WAL until promoted");
+    }
     a->o.target = parse_target(a->target, RecoveryTarget::Kind::Latest);
     if (!a->snapshot.empty()) a->o.snapshot = a->snapshot;
     if (!a->o.tablespace_map_all.empty() && a->o.tablespace_map_all_original)
@@ -93,7 +115,9 @@ void register_pg_restore(CLI::App& pg, GlobalOptions& g) {
     auto repo = open_repository(g);
     Snapshot chosen = ops::choose_pg_restore_point(*repo, a->req);
     std::string note;
-    a->o.restore_command = wal_fetch_command(g, snapshot_meta(chosen, "system_id"), note);
+    // A standby asks for the next segment every few seconds: "not in the archive" is its normal
+    // state, not worth a line in the server log each time.
+    a->o.restore_command = wal_fetch_command(g, snapshot_meta(chosen, "system_id"), note, a->o.standby);
     ops::PgRestoreOpResult r;
     {
       CliJob job(g);

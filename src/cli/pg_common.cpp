@@ -80,7 +80,7 @@ RecoveryTarget parse_target(const TargetArgs& a, RecoveryTarget::Kind fallback) 
   return t;
 }
 
-std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note) {
+std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note, bool quiet) {
   // Each argument is quoted for the shell PostgreSQL runs the command with, and its '%' doubled
   // (PostgreSQL replaces %f, %p and %r). Paths are made absolute: the command runs in the data
   // directory.
@@ -110,6 +110,7 @@ std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_
     return "";
   for (const auto& o : g.options) cmd += " -o " + arg(o);
   if (!system_id.empty()) cmd += " --system-id " + arg(system_id);
+  if (quiet) cmd += " -q";
   return cmd + " \"%f\" \"%p\"";
 }
 

@@ -21,7 +21,9 @@ RecoveryTarget parse_target(const TargetArgs& a, RecoveryTarget::Kind fallback);
 
 // `arca pg wal-fetch …"%f" "%p"` with this invocation's repository, credentials files and
 // backend options, shell-quoted for PostgreSQL's restore_command. `note` gets a remark when the
-// command only works with the current environment (credentials from ARCA_PASSWORD).
-std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note);
+// command only works with the current environment (credentials from ARCA_PASSWORD). `quiet`:
+// no line in the server log for a segment not (yet) archived (a standby's normal state).
+std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note,
+                              bool quiet = false);
 
 }  // namespace arca

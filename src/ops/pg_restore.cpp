@@ -24,7 +24,9 @@ PgRestoreOpResult pg_restore(Repository& repo, const Snapshot& chosen, const PgR
   PgRestoreOpResult r;
   r.restore = pg_restore_cluster(repo, o, ctx.progress);
   r.data_directory = o.target_dir;
-  r.target = o.target.describe();
+  r.standby = o.standby;
+  r.target = o.standby ? "standby: replays archived WAL as it arrives, until promoted ('arca pg promote')"
+                       : o.target.describe();
   r.port = req.port;
   if (req.start) {
     auto ts = std::chrono::steady_clock::now();
@@ -32,8 +34,9 @@ PgRestoreOpResult pg_restore(Repository& repo, const Snapshot& chosen, const PgR
     server.start(r.port, {}, req.start_timeout, o.restore_command, false);
     r.socket_dir = server.run_dir();
     // pg_ctl returns once the server accepts (read-only) connections, which may be long before
-    // the recovery target: with promotion, the wait goes on until it is a primary.
-    if (o.target.action == "promote") {
+    // the recovery target: with promotion, the wait goes on until it is a primary. A standby
+    // is ready then; it keeps its credentials file and spool, restore_command runs on.
+    if (!o.standby && o.target.action == "promote") {
       server.wait_promoted(req.start_timeout);
       server.drop_credentials();
       std::error_code ec;  // recovery is over: segments fetched ahead are not needed any more
@@ -55,6 +58,7 @@ nlohmann::json PgRestoreOpResult::to_json() const {
           {"bytes_written", restore.bytes_written},
           {"files", restore.files},
           {"restore_s", restore.restore_s},
+          {"standby", standby},
           {"started", started},
           {"port", started ? port : 0},
           {"start_s", start_s},

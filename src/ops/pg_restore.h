@@ -1,6 +1,7 @@
 // `arca pg restore`: a base backup and the recovery settings into a data directory (sources/
 // postgres/cluster_restore.h), then, if asked, the restored server started and waited for until
-// it accepts connections (and, with promotion, until it is a primary); it keeps running.
+// it accepts connections (and, with promotion, until it is a primary); it keeps running. A warm
+// standby (options.standby) stays in recovery: ops/pg_standby.h promotes it.
 #pragma once
 #include <string>
 
@@ -23,6 +24,7 @@ struct PgRestoreRequest {
 struct PgRestoreOpResult {
   PgRestoreResult restore;
   std::string data_directory, target;  // target: the recovery target described
+  bool standby = false;  // a warm standby (options.standby): in recovery until `arca pg promote`
   bool started = false;
   int port = 0;
   std::string socket_dir;

@@ -266,7 +266,18 @@ static void write_recovery_settings(int dirfd, const std::string& dir, const Sna
   if (archive_off) out << "archive_mode = off\n";
   // The point's commands would run on this host with the server's rights (docs/security.md).
   for (const auto& name : pg_command_settings()) out << name << " = ''\n";
-  if (recovery) {
+  if (recovery && opts.standby) {
+    // No target: the server stays in recovery, retrying restore_command every
+    // wal_retrieve_retry_interval (5 s by default) for the next segment, until promoted. The
+    // backup's primary_conninfo (a backed-up standby's) is not followed: the repository is the
+    // only source. Reads are served meanwhile (hot standby).
+    out << "restore_command = " << conf_quote(opts.restore_command) << "\n";
+    for (const char* name : {"recovery_target", "recovery_target_time", "recovery_target_lsn", "recovery_target_xid",
+                             "recovery_target_name", "primary_conninfo", "primary_slot_name"})
+      out << name << " = ''\n";
+    out << "recovery_target_timeline = 'latest'\n";
+    out << "hot_standby = on\n";
+  } else if (recovery) {
     const auto& t = opts.target;
     out << "restore_command = " << conf_quote(opts.restore_command) << "\n";
     // The server refuses a second target once one is set, even an empty one, so the unused
@@ -310,6 +321,16 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
     throw Error(
         ErrorKind::Usage,
         "recovery targets need PostgreSQL 12 or newer (recovery.signal); this backup is from " + std::to_string(major));
+  if (opts.standby && opts.target.kind != RecoveryTarget::Kind::Latest)
+    throw Error(ErrorKind::Usage,
+                "a standby replays all archived WAL until it is promoted and has no recovery target (" +
+                    opts.target.describe() +
+                    "): drop --standby, or the target (promote it at the moment you choose with "
+                    "'arca pg promote')");
+  if (opts.standby && opts.restore_command.empty())
+    throw Error(ErrorKind::Usage,
+                "a standby fetches WAL from the repository with 'arca pg wal-fetch' as long as it runs: pass "
+                "--password-file or --key-file so that it can open the repository on its own");
   if (opts.target.kind != RecoveryTarget::Kind::Immediate && opts.restore_command.empty())
     throw Error(ErrorKind::Usage, "recovering to " + opts.target.describe() +
                                       " needs WAL from the archive, fetched by the restored server with 'arca pg "
@@ -419,7 +440,14 @@ PgRestoreResult pg_restore_cluster(Repository& repo, const PgRestoreOptions& opt
         "the backup has no postgresql.conf (the cluster keeps its configuration elsewhere, e.g. "
         "/etc/postgresql/<version>/<cluster>): copy the configuration into " +
         dir + " or start the server with config_file pointing at it");
-  if (needs_recovery) write_file_beneath(dirfd.get(), "recovery.signal", "", dir + "/recovery.signal", own);
+  if (needs_recovery) {
+    // One signal only: with both, PostgreSQL enters standby mode (a backed-up standby's
+    // standby.signal would keep a point-in-time restore from ever finishing).
+    const char* signal = opts.standby ? "standby.signal" : "recovery.signal";
+    const char* other = opts.standby ? "recovery.signal" : "standby.signal";
+    if (unlinkat(dirfd.get(), other, 0) != 0 && errno != ENOENT) throw_errno("remove", dir + "/" + other, errno);
+    write_file_beneath(dirfd.get(), signal, "", dir + "/" + signal, own);
+  }
   res.restore_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -44,6 +44,9 @@ struct PgRestoreOptions {
   std::string owner;
   bool archive_off = false;     // the restored server must not archive WAL
   std::string restore_command;  // how the restored server fetches WAL ("" = none needed)
+  // A warm standby: standby.signal, no recovery target (the target must be Latest), hot standby
+  // on, so the started server keeps replaying archived WAL as it arrives until it is promoted.
+  bool standby = false;
   unsigned threads = 0;
   const CancelToken* cancel = nullptr;  // null: not cancellable; cancelled: throws Error(Cancelled)
 };

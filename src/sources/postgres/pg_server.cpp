@@ -47,6 +47,27 @@ std::string find_pg_bin(int major, const std::string& explicit_dir) {
                                        std::to_string(major) + ") or pass --pg-bin DIR");
 }
 
+std::optional<PgRunningServer> running_pg_server(const std::string& datadir) {
+  // postmaster.pid: pid, data directory, start time, port, socket directory, listen address,
+  // shared memory key, status (the layout pg_ctl reads, the same since PostgreSQL 10).
+  std::ifstream in(datadir + "/postmaster.pid");
+  if (!in) return std::nullopt;
+  std::vector<std::string> lines;
+  for (std::string l; lines.size() < 8 && std::getline(in, l);) {
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\r')) l.pop_back();
+    lines.push_back(l);
+  }
+  PgRunningServer r;
+  r.pid = lines.empty() ? 0 : std::atol(lines[0].c_str());
+  if (r.pid <= 0 || (kill(pid_t(r.pid), 0) != 0 && errno != EPERM)) return std::nullopt;
+  lines.resize(8);
+  r.port = std::atoi(lines[3].c_str());
+  r.socket_dir = lines[4];
+  r.listen = lines[5];
+  r.status = lines[7];
+  return r;
+}
+
 PgServer::PgServer(std::string bin_dir, std::string datadir)
     : bin_(std::move(bin_dir)), datadir_(std::move(datadir)), log_(datadir_ + "/arca-server.log") {}
 

@@ -2,6 +2,7 @@
 // major version, running them as the directory's owner (the server refuses to run as root),
 // starting, waiting until it accepts connections, stopping.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,18 @@ class CancelToken;
 // The directory with pg_ctl and postgres for `major` (e.g. 15): `explicit_dir` if given, else
 // /usr/lib/postgresql/<major>/bin, else pg_ctl's directory in PATH. Throws Error(NotFound).
 std::string find_pg_bin(int major, const std::string& explicit_dir);
+
+// What postmaster.pid says about the server running on a data directory (any server, not only
+// one Arca started): where to connect. nullopt when none runs there (no file, or its process is
+// gone).
+struct PgRunningServer {
+  long pid = 0;
+  int port = 0;
+  std::string socket_dir;  // first unix_socket_directories entry ("" = none)
+  std::string listen;      // first listen_addresses entry ("" = none)
+  std::string status;      // "starting", "ready", "standby", "stopping"
+};
+std::optional<PgRunningServer> running_pg_server(const std::string& datadir);
 
 class PgServer {
  public:
