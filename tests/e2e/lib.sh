@@ -5,6 +5,12 @@ set -euo pipefail
 ARCA=${ARCA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/arca}
 T=$(mktemp -d /tmp/arca-e2e-XXXXXX)
 REPO=$T/repo
+# python3 on PATH may be a pyenv shim, a shell script that costs ~0.5 s of CPU per call (a test
+# makes dozens of calls: test_backup_restore.sh took 30 s instead of 10). The tests need only the
+# standard library, so they run the system's python3 (through PATH, for children and `&` too).
+if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; then
+  mkdir "$T/.bin" && ln -s /usr/bin/python3 "$T/.bin/python3" && PATH=$T/.bin:$PATH
+fi
 # With ARCA_TEST_ON_S3=1 the repository is in the S3 test server that ctest started (its
 # address and credentials in the file $ARCA_TEST_S3_ENV), under a fresh prefix.
 load_s3_env() {
@@ -29,6 +35,8 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Whether process $1 still runs (a zombie has exited: it holds no files or ports any more).
+running() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 step() { echo "--- $*"; }
 
 # arca with the test repository and a cheap KDF (the default Argon2id cost is for real use).
