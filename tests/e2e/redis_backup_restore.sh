@@ -60,7 +60,9 @@ a redis restore "$id1" --repo "$REPO" --into "$part_URL/5" --db 3 -q
 
 step "AOF directory"
 rcli "$src_PORT" BGREWRITEAOF >/dev/null
-sleep 1
+rewriting() { rcli "$src_PORT" INFO persistence | grep -Eq '^aof_rewrite_(in_progress|scheduled):1'; }
+for _ in $(seq 250); do rewriting || break; sleep 0.02; done
+! rewriting || fail "the AOF rewrite did not finish within 5 s"
 rcli "$src_PORT" SET after:rewrite yes >/dev/null
 a redis backup --repo "$REPO" --url "$src_URL" --aof-dir "$T/src" --json --no-progress > "$T/b2.json"
 json_field "$T/b2.json" "['metadata']['aof_files']['value']" | grep -q incr || fail "no incremental AOF file recorded"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Backups and restores through a proxy that drops connections, resets them, answers 500, 503
 # SlowDown and 429, truncates bodies and stalls — every third request — complete correctly.
+# A stall costs the client its whole stall timeout (1 s and more): it comes half as often as the
+# other faults (about 5 times in a run, not 10).
 source "$(dirname "$0")/lib.sh"
 load_s3_env
 
 /usr/bin/python3 "$(dirname "$0")/../servers/fault_proxy.py" --upstream "${ARCA_TEST_S3_ENDPOINT#http://}" \
-  --port-file "$T/port" --every 3 --stall 3 > "$T/faults.log" 2>&1 &
+  --port-file "$T/port" --every 3 --stall 3 \
+  --faults drop,500,truncate,503,reset,stall,429,drop,500,truncate,503,reset,429 > "$T/faults.log" 2>&1 &
 for _ in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 REPO=s3:http://127.0.0.1:$(cat "$T/port")/arca-e2e/$(basename "$T")
 O=(-o s3.stall-timeout=1 -o s3.retry-base=0.05 -o s3.retries=15 -o s3.connections=4)

@@ -21,13 +21,14 @@ record_state() {  # copy the source for the newest snapshot
 a backup --repo "$REPO" "$SRC" -q
 record_state
 killed=0
+after=$(snapshot_count)  # each round's count before is the last round's after (check adds none)
 for round in $(seq 1 "$ROUNDS"); do
   # Change ~15% of the data so each backup has real work to do.
   n=$((RANDOM % 12 + 1))
   head -c $((RANDOM * 20 + 50000)) /dev/urandom >> "$SRC/r$n.bin"
   head -c 4000000 /dev/urandom > "$SRC/new$round.bin"
   echo "round $round" >> "$SRC/s$((RANDOM % 200 + 1)).txt"
-  before=$(snapshot_count)
+  before=$after
   "$ARCA" backup --repo "$REPO" "$SRC" -q --threads 1 &
   pid=$!
   sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
