@@ -35,10 +35,12 @@ int rebuild(const GlobalOptions& g, const std::string& file) {
     nlohmann::json repos = nlohmann::json::array();
     for (const auto& r : results) {
       nlohmann::json j = {{"repository", r.repository}, {"ok", r.ok}};
-      if (r.ok)
+      if (r.ok) {
         j["points"] = r.points;
-      else
+        j["drills"] = r.drills;
+      } else {
         j["error"] = {{"kind", error_kind_info(r.error_kind).name}, {"message", r.error}};
+      }
       repos.push_back(j);
     }
     print_json({{"catalog", config.server.catalog}, {"ok", rc == kExitOk}, {"repositories", repos}});
@@ -46,7 +48,9 @@ int rebuild(const GlobalOptions& g, const std::string& file) {
   }
   for (const auto& r : results) {
     if (r.ok) {
-      if (!g.quiet) std::cout << r.repository << ": " << counted(r.points, "recovery point", "recovery points") << "\n";
+      if (!g.quiet)
+        std::cout << r.repository << ": " << counted(r.points, "recovery point", "recovery points") << ", "
+                  << counted(r.drills, "drill record", "drill records") << "\n";
     } else {
       std::cerr << "arca: error: " << r.repository << ": " << r.error << "\n";
     }
@@ -87,10 +91,10 @@ void register_server_catalog(CLI::App& server, GlobalOptions& g) {
   auto file = std::make_shared<std::string>();
 
   auto* rb = cat->add_subcommand("rebuild",
-                                 "Recreate the catalog's recovery points from every configured repository (a "
+                                 "Recreate the catalog's recovery points and drill results from every configured repository (a "
                                  "repository that cannot be read is reported, the others rebuilt)");
   rb->add_option("--config", *file, "The server's configuration file")->required();
-  rb->add_flag("--json", g.json, "Print {catalog, ok, repositories: [{repository, ok, points | error}]}");
+  rb->add_flag("--json", g.json, "Print {catalog, ok, repositories: [{repository, ok, points, drills | error}]}");
   rb->add_flag("-q,--quiet", g.quiet, "Print only errors");
   set_command(*rb, [&g, file] { return rebuild(g, *file); });
 

@@ -4,14 +4,13 @@
 
 #include <cstdlib>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 
+#include "ops/pg_wal.h"
 #include "repo/config.h"
 #include "repo/wal_names.h"
 #include "util/clock.h"
 #include "util/error.h"
-#include "util/subprocess.h"
 
 namespace arca {
 
@@ -19,12 +18,6 @@ void add_conn_option(CLI::App& cmd, std::string& conninfo) {
   cmd.add_option("-d,--conn", conninfo,
                  "PostgreSQL connection: a libpq connection string ('host=db1 port=5432 user=backup') or URI "
                  "(postgresql://backup@db1:5432); unset parts come from PGHOST, PGPORT, PGUSER, PGPASSWORD, ~/.pgpass");
-}
-
-static std::string self_exe() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "arca" : p.string();
 }
 
 void add_target_options(CLI::App& cmd, TargetArgs& t, bool with_action) {
@@ -81,37 +74,24 @@ RecoveryTarget parse_target(const TargetArgs& a, RecoveryTarget::Kind fallback) 
 }
 
 std::string wal_fetch_command(const GlobalOptions& g, const std::string& system_id, std::string& note, bool quiet) {
-  // Each argument is quoted for the shell PostgreSQL runs the command with, and its '%' doubled
-  // (PostgreSQL replaces %f, %p and %r). Paths are made absolute: the command runs in the data
-  // directory.
-  auto arg = [](const std::string& s) {
-    std::string q = shell_quote(s), out;
-    for (char c : q) out += c == '%' ? "%%" : std::string(1, c);
-    return out;
-  };
-  auto abs = [](const std::string& f) { return std::filesystem::absolute(f).string(); };
-  std::string repo = repo_location(g);
-  if (repo.rfind("s3:", 0) != 0) repo = abs(repo);
-  std::string cmd = arg(self_exe()) + " pg wal-fetch --repo " + arg(repo);
-  std::string key_file = g.key_file, pw_file = g.password_file;
-  if (key_file.empty())
-    if (const char* e = std::getenv("ARCA_KEY_FILE")) key_file = e;
-  if (pw_file.empty())
-    if (const char* e = std::getenv("ARCA_PASSWORD_FILE")) pw_file = e;
-  if (!key_file.empty())
-    cmd += " --key-file " + arg(abs(key_file));
-  else if (!pw_file.empty())
-    cmd += " --password-file " + arg(abs(pw_file));
-  else if (std::getenv("ARCA_PASSWORD"))
+  ops::WalFetchCommand c;
+  c.repository = repo_location(g);
+  c.key_file = g.key_file;
+  c.password_file = g.password_file;
+  if (c.key_file.empty())
+    if (const char* e = std::getenv("ARCA_KEY_FILE")) c.key_file = e;
+  if (c.password_file.empty())
+    if (const char* e = std::getenv("ARCA_PASSWORD_FILE")) c.password_file = e;
+  if (c.key_file.empty() && c.password_file.empty()) {
+    if (!std::getenv("ARCA_PASSWORD")) return "";
     note =
         "the restore_command reads the password from ARCA_PASSWORD: a server started later needs it in its "
         "environment (or restore with --password-file)";
-  else
-    return "";
-  for (const auto& o : g.options) cmd += " -o " + arg(o);
-  if (!system_id.empty()) cmd += " --system-id " + arg(system_id);
-  if (quiet) cmd += " -q";
-  return cmd + " \"%f\" \"%p\"";
+  }
+  c.options = g.options;
+  c.system_id = system_id;
+  c.quiet = quiet;
+  return ops::wal_fetch_command(c);
 }
 
 }  // namespace arca

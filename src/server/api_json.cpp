@@ -105,6 +105,28 @@ nlohmann::json to_json(const VerificationRecord& v) {
   return j;
 }
 
+nlohmann::json to_json(const DrillResultRecord& d) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  nlohmann::json j = {{"drill", d.drill},
+                      {"drill_id", d.drill_id},
+                      {"component", d.component},
+                      {"job_id", d.job_id == 0 ? nlohmann::json() : nlohmann::json(d.job_id)},
+                      {"kind", d.kind},
+                      {"source", d.source},
+                      {"repository", or_null(d.repository)},
+                      {"rto_s", d.rto_s},
+                      {"rpo_s", opt(d.rpo_s)},
+                      {"rto_objective_s", opt(d.rto_objective_s)},
+                      {"rpo_objective_s", opt(d.rpo_objective_s)},
+                      {"rto_ok", opt(d.rto_ok)},
+                      {"rpo_ok", opt(d.rpo_ok)},
+                      {"validated", d.validated},
+                      {"passed", d.passed},
+                      {"detail", d.detail}};
+  put_time(j, "time", d.time);
+  return j;
+}
+
 nlohmann::json to_json(const TokenRecord& t) {
   nlohmann::json j = {{"id", t.id}, {"name", t.name}, {"role", t.role}, {"revoked", t.revoked}};
   put_time(j, "created_at", t.created_at);

@@ -22,6 +22,7 @@ nlohmann::json to_json(const JobEvent& e);
 nlohmann::json to_json(const PlanView& p);
 nlohmann::json to_json(const RecoveryPointRecord& p);
 nlohmann::json to_json(const VerificationRecord& v);
+nlohmann::json to_json(const DrillResultRecord& d);
 nlohmann::json to_json(const TokenRecord& t);  // never the hash
 
 }  // namespace arca::server

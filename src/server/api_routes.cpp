@@ -257,6 +257,16 @@ ApiResponse verifications(ApiContext& ctx, const ApiRequest& r) {
   return json_response({{"verifications", out}});
 }
 
+// The newest result of every drill component, and the newest one that passed (docs/drills.md);
+// a drill's whole report is its job's result (/api/v1/jobs/{id}).
+ApiResponse drills(ApiContext& ctx, const ApiRequest& r) {
+  Query q(r.params, {});
+  nlohmann::json last = nlohmann::json::array(), passed = nlohmann::json::array();
+  for (const auto& d : ctx.catalog.last_drill_results()) last.push_back(to_json(d));
+  for (const auto& d : ctx.catalog.last_passed_drill_results()) passed.push_back(to_json(d));
+  return json_response({{"drills", last}, {"passed", passed}});
+}
+
 }  // namespace
 
 nlohmann::json error_body(const std::string& kind, const std::string& message) {
@@ -281,6 +291,7 @@ std::vector<Route> api_routes() {
       {"POST", "/api/v1/jobs/{}/cancel", Role::Operator, cancel_job},
       {"GET", "/api/v1/sources/{}/points", Role::Viewer, source_points},
       {"GET", "/api/v1/verifications", Role::Viewer, verifications},
+      {"GET", "/api/v1/drills", Role::Viewer, drills},
   };
 }
 

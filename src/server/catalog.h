@@ -101,6 +101,7 @@ struct DrillResultRecord {
   double rto_s = 0;                // drill start to validated service (or to the failure)
   std::optional<double> rpo_s;     // unset: no data time was measured
   std::optional<int64_t> rto_objective_s, rpo_objective_s;
+  std::optional<bool> rto_ok, rpo_ok;  // as the drill judged them; unset: no objective
   bool validated = false;          // restored and every check passed
   bool passed = false;             // validated and every objective met
   std::string detail;              // why not ("" when passed)

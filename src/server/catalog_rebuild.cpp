@@ -1,5 +1,7 @@
 #include "server/catalog_rebuild.h"
 
+#include "drill/drill_record.h"
+#include "server/job_runner.h"
 #include "server/repository_access.h"
 
 namespace arca::server {
@@ -14,6 +16,9 @@ std::vector<RepositoryRebuild> rebuild_points(const ServerConfig& config, Catalo
       auto points = point_records(*repo, rc.name, config.sources);
       catalog.replace_points(rc.name, points);
       r.points = points.size();
+      auto drills = drill::list_drill_records(*repo);
+      for (const auto& d : drills) catalog.add_drill_results(drill_result_records(d, rc.name, config.sources));
+      r.drills = drills.size();
       r.ok = true;
     } catch (const Error& e) {
       r.error_kind = e.kind();

@@ -4,6 +4,7 @@
 
 #include "config/values.h"
 #include "repo/snapshot_filter.h"
+#include "util/error.h"
 
 namespace arca::server {
 
@@ -64,7 +65,13 @@ void read_drill_plan(config::ConfigReader& r, const YAML::Node& n, const std::st
       !r.text(n, "drill", p, file))
     return;
   pc.drill_file = r.resolve(file);
-  drill::DrillLoad load = drill::load_drill(pc.drill_file);
+  drill::DrillLoad load;
+  try {
+    load = drill::load_drill(pc.drill_file);
+  } catch (const Error& e) {  // absent, a directory, unreadable: the configuration's error
+    r.error(n["drill"], p + ".drill", e.what());
+    return;
+  }
   for (const auto& e : load.errors) r.error(n["drill"], p + ".drill", e.to_string(pc.drill_file));
   if (!load.spec) return;
   auto spec = std::make_shared<drill::DrillSpec>(std::move(*load.spec));

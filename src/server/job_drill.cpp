@@ -30,6 +30,8 @@ std::vector<DrillResultRecord> drill_result_records(const drill::DrillResult& r,
     d.rpo_s = c.rpo_s;
     d.rto_objective_s = c.objectives.rto_s;
     d.rpo_objective_s = c.objectives.rpo_s;
+    d.rto_ok = c.rto_ok;
+    d.rpo_ok = c.rpo_ok;
     d.validated = c.validated();
     d.passed = c.passed();
     if (!c.error.empty()) {

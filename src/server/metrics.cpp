@@ -130,6 +130,45 @@ void verification_metrics(Exposition& e, const ServerConfig& config, Catalog& ca
   }
 }
 
+// Per component of each drill (docs/drills.md): the newest run's measured RTO and RPO, each
+// objective met or not, and when the component last passed; per configured source, when a drill
+// last restored it successfully (0: never), for the 92-day alert.
+void drill_metrics(Exposition& e, const ServerStatus& st, Catalog& catalog) {
+  e.family("arca_drill_last_run_timestamp_seconds", "gauge", "When the newest drill of the component started (unix seconds).");
+  e.family("arca_drill_rto_seconds", "gauge", "Measured RTO of the component in its newest drill: drill start to validated service.");
+  e.family("arca_drill_rpo_seconds", "gauge",
+           "Measured RPO of the component in its newest drill: incident time minus the newest data recovered.");
+  e.family("arca_drill_validated", "gauge", "1 when the component was restored and every validator passed in its newest drill.");
+  e.family("arca_drill_objective_met", "gauge", "1 when the newest drill met the component's objective (rto or rpo).");
+  e.family("arca_drill_last_success_timestamp_seconds", "gauge",
+           "When the newest drill in which the component passed started (unix seconds); absent when none.");
+  e.family("arca_source_last_drill_success_timestamp_seconds", "gauge",
+           "When a drill last restored the source and passed (unix seconds); 0 when none ever did.");
+  auto labels = [](const DrillResultRecord& d) {
+    return Labels{{"drill", d.drill}, {"component", d.component}, {"kind", d.kind}, {"source", d.source}};
+  };
+  std::map<std::pair<std::string, std::string>, double> passed_at;
+  for (const auto& d : catalog.last_passed_drill_results()) passed_at[{d.drill, d.component}] = d.time;
+  for (const auto& d : catalog.last_drill_results()) {
+    Labels l = labels(d);
+    e.sample("arca_drill_last_run_timestamp_seconds", l, d.time);
+    e.sample("arca_drill_rto_seconds", l, d.rto_s);
+    if (d.rpo_s) e.sample("arca_drill_rpo_seconds", l, *d.rpo_s);
+    e.sample("arca_drill_validated", l, d.validated ? 1 : 0);
+    for (auto [name, ok] : {std::pair{"rto", d.rto_ok}, std::pair{"rpo", d.rpo_ok}}) {
+      if (!ok) continue;
+      Labels o = l;
+      o.emplace_back("objective", name);
+      e.sample("arca_drill_objective_met", o, *ok ? 1 : 0);
+    }
+    if (auto it = passed_at.find({d.drill, d.component}); it != passed_at.end())
+      e.sample("arca_drill_last_success_timestamp_seconds", l, it->second);
+  }
+  for (const auto& c : st.components)
+    e.sample("arca_source_last_drill_success_timestamp_seconds", {{"source", c.source}, {"kind", c.kind}},
+             c.last_passed_drill ? c.last_passed_drill->time : 0);
+}
+
 void stream_metrics(Exposition& e, const ServerStatus& st) {
   e.family("arca_stream_up", "gauge", "1 when the source's continuous stream is connected.");
   e.family("arca_stream_stalled", "gauge",
@@ -234,6 +273,7 @@ std::string render_metrics(const ServerConfig& config, Catalog& catalog, const s
   plan_metrics(e, plans);
   source_metrics(e, st);
   verification_metrics(e, config, catalog);
+  drill_metrics(e, st, catalog);
   stream_metrics(e, st);
   repository_metrics(e, st);
   return e.text() + job_metrics.render();

@@ -177,7 +177,7 @@ VerificationRecord read_verification(const Stmt& st) {
 
 constexpr const char* kDrillColumns =
     "drill_id, component, job_id, drill, kind, source, repository, time, rto_s, rpo_s, rto_objective_s, "
-    "rpo_objective_s, validated, passed, detail";
+    "rpo_objective_s, rto_ok, rpo_ok, validated, passed, detail";
 
 DrillResultRecord read_drill_result(const Stmt& st) {
   DrillResultRecord d;
@@ -193,9 +193,11 @@ DrillResultRecord read_drill_result(const Stmt& st) {
   if (!st.is_null(9)) d.rpo_s = st.real(9);
   if (!st.is_null(10)) d.rto_objective_s = st.int64(10);
   if (!st.is_null(11)) d.rpo_objective_s = st.int64(11);
-  d.validated = st.int64(12) != 0;
-  d.passed = st.int64(13) != 0;
-  d.detail = st.text(14);
+  if (!st.is_null(12)) d.rto_ok = st.int64(12) != 0;
+  if (!st.is_null(13)) d.rpo_ok = st.int64(13) != 0;
+  d.validated = st.int64(14) != 0;
+  d.passed = st.int64(15) != 0;
+  d.detail = st.text(16);
   return d;
 }
 
@@ -551,7 +553,7 @@ class SqliteCatalog : public Catalog {
     std::lock_guard lk(wmu_);
     sqlite::Transaction tx(writer_);
     Stmt st(writer_, sql({"INSERT OR IGNORE INTO drill_results (", kDrillColumns,
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}));
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"}));
     for (const auto& d : results) {
       st.reset();
       st.bind(1, d.drill_id).bind(2, d.component).bind(3, d.job_id).bind(4, d.drill).bind(5, d.kind);
@@ -559,7 +561,9 @@ class SqliteCatalog : public Catalog {
       d.rpo_s ? st.bind(10, *d.rpo_s) : st.bind_null(10);
       d.rto_objective_s ? st.bind(11, *d.rto_objective_s) : st.bind_null(11);
       d.rpo_objective_s ? st.bind(12, *d.rpo_objective_s) : st.bind_null(12);
-      st.bind(13, d.validated ? 1 : 0).bind(14, d.passed ? 1 : 0).bind(15, d.detail);
+      d.rto_ok ? st.bind(13, *d.rto_ok ? 1 : 0) : st.bind_null(13);
+      d.rpo_ok ? st.bind(14, *d.rpo_ok ? 1 : 0) : st.bind_null(14);
+      st.bind(15, d.validated ? 1 : 0).bind(16, d.passed ? 1 : 0).bind(17, d.detail);
       st.run();
     }
     tx.commit();

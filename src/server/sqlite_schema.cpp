@@ -111,6 +111,8 @@ CREATE TABLE drill_results (
   rpo_s REAL,
   rto_objective_s INTEGER,
   rpo_objective_s INTEGER,
+  rto_ok INTEGER,
+  rpo_ok INTEGER,
   validated INTEGER NOT NULL,
   passed INTEGER NOT NULL,
   detail TEXT NOT NULL DEFAULT '',

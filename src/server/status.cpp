@@ -24,6 +24,7 @@ bool backup_failed(const JobRef& last) {
 struct SourceFacts {
   std::optional<RecoveryPointRecord> newest_point;
   std::optional<VerificationRecord> last_verification, last_successful_verification;
+  std::optional<DrillResultRecord> last_drill, last_passed_drill;
   std::vector<const PlanView*> backup_plans;
 };
 
@@ -44,6 +45,14 @@ std::map<std::string, SourceFacts> gather(const ServerConfig& config, Catalog& c
   for (const auto& v : catalog.last_successful_verifications())
     if (auto it = facts.find(v.source); it != facts.end())
       keep_newest(it->second.last_successful_verification, std::optional<VerificationRecord>(v), by_time);
+  // Newest per source across the drills that restore it.
+  auto drill_time = [](const DrillResultRecord& r) { return r.time; };
+  for (const auto& d : catalog.last_drill_results())
+    if (auto it = facts.find(d.source); it != facts.end())
+      keep_newest(it->second.last_drill, std::optional<DrillResultRecord>(d), drill_time);
+  for (const auto& d : catalog.last_passed_drill_results())
+    if (auto it = facts.find(d.source); it != facts.end())
+      keep_newest(it->second.last_passed_drill, std::optional<DrillResultRecord>(d), drill_time);
   for (const auto& p : plans)
     if (p.kind == JobKind::Backup)
       if (auto it = facts.find(p.source); it != facts.end()) it->second.backup_plans.push_back(&p);
@@ -74,6 +83,8 @@ ComponentStatus component(const SourceConfig& src, const SourceFacts& facts, con
 
   c.last_verification = facts.last_verification;
   c.last_successful_verification = facts.last_successful_verification;
+  c.last_drill = facts.last_drill;
+  c.last_passed_drill = facts.last_passed_drill;
 
   for (const PlanView* plan : facts.backup_plans) {
     const PlanView& p = *plan;
@@ -150,6 +161,8 @@ nlohmann::json to_json(const ComponentStatus& c) {
                    {"rpo_ok", c.rpo_ok},
                    {"last_verification", or_null(c.last_verification)},
                    {"last_successful_verification", or_null(c.last_successful_verification)},
+                   {"last_drill", or_null(c.last_drill)},
+                   {"last_passed_drill", or_null(c.last_passed_drill)},
                    {"last_backup", or_null(c.last_backup)},
                    {"last_successful_backup", or_null(c.last_successful_backup)},
                    {"stream", c.stream ? stream_json(*c.stream, c.stream_stalled) : nlohmann::json()}};

@@ -1,5 +1,5 @@
 // Where each protected component stands: its newest restorable point, the live RPO against its
-// objective, the last verification, the next run, any running stream. One computation for the
+// objective, the last verification and drill, the next run, any running stream. One computation for the
 // API's /status, `arca status`, and the metrics, so they never disagree.
 #pragma once
 #include <map>
@@ -24,6 +24,8 @@ struct ComponentStatus {
   std::optional<int64_t> rpo_objective_s, rto_objective_s;
   bool rpo_ok = true;  // false: live RPO over its objective (or no point at all with an objective)
   std::optional<VerificationRecord> last_verification, last_successful_verification;
+  // The newest drill component that restored this source, and the newest that passed (docs/drills.md).
+  std::optional<DrillResultRecord> last_drill, last_passed_drill;
   double next_run = 0;  // the soonest next_due of its backup plans (0: none)
   JobRef last_backup, last_successful_backup;
   std::optional<StreamStatus> stream;  // the source's continuous stream (not yet started: not connected)

@@ -244,6 +244,7 @@ const std::vector<std::pair<std::string, std::string>> kGuarded = {
     {"POST", "/api/v1/jobs/1/cancel"},
     {"GET", "/api/v1/sources/db/points"},
     {"GET", "/api/v1/verifications"},
+    {"GET", "/api/v1/drills"},
 };
 
 }  // namespace

@@ -494,11 +494,76 @@ TEST(ServerMetrics, LabelValuesAndHelpAreEscaped) {
   EXPECT_EQ(arca::testing::kind_of([&] { e.sample("x_total", {{"a", "1"}}, 2); }), ErrorKind::Generic);  // duplicate
 }
 
+// A drill component that passed once and then missed its RPO objective: the newest run's RTO,
+// RPO and verdicts, the last success kept; per source, the newest successful drill (0: never).
+TEST(ServerMetrics, DrillResultsPerComponentAndSource) {
+  World w;
+  w.config.sources.push_back(source("db", SourceKind::Postgres, 300));
+  w.config.sources.push_back(source("etc", SourceKind::Files, 0));
+  auto rec = [](const std::string& id, double time, double rpo, bool ok) {
+    DrillResultRecord d;
+    d.drill_id = id;
+    d.component = "orders";
+    d.drill = "nightly";
+    d.kind = "postgres";
+    d.source = "db";
+    d.time = time;
+    d.rto_s = 42;
+    d.rpo_s = rpo;
+    d.rto_objective_s = 900;
+    d.rpo_objective_s = 300;
+    d.rto_ok = true;
+    d.rpo_ok = ok;
+    d.validated = true;
+    d.passed = ok;
+    return d;
+  };
+  w.catalog->add_drill_results({rec("a", kNow - 86400, 2, true)});
+  w.catalog->add_drill_results({rec("b", kNow - 600, 400, false)});
+  auto samples = parse_exposition(w.metrics());
+  std::map<std::string, std::string> l{{"drill", "nightly"}, {"component", "orders"}, {"source", "db"}};
+  EXPECT_EQ(value(samples, "arca_drill_last_run_timestamp_seconds", l), kNow - 600);
+  EXPECT_EQ(value(samples, "arca_drill_rto_seconds", l), 42);
+  EXPECT_EQ(value(samples, "arca_drill_rpo_seconds", l), 400);
+  EXPECT_EQ(value(samples, "arca_drill_validated", l), 1);
+  auto with = [&](const char* objective) {
+    auto m = l;
+    m["objective"] = objective;
+    return m;
+  };
+  EXPECT_EQ(value(samples, "arca_drill_objective_met", with("rto")), 1);
+  EXPECT_EQ(value(samples, "arca_drill_objective_met", with("rpo")), 0);
+  EXPECT_EQ(value(samples, "arca_drill_last_success_timestamp_seconds", l), kNow - 86400);
+  EXPECT_EQ(value(samples, "arca_source_last_drill_success_timestamp_seconds", {{"source", "db"}}), kNow - 86400);
+  EXPECT_EQ(value(samples, "arca_source_last_drill_success_timestamp_seconds", {{"source", "etc"}}), 0)
+      << "never drilled: 0, so that the 92-day alert fires";
+  // The status page shows the same.
+  auto st = w.status();
+  const auto& db = w.component(st, "db");
+  ASSERT_TRUE(db.last_drill);
+  EXPECT_EQ(db.last_drill->drill_id, "b");
+  ASSERT_TRUE(db.last_passed_drill);
+  EXPECT_EQ(db.last_passed_drill->drill_id, "a");
+  EXPECT_FALSE(w.component(st, "etc").last_drill);
+}
+
 // promtool's own parser and linter (Debian package `prometheus`, installed by scripts/setup.sh).
 TEST(ServerMetrics, PromtoolAcceptsTheExposition) {
   World w;
   add_pg_with_stream(w, 300, 20);
   w.catalog->add_point(point("b1", "db", "postgres", kNow - 3600));
+  DrillResultRecord drill;
+  drill.drill_id = "a";
+  drill.component = "orders";
+  drill.drill = "nightly";
+  drill.kind = "postgres";
+  drill.source = "db";
+  drill.time = kNow - 600;
+  drill.rto_s = 42;
+  drill.rpo_s = 2;
+  drill.rpo_objective_s = 300;
+  drill.rpo_ok = drill.validated = drill.passed = true;
+  w.catalog->add_drill_results({drill});
   auto plan = backup_plan("pg-base", "db", kNow + 600);
   plan.last_job = plan.last_finished = plan.last_success =
       job_ref(job("pg-base", "db", JobState::Success, kNow - 4000, kNow - 3600));
