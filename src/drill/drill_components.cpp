@@ -1,5 +1,6 @@
 #include "drill/drill_components.h"
 #include "drill/drill_kafka.h"
+#include "drill/drill_targets.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -195,7 +196,9 @@ std::string pg_time(const std::string& rfc3339_utc_text) {
   return s;
 }
 
-RecoveryTarget pg_target(const ComponentRun& run) {
+}  // namespace
+
+RecoveryTarget pg_recovery_target(const ComponentRun& run) {
   const PgRecoverTo& t = run.component.recover_to;
   auto just_before_incident = [&] {
     RecoveryTarget r = RecoveryTarget::of(RecoveryTarget::Kind::Time, pg_time(rfc3339_utc(run.incident, true)));
@@ -214,6 +217,8 @@ RecoveryTarget pg_target(const ComponentRun& run) {
   return RecoveryTarget::of(RecoveryTarget::Kind::Latest);
 }
 
+namespace {
+
 void postgres_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
   const ComponentSpec& c = run.component;
   std::unique_ptr<Repository> repo;
@@ -223,7 +228,7 @@ void postgres_component(const ComponentRun& run, ComponentResult& r, JobContext&
   o.source_name = c.source;
   o.scratch_parent = scratch.path;
   o.owner = run.env.pg_owner;
-  o.target = pg_target(run);
+  o.target = pg_recovery_target(run);
   o.checks_file = write_checks_file(c.sql, scratch.path);
   {
     PhaseTimer t(r, run.drill_start, "locate");
@@ -465,8 +470,12 @@ ComponentResult run_component(const ComponentRun& run) {
   try {
     switch (c.kind) {
       case ComponentKind::Files: files_component(run, r, ctx); break;
-      case ComponentKind::Postgres: postgres_component(run, r, ctx); break;
-      case ComponentKind::Redis: redis_component(run, r, ctx); break;
+      case ComponentKind::Postgres:
+        c.target.given ? postgres_target_component(run, r, ctx) : postgres_component(run, r, ctx);
+        break;
+      case ComponentKind::Redis:
+        c.target.given ? redis_target_component(run, r, ctx) : redis_component(run, r, ctx);
+        break;
       case ComponentKind::Kafka: kafka_component(run, r, ctx); break;
     }
   } catch (const Error& e) {

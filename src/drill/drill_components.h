@@ -3,6 +3,7 @@
 // where it has one, validate, clean up; every step timed as a Phase. Internal to src/drill.
 #pragma once
 #include "drill/drill_run.h"
+#include "sources/postgres/cluster_restore.h"
 #include "util/clock.h"
 
 namespace arca::drill {
@@ -35,6 +36,9 @@ class PhaseTimer {
   ComponentResult& r_;
   double start_;
 };
+
+// Where a postgres component's WAL replay stops, from its recover-to and the incident time.
+RecoveryTarget pg_recovery_target(const ComponentRun& run);
 
 // The recovery point's id and time into the result.
 void fill_point(ComponentResult& r, const Snapshot& s);

@@ -185,6 +185,27 @@ err_contains "nothing was restored"
 KT committed "$dst_BS" g1 orders 3 > "$T/committed"
 [ "$(tr '\n' ' ' < "$T/committed")" = "0 -1001 1 -1001 2 -1001 " ] || { cat "$T/committed"; fail "the refused drill committed offsets"; }
 
+step "Redis into an explicit empty server; a server holding keys is refused without production: true (exit 12)"
+start_redis tgt
+cat > "$T/rt.yaml" <<YAML
+drill: e2e-rt
+components:
+  cache:
+    kind: redis
+    source: $REDIS_SOURCE
+    target: {url: "$tgt_URL/0"}
+    validate: {min-keys: 2000}
+YAML
+D run "$T/rt.yaml" --no-record > "$T/rt.out" || { cat "$T/rt.out"; fail "the Redis drill into a target failed"; }
+SOURCE_KEYS=$(redis-cli -p "$cache_PORT" dbsize)
+[ "$(redis-cli -p "$tgt_PORT" dbsize)" = "$SOURCE_KEYS" ] || { cat "$T/rt.out"; fail "the target does not hold the $SOURCE_KEYS keys"; }
+sed -e "s|$tgt_URL/0|$cache_URL|" "$T/rt.yaml" > "$T/rbusy.yaml"
+redis-cli -p "$cache_PORT" set drill-sentinel untouched > /dev/null
+expect_exit 12 D run "$T/rbusy.yaml" --no-record
+grep -q "error: Redis target redis://127.0.0.1:$cache_PORT: its databases hold $((SOURCE_KEYS + 1)) keys, so it may be in use" "$T/.stdout" \
+  || { cat "$T/.stdout"; fail "the busy Redis target was not refused with its reason"; }
+[ "$(redis-cli -p "$cache_PORT" dbsize)" = $((SOURCE_KEYS + 1)) ] || fail "the refused drill wrote into the busy server"
+
 step "a depends-on chain whose first component fails: the dependent one is not run (exit 12)"
 cat > "$T/chain.yaml" <<YAML
 drill: e2e-chain

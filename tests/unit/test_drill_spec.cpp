@@ -356,5 +356,140 @@ TEST(DrillSpec, EveryErrorAtOnceSortedByLine) {
   EXPECT_EQ(l.errors[0].to_string("d.yaml").rfind("d.yaml:6:", 0), 0u) << l.errors[0].to_string("d.yaml");
 }
 
+TEST(DrillTargetSpec, KafkaTargetsAreReadWithTheirPrefixes) {
+  DrillSpec d = parsed(drill_with(
+      "  ev:\n    kind: kafka\n    source: shop\n    topics: [orders]\n    groups: [billing, audit]\n"
+      "    target: {brokers: [k1:9092, \"k2.example:9093\"], topic-prefix: drill-}\n"
+      "  ev2:\n    kind: kafka\n    source: shop\n    target: {brokers: [k1:9092], topic-prefix: t., group-prefix: g.}\n"
+      "  ev3: {kind: kafka, source: shop}\n"));
+  const ComponentSpec& ev = d.components[0];
+  EXPECT_TRUE(ev.target.given);
+  EXPECT_EQ(ev.target.brokers, (std::vector<std::string>{"k1:9092", "k2.example:9093"}));
+  EXPECT_EQ(ev.target.topic_prefix, "drill-");
+  EXPECT_EQ(ev.target.group_prefix, "drill-");  // the topic prefix when not given
+  EXPECT_EQ(ev.topics, std::vector<std::string>{"orders"});
+  EXPECT_EQ(ev.groups, (std::vector<std::string>{"billing", "audit"}));
+  EXPECT_FALSE(ev.production);
+  EXPECT_EQ(d.components[1].target.topic_prefix, "t.");
+  EXPECT_EQ(d.components[1].target.group_prefix, "g.");
+  EXPECT_FALSE(d.components[2].target.given);  // a scratch cluster
+  EXPECT_TRUE(d.components[2].groups.empty());
+}
+
+TEST(DrillTargetSpec, AKafkaTargetWithoutATopicPrefixNeedsProductionTrue) {
+  ConfigError e = one_error(drill_with("  ev:\n    kind: kafka\n    source: shop\n    target: {brokers: [k1:9092]}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.ev.target");
+  EXPECT_TRUE(has(e.message, "no topic-prefix")) << e.message;
+  EXPECT_TRUE(has(e.message, "production: true")) << e.message;
+  e = one_error(drill_with("  ev:\n    kind: kafka\n    source: shop\n    target: {brokers: [k1:9092], topic-prefix: \"\"}\n"));
+  EXPECT_EQ(e.field, "components.ev.target.topic-prefix");
+  // Said explicitly: the topics themselves, on that cluster.
+  DrillSpec d = parsed(drill_with("  ev:\n    kind: kafka\n    source: shop\n    production: true\n"
+                                  "    target: {brokers: [k1:9092]}\n"));
+  EXPECT_TRUE(d.components[0].production);
+  EXPECT_EQ(d.components[0].target.topic_prefix, "");
+  EXPECT_EQ(d.components[0].target.group_prefix, "");
+}
+
+TEST(DrillTargetSpec, BadKafkaTargetsAreNamed) {
+  auto field_of = [](const std::string& component) { return one_error(drill_with(component)).field; };
+  EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, target: {topic-prefix: d-}}\n"), "components.ev.target.brokers");
+  EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, target: {brokers: [k1], topic-prefix: d-}}\n"),
+            "components.ev.target.brokers");
+  EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, target: {brokers: [\"k1:99999\"], topic-prefix: d-}}\n"),
+            "components.ev.target.brokers");
+  EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, target: {brokers: [], topic-prefix: d-}}\n"),
+            "components.ev.target.brokers");
+  EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, target: {brokers: [k:1], topic-prefix: \"d/\"}}\n"),
+            "components.ev.target.topic-prefix");
+  EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, target: {brokers: [k:1], topic-prefix: d-, url: x}}\n"),
+            "components.ev.target.url");
+  EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, groups: []}\n"), "components.ev.groups");
+  EXPECT_EQ(field_of("  c: {kind: redis, source: s, groups: [g]}\n"), "components.c.groups");
+  EXPECT_EQ(field_of("  c: {kind: postgres, source: s, topics: [t]}\n"), "components.c.topics");
+}
+
+TEST(DrillTargetSpec, PostgresAndRedisTargetsAreRead) {
+  DrillSpec d = parsed(drill_with(
+      "  db:\n    kind: postgres\n    source: orders\n    target: {data-dir: /srv/pg-drill, port: 5499}\n"
+      "  cache:\n    kind: redis\n    source: c\n    production: true\n"
+      "    target: {url: \"redis://10.0.0.5:6380/2\", password-env: CACHE_PW}\n"
+      "  cache2:\n    kind: redis\n    source: c\n    target: {url: \"redis://10.0.0.5:6380\", password-file: /etc/pw}\n"));
+  EXPECT_EQ(d.components[0].target.data_dir, "/srv/pg-drill");
+  EXPECT_EQ(d.components[0].target.port, 5499);
+  EXPECT_EQ(d.components[1].target.url, "redis://10.0.0.5:6380/2");
+  EXPECT_EQ(d.components[1].target.password.env, "CACHE_PW");
+  EXPECT_TRUE(d.components[1].production);
+  EXPECT_EQ(d.components[2].target.password.file, "/etc/pw");
+}
+
+TEST(DrillTargetSpec, BadPostgresAndRedisTargetsAreNamed) {
+  ConfigError e = one_error(drill_with("  db: {kind: postgres, source: o, target: {data-dir: pg, port: 5499}}\n"));
+  EXPECT_EQ(e.field, "components.db.target.data-dir");
+  EXPECT_TRUE(has(e.message, "absolute")) << e.message;
+  e = one_error(drill_with("  db: {kind: postgres, source: o, target: {data-dir: /srv/pg}}\n"));
+  EXPECT_EQ(e.field, "components.db.target.port");
+  EXPECT_TRUE(has(e.message, "port")) << e.message;
+  e = one_error(drill_with("  db: {kind: postgres, source: o, target: {data-dir: /srv/pg, port: 70000}}\n"));
+  EXPECT_EQ(e.field, "components.db.target.port");
+  // Two components restoring into one data directory would write over each other.
+  e = one_error(drill_with("  a: {kind: postgres, source: o, target: {data-dir: /srv/pg, port: 5499}}\n"
+                           "  b: {kind: postgres, source: o, target: {data-dir: /srv/./pg, port: 5498}}\n"));
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.field, "components.b.target.data-dir");
+
+  e = one_error(drill_with("  c: {kind: redis, source: c, target: {url: \"redis://:secret@h:6379/0\"}}\n"));
+  EXPECT_EQ(e.field, "components.c.target.url");
+  EXPECT_TRUE(has(e.message, "password-file or password-env")) << e.message;
+  EXPECT_FALSE(has(e.message, "secret")) << "the password is not repeated: " << e.message;
+  e = one_error(drill_with("  c: {kind: redis, source: c, target: {url: \"redis://h:6379\", password: pw}}\n"));
+  EXPECT_EQ(e.field, "components.c.target.password");
+  EXPECT_TRUE(has(e.message, "password-file")) << e.message;
+  e = one_error(drill_with("  c: {kind: redis, source: c, target: {url: \"http://h\"}}\n"));
+  EXPECT_EQ(e.field, "components.c.target.url");
+  e = one_error(drill_with("  c: {kind: redis, source: c, target: {url: \"redis://h\", password-file: /a, password-env: B}}\n"));
+  EXPECT_EQ(e.field, "components.c.target.password-env");
+}
+
+TEST(DrillTargetSpec, ProductionAndTargetOnlyWhereTheyApply) {
+  ConfigError e = one_error(drill_with("  f: {kind: files, paths: [/x], target: {directory: /srv/r}}\n"));
+  EXPECT_EQ(e.field, "components.f.target");
+  EXPECT_TRUE(has(e.message, "directory:")) << e.message;
+  e = one_error(drill_with("  f: {kind: files, paths: [/x], production: true}\n"));
+  EXPECT_EQ(e.field, "components.f.production");
+  // production: true without a target says nothing: scratch is never production.
+  e = one_error(drill_with("  c: {kind: redis, source: c, production: true}\n"));
+  EXPECT_EQ(e.field, "components.c.production");
+  EXPECT_TRUE(has(e.message, "scratch")) << e.message;
+  e = one_error(drill_with("  c: {kind: redis, source: c, production: yes-please, target: {url: \"redis://h\"}}\n"));
+  EXPECT_EQ(e.field, "components.c.production");
+}
+
+TEST(DrillTargetSpec, APostgresDataDirectoryWithDataIsRefusedEvenInProduction) {
+  TempDir t;
+  fs::create_directories(t.path + "/pgdata");
+  std::ofstream(t.path + "/pgdata/PG_VERSION") << "16\n";
+  DrillSpec d = parsed(drill_with("  db:\n    kind: postgres\n    source: o\n    production: true\n"
+                                  "    target: {data-dir: " + t.path + "/pgdata, port: 5499}\n"));
+  auto problems = check_targets(d);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(has(problems[0], "components.db.target.data-dir: " + t.path + "/pgdata is not empty")) << problems[0];
+  fs::remove(t.path + "/pgdata/PG_VERSION");
+  EXPECT_TRUE(check_targets(d).empty());
+}
+
+TEST(DrillTargetSpec, KafkaAndExplicitTargetsNeedNoScratchDirectory) {
+  // The scratch Kafka cluster runs in the drill's process; explicit targets are elsewhere.
+  DrillSpec d = parsed("drill: t\nscratch: /nonexistent-arca-scratch\ncomponents:\n"
+                       "  ev: {kind: kafka, source: s}\n"
+                       "  c: {kind: redis, source: c, target: {url: \"redis://h:6379/0\"}}\n");
+  EXPECT_TRUE(check_targets(d).empty());
+  d.components.push_back(parsed(drill_with("  r: {kind: redis, source: c}\n")).components[0]);
+  auto problems = check_targets(d);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(has(problems[0], "/nonexistent-arca-scratch does not exist")) << problems[0];
+}
+
 }  // namespace
 }  // namespace arca::drill
