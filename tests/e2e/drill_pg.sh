@@ -5,7 +5,8 @@
 # (restore to just before a DELETE: the rows are back), a broken foreign key failing the drill
 # (exit 12, named), a missed RPO objective (exit 17), malformed drill files refused before anything
 # is restored, the report stored in the repository (list, show, HTML), and a killed drill's
-# scratch server and directory removed by the next run.
+# scratch server and directory removed by the next run; a drill into an explicit data directory
+# and port leaves the server running there, and refuses that directory once it holds data.
 source "$(dirname "$0")/lib_pg.sh"
 
 start_pg
@@ -137,6 +138,26 @@ components:
         - {query: "SELECT count(*) FROM marks", expect: "= 200"}
 YAML
 D run "$T/undelete.yaml" --no-record > "$T/undelete.out" || { cat "$T/undelete.out"; fail "the undelete drill failed"; }
+
+step "into an explicit data directory and port: restored to before the DELETE, left running there"
+TPORT=$(free_port)
+sed -e 's/drill: e2e-undelete/drill: e2e-pgtarget/' -e "s|    recover-to: incident|    recover-to: incident\n    target: {data-dir: $T/pg-drill, port: $TPORT}|" \
+  "$T/undelete.yaml" > "$T/pgtarget.yaml"
+D run "$T/pgtarget.yaml" --no-record --json > "$T/pgtarget.json" || { cat "$T/pgtarget.json"; fail "the drill into a target failed"; }
+python3 - "$T/pgtarget.json" "$TPORT" "$T/pg-drill" <<'PY'
+import json, sys
+db = json.load(open(sys.argv[1]))["components"][0]
+k = {c["name"]: c for c in db["checks"]}
+assert db["validated"] and db["error"] is None, db
+assert "running on port %s" % sys.argv[2] in k["target"]["detail"] and sys.argv[3] in k["target"]["detail"], k["target"]
+assert k["SELECT count(*) FROM orders"]["status"] == "passed", k
+assert [p["name"] for p in db["phases"]] == ["locate", "restore", "start and WAL replay", "validate"], db["phases"]
+assert db["rpo_s"] is not None and db["rpo_s"] > 0 and "newest commit" not in k, db  # asked the server
+PY
+[ "$(qp "$TPORT" -U postgres -c 'SELECT count(*) FROM orders')" = 2000 ] || fail "the server left running on $TPORT does not hold the rows"
+expect_exit 2 D run "$T/pgtarget.yaml" --no-record
+err_contains "components.orders-db.target.data-dir: $T/pg-drill is not empty"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$T/pg-drill" -m fast -w stop >/dev/null
 
 step "a missed RPO objective fails that objective (exit 17), the restore itself validated"
 sed 's/rpo: 5m/rpo: 1s/; s/drill: e2e-pitr/drill: e2e-rpo/' "$T/pitr.yaml" > "$T/rpo.yaml"
