@@ -119,8 +119,8 @@ std::map<Key, PartitionSums> archive_sums(Repository& repo, const KafkaArchive& 
         for (size_t bi = 0; bi < seg.blobs.size() && s.problem.empty(); bi++) {
           check_cancel(cancel, "the drill's Kafka validation");
           const auto& b = seg.blobs[bi];
-          const std::string where = "topics/" + topic + "/" + std::to_string(pn) + "/" + seg.name() + " blob " +
-                                    std::to_string(bi);
+          const std::string where =
+              "topics/" + topic + "/" + std::to_string(pn) + "/" + seg.name() + " blob " + std::to_string(bi);
           Bytes data = repo.read_blob(b.id);
           if (sha256(data) != b.sha256) {
             s.problem = where + ": SHA-256 differs from the one recorded at backup time";
@@ -151,14 +151,13 @@ struct Replayed {
   Key source;
   std::string topic;  // on the target
   int partition = 0;
-  json runs;          // [[old_first, new_first, count, target_partition], …], by rising offsets
+  json runs;                 // [[old_first, new_first, count, target_partition], …], by rising offsets
   int64_t from = 0, to = 0;  // the target offsets spanned, [from, to)
 };
 
 // The target side: the replayed records read back from the target cluster, hashed as the archive
 // side hashes them. Records others wrote between the runs are passed over.
-std::map<Key, PartitionSums> target_sums(const KafkaOptions& kafka, const json& offset_map,
-                                         const CancelToken* cancel) {
+std::map<Key, PartitionSums> target_sums(const KafkaOptions& kafka, const json& offset_map, const CancelToken* cancel) {
   std::map<Key, Replayed> by_target;  // target topic, partition → what went there
   for (const auto& [topic, map] : offset_map.items())
     for (const auto& [p, runs] : map["partitions"].items()) {
@@ -168,10 +167,12 @@ std::map<Key, PartitionSums> target_sums(const KafkaOptions& kafka, const json& 
     }
   std::map<Key, PartitionSums> out;
   if (by_target.empty()) return out;
-  KafkaClient c(kafka, KafkaClient::Kind::Consumer,
-                {{"group.id", "arca-drill-read-back"}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}});
+  KafkaClient c(
+      kafka, KafkaClient::Kind::Consumer,
+      {{"group.id", "arca-drill-read-back"}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}});
   KafkaPartitions list(rd_kafka_topic_partition_list_new(int(by_target.size())));
-  for (const auto& [tp, rp] : by_target) rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = rp.from;
+  for (const auto& [tp, rp] : by_target)
+    rd_kafka_topic_partition_list_add(list.get(), tp.first.c_str(), tp.second)->offset = rp.from;
   if (rd_kafka_resp_err_t e = rd_kafka_assign(c.get(), list.get())) throw_kafka(e, "reading back the replayed records");
   struct Reading {
     Sha256Stream content;
@@ -202,7 +203,8 @@ std::map<Key, PartitionSums> target_sums(const KafkaOptions& kafka, const json& 
     }
     if (m->err) throw_kafka(m->err, "reading back " + tp.first + "/" + std::to_string(tp.second));
     if (rd.done) continue;
-    while (rd.run < rp.runs.size() && m->offset >= rp.runs[rd.run][1].get<int64_t>() + rp.runs[rd.run][2].get<int64_t>())
+    while (rd.run < rp.runs.size() &&
+           m->offset >= rp.runs[rd.run][1].get<int64_t>() + rp.runs[rd.run][2].get<int64_t>())
       rd.run++;
     if (rd.run < rp.runs.size() && m->offset >= rp.runs[rd.run][1].get<int64_t>()) {
       PartitionSums& s = out[rp.source];
@@ -219,7 +221,8 @@ std::map<Key, PartitionSums> target_sums(const KafkaOptions& kafka, const json& 
         size_t size = 0;
         rd_kafka_header_get_all(h, i, &name, &value, &size);
         rd.content.field(std::string_view(name));
-        rd.content.field(value ? std::optional<std::string_view>({static_cast<const char*>(value), size}) : std::nullopt);
+        rd.content.field(value ? std::optional<std::string_view>({static_cast<const char*>(value), size})
+                               : std::nullopt);
       }
       rd_kafka_timestamp_type_t type;
       const int64_t ts = rd_kafka_message_timestamp(m.get(), &type);
@@ -310,9 +313,9 @@ void check_partition(const std::string& topic, int pn, const KafkaPartitionArchi
     for (const auto& run : map["partitions"][p]) replayed += run[2].get<uint64_t>();
     where = tp_name(where, map["partitions"][p][0][3].get<int>());
   }
-  r.checks.push_back({"records " + name, replayed == arc.records, false,
-                      std::to_string(replayed) + " replayed to " + where + ", " + std::to_string(arc.records) +
-                          " archived"});
+  r.checks.push_back(
+      {"records " + name, replayed == arc.records, false,
+       std::to_string(replayed) + " replayed to " + where + ", " + std::to_string(arc.records) + " archived"});
   if (arc.records == 0 && replayed == 0) return;
   const auto a = archived.find({topic, pn});
   const auto t = read.find({topic, pn});
@@ -366,8 +369,10 @@ void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
       r.checks.push_back(
           {"target", true, false,
            "brokers " + req.kafka.brokers + "; topics " +
-               (req.topic_prefix.empty() ? "under their own names (production: true)" : "named " + req.topic_prefix + "<topic>") +
-               ", groups " + (req.group_prefix.empty() ? "under their own names" : "named " + req.group_prefix + "<group>")});
+               (req.topic_prefix.empty() ? "under their own names (production: true)"
+                                         : "named " + req.topic_prefix + "<topic>") +
+               ", groups " +
+               (req.group_prefix.empty() ? "under their own names" : "named " + req.group_prefix + "<group>")});
     } else {
       scratch = std::make_unique<ScratchKafka>();
       req.kafka.brokers = scratch->bootstrap();
@@ -389,7 +394,8 @@ void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
   }
   const std::map<Key, PartitionSums> archived = archive_side.get();
   for (const auto& [topic, map] : res.offset_map.items())
-    for (const auto& [pn, arc] : archive.topics.at(topic).parts) check_partition(topic, pn, arc, map, archived, read, r);
+    for (const auto& [pn, arc] : archive.topics.at(topic).parts)
+      check_partition(topic, pn, arc, map, archived, read, r);
   check_groups(c, archive, res.offset_map, req.kafka, req.group_prefix, r);
   if (c.min_records)
     r.checks.push_back({"at least " + std::to_string(*c.min_records) + " records", res.records >= *c.min_records, false,

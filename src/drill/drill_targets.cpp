@@ -2,8 +2,8 @@
 
 #include "ops/pg_restore.h"
 #include "ops/redis_restore.h"
-#include "sources/postgres/pg_conn.h"
 #include "sources/postgres/checks_file.h"
+#include "sources/postgres/pg_conn.h"
 #include "sources/redis/redis_conn.h"
 #include "util/error.h"
 
@@ -46,12 +46,14 @@ void redis_target_component(const ComponentRun& run, ComponentResult& r, JobCont
       const uint64_t held = keys_held(conn, parsed.db);
       const std::string which = parsed.db >= 0 ? "database " + std::to_string(parsed.db) : "its databases";
       if (held > 0 && !c.production)
-        throw Error(ErrorKind::Refused, "Redis target " + where + ": " + which + (parsed.db >= 0 ? " holds " : " hold ") + std::to_string(held) +
+        throw Error(ErrorKind::Refused, "Redis target " + where + ": " + which +
+                                            (parsed.db >= 0 ? " holds " : " hold ") + std::to_string(held) +
                                             " keys, so it may be in use: a drill loads only into an empty database. "
                                             "Name an empty one, or give production: true in the component if this "
                                             "server is meant (its keys are kept, not replaced)");
-      r.checks.push_back({"target", true, false,
-                          "loaded into " + where + (held ? " (production: true; " + std::to_string(held) + " keys kept)" : "")});
+      r.checks.push_back(
+          {"target", true, false,
+           "loaded into " + where + (held ? " (production: true; " + std::to_string(held) + " keys kept)" : "")});
     }
     ops::RedisRestoreRequest req;
     req.snapshot = s.id.hex();
@@ -134,8 +136,8 @@ void postgres_target_component(const ComponentRun& run, ComponentResult& r, JobC
   r.newest_data = parse_time(base.time);
   try {
     PgConn conn(pg_conninfo_with(conninfo, "dbname", "postgres"), PgConn::Mode::Normal);
-    const std::string last =
-        conn.value("SELECT coalesce(extract(epoch FROM pg_last_xact_replay_timestamp())::text, '')", "last replayed commit");
+    const std::string last = conn.value(
+        "SELECT coalesce(extract(epoch FROM pg_last_xact_replay_timestamp())::text, '')", "last replayed commit");
     if (!last.empty()) r.newest_data = std::stod(last);
   } catch (const Error& e) {
     r.checks.push_back({"newest commit", true, true,
