@@ -666,6 +666,14 @@ TEST(ServerConfig, ExampleFileParses) {
   EXPECT_EQ(verify->schedule.cron, "0 2 * * 0");
   EXPECT_EQ(verify->schedule.time_zone, "UTC");
   EXPECT_EQ(c.plan("cache-verify")->schedule.cron, "0 2 1 * *");
+  // The quarterly drill restores every component, judged by the sources' objectives.
+  const PlanConfig* drill = c.plan("quarterly-drill");
+  ASSERT_TRUE(drill);
+  ASSERT_TRUE(drill->drill);
+  EXPECT_EQ(drill->repository, "primary");
+  EXPECT_EQ(drill->drill->components.size(), 4u);
+  EXPECT_EQ(drill->drill->component("events")->objectives.rpo_s, 900);
+  EXPECT_EQ(drill->drill->component("app-config")->objectives.rto_s, 600);
 }
 
 TEST(ServerConfig, KeyGivenTwice) {
