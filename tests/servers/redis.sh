@@ -5,6 +5,8 @@
 #   redis.sh kill DIR                            kill -9 it (a server dying mid-operation)
 # repl-diskless-sync-delay 0: otherwise every replication transfer waits 5 s before starting.
 set -euo pipefail
+# A zombie has exited too: whoever inherited it (often PID 1) may be slow to reap it.
+gone() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; [[ $s == *") Z "* ]]; }
 cmd=$1 dir=$2
 shift 2
 case $cmd in
@@ -26,7 +28,7 @@ stop|kill)
   pid=$(cat "$dir/redis.pid")
   sig=TERM; [ "$cmd" = kill ] && sig=KILL
   kill -s $sig "$pid" 2>/dev/null || exit 0
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  for _ in $(seq 100); do gone "$pid" && break; sleep 0.05; done
   rm -f "$dir/redis.pid"
   ;;
 *) echo "usage: redis.sh start|stop|kill DIR" >&2; exit 2 ;;

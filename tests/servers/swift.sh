@@ -9,13 +9,15 @@ set -euo pipefail
 cmd=${1:?usage: swift.sh start|stop DIR}
 dir=${2:?usage: swift.sh start|stop DIR}
 
+# A zombie has exited too: whoever inherited it (often PID 1) may be slow to reap it.
+gone() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; [[ $s == *") Z "* ]]; }
 stop() {
   local pids
   pids=$(cat "$dir"/run/*.pid 2>/dev/null || true)
   [ -n "$pids" ] && kill $pids 2>/dev/null || true
   for _ in $(seq 1 100); do
     local alive=0
-    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+    for p in $pids; do gone "$p" || alive=1; done
     [ $alive = 0 ] && break
     sleep 0.1
   done
