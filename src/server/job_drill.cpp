@@ -6,6 +6,7 @@
 #include "drill/drill_record.h"
 #include "drill/drill_report.h"
 #include "ops/error_table.h"
+#include "config/values.h"
 #include "ops/pg_wal.h"
 #include "server/config_drill.h"
 #include "server/job_steps.h"
@@ -52,14 +53,17 @@ namespace jobs {
 namespace {
 
 // The restore_command of a scratch PostgreSQL: the server's own credentials by file. A password
-// that only the environment holds reaches `pg wal-fetch` as ARCA_PASSWORD, when that is its name.
+// that only the environment holds reaches `pg wal-fetch` as ARCA_PASSWORD (the scratch server
+// gets it in a private credentials file), when that is its name; S3 keys likewise as AWS_*. A
+// secret backend option stays out: the command is written into postgresql.auto.conf.
 std::string server_wal_fetch_command(const RepositoryConfig& rc, const std::string& system_id) {
   ops::WalFetchCommand c;
   c.repository = rc.location;
   c.key_file = rc.key_file;
   c.password_file = rc.password.file;
   if (c.key_file.empty() && c.password_file.empty() && rc.password.env != "ARCA_PASSWORD") return "";
-  for (const auto& [k, v] : rc.options) c.options.push_back(k + "=" + v);
+  for (const auto& [k, v] : rc.options)
+    if (!config::values::option_is_secret(k)) c.options.push_back(k + "=" + v);
   c.system_id = system_id;
   c.quiet = true;
   return ops::wal_fetch_command(c);
