@@ -65,6 +65,7 @@ TEST(S3Options, ParsesLocationsAndOptions) {
   EXPECT_EQ(o.access_key, "AK");
   auto aws = parse_s3_options("s3:https://s3.eu-west-1.amazonaws.com/bkt", {{"s3.region", "eu-west-1"},
                                                                             {"s3.connections", "16"},
+                                                                            {"s3.list-page-size", "250"},
                                                                             {"s3.retries", "3"},
                                                                             {"s3.object-lock-mode", "COMPLIANCE"},
                                                                             {"s3.object-lock-days", "30"}});
@@ -72,6 +73,8 @@ TEST(S3Options, ParsesLocationsAndOptions) {
   EXPECT_EQ(aws.prefix, "");
   EXPECT_EQ(aws.region, "eu-west-1");
   EXPECT_EQ(aws.connections, 16u);
+  EXPECT_EQ(aws.list_page_size, 250u);
+  EXPECT_EQ(o.list_page_size, 1000u) << "S3's own maximum by default";
   EXPECT_EQ(aws.max_attempts, 4u);
   EXPECT_EQ(aws.lock_days, 30u);
 }
@@ -88,6 +91,8 @@ TEST(S3Options, BadSettingsAreUsageErrors) {
   for (BackendOptions bad : std::vector<BackendOptions>{{{"s3.nope", "1"}},
                                                         {{"s3.connections", "0"}},
                                                         {{"s3.connections", "x"}},
+                                                        {{"s3.list-page-size", "0"}},
+                                                        {{"s3.list-page-size", "1001"}},
                                                         {{"s3.insecure-tls", "maybe"}},
                                                         {{"s3.sse", "rot13"}},
                                                         {{"s3.object-lock-mode", "GOVERNANCE"}},

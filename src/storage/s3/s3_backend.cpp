@@ -336,7 +336,7 @@ void S3Backend::list(const std::string& prefix, const std::function<void(const O
   std::string token;
   std::string what = "listing " + full;
   for (;;) {
-    std::map<std::string, std::string> q{{"list-type", "2"}, {"max-keys", "1000"}, {"prefix", full}};
+    std::map<std::string, std::string> q{{"list-type", "2"}, {"max-keys", std::to_string(opts_.list_page_size)}, {"prefix", full}};
     if (!token.empty()) q["continuation-token"] = token;
     HttpRequest req{.method = "GET", .url = url("", q), .headers = base_headers(kEmptySha256)};
     auto s = send(req, what);

@@ -162,6 +162,7 @@ S3Options parse_s3_options(const std::string& location, const BackendOptions& op
   static const std::set<std::string> known = {"s3.region",           "s3.path-style",
                                               "s3.profile",          "s3.ca-bundle",
                                               "s3.insecure-tls",     "s3.connections",
+                                              "s3.list-page-size",
                                               "s3.retries",          "s3.retry-base",
                                               "s3.connect-timeout",  "s3.stall-timeout",
                                               "s3.part-size",        "s3.multipart-threshold",
@@ -182,6 +183,8 @@ S3Options parse_s3_options(const std::string& location, const BackendOptions& op
       o.verify_tls = !parse_bool(k, v);
     else if (k == "s3.connections")
       o.connections = unsigned(parse_uint(k, v, 1, 256));
+    else if (k == "s3.list-page-size")
+      o.list_page_size = unsigned(parse_uint(k, v, 1, 1000));
     else if (k == "s3.retries")
       o.max_attempts = unsigned(parse_uint(k, v, 0, 100)) + 1;
     else if (k == "s3.retry-base")
@@ -235,6 +238,7 @@ const char* s3_options_help() {
   s3.ca-bundle=FILE         CA certificates for TLS (default: the system's)
   s3.insecure-tls=BOOL      do not verify the server's certificate (testing only)
   s3.connections=N          parallel transfers (default 8)
+  s3.list-page-size=N       keys per listing request, 1-1000 (default 1000; for stores that allow fewer)
   s3.retries=N              retries per request on network errors, 5xx, 429/SlowDown (default 9)
   s3.retry-base=SECONDS     first backoff delay, doubled per retry up to 16 s, with jitter (default 0.25)
   s3.connect-timeout=S      connection timeout in seconds (default 10)

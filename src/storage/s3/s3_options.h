@@ -22,6 +22,7 @@ struct S3Options {
   std::string ca_bundle;
   bool verify_tls = true;
   unsigned connections = 8;    // parallel transfers
+  unsigned list_page_size = 1000;  // max-keys of each listing request (stores that cap it lower)
   unsigned max_attempts = 10;  // per request, including the first
   double retry_base_s = 0.25, retry_cap_s = 16;
   long connect_timeout_s = 10, stall_timeout_s = 60;
