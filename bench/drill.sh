@@ -10,9 +10,11 @@
 # (~200 B: keys, 150-byte values, headers; librdkafka's mock cluster, 128 partitions), the 1 GiB
 # file set of bench/make-data.py; 3 runs. --arca defaults to build/arca, --kafka-tool to the
 # kafka_tool next to it (tests/kafka_tool). Runs as root (PostgreSQL runs as the postgres user).
-# --kafka-into: where the drill replays Kafka: `scratch` (default), the drill's own in-process mock
-# cluster; `cluster`, the benchmark's mock cluster (the one kcat produces into) under a topic
-# prefix per run, into topics created beforehand with the archived partition count.
+# --kafka-into: where the drill replays Kafka: `cluster` (default), the benchmark's mock cluster
+# (the one kcat produces into, so both replay into the same kind of cluster) under a topic prefix
+# per run, into topics created beforehand with the archived partition count; `scratch`, the
+# drill's own in-process mock cluster (on 2026-12-07 its topics got the mock's default 4
+# partitions, so an archive of more partitions failed: use it with --partitions 4 until fixed).
 #
 # Set up once, everything in ONE Arca repository (default init: zstd 3, AES-256-GCM, Argon2id):
 #   PostgreSQL: pgbench -i -s SCALE, WAL archived by `arca pg wal-push` and pgBackRest's
@@ -40,7 +42,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
 CMDLINE="bench/drill.sh${*:+ $*}"
 SCALE=50 KEYS=1000000 RECORDS=1000000 SIZE_MIB=1024 RUNS=3 WORKDIR=$BENCH_DIR/work
-ARCA_SRC=$ROOT/build/arca KT='' LOAD=10 PARTS=128 VBYTES=150 SEED=42 KAFKA_INTO=scratch
+ARCA_SRC=$ROOT/build/arca KT='' LOAD=10 PARTS=128 VBYTES=150 SEED=42 KAFKA_INTO=cluster
 die() { echo "drill.sh: $*" >&2; exit 2; }
 need() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
@@ -402,25 +404,29 @@ print(f"Command: `{cmd}` — {cpu}, {ncpu} CPUs; {version}; medians of {len(runs
 print(f"Data: pgbench scale {scale} ({int(db_bytes) / 2**20:.0f} MiB) recovered to {target}; Redis {int(keys):,} keys "
       f"(RDB {int(rdb_bytes) / 2**20:.0f} MiB); Kafka {int(records):,} records in {parts} partitions (mock cluster); "
       f"files {int(data_bytes) / 2**20:.0f} MiB in {int(data_files):,} files. One Arca repository.\n")
-print("| component | locate | restore | start | validate | ready | **RTO** | target | met |")
-print("|---|---|---|---|---|---|---|---|---|")
+def verdict(values, limit, ok=None):
+    ok = ok or [True] * len(values)
+    n = sum(1 for x, good in zip(values, ok) if good and x <= limit)
+    return ("met" if med(values) <= limit else "**not met**") + f" ({n}/{len(values)} runs)"
+print("| component | locate | restore | start | validate | ready | **RTO** | target | ready ≤ target | RTO ≤ target |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for name in ("pg", "redis", "kafka", "files"):
     m = comp.get(name)
     if not m:
-        print(f"| {name} | not in the report | | | | | | | |")
+        print(f"| {name} | not in the report | | | | | | | | |")
         continue
     cells = [f(med(m["phases"][p])) if p in m["phases"] else "—" for p in PHASES]
-    rto = med(m["rto"])
-    met = sum(1 for x, s in zip(m["rto"], m["status"]) if x <= TARGETS[name] and s != "FAILED")
-    verdict = ("met" if rto <= TARGETS[name] else "**not met**") + f" ({met}/{len(m['rto'])} runs)"
-    print(f"| {name} | " + " | ".join(cells) + f" | {f(med(m['ready']))} | **{f(rto)}** | ≤ {TARGETS[name]:.0f} | {verdict} |")
+    ok = [s != "FAILED" for s in m["status"]]
+    print(f"| {name} | " + " | ".join(cells) + f" | {f(med(m['ready']))} | **{f(med(m['rto']))}** | "
+          f"{TARGETS[name]:.0f} | {verdict(m['ready'], TARGETS[name], ok)} | {verdict(m['rto'], TARGETS[name], ok)} |")
 walls = [r["wall_s"] for r in runs]
 durs = [r["report"]["duration_s"] for r in runs]
-print(f"| **whole drill** | | | | | | **{f(med(walls))}** wall ({f(med(durs))} in the report) | ≤ 15 | "
-      + ("met" if med(walls) <= 15 else "**not met**") + f" ({sum(w <= 15 for w in walls)}/{len(walls)} runs) |")
-print("\nSeconds; phases are durations, *ready* is the time from the drill's start to the end of the last phase "
-      "before validation (the service up), RTO to the end of validation. The four components run at the same "
-      "time on the two cores.\n")
+print(f"| **whole drill** | | | | | | **{f(med(walls))}** wall ({f(med(durs))} in the report) | 15 | | "
+      f"{verdict(walls, 15.0, [r['report']['exit_code'] in (0, 17) for r in runs])} |")
+print("\nSeconds (medians). Phases are durations; *ready* is from the drill's start to the end of the last phase "
+      "before validation (PostgreSQL read-write, Redis serving, Kafka replayed with offsets mapped, files written); "
+      "RTO is to the end of validation (the drill's own measure, judged against the same numbers as objectives). "
+      "The four components run at the same time on the two cores; locate includes opening the repository.\n")
 kafka = comp.get("kafka")
 if kafka:
     names = [c["name"] for c in kafka["checks"]]
