@@ -1,4 +1,5 @@
 #include "drill/drill_components.h"
+#include "drill/drill_failover.h"
 #include "drill/drill_kafka.h"
 #include "drill/drill_targets.h"
 
@@ -438,14 +439,17 @@ std::vector<std::string> remove_stale_scratch(const std::string& parent) {
       usleep(10000);
     }
     // A scratch PostgreSQL whose scratch path was too long for a socket had its socket in a short
-    // directory of its own (sources/postgres/verify.cpp); postmaster.pid names it (line 5).
+    // directory of its own (sources/postgres/verify.cpp), a failover drill's standby in Arca's
+    // private run directory (arca-pg-…, with the repository's credentials); postmaster.pid names
+    // it (line 5).
     for (const auto& f : fs::recursive_directory_iterator(e.path(), fs::directory_options::skip_permission_denied, ec)) {
       if (f.path().filename() != "postmaster.pid") continue;
       std::ifstream pidfile(f.path());
       std::string line, socket_dir;
       for (int n = 1; n <= 5 && std::getline(pidfile, line); ++n)
         if (n == 5) socket_dir = line;
-      if (fs::path(socket_dir).filename().string().rfind("arca-pgsock-", 0) == 0) fs::remove_all(socket_dir, ec);
+      const std::string base = fs::path(socket_dir).filename().string();
+      if (base.rfind("arca-pgsock-", 0) == 0 || base.rfind("arca-pg-", 0) == 0) fs::remove_all(socket_dir, ec);
     }
     fs::remove_all(e.path(), ec);
     if (ec) fs::remove_all(e.path(), ec);  // once more: a file written while the first pass ran
@@ -471,7 +475,10 @@ ComponentResult run_component(const ComponentRun& run) {
     switch (c.kind) {
       case ComponentKind::Files: files_component(run, r, ctx); break;
       case ComponentKind::Postgres:
-        c.target.given ? postgres_target_component(run, r, ctx) : postgres_component(run, r, ctx);
+        if (c.failover)
+          postgres_failover_component(run, r, ctx);
+        else
+          c.target.given ? postgres_target_component(run, r, ctx) : postgres_component(run, r, ctx);
         break;
       case ComponentKind::Redis:
         c.target.given ? redis_target_component(run, r, ctx) : redis_component(run, r, ctx);

@@ -98,6 +98,7 @@ json to_json(const DrillResult& r) {
                      {"error", c.error.empty() ? json() : json(c.error)},
                      {"rto_s", c.rto_s},
                      {"rpo_s", opt(c.rpo_s)},
+                     {"failover_s", opt(c.failover_s)},
                      {"newest_data_time", c.newest_data ? json(rfc3339_utc(*c.newest_data, true)) : json()},
                      {"newest_data_unix", opt(c.newest_data)},
                      {"rto_objective_s", opt(c.objectives.rto_s)},
@@ -145,6 +146,7 @@ DrillResult drill_result_from_json(const json& j) {
       if (cj.contains("error") && cj["error"].is_string()) c.error = cj["error"].get<std::string>();
       c.rto_s = cj.at("rto_s").get<double>();
       c.rpo_s = get_opt(cj, "rpo_s");
+      c.failover_s = get_opt(cj, "failover_s");  // absent in records of drills before failover drills
       c.newest_data = get_opt(cj, "newest_data_unix");
       if (auto v = get_opt(cj, "rto_objective_s")) c.objectives.rto_s = int64_t(*v);
       if (auto v = get_opt(cj, "rpo_objective_s")) c.objectives.rpo_s = int64_t(*v);
@@ -189,6 +191,8 @@ std::string to_markdown(const DrillResult& r) {
   for (const auto& c : r.components) {
     o << "\n## " << md_cell(c.name) << " (" << to_string(c.kind) << ", " << md_cell(c.source) << ")\n\n";
     if (!c.error.empty()) o << "**Error:** " << md_cell(c.error) << "\n\n";
+    if (c.failover_s)
+      o << "**Failover** (promote + validate, from a standby kept caught up): " << span(*c.failover_s) << "\n\n";
     if (!c.phases.empty()) {
       o << "| phase | from | to | took |\n|---|---:|---:|---:|\n";
       for (const auto& p : c.phases)
@@ -219,6 +223,7 @@ std::string to_html(const DrillResult& r) {
     << ".ph{position:absolute;top:0;bottom:0;border-right:1px solid #fff;font-size:12px;overflow:hidden;"
     << "white-space:nowrap;color:#fff;padding-left:2px}"
     << ".locate{background:#5b6f8a}.restore{background:#1f6fb2}.start{background:#7d4fb2}.validate{background:#2e8b57}"
+    << ".catch-up{background:#a0652a}.promote{background:#c0392b}.failed{background:#b00020}"
     << "</style></head><body>\n";
   o << "<h1>Drill " << html_escape(r.name) << ": <span class=\"" << (r.passed() ? "ok\">PASSED" : "bad\">FAILED")
     << "</span></h1>\n<p>Started " << rfc3339_utc(r.started_at) << " on " << html_escape(r.host) << ", took "
@@ -255,6 +260,8 @@ std::string to_html(const DrillResult& r) {
   for (const auto& c : r.components) {
     o << "<h2>" << html_escape(c.name) << "</h2>\n";
     if (!c.error.empty()) o << "<p class=\"bad\">" << html_escape(c.error) << "</p>\n";
+    if (c.failover_s)
+      o << "<p>Failover (promote + validate, from a standby kept caught up): " << span(*c.failover_s) << ".</p>\n";
     if (!c.snapshot_id.empty())
       o << "<p>Recovery point <code>" << c.snapshot_id.substr(0, 12) << "</code> of " << html_escape(c.snapshot_time)
         << ".</p>\n";

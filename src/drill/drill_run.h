@@ -19,7 +19,9 @@ namespace arca::drill {
 
 // One measured step of a component, in seconds since the drill started.
 struct Phase {
-  std::string name;  // locate, restore, start (PostgreSQL: includes WAL replay), validate
+  // locate, restore, start (PostgreSQL: includes WAL replay), validate; a failover also has
+  // catch-up and promote between start and validate
+  std::string name;
   double start_s = 0, end_s = 0;
 };
 
@@ -39,6 +41,9 @@ struct ComponentResult {
   double rto_s = 0;                    // drill start to validated service (or to the failure)
   std::optional<double> newest_data;   // unix seconds of the newest data recovered
   std::optional<double> rpo_s;         // incident time - newest_data
+  // A failover drill (postgres `failover: true`): promote + validate, what failing over to a
+  // standby kept caught up at the DR site takes; unset for other components.
+  std::optional<double> failover_s;
   Objectives objectives;
   std::optional<bool> rto_ok, rpo_ok;  // unset: no objective
   std::string error;                   // why it could not be restored or validated ("" if it was)

@@ -41,9 +41,10 @@ const ComponentSpec* DrillSpec::component(const std::string& name) const {
 namespace {
 
 const ConfigReader::Keys kTopKeys{"drill", "incident-time", "scratch", "components"};
-const ConfigReader::Keys kComponentKeys{"kind",       "source",     "host",       "paths",  "snapshot", "recover-to",
-                                        "directory",  "target",     "production", "topics", "groups",   "objectives",
-                                        "depends-on", "validate"};
+const ConfigReader::Keys kComponentKeys{"kind",       "source",     "host",       "paths",    "snapshot",
+                                        "recover-to", "failover",   "directory",  "target",   "production",
+                                        "topics",     "groups",     "objectives", "depends-on", "validate"};
+const ConfigReader::Keys kFailoverKeys{"catch-up-timeout"};
 const ConfigReader::Keys kKafkaTargetKeys{"brokers", "topic-prefix", "group-prefix"};
 const ConfigReader::Keys kPostgresTargetKeys{"data-dir", "port"};
 const ConfigReader::Keys kRedisTargetKeys{"url", "password-file", "password-env"};
@@ -130,6 +131,15 @@ class Parser {
     if (root["components"].IsMap() && root["components"].size() == 0)
       r_.error(root["components"], "components", "names no component: a drill restores at least one");
     dependencies(root["components"], d);
+    // A standby replays every archived segment, past any earlier moment: a failover's incident is
+    // the drill's start, when the primary is taken as lost.
+    if (d.incident_time)
+      for (const auto& c : d.components)
+        if (c.failover)
+          r_.error(root["components"][c.name]["failover"], "components." + c.name + ".failover",
+                   "a standby replays all the archived WAL, past the incident-time given: a failover drill takes "
+                   "the drill's start as the incident. Leave incident-time out, or run this component in a drill "
+                   "of its own");
     // Components run at once: two restoring into one directory would write over each other.
     std::set<std::string> targets;
     for (const auto& c : d.components) {
@@ -183,6 +193,7 @@ class Parser {
       else
         recover_to(n, p, c.recover_to);
     }
+    if (n["failover"].IsDefined()) failover(n, p, c);
     if (files && r_.text(n, "directory", p, c.directory) && !std::filesystem::path(c.directory).is_absolute())
       r_.error(n["directory"], p + ".directory", "must be an absolute path");
     for (const char* k : {"topics", "groups"}) {
@@ -249,6 +260,34 @@ class Parser {
       }
       r_.secret(n, "password", p, t.password);
     }
+  }
+
+  // `failover: true`, or `failover: {catch-up-timeout: 10m}`; only where recovery goes to the end.
+  void failover(const YAML::Node& n, const std::string& p, ComponentSpec& c) {
+    const YAML::Node v = n["failover"];
+    const std::string field = p + ".failover";
+    if (c.kind != ComponentKind::Postgres) {
+      r_.error(v, field, "applies to postgres components only");
+      return;
+    }
+    if (v.IsMap()) {
+      if (!r_.map(v, field, kFailoverKeys)) return;
+      c.failover = true;
+      int64_t s = 0;
+      if (r_.duration(v, "catch-up-timeout", field, s)) {
+        if (s <= 0)
+          r_.error(v["catch-up-timeout"], field + ".catch-up-timeout",
+                   "must be above 0: how long the standby may take to replay the archived WAL (e.g. 10m)");
+        else
+          c.catch_up_timeout_s = s;
+      }
+    } else if (!r_.boolean(n, "failover", p, c.failover)) {
+      return;
+    }
+    if (c.failover && c.recover_to.kind != PgRecoverTo::Kind::Latest)
+      r_.error(n["recover-to"], p + ".recover-to",
+               "a failover drill promotes a standby that has replayed all the archived WAL: only recover-to: latest "
+               "(the default) applies. Drop failover: for a drill to a point in time");
   }
 
   void recover_to(const YAML::Node& n, const std::string& p, PgRecoverTo& t) {

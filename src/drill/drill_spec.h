@@ -64,6 +64,11 @@ struct ComponentSpec {
   std::vector<std::string> paths;
   std::string snapshot = "latest";  // or an id: then the point is fixed, whatever the incident time
   PgRecoverTo recover_to;           // postgres
+  // postgres: a failover drill. The base backup is restored as a warm standby replaying the
+  // repository's WAL, waited for until it has replayed all the archive held when it started
+  // (within catch_up_timeout_s), then promoted and validated (docs/drills.md "Failover").
+  bool failover = false;
+  int64_t catch_up_timeout_s = 600;
   // Where to: a scratch location Arca creates and removes (default), or an explicit directory.
   std::string directory;  // files: restore here instead of scratch (must be empty or absent)
   Target target;          // postgres, redis, kafka: an explicit target instead of scratch

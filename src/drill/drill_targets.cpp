@@ -22,6 +22,25 @@ uint64_t keys_held(RedisConn& c, int db) {
 
 }  // namespace
 
+void run_sql_checks(const std::vector<SqlCheck>& checks, const std::string& conninfo, ComponentResult& r) {
+  for (const auto& sql : checks) {
+    CheckResult k{sql.name + (sql.database == "postgres" ? "" : " (" + sql.database + ")"), false, false, ""};
+    try {
+      PgConn conn(pg_conninfo_with(conninfo, "dbname", sql.database), PgConn::Mode::Normal);
+      PgResult q = conn.exec(sql.query, "check '" + sql.name + "'");
+      std::optional<std::string> first;
+      if (PQntuples(q.get()) > 0 && PQnfields(q.get()) > 0)
+        first = PQgetisnull(q.get(), 0, 0) ? "NULL" : PQgetvalue(q.get(), 0, 0);
+      k.detail = judge_expectation(sql.expect, PQntuples(q.get()), first);
+      k.passed = k.detail.empty();
+      if (k.passed) k.detail = "expectation '" + sql.expect + "' holds";
+    } catch (const Error& e) {
+      k.detail = e.what();
+    }
+    r.checks.push_back(std::move(k));
+  }
+}
+
 void redis_target_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
   const ComponentSpec& c = run.component;
   const Target& t = c.target;
@@ -116,22 +135,7 @@ void postgres_target_component(const ComponentRun& run, ComponentResult& r, JobC
                           res.data_directory + " stop"});
   PhaseTimer timer(r, run.drill_start, "validate");
   const std::string conninfo = "host=" + res.socket_dir + " port=" + std::to_string(res.port);
-  for (const auto& sql : c.sql) {
-    CheckResult k{sql.name + (sql.database == "postgres" ? "" : " (" + sql.database + ")"), false, false, ""};
-    try {
-      PgConn conn(pg_conninfo_with(conninfo, "dbname", sql.database), PgConn::Mode::Normal);
-      PgResult q = conn.exec(sql.query, "check '" + sql.name + "'");
-      std::optional<std::string> first;
-      if (PQntuples(q.get()) > 0 && PQnfields(q.get()) > 0)
-        first = PQgetisnull(q.get(), 0, 0) ? "NULL" : PQgetvalue(q.get(), 0, 0);
-      k.detail = judge_expectation(sql.expect, PQntuples(q.get()), first);
-      k.passed = k.detail.empty();
-      if (k.passed) k.detail = "expectation '" + sql.expect + "' holds";
-    } catch (const Error& e) {
-      k.detail = e.what();
-    }
-    r.checks.push_back(std::move(k));
-  }
+  run_sql_checks(c.sql, conninfo, r);
   // RPO: the last commit replayed, else the base backup's end (the recovery point's time).
   r.newest_data = parse_time(base.time);
   try {

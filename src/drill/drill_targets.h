@@ -16,4 +16,8 @@ void redis_target_component(const ComponentRun& run, ComponentResult& r, JobCont
 // default user (PGUSER).
 void postgres_target_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx);
 
+// The component's SQL checks against a running server (`conninfo` with each check's database),
+// one CheckResult each: a query that fails is a failed check, not an error of the component.
+void run_sql_checks(const std::vector<SqlCheck>& checks, const std::string& conninfo, ComponentResult& r);
+
 }  // namespace arca::drill

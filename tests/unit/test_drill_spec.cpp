@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "drill/drill_components.h"
+#include "drill/drill_failover.h"
 #include "drill/drill_report.h"
 #include "drill/drill_spec.h"
 #include "ops/error_table.h"
@@ -489,6 +490,123 @@ TEST(DrillTargetSpec, KafkaAndExplicitTargetsNeedNoScratchDirectory) {
   auto problems = check_targets(d);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_TRUE(has(problems[0], "/nonexistent-arca-scratch does not exist")) << problems[0];
+}
+
+TEST(DrillFailoverSpec, FailoverIsReadAsTrueOrWithACatchUpTimeout) {
+  DrillSpec d = parsed(drill_with("  a: {kind: postgres, source: o, failover: true}\n"
+                                  "  b:\n    kind: postgres\n    source: o\n    recover-to: latest\n"
+                                  "    failover: {catch-up-timeout: 90s}\n"
+                                  "    target: {data-dir: /srv/pg-standby, port: 5433}\n"
+                                  "  c: {kind: postgres, source: o, failover: false, recover-to: incident}\n"
+                                  "  d: {kind: postgres, source: o}\n"));
+  EXPECT_TRUE(d.components[0].failover);
+  EXPECT_EQ(d.components[0].catch_up_timeout_s, 600);  // the default
+  EXPECT_TRUE(d.components[1].failover);
+  EXPECT_EQ(d.components[1].catch_up_timeout_s, 90);
+  EXPECT_EQ(d.components[1].target.data_dir, "/srv/pg-standby");
+  EXPECT_FALSE(d.components[2].failover);  // false: a point-in-time drill as before
+  EXPECT_FALSE(d.components[3].failover);
+}
+
+TEST(DrillFailoverSpec, ARecoveryTargetOtherThanLatestIsRefusedWithItsLine) {
+  // A standby replays everything archived: it cannot stop at a time, an LSN, a name or the backup.
+  for (const std::string to : {"{time: \"2026-01-05T10:00:00Z\"}", "{lsn: 0/3000060}", "{name: x}", "backup", "incident"}) {
+    ConfigError e = one_error(drill_with("  db:\n    kind: postgres\n    source: o\n    failover: true\n"
+                                         "    recover-to: " + to + "\n"));
+    EXPECT_EQ(e.line, 7) << to;
+    EXPECT_EQ(e.field, "components.db.recover-to") << to;
+    EXPECT_TRUE(has(e.message, "only recover-to: latest")) << e.message;
+  }
+  // Also when failover comes with its timeout, and whichever field is written first.
+  ConfigError e = one_error(drill_with("  db:\n    kind: postgres\n    recover-to: backup\n    source: o\n"
+                                       "    failover: {catch-up-timeout: 5m}\n"));
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.field, "components.db.recover-to");
+}
+
+TEST(DrillFailoverSpec, BadFailoverFieldsAreNamed) {
+  ConfigError e = one_error(drill_with("  c:\n    kind: redis\n    source: c\n    failover: true\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.c.failover");
+  EXPECT_TRUE(has(e.message, "postgres components only")) << e.message;
+
+  e = one_error(drill_with("  db: {kind: postgres, source: o, failover: soon}\n"));
+  EXPECT_EQ(e.field, "components.db.failover");
+  EXPECT_TRUE(has(e.message, "'soon' is not true or false")) << e.message;
+
+  e = one_error(drill_with("  db:\n    kind: postgres\n    source: o\n    failover: {catch-up-timeout: 0s}\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.field, "components.db.failover.catch-up-timeout");
+  EXPECT_TRUE(has(e.message, "above 0")) << e.message;
+
+  e = one_error(drill_with("  db: {kind: postgres, source: o, failover: {catch-up-timeout: later}}\n"));
+  EXPECT_EQ(e.field, "components.db.failover.catch-up-timeout");
+  EXPECT_TRUE(has(e.message, "not a duration")) << e.message;
+
+  e = one_error(drill_with("  db: {kind: postgres, source: o, failover: {catchup-timeout: 5m}}\n"));
+  EXPECT_EQ(e.field, "components.db.failover.catchup-timeout");
+  EXPECT_TRUE(has(e.message, "did you mean 'catch-up-timeout'")) << e.message;
+}
+
+TEST(DrillFailoverSpec, AGivenIncidentTimeIsRefusedForAFailover) {
+  // The standby replays past it; the other components of such a drill are not concerned.
+  const std::string before = rfc3339_utc(double(clock_now() - 60));
+  ConfigError e = one_error("drill: t\nincident-time: " + before +
+                            "\ncomponents:\n  f: {kind: files, paths: [/x]}\n  db:\n    kind: postgres\n"
+                            "    source: o\n    failover: true\n");
+  EXPECT_EQ(e.line, 8);
+  EXPECT_EQ(e.field, "components.db.failover");
+  EXPECT_TRUE(has(e.message, "incident-time")) << e.message;
+  EXPECT_TRUE(parsed("drill: t\nincident-time: " + before +
+                     "\ncomponents:\n  db: {kind: postgres, source: o, failover: false}\n")
+                  .incident_time);
+}
+
+TEST(DrillFailoverCatchUp, CaughtUpOnlyOnceTheNewestSegmentIsReplayedAndNothingFollows) {
+  const uint64_t seg = 16u << 20;  // 16 MiB segments
+  const uint64_t newest = 5;       // 000000010000000000000005: LSNs 0/5000000 to 0/5FFFFFF
+  auto at = [&](uint64_t segno, uint64_t offset) { return Lsn(segno * seg + offset); };
+  // Still in an older segment: not caught up, even waiting for WAL (a gap in the archive) or idle.
+  EXPECT_EQ(caught_up({at(4, 0x60), true, 60}, newest, seg, 5), "");
+  // At the newest segment's first byte: the segment before it ended in a switch; the newest one
+  // is not replayed yet.
+  EXPECT_EQ(caught_up({at(5, 0), true, 60}, newest, seg, 5), "");
+  EXPECT_EQ(caught_up({0, true, 60}, newest, seg, 5), "");
+  // Inside the newest segment: caught up once the standby asked for the next and found none...
+  EXPECT_EQ(caught_up({at(5, 0x1000), false, 0.5}, newest, seg, 5), "");
+  EXPECT_TRUE(has(caught_up({at(5, 0x1000), true, 0.5}, newest, seg, 5), "asked for the next segment"));
+  // ... or, where that wait is not visible, once replay stood still over two retries.
+  EXPECT_EQ(caught_up({at(5, 0x1000), false, 9.9}, newest, seg, 5), "");
+  EXPECT_TRUE(has(caught_up({at(5, 0x1000), false, 10.1}, newest, seg, 5), "two restore_command retries"));
+  // The newest segment ended in a switch record: replay stands at the next segment's first byte.
+  EXPECT_TRUE(has(caught_up({at(6, 0), true, 0}, newest, seg, 5), "asked for the next segment"));
+  // No whole segment archived at all: the waiting alone tells.
+  EXPECT_EQ(caught_up({at(2, 0x28), false, 1}, std::nullopt, seg, 5), "");
+  EXPECT_FALSE(caught_up({at(2, 0x28), true, 1}, std::nullopt, seg, 5).empty());
+}
+
+TEST(DrillFailoverReport, TheFailoverTimeIsReportedAndReadBack) {
+  DrillResult d;
+  d.id = std::string(64, 'a');
+  d.name = "fo";
+  ComponentResult c;
+  c.name = "db";
+  c.kind = ComponentKind::Postgres;
+  c.snapshot_id = std::string(64, 'b');
+  c.phases = {{"locate", 0, 0.1}, {"restore", 0.1, 1}, {"start", 1, 2}, {"catch-up", 2, 3}, {"promote", 3, 3.4},
+              {"validate", 3.4, 3.5}};
+  c.failover_s = 0.5;
+  ComponentResult other;  // not a failover: no failover time
+  other.name = "f";
+  d.components = {c, other};
+  const nlohmann::json j = to_json(d);
+  EXPECT_DOUBLE_EQ(j["components"][0]["failover_s"].get<double>(), 0.5);
+  EXPECT_TRUE(j["components"][1]["failover_s"].is_null());
+  DrillResult back = drill_result_from_json(j);
+  EXPECT_EQ(back.components[0].failover_s, 0.5);
+  EXPECT_FALSE(back.components[1].failover_s);
+  EXPECT_TRUE(has(to_markdown(d), "**Failover** (promote + validate, from a standby kept caught up): ")) << to_markdown(d);
+  EXPECT_TRUE(has(to_html(d), "class=\"ph promote\"")) << to_html(d);
 }
 
 }  // namespace
