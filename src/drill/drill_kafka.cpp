@@ -42,6 +42,12 @@ ScratchKafka::ScratchKafka(int brokers) {
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(mc_);
 }
 
+void ScratchKafka::create_topic(const std::string& name, int partitions) {
+  if (rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc_, name.c_str(), std::max(partitions, 1), 1))
+    throw Error(ErrorKind::Generic, "the drill's scratch Kafka cluster cannot create topic " + name + ": " +
+                                        rd_kafka_err2str(err));
+}
+
 ScratchKafka::~ScratchKafka() {
   rd_kafka_mock_cluster_destroy(mc_);
   rd_kafka_destroy(rk_);
@@ -360,8 +366,10 @@ void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
   // The target: the file's brokers, or a scratch cluster this component owns until it ends.
   std::unique_ptr<ScratchKafka> scratch;
   ops::KafkaRestoreOpResult res;
+  KafkaArchive archive;
   {
     PhaseTimer t(r, run.drill_start, "restore");
+    archive = KafkaArchive::load(*repo, s);
     if (c.target.given) {
       for (const auto& b : c.target.brokers) req.kafka.brokers += (req.kafka.brokers.empty() ? "" : ",") + b;
       req.topic_prefix = c.target.topic_prefix;
@@ -377,11 +385,14 @@ void kafka_component(const ComponentRun& run, ComponentResult& r, JobContext& ct
       scratch = std::make_unique<ScratchKafka>();
       req.kafka.brokers = scratch->bootstrap();
       req.replication_factor = 1;  // the scratch cluster has one broker
+      for (const auto& [name, topic] : archive.topics) {
+        int needed = topic.parts.empty() ? 0 : topic.parts.rbegin()->first + 1;
+        scratch->create_topic(name, std::max(topic.partitions, needed));
+      }
     }
     res = ops::kafka_restore(*repo, req, ctx);
   }
   PhaseTimer t(r, run.drill_start, "validate");
-  const KafkaArchive archive = KafkaArchive::load(*repo, s);
   // The archive's records and the target's are hashed at the same time (two cores).
   auto archive_side =
       std::async(std::launch::async, [&] { return archive_sums(*repo, archive, res.offset_map, &ctx.cancel); });

@@ -27,6 +27,9 @@ class ScratchKafka {
   ScratchKafka(const ScratchKafka&) = delete;
   ScratchKafka& operator=(const ScratchKafka&) = delete;
   const std::string& bootstrap() const { return bootstrap_; }
+  // A topic with this many partitions. The mock cluster creates a topic that is only looked up
+  // with its own default of 4 partitions, which an archive of more could not replay into.
+  void create_topic(const std::string& name, int partitions);
 
  private:
   rd_kafka_t* rk_ = nullptr;  // the handle the mock cluster lives in

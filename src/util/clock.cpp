@@ -44,6 +44,14 @@ std::optional<double> parse_time(const std::string& s) {
   int used = 0;
   if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
     return std::nullopt;
+  // A field out of range is an error, not carried over (timegm would read 2026-12-32 as
+  // 2027-01-01: a PostgreSQL target or a lock expiry the user did not write). Second 60: a leap
+  // second, as RFC 3339 allows.
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap) || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || !(sec >= 0 && sec < 61))
+    return std::nullopt;
   std::string zone = s.substr(size_t(used));
   while (!zone.empty() && zone.front() == ' ') zone.erase(0, 1);
   long offset = 0;
@@ -58,6 +66,7 @@ std::optional<double> parse_time(const std::string& s) {
     size_t rest = 3;
     if (zone.size() > rest && zone[rest] == ':') rest++;
     if (zone.size() > rest && std::sscanf(zone.c_str() + rest, "%2d", &zm) != 1) return std::nullopt;
+    if (zh > 23 || zm > 59) return std::nullopt;
     offset = (zh * 3600L + zm * 60L) * (sign == '-' ? -1 : 1);
   }
   tm t{};

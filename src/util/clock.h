@@ -17,7 +17,8 @@ int64_t clock_now();
 // The same with its fraction (the catalog's, the drills' and the server's event times).
 double clock_now_s();
 // Seconds since the epoch for "YYYY-MM-DD[T ]HH:MM:SS[.frac]" followed by Z, UTC or ±HH[:MM];
-// nullopt for anything else (a time without a zone is ambiguous).
+// nullopt for anything else (a time without a zone is ambiguous) and for a field out of range
+// (2026-12-32, 2026-02-29, 24:00:00).
 std::optional<double> parse_time(const std::string& s);
 // The same time as "YYYY-MM-DDTHH:MM:SS[.frac]Z" (the fraction kept as written), so that text
 // shown, sorted and compared is UTC: "2026-12-07T23:00:00+22:00" -> "2026-12-07T01:00:00Z".

@@ -236,6 +236,19 @@ TEST(ParseTime, ZonesAreRequired) {
   EXPECT_FALSE(parse_time("yesterday"));
 }
 
+// Out of range is refused, never carried into the next day or month.
+TEST(ParseTime, FieldsOutOfRangeAreRefused) {
+  for (const char* bad : {"2026-12-32T00:00:00Z", "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z",
+                          "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-11-25T24:00:00Z",
+                          "2026-11-25T23:60:00Z", "2026-11-25T23:59:61Z", "2026-11-25T10:00:00+24:00",
+                          "2026-11-25T10:00:00+01:60"})
+    EXPECT_FALSE(parse_time(bad)) << bad;
+  EXPECT_TRUE(parse_time("2028-02-29T00:00:00Z")) << "a leap year";
+  EXPECT_TRUE(parse_time("2000-02-29T00:00:00Z")) << "divisible by 400";
+  EXPECT_FALSE(parse_time("1900-02-29T00:00:00Z")) << "divisible by 100";
+  EXPECT_DOUBLE_EQ(*parse_time("2016-12-31T23:59:60Z"), *parse_time("2017-01-01T00:00:00Z")) << "a leap second";
+}
+
 TEST(VerifyChecks, ExpectationsAndCounts) {
   EXPECT_EQ(judge_expectation("= 0", 1, "0"), "");
   EXPECT_EQ(judge_expectation("= 0", 1, "3"), "expected = 0, got 3");
