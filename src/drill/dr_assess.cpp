@@ -2,6 +2,7 @@
 
 #include "drill/drill_components.h"
 #include "drill/drill_record.h"
+#include "ops/pg_wal.h"
 #include "sources/postgres/cluster_restore.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -18,9 +19,31 @@ namespace {
 
 std::string seconds_text(double s) { return std::to_string(static_cast<long long>(s + 0.5)) + " s"; }
 
+// The newest data a PostgreSQL base backup restores to: the newest commit in the WAL archived
+// after it (what a restore to the latest point replays), else the backup's end. `basis` says
+// which, `detail` where the commit is or why the WAL gave nothing younger.
+std::optional<double> postgres_newest_data(Repository& repo, const Snapshot& s, std::string& basis,
+                                           std::string& detail) {
+  std::optional<double> stop = parse_time(snapshot_meta(s, "stop_time"));
+  try {
+    ops::ArchivedCommit w = ops::newest_archived_commit(repo, s);
+    if (w.commit && (!stop || w.commit->unix_time() >= *stop)) {
+      basis = "newest commit in archived WAL";
+      detail = "LSN " + format_lsn(w.commit->lsn) + " in " + w.segment;
+      return w.commit->unix_time();
+    }
+    detail = w.commit ? "the archived WAL's newest commit is older" : w.note;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Cancelled) throw;
+    detail = std::string("reading the WAL archive: ") + e.what();
+  }
+  if (stop) basis = "base backup end";
+  return stop;
+}
+
 }  // namespace
 
-Assessment assess(const DrillSpec& spec, const Repository& repo, double now) {
+Assessment assess(const DrillSpec& spec, Repository& repo, double now) {
   Assessment out;
   out.now = now;
   const std::vector<DrillResult> drills = list_drill_records(repo);
@@ -33,12 +56,15 @@ Assessment assess(const DrillSpec& spec, const Repository& repo, double now) {
       Snapshot s = locate_point(repo, c, now);
       a.snapshot_id = s.id.hex();
       a.snapshot_time = s.time;
-      // The newest data the point holds: a PostgreSQL base backup's end (WAL archived since then
-      // can only make it younger: this age is an upper bound), otherwise the point's time.
-      std::optional<double> t = parse_time(s.time);
-      if (c.kind == ComponentKind::Postgres)
-        if (auto stop = parse_time(snapshot_meta(s, "stop_time"))) t = stop;
-      if (t) a.age_s = now - *t;
+      std::optional<double> t;
+      std::string basis = "point time", detail;
+      if (c.kind == ComponentKind::Postgres) t = postgres_newest_data(repo, s, basis, detail);
+      if (!t) t = parse_time(s.time);
+      if (t) {
+        a.age_s = now - *t;
+        a.newest_data_time = rfc3339_utc(*t);
+        a.age_basis = basis + " at " + a.newest_data_time + (detail.empty() ? "" : " (" + detail + ")");
+      }
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Cancelled) throw;
       a.problems.push_back(std::string("no restorable recovery point: ") + e.what());
@@ -46,7 +72,8 @@ Assessment assess(const DrillSpec& spec, const Repository& repo, double now) {
     if (a.objectives.rpo_s && a.age_s) {
       a.rpo_ok = *a.age_s <= double(*a.objectives.rpo_s);
       if (!*a.rpo_ok)
-        a.problems.push_back("the newest point is " + seconds_text(*a.age_s) + " old, over the RPO objective of " +
+        a.problems.push_back("the newest point is " + seconds_text(*a.age_s) + " old (" + a.age_basis +
+                             "), over the RPO objective of " +
                              seconds_text(double(*a.objectives.rpo_s)));
     }
     // The newest drill of this component's name (the records keep no drill file: the name ties them).
@@ -87,6 +114,8 @@ nlohmann::json to_json(const Assessment& a) {
                      {"snapshot", c.snapshot_id.empty() ? json() : json(c.snapshot_id)},
                      {"snapshot_time", c.snapshot_time.empty() ? json() : json(c.snapshot_time)},
                      {"age_s", opt(c.age_s)},
+                     {"newest_data_time", c.newest_data_time.empty() ? json() : json(c.newest_data_time)},
+                     {"age_basis", c.age_basis.empty() ? json() : json(c.age_basis)},
                      {"rpo_objective_s", opt(c.objectives.rpo_s)},
                      {"rpo_ok", opt(c.rpo_ok)},
                      {"last_drill", c.last_drill_id.empty() ? json() : json(c.last_drill_id)},

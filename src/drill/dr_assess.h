@@ -19,6 +19,10 @@ struct ComponentAssessment {
   ComponentKind kind = ComponentKind::Files;
   std::string snapshot_id, snapshot_time;  // "" when none is restorable
   std::optional<double> age_s;             // now - the point's newest data
+  // What the age is measured from: "newest commit in archived WAL at <time> (<LSN>, segment <name>)",
+  // "base backup end at <time>" (with why the WAL gave nothing younger) or "point time at <time>".
+  std::string age_basis;
+  std::string newest_data_time;  // RFC 3339, "" when unknown
   Objectives objectives;
   std::optional<bool> rpo_ok;                 // unset: no RPO objective
   std::optional<double> last_drill_rto_s;     // the newest recorded drill that restored this component
@@ -35,7 +39,8 @@ struct Assessment {
   bool go() const;
 };
 
-Assessment assess(const DrillSpec& spec, const Repository& repo, double now);
+// Reads the repository only (the PostgreSQL WAL archive's newest segments among it).
+Assessment assess(const DrillSpec& spec, Repository& repo, double now);
 nlohmann::json to_json(const Assessment& a);
 
 }  // namespace arca::drill

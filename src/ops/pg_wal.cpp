@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <regex>
 
 #include "ops/error_table.h"
 #include "repo/wal_names.h"
+#include "sources/postgres/cluster_restore.h"
 #include "sources/postgres/pg_conn.h"
 #include "sources/postgres/wal_archive.h"
 #include "sources/postgres/wal_batch.h"
@@ -192,6 +194,103 @@ std::string wal_fetch_command(const WalFetchCommand& c) {
   if (!c.system_id.empty()) cmd += " --system-id " + arg(c.system_id);
   if (c.quiet) cmd += " -q";
   return cmd + " \"%f\" \"%p\"";
+}
+
+namespace {
+
+// Where a restore of a base backup can get to in the archive: pg check's path from its end.
+struct WalPath {
+  uint64_t system_id = 0, segment_size = 0;
+  Lsn from = 0;                // the backup's stop LSN
+  uint32_t backup_timeline = 0, end_timeline = 0;
+  uint64_t end_segment = 0;    // the newest segment reachable without a gap
+  std::map<uint32_t, TimelineCoverage> timelines;
+};
+
+// nullopt when the backup's metadata or the archive names no such path (`note` says why).
+std::optional<WalPath> wal_path(Repository& repo, const Snapshot& backup, std::string& note) {
+  WalPath p;
+  try {
+    p.system_id = std::stoull(snapshot_meta(backup, "system_id"));
+    p.segment_size = std::stoull(snapshot_meta(backup, "wal_segment_size"));
+    p.backup_timeline = uint32_t(std::stoul(snapshot_meta(backup, "stop_timeline")));
+    p.from = parse_lsn(snapshot_meta(backup, "stop_lsn"));
+  } catch (const std::exception&) {
+    note = "the base backup's metadata names no WAL position (system_id, stop_timeline, stop_lsn, wal_segment_size)";
+    return std::nullopt;
+  }
+  if (p.segment_size == 0) {
+    note = "the base backup's metadata gives a WAL segment size of 0";
+    return std::nullopt;
+  }
+  WalContinuityReport rep = check_wal_continuity(repo, p.system_id, std::nullopt);
+  for (const auto& t : rep.timelines) p.timelines[t.timeline] = t;
+  for (const auto& b : rep.backups) {
+    if (b.snapshot.id != backup.id) continue;
+    auto end = parse_wal_file_name(b.recoverable_to, p.segment_size);
+    if (!end) break;
+    p.end_timeline = b.end_timeline;
+    p.end_segment = end->segno;
+    return p;
+  }
+  note = "the WAL archive has no path from this base backup";
+  return std::nullopt;
+}
+
+}  // namespace
+
+ArchivedCommit newest_archived_commit(Repository& repo, const Snapshot& backup, unsigned max_segments) {
+  ArchivedCommit res;
+  std::optional<WalPath> path = wal_path(repo, backup, res.note);
+  if (!path) return res;
+  const WalPath& p = *path;
+  const uint64_t first = wal_segno(p.from, p.segment_size);
+  WalArchive archive(repo, p.system_id);
+  uint32_t tli = p.end_timeline;
+  uint64_t seg = p.end_segment;
+  std::optional<Bytes> newer;  // (tli, seg + 1), read before: the last record may end in it
+  for (unsigned tried = 0; tried < max_segments;) {
+    // The oldest segment of this timeline on the path: the backup's own, or where it branched.
+    uint64_t low = first;
+    const auto t = p.timelines.find(tli);
+    if (tli != p.backup_timeline) {
+      if (t == p.timelines.end() || !t->second.parent || !t->second.switch_lsn) break;
+      low = wal_segno(*t->second.switch_lsn, p.segment_size);
+    }
+    if (seg < low) {
+      // Parents are older timelines (a history file saying otherwise must not make this loop).
+      if (tli == p.backup_timeline || low == 0 || *t->second.parent >= tli || *t->second.parent < p.backup_timeline)
+        break;
+      tli = *t->second.parent;  // the switch segment itself is the child's: the parent's end is before it
+      seg = low - 1;
+      newer.reset();
+      continue;
+    }
+    const std::string name = wal_segment_name(tli, seg, p.segment_size);
+    std::optional<Bytes> content = archive.fetch(name, true);
+    tried++;
+    if (content) {
+      res.segments_read++;
+      ByteView next = newer ? ByteView(*newer) : ByteView();
+      WalSegmentScan scan = scan_wal_segment(*content, next);
+      if (scan.system_id == p.system_id && scan.newest_commit && scan.newest_commit->lsn >= p.from) {
+        res.commit = scan.newest_commit;
+        res.segment = name;
+        return res;
+      }
+      newer = std::move(content);
+    } else {
+      newer.reset();
+    }
+    if (seg == 0) break;
+    seg--;
+  }
+  if (res.segments_read == 0)
+    res.note = "no WAL archived after the base backup";
+  else
+    res.note = "no commit after the base backup in the newest " + std::to_string(res.segments_read) +
+               " archived segments" + (res.segments_read >= max_segments ? " (the most it reads)" : "");
+  return res;
 }
 
 }  // namespace arca::ops

@@ -12,6 +12,7 @@
 
 #include "repo/repository.h"
 #include "sources/postgres/wal_continuity.h"
+#include "sources/postgres/wal_records.h"
 #include "sources/postgres/wal_stream.h"
 #include "util/job_context.h"
 
@@ -106,5 +107,19 @@ PgCheckResult pg_check(Repository& repo, const PgCheckRequest& req, JobContext& 
 
 // Throws Error(Usage) for a malformed slot name before connecting.
 WalStreamResult wal_stream(Repository& repo, const WalStreamRequest& req, JobContext& ctx);
+
+// `dr assess`: the newest commit a restore of base backup `backup` to the latest point would
+// replay, read from the archived WAL itself. Follows the path `pg check` finds from the backup's
+// end (its timeline, then timelines branched later, up to the first gap) and reads it backwards
+// from its newest segment (whole or streamed pieces) until a segment holds a commit at or after
+// the backup's stop LSN, reading at most `max_segments`. Segments older than the one that holds
+// the commit are not read (damage there is `pg check`'s and a restore's to find).
+struct ArchivedCommit {
+  std::optional<WalXactEnd> commit;  // none: `note` says why
+  std::string segment;               // the archived segment holding it
+  uint64_t segments_read = 0;
+  std::string note;
+};
+ArchivedCommit newest_archived_commit(Repository& repo, const Snapshot& backup, unsigned max_segments = 64);
 
 }  // namespace arca::ops

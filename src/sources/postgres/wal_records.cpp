@@ -133,6 +133,9 @@ class SegmentReader {
                   "the input (" + std::to_string(seg_.size()) + " bytes) is shorter than a WAL segment's header"};
     }
     const uint8_t* h = seg_.data();
+    bool zeros = true;
+    for (size_t i = 0; i < kLongPageHeader; i++) zeros = zeros && h[i] == 0;
+    if (zeros) return Stop{WalSegmentScan::End::Zeros, ""};  // allocated, never written
     const uint16_t magic = le16(h);
     bool known = false;
     for (uint16_t m : kPageMagics) known = known || m == magic;
