@@ -35,7 +35,7 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 void print_summary(const drill::DrillResult& r) {
-  std::cout << "drill " << r.name << " (" << r.id.substr(0, 12) << "): " << (r.passed() ? "PASSED" : "FAILED") << " in "
+  std::cout << "drill " << r.name << " (" << r.id.substr(0, 12) << "): " << r.verdict() << " in "
             << human_duration(r.finished_at - r.started_at) << "\n";
   for (const auto& c : r.components) {
     std::cout << "  " << c.name << " (" << drill::to_string(c.kind) << "): "
@@ -138,7 +138,7 @@ void register_drill_list(CLI::App& drill, GlobalOptions& g) {
     }
     for (const auto& r : records) {
       std::cout << r.id.substr(0, 12) << "  " << rfc3339_utc(r.started_at) << "  " << r.name << "  "
-                << (r.passed() ? "PASSED" : "FAILED") << "  " << r.components.size()
+                << r.verdict() << "  " << r.components.size()
                 << (r.components.size() == 1 ? " component, " : " components, ")
                 << human_duration(r.finished_at - r.started_at) << "\n";
     }

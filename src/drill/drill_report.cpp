@@ -168,7 +168,7 @@ DrillResult drill_result_from_json(const json& j) {
 
 std::string to_markdown(const DrillResult& r) {
   std::ostringstream o;
-  o << "# Drill " << md_cell(r.name) << ": " << (r.passed() ? "PASSED" : "FAILED") << "\n\n";
+  o << "# Drill " << md_cell(r.name) << ": " << r.verdict() << "\n\n";
   o << "- id `" << r.id.substr(0, 12) << "`, host " << md_cell(r.host) << "\n";
   o << "- started " << rfc3339_utc(r.started_at) << ", took " << span(r.finished_at - r.started_at) << "\n";
   o << "- incident time " << rfc3339_utc(r.incident_time, true)
@@ -225,7 +225,7 @@ std::string to_html(const DrillResult& r) {
     << ".locate{background:#5b6f8a}.restore{background:#1f6fb2}.start{background:#7d4fb2}.validate{background:#2e8b57}"
     << ".catch-up{background:#a0652a}.promote{background:#c0392b}.failed{background:#b00020}"
     << "</style></head><body>\n";
-  o << "<h1>Drill " << html_escape(r.name) << ": <span class=\"" << (r.passed() ? "ok\">PASSED" : "bad\">FAILED")
+  o << "<h1>Drill " << html_escape(r.name) << ": <span class=\"" << (r.passed() ? "ok" : "bad") << "\">" << r.verdict()
     << "</span></h1>\n<p>Started " << rfc3339_utc(r.started_at) << " on " << html_escape(r.host) << ", took "
     << span(r.finished_at - r.started_at) << ". Incident time " << rfc3339_utc(r.incident_time, true)
     << (r.incident_given ? " (given)" : " (the drill's start)") << ". Id <code>" << r.id.substr(0, 12)

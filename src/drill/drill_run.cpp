@@ -38,6 +38,17 @@ int DrillResult::exit_code() const {
   return passed() ? kExitOk : kExitObjective;
 }
 
+const char* DrillResult::verdict() const {
+  switch (exit_code()) {
+    case kExitOk:
+      return "PASSED";
+    case kExitObjective:
+      return "OBJECTIVE MISSED";
+    default:
+      return "FAILED";
+  }
+}
+
 namespace {
 
 // RTO and RPO against the objectives, once the component's work ended.

@@ -61,6 +61,8 @@ struct DrillResult {
   // 0 passed; 12 a component could not be restored or a validator failed; 17 (kExitObjective)
   // everything restored and validated but an objective was missed.
   int exit_code() const;
+  // The same in words: "PASSED", "FAILED" (12), "OBJECTIVE MISSED" (17).
+  const char* verdict() const;
 };
 
 struct DrillEnvironment {

@@ -210,5 +210,24 @@ TEST(DrillReport, HtmlIsEscapedAndSelfContained) {
   EXPECT_TRUE(has(plain, "<td class=\"bad\">FAILED</td>")) << plain;
 }
 
+// Restored and validated, but an objective missed: the heading says so instead of FAILED (exit 17).
+TEST(DrillReport, VerdictTellsAMissedObjectiveFromAFailure) {
+  DrillResult r;
+  r.name = "n";
+  ComponentResult c;
+  c.name = "db";
+  c.snapshot_id = std::string(64, 'a');
+  c.rto_ok = false;
+  r.components = {c};
+  EXPECT_EQ(r.exit_code(), 17);
+  EXPECT_STREQ(r.verdict(), "OBJECTIVE MISSED");
+  EXPECT_TRUE(has(to_markdown(r), "# Drill n: OBJECTIVE MISSED")) << to_markdown(r);
+  r.components[0].error = "no recovery point";
+  EXPECT_STREQ(r.verdict(), "FAILED");
+  r.components[0].error.clear();
+  r.components[0].rto_ok = true;
+  EXPECT_STREQ(r.verdict(), "PASSED");
+}
+
 }  // namespace
 }  // namespace arca::drill
