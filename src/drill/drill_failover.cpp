@@ -276,7 +276,10 @@ void postgres_failover_component(const ComponentRun& run, ComponentResult& r, Jo
     promoted = ops::pg_promote(preq, ctx);
   }
   std::string detail = "in " + secs(promoted.promote_s) + "; last replayed WAL " +
-                       (promoted.after.replay_lsn.empty() ? "unknown" : promoted.after.replay_lsn);
+                       (promoted.after.replay_lsn.empty() ? "unknown" : promoted.after.replay_lsn) +
+                       ", last commit replayed " +
+                       (promoted.after.last_commit_time.empty() ? "none (RPO from the base backup's end)"
+                                                                : promoted.after.last_commit_time);
   // A scratch server archives nothing on purpose; a target's operator must hear that it does not.
   if (t.given)
     for (const auto& w : promoted.warnings) detail += "; " + w;
