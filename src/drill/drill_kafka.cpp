@@ -314,10 +314,12 @@ void check_partition(const std::string& topic, int pn, const KafkaPartitionArchi
                      ComponentResult& r) {
   const std::string name = tp_name(topic, pn), p = std::to_string(pn);
   uint64_t replayed = 0;
-  std::string where = map["target"].get<std::string>();
+  // Where the partition went: its runs name the target partition; an empty one names none and
+  // keeps its number.
+  std::string where = tp_name(map["target"].get<std::string>(), pn);
   if (map["partitions"].contains(p)) {
     for (const auto& run : map["partitions"][p]) replayed += run[2].get<uint64_t>();
-    where = tp_name(where, map["partitions"][p][0][3].get<int>());
+    where = tp_name(map["target"].get<std::string>(), map["partitions"][p][0][3].get<int>());
   }
   r.checks.push_back(
       {"records " + name, replayed == arc.records, false,
