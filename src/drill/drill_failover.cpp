@@ -112,9 +112,8 @@ std::string catch_up(const ComponentRun& run, Repository& repo, const Snapshot& 
     segment_size = pg_number(PQgetvalue(q.get(), 0, 0), "wal_segment_size");
     retry_s = std::strtod(PQgetvalue(q.get(), 0, 1), nullptr);
   }
-  const NewestSegment newest =
-      newest_archived_segment(repo, pg_number(snapshot_meta(base, "system_id"), "the base backup's system id"),
-                              segment_size);
+  const NewestSegment newest = newest_archived_segment(
+      repo, pg_number(snapshot_meta(base, "system_id"), "the base backup's system id"), segment_size);
   const int64_t timeout = run.component.catch_up_timeout_s;
   const double began = clock_now_s(), deadline = began + double(timeout);
   double moved_at = began;
@@ -131,8 +130,8 @@ std::string catch_up(const ComponentRun& run, Repository& repo, const Snapshot& 
         throw Error(ErrorKind::Generic, "catch-up: the standby on " + sb.data_dir +
                                             " left recovery before the drill promoted it (a trigger file or another "
                                             "pg_ctl promote?): the failover cannot be measured");
-      const std::string why = caught_up({now.replay, now.waiting_for_wal, clock_now_s() - moved_at}, newest.segno,
-                                        segment_size, retry_s);
+      const std::string why =
+          caught_up({now.replay, now.waiting_for_wal, clock_now_s() - moved_at}, newest.segno, segment_size, retry_s);
       if (!why.empty())
         return "replayed to " + format_lsn(now.replay) +
                (newest.segno ? ", through the archive's newest segment " + newest.name : "") + " (" + why + "), in " +

@@ -41,9 +41,9 @@ const ComponentSpec* DrillSpec::component(const std::string& name) const {
 namespace {
 
 const ConfigReader::Keys kTopKeys{"drill", "incident-time", "scratch", "components"};
-const ConfigReader::Keys kComponentKeys{"kind",       "source",     "host",       "paths",    "snapshot",
-                                        "recover-to", "failover",   "directory",  "target",   "production",
-                                        "topics",     "groups",     "objectives", "depends-on", "validate"};
+const ConfigReader::Keys kComponentKeys{"kind",       "source",   "host",       "paths",      "snapshot",
+                                        "recover-to", "failover", "directory",  "target",     "production",
+                                        "topics",     "groups",   "objectives", "depends-on", "validate"};
 const ConfigReader::Keys kFailoverKeys{"catch-up-timeout"};
 const ConfigReader::Keys kKafkaTargetKeys{"brokers", "topic-prefix", "group-prefix"};
 const ConfigReader::Keys kPostgresTargetKeys{"data-dir", "port"};
