@@ -62,8 +62,8 @@ Assessment assess(const DrillSpec& spec, Repository& repo, double now) {
       if (!t) t = parse_time(s.time);
       if (t) {
         a.age_s = now - *t;
-        a.newest_data_time = rfc3339_utc(*t);
-        a.age_basis = basis + " at " + a.newest_data_time + (detail.empty() ? "" : " (" + detail + ")");
+        a.newest_data_time = rfc3339_utc(*t, true);
+        a.age_basis = basis + " at " + a.newest_data_time + (detail.empty() ? "" : ", " + detail);
       }
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Cancelled) throw;
@@ -72,9 +72,8 @@ Assessment assess(const DrillSpec& spec, Repository& repo, double now) {
     if (a.objectives.rpo_s && a.age_s) {
       a.rpo_ok = *a.age_s <= double(*a.objectives.rpo_s);
       if (!*a.rpo_ok)
-        a.problems.push_back("the newest point is " + seconds_text(*a.age_s) + " old (" + a.age_basis +
-                             "), over the RPO objective of " +
-                             seconds_text(double(*a.objectives.rpo_s)));
+        a.problems.push_back("the newest point is " + seconds_text(*a.age_s) + " old, over the RPO objective of " +
+                             seconds_text(double(*a.objectives.rpo_s)) + " (from the " + a.age_basis + ")");
     }
     // The newest drill of this component's name (the records keep no drill file: the name ties them).
     for (auto it = drills.rbegin(); it != drills.rend(); ++it) {
