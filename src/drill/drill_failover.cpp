@@ -215,27 +215,13 @@ void postgres_failover_component(const ComponentRun& run, ComponentResult& r, Jo
   } scratch;
   if (!t.given) scratch.path = make_scratch(scratch_parent(run.spec), run.spec.name, c.name);
 
-  ops::PgRestoreRequest req;
-  req.options.target_dir = t.given ? t.data_dir : scratch.path + "/data";
+  ops::PgRestoreRequest req = pg_restore_request(run, t.given ? t.data_dir : scratch.path + "/data");
   if (!t.given) req.options.tablespace_map_all = scratch.path + "/tablespaces";  // never where the primary has them
-  req.options.source_name = c.source;
   req.options.standby = true;  // standby.signal, no recovery target, hot standby
-  req.options.owner = run.env.pg_owner;
-  req.options.archive_off = true;  // a drill's copy never archives WAL (into the source's archive)
-  if (c.snapshot != "latest") req.options.snapshot = c.snapshot;
   req.start = t.given;  // a target starts as `pg restore --standby --start` does; scratch below
   req.port = t.port;
   std::unique_ptr<Repository> repo;
-  Snapshot base;
-  {
-    PhaseTimer timer(r, run.drill_start, "locate");
-    repo = run.env.open_repository();
-    if (auto why = unknown_source(repo->list_snapshots(), "postgres", c.source); !why.empty())
-      throw Error(ErrorKind::NotFound, why);
-    base = ops::choose_pg_restore_point(*repo, req);
-    fill_point(r, base);
-    req.options.restore_command = run.env.wal_fetch_command(snapshot_meta(base, "system_id"));
-  }
+  const Snapshot base = locate_pg_base(run, r, req, true, repo);
 
   std::optional<PgServer> server;  // scratch only; stopped before the scratch directory goes
   Standby sb;

@@ -97,33 +97,42 @@ void redis_target_component(const ComponentRun& run, ComponentResult& r, JobCont
   r.newest_data = parse_time(s.time);
 }
 
+ops::PgRestoreRequest pg_restore_request(const ComponentRun& run, const std::string& data_dir) {
+  const ComponentSpec& c = run.component;
+  ops::PgRestoreRequest req;
+  req.options.target_dir = data_dir;
+  req.options.source_name = c.source;
+  req.options.owner = run.env.pg_owner;
+  req.options.archive_off = true;  // a drill's copy never archives WAL (into the source's archive)
+  if (c.snapshot != "latest") req.options.snapshot = c.snapshot;
+  return req;
+}
+
+Snapshot locate_pg_base(const ComponentRun& run, ComponentResult& r, ops::PgRestoreRequest& req, bool wal,
+                        std::unique_ptr<Repository>& repo) {
+  PhaseTimer timer(r, run.drill_start, "locate");
+  repo = run.env.open_repository();
+  if (auto why = unknown_source(repo->list_snapshots(), "postgres", run.component.source); !why.empty())
+    throw Error(ErrorKind::NotFound, why);
+  Snapshot base = ops::choose_pg_restore_point(*repo, req);
+  fill_point(r, base);
+  if (wal) req.options.restore_command = run.env.wal_fetch_command(snapshot_meta(base, "system_id"));
+  return base;
+}
+
 void postgres_target_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx) {
   const ComponentSpec& c = run.component;
   const Target& t = c.target;
   // Checked again here (check_targets ran before the drill): never over data, production or not.
   if (auto why = target_problem(t.data_dir); !why.empty())
     throw Error(ErrorKind::Refused, "data directory " + t.data_dir + " " + why);
-  ops::PgRestoreRequest req;
-  req.options.target_dir = t.data_dir;
-  req.options.source_name = c.source;
+  ops::PgRestoreRequest req = pg_restore_request(run, t.data_dir);
   req.options.target = pg_recovery_target(run);
-  req.options.owner = run.env.pg_owner;
-  req.options.archive_off = true;  // a drill's copy never archives WAL (into the source's archive)
-  if (c.snapshot != "latest") req.options.snapshot = c.snapshot;
   req.start = true;
   req.port = t.port;
   std::unique_ptr<Repository> repo;
-  Snapshot base;
-  {
-    PhaseTimer timer(r, run.drill_start, "locate");
-    repo = run.env.open_repository();
-    if (auto why = unknown_source(repo->list_snapshots(), "postgres", c.source); !why.empty())
-      throw Error(ErrorKind::NotFound, why);
-    base = ops::choose_pg_restore_point(*repo, req);
-    fill_point(r, base);
-    if (req.options.target.kind != RecoveryTarget::Kind::Immediate)
-      req.options.restore_command = run.env.wal_fetch_command(snapshot_meta(base, "system_id"));
-  }
+  const Snapshot base =
+      locate_pg_base(run, r, req, req.options.target.kind != RecoveryTarget::Kind::Immediate, repo);
   const double began = clock_now_s() - run.drill_start;
   ops::PgRestoreOpResult res = ops::pg_restore(*repo, base, req, ctx);
   r.phases.push_back({"restore", began, began + res.restore.restore_s});

@@ -4,6 +4,7 @@
 // Internal to src/drill.
 #pragma once
 #include "drill/drill_components.h"
+#include "ops/pg_restore.h"
 
 namespace arca::drill {
 
@@ -15,6 +16,15 @@ void redis_target_component(const ComponentRun& run, ComponentResult& r, JobCont
 // `target.port` and leaves it running, promoted; the SQL checks run over its socket as libpq's
 // default user (PGUSER).
 void postgres_target_component(const ComponentRun& run, ComponentResult& r, JobContext& ctx);
+
+// A PostgreSQL component restored with ops::pg_restore (an explicit target, a failover standby):
+// the request every such restore shares (the source, the owner, never archiving into the source's
+// archive, a fixed `snapshot:`), restoring into `data_dir`.
+ops::PgRestoreRequest pg_restore_request(const ComponentRun& run, const std::string& data_dir);
+// Its locate phase: the repository opened into `repo`, the source checked, the base backup chosen
+// for `req`, and — when WAL is replayed (`wal`) — the restore_command that fetches it.
+Snapshot locate_pg_base(const ComponentRun& run, ComponentResult& r, ops::PgRestoreRequest& req, bool wal,
+                        std::unique_ptr<Repository>& repo);
 
 // The component's SQL checks against a running server (`conninfo` with each check's database),
 // one CheckResult each: a query that fails is a failed check, not an error of the component.
