@@ -201,9 +201,9 @@ namespace {
 // Where a restore of a base backup can get to in the archive: pg check's path from its end.
 struct WalPath {
   uint64_t system_id = 0, segment_size = 0;
-  Lsn from = 0;                // the backup's stop LSN
+  Lsn from = 0;  // the backup's stop LSN
   uint32_t backup_timeline = 0, end_timeline = 0;
-  uint64_t end_segment = 0;    // the newest segment reachable without a gap
+  uint64_t end_segment = 0;  // the newest segment reachable without a gap
   std::map<uint32_t, TimelineCoverage> timelines;
 };
 

@@ -32,7 +32,9 @@ constexpr uint8_t kImageCompressedPg14 = 0x02, kImageCompressedPg15 = 0x04 | 0x0
 constexpr size_t kRelLocator = 12;  // RelFileNode / RelFileLocator: three OIDs
 
 uint16_t le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint32_t le32(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
 uint64_t le64(const uint8_t* p) { return uint64_t(le32(p)) | uint64_t(le32(p + 4)) << 32; }
 Lsn max_align(Lsn v) { return (v + 7) & ~Lsn(7); }
 bool power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
@@ -209,8 +211,8 @@ class SegmentReader {
       why = "unknown flags " + std::to_string(info);
     else if (bool(info & kLongHeader) != segment_start)
       why = segment_start ? "a segment's first page has no long header" : "a long header inside a segment";
-    else if (segment_start && (le64(p + 24) != out_.system_id || le32(p + 32) != out_.segment_size ||
-                               le32(p + 36) != page_))
+    else if (segment_start &&
+             (le64(p + 24) != out_.system_id || le32(p + 32) != out_.segment_size || le32(p + 36) != page_))
       why = "the next segment belongs to another cluster or has other sizes";
     if (why.empty()) return std::nullopt;
     // A page that is not this WAL's: valid WAL ends before it.
@@ -242,9 +244,9 @@ class SegmentReader {
       return s;
     }
     if (!(info & kFirstIsContRecord) || rem != remaining)
-      return Stop{WalSegmentScan::End::Invalid, "page at " + hex_lsn(pos) + " does not continue the record before it (" +
-                                                    std::to_string(rem) + " bytes, expected " +
-                                                    std::to_string(remaining) + ")"};
+      return Stop{WalSegmentScan::End::Invalid, "page at " + hex_lsn(pos) +
+                                                    " does not continue the record before it (" + std::to_string(rem) +
+                                                    " bytes, expected " + std::to_string(remaining) + ")"};
     pos += hdr;
     return std::nullopt;
   }
@@ -257,7 +259,8 @@ class SegmentReader {
       const uint32_t remaining = tot - uint32_t(rec.size());
       if (pos % page_ == 0) {
         if (pos >= out_.start + 2 * uint64_t(out_.segment_size))
-          return Stop{WalSegmentScan::End::NextSegment, "record at " + hex_lsn(at) + " continues beyond the next segment"};
+          return Stop{WalSegmentScan::End::NextSegment,
+                      "record at " + hex_lsn(at) + " continues beyond the next segment"};
         if (auto s = continuation_page(pos, remaining)) return s;
       }
       size_t avail = 0;
@@ -386,12 +389,18 @@ WalSegmentScan scan_wal_segment(ByteView segment, ByteView next) {
 
 std::string to_string(WalSegmentScan::End e) {
   switch (e) {
-    case WalSegmentScan::End::Zeros: return "zeros";
-    case WalSegmentScan::End::Switch: return "switch";
-    case WalSegmentScan::End::SegmentEnd: return "segment end";
-    case WalSegmentScan::End::NextSegment: return "continues in the next segment";
-    case WalSegmentScan::End::Truncated: return "truncated";
-    case WalSegmentScan::End::Invalid: return "invalid";
+    case WalSegmentScan::End::Zeros:
+      return "zeros";
+    case WalSegmentScan::End::Switch:
+      return "switch";
+    case WalSegmentScan::End::SegmentEnd:
+      return "segment end";
+    case WalSegmentScan::End::NextSegment:
+      return "continues in the next segment";
+    case WalSegmentScan::End::Truncated:
+      return "truncated";
+    case WalSegmentScan::End::Invalid:
+      return "invalid";
   }
   return "?";
 }

@@ -46,11 +46,11 @@ struct WalSegmentScan {
   // From the segment's long page header (all 0 when it is not a WAL segment).
   uint64_t system_id = 0;
   uint32_t timeline = 0, segment_size = 0, page_size = 0;
-  uint16_t page_magic = 0;  // XLOG_PAGE_MAGIC: the PostgreSQL version that wrote it
-  Lsn start = 0;            // LSN of the segment's first byte
-  uint64_t records = 0;     // valid records that start in this segment
+  uint16_t page_magic = 0;                       // XLOG_PAGE_MAGIC: the PostgreSQL version that wrote it
+  Lsn start = 0;                                 // LSN of the segment's first byte
+  uint64_t records = 0;                          // valid records that start in this segment
   std::optional<Lsn> first_record, last_record;  // LSNs of the first and last of them
-  Lsn end_lsn = 0;  // the end of the last valid record (0: none)
+  Lsn end_lsn = 0;                               // the end of the last valid record (0: none)
   std::optional<WalXactEnd> newest_commit, newest_abort;
 };
 
