@@ -177,6 +177,8 @@ void print_assessment(const drill::Assessment& a) {
     if (c.last_drill_rto_s) std::cout << "; last drill RTO " << human_duration(*c.last_drill_rto_s);
     if (c.objectives.rto_s) std::cout << " (RTO objective " << human_duration(double(*c.objectives.rto_s)) << ")";
     std::cout << "\n";
+    // A missed RPO names its basis in the problem already.
+    if (!c.age_basis.empty() && c.rpo_ok != false) std::cout << "      age from the " << c.age_basis << "\n";
     for (const auto& p : c.problems) std::cout << "      " << p << "\n";
   }
 }

@@ -46,7 +46,8 @@ std::optional<double> postgres_newest_data(Repository& repo, const Snapshot& s, 
 Assessment assess(const DrillSpec& spec, Repository& repo, double now) {
   Assessment out;
   out.now = now;
-  const std::vector<DrillResult> drills = list_drill_records(repo);
+  size_t unreadable = 0;
+  const std::vector<DrillResult> drills = list_drill_records(repo, &unreadable);
   for (const auto& c : spec.components) {
     ComponentAssessment a;
     a.name = c.name;
@@ -75,8 +76,10 @@ Assessment assess(const DrillSpec& spec, Repository& repo, double now) {
         a.problems.push_back("the newest point is " + seconds_text(*a.age_s) + " old, over the RPO objective of " +
                              seconds_text(double(*a.objectives.rpo_s)) + " (from the " + a.age_basis + ")");
     }
-    // The newest drill of this component's name (the records keep no drill file: the name ties them).
+    // The newest drill of this drill file (by its name) that restored this component: another
+    // drill's component of the same name (a smoke test) proves nothing about this one.
     for (auto it = drills.rbegin(); it != drills.rend(); ++it) {
+      if (it->name != spec.name) continue;
       const ComponentResult* found = nullptr;
       for (const auto& r : it->components)
         if (r.name == c.name && r.kind == c.kind) found = &r;
@@ -87,8 +90,15 @@ Assessment assess(const DrillSpec& spec, Repository& repo, double now) {
       if (found->validated()) a.last_drill_rto_s = found->rto_s;
       break;
     }
+    // An unreadable record may be the newest drill, and a failed one: judging from an older
+    // record could turn a recorded failure into GO.
+    if (unreadable)
+      a.problems.push_back(std::to_string(unreadable) + " drill record" + (unreadable == 1 ? "" : "s") +
+                           " could not be read, and the newest drill may be among them: 'arca check "
+                           "--read-data' finds the damage");
     if (a.last_drill_id.empty())
-      a.problems.push_back("never drilled: no recorded drill restored a component named '" + c.name + "'");
+      a.problems.push_back("never drilled: no recorded drill " + spec.name + " restored a component named '" +
+                           c.name + "'");
     else if (!a.last_drill_validated)
       a.problems.push_back("the last drill (" + a.last_drill_time + ") did not restore and validate it");
     if (a.objectives.rto_s && a.last_drill_rto_s) {

@@ -17,7 +17,7 @@ void save_drill_record(Repository& repo, const DrillResult& r) {
     throw Error(ErrorKind::Refused, "a drill record " + r.id + " already exists");
 }
 
-std::vector<DrillResult> list_drill_records(const Repository& repo) {
+std::vector<DrillResult> list_drill_records(const Repository& repo, size_t* unreadable) {
   std::vector<std::string> found;
   repo.backend().list(names::kDrillsPrefix, [&](const ObjectInfo& o) {
     if (names::parse_drill_record(o.name)) found.push_back(o.name);
@@ -29,8 +29,10 @@ std::vector<DrillResult> list_drill_records(const Repository& repo) {
       out.push_back(drill_result_from_json(nlohmann::json::parse(b.begin(), b.end())));
     } catch (const Error& e) {
       repo.warning("drill record skipped: " + std::string(e.what()) + " ('arca check --read-data' checks every record)");
+      if (unreadable) ++*unreadable;
     } catch (const nlohmann::json::exception& e) {
       repo.warning("drill record " + name + " skipped: not JSON (" + e.what() + ")");
+      if (unreadable) ++*unreadable;
     }
   }
   std::sort(out.begin(), out.end(), [](const DrillResult& a, const DrillResult& b) { return a.started_at < b.started_at; });

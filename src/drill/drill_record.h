@@ -13,8 +13,8 @@ namespace arca::drill {
 // Stores the record (named by the result's id, which must be 64 hex digits).
 void save_drill_record(Repository& repo, const DrillResult& r);
 // Every record, oldest first; a record that cannot be read is skipped with a warning through
-// the repository's warning handler.
-std::vector<DrillResult> list_drill_records(const Repository& repo);
+// the repository's warning handler, and counted in `unreadable` when given.
+std::vector<DrillResult> list_drill_records(const Repository& repo, size_t* unreadable = nullptr);
 // The record an id or unique prefix names; Error(NotFound) or Error(Usage) for an ambiguous prefix.
 DrillResult load_drill_record(const Repository& repo, const std::string& ref);
 

@@ -120,7 +120,7 @@ sed 's/rpo: 5m/rpo: 1s/; s/app-config:/new-config:/' "$T/pitr.yaml" > "$T/assess
 expect_exit 17 D_assess "$T/assess-bad.yaml"
 grep -q "NO-GO orders-db" "$T/.stdout" || { cat "$T/.stdout"; fail "dr assess: the RPO miss is not NO-GO"; }
 grep -q "over the RPO objective of 1 s" "$T/.stdout" || { cat "$T/.stdout"; fail "dr assess: no reason for the RPO miss"; }
-grep -q "never drilled: no recorded drill restored a component named 'new-config'" "$T/.stdout" || { cat "$T/.stdout"; fail "dr assess: a never-drilled component"; }
+grep -q "never drilled: no recorded drill e2e-pitr restored a component named 'new-config'" "$T/.stdout" || { cat "$T/.stdout"; fail "dr assess: a never-drilled component"; }
 
 step "corruption scenario: restore to just before the DELETE, the rows are back"
 cat > "$T/undelete.yaml" <<YAML
