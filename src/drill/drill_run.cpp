@@ -61,6 +61,10 @@ void judge(ComponentResult& r, double incident) {
 
 }  // namespace
 
+// Components restored at once, at most: each has its own thread, repository handle (a key
+// derivation) and scratch server; more would only compete for the same cores and disk.
+constexpr size_t kMaxParallelComponents = 8;
+
 DrillResult run_drill(const DrillSpec& spec, const DrillEnvironment& env) {
   DrillResult out;
   out.id = random_id().hex();
@@ -121,6 +125,7 @@ DrillResult run_drill(const DrillSpec& spec, const DrillEnvironment& env) {
     while (done.size() < spec.components.size()) {
       for (const auto& c : spec.components) {
         if (started.count(c.name)) continue;
+        if (started.size() - done.size() >= kMaxParallelComponents) break;
         bool ready = true;
         for (const auto& dep : c.depends_on) ready = ready && done.count(dep);
         if (!ready) continue;
@@ -132,7 +137,10 @@ DrillResult run_drill(const DrillSpec& spec, const DrillEnvironment& env) {
     }
   }
   for (auto& w : workers) w.join();
-  if (cancelled) throw Error(ErrorKind::Cancelled, "drill " + spec.name + " cancelled");
+  // Also when the cancel came after every component's last cancellable step (a validation that
+  // ran to its end): the operator asked to stop, so the drill is not reported or recorded.
+  if (cancelled || (env.ctx && env.ctx->cancel.cancelled()))
+    throw Error(ErrorKind::Cancelled, "drill " + spec.name + " cancelled");
   for (const auto& c : spec.components) out.components.push_back(done.at(c.name));
   out.finished_at = clock_now_s();
   return out;

@@ -45,6 +45,10 @@ const ConfigReader::Keys kComponentKeys{"kind",       "source",   "host",       
                                         "recover-to", "failover", "directory",  "target",     "production",
                                         "topics",     "groups",   "objectives", "depends-on", "validate"};
 const ConfigReader::Keys kFailoverKeys{"catch-up-timeout"};
+// A drill is one measured recovery of related systems; thousands of components are a mistake
+// (or a generated file gone wrong), and each costs a thread and a scratch server when it runs.
+constexpr size_t kMaxComponents = 500;
+
 const ConfigReader::Keys kKafkaTargetKeys{"brokers", "topic-prefix", "group-prefix"};
 const ConfigReader::Keys kPostgresTargetKeys{"data-dir", "port"};
 const ConfigReader::Keys kRedisTargetKeys{"url", "password-file", "password-env"};
@@ -120,6 +124,12 @@ class Parser {
     if (r_.text(root, "scratch", "", d.scratch_dir) && !std::filesystem::path(d.scratch_dir).is_absolute())
       r_.error(root["scratch"], "scratch", "must be an absolute path (scratch servers run in other directories)");
     if (!r_.require(root, "components", "", "at least one component to restore")) return;
+    if (root["components"].IsMap() && root["components"].size() > kMaxComponents) {
+      r_.error(root["components"], "components",
+               std::to_string(root["components"].size()) + " components: a drill restores at most " +
+                   std::to_string(kMaxComponents) + " (split it into several drill files)");
+      return;
+    }
     for (const auto& e : r_.named_map(root["components"], "components")) {
       ComponentSpec c;
       c.name = e.name;
@@ -238,7 +248,13 @@ class Parser {
       if (has_prefix && !is_topic_part(t.topic_prefix))
         r_.error(n["topic-prefix"], p + ".topic-prefix",
                  "'" + t.topic_prefix + "' has characters Kafka refuses in topic names (letters, digits, . _ - only)");
-      if (!r_.text(n, "group-prefix", p, t.group_prefix)) t.group_prefix = t.topic_prefix;
+      const bool has_group_prefix = r_.text(n, "group-prefix", p, t.group_prefix);
+      if (!has_group_prefix) t.group_prefix = t.topic_prefix;
+      if (!t.topic_prefix.empty() && t.group_prefix.empty() && !c.production)
+        r_.error(n["group-prefix"], p + ".group-prefix",
+                 "empty: the drill would commit translated offsets under the archived consumer groups' own names, "
+                 "which production consumers use. Give a group-prefix (or leave it out: the topic-prefix is used), "
+                 "or production: true in the component if that is meant");
       if (t.topic_prefix.empty() && !c.production)
         r_.error(has_prefix ? n["topic-prefix"] : n, p + (has_prefix ? ".topic-prefix" : ""),
                  "no topic-prefix: the drill would replay into the archived topics themselves and commit their "

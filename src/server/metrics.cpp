@@ -2,6 +2,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 
 #include "server/exposition.h"
 #include "server/status.h"
@@ -130,10 +131,12 @@ void verification_metrics(Exposition& e, const ServerConfig& config, Catalog& ca
   }
 }
 
-// Per component of each drill (docs/drills.md): the newest run's measured RTO and RPO, each
-// objective met or not, and when the component last passed; per configured source, when a drill
-// last restored it successfully (0: never), for the 92-day alert.
-void drill_metrics(Exposition& e, const ServerStatus& st, Catalog& catalog) {
+// Per component of each drill plan's drill (docs/drills.md): the newest run's measured RTO and
+// RPO, each objective met or not, and when the component last passed; per configured source, when
+// a drill last restored it successfully (0: never), for the 92-day alert. Only the drills the
+// configuration runs: a failed ad-hoc CLI drill found in a repository would otherwise keep an
+// alert firing that nothing can clear (its results stay in /api/v1/drills).
+void drill_metrics(Exposition& e, const ServerConfig& config, const ServerStatus& st, Catalog& catalog) {
   e.family("arca_drill_last_run_timestamp_seconds", "gauge", "When the newest drill of the component started (unix seconds).");
   e.family("arca_drill_rto_seconds", "gauge", "Measured RTO of the component in its newest drill: drill start to validated service.");
   e.family("arca_drill_rpo_seconds", "gauge",
@@ -147,9 +150,18 @@ void drill_metrics(Exposition& e, const ServerStatus& st, Catalog& catalog) {
   auto labels = [](const DrillResultRecord& d) {
     return Labels{{"drill", d.drill}, {"component", d.component}, {"kind", d.kind}, {"source", d.source}};
   };
+  std::set<std::string> planned;
+  for (const auto& p : config.plans)
+    if (p.kind == JobKind::Drill && p.drill) planned.insert(p.drill->name);
   std::map<std::pair<std::string, std::string>, double> passed_at;
-  for (const auto& d : catalog.last_passed_drill_results()) passed_at[{d.drill, d.component}] = d.time;
+  std::map<std::string, double> source_passed_at;
+  for (const auto& d : catalog.last_passed_drill_results()) {
+    if (!planned.count(d.drill)) continue;
+    passed_at[{d.drill, d.component}] = d.time;
+    source_passed_at[d.source] = std::max(source_passed_at[d.source], d.time);
+  }
   for (const auto& d : catalog.last_drill_results()) {
+    if (!planned.count(d.drill)) continue;
     Labels l = labels(d);
     e.sample("arca_drill_last_run_timestamp_seconds", l, d.time);
     e.sample("arca_drill_rto_seconds", l, d.rto_s);
@@ -164,9 +176,11 @@ void drill_metrics(Exposition& e, const ServerStatus& st, Catalog& catalog) {
     if (auto it = passed_at.find({d.drill, d.component}); it != passed_at.end())
       e.sample("arca_drill_last_success_timestamp_seconds", l, it->second);
   }
-  for (const auto& c : st.components)
+  for (const auto& c : st.components) {
+    auto it = source_passed_at.find(c.source);
     e.sample("arca_source_last_drill_success_timestamp_seconds", {{"source", c.source}, {"kind", c.kind}},
-             c.last_passed_drill ? c.last_passed_drill->time : 0);
+             it != source_passed_at.end() ? it->second : 0);
+  }
 }
 
 void stream_metrics(Exposition& e, const ServerStatus& st) {
@@ -273,7 +287,7 @@ std::string render_metrics(const ServerConfig& config, Catalog& catalog, const s
   plan_metrics(e, plans);
   source_metrics(e, st);
   verification_metrics(e, config, catalog);
-  drill_metrics(e, st, catalog);
+  drill_metrics(e, config, st, catalog);
   stream_metrics(e, st);
   repository_metrics(e, st);
   return e.text() + job_metrics.render();

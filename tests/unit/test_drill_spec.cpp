@@ -393,6 +393,25 @@ TEST(DrillTargetSpec, AKafkaTargetWithoutATopicPrefixNeedsProductionTrue) {
   EXPECT_EQ(d.components[0].target.group_prefix, "");
 }
 
+TEST(DrillSpec, TooManyComponentsAreRefusedAtOnce) {
+  std::string many;
+  for (int i = 0; i < 501; i++) many += "  c" + std::to_string(i) + ": {kind: files, paths: [/x" + std::to_string(i) + "]}\n";
+  ConfigError e = one_error(drill_with(many));
+  EXPECT_EQ(e.field, "components");
+  EXPECT_TRUE(has(e.message, "501 components: a drill restores at most 500")) << e.message;
+}
+
+// An empty group-prefix with a topic prefix would commit under the production groups' names.
+TEST(DrillTargetSpec, AnEmptyGroupPrefixNeedsProductionTrue) {
+  ConfigError e = one_error(drill_with(
+      "  ev:\n    kind: kafka\n    source: shop\n    target: {brokers: [k1:9092], topic-prefix: d-, group-prefix: \"\"}\n"));
+  EXPECT_EQ(e.field, "components.ev.target.group-prefix");
+  EXPECT_TRUE(has(e.message, "consumer groups' own names")) << e.message;
+  DrillSpec d = parsed(drill_with("  ev:\n    kind: kafka\n    source: shop\n    production: true\n"
+                                  "    target: {brokers: [k1:9092], topic-prefix: d-, group-prefix: \"\"}\n"));
+  EXPECT_EQ(d.components[0].target.group_prefix, "");
+}
+
 TEST(DrillTargetSpec, BadKafkaTargetsAreNamed) {
   auto field_of = [](const std::string& component) { return one_error(drill_with(component)).field; };
   EXPECT_EQ(field_of("  ev: {kind: kafka, source: s, target: {topic-prefix: d-}}\n"), "components.ev.target.brokers");

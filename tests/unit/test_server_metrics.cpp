@@ -520,7 +520,24 @@ TEST(ServerMetrics, DrillResultsPerComponentAndSource) {
   };
   w.catalog->add_drill_results({rec("a", kNow - 86400, 2, true)});
   w.catalog->add_drill_results({rec("b", kNow - 600, 400, false)});
+  // An ad-hoc drill found in the repository, not one of the server's plans: it failed, and later
+  // a smoke drill of it passed; neither may raise or clear an alert of the plans.
+  DrillResultRecord smoke = rec("c", kNow - 60, 1, false);
+  smoke.drill = "smoke";
+  smoke.validated = false;
+  DrillResultRecord smoke_ok = rec("d", kNow - 30, 1, true);
+  smoke_ok.drill = "smoke";
+  smoke_ok.component = "other";
+  w.catalog->add_drill_results({smoke, smoke_ok});
+  PlanConfig plan;
+  plan.name = "nightly-drill";
+  plan.kind = JobKind::Drill;
+  auto spec = std::make_shared<drill::DrillSpec>();
+  spec->name = "nightly";
+  plan.drill = spec;
+  w.config.plans.push_back(plan);
   auto samples = parse_exposition(w.metrics());
+  EXPECT_FALSE(value(samples, "arca_drill_validated", {{"drill", "smoke"}})) << "not a drill of the server's plans";
   std::map<std::string, std::string> l{{"drill", "nightly"}, {"component", "orders"}, {"source", "db"}};
   EXPECT_EQ(value(samples, "arca_drill_last_run_timestamp_seconds", l), kNow - 600);
   EXPECT_EQ(value(samples, "arca_drill_rto_seconds", l), 42);
@@ -534,16 +551,17 @@ TEST(ServerMetrics, DrillResultsPerComponentAndSource) {
   EXPECT_EQ(value(samples, "arca_drill_objective_met", with("rto")), 1);
   EXPECT_EQ(value(samples, "arca_drill_objective_met", with("rpo")), 0);
   EXPECT_EQ(value(samples, "arca_drill_last_success_timestamp_seconds", l), kNow - 86400);
-  EXPECT_EQ(value(samples, "arca_source_last_drill_success_timestamp_seconds", {{"source", "db"}}), kNow - 86400);
+  EXPECT_EQ(value(samples, "arca_source_last_drill_success_timestamp_seconds", {{"source", "db"}}), kNow - 86400)
+      << "the plans' drills only: the smoke drill's newer success does not count";
   EXPECT_EQ(value(samples, "arca_source_last_drill_success_timestamp_seconds", {{"source", "etc"}}), 0)
       << "never drilled: 0, so that the 92-day alert fires";
   // The status page shows the same.
   auto st = w.status();
   const auto& db = w.component(st, "db");
   ASSERT_TRUE(db.last_drill);
-  EXPECT_EQ(db.last_drill->drill_id, "b");
+  EXPECT_EQ(db.last_drill->drill_id, "d") << "the status shows the newest drill of the source, whichever it is";
   ASSERT_TRUE(db.last_passed_drill);
-  EXPECT_EQ(db.last_passed_drill->drill_id, "a");
+  EXPECT_EQ(db.last_passed_drill->drill_id, "d");
   EXPECT_FALSE(w.component(st, "etc").last_drill);
 }
 
