@@ -150,15 +150,29 @@ class Parser {
                    "a standby replays all the archived WAL, past the incident-time given: a failover drill takes "
                    "the drill's start as the incident. Leave incident-time out, or run this component in a drill "
                    "of its own");
-    // Components run at once: two restoring into one directory would write over each other.
-    std::set<std::string> targets;
+    // Components run at once: two restoring into one directory, or one inside the other, would
+    // write over each other.
+    std::vector<std::pair<std::string, std::string>> targets;  // (normalised directory, component)
     for (const auto& c : d.components) {
       const bool pg = !c.target.data_dir.empty();
       const std::string& dir = pg ? c.target.data_dir : c.directory;
-      if (!dir.empty() && !targets.insert(std::filesystem::path(dir).lexically_normal().string()).second)
-        r_.error(pg ? root["components"][c.name]["target"]["data-dir"] : root["components"][c.name]["directory"],
-                 "components." + c.name + (pg ? ".target.data-dir" : ".directory"),
-                 dir + " is the directory of another component too: give each its own");
+      if (dir.empty()) continue;
+      std::string norm = std::filesystem::path(dir).lexically_normal().string();
+      while (norm.size() > 1 && norm.back() == '/') norm.pop_back();  // "/x/out/" is "/x/out"
+      auto within = [](const std::string& inner, const std::string& outer) {
+        return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                                  (outer == "/" || inner[outer.size()] == '/'));
+      };
+      for (const auto& [other, name] : targets)
+        if (within(norm, other) || within(other, norm)) {
+          r_.error(pg ? root["components"][c.name]["target"]["data-dir"] : root["components"][c.name]["directory"],
+                   "components." + c.name + (pg ? ".target.data-dir" : ".directory"),
+                   dir + (norm == other ? " is the directory of component " + name + " too"
+                                        : " and the directory of component " + name + " lie one inside the other") +
+                       ": give each its own, apart");
+          break;
+        }
+      targets.emplace_back(norm, c.name);
     }
   }
 

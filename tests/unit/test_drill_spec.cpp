@@ -288,7 +288,7 @@ TEST(DrillSpec, EmptyPathsBadLsnsEmptyNamesAndSharedDirectoriesAreRefused) {
                            "  b: {kind: files, paths: [/y], directory: /srv/./r}\n"));
   EXPECT_EQ(e.line, 4);
   EXPECT_EQ(e.field, "components.b.directory");
-  EXPECT_TRUE(has(e.message, "another component")) << e.message;
+  EXPECT_TRUE(has(e.message, "is the directory of component a too")) << e.message;
 
   // A refused component name is the only error (not also "names no component").
   e = one_error(drill_with("  \"a b\": {kind: files, paths: [/x]}\n"));
@@ -391,6 +391,22 @@ TEST(DrillTargetSpec, AKafkaTargetWithoutATopicPrefixNeedsProductionTrue) {
   EXPECT_TRUE(d.components[0].production);
   EXPECT_EQ(d.components[0].target.topic_prefix, "");
   EXPECT_EQ(d.components[0].target.group_prefix, "");
+}
+
+// Two components restore at once: one directory spelled twice, or one inside the other, is refused.
+TEST(DrillSpec, ComponentDirectoriesMayNeitherMeetNorNest) {
+  auto with_dirs = [](const std::string& a, const std::string& b) {
+    return drill_with("  a: {kind: files, paths: [/x], directory: " + a + "}\n  b: {kind: files, paths: [/y], directory: " +
+                      b + "}\n");
+  };
+  ConfigError e = one_error(with_dirs("/d/out", "/d/out/"));
+  EXPECT_EQ(e.field, "components.b.directory");
+  EXPECT_TRUE(has(e.message, "is the directory of component a too")) << e.message;
+  e = one_error(with_dirs("/d/out", "/d/out/sub"));
+  EXPECT_TRUE(has(e.message, "lie one inside the other")) << e.message;
+  e = one_error(with_dirs("/d/./out/sub", "/d/out"));
+  EXPECT_TRUE(has(e.message, "lie one inside the other")) << e.message;
+  EXPECT_TRUE(parse_drill(with_dirs("/d/out", "/d/outer"), "d.yaml").spec) << "a name that only starts alike";
 }
 
 TEST(DrillSpec, TooManyComponentsAreRefusedAtOnce) {
