@@ -30,6 +30,10 @@ Located locate(const std::string& data_directory) {
   std::string dir = std::filesystem::absolute(data_directory).lexically_normal().string();
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   struct stat st;
+  if (stat(dir.c_str(), &st) != 0)
+    throw Error(ErrorKind::NotFound, dir +
+                                         " does not exist: give the standby's data directory, the --to of 'arca pg "
+                                         "restore --standby'");
   if (stat((dir + "/PG_VERSION").c_str(), &st) != 0)
     throw Error(ErrorKind::NotFound, dir +
                                          " is not a PostgreSQL data directory (it has no PG_VERSION): give the "

@@ -54,6 +54,25 @@ echo "replayed after $(python3 -c "print(round($(date +%s.%N) - $START, 1))") s"
 if qp "$P" -c "INSERT INTO marks VALUES (99)" 2> "$T/err"; then fail "the standby accepted a write"; fi
 err_contains "read-only transaction"
 
+step "restarted with pg_ctl (no options): on its own port and socket directory, still replaying"
+SOCK=$(sed -n 5p "$T/standby/data/postmaster.pid")
+stop_restored "$T/standby/data"
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$T/standby/data" -l "$T/standby/restart.log" -w start >/dev/null \
+  || { tail -5 "$T/standby/restart.log"; fail "the standby did not start again with pg_ctl"; }
+[ "$(sed -n 4p "$T/standby/data/postmaster.pid")" = "$P" ] || fail "the restarted standby is not on port $P"
+[ "$(sed -n 5p "$T/standby/data/postmaster.pid")" = "$SOCK" ] || fail "the restarted standby's socket is not in $SOCK"
+[ "$(qp "$P" -c "SELECT pg_is_in_recovery()")" = t ] || fail "the restarted standby is not in recovery"
+q -c "INSERT INTO marks SELECT g FROM generate_series(21, 25) g"
+LAST_AT=$(q -c "SELECT extract(epoch FROM max(at)) FROM marks")
+q -c "SELECT pg_switch_wal()" >/dev/null
+wait_archived
+for i in $(seq 150); do
+  [ "$(qp "$P" -c "SELECT count(*) FROM marks")" = 25 ] && break
+  sleep 0.2
+done
+[ "$(qp "$P" -c "SELECT count(*) FROM marks")" = 25 ] || {
+  tail -5 "$T/standby/restart.log"; fail "the restarted standby did not replay the newly archived WAL within 30 s"; }
+
 step "pg promote (as root): accepts writes, reports the last commit replayed"
 a pg promote --data-dir "$T/standby/data" --timeout 30 --json > "$T/promote.json"
 python3 - "$T/promote.json" "$LAST_AT" <<'PY'
@@ -68,13 +87,15 @@ assert j["last_replayed_commit_time"].endswith("Z"), j
 assert any("archive_command" in w for w in j["warnings"]), j
 PY
 [ "$(qp "$P" -c "SELECT pg_is_in_recovery()")" = f ] || fail "promoted server still in recovery"
-qp "$P" -c "INSERT INTO marks VALUES (21)"
-[ "$(qp "$P" -c "SELECT count(*) FROM marks")" = 21 ] || fail "write on the promoted server lost"
+qp "$P" -c "INSERT INTO marks VALUES (26)"
+[ "$(qp "$P" -c "SELECT count(*) FROM marks")" = 26 ] || fail "write on the promoted server lost"
 [ ! -e "$T/standby/data/standby.signal" ] || fail "standby.signal left after promotion"
 
-step "promote errors: a primary (15), not a data directory (10), no server running (10)"
+step "promote errors: a primary (15), no directory or not a data directory (10), no server running (10)"
 expect_exit 15 a pg promote --data-dir "$T/standby/data"
 err_contains "is not a standby"
+expect_exit 10 a pg promote --data-dir "$T/nowhere"
+err_contains "does not exist"
 mkdir -p "$T/plain"
 expect_exit 10 a pg promote --data-dir "$T/plain"
 err_contains "not a PostgreSQL data directory"

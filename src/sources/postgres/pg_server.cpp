@@ -117,16 +117,67 @@ std::string PgServer::config_value(const std::string& name) const {
   return out;
 }
 
-void PgServer::make_run_dir() {
+static constexpr const char* kRunMarker = "arca-run-dir";  // names the server's data directory
+
+static std::string tmp_dir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/arca-pg-XXXXXX";
-  if (!mkdtemp(tmpl.data())) throw_errno("create a private directory in", tmpl.substr(0, tmpl.rfind('/')), errno);
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+void PgServer::make_run_dir(bool scratch) {
+  std::string parent = tmp_dir();
+  // A Unix socket path holds at most 107 bytes: "<run dir>/.s.PGSQL.<port>".
+  std::string beside = std::filesystem::path(datadir_).parent_path().string();
+  if (scratch && beside.size() + std::strlen("/arca-pg-XXXXXX/.s.PGSQL.65535") <= 107) parent = beside;
+  std::string tmpl = parent + "/arca-pg-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw_errno("create a private directory in", parent, errno);
   run_dir_ = tmpl;
+  {
+    const std::string marker = run_dir_ + "/" + kRunMarker;
+    UniqueFd fd(open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("create", marker, errno);
+    const std::string text = datadir_ + "\n";
+    write_all(fd.get(), ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()), marker);
+  }
   if (geteuid() == 0) {
     struct stat st;
     if (stat(datadir_.c_str(), &st) != 0) throw_errno("stat", datadir_, errno);
     if (chown(run_dir_.c_str(), st.st_uid, st.st_gid) != 0) throw_errno("chown", run_dir_, errno);
   }
+}
+
+std::vector<std::string> remove_stale_pg_run_dirs(const std::string& killed_root) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(tmp_dir(), ec)) {
+    const std::string dir = e.path().string();
+    if (e.path().filename().string().rfind("arca-pg-", 0) != 0 || !e.is_directory(ec) || e.is_symlink(ec)) continue;
+    const std::string marker = dir + "/" + kRunMarker;
+    UniqueFd fd(open(marker.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // not Arca's (or not readable)
+    char buf[4096];
+    const ssize_t n = read(fd.get(), buf, sizeof buf);
+    std::string datadir(buf, n > 0 ? size_t(n) : 0);
+    if (datadir.empty() || datadir.back() != '\n') continue;  // still being written
+    datadir.pop_back();
+    const std::string data = fs::weakly_canonical(datadir, ec).string();
+    const bool killed = !killed_root.empty() && (data == killed_root || data.rfind(killed_root + "/", 0) == 0);
+    if (!killed) {
+      if (running_pg_server(datadir)) continue;
+      if (time(nullptr) - st.st_mtime < 60) continue;
+      std::ifstream conf(datadir + "/postgresql.auto.conf");
+      std::string text((std::istreambuf_iterator<char>(conf)), std::istreambuf_iterator<char>());
+      if (text.find("unix_socket_directories = '" + dir + "'") != std::string::npos) {
+        unlink((dir + "/credentials").c_str());  // its server is stopped: nothing reads them now
+        continue;
+      }
+    }
+    fs::remove_all(dir, ec);
+    if (!ec) removed.push_back(dir);
+  }
+  return removed;
 }
 
 // The repository's secrets restore_command needs, as NAME=VALUE lines: the password unless the
@@ -148,7 +199,7 @@ static std::string restore_credentials(const std::string& restore_command) {
 
 void PgServer::start(int port, const std::vector<std::string>& settings, int timeout_s,
                      const std::string& restore_command, bool scratch) {
-  make_run_dir();
+  make_run_dir(scratch);
   std::string command = restore_command;
   if (std::string creds = restore_credentials(restore_command); !command.empty() && !creds.empty()) {
     // Readable by the server's user only, as is the data directory (see docs/security.md).
@@ -166,6 +217,12 @@ void PgServer::start(int port, const std::vector<std::string>& settings, int tim
   PgConfinement c{datadir_, run_dir_, command, scratch};
   std::vector<std::string> all = pg_confining_settings(c, [this](const std::string& n) { return config_value(n); });
   all.insert(all.end(), settings.begin(), settings.end());
+  if (!scratch) {
+    // A kept server (pg restore --start) may be restarted with pg_ctl, without Arca's options.
+    std::vector<std::string> kept = all;
+    if (port) kept.push_back("port=" + std::to_string(port));
+    pg_persist_settings(datadir_, kept);
+  }
   std::string opts = port ? "-p " + std::to_string(port) : "";
   for (const auto& s : all) opts += " -c " + shell_quote(s);  // pg_ctl runs the server through a shell
   // The log file is created by the server's user (pg_ctl opens it). No secret of ours reaches

@@ -26,6 +26,16 @@ struct PgRunningServer {
 };
 std::optional<PgRunningServer> running_pg_server(const std::string& datadir);
 
+// Arca's private run directories ($TMPDIR/arca-pg-XXXXXX, see PgServer::run_dir) whose server is
+// gone (a kill -9 of the arca that started it): each holds a marker naming its data directory; one
+// is stale when no postmaster runs on that directory and the marker is over a minute old (a server
+// may be starting), or at once when its data directory is below `killed_root` (a killed drill's
+// scratch whose servers the caller stopped; "" = none). A stopped restored server whose
+// postgresql.auto.conf names the directory as its socket directory (pg_ctl start needs it) keeps
+// it, without the credentials file. Directories without the marker are never touched. Returns
+// what was removed.
+std::vector<std::string> remove_stale_pg_run_dirs(const std::string& killed_root);
+
 class PgServer {
  public:
   PgServer(std::string bin_dir, std::string datadir);
@@ -35,6 +45,9 @@ class PgServer {
   // `settings` (-c name=value each) apply; `restore_command` is Arca's own ("" = none), and
   // `scratch` a throwaway server (no TCP, no SSL). The server's environment holds no secret: the
   // repository's credentials reach restore_command in a 0600 file in the private run directory.
+  // A scratch server's run directory goes beside its data directory (in the scratch directory,
+  // removed with it) when a socket path there fits; a kept server's port, socket directory and
+  // confining settings are also written to its postgresql.auto.conf (pg_persist_settings).
   void start(int port, const std::vector<std::string>& settings, int timeout_s, const std::string& restore_command,
              bool scratch);
   // Waits until recovery has ended and the server runs as a primary; throws Error with the end
@@ -66,7 +79,7 @@ class PgServer {
  private:
   [[noreturn]] void fail(const std::string& what, const std::string& output);
   std::string config_value(const std::string& name) const;
-  void make_run_dir();
+  void make_run_dir(bool scratch);
   std::string bin_, datadir_, log_, run_dir_;
   int port_ = 0;
   bool running_ = false, released_ = false;

@@ -1,6 +1,7 @@
 #include "sources/postgres/server_confinement.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -113,6 +114,34 @@ std::vector<std::string> pg_confining_settings(const PgConfinement& c,
     s.push_back("ssl=off");
   }
   return s;
+}
+
+void pg_persist_settings(const std::string& datadir, const std::vector<std::string>& settings) {
+  static const std::string kEnd = "# End of arca pg restore settings";
+  std::string lines;
+  for (const auto& s : settings) {
+    const size_t eq = s.find('=');
+    const std::string name = s.substr(0, eq);
+    if (eq == std::string::npos || name == "data_directory" || name == "restore_command") continue;
+    std::string quoted = "'";
+    for (char ch : s.substr(eq + 1)) quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+    lines += name + " = " + quoted + "'\n";
+  }
+  UniqueFd dirfd = open_directory(datadir);
+  const std::string shown = datadir + "/postgresql.auto.conf";
+  std::string conf = read_file_beneath(dirfd.get(), "postgresql.auto.conf", shown);
+  const std::string block = "# Settings of the server arca started (pg_ctl start without -o keeps them)\n" + lines;
+  // Inside Arca's block, so that the next restore into this directory replaces them too.
+  size_t end = conf.rfind(kEnd);
+  if (end != std::string::npos && (end == 0 || conf[end - 1] == '\n'))
+    conf.insert(end, block);
+  else
+    conf += (conf.empty() || conf.back() == '\n' ? "" : "\n") + std::string("# Added by arca pg restore\n") + block +
+            kEnd + "\n";
+  struct stat st;
+  if (fstat(dirfd.get(), &st) != 0) throw_errno("stat", datadir, errno);
+  ClusterOwner owner{st.st_uid, st.st_gid, ""};
+  write_file_beneath(dirfd.get(), "postgresql.auto.conf", conf, shown, geteuid() == 0 ? &owner : nullptr);
 }
 
 }  // namespace arca

@@ -39,4 +39,12 @@ struct PgConfinement {
 std::vector<std::string> pg_confining_settings(const PgConfinement& c,
                                                const std::function<std::string(const std::string&)>& current);
 
+// Writes `settings` (name=value) at the end of Arca's block in the data directory's
+// postgresql.auto.conf (a block of its own if there is none), so that a server restarted with
+// `pg_ctl -D DIR start` comes back on the port, socket directory and confining settings Arca
+// started it with instead of the backed-up server's. data_directory and restore_command are left
+// out: a configuration file cannot move the data directory, and the block already holds the
+// restore_command that works without Arca's credentials file. Owned by the data directory's owner.
+void pg_persist_settings(const std::string& datadir, const std::vector<std::string>& settings);
+
 }  // namespace arca
