@@ -19,13 +19,14 @@ namespace arca {
 
 namespace {
 
-// A refused drill file: every error, then exit 2, before anything is restored.
-drill::DrillSpec checked_spec(const std::string& path) {
+// A refused drill file: every error, then exit 2, before anything is restored (`running`: said so).
+drill::DrillSpec checked_spec(const std::string& path, bool running) {
   drill::DrillLoad load = drill::load_drill(path);
   if (load.spec) return *load.spec;
   for (const auto& e : load.errors) std::cerr << e.to_string(path) << "\n";
   throw Error(ErrorKind::Usage, path + ": " + std::to_string(load.errors.size()) +
-                                    (load.errors.size() == 1 ? " error" : " errors") + ": nothing was restored");
+                                    (load.errors.size() == 1 ? " error" : " errors") +
+                                    (running ? ": nothing was restored" : ""));
 }
 
 void write_file(const std::string& path, const std::string& text) {
@@ -71,7 +72,7 @@ void register_drill_run(CLI::App& drill, GlobalOptions& g) {
   cmd->add_option("--report", o->report_json, "Also write the JSON report to this file");
   cmd->add_flag("--no-record", o->no_record, "Do not store the report in the repository");
   set_command(*cmd, [&g, o] {
-    drill::DrillSpec spec = checked_spec(o->file);
+    drill::DrillSpec spec = checked_spec(o->file, true);
     // Where it would write, before the password is asked or anything restored (and recorded as a
     // failed drill, which it is not).
     if (auto problems = drill::check_targets(spec); !problems.empty()) {
@@ -112,7 +113,7 @@ void register_drill_check(CLI::App& drill, GlobalOptions& g) {
   auto file = std::make_shared<std::string>();
   cmd->add_option("file", *file, "The drill file")->required();
   set_command(*cmd, [&g, file] {
-    drill::DrillSpec spec = checked_spec(*file);
+    drill::DrillSpec spec = checked_spec(*file, false);
     if (!g.quiet)
       std::cout << *file << ": drill " << spec.name << ", " << spec.components.size() << " component"
                 << (spec.components.size() == 1 ? "" : "s") << ": ok\n";
@@ -198,7 +199,7 @@ void register_dr(CLI::App& app, GlobalOptions& g) {
   auto file = std::make_shared<std::string>();
   cmd->add_option("file", *file, "The drill file naming the components and their objectives")->required();
   set_command(*cmd, [&g, file] {
-    drill::DrillSpec spec = checked_spec(*file);
+    drill::DrillSpec spec = checked_spec(*file, false);
     auto repo = open_repository(g);
     drill::Assessment a = drill::assess(spec, *repo, static_cast<double>(clock_now()));
     if (g.json)

@@ -57,22 +57,6 @@ const ConfigReader::Keys kValidateKeys{"sql", "commands", "files", "samples", "m
 const ConfigReader::Keys kSqlKeys{"name", "database", "query", "expect"};
 const ConfigReader::Keys kCommandKeys{"name", "run", "expect-exit", "expect-output"};
 
-// parse_time normalises fields out of range (2026-12-32 is 2027-01-01): a drill refuses them,
-// since PostgreSQL would otherwise be sent a time the file does not say.
-std::optional<double> drill_time(const std::string& s) {
-  auto t = parse_time(s);
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-  double sec = 0;
-  if (!t || std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6) return std::nullopt;
-  tm cal{};
-  cal.tm_year = y - 1900, cal.tm_mon = mo - 1, cal.tm_mday = d;
-  const time_t day = timegm(&cal);
-  tm back{};
-  gmtime_r(&day, &back);
-  if (back.tm_mon != mo - 1 || back.tm_mday != d || h > 23 || mi > 59 || sec < 0 || sec >= 61) return std::nullopt;
-  return t;
-}
-
 // PostgreSQL's text form of an LSN: two hexadecimal numbers of up to 8 digits, "0/3000060".
 bool is_lsn(const std::string& s) {
   const auto slash = s.find('/');
@@ -111,7 +95,7 @@ class Parser {
         r_.error(root["drill"], "drill", *bad);
     std::string incident;
     if (r_.text(root, "incident-time", "", incident) && incident != "now") {
-      d.incident_time = drill_time(incident);
+      d.incident_time = parse_time(incident);
       if (!d.incident_time)
         r_.error(root["incident-time"], "incident-time",
                  "'" + incident + "' is not a time: give RFC 3339 with a zone (2026-12-07T14:05:00Z) or now");
@@ -193,7 +177,13 @@ class Parser {
     r_.text(n, "snapshot", p, c.snapshot);
     if (n["objectives"].IsDefined() && r_.map(n["objectives"], p + ".objectives", kObjectiveKeys)) {
       int64_t s = 0;
-      if (r_.duration(n["objectives"], "rto", p + ".objectives", s)) c.objectives.rto_s = s;
+      // An RTO of 0 can never be met: a typo, not an objective. An RPO of 0 is "no data loss".
+      if (r_.duration(n["objectives"], "rto", p + ".objectives", s)) {
+        if (s > 0)
+          c.objectives.rto_s = s;
+        else
+          r_.error(n["objectives"]["rto"], p + ".objectives.rto", "must be above 0 (a restore takes time)");
+      }
       if (r_.duration(n["objectives"], "rpo", p + ".objectives", s)) c.objectives.rpo_s = s;
     }
     r_.list(n, "depends-on", p, c.depends_on);
@@ -338,7 +328,7 @@ class Parser {
     }
     if (r_.text(v, "time", field, t.value)) {
       t.kind = PgRecoverTo::Kind::Time;
-      const auto at = drill_time(t.value);
+      const auto at = parse_time(t.value);
       if (!at)
         r_.error(v["time"], field + ".time", "'" + t.value + "' is not a time: give RFC 3339 with a zone");
       else if (*at > double(clock_now() + 1))  // WAL that does not exist yet: recovery would fail

@@ -409,6 +409,12 @@ TEST(DrillSpec, ComponentDirectoriesMayNeitherMeetNorNest) {
   EXPECT_TRUE(parse_drill(with_dirs("/d/out", "/d/outer"), "d.yaml").spec) << "a name that only starts alike";
 }
 
+TEST(DrillSpec, AnRtoObjectiveOfZeroIsRefused) {
+  ConfigError e = one_error(drill_with("  a: {kind: files, paths: [/x], objectives: {rto: 0s, rpo: 0}}\n"));
+  EXPECT_EQ(e.field, "components.a.objectives.rto");
+  EXPECT_TRUE(has(e.message, "above 0")) << e.message;
+}
+
 TEST(DrillSpec, TooManyComponentsAreRefusedAtOnce) {
   std::string many;
   for (int i = 0; i < 501; i++) many += "  c" + std::to_string(i) + ": {kind: files, paths: [/x" + std::to_string(i) + "]}\n";
