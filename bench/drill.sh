@@ -13,8 +13,7 @@
 # --kafka-into: where the drill replays Kafka: `cluster` (default), the benchmark's mock cluster
 # (the one kcat produces into, so both replay into the same kind of cluster) under a topic prefix
 # per run, into topics created beforehand with the archived partition count; `scratch`, the
-# drill's own in-process mock cluster (on 2026-12-07 its topics got the mock's default 4
-# partitions, so an archive of more partitions failed: use it with --partitions 4 until fixed).
+# drill's own in-process mock cluster (what a drill file without a Kafka target does).
 #
 # Set up once, everything in ONE Arca repository (default init: zstd 3, AES-256-GCM, Argon2id):
 #   PostgreSQL: pgbench -i -s SCALE, WAL archived by `arca pg wal-push` and pgBackRest's
