@@ -21,6 +21,7 @@
 #include "repo/future_points.h"
 #include "repo/snapshot_filter.h"
 #include "sources/postgres/cluster_restore.h"
+#include "sources/postgres/pg_server.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/subprocess.h"
@@ -453,10 +454,14 @@ std::vector<std::string> remove_stale_scratch(const std::string& parent) {
       const std::string base = fs::path(socket_dir).filename().string();
       if (base.rfind("arca-pgsock-", 0) == 0 || base.rfind("arca-pg-", 0) == 0) fs::remove_all(socket_dir, ec);
     }
+    // A server's run directory (credentials file) when it could not go inside the scratch.
+    for (const auto& dir : remove_stale_pg_run_dirs(root)) removed.push_back(dir);
     fs::remove_all(e.path(), ec);
     if (ec) fs::remove_all(e.path(), ec);  // once more: a file written while the first pass ran
     if (!ec) removed.push_back(e.path().string());
   }
+  // Run directories any other killed PostgreSQL restore or verify left ($TMPDIR/arca-pg-*).
+  for (const auto& dir : remove_stale_pg_run_dirs("")) removed.push_back(dir);
   return removed;
 }
 

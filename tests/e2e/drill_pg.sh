@@ -201,12 +201,16 @@ err_contains "scratch directory $T/missing does not exist"
 
 step "a killed drill leaves nothing after the next run"
 sed 's/drill: e2e-fk/drill: e2e-killed/' "$T/fk.yaml" > "$T/killed.yaml"
-"$ARCA" drill run "$T/killed.yaml" --repo "$REPO" --password-file "$PW" > "$T/killed.out" 2>&1 &
+# The password from the environment (as a server's password-env): the scratch server's
+# restore_command gets it in a credentials file in Arca's run directory, here in $TMPDIR.
+mkdir -m 755 "$T/tmp"
+TMPDIR=$T/tmp ARCA_PASSWORD=$(cat "$PW") "$ARCA" drill run "$T/killed.yaml" --repo "$REPO" > "$T/killed.out" 2>&1 &
 DRILL=$!  # arca itself (a function would put a subshell in between)
 for _ in $(seq 300); do
   compgen -G "$SCRATCH/arca-drill-e2e-killed-*/arca-verify-*/data/postmaster.pid" >/dev/null && break
   sleep 0.1
 done
+compgen -G "$T/tmp/arca-pg-*/credentials" >/dev/null || fail "the killed drill's server has no credentials file"
 [ -n "$(scratch_left)" ] || { cat "$T/killed.out"; fail "the drill made no scratch directory to kill it in"; }
 kill -9 "$DRILL"; wait "$DRILL" 2>/dev/null || true
 LEFT=$(scratch_left)
@@ -214,10 +218,12 @@ LEFT=$(scratch_left)
 # directory of its own (named in its postmaster.pid), which the sweep must remove too.
 SOCKDIR=$(sed -n 5p "$(compgen -G "$SCRATCH/arca-drill-e2e-killed-*/arca-verify-*/data/postmaster.pid" | head -1)")
 [[ $SOCKDIR == */arca-pgsock-* ]] || fail "expected the killed server's socket in a short directory, got '$SOCKDIR'"
-D run "$T/undelete.yaml" --no-record > /dev/null 2> "$T/err" || { cat "$T/err"; fail "the drill after the killed one failed"; }
+TMPDIR=$T/tmp D run "$T/undelete.yaml" --no-record > /dev/null 2> "$T/err" || { cat "$T/err"; fail "the drill after the killed one failed"; }
 err_contains "removed what a killed drill left"
 [ -z "$(scratch_left)" ] || fail "left behind: $(scratch_left)"
 [ ! -e "$SOCKDIR" ] || fail "the killed server's socket directory $SOCKDIR was left behind"
+[ -z "$(ls -A "$T/tmp")" ] || fail "the killed server's run directory was left behind: $(ls -A "$T/tmp")"
+! grep -rqF "$(cat "$PW")" "$T/tmp" || fail "a file under TMPDIR holds the repository's password"
 for d in $LEFT; do
   ! pgrep -f -- "-D $d" >/dev/null || fail "a scratch server of the killed drill still runs in $d"
 done

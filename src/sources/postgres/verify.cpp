@@ -242,6 +242,8 @@ PgVerifyResult pg_verify(Repository& repo, const PgVerifyOptions& opts, Progress
   ro.snapshot = snap.id.hex();
   std::string bin = find_pg_bin(backup_major_version(snap), opts.pg_bin);
 
+  // What a killed verify or drill left: run directories with the repository's credentials.
+  remove_stale_pg_run_dirs("");
   std::string parent = opts.scratch_parent;
   if (parent.empty()) parent = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
   std::string tmpl = parent + "/arca-verify-XXXXXX";
