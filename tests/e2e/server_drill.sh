@@ -7,7 +7,8 @@
 # knows the drill history.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_server.sh"
-trap '[ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null; cleanup' EXIT
+# The test's own status reaches cleanup (which exits with it), whatever the kill returns.
+trap 'rc=$?; [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null; (exit $rc); cleanup' EXIT
 py() { python3 -c "import json,sys; j=json.load(open(sys.argv[2])); print(eval(sys.argv[1]))" "$1" "$2"; }
 
 step "a repository with one backup of the application's configuration"

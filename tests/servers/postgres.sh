@@ -7,8 +7,6 @@
 # Extra postgresql.conf lines can be given in $PG_EXTRA_CONF. The server runs as the 'postgres'
 # user (root cannot run it); DIR is made reachable for that user.
 set -euo pipefail
-# A zombie has exited too: whoever inherited it (often PID 1) may be slow to reap it.
-gone() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0; [[ $s == *") Z "* ]]; }
 cmd=$1 dir=$2
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -49,12 +47,9 @@ kill)
     pm=$(head -1 "$dir/data/postmaster.pid")
     kids=$(pgrep -P "$pm" || true)
     kill -9 "$pm" $kids 2>/dev/null || true
-    for i in $(seq 100); do
-      alive=0
-      for p in $pm $kids; do gone "$p" || alive=1; done
-      [ $alive = 0 ] && break
-      sleep 0.05
-    done
+    # Until the processes are reaped, not only dead: a restart refuses to start while the PID in
+    # postmaster.pid exists, and a zombie's does (whoever inherited it may reap it seconds later).
+    for i in $(seq 100); do kill -0 "$pm" $kids 2>/dev/null || break; sleep 0.05; done
   fi
   ;;
 *) echo "usage: $0 start|stop|kill DIR" >&2; exit 2 ;;

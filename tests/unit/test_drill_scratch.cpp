@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,20 @@
 
 namespace arca::drill {
 namespace {
+
+// The sweep also looks for killed PostgreSQL servers' run directories in $TMPDIR: a private one
+// keeps other tests' (running at the same time under ctest -j) out of what it finds.
+struct PrivateTmpdir {
+  TempDir dir;
+  std::string old;
+  bool had = false;
+  PrivateTmpdir() {
+    if (const char* v = std::getenv("TMPDIR")) old = v, had = true;
+    setenv("TMPDIR", dir.path.c_str(), 1);
+  }
+  ~PrivateTmpdir() { had ? setenv("TMPDIR", old.c_str(), 1) : unsetenv("TMPDIR"); }
+};
+
 
 namespace fs = std::filesystem;
 
@@ -70,6 +85,7 @@ TEST(DrillScratch, OnlyADeadDrillsMarkedDirectoriesAreRemoved) {
   const std::string link = t.path + "/arca-drill-n-link-GGGGGG";
   fs::create_directory_symlink(target, link);
 
+  PrivateTmpdir tmpdir;
   std::vector<std::string> removed = remove_stale_scratch(t.path);
   std::sort(removed.begin(), removed.end());
   EXPECT_EQ(removed, (std::vector<std::string>{stale, reused}));
@@ -113,6 +129,7 @@ TEST(DrillScratch, AServerLeftRunningInAStaleDirectoryIsStopped) {
   // An operator's shell looking at the leftovers is not the drill's: it keeps running.
   pid_t shell = sleeper_in(stale, bin.path + "/bash");
   ASSERT_GT(shell, 0);
+  PrivateTmpdir tmpdir;
   EXPECT_EQ(remove_stale_scratch(t.path), std::vector<std::string>{stale});
   // Checked once the server's kill arrived (below): a kill of the shell would have arrived too.
   struct ShellCheck {
