@@ -59,9 +59,14 @@ enable_archiving() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # Waits (up to 20 s) until the archiver has archived the segment before the current WAL
 # position; what follows checks the archive itself.
+# The segment is named once, at the call: re-evaluated in the loop, WAL written meanwhile
+# (autovacuum, a checkpoint) moved the target into a segment no switch would close, and every
+# wait ran to its 20 s end (pg_pitr: 30 s of 60).
 wait_archived() {
+  local target
+  target=$(q -c "SELECT pg_walfile_name(pg_current_wal_lsn() - 1)")
   for i in $(seq 100); do
-    [ "$(q -c "SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver")" = t ] && return 0
+    [ "$(q -c "SELECT last_archived_wal >= '$target' FROM pg_stat_archiver")" = t ] && return 0
     sleep 0.2
   done
 }
