@@ -30,14 +30,6 @@ ComponentKind kind_of(const std::string& s) {
 }
 
 // "4.2 s", "3 min 5 s", "2 h 10 min".
-std::string span(double s) {
-  char buf[64];
-  const double a = std::fabs(s);
-  if (a < 60) std::snprintf(buf, sizeof buf, "%.1f s", s);
-  else if (a < 3600) std::snprintf(buf, sizeof buf, "%d min %d s", int(s / 60), int(std::fmod(a, 60)));
-  else std::snprintf(buf, sizeof buf, "%d h %d min", int(s / 3600), int(std::fmod(a, 3600) / 60));
-  return buf;
-}
 
 std::string verdict(const std::optional<bool>& ok) { return !ok ? "no objective" : *ok ? "met" : "MISSED"; }
 
@@ -170,7 +162,7 @@ std::string to_markdown(const DrillResult& r) {
   std::ostringstream o;
   o << "# Drill " << md_cell(r.name) << ": " << r.verdict() << "\n\n";
   o << "- id `" << r.id.substr(0, 12) << "`, host " << md_cell(r.host) << "\n";
-  o << "- started " << rfc3339_utc(r.started_at) << ", took " << span(r.finished_at - r.started_at) << "\n";
+  o << "- started " << rfc3339_utc(r.started_at) << ", took " << duration_text(r.finished_at - r.started_at) << "\n";
   o << "- incident time " << rfc3339_utc(r.incident_time, true)
     << (r.incident_given ? " (given)" : " (the drill's start)") << "\n\n";
   o << "| component | kind | recovery point | RTO | objective | RPO | objective | result |\n";
@@ -182,21 +174,21 @@ std::string to_markdown(const DrillResult& r) {
     else  // streamed piece by piece: GCC 12 warns falsely (-Wrestrict) on "`" + std::string
       o << '`' << c.snapshot_id.substr(0, 8) << "` " << c.snapshot_time;
     o << " | "
-      << span(c.rto_s) << " | "
-      << (c.objectives.rto_s ? span(double(*c.objectives.rto_s)) + ": " + verdict(c.rto_ok) : "–") << " | "
-      << (c.rpo_s ? span(*c.rpo_s) : "–") << " | "
-      << (c.objectives.rpo_s ? span(double(*c.objectives.rpo_s)) + ": " + verdict(c.rpo_ok) : "–") << " | "
+      << duration_text(c.rto_s) << " | "
+      << (c.objectives.rto_s ? duration_text(double(*c.objectives.rto_s)) + ": " + verdict(c.rto_ok) : "–") << " | "
+      << (c.rpo_s ? duration_text(*c.rpo_s) : "–") << " | "
+      << (c.objectives.rpo_s ? duration_text(double(*c.objectives.rpo_s)) + ": " + verdict(c.rpo_ok) : "–") << " | "
       << status_word(c) << " |\n";
   }
   for (const auto& c : r.components) {
     o << "\n## " << md_cell(c.name) << " (" << to_string(c.kind) << ", " << md_cell(c.source) << ")\n\n";
     if (!c.error.empty()) o << "**Error:** " << md_cell(c.error) << "\n\n";
     if (c.failover_s)
-      o << "**Failover** (promote + validate, from a standby kept caught up): " << span(*c.failover_s) << "\n\n";
+      o << "**Failover** (promote + validate, from a standby kept caught up): " << duration_text(*c.failover_s) << "\n\n";
     if (!c.phases.empty()) {
       o << "| phase | from | to | took |\n|---|---:|---:|---:|\n";
       for (const auto& p : c.phases)
-        o << "| " << p.name << " | " << span(p.start_s) << " | " << span(p.end_s) << " | " << span(p.end_s - p.start_s)
+        o << "| " << p.name << " | " << duration_text(p.start_s) << " | " << duration_text(p.end_s) << " | " << duration_text(p.end_s - p.start_s)
           << " |\n";
       o << "\n";
     }
@@ -227,25 +219,25 @@ std::string to_html(const DrillResult& r) {
     << "</style></head><body>\n";
   o << "<h1>Drill " << html_escape(r.name) << ": <span class=\"" << (r.passed() ? "ok" : "bad") << "\">" << r.verdict()
     << "</span></h1>\n<p>Started " << rfc3339_utc(r.started_at) << " on " << html_escape(r.host) << ", took "
-    << span(r.finished_at - r.started_at) << ". Incident time " << rfc3339_utc(r.incident_time, true)
+    << duration_text(r.finished_at - r.started_at) << ". Incident time " << rfc3339_utc(r.incident_time, true)
     << (r.incident_given ? " (given)" : " (the drill's start)") << ". Id <code>" << r.id.substr(0, 12)
     << "</code>.</p>\n";
   o << "<table><thead><tr><th scope=\"col\">component</th><th scope=\"col\">RTO</th><th scope=\"col\">RTO objective</th>"
     << "<th scope=\"col\">RPO</th><th scope=\"col\">RPO objective</th><th scope=\"col\">result</th></tr></thead><tbody>\n";
   auto cls = [](const std::optional<bool>& ok) { return !ok ? "" : *ok ? " class=\"ok\"" : " class=\"bad\""; };
   for (const auto& c : r.components) {
-    o << "<tr><th scope=\"row\">" << html_escape(c.name) << " (" << to_string(c.kind) << ")</th><td>" << span(c.rto_s)
+    o << "<tr><th scope=\"row\">" << html_escape(c.name) << " (" << to_string(c.kind) << ")</th><td>" << duration_text(c.rto_s)
       << "</td><td" << cls(c.rto_ok) << ">"
-      << (c.objectives.rto_s ? span(double(*c.objectives.rto_s)) + " " + verdict(c.rto_ok) : "–") << "</td><td>"
-      << (c.rpo_s ? span(*c.rpo_s) : "–") << "</td><td" << cls(c.rpo_ok) << ">"
-      << (c.objectives.rpo_s ? span(double(*c.objectives.rpo_s)) + " " + verdict(c.rpo_ok) : "–") << "</td><td"
+      << (c.objectives.rto_s ? duration_text(double(*c.objectives.rto_s)) + " " + verdict(c.rto_ok) : "–") << "</td><td>"
+      << (c.rpo_s ? duration_text(*c.rpo_s) : "–") << "</td><td" << cls(c.rpo_ok) << ">"
+      << (c.objectives.rpo_s ? duration_text(double(*c.objectives.rpo_s)) + " " + verdict(c.rpo_ok) : "–") << "</td><td"
       << cls(c.passed()) << ">" << status_word(c) << "</td></tr>\n";
   }
-  o << "</tbody></table>\n<h2>Timeline</h2>\n<p>From the drill's start (0) to " << span(total)
+  o << "</tbody></table>\n<h2>Timeline</h2>\n<p>From the drill's start (0) to " << duration_text(total)
     << "; each bar is one component's phases.</p>\n";
   for (const auto& c : r.components) {
     o << "<div>" << html_escape(c.name) << "</div><div class=\"tl\" role=\"img\" aria-label=\"";
-    for (const auto& p : c.phases) o << html_escape(p.name) << " " << span(p.end_s - p.start_s) << "; ";
+    for (const auto& p : c.phases) o << html_escape(p.name) << " " << duration_text(p.end_s - p.start_s) << "; ";
     o << "\">";
     for (const auto& p : c.phases) {
       std::string kind = p.name.rfind("start", 0) == 0 ? "start" : p.name;
@@ -253,7 +245,7 @@ std::string to_html(const DrillResult& r) {
       std::snprintf(geo, sizeof geo, "left:%.2f%%;width:%.2f%%", 100 * p.start_s / total,
                     std::max(0.3, 100 * (p.end_s - p.start_s) / total));
       o << "<div class=\"ph " << html_escape(kind) << "\" style=\"" << geo << "\" title=\"" << html_escape(p.name)
-        << ": " << span(p.end_s - p.start_s) << "\">" << html_escape(p.name) << "</div>";
+        << ": " << duration_text(p.end_s - p.start_s) << "\">" << html_escape(p.name) << "</div>";
     }
     o << "</div>\n";
   }
@@ -261,7 +253,7 @@ std::string to_html(const DrillResult& r) {
     o << "<h2>" << html_escape(c.name) << "</h2>\n";
     if (!c.error.empty()) o << "<p class=\"bad\">" << html_escape(c.error) << "</p>\n";
     if (c.failover_s)
-      o << "<p>Failover (promote + validate, from a standby kept caught up): " << span(*c.failover_s) << ".</p>\n";
+      o << "<p>Failover (promote + validate, from a standby kept caught up): " << duration_text(*c.failover_s) << ".</p>\n";
     if (!c.snapshot_id.empty())
       o << "<p>Recovery point <code>" << c.snapshot_id.substr(0, 12) << "</code> of " << html_escape(c.snapshot_time)
         << ".</p>\n";
@@ -277,6 +269,15 @@ std::string to_html(const DrillResult& r) {
   }
   o << "</body></html>\n";
   return o.str();
+}
+
+std::string duration_text(double s) {
+  char buf[64];
+  const double a = std::fabs(s);
+  if (a < 60) std::snprintf(buf, sizeof buf, "%.1f s", s);
+  else if (a < 3600) std::snprintf(buf, sizeof buf, "%d min %d s", int(s / 60), int(std::fmod(a, 60)));
+  else std::snprintf(buf, sizeof buf, "%d h %d min", int(s / 3600), int(std::fmod(a, 3600) / 60));
+  return buf;
 }
 
 }  // namespace arca::drill

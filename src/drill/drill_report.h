@@ -15,5 +15,7 @@ nlohmann::json to_json(const DrillResult& r);
 DrillResult drill_result_from_json(const nlohmann::json& j);  // throws Error(Corrupt) on a bad document
 std::string to_markdown(const DrillResult& r);
 std::string to_html(const DrillResult& r);
+// A duration as reports and reasons write it: "4.2 s", "16 min 12 s", "3 h 5 min".
+std::string duration_text(double seconds);
 
 }  // namespace arca::drill

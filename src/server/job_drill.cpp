@@ -69,12 +69,6 @@ std::string server_wal_fetch_command(const RepositoryConfig& rc, const std::stri
   return ops::wal_fetch_command(c);
 }
 
-std::string minutes(double s) {
-  char b[32];
-  std::snprintf(b, sizeof b, s < 120 ? "%.1f s" : "%.1f min", s < 120 ? s : s / 60);
-  return b;
-}
-
 // Why a drill did not pass, in one sentence naming the components.
 std::string drill_reason(const drill::DrillResult& r, const std::vector<DrillResultRecord>& recs) {
   std::string failed, missed;
@@ -82,13 +76,16 @@ std::string drill_reason(const drill::DrillResult& r, const std::vector<DrillRes
     const auto& c = r.components[i];
     if (!c.validated())
       failed += (failed.empty() ? "" : "; ") + c.name + ": " + recs[i].detail;
-    else if (!c.passed())
-      missed += (missed.empty() ? "" : "; ") + c.name + " " +
-                (c.rto_ok == false ? "RTO " + minutes(c.rto_s) + " > " + minutes(double(*c.objectives.rto_s)) : "") +
-                (c.rto_ok == false && c.rpo_ok == false ? ", " : "") +
-                (c.rpo_ok == false && c.rpo_s
-                     ? "RPO " + minutes(*c.rpo_s) + " > " + minutes(double(*c.objectives.rpo_s))
-                     : "");
+    else if (!c.passed()) {
+      using drill::duration_text;
+      std::string why;
+      if (c.rto_ok == false)
+        why = "RTO " + duration_text(c.rto_s) + " > " + duration_text(double(*c.objectives.rto_s));
+      if (c.rpo_ok == false && c.rpo_s)
+        why += (why.empty() ? "" : ", ") + std::string("RPO ") + duration_text(*c.rpo_s) + " > " +
+               duration_text(double(*c.objectives.rpo_s));
+      missed += (missed.empty() ? "" : "; ") + c.name + " " + why;
+    }
   }
   if (!failed.empty()) return "drill " + r.name + " failed: " + failed;
   if (!missed.empty()) return "drill " + r.name + " missed objectives: " + missed;
