@@ -30,18 +30,46 @@ void register_init(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--create-bucket", req->create_bucket, "S3: create the bucket if it does not exist");
   cmd->add_flag("--object-lock", req->object_lock,
                 "S3: create the bucket with Object Lock enabled (with --create-bucket)");
-  set_command(*cmd, [&g, req] {
+  auto like = std::make_shared<GlobalOptions>();
+  cmd->add_option("--like", like->repo,
+                  "Make a replica of this repository for 'arca copy' (docs/replication.md): it shares that "
+                  "repository's keys and chunker, so blobs copied to it stay as they are");
+  cmd->add_option("--like-password-file", like->password_file,
+                  "Password file of the --like repository (default: the new repository's password)");
+  cmd->add_option("--like-key-file", like->key_file, "Key file of the --like repository");
+  cmd->add_option("--like-option", like->options, "Backend option (KEY=VALUE) of the --like repository");
+  set_command(*cmd, [&g, cmd, req, like] {
     req->location = repo_location(g);
     ops::check_init(*req);  // before the store is opened and a password asked for
-    auto backend = open_repo_backend(g, ops::init_backend_options(*req));
+    if (like->repo.empty() && (!like->password_file.empty() || !like->key_file.empty() || !like->options.empty()))
+      throw Error(ErrorKind::Usage, "--like-password-file, --like-key-file and --like-option need --like SOURCE");
+    if (!like->repo.empty())
+      for (const char* o : {"--chunk-min", "--chunk-avg", "--chunk-max", "--compression", "--pack-size"})
+        if (cmd->count(o))
+          throw Error(ErrorKind::Usage, std::string(o) +
+                                            " with --like: a replica takes its chunker, pack size and compression "
+                                            "from the repository it replicates");
+    // The source is opened first: a wrong password fails before anything is created.
     Credentials creds = get_credentials(g, true, "Password for the new repository: ");
+    std::unique_ptr<Repository> primary;
+    if (!like->repo.empty())
+      primary = like->password_file.empty() && like->key_file.empty() ? open_repository(*like, creds)
+                                                                       : open_repository(*like);
+    auto backend = open_repo_backend(g, ops::init_backend_options(*req));
     CliJob job(g);
-    ops::InitResult r = ops::init(*backend, creds, *req, job.ctx());
+    ops::InitResult r = primary ? ops::init_like(*backend, *primary, creds, *req, job.ctx())
+                                : ops::init(*backend, creds, *req, job.ctx());
     if (g.json)
       print_json(r.to_json());
-    else if (!g.quiet)
-      std::cout << "created Arca repository at " << r.location << "\n"
-                << "Keep the password (or key file) safe: without it the data cannot be read.\n";
+    else if (!g.quiet) {
+      std::cout << "created Arca repository at " << r.location << "\n";
+      if (primary)
+        std::cout << "It is a replica of " << primary->backend().location() << " (repository "
+                  << r.replica_of.substr(0, 8) << "): fill it with 'arca copy --repo "
+                  << primary->backend().location() << " --to " << r.location << "'.\n"
+                  << "It opens with this password and needs nothing of the source to be restored from.\n";
+      std::cout << "Keep the password (or key file) safe: without it the data cannot be read.\n";
+    }
     return kExitOk;
   });
 }

@@ -14,6 +14,7 @@ void register_restore(CLI::App& app, GlobalOptions& g);
 void register_diff(CLI::App& app, GlobalOptions& g);
 void register_cat(CLI::App& app, GlobalOptions& g);
 void register_check(CLI::App& app, GlobalOptions& g);
+void register_copy(CLI::App& app, GlobalOptions& g);
 void register_repair(CLI::App& app, GlobalOptions& g);  // repair index|snapshots
 void register_stats(CLI::App& app, GlobalOptions& g);
 void register_key(CLI::App& app, GlobalOptions& g);

@@ -55,7 +55,11 @@ std::string repo_location(const GlobalOptions& g) {
   throw Error(ErrorKind::Usage, "no repository given: use --repo LOCATION or set ARCA_REPOSITORY");
 }
 
-std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
+namespace {
+
+// The store, refused with a clear message where it holds no repository (before a password is
+// asked for).
+std::unique_ptr<Backend> existing_repo_backend(const GlobalOptions& g) {
   auto backend = open_repo_backend(g);
   if (!backend->exists()) {
     std::string where = repo_location(g);
@@ -69,9 +73,24 @@ std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
                 "repository " + backend->location() + " does not exist (create it with 'arca init'" +
                     (s3 ? "; for an S3 bucket that does not exist yet, add --create-bucket)" : ")"));
   }
-  auto repo = Repository::open(std::move(backend), get_credentials(g));
+  return backend;
+}
+
+std::unique_ptr<Repository> open_with(std::unique_ptr<Backend> backend, const Credentials& creds) {
+  auto repo = Repository::open(std::move(backend), creds);
   repo->set_warning_handler([](const std::string& m) { std::cerr << "warning: " << m << std::endl; });
   return repo;
+}
+
+}  // namespace
+
+std::unique_ptr<Repository> open_repository(const GlobalOptions& g) {
+  auto backend = existing_repo_backend(g);
+  return open_with(std::move(backend), get_credentials(g));
+}
+
+std::unique_ptr<Repository> open_repository(const GlobalOptions& g, const Credentials& creds) {
+  return open_with(existing_repo_backend(g), creds);
 }
 
 CLI::Option* add_tags_option(CLI::App& cmd, const std::string& name, std::vector<std::string>& tags,

@@ -28,6 +28,8 @@ Credentials get_credentials(const GlobalOptions& g, bool confirm = false, const 
 std::string prompt_secret(const std::string& prompt);
 std::string read_password_file(const std::string& path);  // first line, without the newline
 std::unique_ptr<Repository> open_repository(const GlobalOptions& g);
+// The same with credentials the caller already has (a second repository of one command).
+std::unique_ptr<Repository> open_repository(const GlobalOptions& g, const Credentials& creds);
 // The backend for --repo with the -o options (and `extra` ones added by a command).
 std::unique_ptr<Backend> open_repo_backend(const GlobalOptions& g, const BackendOptions& extra = {});
 std::string repo_location(const GlobalOptions& g);

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   register_diff(app, g);
   register_cat(app, g);
   register_check(app, g);
+  register_copy(app, g);
   register_repair(app, g);
   register_stats(app, g);
   register_key(app, g);

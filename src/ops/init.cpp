@@ -52,4 +52,11 @@ InitResult init(Backend& backend, const Credentials& creds, const InitRequest& r
   return {backend.location()};
 }
 
+InitResult init_like(Backend& backend, const Repository& primary, const Credentials& creds, const InitRequest& req,
+                     JobContext&) {
+  InitOptions o = init_options(req);  // the location's refusals
+  Repository::init_like(backend, primary, creds, o.kdf);
+  return {backend.location(), primary.config().repo_id.hex()};
+}
+
 }  // namespace arca::ops

@@ -21,7 +21,12 @@ struct InitRequest {
 
 struct InitResult {
   std::string location;
-  nlohmann::json to_json() const { return {{"location", location}, {"created", true}}; }
+  std::string replica_of;  // init_like: the id of the repository it replicates
+  nlohmann::json to_json() const {
+    nlohmann::json j = {{"location", location}, {"created", true}};
+    if (!replica_of.empty()) j["replica_of"] = replica_of;
+    return j;
+  }
 };
 
 // The request's refusals (Error Usage for sizes and flags, Error Refused for a local directory
@@ -31,5 +36,10 @@ void check_init(const InitRequest& req);
 // The backend options the request needs when the store is opened (S3 bucket creation).
 BackendOptions init_backend_options(const InitRequest& req);
 InitResult init(Backend& backend, const Credentials& creds, const InitRequest& req, JobContext& ctx);
+// `arca init --like`: a replica of `primary` (Repository::init_like, docs/replication.md), with a
+// key file for `creds`; its chunker, pack sizes and compression are the primary's (the request's
+// sizes are not used: a front end refuses them).
+InitResult init_like(Backend& backend, const Repository& primary, const Credentials& creds, const InitRequest& req,
+                     JobContext& ctx);
 
 }  // namespace arca::ops

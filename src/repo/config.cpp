@@ -28,6 +28,7 @@ Bytes RepoConfig::encode() const {
       {"meta_pack_size", meta_pack_size},
       {"id_key", key_b64(id_key)},
       {"chunker_seed", key_b64(chunker_seed)}};
+  if (replica_of) j["replica_of"] = replica_of->hex();
   std::string s = j.dump();
   return Bytes(s.begin(), s.end());
 }
@@ -51,6 +52,7 @@ RepoConfig RepoConfig::decode(ByteView data) {
     c.meta_pack_size = j.at("meta_pack_size");
     c.id_key = b64_key(j.at("id_key"));
     c.chunker_seed = b64_key(j.at("chunker_seed"));
+    if (j.contains("replica_of")) c.replica_of = Id::from_hex(j.at("replica_of").get<std::string>());
     return c;
   } catch (const json::exception& e) {
     throw Error(ErrorKind::Corrupt, std::string("config object is malformed: ") + e.what());

@@ -1,6 +1,7 @@
 // Repository-wide settings and secrets, stored sealed with the master key as object "config".
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "chunk/fastcdc.h"
@@ -22,6 +23,10 @@ struct RepoConfig {
   uint32_t meta_pack_size = 4 * 1024 * 1024;
   Key id_key;
   Key chunker_seed;
+  // A replica (`arca init --like`): the id of the repository it receives recovery points from.
+  // It shares that repository's master key, id key, chunker seed and data keys (the blobs copied
+  // to it stay sealed as they are); `arca key rotate` is refused on it.
+  std::optional<Id> replica_of;
 
   Bytes encode() const;
   static RepoConfig decode(ByteView json);  // throws Error(Corrupt / FormatVersion)

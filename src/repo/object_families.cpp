@@ -28,6 +28,7 @@ bool is_writer(std::string_view n) { return names::parse_writer(n).has_value(); 
 bool is_lock(std::string_view n) { return names::parse_lock(n).has_value(); }
 bool is_mfa(std::string_view n) { return names::parse_mfa(n).has_value(); }
 bool is_drill(std::string_view n) { return names::parse_drill_record(n).has_value(); }
+bool is_copied(std::string_view n) { return names::parse_copied_record(n).has_value(); }
 
 void load_marks(const Repository& repo) { load_prune_marks(repo); }
 void load_all_locks(const Repository& repo) { load_locks(repo); }
@@ -35,6 +36,38 @@ void load_all_locks(const Repository& repo) { load_locks(repo); }
 FamilySweepResult sweep_wal(Repository& repo, const std::vector<Snapshot>& snapshots, bool dry_run) {
   WalPruneStats s = prune_wal_archive(repo, snapshots, dry_run);
   return {s.objects, s.bytes, std::move(s.notes)};
+}
+
+void set_replication(std::vector<ObjectFamily>& families) {
+  using enum Replication;
+  const std::pair<std::string_view, std::pair<Replication, std::string_view>> rules[] = {
+      {"keys", {Signers, "the key files that signed copied points (their signatures verify there); the replica also "
+                         "has its own"}},
+      {"config", {Own, "its own (its id, and the id of the repository it replicates)"}},
+      {"keyring", {Keyring, "every version, as it is, before anything sealed with it"}},
+      {"snapshots", {Point, "as it is, once every blob it needs is stored and indexed there; never again once its "
+                            "own retention removed it (copied/)"}},
+      {"index", {Own, "its own, for the packs it stores"}},
+      {"data", {Blobs, "the blobs copied points need, sealed as they are, in its own packs"}},
+      {"meta", {Blobs, "the trees copied points need, sealed as they are, in its own packs"}},
+      {"wal", {Raw, "as it is, from the first segment of the oldest base backup there (of each system id) on"}},
+      {"prune", {Own, "its own"}},
+      {"writers", {Own, "its own (a copy registers as a writer)"}},
+      {"locks", {Own, "its own: retention locks are per repository"}},
+      {"mfa", {Own, "its own"}},
+      {"drills", {Raw, "as it is"}},
+      {"copied", {Own, "its own ledger"}},
+  };
+  for (auto& f : families) {
+    bool found = false;
+    for (const auto& [id, rule] : rules)
+      if (f.id == id) {
+        f.replication = rule.first;
+        f.replication_rule = rule.second;
+        found = true;
+      }
+    if (!found) throw Error(ErrorKind::Generic, "object family " + std::string(f.id) + " has no replication rule");
+  }
 }
 
 std::vector<ObjectFamily> make_families() {
@@ -152,6 +185,15 @@ std::vector<ObjectFamily> make_families() {
                "never deleted: the drill history is evidence (docs/drills.md)",
                Authenticate,
                "with --read-data every drill record is authenticated"});
+  f.push_back({"copied",
+               names::kCopiedPrefix,
+               {"copied/<64 hex>"},
+               is_copied,
+               Never,
+               "never deleted: it keeps a point the replica's retention removed from being copied again",
+               Authenticate,
+               "with --read-data every record is authenticated"});
+  set_replication(f);
   return f;
 }
 

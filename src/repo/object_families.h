@@ -33,6 +33,16 @@ enum class CheckRule {
   Authenticate,  // listed and counted; with --read-data every object is read and authenticated
 };
 
+// How `arca copy` brings a family's objects to a replica (docs/replication.md).
+enum class Replication {
+  Own,       // the replica's own objects (config, index files, prune marks, locks, …): never copied
+  Keyring,   // copied as they are, before anything sealed with them (copy_keyring)
+  Point,     // snapshots: copied as they are, after every blob they need is stored and indexed
+  Blobs,     // packs: the blobs copied points need are copied (sealed as they are) into the replica's own packs
+  Signers,   // key files: those that signed copied points, so the signatures verify on the replica
+  Raw,       // copied as they are when missing (ObjectFamily::wanted may narrow that)
+};
+
 struct FamilySweepResult {
   uint64_t objects = 0, bytes = 0;  // removed (or, dry run, to remove)
   std::vector<std::string> notes;
@@ -52,6 +62,8 @@ struct ObjectFamily {
   void (*load)(const Repository& repo) = nullptr;
   // Retention::Sweep: removes what no recovery point in `snapshots` needs any more.
   FamilySweepResult (*sweep)(Repository& repo, const std::vector<Snapshot>& snapshots, bool dry_run) = nullptr;
+  Replication replication = Replication::Own;
+  std::string_view replication_rule = {};
 };
 
 // Every family, in the order of §1.

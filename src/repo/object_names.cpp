@@ -181,6 +181,13 @@ std::optional<Id> parse_drill_record(std::string_view name) {
   return rest ? id_of(*rest) : std::nullopt;
 }
 
+std::string copied_record(const Id& snapshot) { return kCopiedPrefix + snapshot.hex(); }
+
+std::optional<Id> parse_copied_record(std::string_view name) {
+  auto rest = after(name, kCopiedPrefix);
+  return rest ? id_of(*rest) : std::nullopt;
+}
+
 std::string writer_session(const Id& id) { return kWritersPrefix + id.hex(); }
 std::string writer_done(std::string_view session) { return std::string(session) + ".done"; }
 

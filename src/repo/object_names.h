@@ -123,6 +123,11 @@ inline const std::string kDrillsPrefix = "drills/";
 std::string drill_record(const Id& id);
 std::optional<Id> parse_drill_record(std::string_view name);
 
+// copied/<64 hex>: a replica's record that the recovery point with that id was copied to it (§16).
+inline const std::string kCopiedPrefix = "copied/";
+std::string copied_record(const Id& snapshot);
+std::optional<Id> parse_copied_record(std::string_view name);
+
 // tmp/: staging files of a local repository, not part of the repository (readers ignore them).
 inline const std::string kStagingPrefix = "tmp/";
 

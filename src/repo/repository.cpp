@@ -431,6 +431,11 @@ void Repository::save_snapshot(Snapshot& snap) {
 // may still seal stored objects, and a new key under its number would make them unreadable for
 // good. So rotation waits for a complete keyring and numbers above every version in use.
 uint32_t Repository::rotate_data_key() {
+  if (config_.replica_of)
+    throw Error(ErrorKind::Refused, "key rotate refused: this repository is a replica of repository " +
+                                        config_.replica_of->short_hex() +
+                                        " and shares its data keys; rotate the key there, and the next "
+                                        "'arca copy' brings the new version here");
   if (std::string note = keys_.unavailable_note(); !note.empty())
     throw Error(ErrorKind::Refused, "key rotate refused: " + note);
   uint32_t highest = keys_.current_version();

@@ -35,6 +35,15 @@ class Repository {
   // Creates a new repository; refuses if one already exists at the location.
   static void init(Backend& backend, const Credentials& creds, const InitOptions& opts);
   static std::unique_ptr<Repository> open(std::unique_ptr<Backend> backend, const Credentials& creds);
+  // Creates a replica of `primary` (repo/replica.cpp, docs/replication.md): a new repository
+  // with its own id and a key file for `creds`, sharing the primary's master key, id key,
+  // chunker and data keys, so that blobs and objects copied from the primary stay valid as they
+  // are. Refuses if a repository already exists at the location.
+  static void init_like(Backend& backend, const Repository& primary, const Credentials& creds,
+                        const Argon2Params& kdf);
+  // Opens a replica of `primary` with the primary's master key (a replicator needs no password
+  // of the replica's); throws Error(Refused) if the repository at `backend` is not one.
+  static std::unique_ptr<Repository> open_replica(std::unique_ptr<Backend> backend, const Repository& primary);
 
   Backend& backend() { return *backend_; }
   const Backend& backend() const { return *backend_; }

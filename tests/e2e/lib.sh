@@ -100,7 +100,8 @@ flip_byte() {
 }
 
 # interrupt_and_time NAME SIGNAL READY-TEST -- COMMAND...: starts COMMAND, waits until READY-TEST
-# (eval'd) succeeds, i.e. the command is busy with its long part, sends SIGNAL, and requires
+# (eval'd; the command's process id is $pid) succeeds, i.e. the command is busy with its long
+# part, sends SIGNAL, and requires
 # exit 130 within $CANCEL_LIMIT_S s (default 1.5) with a message saying so; prints the measured
 # latency. The command's stderr is left in $T/err.
 interrupt_and_time() {

@@ -199,6 +199,7 @@ TEST(ObjectFamilies, EveryNameBelongsToItsFamily) {
       {"locks", {names::lock(a, b), names::lock_release(a, b)}},
       {"mfa", {names::kMfaTotp, names::mfa_used(3), names::mfa_claim(3, a)}},
       {"drills", {names::drill_record(a)}},
+      {"copied", {names::copied_record(a)}},
   };
   for (const auto& f : object_families()) {
     auto it = samples.find(std::string(f.id));
@@ -264,6 +265,9 @@ TEST(ObjectFamilies, CheckFindsADamagedObjectOfEachFamily) {
       } else if (id == "drills") {
         victim = names::drill_record(random_id());
         repo->save_object(victim, as_view(std::string("{\"drill\": \"nightly\"}")));
+      } else if (id == "copied") {
+        victim = names::copied_record(s.id);
+        repo->save_object(victim, as_view(std::string("{\"snapshot\": \"x\"}")));
       } else {
         victim =
             first_named(*m.mem, std::string(family.prefix), [&](const std::string& n) { return family.matches(n); });

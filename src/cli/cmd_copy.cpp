@@ -1,0 +1,67 @@
+#include <iostream>
+
+#include "cli/cli_job.h"
+#include "cli/commands.h"
+#include "ops/copy.h"
+#include "ops/error_table.h"
+
+namespace arca {
+
+void register_copy(CLI::App& app, GlobalOptions& g) {
+  auto* cmd = app.add_subcommand(
+      "copy",
+      "Copy recovery points, the WAL archive and drill records to a replica made by 'arca init --like' "
+      "(docs/replication.md)");
+  add_global_options(*cmd, g);
+  auto req = std::make_shared<ops::CopyRequest>();
+  auto to = std::make_shared<GlobalOptions>();
+  cmd->add_option("--to", to->repo, "The replica")->required();
+  cmd->add_option("--to-option", to->options, "Backend option (KEY=VALUE) of the replica (repeatable)");
+  cmd->add_option("snapshot", req->snapshots,
+                  "Recovery points to copy (id, prefix or 'latest'); default: every one the replica has not "
+                  "received, including those its own retention removed");
+  cmd->add_flag("--dry-run,-n", req->dry_run, "Say what would be copied; copy nothing");
+  cmd->add_option("--streams", req->streams, "Transfers at once (default: the stores' parallelism, at least 2)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("!--no-wal", req->wal, "Leave the WAL archive alone");
+  cmd->add_flag("!--no-drills", req->drills, "Leave drill records alone");
+  set_command(*cmd, [&g, req, to] {
+    auto primary = open_repository(g);
+    auto replica = Repository::open_replica(open_repo_backend(*to), *primary);
+    replica->set_warning_handler([](const std::string& m) { std::cerr << "warning: replica: " << m << std::endl; });
+    CliJob job(g);
+    job.show_progress(req->dry_run ? "copy (dry run)" : "copy", "points");
+    ops::CopyResult r = ops::copy_to_replica(*primary, *replica, *req, job.ctx());
+    job.stop_progress();
+    for (const auto& d : r.damaged) std::cerr << "error: not copied: " << d << "\n";
+    if (g.json) {
+      print_json(r.to_json());
+    } else if (!g.quiet) {
+      const char* verb = r.dry_run ? "would copy" : "copied";
+      for (const auto& s : r.copied)
+        std::cout << verb << " " << s.id.short_hex() << "  " << short_time(s.time) << "  " << s.source_kind << " "
+                  << s.source_name << "\n";
+      std::cout << verb << " " << counted(r.copied.size(), "recovery point", "recovery points") << " ("
+                << counted(r.blobs, "blob", "blobs") << ", " << human_bytes(r.blob_bytes) << "; "
+                << counted(r.reused_blobs, "blob", "blobs") << " the replica had), "
+                << counted(r.wal_objects, "WAL object", "WAL objects") << " (" << human_bytes(r.wal_bytes) << "), "
+                << counted(r.drill_records, "drill record", "drill records") << " to " << r.replica << " in "
+                << human_duration(r.seconds) << "\n";
+      if (r.present || r.removed_there)
+        std::cout << r.present << " already there"
+                  << (r.removed_there ? ", " + std::to_string(r.removed_there) +
+                                            " removed there by its own retention (not copied again; name one "
+                                            "to copy it anyway)"
+                                      : "")
+                  << "\n";
+    }
+    if (!r.damaged.empty()) {
+      std::cerr << r.damaged.size()
+                << " object(s) of this repository are damaged and were not copied; run 'arca check --read-data'\n";
+      return kExitPartial;
+    }
+    return kExitOk;
+  });
+}
+
+}  // namespace arca

@@ -1,0 +1,307 @@
+// Replication (docs/replication.md): `init --like` and `copy` on local repositories, in-process.
+// Every test restores from the replica opened with its own password and compares bytes, and
+// checks the replica after the copy, an interrupted copy and two copies at once.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "crypto/random.h"
+#include "ops/backup_files.h"
+#include "ops/copy.h"
+#include "ops/forget.h"
+#include "ops/pg_wal.h"
+#include "ops/restore_files.h"
+#include "repo/check.h"
+#include "repo/object_families.h"
+#include "repo/object_names.h"
+#include "storage/fault_backend.h"
+#include "test_util.h"
+
+using namespace arca;
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_random(const std::string& path, size_t n) {
+  Bytes b(n);
+  random_bytes(b);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(n));
+}
+
+struct Copy : ::testing::Test {
+  TempDir d;
+  std::string data = d.path + "/data";
+  std::unique_ptr<Repository> primary = make_test_repo(d.path + "/primary");
+  JobContext ctx;
+
+  void SetUp() override { std::filesystem::create_directories(data); }
+
+  Snapshot backup() {
+    ops::BackupFilesRequest req;
+    req.paths = {data};
+    return ops::backup_files(*primary, req, ctx).snapshot;
+  }
+  // A replica at d.path/<name>, its own password "dr".
+  void make_replica(const std::string& name = "replica") {
+    LocalBackend b(d.path + "/" + name);
+    Credentials c;
+    c.passphrase = "dr";
+    Repository::init_like(b, *primary, c, {1, 8, 1});
+  }
+  // A copy by a fresh process: its own handles (this test's primary handle has cached its index).
+  ops::CopyResult copy(ops::CopyRequest req = {}, const std::string& name = "replica") {
+    auto p = open_test_repo(d.path + "/primary");
+    auto r = Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/" + name), *p);
+    return ops::copy_to_replica(*p, *r, req, ctx);
+  }
+  // Restores `id` from the replica opened with its own password and compares every file with `data`.
+  void expect_restores(const std::string& id, const std::string& name = "replica") {
+    auto rep = open_test_repo(d.path + "/" + name, "dr");
+    ops::RestoreFilesRequest req;
+    req.snapshot = id;
+    req.options.target = d.path + "/out-" + id.substr(0, 8);
+    JobContext rctx;
+    auto snap = ops::resolve_restore_point(*rep, req);
+    auto r = ops::restore_files(*rep, snap, req, rctx);
+    EXPECT_EQ(r.exit_code(), 0);
+    size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(req.options.target + "/data")) {
+      std::string want = read_text(data + "/" + e.path().filename().string()), got = read_text(e.path());
+      EXPECT_TRUE(got == want) << e.path() << ": " << got.size() << " bytes, expected " << want.size();
+      files++;
+    }
+    EXPECT_EQ(files, snap.stats.files);
+  }
+  void expect_checks(const std::string& name = "replica") {
+    auto rep = open_test_repo(d.path + "/" + name, "dr");
+    CheckOptions o;
+    o.read_data = true;
+    ProgressCounters p;
+    CheckResult r = check_repository(*rep, o, p);
+    for (const auto& e : r.errors) ADD_FAILURE() << e.object << ": " << e.message;
+  }
+};
+
+}  // namespace
+
+TEST_F(Copy, InitLikeSharesTheKeysButHasItsOwnIdAndPassword) {
+  make_replica();
+  auto rep = open_test_repo(d.path + "/replica", "dr");
+  EXPECT_NE(rep->config().repo_id, primary->config().repo_id);
+  ASSERT_TRUE(rep->config().replica_of);
+  EXPECT_EQ(*rep->config().replica_of, primary->config().repo_id);
+  EXPECT_EQ(rep->keys().current_version(), primary->keys().current_version());
+  EXPECT_EQ(arca::testing::kind_of([&] { open_test_repo(d.path + "/replica", "pw"); }), ErrorKind::Auth);
+  // Keys are the primary's to rotate: the replica would stop reading what is copied.
+  EXPECT_EQ(arca::testing::kind_of([&] { rep->rotate_data_key(); }), ErrorKind::Refused);
+  EXPECT_EQ(arca::testing::kind_of([&] { make_replica(); }), ErrorKind::Refused);  // exists already
+}
+
+TEST_F(Copy, AnotherRepositoryIsNotAReplica) {
+  make_test_repo(d.path + "/other");
+  try {
+    Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/other"), *primary);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Refused);
+    EXPECT_TRUE(has(e.what(), "init --repo DEST --like SOURCE")) << e.what();
+  }
+  EXPECT_EQ(arca::testing::kind_of([&] {
+              Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/nothing"), *primary);
+            }),
+            ErrorKind::NotFound);
+}
+
+TEST_F(Copy, PointsRestoreFromTheReplicaAloneAndARerunCopiesNothing) {
+  write_random(data + "/a", 3 << 20);
+  write_random(data + "/b", 100000);
+  Snapshot first = backup();
+  write_random(data + "/c", 2 << 20);
+  Snapshot second = backup();
+  make_replica();
+  ops::CopyRequest oldest;
+  oldest.snapshots = {first.id.hex()};
+  auto r1 = copy(oldest);
+  ASSERT_EQ(r1.copied.size(), 1u);
+  EXPECT_EQ(r1.key_files, 1u);        // the key that signed it: signatures verify there
+  EXPECT_EQ(r1.keyring_entries, 0u);  // init --like brought them
+  expect_checks();
+  expect_restores(first.id.hex());
+  auto r = copy();
+  ASSERT_EQ(r.copied.size(), 1u);
+  EXPECT_EQ(r.copied[0].id, second.id);
+  EXPECT_GT(r.blob_bytes, uint64_t(2 << 20) - 1);
+  EXPECT_LT(r.blob_bytes, uint64_t(3 << 20));  // only c and the trees: a and b were there
+  EXPECT_GT(r.reused_blobs, 0u);
+  EXPECT_EQ(r.key_files, 0u);
+  expect_checks();
+  expect_restores(second.id.hex());
+  auto again = copy();
+  EXPECT_TRUE(again.copied.empty());
+  EXPECT_EQ(again.present, 2u);
+  EXPECT_EQ(again.blobs, 0u);
+}
+
+TEST_F(Copy, DryRunSaysWhatAndCopiesNothing) {
+  write_random(data + "/a", 1 << 20);
+  backup();
+  make_replica();
+  ops::CopyRequest req;
+  req.dry_run = true;
+  auto r = copy(req);
+  EXPECT_EQ(r.copied.size(), 1u);
+  EXPECT_GT(r.blob_bytes, uint64_t(1 << 20) - 1);
+  EXPECT_TRUE(open_test_repo(d.path + "/replica", "dr")->list_snapshots().empty());
+  EXPECT_EQ(copy().copied.size(), 1u);
+}
+
+TEST_F(Copy, ThePointsRetentionRemovedThereAreNotCopiedAgainUnlessNamed) {
+  write_random(data + "/a", 200000);
+  Snapshot first = backup();
+  write_random(data + "/b", 200000);
+  backup();
+  make_replica();
+  copy();
+  {
+    auto rep = open_test_repo(d.path + "/replica", "dr");
+    ops::ForgetRequest f;
+    f.ids = {first.id.hex()};
+    f.confirmed = true;
+    ops::forget(*rep, f, ctx);
+  }
+  auto r = copy();
+  EXPECT_TRUE(r.copied.empty());
+  EXPECT_EQ(r.removed_there, 1u);
+  EXPECT_EQ(open_test_repo(d.path + "/replica", "dr")->list_snapshots().size(), 1u);
+  ops::CopyRequest named;
+  named.snapshots = {first.id.hex().substr(0, 10)};
+  EXPECT_EQ(copy(named).copied.size(), 1u);
+  EXPECT_EQ(open_test_repo(d.path + "/replica", "dr")->list_snapshots().size(), 2u);
+}
+
+// A copy that dies at every n-th write leaves a replica that checks, holds no point whose blobs
+// are missing, and the next copy finishes it.
+TEST_F(Copy, AnInterruptedCopyLeavesAReplicaThatChecksAndTheNextFinishesIt) {
+  for (int i = 0; i < 6; i++) write_random(data + "/f" + std::to_string(i), 400000);
+  Snapshot first = backup();
+  write_random(data + "/g", 500000);
+  Snapshot second = backup();
+  make_replica();
+  bool crashed_between_blobs_and_point = false;
+  for (uint64_t n : {3, 8, 15, 25, 40, 60}) {
+    auto inner = std::make_shared<LocalBackend>(d.path + "/replica");
+    auto faults = std::make_unique<FaultBackend>(inner);
+    faults->crash_at(BackendCall::Any, n);  // in the open, the copy of blobs, index or point
+    bool crashed = false;
+    try {
+      auto p = open_test_repo(d.path + "/primary");
+      auto rep = Repository::open_replica(std::move(faults), *p);
+      ops::copy_to_replica(*p, *rep, {}, ctx);
+    } catch (const Error&) {
+      crashed = true;
+    }
+    expect_checks();
+    auto points = open_test_repo(d.path + "/replica", "dr")->list_snapshots();
+    for (const auto& s : points) EXPECT_TRUE(s.id == first.id || s.id == second.id);
+    size_t packs = 0;
+    inner->list(names::kDataPacksPrefix, [&](const ObjectInfo&) { packs++; });
+    crashed_between_blobs_and_point = crashed_between_blobs_and_point || (crashed && packs > 0 && points.size() < 2);
+  }
+  EXPECT_TRUE(crashed_between_blobs_and_point) << "no crash hit the copy after blobs were stored: change the moments";
+  auto r = copy();
+  EXPECT_EQ(open_test_repo(d.path + "/replica", "dr")->list_snapshots().size(), 2u);
+  expect_checks();
+  expect_restores(second.id.hex());
+  (void)r;
+}
+
+TEST_F(Copy, TwoCopiesAtOnceLeaveEachPointOnceAndAReplicaThatChecks) {
+  for (int i = 0; i < 8; i++) write_random(data + "/f" + std::to_string(i), 300000);
+  backup();
+  write_random(data + "/z", 300000);
+  Snapshot last = backup();
+  make_replica();
+  std::exception_ptr err;
+  std::thread other([&] {
+    try {
+      JobContext c2;
+      auto p2 = open_test_repo(d.path + "/primary");
+      auto rep = Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/replica"), *p2);
+      ops::copy_to_replica(*p2, *rep, {}, c2);
+    } catch (...) {
+      err = std::current_exception();
+    }
+  });
+  copy();
+  other.join();
+  if (err) std::rethrow_exception(err);
+  EXPECT_EQ(open_test_repo(d.path + "/replica", "dr")->list_snapshots().size(), 2u);
+  expect_checks();
+  expect_restores(last.id.hex());
+}
+
+TEST_F(Copy, ANewDataKeyVersionGoesFirst) {
+  write_random(data + "/a", 300000);
+  backup();
+  make_replica();
+  copy();
+  primary->rotate_data_key();
+  write_random(data + "/b", 300000);
+  Snapshot after = backup();
+  auto r = copy();
+  EXPECT_EQ(r.keyring_entries, 1u);
+  EXPECT_EQ(r.copied.size(), 1u);
+  expect_checks();
+  expect_restores(after.id.hex());
+}
+
+TEST_F(Copy, WalAndDrillRecordsAreCopiedAndADamagedOneIsReported) {
+  std::filesystem::create_directories(d.path + "/pg_wal");
+  for (const char* seg : {"000000010000000000000003", "000000010000000000000004"}) {
+    std::ofstream(d.path + "/pg_wal/" + seg, std::ios::binary) << "segment " << seg;
+    ops::WalPushRequest push;
+    push.path = d.path + "/pg_wal/" + seg;
+    push.system_id = "7301";
+    push.spool = d.path + "/spool";
+    std::function<Repository&()> open = [this]() -> Repository& { return *primary; };
+    ops::wal_push(open, push, ctx);
+  }
+  primary->save_object(names::drill_record(random_id()), Bytes{'{', '}'});
+  // One WAL object damaged here: reported, not copied, the rest copied.
+  std::vector<std::string> wal;
+  primary->backend().list(names::kWalPrefix, [&](const ObjectInfo& o) { wal.push_back(o.name); });
+  ASSERT_EQ(wal.size(), 2u);
+  std::sort(wal.begin(), wal.end());
+  Bytes bad = primary->backend().get(wal[1]);
+  bad[bad.size() / 2] ^= 1;
+  primary->backend().put(wal[1], bad);
+  make_replica();
+  auto r = copy();
+  EXPECT_EQ(r.wal_objects, 1u);
+  EXPECT_EQ(r.drill_records, 1u);
+  ASSERT_EQ(r.damaged.size(), 1u);
+  EXPECT_TRUE(has(r.damaged[0], wal[1])) << r.damaged[0];
+  auto rep = open_test_repo(d.path + "/replica", "dr");
+  EXPECT_EQ(read_text(d.path + "/pg_wal/000000010000000000000003"),
+            [&] {
+              Bytes b = rep->load_object(wal[0]);
+              return std::string(b.begin(), b.end());
+            }());
+  EXPECT_FALSE(rep->backend().stat(wal[1]));
+}
+
+TEST(CopyFamilies, EveryFamilyHasAReplicationRule) {
+  for (const auto& f : object_families()) EXPECT_FALSE(f.replication_rule.empty()) << f.id;
+  EXPECT_EQ(object_family("snapshots").replication, Replication::Point);
+  EXPECT_EQ(object_family("wal").replication, Replication::Raw);
+  EXPECT_EQ(object_family("index").replication, Replication::Own);
+}
