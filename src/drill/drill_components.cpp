@@ -445,14 +445,21 @@ std::vector<std::string> remove_stale_scratch(const std::string& parent) {
     // directory of its own (sources/postgres/verify.cpp), a failover drill's standby in Arca's
     // private run directory (arca-pg-…, with the repository's credentials); postmaster.pid names
     // it (line 5).
-    for (const auto& f : fs::recursive_directory_iterator(e.path(), fs::directory_options::skip_permission_denied, ec)) {
-      if (f.path().filename() != "postmaster.pid") continue;
-      std::ifstream pidfile(f.path());
-      std::string line, socket_dir;
-      for (int n = 1; n <= 5 && std::getline(pidfile, line); ++n)
-        if (n == 5) socket_dir = line;
-      const std::string base = fs::path(socket_dir).filename().string();
-      if (base.rfind("arca-pgsock-", 0) == 0 || base.rfind("arca-pg-", 0) == 0) fs::remove_all(socket_dir, ec);
+    // Files may still vanish under the walk (a dying server removing its own): an entry gone
+    // ends one pass, and the walk starts again (at most three times).
+    for (int pass = 0; pass < 3; ++pass) {
+      std::error_code walk;
+      fs::recursive_directory_iterator it(e.path(), fs::directory_options::skip_permission_denied, walk), end;
+      for (; !walk && it != end; it.increment(walk)) {
+        if (it->path().filename() != "postmaster.pid") continue;
+        std::ifstream pidfile(it->path());
+        std::string line, socket_dir;
+        for (int n = 1; n <= 5 && std::getline(pidfile, line); ++n)
+          if (n == 5) socket_dir = line;
+        const std::string base = fs::path(socket_dir).filename().string();
+        if (base.rfind("arca-pgsock-", 0) == 0 || base.rfind("arca-pg-", 0) == 0) fs::remove_all(socket_dir, ec);
+      }
+      if (!walk) break;
     }
     // A server's run directory (credentials file) when it could not go inside the scratch.
     for (const auto& dir : remove_stale_pg_run_dirs(root)) removed.push_back(dir);
