@@ -3,9 +3,48 @@
 #include "cli/cli_job.h"
 #include "cli/commands.h"
 #include "ops/copy.h"
+#include "ops/copy_status.h"
 #include "ops/error_table.h"
 
 namespace arca {
+
+namespace {
+
+std::string age(const std::optional<double>& s) { return s ? human_duration(*s) : "-"; }
+
+void register_copy_status(CLI::App& copy, GlobalOptions& g) {
+  auto* cmd = copy.add_subcommand("status",
+                                  "How far a replica is behind, per component: replication lag, the DR site's "
+                                  "recovery point, what is pending");
+  add_global_options(*cmd, g);
+  auto to = std::make_shared<GlobalOptions>();
+  cmd->add_option("--to", to->repo, "The replica")->required();
+  cmd->add_option("--to-option", to->options, "Backend option (KEY=VALUE) of the replica (repeatable)");
+  set_command(*cmd, [&g, to] {
+    auto primary = open_repository(g);
+    auto replica = Repository::open_replica(open_repo_backend(*to), *primary);
+    ops::ReplicaStatus st = ops::replica_status(*primary, *replica);
+    if (g.json) {
+      print_json(st.to_json());
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : st.components)
+      rows.push_back({c.kind, c.source, c.replica_newest ? c.replica_newest->id.short_hex() : "none",
+                      std::to_string(c.pending_points), human_duration(c.lag_s), age(c.rpo_s)});
+    print_table({"kind", "source", "newest there", "pending", "lag", "DR RPO"}, rows,
+                {false, false, false, true, true, true});
+    std::cout << "pending: " << counted(st.pending_points, "recovery point", "recovery points") << ", "
+              << counted(st.pending_wal_objects, "WAL object", "WAL objects") << " ("
+              << human_bytes(st.pending_wal_bytes) << "), "
+              << counted(st.pending_drill_records, "drill record", "drill records") << "\n"
+              << "lag: what this repository can restore and the replica cannot yet; DR RPO: what a loss of this "
+                 "site would lose now\n";
+    return kExitOk;
+  });
+}
+
+}  // namespace
 
 void register_copy(CLI::App& app, GlobalOptions& g) {
   auto* cmd = app.add_subcommand(
@@ -15,17 +54,18 @@ void register_copy(CLI::App& app, GlobalOptions& g) {
   add_global_options(*cmd, g);
   auto req = std::make_shared<ops::CopyRequest>();
   auto to = std::make_shared<GlobalOptions>();
-  cmd->add_option("--to", to->repo, "The replica")->required();
+  cmd->add_option("--to", to->repo, "The replica (made by 'arca init --like')");
   cmd->add_option("--to-option", to->options, "Backend option (KEY=VALUE) of the replica (repeatable)");
   cmd->add_option("snapshot", req->snapshots,
-                  "Recovery points to copy (id, prefix or 'latest'); default: every one the replica has not "
-                  "received, including those its own retention removed");
+                  "Recovery points to copy (id, prefix or 'latest'), also one the replica's own retention "
+                  "removed; default: every one the replica has not received yet");
   cmd->add_flag("--dry-run,-n", req->dry_run, "Say what would be copied; copy nothing");
   cmd->add_option("--streams", req->streams, "Transfers at once (default: the stores' parallelism, at least 2)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("!--no-wal", req->wal, "Leave the WAL archive alone");
   cmd->add_flag("!--no-drills", req->drills, "Leave drill records alone");
   set_command(*cmd, [&g, req, to] {
+    if (to->repo.empty()) throw Error(ErrorKind::Usage, "copy needs --to REPLICA (made by 'arca init --like')");
     auto primary = open_repository(g);
     auto replica = Repository::open_replica(open_repo_backend(*to), *primary);
     replica->set_warning_handler([](const std::string& m) { std::cerr << "warning: replica: " << m << std::endl; });
@@ -57,11 +97,13 @@ void register_copy(CLI::App& app, GlobalOptions& g) {
     }
     if (!r.damaged.empty()) {
       std::cerr << r.damaged.size()
-                << " object(s) of this repository are damaged and were not copied; run 'arca check --read-data'\n";
+                << " recovery point(s) or object(s) of this repository are damaged and were not copied (the rest "
+                   "were); run 'arca check --read-data' here\n";
       return kExitPartial;
     }
     return kExitOk;
   });
+  register_copy_status(*cmd, g);
 }
 
 }  // namespace arca

@@ -52,9 +52,17 @@ void register_init(CLI::App& app, GlobalOptions& g) {
     // The source is opened first: a wrong password fails before anything is created.
     Credentials creds = get_credentials(g, true, "Password for the new repository: ");
     std::unique_ptr<Repository> primary;
-    if (!like->repo.empty())
-      primary = like->password_file.empty() && like->key_file.empty() ? open_repository(*like, creds)
-                                                                       : open_repository(*like);
+    if (!like->repo.empty()) {
+      bool same = like->password_file.empty() && like->key_file.empty();
+      try {
+        primary = same ? open_repository(*like, creds) : open_repository(*like);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Auth || !same) throw;
+        throw Error(ErrorKind::Auth, std::string(e.what()) +
+                                         " (the new repository's password was tried on " + like->repo +
+                                         ": give that repository's own with --like-password-file or --like-key-file)");
+      }
+    }
     auto backend = open_repo_backend(g, ops::init_backend_options(*req));
     CliJob job(g);
     ops::InitResult r = primary ? ops::init_like(*backend, *primary, creds, *req, job.ctx())

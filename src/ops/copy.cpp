@@ -6,10 +6,12 @@
 #include <mutex>
 #include <set>
 #include <unordered_set>
+#include <utility>
 
 #include "ops/copy_objects.h"
 #include "repo/blob_writer.h"
 #include "repo/envelope.h"
+#include "repo/key_files.h"
 #include "repo/object_names.h"
 #include "repo/replica.h"
 #include "repo/tree.h"
@@ -80,11 +82,23 @@ class PointCopier {
         packs.size(), streams_, [&](size_t i) { transfer_pack(packs[i]); }, &ctx_.cancel, "copy");
   }
 
- private:
   bool known(const Id& id) { return writer_ ? writer_->known(id) : replica_.index().usable(id); }
 
   // Blobs closer than this share one read: a gap costs less than another request.
   static constexpr uint64_t kMaxGap = 1 << 20;
+
+  // The first blob of this point that could not be read intact from this repository ("" if none):
+  // the point is then not copied (the replica must never hold a point it cannot restore).
+  std::string take_failure() {
+    std::lock_guard lk(mu_);
+    return std::exchange(failure_, {});
+  }
+
+ private:
+  void fail(const std::string& why) {
+    std::lock_guard lk(mu_);
+    if (failure_.empty()) failure_ = why;
+  }
 
   void transfer_pack(const std::vector<const NeededBlob*>& blobs) {
     const std::string pack = pack_name(blobs.front()->loc.type, blobs.front()->loc.pack);
@@ -127,9 +141,16 @@ class PointCopier {
   }
 
   // This copy is damaged or its pack gone: read_blob tries the other copies (and warns); the
-  // intact one is sealed again for the replica. Throws the first error if none is intact.
+  // intact one is sealed again for the replica. The point fails if none is intact.
   void copy_from_another(const NeededBlob& b) {
-    Bytes plain = primary_.read_blob(b.id, b.loc);
+    Bytes plain;
+    try {
+      plain = primary_.read_blob(b.id, b.loc);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
+      fail(e.what());
+      return;
+    }
     writer_->add(b.loc.type, b.id, plain);
     std::lock_guard lk(mu_);
     r_.fallbacks++;
@@ -153,6 +174,7 @@ class PointCopier {
   JobContext& ctx_;
   CopyResult& r_;
   std::mutex mu_;
+  std::string failure_;
   std::unordered_set<Id, IdHash> trees_, seen_;
 };
 
@@ -166,7 +188,9 @@ std::set<Id> listed_ids(const Repository& repo, const std::string& prefix,
 }
 
 // The points to copy, in time order: the named ones, or every one the replica has not received.
-std::vector<Snapshot> points_to_copy(Repository& primary, const Repository& replica, const CopyRequest& req,
+// Only those are read (a listing says which): a replica that is up to date costs two listings.
+// A point the replica holds without its copied/ record (a copy killed in between) gets it now.
+std::vector<Snapshot> points_to_copy(Repository& primary, Repository& replica, const CopyRequest& req,
                                      CopyResult& r) {
   auto there = listed_ids(replica, names::kSnapshotsPrefix, names::parse_snapshot);
   auto received = listed_ids(replica, names::kCopiedPrefix, names::parse_copied_record);
@@ -181,17 +205,27 @@ std::vector<Snapshot> points_to_copy(Repository& primary, const Repository& repl
       else
         out.push_back(std::move(s));
     }
-    std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) { return a.time < b.time; });
-    return out;
+  } else {
+    for (const Id& id : listed_ids(primary, names::kSnapshotsPrefix, names::parse_snapshot)) {
+      if (there.count(id)) {
+        r.present++;
+        if (!received.count(id) && !req.dry_run) save_copied_record(replica, replica.read_snapshot(id));
+        continue;
+      }
+      if (received.count(id)) {
+        r.removed_there++;
+        continue;
+      }
+      try {
+        out.push_back(primary.read_snapshot(id));
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::NotFound) continue;  // forgotten since the listing
+        if (e.kind() != ErrorKind::Corrupt) throw;
+        r.damaged.push_back(e.what());  // KeyVersionUnavailable too: it reads again once the key is back
+      }
+    }
   }
-  for (auto& s : primary.list_snapshots()) {
-    if (there.count(s.id))
-      r.present++;
-    else if (received.count(s.id))
-      r.removed_there++;
-    else
-      out.push_back(std::move(s));
-  }
+  std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) { return a.time < b.time; });
   return out;
 }
 
@@ -244,7 +278,18 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
       req.streams ? req.streams
                   : std::max({2u, primary.backend().parallelism(), replica.backend().parallelism()});
   ctx.cancel.check("copy");
+  // A long-lived handle (the server's replicator) checks that the replica is still there: an
+  // unmounted or deleted replica must not be filled again from scratch as a bare directory.
+  if (!replica.backend().stat(names::kConfig))
+    throw Error(ErrorKind::NotFound, "no repository at " + r.replica +
+                                         " any more (its config is gone: unmounted, moved or deleted?); "
+                                         "nothing was copied");
   if (!req.dry_run) r.keyring_entries = copy_keyring(primary, replica);
+  if (list_key_files(replica.backend()).empty())
+    ctx.emit(EventLevel::Warning, "copy.replica_without_key",
+             "the replica " + r.replica +
+                 " has no key file of its own (its 'arca init --like' was interrupted): only this repository's "
+                 "passwords open it; run the same 'arca init --like' again to finish it");
   std::vector<Snapshot> points = points_to_copy(primary, replica, req, r);
   ctx.progress.files_total = points.size();
   std::vector<Snapshot> replica_points = replica.list_snapshots();
@@ -253,7 +298,15 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
     if (!req.dry_run && !points.empty()) writer = std::make_unique<BlobWriter>(replica);
     PointCopier copier(primary, replica, writer.get(), streams, ctx, r);
     for (const auto& p : points) {
-      auto blobs = copier.missing(p);
+      std::vector<NeededBlob> blobs;
+      try {
+        blobs = copier.missing(p);
+      } catch (const Error& e) {
+        // Its trees are damaged or a blob is missing here: this point is not copied, the rest are.
+        if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
+        r.damaged.push_back("recovery point " + p.id.short_hex() + " (" + p.time + "): " + e.what());
+        continue;
+      }
       uint64_t bytes = 0;
       for (const auto& b : blobs) bytes += b.loc.raw_length;
       ctx.progress.bytes_total += bytes;
@@ -264,6 +317,10 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
       } else {
         copier.transfer(blobs);
         writer->checkpoint();
+        if (std::string why = copier.take_failure(); !why.empty()) {
+          r.damaged.push_back("recovery point " + p.id.short_hex() + " (" + p.time + "): " + why);
+          continue;
+        }
         writer->check_publishable();
         ctx.cancel.check("copy");
         publish_copy(primary, replica, p, r);

@@ -103,7 +103,8 @@ void copy_raw_families(Repository& primary, Repository& replica, const std::vect
           }
           replica.backend().put_if_absent(o.name, sealed);
           counted(o);
-          if (auto it = plan.superseded_pieces.find(o.name); it != plan.superseded_pieces.end())
+          // As the streaming writer does; a copy by an append-only key leaves them to the replica's prune.
+          if (auto it = plan.superseded_pieces.find(o.name); it != plan.superseded_pieces.end() && !replica.append_only())
             for (const auto& piece : it->second) replica.backend().remove(piece);
         },
         &ctx.cancel, "copy");

@@ -49,7 +49,7 @@ BackendOptions init_backend_options(const InitRequest& req) {
 
 InitResult init(Backend& backend, const Credentials& creds, const InitRequest& req, JobContext&) {
   Repository::init(backend, creds, init_options(req));
-  return {backend.location()};
+  return {backend.location(), ""};
 }
 
 InitResult init_like(Backend& backend, const Repository& primary, const Credentials& creds, const InitRequest& req,

@@ -25,21 +25,40 @@ std::string not_a_replica(const std::string& where, const std::string& why) {
 
 void Repository::init_like(Backend& backend, const Repository& primary, const Credentials& creds,
                            const Argon2Params& kdf) {
-  if (backend.exists() && (backend.stat(names::kConfig) || !list_key_files(backend).empty()))
-    throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
-  backend.create();
+  // The replica's key is a full key over the same data: an append-only key must not mint one
+  // (docs/security.md: append-only keys never add a full key).
+  if (primary.append_only())
+    throw Error(ErrorKind::Refused, "an append-only key cannot make a replica: the replica's own key would be a full "
+                                    "key over this repository's data; open the source with a full key");
   Keyring keys;
   keys.master = primary.keys_.master;
-  RepoConfig cfg = primary.config_;
-  cfg.repo_id = random_id();
-  cfg.created = now_rfc3339();
-  cfg.replica_of = primary.config_.repo_id;
+  // A replica of this repository whose init was interrupted before its key file was stored (only
+  // this repository's keys open it) is finished; anything else at the location is refused.
+  bool resume = false;
+  if (backend.exists() && backend.stat(names::kConfig)) {
+    try {
+      RepoConfig there = RepoConfig::decode(unseal(keys, backend.get(names::kConfig), names::kConfig, names::kConfig));
+      resume = there.replica_of == primary.config_.repo_id && list_key_files(backend).empty();
+    } catch (const Error&) {
+    }
+    if (!resume) throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
+  } else if (backend.exists() && !list_key_files(backend).empty()) {
+    throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
+  }
+  if (!resume) backend.create();
   // As init: the key is derived first and stored last, so nothing opens a half-made replica.
   KeyFileText key = make_key_file(keys.master, creds, kdf);
-  if (!backend.put_if_absent(names::kConfig, seal(keys, 0, cfg.encode(), 0, names::kConfig)))
-    throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
+  if (!resume) {
+    RepoConfig cfg = primary.config_;
+    cfg.repo_id = random_id();
+    cfg.created = now_rfc3339();
+    cfg.replica_of = primary.config_.repo_id;
+    if (!backend.put_if_absent(names::kConfig, seal(keys, 0, cfg.encode(), 0, names::kConfig)))
+      throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
+  }
   primary.backend().list(names::kKeyringPrefix, [&](const ObjectInfo& o) {
-    if (names::parse_keyring_entry(o.name)) backend.put_if_absent(o.name, primary.backend().get(o.name));
+    if (names::parse_keyring_entry(o.name) && !backend.stat(o.name))
+      backend.put_if_absent(o.name, primary.backend().get(o.name));
   });
   store_key_file(backend, key);
 }
@@ -63,11 +82,22 @@ std::unique_ptr<Repository> Repository::open_replica(std::unique_ptr<Backend> ba
     throw Error(ErrorKind::Refused, not_a_replica(where, "it has other content keys"));
   if (cfg.repo_id == primary.config_.repo_id)
     throw Error(ErrorKind::Refused, where + " is this repository itself");
+  // Copies go one way, from a repository to its replica: the other way would bring back what the
+  // primary's retention removed, and put the replica's keys into the primary.
+  if (primary.config_.replica_of == cfg.repo_id)
+    throw Error(ErrorKind::Refused, where + " is the repository this one replicates: copies go from it to its "
+                                            "replicas, never back (restore from here with the restore commands)");
+  if (cfg.replica_of != primary.config_.repo_id)
+    throw Error(ErrorKind::Refused,
+                not_a_replica(where, cfg.replica_of ? "it replicates repository " + cfg.replica_of->short_hex()
+                                                    : "it shares this repository's keys but replicates nothing"));
   keys.id_key = cfg.id_key;
   keys.chunker_seed = cfg.chunker_seed;
   std::vector<std::string> damaged = load_keyring(*backend, keys);
-  auto repo =
-      std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), "", KeyRole::Full));
+  // The copy writes with the rights of the key that opened the primary: an append-only key adds
+  // to the replica and removes nothing there either.
+  auto repo = std::unique_ptr<Repository>(new Repository(std::move(backend), std::move(keys), std::move(cfg), primary.key_id_,
+                                                         primary.append_only() ? KeyRole::AppendOnly : KeyRole::Full));
   repo->damaged_keyring_ = std::move(damaged);
   return repo;
 }

@@ -375,6 +375,8 @@ std::vector<Snapshot> Repository::load_snapshots(bool strict) const {
   return out;
 }
 
+Snapshot Repository::read_snapshot(const Id& id) const { return load_snapshot(names::snapshot(id)); }
+
 Snapshot Repository::find_snapshot(const std::string& ref) const {
   if (ref == "latest") {
     auto all = list_snapshots();

@@ -93,6 +93,8 @@ class Repository {
   std::vector<Snapshot> list_snapshots_strict() const;
   // "latest", a full id or a unique prefix; throws Error(NotFound/Usage).
   Snapshot find_snapshot(const std::string& ref) const;
+  // The snapshot with exactly this id (one read, no listing); throws Error(NotFound/Corrupt).
+  Snapshot read_snapshot(const Id& id) const;
   // The newest recovery point `match` accepts that is not dated in the future (repo/future_points.h),
   // warning about each future-dated one passed over; nullopt when there is none.
   std::optional<Snapshot> latest_snapshot(const std::function<bool(const Snapshot&)>& match) const;

@@ -34,7 +34,8 @@ using Keys = ConfigReader::Keys;
 const Keys kTopKeys{"server", "repositories", "sources", "plans", "notifications"};
 const Keys kServerKeys{"listen", "tls", "catalog", "log-format", "max-jobs", "shutdown-grace", "lease"};
 const Keys kTlsKeys{"certificate", "key"};
-const Keys kRepositoryKeys{"location", "options", "password-file", "password-env", "key-file", "max-jobs"};
+const Keys kRepositoryKeys{"location", "options", "password-file", "password-env", "key-file", "max-jobs", "replicas"};
+const Keys kReplicaKeys{"location", "options", "streams", "interval"};
 const Keys kSourceKeys{
     "kind",     "repository",      "host",     "tags",          "objectives",   "max-jobs",   "paths",
     "excludes", "one-file-system", "conninfo", "password-file", "password-env", "wal-stream", "url",
@@ -126,6 +127,7 @@ class Parser {
     if (root["plans"].IsDefined())
       for (auto& e : r_.named_map(root["plans"], "plans")) c.plans.push_back(plan(e, c));
     stream_plans(c);
+    replica_plans(c);
     if (root["notifications"].IsDefined()) notifications(root["notifications"], c);
   }
 
@@ -200,7 +202,31 @@ class Parser {
         !n["password-env"].IsDefined() && !n["key-file"].IsDefined())
       r_.error(n, p, "needs the repository's password-file, password-env or key-file");
     r_.integer(n, "max-jobs", p, rc.max_jobs, 0, 10000);
+    if (n["replicas"].IsDefined())
+      for (auto& r : r_.named_map(n["replicas"], p + ".replicas")) rc.replicas.push_back(replica(r, p, rc));
     return rc;
+  }
+
+  ReplicaConfig replica(const ConfigReader::Entry& e, const std::string& repo_path, const RepositoryConfig& rc) {
+    ReplicaConfig x;
+    x.name = e.name;
+    x.line = ConfigReader::line_of(e.key);
+    const std::string p = repo_path + ".replicas." + e.name;
+    const YAML::Node& n = e.value;
+    if (!r_.map(n, p, kReplicaKeys)) return x;
+    if (r_.require(n, "location", p, "the replica made by 'arca init --like'") && r_.text(n, "location", p, x.location)) {
+      if (x.location.empty()) r_.error(n["location"], p + ".location", "is empty: give a directory or an s3: URL");
+      if (cv::url_has_password(x.location)) r_.inline_secret(n["location"], p + ".location");
+      bool local = x.location.rfind("s3:", 0) != 0 && x.location.find("://") == std::string::npos;
+      if (local) x.location = r_.resolve(x.location);
+      if (!x.location.empty() && x.location == rc.location)
+        r_.error(n["location"], p + ".location", "is the repository itself: a replica must be another location");
+    }
+    if (n["options"].IsDefined()) options(n["options"], p + ".options", x.options);
+    r_.integer(n, "streams", p, x.streams, 1, 64);
+    if (r_.duration(n, "interval", p, x.interval_s) && x.interval_s < 1)
+      r_.error(n["interval"], p + ".interval", "must be at least 1s");
+    return x;
   }
 
   void options(const YAML::Node& n, const std::string& p, std::map<std::string, std::string>& out) {
@@ -475,6 +501,29 @@ class Parser {
     return k;
   }
 
+  // Each replica gets its supervised plan "<repository>.replicate.<replica>".
+  void replica_plans(ServerConfig& c) {
+    for (const auto& r : c.repositories)
+      for (const auto& x : r.replicas) {
+        PlanConfig pc;
+        pc.name = r.name + ".replicate." + x.name;
+        pc.kind = JobKind::Stream;
+        pc.repository = r.name;
+        pc.replica = x.name;
+        pc.replica_settings = x.location + '\n' + std::to_string(x.streams) + '\n' + std::to_string(x.interval_s);
+        for (const auto& [k, v] : x.options) pc.replica_settings += '\n' + k + '=' + v;
+        pc.schedule.continuous = true;
+        pc.line = x.line;
+        if (const PlanConfig* clash = c.plan(pc.name)) {
+          errors_.push_back({clash->line, 1, "plans." + pc.name,
+                             "this name belongs to the replication plan of replica '" + x.name + "' of repository '" +
+                                 r.name + "'; rename the plan"});
+          continue;
+        }
+        c.plans.push_back(std::move(pc));
+      }
+  }
+
   // Each source asking for a continuous stream gets its supervised plan "<source>.stream".
   void stream_plans(ServerConfig& c) {
     for (const auto& s : c.sources) {
@@ -625,6 +674,11 @@ Parsed parse(const std::string& text, const std::string& path, const std::string
 
 }  // namespace
 
+const ReplicaConfig* RepositoryConfig::replica(const std::string& n) const {
+  for (const auto& r : replicas)
+    if (r.name == n) return &r;
+  return nullptr;
+}
 const RepositoryConfig* ServerConfig::repository(const std::string& name) const {
   for (const auto& r : repositories)
     if (r.name == name) return &r;

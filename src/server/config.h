@@ -23,6 +23,17 @@ using config::parse_duration;
 using config::readable_by_others;
 using config::SecretRef;
 
+// A replica the server keeps filled (docs/replication.md, "In the server"): made beforehand by
+// `arca init --like`; its plan "<repository>.replicate.<replica>" copies all the time.
+struct ReplicaConfig {
+  std::string name;
+  std::string location;                        // a directory or s3:https://host/bucket/prefix
+  std::map<std::string, std::string> options;  // its backend options (its own S3 profile, …)
+  int streams = 0;                             // transfers at once (0: the stores' parallelism)
+  int64_t interval_s = 30;                     // a sweep at least this often; writes in this server wake it sooner
+  int line = 0;
+};
+
 struct RepositoryConfig {
   std::string name;
   std::string location;                       // a directory or s3:https://host/bucket/prefix
@@ -31,6 +42,8 @@ struct RepositoryConfig {
   std::string key_file;                       // ... or a key file (exactly one of the two)
   int max_jobs = 0;                           // jobs at once on this repository (0: no limit)
   int line = 0;
+  std::vector<ReplicaConfig> replicas = {};
+  const ReplicaConfig* replica(const std::string& name) const;
 };
 
 struct StreamConfig {  // a continuous job (PostgreSQL wal-stream, Kafka continuous archive)
@@ -91,6 +104,8 @@ struct PlanConfig {
   std::optional<ops::KeepOptions> retention;  // backup: applied (forget) after each success
   std::string read_data_subset;               // check (and files verify): "5%" or "n/t"
   std::string prune_grace = "24h", prune_max_unused = "25%";  // prune
+  std::string replica;           // a replica's stream plan: the replica (of `repository`)
+  std::string replica_settings;  // … and its settings as text: a change restarts the stream
   std::string drill_file;                         // drill: the drill file (absolute)
   std::shared_ptr<const drill::DrillSpec> drill;  // drill: as read with the configuration, objectives
                                                   // filled in from the sources where the file has none

@@ -74,6 +74,7 @@ std::string warnings_sentence(const std::vector<std::string>& warnings) {
 
 void add_point(JobScope& s, JobOutcome& out, const Snapshot& snap) {
   out.points.push_back(point_record(snap, s.repo.name(), s.config.sources));
+  s.runtime.notify_written(s.repo.name());  // its replicators copy it now, not at their next sweep
   s.ctx.info(
       "job.point_saved", "recovery point " + snap.id.short_hex() + " saved in repository " + s.repo.name(),
       {{"snapshot", snap.id.hex()}, {"repository", s.repo.name()}, {"partial", snap.partial ? "true" : "false"}});
@@ -132,7 +133,9 @@ const RepositoryConfig& plan_repository(const ServerConfig& config, const PlanCo
   return *rc;
 }
 
-bool uses_source(JobKind k) { return k == JobKind::Backup || k == JobKind::Verify || k == JobKind::Stream; }
+bool uses_source(const PlanConfig& p) {
+  return p.kind == JobKind::Backup || p.kind == JobKind::Verify || (p.kind == JobKind::Stream && p.replica.empty());
+}
 
 // Only the repository answers these jobs: a lost connection or an I/O error is the repository's.
 bool repository_only(JobKind k, const SourceConfig* src) {
@@ -150,7 +153,7 @@ void run_step(JobScope& s, JobOutcome& out) {
     case JobKind::Prune:
       return jobs::run_prune(s, out);
     case JobKind::Stream:
-      return jobs::run_stream(s, out);
+      return s.plan.replica.empty() ? jobs::run_stream(s, out) : jobs::run_replication(s, out);
     case JobKind::Drill:
       return jobs::run_drill(s, out);
   }
@@ -180,7 +183,7 @@ JobOutcome run_job(const ServerConfig& config, const PlanConfig& plan, const Job
   const SourceConfig* src = nullptr;
   std::unique_ptr<JobRepository> repo;
   try {
-    if (uses_source(job.kind)) src = &plan_source(config, plan);
+    if (uses_source(plan)) src = &plan_source(config, plan);
     const RepositoryConfig& rc = plan_repository(config, plan, src);
     out.points_repository = rc.name;
     ctx.cancel.check(what.c_str());  // cancelled before it started: nothing to undo

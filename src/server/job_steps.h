@@ -53,6 +53,7 @@ void run_verify(JobScope& s, JobOutcome& out);
 void run_check(JobScope& s, JobOutcome& out);
 void run_prune(JobScope& s, JobOutcome& out);
 void run_stream(JobScope& s, JobOutcome& out);
+void run_replication(JobScope& s, JobOutcome& out);  // a replica's stream plan (job_replicate.cpp)
 void run_drill(JobScope& s, JobOutcome& out);
 
 // Shared by the steps.

@@ -110,6 +110,7 @@ void stream_postgres(JobScope& s, JobOutcome& out) {
       if (!why.empty()) x.last_error = why;
       if (streaming && reconnects_now == reconnects && stored_now != stored) x.last_error.clear();
     });
+    if (stored_now != stored) s.runtime.notify_written(s.repo.name());  // replicas get the WAL within seconds
     stored = stored_now;
     reconnects = reconnects_now;
   };

@@ -224,6 +224,34 @@ void repository_metrics(Exposition& e, const ServerStatus& st) {
   }
 }
 
+// Per replica (docs/replication.md, "Lag"): its lag per source, what is pending, when a copy last
+// succeeded, how many failed. Absent until the replica's first copy finished.
+void replication_metrics(Exposition& e, const ServerStatus& st) {
+  e.family("arca_replication_lag_seconds", "gauge",
+           "What the repository can restore of the source and the replica cannot yet, in seconds (0: caught up).");
+  e.family("arca_replica_newest_data_timestamp_seconds", "gauge",
+           "The newest data of the source the replica can restore (unix seconds): the DR site's recovery point.");
+  e.family("arca_replication_pending_points", "gauge", "Recovery points of the repository not yet on the replica.");
+  e.family("arca_replication_pending_wal_bytes", "gauge", "Bytes of archived WAL not yet on the replica.");
+  e.family("arca_replication_last_success_timestamp_seconds", "gauge",
+           "When a copy to the replica last finished without an error (unix seconds).");
+  e.family("arca_replication_failures_total", "counter", "Copies to the replica that failed since the server started.");
+  for (const auto& [plan, r] : st.replications) {
+    Labels l{{"repository", r.repository}, {"replica", r.replica}};
+    e.sample("arca_replication_failures_total", l, static_cast<double>(r.failures));
+    if (r.last_success_at > 0) e.sample("arca_replication_last_success_timestamp_seconds", l, r.last_success_at);
+    if (!r.status) continue;
+    e.sample("arca_replication_pending_points", l, static_cast<double>(r.status->pending_points));
+    e.sample("arca_replication_pending_wal_bytes", l, static_cast<double>(r.status->pending_wal_bytes));
+    for (const auto& c : r.status->components) {
+      Labels cl = l;
+      cl.emplace_back("source", c.source);
+      e.sample("arca_replication_lag_seconds", cl, c.lag_s);
+      if (c.replica_data_unix > 0) e.sample("arca_replica_newest_data_timestamp_seconds", cl, c.replica_data_unix);
+    }
+  }
+}
+
 }  // namespace
 
 void JobMetrics::record(const JobRecord& finished) {
@@ -290,6 +318,7 @@ std::string render_metrics(const ServerConfig& config, Catalog& catalog, const s
   drill_metrics(e, config, st, catalog);
   stream_metrics(e, st);
   repository_metrics(e, st);
+  replication_metrics(e, st);
   return e.text() + job_metrics.render();
 }
 

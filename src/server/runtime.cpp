@@ -1,5 +1,6 @@
 #include "server/runtime.h"
 
+#include <chrono>
 #include <utility>
 
 namespace arca::server {
@@ -34,8 +35,11 @@ std::map<std::string, RepositoryStatus> Runtime::repositories() const {
 }
 
 void Runtime::add_point(const RecoveryPointRecord& p) {
-  std::lock_guard lk(mu_);
-  point_updates_.push_back(PointUpdate{"", {p}});
+  {
+    std::lock_guard lk(mu_);
+    point_updates_.push_back(PointUpdate{"", {p}});
+  }
+  notify_written(p.repository);
 }
 
 void Runtime::replace_points(const std::string& repository, std::vector<RecoveryPointRecord> points) {
@@ -46,6 +50,35 @@ void Runtime::replace_points(const std::string& repository, std::vector<Recovery
 std::vector<Runtime::PointUpdate> Runtime::take_point_updates() {
   std::lock_guard lk(mu_);
   return std::exchange(point_updates_, {});
+}
+
+void Runtime::update_replication(const std::string& plan, const std::function<void(ReplicationStatus&)>& f) {
+  std::lock_guard lk(mu_);
+  f(replications_[plan]);
+}
+
+std::map<std::string, ReplicationStatus> Runtime::replications() const {
+  std::lock_guard lk(mu_);
+  return replications_;
+}
+
+void Runtime::notify_written(const std::string& repository) {
+  {
+    std::lock_guard lk(mu_);
+    ++written_[repository];
+  }
+  written_cv_.notify_all();
+}
+
+bool Runtime::wait_written(const std::string& repository, uint64_t& seen, double timeout_s, const CancelToken& cancel) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  std::unique_lock lk(mu_);
+  // Woken in short slices to see the cancel (a token has no way to wake a condition variable).
+  while (written_[repository] == seen && !cancel.cancelled() && std::chrono::steady_clock::now() < until)
+    written_cv_.wait_for(lk, std::chrono::milliseconds(200));
+  bool news = written_[repository] != seen;
+  seen = written_[repository];
+  return news;
 }
 
 }  // namespace arca::server

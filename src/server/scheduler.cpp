@@ -47,7 +47,7 @@ std::string plan_hash(const PlanConfig& p) {
   std::ostringstream o;
   o << to_string(p.kind) << '\n' << p.source << '\n' << p.repository << '\n' << schedule_text(p.schedule) << '\n'
     << p.start_window_s << '\n' << p.completion_window_s << '\n' << to_string(p.catch_up) << '\n' << p.paused << '\n'
-    << p.run_on_create;
+    << p.run_on_create << '\n' << p.replica << '\n' << p.replica_settings;
   std::string text = o.str();
   return sha256(ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size())).hex().substr(0, 16);
 }

@@ -142,6 +142,14 @@ ServerStatus build_status(const ServerConfig& config, Catalog& catalog, const st
   for (const auto& src : config.sources) s.components.push_back(component(src, facts.at(src.name), runtime, now));
   for (const auto& r : config.repositories)
     s.repositories[r.name] = runtime.repository(r.name).value_or(RepositoryStatus{});
+  s.replications = runtime.replications();
+  for (const auto& r : config.repositories)  // configured but not started yet: known, nothing measured
+    for (const auto& x : r.replicas)
+      if (auto& rs = s.replications[r.name + ".replicate." + x.name]; rs.replica.empty()) {
+        rs.repository = r.name;
+        rs.replica = x.name;
+        rs.location = x.location;
+      }
   for (const auto& p : plans) {
     s.running_jobs += p.running;
     s.pending_jobs += p.pending;
@@ -186,6 +194,22 @@ nlohmann::json to_json(const ServerStatus& s) {
     put_time(rj, "checked_at", r.checked_at);
     put_time(rj, "stored_bytes_at", r.stored_bytes_at);
     j["repositories"][name] = rj;
+  }
+  j["replications"] = nlohmann::json::object();
+  for (const auto& [plan, r] : s.replications) {
+    nlohmann::json rj{{"repository", r.repository},
+                      {"replica", r.replica},
+                      {"location", r.location},
+                      {"last_error", r.last_error.empty() ? nlohmann::json() : nlohmann::json(r.last_error)},
+                      {"copies", r.copies},
+                      {"failures", r.failures},
+                      {"points_copied", r.points_copied},
+                      {"wal_objects_copied", r.wal_objects_copied},
+                      {"bytes_copied", r.bytes_copied},
+                      {"lag", r.status ? r.status->to_json() : nlohmann::json()}};
+    put_time(rj, "last_attempt_at", r.last_attempt_at);
+    put_time(rj, "last_success_at", r.last_success_at);
+    j["replications"][plan] = rj;
   }
   return j;
 }

@@ -37,6 +37,7 @@ struct ServerStatus {
   double now = 0, started_at = 0;
   std::vector<ComponentStatus> components;
   std::map<std::string, RepositoryStatus> repositories;
+  std::map<std::string, ReplicationStatus> replications;  // by plan ("<repository>.replicate.<replica>")
   int running_jobs = 0, pending_jobs = 0;
 };
 

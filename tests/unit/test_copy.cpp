@@ -5,20 +5,25 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "crypto/random.h"
 #include "ops/backup_files.h"
 #include "ops/copy.h"
+#include "ops/copy_status.h"
 #include "ops/forget.h"
 #include "ops/pg_wal.h"
 #include "ops/restore_files.h"
 #include "repo/check.h"
 #include "repo/object_families.h"
+#include "repo/key_files.h"
 #include "repo/object_names.h"
+#include "repo/pack.h"
 #include "storage/fault_backend.h"
 #include "test_util.h"
+#include "util/clock.h"
 
 using namespace arca;
 
@@ -297,6 +302,140 @@ TEST_F(Copy, WalAndDrillRecordsAreCopiedAndADamagedOneIsReported) {
               return std::string(b.begin(), b.end());
             }());
   EXPECT_FALSE(rep->backend().stat(wal[1]));
+}
+
+// Copies go one way: not from a replica back to its primary (that would undo the primary's
+// retention), not to a replica of another repository, not from an append-only key's init.
+TEST_F(Copy, OnlyARepositorysOwnReplicaIsADestination) {
+  write_random(data + "/a", 1000);
+  backup();
+  make_replica("dr");
+  make_replica("dr2");
+  auto refused = [&](const std::string& from, const std::string& from_pw, const std::string& to,
+                     const std::string& says) {
+    auto src = open_test_repo(d.path + "/" + from, from_pw);
+    try {
+      Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/" + to), *src);
+      ADD_FAILURE() << from << " -> " << to << ": no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Refused) << e.what();
+      EXPECT_TRUE(has(e.what(), says)) << e.what();
+    }
+  };
+  refused("dr", "dr", "primary", "never back");
+  refused("dr", "dr", "dr2", "it replicates repository");
+  // An append-only key cannot mint the replica's full key.
+  Credentials ao;
+  ao.passphrase = "ao";
+  add_key_file(primary->backend(), primary->keys().master, ao, {1, 8, 1}, KeyRole::AppendOnly);
+  auto appender = open_test_repo(d.path + "/primary", "ao");
+  LocalBackend dst(d.path + "/minted");
+  Credentials evil;
+  evil.passphrase = "evil";
+  EXPECT_EQ(arca::testing::kind_of([&] { Repository::init_like(dst, *appender, evil, {1, 8, 1}); }),
+            ErrorKind::Refused);
+  EXPECT_FALSE(dst.exists() && dst.stat("config"));
+  // Its copies only add: the replica handle is append-only too.
+  EXPECT_TRUE(Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/dr"), *appender)->append_only());
+}
+
+// A point whose data is damaged everywhere is not copied; the points after it and the WAL are,
+// and the damage is named.
+TEST_F(Copy, ADamagedPointHoldsBackNothingElse) {
+  write_random(data + "/a", 300000);
+  Snapshot bad = backup();
+  std::filesystem::remove(data + "/a");
+  write_random(data + "/b", 300000);
+  Snapshot good = backup();
+  // Every data pack of the first point damaged: only its blobs are in them (b is another file).
+  std::set<Id> packs;
+  auto p = open_test_repo(d.path + "/primary");
+  for (const auto& n : p->load_tree(bad.tree).nodes)
+    if (n.subtree)
+      for (const auto& f : p->load_tree(*n.subtree).nodes)
+        for (const auto& c : f.content) packs.insert(p->find_blob(c)->pack);
+  ASSERT_FALSE(packs.empty());
+  for (const auto& id : packs) {
+    std::string name = d.path + "/primary/" + pack_name(BlobType::Data, id);
+    std::fstream f(name, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x55');
+  }
+  make_replica();
+  auto r = copy();
+  ASSERT_EQ(r.copied.size(), 1u);
+  EXPECT_EQ(r.copied[0].id, good.id);
+  ASSERT_EQ(r.damaged.size(), 1u);
+  EXPECT_TRUE(has(r.damaged[0], bad.id.short_hex())) << r.damaged[0];
+  expect_checks();
+  expect_restores(good.id.hex());
+}
+
+TEST_F(Copy, AnInterruptedInitLikeIsFinishedByRunningItAgain) {
+  make_replica();
+  // As if it died before its key file was stored: only the primary's keys open it.
+  std::filesystem::remove_all(d.path + "/replica/keys");
+  EXPECT_THROW(open_test_repo(d.path + "/replica", "dr"), Error);
+  EventLog events;
+  JobContext c;
+  c.events = &events;
+  {
+    auto p = open_test_repo(d.path + "/primary");
+    auto rep = Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/replica"), *p);
+    ops::copy_to_replica(*p, *rep, {}, c);
+  }
+  bool warned = false;
+  for (const auto& e : events.events()) warned = warned || e.code == "copy.replica_without_key";
+  EXPECT_TRUE(warned);
+  make_replica();  // again: finishes it
+  EXPECT_NO_THROW(open_test_repo(d.path + "/replica", "dr"));
+  EXPECT_EQ(arca::testing::kind_of([&] { make_replica(); }), ErrorKind::Refused);  // now complete
+}
+
+TEST_F(Copy, APointWithoutItsRecordGetsOne) {
+  write_random(data + "/a", 1000);
+  Snapshot s = backup();
+  make_replica();
+  copy();
+  std::string record = d.path + "/replica/" + names::copied_record(s.id);
+  ASSERT_TRUE(std::filesystem::exists(record));
+  std::filesystem::remove(record);  // a copy killed between the point and its record
+  copy();
+  EXPECT_TRUE(std::filesystem::exists(record));
+}
+
+TEST_F(Copy, StatusSaysTheLagPerComponentAndWhatIsPending) {
+  write_random(data + "/a", 100000);
+  Snapshot first = backup();
+  make_replica();
+  auto status = [&] {
+    auto p = open_test_repo(d.path + "/primary");
+    auto r = Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/replica"), *p);
+    return ops::replica_status(*p, *r);
+  };
+  auto before = status();
+  ASSERT_EQ(before.components.size(), 1u);
+  EXPECT_EQ(before.components[0].pending_points, 1u);
+  // Nothing there yet: the lag counts from the primary's oldest point of the component.
+  EXPECT_NEAR(before.components[0].lag_s, before.checked_unix - *parse_time(first.time), 0.01);
+  EXPECT_FALSE(before.components[0].rpo_s);
+  copy();
+  auto caught_up = status();
+  EXPECT_EQ(caught_up.components[0].lag_s, 0);
+  EXPECT_EQ(caught_up.max_lag_s(), 0);
+  EXPECT_EQ(caught_up.pending_points, 0u);
+  EXPECT_GE(*caught_up.components[0].rpo_s, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  write_random(data + "/b", 100000);
+  Snapshot second = backup();
+  auto behind = status();
+  EXPECT_EQ(behind.pending_points, 1u);
+  const auto& c = behind.components[0];
+  EXPECT_EQ(c.replica_newest->id, first.id);
+  EXPECT_EQ(c.primary_newest->id, second.id);
+  EXPECT_NEAR(c.lag_s, *parse_time(second.time) - *parse_time(first.time), 0.01);
+  EXPECT_GE(c.lag_s, 1.0);
+  EXPECT_EQ(behind.to_json()["pending"]["points"], 1);
 }
 
 TEST(CopyFamilies, EveryFamilyHasAReplicationRule) {

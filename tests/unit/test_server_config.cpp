@@ -479,6 +479,56 @@ plans:
   EXPECT_EQ(e.field, "plans.pg.stream");
 }
 
+TEST(ServerConfig, ReplicasGetAReplicationPlan) {
+  ConfigLoad r = parse(R"(repositories:
+  main:
+    location: /srv/r
+    password-file: /etc/arca/pw
+    replicas:
+      dr: {location: /mnt/dr, options: {s3.profile: dr}, streams: 4, interval: 10s}
+)");
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].message);
+  const RepositoryConfig* main = r.config->repository("main");
+  ASSERT_EQ(main->replicas.size(), 1u);
+  EXPECT_EQ(main->replicas[0].location, "/mnt/dr");
+  EXPECT_EQ(main->replicas[0].streams, 4);
+  EXPECT_EQ(main->replicas[0].interval_s, 10);
+  EXPECT_EQ(main->replicas[0].options.at("s3.profile"), "dr");
+  const PlanConfig* p = r.config->plan("main.replicate.dr");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->kind, JobKind::Stream);
+  EXPECT_TRUE(p->schedule.continuous);
+  EXPECT_EQ(p->repository, "main");
+  EXPECT_EQ(p->replica, "dr");
+  EXPECT_TRUE(p->source.empty());
+}
+
+TEST(ServerConfig, ReplicaErrors) {
+  ConfigError same = only_error(R"(repositories:
+  main:
+    location: /srv/r
+    password-file: /etc/arca/pw
+    replicas: {dr: {location: /srv/r}}
+)");
+  EXPECT_EQ(same.field, "repositories.main.replicas.dr.location");
+  EXPECT_NE(same.message.find("the repository itself"), std::string::npos) << same.message;
+  ConfigError missing = only_error(R"(repositories:
+  main:
+    location: /srv/r
+    password-file: /etc/arca/pw
+    replicas: {dr: {interval: 10s}}
+)");
+  EXPECT_EQ(missing.field, "repositories.main.replicas.dr.location");
+  ConfigError unknown = only_error(R"(repositories:
+  main:
+    location: /srv/r
+    password-file: /etc/arca/pw
+    replicas: {dr: {location: /mnt/dr, password-file: /x}}
+)");
+  EXPECT_EQ(unknown.field, "repositories.main.replicas.dr.password-file");
+  EXPECT_EQ(unknown.line, 5);
+}
+
 TEST(ServerConfig, FieldOfAnotherSourceKind) {
   ConfigError e = only_error(with_base("  r: {kind: redis, repository: main, url: \"redis://h:1\", paths: [/x]}\n"));
   EXPECT_EQ(e.line, 5);

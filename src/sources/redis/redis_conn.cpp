@@ -182,10 +182,8 @@ RedisConn::RedisConn(const RedisUrl& url, const RedisTls& tls, int timeout_ms) :
     }
   }
   if (!url.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!url.user.empty()) auth.push_back(url.user);
-    auth.push_back(url.password);
-    send(auth);
+    send(url.user.empty() ? std::vector<std::string>{"AUTH", url.password}
+                          : std::vector<std::string>{"AUTH", url.user, url.password});
     RedisReply r = read_reply();
     if (r.is_error())
       throw Error(ErrorKind::Auth, "Redis at " + url.describe() + " refused the login: " + r.str +
