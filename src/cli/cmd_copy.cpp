@@ -5,6 +5,7 @@
 #include "ops/copy.h"
 #include "ops/copy_status.h"
 #include "ops/error_table.h"
+#include "storage/rate_limited_backend.h"
 
 namespace arca {
 
@@ -62,14 +63,18 @@ void register_copy(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--dry-run,-n", req->dry_run, "Say what would be copied; copy nothing");
   cmd->add_option("--streams", req->streams, "Transfers at once (default: the stores' parallelism, at least 2)")
       ->check(CLI::Range(1, 64));
+  auto limit = std::make_shared<uint64_t>(0);
+  cmd->add_option("--limit-upload", *limit, "Write to the replica at most this many KiB/s")->check(CLI::Range(1, 1 << 30));
   cmd->add_flag("!--no-wal", req->wal, "Leave the WAL archive alone");
   cmd->add_flag("!--no-drills", req->drills, "Leave drill records alone");
-  set_command(*cmd, [&g, req, to] {
+  set_command(*cmd, [&g, req, to, limit] {
     if (to->repo.empty()) throw Error(ErrorKind::Usage, "copy needs --to REPLICA (made by 'arca init --like')");
     auto primary = open_repository(g);
-    auto replica = Repository::open_replica(open_repo_backend(*to), *primary);
-    replica->set_warning_handler([](const std::string& m) { std::cerr << "warning: replica: " << m << std::endl; });
     CliJob job(g);
+    std::unique_ptr<Backend> backend = open_repo_backend(*to);
+    if (*limit) backend = std::make_unique<RateLimitedBackend>(std::move(backend), *limit * 1024, &job.ctx().cancel);
+    auto replica = Repository::open_replica(std::move(backend), *primary);
+    replica->set_warning_handler([](const std::string& m) { std::cerr << "warning: replica: " << m << std::endl; });
     job.show_progress(req->dry_run ? "copy (dry run)" : "copy", "points");
     ops::CopyResult r = ops::copy_to_replica(*primary, *replica, *req, job.ctx());
     job.stop_progress();

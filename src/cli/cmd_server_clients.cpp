@@ -203,6 +203,18 @@ int print_status(const nlohmann::json& st) {
                     text(c["state"]), verified, time_cell(c["next_run"])});
   }
   print_table({"Source", "Kind", "Newest point", "RPO live / objective", "State", "Verified", "Next run"}, rows);
+  if (st.contains("replications") && !st["replications"].empty()) {
+    std::vector<std::vector<std::string>> reps;
+    for (const auto& [plan, r] : st["replications"].items()) {
+      const auto& lag = r["lag"];
+      std::string worst = lag.is_object() ? span(lag.value("max_lag_s", 0.0)) : "-";
+      std::string pending = lag.is_object() ? std::to_string(lag["pending"].value("points", 0)) : "-";
+      reps.push_back({text(r["repository"]), text(r["replica"]), worst, pending, age(r["last_success_at_unix"], now),
+                      r["last_error"].is_string() ? text(r["last_error"]) : ""});
+    }
+    std::cout << "\n";
+    print_table({"Repository", "Replica", "Lag", "Pending points", "Last copy", "Error"}, reps);
+  }
   std::cout << counted(st.value("running_jobs", 0), "job", "jobs") << " running, " << st.value("pending_jobs", 0)
             << " pending\n";
   return kExitOk;

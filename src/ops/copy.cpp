@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_set>
 #include <utility>
@@ -40,6 +41,7 @@ class PointCopier {
     std::vector<NeededBlob> out;
     auto need = [&](const Id& id) {
       if (!seen_.insert(id).second) return;
+      point_ids_.push_back(id);
       if (known(id)) {
         r_.reused_blobs++;
         return;
@@ -57,6 +59,7 @@ class PointCopier {
       Id t = stack.back();
       stack.pop_back();
       if (!trees_.insert(t).second) continue;
+      point_trees_.push_back(t);
       need(t);
       Tree tree = decode_tree(primary_.read_blob(t), "tree " + t.short_hex());
       for (const auto& n : tree.nodes) {
@@ -65,6 +68,19 @@ class PointCopier {
       }
     }
     return out;
+  }
+
+  // The trees and blobs the last missing() met for the first time in this run are skipped by
+  // later points only once that point is published: a point that failed must not make a later
+  // one that shares its trees skip blobs that never reached the replica.
+  void published() {
+    point_trees_.clear();
+    point_ids_.clear();
+  }
+  void failed() {
+    for (const auto& t : point_trees_) trees_.erase(t);
+    for (const auto& id : point_ids_) seen_.erase(id);
+    published();
   }
 
   // Reads the blobs from this repository's packs (one ranged read per run of nearby blobs),
@@ -176,6 +192,7 @@ class PointCopier {
   std::mutex mu_;
   std::string failure_;
   std::unordered_set<Id, IdHash> trees_, seen_;
+  std::vector<Id> point_trees_, point_ids_;  // met first by the point being copied
 };
 
 std::set<Id> listed_ids(const Repository& repo, const std::string& prefix,
@@ -188,8 +205,9 @@ std::set<Id> listed_ids(const Repository& repo, const std::string& prefix,
 }
 
 // The points to copy, in time order: the named ones, or every one the replica has not received.
-// Only those are read (a listing says which): a replica that is up to date costs two listings.
+// Only those are read (listings say which): an up-to-date replica costs listings, not reads.
 // A point the replica holds without its copied/ record (a copy killed in between) gets it now.
+// Points in `req.skip` are left out (not counted).
 std::vector<Snapshot> points_to_copy(Repository& primary, Repository& replica, const CopyRequest& req,
                                      CopyResult& r) {
   auto there = listed_ids(replica, names::kSnapshotsPrefix, names::parse_snapshot);
@@ -209,9 +227,14 @@ std::vector<Snapshot> points_to_copy(Repository& primary, Repository& replica, c
     for (const Id& id : listed_ids(primary, names::kSnapshotsPrefix, names::parse_snapshot)) {
       if (there.count(id)) {
         r.present++;
-        if (!received.count(id) && !req.dry_run) save_copied_record(replica, replica.read_snapshot(id));
+        if (!received.count(id) && !req.dry_run) try {
+            save_copied_record(replica, replica.read_snapshot(id));
+          } catch (const Error&) {
+            // Damaged or forgotten there meanwhile: the replica's own check and retention see to it.
+          }
         continue;
       }
+      if (req.skip.count(id)) continue;
       if (received.count(id)) {
         r.removed_there++;
         continue;
@@ -266,6 +289,11 @@ nlohmann::json CopyResult::to_json() const {
           {"key_files", key_files},
           {"fallbacks", fallbacks},
           {"damaged", damaged},
+          {"damaged_points", [&] {
+             nlohmann::json a = nlohmann::json::array();
+             for (const auto& id : damaged_points) a.push_back(id.hex());
+             return a;
+           }()},
           {"seconds", seconds}};
 }
 
@@ -285,18 +313,40 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
                                          " any more (its config is gone: unmounted, moved or deleted?); "
                                          "nothing was copied");
   if (!req.dry_run) r.keyring_entries = copy_keyring(primary, replica);
-  if (list_key_files(replica.backend()).empty())
-    ctx.emit(EventLevel::Warning, "copy.replica_without_key",
-             "the replica " + r.replica +
-                 " has no key file of its own (its 'arca init --like' was interrupted): only this repository's "
-                 "passwords open it; run the same 'arca init --like' again to finish it");
+  // Filling a replica that only the primary's passwords open would hide the problem until the
+  // DR site needs it.
+  if (!replica_has_own_key(primary.backend(), replica.backend()))
+    throw Error(ErrorKind::Refused, "the replica " + r.replica +
+                                        " has no key file of its own (its 'arca init --like' was interrupted), so "
+                                        "only this repository's passwords open it: run the same 'arca init --like' "
+                                        "again to finish it, then copy");
   std::vector<Snapshot> points = points_to_copy(primary, replica, req, r);
-  ctx.progress.files_total = points.size();
-  std::vector<Snapshot> replica_points = replica.list_snapshots();
+  ctx.progress.files_total += points.size();
+  // The replica's points after this run, for the WAL it wants: read only if there is WAL to copy.
+  std::optional<std::vector<Snapshot>> after;
+  ReplicaPoints replica_points = [&]() -> const std::vector<Snapshot>& {
+    if (!after) {
+      after = replica.list_snapshots();
+      after->insert(after->end(), points.begin(), points.end());
+    }
+    return *after;
+  };
+  // WAL and drill records first (seconds), then the points (perhaps hours), then what was
+  // archived meanwhile: a long copy of a base backup does not hold the WAL back.
+  copy_raw_families(primary, replica, replica_points, req, streams, ctx, r);
+  if (points.empty()) {
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
   {
     std::unique_ptr<BlobWriter> writer;
-    if (!req.dry_run && !points.empty()) writer = std::make_unique<BlobWriter>(replica);
+    if (!req.dry_run) writer = std::make_unique<BlobWriter>(replica);
     PointCopier copier(primary, replica, writer.get(), streams, ctx, r);
+    auto damaged = [&](const Snapshot& p, const std::string& why) {
+      copier.failed();
+      r.damaged.push_back("recovery point " + p.id.short_hex() + " (" + p.time + "): " + why);
+      r.damaged_points.push_back(p.id);
+    };
     for (const auto& p : points) {
       std::vector<NeededBlob> blobs;
       try {
@@ -304,7 +354,7 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
       } catch (const Error& e) {
         // Its trees are damaged or a blob is missing here: this point is not copied, the rest are.
         if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
-        r.damaged.push_back("recovery point " + p.id.short_hex() + " (" + p.time + "): " + e.what());
+        damaged(p, e.what());
         continue;
       }
       uint64_t bytes = 0;
@@ -318,26 +368,32 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
         copier.transfer(blobs);
         writer->checkpoint();
         if (std::string why = copier.take_failure(); !why.empty()) {
-          r.damaged.push_back("recovery point " + p.id.short_hex() + " (" + p.time + "): " + why);
+          damaged(p, why);
           continue;
         }
         writer->check_publishable();
         ctx.cancel.check("copy");
-        publish_copy(primary, replica, p, r);
+        try {
+          publish_copy(primary, replica, p, r);
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::NotFound) throw;
+          copier.published();  // forgotten here meanwhile (retention): nothing to copy any more
+          continue;
+        }
         ctx.emit(EventLevel::Info, "copy.point_copied",
                  "recovery point " + p.id.short_hex() + " copied to " + r.replica,
                  {{"snapshot", p.id.hex()}, {"replica", r.replica}});
       }
+      copier.published();
       ctx.progress.files_done++;
       r.copied.push_back(p);
-      replica_points.push_back(p);
     }
     if (writer) {
       writer->flush();
       r.stored_bytes = writer->stored_bytes();
     }
+    copy_raw_families(primary, replica, replica_points, req, streams, ctx, r);
   }
-  copy_raw_families(primary, replica, replica_points, req, streams, ctx, r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

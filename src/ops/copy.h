@@ -4,6 +4,7 @@
 // idempotent and resumable (a re-run copies only what is missing), two copies at once cannot
 // damage the replica, and a point the replica's own retention removed is not copied again.
 #pragma once
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct CopyRequest {
   unsigned streams = 0;  // packs and objects transferred at once; 0: the stores' parallelism (at least 2)
   bool wal = true;       // the WAL archive (from the oldest base backup on the replica on)
   bool drills = true;    // drill records
+  std::set<Id> skip;     // points not to try (a replicator's recently damaged ones)
 };
 
 struct CopyResult {
@@ -36,9 +38,10 @@ struct CopyResult {
   uint64_t drill_records = 0;
   uint64_t keyring_entries = 0, key_files = 0;
   uint64_t fallbacks = 0;  // blobs whose first copy in this repository was damaged, read from another
-  // Objects (WAL, drill records) that do not authenticate here, so were not copied: the copy
-  // finished without them (exit 3).
+  // Points and objects (WAL, drill records) that could not be read intact here, so were not
+  // copied: the copy finished without them (exit 3). `damaged_points` names those points.
   std::vector<std::string> damaged;
+  std::vector<Id> damaged_points;
   double seconds = 0;
   bool dry_run = false;
   nlohmann::json to_json() const;

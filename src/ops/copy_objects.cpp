@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "repo/envelope.h"
@@ -26,7 +27,7 @@ struct Plan {
 };
 
 Plan plan_family(const ObjectFamily& f, const Repository& primary, const Repository& replica,
-                 const WalFloors& floors) {
+                 const std::function<const WalFloors&()>& floors) {
   std::set<std::string> theirs;
   replica.backend().list(std::string(f.prefix), [&](const ObjectInfo& o) { theirs.insert(o.name); });
   std::vector<ObjectInfo> ours;
@@ -46,7 +47,7 @@ Plan plan_family(const ObjectFamily& f, const Repository& primary, const Reposit
     if (auto w = names::parse_wal(n); w && !w->piece) whole.insert(n);
   for (auto& o : ours) {
     auto w = names::parse_wal(o.name);
-    if (theirs.count(o.name) || below_wal_floor(floors, *w)) continue;
+    if (theirs.count(o.name) || below_wal_floor(floors(), *w)) continue;
     if (w->piece && whole.count(whole_segment_of(o.name, *w))) continue;
     plan.todo.push_back(std::move(o));
   }
@@ -63,14 +64,18 @@ Plan plan_family(const ObjectFamily& f, const Repository& primary, const Reposit
 
 }  // namespace
 
-void copy_raw_families(Repository& primary, Repository& replica, const std::vector<Snapshot>& replica_points,
+void copy_raw_families(Repository& primary, Repository& replica, const ReplicaPoints& replica_points,
                        const CopyRequest& req, unsigned streams, JobContext& ctx, CopyResult& r) {
-  WalFloors floors = wal_floors(replica_points);
+  std::optional<WalFloors> floors;
+  auto get_floors = [&]() -> const WalFloors& {
+    if (!floors) floors = wal_floors(replica_points());
+    return *floors;
+  };
   for (const auto& f : object_families()) {
     if (f.replication != Replication::Raw) continue;
     if ((f.id == "wal" && !req.wal) || (f.id == "drills" && !req.drills)) continue;
     ctx.cancel.check("copy");
-    Plan plan = plan_family(f, primary, replica, floors);
+    Plan plan = plan_family(f, primary, replica, get_floors);
     bool wal = f.id == "wal";
     std::mutex mu;
     auto counted = [&](const ObjectInfo& o) {
@@ -105,7 +110,11 @@ void copy_raw_families(Repository& primary, Repository& replica, const std::vect
           counted(o);
           // As the streaming writer does; a copy by an append-only key leaves them to the replica's prune.
           if (auto it = plan.superseded_pieces.find(o.name); it != plan.superseded_pieces.end() && !replica.append_only())
-            for (const auto& piece : it->second) replica.backend().remove(piece);
+            for (const auto& piece : it->second) try {
+                replica.backend().remove(piece);
+              } catch (const Error&) {
+                // A replica whose credentials cannot delete (Object Lock, no-delete policy).
+              }
         },
         &ctx.cancel, "copy");
   }

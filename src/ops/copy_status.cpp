@@ -81,7 +81,7 @@ nlohmann::json ReplicaStatus::to_json() const {
             {"drill_records", pending_drill_records}}}};
 }
 
-ReplicaStatus replica_status(Repository& primary, Repository& replica) {
+ReplicaStatus replica_status(Repository& primary, Repository& replica, const CancelToken* cancel) {
   ReplicaStatus st;
   st.replica = replica.backend().location();
   st.checked_unix = clock_now_s();
@@ -113,6 +113,7 @@ ReplicaStatus replica_status(Repository& primary, Repository& replica) {
     }
   }
   for (auto& [key, c] : groups) {
+    if (cancel) cancel->check("copy status");
     std::string note;
     c.primary_data_unix = newest_data(primary, *c.primary_newest, note);
     if (auto it = replica_newest.find(key); it != replica_newest.end()) {
@@ -122,6 +123,8 @@ ReplicaStatus replica_status(Repository& primary, Repository& replica) {
       if (replica_note != note) note += "; on the replica, " + replica_note;
       c.lag_s = std::max(0.0, c.primary_data_unix - c.replica_data_unix);
       c.rpo_s = std::max(0.0, st.checked_unix - c.replica_data_unix);
+    } else if (received.count(c.primary_newest->id)) {
+      c.lag_s = 0;  // it was copied; the replica's own retention removed it since
     } else {
       c.lag_s = std::max(0.0, st.checked_unix - oldest[key]);
     }
@@ -132,7 +135,8 @@ ReplicaStatus replica_status(Repository& primary, Repository& replica) {
   dry.dry_run = true;
   CopyResult pending;
   JobContext ctx;
-  copy_raw_families(primary, replica, after_copy, dry, 1, ctx, pending);
+  copy_raw_families(
+      primary, replica, [&]() -> const std::vector<Snapshot>& { return after_copy; }, dry, 1, ctx, pending);
   st.pending_wal_objects = pending.wal_objects;
   st.pending_wal_bytes = pending.wal_bytes;
   st.pending_drill_records = pending.drill_records;

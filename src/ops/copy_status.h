@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/repository.h"
+#include "util/job_context.h"
 
 namespace arca::ops {
 
@@ -37,6 +38,7 @@ struct ReplicaStatus {
   nlohmann::json to_json() const;
 };
 
-ReplicaStatus replica_status(Repository& primary, Repository& replica);
+// `cancel` (if set) is checked between components.
+ReplicaStatus replica_status(Repository& primary, Repository& replica, const CancelToken* cancel = nullptr);
 
 }  // namespace arca::ops

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "crypto/random.h"
@@ -38,11 +40,11 @@ void Repository::init_like(Backend& backend, const Repository& primary, const Cr
   if (backend.exists() && backend.stat(names::kConfig)) {
     try {
       RepoConfig there = RepoConfig::decode(unseal(keys, backend.get(names::kConfig), names::kConfig, names::kConfig));
-      resume = there.replica_of == primary.config_.repo_id && list_key_files(backend).empty();
+      resume = there.replica_of == primary.config_.repo_id && !replica_has_own_key(primary.backend(), backend);
     } catch (const Error&) {
     }
     if (!resume) throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
-  } else if (backend.exists() && !list_key_files(backend).empty()) {
+  } else if (backend.exists() && !list_key_files(backend).empty()) {  // key files but no config: not ours
     throw Error(ErrorKind::Refused, "a repository already exists at " + backend.location());
   }
   if (!resume) backend.create();
@@ -126,7 +128,13 @@ uint64_t copy_keyring(const Repository& primary, Repository& replica) {
   return copied;
 }
 
-std::string copied_record_name(const Id& snapshot) { return names::copied_record(snapshot); }
+bool replica_has_own_key(const Backend& primary, const Backend& replica) {
+  std::set<std::string> theirs;
+  for (const auto& k : list_key_files(primary)) theirs.insert(k.id);
+  for (const auto& k : list_key_files(replica))
+    if (!theirs.count(k.id)) return true;
+  return false;
+}
 
 void save_copied_record(Repository& replica, const Snapshot& point) {
   nlohmann::json j = {{"snapshot", point.id.hex()}, {"time", point.time}, {"copied", now_rfc3339()}};

@@ -19,14 +19,13 @@ namespace arca {
 // it copied.
 uint64_t copy_keyring(const Repository& primary, Repository& replica);
 
+// Whether the replica has a key file of its own (one the primary does not have: copies bring the
+// primary's signing keys along). Without one only the primary's passwords open it: its `init
+// --like` was interrupted before the last step.
+bool replica_has_own_key(const Backend& primary, const Backend& replica);
+
 // The replica's ledger (`copied/<snapshot id>`, docs/repository-format.md §16): a point once
 // copied is not copied again after the replica's own retention removed it.
-struct CopiedRecord {
-  Id snapshot;
-  std::string time;    // the point's time (RFC 3339)
-  std::string copied;  // when it was copied
-};
-std::string copied_record_name(const Id& snapshot);
 void save_copied_record(Repository& replica, const Snapshot& point);
 
 }  // namespace arca

@@ -35,7 +35,7 @@ const Keys kTopKeys{"server", "repositories", "sources", "plans", "notifications
 const Keys kServerKeys{"listen", "tls", "catalog", "log-format", "max-jobs", "shutdown-grace", "lease"};
 const Keys kTlsKeys{"certificate", "key"};
 const Keys kRepositoryKeys{"location", "options", "password-file", "password-env", "key-file", "max-jobs", "replicas"};
-const Keys kReplicaKeys{"location", "options", "streams", "interval"};
+const Keys kReplicaKeys{"location", "options", "streams", "interval", "limit-upload"};
 const Keys kSourceKeys{
     "kind",     "repository",      "host",     "tags",          "objectives",   "max-jobs",   "paths",
     "excludes", "one-file-system", "conninfo", "password-file", "password-env", "wal-stream", "url",
@@ -226,6 +226,8 @@ class Parser {
     r_.integer(n, "streams", p, x.streams, 1, 64);
     if (r_.duration(n, "interval", p, x.interval_s) && x.interval_s < 1)
       r_.error(n["interval"], p + ".interval", "must be at least 1s");
+    int limit = 0;
+    if (r_.integer(n, "limit-upload", p, limit, 1, 100 * 1024 * 1024)) x.limit_upload_kib = limit;
     return x;
   }
 
@@ -510,7 +512,8 @@ class Parser {
         pc.kind = JobKind::Stream;
         pc.repository = r.name;
         pc.replica = x.name;
-        pc.replica_settings = x.location + '\n' + std::to_string(x.streams) + '\n' + std::to_string(x.interval_s);
+        pc.replica_settings = x.location + '\n' + std::to_string(x.streams) + '\n' + std::to_string(x.interval_s) +
+                              '\n' + std::to_string(x.limit_upload_kib);
         for (const auto& [k, v] : x.options) pc.replica_settings += '\n' + k + '=' + v;
         pc.schedule.continuous = true;
         pc.line = x.line;

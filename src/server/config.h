@@ -31,6 +31,7 @@ struct ReplicaConfig {
   std::map<std::string, std::string> options;  // its backend options (its own S3 profile, …)
   int streams = 0;                             // transfers at once (0: the stores' parallelism)
   int64_t interval_s = 30;                     // a sweep at least this often; writes in this server wake it sooner
+  int64_t limit_upload_kib = 0;                // KiB/s written to the replica at most (0: no limit)
   int line = 0;
 };
 

@@ -228,7 +228,8 @@ void repository_metrics(Exposition& e, const ServerStatus& st) {
 // succeeded, how many failed. Absent until the replica's first copy finished.
 void replication_metrics(Exposition& e, const ServerStatus& st) {
   e.family("arca_replication_lag_seconds", "gauge",
-           "What the repository can restore of the source and the replica cannot yet, in seconds (0: caught up).");
+           "What the repository can restore of the source and the replica cannot yet, in seconds (0: caught up); "
+           "while copies fail it grows from the last measurement.");
   e.family("arca_replica_newest_data_timestamp_seconds", "gauge",
            "The newest data of the source the replica can restore (unix seconds): the DR site's recovery point.");
   e.family("arca_replication_pending_points", "gauge", "Recovery points of the repository not yet on the replica.");
@@ -243,10 +244,15 @@ void replication_metrics(Exposition& e, const ServerStatus& st) {
     if (!r.status) continue;
     e.sample("arca_replication_pending_points", l, static_cast<double>(r.status->pending_points));
     e.sample("arca_replication_pending_wal_bytes", l, static_cast<double>(r.status->pending_wal_bytes));
+    // While copies fail, what the replica lacks is unknown but not less: the lag grows from the
+    // last measurement (a frozen value would keep the alerts silent).
+    double unknown_since = r.last_attempt_at > r.last_success_at ? std::max(0.0, st.now - r.status->checked_unix) : 0;
     for (const auto& c : r.status->components) {
       Labels cl = l;
       cl.emplace_back("source", c.source);
-      e.sample("arca_replication_lag_seconds", cl, c.lag_s);
+      cl.emplace_back("kind", c.kind);
+      cl.emplace_back("host", c.host);
+      e.sample("arca_replication_lag_seconds", cl, c.lag_s + unknown_since);
       if (c.replica_data_unix > 0) e.sample("arca_replica_newest_data_timestamp_seconds", cl, c.replica_data_unix);
     }
   }

@@ -22,6 +22,7 @@
 #include "repo/object_names.h"
 #include "repo/pack.h"
 #include "storage/fault_backend.h"
+#include "storage/rate_limited_backend.h"
 #include "test_util.h"
 #include "util/clock.h"
 
@@ -50,10 +51,11 @@ struct Copy : ::testing::Test {
 
   void SetUp() override { std::filesystem::create_directories(data); }
 
+  // As a new process would (the fixture's handle caches the index it read first).
   Snapshot backup() {
     ops::BackupFilesRequest req;
     req.paths = {data};
-    return ops::backup_files(*primary, req, ctx).snapshot;
+    return ops::backup_files(*open_test_repo(d.path + "/primary"), req, ctx).snapshot;
   }
   // A replica at d.path/<name>, its own password "dr".
   void make_replica(const std::string& name = "replica") {
@@ -79,8 +81,11 @@ struct Copy : ::testing::Test {
     auto r = ops::restore_files(*rep, snap, req, rctx);
     EXPECT_EQ(r.exit_code(), 0);
     size_t files = 0;
-    for (const auto& e : std::filesystem::directory_iterator(req.options.target + "/data")) {
-      std::string want = read_text(data + "/" + e.path().filename().string()), got = read_text(e.path());
+    const std::string root = req.options.target + "/data";
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+      if (!e.is_regular_file()) continue;
+      std::string rel = std::filesystem::relative(e.path(), root).string();
+      std::string want = read_text(data + "/" + rel), got = read_text(e.path());
       EXPECT_TRUE(got == want) << e.path() << ": " << got.size() << " bytes, expected " << want.size();
       files++;
     }
@@ -371,22 +376,60 @@ TEST_F(Copy, ADamagedPointHoldsBackNothingElse) {
   expect_restores(good.id.hex());
 }
 
+// A point that failed must not let a later point that shares its data skip what never reached
+// the replica: both are reported and left out, a later point without the damage is copied.
+TEST_F(Copy, APointSharingADamagedPointsDataIsNotPublishedWithoutIt) {
+  std::filesystem::create_directories(data + "/shared");
+  for (int i = 0; i < 3; i++) write_random(data + "/shared/f" + std::to_string(i), 50000);
+  write_random(data + "/broken", 50000);
+  Snapshot a = backup();
+  write_random(data + "/extra", 50000);
+  Snapshot b = backup();
+  std::filesystem::remove(data + "/broken");
+  Snapshot c = backup();
+  {  // one byte of the blob of "broken", in the middle of its sealed bytes
+    auto p = open_test_repo(d.path + "/primary");
+    std::optional<Id> blob;
+    for (const auto& n : p->load_tree(a.tree).nodes)
+      if (n.subtree)
+        for (const auto& f : p->load_tree(*n.subtree).nodes)
+          if (f.name == "broken") blob = f.content.at(0);
+    ASSERT_TRUE(blob);
+    BlobLocation loc = *p->find_blob(*blob);
+    std::fstream f(d.path + "/primary/" + pack_name(loc.type, loc.pack), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(loc.offset + loc.length / 2);
+    char ch = 0;
+    f.get(ch);
+    f.seekp(loc.offset + loc.length / 2);
+    f.put(char(ch ^ 1));
+    ASSERT_TRUE(f.good());
+    f.close();
+    EXPECT_EQ(arca::testing::kind_of([&] { open_test_repo(d.path + "/primary")->read_blob(*blob); }),
+              ErrorKind::Corrupt);
+  }
+  make_replica();
+  auto r = copy();
+  ASSERT_EQ(r.copied.size(), 1u);
+  EXPECT_EQ(r.copied[0].id, c.id);
+  std::set<Id> damaged(r.damaged_points.begin(), r.damaged_points.end());
+  EXPECT_EQ(damaged, (std::set<Id>{a.id, b.id}));
+  expect_checks();
+  expect_restores(c.id.hex());
+}
+
 TEST_F(Copy, AnInterruptedInitLikeIsFinishedByRunningItAgain) {
   make_replica();
   // As if it died before its key file was stored: only the primary's keys open it.
   std::filesystem::remove_all(d.path + "/replica/keys");
   EXPECT_THROW(open_test_repo(d.path + "/replica", "dr"), Error);
-  EventLog events;
-  JobContext c;
-  c.events = &events;
-  {
-    auto p = open_test_repo(d.path + "/primary");
-    auto rep = Repository::open_replica(std::make_unique<LocalBackend>(d.path + "/replica"), *p);
-    ops::copy_to_replica(*p, *rep, {}, c);
-  }
-  bool warned = false;
-  for (const auto& e : events.events()) warned = warned || e.code == "copy.replica_without_key";
-  EXPECT_TRUE(warned);
+  // A copy refuses to fill it (it would open only with this repository's passwords), also once
+  // a copy brought a signing key of the primary along.
+  write_random(data + "/a", 1000);
+  Snapshot s = backup();
+  std::filesystem::create_directories(d.path + "/replica/keys");
+  std::filesystem::copy_file(d.path + "/primary/" + names::key_file(s.key_id),
+                             d.path + "/replica/" + names::key_file(s.key_id));
+  EXPECT_EQ(arca::testing::kind_of([&] { copy(); }), ErrorKind::Refused);
   make_replica();  // again: finishes it
   EXPECT_NO_THROW(open_test_repo(d.path + "/replica", "dr"));
   EXPECT_EQ(arca::testing::kind_of([&] { make_replica(); }), ErrorKind::Refused);  // now complete
@@ -436,6 +479,29 @@ TEST_F(Copy, StatusSaysTheLagPerComponentAndWhatIsPending) {
   EXPECT_NEAR(c.lag_s, *parse_time(second.time) - *parse_time(first.time), 0.01);
   EXPECT_GE(c.lag_s, 1.0);
   EXPECT_EQ(behind.to_json()["pending"]["points"], 1);
+}
+
+TEST(RateLimit, HoldsWritesToTheRateAfterASecondOfBurst) {
+  RateLimit limit(1000000, nullptr);
+  auto t0 = std::chrono::steady_clock::now();
+  limit.take(1000000);  // the burst
+  limit.take(2000000);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GT(s, 1.9);
+  EXPECT_LT(s, 2.6);
+}
+
+TEST(RateLimit, ACancelEndsTheWait) {
+  CancelToken cancel;
+  RateLimit limit(1000000, &cancel);
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel.cancel();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(arca::testing::kind_of([&] { limit.take(20000000); }), ErrorKind::Cancelled);
+  t.join();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.0);
 }
 
 TEST(CopyFamilies, EveryFamilyHasAReplicationRule) {
