@@ -247,8 +247,8 @@ class Pruner {
   // The copy kept is in an unmarked pack if there is one (the fullest, so the fewest packs are
   // repacked), else in a marked one (then rescue_uncovered() decides). Every copy in a pack of a
   // locked recovery point is kept: such packs are never repacked and may carry an Object Lock.
-  // The copy kept of a blob stored more than once is read and authenticated first: a damaged one
-  // is passed over for the next intact copy, and if none is intact every copy stays.
+  // The copies of a blob stored more than once are read and authenticated first: the best intact
+  // one is kept, a damaged one marks its pack for repacking, and if none is intact every copy stays.
   void choose_copies() {
     for (auto& p : packs_)
       for (const auto& b : p.blobs) p.pinned = p.pinned || pinned_[*index_.position(b.id)];
@@ -287,13 +287,14 @@ class Pruner {
     parallel_for(todo.size(), threads_, [&](size_t j) {
       auto& cands = todo[j].second;
       std::sort(cands.begin(), cands.end());
+      // Every copy is read, not only up to the first intact one: a damaged copy left in a pack
+      // kept whole would stay indexed, and its pack is repacked only if prune knows of it.
       for (const auto& [r, i, k] : cands) {
         const PackInfo& p = packs_[i];
         const PackedBlob& b = p.blobs[k];
         try {
           repo_.read_blob_copy(b.id, {p.id, p.type, b.offset, b.length, b.raw_length});
-          chosen[j] = i;
-          return;
+          if (!chosen[j]) chosen[j] = i;
         } catch (const Error& e) {
           if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
           std::lock_guard lk(mu);
