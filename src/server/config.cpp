@@ -221,6 +221,9 @@ class Parser {
       if (local) x.location = r_.resolve(x.location);
       if (!x.location.empty() && x.location == rc.location)
         r_.error(n["location"], p + ".location", "is the repository itself: a replica must be another location");
+      for (const auto& other : rc.replicas)
+        if (!x.location.empty() && other.location == x.location)
+          r_.error(n["location"], p + ".location", "is also replica '" + other.name + "': two replicas at one location would be one");
     }
     if (n["options"].IsDefined()) options(n["options"], p + ".options", x.options);
     r_.integer(n, "streams", p, x.streams, 1, 64);

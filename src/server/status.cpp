@@ -142,14 +142,19 @@ ServerStatus build_status(const ServerConfig& config, Catalog& catalog, const st
   for (const auto& src : config.sources) s.components.push_back(component(src, facts.at(src.name), runtime, now));
   for (const auto& r : config.repositories)
     s.repositories[r.name] = runtime.repository(r.name).value_or(RepositoryStatus{});
-  s.replications = runtime.replications();
-  for (const auto& r : config.repositories)  // configured but not started yet: known, nothing measured
-    for (const auto& x : r.replicas)
-      if (auto& rs = s.replications[r.name + ".replicate." + x.name]; rs.replica.empty()) {
-        rs.repository = r.name;
-        rs.replica = x.name;
-        rs.location = x.location;
-      }
+  // The configured replicas only (one removed by a reload is gone from the metrics at once);
+  // one not started yet is known, with nothing measured.
+  auto live = runtime.replications();
+  for (const auto& r : config.repositories)
+    for (const auto& x : r.replicas) {
+      std::string plan = r.name + ".replicate." + x.name;
+      auto it = live.find(plan);
+      ReplicationStatus& rs = s.replications[plan];
+      if (it != live.end() && it->second.location == x.location) rs = it->second;
+      rs.repository = r.name;
+      rs.replica = x.name;
+      rs.location = x.location;
+    }
   for (const auto& p : plans) {
     s.running_jobs += p.running;
     s.pending_jobs += p.pending;

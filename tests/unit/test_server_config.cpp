@@ -527,6 +527,14 @@ TEST(ServerConfig, ReplicaErrors) {
 )");
   EXPECT_EQ(unknown.field, "repositories.main.replicas.dr.password-file");
   EXPECT_EQ(unknown.line, 5);
+  ConfigError twice = only_error(R"(repositories:
+  main:
+    location: /srv/r
+    password-file: /etc/arca/pw
+    replicas: {dr: {location: /mnt/dr}, dr2: {location: /mnt/dr}}
+)");
+  EXPECT_EQ(twice.field, "repositories.main.replicas.dr2.location");
+  EXPECT_NE(twice.message.find("also replica 'dr'"), std::string::npos) << twice.message;
 }
 
 TEST(ServerConfig, FieldOfAnotherSourceKind) {
