@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "ops/copy_objects.h"
+#include "ops/copy_status.h"
 #include "repo/blob_writer.h"
 #include "repo/envelope.h"
 #include "repo/key_files.h"
@@ -326,7 +327,7 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
   std::optional<std::vector<Snapshot>> after;
   ReplicaPoints replica_points = [&]() -> const std::vector<Snapshot>& {
     if (!after) {
-      after = replica.list_snapshots();
+      after = req.replica_points ? req.replica_points->list(replica, &ctx.cancel) : replica.list_snapshots();
       after->insert(after->end(), points.begin(), points.end());
     }
     return *after;

@@ -15,6 +15,8 @@
 
 namespace arca::ops {
 
+class SnapshotCache;  // ops/copy_status.h
+
 struct CopyRequest {
   // Points to copy (ids, unique prefixes, "latest"); empty: every point the replica has not
   // received yet. A named point is copied even if the replica's retention removed it before.
@@ -24,6 +26,7 @@ struct CopyRequest {
   bool wal = true;       // the WAL archive (from the oldest base backup on the replica on)
   bool drills = true;    // drill records
   std::set<Id> skip;     // points not to try (a replicator's recently damaged ones)
+  SnapshotCache* replica_points = nullptr;  // a long-lived caller's cache of the replica's points
 };
 
 struct CopyResult {

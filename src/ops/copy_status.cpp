@@ -81,7 +81,36 @@ nlohmann::json ReplicaStatus::to_json() const {
             {"drill_records", pending_drill_records}}}};
 }
 
-ReplicaStatus replica_status(Repository& primary, Repository& replica, const CancelToken* cancel) {
+std::vector<Snapshot> SnapshotCache::list(const Repository& repo, const CancelToken* cancel) {
+  std::map<Id, Snapshot> now;
+  std::vector<Id> ids;
+  repo.backend().list(names::kSnapshotsPrefix, [&](const ObjectInfo& o) {
+    if (auto id = names::parse_snapshot(o.name)) ids.push_back(*id);
+  });
+  for (const auto& id : ids) {
+    if (auto it = by_id_.find(id); it != by_id_.end()) {
+      now.emplace(id, std::move(it->second));
+      continue;
+    }
+    if (cancel) cancel->check("copy status");
+    try {
+      now.emplace(id, repo.read_snapshot(id));
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Corrupt && e.kind() != ErrorKind::NotFound) throw;
+    }
+  }
+  by_id_ = std::move(now);
+  std::vector<Snapshot> out;
+  for (const auto& [_, s] : by_id_) out.push_back(s);
+  std::stable_sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) { return a.time < b.time; });
+  return out;
+}
+
+ReplicaStatus replica_status(Repository& primary, Repository& replica, const CancelToken* cancel,
+                             SnapshotCache* primary_points, SnapshotCache* replica_points) {
+  SnapshotCache once_primary, once_replica;
+  if (!primary_points) primary_points = &once_primary;
+  if (!replica_points) replica_points = &once_replica;
   ReplicaStatus st;
   st.replica = replica.backend().location();
   st.checked_unix = clock_now_s();
@@ -89,7 +118,7 @@ ReplicaStatus replica_status(Repository& primary, Repository& replica, const Can
   replica.backend().list(names::kCopiedPrefix, [&](const ObjectInfo& o) {
     if (auto id = names::parse_copied_record(o.name)) received.insert(*id);
   });
-  std::vector<Snapshot> there = replica.list_snapshots();
+  std::vector<Snapshot> there = replica_points->list(replica, cancel);
   std::set<Id> there_ids;
   std::map<std::string, Snapshot> replica_newest;  // by group; lists are sorted by time
   for (const auto& s : there) {
@@ -99,7 +128,7 @@ ReplicaStatus replica_status(Repository& primary, Repository& replica, const Can
   std::map<std::string, ReplicaComponent> groups;
   std::map<std::string, double> oldest;  // by group: the primary's oldest point
   std::vector<Snapshot> after_copy = there;  // what the replica would hold: for the WAL it wants
-  for (const auto& s : primary.list_snapshots()) {
+  for (const auto& s : primary_points->list(primary, cancel)) {
     ReplicaComponent& c = groups[group_of(s)];
     if (!oldest.count(group_of(s))) oldest[group_of(s)] = parse_time(s.time).value_or(st.checked_unix);
     c.kind = s.source_kind;

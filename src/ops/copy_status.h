@@ -1,6 +1,7 @@
 // `arca copy status --to DEST`: how far a replica is behind, per component (docs/replication.md,
 // "Lag"). Read-only on both repositories.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,20 @@ struct ReplicaStatus {
   nlohmann::json to_json() const;
 };
 
-// `cancel` (if set) is checked between components.
-ReplicaStatus replica_status(Repository& primary, Repository& replica, const CancelToken* cancel = nullptr);
+// A repository's recovery points read once each: a long-lived caller (the server's replicator)
+// lists their names every time and reads only the new ones (snapshot objects never change).
+class SnapshotCache {
+ public:
+  // Sorted by time; damaged ones left out (check reports them).
+  std::vector<Snapshot> list(const Repository& repo, const CancelToken* cancel = nullptr);
+
+ private:
+  std::map<Id, Snapshot> by_id_;
+};
+
+// `cancel` (if set) is checked between components and reads; the caches (if given) keep the
+// points read for the next call.
+ReplicaStatus replica_status(Repository& primary, Repository& replica, const CancelToken* cancel = nullptr,
+                             SnapshotCache* primary_points = nullptr, SnapshotCache* replica_points = nullptr);
 
 }  // namespace arca::ops

@@ -52,6 +52,8 @@ void run_replication(JobScope& s, JobOutcome& out) {
   uint64_t points = 0, wal_objects = 0, bytes = 0;
   std::map<Id, double> damaged_at;  // points not readable intact here, and when that was found
   double measured_at = 0;
+  ops::SnapshotCache primary_points, replica_points;  // each point read once in the job's life
+  req.replica_points = &replica_points;
   for (bool first = true;; first = false) {
     s.ctx.cancel.check("replication");
     double started = now_s();
@@ -72,7 +74,8 @@ void run_replication(JobScope& s, JobOutcome& out) {
       // Measured before a copy too: a copy of a large point may take hours, and meanwhile the
       // lag must show that point missing.
       auto measure = [&] {
-        ops::ReplicaStatus st = ops::replica_status(primary, *replica, &s.ctx.cancel);
+        ops::ReplicaStatus st =
+            ops::replica_status(primary, *replica, &s.ctx.cancel, &primary_points, &replica_points);
         measured_at = now_s();
         s.runtime.update_replication(plan, [&](ReplicationStatus& r) { r.status = std::move(st); });
       };

@@ -481,6 +481,33 @@ TEST_F(Copy, StatusSaysTheLagPerComponentAndWhatIsPending) {
   EXPECT_EQ(behind.to_json()["pending"]["points"], 1);
 }
 
+// A replicator measures the lag every minute: each point is read once in its life, not each time.
+TEST_F(Copy, TheSnapshotCacheReadsEachPointOnce) {
+  write_random(data + "/a", 1000);
+  backup();
+  Snapshot second = backup();
+  auto faults = std::make_unique<FaultBackend>(std::make_shared<LocalBackend>(d.path + "/primary"));
+  FaultBackend* fb = faults.get();
+  Credentials c;
+  c.passphrase = "pw";
+  auto repo = Repository::open(std::move(faults), c);
+  ops::SnapshotCache cache;
+  fb->reset_counts();
+  EXPECT_EQ(cache.list(*repo).size(), 2u);
+  EXPECT_EQ(fb->calls(BackendCall::Get), 2u);
+  EXPECT_EQ(cache.list(*repo).size(), 2u);
+  EXPECT_EQ(fb->calls(BackendCall::Get), 2u);  // nothing read again
+  ops::ForgetRequest f;
+  f.ids = {second.id.hex()};
+  f.confirmed = true;
+  ops::forget(*open_test_repo(d.path + "/primary"), f, ctx);
+  Snapshot third = backup();
+  auto now = cache.list(*repo);
+  ASSERT_EQ(now.size(), 2u);
+  EXPECT_EQ(now.back().id, third.id);  // the forgotten one gone, the new one read
+  EXPECT_EQ(fb->calls(BackendCall::Get), 3u);
+}
+
 TEST(RateLimit, HoldsWritesToTheRateAfterASecondOfBurst) {
   RateLimit limit(1000000, nullptr);
   auto t0 = std::chrono::steady_clock::now();
