@@ -10,6 +10,7 @@ upstream server, except every Nth request, which gets the next fault of the cycl
   429       answer 429 TooManyRequests without forwarding
   truncate  forward, then send the headers and only half the body and close
   stall     read the request, send nothing for --stall seconds, then close
+A network partition: SIGUSR1 resets every request until SIGUSR2 heals it.
 Usage: fault_proxy.py --upstream HOST:PORT --port-file F [--every N] [--faults drop,500,...] [--stall S]
 Writes the port it listens on to F; prints one line per injected fault; SIGTERM stops it.
 """
@@ -46,7 +47,7 @@ class Handler(socketserver.StreamRequestHandler):
             req = read_request(self.rfile, self.wfile)
             if req is None:
                 return
-            fault = self.server.next_fault(req[0])
+            fault = "reset" if self.server.partitioned else self.server.next_fault(req[0])
             if fault:
                 print(f"fault {fault} {req[0]} {req[1]}", flush=True)
             if fault in ("drop", "reset", "stall"):
@@ -104,6 +105,7 @@ class Server(socketserver.ThreadingTCPServer):
         self.cycle = itertools.cycle(args.faults.split(",")) if args.faults else None
         self.count = 0
         self.lock = threading.Lock()
+        self.partitioned = False
 
     def next_fault(self, method):
         with self.lock:
@@ -127,6 +129,8 @@ def main():
     args = p.parse_args()
     server = Server(args)
     signal.signal(signal.SIGTERM, lambda *_: (server.server_close(), sys.exit(0)))
+    signal.signal(signal.SIGUSR1, lambda *_: setattr(server, "partitioned", True))
+    signal.signal(signal.SIGUSR2, lambda *_: setattr(server, "partitioned", False))
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     os.rename(args.port_file + ".tmp", args.port_file)
