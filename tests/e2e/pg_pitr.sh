@@ -92,7 +92,7 @@ cp "$PGDATA/pg_wal/$SEG" "$T/seg"; chown postgres: "$T/seg"
 (cd "$PGDATA" && pa pg wal-push --repo "$REPO" --password-file "$PW" "$T/seg" 2>/dev/null) || true
 cp "$T/seg" "$T/$SEG"; chown postgres: "$T/$SEG"
 (cd "$PGDATA" && pa pg wal-push --repo "$REPO" --password-file "$PW" "$T/$SEG")
-printf 'X' | dd of="$T/$SEG" bs=1 seek=100000 conv=notrunc 2>/dev/null
+flip_byte "$T/$SEG" 100000
 cd "$PGDATA"
 expect_exit 15 pa pg wal-push --repo "$REPO" --password-file "$PW" "$T/$SEG"
 err_contains "different content"

@@ -363,8 +363,11 @@ TEST_F(Copy, ADamagedPointHoldsBackNothingElse) {
   for (const auto& id : packs) {
     std::string name = d.path + "/primary/" + pack_name(BlobType::Data, id);
     std::fstream f(name, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(40);
+    char c = 0;
+    f.get(c);
     f.seekp(40);
-    f.put('\x55');
+    f.put(char(c ^ 0x55));  // flipped: a constant would already be there one time in 256
   }
   make_replica();
   auto r = copy();

@@ -137,10 +137,13 @@ TEST(Prune, DamagedSnapshotStopsPruneBeforeAnyDeletion) {
   std::string name = d.path + "/snapshots/" + b.id.hex();
   std::filesystem::permissions(name, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
   {
+    // Flipped, not overwritten: the byte there is random ciphertext, 'X' one time in 256.
     FILE* f = fopen(name.c_str(), "r+b");
     ASSERT_NE(f, nullptr);
     fseek(f, 40, SEEK_SET);
-    fputc('X', f);
+    int c = fgetc(f);
+    fseek(f, 40, SEEK_SET);
+    fputc(c ^ 1, f);
     fclose(f);
   }
   size_t packs = count_objects(d.path + "/data") + count_objects(d.path + "/meta");
