@@ -1,5 +1,7 @@
 #include "drill/dr_assess.h"
 
+#include <algorithm>
+
 #include "drill/drill_components.h"
 #include "drill/drill_record.h"
 #include "ops/pg_wal.h"
@@ -62,7 +64,8 @@ Assessment assess(const DrillSpec& spec, Repository& repo, double now) {
       if (c.kind == ComponentKind::Postgres) t = postgres_newest_data(repo, s, basis, detail);
       if (!t) t = parse_time(s.time);
       if (t) {
-        a.age_s = now - *t;
+        // Data committed (and archived) while the assessment ran is newer than its start: age 0.
+        a.age_s = std::max(0.0, now - *t);
         a.newest_data_time = rfc3339_utc(*t, true);
         a.age_basis = basis + " at " + a.newest_data_time + (detail.empty() ? "" : ", " + detail);
       }
