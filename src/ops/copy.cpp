@@ -313,7 +313,6 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
     throw Error(ErrorKind::NotFound, "no repository at " + r.replica +
                                          " any more (its config is gone: unmounted, moved or deleted?); "
                                          "nothing was copied");
-  if (!req.dry_run) r.keyring_entries = copy_keyring(primary, replica);
   // Filling a replica that only the primary's passwords open would hide the problem until the
   // DR site needs it.
   if (!replica_has_own_key(primary.backend(), replica.backend()))
@@ -321,6 +320,7 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
                                         " has no key file of its own (its 'arca init --like' was interrupted), so "
                                         "only this repository's passwords open it: run the same 'arca init --like' "
                                         "again to finish it, then copy");
+  if (!req.dry_run) r.keyring_entries = copy_keyring(primary, replica);
   std::vector<Snapshot> points = points_to_copy(primary, replica, req, r);
   ctx.progress.files_total += points.size();
   // The replica's points after this run, for the WAL it wants: read only if there is WAL to copy.
@@ -392,8 +392,8 @@ CopyResult copy_to_replica(Repository& primary, Repository& replica, const CopyR
     if (writer) {
       writer->flush();
       r.stored_bytes = writer->stored_bytes();
+      copy_raw_families(primary, replica, replica_points, req, streams, ctx, r);  // archived meanwhile
     }
-    copy_raw_families(primary, replica, replica_points, req, streams, ctx, r);
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

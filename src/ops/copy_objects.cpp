@@ -1,5 +1,6 @@
 #include "ops/copy_objects.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -103,7 +104,8 @@ void copy_raw_families(Repository& primary, Repository& replica, const ReplicaPo
             if (e.kind() == ErrorKind::NotFound) return;  // removed since the listing (pieces of a finished segment)
             if (e.kind() != ErrorKind::Corrupt) throw;
             std::lock_guard lk(mu);
-            r.damaged.push_back(e.what());
+            // Once: the WAL is looked at again after the points.
+            if (std::find(r.damaged.begin(), r.damaged.end(), e.what()) == r.damaged.end()) r.damaged.push_back(e.what());
             return;
           }
           replica.backend().put_if_absent(o.name, sealed);

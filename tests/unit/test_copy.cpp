@@ -295,6 +295,14 @@ TEST_F(Copy, WalAndDrillRecordsAreCopiedAndADamagedOneIsReported) {
   bad[bad.size() / 2] ^= 1;
   primary->backend().put(wal[1], bad);
   make_replica();
+  // A point to copy too: the WAL is looked at before and after the points, and counted once.
+  write_random(data + "/a", 1000);
+  backup();
+  ops::CopyRequest dry;
+  dry.dry_run = true;
+  auto would = copy(dry);
+  EXPECT_EQ(would.wal_objects, 2u);  // a dry run does not authenticate: the damaged one counts
+  EXPECT_EQ(would.drill_records, 1u);
   auto r = copy();
   EXPECT_EQ(r.wal_objects, 1u);
   EXPECT_EQ(r.drill_records, 1u);
